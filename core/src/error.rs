@@ -1,0 +1,208 @@
+//! The one error-code table. Codes are part of the API: never rename or reuse one.
+
+use std::fmt;
+
+/// Stable machine-readable error codes, sent to clients as `extensions.code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// No valid session or API token was presented.
+    Unauthenticated,
+    /// The caller is authenticated but its role or token scope does not allow this.
+    Forbidden,
+    /// The record does not exist in the caller's organisation.
+    NotFound,
+    /// Input failed validation; see `userErrors` or the message.
+    Validation,
+    /// An id argument is not a UUID.
+    InvalidId,
+    /// A unique value (e-mail, code…) is already taken in this organisation.
+    Conflict,
+    /// E-mail or password wrong, or the account is unknown or inactive.
+    InvalidCredentials,
+    /// Too many failed sign-ins for this account or client address; retry later.
+    TooManyAttempts,
+    /// The organisation is blocked, inactive or not yet valid.
+    OrganisationUnavailable,
+    /// A one-time link is unknown, used or expired.
+    TokenInvalid,
+    /// The last active super-admin cannot be demoted or deactivated.
+    LastSuperAdmin,
+    /// The current terms of use must be accepted first.
+    TermsNotAccepted,
+    /// The request body is not valid JSON or not a GraphQL request.
+    BadRequest,
+    /// The request's content type is not supported.
+    UnsupportedMediaType,
+    /// The request body exceeds the size limit.
+    PayloadTooLarge,
+    /// The GraphQL document could not be parsed.
+    GraphqlParseFailed,
+    /// The GraphQL document does not match the schema (unknown field, wrong type…).
+    GraphqlValidationFailed,
+    /// The query nests deeper than allowed.
+    QueryTooDeep,
+    /// The query would select too many fields.
+    QueryTooComplex,
+    /// The query uses more aliases than allowed.
+    TooManyAliases,
+    /// The batch holds more operations than allowed.
+    BatchTooLarge,
+    /// The request ran longer than the server allows.
+    Timeout,
+    /// Something failed on our side; details are in the server log under the request id.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The message shown for this code when the caller must not learn more.
+    pub fn default_message(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "Sign in first.",
+            Self::Forbidden => "You are not allowed to do this.",
+            Self::NotFound => "Not found.",
+            Self::Validation => "Invalid input.",
+            Self::InvalidId => "Invalid id.",
+            Self::Conflict => "This value is already taken.",
+            Self::InvalidCredentials => "E-mail or password is wrong.",
+            Self::TooManyAttempts => "Too many failed attempts; try again later.",
+            Self::OrganisationUnavailable => "This organisation cannot be used at the moment.",
+            Self::TokenInvalid => "This link is invalid or has expired.",
+            Self::LastSuperAdmin => "The organisation must keep at least one active super-admin.",
+            Self::TermsNotAccepted => "Accept the current terms of use first.",
+            Self::BadRequest => "The request is malformed.",
+            Self::UnsupportedMediaType => "Send the request as application/json.",
+            Self::PayloadTooLarge => "The request body is too large.",
+            Self::GraphqlParseFailed => "The GraphQL document could not be parsed.",
+            Self::GraphqlValidationFailed => "The GraphQL document is not valid for this schema.",
+            Self::QueryTooDeep => "The query is nested too deeply.",
+            Self::QueryTooComplex => "The query is too complex.",
+            Self::TooManyAliases => "The query uses too many aliases.",
+            Self::BatchTooLarge => "Too many operations in one batch.",
+            Self::Timeout => "The request took too long.",
+            Self::Internal => "Internal error.",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with a public code and message; `Internal` keeps its cause for the log only.
+#[derive(Debug)]
+pub struct AppError {
+    code: ErrorCode,
+    message: String,
+    field: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), field: None, source: None }
+    }
+
+    pub fn code_only(code: ErrorCode) -> Self {
+        Self::new(code, code.default_message())
+    }
+
+    /// A validation failure on one input field (becomes a `userErrors` entry).
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self { field: Some(field.to_owned()), ..Self::new(ErrorCode::Validation, message) }
+    }
+
+    pub fn conflict(field: &str, message: impl Into<String>) -> Self {
+        Self { field: Some(field.to_owned()), ..Self::new(ErrorCode::Conflict, message) }
+    }
+
+    pub fn not_found() -> Self {
+        Self::code_only(ErrorCode::NotFound)
+    }
+
+    pub fn forbidden() -> Self {
+        Self::code_only(ErrorCode::Forbidden)
+    }
+
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self { source: Some(source.into()), ..Self::code_only(ErrorCode::Internal) }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+
+    /// What a client may read: never the internal cause.
+    pub fn public_message(&self) -> &str {
+        if self.code == ErrorCode::Internal { ErrorCode::Internal.default_message() } else { &self.message }
+    }
+
+    /// True for errors a mutation reports in `userErrors` rather than as a GraphQL error.
+    pub fn is_user_error(&self) -> bool {
+        matches!(self.code, ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::LastSuperAdmin)
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        if let Some(source) = &self.source {
+            write!(f, " ({source})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<ErrorCode> for AppError {
+    fn from(code: ErrorCode) -> Self {
+        Self::code_only(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn wire_names_are_screaming_snake_and_unique() {
+        let names: Vec<&str> = ErrorCode::iter().map(ErrorCode::as_str).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+        assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_uppercase() || c == '_')));
+        assert_eq!(ErrorCode::TermsNotAccepted.as_str(), "TERMS_NOT_ACCEPTED");
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let err = AppError::internal(std::io::Error::other("relation \"users\" does not exist"));
+        assert_eq!(err.public_message(), "Internal error.");
+        assert!(err.to_string().contains("users"));
+    }
+}

@@ -1,0 +1,17 @@
+//! Clientele's kernel: typed ids, the error-code table, the tenant context that is the only
+//! door to tenant data, the audit writer, and the ports (clock, entropy) every service uses.
+
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod language;
+pub mod page;
+pub mod ports;
+pub mod tenancy;
+pub mod token;
+
+pub use error::{AppError, AppResult, ErrorCode};
+pub use ids::*;
+pub use language::Language;
+pub use tenancy::{Actor, OrgKind, Permission, Role, TenantCtx, TenantTx, TokenScope};

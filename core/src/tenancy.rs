@@ -1,0 +1,301 @@
+//! The tenant context: the only way to open a transaction on tenant data.
+
+use std::sync::Arc;
+
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
+    TransactionOptions, TransactionTrait,
+};
+
+use crate::db::Kernel;
+use crate::error::{AppError, AppResult};
+use crate::ids::{ApiTokenId, SessionId, TenantId, UserId};
+
+/// What an organisation is in the tree: platform → supplier → customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum OrgKind {
+    Platform,
+    Supplier,
+    Customer,
+}
+
+/// A user's role inside their organisation. What it grants depends on the organisation kind:
+/// a platform super-admin is a platform admin; suppliers have super-admins and admins;
+/// customers have all four.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum Role {
+    SuperAdmin,
+    Admin,
+    Member,
+    ReadOnly,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Roles an organisation of this kind may hand out.
+    pub fn allowed_in(self, kind: OrgKind) -> bool {
+        match kind {
+            OrgKind::Platform | OrgKind::Supplier => matches!(self, Self::SuperAdmin | Self::Admin),
+            OrgKind::Customer => true,
+        }
+    }
+}
+
+impl OrgKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Scope of the credential the request came with; sessions are always read-write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
+pub enum TokenScope {
+    Read,
+    ReadWrite,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Who is acting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// A signed-in user, through a session.
+    User { user: UserId, session: SessionId },
+    /// An organisation's API token.
+    ApiToken(ApiTokenId),
+    /// The server itself (bootstrap, sign-in, background jobs); never reachable from a request.
+    System,
+}
+
+/// The acting identity with its effective role and scope.
+#[derive(Clone, Copy, Debug)]
+pub struct Actor {
+    pub principal: Principal,
+    pub role: Role,
+    pub scope: TokenScope,
+    /// The supplier user acting inside this organisation through a direct login.
+    pub on_behalf_of: Option<(TenantId, UserId)>,
+}
+
+impl Actor {
+    pub fn system() -> Self {
+        Self { principal: Principal::System, role: Role::SuperAdmin, scope: TokenScope::ReadWrite, on_behalf_of: None }
+    }
+
+    pub fn user(&self) -> Option<UserId> {
+        match self.principal {
+            Principal::User { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
+    pub fn session(&self) -> Option<SessionId> {
+        match self.principal {
+            Principal::User { session, .. } => Some(session),
+            _ => None,
+        }
+    }
+
+    pub fn api_token(&self) -> Option<ApiTokenId> {
+        match self.principal {
+            Principal::ApiToken(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// What an operation needs; checked by services, never by resolvers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Change tenant data.
+    Write,
+    /// Create, update, deactivate users and change roles.
+    ManageUsers,
+    /// Create and revoke the organisation's API tokens (users only: a token cannot mint tokens).
+    ManageApiTokens,
+    /// List users and audit entries.
+    ViewUsers,
+}
+
+impl Permission {
+    pub fn allows(self, actor: &Actor) -> bool {
+        let writes = actor.scope == TokenScope::ReadWrite && actor.role != Role::ReadOnly;
+        match self {
+            Self::Write => writes,
+            Self::ManageUsers => writes && actor.role == Role::SuperAdmin && actor.api_token().is_none(),
+            Self::ManageApiTokens => {
+                writes && matches!(actor.role, Role::SuperAdmin | Role::Admin) && actor.api_token().is_none()
+            }
+            Self::ViewUsers => matches!(actor.role, Role::SuperAdmin | Role::Admin),
+        }
+    }
+}
+
+/// A capability bound to one tenant and one actor. Only the auth layer (clientele-tenants)
+/// builds one; services take it to reach tenant tables.
+#[derive(Clone)]
+pub struct TenantCtx {
+    kernel: Arc<Kernel>,
+    tenant: TenantId,
+    kind: OrgKind,
+    actor: Actor,
+    request_id: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for TenantCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantCtx").field("tenant", &self.tenant).field("actor", &self.actor).finish_non_exhaustive()
+    }
+}
+
+impl TenantCtx {
+    /// For the auth layer only: every other crate receives a context, it never makes one.
+    #[doc(hidden)]
+    pub fn new(kernel: Arc<Kernel>, tenant: TenantId, kind: OrgKind, actor: Actor) -> Self {
+        Self { kernel, tenant, kind, actor, request_id: None }
+    }
+
+    #[must_use]
+    pub fn with_request_id(mut self, request_id: Option<Arc<str>>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn kind(&self) -> OrgKind {
+        self.kind
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        permission.allows(&self.actor)
+    }
+
+    /// Fails with `FORBIDDEN` unless the actor holds `permission`.
+    pub fn require(&self, permission: Permission) -> AppResult<()> {
+        if self.can(permission) { Ok(()) } else { Err(AppError::forbidden()) }
+    }
+
+    /// A writing transaction scoped to this tenant. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) so concurrent writers queue instead of failing on lock upgrade.
+    pub async fn begin(&self) -> AppResult<TenantTx> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.open(options).await
+    }
+
+    /// A read-only transaction scoped to this tenant.
+    pub async fn read(&self) -> AppResult<TenantTx> {
+        let options = TransactionOptions { access_mode: Some(AccessMode::ReadOnly), ..TransactionOptions::default() };
+        self.open(options).await
+    }
+
+    async fn open(&self, options: TransactionOptions) -> AppResult<TenantTx> {
+        let db: &DatabaseConnection = &self.kernel.db;
+        let backend = db.get_database_backend();
+        let options = if backend == DbBackend::Sqlite {
+            TransactionOptions { access_mode: None, ..options } // SQLite has no READ ONLY transactions
+        } else {
+            options
+        };
+        let tx = db.begin_with_options(options).await?;
+        if backend == DbBackend::Postgres {
+            // SET LOCAL semantics: the tenant dies at COMMIT/ROLLBACK and never leaks through the pool.
+            tx.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('app.tenant_id', $1, true)",
+                [self.tenant.to_string().into()],
+            ))
+            .await?;
+        }
+        Ok(TenantTx { tx, tenant: self.tenant })
+    }
+}
+
+/// A transaction bound to one tenant; every repository query takes it.
+#[derive(Debug)]
+pub struct TenantTx {
+    tx: DatabaseTransaction,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+
+    pub async fn commit(self) -> AppResult<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl std::ops::Deref for TenantTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, scope: TokenScope, token: bool) -> Actor {
+        let principal = if token {
+            Principal::ApiToken(ApiTokenId(uuid::Uuid::nil()))
+        } else {
+            Principal::User { user: UserId(uuid::Uuid::nil()), session: SessionId(uuid::Uuid::nil()) }
+        };
+        Actor { principal, role, scope, on_behalf_of: None }
+    }
+
+    #[test]
+    fn read_only_roles_and_read_tokens_cannot_write() {
+        assert!(!Permission::Write.allows(&actor(Role::ReadOnly, TokenScope::ReadWrite, false)));
+        assert!(!Permission::Write.allows(&actor(Role::Admin, TokenScope::Read, true)));
+        assert!(Permission::Write.allows(&actor(Role::Member, TokenScope::ReadWrite, false)));
+    }
+
+    #[test]
+    fn only_super_admin_users_manage_users() {
+        assert!(Permission::ManageUsers.allows(&actor(Role::SuperAdmin, TokenScope::ReadWrite, false)));
+        assert!(!Permission::ManageUsers.allows(&actor(Role::Admin, TokenScope::ReadWrite, false)));
+        assert!(!Permission::ManageUsers.allows(&actor(Role::SuperAdmin, TokenScope::ReadWrite, true)));
+    }
+
+    #[test]
+    fn platform_and_suppliers_have_no_member_roles() {
+        assert!(!Role::Member.allowed_in(OrgKind::Supplier));
+        assert!(Role::ReadOnly.allowed_in(OrgKind::Customer));
+    }
+}

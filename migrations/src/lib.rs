@@ -1,0 +1,19 @@
+//! Schema migrations for SQLite and PostgreSQL. Append-only: never edit a landed migration;
+//! fix forward with a new one. PostgreSQL-only parts (roles, RLS) branch on the backend.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_foundation;
+mod pg;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_foundation::Migration)]
+    }
+}
+
+/// The role the server connects as on PostgreSQL: neither owner nor BYPASSRLS.
+pub const APP_ROLE: &str = "clientele_app";

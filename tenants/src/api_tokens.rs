@@ -1,0 +1,99 @@
+//! API tokens of an organisation: hashed at rest, scoped, expiring, revocable.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use clientele_core::audit::{self, AuditEntry};
+use clientele_core::db::Kernel;
+use clientele_core::page::{Page, PageRequest};
+use clientele_core::token::{self, SecretKind};
+use clientele_core::{ApiTokenId, AppError, AppResult, Permission, TenantCtx, TokenScope};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+
+use crate::entity::api_token;
+use crate::model::ApiToken;
+use crate::users::authorize;
+
+pub struct ApiTokenService {
+    kernel: Arc<Kernel>,
+}
+
+impl ApiTokenService {
+    pub fn new(kernel: Arc<Kernel>) -> Self {
+        Self { kernel }
+    }
+
+    /// Creates a token; the returned secret is shown once and never stored.
+    pub async fn create(
+        &self,
+        ctx: &TenantCtx,
+        name: &str,
+        scope: TokenScope,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> AppResult<(ApiToken, String)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid("name", "Enter a name of 1 to 100 characters."));
+        }
+        let now = self.kernel.now();
+        if expires_at.is_some_and(|at| at <= now) {
+            return Err(AppError::invalid("expiresAt", "The expiry must be in the future."));
+        }
+        let tx = ctx.begin().await?;
+        authorize(&tx, ctx, Permission::ManageApiTokens).await?;
+        let secret = token::mint(SecretKind::ApiToken, ctx.tenant(), self.kernel.entropy.as_ref());
+        let row = api_token::ActiveModel {
+            tenant_id: Set(ctx.tenant()),
+            id: Set(ApiTokenId(self.kernel.new_id())),
+            name: Set(name.to_owned()),
+            scope: Set(scope.as_str().to_owned()),
+            token_hash: Set(secret.hash),
+            created_by: Set(ctx.actor().user().map(|u| u.0)),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+        }
+        .insert(tx.conn())
+        .await?;
+        let created = ApiToken::from_row(row)?;
+        let changes = json!({ "name": created.name, "scope": scope.as_str(), "expires_at": expires_at });
+        audit::record(&tx, ctx, AuditEntry::new("api_token.create", "api_token", created.id, audit::created(&changes)))
+            .await?;
+        tx.commit().await?;
+        Ok((created, secret.plain))
+    }
+
+    pub async fn list(&self, ctx: &TenantCtx, page: PageRequest) -> AppResult<Page<ApiToken>> {
+        ctx.require(Permission::ManageApiTokens)?;
+        let tx = ctx.read().await?;
+        let base = api_token::Entity::find().filter(api_token::Column::TenantId.eq(ctx.tenant()));
+        let total = base.clone().count(tx.conn()).await?;
+        let mut query = base.order_by_asc(api_token::Column::Id).limit(page.first + 1);
+        if let Some(after) = page.after {
+            query = query.filter(api_token::Column::Id.gt(after));
+        }
+        let rows = query.all(tx.conn()).await?;
+        tx.commit().await?;
+        let tokens = rows.into_iter().map(ApiToken::from_row).collect::<AppResult<Vec<_>>>()?;
+        Ok(Page::from_overfetch(tokens, page, total))
+    }
+
+    pub async fn revoke(&self, ctx: &TenantCtx, id: ApiTokenId) -> AppResult<ApiToken> {
+        let tx = ctx.begin().await?;
+        authorize(&tx, ctx, Permission::ManageApiTokens).await?;
+        let row = api_token::Entity::find_by_id((ctx.tenant(), id))
+            .lock_exclusive()
+            .one(tx.conn())
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let already = row.revoked_at;
+        let mut active: api_token::ActiveModel = row.into();
+        active.revoked_at = Set(Some(already.unwrap_or_else(|| self.kernel.now())));
+        let row = active.update(tx.conn()).await?;
+        audit::record(&tx, ctx, AuditEntry::new("api_token.revoke", "api_token", id, json!({}))).await?;
+        tx.commit().await?;
+        ApiToken::from_row(row)
+    }
+}

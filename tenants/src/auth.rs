@@ -1,0 +1,457 @@
+//! Sign-in, session and API-token resolution, sign-out, one-time set-password links.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use clientele_core::audit::{self, AuditEntry};
+use clientele_core::db::Kernel;
+use clientele_core::token::{self, SecretKind};
+use clientele_core::{
+    Actor, ApiTokenId, AppError, AppResult, ErrorCode, OneTimeTokenId, OrgKind, TenantCtx, TenantId, TokenScope,
+    UserId, ids::SessionId, tenancy::Principal,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::entity::{credential, one_time_token, organisation, session, user};
+use crate::model::{OrganisationStatus, Session, User, UserStatus, parse_stored};
+use crate::{password, system_ctx, throttle};
+
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    pub session_ttl: Duration,
+    pub set_password_ttl: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self { session_ttl: Duration::hours(12), set_password_ttl: Duration::hours(72) }
+    }
+}
+
+/// Who is calling, as the HTTP layer saw it.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A resolved bearer credential.
+#[derive(Clone, Debug)]
+pub struct Authenticated {
+    pub ctx: TenantCtx,
+    /// Bumped whenever the tenant's schema-relevant configuration changes.
+    pub config_version: i64,
+}
+
+/// A new session: show `token` to the user once.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub token: String,
+    pub session: Session,
+    pub user: User,
+}
+
+pub struct AuthService {
+    kernel: Arc<Kernel>,
+    settings: AuthSettings,
+}
+
+const SESSION_SQLITE: &str = "SELECT s.id AS session_id, s.user_id, s.expires_at, s.revoked_at, u.role, \
+     u.status AS user_status, o.kind AS org_kind, o.status AS org_status, o.config_version \
+     FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id \
+     JOIN organisations o ON o.id = s.tenant_id WHERE s.tenant_id = $1 AND s.token_hash = $2";
+const SESSION_PG: &str = "SELECT * FROM clientele_resolve_session($1, $2)";
+
+const API_TOKEN_SQLITE: &str = "UPDATE api_tokens SET last_used_at = $3 \
+     WHERE tenant_id = $1 AND token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $4)";
+const API_TOKEN_SQLITE_SELECT: &str = "SELECT t.id AS token_id, t.scope, t.expires_at, t.revoked_at, \
+     o.kind AS org_kind, o.status AS org_status, o.config_version \
+     FROM api_tokens t JOIN organisations o ON o.id = t.tenant_id WHERE t.tenant_id = $1 AND t.token_hash = $2";
+const API_TOKEN_PG: &str = "SELECT * FROM clientele_resolve_api_token($1, $2, $3)";
+
+/// Most organisations an e-mail can belong to before sign-in asks which one.
+const MAX_CANDIDATES: u64 = 20;
+
+impl AuthService {
+    pub fn new(kernel: Arc<Kernel>, settings: AuthSettings) -> Self {
+        Self { kernel, settings }
+    }
+
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
+    /// Resolves a bearer token (session or API token) in one statement into a tenant context.
+    pub async fn resolve(&self, bearer: &str) -> AppResult<Authenticated> {
+        let unauthenticated = || AppError::code_only(ErrorCode::Unauthenticated);
+        match token::kind_of(bearer) {
+            Some(SecretKind::Session) => {
+                let (tenant, hash) = token::parse(SecretKind::Session, bearer).ok_or_else(unauthenticated)?;
+                self.resolve_session(tenant, hash).await
+            }
+            Some(SecretKind::ApiToken) => {
+                let (tenant, hash) = token::parse(SecretKind::ApiToken, bearer).ok_or_else(unauthenticated)?;
+                self.resolve_api_token(tenant, hash).await
+            }
+            _ => Err(unauthenticated()),
+        }
+    }
+
+    async fn resolve_session(&self, tenant: TenantId, hash: Vec<u8>) -> AppResult<Authenticated> {
+        let db = &self.kernel.db;
+        let backend = db.get_database_backend();
+        let sql = if backend == DbBackend::Postgres { SESSION_PG } else { SESSION_SQLITE };
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(backend, sql, [tenant.0.into(), hash.into()]))
+            .await?
+            .ok_or(ErrorCode::Unauthenticated)?;
+        let get_str = |c: &str| row.try_get::<String>("", c);
+        let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
+        let revoked_at: Option<DateTime<Utc>> = row.try_get("", "revoked_at")?;
+        let user_status: UserStatus = parse_stored("status", &get_str("user_status")?)?;
+        if revoked_at.is_some() || expires_at <= self.kernel.now() || user_status != UserStatus::Active {
+            return Err(ErrorCode::Unauthenticated.into());
+        }
+        check_org_status(&get_str("org_status")?)?;
+        let actor = Actor {
+            principal: Principal::User {
+                user: UserId(row.try_get("", "user_id")?),
+                session: SessionId(row.try_get("", "session_id")?),
+            },
+            role: parse_stored("role", &get_str("role")?)?,
+            scope: TokenScope::ReadWrite,
+            on_behalf_of: None,
+        };
+        let kind: OrgKind = parse_stored("kind", &get_str("org_kind")?)?;
+        Ok(Authenticated {
+            ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor),
+            config_version: row.try_get("", "config_version")?,
+        })
+    }
+
+    async fn resolve_api_token(&self, tenant: TenantId, hash: Vec<u8>) -> AppResult<Authenticated> {
+        let db = &self.kernel.db;
+        let backend = db.get_database_backend();
+        let now = self.kernel.now();
+        let row = if backend == DbBackend::Postgres {
+            let values = [tenant.0.into(), hash.into(), now.into()];
+            db.query_one_raw(Statement::from_sql_and_values(backend, API_TOKEN_PG, values)).await?
+        } else {
+            let stale = now - Duration::seconds(60);
+            let values = [tenant.0.into(), hash.clone().into(), now.into(), stale.into()];
+            db.execute_raw(Statement::from_sql_and_values(backend, API_TOKEN_SQLITE, values)).await?;
+            let values = [tenant.0.into(), hash.into()];
+            db.query_one_raw(Statement::from_sql_and_values(backend, API_TOKEN_SQLITE_SELECT, values)).await?
+        }
+        .ok_or(ErrorCode::Unauthenticated)?;
+        let expires_at: Option<DateTime<Utc>> = row.try_get("", "expires_at")?;
+        let revoked_at: Option<DateTime<Utc>> = row.try_get("", "revoked_at")?;
+        if revoked_at.is_some() || expires_at.is_some_and(|at| at <= now) {
+            return Err(ErrorCode::Unauthenticated.into());
+        }
+        check_org_status(&row.try_get::<String>("", "org_status")?)?;
+        let scope: TokenScope = parse_stored("scope", &row.try_get::<String>("", "scope")?)?;
+        let actor = Actor {
+            principal: Principal::ApiToken(ApiTokenId(row.try_get("", "token_id")?)),
+            // A token acts for the organisation: read-write tokens as an admin, read tokens read-only.
+            role: if scope == TokenScope::ReadWrite { clientele_core::Role::Admin } else { clientele_core::Role::ReadOnly },
+            scope,
+            on_behalf_of: None,
+        };
+        let kind: OrgKind = parse_stored("kind", &row.try_get::<String>("", "org_kind")?)?;
+        Ok(Authenticated {
+            ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor),
+            config_version: row.try_get("", "config_version")?,
+        })
+    }
+
+    /// Password sign-in. Unknown e-mail, wrong password and inactive user give the same
+    /// answer in the same time; failures are throttled per account and per client address.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        organisation: Option<TenantId>,
+        client: &ClientInfo,
+    ) -> AppResult<SignedIn> {
+        let email = normalise_email(email);
+        let db = &self.kernel.db;
+        let now = self.kernel.now();
+        let account_key = throttle::account_key(&email);
+        let address_key = client.addr.as_deref().map(throttle::address_key);
+        if throttle::is_locked(db, &account_key, now).await?
+            || matches!(&address_key, Some(k) if throttle::is_locked(db, k, now).await?)
+        {
+            return Err(ErrorCode::TooManyAttempts.into());
+        }
+
+        let mut matched = Vec::new();
+        let candidates = self.candidates(&email, organisation).await?;
+        if candidates.is_empty() {
+            password::verify(password.to_owned(), None).await?;
+        }
+        for (tenant, user_id) in candidates {
+            if let Some(found) = self.check_password(tenant, user_id, password).await? {
+                matched.push(found);
+            }
+        }
+
+        let Some((ctx, user, org_status)) = matched.pop() else {
+            throttle::record_failure(db, account_key, throttle::ACCOUNT, now).await?;
+            if let Some(key) = address_key {
+                throttle::record_failure(db, key, throttle::ADDRESS, now).await?;
+            }
+            return Err(ErrorCode::InvalidCredentials.into());
+        };
+        if !matched.is_empty() {
+            return Err(AppError::invalid(
+                "organisation",
+                "This e-mail address belongs to several organisations: say which one.",
+            ));
+        }
+        if org_status != OrganisationStatus::Active {
+            return Err(ErrorCode::OrganisationUnavailable.into());
+        }
+        throttle::clear(db, account_key).await?;
+        self.open_session(&ctx, user, client).await
+    }
+
+    /// `(tenant, user)` pairs holding this e-mail, seen through the sign-in policy only.
+    async fn candidates(&self, email: &str, organisation: Option<TenantId>) -> AppResult<Vec<(TenantId, UserId)>> {
+        let tx = self.kernel.db.begin().await?;
+        if tx.get_database_backend() == DbBackend::Postgres {
+            tx.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('app.sign_in_email', $1, true)",
+                [email.into()],
+            ))
+            .await?;
+        }
+        let mut query = user::Entity::find().filter(user::Column::Email.eq(email));
+        if let Some(org) = organisation {
+            query = query.filter(user::Column::TenantId.eq(org));
+        }
+        let rows = query.limit(MAX_CANDIDATES).all(&tx).await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(|u| (u.tenant_id, u.id)).collect())
+    }
+
+    /// Verifies the password inside the user's tenant; `Some` only when it matches an active user.
+    async fn check_password(
+        &self,
+        tenant: TenantId,
+        user_id: UserId,
+        password: &str,
+    ) -> AppResult<Option<(TenantCtx, User, OrganisationStatus)>> {
+        let ctx = system_ctx(&self.kernel, tenant, OrgKind::Customer);
+        let tx = ctx.read().await?;
+        let org = organisation::Entity::find_by_id(tenant).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        let user = user::Entity::find_by_id((tenant, user_id)).one(tx.conn()).await?;
+        let hash = credential::Entity::find_by_id((tenant, user_id)).one(tx.conn()).await?.map(|c| c.password_hash);
+        tx.commit().await?;
+        let has_hash = hash.is_some();
+        let verified = password::verify(password.to_owned(), hash).await?;
+        let Some(user) = user.map(User::from_row).transpose()? else { return Ok(None) };
+        if !(verified && has_hash && user.status == UserStatus::Active) {
+            return Ok(None);
+        }
+        let kind: OrgKind = parse_stored("kind", &org.kind)?;
+        let org_status: OrganisationStatus = parse_stored("status", &org.status)?;
+        Ok(Some((system_ctx(&self.kernel, tenant, kind), user, org_status)))
+    }
+
+    /// Creates a session for `user` in the context's tenant, audited as the user.
+    async fn open_session(&self, ctx: &TenantCtx, user: User, client: &ClientInfo) -> AppResult<SignedIn> {
+        let now = self.kernel.now();
+        let id = SessionId(self.kernel.new_id());
+        let secret = token::mint(SecretKind::Session, ctx.tenant(), self.kernel.entropy.as_ref());
+        let actor = Actor {
+            principal: Principal::User { user: user.id, session: id },
+            role: user.role,
+            scope: TokenScope::ReadWrite,
+            on_behalf_of: None,
+        };
+        let as_user = TenantCtx::new(self.kernel.clone(), ctx.tenant(), ctx.kind(), actor)
+            .with_request_id(ctx.request_id().map(Into::into));
+        let tx = as_user.begin().await?;
+        let row = session::ActiveModel {
+            tenant_id: Set(ctx.tenant()),
+            id: Set(id),
+            user_id: Set(user.id),
+            token_hash: Set(secret.hash),
+            created_at: Set(now),
+            expires_at: Set(now + self.settings.session_ttl),
+            revoked_at: Set(None),
+            client_addr: Set(client.addr.clone()),
+            user_agent: Set(client.user_agent.as_ref().map(|ua| ua.chars().take(256).collect())),
+        }
+        .insert(tx.conn())
+        .await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::LastSignInAt, sea_orm::sea_query::Expr::value(now))
+            .filter(user::Column::TenantId.eq(ctx.tenant()))
+            .filter(user::Column::Id.eq(user.id))
+            .exec(tx.conn())
+            .await?;
+        audit::record(&tx, &as_user, AuditEntry::new("session.create", "session", id, json!({ "user_id": user.id })))
+            .await?;
+        tx.commit().await?;
+        Ok(SignedIn { token: secret.plain, session: row.into(), user: User { last_sign_in_at: Some(now), ..user } })
+    }
+
+    /// Revokes a session: the caller's own, or any session of the organisation for a super-admin.
+    pub async fn revoke_session(&self, ctx: &TenantCtx, id: SessionId) -> AppResult<Session> {
+        let tx = ctx.begin().await?;
+        let row = session::Entity::find_by_id((ctx.tenant(), id))
+            .lock_exclusive()
+            .one(tx.conn())
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let own = ctx.actor().user() == Some(row.user_id);
+        if !own {
+            crate::users::authorize(&tx, ctx, clientele_core::Permission::ManageUsers).await?;
+        }
+        let now = self.kernel.now();
+        let revoked_at = row.revoked_at.unwrap_or(now);
+        let mut active: session::ActiveModel = row.into();
+        active.revoked_at = Set(Some(revoked_at));
+        let row = active.update(tx.conn()).await?;
+        audit::record(&tx, ctx, AuditEntry::new("session.revoke", "session", id, json!({}))).await?;
+        tx.commit().await?;
+        Ok(row.into())
+    }
+
+    /// Ends the caller's current session.
+    pub async fn sign_out(&self, ctx: &TenantCtx) -> AppResult<()> {
+        let session = ctx.actor().session().ok_or_else(|| {
+            AppError::new(ErrorCode::Validation, "Only a session can sign out; revoke API tokens instead.")
+        })?;
+        self.revoke_session(ctx, session).await.map(|_| ())
+    }
+
+    /// The caller's sessions that are still valid, newest first.
+    pub async fn my_sessions(&self, ctx: &TenantCtx) -> AppResult<Vec<Session>> {
+        let Some(user) = ctx.actor().user() else { return Ok(Vec::new()) };
+        let tx = ctx.read().await?;
+        let rows = session::Entity::find()
+            .filter(session::Column::TenantId.eq(ctx.tenant()))
+            .filter(session::Column::UserId.eq(user))
+            .filter(session::Column::RevokedAt.is_null())
+            .filter(session::Column::ExpiresAt.gt(self.kernel.now()))
+            .order_by_desc(session::Column::CreatedAt)
+            .limit(100)
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Mints a single-use set-password link for `user`, valid for the configured time.
+    pub async fn issue_set_password_token(&self, ctx: &TenantCtx, user: UserId) -> AppResult<String> {
+        let tx = ctx.begin().await?;
+        user::Entity::find_by_id((ctx.tenant(), user)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        let now = self.kernel.now();
+        let id = OneTimeTokenId(self.kernel.new_id());
+        let secret = token::mint(SecretKind::OneTime, ctx.tenant(), self.kernel.entropy.as_ref());
+        one_time_token::ActiveModel {
+            tenant_id: Set(ctx.tenant()),
+            id: Set(id),
+            user_id: Set(user),
+            purpose: Set(SET_PASSWORD.to_owned()),
+            token_hash: Set(secret.hash),
+            created_at: Set(now),
+            expires_at: Set(now + self.settings.set_password_ttl),
+            used_at: Set(None),
+        }
+        .insert(tx.conn())
+        .await?;
+        let entry = AuditEntry::new("one_time_token.create", "user", user, json!({ "purpose": SET_PASSWORD }));
+        audit::record(&tx, ctx, entry).await?;
+        tx.commit().await?;
+        Ok(secret.plain)
+    }
+
+    /// Redeems a set-password link: sets the password, burns the link and signs the user in.
+    pub async fn set_password_with_token(&self, presented: &str, new_password: &str, client: &ClientInfo) -> AppResult<SignedIn> {
+        password::validate("password", new_password)?;
+        let invalid = || AppError::code_only(ErrorCode::TokenInvalid);
+        let (tenant, hash) = token::parse(SecretKind::OneTime, presented).ok_or_else(invalid)?;
+        let org = {
+            let ctx = system_ctx(&self.kernel, tenant, OrgKind::Customer);
+            let tx = ctx.read().await?;
+            let org = organisation::Entity::find_by_id(tenant).one(tx.conn()).await?;
+            tx.commit().await?;
+            org.ok_or_else(invalid)?
+        };
+        let ctx = system_ctx(&self.kernel, tenant, parse_stored("kind", &org.kind)?);
+        let password_hash = password::hash(new_password.to_owned(), self.kernel.entropy.as_ref()).await?;
+        let now = self.kernel.now();
+        let tx = ctx.begin().await?;
+        let link = one_time_token::Entity::find()
+            .filter(one_time_token::Column::TenantId.eq(tenant))
+            .filter(one_time_token::Column::TokenHash.eq(hash))
+            .lock_exclusive()
+            .one(tx.conn())
+            .await?
+            .filter(|t| t.used_at.is_none() && t.expires_at > now && t.purpose == SET_PASSWORD)
+            .ok_or_else(invalid)?;
+        let user = user::Entity::find_by_id((tenant, link.user_id)).one(tx.conn()).await?.ok_or_else(invalid)?;
+        let user = User::from_row(user)?;
+        let mut burnt: one_time_token::ActiveModel = link.into();
+        burnt.used_at = Set(Some(now));
+        burnt.update(tx.conn()).await?;
+        store_password(&tx, tenant, user.id, password_hash, now).await?;
+        let entry = AuditEntry::new("user.set_password", "user", user.id, json!({ "via": "one_time_link" }));
+        audit::record(&tx, &ctx, entry).await?;
+        tx.commit().await?;
+        if parse_stored::<OrganisationStatus>("status", &org.status)? != OrganisationStatus::Active {
+            return Err(ErrorCode::OrganisationUnavailable.into());
+        }
+        if user.status != UserStatus::Active {
+            return Err(ErrorCode::InvalidCredentials.into());
+        }
+        self.open_session(&ctx, user, client).await
+    }
+}
+
+pub(crate) const SET_PASSWORD: &str = "set_password";
+
+/// Inserts or replaces a user's password hash.
+pub(crate) async fn store_password(
+    tx: &clientele_core::TenantTx,
+    tenant: TenantId,
+    user: UserId,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let existing = credential::Entity::find_by_id((tenant, user)).one(tx.conn()).await?;
+    let model = credential::ActiveModel {
+        tenant_id: Set(tenant),
+        user_id: Set(user),
+        password_hash: Set(password_hash),
+        updated_at: Set(now),
+    };
+    if existing.is_some() {
+        model.update(tx.conn()).await?;
+    } else {
+        model.insert(tx.conn()).await?;
+    }
+    Ok(())
+}
+
+fn check_org_status(status: &str) -> AppResult<()> {
+    match parse_stored::<OrganisationStatus>("status", status)? {
+        OrganisationStatus::Active => Ok(()),
+        OrganisationStatus::Inactive => Err(ErrorCode::OrganisationUnavailable.into()),
+    }
+}
+
+/// E-mail addresses compare trimmed and case-insensitively (USR-01).
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+

@@ -1,0 +1,9 @@
+//! sea-orm entities of the tables this crate owns.
+
+pub mod api_token;
+pub mod credential;
+pub mod one_time_token;
+pub mod organisation;
+pub mod session;
+pub mod sign_in_throttle;
+pub mod user;

@@ -1,0 +1,47 @@
+//! Organisations, users, roles, credentials, sessions and API tokens: who may act in which
+//! tenant. This crate is the auth layer: the only one that builds a [`TenantCtx`].
+
+pub mod api_tokens;
+pub mod auth;
+pub mod entity;
+pub mod model;
+pub mod organisations;
+pub mod password;
+mod throttle;
+pub mod users;
+
+use std::sync::Arc;
+
+use clientele_core::db::Kernel;
+use clientele_core::{Actor, OrgKind, TenantCtx, TenantId};
+
+pub use api_tokens::ApiTokenService;
+pub use auth::{AuthService, AuthSettings, Authenticated, ClientInfo, SignedIn};
+pub use model::{ApiToken, Organisation, OrganisationStatus, Session, User, UserStatus};
+pub use organisations::OrganisationService;
+pub use users::UserService;
+
+/// A context for work the server does on its own behalf inside one tenant.
+pub(crate) fn system_ctx(kernel: &Arc<Kernel>, tenant: TenantId, kind: OrgKind) -> TenantCtx {
+    TenantCtx::new(kernel.clone(), tenant, kind, Actor::system())
+}
+
+/// Every service of this crate, built once at start.
+#[derive(Clone)]
+pub struct TenantServices {
+    pub auth: Arc<AuthService>,
+    pub users: Arc<UserService>,
+    pub api_tokens: Arc<ApiTokenService>,
+    pub organisations: Arc<OrganisationService>,
+}
+
+impl TenantServices {
+    pub fn new(kernel: Arc<Kernel>, settings: AuthSettings) -> Self {
+        Self {
+            auth: Arc::new(AuthService::new(kernel.clone(), settings)),
+            users: Arc::new(UserService::new(kernel.clone())),
+            api_tokens: Arc::new(ApiTokenService::new(kernel.clone())),
+            organisations: Arc::new(OrganisationService::new(kernel)),
+        }
+    }
+}

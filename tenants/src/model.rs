@@ -1,0 +1,135 @@
+//! Domain views of this crate's rows, as services hand them out.
+
+use chrono::{DateTime, Utc};
+use clientele_core::{
+    ApiTokenId, AppError, AppResult, Language, OrgKind, Role, SessionId, TenantId, TokenScope, UserId,
+};
+use serde::Serialize;
+
+use crate::entity;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Inactive,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationStatus {
+    Active,
+    Inactive,
+}
+
+/// Parses a stored enum column; a bad value is corruption, hence internal.
+pub(crate) fn parse_stored<T: std::str::FromStr>(column: &str, value: &str) -> AppResult<T> {
+    value.parse().map_err(|_| AppError::internal(format!("bad stored {column}: {value}")))
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: UserId,
+    pub tenant: TenantId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub status: UserStatus,
+    pub language: Language,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub(crate) fn from_row(row: entity::user::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: row.id,
+            tenant: row.tenant_id,
+            role: parse_stored("role", &row.role)?,
+            status: parse_stored("status", &row.status)?,
+            language: parse_stored("language", &row.language)?,
+            email: row.email,
+            display_name: row.display_name,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            last_sign_in_at: row.last_sign_in_at,
+        })
+    }
+
+    /// The audited fields (never credentials).
+    pub(crate) fn audit_view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "email": self.email,
+            "display_name": self.display_name,
+            "role": self.role.as_str(),
+            "status": self.status,
+            "language": self.language.tag(),
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Organisation {
+    pub id: TenantId,
+    pub kind: OrgKind,
+    pub parent: Option<TenantId>,
+    pub name: String,
+    pub status: OrganisationStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Organisation {
+    pub(crate) fn from_row(row: entity::organisation::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: row.id,
+            kind: parse_stored("kind", &row.kind)?,
+            parent: row.parent_id,
+            status: parse_stored("status", &row.status)?,
+            name: row.name,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    pub name: String,
+    pub scope: TokenScope,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    pub(crate) fn from_row(row: entity::api_token::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: row.id,
+            scope: parse_stored("scope", &row.scope)?,
+            name: row.name,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: SessionId,
+    pub user: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<entity::session::Model> for Session {
+    fn from(row: entity::session::Model) -> Self {
+        Self { id: row.id, user: row.user_id, created_at: row.created_at, expires_at: row.expires_at, revoked_at: row.revoked_at }
+    }
+}

@@ -1,0 +1,121 @@
+//! The organisation tree (platform → suppliers → customers) and first-run bootstrap.
+
+use std::sync::Arc;
+
+use clientele_core::audit::{self, AuditEntry};
+use clientele_core::db::Kernel;
+use clientele_core::{AppError, AppResult, ErrorCode, Language, OrgKind, Role, TenantCtx, TenantId, UserId};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use crate::auth::AuthService;
+use crate::entity::organisation;
+use crate::model::Organisation;
+use crate::system_ctx;
+use crate::users::{NewUser, UserService};
+
+/// There is one platform per deployment; a fixed id makes bootstrap idempotent.
+pub const PLATFORM_ID: TenantId = TenantId(uuid::Uuid::from_u128(1));
+
+/// What `clientele bootstrap` made.
+#[derive(Debug)]
+pub struct Bootstrapped {
+    pub supplier: TenantId,
+    pub super_admin: UserId,
+    /// Single-use set-password link secret for the new super-admin.
+    pub set_password_token: String,
+}
+
+pub struct OrganisationService {
+    kernel: Arc<Kernel>,
+}
+
+impl OrganisationService {
+    pub fn new(kernel: Arc<Kernel>) -> Self {
+        Self { kernel }
+    }
+
+    /// The caller's own organisation.
+    pub async fn current(&self, ctx: &TenantCtx) -> AppResult<Organisation> {
+        let tx = ctx.read().await?;
+        let row = organisation::Entity::find_by_id(ctx.tenant()).one(tx.conn()).await?;
+        tx.commit().await?;
+        Organisation::from_row(row.ok_or_else(AppError::not_found)?)
+    }
+
+    /// Creates the platform (once), a supplier and its super-admin, and returns a set-password
+    /// link for that super-admin. Refuses when a supplier exists unless `force`.
+    pub async fn bootstrap(
+        &self,
+        auth: &AuthService,
+        users: &UserService,
+        supplier_name: &str,
+        email: &str,
+        force: bool,
+    ) -> AppResult<Bootstrapped> {
+        let name = supplier_name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(AppError::invalid("supplier", "Enter a supplier name of 1 to 200 characters."));
+        }
+        let platform = system_ctx(&self.kernel, PLATFORM_ID, OrgKind::Platform);
+        let tx = platform.begin().await?;
+        let now = self.kernel.now();
+        if organisation::Entity::find_by_id(PLATFORM_ID).one(tx.conn()).await?.is_none() {
+            insert_org(&tx, PLATFORM_ID, OrgKind::Platform, None, "Clientele platform", now).await?;
+            audit::record(&tx, &platform, AuditEntry::new("organisation.create", "organisation", PLATFORM_ID, json!({})))
+                .await?;
+        }
+        let suppliers = organisation::Entity::find()
+            .filter(organisation::Column::ParentId.eq(PLATFORM_ID))
+            .filter(organisation::Column::Kind.eq(OrgKind::Supplier.as_str()))
+            .all(tx.conn())
+            .await?;
+        if !suppliers.is_empty() && !force {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "Clientele is already bootstrapped; pass --force to add another supplier.",
+            ));
+        }
+        let supplier = TenantId(self.kernel.new_id());
+        insert_org(&tx, supplier, OrgKind::Supplier, Some(PLATFORM_ID), name, now).await?;
+        let changes = audit::created(&json!({ "kind": "supplier", "name": name }));
+        audit::record(&tx, &platform, AuditEntry::new("organisation.create", "organisation", supplier, changes)).await?;
+        tx.commit().await?;
+
+        let ctx = system_ctx(&self.kernel, supplier, OrgKind::Supplier);
+        let new_user = NewUser {
+            email: email.to_owned(),
+            display_name: email.split('@').next().unwrap_or(email).to_owned(),
+            role: Role::SuperAdmin,
+            language: Language::default(),
+            password: None,
+        };
+        let admin = users.create(&ctx, new_user).await?;
+        let set_password_token = auth.issue_set_password_token(&ctx, admin.id).await?;
+        Ok(Bootstrapped { supplier, super_admin: admin.id, set_password_token })
+    }
+}
+
+async fn insert_org(
+    tx: &clientele_core::TenantTx,
+    id: TenantId,
+    kind: OrgKind,
+    parent: Option<TenantId>,
+    name: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    organisation::ActiveModel {
+        id: Set(id),
+        kind: Set(kind.as_str().to_owned()),
+        parent_id: Set(parent),
+        name: Set(name.to_owned()),
+        status: Set("active".to_owned()),
+        config_version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(tx.conn())
+    .await?;
+    Ok(())
+}
+

@@ -1,0 +1,302 @@
+//! User management inside one organisation, by its super-admins.
+
+use std::sync::Arc;
+
+use clientele_core::audit::{self, AuditEntry};
+use clientele_core::db::Kernel;
+use clientele_core::page::{Page, PageRequest};
+use clientele_core::{AppError, AppResult, Language, Permission, Role, TenantCtx, TenantTx, UserId};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    SqlErr,
+};
+use serde_json::json;
+
+use crate::auth::{normalise_email, store_password};
+use crate::entity::{session, user};
+use crate::model::{User, UserStatus, parse_stored};
+use crate::password;
+
+/// Input of `createUser`.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub language: Language,
+    /// Optional initial password (USR-03); otherwise the user sets one through a link.
+    pub password: Option<String>,
+}
+
+/// Input of `updateUser`: only the given fields change.
+#[derive(Clone, Debug, Default)]
+pub struct UserPatch {
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub language: Option<Language>,
+}
+
+pub struct UserService {
+    kernel: Arc<Kernel>,
+}
+
+/// Re-reads the acting user's role inside the writing transaction: a role revoked a moment
+/// ago must not slip through on a stale request context.
+pub(crate) async fn authorize(tx: &TenantTx, ctx: &TenantCtx, permission: Permission) -> AppResult<()> {
+    ctx.require(permission)?;
+    if let Some(actor) = ctx.actor().user() {
+        let row = user::Entity::find_by_id((ctx.tenant(), actor)).one(tx.conn()).await?.ok_or_else(AppError::forbidden)?;
+        let current = clientele_core::Actor { role: parse_stored("role", &row.role)?, ..*ctx.actor() };
+        if row.status != "active" || !permission.allows(&current) {
+            return Err(AppError::forbidden());
+        }
+    }
+    Ok(())
+}
+
+fn validate_email(field: &str, email: &str) -> AppResult<String> {
+    let email = normalise_email(email);
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid { Ok(email) } else { Err(AppError::invalid(field, "Enter a valid e-mail address.")) }
+}
+
+fn validate_display_name(field: &str, name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid(field, "Enter a name of 1 to 200 characters."));
+    }
+    Ok(name.to_owned())
+}
+
+fn email_taken(err: sea_orm::DbErr) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict("email", "A user with this e-mail already exists in this organisation.")
+        }
+        _ => err.into(),
+    }
+}
+
+impl UserService {
+    pub fn new(kernel: Arc<Kernel>) -> Self {
+        Self { kernel }
+    }
+
+    pub async fn list(&self, ctx: &TenantCtx, page: PageRequest) -> AppResult<Page<User>> {
+        ctx.require(Permission::ViewUsers)?;
+        let tx = ctx.read().await?;
+        let base = user::Entity::find().filter(user::Column::TenantId.eq(ctx.tenant()));
+        let total = base.clone().count(tx.conn()).await?;
+        let mut query = base.order_by_asc(user::Column::Id).limit(page.first + 1);
+        if let Some(after) = page.after {
+            query = query.filter(user::Column::Id.gt(after));
+        }
+        let rows = query.all(tx.conn()).await?;
+        tx.commit().await?;
+        let users = rows.into_iter().map(User::from_row).collect::<AppResult<Vec<_>>>()?;
+        Ok(Page::from_overfetch(users, page, total))
+    }
+
+    /// One user of the caller's organisation; members may read only themselves.
+    pub async fn get(&self, ctx: &TenantCtx, id: UserId) -> AppResult<User> {
+        if ctx.actor().user() != Some(id) {
+            ctx.require(Permission::ViewUsers)?;
+        }
+        let tx = ctx.read().await?;
+        let row = user::Entity::find_by_id((ctx.tenant(), id)).one(tx.conn()).await?;
+        tx.commit().await?;
+        User::from_row(row.ok_or_else(AppError::not_found)?)
+    }
+
+    pub async fn create(&self, ctx: &TenantCtx, input: NewUser) -> AppResult<User> {
+        let email = validate_email("email", &input.email)?;
+        let display_name = validate_display_name("displayName", &input.display_name)?;
+        if !input.role.allowed_in(ctx.kind()) {
+            return Err(AppError::invalid("role", "This role does not exist in this kind of organisation."));
+        }
+        let password_hash = match input.password {
+            Some(pw) => {
+                password::validate("password", &pw)?;
+                Some(password::hash(pw, self.kernel.entropy.as_ref()).await?)
+            }
+            None => None,
+        };
+        let tx = ctx.begin().await?;
+        authorize(&tx, ctx, Permission::ManageUsers).await?;
+        let now = self.kernel.now();
+        let row = user::ActiveModel {
+            tenant_id: Set(ctx.tenant()),
+            id: Set(UserId(self.kernel.new_id())),
+            email: Set(email),
+            display_name: Set(display_name),
+            role: Set(input.role.as_str().to_owned()),
+            status: Set("active".to_owned()),
+            language: Set(input.language.tag().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            last_sign_in_at: Set(None),
+        }
+        .insert(tx.conn())
+        .await
+        .map_err(email_taken)?;
+        let created = User::from_row(row)?;
+        if let Some(hash) = password_hash {
+            store_password(&tx, ctx.tenant(), created.id, hash, now).await?;
+        }
+        audit::record(&tx, ctx, AuditEntry::new("user.create", "user", created.id, audit::created(&created.audit_view())))
+            .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub async fn update(&self, ctx: &TenantCtx, id: UserId, patch: UserPatch) -> AppResult<User> {
+        let email = patch.email.as_deref().map(|e| validate_email("email", e)).transpose()?;
+        let display_name = patch.display_name.as_deref().map(|n| validate_display_name("displayName", n)).transpose()?;
+        self.change(ctx, id, "user.update", |_, row| {
+            if let Some(email) = email {
+                row.email = Set(email);
+            }
+            if let Some(name) = display_name {
+                row.display_name = Set(name);
+            }
+            if let Some(language) = patch.language {
+                row.language = Set(language.tag().to_owned());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn change_role(&self, ctx: &TenantCtx, id: UserId, role: Role) -> AppResult<User> {
+        if !role.allowed_in(ctx.kind()) {
+            return Err(AppError::invalid("role", "This role does not exist in this kind of organisation."));
+        }
+        self.change(ctx, id, "user.change_role", |current, row| {
+            if current.role == Role::SuperAdmin && role != Role::SuperAdmin {
+                current.guard_last_super_admin()?;
+            }
+            row.role = Set(role.as_str().to_owned());
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deactivates a user and revokes their sessions at once.
+    pub async fn deactivate(&self, ctx: &TenantCtx, id: UserId) -> AppResult<User> {
+        let user = self
+            .change(ctx, id, "user.deactivate", |current, row| {
+                if current.role == Role::SuperAdmin {
+                    current.guard_last_super_admin()?;
+                }
+                row.status = Set("inactive".to_owned());
+                Ok(())
+            })
+            .await?;
+        Ok(user)
+    }
+
+    pub async fn reactivate(&self, ctx: &TenantCtx, id: UserId) -> AppResult<User> {
+        self.change(ctx, id, "user.reactivate", |_, row| {
+            row.status = Set("active".to_owned());
+            Ok(())
+        })
+        .await
+    }
+
+    /// A super-admin sets another user's password (USR-03).
+    pub async fn set_password(&self, ctx: &TenantCtx, id: UserId, new_password: String) -> AppResult<User> {
+        password::validate("password", &new_password)?;
+        let hash = password::hash(new_password, self.kernel.entropy.as_ref()).await?;
+        let tx = ctx.begin().await?;
+        authorize(&tx, ctx, Permission::ManageUsers).await?;
+        let row = user::Entity::find_by_id((ctx.tenant(), id)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        store_password(&tx, ctx.tenant(), id, hash, self.kernel.now()).await?;
+        audit::record(&tx, ctx, AuditEntry::new("user.set_password", "user", id, json!({ "via": "admin" }))).await?;
+        tx.commit().await?;
+        User::from_row(row)
+    }
+
+    /// Loads the user under lock, applies `edit`, writes it and the audit row, in one transaction.
+    async fn change(
+        &self,
+        ctx: &TenantCtx,
+        id: UserId,
+        action: &'static str,
+        edit: impl FnOnce(&Current, &mut user::ActiveModel) -> AppResult<()>,
+    ) -> AppResult<User> {
+        let tx = ctx.begin().await?;
+        authorize(&tx, ctx, Permission::ManageUsers).await?;
+        let row = user::Entity::find_by_id((ctx.tenant(), id))
+            .lock_exclusive()
+            .one(tx.conn())
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let before = User::from_row(row.clone())?;
+        let current = Current { role: before.role, other_active_super_admins: self.other_super_admins(&tx, id).await? };
+        let mut active: user::ActiveModel = row.into();
+        edit(&current, &mut active)?;
+        active.updated_at = Set(self.kernel.now());
+        let after = User::from_row(active.update(tx.conn()).await.map_err(email_taken)?)?;
+        if after.status == UserStatus::Inactive && before.status == UserStatus::Active {
+            session::Entity::update_many()
+                .col_expr(session::Column::RevokedAt, sea_orm::sea_query::Expr::value(self.kernel.now()))
+                .filter(session::Column::TenantId.eq(ctx.tenant()))
+                .filter(session::Column::UserId.eq(id))
+                .filter(session::Column::RevokedAt.is_null())
+                .exec(tx.conn())
+                .await?;
+        }
+        let changes = audit::diff(&before.audit_view(), &after.audit_view());
+        audit::record(&tx, ctx, AuditEntry::new(action, "user", id, changes)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Active super-admins other than `id`, locked so two concurrent demotions cannot both pass.
+    async fn other_super_admins(&self, tx: &TenantTx, id: UserId) -> AppResult<usize> {
+        let rows = user::Entity::find()
+            .filter(user::Column::TenantId.eq(tx.tenant()))
+            .filter(user::Column::Role.eq(Role::SuperAdmin.as_str()))
+            .filter(user::Column::Status.eq("active"))
+            .filter(user::Column::Id.ne(id))
+            .lock_exclusive()
+            .all(tx.conn())
+            .await?;
+        Ok(rows.len())
+    }
+}
+
+/// What an edit may look at: the user's current role and whether other super-admins remain.
+struct Current {
+    role: Role,
+    other_active_super_admins: usize,
+}
+
+impl Current {
+    fn guard_last_super_admin(&self) -> AppResult<()> {
+        if self.other_active_super_admins == 0 {
+            return Err(AppError::new(
+                clientele_core::ErrorCode::LastSuperAdmin,
+                "The organisation must keep at least one active super-admin.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(validate_email("email", "  Ann@Example.COM ").ok().as_deref(), Some("ann@example.com"));
+        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@.com"] {
+            assert!(validate_email("email", bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,1 +1,82 @@
+//! The `clientele` server: configuration, wiring of services, HTTP router.
 
+pub mod config;
+mod http;
+mod set_password;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use clientele_core::db::{self, Kernel};
+use clientele_core::ports::{Clock, Entropy, SystemClock, SystemEntropy};
+use clientele_graphql::{GraphqlService, Limits};
+use clientele_migrations::{Migrator, MigratorTrait};
+use clientele_tenants::TenantServices;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+pub use config::Settings;
+pub use http::router;
+
+/// Installs process-wide defaults every entry point (binary, tests) needs first.
+pub fn install_crypto_provider() {
+    // Ignore the error: a second call (tests) finds the provider already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Shared state of one server process.
+pub struct AppState {
+    pub settings: Settings,
+    pub kernel: Arc<Kernel>,
+    pub services: TenantServices,
+    pub graphql: GraphqlService,
+    pub metrics: PrometheusHandle,
+}
+
+/// The Prometheus recorder is process-global; install it once.
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder is installed, in which case ours stays unused.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Runs pending migrations with the owner URL.
+pub async fn migrate(settings: &Settings) -> Result<(), clientele_core::AppError> {
+    if settings.database.url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir).map_err(clientele_core::AppError::internal)?;
+    }
+    let owner = db::connect(&settings.migration_url(), 2).await?;
+    Migrator::up(&owner, None).await?;
+    owner.close().await?;
+    Ok(())
+}
+
+impl AppState {
+    /// Connects (migrating first when configured) and builds every service.
+    pub async fn start(settings: Settings) -> Result<Arc<Self>, clientele_core::AppError> {
+        Self::start_with(settings, Arc::new(SystemClock), Arc::new(SystemEntropy)).await
+    }
+
+    /// As [`start`](Self::start), with an injected clock and entropy (tests).
+    pub async fn start_with(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+    ) -> Result<Arc<Self>, clientele_core::AppError> {
+        if settings.database.migrate_on_start {
+            migrate(&settings).await?;
+        }
+        let db = db::connect(&settings.database_url(), settings.database.max_connections).await?;
+        let kernel = Arc::new(Kernel { db, clock, entropy });
+        let services = TenantServices::new(kernel.clone(), settings.auth_settings());
+        let timeout = Duration::from_millis(settings.server.request_timeout_ms);
+        let graphql = GraphqlService::new(services.clone(), Limits::default(), timeout);
+        Ok(Arc::new(Self { settings, kernel, services, graphql, metrics: metrics_handle() }))
+    }
+}

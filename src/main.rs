@@ -1,1 +1,125 @@
-fn main() {}
+//! `clientele`: serve, migrate, bootstrap, print the schema.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use clientele::config::{LogFormat, Settings};
+use clientele::{AppState, install_crypto_provider, migrate, router};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "clientele", version, about = "Multi-tenant customer records with a GraphQL API")]
+struct Cli {
+    /// Configuration file (default: ./clientele.toml when present).
+    #[arg(long, global = true, env = "CLIENTELE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (embedded mode migrates the database first).
+    Serve,
+    /// Apply pending database migrations with the owner URL.
+    Migrate,
+    /// Create the platform, a first supplier and its super-admin; prints a set-password link.
+    Bootstrap {
+        #[arg(long)]
+        supplier: String,
+        #[arg(long)]
+        email: String,
+        /// Add another supplier although one exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the GraphQL SDL a tenant sees.
+    Schema,
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match settings.log.format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    install_crypto_provider();
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    match run(cli.command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => Ok(migrate(&settings).await?),
+        Command::Bootstrap { supplier, email, force } => {
+            let state = AppState::start(settings).await?;
+            let s = &state.services;
+            let done = s.organisations.bootstrap(&s.auth, &s.users, &supplier, &email, force).await?;
+            let base = state.settings.server.public_url.trim_end_matches('/');
+            println!("Supplier {supplier} created (organisation {}).", done.supplier);
+            println!("Super-admin {email} created (user {}).", done.super_admin);
+            println!("Set the password once, within {} hours:", state.settings.auth.set_password_ttl_minutes / 60);
+            println!("  {base}/set-password?token={}", done.set_password_token);
+            println!("or through GraphQL: mutation {{ setPassword(input: {{ token: \"{}\", password: \"…\" }}) {{ token }} }}", done.set_password_token);
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", clientele_graphql::GraphqlService::sdl(&clientele_graphql::schema::TenantConfig::default())?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let bind = settings.server.bind;
+    let state = AppState::start(settings).await?;
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; in-flight requests then drain before exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

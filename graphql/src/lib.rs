@@ -1,1 +1,164 @@
+//! The GraphQL API: per-tenant dynamic schemas, limits, and execution with coded errors.
 
+pub mod cache;
+mod limits;
+mod mutation;
+mod query;
+pub mod schema;
+mod support;
+mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
+use async_graphql::{BatchRequest, BatchResponse, Response, ServerError, ValidationResult};
+use clientele_core::ErrorCode;
+use clientele_tenants::{Authenticated, ClientInfo, TenantServices};
+
+pub use limits::Limits;
+pub use support::RequestData;
+
+/// Executes GraphQL requests against the caller's tenant schema.
+pub struct GraphqlService {
+    services: TenantServices,
+    cache: cache::SchemaCache,
+    limits: Limits,
+    timeout: Duration,
+}
+
+/// A GraphQL error response with one coded error.
+pub fn error_response(code: ErrorCode, request_id: Option<&str>) -> Response {
+    let mut error = ServerError::new(code.default_message(), None);
+    stamp(&mut error, code, request_id);
+    Response::from_errors(vec![error])
+}
+
+fn stamp(error: &mut ServerError, code: ErrorCode, request_id: Option<&str>) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code.as_str());
+    }
+    if let Some(id) = request_id {
+        extensions.set("requestId", id);
+    }
+}
+
+impl GraphqlService {
+    pub fn new(services: TenantServices, limits: Limits, timeout: Duration) -> Self {
+        Self { services, cache: cache::SchemaCache::default(), limits, timeout }
+    }
+
+    /// SDL of the schema a tenant with `config` sees (for codegen and the committed reference).
+    pub fn sdl(config: &schema::TenantConfig) -> Result<String, async_graphql::dynamic::SchemaError> {
+        schema::build(config).map(|s| s.sdl())
+    }
+
+    pub async fn execute(
+        &self,
+        batch: BatchRequest,
+        auth: Option<Authenticated>,
+        client: ClientInfo,
+        request_id: Option<Arc<str>>,
+    ) -> BatchResponse {
+        let rid = request_id.as_deref();
+        let single = matches!(batch, BatchRequest::Single(_));
+        let requests = match batch {
+            BatchRequest::Single(r) => vec![r],
+            BatchRequest::Batch(rs) => rs,
+        };
+        if requests.len() > self.limits.max_batch {
+            return BatchResponse::Single(error_response(ErrorCode::BatchTooLarge, rid));
+        }
+        let auth = auth.map(|a| Authenticated { ctx: a.ctx.with_request_id(request_id.clone()), ..a });
+        let schema = match self.cache.schema(auth.as_ref().map(|a| (a.ctx.tenant(), a.config_version))) {
+            Ok(schema) => schema,
+            Err(err) => {
+                tracing::error!(error = %err, "schema build failed");
+                return BatchResponse::Single(error_response(ErrorCode::Internal, rid));
+            }
+        };
+        let mut responses = Vec::with_capacity(requests.len());
+        for request in requests {
+            let data = RequestData { auth: auth.clone(), client: client.clone(), request_id: request_id.clone() };
+            responses.push(self.execute_one(&schema, request, data, rid).await);
+        }
+        match responses.pop() {
+            Some(only) if single => BatchResponse::Single(only),
+            last => BatchResponse::Batch(responses.into_iter().chain(last).collect()),
+        }
+    }
+
+    async fn execute_one(
+        &self,
+        schema: &async_graphql::dynamic::Schema,
+        request: async_graphql::Request,
+        data: RequestData,
+        rid: Option<&str>,
+    ) -> Response {
+        let document = match async_graphql::parser::parse_query(&request.query) {
+            Ok(document) => document,
+            Err(err) => {
+                let mut error = ServerError::new(err.to_string(), None);
+                stamp(&mut error, ErrorCode::GraphqlParseFailed, rid);
+                return Response::from_errors(vec![error]);
+            }
+        };
+        if let Err(code) = limits::check(&document, &request.variables, self.limits) {
+            return error_response(code, rid);
+        }
+        let anonymous = data.auth.is_none();
+        let mut request = request.data(data).data(self.services.clone());
+        if anonymous {
+            request = request.disable_introspection();
+        }
+        let mut response = match tokio::time::timeout(self.timeout, schema.execute(request)).await {
+            Ok(response) => response,
+            Err(_) => return error_response(ErrorCode::Timeout, rid),
+        };
+        for error in &mut response.errors {
+            classify(error, rid);
+        }
+        response
+    }
+}
+
+/// Gives every error a code. Validation errors were coded by [`CodeValidationErrors`]; any
+/// other error without a code escaped a resolver unmapped, so its text is hidden as internal.
+fn classify(error: &mut ServerError, rid: Option<&str>) {
+    let coded = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+    if !coded {
+        tracing::error!(message = %error.message, "uncoded resolver error");
+        error.message = ErrorCode::Internal.default_message().to_owned();
+    }
+    stamp(error, ErrorCode::Internal, rid);
+}
+
+/// Codes the errors of the validation phase (unknown fields, wrong types…): their messages
+/// describe the caller's document and are safe to show.
+pub(crate) struct CodeValidationErrors;
+
+impl ExtensionFactory for CodeValidationErrors {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(CodeValidationErrors)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for CodeValidationErrors {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    stamp(&mut e, ErrorCode::GraphqlValidationFailed, None);
+                    e
+                })
+                .collect()
+        })
+    }
+}

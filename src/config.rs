@@ -1,0 +1,204 @@
+//! Layered configuration: defaults < `clientele.toml` < `CLIENTELE_SECTION__KEY` environment
+//! variables; any key may instead be read from a file named by `<KEY>_FILE` (secrets).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment_file_provider_adapter::FileAdapter;
+use serde::{Deserialize, Serialize};
+
+/// A secret string: never printed by `Debug`, trimmed of the newline secret files end with.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.trim()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Where the SQLite file, local files and the search index live.
+    pub data_dir: PathBuf,
+    /// Development mode: GraphiQL at `/graphiql`, human-readable logs by default.
+    pub dev: bool,
+    pub database: DatabaseSettings,
+    pub server: ServerSettings,
+    pub log: LogSettings,
+    pub auth: AuthConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/clientele.db`.
+    pub url: Option<Secret>,
+    /// The schema owner's URL for migrations on PostgreSQL; defaults to `url`.
+    pub migration_url: Option<Secret>,
+    pub max_connections: u32,
+    /// Run pending migrations when `serve` starts (the embedded default).
+    pub migrate_on_start: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    /// The address people reach the server at; used in links printed or mailed.
+    pub public_url: String,
+    pub request_timeout_ms: u64,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info,clientele=debug`.
+    pub filter: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub session_ttl_minutes: i64,
+    pub set_password_ttl_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            dev: false,
+            database: DatabaseSettings::default(),
+            server: ServerSettings::default(),
+            log: LogSettings::default(),
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: None, migration_url: None, max_connections: 16, migrate_on_start: true }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            request_timeout_ms: 10_000,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { format: LogFormat::Pretty, filter: "info".to_owned() }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self { session_ttl_minutes: 12 * 60, set_password_ttl_minutes: 72 * 60 }
+    }
+}
+
+impl Settings {
+    /// Loads the layers; `file` defaults to `./clientele.toml` when it exists.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        Self::figment(file).extract().map_err(Box::new)
+    }
+
+    pub fn figment(file: Option<&Path>) -> Figment {
+        let file = file.map_or_else(|| PathBuf::from("clientele.toml"), Path::to_path_buf);
+        // `CLIENTELE_DATABASE__URL` and `CLIENTELE__DATABASE__URL` both mean `database.url`.
+        let env = Env::prefixed("CLIENTELE_").map(|key| key.as_str().trim_start_matches('_').replace("__", ".").into());
+        Figment::from(Serialized::defaults(Self::default()))
+            .merge(FileAdapter::wrap(Toml::file(file)))
+            .merge(FileAdapter::wrap(env))
+    }
+
+    /// The application database URL: the configured one or the SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("clientele.db").display()),
+        }
+    }
+
+    pub fn migration_url(&self) -> String {
+        self.database.migration_url.as_ref().map_or_else(|| self.database_url(), |u| u.expose().to_owned())
+    }
+
+    pub fn auth_settings(&self) -> clientele_tenants::AuthSettings {
+        clientele_tenants::AuthSettings {
+            session_ttl: chrono::Duration::minutes(self.auth.session_ttl_minutes),
+            set_password_ttl: chrono::Duration::minutes(self.auth.set_password_ttl_minutes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_overrides_defaults_and_file_secrets_are_read() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("clientele.toml", "dev = true\n[server]\nbind = \"0.0.0.0:9000\"\nrequest_timeout_ms = 5\n")?;
+            jail.create_file("db-url", "postgres://app:secret@db/clientele\n")?;
+            jail.set_env("CLIENTELE_SERVER__REQUEST_TIMEOUT_MS", "7");
+            jail.set_env("CLIENTELE__LOG__FORMAT", "json");
+            jail.set_env("CLIENTELE_DATABASE__URL_FILE", "db-url");
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(settings.dev);
+            assert_eq!(settings.server.bind, SocketAddr::from(([0, 0, 0, 0], 9000)));
+            assert_eq!(settings.server.request_timeout_ms, 7);
+            assert_eq!(settings.log.format, LogFormat::Json);
+            assert_eq!(settings.database_url(), "postgres://app:secret@db/clientele");
+            assert!(!format!("{settings:?}").contains("secret@"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("clientele.toml", "[server]\nbnid = \"0.0.0.0:9000\"\n")?;
+            assert!(Settings::load(None).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_the_data_dir() {
+        assert_eq!(Settings::default().database_url(), "sqlite://./data/clientele.db?mode=rwc");
+    }
+}

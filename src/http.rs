@@ -1,0 +1,197 @@
+//! HTTP surface: `/graphql`, `/graphiql` (dev), health, readiness, metrics, set-password page.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_graphql::{BatchRequest, BatchResponse};
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::Extension;
+use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use clientele_core::ErrorCode;
+use clientele_graphql::error_response;
+use clientele_tenants::ClientInfo;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+
+/// Largest GraphQL request body accepted.
+pub const MAX_BODY: usize = 1 << 20;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut router = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit));
+    if state.settings.dev {
+        router = router.route("/graphiql", get(graphiql));
+    }
+    router
+        .layer(middleware::from_fn(record_metrics))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+            let request_id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), route, request_id, tenant_id = tracing::field::Empty)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> StatusCode {
+    match state.kernel.db.ping().await {
+        Ok(()) => StatusCode::OK,
+        Err(err) => {
+            tracing::warn!(error = %err, "database not ready");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}
+
+async fn graphiql() -> Html<String> {
+    Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+fn request_id(headers: &HeaderMap) -> Option<Arc<str>> {
+    headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()).map(Arc::from)
+}
+
+fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
+    let forwarded = state
+        .settings
+        .server
+        .trust_forwarded_for
+        .then(|| headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next().map(|s| s.trim().to_owned()))
+        .flatten();
+    ClientInfo {
+        addr: forwarded.or_else(|| peer.map(|p| p.ip().to_string())),
+        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    }
+}
+
+/// A GraphQL-shaped error body with an HTTP status, for failures before execution.
+fn transport_error(status: StatusCode, code: ErrorCode, rid: Option<&str>) -> Response {
+    (status, axum::Json(error_response(code, rid))).into_response()
+}
+
+async fn graphql_post(
+    State(state): State<Arc<AppState>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let rid = request_id(&headers);
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != "application/json" && essence != "application/graphql-response+json" {
+        return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, rid.as_deref());
+    }
+    let bytes = match to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref()),
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+    };
+    execute(&state, batch, &headers, peer.map(|c| c.0.0), rid).await
+}
+
+#[derive(serde::Deserialize)]
+struct GetParams {
+    query: String,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+async fn graphql_get(
+    State(state): State<Arc<AppState>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let rid = request_id(&headers);
+    let bad = |rid: Option<&str>| transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid);
+    let Ok(Query(params)) = params else { return bad(rid.as_deref()) };
+    let variables = match params.variables.as_deref().map(serde_json::from_str).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return bad(rid.as_deref()),
+    };
+    // GET must not change anything: refuse mutations before they reach a resolver.
+    let is_mutation = async_graphql::parser::parse_query(&params.query).is_ok_and(|doc| {
+        doc.operations.iter().any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
+    });
+    if is_mutation {
+        return (StatusCode::METHOD_NOT_ALLOWED, axum::Json(error_response(ErrorCode::BadRequest, rid.as_deref())))
+            .into_response();
+    }
+    let mut request = async_graphql::Request::new(params.query).variables(variables);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    execute(&state, BatchRequest::Single(request), &headers, peer.map(|c| c.0.0), rid).await
+}
+
+async fn execute(
+    state: &AppState,
+    batch: BatchRequest,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    rid: Option<Arc<str>>,
+) -> Response {
+    let auth = match bearer(headers) {
+        None => None,
+        Some(token) => match state.services.auth.resolve(token).await {
+            Ok(auth) => {
+                tracing::Span::current().record("tenant_id", tracing::field::display(auth.ctx.tenant()));
+                Some(auth)
+            }
+            Err(err) => {
+                let status = if err.code() == ErrorCode::Internal {
+                    tracing::error!(error = %err, "resolving credentials failed");
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::UNAUTHORIZED
+                };
+                return transport_error(status, err.code(), rid.as_deref());
+            }
+        },
+    };
+    let client = client_info(state, headers, peer);
+    let response: BatchResponse = state.graphql.execute(batch, auth, client, rid).await;
+    let mut response = axum::Json(response).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+

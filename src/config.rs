@@ -139,7 +139,10 @@ impl Settings {
     pub fn figment(file: Option<&Path>) -> Figment {
         let file = file.map_or_else(|| PathBuf::from("clientele.toml"), Path::to_path_buf);
         // `CLIENTELE_DATABASE__URL` and `CLIENTELE__DATABASE__URL` both mean `database.url`.
-        let env = Env::prefixed("CLIENTELE_").map(|key| key.as_str().trim_start_matches('_').replace("__", ".").into());
+        // `CLIENTELE_CONFIG` names the file and `CLIENTELE_TEST_*` belongs to the test suite.
+        let env = Env::prefixed("CLIENTELE_")
+            .filter(|key| key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_"))
+            .map(|key| key.as_str().trim_start_matches('_').replace("__", ".").into());
         Figment::from(Serialized::defaults(Self::default()))
             .merge(FileAdapter::wrap(Toml::file(file)))
             .merge(FileAdapter::wrap(env))
@@ -177,6 +180,8 @@ mod tests {
             jail.set_env("CLIENTELE_SERVER__REQUEST_TIMEOUT_MS", "7");
             jail.set_env("CLIENTELE__LOG__FORMAT", "json");
             jail.set_env("CLIENTELE_DATABASE__URL_FILE", "db-url");
+            jail.set_env("CLIENTELE_TEST_SOMETHING", "ignored");
+            jail.set_env("CLIENTELE_CONFIG", "clientele.toml");
             let settings = Settings::load(None).map_err(|e| e.to_string())?;
             assert!(settings.dev);
             assert_eq!(settings.server.bind, SocketAddr::from(([0, 0, 0, 0], 9000)));

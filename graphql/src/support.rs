@@ -144,8 +144,8 @@ pub fn with_page_args(field: Field) -> Field {
 }
 
 pub fn page_args(rc: &ResolverContext<'_>) -> async_graphql::Result<clientele_core::page::PageRequest> {
-    let first = rc.args.get("first").map(|v| v.i64()).transpose()?;
-    let after = rc.args.get("after").map(|v| v.string().map(str::to_owned)).transpose()?;
+    let first = rc.args.get("first").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
+    let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned)).transpose()?;
     clientele_core::page::PageRequest::new(first, after.as_deref()).map_err(to_gql)
 }
 

@@ -74,6 +74,15 @@ fn session_type() -> Object {
         .field(field::<Session, _>("createdAt", TypeRef::named_nn("DateTime"), |s| datetime(s.created_at)))
         .field(field::<Session, _>("expiresAt", TypeRef::named_nn("DateTime"), |s| datetime(s.expires_at)))
         .field(field::<Session, _>("revokedAt", TypeRef::named("DateTime"), |s| opt_datetime(s.revoked_at)))
+        .field(
+            Field::new("current", TypeRef::named_nn(TypeRef::BOOLEAN), |rc| {
+                FieldFuture::new(async move {
+                    let session = rc.parent_value.try_downcast_ref::<Session>()?;
+                    Ok(Some(FieldValue::value(tenant(&rc)?.actor().session() == Some(session.id))))
+                })
+            })
+            .description("Whether the request came with this session."),
+        )
 }
 
 fn api_token_type() -> Object {

@@ -1,1 +1,14 @@
-fn main(){}
+//! The one integration-test binary: boots the real router on a loopback port against real
+//! SQLite and real PostgreSQL, and drives it over HTTP.
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // tests fail loudly by design
+
+mod common;
+
+mod api_tokens;
+mod auth;
+mod bad_input;
+mod cross_tenant;
+mod http;
+mod rls;
+mod schema;
+mod users;

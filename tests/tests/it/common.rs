@@ -1,0 +1,253 @@
+//! Test harness: a real server per test on SQLite or on a fresh PostgreSQL database.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+use clientele::{AppState, Settings, install_crypto_provider, router};
+use clientele_core::ports::{Clock, SystemEntropy};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use serde_json::{Value, json};
+
+/// Generates `<name>_sqlite` and `<name>_postgres` tests running `name(app)`.
+#[macro_export]
+macro_rules! both_dbs {
+    ($($name:ident),* $(,)?) => {$(
+        $crate::paste_tests!($name);
+    )*};
+}
+
+#[macro_export]
+macro_rules! paste_tests {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::common::TestApp::start($crate::common::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::common::TestApp::start($crate::common::Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Real time plus an offset the test can move forward.
+#[derive(Default)]
+pub struct TestClock(Mutex<Duration>);
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for TestClock {
+    #[allow(clippy::disallowed_methods)] // the test clock follows real time, shifted
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.0.lock().unwrap()
+    }
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub http: reqwest::Client,
+    pub state: Arc<AppState>,
+    pub clock: Arc<TestClock>,
+    /// Owner/superuser connection, for inspecting rows behind the app's back.
+    pub admin_db: DatabaseConnection,
+    /// PostgreSQL only: the app role's URL for this database.
+    pub app_db_url: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+fn pg_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with scripts/test, which starts a throwaway PostgreSQL")
+    })
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
+        install_crypto_provider();
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings { data_dir: dir.path().to_path_buf(), ..Settings::default() };
+        let mut app_db_url = None;
+        match backend {
+            Backend::Sqlite => {}
+            Backend::Postgres => {
+                let admin = pg_env("CLIENTELE_TEST_PG_ADMIN");
+                let app = pg_env("CLIENTELE_TEST_PG_APP");
+                let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+                let server = Database::connect(&admin).await.unwrap();
+                server.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+                server.close().await.unwrap();
+                let base = admin.rsplit_once('/').unwrap().0;
+                settings.database.migration_url = Some(clientele::config::Secret::new(format!("{base}/{name}")));
+                settings.database.url = Some(clientele::config::Secret::new(format!("{app}/{name}")));
+                app_db_url = Some(format!("{app}/{name}"));
+            }
+        }
+        configure(&mut settings);
+        let clock = Arc::new(TestClock::default());
+        let state = AppState::start_with(settings.clone(), clock.clone(), Arc::new(SystemEntropy)).await.unwrap();
+        let admin_db = Database::connect(settings.migration_url()).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            url: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            state,
+            clock,
+            admin_db,
+            app_db_url,
+            _dir: dir,
+        }
+    }
+
+    /// POSTs a GraphQL document; returns the HTTP status and the JSON body.
+    pub async fn gql_status(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}/graphql", self.url)).json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.gql_status(token, query, variables).await.1
+    }
+
+    /// Bootstraps a supplier (the first call also creates the platform) and signs its
+    /// super-admin in through the set-password link.
+    pub async fn supplier(&self, name: &str, email: &str) -> Tenant {
+        let s = &self.state.services;
+        let done = s.organisations.bootstrap(&s.auth, &s.users, name, email, true).await.unwrap();
+        let body = self
+            .gql(
+                None,
+                "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token userErrors { code } } }",
+                json!({ "t": done.set_password_token }),
+            )
+            .await;
+        let token = body["data"]["setPassword"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+        Tenant { id: done.supplier.to_string(), admin_id: done.super_admin.to_string(), token }
+    }
+
+    /// Creates a user with a password in `tenant` and signs them in.
+    pub async fn user(&self, tenant: &Tenant, email: &str, role: &str) -> (String, String) {
+        let body = self
+            .gql(
+                Some(&tenant.token),
+                "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } userErrors { code message } } }",
+                json!({ "i": { "email": email, "displayName": email, "role": role, "password": "correct horse battery" } }),
+            )
+            .await;
+        let id = body["data"]["createUser"]["user"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+        (id, self.sign_in(email, "correct horse battery").await)
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let body = self.sign_in_raw(email, password).await;
+        body["data"]["signIn"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+    }
+
+    pub async fn sign_in_raw(&self, email: &str, password: &str) -> Value {
+        self.gql(
+            None,
+            "mutation($e: String!, $p: String!) { signIn(input: {email: $e, password: $p}) { token expiresAt user { id email } userErrors { field code message } } }",
+            json!({ "e": email, "p": password }),
+        )
+        .await
+    }
+
+    /// Every row of `table`, ordered, as text: to prove nothing changed.
+    pub async fn rows(&self, table: &str) -> Vec<String> {
+        let backend = self.admin_db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => format!("SELECT row_to_json(t)::text AS r FROM {table} t ORDER BY 1"),
+            _ => {
+                let columns = self
+                    .admin_db
+                    .query_all_raw(Statement::from_string(backend, format!("SELECT name FROM pragma_table_info('{table}')")))
+                    .await
+                    .unwrap();
+                let quoted: Vec<String> =
+                    columns.iter().map(|c| format!("quote({})", c.try_get::<String>("", "name").unwrap())).collect();
+                format!("SELECT {} AS r FROM {table} ORDER BY 1", quoted.join(" || ',' || "))
+            }
+        };
+        let rows = self.admin_db.query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
+        rows.iter().map(|r| r.try_get::<String>("", "r").unwrap()).collect()
+    }
+
+    /// Snapshot of every table a request could touch.
+    pub async fn snapshot(&self) -> Vec<Vec<String>> {
+        let mut all = Vec::new();
+        for table in TENANT_TABLES {
+            all.push(self.rows(table).await);
+        }
+        all
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let backend = self.admin_db.get_database_backend();
+        let row = self
+            .admin_db
+            .query_one_raw(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+/// Every table holding tenant data (the RLS test walks the same list).
+pub const TENANT_TABLES: [&str; 7] =
+    ["organisations", "users", "credentials", "sessions", "api_tokens", "one_time_tokens", "audit_log"];
+
+pub struct Tenant {
+    pub id: String,
+    pub admin_id: String,
+    pub token: String,
+}
+
+/// The `extensions.code` of the first error.
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+/// The codes of a payload's `userErrors`.
+pub fn user_error_codes(payload: &Value) -> Vec<String> {
+    payload["userErrors"].as_array().unwrap_or_else(|| panic!("no userErrors in {payload}")).iter().map(|e| e["code"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Fails if any error message looks like it carries internal text.
+pub fn assert_no_internal_text(body: &Value) {
+    let text = body.to_string().to_lowercase();
+    for leak in ["sqlx", "dberr", "sqlite", "postgres", "relation \"", "select ", "insert ", "panicked", "constraint", "internal:"] {
+        assert!(!text.contains(leak), "`{leak}` leaked in {body}");
+    }
+}
+
+/// Whether a row dump mentions a UUID (PostgreSQL prints it as text, SQLite as a blob literal).
+pub fn mentions_id(row: &str, id: &str) -> bool {
+    let uuid = uuid::Uuid::parse_str(id).unwrap();
+    let hex: String = uuid.as_bytes().iter().map(|b| format!("{b:02X}")).collect();
+    row.contains(id) || row.contains(&hex)
+}

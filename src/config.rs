@@ -169,13 +169,17 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closure signature, not ours
 mod tests {
     use super::*;
 
     #[test]
     fn env_overrides_file_overrides_defaults_and_file_secrets_are_read() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("clientele.toml", "dev = true\n[server]\nbind = \"0.0.0.0:9000\"\nrequest_timeout_ms = 5\n")?;
+            jail.create_file(
+                "clientele.toml",
+                "dev = true\n[server]\nbind = \"0.0.0.0:9000\"\nrequest_timeout_ms = 5\n",
+            )?;
             jail.create_file("db-url", "postgres://app:secret@db/clientele\n")?;
             jail.set_env("CLIENTELE_SERVER__REQUEST_TIMEOUT_MS", "7");
             jail.set_env("CLIENTELE__LOG__FORMAT", "json");

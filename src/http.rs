@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::{BatchRequest, BatchResponse};
+use axum::Extension;
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::Extension;
 use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -110,9 +110,8 @@ async fn graphql_post(
     if essence != "application/json" && essence != "application/graphql-response+json" {
         return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, rid.as_deref());
     }
-    let bytes = match to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(_) => return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref()),
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
     };
     let batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(batch) => batch,
@@ -194,4 +193,3 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
-

@@ -81,7 +81,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             println!("Super-admin {email} created (user {}).", done.super_admin);
             println!("Set the password once, within {} hours:", state.settings.auth.set_password_ttl_minutes / 60);
             println!("  {base}/set-password?token={}", done.set_password_token);
-            println!("or through GraphQL: mutation {{ setPassword(input: {{ token: \"{}\", password: \"…\" }}) {{ token }} }}", done.set_password_token);
+            println!(
+                "or through GraphQL: mutation {{ setPassword(input: {{ token: \"{}\", password: \"…\" }}) {{ token }} }}",
+                done.set_password_token
+            );
             Ok(())
         }
         Command::Schema => {

@@ -47,7 +47,12 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn new(action: &'static str, entity_type: &'static str, entity_id: impl ToString, changes: Value) -> Self {
+    pub fn new(
+        action: &'static str,
+        entity_type: &'static str,
+        entity_id: impl std::fmt::Display,
+        changes: Value,
+    ) -> Self {
         Self { action, entity_type, entity_id: entity_id.to_string(), changes }
     }
 }
@@ -95,7 +100,6 @@ pub fn diff(before: &Value, after: &Value) -> Value {
 pub fn created(after: &Value) -> Value {
     diff(&Value::Null, after)
 }
-
 
 #[cfg(test)]
 mod tests {

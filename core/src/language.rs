@@ -1,7 +1,9 @@
 //! Languages an organisation or user can choose (FEATURES.md ORG-12).
 
 /// BCP 47 tags; messages to people are written in en, fr and de first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
 pub enum Language {
     #[strum(serialize = "de")]
     De,

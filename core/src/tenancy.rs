@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
-    TransactionOptions, TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement, TransactionOptions,
+    TransactionTrait,
 };
 
 use crate::db::Kernel;

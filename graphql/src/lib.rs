@@ -112,9 +112,8 @@ impl GraphqlService {
         if anonymous {
             request = request.disable_introspection();
         }
-        let mut response = match tokio::time::timeout(self.timeout, schema.execute(request)).await {
-            Ok(response) => response,
-            Err(_) => return error_response(ErrorCode::Timeout, rid),
+        let Ok(mut response) = tokio::time::timeout(self.timeout, schema.execute(request)).await else {
+            return error_response(ErrorCode::Timeout, rid);
         };
         for error in &mut response.errors {
             classify(error, rid);
@@ -129,7 +128,7 @@ fn classify(error: &mut ServerError, rid: Option<&str>) {
     let coded = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
     if !coded {
         tracing::error!(message = %error.message, "uncoded resolver error");
-        error.message = ErrorCode::Internal.default_message().to_owned();
+        ErrorCode::Internal.default_message().clone_into(&mut error.message);
     }
     stamp(error, ErrorCode::Internal, rid);
 }

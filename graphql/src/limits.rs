@@ -106,6 +106,7 @@ pub fn check(document: &ExecutableDocument, variables: &Variables, limits: Limit
 }
 
 #[cfg(test)]
+#[allow(clippy::format_collect)] // building test documents
 mod tests {
     use super::*;
 

@@ -47,11 +47,16 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
                 .field(InputValue::new("scope", TypeRef::named_nn("TokenScope")))
                 .field(InputValue::new("expiresAt", TypeRef::named("DateTime"))),
         )
-        .register(secret_payload("SignInPayload", "token", "The session token: send it as `Authorization: Bearer …`.")
-            .field(node_field::<SignedIn>("user", "User", |s| FieldValue::borrowed_any(&s.user)))
-            .field(node_value::<SignedIn>("expiresAt", "DateTime", |s| datetime(s.session.expires_at))))
-        .register(secret_payload("CreateApiTokenPayload", "token", "The token's secret, shown this once.")
-            .field(node_field::<clientele_tenants::ApiToken>("apiToken", "ApiToken", |t| FieldValue::borrowed_any(t))))
+        .register(
+            secret_payload("SignInPayload", "token", "The session token: send it as `Authorization: Bearer …`.")
+                .field(node_field::<SignedIn>("user", "User", |s| FieldValue::borrowed_any(&s.user)))
+                .field(node_value::<SignedIn>("expiresAt", "DateTime", |s| datetime(s.session.expires_at))),
+        )
+        .register(
+            secret_payload("CreateApiTokenPayload", "token", "The token's secret, shown this once.").field(
+                node_field::<clientele_tenants::ApiToken>("apiToken", "ApiToken", |t| FieldValue::borrowed_any(t)),
+            ),
+        )
 }
 
 /// A payload that also carries a secret shown once.
@@ -72,11 +77,7 @@ fn secret_payload(name: &str, secret_field: &str, description: &str) -> Object {
 }
 
 /// A nullable object field read off the payload's node of type `T`.
-fn node_field<T: std::any::Any + Send + Sync>(
-    name: &str,
-    ty: &str,
-    get: for<'a> fn(&'a T) -> FieldValue<'a>,
-) -> Field {
+fn node_field<T: std::any::Any + Send + Sync>(name: &str, ty: &str, get: for<'a> fn(&'a T) -> FieldValue<'a>) -> Field {
     Field::new(name, TypeRef::named(ty), move |rc| {
         FieldFuture::new(async move {
             let payload = rc.parent_value.try_downcast_ref::<Payload>()?;
@@ -119,11 +120,17 @@ fn signed_in(result: Result<SignedIn, AppError>) -> async_graphql::Result<Option
     Ok(Some(FieldValue::owned_any(payload)))
 }
 
-fn payload<T: std::any::Any + Send + Sync>(result: Result<T, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {
+fn payload<T: std::any::Any + Send + Sync>(
+    result: Result<T, AppError>,
+) -> async_graphql::Result<Option<FieldValue<'static>>> {
     Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
-fn id_field(name: &str, ty: &str, resolver: impl for<'a> Fn(async_graphql::dynamic::ResolverContext<'a>) -> FieldFuture<'a> + Send + Sync + 'static) -> Field {
+fn id_field(
+    name: &str,
+    ty: &str,
+    resolver: impl for<'a> Fn(async_graphql::dynamic::ResolverContext<'a>) -> FieldFuture<'a> + Send + Sync + 'static,
+) -> Field {
     Field::new(name, TypeRef::named_nn(ty), resolver).argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
 }
 
@@ -259,7 +266,8 @@ pub fn mutation() -> Object {
                 resolver!(|rc| {
                     let input = rc.args.try_get("input")?.object()?;
                     let name = input.try_get("name")?.string()?;
-                    let scope = parse_enum::<TokenScope>(input.try_get("scope")?.enum_name()?).unwrap_or(TokenScope::Read);
+                    let scope =
+                        parse_enum::<TokenScope>(input.try_get("scope")?.enum_name()?).unwrap_or(TokenScope::Read);
                     let expires_at = match opt_str(&input, "expiresAt")? {
                         Some(raw) => match parse_datetime("expiresAt", raw) {
                             Ok(at) => Some(at),

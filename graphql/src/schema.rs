@@ -20,8 +20,14 @@ impl TenantConfig {
 }
 
 pub fn build(_config: &TenantConfig) -> Result<Schema, SchemaError> {
-    let builder = Schema::build("Query", Some("Mutation"), None).register(query::query()).register(mutation::mutation());
+    let builder =
+        Schema::build("Query", Some("Mutation"), None).register(query::query()).register(mutation::mutation());
     let builder = mutation::register(types::register(builder));
     // Backstops behind our own coded checks in `limits`.
-    builder.extension(crate::CodeValidationErrors).limit_depth(32).limit_complexity(100_000).limit_recursive_depth(64).finish()
+    builder
+        .extension(crate::CodeValidationErrors)
+        .limit_depth(32)
+        .limit_complexity(100_000)
+        .limit_recursive_depth(64)
+        .finish()
 }

@@ -21,6 +21,7 @@ pub struct RequestData {
 
 /// Turns an [`AppError`] into a GraphQL error with `extensions.code`; internal causes go to
 /// the log only.
+#[allow(clippy::needless_pass_by_value)] // shaped for `.map_err(to_gql)`
 pub fn to_gql(err: AppError) -> async_graphql::Error {
     let code = err.code();
     if code == ErrorCode::Internal {
@@ -45,11 +46,7 @@ pub fn request<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a Reques
 
 /// The caller's tenant context, or `UNAUTHENTICATED`.
 pub fn tenant<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a TenantCtx> {
-    request(rc)?
-        .auth
-        .as_ref()
-        .map(|a| &a.ctx)
-        .ok_or_else(|| to_gql(ErrorCode::Unauthenticated.into()))
+    request(rc)?.auth.as_ref().map(|a| &a.ctx).ok_or_else(|| to_gql(ErrorCode::Unauthenticated.into()))
 }
 
 /// Parses a typed id argument; a malformed one is `INVALID_ID`.
@@ -174,7 +171,9 @@ pub fn connection_types(node: &str) -> [Object; 2] {
             })
         }))
         .field(Field::new("pageInfo", TypeRef::named_nn("PageInfo"), |rc| {
-            FieldFuture::new(async move { Ok(Some(FieldValue::borrowed_any(rc.parent_value.try_downcast_ref::<Connection>()?))) })
+            FieldFuture::new(async move {
+                Ok(Some(FieldValue::borrowed_any(rc.parent_value.try_downcast_ref::<Connection>()?)))
+            })
         }))
         .field(field::<Connection, _>("totalCount", TypeRef::named_nn(TypeRef::INT), |c| {
             Value::from(i64::try_from(c.total_count).unwrap_or(i64::MAX))
@@ -185,7 +184,9 @@ pub fn connection_types(node: &str) -> [Object; 2] {
 /// `PageInfo`, resolved off the parent [`Connection`].
 pub fn page_info_type() -> Object {
     Object::new("PageInfo")
-        .field(field::<Connection, _>("hasNextPage", TypeRef::named_nn(TypeRef::BOOLEAN), |c| Value::from(c.has_next_page)))
+        .field(field::<Connection, _>("hasNextPage", TypeRef::named_nn(TypeRef::BOOLEAN), |c| {
+            Value::from(c.has_next_page)
+        }))
         .field(field::<Connection, _>("endCursor", TypeRef::named(TypeRef::STRING), |c| {
             c.edges.last().map_or(Value::Null, |e| Value::String(e.cursor.clone()))
         }))
@@ -220,7 +221,9 @@ pub fn user_error_type() -> Object {
         .field(field::<AppError, _>("field", TypeRef::named(TypeRef::STRING), |e| {
             e.field().map_or(Value::Null, |f| Value::String(f.to_owned()))
         }))
-        .field(field::<AppError, _>("code", TypeRef::named_nn(TypeRef::STRING), |e| Value::String(e.code().as_str().into())))
+        .field(field::<AppError, _>("code", TypeRef::named_nn(TypeRef::STRING), |e| {
+            Value::String(e.code().as_str().into())
+        }))
         .field(field::<AppError, _>("message", TypeRef::named_nn(TypeRef::STRING), |e| {
             Value::String(e.public_message().to_owned())
         }))

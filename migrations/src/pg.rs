@@ -16,7 +16,12 @@ pub async fn ensure_app_role(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 
 /// `ENABLE` + `FORCE` row-level security with the tenant policy on `column`, and the app
 /// role's grants (`privileges`, e.g. `SELECT, INSERT, UPDATE, DELETE`).
-pub async fn tenant_table(manager: &SchemaManager<'_>, table: &str, column: &str, privileges: &str) -> Result<(), DbErr> {
+pub async fn tenant_table(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+    privileges: &str,
+) -> Result<(), DbErr> {
     let sql = format!(
         "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
          ALTER TABLE {table} FORCE ROW LEVEL SECURITY;

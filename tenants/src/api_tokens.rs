@@ -8,7 +8,9 @@ use clientele_core::db::Kernel;
 use clientele_core::page::{Page, PageRequest};
 use clientele_core::token::{self, SecretKind};
 use clientele_core::{ApiTokenId, AppError, AppResult, Permission, TenantCtx, TokenScope};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde_json::json;
 
 use crate::entity::api_token;

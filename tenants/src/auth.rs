@@ -11,8 +11,8 @@ use clientele_core::{
     UserId, ids::SessionId, tenancy::Principal,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, TransactionTrait,
 };
 use serde_json::json;
 
@@ -158,7 +158,11 @@ impl AuthService {
         let actor = Actor {
             principal: Principal::ApiToken(ApiTokenId(row.try_get("", "token_id")?)),
             // A token acts for the organisation: read-write tokens as an admin, read tokens read-only.
-            role: if scope == TokenScope::ReadWrite { clientele_core::Role::Admin } else { clientele_core::Role::ReadOnly },
+            role: if scope == TokenScope::ReadWrite {
+                clientele_core::Role::Admin
+            } else {
+                clientele_core::Role::ReadOnly
+            },
             scope,
             on_behalf_of: None,
         };
@@ -376,7 +380,12 @@ impl AuthService {
     }
 
     /// Redeems a set-password link: sets the password, burns the link and signs the user in.
-    pub async fn set_password_with_token(&self, presented: &str, new_password: &str, client: &ClientInfo) -> AppResult<SignedIn> {
+    pub async fn set_password_with_token(
+        &self,
+        presented: &str,
+        new_password: &str,
+        client: &ClientInfo,
+    ) -> AppResult<SignedIn> {
         password::validate("password", new_password)?;
         let invalid = || AppError::code_only(ErrorCode::TokenInvalid);
         let (tenant, hash) = token::parse(SecretKind::OneTime, presented).ok_or_else(invalid)?;
@@ -454,4 +463,3 @@ fn check_org_status(status: &str) -> AppResult<()> {
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
-

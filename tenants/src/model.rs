@@ -130,6 +130,12 @@ pub struct Session {
 
 impl From<entity::session::Model> for Session {
     fn from(row: entity::session::Model) -> Self {
-        Self { id: row.id, user: row.user_id, created_at: row.created_at, expires_at: row.expires_at, revoked_at: row.revoked_at }
+        Self {
+            id: row.id,
+            user: row.user_id,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+        }
     }
 }

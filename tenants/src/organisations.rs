@@ -62,8 +62,12 @@ impl OrganisationService {
         let now = self.kernel.now();
         if organisation::Entity::find_by_id(PLATFORM_ID).one(tx.conn()).await?.is_none() {
             insert_org(&tx, PLATFORM_ID, OrgKind::Platform, None, "Clientele platform", now).await?;
-            audit::record(&tx, &platform, AuditEntry::new("organisation.create", "organisation", PLATFORM_ID, json!({})))
-                .await?;
+            audit::record(
+                &tx,
+                &platform,
+                AuditEntry::new("organisation.create", "organisation", PLATFORM_ID, json!({})),
+            )
+            .await?;
         }
         let suppliers = organisation::Entity::find()
             .filter(organisation::Column::ParentId.eq(PLATFORM_ID))
@@ -79,7 +83,8 @@ impl OrganisationService {
         let supplier = TenantId(self.kernel.new_id());
         insert_org(&tx, supplier, OrgKind::Supplier, Some(PLATFORM_ID), name, now).await?;
         let changes = audit::created(&json!({ "kind": "supplier", "name": name }));
-        audit::record(&tx, &platform, AuditEntry::new("organisation.create", "organisation", supplier, changes)).await?;
+        audit::record(&tx, &platform, AuditEntry::new("organisation.create", "organisation", supplier, changes))
+            .await?;
         tx.commit().await?;
 
         let ctx = system_ctx(&self.kernel, supplier, OrgKind::Supplier);
@@ -118,4 +123,3 @@ async fn insert_org(
     .await?;
     Ok(())
 }
-

@@ -44,12 +44,11 @@ pub async fn hash(password: String, entropy: &dyn Entropy) -> AppResult<String> 
 pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool> {
     tokio::task::spawn_blocking(move || {
         let hasher = hasher()?;
-        match stored {
-            Some(stored) => Ok(hasher.verify_password(password.as_bytes(), stored.as_str()).is_ok()),
-            None => {
-                let _ = hasher.verify_password(password.as_bytes(), dummy_hash(&hasher)?);
-                Ok(false)
-            }
+        if let Some(stored) = stored {
+            Ok(hasher.verify_password(password.as_bytes(), stored.as_str()).is_ok())
+        } else {
+            let _ = hasher.verify_password(password.as_bytes(), dummy_hash(&hasher)?);
+            Ok(false)
         }
     })
     .await

@@ -45,7 +45,8 @@ pub struct UserService {
 pub(crate) async fn authorize(tx: &TenantTx, ctx: &TenantCtx, permission: Permission) -> AppResult<()> {
     ctx.require(permission)?;
     if let Some(actor) = ctx.actor().user() {
-        let row = user::Entity::find_by_id((ctx.tenant(), actor)).one(tx.conn()).await?.ok_or_else(AppError::forbidden)?;
+        let row =
+            user::Entity::find_by_id((ctx.tenant(), actor)).one(tx.conn()).await?.ok_or_else(AppError::forbidden)?;
         let current = clientele_core::Actor { role: parse_stored("role", &row.role)?, ..*ctx.actor() };
         if row.status != "active" || !permission.allows(&current) {
             return Err(AppError::forbidden());
@@ -58,7 +59,11 @@ fn validate_email(field: &str, email: &str) -> AppResult<String> {
     let email = normalise_email(email);
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
         })
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid { Ok(email) } else { Err(AppError::invalid(field, "Enter a valid e-mail address.")) }
@@ -147,15 +152,20 @@ impl UserService {
         if let Some(hash) = password_hash {
             store_password(&tx, ctx.tenant(), created.id, hash, now).await?;
         }
-        audit::record(&tx, ctx, AuditEntry::new("user.create", "user", created.id, audit::created(&created.audit_view())))
-            .await?;
+        audit::record(
+            &tx,
+            ctx,
+            AuditEntry::new("user.create", "user", created.id, audit::created(&created.audit_view())),
+        )
+        .await?;
         tx.commit().await?;
         Ok(created)
     }
 
     pub async fn update(&self, ctx: &TenantCtx, id: UserId, patch: UserPatch) -> AppResult<User> {
         let email = patch.email.as_deref().map(|e| validate_email("email", e)).transpose()?;
-        let display_name = patch.display_name.as_deref().map(|n| validate_display_name("displayName", n)).transpose()?;
+        let display_name =
+            patch.display_name.as_deref().map(|n| validate_display_name("displayName", n)).transpose()?;
         self.change(ctx, id, "user.update", |_, row| {
             if let Some(email) = email {
                 row.email = Set(email);

@@ -1,6 +1,7 @@
 //! Organisation API tokens: hashed, scoped, expiring, revocable, last-used stamped.
 
 use chrono::Duration;
+use clientele_core::ports::Clock;
 use serde_json::{Value, json};
 
 use crate::both_dbs;
@@ -34,7 +35,8 @@ async fn tokens_carry_their_scope_expire_and_revoke(app: TestApp) {
     assert_eq!(listed["data"]["users"]["totalCount"], 1);
     // A read token reads but never writes; no token manages users or mints tokens.
     assert_eq!(code(&app.gql(Some(&read), "{ users { totalCount } }", json!({})).await), "FORBIDDEN");
-    let create_user = "mutation { createUser(input: {email: \"t@acme.test\", displayName: \"T\", role: ADMIN}) { user { id } } }";
+    let create_user =
+        "mutation { createUser(input: {email: \"t@acme.test\", displayName: \"T\", role: ADMIN}) { user { id } } }";
     assert_eq!(code(&app.gql(Some(&read), create_user, json!({})).await), "FORBIDDEN");
     assert_eq!(code(&app.gql(Some(&rw), create_user, json!({})).await), "FORBIDDEN");
     let mint = "mutation { createApiToken(input: {name: \"x\", scope: READ}) { token } }";
@@ -42,17 +44,24 @@ async fn tokens_carry_their_scope_expire_and_revoke(app: TestApp) {
 
     let list = app.gql(Some(&acme.token), "{ apiTokens { totalCount nodes { name lastUsedAt } } }", json!({})).await;
     assert_eq!(list["data"]["apiTokens"]["totalCount"], 2);
-    let used = list["data"]["apiTokens"]["nodes"].as_array().unwrap().iter().filter(|t| t["lastUsedAt"].is_string()).count();
+    let used =
+        list["data"]["apiTokens"]["nodes"].as_array().unwrap().iter().filter(|t| t["lastUsedAt"].is_string()).count();
     assert_eq!(used, 2, "last use is recorded: {list}");
 
-    let revoked = app.gql(Some(&acme.token), "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { revokedAt } } }", json!({ "id": rw_id })).await;
+    let revoked = app
+        .gql(
+            Some(&acme.token),
+            "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { revokedAt } } }",
+            json!({ "id": rw_id }),
+        )
+        .await;
     assert!(revoked["data"]["revokeApiToken"]["apiToken"]["revokedAt"].is_string());
     let (status, body) = app.gql_status(Some(&rw), "{ viewer { scope } }", json!({})).await;
     assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"));
 
     let past = app.gql(Some(&acme.token), "mutation { createApiToken(input: {name: \"old\", scope: READ, expiresAt: \"2001-01-01T00:00:00Z\"}) { userErrors { field code } } }", json!({})).await;
     assert_eq!(past["data"]["createApiToken"]["userErrors"][0]["field"], "expiresAt");
-    let soon = (chrono::Utc::now() + Duration::hours(1)).to_rfc3339();
+    let soon = (app.clock.now() + Duration::hours(1)).to_rfc3339();
     let (_, expiring) = create_token(&app, &acme.token, "READ", json!(soon)).await;
     assert_eq!(app.gql_status(Some(&expiring), "{ viewer { scope } }", json!({})).await.0, 200);
     app.clock.advance(Duration::hours(2));

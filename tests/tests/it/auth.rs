@@ -100,7 +100,12 @@ async fn set_password_links_are_single_use_and_expire(app: TestApp) {
     let s = &app.state.services;
     let set = "mutation($t: String!, $p: String!) { setPassword(input: {token: $t, password: $p}) { token userErrors { field code } } }";
     let tenant = acme.id.parse().unwrap();
-    let ctx = clientele_core::TenantCtx::new(app.state.kernel.clone(), tenant, clientele_core::OrgKind::Supplier, clientele_core::Actor::system());
+    let ctx = clientele_core::TenantCtx::new(
+        app.state.kernel.clone(),
+        tenant,
+        clientele_core::OrgKind::Supplier,
+        clientele_core::Actor::system(),
+    );
     let link = s.auth.issue_set_password_token(&ctx, acme.admin_id.parse().unwrap()).await.unwrap();
 
     let short = app.gql(None, set, json!({ "t": link, "p": "short" })).await;
@@ -113,7 +118,10 @@ async fn set_password_links_are_single_use_and_expire(app: TestApp) {
     let expiring = s.auth.issue_set_password_token(&ctx, acme.admin_id.parse().unwrap()).await.unwrap();
     app.clock.advance(Duration::hours(73));
     assert_eq!(code(&app.gql(None, set, json!({ "t": expiring, "p": "another new password" })).await), "TOKEN_INVALID");
-    assert_eq!(code(&app.gql(None, set, json!({ "t": "clo_garbage", "p": "another new password" })).await), "TOKEN_INVALID");
+    assert_eq!(
+        code(&app.gql(None, set, json!({ "t": "clo_garbage", "p": "another new password" })).await),
+        "TOKEN_INVALID"
+    );
 }
 
 async fn bootstrap_refuses_to_run_twice_without_force(app: TestApp) {
@@ -129,10 +137,21 @@ async fn bootstrap_refuses_to_run_twice_without_force(app: TestApp) {
 async fn deactivated_users_cannot_sign_in(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
     let (id, token) = app.user(&acme, "admin@acme.test", "ADMIN").await;
-    let off = app.gql(Some(&acme.token), "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }", json!({ "id": id })).await;
+    let off = app
+        .gql(
+            Some(&acme.token),
+            "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
+            json!({ "id": id }),
+        )
+        .await;
     assert_eq!(off["data"]["deactivateUser"]["user"]["status"], "INACTIVE");
     assert_eq!(app.gql_status(Some(&token), VIEWER, json!({})).await.0, 401, "sessions die with the user");
     assert_eq!(code(&app.sign_in_raw("admin@acme.test", "correct horse battery").await), "INVALID_CREDENTIALS");
-    app.gql(Some(&acme.token), "mutation($id: ID!) { reactivateUser(id: $id) { user { status } } }", json!({ "id": id })).await;
+    app.gql(
+        Some(&acme.token),
+        "mutation($id: ID!) { reactivateUser(id: $id) { user { status } } }",
+        json!({ "id": id }),
+    )
+    .await;
     app.sign_in("admin@acme.test", "correct horse battery").await;
 }

@@ -5,7 +5,11 @@ use serde_json::{Value, json};
 use crate::both_dbs;
 use crate::common::{TestApp, assert_no_internal_text, code};
 
-both_dbs!(malformed_requests_get_coded_transport_errors, abusive_queries_are_refused_with_codes, introspection_needs_authentication);
+both_dbs!(
+    malformed_requests_get_coded_transport_errors,
+    abusive_queries_are_refused_with_codes,
+    introspection_needs_authentication
+);
 
 async fn post_raw(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
     let res = app
@@ -47,7 +51,8 @@ async fn abusive_queries_are_refused_with_codes(app: TestApp) {
     let res = app.http.post(format!("{}/graphql", app.url)).bearer_auth(&acme.token).json(&batch).send().await.unwrap();
     assert_eq!(code(&res.json::<Value>().await.unwrap()), "BATCH_TOO_LARGE");
     let ok_batch: Vec<Value> = (0..2).map(|_| json!({ "query": "{ viewer { role } }" })).collect();
-    let res = app.http.post(format!("{}/graphql", app.url)).bearer_auth(&acme.token).json(&ok_batch).send().await.unwrap();
+    let res =
+        app.http.post(format!("{}/graphql", app.url)).bearer_auth(&acme.token).json(&ok_batch).send().await.unwrap();
     assert_eq!(res.json::<Value>().await.unwrap()[1]["data"]["viewer"]["role"], "SUPER_ADMIN");
 
     let unknown = app.gql(t, "{ viewer { role password } }", json!({})).await;
@@ -59,7 +64,8 @@ async fn abusive_queries_are_refused_with_codes(app: TestApp) {
     for body in [unknown, syntax, bad_enum] {
         assert_no_internal_text(&body);
     }
-    let sqlish = app.gql(t, "query($id: ID!) { user(id: $id) { id } }", json!({ "id": "'; DROP TABLE users; --" })).await;
+    let sqlish =
+        app.gql(t, "query($id: ID!) { user(id: $id) { id } }", json!({ "id": "'; DROP TABLE users; --" })).await;
     assert_eq!(code(&sqlish), "INVALID_ID");
     assert_no_internal_text(&sqlish);
     assert!(app.count("users").await >= 1);

@@ -89,6 +89,7 @@ impl TestApp {
             Backend::Postgres => {
                 let admin = pg_env("CLIENTELE_TEST_PG_ADMIN");
                 let app = pg_env("CLIENTELE_TEST_PG_APP");
+                #[allow(clippy::disallowed_methods)] // a unique database name, not domain data
                 let name = format!("t_{}", uuid::Uuid::now_v7().simple());
                 let server = Database::connect(&admin).await.unwrap();
                 server.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
@@ -120,7 +121,8 @@ impl TestApp {
 
     /// POSTs a GraphQL document; returns the HTTP status and the JSON body.
     pub async fn gql_status(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-        let mut req = self.http.post(format!("{}/graphql", self.url)).json(&json!({ "query": query, "variables": variables }));
+        let mut req =
+            self.http.post(format!("{}/graphql", self.url)).json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
@@ -179,18 +181,20 @@ impl TestApp {
     /// Every row of `table`, ordered, as text: to prove nothing changed.
     pub async fn rows(&self, table: &str) -> Vec<String> {
         let backend = self.admin_db.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => format!("SELECT row_to_json(t)::text AS r FROM {table} t ORDER BY 1"),
-            _ => {
-                let columns = self
-                    .admin_db
-                    .query_all_raw(Statement::from_string(backend, format!("SELECT name FROM pragma_table_info('{table}')")))
-                    .await
-                    .unwrap();
-                let quoted: Vec<String> =
-                    columns.iter().map(|c| format!("quote({})", c.try_get::<String>("", "name").unwrap())).collect();
-                format!("SELECT {} AS r FROM {table} ORDER BY 1", quoted.join(" || ',' || "))
-            }
+        let sql = if backend == DbBackend::Postgres {
+            format!("SELECT row_to_json(t)::text AS r FROM {table} t ORDER BY 1")
+        } else {
+            let columns = self
+                .admin_db
+                .query_all_raw(Statement::from_string(
+                    backend,
+                    format!("SELECT name FROM pragma_table_info('{table}')"),
+                ))
+                .await
+                .unwrap();
+            let quoted: Vec<String> =
+                columns.iter().map(|c| format!("quote({})", c.try_get::<String>("", "name").unwrap())).collect();
+            format!("SELECT {} AS r FROM {table} ORDER BY 1", quoted.join(" || ',' || "))
         };
         let rows = self.admin_db.query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
         rows.iter().map(|r| r.try_get::<String>("", "r").unwrap()).collect()
@@ -234,13 +238,29 @@ pub fn code(body: &Value) -> &str {
 
 /// The codes of a payload's `userErrors`.
 pub fn user_error_codes(payload: &Value) -> Vec<String> {
-    payload["userErrors"].as_array().unwrap_or_else(|| panic!("no userErrors in {payload}")).iter().map(|e| e["code"].as_str().unwrap().to_owned()).collect()
+    payload["userErrors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no userErrors in {payload}"))
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// Fails if any error message looks like it carries internal text.
 pub fn assert_no_internal_text(body: &Value) {
     let text = body.to_string().to_lowercase();
-    for leak in ["sqlx", "dberr", "sqlite", "postgres", "relation \"", "select ", "insert ", "panicked", "constraint", "internal:"] {
+    for leak in [
+        "sqlx",
+        "dberr",
+        "sqlite",
+        "postgres",
+        "relation \"",
+        "select ",
+        "insert ",
+        "panicked",
+        "constraint",
+        "internal:",
+    ] {
         assert!(!text.contains(leak), "`{leak}` leaked in {body}");
     }
 }

@@ -1,4 +1,4 @@
-//! The cross-tenant matrix: a caller of tenant A using tenant B's ids gets NOT_FOUND for every
+//! The cross-tenant matrix: a caller of tenant A using tenant B's ids gets `NOT_FOUND` for every
 //! query and mutation that takes an id, and nothing changes (rows and audit log).
 
 use serde_json::json;
@@ -13,7 +13,11 @@ async fn foreign_ids_are_not_found_and_change_nothing(app: TestApp) {
     let b = app.supplier("Beta", "owner@beta.test").await;
     let (b_user, _) = app.user(&b, "admin@beta.test", "ADMIN").await;
     let token = app
-        .gql(Some(&b.token), "mutation { createApiToken(input: {name: \"b\", scope: READ}) { apiToken { id } } }", json!({}))
+        .gql(
+            Some(&b.token),
+            "mutation { createApiToken(input: {name: \"b\", scope: READ}) { apiToken { id } } }",
+            json!({}),
+        )
         .await;
     let b_token = token["data"]["createApiToken"]["apiToken"]["id"].as_str().unwrap().to_owned();
     let sessions = app.gql(Some(&b.token), "{ viewer { sessions { id } } }", json!({})).await;
@@ -25,10 +29,16 @@ async fn foreign_ids_are_not_found_and_change_nothing(app: TestApp) {
         ("mutation($id: ID!) { changeUserRole(id: $id, role: SUPER_ADMIN) { user { id } } }", b_user.clone()),
         ("mutation($id: ID!) { deactivateUser(id: $id) { user { id } } }", b_user.clone()),
         ("mutation($id: ID!) { reactivateUser(id: $id) { user { id } } }", b_user.clone()),
-        ("mutation($id: ID!) { setUserPassword(id: $id, password: \"pwned pwned pwned\") { user { id } } }", b_user.clone()),
+        (
+            "mutation($id: ID!) { setUserPassword(id: $id, password: \"pwned pwned pwned\") { user { id } } }",
+            b_user.clone(),
+        ),
         ("mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id } } }", b_token.clone()),
         ("mutation($id: ID!) { revokeSession(id: $id) { session { id } } }", b_session.clone()),
-        ("mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"pwned\"}) { user { id } } }", b.admin_id.clone()),
+        (
+            "mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"pwned\"}) { user { id } } }",
+            b.admin_id.clone(),
+        ),
     ];
     let before = app.snapshot().await;
     for (query, id) in &matrix {

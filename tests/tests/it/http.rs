@@ -18,7 +18,11 @@ async fn probes_metrics_and_request_ids(app: TestApp) {
     let body = app.gql(None, "{ users { totalCount } }", json!({})).await;
     assert_eq!(code(&body), "UNAUTHENTICATED");
     assert!(body["errors"][0]["extensions"]["requestId"].is_string());
-    assert_eq!(app.http.get(format!("{}/graphiql", app.url)).send().await.unwrap().status(), 404, "GraphiQL only in dev mode");
+    assert_eq!(
+        app.http.get(format!("{}/graphiql", app.url)).send().await.unwrap().status(),
+        404,
+        "GraphiQL only in dev mode"
+    );
 }
 
 async fn get_runs_queries_but_never_mutations(app: TestApp) {

@@ -38,7 +38,10 @@ async fn app_role_sees_no_tenant_rows_without_a_tenant() {
     .unwrap();
     assert_eq!(count(&tx, "users").await, 1, "only Alpha's user");
     let foreign = tx
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT COUNT(*) AS n FROM users WHERE tenant_id <> clientele_current_tenant()"))
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT COUNT(*) AS n FROM users WHERE tenant_id <> clientele_current_tenant()",
+        ))
         .await
         .unwrap()
         .unwrap();

@@ -12,5 +12,8 @@ fn committed_sdl_matches_the_reference_tenant_schema() {
         std::fs::write(path, &sdl).unwrap();
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(committed == sdl, "graphql/schema.graphql is stale: run UPDATE_SCHEMA=1 scripts/test schema and review the diff");
+    assert!(
+        committed == sdl,
+        "graphql/schema.graphql is stale: run UPDATE_SCHEMA=1 scripts/test schema and review the diff"
+    );
 }

@@ -23,10 +23,18 @@ async fn create(app: &TestApp, token: &str, input: Value) -> Value {
 // USR-07
 async fn super_admins_create_update_and_list_users(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
-    let made = create(&app, &acme.token, json!({ "email": "Ann@Acme.test", "displayName": "Ann", "role": "ADMIN", "language": "FR" })).await;
+    let made = create(
+        &app,
+        &acme.token,
+        json!({ "email": "Ann@Acme.test", "displayName": "Ann", "role": "ADMIN", "language": "FR" }),
+    )
+    .await;
     let user = &made["data"]["createUser"]["user"];
     assert_eq!(user["email"], "ann@acme.test");
-    assert_eq!((user["role"].as_str(), user["language"].as_str(), user["status"].as_str()), (Some("ADMIN"), Some("FR"), Some("ACTIVE")));
+    assert_eq!(
+        (user["role"].as_str(), user["language"].as_str(), user["status"].as_str()),
+        (Some("ADMIN"), Some("FR"), Some("ACTIVE"))
+    );
     let id = user["id"].as_str().unwrap();
 
     let updated = app
@@ -52,11 +60,17 @@ async fn every_user_mutation_checks_the_callers_role(app: TestApp) {
     let before = app.snapshot().await;
     let attempts = [
         (CREATE, json!({ "i": { "email": "x@acme.test", "displayName": "X", "role": "ADMIN" } })),
-        ("mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"X\"}) { user { id } } }", json!({ "id": target })),
+        (
+            "mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"X\"}) { user { id } } }",
+            json!({ "id": target }),
+        ),
         ("mutation($id: ID!) { changeUserRole(id: $id, role: ADMIN) { user { id } } }", json!({ "id": target })),
         ("mutation($id: ID!) { deactivateUser(id: $id) { user { id } } }", json!({ "id": target })),
         ("mutation($id: ID!) { reactivateUser(id: $id) { user { id } } }", json!({ "id": target })),
-        ("mutation($id: ID!) { setUserPassword(id: $id, password: \"a long new password\") { user { id } } }", json!({ "id": target })),
+        (
+            "mutation($id: ID!) { setUserPassword(id: $id, password: \"a long new password\") { user { id } } }",
+            json!({ "id": target }),
+        ),
     ];
     for (query, vars) in &attempts {
         let body = app.gql(Some(&admin), query, vars.clone()).await;
@@ -95,7 +109,11 @@ async fn user_input_is_validated(app: TestApp) {
         (json!({ "email": "OWNER@acme.test", "displayName": "X", "role": "ADMIN" }), "email", "CONFLICT"),
         (json!({ "email": "x@acme.test", "displayName": "  ", "role": "ADMIN" }), "displayName", "VALIDATION"),
         (json!({ "email": "x@acme.test", "displayName": "X", "role": "MEMBER" }), "role", "VALIDATION"),
-        (json!({ "email": "x@acme.test", "displayName": "X", "role": "ADMIN", "password": "short" }), "password", "VALIDATION"),
+        (
+            json!({ "email": "x@acme.test", "displayName": "X", "role": "ADMIN", "password": "short" }),
+            "password",
+            "VALIDATION",
+        ),
     ];
     let before = app.count("users").await;
     for (input, field, expected) in cases {
@@ -108,9 +126,11 @@ async fn user_input_is_validated(app: TestApp) {
     assert_eq!(app.count("users").await, before);
     // SQL-looking text is data, stored verbatim.
     let name = "Robert'); DROP TABLE users;--";
-    let body = create(&app, &acme.token, json!({ "email": "bobby@acme.test", "displayName": name, "role": "ADMIN" })).await;
+    let body =
+        create(&app, &acme.token, json!({ "email": "bobby@acme.test", "displayName": name, "role": "ADMIN" })).await;
     let id = body["data"]["createUser"]["user"]["id"].as_str().unwrap();
-    let read = app.gql(Some(&acme.token), "query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": id })).await;
+    let read =
+        app.gql(Some(&acme.token), "query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": id })).await;
     assert_eq!(read["data"]["user"]["displayName"], name);
 }
 
@@ -137,7 +157,8 @@ async fn mutations_write_audit_rows_with_actor_changes_and_request_id(app: TestA
 async fn users_page_with_cursors(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
     for i in 0..4 {
-        create(&app, &acme.token, json!({ "email": format!("u{i}@acme.test"), "displayName": "U", "role": "ADMIN" })).await;
+        create(&app, &acme.token, json!({ "email": format!("u{i}@acme.test"), "displayName": "U", "role": "ADMIN" }))
+            .await;
     }
     let page = "query($after: String) { users(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }";
     let mut seen = Vec::new();

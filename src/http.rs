@@ -7,7 +7,7 @@ use std::time::Instant;
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::Extension;
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -23,6 +23,8 @@ use crate::AppState;
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
+/// How much of an oversized body is read and thrown away before answering 413.
+const DRAIN_MAX: usize = 8 << 20;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -93,6 +95,38 @@ fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) 
     }
 }
 
+/// Why a request body was not read.
+enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// Reads at most [`MAX_BODY`] bytes. An oversized body is still drained (up to [`DRAIN_MAX`],
+/// for at most two seconds) so the client reads our 413 instead of a connection reset.
+async fn read_limited(body: Body) -> Result<axum::body::Bytes, BodyError> {
+    use futures_util::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Broken)?;
+        if buf.len() + chunk.len() > MAX_BODY {
+            let mut seen = buf.len() + chunk.len();
+            let drain = async {
+                while let Some(Ok(chunk)) = stream.next().await {
+                    seen += chunk.len();
+                    if seen > DRAIN_MAX {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.into())
+}
+
 /// A GraphQL-shaped error body with an HTTP status, for failures before execution.
 fn transport_error(status: StatusCode, code: ErrorCode, rid: Option<&str>) -> Response {
     (status, axum::Json(error_response(code, rid))).into_response()
@@ -110,8 +144,14 @@ async fn graphql_post(
     if essence != "application/json" && essence != "application/graphql-response+json" {
         return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, rid.as_deref());
     }
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
+    let bytes = match read_limited(body).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
+        }
+        Err(BodyError::Broken) => {
+            return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref());
+        }
     };
     let batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(batch) => batch,

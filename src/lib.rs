@@ -76,7 +76,8 @@ impl AppState {
         let kernel = Arc::new(Kernel { db, clock, entropy });
         let services = TenantServices::new(kernel.clone(), settings.auth_settings());
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);
-        let graphql = GraphqlService::new(services.clone(), Limits::default(), timeout);
+        let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel));
+        let graphql = GraphqlService::new(services.clone(), records, Limits::default(), timeout);
         Ok(Arc::new(Self { settings, kernel, services, graphql, metrics: metrics_handle() }))
     }
 }

@@ -30,6 +30,18 @@ pub enum ErrorCode {
     LastSuperAdmin,
     /// The current terms of use must be accepted first.
     TermsNotAccepted,
+    /// The record changed since it was read (optimistic concurrency); reload and retry.
+    StaleVersion,
+    /// The client is blocked: postings and other operations that need an active client are refused.
+    ClientBlocked,
+    /// Other records still point at this one (ledger balance, referrals, plugin records…).
+    LinkedRecords,
+    /// The posting would take the balance past the account's limit.
+    CreditLimitExceeded,
+    /// Only a record in the trash can be restored or purged.
+    NotInTrash,
+    /// The operation needs a zero balance (anonymisation).
+    BalanceNotZero,
     /// The request body is not valid JSON or not a GraphQL request.
     BadRequest,
     /// The request's content type is not supported.
@@ -74,6 +86,12 @@ impl ErrorCode {
             Self::TokenInvalid => "This link is invalid or has expired.",
             Self::LastSuperAdmin => "The organisation must keep at least one active super-admin.",
             Self::TermsNotAccepted => "Accept the current terms of use first.",
+            Self::StaleVersion => "This record was changed by someone else; reload it and try again.",
+            Self::ClientBlocked => "This client is blocked.",
+            Self::LinkedRecords => "Other records still depend on this one.",
+            Self::CreditLimitExceeded => "This would exceed the account's limit.",
+            Self::NotInTrash => "This record is not in the trash.",
+            Self::BalanceNotZero => "The account balance must be zero first.",
             Self::BadRequest => "The request is malformed.",
             Self::UnsupportedMediaType => "Send the request as application/json.",
             Self::PayloadTooLarge => "The request body is too large.",
@@ -102,13 +120,15 @@ pub struct AppError {
     message: String,
     field: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Further validation errors reported together with this one.
+    more: Vec<AppError>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, source: None }
+        Self { code, message: message.into(), field: None, source: None, more: Vec::new() }
     }
 
     pub fn code_only(code: ErrorCode) -> Self {
@@ -136,6 +156,21 @@ impl AppError {
         Self { source: Some(source.into()), ..Self::code_only(ErrorCode::Internal) }
     }
 
+    /// Several validation errors as one: the first, carrying the others.
+    pub fn all(mut errors: Vec<AppError>) -> Option<Self> {
+        if errors.is_empty() {
+            return None;
+        }
+        let mut first = errors.remove(0);
+        first.more.extend(errors);
+        Some(first)
+    }
+
+    /// This error and the ones reported with it.
+    pub fn each(&self) -> impl Iterator<Item = &AppError> {
+        std::iter::once(self).chain(self.more.iter())
+    }
+
     pub fn code(&self) -> ErrorCode {
         self.code
     }
@@ -151,7 +186,10 @@ impl AppError {
 
     /// True for errors a mutation reports in `userErrors` rather than as a GraphQL error.
     pub fn is_user_error(&self) -> bool {
-        matches!(self.code, ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::LastSuperAdmin)
+        matches!(
+            self.code,
+            ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::LastSuperAdmin | ErrorCode::StaleVersion
+        )
     }
 }
 

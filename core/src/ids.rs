@@ -50,4 +50,11 @@ id_type!(
     ApiTokenId,
     AuditId,
     OneTimeTokenId,
+    ClientId,
+    CategoryId,
+    GroupId,
+    AddressId,
+    ContactId,
+    LedgerEntryId,
+    CustomFieldId,
 );

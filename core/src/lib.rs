@@ -1,7 +1,9 @@
+#![recursion_limit = "256"] // the audit view of a client is one large `json!`
 //! Clientele's kernel: typed ids, the error-code table, the tenant context that is the only
 //! door to tenant data, the audit writer, and the ports (clock, entropy) every service uses.
 
 pub mod audit;
+pub mod clients;
 pub mod db;
 pub mod error;
 pub mod ids;

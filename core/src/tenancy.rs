@@ -125,6 +125,10 @@ pub enum Permission {
     ManageApiTokens,
     /// List users and audit entries.
     ViewUsers,
+    /// Change the organisation's settings: custom fields, categories, groups, lookups.
+    ManageSettings,
+    /// Irreversible operations on records: purge from the trash, anonymise.
+    Purge,
 }
 
 impl Permission {
@@ -132,11 +136,12 @@ impl Permission {
         let writes = actor.scope == TokenScope::ReadWrite && actor.role != Role::ReadOnly;
         match self {
             Self::Write => writes,
-            Self::ManageUsers => writes && actor.role == Role::SuperAdmin && actor.api_token().is_none(),
+            Self::ManageUsers | Self::Purge => writes && actor.role == Role::SuperAdmin && actor.api_token().is_none(),
             Self::ManageApiTokens => {
                 writes && matches!(actor.role, Role::SuperAdmin | Role::Admin) && actor.api_token().is_none()
             }
             Self::ViewUsers => matches!(actor.role, Role::SuperAdmin | Role::Admin),
+            Self::ManageSettings => writes && matches!(actor.role, Role::SuperAdmin | Role::Admin),
         }
     }
 }

@@ -1,12 +1,14 @@
 //! Per-tenant schemas, cached by the fingerprint of the configuration they are built from, so
 //! tenants with the same configuration share one schema. A tenant's config version (carried by
-//! every authenticated request) maps to its fingerprint; a changed version rebuilds on demand.
+//! every authenticated request) maps to its fingerprint; a new version reloads the configuration.
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use async_graphql::dynamic::Schema;
+use clientele_core::clients::RecordServices;
 use clientele_core::{AppError, AppResult, TenantId};
+use clientele_tenants::Authenticated;
 use lru::LruCache;
 use parking_lot::Mutex;
 
@@ -26,24 +28,25 @@ impl Default for SchemaCache {
 }
 
 impl SchemaCache {
-    /// The schema of `tenant` at `config_version` (`None`: an anonymous caller's base schema).
-    pub fn schema(&self, tenant: Option<(TenantId, i64)>) -> AppResult<Arc<Schema>> {
-        if let Some(key) = tenant {
-            let known = self.by_tenant.lock().get(&key).copied();
-            if let Some(schema) = known.and_then(|fp| self.by_fingerprint.lock().get(&fp).cloned()) {
-                return Ok(schema);
-            }
+    /// The schema of the caller's tenant (`None`: an anonymous caller's base schema).
+    pub async fn schema(&self, auth: Option<&Authenticated>, records: &RecordServices) -> AppResult<Arc<Schema>> {
+        let Some(auth) = auth else { return self.for_config(&TenantConfig::default()) };
+        let key = (auth.ctx.tenant(), auth.config_version);
+        let known = self.by_tenant.lock().get(&key).copied();
+        if let Some(schema) = known.and_then(|fp| self.by_fingerprint.lock().get(&fp).cloned()) {
+            return Ok(schema);
         }
-        // Custom fields and plugins load the tenant's configuration here once they exist.
-        let config = TenantConfig::default();
+        let config = TenantConfig::from_definitions(records.custom_fields.list(&auth.ctx).await?);
+        self.by_tenant.lock().put(key, config.fingerprint());
+        self.for_config(&config)
+    }
+
+    fn for_config(&self, config: &TenantConfig) -> AppResult<Arc<Schema>> {
         let fingerprint = config.fingerprint();
-        if let Some(key) = tenant {
-            self.by_tenant.lock().put(key, fingerprint);
-        }
         if let Some(schema) = self.by_fingerprint.lock().get(&fingerprint).cloned() {
             return Ok(schema);
         }
-        let schema = Arc::new(build(&config).map_err(|e| AppError::internal(e.to_string()))?);
+        let schema = Arc::new(build(config).map_err(|e| AppError::internal(e.to_string()))?);
         self.by_fingerprint.lock().put(fingerprint, schema.clone());
         Ok(schema)
     }

@@ -1,10 +1,14 @@
 //! The GraphQL API: per-tenant dynamic schemas, limits, and execution with coded errors.
 
 pub mod cache;
+mod clients;
+mod input;
 mod limits;
+mod loaders;
 mod mutation;
 mod query;
 pub mod schema;
+mod settings;
 mod support;
 mod types;
 
@@ -14,6 +18,7 @@ use std::time::Duration;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::{BatchRequest, BatchResponse, Response, ServerError, ValidationResult};
 use clientele_core::ErrorCode;
+use clientele_core::clients::RecordServices;
 use clientele_tenants::{Authenticated, ClientInfo, TenantServices};
 
 pub use limits::Limits;
@@ -22,6 +27,7 @@ pub use support::RequestData;
 /// Executes GraphQL requests against the caller's tenant schema.
 pub struct GraphqlService {
     services: TenantServices,
+    records: Arc<RecordServices>,
     cache: cache::SchemaCache,
     limits: Limits,
     timeout: Duration,
@@ -45,8 +51,8 @@ fn stamp(error: &mut ServerError, code: ErrorCode, request_id: Option<&str>) {
 }
 
 impl GraphqlService {
-    pub fn new(services: TenantServices, limits: Limits, timeout: Duration) -> Self {
-        Self { services, cache: cache::SchemaCache::default(), limits, timeout }
+    pub fn new(services: TenantServices, records: Arc<RecordServices>, limits: Limits, timeout: Duration) -> Self {
+        Self { services, records, cache: cache::SchemaCache::default(), limits, timeout }
     }
 
     /// SDL of the schema a tenant with `config` sees (for codegen and the committed reference).
@@ -71,7 +77,7 @@ impl GraphqlService {
             return BatchResponse::Single(error_response(ErrorCode::BatchTooLarge, rid));
         }
         let auth = auth.map(|a| Authenticated { ctx: a.ctx.with_request_id(request_id.clone()), ..a });
-        let schema = match self.cache.schema(auth.as_ref().map(|a| (a.ctx.tenant(), a.config_version))) {
+        let schema = match self.cache.schema(auth.as_ref(), &self.records).await {
             Ok(schema) => schema,
             Err(err) => {
                 tracing::error!(error = %err, "schema build failed");
@@ -107,10 +113,11 @@ impl GraphqlService {
         if let Err(code) = limits::check(&document, &request.variables, self.limits) {
             return error_response(code, rid);
         }
-        let anonymous = data.auth.is_none();
-        let mut request = request.data(data).data(self.services.clone());
-        if anonymous {
-            request = request.disable_introspection();
+        let scope = data.auth.as_ref().map(|a| loaders::Scope { ctx: a.ctx.clone(), records: self.records.clone() });
+        let mut request = request.data(data).data(self.services.clone()).data(self.records.clone());
+        match scope {
+            Some(scope) => request = loaders::attach(request, &scope),
+            None => request = request.disable_introspection(),
         }
         let Ok(mut response) = tokio::time::timeout(self.timeout, schema.execute(request)).await else {
             return error_response(ErrorCode::Timeout, rid);

@@ -68,12 +68,7 @@ fn secret_payload(name: &str, secret_field: &str, description: &str) -> Object {
             })
             .description(description),
         )
-        .field(Field::new("userErrors", TypeRef::named_nn_list_nn("UserError"), |rc| {
-            FieldFuture::new(async move {
-                let payload = rc.parent_value.try_downcast_ref::<Payload>()?;
-                Ok(Some(FieldValue::list(payload.user_errors.iter().map(|e| FieldValue::borrowed_any(e)))))
-            })
-        }))
+        .field(crate::support::user_errors_field())
 }
 
 /// A nullable object field read off the payload's node of type `T`.

@@ -1,17 +1,27 @@
-//! The per-tenant schema builder. Today every tenant gets the base types; custom fields and
-//! plugins extend [`TenantConfig`] and add their types here.
+//! The per-tenant schema builder: base types, customer records, and the tenant's own custom
+//! fields as typed GraphQL fields. Plugins add their types here once they exist.
 
 use std::hash::{Hash, Hasher};
 
 use async_graphql::dynamic::{Schema, SchemaError};
+use clientele_core::clients::{CustomEntity, CustomFieldDef};
 
-use crate::{mutation, query, types};
+use crate::{clients, mutation, query, settings, types};
 
 /// Everything a tenant's schema depends on.
 #[derive(Clone, Debug, Default, Hash)]
-pub struct TenantConfig {}
+pub struct TenantConfig {
+    /// Active custom fields of clients, in display order.
+    pub client_fields: Vec<CustomFieldDef>,
+}
 
 impl TenantConfig {
+    /// Keeps the definitions that shape the schema: active ones, per entity.
+    pub fn from_definitions(defs: Vec<CustomFieldDef>) -> Self {
+        let client_fields = defs.into_iter().filter(|d| d.active && d.entity == CustomEntity::Client).collect();
+        Self { client_fields }
+    }
+
     pub fn fingerprint(&self) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         self.hash(&mut hasher);
@@ -19,10 +29,12 @@ impl TenantConfig {
     }
 }
 
-pub fn build(_config: &TenantConfig) -> Result<Schema, SchemaError> {
-    let builder =
-        Schema::build("Query", Some("Mutation"), None).register(query::query()).register(mutation::mutation());
+pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
+    let query = settings::query(clients::query(query::query()));
+    let mutation = settings::mutation(clients::mutation(mutation::mutation()));
+    let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation);
     let builder = mutation::register(types::register(builder));
+    let builder = settings::register(clients::register(builder, config));
     // Backstops behind our own coded checks in `limits`.
     builder
         .extension(crate::CodeValidationErrors)

@@ -229,6 +229,17 @@ pub fn user_error_type() -> Object {
         }))
 }
 
+/// `userErrors: [UserError!]!` of a [`Payload`], every error reported together flattened.
+pub fn user_errors_field() -> Field {
+    Field::new("userErrors", TypeRef::named_nn_list_nn("UserError"), |rc| {
+        FieldFuture::new(async move {
+            let payload = rc.parent_value.try_downcast_ref::<Payload>()?;
+            let errors = payload.user_errors.iter().flat_map(AppError::each);
+            Ok(Some(FieldValue::list(errors.map(|e| FieldValue::borrowed_any(e)))))
+        })
+    })
+}
+
 /// `<Name>Payload { <node_field>: <NodeType>, userErrors: [UserError!]! }`.
 pub fn payload_type(name: &str, node_field: &str, node_type: &str) -> Object {
     Object::new(name)
@@ -238,12 +249,7 @@ pub fn payload_type(name: &str, node_field: &str, node_type: &str) -> Object {
                 Ok(payload.node.as_deref().map(FieldValue::borrowed_any))
             })
         }))
-        .field(Field::new("userErrors", TypeRef::named_nn_list_nn("UserError"), |rc| {
-            FieldFuture::new(async move {
-                let payload = rc.parent_value.try_downcast_ref::<Payload>()?;
-                Ok(Some(FieldValue::list(payload.user_errors.iter().map(|e| FieldValue::borrowed_any(e)))))
-            })
-        }))
+        .field(user_errors_field())
 }
 
 /// A mutation or query field whose resolver is an async block returning `FieldValue`.

@@ -8,6 +8,9 @@ pub use sea_orm_migration::prelude::*;
 #[rustfmt::skip]
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000001_foundation;
+#[rustfmt::skip]
+#[allow(clippy::style, clippy::complexity, clippy::pedantic)]
+mod m20261124_000002_customer_records;
 mod pg;
 
 pub struct Migrator;
@@ -15,9 +18,31 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_foundation::Migration)]
+        vec![Box::new(m20261124_000001_foundation::Migration), Box::new(m20261124_000002_customer_records::Migration)]
     }
 }
 
 /// The role the server connects as on PostgreSQL: neither owner nor BYPASSRLS.
 pub const APP_ROLE: &str = "clientele_app";
+
+/// Every table holding tenant rows, all under row-level security on PostgreSQL.
+pub const TENANT_TABLES: &[&str] = &[
+    "organisations",
+    "users",
+    "credentials",
+    "sessions",
+    "api_tokens",
+    "one_time_tokens",
+    "audit_log",
+    "client_counters",
+    "lookups",
+    "staff",
+    "categories",
+    "client_groups",
+    "clients",
+    "client_consents",
+    "addresses",
+    "contacts",
+    "ledger_entries",
+    "custom_field_definitions",
+];

@@ -203,7 +203,7 @@ impl TestApp {
     /// Snapshot of every table a request could touch.
     pub async fn snapshot(&self) -> Vec<Vec<String>> {
         let mut all = Vec::new();
-        for table in TENANT_TABLES {
+        for table in clientele_migrations::TENANT_TABLES {
             all.push(self.rows(table).await);
         }
         all
@@ -220,10 +220,6 @@ impl TestApp {
         row.try_get::<i64>("", "n").unwrap()
     }
 }
-
-/// Every table holding tenant data (the RLS test walks the same list).
-pub const TENANT_TABLES: [&str; 7] =
-    ["organisations", "users", "credentials", "sessions", "api_tokens", "one_time_tokens", "audit_log"];
 
 pub struct Tenant {
     pub id: String,

@@ -8,6 +8,7 @@ mod common;
 mod api_tokens;
 mod auth;
 mod bad_input;
+mod clients;
 mod cross_tenant;
 mod http;
 mod rls;

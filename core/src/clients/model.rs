@@ -1,0 +1,232 @@
+//! The client as services hand it out, and the input that creates or changes one.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value};
+
+use crate::ids::{CategoryId, ClientId, GroupId};
+use crate::language::Language;
+
+macro_rules! stored_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+        #[strum(serialize_all = "snake_case")]
+        pub enum $name { $($variant),* }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str { self.into() }
+        }
+    };
+}
+
+stored_enum!(
+    /// CLI-01: individual («particulier») or company («entreprise»); switchable later.
+    ClientKind { Individual, Company }
+);
+stored_enum!(
+    /// CLI-04, Q-18.
+    Civility { Mr, Mrs, Ms, Mx, Dr }
+);
+stored_enum!(
+    /// LIF-02: dormant clients stay but are hidden from lists unless asked for.
+    ClientStatus { Active, Dormant }
+);
+stored_enum!(
+    /// LED-01: no account, a prepaid deposit account, or a credit account.
+    AccountKind { None, Deposit, Credit }
+);
+stored_enum!(
+    /// GDP-01: consent per channel.
+    ConsentStatus { Unknown, Granted, Refused }
+);
+
+/// An amount in minor units (cents) of the tenant currency: exact, summable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Money(pub i64);
+
+impl Money {
+    /// Parses a decimal string with at most two decimals (`"12.5"`, `"-3.20"`).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let value: rust_decimal::Decimal = raw.trim().parse().ok()?;
+        if value.scale() > 2 {
+            return None;
+        }
+        let cents = value * rust_decimal::Decimal::ONE_HUNDRED;
+        i64::try_from(cents.trunc()).ok().map(Money)
+    }
+
+    pub fn to_decimal_string(self) -> String {
+        rust_decimal::Decimal::new(self.0, 2).to_string()
+    }
+}
+
+/// A phone number as typed, and its E.164 form when it parses (digits for search, Q-21).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phone {
+    pub typed: String,
+    pub e164: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub id: ClientId,
+    pub number: i64,
+    pub code: String,
+    pub barcode: Option<String>,
+    pub kind: ClientKind,
+    pub civility: Option<Civility>,
+    pub last_name: Option<String>,
+    pub first_name: Option<String>,
+    pub company_name: Option<String>,
+    pub legal_form: Option<String>,
+    pub head_office: Option<String>,
+    pub siren: Option<String>,
+    pub siret: Option<String>,
+    pub naf_code: Option<String>,
+    pub vat_number: Option<String>,
+    pub email: Option<String>,
+    pub mobile: Option<Phone>,
+    pub home_phone: Option<Phone>,
+    pub work_phone: Option<Phone>,
+    pub manager_mobile: Option<String>,
+    pub language: Language,
+    pub birth_date: Option<NaiveDate>,
+    pub alert: Option<String>,
+    pub notes: Option<String>,
+    pub establishment: Option<String>,
+    pub status: ClientStatus,
+    pub blocked: bool,
+    pub blocked_reason: Option<String>,
+    pub category: Option<CategoryId>,
+    pub group: Option<GroupId>,
+    pub sponsor: Option<ClientId>,
+    pub representative: Option<uuid::Uuid>,
+    pub vat_exempt: bool,
+    pub bill_excl_tax: bool,
+    pub accounting_code: Option<String>,
+    pub anonymous_accounting: bool,
+    pub multi_tariff: bool,
+    pub tariff: Option<uuid::Uuid>,
+    pub no_tiered_prices: bool,
+    /// Hundredths of a percent (1250 = 12.50 %).
+    pub discount_bp: Option<i32>,
+    pub cross_discount: Option<uuid::Uuid>,
+    pub payment_terms: Option<uuid::Uuid>,
+    pub shipping_terms: Option<uuid::Uuid>,
+    pub payment_method: Option<uuid::Uuid>,
+    pub alcohol_tax_exempt: bool,
+    pub account_kind: AccountKind,
+    pub credit_limit: Money,
+    pub bank_name: Option<String>,
+    pub bank_iban: Option<String>,
+    pub bank_bic: Option<String>,
+    pub bank_holder: Option<String>,
+    pub loyalty: bool,
+    pub wallet: bool,
+    pub email_receipts: bool,
+    pub consent_email: ConsentStatus,
+    pub consent_sms: ConsentStatus,
+    pub billing_uses_delivery: bool,
+    pub custom_fields: Map<String, Value>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub anonymised_at: Option<DateTime<Utc>>,
+}
+
+impl Client {
+    /// "Last First" for individuals, the company name for companies (sorting, exports).
+    pub fn display_name(&self) -> String {
+        match (self.kind, &self.company_name) {
+            (ClientKind::Company, Some(company)) => company.clone(),
+            _ => [self.last_name.as_deref(), self.first_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+/// A field that may be left alone, cleared, or set.
+pub type Patch<T> = Option<Option<T>>;
+
+/// Creates or changes a client: `None` leaves a field as it is (or at its default on create);
+/// `Some(None)` clears a nullable field.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInput {
+    pub code: Option<String>,
+    pub barcode: Patch<String>,
+    pub kind: Option<ClientKind>,
+    pub civility: Patch<Civility>,
+    pub last_name: Patch<String>,
+    pub first_name: Patch<String>,
+    pub company_name: Patch<String>,
+    pub legal_form: Patch<String>,
+    pub head_office: Patch<String>,
+    pub siren: Patch<String>,
+    pub siret: Patch<String>,
+    pub naf_code: Patch<String>,
+    pub vat_number: Patch<String>,
+    pub email: Patch<String>,
+    pub mobile: Patch<String>,
+    pub home_phone: Patch<String>,
+    pub work_phone: Patch<String>,
+    pub manager_mobile: Patch<String>,
+    pub language: Option<Language>,
+    pub birth_date: Patch<NaiveDate>,
+    pub alert: Patch<String>,
+    pub notes: Patch<String>,
+    pub establishment: Patch<String>,
+    pub status: Option<ClientStatus>,
+    pub category: Patch<CategoryId>,
+    pub group: Patch<GroupId>,
+    pub sponsor: Patch<ClientId>,
+    pub representative: Patch<uuid::Uuid>,
+    pub vat_exempt: Option<bool>,
+    pub bill_excl_tax: Option<bool>,
+    pub accounting_code: Patch<String>,
+    pub anonymous_accounting: Option<bool>,
+    pub multi_tariff: Option<bool>,
+    pub tariff: Patch<uuid::Uuid>,
+    pub no_tiered_prices: Option<bool>,
+    /// Percent as a decimal string, 0–100 with two decimals.
+    pub discount: Patch<String>,
+    pub cross_discount: Patch<uuid::Uuid>,
+    pub payment_terms: Patch<uuid::Uuid>,
+    pub shipping_terms: Patch<uuid::Uuid>,
+    pub payment_method: Patch<uuid::Uuid>,
+    pub alcohol_tax_exempt: Option<bool>,
+    pub account_kind: Option<AccountKind>,
+    /// Decimal string in the tenant currency.
+    pub credit_limit: Option<String>,
+    pub bank_name: Patch<String>,
+    pub bank_iban: Patch<String>,
+    pub bank_bic: Patch<String>,
+    pub bank_holder: Patch<String>,
+    pub loyalty: Option<bool>,
+    pub wallet: Option<bool>,
+    pub email_receipts: Option<bool>,
+    pub consent_email: Option<ConsentStatus>,
+    pub consent_sms: Option<ConsentStatus>,
+    pub billing_uses_delivery: Option<bool>,
+    /// Custom field values by key; `null` clears one.
+    pub custom_fields: Option<Map<String, Value>>,
+    /// Optimistic concurrency (CLI-19): the update fails if the record moved on.
+    pub expected_version: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_parses_exact_decimals() {
+        assert_eq!(Money::parse("12.5"), Some(Money(1250)));
+        assert_eq!(Money::parse("-3.20"), Some(Money(-320)));
+        assert_eq!(Money::parse("0.001"), None);
+        assert_eq!(Money::parse("abc"), None);
+        assert_eq!(Money(-320).to_decimal_string(), "-3.20");
+    }
+}

@@ -266,7 +266,7 @@ impl ClientService {
             match Money::parse(&limit) {
                 Some(m) if m.0 >= 0 => c.credit_limit = m,
                 _ => {
-                    errors.push(AppError::invalid("creditLimit", "Enter a positive amount with at most two decimals."))
+                    errors.push(AppError::invalid("creditLimit", "Enter a positive amount with at most two decimals."));
                 }
             }
         }

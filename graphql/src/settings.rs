@@ -22,6 +22,7 @@ fn deleted(result: Result<String, AppError>) -> async_graphql::Result<Option<Fie
     payload(result)
 }
 
+#[allow(clippy::too_many_lines)] // one type after the other
 pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
     let s = |v: Option<&str>| v.map_or(Value::Null, |s| Value::String(s.to_owned()));
     builder

@@ -34,7 +34,7 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Print the GraphQL SDL a tenant sees.
+    /// Print the GraphQL SDL of the reference tenant (sample custom fields of every kind).
     Schema,
 }
 
@@ -88,7 +88,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             Ok(())
         }
         Command::Schema => {
-            print!("{}", clientele_graphql::GraphqlService::sdl(&clientele_graphql::schema::TenantConfig::default())?);
+            print!(
+                "{}",
+                clientele_graphql::GraphqlService::sdl(&clientele_graphql::schema::TenantConfig::reference())?
+            );
             Ok(())
         }
     }

@@ -18,7 +18,8 @@ use clientele_core::{AppError, CategoryId, ClientId, GroupId, Language};
 use serde_json::Value as Json;
 
 use crate::input::{
-    json_object, opt_bool, opt_enum, opt_i64, opt_id, opt_str, patch_date, patch_enum, patch_id, patch_str,
+    json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_date, patch_enum, patch_id,
+    patch_str,
 };
 use crate::loaders::{CategoryLoader, ClientLoader, GroupLoader, SponseeLoader, load_error};
 use crate::resolver;
@@ -467,7 +468,7 @@ fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientFilter>
             .map(|d| u32::try_from(d.clamp(0, 366)).unwrap_or(0)),
         created_from: when("createdFrom")?,
         created_to: when("createdTo")?,
-        trash: match opt_str(&input, "trash")?.as_deref() {
+        trash: match opt_enum_name(&input, "trash")?.as_deref() {
             Some("ONLY") => TrashFilter::Only,
             Some("INCLUDE") => TrashFilter::Include,
             _ => TrashFilter::Exclude,

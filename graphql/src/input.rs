@@ -39,6 +39,14 @@ pub fn opt_i64(input: &ObjectAccessor<'_>, name: &str) -> Res<Option<i64>> {
     }
 }
 
+/// The item name of an enum argument, if given.
+pub fn opt_enum_name(input: &ObjectAccessor<'_>, name: &str) -> Res<Option<String>> {
+    match present(input, name) {
+        Some(v) if !v.is_null() => Ok(Some(v.enum_name()?.to_owned())),
+        _ => Ok(None),
+    }
+}
+
 pub fn opt_enum<E>(input: &ObjectAccessor<'_>, name: &str) -> Res<Option<E>>
 where
     E: strum::IntoEnumIterator + Into<&'static str> + Copy,

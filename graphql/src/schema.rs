@@ -22,6 +22,35 @@ impl TenantConfig {
         Self { client_fields }
     }
 
+    /// The reference tenant whose SDL is committed as `graphql/schema.graphql`: one sample
+    /// custom field of every kind.
+    pub fn reference() -> Self {
+        use clientele_core::CustomFieldId;
+        use clientele_core::clients::FieldKind;
+        let def = |n: u128, key: &str, kind: FieldKind, choices: &[&str]| CustomFieldDef {
+            id: CustomFieldId(uuid::Uuid::from_u128(n)),
+            entity: CustomEntity::Client,
+            key: key.to_owned(),
+            label: key.to_owned(),
+            kind,
+            choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+            position: i32::try_from(n).unwrap_or_default(),
+            required: false,
+            searchable: kind == FieldKind::Text,
+            active: true,
+        };
+        Self::from_definitions(vec![
+            def(1, "nickname", FieldKind::Text, &[]),
+            def(2, "history", FieldKind::LongText, &[]),
+            def(3, "shoeSize", FieldKind::Integer, &[]),
+            def(4, "budget", FieldKind::Decimal, &[]),
+            def(5, "newsletter", FieldKind::Boolean, &[]),
+            def(6, "customerSince", FieldKind::Date, &[]),
+            def(7, "laterality", FieldKind::Choice, &["LEFT", "RIGHT", "AMBIDEXTROUS"]),
+            def(8, "interests", FieldKind::MultiChoice, &["CUTS", "COLOURS", "CARE"]),
+        ])
+    }
+
     pub fn fingerprint(&self) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         self.hash(&mut hasher);

@@ -106,7 +106,8 @@ where
 {
     Field::new(name, ty, move |rc| {
         let value = rc.parent_value.try_downcast_ref::<T>().map(&get);
-        FieldFuture::new(async move { Ok(Some(FieldValue::value(value?))) })
+        // Null goes back as "no value": enum and object fields refuse a literal null value.
+        FieldFuture::new(async move { Ok(Some(value?).filter(|v| *v != Value::Null).map(FieldValue::value)) })
     })
 }
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::both_dbs;
-use crate::common::{TestApp, code};
+use crate::common::{TestApp, assert_no_internal_text, code};
 
 both_dbs!(foreign_ids_are_not_found_and_change_nothing);
 
@@ -53,4 +53,111 @@ async fn foreign_ids_are_not_found_and_change_nothing(app: TestApp) {
     // B still works.
     let list = app.gql(Some(&b.token), "{ users { totalCount } }", json!({})).await;
     assert_eq!(list["data"]["users"]["totalCount"], 2);
+}
+
+both_dbs!(foreign_record_ids_are_not_found_and_change_nothing);
+
+async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
+    let a = app.supplier("Alpha", "owner@alpha.test").await;
+    let b = app.supplier("Beta", "owner@beta.test").await;
+    let setup = "mutation { createCategory(input: {name: \"VIP\"}) { category { id } } createGroup(input: {name: \"G\"}) { group { id } } \
+                 createCustomField(input: {key: \"size\", label: \"Size\", kind: INTEGER}) { customField { id } } \
+                 createClient(input: {lastName: \"Secret\", firstName: \"B\"}) { client { id } } }";
+    let made = app.gql(Some(&b.token), setup, json!({})).await;
+    let d = &made["data"];
+    let (cat, group, field, client) = (
+        d["createCategory"]["category"]["id"].clone(),
+        d["createGroup"]["group"]["id"].clone(),
+        d["createCustomField"]["customField"]["id"].clone(),
+        d["createClient"]["client"]["id"].clone(),
+    );
+    let trashed = app
+        .gql(
+            Some(&b.token),
+            "mutation { createClient(input: {lastName: \"Trash\", firstName: \"B\"}) { client { id } } }",
+            json!({}),
+        )
+        .await;
+    let trashed = trashed["data"]["createClient"]["client"]["id"].clone();
+    app.gql(Some(&b.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": trashed }))
+        .await;
+    let a_group =
+        app.gql(Some(&a.token), "mutation { createGroup(input: {name: \"Mine\"}) { group { id } } }", json!({})).await;
+    let a_group = a_group["data"]["createGroup"]["group"]["id"].clone();
+    let mine = app
+        .gql(
+            Some(&a.token),
+            "mutation { createClient(input: {lastName: \"Mine\", firstName: \"A\"}) { client { id } } }",
+            json!({}),
+        )
+        .await;
+    let mine = mine["data"]["createClient"]["client"]["id"].clone();
+
+    let matrix = [
+        ("query($id: ID!) { client(id: $id) { lastName } }", client.clone()),
+        ("mutation($id: ID!) { updateClient(id: $id, input: {notes: \"x\"}) { client { id } } }", client.clone()),
+        ("mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", client.clone()),
+        ("mutation($id: ID!) { restoreClient(id: $id) { client { id } } }", trashed.clone()),
+        ("mutation($id: ID!) { purgeClient(id: $id) { deletedId } }", trashed.clone()),
+        ("mutation($id: ID!) { blockClient(id: $id, reason: \"x\") { client { id } } }", client.clone()),
+        ("mutation($id: ID!) { unblockClient(id: $id) { client { id } } }", client.clone()),
+        ("mutation($id: ID!) { updateCategory(id: $id, input: {name: \"x\"}) { category { id } } }", cat.clone()),
+        ("mutation($id: ID!) { deleteCategory(id: $id) { deletedId } }", cat.clone()),
+        ("mutation($id: ID!) { updateGroup(id: $id, input: {name: \"x\"}) { group { id } } }", group.clone()),
+        ("mutation($id: ID!) { deleteGroup(id: $id) { deletedId } }", group.clone()),
+        (
+            "mutation($id: ID!) { updateCustomField(id: $id, input: {label: \"x\"}) { customField { id } } }",
+            field.clone(),
+        ),
+    ];
+    let before = app.snapshot().await;
+    for (query, id) in &matrix {
+        let body = app.gql(Some(&a.token), query, json!({ "id": id })).await;
+        assert_no_internal_text(&body);
+        let coded = body["errors"][0]["extensions"]["code"].as_str();
+        let user_error =
+            body["data"].as_object().and_then(|d| d.values().next()).and_then(|p| p["userErrors"][0]["code"].as_str());
+        assert!(coded == Some("NOT_FOUND") || user_error == Some("VALIDATION"), "{query}: {body}");
+    }
+    // Moving B's clients into A's group is as unknown as B's group itself.
+    let body = app
+        .gql(
+            Some(&a.token),
+            "mutation($g: ID!, $c: ID!) { assignClientsToGroup(groupId: $g, clientIds: [$c]) { count } }",
+            json!({ "g": a_group, "c": client }),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    let body = app
+        .gql(
+            Some(&a.token),
+            "mutation($g: ID!, $c: ID!) { assignClientsToGroup(groupId: $g, clientIds: [$c]) { count } }",
+            json!({ "g": group, "c": mine }),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    // Pointing at B's category, group or client from A is refused on the field.
+    let link = "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field code } } }";
+    for (field, input) in [
+        ("category", json!({ "categoryId": cat })),
+        ("group", json!({ "groupId": group })),
+        ("sponsor", json!({ "sponsorId": client })),
+    ] {
+        let mut input = input;
+        input["lastName"] = json!("A");
+        input["firstName"] = json!("A");
+        let body = app.gql(Some(&a.token), link, json!({ "i": input })).await;
+        assert_eq!(body["data"]["createClient"]["userErrors"][0]["field"], field, "{body}");
+    }
+    assert_eq!(app.snapshot().await, before, "tenant B is untouched and no audit row was written");
+    let lists = app
+        .gql(
+            Some(&a.token),
+            "{ clients(filter: {trash: INCLUDE}) { totalCount } categories { id } customFields { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(lists["data"]["clients"]["totalCount"], 1, "only A's own client");
+    assert_eq!(lists["data"]["categories"], json!([]));
+    assert_eq!(lists["data"]["customFields"], json!([]));
 }

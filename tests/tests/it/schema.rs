@@ -6,7 +6,7 @@ use clientele_graphql::schema::TenantConfig;
 
 #[test]
 fn committed_sdl_matches_the_reference_tenant_schema() {
-    let sdl = GraphqlService::sdl(&TenantConfig::default()).unwrap();
+    let sdl = GraphqlService::sdl(&TenantConfig::reference()).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../graphql/schema.graphql");
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &sdl).unwrap();

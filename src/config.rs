@@ -41,6 +41,24 @@ pub struct Settings {
     pub server: ServerSettings,
     pub log: LogSettings,
     pub auth: AuthConfig,
+    pub retention: RetentionSettings,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Trashed clients are purged after this many days.
+    pub trash_days: u32,
+    /// How often the retention job runs.
+    pub interval_minutes: u64,
+    /// Run background jobs inside `serve` (the embedded default); off when a worker runs them.
+    pub in_process: bool,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self { trash_days: 30, interval_minutes: 60, in_process: true }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -97,6 +115,7 @@ impl Default for Settings {
             server: ServerSettings::default(),
             log: LogSettings::default(),
             auth: AuthConfig::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }

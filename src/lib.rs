@@ -2,6 +2,7 @@
 
 pub mod config;
 mod http;
+pub mod jobs;
 mod set_password;
 
 use std::sync::{Arc, OnceLock};
@@ -28,6 +29,7 @@ pub struct AppState {
     pub settings: Settings,
     pub kernel: Arc<Kernel>,
     pub services: TenantServices,
+    pub records: Arc<clientele_core::clients::RecordServices>,
     pub graphql: GraphqlService,
     pub metrics: PrometheusHandle,
 }
@@ -77,7 +79,7 @@ impl AppState {
         let services = TenantServices::new(kernel.clone(), settings.auth_settings());
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel));
-        let graphql = GraphqlService::new(services.clone(), records, Limits::default(), timeout);
-        Ok(Arc::new(Self { settings, kernel, services, graphql, metrics: metrics_handle() }))
+        let graphql = GraphqlService::new(services.clone(), records.clone(), Limits::default(), timeout);
+        Ok(Arc::new(Self { settings, kernel, services, records, graphql, metrics: metrics_handle() }))
     }
 }

@@ -100,6 +100,9 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
 async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let bind = settings.server.bind;
     let state = AppState::start(settings).await?;
+    if state.settings.retention.in_process {
+        clientele::jobs::spawn_in_process(state.clone());
+    }
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -43,6 +43,27 @@ impl OrganisationService {
         Organisation::from_row(row.ok_or_else(AppError::not_found)?)
     }
 
+    /// A system context for every organisation of the tree (platform, suppliers, customers),
+    /// for background jobs. Each level is read inside its parent's tenant, so RLS holds.
+    pub async fn all_tenants(&self) -> AppResult<Vec<TenantCtx>> {
+        let mut found = vec![system_ctx(&self.kernel, PLATFORM_ID, OrgKind::Platform)];
+        let mut next = 0;
+        while next < found.len() {
+            let parent = found[next].clone();
+            next += 1;
+            let tx = parent.read().await?;
+            let children = organisation::Entity::find()
+                .filter(organisation::Column::ParentId.eq(parent.tenant()))
+                .all(tx.conn())
+                .await?;
+            tx.commit().await?;
+            for child in children {
+                found.push(system_ctx(&self.kernel, child.id, crate::model::parse_stored("kind", &child.kind)?));
+            }
+        }
+        Ok(found)
+    }
+
     /// Creates the platform (once), a supplier and its super-admin, and returns a set-password
     /// link for that super-admin. Refuses when a supplier exists unless `force`.
     pub async fn bootstrap(

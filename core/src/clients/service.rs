@@ -385,6 +385,36 @@ impl ClientService {
         Ok(id)
     }
 
+    /// The retention job: purges clients trashed before `cutoff`. Clients with ledger history
+    /// stay in the trash (they can only be anonymised). Returns how many were purged.
+    pub async fn purge_trashed_before(&self, ctx: &TenantCtx, cutoff: chrono::DateTime<chrono::Utc>) -> AppResult<u64> {
+        ctx.require(Permission::Purge)?;
+        let expired = {
+            let tx = ctx.read().await?;
+            let rows = client::Entity::find()
+                .filter(client::Column::TenantId.eq(ctx.tenant()))
+                .filter(client::Column::DeletedAt.lt(cutoff))
+                .all(tx.conn())
+                .await?;
+            tx.commit().await?;
+            rows
+        };
+        let mut purged = 0;
+        for row in expired {
+            let tx = ctx.begin().await?;
+            let client = load_for_update(&tx, row.id).await?;
+            match purge_in(&tx, ctx, &client).await {
+                Ok(()) => {
+                    tx.commit().await?;
+                    purged += 1;
+                }
+                Err(err) if matches!(err.code(), ErrorCode::LinkedRecords | ErrorCode::NotInTrash) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(purged)
+    }
+
     /// Blocks (LIF-01) or unblocks a client; a reason is required to block.
     pub async fn set_blocked(&self, ctx: &TenantCtx, id: ClientId, reason: Option<String>) -> AppResult<Client> {
         ctx.require(Permission::Write)?;

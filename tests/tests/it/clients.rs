@@ -394,3 +394,28 @@ async fn referral_links_refuse_cycles(app: TestApp) {
     let own = update(&app, &t, &a["id"], json!({ "sponsorId": a["id"] })).await;
     assert_eq!(own["userErrors"][0]["field"], "sponsor");
 }
+
+both_dbs!(the_retention_job_purges_old_trash);
+
+// Q-22 LIF-03
+async fn the_retention_job_purges_old_trash(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let old = person(&app, &t, "Old", "Trash").await;
+    let kept = person(&app, &t, "Kept", "Alive").await;
+    let trash = "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }";
+    app.gql(Some(&t.token), trash, json!({ "id": old["id"] })).await;
+    assert_eq!(clientele::jobs::run_retention(&app.state).await.unwrap(), 0, "not yet 30 days");
+    app.clock.advance(chrono::Duration::days(29));
+    let t = Tenant { token: app.sign_in("owner@acme.test", "correct horse battery").await, ..t }; // sessions expired
+    let recent = person(&app, &t, "Recent", "Trash").await;
+    app.gql(Some(&t.token), trash, json!({ "id": recent["id"] })).await;
+    app.clock.advance(chrono::Duration::days(2));
+    assert_eq!(clientele::jobs::run_retention(&app.state).await.unwrap(), 1);
+    let t = Tenant { token: app.sign_in("owner@acme.test", "correct horse battery").await, ..t };
+    let all = app.gql(Some(&t.token), "{ clients(filter: {trash: INCLUDE}) { nodes { lastName } } }", json!({})).await;
+    let mut names: Vec<&str> =
+        all["data"]["clients"]["nodes"].as_array().unwrap().iter().map(|n| n["lastName"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Kept", "Recent"]);
+    assert!(kept["id"].is_string());
+}

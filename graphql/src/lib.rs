@@ -33,6 +33,9 @@ pub struct GraphqlService {
     timeout: Duration,
 }
 
+/// What a user who has not approved the current terms of use may still ask.
+const TERMS_PENDING_FIELDS: &[&str] = &["__typename", "viewer", "currentTerms", "respondToTerms", "signOut"];
+
 /// A GraphQL error response with one coded error.
 pub fn error_response(code: ErrorCode, request_id: Option<&str>) -> Response {
     let mut error = ServerError::new(code.default_message(), None);
@@ -112,6 +115,10 @@ impl GraphqlService {
         };
         if let Err(code) = limits::check(&document, &request.variables, self.limits) {
             return error_response(code, rid);
+        }
+        if data.auth.as_ref().is_some_and(|a| a.terms_pending) && !limits::only_fields(&document, TERMS_PENDING_FIELDS)
+        {
+            return error_response(ErrorCode::TermsNotAccepted, rid);
         }
         let scope = data.auth.as_ref().map(|a| loaders::Scope { ctx: a.ctx.clone(), records: self.records.clone() });
         let mut request = request.data(data).data(self.services.clone()).data(self.records.clone());

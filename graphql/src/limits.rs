@@ -96,6 +96,17 @@ impl Walker<'_> {
     }
 }
 
+/// Whether every root field of every operation is one of `allowed` (fragments at the root are
+/// refused: the check stays simple and strict).
+pub fn only_fields(document: &ExecutableDocument, allowed: &[&str]) -> bool {
+    document.operations.iter().all(|(_, op)| {
+        op.node.selection_set.node.items.iter().all(|selection| match &selection.node {
+            Selection::Field(f) => allowed.contains(&f.node.name.node.as_str()),
+            _ => false,
+        })
+    })
+}
+
 /// Checks every operation of the document.
 pub fn check(document: &ExecutableDocument, variables: &Variables, limits: Limits) -> Result<(), ErrorCode> {
     let walker = Walker { fragments: &document.fragments, variables, limits };

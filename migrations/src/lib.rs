@@ -11,6 +11,9 @@ mod m20261124_000001_foundation;
 #[rustfmt::skip]
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000002_customer_records;
+#[rustfmt::skip]
+#[allow(clippy::style, clippy::complexity, clippy::pedantic)]
+mod m20261124_000007_supplier_administration;
 mod pg;
 
 pub struct Migrator;
@@ -18,7 +21,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_foundation::Migration), Box::new(m20261124_000002_customer_records::Migration)]
+        vec![
+            Box::new(m20261124_000001_foundation::Migration),
+            Box::new(m20261124_000002_customer_records::Migration),
+            Box::new(m20261124_000007_supplier_administration::Migration),
+        ]
     }
 }
 
@@ -45,4 +52,19 @@ pub const TENANT_TABLES: &[&str] = &[
     "contacts",
     "ledger_entries",
     "custom_field_definitions",
+    "supplier_counters",
+    "org_categories",
+    "org_category_links",
+    "org_contacts",
+    "licences",
+    "customer_groups",
+    "catalogue_items",
+    "catalogue_views",
+    "catalogue_view_assignments",
+    "terms_documents",
+    "terms_responses",
+    "registration_links",
+    "oidc_providers",
+    "oidc_flows",
+    "mail_outbox",
 ];

@@ -45,6 +45,8 @@ pub struct Authenticated {
     pub ctx: TenantCtx,
     /// Bumped whenever the tenant's schema-relevant configuration changes.
     pub config_version: i64,
+    /// The user has not approved the current terms of use: only reading and answering them is allowed.
+    pub terms_pending: bool,
 }
 
 /// A new session: show `token` to the user once.
@@ -61,7 +63,9 @@ pub struct AuthService {
 }
 
 const SESSION_SQLITE: &str = "SELECT s.id AS session_id, s.user_id, s.expires_at, s.revoked_at, u.role, \
-     u.status AS user_status, o.kind AS org_kind, o.status AS org_status, o.config_version \
+     u.status AS user_status, o.kind AS org_kind, o.status AS org_status, o.config_version, \
+     o.blocked AS org_blocked, o.valid_from AS org_valid_from, o.terms_version, u.terms_accepted_version, \
+     s.impersonator_tenant_id, s.impersonator_user_id \
      FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id \
      JOIN organisations o ON o.id = s.tenant_id WHERE s.tenant_id = $1 AND s.token_hash = $2";
 const SESSION_PG: &str = "SELECT * FROM clientele_resolve_session($1, $2)";
@@ -69,7 +73,7 @@ const SESSION_PG: &str = "SELECT * FROM clientele_resolve_session($1, $2)";
 const API_TOKEN_SQLITE: &str = "UPDATE api_tokens SET last_used_at = $3 \
      WHERE tenant_id = $1 AND token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $4)";
 const API_TOKEN_SQLITE_SELECT: &str = "SELECT t.id AS token_id, t.scope, t.expires_at, t.revoked_at, \
-     o.kind AS org_kind, o.status AS org_status, o.config_version \
+     o.kind AS org_kind, o.status AS org_status, o.config_version, o.blocked AS org_blocked, o.valid_from AS org_valid_from \
      FROM api_tokens t JOIN organisations o ON o.id = t.tenant_id WHERE t.tenant_id = $1 AND t.token_hash = $2";
 const API_TOKEN_PG: &str = "SELECT * FROM clientele_resolve_api_token($1, $2, $3)";
 
@@ -116,7 +120,9 @@ impl AuthService {
         if revoked_at.is_some() || expires_at <= self.kernel.now() || user_status != UserStatus::Active {
             return Err(ErrorCode::Unauthenticated.into());
         }
-        check_org_status(&get_str("org_status")?)?;
+        self.check_org(&get_str("org_status")?, row.try_get("", "org_blocked")?, row.try_get("", "org_valid_from")?)?;
+        let impersonator: (Option<uuid::Uuid>, Option<uuid::Uuid>) =
+            (row.try_get("", "impersonator_tenant_id")?, row.try_get("", "impersonator_user_id")?);
         let actor = Actor {
             principal: Principal::User {
                 user: UserId(row.try_get("", "user_id")?),
@@ -124,12 +130,19 @@ impl AuthService {
             },
             role: parse_stored("role", &get_str("role")?)?,
             scope: TokenScope::ReadWrite,
-            on_behalf_of: None,
+            on_behalf_of: match impersonator {
+                (Some(t), Some(u)) => Some((TenantId(t), UserId(u))),
+                _ => None,
+            },
         };
         let kind: OrgKind = parse_stored("kind", &get_str("org_kind")?)?;
+        let required: i32 = row.try_get("", "terms_version")?;
+        let accepted: i32 = row.try_get("", "terms_accepted_version")?;
         Ok(Authenticated {
             ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor),
             config_version: row.try_get("", "config_version")?,
+            // A supplier acting through a direct login is not asked the customer's terms.
+            terms_pending: accepted < required && actor.on_behalf_of.is_none(),
         })
     }
 
@@ -153,7 +166,11 @@ impl AuthService {
         if revoked_at.is_some() || expires_at.is_some_and(|at| at <= now) {
             return Err(ErrorCode::Unauthenticated.into());
         }
-        check_org_status(&row.try_get::<String>("", "org_status")?)?;
+        self.check_org(
+            &row.try_get::<String>("", "org_status")?,
+            row.try_get("", "org_blocked")?,
+            row.try_get("", "org_valid_from")?,
+        )?;
         let scope: TokenScope = parse_stored("scope", &row.try_get::<String>("", "scope")?)?;
         let actor = Actor {
             principal: Principal::ApiToken(ApiTokenId(row.try_get("", "token_id")?)),
@@ -170,7 +187,15 @@ impl AuthService {
         Ok(Authenticated {
             ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor),
             config_version: row.try_get("", "config_version")?,
+            terms_pending: false,
         })
+    }
+
+    /// USR-08: an inactive, blocked or not-yet-valid organisation cannot be used; its data stays.
+    fn check_org(&self, status: &str, blocked: bool, valid_from: Option<chrono::NaiveDate>) -> AppResult<()> {
+        let active = parse_stored::<OrganisationStatus>("status", status)? == OrganisationStatus::Active;
+        let started = valid_from.is_none_or(|from| from <= self.kernel.now().date_naive());
+        if active && !blocked && started { Ok(()) } else { Err(ErrorCode::OrganisationUnavailable.into()) }
     }
 
     /// Password sign-in. Unknown e-mail, wrong password and inactive user give the same
@@ -204,7 +229,7 @@ impl AuthService {
             }
         }
 
-        let Some((ctx, user, org_status)) = matched.pop() else {
+        let Some((ctx, user, org_available)) = matched.pop() else {
             throttle::record_failure(db, account_key, throttle::ACCOUNT, now).await?;
             if let Some(key) = address_key {
                 throttle::record_failure(db, key, throttle::ADDRESS, now).await?;
@@ -217,9 +242,7 @@ impl AuthService {
                 "This e-mail address belongs to several organisations: say which one.",
             ));
         }
-        if org_status != OrganisationStatus::Active {
-            return Err(ErrorCode::OrganisationUnavailable.into());
-        }
+        org_available?;
         throttle::clear(db, account_key).await?;
         self.open_session(&ctx, user, client).await
     }
@@ -250,7 +273,7 @@ impl AuthService {
         tenant: TenantId,
         user_id: UserId,
         password: &str,
-    ) -> AppResult<Option<(TenantCtx, User, OrganisationStatus)>> {
+    ) -> AppResult<Option<(TenantCtx, User, AppResult<()>)>> {
         let ctx = system_ctx(&self.kernel, tenant, OrgKind::Customer);
         let tx = ctx.read().await?;
         let org = organisation::Entity::find_by_id(tenant).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
@@ -264,8 +287,8 @@ impl AuthService {
             return Ok(None);
         }
         let kind: OrgKind = parse_stored("kind", &org.kind)?;
-        let org_status: OrganisationStatus = parse_stored("status", &org.status)?;
-        Ok(Some((system_ctx(&self.kernel, tenant, kind), user, org_status)))
+        let available = self.check_org(&org.status, org.blocked, org.valid_from);
+        Ok(Some((system_ctx(&self.kernel, tenant, kind), user, available)))
     }
 
     /// Creates a session for `user` in the context's tenant, audited as the user.
@@ -292,6 +315,7 @@ impl AuthService {
             revoked_at: Set(None),
             client_addr: Set(client.addr.clone()),
             user_agent: Set(client.user_agent.as_ref().map(|ua| ua.chars().take(256).collect())),
+            ..Default::default()
         }
         .insert(tx.conn())
         .await?;
@@ -417,9 +441,7 @@ impl AuthService {
         let entry = AuditEntry::new("user.set_password", "user", user.id, json!({ "via": "one_time_link" }));
         audit::record(&tx, &ctx, entry).await?;
         tx.commit().await?;
-        if parse_stored::<OrganisationStatus>("status", &org.status)? != OrganisationStatus::Active {
-            return Err(ErrorCode::OrganisationUnavailable.into());
-        }
+        self.check_org(&org.status, org.blocked, org.valid_from)?;
         if user.status != UserStatus::Active {
             return Err(ErrorCode::InvalidCredentials.into());
         }
@@ -450,13 +472,6 @@ pub(crate) async fn store_password(
         model.insert(tx.conn()).await?;
     }
     Ok(())
-}
-
-fn check_org_status(status: &str) -> AppResult<()> {
-    match parse_stored::<OrganisationStatus>("status", status)? {
-        OrganisationStatus::Active => Ok(()),
-        OrganisationStatus::Inactive => Err(ErrorCode::OrganisationUnavailable.into()),
-    }
 }
 
 /// E-mail addresses compare trimmed and case-insensitively (USR-01).

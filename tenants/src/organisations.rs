@@ -139,6 +139,7 @@ async fn insert_org(
         config_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
     .insert(tx.conn())
     .await?;

@@ -144,6 +144,7 @@ impl UserService {
             created_at: Set(now),
             updated_at: Set(now),
             last_sign_in_at: Set(None),
+            ..Default::default()
         }
         .insert(tx.conn())
         .await

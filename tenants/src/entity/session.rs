@@ -15,6 +15,9 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     pub client_addr: Option<String>,
     pub user_agent: Option<String>,
+    pub impersonator_tenant_id: Option<Uuid>,
+    pub impersonator_user_id: Option<Uuid>,
+    pub impersonation_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

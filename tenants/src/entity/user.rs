@@ -16,6 +16,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_sign_in_at: Option<DateTimeUtc>,
+    pub terms_accepted_version: i32,
+    pub can_direct_login: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -42,6 +42,10 @@ pub enum ErrorCode {
     NotInTrash,
     /// The operation needs a zero balance (anonymisation).
     BalanceNotZero,
+    /// Every licence seat of the organisation is taken.
+    SeatLimitReached,
+    /// The licence is in use beyond what the change would leave.
+    LicenceInUse,
     /// The request body is not valid JSON or not a GraphQL request.
     BadRequest,
     /// The request's content type is not supported.
@@ -92,6 +96,8 @@ impl ErrorCode {
             Self::CreditLimitExceeded => "This would exceed the account's limit.",
             Self::NotInTrash => "This record is not in the trash.",
             Self::BalanceNotZero => "The account balance must be zero first.",
+            Self::SeatLimitReached => "All licence seats of this organisation are taken.",
+            Self::LicenceInUse => "More users hold this licence than the change would leave.",
             Self::BadRequest => "The request is malformed.",
             Self::UnsupportedMediaType => "Send the request as application/json.",
             Self::PayloadTooLarge => "The request body is too large.",

@@ -129,6 +129,8 @@ pub enum Permission {
     ManageSettings,
     /// Irreversible operations on records: purge from the trash, anonymise.
     Purge,
+    /// A supplier's administration of its customer organisations.
+    ManageCustomers,
 }
 
 impl Permission {
@@ -141,7 +143,9 @@ impl Permission {
                 writes && matches!(actor.role, Role::SuperAdmin | Role::Admin) && actor.api_token().is_none()
             }
             Self::ViewUsers => matches!(actor.role, Role::SuperAdmin | Role::Admin),
-            Self::ManageSettings => writes && matches!(actor.role, Role::SuperAdmin | Role::Admin),
+            Self::ManageSettings | Self::ManageCustomers => {
+                writes && matches!(actor.role, Role::SuperAdmin | Role::Admin)
+            }
         }
     }
 }
@@ -168,6 +172,14 @@ impl TenantCtx {
     #[doc(hidden)]
     pub fn new(kernel: Arc<Kernel>, tenant: TenantId, kind: OrgKind, actor: Actor) -> Self {
         Self { kernel, tenant, kind, actor, request_id: None }
+    }
+
+    /// A context in another tenant sharing this one's kernel and request id. For the auth
+    /// layer only, after it proved the actor may act there (a supplier in its customer).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn derive(&self, tenant: TenantId, kind: OrgKind, actor: Actor) -> Self {
+        Self { kernel: self.kernel.clone(), tenant, kind, actor, request_id: self.request_id.clone() }
     }
 
     #[must_use]
@@ -257,6 +269,23 @@ impl TenantTx {
 
     pub fn conn(&self) -> &DatabaseTransaction {
         &self.tx
+    }
+
+    /// Re-scopes the rest of this transaction to `tenant`. Only for an organisation the caller
+    /// has just proven to administer (a supplier's own customer): RLS then confines every
+    /// following statement to that customer, and the whole change commits atomically.
+    pub async fn scope_to(&mut self, tenant: TenantId) -> AppResult<()> {
+        if self.tx.get_database_backend() == DbBackend::Postgres {
+            self.tx
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT set_config('app.tenant_id', $1, true)",
+                    [tenant.to_string().into()],
+                ))
+                .await?;
+        }
+        self.tenant = tenant;
+        Ok(())
     }
 
     pub async fn commit(self) -> AppResult<()> {

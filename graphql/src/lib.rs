@@ -2,6 +2,7 @@
 
 pub mod cache;
 mod clients;
+mod customers;
 mod input;
 mod limits;
 mod loaders;

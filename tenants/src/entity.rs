@@ -2,7 +2,9 @@
 
 pub mod api_token;
 pub mod credential;
+pub mod licence;
 pub mod one_time_token;
+pub mod org_contact;
 pub mod organisation;
 pub mod session;
 pub mod sign_in_throttle;

@@ -3,7 +3,9 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod customers;
 pub mod entity;
+pub mod licences;
 pub mod model;
 pub mod organisations;
 pub mod password;
@@ -30,6 +32,8 @@ pub(crate) fn system_ctx(kernel: &Arc<Kernel>, tenant: TenantId, kind: OrgKind) 
 #[derive(Clone)]
 pub struct TenantServices {
     pub auth: Arc<AuthService>,
+    pub customers: Arc<customers::CustomerService>,
+    pub licences: Arc<licences::LicenceService>,
     pub users: Arc<UserService>,
     pub api_tokens: Arc<ApiTokenService>,
     pub organisations: Arc<OrganisationService>,
@@ -39,6 +43,8 @@ impl TenantServices {
     pub fn new(kernel: Arc<Kernel>, settings: AuthSettings) -> Self {
         Self {
             auth: Arc::new(AuthService::new(kernel.clone(), settings)),
+            customers: Arc::new(customers::CustomerService::new(kernel.clone())),
+            licences: Arc::new(licences::LicenceService::new(kernel.clone())),
             users: Arc::new(UserService::new(kernel.clone())),
             api_tokens: Arc::new(ApiTokenService::new(kernel.clone())),
             organisations: Arc::new(OrganisationService::new(kernel)),

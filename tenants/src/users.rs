@@ -17,6 +17,8 @@ use crate::entity::{session, user};
 use crate::model::{User, UserStatus, parse_stored};
 use crate::password;
 
+const REACTIVATE: &str = "user.reactivate";
+
 /// Input of `createUser`.
 #[derive(Clone, Debug)]
 pub struct NewUser {
@@ -132,6 +134,7 @@ impl UserService {
         };
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
+        crate::licences::take_seat(&tx, ctx.kind()).await?;
         let now = self.kernel.now();
         let row = user::ActiveModel {
             tenant_id: Set(ctx.tenant()),
@@ -211,7 +214,10 @@ impl UserService {
     }
 
     pub async fn reactivate(&self, ctx: &TenantCtx, id: UserId) -> AppResult<User> {
-        self.change(ctx, id, "user.reactivate", |_, row| {
+        self.change(ctx, id, REACTIVATE, |current, row| {
+            if current.seat_needed {
+                return Err(clientele_core::ErrorCode::SeatLimitReached.into());
+            }
             row.status = Set("active".to_owned());
             Ok(())
         })
@@ -247,7 +253,21 @@ impl UserService {
             .await?
             .ok_or_else(AppError::not_found)?;
         let before = User::from_row(row.clone())?;
-        let current = Current { role: before.role, other_active_super_admins: self.other_super_admins(&tx, id).await? };
+        // Reactivating takes a seat: checked with the licences locked, like a creation.
+        let seat_needed = if before.status == UserStatus::Inactive && action == REACTIVATE {
+            match crate::licences::take_seat(&tx, ctx.kind()).await {
+                Ok(()) => false,
+                Err(err) if err.code() == clientele_core::ErrorCode::SeatLimitReached => true,
+                Err(err) => return Err(err),
+            }
+        } else {
+            false
+        };
+        let current = Current {
+            role: before.role,
+            other_active_super_admins: self.other_super_admins(&tx, id).await?,
+            seat_needed,
+        };
         let mut active: user::ActiveModel = row.into();
         edit(&current, &mut active)?;
         active.updated_at = Set(self.kernel.now());
@@ -285,6 +305,7 @@ impl UserService {
 struct Current {
     role: Role,
     other_active_super_admins: usize,
+    seat_needed: bool,
 }
 
 impl Current {

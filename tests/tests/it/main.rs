@@ -12,6 +12,7 @@ mod bad_input;
 mod clients;
 mod cross_tenant;
 mod custom_fields;
+mod customers;
 mod http;
 mod rls;
 mod schema;

@@ -1,0 +1,286 @@
+//! Supplier administration of customer organisations: master data, numbering, search, access
+//! rules, contact persons, licences and seats.
+
+use serde_json::{Value, json};
+
+use crate::both_dbs;
+use crate::common::{Tenant, TestApp, code};
+
+both_dbs!(
+    suppliers_create_customers_with_contacts_and_a_super_admin,
+    customer_search_covers_the_listed_fields,
+    blocked_inactive_and_future_organisations_cannot_sign_in,
+    licences_count_seats_and_refuse_going_below_use,
+    fifty_concurrent_creations_against_five_seats_give_exactly_five,
+    suppliers_never_reach_another_suppliers_customers,
+);
+
+const CREATE: &str = "mutation($i: NewCustomerOrganisationInput!) { createCustomerOrganisation(input: $i) { organisation { id number name status language email country contacts { lastName email userId } licences { quantity used free } } userErrors { field code message } } }";
+
+pub async fn customer(app: &TestApp, supplier: &Tenant, name: &str, admin_email: &str, seats: i64) -> Value {
+    let body = app
+        .gql(
+            Some(&supplier.token),
+            CREATE,
+            json!({ "i": { "organisation": { "name": name, "language": "FR", "country": "FR", "city": "Lyon" },
+                           "contacts": [{ "lastName": "Admin", "firstName": "Ada", "email": admin_email }], "seats": seats } }),
+        )
+        .await;
+    let payload = &body["data"]["createCustomerOrganisation"];
+    assert_eq!(payload["userErrors"], json!([]), "{body}");
+    payload["organisation"].clone()
+}
+
+/// Gives the customer's super-admin a password through a one-time link and signs in.
+pub async fn customer_admin(app: &TestApp, org: &Value) -> Tenant {
+    let org_id: clientele_core::TenantId = org["id"].as_str().unwrap().parse().unwrap();
+    let user_id = org["contacts"][0]["userId"].as_str().unwrap().parse().unwrap();
+    let ctx = clientele_core::TenantCtx::new(
+        app.state.kernel.clone(),
+        org_id,
+        clientele_core::OrgKind::Customer,
+        clientele_core::Actor::system(),
+    );
+    let link = app.state.services.auth.issue_set_password_token(&ctx, user_id).await.unwrap();
+    let set =
+        "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
+    let body = app.gql(None, set, json!({ "t": link })).await;
+    let token = body["data"]["setPassword"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    Tenant { id: org["id"].as_str().unwrap().to_owned(), admin_id: user_id.to_string(), token }
+}
+
+// ORG-01 ORG-03 ORG-04 ORG-12 ORG-17 ORG-18 ORG-19 ORG-25
+async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp) {
+    let s = app.supplier("Acme Software", "owner@acme.test").await;
+    let first = customer(&app, &s, "Boulangerie Martin", "ada@martin.test", 3).await;
+    assert_eq!(first["number"], 1);
+    assert_eq!((first["status"].as_str(), first["language"].as_str()), (Some("ACTIVE"), Some("FR")));
+    assert_eq!(first["licences"], json!([{ "quantity": 3, "used": 1, "free": 2 }]));
+    assert!(first["contacts"][0]["userId"].is_string(), "the first contact is a user");
+    let second = customer(&app, &s, "Salon Lea", "lea@salon.test", 1).await;
+    assert_eq!(second["number"], 2, "numbers count up per supplier");
+
+    // The first contact is the organisation's super-admin.
+    let admin = customer_admin(&app, &first).await;
+    let viewer = app.gql(Some(&admin.token), "{ viewer { role organisation { kind name } } }", json!({})).await;
+    assert_eq!(
+        viewer["data"]["viewer"],
+        json!({ "role": "SUPER_ADMIN", "organisation": { "kind": "CUSTOMER", "name": "Boulangerie Martin" } })
+    );
+    // Customer users cannot administer customers.
+    let denied = app.gql(Some(&admin.token), CREATE, json!({ "i": { "organisation": { "name": "X" } } })).await;
+    assert_eq!(code(&denied), "FORBIDDEN");
+
+    // More contact persons; validation names the field.
+    let add = "mutation($o: ID!, $i: OrganisationContactInput!) { addOrganisationContact(organisationId: $o, input: $i) { contact { lastName jobTitle } userErrors { field } } }";
+    let added = app
+        .gql(Some(&s.token), add, json!({ "o": first["id"], "i": { "lastName": "Durand", "jobTitle": "Logistics" } }))
+        .await;
+    assert_eq!(
+        added["data"]["addOrganisationContact"]["contact"],
+        json!({ "lastName": "Durand", "jobTitle": "Logistics" })
+    );
+    let bad =
+        app.gql(Some(&s.token), add, json!({ "o": first["id"], "i": { "lastName": " ", "email": "nope" } })).await;
+    let fields: Vec<&str> = bad["data"]["addOrganisationContact"]["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["lastName", "email"]);
+
+    let invalid = app
+        .gql(
+            Some(&s.token),
+            CREATE,
+            json!({ "i": { "organisation": { "name": "Y", "country": "France", "email": "x" } } }),
+        )
+        .await;
+    let fields: Vec<&str> = invalid["data"]["createCustomerOrganisation"]["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["country", "email"]);
+}
+
+// SRC-16 ORG-11
+async fn customer_search_covers_the_listed_fields(app: TestApp) {
+    let s = app.supplier("Acme", "owner@acme.test").await;
+    let a = customer(&app, &s, "Boulangerie Martin", "a@a.test", 1).await;
+    customer(&app, &s, "Salon Lea", "b@b.test", 1).await;
+    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { postcode remarks status } userErrors { field } } }";
+    let body = app.gql(Some(&s.token), upd, json!({ "id": a["id"], "i": { "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" } })).await;
+    assert_eq!(
+        body["data"]["updateCustomerOrganisation"]["organisation"],
+        json!({ "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" })
+    );
+    let search = "query($q: String, $s: OrganisationStatus) { customerOrganisations(query: $q, status: $s) { totalCount nodes { name } } }";
+    for (q, expected) in [("69003", 1), ("back door", 1), ("salon", 1), ("lyon", 2), ("1", 1), ("nothing", 0)] {
+        let r = app.gql(Some(&s.token), search, json!({ "q": q })).await;
+        assert_eq!(r["data"]["customerOrganisations"]["totalCount"], expected, "{q}: {r}");
+    }
+    let inactive = app.gql(Some(&s.token), search, json!({ "s": "INACTIVE" })).await;
+    assert_eq!(inactive["data"]["customerOrganisations"]["nodes"], json!([{ "name": "Boulangerie Martin" }]));
+}
+
+// USR-08 ORG-11 ORG-23
+async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) {
+    let s = app.supplier("Acme", "owner@acme.test").await;
+    let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
+    let admin = customer_admin(&app, &org).await;
+    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { id } } }";
+    let viewer = "{ viewer { role } }";
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive().to_string();
+    for (change, undo) in [
+        (json!({ "blocked": true }), json!({ "blocked": false })),
+        (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" })),
+        (json!({ "validFrom": tomorrow }), json!({ "validFrom": null })),
+    ] {
+        app.gql(Some(&s.token), upd, json!({ "id": org["id"], "i": change })).await;
+        let (status, body) = app.gql_status(Some(&admin.token), viewer, json!({})).await;
+        assert_eq!((status, code(&body)), (401, "ORGANISATION_UNAVAILABLE"), "{change}");
+        assert_eq!(
+            code(&app.sign_in_raw("ada@martin.test", "correct horse battery").await),
+            "ORGANISATION_UNAVAILABLE",
+            "{change}"
+        );
+        app.gql(Some(&s.token), upd, json!({ "id": org["id"], "i": undo })).await;
+        assert_eq!(
+            app.gql_status(Some(&admin.token), viewer, json!({})).await.0,
+            200,
+            "the data and sessions are kept"
+        );
+    }
+}
+
+// ORG-25 USR-07 Q-17
+async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
+    let s = app.supplier("Acme", "owner@acme.test").await;
+    let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
+    let admin = customer_admin(&app, &org).await;
+    app.user(&admin, "u1@martin.test", "MEMBER").await;
+    let third = app
+        .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } } }", json!({}))
+        .await;
+    assert_eq!(code(&third), "SEAT_LIMIT_REACHED");
+
+    let licences = "query($id: ID!) { customerOrganisation(id: $id) { licences { id quantity used free } } }";
+    let l = app.gql(Some(&s.token), licences, json!({ "id": org["id"] })).await;
+    let licence = l["data"]["customerOrganisation"]["licences"][0].clone();
+    assert_eq!((licence["used"].as_i64(), licence["free"].as_i64()), (Some(2), Some(0)));
+    let upd = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(organisationId: $o, id: $id, input: {quantity: $q}) { licence { quantity } userErrors { code } } }";
+    assert_eq!(
+        code(&app.gql(Some(&s.token), upd, json!({ "o": org["id"], "id": licence["id"], "q": 1 })).await),
+        "LICENCE_IN_USE"
+    );
+    let del = "mutation($o: ID!, $id: ID!) { deleteLicence(organisationId: $o, id: $id) { deletedId } }";
+    assert_eq!(
+        code(&app.gql(Some(&s.token), del, json!({ "o": org["id"], "id": licence["id"] })).await),
+        "LICENCE_IN_USE"
+    );
+    // A second licence adds seats.
+    let add = "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"Extra\", quantity: 5}) { licence { id quantity used free } } }";
+    let extra = app.gql(Some(&s.token), add, json!({ "o": org["id"] })).await;
+    assert_eq!(extra["data"]["createLicence"]["licence"]["quantity"], 5);
+    let ok = app
+        .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } } }", json!({}))
+        .await;
+    assert!(ok["data"]["createUser"]["user"].is_object(), "{ok}");
+    // Deactivating frees a seat; reactivating takes one again.
+    let users = app.gql(Some(&admin.token), "{ users { nodes { id email } } }", json!({})).await;
+    let u1 = users["data"]["users"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "u1@martin.test")
+        .unwrap()["id"]
+        .clone();
+    app.gql(
+        Some(&admin.token),
+        "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
+        json!({ "id": u1 }),
+    )
+    .await;
+    let r = app
+        .gql(
+            Some(&s.token),
+            upd,
+            json!({ "o": org["id"], "id": extra["data"]["createLicence"]["licence"]["id"], "q": 0 }),
+        )
+        .await;
+    assert_eq!(r["data"]["updateLicence"]["licence"]["quantity"], 0, "2 active users fit in 2 seats: {r}");
+    let back = app
+        .gql(
+            Some(&admin.token),
+            "mutation($id: ID!) { reactivateUser(id: $id) { user { status } userErrors { code } } }",
+            json!({ "id": u1 }),
+        )
+        .await;
+    assert_eq!(code(&back), "SEAT_LIMIT_REACHED");
+}
+
+async fn fifty_concurrent_creations_against_five_seats_give_exactly_five(app: TestApp) {
+    let s = app.supplier("Acme", "owner@acme.test").await;
+    let org = customer(&app, &s, "Martin", "ada@martin.test", 6).await;
+    let admin = customer_admin(&app, &org).await;
+    let create = "mutation($e: String!) { createUser(input: {email: $e, displayName: \"U\", role: MEMBER}) { user { id } userErrors { code } } }";
+    let attempts = (0..50).map(|i| app.gql(Some(&admin.token), create, json!({ "e": format!("u{i}@martin.test") })));
+    let results = futures::future::join_all(attempts).await;
+    let created = results.iter().filter(|r| r["data"]["createUser"]["user"].is_object()).count();
+    let refused = results.iter().filter(|r| r["errors"][0]["extensions"]["code"] == "SEAT_LIMIT_REACHED").count();
+    assert_eq!(
+        (created, refused),
+        (5, 45),
+        "{:?}",
+        results.iter().find(|r| r["data"]["createUser"]["user"].is_null()
+            && r["errors"][0]["extensions"]["code"] != "SEAT_LIMIT_REACHED")
+    );
+    let users = app.gql(Some(&admin.token), "{ users { totalCount } }", json!({})).await;
+    assert_eq!(users["data"]["users"]["totalCount"], 6);
+}
+
+async fn suppliers_never_reach_another_suppliers_customers(app: TestApp) {
+    let a = app.supplier("Alpha", "owner@alpha.test").await;
+    let b = app.supplier("Beta", "owner@beta.test").await;
+    let org = customer(&app, &b, "Beta's customer", "x@beta-customer.test", 2).await;
+    let licence = app
+        .gql(
+            Some(&b.token),
+            "query($id: ID!) { customerOrganisation(id: $id) { licences { id } } }",
+            json!({ "id": org["id"] }),
+        )
+        .await;
+    let licence_id = licence["data"]["customerOrganisation"]["licences"][0]["id"].clone();
+    let before = app.snapshot().await;
+    let matrix = [
+        "query($o: ID!) { customerOrganisation(id: $o) { name } }",
+        "mutation($o: ID!) { updateCustomerOrganisation(id: $o, input: {name: \"pwned\"}) { organisation { id } } }",
+        "mutation($o: ID!) { addOrganisationContact(organisationId: $o, input: {lastName: \"x\"}) { contact { id } } }",
+        "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"x\", quantity: 99}) { licence { id } } }",
+        "mutation($o: ID!, $l: ID!) { updateLicence(organisationId: $o, id: $l, input: {quantity: 99}) { licence { id } } }",
+        "mutation($o: ID!, $l: ID!) { deleteLicence(organisationId: $o, id: $l) { deletedId } }",
+    ];
+    for query in matrix {
+        let vars =
+            if query.contains("$l") { json!({ "o": org["id"], "l": licence_id }) } else { json!({ "o": org["id"] }) };
+        let body = app.gql(Some(&a.token), query, vars).await;
+        assert_eq!(code(&body), "NOT_FOUND", "{query}: {body}");
+    }
+    let list = app.gql(Some(&a.token), "{ customerOrganisations { totalCount } }", json!({})).await;
+    assert_eq!(list["data"]["customerOrganisations"]["totalCount"], 0);
+    assert_eq!(app.snapshot().await, before, "nothing of Beta's changed and no audit row was written");
+    // A sibling customer organisation is just as unreachable for a customer user.
+    let sibling = customer(&app, &b, "Sibling", "y@sibling.test", 1).await;
+    let admin = customer_admin(&app, &org).await;
+    let body = app
+        .gql(
+            Some(&admin.token),
+            "query($o: ID!) { customerOrganisation(id: $o) { name } }",
+            json!({ "o": sibling["id"] }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN");
+}

@@ -2,9 +2,11 @@
 
 pub mod cache;
 mod clients;
+mod gdpr;
 mod input;
 mod limits;
 mod loaders;
+mod merge;
 mod mutation;
 mod query;
 pub mod schema;

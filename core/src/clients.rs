@@ -1,9 +1,12 @@
 //! Customer records: clients (individuals and companies) and everything attached to them.
 
 pub mod categories;
+pub mod consents;
 pub mod custom_fields;
 pub mod entity;
+pub mod gdpr;
 mod mapping;
+mod merge;
 pub mod model;
 mod query;
 pub mod service;
@@ -12,8 +15,12 @@ pub mod validate;
 use std::sync::Arc;
 
 pub use categories::{Category, CategoryInput, CategoryService, Group};
+pub use consents::ConsentChange;
 pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
-pub use model::{AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentStatus, Money, Phone};
+pub use gdpr::{BalanceFilter, GdprService, PersonalDataSource};
+pub use model::{
+    AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentChannel, ConsentStatus, Money, Phone,
+};
 pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter};
 
 use crate::db::Kernel;
@@ -23,6 +30,7 @@ pub struct RecordServices {
     pub clients: ClientService,
     pub custom_fields: CustomFieldService,
     pub categories: CategoryService,
+    pub gdpr: GdprService,
 }
 
 impl RecordServices {
@@ -31,6 +39,7 @@ impl RecordServices {
             clients: ClientService::new(kernel.clone()),
             custom_fields: CustomFieldService::new(kernel.clone()),
             categories: CategoryService::new(kernel.clone()),
+            gdpr: GdprService::new(kernel.clone()),
         }
     }
 }

@@ -483,7 +483,8 @@ fn client_connection(page: Page<Client>, cursors: Vec<String>) -> Connection {
     Connection { edges, has_next_page: page.has_next_page, total_count: page.total_count }
 }
 
-pub fn register(builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuilder {
+/// Registers the client types; `extend` lets other areas add their fields to `Client`.
+pub fn register(builder: SchemaBuilder, config: &TenantConfig, extend: impl FnOnce(Object) -> Object) -> SchemaBuilder {
     let is_date = |v: &Value| matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok());
     let is_decimal = |v: &Value| matches!(v, Value::String(s) if s.parse::<f64>().is_ok_and(f64::is_finite));
     let builder = builder
@@ -510,7 +511,7 @@ pub fn register(builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuilder 
                 .item(EnumItem::new("ONLY"))
                 .item(EnumItem::new("INCLUDE")),
         )
-        .register(client_type(config))
+        .register(extend(client_type(config)))
         .register(client_input_type(config))
         .register(filter_type(config))
         .register(payload_type("ClientPayload", "client", "Client"))

@@ -3,9 +3,11 @@
 pub mod cache;
 mod clients;
 mod customers;
+mod gdpr;
 mod input;
 mod limits;
 mod loaders;
+mod merge;
 mod mutation;
 mod query;
 pub mod schema;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use clientele_core::clients::{Category, Client, Group, RecordServices};
+use clientele_core::clients::{Category, Client, ConsentChange, Group, RecordServices};
 use clientele_core::{AppError, CategoryId, ClientId, GroupId, TenantCtx};
 
 pub type LoadError = Arc<AppError>;
@@ -22,6 +22,8 @@ pub struct GroupLoader(pub Scope);
 pub struct ClientLoader(pub Scope);
 /// Sponsees of a sponsor (REF-04).
 pub struct SponseeLoader(pub Scope);
+/// Consent histories of clients, newest first (GDP-01).
+pub struct ConsentHistoryLoader(pub Scope);
 
 impl Loader<CategoryId> for CategoryLoader {
     type Value = Category;
@@ -65,6 +67,19 @@ impl Loader<ClientId> for SponseeLoader {
     }
 }
 
+impl Loader<ClientId> for ConsentHistoryLoader {
+    type Value = Vec<ConsentChange>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<ConsentChange>>, LoadError> {
+        let rows = self.0.records.clients.consent_history(&self.0.ctx, keys).await.map_err(Arc::new)?;
+        let mut out: HashMap<ClientId, Vec<ConsentChange>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for change in rows {
+            out.entry(change.client).or_default().push(change);
+        }
+        Ok(out)
+    }
+}
+
 /// Adds every loader of one request to its data.
 pub fn attach(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
     request
@@ -72,6 +87,7 @@ pub fn attach(request: async_graphql::Request, scope: &Scope) -> async_graphql::
         .data(DataLoader::new(GroupLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(ClientLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(SponseeLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(ConsentHistoryLoader(scope.clone()), tokio::spawn))
 }
 
 /// A loader error as a coded GraphQL error.

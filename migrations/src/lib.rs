@@ -13,6 +13,9 @@ mod m20261124_000001_foundation;
 mod m20261124_000002_customer_records;
 #[rustfmt::skip]
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
+mod m20261124_000005_audit_by_entity_id;
+#[rustfmt::skip]
+#[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000007_supplier_administration;
 mod pg;
 
@@ -24,6 +27,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_foundation::Migration),
             Box::new(m20261124_000002_customer_records::Migration),
+            Box::new(m20261124_000005_audit_by_entity_id::Migration),
             Box::new(m20261124_000007_supplier_administration::Migration),
         ]
     }

@@ -39,6 +39,10 @@ stored_enum!(
     /// GDP-01: consent per channel.
     ConsentStatus { Unknown, Granted, Refused }
 );
+stored_enum!(
+    /// GDP-01: the channels a client consents to separately.
+    ConsentChannel { Email, Sms }
+);
 
 /// An amount in minor units (cents) of the tenant currency: exact, summable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -136,6 +140,75 @@ pub struct Client {
 }
 
 impl Client {
+    /// A new individual with every field at its default, before input is applied.
+    pub fn blank(id: ClientId, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            number: 0,
+            code: String::new(),
+            barcode: None,
+            kind: ClientKind::Individual,
+            civility: None,
+            last_name: None,
+            first_name: None,
+            company_name: None,
+            legal_form: None,
+            head_office: None,
+            siren: None,
+            siret: None,
+            naf_code: None,
+            vat_number: None,
+            email: None,
+            mobile: None,
+            home_phone: None,
+            work_phone: None,
+            manager_mobile: None,
+            language: crate::Language::Fr,
+            birth_date: None,
+            alert: None,
+            notes: None,
+            establishment: None,
+            status: ClientStatus::Active,
+            blocked: false,
+            blocked_reason: None,
+            category: None,
+            group: None,
+            sponsor: None,
+            representative: None,
+            vat_exempt: false,
+            bill_excl_tax: false,
+            accounting_code: None,
+            anonymous_accounting: false,
+            multi_tariff: false,
+            tariff: None,
+            no_tiered_prices: false,
+            discount_bp: None,
+            cross_discount: None,
+            payment_terms: None,
+            shipping_terms: None,
+            payment_method: None,
+            alcohol_tax_exempt: false,
+            account_kind: AccountKind::None,
+            credit_limit: Money(0),
+            bank_name: None,
+            bank_iban: None,
+            bank_bic: None,
+            bank_holder: None,
+            loyalty: false,
+            wallet: false,
+            email_receipts: false,
+            consent_email: ConsentStatus::Unknown,
+            consent_sms: ConsentStatus::Unknown,
+            billing_uses_delivery: false,
+            custom_fields: Map::new(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+            anonymised_at: None,
+        }
+    }
+
     /// "Last First" for individuals, the company name for companies (sorting, exports).
     pub fn display_name(&self) -> String {
         match (self.kind, &self.company_name) {

@@ -5,12 +5,11 @@ use std::sync::Arc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, SqlErr, Statement,
 };
-use serde_json::Map;
 
 use crate::audit::{self, AuditEntry};
 use crate::clients::custom_fields::{CustomEntity, CustomFieldService, merge_values};
 use crate::clients::entity::{category, client, group, ledger_entry, lookup, staff};
-use crate::clients::model::{AccountKind, Client, ClientInput, ClientKind, ClientStatus, ConsentStatus, Money, Patch};
+use crate::clients::model::{AccountKind, Client, ClientInput, ClientKind, ConsentStatus, Money, Patch};
 use crate::clients::validate;
 use crate::db::Kernel;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -91,71 +90,7 @@ impl ClientService {
         ctx.require(Permission::Write)?;
         let now = self.kernel.now();
         let tx = ctx.begin().await?;
-        let mut client = Client {
-            id: ClientId(self.kernel.new_id()),
-            number: 0,
-            code: String::new(),
-            barcode: None,
-            kind: ClientKind::Individual,
-            civility: None,
-            last_name: None,
-            first_name: None,
-            company_name: None,
-            legal_form: None,
-            head_office: None,
-            siren: None,
-            siret: None,
-            naf_code: None,
-            vat_number: None,
-            email: None,
-            mobile: None,
-            home_phone: None,
-            work_phone: None,
-            manager_mobile: None,
-            language: crate::Language::Fr,
-            birth_date: None,
-            alert: None,
-            notes: None,
-            establishment: None,
-            status: ClientStatus::Active,
-            blocked: false,
-            blocked_reason: None,
-            category: None,
-            group: None,
-            sponsor: None,
-            representative: None,
-            vat_exempt: false,
-            bill_excl_tax: false,
-            accounting_code: None,
-            anonymous_accounting: false,
-            multi_tariff: false,
-            tariff: None,
-            no_tiered_prices: false,
-            discount_bp: None,
-            cross_discount: None,
-            payment_terms: None,
-            shipping_terms: None,
-            payment_method: None,
-            alcohol_tax_exempt: false,
-            account_kind: AccountKind::None,
-            credit_limit: Money(0),
-            bank_name: None,
-            bank_iban: None,
-            bank_bic: None,
-            bank_holder: None,
-            loyalty: false,
-            wallet: false,
-            email_receipts: false,
-            consent_email: ConsentStatus::Unknown,
-            consent_sms: ConsentStatus::Unknown,
-            billing_uses_delivery: false,
-            custom_fields: Map::new(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-            anonymised_at: None,
-        };
+        let mut client = Client::blank(ClientId(self.kernel.new_id()), now);
         let consents = (input.consent_email, input.consent_sms);
         self.apply(&tx, &mut client, input, true).await?;
         client.number = next_number(&tx).await?;
@@ -337,7 +272,7 @@ impl ClientService {
     }
 
     /// Why `id` may not go to the trash, if anything holds on to it.
-    async fn deletion_blocker(&self, tx: &TenantTx, id: ClientId) -> AppResult<Option<String>> {
+    pub(super) async fn deletion_blocker(&self, tx: &TenantTx, id: ClientId) -> AppResult<Option<String>> {
         if balance(tx, id).await? != Money(0) {
             return Ok(Some("The account balance is not zero: settle it first.".into()));
         }
@@ -515,7 +450,7 @@ fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
 }
 
 /// Referenced records must exist in this tenant and be of the right kind.
-async fn check_references(tx: &TenantTx, c: &Client, errors: &mut Vec<AppError>) -> AppResult<()> {
+pub(super) async fn check_references(tx: &TenantTx, c: &Client, errors: &mut Vec<AppError>) -> AppResult<()> {
     let t = tx.tenant();
     if let Some(id) = c.category
         && category::Entity::find_by_id((t, id)).one(tx.conn()).await?.is_none()
@@ -612,22 +547,25 @@ async fn next_number(tx: &TenantTx) -> AppResult<i64> {
     Ok(row.try_get("", "last_number")?)
 }
 
-/// Appends consent changes to the history (GDP-01).
-async fn record_consents(
+/// Appends consent changes to the history (GDP-01); returns the ids of the new rows.
+pub(super) async fn record_consents(
     tx: &TenantTx,
     ctx: &TenantCtx,
     client: ClientId,
     (email, sms): (Option<ConsentStatus>, Option<ConsentStatus>),
     source: Option<&str>,
     at: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
+) -> AppResult<Vec<uuid::Uuid>> {
     use crate::clients::entity::consent;
     use sea_orm::ActiveValue::Set;
+    let mut ids = Vec::new();
     for (channel, status) in [("email", email), ("sms", sms)] {
         let Some(status) = status else { continue };
+        let id = ctx.kernel().new_id();
+        ids.push(id);
         consent::ActiveModel {
             tenant_id: Set(tx.tenant()),
-            id: Set(ctx.kernel().new_id()),
+            id: Set(id),
             client_id: Set(client),
             channel: Set(channel.to_owned()),
             status: Set(status.as_str().to_owned()),
@@ -638,5 +576,13 @@ async fn record_consents(
         .insert(tx.conn())
         .await?;
     }
+    Ok(ids)
+}
+
+/// Writes every column of `client` except `created_by`, which only an insert sets.
+pub(super) async fn save(tx: &TenantTx, client: &Client) -> AppResult<()> {
+    let mut row = client.to_active(tx.tenant(), None).reset_all();
+    row.created_by = sea_orm::ActiveValue::NotSet;
+    row.update(tx.conn()).await.map_err(unique_violation)?;
     Ok(())
 }

@@ -13,6 +13,7 @@ mod clients;
 mod cross_tenant;
 mod custom_fields;
 mod customers;
+mod gdpr;
 mod http;
 mod rls;
 mod schema;

@@ -124,7 +124,7 @@ impl ClientService {
         self.apply(&tx, &mut after, input, false).await?;
         after.version += 1;
         after.updated_at = self.kernel.now();
-        after.to_active(ctx.tenant(), None).reset_all().update(tx.conn()).await.map_err(unique_violation)?;
+        save(&tx, &after).await?;
         let changed =
             (consents.0.filter(|c| *c != before.consent_email), consents.1.filter(|c| *c != before.consent_sms));
         record_consents(&tx, ctx, id, changed, None, after.updated_at).await?;
@@ -264,7 +264,7 @@ impl ClientService {
             return Err(AppError::new(ErrorCode::LinkedRecords, reason));
         }
         let after = Client { deleted_at: Some(self.kernel.now()), version: before.version + 1, ..before.clone() };
-        after.to_active(ctx.tenant(), None).reset_all().update(tx.conn()).await?;
+        save(&tx, &after).await?;
         let changes = audit::diff(&before.audit_view(), &after.audit_view());
         audit::record(&tx, ctx, AuditEntry::new("client.trash", "client", id, changes)).await?;
         tx.commit().await?;
@@ -302,7 +302,7 @@ impl ClientService {
             return Err(AppError::code_only(ErrorCode::NotInTrash));
         }
         let after = Client { deleted_at: None, version: before.version + 1, ..before.clone() };
-        after.to_active(ctx.tenant(), None).reset_all().update(tx.conn()).await?;
+        save(&tx, &after).await?;
         let changes = audit::diff(&before.audit_view(), &after.audit_view());
         audit::record(&tx, ctx, AuditEntry::new("client.restore", "client", id, changes)).await?;
         tx.commit().await?;
@@ -368,7 +368,7 @@ impl ClientService {
             updated_at: self.kernel.now(),
             ..before.clone()
         };
-        after.to_active(ctx.tenant(), None).reset_all().update(tx.conn()).await?;
+        save(&tx, &after).await?;
         let action = if after.blocked { "client.block" } else { "client.unblock" };
         let changes = audit::diff(&before.audit_view(), &after.audit_view());
         audit::record(&tx, ctx, AuditEntry::new(action, "client", id, changes)).await?;

@@ -50,6 +50,11 @@ impl OrgKind {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
+
+    /// Parses a stored value; `None` for anything unknown.
+    pub fn from_stored(value: &str) -> Option<Self> {
+        value.parse().ok()
+    }
 }
 
 /// Scope of the credential the request came with; sessions are always read-write.

@@ -60,8 +60,9 @@ impl TenantConfig {
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
     let query = customers::query(gdpr::query(settings::query(clients::query(query::query()))));
-    let mutation =
-        customers::mutation(merge::mutation(gdpr::mutation(settings::mutation(clients::mutation(mutation::mutation())))));
+    let mutation = customers::mutation(merge::mutation(gdpr::mutation(settings::mutation(clients::mutation(
+        mutation::mutation(),
+    )))));
     let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation);
     let builder = mutation::register(types::register(builder));
     let builder = customers::register(gdpr::register(builder));

@@ -1,7 +1,10 @@
 //! sea-orm entities of the tables this crate owns.
 
 pub mod api_token;
+pub mod catalogue_item;
+pub mod catalogue_view;
 pub mod credential;
+pub mod customer_group;
 pub mod licence;
 pub mod one_time_token;
 pub mod org_contact;
@@ -9,3 +12,4 @@ pub mod organisation;
 pub mod session;
 pub mod sign_in_throttle;
 pub mod user;
+pub mod view_assignment;

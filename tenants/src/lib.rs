@@ -3,6 +3,7 @@
 
 pub mod api_tokens;
 pub mod auth;
+pub mod catalogue;
 pub mod customers;
 pub mod entity;
 pub mod licences;
@@ -33,6 +34,7 @@ pub(crate) fn system_ctx(kernel: &Arc<Kernel>, tenant: TenantId, kind: OrgKind) 
 pub struct TenantServices {
     pub auth: Arc<AuthService>,
     pub customers: Arc<customers::CustomerService>,
+    pub catalogue: Arc<catalogue::CatalogueService>,
     pub licences: Arc<licences::LicenceService>,
     pub users: Arc<UserService>,
     pub api_tokens: Arc<ApiTokenService>,
@@ -44,6 +46,7 @@ impl TenantServices {
         Self {
             auth: Arc::new(AuthService::new(kernel.clone(), settings)),
             customers: Arc::new(customers::CustomerService::new(kernel.clone())),
+            catalogue: Arc::new(catalogue::CatalogueService::new(kernel.clone())),
             licences: Arc::new(licences::LicenceService::new(kernel.clone())),
             users: Arc::new(UserService::new(kernel.clone())),
             api_tokens: Arc::new(ApiTokenService::new(kernel.clone())),

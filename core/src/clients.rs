@@ -3,6 +3,7 @@
 pub mod categories;
 pub mod custom_fields;
 pub mod entity;
+pub mod ledger;
 mod mapping;
 pub mod model;
 mod query;
@@ -13,6 +14,9 @@ use std::sync::Arc;
 
 pub use categories::{Category, CategoryInput, CategoryService, Group};
 pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
+pub use ledger::{
+    DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, LedgerService, Operation, Posted, Statement,
+};
 pub use model::{AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentStatus, Money, Phone};
 pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter};
 
@@ -23,6 +27,7 @@ pub struct RecordServices {
     pub clients: ClientService,
     pub custom_fields: CustomFieldService,
     pub categories: CategoryService,
+    pub ledger: LedgerService,
 }
 
 impl RecordServices {
@@ -31,6 +36,7 @@ impl RecordServices {
             clients: ClientService::new(kernel.clone()),
             custom_fields: CustomFieldService::new(kernel.clone()),
             categories: CategoryService::new(kernel.clone()),
+            ledger: LedgerService::new(kernel.clone()),
         }
     }
 }

@@ -42,6 +42,8 @@ pub enum ErrorCode {
     NotInTrash,
     /// The operation needs a zero balance (anonymisation).
     BalanceNotZero,
+    /// The client is in the trash or anonymised: its account cannot move.
+    ClientUnavailable,
     /// The request body is not valid JSON or not a GraphQL request.
     BadRequest,
     /// The request's content type is not supported.
@@ -92,6 +94,7 @@ impl ErrorCode {
             Self::CreditLimitExceeded => "This would exceed the account's limit.",
             Self::NotInTrash => "This record is not in the trash.",
             Self::BalanceNotZero => "The account balance must be zero first.",
+            Self::ClientUnavailable => "This client is in the trash or anonymised.",
             Self::BadRequest => "The request is malformed.",
             Self::UnsupportedMediaType => "Send the request as application/json.",
             Self::PayloadTooLarge => "The request body is too large.",

@@ -3,6 +3,7 @@
 pub mod cache;
 mod clients;
 mod input;
+mod ledger;
 mod limits;
 mod loaders;
 mod mutation;

@@ -72,6 +72,7 @@ pub fn attach(request: async_graphql::Request, scope: &Scope) -> async_graphql::
         .data(DataLoader::new(GroupLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(ClientLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(SponseeLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(crate::ledger::BalanceLoader(scope.clone()), tokio::spawn))
 }
 
 /// A loader error as a coded GraphQL error.

@@ -187,6 +187,7 @@ impl ClientService {
         let mut after = before.clone();
         let consents = (input.consent_email, input.consent_sms);
         self.apply(&tx, &mut after, input, false).await?;
+        crate::clients::ledger::check_account_change(&tx, &before, &after).await?;
         after.version += 1;
         after.updated_at = self.kernel.now();
         after.to_active(ctx.tenant(), None).reset_all().update(tx.conn()).await.map_err(unique_violation)?;

@@ -11,6 +11,7 @@ mod bad_input;
 mod clients;
 mod cross_tenant;
 mod http;
+mod ledger;
 mod rls;
 mod schema;
 mod users;

@@ -5,6 +5,7 @@ pub mod consents;
 pub mod custom_fields;
 pub mod entity;
 pub mod gdpr;
+pub mod ledger;
 mod mapping;
 mod merge;
 pub mod model;
@@ -18,6 +19,9 @@ pub use categories::{Category, CategoryInput, CategoryService, Group};
 pub use consents::ConsentChange;
 pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
 pub use gdpr::{BalanceFilter, GdprService, PersonalDataSource};
+pub use ledger::{
+    DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, LedgerService, Operation, Posted, Statement,
+};
 pub use model::{
     AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentChannel, ConsentStatus, Money, Phone,
 };
@@ -31,6 +35,7 @@ pub struct RecordServices {
     pub custom_fields: CustomFieldService,
     pub categories: CategoryService,
     pub gdpr: GdprService,
+    pub ledger: LedgerService,
 }
 
 impl RecordServices {
@@ -40,6 +45,7 @@ impl RecordServices {
             custom_fields: CustomFieldService::new(kernel.clone()),
             categories: CategoryService::new(kernel.clone()),
             gdpr: GdprService::new(kernel.clone()),
+            ledger: LedgerService::new(kernel.clone()),
         }
     }
 }

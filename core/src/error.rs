@@ -46,6 +46,8 @@ pub enum ErrorCode {
     SeatLimitReached,
     /// The licence is in use beyond what the change would leave.
     LicenceInUse,
+    /// The client is in the trash or anonymised: its account cannot move.
+    ClientUnavailable,
     /// The request body is not valid JSON or not a GraphQL request.
     BadRequest,
     /// The request's content type is not supported.
@@ -98,6 +100,7 @@ impl ErrorCode {
             Self::BalanceNotZero => "The account balance must be zero first.",
             Self::SeatLimitReached => "All licence seats of this organisation are taken.",
             Self::LicenceInUse => "More users hold this licence than the change would leave.",
+            Self::ClientUnavailable => "This client is in the trash or anonymised.",
             Self::BadRequest => "The request is malformed.",
             Self::UnsupportedMediaType => "Send the request as application/json.",
             Self::PayloadTooLarge => "The request body is too large.",

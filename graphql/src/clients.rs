@@ -116,8 +116,9 @@ fn register_custom_fields(mut builder: SchemaBuilder, prefix: &str, defs: &[Cust
     builder.register(output).register(input).register(filter)
 }
 
+/// The `Client` type; other areas add their fields to it in `schema::build`.
 #[allow(clippy::too_many_lines)] // one line per field of the client record
-fn client_type(config: &TenantConfig) -> Object {
+pub fn client_type(config: &TenantConfig) -> Object {
     let f = |name: &str, ty: TypeRef, get: fn(&Client) -> Value| field::<Client, _>(name, ty, get);
     let string = || TypeRef::named(TypeRef::STRING);
     let boolean = || TypeRef::named_nn(TypeRef::BOOLEAN);
@@ -483,8 +484,8 @@ fn client_connection(page: Page<Client>, cursors: Vec<String>) -> Connection {
     Connection { edges, has_next_page: page.has_next_page, total_count: page.total_count }
 }
 
-/// Registers the client types; `extend` lets other areas add their fields to `Client`.
-pub fn register(builder: SchemaBuilder, config: &TenantConfig, extend: impl FnOnce(Object) -> Object) -> SchemaBuilder {
+/// Registers the client types; `client` is [`client_type`] with every area's fields added.
+pub fn register(builder: SchemaBuilder, config: &TenantConfig, client: Object) -> SchemaBuilder {
     let is_date = |v: &Value| matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok());
     let is_decimal = |v: &Value| matches!(v, Value::String(s) if s.parse::<f64>().is_ok_and(f64::is_finite));
     let builder = builder
@@ -511,7 +512,7 @@ pub fn register(builder: SchemaBuilder, config: &TenantConfig, extend: impl FnOn
                 .item(EnumItem::new("ONLY"))
                 .item(EnumItem::new("INCLUDE")),
         )
-        .register(extend(client_type(config)))
+        .register(client)
         .register(client_input_type(config))
         .register(filter_type(config))
         .register(payload_type("ClientPayload", "client", "Client"))

@@ -5,6 +5,7 @@ mod clients;
 mod customers;
 mod gdpr;
 mod input;
+mod ledger;
 mod limits;
 mod loaders;
 mod merge;

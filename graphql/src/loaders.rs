@@ -88,6 +88,7 @@ pub fn attach(request: async_graphql::Request, scope: &Scope) -> async_graphql::
         .data(DataLoader::new(ClientLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(SponseeLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(ConsentHistoryLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(crate::ledger::BalanceLoader(scope.clone()), tokio::spawn))
 }
 
 /// A loader error as a coded GraphQL error.

@@ -519,12 +519,12 @@ impl CatalogueService {
         let current = assignments(&tx, org).await?;
         let removed = current.iter().find(|a| a.view_id == view_id).ok_or_else(AppError::not_found)?;
         view_assignment::Entity::delete_by_id((ctx.tenant(), org, view_id)).exec(tx.conn()).await?;
-        if removed.is_default {
-            if let Some(next) = current.iter().find(|a| a.view_id != view_id) {
-                let mut row: view_assignment::ActiveModel = next.clone().into();
-                row.is_default = Set(true);
-                row.update(tx.conn()).await?;
-            }
+        if removed.is_default
+            && let Some(next) = current.iter().find(|a| a.view_id != view_id)
+        {
+            let mut row: view_assignment::ActiveModel = next.clone().into();
+            row.is_default = Set(true);
+            row.update(tx.conn()).await?;
         }
         audit::record(
             &tx,
@@ -555,9 +555,8 @@ impl CatalogueService {
             let own =
                 organisation::Entity::find_by_id(ctx.tenant()).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
             tx.commit().await?;
-            let supplier = match (OrgKind::from_stored(&own.kind), own.parent_id) {
-                (Some(OrgKind::Customer), Some(parent)) => parent,
-                _ => return Ok(CustomerCatalogue { views: Vec::new(), items: Vec::new() }),
+            let (Some(OrgKind::Customer), Some(supplier)) = (OrgKind::from_stored(&own.kind), own.parent_id) else {
+                return Ok(CustomerCatalogue { views: Vec::new(), items: Vec::new() });
             };
             (own, supplier)
         };

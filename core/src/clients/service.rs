@@ -122,6 +122,7 @@ impl ClientService {
         let mut after = before.clone();
         let consents = (input.consent_email, input.consent_sms);
         self.apply(&tx, &mut after, input, false).await?;
+        crate::clients::ledger::check_account_change(&tx, &before, &after).await?;
         after.version += 1;
         after.updated_at = self.kernel.now();
         save(&tx, &after).await?;

@@ -15,6 +15,7 @@ mod custom_fields;
 mod customers;
 mod gdpr;
 mod http;
+mod ledger;
 mod rls;
 mod schema;
 mod users;

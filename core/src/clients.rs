@@ -1,20 +1,31 @@
 //! Customer records: clients (individuals and companies) and everything attached to them.
 
+pub mod addresses;
 pub mod categories;
+mod contact_list;
+pub mod contacts;
 pub mod custom_fields;
+pub mod documents;
 pub mod entity;
+pub mod lookups;
 mod mapping;
 pub mod model;
 mod query;
 pub mod service;
+pub mod staff;
 pub mod validate;
 
 use std::sync::Arc;
 
+pub use addresses::{Address, AddressInput, AddressKind, AddressService};
 pub use categories::{Category, CategoryInput, CategoryService, Group};
+pub use contacts::{Contact, ContactFilter, ContactInput, ContactService};
 pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
+pub use documents::DocumentReadiness;
+pub use lookups::{Lookup, LookupInput, LookupKind, LookupService};
 pub use model::{AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentStatus, Money, Phone};
 pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter};
+pub use staff::{StaffInput, StaffMember};
 
 use crate::db::Kernel;
 
@@ -23,6 +34,9 @@ pub struct RecordServices {
     pub clients: ClientService,
     pub custom_fields: CustomFieldService,
     pub categories: CategoryService,
+    pub addresses: AddressService,
+    pub contacts: ContactService,
+    pub lookups: LookupService,
 }
 
 impl RecordServices {
@@ -31,6 +45,9 @@ impl RecordServices {
             clients: ClientService::new(kernel.clone()),
             custom_fields: CustomFieldService::new(kernel.clone()),
             categories: CategoryService::new(kernel.clone()),
+            addresses: AddressService::new(kernel.clone()),
+            contacts: ContactService::new(kernel.clone()),
+            lookups: LookupService::new(kernel.clone()),
         }
     }
 }

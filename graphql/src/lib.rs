@@ -1,10 +1,13 @@
 //! The GraphQL API: per-tenant dynamic schemas, limits, and execution with coded errors.
 
+mod addresses;
 pub mod cache;
 mod clients;
+mod contacts;
 mod input;
 mod limits;
 mod loaders;
+mod lookups;
 mod mutation;
 mod query;
 pub mod schema;

@@ -5,12 +5,16 @@
 
 mod common;
 
+mod addresses;
 mod api_tokens;
 mod auth;
 mod bad_input;
 mod clients;
+mod contacts;
 mod cross_tenant;
 mod http;
+mod lookups;
+mod query_cost;
 mod rls;
 mod schema;
 mod users;

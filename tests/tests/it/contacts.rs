@@ -13,6 +13,7 @@ both_dbs!(
     contacts_keep_every_field_and_belong_to_sites,
     contact_validation_reports_every_problem_with_its_field,
     sites_with_contacts_cannot_be_deleted,
+    purging_a_client_takes_its_sites_and_contacts,
     contacts_list_across_clients_in_keyset_pages,
     contacts_take_their_custom_fields,
     foreign_record_ids_are_not_found_and_change_nothing,
@@ -126,6 +127,21 @@ async fn sites_with_contacts_cannot_be_deleted(app: TestApp) {
     app.gql(Some(&t.token), q2, json!({ "id": contact["id"] })).await;
     let done = app.gql(Some(&t.token), q, json!({ "id": site["id"] })).await;
     assert_eq!(done["data"]["deleteAddress"]["deletedId"], site["id"], "{done}");
+}
+
+// LIF-03 CON-02
+async fn purging_a_client_takes_its_sites_and_contacts(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let client = person(&app, &t, "Dupont", "Anne").await;
+    let site = add(&app, &t, &client, json!({ "kind": "DELIVERY", "city": "Lille" })).await["address"].clone();
+    add_contact(&app, &t, &client, json!({ "lastName": "Leroy", "siteId": site["id"] })).await;
+    add_contact(&app, &t, &client, json!({ "lastName": "Adam" })).await;
+    let q = "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }";
+    app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let q = "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }";
+    let purged = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    assert_eq!(purged["data"]["purgeClient"]["deletedId"], client["id"], "{purged}");
+    assert_eq!((app.count("addresses").await, app.count("contacts").await), (0, 0));
 }
 
 // CON-05

@@ -24,6 +24,9 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Sees every SQL statement the server's pool runs, with its duration.
+pub type StatementObserver = Arc<dyn Fn(&sea_orm::metric::Info<'_>) + Send + Sync>;
+
 /// Shared state of one server process.
 pub struct AppState {
     pub settings: Settings,
@@ -71,10 +74,24 @@ impl AppState {
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
     ) -> Result<Arc<Self>, clientele_core::AppError> {
+        Self::start_observed(settings, clock, entropy, None).await
+    }
+
+    /// As [`start_with`](Self::start_with), reporting every statement the pool runs to
+    /// `observer` (tests count the statements a query costs).
+    pub async fn start_observed(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+        observer: Option<StatementObserver>,
+    ) -> Result<Arc<Self>, clientele_core::AppError> {
         if settings.database.migrate_on_start {
             migrate(&settings).await?;
         }
-        let db = db::connect(&settings.database_url(), settings.database.max_connections).await?;
+        let mut db = db::connect(&settings.database_url(), settings.database.max_connections).await?;
+        if let Some(observer) = observer {
+            db.set_metric_callback(move |info| observer(info));
+        }
         let kernel = Arc::new(Kernel { db, clock, entropy });
         let services = TenantServices::new(kernel.clone(), settings.auth_settings());
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);

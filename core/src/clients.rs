@@ -1,31 +1,42 @@
 //! Customer records: clients (individuals and companies) and everything attached to them.
 
+pub mod addresses;
 pub mod categories;
 pub mod consents;
+mod contact_list;
+pub mod contacts;
 pub mod custom_fields;
+pub mod documents;
 pub mod entity;
 pub mod gdpr;
 pub mod ledger;
+pub mod lookups;
 mod mapping;
 mod merge;
 pub mod model;
 mod query;
 pub mod service;
+pub mod staff;
 pub mod validate;
 
 use std::sync::Arc;
 
+pub use addresses::{Address, AddressInput, AddressKind, AddressService};
 pub use categories::{Category, CategoryInput, CategoryService, Group};
 pub use consents::ConsentChange;
+pub use contacts::{Contact, ContactFilter, ContactInput, ContactService};
 pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
+pub use documents::DocumentReadiness;
 pub use gdpr::{BalanceFilter, GdprService, PersonalDataSource};
 pub use ledger::{
     DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, LedgerService, Operation, Posted, Statement,
 };
+pub use lookups::{Lookup, LookupInput, LookupKind, LookupService};
 pub use model::{
     AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentChannel, ConsentStatus, Money, Phone,
 };
 pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter};
+pub use staff::{StaffInput, StaffMember};
 
 use crate::db::Kernel;
 
@@ -36,6 +47,9 @@ pub struct RecordServices {
     pub categories: CategoryService,
     pub gdpr: GdprService,
     pub ledger: LedgerService,
+    pub addresses: AddressService,
+    pub contacts: ContactService,
+    pub lookups: LookupService,
 }
 
 impl RecordServices {
@@ -46,6 +60,9 @@ impl RecordServices {
             categories: CategoryService::new(kernel.clone()),
             gdpr: GdprService::new(kernel.clone()),
             ledger: LedgerService::new(kernel.clone()),
+            addresses: AddressService::new(kernel.clone()),
+            contacts: ContactService::new(kernel.clone()),
+            lookups: LookupService::new(kernel.clone()),
         }
     }
 }

@@ -57,4 +57,8 @@ id_type!(
     ContactId,
     LedgerEntryId,
     CustomFieldId,
+    /// An entry of a tenant list (tariff, payment terms…, BIL-15).
+    LookupId,
+    /// A member of the staff directory (OTH-04).
+    StaffId,
 );

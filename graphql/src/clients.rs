@@ -14,7 +14,7 @@ use clientele_core::clients::{
     CustomCondition, CustomFieldDef, FieldKind, Money, Phone, RecordServices, TrashFilter,
 };
 use clientele_core::page::Page;
-use clientele_core::{AppError, CategoryId, ClientId, GroupId, Language};
+use clientele_core::{AppError, CategoryId, ClientId, GroupId, Language, LookupId, StaffId};
 use serde_json::Value as Json;
 
 use crate::input::{
@@ -60,7 +60,7 @@ fn choice_enum_name(prefix: &str, key: &str) -> String {
     format!("{prefix}{pascal}Choice")
 }
 
-fn custom_type(prefix: &str, def: &CustomFieldDef) -> TypeRef {
+pub(crate) fn custom_type(prefix: &str, def: &CustomFieldDef) -> TypeRef {
     match def.kind {
         FieldKind::Text | FieldKind::LongText => TypeRef::named(TypeRef::STRING),
         FieldKind::Integer => TypeRef::named(TypeRef::INT),
@@ -85,7 +85,11 @@ fn custom_value(kind: FieldKind, value: Option<&Json>) -> Value {
 }
 
 /// The custom-field types of one entity: output object, input object, filter input, enums.
-fn register_custom_fields(mut builder: SchemaBuilder, prefix: &str, defs: &[CustomFieldDef]) -> SchemaBuilder {
+pub(crate) fn register_custom_fields(
+    mut builder: SchemaBuilder,
+    prefix: &str,
+    defs: &[CustomFieldDef],
+) -> SchemaBuilder {
     if defs.is_empty() {
         return builder;
     }
@@ -167,22 +171,22 @@ pub fn client_type(config: &TenantConfig) -> Object {
         .field(f("categoryId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.category.map(|x| x.0))))
         .field(f("groupId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.group.map(|x| x.0))))
         .field(f("sponsorId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.sponsor.map(|x| x.0))))
-        .field(f("representativeId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.representative)))
+        .field(f("representativeId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.representative.map(|x| x.0))))
         .field(f("vatExempt", boolean(), |c| Value::from(c.vat_exempt)))
         .field(f("billExclTax", boolean(), |c| Value::from(c.bill_excl_tax)))
         .field(f("accountingCode", string(), |c| s(c.accounting_code.as_deref())))
         .field(f("anonymousAccounting", boolean(), |c| Value::from(c.anonymous_accounting)))
         .field(f("multiTariff", boolean(), |c| Value::from(c.multi_tariff)))
-        .field(f("tariffId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.tariff)))
+        .field(f("tariffId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.tariff.map(|x| x.0))))
         .field(f("noTieredPrices", boolean(), |c| Value::from(c.no_tiered_prices)))
         .field(
             f("discount", TypeRef::named("Decimal"), |c| bp_percent(c.discount_bp))
                 .description("Permanent discount in percent."),
         )
-        .field(f("crossDiscountId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.cross_discount)))
-        .field(f("paymentTermsId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.payment_terms)))
-        .field(f("shippingTermsId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.shipping_terms)))
-        .field(f("paymentMethodId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.payment_method)))
+        .field(f("crossDiscountId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.cross_discount.map(|x| x.0))))
+        .field(f("paymentTermsId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.payment_terms.map(|x| x.0))))
+        .field(f("shippingTermsId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.shipping_terms.map(|x| x.0))))
+        .field(f("paymentMethodId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.payment_method.map(|x| x.0))))
         .field(f("alcoholTaxExempt", boolean(), |c| Value::from(c.alcohol_tax_exempt)))
         .field(f("accountKind", TypeRef::named_nn("AccountKind"), |c| enum_value(c.account_kind)))
         .field(f("creditLimit", TypeRef::named_nn("Decimal"), |c| Value::String(c.credit_limit.to_decimal_string())))
@@ -337,19 +341,19 @@ fn parse_client_input(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> asy
         category: patch_id::<CategoryId>(input, "categoryId")?,
         group: patch_id::<GroupId>(input, "groupId")?,
         sponsor: patch_id::<ClientId>(input, "sponsorId")?,
-        representative: uuid_patch(input, "representativeId")?,
+        representative: patch_id::<StaffId>(input, "representativeId")?,
         vat_exempt: opt_bool(input, "vatExempt")?,
         bill_excl_tax: opt_bool(input, "billExclTax")?,
         accounting_code: patch_str(input, "accountingCode")?,
         anonymous_accounting: opt_bool(input, "anonymousAccounting")?,
         multi_tariff: opt_bool(input, "multiTariff")?,
-        tariff: uuid_patch(input, "tariffId")?,
+        tariff: patch_id::<LookupId>(input, "tariffId")?,
         no_tiered_prices: opt_bool(input, "noTieredPrices")?,
         discount: patch_str(input, "discount")?,
-        cross_discount: uuid_patch(input, "crossDiscountId")?,
-        payment_terms: uuid_patch(input, "paymentTermsId")?,
-        shipping_terms: uuid_patch(input, "shippingTermsId")?,
-        payment_method: uuid_patch(input, "paymentMethodId")?,
+        cross_discount: patch_id::<LookupId>(input, "crossDiscountId")?,
+        payment_terms: patch_id::<LookupId>(input, "paymentTermsId")?,
+        shipping_terms: patch_id::<LookupId>(input, "shippingTermsId")?,
+        payment_method: patch_id::<LookupId>(input, "paymentMethodId")?,
         alcohol_tax_exempt: opt_bool(input, "alcoholTaxExempt")?,
         account_kind: opt_enum::<AccountKind>(input, "accountKind")?,
         credit_limit: opt_str(input, "creditLimit")?,
@@ -366,14 +370,6 @@ fn parse_client_input(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> asy
         custom_fields: json_object(input, "customFields")?,
         expected_version: opt_i64(input, "expectedVersion")?,
     })
-}
-
-/// Ids of lookups and staff (typed ids arrive with their issues).
-fn uuid_patch(
-    input: &async_graphql::dynamic::ObjectAccessor<'_>,
-    name: &str,
-) -> async_graphql::Result<Option<Option<uuid::Uuid>>> {
-    Ok(patch_id::<clientele_core::TenantId>(input, name)?.map(|o| o.map(|t| t.0)))
 }
 
 fn filter_type(config: &TenantConfig) -> InputObject {
@@ -550,8 +546,12 @@ pub fn query(query: Object) -> Object {
                     let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned));
                     let after = after.transpose()?;
                     let clients = &records(&rc)?.clients;
-                    let (page, cursors) =
-                        clients.list(tenant(&rc)?, &filter, order, first, after.as_deref()).await.map_err(to_gql)?;
+                    // The total costs a statement: counted only when asked for.
+                    let with_total = rc.look_ahead().field("totalCount").exists();
+                    let (page, cursors) = clients
+                        .list_page(tenant(&rc)?, &filter, order, first, after.as_deref(), with_total)
+                        .await
+                        .map_err(to_gql)?;
                     Ok(Some(FieldValue::owned_any(client_connection(page, cursors))))
                 }),
             ))

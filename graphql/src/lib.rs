@@ -1,13 +1,16 @@
 //! The GraphQL API: per-tenant dynamic schemas, limits, and execution with coded errors.
 
+mod addresses;
 pub mod cache;
 mod clients;
+mod contacts;
 mod customers;
 mod gdpr;
 mod input;
 mod ledger;
 mod limits;
 mod loaders;
+mod lookups;
 mod merge;
 mod mutation;
 mod query;

@@ -82,13 +82,14 @@ impl Loader<ClientId> for ConsentHistoryLoader {
 
 /// Adds every loader of one request to its data.
 pub fn attach(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
-    request
+    let request = request
         .data(DataLoader::new(CategoryLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(GroupLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(ClientLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(SponseeLoader(scope.clone()), tokio::spawn))
         .data(DataLoader::new(ConsentHistoryLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(crate::ledger::BalanceLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(crate::ledger::BalanceLoader(scope.clone()), tokio::spawn));
+    crate::schema::AREAS.iter().fold(request, |r, area| (area.loaders)(r, scope))
 }
 
 /// A loader error as a coded GraphQL error.

@@ -3,23 +3,27 @@
 
 use std::hash::{Hash, Hasher};
 
-use async_graphql::dynamic::{Schema, SchemaError};
+use async_graphql::dynamic::{Object, Schema, SchemaBuilder, SchemaError};
 use clientele_core::clients::{CustomEntity, CustomFieldDef};
 
-use crate::{clients, customers, gdpr, ledger, merge, mutation, query, settings, types};
+use crate::loaders::Scope;
+use crate::{addresses, clients, contacts, customers, gdpr, ledger, lookups, merge, mutation, query, settings, types};
 
 /// Everything a tenant's schema depends on.
 #[derive(Clone, Debug, Default, Hash)]
 pub struct TenantConfig {
     /// Active custom fields of clients, in display order.
     pub client_fields: Vec<CustomFieldDef>,
+    /// Active custom fields of contacts, in display order.
+    pub contact_fields: Vec<CustomFieldDef>,
 }
 
 impl TenantConfig {
     /// Keeps the definitions that shape the schema: active ones, per entity.
     pub fn from_definitions(defs: Vec<CustomFieldDef>) -> Self {
-        let client_fields = defs.into_iter().filter(|d| d.active && d.entity == CustomEntity::Client).collect();
-        Self { client_fields }
+        let (client_fields, contact_fields) =
+            defs.into_iter().filter(|d| d.active).partition(|d| d.entity == CustomEntity::Client);
+        Self { client_fields, contact_fields }
     }
 
     /// The reference tenant whose SDL is committed as `graphql/schema.graphql`: one sample
@@ -58,16 +62,38 @@ impl TenantConfig {
     }
 }
 
+/// One area of the API around the client record: its types, root fields, fields added to
+/// `Client`, and the loaders each request gets.
+pub struct Area {
+    pub register: fn(SchemaBuilder, &TenantConfig) -> SchemaBuilder,
+    pub query: fn(Object) -> Object,
+    pub mutation: fn(Object) -> Object,
+    pub client_fields: fn(Object) -> Object,
+    pub loaders: fn(async_graphql::Request, &Scope) -> async_graphql::Request,
+}
+
+/// Every area, one line each.
+#[rustfmt::skip] // one line per area keeps parallel branches from touching the same line
+pub const AREAS: &[Area] = &[
+    lookups::AREA,
+    addresses::AREA,
+    contacts::AREA,
+];
+
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
     let query = customers::query(gdpr::query(settings::query(clients::query(query::query()))));
+    let query = AREAS.iter().fold(query, |q, a| (a.query)(q));
     let mutation = settings::mutation(clients::mutation(mutation::mutation()));
     let mutation = customers::mutation(merge::mutation(gdpr::mutation(ledger::mutation(mutation))));
+    let mutation = AREAS.iter().fold(mutation, |m, a| (a.mutation)(m));
     let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation);
     let builder = mutation::register(types::register(builder));
     // Each area adds its fields to `Client` here.
     let client = ledger::client_fields(gdpr::client_fields(clients::client_type(config)));
+    let client = AREAS.iter().fold(client, |o, a| (a.client_fields)(o));
     let builder = settings::register(clients::register(builder, config, client));
     let builder = customers::register(gdpr::register(ledger::register(builder)));
+    let builder = AREAS.iter().fold(builder, |b, a| (a.register)(b, config));
     // Backstops behind our own coded checks in `limits`.
     builder
         .extension(crate::CodeValidationErrors)

@@ -5,7 +5,7 @@ use async_graphql::dynamic::{Field, FieldValue, InputObject, InputValue, Object,
 use clientele_core::clients::{
     Category, CategoryInput, CustomEntity, CustomFieldDef, CustomFieldInput, FieldKind, Group, Money,
 };
-use clientele_core::{AppError, CategoryId, ClientId, CustomFieldId, GroupId};
+use clientele_core::{AppError, CategoryId, ClientId, CustomFieldId, GroupId, LookupId};
 
 use crate::clients::records;
 use crate::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id, patch_str};
@@ -162,7 +162,7 @@ fn category_input(rc: &async_graphql::dynamic::ResolverContext<'_>) -> async_gra
         name: opt_str(&input, "name")?,
         description: patch_str(&input, "description")?,
         default_discount: patch_str(&input, "defaultDiscount")?,
-        tariff: patch_id::<ClientId>(&input, "tariffId")?.map(|o| o.map(|id| id.0)),
+        tariff: patch_id::<LookupId>(&input, "tariffId")?,
         hold_forbidden: opt_bool(&input, "holdForbidden")?,
     })
 }

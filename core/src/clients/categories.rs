@@ -11,7 +11,7 @@ use crate::clients::entity::{category, client, group, lookup};
 use crate::clients::validate;
 use crate::db::Kernel;
 use crate::error::{AppError, AppResult};
-use crate::ids::{CategoryId, ClientId, GroupId};
+use crate::ids::{CategoryId, ClientId, GroupId, LookupId};
 use crate::tenancy::{Permission, TenantCtx};
 
 #[derive(Clone, Debug)]
@@ -21,7 +21,7 @@ pub struct Category {
     pub description: Option<String>,
     /// CAT-05: default discount in hundredths of a percent.
     pub default_discount_bp: Option<i32>,
-    pub tariff: Option<uuid::Uuid>,
+    pub tariff: Option<LookupId>,
     /// CAT-04: the till refuses to put a sale on hold for this category.
     pub hold_forbidden: bool,
 }
@@ -39,7 +39,7 @@ pub struct CategoryInput {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
     pub default_discount: Option<Option<String>>,
-    pub tariff: Option<Option<uuid::Uuid>>,
+    pub tariff: Option<Option<LookupId>>,
     pub hold_forbidden: Option<bool>,
 }
 
@@ -50,7 +50,7 @@ impl From<category::Model> for Category {
             name: r.name,
             description: r.description,
             default_discount_bp: r.default_discount_bp,
-            tariff: r.tariff_id,
+            tariff: r.tariff_id.map(LookupId),
             hold_forbidden: r.hold_forbidden,
         }
     }
@@ -190,7 +190,7 @@ impl CategoryService {
             name: Set(after.name.clone()),
             description: Set(after.description.clone()),
             default_discount_bp: Set(after.default_discount_bp),
-            tariff_id: Set(after.tariff),
+            tariff_id: Set(after.tariff.map(LookupId::uuid)),
             hold_forbidden: Set(after.hold_forbidden),
             created_at: Set(existing.as_ref().map_or(now, |e| e.created_at)),
             updated_at: Set(now),

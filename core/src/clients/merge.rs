@@ -59,7 +59,9 @@ impl ClientService {
         let (mut kept, mut gone) = (keep.clone(), merged.clone());
         let consents = fill_blanks(&mut kept, &mut gone);
         let mut errors = Vec::new();
-        check_references(&tx, &kept, &mut errors).await?; // a moved sponsee may close a referral cycle
+        // A moved sponsee may close a referral cycle. References taken over from the duplicate were
+        // already held by a record of this tenant, so they count as kept.
+        check_references(&tx, &kept, &kept.references(), &mut errors).await?;
         if let Some(err) = AppError::all(errors) {
             return Err(err);
         }
@@ -243,8 +245,8 @@ fn fill_blanks(kept: &mut Client, gone: &mut Client) -> (Option<ConsentStatus>, 
     fill(&mut kept.birth_date, gone.birth_date.as_ref());
     fill(&mut kept.category, gone.category.as_ref());
     fill(&mut kept.group, gone.group.as_ref());
+    fill(&mut kept.representative, gone.representative.as_ref());
     for (target, from) in [
-        (&mut kept.representative, &gone.representative),
         (&mut kept.cross_discount, &gone.cross_discount),
         (&mut kept.payment_terms, &gone.payment_terms),
         (&mut kept.shipping_terms, &gone.shipping_terms),

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
-use crate::ids::{CategoryId, ClientId, GroupId};
+use crate::ids::{CategoryId, ClientId, GroupId, LookupId, StaffId};
 use crate::language::Language;
 
 macro_rules! stored_enum {
@@ -104,20 +104,20 @@ pub struct Client {
     pub category: Option<CategoryId>,
     pub group: Option<GroupId>,
     pub sponsor: Option<ClientId>,
-    pub representative: Option<uuid::Uuid>,
+    pub representative: Option<StaffId>,
     pub vat_exempt: bool,
     pub bill_excl_tax: bool,
     pub accounting_code: Option<String>,
     pub anonymous_accounting: bool,
     pub multi_tariff: bool,
-    pub tariff: Option<uuid::Uuid>,
+    pub tariff: Option<LookupId>,
     pub no_tiered_prices: bool,
     /// Hundredths of a percent (1250 = 12.50 %).
     pub discount_bp: Option<i32>,
-    pub cross_discount: Option<uuid::Uuid>,
-    pub payment_terms: Option<uuid::Uuid>,
-    pub shipping_terms: Option<uuid::Uuid>,
-    pub payment_method: Option<uuid::Uuid>,
+    pub cross_discount: Option<LookupId>,
+    pub payment_terms: Option<LookupId>,
+    pub shipping_terms: Option<LookupId>,
+    pub payment_method: Option<LookupId>,
     pub alcohol_tax_exempt: bool,
     pub account_kind: AccountKind,
     pub credit_limit: Money,
@@ -222,6 +222,23 @@ impl Client {
     }
 }
 
+/// The staff member and list entries a client points at, in the order tariff, cross discount,
+/// payment terms, shipping terms, payment method.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClientReferences {
+    pub representative: Option<StaffId>,
+    pub lookups: [Option<LookupId>; 5],
+}
+
+impl Client {
+    pub(crate) fn references(&self) -> ClientReferences {
+        ClientReferences {
+            representative: self.representative,
+            lookups: [self.tariff, self.cross_discount, self.payment_terms, self.shipping_terms, self.payment_method],
+        }
+    }
+}
+
 /// A field that may be left alone, cleared, or set.
 pub type Patch<T> = Option<Option<T>>;
 
@@ -256,20 +273,20 @@ pub struct ClientInput {
     pub category: Patch<CategoryId>,
     pub group: Patch<GroupId>,
     pub sponsor: Patch<ClientId>,
-    pub representative: Patch<uuid::Uuid>,
+    pub representative: Patch<StaffId>,
     pub vat_exempt: Option<bool>,
     pub bill_excl_tax: Option<bool>,
     pub accounting_code: Patch<String>,
     pub anonymous_accounting: Option<bool>,
     pub multi_tariff: Option<bool>,
-    pub tariff: Patch<uuid::Uuid>,
+    pub tariff: Patch<LookupId>,
     pub no_tiered_prices: Option<bool>,
     /// Percent as a decimal string, 0–100 with two decimals.
     pub discount: Patch<String>,
-    pub cross_discount: Patch<uuid::Uuid>,
-    pub payment_terms: Patch<uuid::Uuid>,
-    pub shipping_terms: Patch<uuid::Uuid>,
-    pub payment_method: Patch<uuid::Uuid>,
+    pub cross_discount: Patch<LookupId>,
+    pub payment_terms: Patch<LookupId>,
+    pub shipping_terms: Patch<LookupId>,
+    pub payment_method: Patch<LookupId>,
     pub alcohol_tax_exempt: Option<bool>,
     pub account_kind: Option<AccountKind>,
     /// Decimal string in the tenant currency.

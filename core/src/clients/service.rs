@@ -9,7 +9,9 @@ use sea_orm::{
 use crate::audit::{self, AuditEntry};
 use crate::clients::custom_fields::{CustomEntity, CustomFieldService, merge_values};
 use crate::clients::entity::{category, client, group, ledger_entry, lookup, staff};
-use crate::clients::model::{AccountKind, Client, ClientInput, ClientKind, ConsentStatus, Money, Patch};
+use crate::clients::model::{
+    AccountKind, Client, ClientInput, ClientKind, ClientReferences, ConsentStatus, Money, Patch,
+};
 use crate::clients::validate;
 use crate::db::Kernel;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -139,6 +141,7 @@ impl ClientService {
     #[allow(clippy::too_many_lines)] // one line per field
     async fn apply(&self, tx: &TenantTx, c: &mut Client, input: ClientInput, creating: bool) -> AppResult<()> {
         let mut errors = Vec::new();
+        let kept = c.references();
         let clean = |p: Patch<String>| p.map(validate::clean);
         if let Some(code) = input.code.map(|c| c.trim().to_owned()) {
             validate::code(&mut errors, "code", Some(&code));
@@ -246,7 +249,7 @@ impl ClientService {
             Ok(values) => c.custom_fields = values,
             Err(mut more) => errors.append(&mut more),
         }
-        check_references(tx, c, &mut errors).await?;
+        check_references(tx, c, &kept, &mut errors).await?;
         match AppError::all(errors) {
             Some(err) => Err(err),
             None => Ok(()),
@@ -450,8 +453,15 @@ fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
     }
 }
 
-/// Referenced records must exist in this tenant and be of the right kind.
-pub(super) async fn check_references(tx: &TenantTx, c: &Client, errors: &mut Vec<AppError>) -> AppResult<()> {
+/// Referenced records must exist in this tenant and be of the right kind. A staff member or
+/// list entry newly chosen must be active (BIL-15); one already held may have been deactivated
+/// since, and stays.
+pub(super) async fn check_references(
+    tx: &TenantTx,
+    c: &Client,
+    kept: &ClientReferences,
+    errors: &mut Vec<AppError>,
+) -> AppResult<()> {
     let t = tx.tenant();
     if let Some(id) = c.category
         && category::Entity::find_by_id((t, id)).one(tx.conn()).await?.is_none()
@@ -463,22 +473,25 @@ pub(super) async fn check_references(tx: &TenantTx, c: &Client, errors: &mut Vec
     {
         errors.push(AppError::invalid("group", "No such group."));
     }
-    if let Some(id) = c.representative {
+    if let Some(id) = c.representative.filter(|id| kept.representative != Some(*id)) {
         let found = staff::Entity::find_by_id((t, id)).one(tx.conn()).await?;
         if !found.is_some_and(|s| s.is_representative && s.active) {
             errors.push(AppError::invalid("representative", "Choose an active representative."));
         }
     }
-    for (field, kind, id) in [
+    for ((field, kind, id), held) in [
         ("tariff", "tariff", c.tariff),
         ("crossDiscount", "cross_discount", c.cross_discount),
         ("paymentTerms", "payment_terms", c.payment_terms),
         ("shippingTerms", "shipping_terms", c.shipping_terms),
         ("paymentMethod", "payment_method", c.payment_method),
-    ] {
-        if let Some(id) = id {
+    ]
+    .into_iter()
+    .zip(kept.lookups)
+    {
+        if let Some(id) = id.filter(|id| held != Some(*id)) {
             let found = lookup::Entity::find_by_id((t, id)).one(tx.conn()).await?;
-            if found.is_none_or(|l| l.kind != kind) {
+            if found.is_none_or(|l| l.kind != kind || !l.active) {
                 errors.push(AppError::invalid(field, "No such entry in this list."));
             }
         }

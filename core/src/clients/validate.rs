@@ -132,6 +132,29 @@ pub fn code(errors: &mut Vec<AppError>, field: &str, value: Option<&str>) {
     }
 }
 
+/// ADR-02: an ISO 3166-1 alpha-2 country code, stored upper-case.
+pub fn country(errors: &mut Vec<AppError>, field: &str, value: Option<&str>) -> Option<String> {
+    let value = value?;
+    let upper = value.to_ascii_uppercase();
+    if value.len() != 2 || celes::Country::from_alpha2(&upper).is_err() {
+        errors.push(AppError::invalid(field, "Use a two-letter ISO 3166-1 country code, e.g. FR or BE."));
+    }
+    Some(upper)
+}
+
+/// French postcodes are five digits; elsewhere, letters, digits, spaces and dashes.
+pub fn postcode(errors: &mut Vec<AppError>, field: &str, value: Option<&str>, country: Option<&str>) {
+    let Some(value) = value else { return };
+    let ok = if country == Some("FR") {
+        value.len() == 5 && value.bytes().all(|b| b.is_ascii_digit())
+    } else {
+        value.len() <= 12 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+    };
+    if !ok {
+        errors.push(AppError::invalid(field, "This is not a valid postcode for the country."));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +191,25 @@ mod tests {
         assert_eq!(iban.as_deref(), Some("FR7630006000011234567890189"));
         assert_eq!(bic.as_deref(), Some("AGRIFRPP"));
         bank(&mut errors, Some("FR7630006000011234567890180"), Some("AG"));
+        assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    // ADR-02
+    fn countries_are_iso_codes_and_french_postcodes_five_digits() {
+        let mut errors = Vec::new();
+        assert_eq!(country(&mut errors, "country", Some("fr")).as_deref(), Some("FR"));
+        assert_eq!(country(&mut errors, "country", Some("BE")).as_deref(), Some("BE"));
+        assert!(errors.is_empty(), "{errors:?}");
+        country(&mut errors, "country", Some("ZZ"));
+        country(&mut errors, "country", Some("FRA"));
+        assert_eq!(errors.len(), 2);
+        errors.clear();
+        postcode(&mut errors, "postcode", Some("75001"), Some("FR"));
+        postcode(&mut errors, "postcode", Some("SW1A 1AA"), Some("GB"));
+        assert!(errors.is_empty(), "{errors:?}");
+        postcode(&mut errors, "postcode", Some("7500"), Some("FR"));
+        postcode(&mut errors, "postcode", Some("75001;"), None);
         assert_eq!(errors.len(), 2);
     }
 

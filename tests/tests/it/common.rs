@@ -1,6 +1,7 @@
 //! Test harness: a real server per test on SQLite or on a fresh PostgreSQL database.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -39,6 +40,32 @@ pub enum Backend {
     Postgres,
 }
 
+/// The SQL statements the app ran while recording (the query-cost tests count them).
+#[derive(Default)]
+pub struct StatementLog {
+    recording: AtomicBool,
+    sql: Mutex<Vec<String>>,
+}
+
+impl StatementLog {
+    pub fn start(&self) {
+        self.sql.lock().unwrap().clear();
+        self.recording.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops recording and returns what ran since [`start`](Self::start).
+    pub fn stop(&self) -> Vec<String> {
+        self.recording.store(false, Ordering::SeqCst);
+        std::mem::take(&mut *self.sql.lock().unwrap())
+    }
+
+    fn observe(&self, sql: &str) {
+        if self.recording.load(Ordering::SeqCst) {
+            self.sql.lock().unwrap().push(sql.to_owned());
+        }
+    }
+}
+
 /// Real time plus an offset the test can move forward.
 #[derive(Default)]
 pub struct TestClock(Mutex<Duration>);
@@ -61,6 +88,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub state: Arc<AppState>,
     pub clock: Arc<TestClock>,
+    pub statements: Arc<StatementLog>,
     /// Owner/superuser connection, for inspecting rows behind the app's back.
     pub admin_db: DatabaseConnection,
     /// PostgreSQL only: the app role's URL for this database.
@@ -102,7 +130,12 @@ impl TestApp {
         }
         configure(&mut settings);
         let clock = Arc::new(TestClock::default());
-        let state = AppState::start_with(settings.clone(), clock.clone(), Arc::new(SystemEntropy)).await.unwrap();
+        let statements = Arc::new(StatementLog::default());
+        let log = statements.clone();
+        let observer: clientele::StatementObserver = Arc::new(move |info| log.observe(&info.statement.sql));
+        let state = AppState::start_observed(settings.clone(), clock.clone(), Arc::new(SystemEntropy), Some(observer))
+            .await
+            .unwrap();
         let admin_db = Database::connect(settings.migration_url()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -113,6 +146,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             state,
             clock,
+            statements,
             admin_db,
             app_db_url,
             _dir: dir,

@@ -6,16 +6,20 @@
 
 mod common;
 
+mod addresses;
 mod api_tokens;
 mod auth;
 mod bad_input;
 mod clients;
+mod contacts;
 mod cross_tenant;
 mod custom_fields;
 mod customers;
 mod gdpr;
 mod http;
 mod ledger;
+mod lookups;
+mod query_cost;
 mod rls;
 mod schema;
 mod users;

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::{AddressId, ClientId, TenantId};
+use crate::{AddressId, ClientId, StaffId, TenantId};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "addresses")]
@@ -23,7 +23,7 @@ pub struct Model {
     pub country: Option<String>,
     pub remark: Option<String>,
     pub is_default: bool,
-    pub delivery_person_id: Option<Uuid>,
+    pub delivery_person_id: Option<StaffId>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::TenantId;
+use crate::{StaffId, TenantId};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "staff")]
@@ -10,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub tenant_id: TenantId,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: StaffId,
     pub name: String,
     pub is_representative: bool,
     pub is_delivery_person: bool,

@@ -2,6 +2,7 @@
 
 mod addresses;
 pub mod cache;
+mod catalogue;
 mod clients;
 mod contacts;
 mod customers;

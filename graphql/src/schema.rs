@@ -7,7 +7,9 @@ use async_graphql::dynamic::{Object, Schema, SchemaBuilder, SchemaError};
 use clientele_core::clients::{CustomEntity, CustomFieldDef};
 
 use crate::loaders::Scope;
-use crate::{addresses, clients, contacts, customers, gdpr, ledger, lookups, merge, mutation, query, settings, types};
+use crate::{
+    addresses, catalogue, clients, contacts, customers, gdpr, ledger, lookups, merge, mutation, query, settings, types,
+};
 
 /// Everything a tenant's schema depends on.
 #[derive(Clone, Debug, Default, Hash)]
@@ -78,6 +80,7 @@ pub const AREAS: &[Area] = &[
     lookups::AREA,
     addresses::AREA,
     contacts::AREA,
+    catalogue::AREA,
 ];
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {

@@ -2,7 +2,6 @@
 //! or one by one, views assigned to customer organisations with exactly one default, and
 //! customer groups whose discount gives each customer its effective price.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use clientele_core::audit::{self, AuditEntry};
@@ -588,7 +587,8 @@ impl CatalogueService {
             .all(tx.conn())
             .await?;
         tx.commit().await?;
-        let visible: BTreeMap<uuid::Uuid, PricedItem> = items
+        // Items come in SKU order, each once, however many views select it.
+        let visible: Vec<PricedItem> = items
             .into_iter()
             .filter(|i| {
                 views.iter().any(|v| {
@@ -597,10 +597,10 @@ impl CatalogueService {
             })
             .map(|i| {
                 let item = item(i);
-                (item.id, PricedItem { effective_price: discounted(item.unit_price, discount_bp), discount_bp, item })
+                PricedItem { effective_price: discounted(item.unit_price, discount_bp), discount_bp, item }
             })
             .collect();
-        Ok(CustomerCatalogue { views, items: visible.into_values().collect() })
+        Ok(CustomerCatalogue { views, items: visible })
     }
 }
 

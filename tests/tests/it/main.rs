@@ -10,6 +10,7 @@ mod addresses;
 mod api_tokens;
 mod auth;
 mod bad_input;
+mod catalogue;
 mod clients;
 mod contacts;
 mod cross_tenant;

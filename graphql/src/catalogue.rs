@@ -159,8 +159,8 @@ fn register(builder: SchemaBuilder, _config: &TenantConfig) -> SchemaBuilder {
         )
 }
 
-fn list<T: std::any::Any + Send + Sync>(items: Vec<T>) -> Option<FieldValue<'static>> {
-    Some(FieldValue::list(items.into_iter().map(FieldValue::owned_any)))
+fn list<T: std::any::Any + Send + Sync>(items: Vec<T>) -> FieldValue<'static> {
+    FieldValue::list(items.into_iter().map(FieldValue::owned_any))
 }
 
 fn query(query: Object) -> Object {
@@ -168,17 +168,17 @@ fn query(query: Object) -> Object {
         .field(Field::new(
             "catalogueItems",
             TypeRef::named_nn_list_nn("CatalogueItem"),
-            resolver!(|rc| Ok(list(services(&rc)?.catalogue.items(tenant(&rc)?).await.map_err(to_gql)?))),
+            resolver!(|rc| Ok(Some(list(services(&rc)?.catalogue.items(tenant(&rc)?).await.map_err(to_gql)?)))),
         ))
         .field(Field::new(
             "catalogueViews",
             TypeRef::named_nn_list_nn("CatalogueView"),
-            resolver!(|rc| Ok(list(services(&rc)?.catalogue.views(tenant(&rc)?).await.map_err(to_gql)?))),
+            resolver!(|rc| Ok(Some(list(services(&rc)?.catalogue.views(tenant(&rc)?).await.map_err(to_gql)?)))),
         ))
         .field(Field::new(
             "customerGroups",
             TypeRef::named_nn_list_nn("CustomerGroup"),
-            resolver!(|rc| Ok(list(services(&rc)?.catalogue.groups(tenant(&rc)?).await.map_err(to_gql)?))),
+            resolver!(|rc| Ok(Some(list(services(&rc)?.catalogue.groups(tenant(&rc)?).await.map_err(to_gql)?)))),
         ))
         .field(
             Field::new(
@@ -186,7 +186,7 @@ fn query(query: Object) -> Object {
                 TypeRef::named_nn_list_nn("AssignedCatalogueView"),
                 resolver!(|rc| {
                     let org: TenantId = id_arg(&rc, "organisationId")?;
-                    Ok(list(services(&rc)?.catalogue.views_of(tenant(&rc)?, org).await.map_err(to_gql)?))
+                    Ok(Some(list(services(&rc)?.catalogue.views_of(tenant(&rc)?, org).await.map_err(to_gql)?))
                 }),
             )
             .argument(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID))),

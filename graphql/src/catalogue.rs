@@ -186,7 +186,7 @@ fn query(query: Object) -> Object {
                 TypeRef::named_nn_list_nn("AssignedCatalogueView"),
                 resolver!(|rc| {
                     let org: TenantId = id_arg(&rc, "organisationId")?;
-                    Ok(Some(list(services(&rc)?.catalogue.views_of(tenant(&rc)?, org).await.map_err(to_gql)?))
+                    Ok(Some(list(services(&rc)?.catalogue.views_of(tenant(&rc)?, org).await.map_err(to_gql)?)))
                 }),
             )
             .argument(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID))),

@@ -17,6 +17,7 @@ both_dbs!(
     set_password_links_are_single_use_and_expire,
     bootstrap_refuses_to_run_twice_without_force,
     deactivated_users_cannot_sign_in,
+    failed_sign_ins_from_one_address_lock_that_address,
 );
 
 // USR-01
@@ -154,4 +155,17 @@ async fn deactivated_users_cannot_sign_in(app: TestApp) {
     )
     .await;
     app.sign_in("admin@acme.test", "correct horse battery").await;
+}
+
+async fn failed_sign_ins_from_one_address_lock_that_address(app: TestApp) {
+    app.supplier("Acme", "owner@acme.test").await;
+    // Fifty different accounts guessed from one client address: the address is locked, even for
+    // a right password, while each account alone saw only one failure.
+    let guesses = (0..50).map(|i| app.sign_in_raw_owned(format!("guess{i}@acme.test"), "not the password"));
+    for body in futures::future::join_all(guesses).await {
+        assert_eq!(code(&body), "INVALID_CREDENTIALS");
+    }
+    assert_eq!(code(&app.sign_in_raw("owner@acme.test", "correct horse battery").await), "TOO_MANY_ATTEMPTS");
+    app.clock.advance(Duration::minutes(16));
+    app.sign_in("owner@acme.test", "correct horse battery").await;
 }

@@ -203,6 +203,10 @@ impl TestApp {
         body["data"]["signIn"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
     }
 
+    pub async fn sign_in_raw_owned(&self, email: String, password: &str) -> Value {
+        self.sign_in_raw(&email, password).await
+    }
+
     pub async fn sign_in_raw(&self, email: &str, password: &str) -> Value {
         self.gql(
             None,

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Issue 4, item 8a: a page of 50 clients with contacts, category and custom fields through
+# GraphQL, beside the same data from one hand-written SQL query on the same pool, in one run,
+# on a throwaway PostgreSQL holding 100 tenants × 1,000 clients.
+#
+#   bench/records_list.sh            (BENCH_SECS=20 for longer runs)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/clientele-target}
+source scripts/pg-cluster.sh
+pg_cluster_start
+trap pg_cluster_stop EXIT
+cargo bench -p clientele-tests --bench records_list

@@ -10,8 +10,8 @@ use clientele_core::page::{Page, PageRequest};
 use clientele_core::{AppError, AppResult, Language, OrgKind, Permission, Role, TenantCtx, TenantId, TenantTx, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -661,17 +661,7 @@ fn blank_customer(
 
 /// ORG-03: customer numbers count up per supplier, allocated in the writing transaction.
 async fn next_customer_number(tx: &TenantTx) -> AppResult<i64> {
-    let row = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            tx.get_database_backend(),
-            "INSERT INTO supplier_counters (tenant_id, last_customer_number) VALUES ($1, 1) \
-             ON CONFLICT (tenant_id) DO UPDATE SET last_customer_number = supplier_counters.last_customer_number + 1 \
-             RETURNING last_customer_number",
-            [tx.tenant().0.into()],
-        ))
-        .await?
-        .ok_or_else(|| AppError::internal("supplier counter returned no row"))?;
-    Ok(row.try_get("", "last_customer_number")?)
+    clientele_core::db::next_counter(tx, "supplier_counters", "last_customer_number").await
 }
 
 /// The terms version the supplier currently requires of its own organisation.

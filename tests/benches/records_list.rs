@@ -5,6 +5,7 @@
 //! Run with `bench/records_list.sh` (starts a throwaway PostgreSQL and builds in release).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::cast_precision_loss)] // a benchmark prints and panics
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // percentile indexes of a non-empty list
+#![allow(clippy::too_many_lines)] // setup, seed, check and measure read top to bottom
 
 use std::net::SocketAddr;
 use std::sync::Arc;

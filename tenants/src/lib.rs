@@ -8,6 +8,7 @@ pub mod customers;
 pub mod entity;
 pub mod licences;
 pub mod model;
+pub mod org_categories;
 pub mod organisations;
 pub mod password;
 mod throttle;
@@ -35,6 +36,7 @@ pub struct TenantServices {
     pub auth: Arc<AuthService>,
     pub customers: Arc<customers::CustomerService>,
     pub catalogue: Arc<catalogue::CatalogueService>,
+    pub org_categories: Arc<org_categories::OrgCategoryService>,
     pub licences: Arc<licences::LicenceService>,
     pub users: Arc<UserService>,
     pub api_tokens: Arc<ApiTokenService>,
@@ -47,6 +49,7 @@ impl TenantServices {
             auth: Arc::new(AuthService::new(kernel.clone(), settings)),
             customers: Arc::new(customers::CustomerService::new(kernel.clone())),
             catalogue: Arc::new(catalogue::CatalogueService::new(kernel.clone())),
+            org_categories: Arc::new(org_categories::OrgCategoryService::new(kernel.clone())),
             licences: Arc::new(licences::LicenceService::new(kernel.clone())),
             users: Arc::new(UserService::new(kernel.clone())),
             api_tokens: Arc::new(ApiTokenService::new(kernel.clone())),

@@ -327,9 +327,7 @@ pub fn mutation(mutation: Object) -> Object {
                         .list()?
                         .iter()
                         .map(|v| {
-                            v.string()
-                                .map_err(Into::into)
-                                .and_then(|s| s.parse::<TenantId>().map(|t| t.0).map_err(to_gql))
+                            v.string().and_then(|s| s.parse::<TenantId>().map(|t| t.0).map_err(to_gql))
                         })
                         .collect::<async_graphql::Result<Vec<_>>>()?;
                     let list = services(&rc)?.org_categories.set_for(tenant(&rc)?, org, &ids).await.map_err(to_gql)?;

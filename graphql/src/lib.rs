@@ -130,6 +130,7 @@ impl GraphqlService {
         }
         let scope = data.auth.as_ref().map(|a| loaders::Scope { ctx: a.ctx.clone(), records: self.records.clone() });
         let mut request = request.data(data).data(self.services.clone()).data(self.records.clone());
+        request.set_parsed_query(document); // parsed once: execution reuses it
         match scope {
             Some(scope) => request = loaders::attach(request, &scope),
             None => request = request.disable_introspection(),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // tests fail loudly by design
 #![allow(clippy::format_collect)] // building test documents, not hot paths
 #![allow(clippy::too_many_lines)] // a scenario reads top to bottom
+#![allow(clippy::many_single_char_names)] // a, b, c are the clients of a scenario
 
 mod common;
 

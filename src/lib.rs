@@ -76,7 +76,7 @@ impl AppState {
         }
         let db = db::connect(&settings.database_url(), settings.database.max_connections).await?;
         let kernel = Arc::new(Kernel { db, clock, entropy });
-        let services = TenantServices::new(kernel.clone(), settings.auth_settings());
+        let services = TenantServices::new(kernel.clone(), settings.auth_settings(), settings.mailer()?);
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel));
         let graphql = GraphqlService::new(services.clone(), records.clone(), Limits::default(), timeout);

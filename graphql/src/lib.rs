@@ -1,5 +1,6 @@
 //! The GraphQL API: per-tenant dynamic schemas, limits, and execution with coded errors.
 
+mod access;
 pub mod cache;
 mod clients;
 mod customers;
@@ -13,6 +14,7 @@ mod query;
 pub mod schema;
 mod settings;
 mod support;
+mod terms;
 mod types;
 
 use std::sync::Arc;

@@ -3,9 +3,13 @@
 pub mod api_token;
 pub mod credential;
 pub mod licence;
+pub mod mail_outbox;
 pub mod one_time_token;
 pub mod org_contact;
 pub mod organisation;
+pub mod registration_link;
 pub mod session;
 pub mod sign_in_throttle;
+pub mod terms_document;
+pub mod terms_response;
 pub mod user;

@@ -133,7 +133,8 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
     let admin = customer_admin(&app, &org).await;
     let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { id } } }";
     let viewer = "{ viewer { role } }";
-    let tomorrow = (clientele_core::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::days(2)).date_naive().to_string();
+    let tomorrow =
+        (clientele_core::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::days(2)).date_naive().to_string();
     for (change, undo) in [
         (json!({ "blocked": true }), json!({ "blocked": false })),
         (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" })),

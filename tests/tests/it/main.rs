@@ -5,7 +5,9 @@
 #![allow(clippy::too_many_lines)] // a scenario reads top to bottom
 
 mod common;
+mod smtp_sink;
 
+mod access;
 mod api_tokens;
 mod auth;
 mod bad_input;
@@ -15,6 +17,8 @@ mod custom_fields;
 mod customers;
 mod gdpr;
 mod http;
+mod registration;
 mod rls;
 mod schema;
+mod terms;
 mod users;

@@ -8,7 +8,7 @@ use clientele_core::audit::{self, AuditEntry};
 use clientele_core::db::Kernel;
 use clientele_core::{AppError, AppResult, ErrorCode, OrgKind, Role, TenantCtx, TenantId, UserId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
 use crate::auth::{AuthService, ClientInfo, RESET_PASSWORD, SET_PASSWORD, insert_one_time_token, normalise_email};
@@ -25,6 +25,7 @@ pub struct AccessDataSent {
     pub recipient: String,
 }
 
+#[derive(Clone)]
 pub struct AccessService {
     kernel: Arc<Kernel>,
     auth: Arc<AuthService>,
@@ -134,9 +135,19 @@ impl AccessService {
         if email.len() > 254 || !email.contains('@') {
             return Ok(());
         }
-        for (tenant, user) in self.auth.candidates(&email, organisation).await? {
-            self.mail_reset_link(tenant, user).await?;
-        }
+        // Minting and queueing happen after the answer, so its timing does not tell either.
+        let this = self.clone();
+        tokio::spawn(async move {
+            let sent = async {
+                for (tenant, user) in this.auth.candidates(&email, organisation).await? {
+                    this.mail_reset_link(tenant, user).await?;
+                }
+                AppResult::Ok(())
+            };
+            if let Err(err) = sent.await {
+                tracing::error!(error = %err, "password reset failed");
+            }
+        });
         Ok(())
     }
 
@@ -146,7 +157,10 @@ impl AccessService {
         let ctx = system_ctx(&self.kernel, tenant, OrgKind::Customer);
         let tx = ctx.begin().await?;
         let Some(org) = organisation::Entity::find_by_id(tenant).one(tx.conn()).await? else { return Ok(()) };
-        let Some(user) = user::Entity::find_by_id((tenant, user_id)).one(tx.conn()).await? else { return Ok(()) };
+        // Locked: concurrent requests for one user queue, so exactly the newest link survives.
+        let Some(user) = user::Entity::find_by_id((tenant, user_id)).lock_exclusive().one(tx.conn()).await? else {
+            return Ok(());
+        };
         let user = User::from_row(user)?;
         if user.status != UserStatus::Active || self.auth.check_org(&org.status, org.blocked, org.valid_from).is_err() {
             return Ok(());

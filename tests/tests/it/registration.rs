@@ -7,7 +7,11 @@ use crate::smtp_sink::{SmtpSink, link_token};
 use crate::{both_dbs, with_smtp};
 
 with_smtp!(registration_links_register_customers_until_used_up_expired_or_revoked);
-both_dbs!(ten_concurrent_registrations_on_three_uses_create_exactly_three, registration_links_stay_with_their_supplier);
+both_dbs!(
+    ten_concurrent_registrations_on_three_uses_create_exactly_three,
+    registration_links_stay_with_their_supplier,
+    the_registration_page_registers_an_organisation,
+);
 
 const CREATE: &str = "mutation($i: CreateRegistrationLinkInput!) { createRegistrationLink(input: $i) { token url registrationLink { id note maxUses uses status } userErrors { field code } } }";
 const REGISTER: &str = "mutation($t: String!, $i: RegisterOrganisationInput!) { registerOrganisation(token: $t, input: $i) { organisationId email userErrors { field code message } } }";
@@ -196,4 +200,62 @@ async fn registration_links_stay_with_their_supplier(app: TestApp) {
     let admin = crate::customers::customer_admin(&app, &customer).await;
     let denied = app.gql(Some(&admin.token), CREATE, json!({ "i": { "expiresAt": in_days(&app, 1) } })).await;
     assert_eq!(code(&denied), "FORBIDDEN");
+}
+
+// USR-05 ORG-02
+async fn the_registration_page_registers_an_organisation(app: TestApp) {
+    let s = app.supplier("Acme", "owner@acme.test").await;
+    let link = create_link(&app, &s, &in_days(&app, 7), Some(1)).await;
+    let url = link["url"].as_str().unwrap().replace(&app.state.settings.server.public_url, &app.url);
+    let page = app.http.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("name=\"last_name\"") && html.contains(link["token"].as_str().unwrap()), "{html}");
+
+    let token = link["token"].as_str().unwrap();
+    let post = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move { app.http.post(format!("{}/register", app.url)).form(&fields).send().await.unwrap() }
+    };
+    // Mistakes come back in the form, the typed values escaped.
+    let wrong = post(vec![
+        ("token", token.to_owned()),
+        ("name", "<b>Salon</b>".to_owned()),
+        ("country", "Swiss".to_owned()),
+        ("last_name", "Muster".to_owned()),
+        ("email", "lea@salon.test".to_owned()),
+    ])
+    .await;
+    assert_eq!(wrong.status(), 422);
+    let html = wrong.text().await.unwrap();
+    assert!(
+        html.contains("ISO 3166") && html.contains("&lt;b&gt;Salon&lt;/b&gt;") && !html.contains("<b>Salon"),
+        "{html}"
+    );
+
+    let done = post(vec![
+        ("token", token.to_owned()),
+        ("name", "Salon Lea".to_owned()),
+        ("city", "Bern".to_owned()),
+        ("language", "de".to_owned()),
+        ("first_name", "Lea".to_owned()),
+        ("last_name", "Muster".to_owned()),
+        ("email", "lea@salon.test".to_owned()),
+    ])
+    .await;
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.unwrap().contains("lea@salon.test"));
+    let seen = app.gql(Some(&s.token), "{ customerOrganisations { nodes { name city language } } }", json!({})).await;
+    assert_eq!(
+        seen["data"]["customerOrganisations"]["nodes"],
+        json!([{ "name": "Salon Lea", "city": "Bern", "language": "DE" }])
+    );
+    let again = post(vec![
+        ("token", token.to_owned()),
+        ("name", "Zwei".to_owned()),
+        ("last_name", "Z".to_owned()),
+        ("email", "z@z.test".to_owned()),
+    ])
+    .await;
+    assert_eq!(again.status(), 400, "the link is used up");
 }

@@ -203,6 +203,15 @@ impl RegistrationService {
         let Some(email) = email.map(str::to_lowercase) else {
             return Err(AppError::invalid("contact.email", "Enter the e-mail address you will sign in with."));
         };
+        // Anyone holding a link may post here: bound the free-text contact fields too.
+        let c = &registration.contact;
+        for (field, value) in
+            [("contact.title", &c.title), ("contact.firstName", &c.first_name), ("contact.phone", &c.phone)]
+        {
+            if value.as_deref().is_some_and(|v| v.chars().count() > 100 || v.chars().any(char::is_control)) {
+                return Err(AppError::invalid(field, "Use at most 100 characters on one line."));
+            }
+        }
         let new = NewCustomer { data: registration.organisation, contacts: vec![registration.contact], seats: 1 };
         validate_new(&new, "contact.")?;
 

@@ -75,6 +75,10 @@ async fn registration_links_register_customers_until_used_up_expired_or_revoked(
     assert_eq!(user_error_codes(&refused["data"]["registerOrganisation"]), ["VALIDATION"], "{refused}");
     let refused = register(&app, &token, registration("Salon Lea", "not-an-email")).await;
     assert_eq!(refused["data"]["registerOrganisation"]["userErrors"][0]["field"], "contact.email", "{refused}");
+    let mut long = registration("Salon Lea", "lea@salon.test");
+    long["contact"]["firstName"] = json!("L".repeat(101));
+    let refused = register(&app, &token, long).await;
+    assert_eq!(refused["data"]["registerOrganisation"]["userErrors"][0]["field"], "contact.firstName", "{refused}");
 
     let done = register(&app, &token, registration("Salon Lea", "LEA@salon.test")).await;
     let payload = &done["data"]["registerOrganisation"];

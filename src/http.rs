@@ -1,4 +1,5 @@
-//! HTTP surface: `/graphql`, `/graphiql` (dev), health, readiness, metrics, set-password page.
+//! HTTP surface: `/graphql`, `/graphiql` (dev), health, readiness, metrics, set-password and
+//! registration pages.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,7 +35,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit));
+        .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit))
+        .route("/register", get(crate::register::form).post(crate::register::submit));
     if state.settings.dev {
         router = router.route("/graphiql", get(graphiql));
     }

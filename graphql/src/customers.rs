@@ -50,7 +50,7 @@ fn organisation_type() -> Object {
             s(text.get(&o.row))
         }));
     }
-    object
+    crate::terms::organisation_fields(object)
         .field(Field::new("contacts", TypeRef::named_nn_list_nn("OrganisationContact"), |rc| {
             FieldFuture::new(async move {
                 let org = rc.parent_value.try_downcast_ref::<CustomerOrg>()?.row.id;
@@ -326,9 +326,7 @@ pub fn mutation(mutation: Object) -> Object {
                         .try_get("categoryIds")?
                         .list()?
                         .iter()
-                        .map(|v| {
-                            v.string().and_then(|s| s.parse::<TenantId>().map(|t| t.0).map_err(to_gql))
-                        })
+                        .map(|v| v.string().and_then(|s| s.parse::<TenantId>().map(|t| t.0).map_err(to_gql)))
                         .collect::<async_graphql::Result<Vec<_>>>()?;
                     let list = services(&rc)?.org_categories.set_for(tenant(&rc)?, org, &ids).await.map_err(to_gql)?;
                     Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))

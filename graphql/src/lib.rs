@@ -1,5 +1,6 @@
 //! The GraphQL API: per-tenant dynamic schemas, limits, and execution with coded errors.
 
+mod access;
 mod addresses;
 pub mod cache;
 mod catalogue;
@@ -18,6 +19,7 @@ mod query;
 pub mod schema;
 mod settings;
 mod support;
+mod terms;
 mod types;
 
 use std::sync::Arc;

@@ -1,22 +1,27 @@
 //! Organisations, users, roles, credentials, sessions and API tokens: who may act in which
 //! tenant. This crate is the auth layer: the only one that builds a [`TenantCtx`].
 
+pub mod access;
 pub mod api_tokens;
 pub mod auth;
 pub mod catalogue;
 pub mod customers;
 pub mod entity;
 pub mod licences;
+pub mod mail;
 pub mod model;
 pub mod org_categories;
 pub mod organisations;
 pub mod password;
+pub mod registration;
+pub mod terms;
 mod throttle;
 pub mod users;
 
 use std::sync::Arc;
 
 use clientele_core::db::Kernel;
+use clientele_core::mail::Mailer;
 use clientele_core::{Actor, OrgKind, TenantCtx, TenantId};
 
 pub use api_tokens::ApiTokenService;
@@ -41,13 +46,29 @@ pub struct TenantServices {
     pub users: Arc<UserService>,
     pub api_tokens: Arc<ApiTokenService>,
     pub organisations: Arc<OrganisationService>,
+    pub access: Arc<access::AccessService>,
+    pub registration: Arc<registration::RegistrationService>,
+    pub terms: Arc<terms::TermsService>,
+    pub outbox: Arc<mail::MailOutbox>,
 }
 
 impl TenantServices {
-    pub fn new(kernel: Arc<Kernel>, settings: AuthSettings) -> Self {
+    pub fn new(kernel: Arc<Kernel>, settings: AuthSettings, mailer: Arc<dyn Mailer>) -> Self {
+        let auth = Arc::new(AuthService::new(kernel.clone(), settings));
+        let customers = Arc::new(customers::CustomerService::new(kernel.clone()));
+        let outbox = Arc::new(mail::MailOutbox::new(kernel.clone(), mailer));
         Self {
-            auth: Arc::new(AuthService::new(kernel.clone(), settings)),
-            customers: Arc::new(customers::CustomerService::new(kernel.clone())),
+            access: Arc::new(access::AccessService::new(kernel.clone(), auth.clone(), outbox.clone())),
+            registration: Arc::new(registration::RegistrationService::new(
+                kernel.clone(),
+                auth.clone(),
+                customers.clone(),
+                outbox.clone(),
+            )),
+            terms: Arc::new(terms::TermsService::new(kernel.clone())),
+            outbox,
+            auth,
+            customers,
             catalogue: Arc::new(catalogue::CatalogueService::new(kernel.clone())),
             org_categories: Arc::new(org_categories::OrgCategoryService::new(kernel.clone())),
             licences: Arc::new(licences::LicenceService::new(kernel.clone())),

@@ -6,7 +6,9 @@
 #![allow(clippy::many_single_char_names)] // a, b, c are the clients of a scenario
 
 mod common;
+mod smtp_sink;
 
+mod access;
 mod addresses;
 mod api_tokens;
 mod auth;
@@ -22,6 +24,8 @@ mod http;
 mod ledger;
 mod lookups;
 mod query_cost;
+mod registration;
 mod rls;
 mod schema;
+mod terms;
 mod users;

@@ -104,6 +104,10 @@ pub struct LogSettings {
 pub struct AuthConfig {
     pub session_ttl_minutes: i64,
     pub set_password_ttl_minutes: i64,
+    /// How long an OIDC sign-in may take between leaving for the provider and coming back.
+    pub oidc_flow_minutes: i64,
+    /// Accept `http://` OIDC issuers: only for tests against a provider on loopback.
+    pub oidc_allow_http_issuers: bool,
 }
 
 impl Default for Settings {
@@ -145,7 +149,12 @@ impl Default for LogSettings {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        Self { session_ttl_minutes: 12 * 60, set_password_ttl_minutes: 72 * 60 }
+        Self {
+            session_ttl_minutes: 12 * 60,
+            set_password_ttl_minutes: 72 * 60,
+            oidc_flow_minutes: 10,
+            oidc_allow_http_issuers: false,
+        }
     }
 }
 
@@ -183,6 +192,12 @@ impl Settings {
         clientele_tenants::AuthSettings {
             session_ttl: chrono::Duration::minutes(self.auth.session_ttl_minutes),
             set_password_ttl: chrono::Duration::minutes(self.auth.set_password_ttl_minutes),
+            oidc: clientele_tenants::oidc::OidcSettings {
+                public_url: self.server.public_url.clone(),
+                allow_http_issuers: self.auth.oidc_allow_http_issuers,
+                flow_ttl: chrono::Duration::minutes(self.auth.oidc_flow_minutes),
+                ..clientele_tenants::oidc::OidcSettings::default()
+            },
         }
     }
 }

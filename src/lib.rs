@@ -3,6 +3,7 @@
 pub mod config;
 mod http;
 pub mod jobs;
+mod oidc;
 mod set_password;
 
 use std::sync::{Arc, OnceLock};

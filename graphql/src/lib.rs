@@ -3,12 +3,14 @@
 pub mod cache;
 mod clients;
 mod customers;
+mod direct_login;
 mod gdpr;
 mod input;
 mod limits;
 mod loaders;
 mod merge;
 mod mutation;
+mod oidc;
 mod query;
 pub mod schema;
 mod settings;

@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use async_graphql::dynamic::{Schema, SchemaError};
 use clientele_core::clients::{CustomEntity, CustomFieldDef};
 
-use crate::{clients, customers, gdpr, merge, mutation, query, settings, types};
+use crate::{clients, customers, direct_login, gdpr, merge, mutation, oidc, query, settings, types};
 
 /// Everything a tenant's schema depends on.
 #[derive(Clone, Debug, Default, Hash)]
@@ -60,11 +60,15 @@ impl TenantConfig {
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
     let query = customers::query(gdpr::query(settings::query(clients::query(query::query()))));
-    let mutation =
-        customers::mutation(merge::mutation(gdpr::mutation(settings::mutation(clients::mutation(mutation::mutation())))));
+    let query = oidc::query(direct_login::query(query));
+    let mutation = customers::mutation(merge::mutation(gdpr::mutation(settings::mutation(clients::mutation(
+        mutation::mutation(),
+    )))));
+    let mutation = oidc::mutation(direct_login::mutation(mutation));
     let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation);
     let builder = mutation::register(types::register(builder));
     let builder = customers::register(gdpr::register(builder));
+    let builder = oidc::register(direct_login::register(builder));
     let builder = settings::register(clients::register(builder, config, gdpr::client_fields));
     // Backstops behind our own coded checks in `limits`.
     builder

@@ -3,6 +3,8 @@
 pub mod api_token;
 pub mod credential;
 pub mod licence;
+pub mod oidc_flow;
+pub mod oidc_provider;
 pub mod one_time_token;
 pub mod org_contact;
 pub mod organisation;

@@ -4,9 +4,11 @@
 pub mod api_tokens;
 pub mod auth;
 pub mod customers;
+pub mod direct_login;
 pub mod entity;
 pub mod licences;
 pub mod model;
+pub mod oidc;
 pub mod organisations;
 pub mod password;
 mod throttle;
@@ -33,6 +35,8 @@ pub(crate) fn system_ctx(kernel: &Arc<Kernel>, tenant: TenantId, kind: OrgKind) 
 pub struct TenantServices {
     pub auth: Arc<AuthService>,
     pub customers: Arc<customers::CustomerService>,
+    pub direct_login: Arc<direct_login::DirectLoginService>,
+    pub oidc: Arc<oidc::OidcService>,
     pub licences: Arc<licences::LicenceService>,
     pub users: Arc<UserService>,
     pub api_tokens: Arc<ApiTokenService>,
@@ -41,9 +45,12 @@ pub struct TenantServices {
 
 impl TenantServices {
     pub fn new(kernel: Arc<Kernel>, settings: AuthSettings) -> Self {
+        let auth = Arc::new(AuthService::new(kernel.clone(), settings.clone()));
         Self {
-            auth: Arc::new(AuthService::new(kernel.clone(), settings)),
             customers: Arc::new(customers::CustomerService::new(kernel.clone())),
+            direct_login: Arc::new(direct_login::DirectLoginService::new(kernel.clone(), settings.session_ttl)),
+            oidc: Arc::new(oidc::OidcService::new(kernel.clone(), settings.oidc, auth.clone())),
+            auth,
             licences: Arc::new(licences::LicenceService::new(kernel.clone())),
             users: Arc::new(UserService::new(kernel.clone())),
             api_tokens: Arc::new(ApiTokenService::new(kernel.clone())),

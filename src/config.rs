@@ -159,6 +159,10 @@ pub struct AuthConfig {
     pub session_ttl_minutes: i64,
     pub set_password_ttl_minutes: i64,
     pub reset_password_ttl_minutes: i64,
+    /// How long an OIDC sign-in may take between leaving for the provider and coming back.
+    pub oidc_flow_minutes: i64,
+    /// Accept `http://` OIDC issuers: only for tests against a provider on loopback.
+    pub oidc_allow_http_issuers: bool,
 }
 
 impl Default for Settings {
@@ -201,7 +205,13 @@ impl Default for LogSettings {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        Self { session_ttl_minutes: 12 * 60, set_password_ttl_minutes: 72 * 60, reset_password_ttl_minutes: 60 }
+        Self {
+            session_ttl_minutes: 12 * 60,
+            set_password_ttl_minutes: 72 * 60,
+            reset_password_ttl_minutes: 60,
+            oidc_flow_minutes: 10,
+            oidc_allow_http_issuers: false,
+        }
     }
 }
 
@@ -241,6 +251,12 @@ impl Settings {
             set_password_ttl: chrono::Duration::minutes(self.auth.set_password_ttl_minutes),
             reset_password_ttl: chrono::Duration::minutes(self.auth.reset_password_ttl_minutes),
             public_url: self.server.public_url.clone(),
+            oidc: clientele_tenants::oidc::OidcSettings {
+                public_url: self.server.public_url.clone(),
+                allow_http_issuers: self.auth.oidc_allow_http_issuers,
+                flow_ttl: chrono::Duration::minutes(self.auth.oidc_flow_minutes),
+                ..clientele_tenants::oidc::OidcSettings::default()
+            },
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod config;
 mod http;
 pub mod jobs;
+mod oidc;
 mod register;
 mod set_password;
 

@@ -28,6 +28,7 @@ pub struct AuthSettings {
     pub reset_password_ttl: Duration,
     /// The address people reach the server at, the base of mailed links.
     pub public_url: String,
+    pub oidc: crate::oidc::OidcSettings,
 }
 
 impl Default for AuthSettings {
@@ -37,6 +38,7 @@ impl Default for AuthSettings {
             set_password_ttl: Duration::hours(72),
             reset_password_ttl: Duration::hours(1),
             public_url: "http://127.0.0.1:8080".to_owned(),
+            oidc: crate::oidc::OidcSettings::default(),
         }
     }
 }
@@ -265,7 +267,7 @@ impl AuthService {
         }
         org_available?;
         throttle::clear(db, account_key).await?;
-        self.open_session(&ctx, user, client).await
+        self.open_session(&ctx, user, client, "password").await
     }
 
     /// `(tenant, user)` pairs holding this e-mail, seen through the sign-in policy only.
@@ -316,8 +318,15 @@ impl AuthService {
         Ok(Some((system_ctx(&self.kernel, tenant, kind), user, available)))
     }
 
-    /// Creates a session for `user` in the context's tenant, audited as the user.
-    async fn open_session(&self, ctx: &TenantCtx, user: User, client: &ClientInfo) -> AppResult<SignedIn> {
+    /// Creates a session for `user` in the context's tenant, audited as the user; `via` names
+    /// how they proved who they are (`password`, `one_time_link`, `oidc`).
+    pub(crate) async fn open_session(
+        &self,
+        ctx: &TenantCtx,
+        user: User,
+        client: &ClientInfo,
+        via: &str,
+    ) -> AppResult<SignedIn> {
         let now = self.kernel.now();
         let id = SessionId(self.kernel.new_id());
         let secret = token::mint(SecretKind::Session, ctx.tenant(), self.kernel.entropy.as_ref());
@@ -350,30 +359,41 @@ impl AuthService {
             .filter(user::Column::Id.eq(user.id))
             .exec(tx.conn())
             .await?;
-        audit::record(&tx, &as_user, AuditEntry::new("session.create", "session", id, json!({ "user_id": user.id })))
-            .await?;
+        audit::record(
+            &tx,
+            &as_user,
+            AuditEntry::new("session.create", "session", id, json!({ "user_id": user.id, "via": via })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(SignedIn { token: secret.plain, session: row.into(), user: User { last_sign_in_at: Some(now), ..user } })
     }
 
     /// Revokes a session: the caller's own, or any session of the organisation for a super-admin.
     pub async fn revoke_session(&self, ctx: &TenantCtx, id: SessionId) -> AppResult<Session> {
-        let tx = ctx.begin().await?;
+        let mut tx = ctx.begin().await?;
         let row = session::Entity::find_by_id((ctx.tenant(), id))
             .lock_exclusive()
             .one(tx.conn())
             .await?
             .ok_or_else(AppError::not_found)?;
-        let own = ctx.actor().user() == Some(row.user_id);
+        // The impersonated super-admin's own sessions are not the impersonator's to end.
+        let own = ctx.actor().session() == Some(id)
+            || (ctx.actor().user() == Some(row.user_id) && ctx.actor().on_behalf_of.is_none());
         if !own {
             crate::users::authorize(&tx, ctx, clientele_core::Permission::ManageUsers).await?;
         }
         let now = self.kernel.now();
+        let was_open = row.revoked_at.is_none() && row.expires_at > now;
         let revoked_at = row.revoked_at.unwrap_or(now);
         let mut active: session::ActiveModel = row.into();
         active.revoked_at = Set(Some(revoked_at));
         let row = active.update(tx.conn()).await?;
-        audit::record(&tx, ctx, AuditEntry::new("session.revoke", "session", id, json!({}))).await?;
+        if row.impersonator_user_id.is_some() {
+            crate::direct_login::record_end(&mut tx, ctx, &row, was_open).await?;
+        } else {
+            audit::record(&tx, ctx, AuditEntry::new("session.revoke", "session", id, json!({}))).await?;
+        }
         tx.commit().await?;
         Ok(row.into())
     }
@@ -386,13 +406,19 @@ impl AuthService {
         self.revoke_session(ctx, session).await.map(|_| ())
     }
 
-    /// The caller's sessions that are still valid, newest first.
+    /// The caller's sessions that are still valid, newest first. Direct-login sessions belong
+    /// to the supplier user who opened them, not to the super-admin they act as.
     pub async fn my_sessions(&self, ctx: &TenantCtx) -> AppResult<Vec<Session>> {
         let Some(user) = ctx.actor().user() else { return Ok(Vec::new()) };
+        let impersonator = match ctx.actor().on_behalf_of {
+            Some((_, by)) => session::Column::ImpersonatorUserId.eq(by.0),
+            None => session::Column::ImpersonatorUserId.is_null(),
+        };
         let tx = ctx.read().await?;
         let rows = session::Entity::find()
             .filter(session::Column::TenantId.eq(ctx.tenant()))
             .filter(session::Column::UserId.eq(user))
+            .filter(impersonator)
             .filter(session::Column::RevokedAt.is_null())
             .filter(session::Column::ExpiresAt.gt(self.kernel.now()))
             .order_by_desc(session::Column::CreatedAt)
@@ -470,7 +496,7 @@ impl AuthService {
         if user.status != UserStatus::Active {
             return Err(ErrorCode::InvalidCredentials.into());
         }
-        self.open_session(&ctx, user, client).await
+        self.open_session(&ctx, user, client, "one_time_link").await
     }
 }
 

@@ -7,6 +7,8 @@ pub mod credential;
 pub mod customer_group;
 pub mod licence;
 pub mod mail_outbox;
+pub mod oidc_flow;
+pub mod oidc_provider;
 pub mod one_time_token;
 pub mod org_category;
 pub mod org_category_link;

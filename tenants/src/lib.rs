@@ -6,10 +6,12 @@ pub mod api_tokens;
 pub mod auth;
 pub mod catalogue;
 pub mod customers;
+pub mod direct_login;
 pub mod entity;
 pub mod licences;
 pub mod mail;
 pub mod model;
+pub mod oidc;
 pub mod org_categories;
 pub mod organisations;
 pub mod password;
@@ -42,6 +44,8 @@ pub struct TenantServices {
     pub customers: Arc<customers::CustomerService>,
     pub catalogue: Arc<catalogue::CatalogueService>,
     pub org_categories: Arc<org_categories::OrgCategoryService>,
+    pub direct_login: Arc<direct_login::DirectLoginService>,
+    pub oidc: Arc<oidc::OidcService>,
     pub licences: Arc<licences::LicenceService>,
     pub users: Arc<UserService>,
     pub api_tokens: Arc<ApiTokenService>,
@@ -54,10 +58,12 @@ pub struct TenantServices {
 
 impl TenantServices {
     pub fn new(kernel: Arc<Kernel>, settings: AuthSettings, mailer: Arc<dyn Mailer>) -> Self {
-        let auth = Arc::new(AuthService::new(kernel.clone(), settings));
+        let auth = Arc::new(AuthService::new(kernel.clone(), settings.clone()));
         let customers = Arc::new(customers::CustomerService::new(kernel.clone()));
         let outbox = Arc::new(mail::MailOutbox::new(kernel.clone(), mailer));
+        let oidc = Arc::new(oidc::OidcService::new(kernel.clone(), settings.oidc, auth.clone()));
         Self {
+            oidc,
             access: Arc::new(access::AccessService::new(kernel.clone(), auth.clone(), outbox.clone())),
             registration: Arc::new(registration::RegistrationService::new(
                 kernel.clone(),
@@ -71,6 +77,7 @@ impl TenantServices {
             customers,
             catalogue: Arc::new(catalogue::CatalogueService::new(kernel.clone())),
             org_categories: Arc::new(org_categories::OrgCategoryService::new(kernel.clone())),
+            direct_login: Arc::new(direct_login::DirectLoginService::new(kernel.clone(), settings.session_ttl)),
             licences: Arc::new(licences::LicenceService::new(kernel.clone())),
             users: Arc::new(UserService::new(kernel.clone())),
             api_tokens: Arc::new(ApiTokenService::new(kernel.clone())),

@@ -24,3 +24,4 @@ mod query_cost;
 mod rls;
 mod schema;
 mod users;
+mod worker;

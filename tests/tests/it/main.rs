@@ -17,6 +17,7 @@ mod cross_tenant;
 mod custom_fields;
 mod customers;
 mod gdpr;
+mod helm;
 mod http;
 mod ledger;
 mod lookups;

@@ -428,3 +428,35 @@ fn the_rendered_configuration_is_one_the_server_accepts() {
     assert_eq!(settings.retention.interval_minutes, 30);
     assert!(settings.server.trust_forwarded_for);
 }
+
+#[test]
+fn the_image_matches_the_chart_and_the_tested_binary() {
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let lines: Vec<&str> = dockerfile.lines().map(str::trim).collect();
+    let has = |line: &str| lines.iter().any(|l| l.starts_with(line));
+    // The release profile of Cargo.toml with the locked dependencies, as the benchmarks build it.
+    assert!(dockerfile.contains("cargo build --release --locked --bin clientele"));
+    assert!(has("FROM debian:bookworm-slim"));
+    assert!(has("USER 10001:10001"));
+    assert!(has("EXPOSE 8080"));
+    assert!(has("ENTRYPOINT [\"clientele\"]"));
+    assert!(has("CMD [\"serve\"]"));
+    assert!(dockerfile.contains("CLIENTELE_SERVER__BIND=0.0.0.0:8080"));
+    assert!(dockerfile.contains("CLIENTELE_DATA_DIR=/var/lib/clientele"));
+    let rendered = render(DEFAULTS);
+    let pod = &rendered.get("Deployment", "rel-clientele-api")["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsUser"], 10001);
+    assert_eq!(pod["securityContext"]["runAsGroup"], 10001);
+    assert_eq!(container(pod)["ports"][0]["containerPort"], 8080);
+    // The build context keeps every workspace member.
+    let ignored = std::fs::read_to_string(root().join(".dockerignore")).unwrap();
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let members = manifest.lines().find_map(|l| l.strip_prefix("members = ")).unwrap();
+    for member in members.trim_matches(['[', ']']).split(',').map(|m| m.trim().trim_matches('"')) {
+        let top = member.split('/').next().unwrap();
+        assert!(
+            !ignored.lines().any(|l| l.trim() == top || l.trim() == member),
+            "{member} is left out of the image build"
+        );
+    }
+}

@@ -22,6 +22,7 @@ mod http;
 mod ledger;
 mod lookups;
 mod query_cost;
+mod replicas;
 mod rls;
 mod schema;
 mod users;

@@ -3,7 +3,7 @@
 //! when a replica is killed under load, and when one is asked to stop.
 //!
 //! Needs the PostgreSQL cluster of `scripts/test` and nginx (`apt-get install nginx`; `.ci/run`
-//! installs it). Builds the `clientele` binary (debug profile) with cargo on first use, unless
+//! installs it). Builds the `clientele` binary (this test's profile) with cargo on first use, unless
 //! `CLIENTELE_TEST_BIN` names one. Figures are printed (`--no-capture` shows them).
 
 use std::fmt::Write as _;
@@ -32,8 +32,15 @@ fn binary() -> PathBuf {
             return PathBuf::from(bin);
         }
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        // This test binary lives in <target>/<profile dir>/deps/; build the server there too.
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
+            "debug" => "dev".to_owned(),
+            other => other.to_owned(),
+        };
         let mut cargo = std::process::Command::new(env!("CARGO"));
-        cargo.current_dir(root).args(["build", "--locked", "--quiet", "--bin", "clientele"]);
+        cargo.current_dir(root).args(["build", "--locked", "--quiet", "--profile", &profile, "--bin", "clientele"]);
         // What cargo sets for this test process would reach build scripts that watch it (ring
         // watches CARGO_MANIFEST_DIR) and make every run rebuild them.
         for (key, _) in std::env::vars() {
@@ -54,9 +61,7 @@ fn binary() -> PathBuf {
         }
         let status = cargo.status().unwrap();
         assert!(status.success(), "cargo build --bin clientele failed");
-        // This test binary lives in <target>/debug/deps/.
-        let exe = std::env::current_exe().unwrap();
-        exe.parent().unwrap().parent().unwrap().join("clientele")
+        profile_dir.join("clientele")
     })
     .clone()
 }
@@ -164,7 +169,7 @@ impl Deployment {
         let upstreams: String = replicas.iter().map(|r| format!("    server 127.0.0.1:{};\n", r.port)).collect();
         let d = dir.path().display();
         let conf = format!(
-            "worker_processes 1;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/nginx-error.log warn;\n\
+            "master_process off;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/nginx-error.log warn;\n\
              events {{ worker_connections 1024; }}\n\
              http {{\n  access_log off;\n  client_body_temp_path {d}/nginx-body;\n  proxy_temp_path {d}/nginx-proxy;\n\
              fastcgi_temp_path {d}/nginx-fastcgi;\n  uwsgi_temp_path {d}/nginx-uwsgi;\n  scgi_temp_path {d}/nginx-scgi;\n\
@@ -497,12 +502,17 @@ async fn killed_and_stopped_replicas_lose_nothing() {
     stream.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("owner@acme.test"), "{response}");
+    let answered = Instant::now();
     let status = tokio::time::timeout(Duration::from_secs(10), d.replicas[replica].process.wait())
         .await
         .expect("the replica exits once drained")
         .unwrap();
     assert!(status.success(), "exit status {status}");
-    eprintln!("SIGTERM: in-flight request answered, exit after {:.0} ms", asked.elapsed().as_secs_f64() * 1000.0);
+    eprintln!(
+        "SIGTERM: in-flight request answered {:.0} ms after the signal, exit {:.0} ms after that",
+        (answered - asked).as_secs_f64() * 1000.0,
+        answered.elapsed().as_secs_f64() * 1000.0
+    );
     let log = std::fs::read_to_string(&d.replicas[replica].log).unwrap();
     assert!(log.contains("stopped"), "{log}");
 

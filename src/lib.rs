@@ -37,6 +37,8 @@ pub struct AppState {
     pub records: Arc<clientele_core::clients::RecordServices>,
     pub graphql: GraphqlService,
     pub metrics: PrometheusHandle,
+    /// Keeps two runs of a background job apart inside this process (see [`jobs`]).
+    pub job_locks: jobs::JobLocks,
 }
 
 /// The Prometheus recorder is process-global; install it once.
@@ -99,6 +101,14 @@ impl AppState {
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel));
         let graphql = GraphqlService::new(services.clone(), records.clone(), Limits::default(), timeout);
-        Ok(Arc::new(Self { settings, kernel, services, records, graphql, metrics: metrics_handle() }))
+        Ok(Arc::new(Self {
+            settings,
+            kernel,
+            services,
+            records,
+            graphql,
+            metrics: metrics_handle(),
+            job_locks: jobs::JobLocks::default(),
+        }))
     }
 }

@@ -1,4 +1,4 @@
-//! `clientele`: serve, migrate, bootstrap, print the schema.
+//! `clientele`: serve, run the background jobs, migrate, bootstrap, print the schema.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (embedded mode migrates the database first).
     Serve,
+    /// Run the background jobs (trash retention) until SIGTERM; any number may run at once.
+    Worker,
     /// Apply pending database migrations with the owner URL.
     Migrate,
     /// Create the platform, a first supplier and its super-admin; prints a set-password link.
@@ -71,6 +73,13 @@ async fn main() -> ExitCode {
 async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         Command::Serve => serve(settings).await,
+        Command::Worker => {
+            let state = AppState::start(settings).await?;
+            tracing::info!("worker started");
+            clientele::jobs::run_until(state, shutdown_signal()).await;
+            tracing::info!("worker stopped");
+            Ok(())
+        }
         Command::Migrate => Ok(migrate(&settings).await?),
         Command::Bootstrap { supplier, email, force } => {
             let state = AppState::start(settings).await?;

@@ -48,6 +48,12 @@ pub enum ErrorCode {
     LicenceInUse,
     /// The client is in the trash or anonymised: its account cannot move.
     ClientUnavailable,
+    /// The beneficiary is blocked: no new card, no posting on its behalf (CRD-04).
+    BeneficiaryBlocked,
+    /// The card is blocked: it cannot be used (CRD-05).
+    CardBlocked,
+    /// The sponsor has no referral reward left to use (REF-05, Q-14).
+    NoReferralRewardLeft,
     /// The request body is not valid JSON or not a GraphQL request.
     BadRequest,
     /// The request's content type is not supported.
@@ -101,6 +107,9 @@ impl ErrorCode {
             Self::SeatLimitReached => "All licence seats of this organisation are taken.",
             Self::LicenceInUse => "More users hold this licence than the change would leave.",
             Self::ClientUnavailable => "This client is in the trash or anonymised.",
+            Self::BeneficiaryBlocked => "This beneficiary is blocked.",
+            Self::CardBlocked => "This card is blocked.",
+            Self::NoReferralRewardLeft => "This client has no referral reward left.",
             Self::BadRequest => "The request is malformed.",
             Self::UnsupportedMediaType => "Send the request as application/json.",
             Self::PayloadTooLarge => "The request body is too large.",

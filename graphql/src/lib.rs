@@ -1,8 +1,11 @@
 //! The GraphQL API: per-tenant dynamic schemas, limits, and execution with coded errors.
 
 mod addresses;
+mod beneficiaries;
 pub mod cache;
+mod cards;
 mod catalogue;
+mod client_documents;
 mod clients;
 mod contacts;
 mod customers;
@@ -15,6 +18,7 @@ mod lookups;
 mod merge;
 mod mutation;
 mod query;
+mod referral;
 pub mod schema;
 mod settings;
 mod support;

@@ -8,7 +8,8 @@ use clientele_core::clients::{CustomEntity, CustomFieldDef};
 
 use crate::loaders::Scope;
 use crate::{
-    addresses, catalogue, clients, contacts, customers, gdpr, ledger, lookups, merge, mutation, query, settings, types,
+    addresses, beneficiaries, cards, catalogue, client_documents, clients, contacts, customers, gdpr, ledger, lookups,
+    merge, mutation, query, referral, settings, types,
 };
 
 /// Everything a tenant's schema depends on.
@@ -81,6 +82,10 @@ pub const AREAS: &[Area] = &[
     addresses::AREA,
     contacts::AREA,
     catalogue::AREA,
+    beneficiaries::AREA,
+    cards::AREA,
+    client_documents::AREA,
+    referral::AREA,
 ];
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {

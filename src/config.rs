@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use clientele_core::mail::{self, Mailer};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment_file_provider_adapter::FileAdapter;
@@ -42,6 +43,59 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthConfig,
     pub retention: RetentionSettings,
+    pub mail: MailSettings,
+}
+
+/// How outgoing mail leaves: files under the data directory (default) or SMTP.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTlsMode {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    /// Sender of every message, e.g. `Clientele <no-reply@example.com>`.
+    pub from: String,
+    /// Where the file transport writes `.eml` files; defaults to `<data_dir>/mail`.
+    pub dir: Option<PathBuf>,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTlsMode,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<Secret>,
+    pub smtp_timeout_seconds: u64,
+    /// How often unsent messages are retried.
+    pub retry_interval_seconds: u64,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            transport: MailTransport::File,
+            from: "Clientele <no-reply@localhost>".to_owned(),
+            dir: None,
+            smtp_host: "localhost".to_owned(),
+            smtp_port: 587,
+            smtp_tls: SmtpTlsMode::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_timeout_seconds: 10,
+            retry_interval_seconds: 60,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -104,6 +158,11 @@ pub struct LogSettings {
 pub struct AuthConfig {
     pub session_ttl_minutes: i64,
     pub set_password_ttl_minutes: i64,
+    pub reset_password_ttl_minutes: i64,
+    /// How long an OIDC sign-in may take between leaving for the provider and coming back.
+    pub oidc_flow_minutes: i64,
+    /// Accept `http://` OIDC issuers: only for tests against a provider on loopback.
+    pub oidc_allow_http_issuers: bool,
 }
 
 impl Default for Settings {
@@ -116,6 +175,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: AuthConfig::default(),
             retention: RetentionSettings::default(),
+            mail: MailSettings::default(),
         }
     }
 }
@@ -145,7 +205,13 @@ impl Default for LogSettings {
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        Self { session_ttl_minutes: 12 * 60, set_password_ttl_minutes: 72 * 60 }
+        Self {
+            session_ttl_minutes: 12 * 60,
+            set_password_ttl_minutes: 72 * 60,
+            reset_password_ttl_minutes: 60,
+            oidc_flow_minutes: 10,
+            oidc_allow_http_issuers: false,
+        }
     }
 }
 
@@ -183,7 +249,41 @@ impl Settings {
         clientele_tenants::AuthSettings {
             session_ttl: chrono::Duration::minutes(self.auth.session_ttl_minutes),
             set_password_ttl: chrono::Duration::minutes(self.auth.set_password_ttl_minutes),
+            reset_password_ttl: chrono::Duration::minutes(self.auth.reset_password_ttl_minutes),
+            public_url: self.server.public_url.clone(),
+            oidc: clientele_tenants::oidc::OidcSettings {
+                public_url: self.server.public_url.clone(),
+                allow_http_issuers: self.auth.oidc_allow_http_issuers,
+                flow_ttl: chrono::Duration::minutes(self.auth.oidc_flow_minutes),
+                ..clientele_tenants::oidc::OidcSettings::default()
+            },
         }
+    }
+
+    /// The configured mail adapter.
+    pub fn mailer(&self) -> Result<std::sync::Arc<dyn Mailer>, clientele_core::AppError> {
+        let from = mail::parse_sender(&self.mail.from)?;
+        Ok(match self.mail.transport {
+            MailTransport::File => {
+                let dir = self.mail.dir.clone().unwrap_or_else(|| self.data_dir.join("mail"));
+                std::sync::Arc::new(mail::FileMailer::new(dir, from)?)
+            }
+            MailTransport::Smtp => {
+                let config = mail::SmtpConfig {
+                    host: self.mail.smtp_host.clone(),
+                    port: self.mail.smtp_port,
+                    tls: match self.mail.smtp_tls {
+                        SmtpTlsMode::None => mail::SmtpTls::None,
+                        SmtpTlsMode::Starttls => mail::SmtpTls::StartTls,
+                        SmtpTlsMode::Tls => mail::SmtpTls::Tls,
+                    },
+                    username: self.mail.smtp_username.clone(),
+                    password: self.mail.smtp_password.as_ref().map(|p| p.expose().to_owned()),
+                    timeout: std::time::Duration::from_secs(self.mail.smtp_timeout_seconds.max(1)),
+                };
+                std::sync::Arc::new(mail::SmtpMailer::new(&config, from)?)
+            }
+        })
     }
 }
 
@@ -205,7 +305,14 @@ mod tests {
             jail.set_env("CLIENTELE_DATABASE__URL_FILE", "db-url");
             jail.set_env("CLIENTELE_TEST_SOMETHING", "ignored");
             jail.set_env("CLIENTELE_CONFIG", "clientele.toml");
+            jail.create_file("smtp-password", "hunter2 hunter2\n")?;
+            jail.set_env("CLIENTELE_MAIL__TRANSPORT", "smtp");
+            jail.set_env("CLIENTELE_MAIL__SMTP_TLS", "none");
+            jail.set_env("CLIENTELE_MAIL__SMTP_PASSWORD_FILE", "smtp-password");
             let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!((settings.mail.transport, settings.mail.smtp_tls), (MailTransport::Smtp, SmtpTlsMode::None));
+            assert_eq!(settings.mail.smtp_password.as_ref().map(Secret::expose), Some("hunter2 hunter2"));
+            assert!(!format!("{settings:?}").contains("hunter2"));
             assert!(settings.dev);
             assert_eq!(settings.server.bind, SocketAddr::from(([0, 0, 0, 0], 9000)));
             assert_eq!(settings.server.request_timeout_ms, 7);

@@ -1,4 +1,5 @@
-//! HTTP surface: `/graphql`, `/graphiql` (dev), health, readiness, metrics, set-password page.
+//! HTTP surface: `/graphql`, `/graphiql` (dev), health, readiness, metrics, set-password and
+//! registration pages.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,7 +35,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit));
+        .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit))
+        .route("/register", get(crate::register::form).post(crate::register::submit))
+        .route("/oidc/{organisation}/start", get(crate::oidc::start))
+        .route("/oidc/{organisation}/callback", get(crate::oidc::callback))
+        .route("/oidc/session", axum::routing::post(crate::oidc::session));
     if state.settings.dev {
         router = router.route("/graphiql", get(graphiql));
     }
@@ -78,11 +83,11 @@ async fn graphiql() -> Html<String> {
     Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
-fn request_id(headers: &HeaderMap) -> Option<Arc<str>> {
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<Arc<str>> {
     headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()).map(Arc::from)
 }
 
-fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
+pub(crate) fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
     let forwarded = state
         .settings
         .server

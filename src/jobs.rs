@@ -19,8 +19,31 @@ pub async fn run_retention(state: &AppState) -> AppResult<u64> {
     Ok(purged)
 }
 
-/// Runs the jobs on a timer inside this process until it ends.
+/// Retries mail that was not delivered right after its commit, in every organisation. Returns
+/// how many messages left.
+pub async fn deliver_pending_mail(state: &AppState) -> AppResult<u64> {
+    let mut sent = 0;
+    for ctx in state.services.organisations.all_tenants().await? {
+        sent += state.services.outbox.deliver_pending(&ctx).await?;
+    }
+    Ok(sent)
+}
+
+/// Runs the jobs on timers inside this process until it ends.
 pub fn spawn_in_process(state: Arc<AppState>) {
+    let mail_state = state.clone();
+    tokio::spawn(async move {
+        let mut tick =
+            tokio::time::interval(Duration::from_secs(mail_state.settings.mail.retry_interval_seconds.max(1)));
+        loop {
+            tick.tick().await;
+            match deliver_pending_mail(&mail_state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sent = n, "mail retry"),
+                Err(err) => tracing::error!(error = %err, "mail retry failed"),
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut tick =
             tokio::time::interval(Duration::from_secs(state.settings.retention.interval_minutes.max(1) * 60));

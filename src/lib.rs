@@ -3,6 +3,8 @@
 pub mod config;
 mod http;
 pub mod jobs;
+mod oidc;
+mod register;
 mod set_password;
 
 use std::sync::{Arc, OnceLock};
@@ -93,7 +95,7 @@ impl AppState {
             db.set_metric_callback(move |info| observer(info));
         }
         let kernel = Arc::new(Kernel { db, clock, entropy });
-        let services = TenantServices::new(kernel.clone(), settings.auth_settings());
+        let services = TenantServices::new(kernel.clone(), settings.auth_settings(), settings.mailer()?);
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel));
         let graphql = GraphqlService::new(services.clone(), records.clone(), Limits::default(), timeout);

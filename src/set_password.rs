@@ -24,11 +24,11 @@ pub struct SetPasswordForm {
 
 /// Tokens are base64url with a short prefix; anything else is refused, so the token can be
 /// echoed into the form without escaping.
-fn well_formed(token: &str) -> bool {
+pub(crate) fn well_formed(token: &str) -> bool {
     !token.is_empty() && token.len() < 200 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-fn page(status: StatusCode, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Clientele</title>\
          <meta name=\"viewport\" content=\"width=device-width\"></head><body style=\"font-family:sans-serif;max-width:28rem;margin:4rem auto\">\

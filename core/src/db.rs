@@ -47,3 +47,19 @@ pub async fn connect(url: &str, max_connections: u32) -> AppResult<DatabaseConne
         });
     Ok(Database::connect(options).await?)
 }
+
+/// Takes the next value of a per-tenant counter row (`table.column`, keyed by `tenant_id`) in
+/// the writing transaction: the upsert locks the row, so concurrent writers get distinct
+/// values, and a value is never given out twice.
+pub async fn next_counter(tx: &crate::TenantTx, table: &str, column: &str) -> AppResult<i64> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = format!(
+        "INSERT INTO {table} (tenant_id, {column}) VALUES ($1, 1) \
+         ON CONFLICT (tenant_id) DO UPDATE SET {column} = {table}.{column} + 1 RETURNING {column}"
+    );
+    let row = tx
+        .query_one_raw(Statement::from_sql_and_values(tx.get_database_backend(), sql, [tx.tenant().0.into()]))
+        .await?
+        .ok_or_else(|| crate::AppError::internal(format!("counter {table} returned no row")))?;
+    Ok(row.try_get("", column)?)
+}

@@ -54,6 +54,20 @@ pub enum ErrorCode {
     CardBlocked,
     /// The sponsor has no referral reward left to use (REF-05, Q-14).
     NoReferralRewardLeft,
+    /// The customer organisation does not allow its supplier to sign in directly.
+    DirectLoginNotAllowed,
+    /// An OIDC sign-in came back with an unknown, used or expired state.
+    OidcStateInvalid,
+    /// The identity provider refused the sign-in (denied, or the code was expired, used or wrong).
+    OidcSignInRefused,
+    /// The identity provider's ID token failed verification (signature, issuer, audience, expiry, nonce).
+    OidcTokenInvalid,
+    /// The identity provider did not assert a verified e-mail address.
+    OidcEmailNotVerified,
+    /// No active user of this organisation has the verified e-mail address.
+    OidcAccountNotFound,
+    /// The identity provider could not be reached or answered nonsense.
+    OidcProviderUnavailable,
     /// The request body is not valid JSON or not a GraphQL request.
     BadRequest,
     /// The request's content type is not supported.
@@ -110,6 +124,13 @@ impl ErrorCode {
             Self::BeneficiaryBlocked => "This beneficiary is blocked.",
             Self::CardBlocked => "This card is blocked.",
             Self::NoReferralRewardLeft => "This client has no referral reward left.",
+            Self::DirectLoginNotAllowed => "This organisation does not allow direct login.",
+            Self::OidcStateInvalid => "This sign-in is unknown, used or expired: start it again.",
+            Self::OidcSignInRefused => "The identity provider refused the sign-in.",
+            Self::OidcTokenInvalid => "The identity provider's answer could not be verified.",
+            Self::OidcEmailNotVerified => "The identity provider did not confirm a verified e-mail address.",
+            Self::OidcAccountNotFound => "No active user of this organisation has this e-mail address.",
+            Self::OidcProviderUnavailable => "The identity provider cannot be reached at the moment.",
             Self::BadRequest => "The request is malformed.",
             Self::UnsupportedMediaType => "Send the request as application/json.",
             Self::PayloadTooLarge => "The request body is too large.",

@@ -19,6 +19,8 @@ pub enum SecretKind {
     Session,
     ApiToken,
     OneTime,
+    /// A supplier's self-registration link (ORG-02).
+    Registration,
 }
 
 impl SecretKind {
@@ -27,6 +29,7 @@ impl SecretKind {
             Self::Session => "cls",
             Self::ApiToken => "clt",
             Self::OneTime => "clo",
+            Self::Registration => "clr",
         }
     }
 }
@@ -60,7 +63,7 @@ pub fn parse(kind: SecretKind, presented: &str) -> Option<(TenantId, Vec<u8>)> {
 
 /// Which kind a presented bearer token is, from its prefix.
 pub fn kind_of(presented: &str) -> Option<SecretKind> {
-    [SecretKind::Session, SecretKind::ApiToken, SecretKind::OneTime]
+    [SecretKind::Session, SecretKind::ApiToken, SecretKind::OneTime, SecretKind::Registration]
         .into_iter()
         .find(|k| presented.starts_with(k.prefix()) && presented[k.prefix().len()..].starts_with('_'))
 }

@@ -11,6 +11,7 @@ use clientele_tenants::customers::{
     ContactInput, CustomerFilter, CustomerInput, CustomerOrg, NewCustomer, OrgContact, OrgText, camel,
 };
 use clientele_tenants::licences::{Licence, LicenceInput, LicenceKind};
+use clientele_tenants::org_categories::OrgCategory;
 use strum::IntoEnumIterator;
 
 use crate::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_date, patch_str};
@@ -49,11 +50,18 @@ fn organisation_type() -> Object {
             s(text.get(&o.row))
         }));
     }
-    object
+    crate::terms::organisation_fields(object)
         .field(Field::new("contacts", TypeRef::named_nn_list_nn("OrganisationContact"), |rc| {
             FieldFuture::new(async move {
                 let org = rc.parent_value.try_downcast_ref::<CustomerOrg>()?.row.id;
                 let list = services(&rc)?.customers.contacts(tenant(&rc)?, org).await.map_err(to_gql)?;
+                Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+            })
+        }))
+        .field(Field::new("categories", TypeRef::named_nn_list_nn("OrganisationCategory"), |rc| {
+            FieldFuture::new(async move {
+                let org = rc.parent_value.try_downcast_ref::<CustomerOrg>()?.row.id;
+                let list = services(&rc)?.org_categories.of(tenant(&rc)?, org).await.map_err(to_gql)?;
                 Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
             })
         }))
@@ -128,6 +136,25 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
             });
     let [connection, edge] = connection_types("CustomerOrganisation");
     builder
+        .register(
+            Object::new("OrganisationCategory")
+                .description("CAT-08: a category of customer organisations.")
+                .field(field::<OrgCategory, _>("id", TypeRef::named_nn(TypeRef::ID), |c| {
+                    Value::String(c.id.to_string())
+                }))
+                .field(field::<OrgCategory, _>("title", TypeRef::named_nn(TypeRef::STRING), |c| {
+                    Value::String(c.title.clone())
+                }))
+                .field(field::<OrgCategory, _>("description", TypeRef::named(TypeRef::STRING), |c| {
+                    s(c.description.as_deref())
+                })),
+        )
+        .register(
+            InputObject::new("OrganisationCategoryInput")
+                .field(InputValue::new("title", TypeRef::named(TypeRef::STRING)))
+                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING))),
+        )
+        .register(payload_type("OrganisationCategoryPayload", "category", "OrganisationCategory"))
         .register(organisation_type())
         .register(contact_type())
         .register(licence_type())
@@ -221,6 +248,14 @@ fn org_arg(rc: &ResolverContext<'_>) -> async_graphql::Result<TenantId> {
 
 pub fn query(query: Object) -> Object {
     query
+        .field(Field::new(
+            "organisationCategories",
+            TypeRef::named_nn_list_nn("OrganisationCategory"),
+            resolver!(|rc| {
+                let list = services(&rc)?.org_categories.list(tenant(&rc)?).await.map_err(to_gql)?;
+                Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+            }),
+        ))
         .field(
             with_page_args(Field::new(
                 "customerOrganisations",
@@ -262,6 +297,44 @@ pub fn query(query: Object) -> Object {
 pub fn mutation(mutation: Object) -> Object {
     let org_id = || InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID));
     mutation
+        .field(
+            Field::new(
+                "saveOrganisationCategory",
+                TypeRef::named_nn("OrganisationCategoryPayload"),
+                resolver!(|rc| {
+                    let id = match rc.args.get("id").filter(|v| !v.is_null()) {
+                        Some(_) => Some(id_arg::<TenantId>(&rc, "id")?.0),
+                        None => None,
+                    };
+                    let input = rc.args.try_get("input")?.object()?;
+                    let (title, description) = (opt_str(&input, "title")?, patch_str(&input, "description")?);
+                    payload(services(&rc)?.org_categories.save(tenant(&rc)?, id, title, description).await)
+                }),
+            )
+            .description("Creates a category, or changes the category `id`.")
+            .argument(InputValue::new("id", TypeRef::named(TypeRef::ID)))
+            .argument(InputValue::new("input", TypeRef::named_nn("OrganisationCategoryInput"))),
+        )
+        .field(
+            Field::new(
+                "setOrganisationCategories",
+                TypeRef::named_nn_list_nn("OrganisationCategory"),
+                resolver!(|rc| {
+                    let org = org_arg(&rc)?;
+                    let ids = rc
+                        .args
+                        .try_get("categoryIds")?
+                        .list()?
+                        .iter()
+                        .map(|v| v.string().and_then(|s| s.parse::<TenantId>().map(|t| t.0).map_err(to_gql)))
+                        .collect::<async_graphql::Result<Vec<_>>>()?;
+                    let list = services(&rc)?.org_categories.set_for(tenant(&rc)?, org, &ids).await.map_err(to_gql)?;
+                    Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+                }),
+            )
+            .argument(org_id())
+            .argument(InputValue::new("categoryIds", TypeRef::named_nn_list_nn(TypeRef::ID))),
+        )
         .field(
             Field::new(
                 "createCustomerOrganisation",

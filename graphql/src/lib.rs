@@ -1,5 +1,6 @@
 //! The GraphQL API: per-tenant dynamic schemas, limits, and execution with coded errors.
 
+mod access;
 mod addresses;
 mod beneficiaries;
 pub mod cache;
@@ -9,6 +10,7 @@ mod client_documents;
 mod clients;
 mod contacts;
 mod customers;
+mod direct_login;
 mod gdpr;
 mod input;
 mod ledger;
@@ -17,11 +19,13 @@ mod loaders;
 mod lookups;
 mod merge;
 mod mutation;
+mod oidc;
 mod query;
 mod referral;
 pub mod schema;
 mod settings;
 mod support;
+mod terms;
 mod types;
 
 use std::sync::Arc;
@@ -134,6 +138,7 @@ impl GraphqlService {
         }
         let scope = data.auth.as_ref().map(|a| loaders::Scope { ctx: a.ctx.clone(), records: self.records.clone() });
         let mut request = request.data(data).data(self.services.clone()).data(self.records.clone());
+        request.set_parsed_query(document); // parsed once: execution reuses it
         match scope {
             Some(scope) => request = loaders::attach(request, &scope),
             None => request = request.disable_introspection(),

@@ -8,8 +8,8 @@ use clientele_core::clients::{CustomEntity, CustomFieldDef};
 
 use crate::loaders::Scope;
 use crate::{
-    addresses, beneficiaries, cards, catalogue, client_documents, clients, contacts, customers, gdpr, ledger, lookups,
-    merge, mutation, query, referral, settings, types,
+    access, addresses, beneficiaries, cards, catalogue, client_documents, clients, contacts, customers, direct_login,
+    gdpr, ledger, lookups, merge, mutation, oidc, query, referral, settings, terms, types,
 };
 
 /// Everything a tenant's schema depends on.
@@ -90,9 +90,11 @@ pub const AREAS: &[Area] = &[
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
     let query = customers::query(gdpr::query(settings::query(clients::query(query::query()))));
+    let query = oidc::query(direct_login::query(access::query(terms::query(query))));
     let query = AREAS.iter().fold(query, |q, a| (a.query)(q));
     let mutation = settings::mutation(clients::mutation(mutation::mutation()));
     let mutation = customers::mutation(merge::mutation(gdpr::mutation(ledger::mutation(mutation))));
+    let mutation = oidc::mutation(direct_login::mutation(access::mutation(terms::mutation(mutation))));
     let mutation = AREAS.iter().fold(mutation, |m, a| (a.mutation)(m));
     let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation);
     let builder = mutation::register(types::register(builder));
@@ -101,6 +103,7 @@ pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
     let client = AREAS.iter().fold(client, |o, a| (a.client_fields)(o));
     let builder = settings::register(clients::register(builder, config, client));
     let builder = customers::register(gdpr::register(ledger::register(builder)));
+    let builder = oidc::register(direct_login::register(access::register(terms::register(builder))));
     let builder = AREAS.iter().fold(builder, |b, a| (a.register)(b, config));
     // Backstops behind our own coded checks in `limits`.
     builder

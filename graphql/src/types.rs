@@ -56,6 +56,12 @@ fn user_type() -> Object {
         .field(field::<User, _>("createdAt", TypeRef::named_nn("DateTime"), |u| datetime(u.created_at)))
         .field(field::<User, _>("updatedAt", TypeRef::named_nn("DateTime"), |u| datetime(u.updated_at)))
         .field(field::<User, _>("lastSignInAt", TypeRef::named("DateTime"), |u| opt_datetime(u.last_sign_in_at)))
+        .field(
+            field::<User, _>("canDirectLogin", TypeRef::named_nn(TypeRef::BOOLEAN), |u| {
+                Value::from(u.can_direct_login)
+            })
+            .description("ORG-21: a supplier user who may sign in to the supplier's customers as their super-admin."),
+        )
 }
 
 fn organisation_type() -> Object {
@@ -66,6 +72,9 @@ fn organisation_type() -> Object {
         .field(field::<Organisation, _>("name", TypeRef::named_nn(TypeRef::STRING), |o| Value::String(o.name.clone())))
         .field(field::<Organisation, _>("status", TypeRef::named_nn("OrganisationStatus"), |o| enum_value(o.status)))
         .field(field::<Organisation, _>("createdAt", TypeRef::named_nn("DateTime"), |o| datetime(o.created_at)))
+        .field(field::<Organisation, _>("directLoginAllowed", TypeRef::named_nn(TypeRef::BOOLEAN), |o| {
+            Value::from(o.direct_login_allowed)
+        }))
 }
 
 fn session_type() -> Object {
@@ -127,6 +136,7 @@ fn viewer_type() -> Object {
                 Ok(Some(FieldValue::value(Value::Enum(async_graphql::Name::new(method)))))
             })
         }))
+        .field(crate::direct_login::viewer_impersonation())
         .field(Field::new("sessions", TypeRef::named_nn_list_nn("Session"), |rc| {
             FieldFuture::new(async move {
                 let sessions = services(&rc)?.auth.my_sessions(tenant(&rc)?).await.map_err(to_gql)?;

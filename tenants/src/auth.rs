@@ -24,11 +24,29 @@ use crate::{password, system_ctx, throttle};
 pub struct AuthSettings {
     pub session_ttl: Duration,
     pub set_password_ttl: Duration,
+    /// Lifetime of a "forgot password" link: shorter, since nobody vouched for the request.
+    pub reset_password_ttl: Duration,
+    /// The address people reach the server at, the base of mailed links.
+    pub public_url: String,
+    pub oidc: crate::oidc::OidcSettings,
 }
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self { session_ttl: Duration::hours(12), set_password_ttl: Duration::hours(72) }
+        Self {
+            session_ttl: Duration::hours(12),
+            set_password_ttl: Duration::hours(72),
+            reset_password_ttl: Duration::hours(1),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            oidc: crate::oidc::OidcSettings::default(),
+        }
+    }
+}
+
+impl AuthSettings {
+    /// The page a one-time link opens: `{public_url}/set-password?token=…`.
+    pub fn set_password_link(&self, token: &str) -> String {
+        format!("{}/set-password?token={token}", self.public_url.trim_end_matches('/'))
     }
 }
 
@@ -192,7 +210,12 @@ impl AuthService {
     }
 
     /// USR-08: an inactive, blocked or not-yet-valid organisation cannot be used; its data stays.
-    fn check_org(&self, status: &str, blocked: bool, valid_from: Option<chrono::NaiveDate>) -> AppResult<()> {
+    pub(crate) fn check_org(
+        &self,
+        status: &str,
+        blocked: bool,
+        valid_from: Option<chrono::NaiveDate>,
+    ) -> AppResult<()> {
         let active = parse_stored::<OrganisationStatus>("status", status)? == OrganisationStatus::Active;
         let started = valid_from.is_none_or(|from| from <= self.kernel.now().date_naive());
         if active && !blocked && started { Ok(()) } else { Err(ErrorCode::OrganisationUnavailable.into()) }
@@ -244,11 +267,15 @@ impl AuthService {
         }
         org_available?;
         throttle::clear(db, account_key).await?;
-        self.open_session(&ctx, user, client).await
+        self.open_session(&ctx, user, client, "password").await
     }
 
     /// `(tenant, user)` pairs holding this e-mail, seen through the sign-in policy only.
-    async fn candidates(&self, email: &str, organisation: Option<TenantId>) -> AppResult<Vec<(TenantId, UserId)>> {
+    pub(crate) async fn candidates(
+        &self,
+        email: &str,
+        organisation: Option<TenantId>,
+    ) -> AppResult<Vec<(TenantId, UserId)>> {
         let tx = self.kernel.db.begin().await?;
         if tx.get_database_backend() == DbBackend::Postgres {
             tx.execute_raw(Statement::from_sql_and_values(
@@ -291,8 +318,15 @@ impl AuthService {
         Ok(Some((system_ctx(&self.kernel, tenant, kind), user, available)))
     }
 
-    /// Creates a session for `user` in the context's tenant, audited as the user.
-    async fn open_session(&self, ctx: &TenantCtx, user: User, client: &ClientInfo) -> AppResult<SignedIn> {
+    /// Creates a session for `user` in the context's tenant, audited as the user; `via` names
+    /// how they proved who they are (`password`, `one_time_link`, `oidc`).
+    pub(crate) async fn open_session(
+        &self,
+        ctx: &TenantCtx,
+        user: User,
+        client: &ClientInfo,
+        via: &str,
+    ) -> AppResult<SignedIn> {
         let now = self.kernel.now();
         let id = SessionId(self.kernel.new_id());
         let secret = token::mint(SecretKind::Session, ctx.tenant(), self.kernel.entropy.as_ref());
@@ -325,30 +359,41 @@ impl AuthService {
             .filter(user::Column::Id.eq(user.id))
             .exec(tx.conn())
             .await?;
-        audit::record(&tx, &as_user, AuditEntry::new("session.create", "session", id, json!({ "user_id": user.id })))
-            .await?;
+        audit::record(
+            &tx,
+            &as_user,
+            AuditEntry::new("session.create", "session", id, json!({ "user_id": user.id, "via": via })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(SignedIn { token: secret.plain, session: row.into(), user: User { last_sign_in_at: Some(now), ..user } })
     }
 
     /// Revokes a session: the caller's own, or any session of the organisation for a super-admin.
     pub async fn revoke_session(&self, ctx: &TenantCtx, id: SessionId) -> AppResult<Session> {
-        let tx = ctx.begin().await?;
+        let mut tx = ctx.begin().await?;
         let row = session::Entity::find_by_id((ctx.tenant(), id))
             .lock_exclusive()
             .one(tx.conn())
             .await?
             .ok_or_else(AppError::not_found)?;
-        let own = ctx.actor().user() == Some(row.user_id);
+        // The impersonated super-admin's own sessions are not the impersonator's to end.
+        let own = ctx.actor().session() == Some(id)
+            || (ctx.actor().user() == Some(row.user_id) && ctx.actor().on_behalf_of.is_none());
         if !own {
             crate::users::authorize(&tx, ctx, clientele_core::Permission::ManageUsers).await?;
         }
         let now = self.kernel.now();
+        let was_open = row.revoked_at.is_none() && row.expires_at > now;
         let revoked_at = row.revoked_at.unwrap_or(now);
         let mut active: session::ActiveModel = row.into();
         active.revoked_at = Set(Some(revoked_at));
         let row = active.update(tx.conn()).await?;
-        audit::record(&tx, ctx, AuditEntry::new("session.revoke", "session", id, json!({}))).await?;
+        if row.impersonator_user_id.is_some() {
+            crate::direct_login::record_end(&mut tx, ctx, &row, was_open).await?;
+        } else {
+            audit::record(&tx, ctx, AuditEntry::new("session.revoke", "session", id, json!({}))).await?;
+        }
         tx.commit().await?;
         Ok(row.into())
     }
@@ -361,13 +406,19 @@ impl AuthService {
         self.revoke_session(ctx, session).await.map(|_| ())
     }
 
-    /// The caller's sessions that are still valid, newest first.
+    /// The caller's sessions that are still valid, newest first. Direct-login sessions belong
+    /// to the supplier user who opened them, not to the super-admin they act as.
     pub async fn my_sessions(&self, ctx: &TenantCtx) -> AppResult<Vec<Session>> {
         let Some(user) = ctx.actor().user() else { return Ok(Vec::new()) };
+        let impersonator = match ctx.actor().on_behalf_of {
+            Some((_, by)) => session::Column::ImpersonatorUserId.eq(by.0),
+            None => session::Column::ImpersonatorUserId.is_null(),
+        };
         let tx = ctx.read().await?;
         let rows = session::Entity::find()
             .filter(session::Column::TenantId.eq(ctx.tenant()))
             .filter(session::Column::UserId.eq(user))
+            .filter(impersonator)
             .filter(session::Column::RevokedAt.is_null())
             .filter(session::Column::ExpiresAt.gt(self.kernel.now()))
             .order_by_desc(session::Column::CreatedAt)
@@ -382,25 +433,12 @@ impl AuthService {
     pub async fn issue_set_password_token(&self, ctx: &TenantCtx, user: UserId) -> AppResult<String> {
         let tx = ctx.begin().await?;
         user::Entity::find_by_id((ctx.tenant(), user)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
-        let now = self.kernel.now();
-        let id = OneTimeTokenId(self.kernel.new_id());
-        let secret = token::mint(SecretKind::OneTime, ctx.tenant(), self.kernel.entropy.as_ref());
-        one_time_token::ActiveModel {
-            tenant_id: Set(ctx.tenant()),
-            id: Set(id),
-            user_id: Set(user),
-            purpose: Set(SET_PASSWORD.to_owned()),
-            token_hash: Set(secret.hash),
-            created_at: Set(now),
-            expires_at: Set(now + self.settings.set_password_ttl),
-            used_at: Set(None),
-        }
-        .insert(tx.conn())
-        .await?;
+        let secret =
+            insert_one_time_token(&tx, &self.kernel, user, SET_PASSWORD, self.settings.set_password_ttl).await?;
         let entry = AuditEntry::new("one_time_token.create", "user", user, json!({ "purpose": SET_PASSWORD }));
         audit::record(&tx, ctx, entry).await?;
         tx.commit().await?;
-        Ok(secret.plain)
+        Ok(secret)
     }
 
     /// Redeems a set-password link: sets the password, burns the link and signs the user in.
@@ -430,26 +468,67 @@ impl AuthService {
             .lock_exclusive()
             .one(tx.conn())
             .await?
-            .filter(|t| t.used_at.is_none() && t.expires_at > now && t.purpose == SET_PASSWORD)
+            .filter(|t| {
+                t.used_at.is_none() && t.expires_at > now && [SET_PASSWORD, RESET_PASSWORD].contains(&&*t.purpose)
+            })
             .ok_or_else(invalid)?;
         let user = user::Entity::find_by_id((tenant, link.user_id)).one(tx.conn()).await?.ok_or_else(invalid)?;
         let user = User::from_row(user)?;
+        let purpose = link.purpose.clone();
         let mut burnt: one_time_token::ActiveModel = link.into();
         burnt.used_at = Set(Some(now));
         burnt.update(tx.conn()).await?;
         store_password(&tx, tenant, user.id, password_hash, now).await?;
-        let entry = AuditEntry::new("user.set_password", "user", user.id, json!({ "via": "one_time_link" }));
+        if purpose == RESET_PASSWORD {
+            // Whoever knew the old password is signed out everywhere.
+            session::Entity::update_many()
+                .col_expr(session::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+                .filter(session::Column::TenantId.eq(tenant))
+                .filter(session::Column::UserId.eq(user.id))
+                .filter(session::Column::RevokedAt.is_null())
+                .exec(tx.conn())
+                .await?;
+        }
+        let entry = AuditEntry::new("user.set_password", "user", user.id, json!({ "via": purpose }));
         audit::record(&tx, &ctx, entry).await?;
         tx.commit().await?;
         self.check_org(&org.status, org.blocked, org.valid_from)?;
         if user.status != UserStatus::Active {
             return Err(ErrorCode::InvalidCredentials.into());
         }
-        self.open_session(&ctx, user, client).await
+        self.open_session(&ctx, user, client, "one_time_link").await
     }
 }
 
+/// Purposes of one-time links: a first password (invitation, access data, registration) and a
+/// "forgot password" reset. Both are redeemed by `set_password_with_token`.
 pub(crate) const SET_PASSWORD: &str = "set_password";
+pub(crate) const RESET_PASSWORD: &str = "reset_password";
+
+/// Stores a single-use link for `user` of the transaction's tenant (hashed) and returns its secret.
+pub(crate) async fn insert_one_time_token(
+    tx: &clientele_core::TenantTx,
+    kernel: &Kernel,
+    user: UserId,
+    purpose: &str,
+    ttl: Duration,
+) -> AppResult<String> {
+    let now = kernel.now();
+    let secret = token::mint(SecretKind::OneTime, tx.tenant(), kernel.entropy.as_ref());
+    one_time_token::ActiveModel {
+        tenant_id: Set(tx.tenant()),
+        id: Set(OneTimeTokenId(kernel.new_id())),
+        user_id: Set(user),
+        purpose: Set(purpose.to_owned()),
+        token_hash: Set(secret.hash),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+    }
+    .insert(tx.conn())
+    .await?;
+    Ok(secret.plain)
+}
 
 /// Inserts or replaces a user's password hash.
 pub(crate) async fn store_password(

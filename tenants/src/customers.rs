@@ -10,8 +10,8 @@ use clientele_core::page::{Page, PageRequest};
 use clientele_core::{AppError, AppResult, Language, OrgKind, Permission, Role, TenantCtx, TenantId, TenantTx, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -302,6 +302,22 @@ pub fn camel(field: OrgText) -> String {
     out
 }
 
+/// Checks a new customer before anything is written; `contacts.{i}.` prefixes contact fields.
+pub(crate) fn validate_new(new: &NewCustomer, first_prefix: &str) -> AppResult<()> {
+    let mut errors = Vec::new();
+    for (i, contact) in new.contacts.iter().enumerate() {
+        let prefix = if i == 0 { first_prefix.to_owned() } else { format!("contacts.{i}.") };
+        validate_contact(&mut errors, &prefix, contact);
+    }
+    if !(0..=100_000).contains(&new.seats) {
+        errors.push(AppError::invalid("seats", "Give 0 to 100000 seats."));
+    }
+    if new.data.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        errors.push(AppError::invalid("name", "Enter the company name."));
+    }
+    AppError::all(errors).map_or(Ok(()), Err)
+}
+
 fn validate_contact(errors: &mut Vec<AppError>, prefix: &str, c: &ContactInput) {
     if c.last_name.trim().is_empty() || c.last_name.chars().count() > 100 {
         errors.push(AppError::invalid(&format!("{prefix}lastName"), "A contact needs a last name."));
@@ -314,7 +330,7 @@ impl CustomerService {
         Self { kernel }
     }
 
-    fn require_supplier(ctx: &TenantCtx) -> AppResult<()> {
+    pub(crate) fn require_supplier(ctx: &TenantCtx) -> AppResult<()> {
         ctx.require(Permission::ManageCustomers)?;
         if ctx.kind() == OrgKind::Supplier { Ok(()) } else { Err(AppError::forbidden()) }
     }
@@ -333,32 +349,34 @@ impl CustomerService {
     /// super-admin (the first contact, ORG-19), in one transaction.
     pub async fn create(&self, ctx: &TenantCtx, new: NewCustomer) -> AppResult<(CustomerOrg, Option<UserId>)> {
         Self::require_supplier(ctx)?;
-        let mut errors = Vec::new();
-        for (i, contact) in new.contacts.iter().enumerate() {
-            validate_contact(&mut errors, &format!("contacts.{i}."), contact);
-        }
-        if !(0..=100_000).contains(&new.seats) {
-            errors.push(AppError::invalid("seats", "Give 0 to 100000 seats."));
-        }
-        if new.data.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
-            errors.push(AppError::invalid("name", "Enter the company name."));
-        }
-        if let Some(err) = AppError::all(errors) {
-            return Err(err);
-        }
+        validate_new(&new, "contacts.0.")?;
+        let mut tx = ctx.begin().await?;
+        let created = self.provision(&mut tx, ctx, new).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// The body of [`create`](Self::create) inside the supplier's writing transaction `tx`, for
+    /// callers that checked the right to create (a supplier user, or a registration link). On
+    /// return `tx` runs in the new customer's tenant; the caller commits.
+    pub(crate) async fn provision(
+        &self,
+        tx: &mut TenantTx,
+        ctx: &TenantCtx,
+        new: NewCustomer,
+    ) -> AppResult<(CustomerOrg, Option<UserId>)> {
         let now = self.kernel.now();
         let id = TenantId(self.kernel.new_id());
         let supplier = ctx.tenant();
-        let mut tx = ctx.begin().await?;
-        let number = next_customer_number(&tx).await?;
+        let number = next_customer_number(tx).await?;
         let template = blank_customer(id, supplier, number, now);
         let mut row = sea_orm::ActiveModelTrait::reset_all(organisation::ActiveModel::from(template));
         apply(&mut row, new.data)?;
         // The customer inherits the terms version its supplier currently publishes.
-        row.terms_version = Set(supplier_terms_version(&tx, supplier).await?);
+        row.terms_version = Set(supplier_terms_version(tx, supplier).await?);
         let created = CustomerOrg { row: row.insert(tx.conn()).await? };
         audit::record(
-            &tx,
+            tx,
             ctx,
             AuditEntry::new("organisation.create", "organisation", id, audit::created(&created.audit_view())),
         )
@@ -391,24 +409,23 @@ impl CustomerService {
                         .collect::<Vec<_>>()
                         .join(" ");
                     let user =
-                        insert_user(&tx, &self.kernel, id, &email, &name, Role::SuperAdmin, created.language()).await?;
+                        insert_user(tx, &self.kernel, id, &email, &name, Role::SuperAdmin, created.language()).await?;
                     super_admin = Some(user);
                     Some(user)
                 }
                 _ => None,
             };
-            insert_contact(&tx, &self.kernel, id, &contact, user).await?;
+            insert_contact(tx, &self.kernel, id, &contact, user).await?;
         }
         if super_admin.is_some() && new.seats < 1 {
             return Err(AppError::invalid("seats", "The first contact becomes a user: give at least one seat."));
         }
         audit::record(
-            &tx,
+            tx,
             &child,
             AuditEntry::new("organisation.provision", "organisation", id, json!({ "seats": new.seats })),
         )
         .await?;
-        tx.commit().await?;
         Ok((created, super_admin))
     }
 
@@ -661,17 +678,7 @@ fn blank_customer(
 
 /// ORG-03: customer numbers count up per supplier, allocated in the writing transaction.
 async fn next_customer_number(tx: &TenantTx) -> AppResult<i64> {
-    let row = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            tx.get_database_backend(),
-            "INSERT INTO supplier_counters (tenant_id, last_customer_number) VALUES ($1, 1) \
-             ON CONFLICT (tenant_id) DO UPDATE SET last_customer_number = supplier_counters.last_customer_number + 1 \
-             RETURNING last_customer_number",
-            [tx.tenant().0.into()],
-        ))
-        .await?
-        .ok_or_else(|| AppError::internal("supplier counter returned no row"))?;
-    Ok(row.try_get("", "last_customer_number")?)
+    clientele_core::db::next_counter(tx, "supplier_counters", "last_customer_number").await
 }
 
 /// The terms version the supplier currently requires of its own organisation.

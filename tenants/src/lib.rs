@@ -1,21 +1,29 @@
 //! Organisations, users, roles, credentials, sessions and API tokens: who may act in which
 //! tenant. This crate is the auth layer: the only one that builds a [`TenantCtx`].
 
+pub mod access;
 pub mod api_tokens;
 pub mod auth;
 pub mod catalogue;
 pub mod customers;
+pub mod direct_login;
 pub mod entity;
 pub mod licences;
+pub mod mail;
 pub mod model;
+pub mod oidc;
+pub mod org_categories;
 pub mod organisations;
 pub mod password;
+pub mod registration;
+pub mod terms;
 mod throttle;
 pub mod users;
 
 use std::sync::Arc;
 
 use clientele_core::db::Kernel;
+use clientele_core::mail::Mailer;
 use clientele_core::{Actor, OrgKind, TenantCtx, TenantId};
 
 pub use api_tokens::ApiTokenService;
@@ -35,18 +43,41 @@ pub struct TenantServices {
     pub auth: Arc<AuthService>,
     pub customers: Arc<customers::CustomerService>,
     pub catalogue: Arc<catalogue::CatalogueService>,
+    pub org_categories: Arc<org_categories::OrgCategoryService>,
+    pub direct_login: Arc<direct_login::DirectLoginService>,
+    pub oidc: Arc<oidc::OidcService>,
     pub licences: Arc<licences::LicenceService>,
     pub users: Arc<UserService>,
     pub api_tokens: Arc<ApiTokenService>,
     pub organisations: Arc<OrganisationService>,
+    pub access: Arc<access::AccessService>,
+    pub registration: Arc<registration::RegistrationService>,
+    pub terms: Arc<terms::TermsService>,
+    pub outbox: Arc<mail::MailOutbox>,
 }
 
 impl TenantServices {
-    pub fn new(kernel: Arc<Kernel>, settings: AuthSettings) -> Self {
+    pub fn new(kernel: Arc<Kernel>, settings: AuthSettings, mailer: Arc<dyn Mailer>) -> Self {
+        let auth = Arc::new(AuthService::new(kernel.clone(), settings.clone()));
+        let customers = Arc::new(customers::CustomerService::new(kernel.clone()));
+        let outbox = Arc::new(mail::MailOutbox::new(kernel.clone(), mailer));
+        let oidc = Arc::new(oidc::OidcService::new(kernel.clone(), settings.oidc, auth.clone()));
         Self {
-            auth: Arc::new(AuthService::new(kernel.clone(), settings)),
-            customers: Arc::new(customers::CustomerService::new(kernel.clone())),
+            oidc,
+            access: Arc::new(access::AccessService::new(kernel.clone(), auth.clone(), outbox.clone())),
+            registration: Arc::new(registration::RegistrationService::new(
+                kernel.clone(),
+                auth.clone(),
+                customers.clone(),
+                outbox.clone(),
+            )),
+            terms: Arc::new(terms::TermsService::new(kernel.clone())),
+            outbox,
+            auth,
+            customers,
             catalogue: Arc::new(catalogue::CatalogueService::new(kernel.clone())),
+            org_categories: Arc::new(org_categories::OrgCategoryService::new(kernel.clone())),
+            direct_login: Arc::new(direct_login::DirectLoginService::new(kernel.clone(), settings.session_ttl)),
             licences: Arc::new(licences::LicenceService::new(kernel.clone())),
             users: Arc::new(UserService::new(kernel.clone())),
             api_tokens: Arc::new(ApiTokenService::new(kernel.clone())),

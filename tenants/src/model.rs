@@ -41,6 +41,8 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// A supplier user who may open direct-login sessions in the supplier's customers (ORG-21).
+    pub can_direct_login: bool,
 }
 
 impl User {
@@ -56,6 +58,7 @@ impl User {
             created_at: row.created_at,
             updated_at: row.updated_at,
             last_sign_in_at: row.last_sign_in_at,
+            can_direct_login: row.can_direct_login,
         })
     }
 
@@ -79,6 +82,8 @@ pub struct Organisation {
     pub name: String,
     pub status: OrganisationStatus,
     pub created_at: DateTime<Utc>,
+    /// Whether the supplier may sign in as this organisation's super-admin (ORG-21).
+    pub direct_login_allowed: bool,
 }
 
 impl Organisation {
@@ -90,6 +95,7 @@ impl Organisation {
             status: parse_stored("status", &row.status)?,
             name: row.name,
             created_at: row.created_at,
+            direct_login_allowed: row.direct_login_allowed,
         })
     }
 }

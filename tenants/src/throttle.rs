@@ -1,5 +1,6 @@
-//! Failed sign-in throttling per account and per client address, kept in the database so
-//! every replica sees the same counts. Keys are hashes: the table holds no e-mail or address.
+//! Throttling of failed sign-ins and of password-reset requests, per account and per client
+//! address, kept in the database so every replica sees the same counts. Keys are hashes: the
+//! table holds no e-mail or address.
 
 use chrono::{DateTime, Duration, Utc};
 use clientele_core::AppResult;
@@ -56,4 +57,13 @@ pub async fn record_failure(db: &DatabaseConnection, key: Vec<u8>, limit: Limit,
 pub async fn clear(db: &DatabaseConnection, key: Vec<u8>) -> AppResult<()> {
     sign_in_throttle::Entity::delete_by_id(key).exec(db).await?;
     Ok(())
+}
+
+/// Password-reset requests are counted apart from sign-in failures.
+pub fn reset_key(email: &str) -> Vec<u8> {
+    clientele_core::token::hash(&format!("reset:{email}"))
+}
+
+pub fn reset_address_key(addr: &str) -> Vec<u8> {
+    clientele_core::token::hash(&format!("reset-address:{addr}"))
 }

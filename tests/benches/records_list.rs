@@ -4,6 +4,8 @@
 //!
 //! Run with `bench/records_list.sh` (starts a throwaway PostgreSQL and builds in release).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::cast_precision_loss)] // a benchmark prints and panics
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // percentile indexes of a non-empty list
+#![allow(clippy::too_many_lines)] // setup, seed, check and measure read top to bottom
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -95,20 +97,41 @@ async fn main() {
     );
     let started = Instant::now();
     owner.execute_unprepared(&seed).await.unwrap();
-    println!("seeded {TENANTS} tenants x {CLIENTS} clients (2 contacts each) in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "seeded {TENANTS} tenants x {CLIENTS} clients (2 contacts each) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
+    let set =
+        "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
     let http = reqwest::Client::new();
     let url = format!("http://{addr}/graphql");
-    let body: Value = http.post(&url).json(&json!({ "query": set, "variables": { "t": done.set_password_token } })).send().await.unwrap().json().await.unwrap();
+    let body: Value = http
+        .post(&url)
+        .json(&json!({ "query": set, "variables": { "t": done.set_password_token } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = body["data"]["setPassword"]["token"].as_str().unwrap().to_owned();
 
     let query = "{ clients(first: 50) { nodes { id number lastName firstName email category { name } contacts { lastName email } customFields { shoeSize } } } }";
-    let check: Value = http.post(&url).bearer_auth(&token).json(&json!({ "query": query })).send().await.unwrap().json().await.unwrap();
+    let check: Value = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let nodes = check["data"]["clients"]["nodes"].as_array().unwrap_or_else(|| panic!("{check}"));
     assert_eq!(nodes.len(), 50);
     assert_eq!(nodes[0]["contacts"].as_array().unwrap().len(), 2);
@@ -138,10 +161,17 @@ async fn main() {
         let db = db.clone();
         async move {
             let tx = db.begin().await.unwrap();
-            tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, "SELECT set_config('app.tenant_id', $1, true)", [tenant_id.to_string().into()]))
+            tx.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('app.tenant_id', $1, true)",
+                [tenant_id.to_string().into()],
+            ))
+            .await
+            .unwrap();
+            let rows = tx
+                .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, raw_sql, [tenant_id.into()]))
                 .await
                 .unwrap();
-            let rows = tx.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, raw_sql, [tenant_id.into()])).await.unwrap();
             assert_eq!(rows.len(), 50);
             let _: Vec<Value> = rows.iter().map(|r| r.try_get::<Value>("", "contacts").unwrap()).collect();
             tx.commit().await.unwrap();
@@ -155,8 +185,16 @@ async fn main() {
     let (g_rps, g50, g99) = measure(concurrency, secs, graphql).await;
     let (s_rps, s50, s99) = measure(concurrency, secs, sql).await;
     println!("scenario                                   requests/s     p50_ms     p99_ms");
-    println!("GraphQL clients(first: 50) over HTTP       {g_rps:>10.0} {:>10.2} {:>10.2}", g50.as_secs_f64() * 1e3, g99.as_secs_f64() * 1e3);
-    println!("one hand-written SQL query, same pool      {s_rps:>10.0} {:>10.2} {:>10.2}", s50.as_secs_f64() * 1e3, s99.as_secs_f64() * 1e3);
+    println!(
+        "GraphQL clients(first: 50) over HTTP       {g_rps:>10.0} {:>10.2} {:>10.2}",
+        g50.as_secs_f64() * 1e3,
+        g99.as_secs_f64() * 1e3
+    );
+    println!(
+        "one hand-written SQL query, same pool      {s_rps:>10.0} {:>10.2} {:>10.2}",
+        s50.as_secs_f64() * 1e3,
+        s99.as_secs_f64() * 1e3
+    );
     println!("ratio GraphQL / raw SQL (requests/s): {:.2}   (target >= 0.50)", g_rps / s_rps);
     server.execute_unprepared("SELECT 1").await.unwrap();
 }

@@ -20,19 +20,10 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{BeneficiaryId, CardId, ClientId};
 use crate::tenancy::{Permission, TenantCtx, TenantTx};
 
-/// CRD-05: whether a card may be used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
-#[strum(serialize_all = "snake_case")]
-pub enum CardStatus {
-    Active,
-    Blocked,
-}
-
-impl CardStatus {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
+stored_enum!(
+    /// CRD-05: whether a card may be used.
+    CardStatus { Active, Blocked }
+);
 
 /// Who a new card is for: the client itself or one of its beneficiaries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,24 +24,10 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::{AddressId, ClientDocumentId, ClientId};
 use crate::tenancy::{Permission, TenantCtx, TenantTx};
 
-/// OTH-01: the types of document a client can be linked to; stored in snake case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
-#[strum(serialize_all = "snake_case")]
-pub enum DocumentKind {
-    Quote,
-    Order,
-    Invoice,
-    CreditNote,
-    DeliveryNote,
-    ProForma,
-    ServiceInvoice,
-}
-
-impl DocumentKind {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
+stored_enum!(
+    /// OTH-01: the types of document a client can be linked to.
+    DocumentKind { Quote, Order, Invoice, CreditNote, DeliveryNote, ProForma, ServiceInvoice }
+);
 
 /// A document reference (OTH-01).
 #[derive(Clone, Debug, PartialEq, Eq)]

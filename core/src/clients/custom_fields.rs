@@ -18,19 +18,6 @@ use crate::error::{AppError, AppResult};
 use crate::ids::CustomFieldId;
 use crate::tenancy::{Permission, TenantCtx, TenantTx};
 
-macro_rules! stored_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
-        #[strum(serialize_all = "snake_case")]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str { self.into() }
-        }
-    };
-}
-
 stored_enum!(
     /// Which record type a definition extends.
     CustomEntity { Client, Contact }

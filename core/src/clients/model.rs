@@ -6,19 +6,6 @@ use serde_json::{Map, Value};
 use crate::ids::{CategoryId, ClientId, GroupId, LookupId, StaffId};
 use crate::language::Language;
 
-macro_rules! stored_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
-        #[strum(serialize_all = "snake_case")]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str { self.into() }
-        }
-    };
-}
-
 stored_enum!(
     /// CLI-01: individual («particulier») or company («entreprise»); switchable later.
     ClientKind { Individual, Company }

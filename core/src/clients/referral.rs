@@ -24,21 +24,10 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::ids::ClientId;
 use crate::tenancy::{Permission, TenantCtx, TenantTx};
 
-/// REF-02: what a sponsor gets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
-#[strum(serialize_all = "snake_case")]
-pub enum RewardKind {
-    /// A percentage off the sale.
-    DiscountPercent,
-    /// A fixed amount off the sale.
-    FixedRebate,
-}
-
-impl RewardKind {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
+stored_enum!(
+    /// REF-02: what a sponsor gets: a percentage off the sale, or a fixed amount off it.
+    RewardKind { DiscountPercent, FixedRebate }
+);
 
 /// The organisation's sponsorship settings (REF-01..03).
 #[derive(Clone, Debug, PartialEq, Eq)]

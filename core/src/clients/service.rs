@@ -550,17 +550,7 @@ pub(crate) async fn balance(tx: &TenantTx, id: ClientId) -> AppResult<Money> {
 
 /// The next client number of the tenant, allocated in the writing transaction (CLI-02).
 async fn next_number(tx: &TenantTx) -> AppResult<i64> {
-    let row = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            tx.get_database_backend(),
-            "INSERT INTO client_counters (tenant_id, last_number) VALUES ($1, 1) \
-             ON CONFLICT (tenant_id) DO UPDATE SET last_number = client_counters.last_number + 1 \
-             RETURNING last_number",
-            [tx.tenant().0.into()],
-        ))
-        .await?
-        .ok_or_else(|| AppError::internal("client counter returned no row"))?;
-    Ok(row.try_get("", "last_number")?)
+    crate::db::next_counter(tx, "client_counters", "last_number").await
 }
 
 /// Appends consent changes to the history (GDP-01); returns the ids of the new rows.

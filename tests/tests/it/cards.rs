@@ -64,7 +64,7 @@ fn fields(payload: &Value) -> Vec<String> {
     payload["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
 }
 
-// CRD-01 CRD-02 CRD-03 LED-15 LED-16
+// CRD-01 CRD-02 CRD-03 LED-15 LED-16 Q-8
 async fn beneficiaries_keep_every_field_and_are_listed_on_the_client(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let client = person(&app, &t, "Dupont", "Anne").await;

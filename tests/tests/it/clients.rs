@@ -419,3 +419,64 @@ async fn the_retention_job_purges_old_trash(app: TestApp) {
     assert_eq!(names, ["Kept", "Recent"]);
     assert!(kept["id"].is_string());
 }
+
+both_dbs!(billing_terms_and_flags_are_kept, groups_take_several_clients_at_once);
+
+// BIL-04 BIL-06 BIL-08 BIL-09 BIL-10 BIL-13 LED-01 LED-15 LED-16 MKT-01 CAT-02 CAT-04 CAT-05
+async fn billing_terms_and_flags_are_kept(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let lists = "mutation { pt: createLookup(input: {kind: PAYMENT_TERMS, code: \"30D\", label: \"30 days\"}) { lookup { id } } \
+                 st: createLookup(input: {kind: SHIPPING_TERMS, code: \"EXW\", label: \"Ex works\"}) { lookup { id } } \
+                 pm: createLookup(input: {kind: PAYMENT_METHOD, code: \"CHQ\", label: \"Cheque\"}) { lookup { id } } \
+                 cat: createCategory(input: {name: \"Pros\", defaultDiscount: \"7.5\", holdForbidden: true}) { category { id defaultDiscount holdForbidden } } }";
+    let made = app.gql(Some(&t.token), lists, json!({})).await;
+    let d = &made["data"];
+    assert_eq!(d["cat"]["category"]["holdForbidden"], true, "{made}");
+    assert_eq!(d["cat"]["category"]["defaultDiscount"], "7.50");
+    let input = json!({
+        "kind": "COMPANY", "companyName": "Cave Martin", "anonymousAccounting": true, "noTieredPrices": true,
+        "alcoholTaxExempt": true, "paymentTermsId": d["pt"]["lookup"]["id"], "shippingTermsId": d["st"]["lookup"]["id"],
+        "paymentMethodId": d["pm"]["lookup"]["id"], "accountKind": "DEPOSIT", "creditLimit": "500", "loyalty": true,
+        "wallet": true, "emailReceipts": true, "categoryId": d["cat"]["category"]["id"]
+    });
+    let q = "mutation($i: ClientInput!) { createClient(input: $i) { client { anonymousAccounting noTieredPrices alcoholTaxExempt \
+             paymentTerms { code } shippingTerms { code } paymentMethod { code } accountKind creditLimit loyalty wallet emailReceipts \
+             category { name } } userErrors { field } } }";
+    let body = app.gql(Some(&t.token), q, json!({ "i": input })).await;
+    assert_eq!(
+        body["data"]["createClient"]["client"],
+        json!({
+            "anonymousAccounting": true, "noTieredPrices": true, "alcoholTaxExempt": true,
+            "paymentTerms": { "code": "30D" }, "shippingTerms": { "code": "EXW" }, "paymentMethod": { "code": "CHQ" },
+            "accountKind": "DEPOSIT", "creditLimit": "0.00", "loyalty": true, "wallet": true, "emailReceipts": true,
+            "category": { "name": "Pros" }
+        }),
+        "LED-05: a deposit account's limit is fixed at 0: {body}"
+    );
+    // A payment-terms id where a shipping-terms id belongs is refused on the field.
+    let wrong = app.gql(Some(&t.token), "mutation($p: ID!) { createClient(input: {lastName: \"A\", firstName: \"B\", shippingTermsId: $p}) { userErrors { field } } }", json!({ "p": d["pt"]["lookup"]["id"] })).await;
+    assert_eq!(wrong["data"]["createClient"]["userErrors"][0]["field"], "shippingTerms", "{wrong}");
+}
+
+// CAT-06 CAT-07
+async fn groups_take_several_clients_at_once(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let g = app
+        .gql(Some(&t.token), "mutation { createGroup(input: {name: \"Newsletter\"}) { group { id } } }", json!({}))
+        .await;
+    let group = g["data"]["createGroup"]["group"]["id"].clone();
+    let a = person(&app, &t, "A", "One").await;
+    let b = person(&app, &t, "B", "Two").await;
+    person(&app, &t, "C", "Three").await;
+    let assign = "mutation($g: ID, $c: [ID!]!) { assignClientsToGroup(groupId: $g, clientIds: $c) { count userErrors { field } } }";
+    let r = app.gql(Some(&t.token), assign, json!({ "g": group, "c": [a["id"], b["id"]] })).await;
+    assert_eq!(r["data"]["assignClientsToGroup"]["count"], 2);
+    assert_eq!(names(&app, &t, json!({ "groupId": group })).await, ["A", "B"]);
+    let r = app.gql(Some(&t.token), assign, json!({ "g": null, "c": [a["id"]] })).await;
+    assert_eq!(r["data"]["assignClientsToGroup"]["count"], 1);
+    assert_eq!(names(&app, &t, json!({ "groupId": group })).await, ["B"]);
+    let empty = app.gql(Some(&t.token), assign, json!({ "g": group, "c": [] })).await;
+    assert_eq!(empty["data"]["assignClientsToGroup"]["userErrors"][0]["field"], "clients");
+    let rows = app.rows("audit_log").await;
+    assert_eq!(rows.iter().filter(|r| r.contains("client.assign_group")).count(), 3, "one audit row per client moved");
+}

@@ -18,6 +18,26 @@ macro_rules! both_dbs {
     )*};
 }
 
+/// As [`both_dbs!`], with the settings changed first by `configure`, a `fn(&mut Settings)` of
+/// the calling module.
+#[macro_export]
+macro_rules! both_dbs_with {
+    ($configure:ident; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::start_with($crate::common::Backend::Sqlite, super::$configure).await;
+                super::$name(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::common::TestApp::start_with($crate::common::Backend::Postgres, super::$configure).await;
+                super::$name(app).await;
+            }
+        }
+    )*};
+}
+
 #[macro_export]
 macro_rules! paste_tests {
     ($name:ident) => {
@@ -128,6 +148,10 @@ impl TestApp {
                 app_db_url = Some(format!("{app}/{name}"));
             }
         }
+        // Bound first, so the server knows the address it is reached at (OIDC redirect URIs).
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        settings.server.public_url = format!("http://{addr}");
         configure(&mut settings);
         let clock = Arc::new(TestClock::default());
         let statements = Arc::new(StatementLog::default());
@@ -137,8 +161,6 @@ impl TestApp {
             .await
             .unwrap();
         let admin_db = Database::connect(settings.migration_url()).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self {

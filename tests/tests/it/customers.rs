@@ -285,3 +285,43 @@ async fn suppliers_never_reach_another_suppliers_customers(app: TestApp) {
         .await;
     assert_eq!(code(&body), "FORBIDDEN");
 }
+
+both_dbs!(organisations_carry_several_categories);
+
+// CAT-08 ORG-05 ORG-07 ORG-08 ORG-09 ORG-10 ORG-22 ORG-23
+async fn organisations_carry_several_categories(app: TestApp) {
+    let s = app.supplier("Acme", "owner@acme.test").await;
+    let org = customer(&app, &s, "Martin", "ada@martin.test", 1).await;
+    let save = "mutation($i: OrganisationCategoryInput!) { saveOrganisationCategory(input: $i) { category { id title } userErrors { field } } }";
+    let no_title = app.gql(Some(&s.token), save, json!({ "i": { "description": "x" } })).await;
+    assert_eq!(no_title["data"]["saveOrganisationCategory"]["userErrors"][0]["field"], "title");
+    let bakers =
+        app.gql(Some(&s.token), save, json!({ "i": { "title": "Bakers" } })).await["data"]["saveOrganisationCategory"]
+            ["category"]["id"]
+            .clone();
+    let north = app.gql(Some(&s.token), save, json!({ "i": { "title": "North" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();
+    let set =
+        "mutation($o: ID!, $c: [ID!]!) { setOrganisationCategories(organisationId: $o, categoryIds: $c) { title } }";
+    let r = app.gql(Some(&s.token), set, json!({ "o": org["id"], "c": [north, bakers] })).await;
+    assert_eq!(r["data"]["setOrganisationCategories"], json!([{ "title": "Bakers" }, { "title": "North" }]));
+    // The rest of the master data travels with the organisation.
+    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { phone homepage bankBic paymentTerms numberAtCustomer vatId registrationCourt settingsTemplate shopUrl categories { title } } userErrors { field } } }";
+    let body = app
+        .gql(
+            Some(&s.token),
+            upd,
+            json!({ "id": org["id"], "i": { "phone": "+33 4 78 00 00 00", "homepage": "https://martin.test", "bankBic": "AGRIFRPP",
+                    "paymentTerms": "30 days", "numberAtCustomer": "K-1001", "vatId": "FR40120027016", "registrationCourt": "Lyon",
+                    "settingsTemplate": "bakery", "shopUrl": "https://shop.martin.test" } }),
+        )
+        .await;
+    let o = &body["data"]["updateCustomerOrganisation"]["organisation"];
+    assert_eq!(o["numberAtCustomer"], "K-1001", "{body}");
+    assert_eq!(o["categories"], json!([{ "title": "Bakers" }, { "title": "North" }]));
+    let bad = app.gql(Some(&s.token), upd, json!({ "id": org["id"], "i": { "homepage": "martin.test" } })).await;
+    assert_eq!(bad["data"]["updateCustomerOrganisation"]["userErrors"][0]["field"], "homepage");
+    // Another supplier's categories cannot be attached.
+    let other = app.supplier("Other", "owner@other.test").await;
+    let theirs = app.gql(Some(&other.token), save, json!({ "i": { "title": "Theirs" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();
+    assert_eq!(code(&app.gql(Some(&s.token), set, json!({ "o": org["id"], "c": [theirs] })).await), "NOT_FOUND");
+}

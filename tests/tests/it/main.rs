@@ -3,9 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // tests fail loudly by design
 #![allow(clippy::format_collect)] // building test documents, not hot paths
 #![allow(clippy::too_many_lines)] // a scenario reads top to bottom
+#![allow(clippy::many_single_char_names)] // a, b, c are the clients of a scenario
 
 mod common;
+mod smtp_sink;
 
+mod access;
 mod addresses;
 mod api_tokens;
 mod auth;
@@ -17,13 +20,17 @@ mod contacts;
 mod cross_tenant;
 mod custom_fields;
 mod customers;
+mod direct_login;
 mod documents;
 mod gdpr;
 mod http;
 mod ledger;
 mod lookups;
+mod oidc;
 mod query_cost;
 mod referral;
+mod registration;
 mod rls;
 mod schema;
+mod terms;
 mod users;

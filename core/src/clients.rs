@@ -1,7 +1,10 @@
 //! Customer records: clients (individuals and companies) and everything attached to them.
 
 pub mod addresses;
+pub mod beneficiaries;
+pub mod cards;
 pub mod categories;
+pub mod client_documents;
 pub mod consents;
 mod contact_list;
 pub mod contacts;
@@ -15,6 +18,7 @@ mod mapping;
 mod merge;
 pub mod model;
 mod query;
+pub mod referral;
 pub mod service;
 pub mod staff;
 pub mod validate;
@@ -22,7 +26,12 @@ pub mod validate;
 use std::sync::Arc;
 
 pub use addresses::{Address, AddressInput, AddressKind, AddressService};
+pub use beneficiaries::{Beneficiary, BeneficiaryInput, BeneficiaryService};
+pub use cards::{Card, CardHolder, CardInput, CardService, CardStatus};
 pub use categories::{Category, CategoryInput, CategoryService, Group};
+pub use client_documents::{
+    ClientDocument, ClientDocumentInput, ClientDocumentService, DocumentFilter, DocumentKind, DocumentSummary,
+};
 pub use consents::ConsentChange;
 pub use contacts::{Contact, ContactFilter, ContactInput, ContactService};
 pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
@@ -35,6 +44,7 @@ pub use lookups::{Lookup, LookupInput, LookupKind, LookupService};
 pub use model::{
     AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentChannel, ConsentStatus, Money, Phone,
 };
+pub use referral::{ReferralRewards, ReferralService, ReferralSettings, ReferralSettingsInput, RewardKind};
 pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter};
 pub use staff::{StaffInput, StaffMember};
 
@@ -50,12 +60,17 @@ pub struct RecordServices {
     pub addresses: AddressService,
     pub contacts: ContactService,
     pub lookups: LookupService,
+    pub beneficiaries: BeneficiaryService,
+    pub cards: CardService,
+    pub documents: ClientDocumentService,
+    pub referral: ReferralService,
 }
 
 impl RecordServices {
     pub fn new(kernel: &Arc<Kernel>) -> Self {
         Self {
-            clients: ClientService::new(kernel.clone()),
+            // LIF-04: documents keep a client out of the trash.
+            clients: ClientService::new(kernel.clone()).with_guard(Arc::new(client_documents::LinkedDocuments)),
             custom_fields: CustomFieldService::new(kernel.clone()),
             categories: CategoryService::new(kernel.clone()),
             gdpr: GdprService::new(kernel.clone()),
@@ -63,6 +78,10 @@ impl RecordServices {
             addresses: AddressService::new(kernel.clone()),
             contacts: ContactService::new(kernel.clone()),
             lookups: LookupService::new(kernel.clone()),
+            beneficiaries: BeneficiaryService::new(kernel.clone()),
+            cards: CardService::new(kernel.clone()),
+            documents: ClientDocumentService::new(kernel.clone()),
+            referral: ReferralService::new(kernel.clone()),
         }
     }
 }

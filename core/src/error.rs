@@ -48,6 +48,12 @@ pub enum ErrorCode {
     LicenceInUse,
     /// The client is in the trash or anonymised: its account cannot move.
     ClientUnavailable,
+    /// The beneficiary is blocked: no new card, no posting on its behalf (CRD-04).
+    BeneficiaryBlocked,
+    /// The card is blocked: it cannot be used (CRD-05).
+    CardBlocked,
+    /// The sponsor has no referral reward left to use (REF-05, Q-14).
+    NoReferralRewardLeft,
     /// The customer organisation does not allow its supplier to sign in directly.
     DirectLoginNotAllowed,
     /// An OIDC sign-in came back with an unknown, used or expired state.
@@ -115,6 +121,9 @@ impl ErrorCode {
             Self::SeatLimitReached => "All licence seats of this organisation are taken.",
             Self::LicenceInUse => "More users hold this licence than the change would leave.",
             Self::ClientUnavailable => "This client is in the trash or anonymised.",
+            Self::BeneficiaryBlocked => "This beneficiary is blocked.",
+            Self::CardBlocked => "This card is blocked.",
+            Self::NoReferralRewardLeft => "This client has no referral reward left.",
             Self::DirectLoginNotAllowed => "This organisation does not allow direct login.",
             Self::OidcStateInvalid => "This sign-in is unknown, used or expired: start it again.",
             Self::OidcSignInRefused => "The identity provider refused the sign-in.",

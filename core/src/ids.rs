@@ -61,4 +61,10 @@ id_type!(
     LookupId,
     /// A member of the staff directory (OTH-04).
     StaffId,
+    /// A person attached to a client who may hold cards (CRD-01).
+    BeneficiaryId,
+    /// A card held by a client or one of its beneficiaries (CRD-05).
+    CardId,
+    /// A document reference of a client: quote, order, invoice… (OTH-01).
+    ClientDocumentId,
 );

@@ -14,10 +14,10 @@ use clientele_core::clients::{
     AccountKind, Client, DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, Money, Operation, Posted,
     Statement,
 };
-use clientele_core::{AppError, ClientId, LedgerEntryId};
+use clientele_core::{AppError, BeneficiaryId, CardId, ClientId, LedgerEntryId};
 
 use crate::clients::records;
-use crate::input::{opt_str, patch_date};
+use crate::input::{opt_id, opt_str, patch_date};
 use crate::loaders::{LoadError, Scope, load_error};
 use crate::resolver;
 use crate::support::{
@@ -54,7 +54,7 @@ async fn balance_of(rc: &ResolverContext<'_>, client: ClientId) -> async_graphql
 }
 
 /// A `Date` argument (the scalar already refused other shapes).
-fn date_arg(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<NaiveDate>> {
+pub(crate) fn date_arg(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<NaiveDate>> {
     match rc.args.get(name).filter(|v| !v.is_null()) {
         Some(v) => NaiveDate::parse_from_str(v.string()?, "%Y-%m-%d")
             .map(Some)
@@ -93,6 +93,16 @@ fn entry_type() -> Object {
             f("reversedById", TypeRef::named(TypeRef::ID), |e| id_value(e.reversed_by))
                 .description("The entry that cancels this one."),
         )
+        .field(
+            f("beneficiaryId", TypeRef::named(TypeRef::ID), |e| {
+                e.beneficiary.map_or(Value::Null, |b| Value::String(b.to_string()))
+            })
+            .description("LED-07: the beneficiary it was posted for."),
+        )
+        .field(
+            f("cardId", TypeRef::named(TypeRef::ID), |e| e.card.map_or(Value::Null, |c| Value::String(c.to_string())))
+                .description("LED-07: the card it was posted with."),
+        )
         .field(f("createdAt", TypeRef::named_nn("DateTime"), |e| datetime(e.created_at)))
 }
 
@@ -124,7 +134,8 @@ fn statement_type() -> Object {
         .field(with_page_args(Field::new("entries", TypeRef::named_nn("LedgerEntryConnection"), |rc| {
             FieldFuture::new(async move {
                 let s = rc.parent_value.try_downcast_ref::<Statement>()?;
-                let filter = EntryFilter { from: s.from, to: Some(s.to), ..EntryFilter::default() };
+                let filter =
+                    EntryFilter { from: s.from, to: Some(s.to), beneficiary: s.beneficiary, ..EntryFilter::default() };
                 let page = records(&rc)?
                     .ledger
                     .entries(tenant(&rc)?, s.client, &filter, page_args(&rc)?)
@@ -181,7 +192,15 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
                 .field(InputValue::new("amount", TypeRef::named_nn("Decimal")))
                 .field(InputValue::new("date", TypeRef::named("Date")).description("Default: today; never in the future."))
                 .field(InputValue::new("documentRef", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("note", TypeRef::named(TypeRef::STRING))),
+                .field(InputValue::new("note", TypeRef::named(TypeRef::STRING)))
+                .field(
+                    InputValue::new("beneficiaryId", TypeRef::named(TypeRef::ID))
+                        .description("LED-07: the beneficiary of the client the entry is for."),
+                )
+                .field(
+                    InputValue::new("cardId", TypeRef::named(TypeRef::ID))
+                        .description("LED-07: the card used; it names its holder. Refused with CARD_BLOCKED."),
+                ),
         )
         .register(
             InputObject::new("DotationInput")
@@ -236,8 +255,13 @@ pub fn client_fields(client: Object) -> Object {
                         Some(v) => v.boolean()?,
                         None => false,
                     };
-                    let filter =
-                        EntryFilter { kinds, from: date_arg(&rc, "from")?, to: date_arg(&rc, "to")?, debits_only };
+                    let filter = EntryFilter {
+                        kinds,
+                        from: date_arg(&rc, "from")?,
+                        to: date_arg(&rc, "to")?,
+                        debits_only,
+                        beneficiary: None,
+                    };
                     let page = records(&rc)?
                         .ledger
                         .entries(tenant(&rc)?, id, &filter, page_args(&rc)?)
@@ -294,6 +318,8 @@ fn entry_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<EntryInput> 
         date: patch_date(input, "date")?.flatten(),
         document_ref: opt_str(input, "documentRef")?,
         note: opt_str(input, "note")?,
+        beneficiary: opt_id::<BeneficiaryId>(input, "beneficiaryId")?,
+        card: opt_id::<CardId>(input, "cardId")?,
     })
 }
 
@@ -322,7 +348,7 @@ pub fn mutation(mutation: Object) -> Object {
             .argument(InputValue::new("input", TypeRef::named_nn("LedgerEntryInput")))
             .description(
                 "LED-07: posts an entry. Refused with CLIENT_BLOCKED (LIF-01), CLIENT_UNAVAILABLE (trash, \
-                 anonymised) or CREDIT_LIMIT_EXCEEDED (LED-04, LED-05).",
+                 anonymised), CREDIT_LIMIT_EXCEEDED (LED-04, LED-05), BENEFICIARY_BLOCKED or CARD_BLOCKED.",
             ),
         )
         .field(

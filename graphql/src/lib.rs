@@ -2,8 +2,11 @@
 
 mod access;
 mod addresses;
+mod beneficiaries;
 pub mod cache;
+mod cards;
 mod catalogue;
+mod client_documents;
 mod clients;
 mod contacts;
 mod customers;
@@ -18,6 +21,7 @@ mod merge;
 mod mutation;
 mod oidc;
 mod query;
+mod referral;
 pub mod schema;
 mod settings;
 mod support;

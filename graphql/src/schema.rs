@@ -8,8 +8,8 @@ use clientele_core::clients::{CustomEntity, CustomFieldDef};
 
 use crate::loaders::Scope;
 use crate::{
-    access, addresses, catalogue, clients, contacts, customers, direct_login, gdpr, ledger, lookups, merge, mutation,
-    oidc, query, settings, terms, types,
+    access, addresses, beneficiaries, cards, catalogue, client_documents, clients, contacts, customers, direct_login,
+    gdpr, ledger, lookups, merge, mutation, oidc, query, referral, settings, terms, types,
 };
 
 /// Everything a tenant's schema depends on.
@@ -82,6 +82,10 @@ pub const AREAS: &[Area] = &[
     addresses::AREA,
     contacts::AREA,
     catalogue::AREA,
+    beneficiaries::AREA,
+    cards::AREA,
+    client_documents::AREA,
+    referral::AREA,
 ];
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {

@@ -17,6 +17,9 @@ mod m20261124_000005_audit_by_entity_id;
 #[rustfmt::skip]
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000007_supplier_administration;
+#[rustfmt::skip]
+#[allow(clippy::style, clippy::complexity, clippy::pedantic)]
+mod m20261124_000010_cards_documents;
 mod pg;
 
 pub struct Migrator;
@@ -29,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_customer_records::Migration),
             Box::new(m20261124_000005_audit_by_entity_id::Migration),
             Box::new(m20261124_000007_supplier_administration::Migration),
+            Box::new(m20261124_000010_cards_documents::Migration),
         ]
     }
 }
@@ -71,4 +75,10 @@ pub const TENANT_TABLES: &[&str] = &[
     "oidc_providers",
     "oidc_flows",
     "mail_outbox",
+    "beneficiaries",
+    "cards",
+    "client_documents",
+    "referral_settings",
+    "referral_reward_uses",
+    "ledger_entry_holders",
 ];

@@ -10,7 +10,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Pagi
 use serde_json::{Value, json};
 
 use crate::audit::{self, AuditEntry};
-use crate::clients::entity::{address, contact};
+use crate::clients::entity::{address, client_document as doc, contact};
 use crate::clients::lookups::LookupService;
 use crate::clients::model::{Client, ClientKind, Patch};
 use crate::clients::{service, validate};
@@ -229,8 +229,8 @@ impl AddressService {
         Ok(address)
     }
 
-    /// Deletes an address no contact is attached to (else `LINKED_RECORDS`); when it was the
-    /// default of its kind, the oldest other address of that kind becomes the default.
+    /// Deletes an address no contact or document is attached to (else `LINKED_RECORDS`); when it
+    /// was the default of its kind, the oldest other address of that kind becomes the default.
     pub async fn delete(&self, ctx: &TenantCtx, id: AddressId) -> AppResult<AddressId> {
         ctx.require(Permission::Write)?;
         let tx = ctx.begin().await?;
@@ -245,6 +245,17 @@ impl AddressService {
             return Err(AppError::new(
                 ErrorCode::LinkedRecords,
                 format!("{contacts} contact(s) belong to this site: move or delete them first."),
+            ));
+        }
+        let documents = doc::Entity::find()
+            .filter(doc::Column::TenantId.eq(ctx.tenant()))
+            .filter(doc::Column::SiteId.eq(id))
+            .count(tx.conn())
+            .await?;
+        if documents > 0 {
+            return Err(AppError::new(
+                ErrorCode::LinkedRecords,
+                format!("{documents} document(s) were made out for this site: it cannot be deleted."),
             ));
         }
         address::Entity::delete_by_id((ctx.tenant(), id)).exec(tx.conn()).await?;

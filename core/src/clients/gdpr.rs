@@ -5,6 +5,7 @@
 //! Each table holding personal data is a [`PersonalDataSource`]: the core tables are
 //! registered here, plugins add theirs with [`GdprService::with_source`].
 
+mod records;
 mod sources;
 
 use std::sync::Arc;

@@ -16,6 +16,7 @@
 //! Entries are never changed or deleted: a mistake is corrected by a reversal, an entry of the
 //! same kind and reference with the opposite amount that points at the original (`reverses`).
 
+mod holders;
 mod read;
 mod rules;
 
@@ -32,9 +33,10 @@ use crate::clients::service::{balance, load_for_update};
 use crate::clients::validate;
 use crate::db::Kernel;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::ids::{ClientId, LedgerEntryId, UserId};
+use crate::ids::{BeneficiaryId, CardId, ClientId, LedgerEntryId, UserId};
 use crate::tenancy::{Permission, TenantCtx, TenantTx};
 
+pub use holders::Holder;
 pub use read::{EntryFilter, Operation, Statement};
 pub use rules::{LedgerKind, after_posting, floor};
 
@@ -60,6 +62,10 @@ pub struct LedgerEntry {
     pub reverses: Option<LedgerEntryId>,
     /// The entry that cancels this one (filled by list reads).
     pub reversed_by: Option<LedgerEntryId>,
+    /// The beneficiary it was posted for (LED-07, CRD-06).
+    pub beneficiary: Option<BeneficiaryId>,
+    /// The card it was posted with.
+    pub card: Option<CardId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -78,8 +84,14 @@ impl LedgerEntry {
             author: r.author_user_id.map(UserId),
             reverses: r.reverses_id,
             reversed_by,
+            beneficiary: None,
+            card: None,
             created_at: r.created_at,
         })
+    }
+
+    fn with_holder(self, holder: Holder) -> Self {
+        Self { beneficiary: holder.beneficiary, card: holder.card, ..self }
     }
 
     fn audit_view(&self) -> serde_json::Value {
@@ -87,6 +99,7 @@ impl LedgerEntry {
             "client": self.client, "date": self.date.to_string(), "kind": self.kind.as_str(),
             "amount": self.amount.to_decimal_string(), "currency": self.currency,
             "document_ref": self.document_ref, "note": self.note, "reverses": self.reverses,
+            "beneficiary": self.beneficiary, "card": self.card,
         })
     }
 }
@@ -107,6 +120,10 @@ pub struct EntryInput {
     pub date: Option<NaiveDate>,
     pub document_ref: Option<String>,
     pub note: Option<String>,
+    /// LED-07: the beneficiary the entry is for, one of the client's.
+    pub beneficiary: Option<BeneficiaryId>,
+    /// LED-07: the card used, the client's or one of its beneficiaries' (naming its holder).
+    pub card: Option<CardId>,
 }
 
 /// Input of a dotation (LED-17, Q-8): a positive amount credited to the client. With `month`
@@ -126,6 +143,7 @@ struct Draft {
     date: NaiveDate,
     document_ref: Option<String>,
     note: Option<String>,
+    holder: Holder,
 }
 
 pub struct LedgerService {
@@ -141,10 +159,13 @@ impl LedgerService {
     /// entry only while the client has none that stands (LED-03).
     pub async fn post(&self, ctx: &TenantCtx, client: ClientId, input: EntryInput) -> AppResult<Posted> {
         ctx.require(Permission::Write)?;
-        let draft = self.draft(input.kind, &input.amount, input.date, input.document_ref, input.note, Vec::new())?;
+        let mut draft =
+            self.draft(input.kind, &input.amount, input.date, input.document_ref, input.note, Vec::new())?;
         let tx = ctx.begin().await?;
         let c = postable(&tx, client).await?;
         allowed(draft.kind, &c)?;
+        let asked = Holder { beneficiary: input.beneficiary, card: input.card };
+        draft.holder = holders::resolve(&tx, &c, asked, self.kernel.now().date_naive()).await?;
         if draft.kind == LedgerKind::Opening && standing(&tx, client, LedgerKind::Opening, None).await? > 0 {
             return Err(AppError::conflict("kind", "This client already has an opening entry: reverse it first."));
         }
@@ -185,12 +206,15 @@ impl LedgerService {
             return Err(AppError::conflict("id", "This entry has already been reversed."));
         }
         let original = LedgerEntry::from_row(original, None)?;
+        // The reversal concerns whoever the original did, even if blocked since.
+        let holder = holders::of_entries(&tx, &[id]).await?.remove(&id).unwrap_or_default();
         let draft = Draft {
             kind: original.kind,
             amount: Money(-original.amount.0),
             date: self.kernel.now().date_naive(),
             document_ref: original.document_ref,
             note: reason,
+            holder,
         };
         let posted = self.write(&tx, ctx, &c, draft, Some(id), "ledger.reverse").await?;
         tx.commit().await?;
@@ -257,7 +281,7 @@ impl LedgerService {
         validate::text(&mut errors, "note", note.as_deref(), 2000, true);
         match AppError::all(errors) {
             Some(err) => Err(err),
-            None => Ok(Draft { kind, amount, date, document_ref, note }),
+            None => Ok(Draft { kind, amount, date, document_ref, note, holder: Holder::default() }),
         }
     }
 
@@ -290,7 +314,8 @@ impl LedgerService {
         }
         .insert(tx.conn())
         .await?;
-        let entry = LedgerEntry::from_row(row, None)?;
+        holders::record(tx, row.id, draft.holder).await?;
+        let entry = LedgerEntry::from_row(row, None)?.with_holder(draft.holder);
         let changes = audit::created(&entry.audit_view());
         audit::record(tx, ctx, AuditEntry::new(action, "ledger_entry", entry.id, changes)).await?;
         Ok(Posted { entry, balance: after })

@@ -1,6 +1,6 @@
 //! Merging duplicates: the kept client takes over the other's contacts, addresses, ledger
-//! entries, sponsees and consent history and fills its own blanks from it; the duplicate goes to
-//! the trash. One transaction, one audit row holding what it takes to undo it.
+//! entries, sponsees, consent history, beneficiaries, cards, documents and referral reward uses
+//! and fills its own blanks from it; the duplicate goes to the trash. One transaction, one audit row holding what it takes to undo it.
 
 use std::collections::HashSet;
 
@@ -27,6 +27,10 @@ struct Moved {
     ledger_entries: Vec<uuid::Uuid>,
     consents: Vec<uuid::Uuid>,
     sponsees: Vec<uuid::Uuid>,
+    beneficiaries: Vec<uuid::Uuid>,
+    cards: Vec<uuid::Uuid>,
+    documents: Vec<uuid::Uuid>,
+    referral_reward_uses: Vec<uuid::Uuid>,
 }
 
 impl ClientService {
@@ -88,6 +92,10 @@ impl ClientService {
                 "ledger_entries": moved.ledger_entries,
                 "consents": moved.consents,
                 "sponsees": moved.sponsees,
+                "beneficiaries": moved.beneficiaries,
+                "cards": moved.cards,
+                "documents": moved.documents,
+                "referral_reward_uses": moved.referral_reward_uses,
             },
             "consents_added": consents_added,
         });
@@ -197,6 +205,9 @@ async fn move_records(
             .exec(tx.conn())
             .await?;
     }
+    (moved.beneficiaries, moved.cards) = crate::clients::cards::move_holders(tx, to, from).await?;
+    moved.documents = crate::clients::client_documents::move_documents(tx, to, from).await?;
+    moved.referral_reward_uses = crate::clients::referral::move_uses(tx, to, from).await?;
     Ok(moved)
 }
 

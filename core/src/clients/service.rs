@@ -142,6 +142,7 @@ impl ClientService {
     async fn apply(&self, tx: &TenantTx, c: &mut Client, input: ClientInput, creating: bool) -> AppResult<()> {
         let mut errors = Vec::new();
         let kept = c.references();
+        let sponsor_before = c.sponsor;
         let clean = |p: Patch<String>| p.map(validate::clean);
         if let Some(code) = input.code.map(|c| c.trim().to_owned()) {
             validate::code(&mut errors, "code", Some(&code));
@@ -250,6 +251,7 @@ impl ClientService {
             Err(mut more) => errors.append(&mut more),
         }
         check_references(tx, c, &kept, &mut errors).await?;
+        crate::clients::referral::check_sponsor(tx, sponsor_before, c.sponsor, &mut errors).await?; // REF-01
         match AppError::all(errors) {
             Some(err) => Err(err),
             None => Ok(()),

@@ -1,5 +1,5 @@
-//! The core tables as personal-data sources. Erasing order matters: contacts before the
-//! addresses they may point at.
+//! The core tables as personal-data sources. Erasing order matters: contacts and documents
+//! before the addresses they may point at.
 
 use std::sync::Arc;
 
@@ -18,6 +18,9 @@ use crate::tenancy::TenantTx;
 pub(super) fn core() -> Vec<Arc<dyn PersonalDataSource>> {
     vec![
         Arc::new(Contacts),
+        Arc::new(super::records::Beneficiaries),
+        Arc::new(super::records::Cards),
+        Arc::new(super::records::Documents),
         Arc::new(Addresses),
         Arc::new(ConsentHistory),
         Arc::new(LedgerEntries),
@@ -235,8 +238,8 @@ impl PersonalDataSource for Referrals {
     }
 }
 
-/// Audit entries about the client and its contacts, addresses and ledger entries. The log is
-/// append-only: kept on anonymisation.
+/// Audit entries about the client and its contacts, addresses, ledger entries, beneficiaries,
+/// cards and documents. The log is append-only: kept on anonymisation.
 struct AuditEntries;
 
 #[async_trait::async_trait]
@@ -250,6 +253,7 @@ impl PersonalDataSource for AuditEntries {
         ids.extend(contacts_of(tx, client).await?.iter().map(|c| c.id.to_string()));
         ids.extend(addresses_of(tx, client).await?.iter().map(|a| a.id.to_string()));
         ids.extend(ledger_of(tx, client).await?.iter().map(|e| e.id.to_string()));
+        ids.extend(super::records::related_ids(tx, client).await?);
         let rows = audit_log::Entity::find()
             .filter(audit_log::Column::TenantId.eq(tx.tenant()))
             .filter(audit_log::Column::EntityId.is_in(ids))

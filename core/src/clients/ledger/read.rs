@@ -6,13 +6,14 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
-use super::{LedgerEntry, LedgerKind, LedgerService};
+use super::{LedgerEntry, LedgerKind, LedgerService, holders};
+use crate::clients::beneficiaries;
 use crate::clients::entity::ledger_entry;
 use crate::clients::entity::ledger_entry::Column::{CreatedAt, EntryDate, Id};
 use crate::clients::model::Money;
 use crate::clients::service::load;
 use crate::error::{AppError, AppResult};
-use crate::ids::{ClientId, LedgerEntryId};
+use crate::ids::{BeneficiaryId, ClientId, LedgerEntryId, TenantId};
 use crate::page::{Page, PageRequest};
 use crate::tenancy::{TenantCtx, TenantTx};
 
@@ -25,12 +26,17 @@ pub struct EntryFilter {
     pub to: Option<NaiveDate>,
     /// LED-11: hide credits, keep what the client was charged (negative amounts).
     pub debits_only: bool,
+    /// LED-13, CRD-06: only the entries posted for this beneficiary.
+    pub beneficiary: Option<BeneficiaryId>,
 }
 
 impl EntryFilter {
-    fn condition(&self) -> AppResult<Condition> {
+    fn condition(&self, tenant: TenantId) -> AppResult<Condition> {
         check_period(self.from, self.to)?;
         let mut cond = Condition::all();
+        if let Some(beneficiary) = self.beneficiary {
+            cond = cond.add(ledger_entry::Column::Id.in_subquery(holders::entries_of(tenant, beneficiary)));
+        }
         if !self.kinds.is_empty() {
             cond = cond.add(ledger_entry::Column::Kind.is_in(self.kinds.iter().map(|k| k.as_str())));
         }
@@ -52,6 +58,8 @@ impl EntryFilter {
 #[derive(Clone, Debug)]
 pub struct Statement {
     pub client: ClientId,
+    /// CRD-06: the statement of one beneficiary's entries; `None`: the whole account.
+    pub beneficiary: Option<BeneficiaryId>,
     /// `None`: since the first entry (the opening balance is then 0).
     pub from: Option<NaiveDate>,
     pub to: NaiveDate,
@@ -102,6 +110,15 @@ fn of_client(tx: &TenantTx, client: ClientId) -> Select<ledger_entry::Entity> {
         .filter(ledger_entry::Column::ClientId.eq(client))
 }
 
+/// The client's entries, or only those of one of its beneficiaries.
+fn of_scope(tx: &TenantTx, client: ClientId, beneficiary: Option<BeneficiaryId>) -> Select<ledger_entry::Entity> {
+    let query = of_client(tx, client);
+    match beneficiary {
+        Some(b) => query.filter(ledger_entry::Column::Id.in_subquery(holders::entries_of(tx.tenant(), b))),
+        None => query,
+    }
+}
+
 impl LedgerService {
     /// The balance of each client in `ids` with one aggregate query (for the `DataLoader`);
     /// clients without entries are absent, their balance is 0.
@@ -129,7 +146,7 @@ impl LedgerService {
         filter: &EntryFilter,
         page: PageRequest,
     ) -> AppResult<Page<LedgerEntry>> {
-        let condition = filter.condition()?;
+        let condition = filter.condition(ctx.tenant())?;
         let tx = ctx.read().await?;
         load(&tx, client).await?;
         let base = of_client(&tx, client).filter(condition);
@@ -164,12 +181,14 @@ impl LedgerService {
             .into_iter()
             .filter_map(|r| r.reverses_id.map(|original| (original, r.id)))
             .collect();
+        let holders = holders::of_entries(&tx, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
         tx.commit().await?;
         let entries = rows
             .into_iter()
             .map(|r| {
                 let reversed_by = reversals.get(&r.id).copied();
-                LedgerEntry::from_row(r, reversed_by)
+                let holder = holders.get(&r.id).copied().unwrap_or_default();
+                LedgerEntry::from_row(r, reversed_by).map(|e| e.with_holder(holder))
             })
             .collect::<AppResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(entries, page, total))
@@ -183,12 +202,40 @@ impl LedgerService {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> AppResult<Statement> {
-        let to = to.unwrap_or_else(|| self.kernel.now().date_naive());
-        check_period(from, Some(to))?;
         let tx = ctx.read().await?;
         load(&tx, client).await?;
+        let statement = self.statement_in(&tx, client, None, from, to).await?;
+        tx.commit().await?;
+        Ok(statement)
+    }
+
+    /// CRD-06, LED-13: the statement of the entries posted for one beneficiary.
+    pub async fn beneficiary_statement(
+        &self,
+        ctx: &TenantCtx,
+        beneficiary: BeneficiaryId,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> AppResult<Statement> {
+        let tx = ctx.read().await?;
+        let client = beneficiaries::find(&tx, beneficiary).await?.client;
+        let statement = self.statement_in(&tx, client, Some(beneficiary), from, to).await?;
+        tx.commit().await?;
+        Ok(statement)
+    }
+
+    async fn statement_in(
+        &self,
+        tx: &TenantTx,
+        client: ClientId,
+        beneficiary: Option<BeneficiaryId>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> AppResult<Statement> {
+        let to = to.unwrap_or_else(|| self.kernel.now().date_naive());
+        check_period(from, Some(to))?;
         let opening = match from {
-            Some(from) => of_client(&tx, client)
+            Some(from) => of_scope(tx, client, beneficiary)
                 .select_only()
                 .expr_as(sum("amount_minor"), "total")
                 .filter(ledger_entry::Column::EntryDate.lt(from))
@@ -198,7 +245,7 @@ impl LedgerService {
                 .unwrap_or(0),
             None => 0,
         };
-        let mut period = of_client(&tx, client).filter(ledger_entry::Column::EntryDate.lte(to));
+        let mut period = of_scope(tx, client, beneficiary).filter(ledger_entry::Column::EntryDate.lte(to));
         if let Some(from) = from {
             period = period.filter(ledger_entry::Column::EntryDate.gte(from));
         }
@@ -212,10 +259,10 @@ impl LedgerService {
             .into_tuple()
             .one(tx.conn())
             .await?;
-        tx.commit().await?;
         let (debits, credits, invoice_count, payment_count, entry_count) = figures.unwrap_or_default();
         Ok(Statement {
             client,
+            beneficiary,
             from,
             to,
             opening: Money(opening),
@@ -236,7 +283,7 @@ impl LedgerService {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> AppResult<Vec<Operation>> {
-        let condition = EntryFilter { from, to, ..EntryFilter::default() }.condition()?;
+        let condition = EntryFilter { from, to, ..EntryFilter::default() }.condition(ctx.tenant())?;
         let tx = ctx.read().await?;
         load(&tx, client).await?;
         let rows: Vec<(String, i64, i64)> = of_client(&tx, client)

@@ -35,11 +35,7 @@ impl Loader<ClientId> for AddressesByClientLoader {
     type Error = LoadError;
     async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Address>>, LoadError> {
         let rows = self.0.records.addresses.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        let mut out: HashMap<ClientId, Vec<Address>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for address in rows {
-            out.entry(address.client).or_default().push(address);
-        }
-        Ok(out)
+        Ok(crate::loaders::group_by(keys, rows, |r| Some(r.client)))
     }
 }
 

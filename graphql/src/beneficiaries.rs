@@ -34,11 +34,7 @@ impl Loader<ClientId> for BeneficiariesByClientLoader {
     type Error = LoadError;
     async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Beneficiary>>, LoadError> {
         let rows = self.0.records.beneficiaries.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        let mut out: HashMap<ClientId, Vec<Beneficiary>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for b in rows {
-            out.entry(b.client).or_default().push(b);
-        }
-        Ok(out)
+        Ok(crate::loaders::group_by(keys, rows, |r| Some(r.client)))
     }
 }
 

@@ -32,11 +32,7 @@ impl Loader<ClientId> for CardsByClientLoader {
     type Error = LoadError;
     async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Card>>, LoadError> {
         let rows = self.0.records.cards.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        let mut out: HashMap<ClientId, Vec<Card>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for card in rows {
-            out.entry(card.client).or_default().push(card);
-        }
-        Ok(out)
+        Ok(crate::loaders::group_by(keys, rows, |r| Some(r.client)))
     }
 }
 
@@ -45,13 +41,7 @@ impl Loader<BeneficiaryId> for CardsByBeneficiaryLoader {
     type Error = LoadError;
     async fn load(&self, keys: &[BeneficiaryId]) -> Result<HashMap<BeneficiaryId, Vec<Card>>, LoadError> {
         let rows = self.0.records.cards.by_beneficiaries(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        let mut out: HashMap<BeneficiaryId, Vec<Card>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for card in rows {
-            if let Some(holder) = card.beneficiary {
-                out.entry(holder).or_default().push(card);
-            }
-        }
-        Ok(out)
+        Ok(crate::loaders::group_by(keys, rows, |r| r.beneficiary))
     }
 }
 

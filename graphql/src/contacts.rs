@@ -35,11 +35,7 @@ impl Loader<ClientId> for ContactsByClientLoader {
     type Error = LoadError;
     async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Contact>>, LoadError> {
         let rows = self.0.records.contacts.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        let mut out: HashMap<ClientId, Vec<Contact>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for contact in rows {
-            out.entry(contact.client).or_default().push(contact);
-        }
-        Ok(out)
+        Ok(crate::loaders::group_by(keys, rows, |r| Some(r.client)))
     }
 }
 
@@ -48,13 +44,7 @@ impl Loader<AddressId> for ContactsBySiteLoader {
     type Error = LoadError;
     async fn load(&self, keys: &[AddressId]) -> Result<HashMap<AddressId, Vec<Contact>>, LoadError> {
         let rows = self.0.records.contacts.by_sites(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        let mut out: HashMap<AddressId, Vec<Contact>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for contact in rows {
-            if let Some(site) = contact.site {
-                out.entry(site).or_default().push(contact);
-            }
-        }
-        Ok(out)
+        Ok(crate::loaders::group_by(keys, rows, |r| r.site))
     }
 }
 

@@ -57,13 +57,7 @@ impl Loader<ClientId> for SponseeLoader {
     type Error = LoadError;
     async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Client>>, LoadError> {
         let rows = self.0.records.clients.sponsees(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        let mut out: HashMap<ClientId, Vec<Client>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for client in rows {
-            if let Some(sponsor) = client.sponsor {
-                out.entry(sponsor).or_default().push(client);
-            }
-        }
-        Ok(out)
+        Ok(crate::loaders::group_by(keys, rows, |r| r.sponsor))
     }
 }
 
@@ -72,12 +66,23 @@ impl Loader<ClientId> for ConsentHistoryLoader {
     type Error = LoadError;
     async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<ConsentChange>>, LoadError> {
         let rows = self.0.records.clients.consent_history(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        let mut out: HashMap<ClientId, Vec<ConsentChange>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for change in rows {
-            out.entry(change.client).or_default().push(change);
-        }
-        Ok(out)
+        Ok(crate::loaders::group_by(keys, rows, |r| Some(r.client)))
     }
+}
+
+/// Groups `rows` under the key each belongs to; every requested key gets a list, empty or not,
+/// and rows without a key (`None`) are left out.
+pub fn group_by<K, V>(keys: &[K], rows: Vec<V>, key: impl Fn(&V) -> Option<K>) -> HashMap<K, Vec<V>>
+where
+    K: Copy + Eq + std::hash::Hash,
+{
+    let mut out: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for row in rows {
+        if let Some(k) = key(&row) {
+            out.entry(k).or_default().push(row);
+        }
+    }
+    out
 }
 
 /// Adds every loader of one request to its data.

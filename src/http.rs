@@ -34,7 +34,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit));
+        .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit))
+        .route("/exports/clients.csv", get(crate::exports::clients_csv))
+        .route("/exports/clients.xlsx", get(crate::exports::clients_xlsx))
+        .route("/exports/clients/{id}", get(crate::exports::client_csv))
+        .route("/exports/clients/{id}/ledger.xlsx", get(crate::exports::client_ledger_xlsx))
+        .route("/imports", axum::routing::post(crate::exports::start_import));
     if state.settings.dev {
         router = router.route("/graphiql", get(graphiql));
     }
@@ -78,7 +83,7 @@ async fn graphiql() -> Html<String> {
     Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
-fn request_id(headers: &HeaderMap) -> Option<Arc<str>> {
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<Arc<str>> {
     headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()).map(Arc::from)
 }
 
@@ -228,7 +233,7 @@ async fn execute(
     response
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

@@ -1,6 +1,7 @@
 //! The `clientele` server: configuration, wiring of services, HTTP router.
 
 pub mod config;
+mod exports;
 mod http;
 mod set_password;
 
@@ -29,6 +30,7 @@ pub struct AppState {
     pub kernel: Arc<Kernel>,
     pub services: TenantServices,
     pub graphql: GraphqlService,
+    pub records: Arc<clientele_core::clients::RecordServices>,
     pub metrics: PrometheusHandle,
 }
 
@@ -77,7 +79,7 @@ impl AppState {
         let services = TenantServices::new(kernel.clone(), settings.auth_settings());
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel));
-        let graphql = GraphqlService::new(services.clone(), records, Limits::default(), timeout);
-        Ok(Arc::new(Self { settings, kernel, services, graphql, metrics: metrics_handle() }))
+        let graphql = GraphqlService::new(services.clone(), records.clone(), Limits::default(), timeout);
+        Ok(Arc::new(Self { settings, kernel, services, graphql, records, metrics: metrics_handle() }))
     }
 }

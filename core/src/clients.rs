@@ -3,6 +3,8 @@
 pub mod categories;
 pub mod custom_fields;
 pub mod entity;
+pub mod export;
+pub mod import;
 mod mapping;
 pub mod model;
 mod query;
@@ -13,6 +15,10 @@ use std::sync::Arc;
 
 pub use categories::{Category, CategoryInput, CategoryService, Group};
 pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
+pub use export::{Cell, ClientExport, ExportFormat};
+pub use import::{
+    ColumnMapping, DuplicatePolicy, ImportFormat, ImportJob, ImportRequest, ImportRowError, ImportService, ImportStatus,
+};
 pub use model::{AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentStatus, Money, Phone};
 pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter};
 
@@ -23,6 +29,7 @@ pub struct RecordServices {
     pub clients: ClientService,
     pub custom_fields: CustomFieldService,
     pub categories: CategoryService,
+    pub imports: ImportService,
 }
 
 impl RecordServices {
@@ -31,6 +38,7 @@ impl RecordServices {
             clients: ClientService::new(kernel.clone()),
             custom_fields: CustomFieldService::new(kernel.clone()),
             categories: CategoryService::new(kernel.clone()),
+            imports: ImportService::new(kernel.clone()),
         }
     }
 }

@@ -57,4 +57,5 @@ id_type!(
     ContactId,
     LedgerEntryId,
     CustomFieldId,
+    ImportJobId,
 );

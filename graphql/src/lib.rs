@@ -2,6 +2,7 @@
 
 pub mod cache;
 mod clients;
+mod imports;
 mod input;
 mod limits;
 mod loaders;

@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use async_graphql::dynamic::{Schema, SchemaError};
 use clientele_core::clients::{CustomEntity, CustomFieldDef};
 
-use crate::{clients, mutation, query, settings, types};
+use crate::{clients, imports, mutation, query, settings, types};
 
 /// Everything a tenant's schema depends on.
 #[derive(Clone, Debug, Default, Hash)]
@@ -30,11 +30,11 @@ impl TenantConfig {
 }
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
-    let query = settings::query(clients::query(query::query()));
-    let mutation = settings::mutation(clients::mutation(mutation::mutation()));
+    let query = imports::query(settings::query(clients::query(query::query())));
+    let mutation = imports::mutation(settings::mutation(clients::mutation(mutation::mutation())));
     let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation);
     let builder = mutation::register(types::register(builder));
-    let builder = settings::register(clients::register(builder, config));
+    let builder = imports::register(settings::register(clients::register(builder, config)));
     // Backstops behind our own coded checks in `limits`.
     builder
         .extension(crate::CodeValidationErrors)

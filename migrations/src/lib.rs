@@ -11,6 +11,9 @@ mod m20261124_000001_foundation;
 #[rustfmt::skip]
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000002_customer_records;
+#[rustfmt::skip]
+#[allow(clippy::style, clippy::complexity, clippy::pedantic)]
+mod m20261124_000006_import_jobs;
 mod pg;
 
 pub struct Migrator;
@@ -18,7 +21,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_foundation::Migration), Box::new(m20261124_000002_customer_records::Migration)]
+        vec![
+            Box::new(m20261124_000001_foundation::Migration),
+            Box::new(m20261124_000002_customer_records::Migration),
+            Box::new(m20261124_000006_import_jobs::Migration),
+        ]
     }
 }
 
@@ -45,4 +52,5 @@ pub const TENANT_TABLES: &[&str] = &[
     "contacts",
     "ledger_entries",
     "custom_field_definitions",
+    "import_jobs",
 ];

@@ -5,12 +5,11 @@ use std::sync::Arc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, SqlErr, Statement,
 };
-use serde_json::Map;
 
 use crate::audit::{self, AuditEntry};
-use crate::clients::custom_fields::{CustomEntity, CustomFieldService, merge_values};
+use crate::clients::custom_fields::{CustomEntity, CustomFieldDef, CustomFieldService, merge_values};
 use crate::clients::entity::{category, client, group, ledger_entry, lookup, staff};
-use crate::clients::model::{AccountKind, Client, ClientInput, ClientKind, ClientStatus, ConsentStatus, Money, Patch};
+use crate::clients::model::{AccountKind, Client, ClientInput, ClientKind, ConsentStatus, Money, Patch};
 use crate::clients::validate;
 use crate::db::Kernel;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -46,7 +45,7 @@ fn set<T>(target: &mut T, value: Option<T>) {
 }
 
 /// A unique-key violation, named after the field it concerns.
-fn unique_violation(err: sea_orm::DbErr) -> AppError {
+pub(crate) fn unique_violation(err: sea_orm::DbErr) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) => {
             let field = ["barcode", "email", "code"].into_iter().find(|f| msg.contains(f)).unwrap_or("code");
@@ -91,71 +90,7 @@ impl ClientService {
         ctx.require(Permission::Write)?;
         let now = self.kernel.now();
         let tx = ctx.begin().await?;
-        let mut client = Client {
-            id: ClientId(self.kernel.new_id()),
-            number: 0,
-            code: String::new(),
-            barcode: None,
-            kind: ClientKind::Individual,
-            civility: None,
-            last_name: None,
-            first_name: None,
-            company_name: None,
-            legal_form: None,
-            head_office: None,
-            siren: None,
-            siret: None,
-            naf_code: None,
-            vat_number: None,
-            email: None,
-            mobile: None,
-            home_phone: None,
-            work_phone: None,
-            manager_mobile: None,
-            language: crate::Language::Fr,
-            birth_date: None,
-            alert: None,
-            notes: None,
-            establishment: None,
-            status: ClientStatus::Active,
-            blocked: false,
-            blocked_reason: None,
-            category: None,
-            group: None,
-            sponsor: None,
-            representative: None,
-            vat_exempt: false,
-            bill_excl_tax: false,
-            accounting_code: None,
-            anonymous_accounting: false,
-            multi_tariff: false,
-            tariff: None,
-            no_tiered_prices: false,
-            discount_bp: None,
-            cross_discount: None,
-            payment_terms: None,
-            shipping_terms: None,
-            payment_method: None,
-            alcohol_tax_exempt: false,
-            account_kind: AccountKind::None,
-            credit_limit: Money(0),
-            bank_name: None,
-            bank_iban: None,
-            bank_bic: None,
-            bank_holder: None,
-            loyalty: false,
-            wallet: false,
-            email_receipts: false,
-            consent_email: ConsentStatus::Unknown,
-            consent_sms: ConsentStatus::Unknown,
-            billing_uses_delivery: false,
-            custom_fields: Map::new(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-            anonymised_at: None,
-        };
+        let mut client = Client::blank(ClientId(self.kernel.new_id()), now);
         let consents = (input.consent_email, input.consent_sms);
         self.apply(&tx, &mut client, input, true).await?;
         client.number = next_number(&tx).await?;
@@ -178,9 +113,7 @@ impl ClientService {
         ctx.require(Permission::Write)?;
         let tx = ctx.begin().await?;
         let before = load_for_update(&tx, id).await?;
-        if before.anonymised_at.is_some() {
-            return Err(AppError::new(ErrorCode::Validation, "An anonymised client cannot be changed."));
-        }
+        check_updatable(&before)?;
         if input.expected_version.is_some_and(|v| v != before.version) {
             return Err(AppError::code_only(ErrorCode::StaleVersion));
         }
@@ -200,8 +133,27 @@ impl ClientService {
     }
 
     /// Applies and validates `input` on `client`: every problem is reported at once.
-    #[allow(clippy::too_many_lines)] // one line per field
     async fn apply(&self, tx: &TenantTx, c: &mut Client, input: ClientInput, creating: bool) -> AppResult<()> {
+        let defs = client_field_defs(tx).await?;
+        let mut errors = self.apply_input(c, input, creating, &defs);
+        check_references(tx, c, &mut errors).await?;
+        match AppError::all(errors) {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies `input` on `c` with every rule of `createClient` and `updateClient` that needs no
+    /// query: the validation entry point of imports, which load the custom fields once and check
+    /// references against lists they loaded. Returns every problem found.
+    #[allow(clippy::too_many_lines)] // one line per field
+    pub(crate) fn apply_input(
+        &self,
+        c: &mut Client,
+        input: ClientInput,
+        creating: bool,
+        defs: &[CustomFieldDef],
+    ) -> Vec<AppError> {
         let mut errors = Vec::new();
         let clean = |p: Patch<String>| p.map(validate::clean);
         if let Some(code) = input.code.map(|c| c.trim().to_owned()) {
@@ -303,18 +255,11 @@ impl ClientService {
             validate::text(&mut errors, field, value.as_deref(), max, multiline);
         }
         business_rules(c, &mut errors);
-
-        let defs: Vec<_> =
-            CustomFieldService::list_in(tx).await?.into_iter().filter(|d| d.entity == CustomEntity::Client).collect();
-        match merge_values(&defs, &c.custom_fields, input.custom_fields.as_ref(), creating) {
+        match merge_values(defs, &c.custom_fields, input.custom_fields.as_ref(), creating) {
             Ok(values) => c.custom_fields = values,
             Err(mut more) => errors.append(&mut more),
         }
-        check_references(tx, c, &mut errors).await?;
-        match AppError::all(errors) {
-            Some(err) => Err(err),
-            None => Ok(()),
-        }
+        errors
     }
 
     /// Moves a client to the trash (LIF-03), unless records still depend on it (LIF-04).
@@ -484,6 +429,19 @@ fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
     }
 }
 
+/// The tenant's client custom-field definitions, every one (inactive ones refuse values).
+pub(crate) async fn client_field_defs(tx: &TenantTx) -> AppResult<Vec<CustomFieldDef>> {
+    Ok(CustomFieldService::list_in(tx).await?.into_iter().filter(|d| d.entity == CustomEntity::Client).collect())
+}
+
+/// Whether a stored client may still be changed.
+pub(crate) fn check_updatable(client: &Client) -> AppResult<()> {
+    if client.anonymised_at.is_some() {
+        return Err(AppError::new(ErrorCode::Validation, "An anonymised client cannot be changed."));
+    }
+    Ok(())
+}
+
 /// Referenced records must exist in this tenant and be of the right kind.
 async fn check_references(tx: &TenantTx, c: &Client, errors: &mut Vec<AppError>) -> AppResult<()> {
     let t = tx.tenant();
@@ -569,17 +527,23 @@ pub(crate) async fn balance(tx: &TenantTx, id: ClientId) -> AppResult<Money> {
 
 /// The next client number of the tenant, allocated in the writing transaction (CLI-02).
 async fn next_number(tx: &TenantTx) -> AppResult<i64> {
+    next_numbers(tx, 1).await.map(|numbers| *numbers.start())
+}
+
+/// `count` consecutive client numbers, allocated at once in the writing transaction (imports).
+pub(crate) async fn next_numbers(tx: &TenantTx, count: i64) -> AppResult<std::ops::RangeInclusive<i64>> {
     let row = tx
         .query_one_raw(Statement::from_sql_and_values(
             tx.get_database_backend(),
-            "INSERT INTO client_counters (tenant_id, last_number) VALUES ($1, 1) \
-             ON CONFLICT (tenant_id) DO UPDATE SET last_number = client_counters.last_number + 1 \
+            "INSERT INTO client_counters (tenant_id, last_number) VALUES ($1, $2) \
+             ON CONFLICT (tenant_id) DO UPDATE SET last_number = client_counters.last_number + $2 \
              RETURNING last_number",
-            [tx.tenant().0.into()],
+            [tx.tenant().0.into(), count.into()],
         ))
         .await?
         .ok_or_else(|| AppError::internal("client counter returned no row"))?;
-    Ok(row.try_get("", "last_number")?)
+    let last: i64 = row.try_get("", "last_number")?;
+    Ok(last - count + 1..=last)
 }
 
 /// Appends consent changes to the history (GDP-01).
@@ -591,22 +555,35 @@ async fn record_consents(
     source: Option<&str>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    use crate::clients::entity::consent;
-    use sea_orm::ActiveValue::Set;
-    for (channel, status) in [("email", email), ("sms", sms)] {
-        let Some(status) = status else { continue };
-        consent::ActiveModel {
-            tenant_id: Set(tx.tenant()),
-            id: Set(ctx.kernel().new_id()),
-            client_id: Set(client),
-            channel: Set(channel.to_owned()),
-            status: Set(status.as_str().to_owned()),
-            source: Set(source.map(str::to_owned).or_else(|| Some("api".to_owned()))),
-            actor_user_id: Set(ctx.actor().user().map(|u| u.0)),
-            at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+    for row in consent_rows(ctx, client, (email, sms), source, at) {
+        row.insert(tx.conn()).await?;
     }
     Ok(())
+}
+
+/// The consent-history rows of the channels whose status is given.
+pub(crate) fn consent_rows(
+    ctx: &TenantCtx,
+    client: ClientId,
+    (email, sms): (Option<ConsentStatus>, Option<ConsentStatus>),
+    source: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::clients::entity::consent::ActiveModel> {
+    use crate::clients::entity::consent;
+    use sea_orm::ActiveValue::Set;
+    [("email", email), ("sms", sms)]
+        .into_iter()
+        .filter_map(|(channel, status)| {
+            Some(consent::ActiveModel {
+                tenant_id: Set(ctx.tenant()),
+                id: Set(ctx.kernel().new_id()),
+                client_id: Set(client),
+                channel: Set(channel.to_owned()),
+                status: Set(status?.as_str().to_owned()),
+                source: Set(source.map(str::to_owned).or_else(|| Some("api".to_owned()))),
+                actor_user_id: Set(ctx.actor().user().map(|u| u.0)),
+                at: Set(at),
+            })
+        })
+        .collect()
 }

@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod clients;
 mod cross_tenant;
+mod exports;
 mod http;
 mod rls;
 mod schema;

@@ -128,11 +128,11 @@ fn parse_list(params: ListParams) -> Result<(ClientFilter, ClientOrder), AppErro
     Ok((filter, order))
 }
 
-fn attachment(content_type: &str, file_name: &str, body: Body) -> Response {
+fn attachment(content_type: &'static str, file_name: &str, body: Body) -> Response {
     let disposition = format!("attachment; filename=\"{file_name}\"");
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static(XLSX)));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -150,7 +150,11 @@ fn tmp_dir(state: &AppState) -> Result<PathBuf, AppError> {
 
 /// Streams a finished temp file. It is opened, then unlinked: the download reads the open file
 /// and nothing stays on disk, whatever happens to the connection.
-async fn send_file(file: tempfile::NamedTempFile, content_type: &str, file_name: &str) -> Result<Response, AppError> {
+async fn send_file(
+    file: tempfile::NamedTempFile,
+    content_type: &'static str,
+    file_name: &str,
+) -> Result<Response, AppError> {
     let reader = tokio::fs::File::open(file.path()).await.map_err(AppError::internal)?;
     let length = reader.metadata().await.map_err(AppError::internal)?.len();
     drop(file);

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+};
 
 use crate::error::AppResult;
 use crate::ports::{Clock, Entropy};
@@ -46,4 +48,36 @@ pub async fn connect(url: &str, max_connections: u32) -> AppResult<DatabaseConne
                 .create_if_missing(true)
         });
     Ok(Database::connect(options).await?)
+}
+
+/// Inserts `rows`, `chunk` to a statement, moving every value into the statement: sea-orm's
+/// `insert_many` copies each one, which bulk imports of wide rows feel. Every column must be set.
+pub(crate) async fn insert_moving<A>(conn: &impl ConnectionTrait, rows: Vec<A>, chunk: usize) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait,
+{
+    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::{ColumnTrait, EntityName, Iterable};
+    let columns: Vec<_> = <<A::Entity as EntityTrait>::Column as Iterable>::iter().collect();
+    let mut rows = rows.into_iter();
+    loop {
+        let batch: Vec<A> = rows.by_ref().take(chunk).collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut insert = Query::insert();
+        insert.into_table(A::Entity::default().table_ref()).columns(columns.iter().copied());
+        for mut row in batch {
+            let values = columns
+                .iter()
+                .map(|c| {
+                    let value =
+                        row.take(*c).into_value().ok_or_else(|| DbErr::Custom("insert of an unset column".into()))?;
+                    Ok(c.save_as(Expr::val(value)))
+                })
+                .collect::<Result<Vec<_>, DbErr>>()?;
+            insert.values(values).map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        conn.execute(&insert).await?;
+    }
 }

@@ -8,6 +8,7 @@
 //! creates them anyway (unique e-mails and codes still hold).
 
 mod fields;
+mod prepare;
 mod run;
 mod table;
 
@@ -20,7 +21,7 @@ use serde_json::json;
 
 use crate::audit::{self, AuditEntry};
 use crate::clients::entity::import_job;
-use crate::clients::service::{ClientService, client_field_defs};
+use crate::clients::service::client_field_defs;
 use crate::db::Kernel;
 use crate::error::{AppError, AppResult};
 use crate::ids::ImportJobId;
@@ -202,11 +203,7 @@ impl ImportService {
         tx.commit().await?;
 
         self.live.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, Progress::default());
-        let runner = run::Runner {
-            kernel: self.kernel.clone(),
-            live: self.live.clone(),
-            clients: ClientService::new(self.kernel.clone()),
-        };
+        let runner = run::Runner { kernel: self.kernel.clone(), live: self.live.clone() };
         let plan = run::Plan { columns, duplicates, dry_run };
         let ctx = ctx.clone();
         let id = job.id;

@@ -2,19 +2,20 @@
 //! then (real runs, while no row failed) written in the job's one transaction.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::PoisonError;
+use std::ops::Range;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
 
-use super::fields::{self, Column, Lookups};
+use super::fields::{Column, Lookups};
+use super::prepare::{Consents, Prepared, Preparer};
 use super::table::{Row, Table};
 use super::{DuplicatePolicy, ImportRowError, ImportStatus, Live, Progress, finish, persist_progress};
 use crate::audit::{self, AuditEntry};
-use crate::clients::custom_fields::CustomFieldDef;
 use crate::clients::entity::client;
 use crate::clients::export::Names;
-use crate::clients::model::{Client, ClientInput, ConsentStatus};
+use crate::clients::model::Client;
 use crate::clients::service::{
     ClientService, check_updatable, client_field_defs, consent_rows, next_numbers, unique_violation,
 };
@@ -39,9 +40,8 @@ pub(crate) struct Plan {
 }
 
 pub(crate) struct Runner {
-    pub kernel: std::sync::Arc<Kernel>,
+    pub kernel: Arc<Kernel>,
     pub live: Live,
-    pub clients: ClientService,
 }
 
 /// What one row becomes.
@@ -51,15 +51,10 @@ enum Action {
     Update { before: Client, after: Client, consents: Consents },
 }
 
-/// The e-mail and SMS consents a row gives, for the consent history.
-type Consents = (Option<ConsentStatus>, Option<ConsentStatus>);
-
 /// The state of one run: what earlier rows did, and the counts so far.
 struct Run<'a> {
-    runner: &'a Runner,
     plan: &'a Plan,
-    defs: Vec<CustomFieldDef>,
-    lookups: Lookups,
+    preparer: Arc<Preparer>,
     /// E-mails, codes and barcodes of rows already accepted, and the row that holds them.
     taken: HashMap<(&'static str, String), u32>,
     /// Existing clients an earlier row updates.
@@ -74,7 +69,7 @@ struct Run<'a> {
 impl Runner {
     /// Runs the job to its end and records the outcome; never fails itself.
     pub(crate) async fn run(self, ctx: TenantCtx, id: ImportJobId, table: Table, plan: Plan) {
-        let outcome = self.execute(&ctx, id, &table, &plan).await;
+        let outcome = self.execute(&ctx, id, Arc::new(table), &plan).await;
         let (status, progress, errors) = match outcome {
             Ok((progress, errors)) if errors.is_empty() => (ImportStatus::Succeeded, progress, errors),
             Ok((progress, errors)) => {
@@ -103,15 +98,21 @@ impl Runner {
         &self,
         ctx: &TenantCtx,
         id: ImportJobId,
-        table: &Table,
+        table: Arc<Table>,
         plan: &Plan,
     ) -> AppResult<(Progress, Vec<ImportRowError>)> {
         let tx = if plan.dry_run { ctx.read().await? } else { ctx.begin().await? };
-        let mut run = Run {
-            runner: self,
-            plan,
-            defs: client_field_defs(&tx).await?,
+        let preparer = Arc::new(Preparer {
+            kernel: self.kernel.clone(),
+            clients: ClientService::new(self.kernel.clone()),
+            columns: plan.columns.clone(),
             lookups: Lookups::new(Names::load(&tx).await?),
+            defs: client_field_defs(&tx).await?,
+            keep_input: plan.duplicates == DuplicatePolicy::Update,
+        });
+        let mut run = Run {
+            plan,
+            preparer: preparer.clone(),
             taken: HashMap::new(),
             touched: HashMap::new(),
             inserted: HashSet::new(),
@@ -126,9 +127,22 @@ impl Runner {
             tx.execute_unprepared(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}")).await?;
         }
         let (mut checking, mut writing) = (Duration::ZERO, Duration::ZERO);
-        for rows in table.rows.chunks(BATCH) {
+        let batches: Vec<Range<usize>> =
+            (0..table.rows.len()).step_by(BATCH).map(|start| start..table.rows.len().min(start + BATCH)).collect();
+        let prepare = |range: Range<usize>| {
+            let (preparer, table) = (preparer.clone(), table.clone());
+            tokio::task::spawn_blocking(move || preparer.prepare(&table, range))
+        };
+        let mut next = batches.first().cloned().map(prepare);
+        for (i, range) in batches.iter().enumerate() {
+            let prepared = match next.take() {
+                Some(task) => task.await.map_err(AppError::internal)?,
+                None => Vec::new(),
+            };
+            // The next batch is prepared on another thread while this one is checked and written.
+            next = batches.get(i + 1).cloned().map(prepare);
             let started = Instant::now();
-            let actions = run.check(&tx, rows).await?;
+            let actions = run.check(&tx, &table.rows[range.clone()], prepared).await?;
             checking += started.elapsed();
             if !plan.dry_run && run.errors.is_empty() {
                 let started = Instant::now();
@@ -174,43 +188,19 @@ impl Run<'_> {
         }
     }
 
-    /// The row's cells as a client input, or the cells that could not be read.
-    fn input(&self, row: &Row) -> Result<ClientInput, Vec<AppError>> {
-        let mut input = ClientInput::default();
-        let mut errors = Vec::new();
-        for column in &self.plan.columns {
-            let raw = row.cells.get(column.index).map_or("", str::trim);
-            if raw.is_empty() {
-                continue; // empty cells leave a field as it is
-            }
-            if let Err(message) = fields::set(&mut input, &column.target, raw, &self.lookups) {
-                errors.push(AppError::invalid(&column.field, message));
-            }
-        }
-        if errors.is_empty() { Ok(input) } else { Err(errors) }
-    }
-
     /// Decides what each row of a batch does; counts and errors go to the run.
-    async fn check(&mut self, tx: &TenantTx, rows: &[Row]) -> AppResult<Vec<Action>> {
-        let now = self.runner.kernel.now();
-        let mut prepared = Vec::with_capacity(rows.len());
-        for row in rows {
-            self.progress.processed += 1;
-            prepared.push(self.input(row).map(|input| {
-                let consents = (input.consent_email, input.consent_sms);
-                // Kept only for the matches it may update: copying every row's input costs.
-                let kept = (self.plan.duplicates == DuplicatePolicy::Update).then(|| input.clone());
-                // Applied to a new record first: normalised keys for the lookup, and the record to create.
-                let mut fresh = Client::blank(ClientId(self.runner.kernel.new_id()), now);
-                let errors = self.runner.clients.apply_input(&mut fresh, input, true, &self.defs);
-                (row.line, kept, consents, fresh, errors)
-            }));
-        }
-        let found = lookup(tx, prepared.iter().flatten().map(|(_, _, _, fresh, _)| fresh)).await?;
+    async fn check(
+        &mut self,
+        tx: &TenantTx,
+        rows: &[Row],
+        prepared: Vec<Result<Prepared, Vec<AppError>>>,
+    ) -> AppResult<Vec<Action>> {
+        self.progress.processed += i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        let found = lookup(tx, prepared.iter().flatten().map(|p| &p.fresh)).await?;
         let existing = Existing::new(found.into_iter().filter(|c| !self.inserted.contains(&c.id)).collect());
         let mut actions = Vec::new();
         for (row, prepared) in rows.iter().zip(prepared) {
-            let (line, kept, consents, fresh, errors) = match prepared {
+            let Prepared { line, input: kept, consents, fresh, errors } = match prepared {
                 Ok(prepared) => prepared,
                 Err(unreadable) => {
                     self.fail_all(row.line, &unreadable);
@@ -235,7 +225,7 @@ impl Run<'_> {
                     }
                     let mut after = before.clone();
                     let input = kept.unwrap_or_default();
-                    let errors = self.runner.clients.apply_input(&mut after, input, false, &self.defs);
+                    let errors = self.preparer.clients.apply_input(&mut after, input, false, &self.preparer.defs);
                     if !errors.is_empty() {
                         self.fail_all(line, &errors);
                         continue;

@@ -287,9 +287,10 @@ fn after_condition(order: ClientOrder, key: &Value, id: uuid::Uuid) -> AppResult
             (client::Column::CreatedAt, at.with_timezone(&Utc).into())
         }
     };
-    Ok(Condition::any()
-        .add(col.gt(value.clone()))
-        .add(Condition::all().add(col.eq(value)).add(client::Column::Id.gt(id))))
+    // A row-value comparison is one range on the (tenant, key, id) index for both databases;
+    // PostgreSQL cannot scan a range for the equivalent `key > k OR (key = k AND id > i)`.
+    let row = Expr::tuple([Expr::col(col), Expr::col(client::Column::Id)]);
+    Ok(Condition::all().add(row.gt(Expr::tuple([Expr::val(value), Expr::val(id)]))))
 }
 
 /// `custom_fields.<key> = value` (or contains, for multi-choice), per backend's JSON functions.

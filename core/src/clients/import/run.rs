@@ -59,8 +59,6 @@ struct Run<'a> {
     taken: HashMap<(&'static str, String), u32>,
     /// Existing clients an earlier row updates.
     touched: HashMap<ClientId, u32>,
-    /// Clients this run inserted: real runs see them in later lookups, dry runs do not.
-    inserted: HashSet<ClientId>,
     progress: Progress,
     errors: Vec<ImportRowError>,
     more_errors: usize,
@@ -115,11 +113,15 @@ impl Runner {
             preparer: preparer.clone(),
             taken: HashMap::new(),
             touched: HashMap::new(),
-            inserted: HashSet::new(),
             progress: Progress::default(),
             errors: Vec::new(),
             more_errors: 0,
         };
+        // Duplicates are looked for among the clients as they were before the import, through a
+        // read transaction of their own: rows of the same file are compared in memory, and
+        // PostgreSQL's plans (made from statistics that know nothing of this transaction's
+        // inserts) would scan the growing table for every batch.
+        let before = if plan.dry_run { None } else { Some(ctx.read().await?) };
         let big_cache = !plan.dry_run && tx.get_database_backend() == DbBackend::Sqlite;
         if big_cache {
             // A large write touches every index of `clients`: SQLite's default 2 MB page cache
@@ -142,7 +144,7 @@ impl Runner {
             // The next batch is prepared on another thread while this one is checked and written.
             next = batches.get(i + 1).cloned().map(prepare);
             let started = Instant::now();
-            let actions = run.check(&tx, &table.rows[range.clone()], prepared).await?;
+            let actions = run.check(before.as_ref().unwrap_or(&tx), &table.rows[range.clone()], prepared).await?;
             checking += started.elapsed();
             if !plan.dry_run && run.errors.is_empty() {
                 let started = Instant::now();
@@ -188,7 +190,8 @@ impl Run<'_> {
         }
     }
 
-    /// Decides what each row of a batch does; counts and errors go to the run.
+    /// Decides what each row of a batch does (`tx` sees the clients as they were before the
+    /// import); counts and errors go to the run.
     async fn check(
         &mut self,
         tx: &TenantTx,
@@ -197,7 +200,7 @@ impl Run<'_> {
     ) -> AppResult<Vec<Action>> {
         self.progress.processed += i64::try_from(rows.len()).unwrap_or(i64::MAX);
         let found = lookup(tx, prepared.iter().flatten().map(|p| &p.fresh)).await?;
-        let existing = Existing::new(found.into_iter().filter(|c| !self.inserted.contains(&c.id)).collect());
+        let existing = Existing::new(found);
         let mut actions = Vec::new();
         for (row, prepared) in rows.iter().zip(prepared) {
             let Prepared { line, input: kept, consents, fresh, errors } = match prepared {
@@ -249,10 +252,7 @@ impl Run<'_> {
                 self.taken.entry(key).or_insert(line);
             }
             match &action {
-                Action::Create(c, _) => {
-                    self.inserted.insert(c.id);
-                    self.progress.created += 1;
-                }
+                Action::Create(..) => self.progress.created += 1,
                 Action::Update { before, .. } => {
                     self.touched.insert(before.id, line);
                     self.progress.updated += 1;

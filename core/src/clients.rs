@@ -64,10 +64,12 @@ pub struct RecordServices {
     pub cards: CardService,
     pub documents: ClientDocumentService,
     pub referral: ReferralService,
+    pub search: crate::search::SearchService,
 }
 
 impl RecordServices {
-    pub fn new(kernel: &Arc<Kernel>) -> Self {
+    /// The services, searching with `index` (an adapter of crate `clientele-search`).
+    pub fn new(kernel: &Arc<Kernel>, index: Arc<dyn crate::search::SearchIndex>) -> Self {
         Self {
             // LIF-04: documents keep a client out of the trash.
             clients: ClientService::new(kernel.clone()).with_guard(Arc::new(client_documents::LinkedDocuments)),
@@ -82,6 +84,7 @@ impl RecordServices {
             cards: CardService::new(kernel.clone()),
             documents: ClientDocumentService::new(kernel.clone()),
             referral: ReferralService::new(kernel.clone()),
+            search: crate::search::SearchService::new(kernel.clone(), index),
         }
     }
 }

@@ -34,6 +34,8 @@ mod registration;
 mod replicas;
 mod rls;
 mod schema;
+mod search;
+mod search_meili;
 mod terms;
 mod users;
 mod worker;

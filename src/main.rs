@@ -107,7 +107,14 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             let state = AppState::start(settings).await?;
             let tenants = match tenant {
                 Some(tenant) => vec![tenant],
-                None => state.services.organisations.all_tenants().await?.iter().map(clientele_core::TenantCtx::tenant).collect(),
+                None => state
+                    .services
+                    .organisations
+                    .all_tenants()
+                    .await?
+                    .iter()
+                    .map(clientele_core::TenantCtx::tenant)
+                    .collect(),
             };
             for tenant in tenants {
                 let n = state.records.search.reindex_tenant(tenant).await?;

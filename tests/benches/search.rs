@@ -20,24 +20,109 @@ use serde_json::{Value, json};
 
 const CLIENTS: usize = 1_000;
 const LAST: &[&str] = &[
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon",
-    "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard",
-    "André", "Lefèvre", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez", "Legrand", "Garnier",
-    "Faure", "Rousseau", "Blanc", "Guérin", "Muller", "Henry", "Roussel", "Nicolas", "Perrin", "Morin", "Mathieu",
-    "Clément", "Gauthier", "Dumont", "Lopez", "Fontaine", "Chevalier", "Robin",
+    "Martin",
+    "Bernard",
+    "Dubois",
+    "Thomas",
+    "Robert",
+    "Richard",
+    "Petit",
+    "Durand",
+    "Leroy",
+    "Moreau",
+    "Simon",
+    "Laurent",
+    "Lefebvre",
+    "Michel",
+    "Garcia",
+    "David",
+    "Bertrand",
+    "Roux",
+    "Vincent",
+    "Fournier",
+    "Morel",
+    "Girard",
+    "André",
+    "Lefèvre",
+    "Mercier",
+    "Dupont",
+    "Lambert",
+    "Bonnet",
+    "François",
+    "Martinez",
+    "Legrand",
+    "Garnier",
+    "Faure",
+    "Rousseau",
+    "Blanc",
+    "Guérin",
+    "Muller",
+    "Henry",
+    "Roussel",
+    "Nicolas",
+    "Perrin",
+    "Morin",
+    "Mathieu",
+    "Clément",
+    "Gauthier",
+    "Dumont",
+    "Lopez",
+    "Fontaine",
+    "Chevalier",
+    "Robin",
 ];
 const FIRST: &[&str] = &[
-    "Jean", "Marie", "Pierre", "Michel", "Anne", "Philippe", "Nathalie", "Alain", "Isabelle", "Nicolas", "Sophie",
-    "Christophe", "Catherine", "Laurent", "Sylvie", "Éric", "Julie", "Stéphane", "Céline", "David", "Sandrine",
-    "Olivier", "Valérie", "Thierry", "Christine", "Julien", "Aurélie", "Frédéric", "Émilie", "Sébastien",
+    "Jean",
+    "Marie",
+    "Pierre",
+    "Michel",
+    "Anne",
+    "Philippe",
+    "Nathalie",
+    "Alain",
+    "Isabelle",
+    "Nicolas",
+    "Sophie",
+    "Christophe",
+    "Catherine",
+    "Laurent",
+    "Sylvie",
+    "Éric",
+    "Julie",
+    "Stéphane",
+    "Céline",
+    "David",
+    "Sandrine",
+    "Olivier",
+    "Valérie",
+    "Thierry",
+    "Christine",
+    "Julien",
+    "Aurélie",
+    "Frédéric",
+    "Émilie",
+    "Sébastien",
 ];
 const CITIES: &[(&str, &str)] = &[
-    ("Paris", "75011"), ("Lyon", "69003"), ("Marseille", "13008"), ("Toulouse", "31000"), ("Nice", "06000"),
-    ("Nantes", "44000"), ("Strasbourg", "67000"), ("Montpellier", "34000"), ("Bordeaux", "33000"), ("Lille", "59000"),
-    ("Rennes", "35000"), ("Reims", "51100"), ("Dijon", "21000"), ("Angers", "49000"), ("Grenoble", "38000"),
+    ("Paris", "75011"),
+    ("Lyon", "69003"),
+    ("Marseille", "13008"),
+    ("Toulouse", "31000"),
+    ("Nice", "06000"),
+    ("Nantes", "44000"),
+    ("Strasbourg", "67000"),
+    ("Montpellier", "34000"),
+    ("Bordeaux", "33000"),
+    ("Lille", "59000"),
+    ("Rennes", "35000"),
+    ("Reims", "51100"),
+    ("Dijon", "21000"),
+    ("Angers", "49000"),
+    ("Grenoble", "38000"),
 ];
 /// The prefixes measured: one to three characters of common names.
-const QUERIES: &[&str] = &["m", "ma", "mar", "d", "du", "dup", "l", "le", "lef", "b", "be", "ber", "g", "ga", "gar", "p", "pa", "par"];
+const QUERIES: &[&str] =
+    &["m", "ma", "mar", "d", "du", "dup", "l", "le", "lef", "b", "be", "ber", "g", "ga", "gar", "p", "pa", "par"];
 
 /// A small deterministic generator: the same data on every run.
 struct Rng(u64);
@@ -87,8 +172,16 @@ fn ms(d: Duration) -> f64 {
 }
 
 async fn gql(http: &reqwest::Client, url: &str, token: &str, query: &str, variables: Value) -> Value {
-    let body: Value =
-        http.post(url).bearer_auth(token).json(&json!({ "query": query, "variables": variables })).send().await.unwrap().json().await.unwrap();
+    let body: Value = http
+        .post(url)
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(body.get("errors").is_none(), "{body}");
     body
 }
@@ -135,9 +228,17 @@ async fn main() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let http = reqwest::Client::new();
     let url = format!("http://{addr}/graphql");
-    let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
-    let body: Value =
-        http.post(&url).json(&json!({ "query": set, "variables": { "t": done.set_password_token } })).send().await.unwrap().json().await.unwrap();
+    let set =
+        "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
+    let body: Value = http
+        .post(&url)
+        .json(&json!({ "query": set, "variables": { "t": done.set_password_token } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = body["data"]["setPassword"]["token"].as_str().unwrap().to_owned();
     let create = "mutation($i: ClientInput!) { createClient(input: $i) { client { id } } }";
     let mut ids = Vec::with_capacity(CLIENTS);
@@ -186,7 +287,14 @@ async fn main() {
         println!("{q:<10} {:>14.2} {:>14.2} {:>14.2} {:>12.2}", ms(g50), ms(g99), ms(i50), ms(i99));
     }
     let ((g50, _, g99), (i50, _, i99)) = (percentiles(all_gql), percentiles(all_idx));
-    println!("{:<10} {:>14.2} {:>14.2} {:>14.2} {:>12.2}   (target graphql p99 <= 15 ms)", "all", ms(g50), ms(g99), ms(i50), ms(i99));
+    println!(
+        "{:<10} {:>14.2} {:>14.2} {:>14.2} {:>12.2}   (target graphql p99 <= 15 ms)",
+        "all",
+        ms(g50),
+        ms(g99),
+        ms(i50),
+        ms(i99)
+    );
 
     // 4. Update → searchable with the in-process worker (polls every search.poll_interval_ms).
     clientele::jobs::spawn_in_process(state.clone());

@@ -117,7 +117,9 @@ impl SearchService {
         if tokens.is_empty() {
             return Ok(SearchPage::default());
         }
-        let window = (first + 1).max(50);
+        // First window: exactly a page and one (most hits pass the default filter); doubled
+        // each round a filter leaves the page short.
+        let mut window = first + 1;
         let mut page = SearchPage::default();
         let start = offset;
         while page.hits.len() <= first && offset - start < MAX_SCANNED {
@@ -147,6 +149,7 @@ impl SearchService {
                 }
             }
             offset += window;
+            window = (window * 2).min(500);
             if exhausted {
                 break;
             }

@@ -9,7 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use clientele::Settings;
-use clientele_core::search::{IndexHits, IndexStats, SearchDocument, SearchIndex, SearchQuery, SearchService};
+use clientele_core::TenantTx;
+use clientele_core::search::{
+    DocField, IndexHits, IndexStats, SearchContributor, SearchDocument, SearchIndex, SearchQuery, SearchService,
+};
 use clientele_core::{AppError, AppResult, ClientId, TenantId};
 use serde_json::{Value, json};
 
@@ -372,6 +375,15 @@ impl SearchIndex for Crashing {
     }
 }
 
+/// The server's kernel, for a second search service on the same database and index.
+fn kernel(app: &TestApp) -> Arc<clientele_core::db::Kernel> {
+    Arc::new(clientele_core::db::Kernel {
+        db: app.state.kernel.db.clone(),
+        clock: app.state.kernel.clock.clone(),
+        entropy: app.state.kernel.entropy.clone(),
+    })
+}
+
 both_dbs!(a_worker_killed_mid_batch_converges_and_reindex_rebuilds);
 
 // SRC-01 (DESIGN.md §7: convergence, reindex)
@@ -381,11 +393,7 @@ async fn a_worker_killed_mid_batch_converges_and_reindex_rebuilds(app: TestApp) 
     for i in 0..12 {
         create(&app, &a, json!({ "lastName": format!("Roux{i:02}"), "firstName": "Lea" })).await;
     }
-    let kernel = Arc::new(clientele_core::db::Kernel {
-        db: app.state.kernel.db.clone(),
-        clock: app.state.kernel.clock.clone(),
-        entropy: app.state.kernel.entropy.clone(),
-    });
+    let kernel = kernel(&app);
     let real = app.state.records.search.index().clone();
     for budget in [5, 100] {
         let crashing = Arc::new(Crashing { inner: real.clone(), budget, calls: AtomicUsize::new(0) });
@@ -480,4 +488,37 @@ async fn scenarios_on_a_real_meilisearch(app: TestApp) {
     run_scenarios(&app, &a).await;
     assert_eq!(found(&app, &b, "dupont").await, ["Dupont"]);
     assert!(found(&app, &b, "lefevre").await.is_empty());
+}
+
+/// A plugin's searchable field: the name of each client's pet.
+struct Pets(HashMap<ClientId, &'static str>);
+
+#[async_trait::async_trait]
+impl SearchContributor for Pets {
+    async fn fields(&self, _: &TenantTx, clients: &[ClientId]) -> AppResult<Vec<(ClientId, DocField)>> {
+        Ok(clients
+            .iter()
+            .filter_map(|c| {
+                self.0
+                    .get(c)
+                    .map(|pet| (*c, DocField { name: "plugin.pets.name".into(), value: (*pet).into(), primary: false }))
+            })
+            .collect())
+    }
+}
+
+both_dbs!(plugin_fields_are_searchable);
+
+// CLI-15 (searchable plugin fields, DESIGN.md §7)
+async fn plugin_fields_are_searchable(app: TestApp) {
+    let a = app.supplier("Alpha", "owner@alpha.test").await;
+    let id: ClientId = create(&app, &a, json!({ "lastName": "Caron", "firstName": "Lou" })).await.parse().unwrap();
+    let index = app.state.records.search.index().clone();
+    let with_plugin =
+        SearchService::new(kernel(&app), index).with_contributor(Arc::new(Pets(HashMap::from([(id, "Rex")]))));
+    with_plugin.apply_all_pending().await.unwrap();
+    let d = gql_ok(&app, &a, SEARCH, json!({ "q": "rex" })).await;
+    let edge = &d["searchClients"]["edges"][0];
+    assert_eq!(name(&edge["node"]), "Caron");
+    assert_eq!(edge["highlights"], json!([{ "field": "plugin.pets.name", "snippet": "<em>Rex</em>" }]));
 }

@@ -171,17 +171,13 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-async fn gql(http: &reqwest::Client, url: &str, token: &str, query: &str, variables: Value) -> Value {
-    let body: Value = http
-        .post(url)
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+/// POSTs a GraphQL document (as `token` when given) and checks it raised no error.
+async fn gql(http: &reqwest::Client, url: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let mut request = http.post(url).json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let body: Value = request.send().await.unwrap().json().await.unwrap();
     assert!(body.get("errors").is_none(), "{body}");
     body
 }
@@ -230,15 +226,7 @@ async fn main() {
     let url = format!("http://{addr}/graphql");
     let set =
         "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
-    let body: Value = http
-        .post(&url)
-        .json(&json!({ "query": set, "variables": { "t": done.set_password_token } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = gql(&http, &url, None, set, json!({ "t": done.set_password_token })).await;
     let token = body["data"]["setPassword"]["token"].as_str().unwrap().to_owned();
     let create = "mutation($i: ClientInput!) { createClient(input: $i) { client { id } } }";
     let mut ids = Vec::with_capacity(CLIENTS);
@@ -246,7 +234,7 @@ async fn main() {
         let (last, first) = (rng.pick(LAST), rng.pick(FIRST));
         let input = json!({ "lastName": last, "firstName": first, "email": format!("{}.{}{n}@exemple.fr", text::fold(first), text::fold(last)),
                             "mobile": format!("06{:08}", rng.next() % 100_000_000) });
-        let body = gql(&http, &url, &token, create, json!({ "i": input })).await;
+        let body = gql(&http, &url, Some(&token), create, json!({ "i": input })).await;
         ids.push(body["data"]["createClient"]["client"]["id"].as_str().unwrap().to_owned());
     }
     let started = Instant::now();
@@ -264,7 +252,7 @@ async fn main() {
     let search = "query($q: String!) { searchClients(query: $q, first: 20) { edges { node { id lastName firstName } highlights { field snippet } } } }";
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
     for q in QUERIES {
-        let body = gql(&http, &url, &token, search, json!({ "q": q })).await;
+        let body = gql(&http, &url, Some(&token), search, json!({ "q": q })).await;
         assert!(!body["data"]["searchClients"]["edges"].as_array().unwrap().is_empty(), "no hit for {q}");
     }
     println!("query      graphql_p50_ms graphql_p99_ms   index_p50_ms index_p99_ms");
@@ -274,7 +262,7 @@ async fn main() {
         let direct = SearchQuery { tenant, tokens: text::query_tokens(q), offset: 0, limit: 50 };
         for _ in 0..rounds {
             let start = Instant::now();
-            gql(&http, &url, &token, search, json!({ "q": q })).await;
+            gql(&http, &url, Some(&token), search, json!({ "q": q })).await;
             g.push(start.elapsed());
             let start = Instant::now();
             let hits = index.search(&direct).await.unwrap();
@@ -303,9 +291,9 @@ async fn main() {
     for (n, id) in ids.iter().take(50).enumerate() {
         let name = format!("Zqx{n:03}upd");
         let start = Instant::now();
-        gql(&http, &url, &token, update, json!({ "id": id, "n": name })).await;
+        gql(&http, &url, Some(&token), update, json!({ "id": id, "n": name })).await;
         loop {
-            let body = gql(&http, &url, &token, search, json!({ "q": name })).await;
+            let body = gql(&http, &url, Some(&token), search, json!({ "q": name })).await;
             if !body["data"]["searchClients"]["edges"].as_array().unwrap().is_empty() {
                 break;
             }

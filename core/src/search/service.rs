@@ -19,9 +19,6 @@ use crate::tenancy::{Actor, OrgKind, Permission, TenantCtx};
 
 /// Pending rows the worker takes per round and tenant.
 const BATCH: u64 = 500;
-/// Default and largest page of `searchClients`.
-const DEFAULT_FIRST: usize = 20;
-const MAX_FIRST: usize = 100;
 /// Hits looked at per request when a filter drops some: bounds the work of a narrow filter.
 const MAX_SCANNED: usize = 2_000;
 const MAX_QUERY_CHARS: usize = 200;
@@ -102,13 +99,8 @@ impl SearchService {
         first: Option<i64>,
         after: Option<&str>,
     ) -> AppResult<SearchPage> {
-        let first = match first {
-            None => DEFAULT_FIRST,
-            Some(n) => usize::try_from(n)
-                .ok()
-                .filter(|n| (1..=MAX_FIRST).contains(n))
-                .ok_or_else(|| AppError::invalid("first", format!("Ask for 1 to {MAX_FIRST} items.")))?,
-        };
+        // The page size is checked as for every list; the cursor is an offset in the hits.
+        let first = usize::try_from(crate::page::PageRequest::new(first, None)?.first).unwrap_or(usize::MAX);
         if query.chars().count() > MAX_QUERY_CHARS {
             return Err(AppError::invalid("query", format!("Search with at most {MAX_QUERY_CHARS} characters.")));
         }

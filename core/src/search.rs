@@ -19,7 +19,7 @@ use crate::error::AppResult;
 use crate::ids::{ClientId, TenantId};
 
 pub use document::SearchContributor;
-pub use outbox::{touch, touch_all};
+pub use outbox::{touch, touch_all, touch_many};
 pub use service::{SearchHit, SearchPage, SearchService, SearchStatus};
 
 /// One searchable text of a document: shown, highlighted and matched.

@@ -12,6 +12,7 @@ mod contacts;
 mod customers;
 mod direct_login;
 mod gdpr;
+mod imports;
 mod input;
 mod ledger;
 mod limits;

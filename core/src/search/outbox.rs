@@ -47,6 +47,29 @@ pub async fn touch(tx: &TenantTx, client: ClientId) -> AppResult<()> {
     Ok(())
 }
 
+/// [`touch`] for many clients in few statements (imports).
+pub async fn touch_many(tx: &TenantTx, clients: &[ClientId]) -> AppResult<()> {
+    let mut ids = clients.to_vec();
+    ids.sort_unstable();
+    ids.dedup(); // one statement may not upsert a row twice
+    for chunk in ids.chunks(500) {
+        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, ${}, 1, 0)", i + 2)).collect();
+        let mut values: Vec<sea_orm::Value> = vec![tx.tenant().0.into()];
+        values.extend(chunk.iter().map(|c| sea_orm::Value::from(c.0)));
+        tx.execute_raw(Statement::from_sql_and_values(
+            tx.get_database_backend(),
+            format!(
+                "INSERT INTO search_outbox (tenant_id, client_id, version, indexed_version) VALUES {} \
+                 ON CONFLICT (tenant_id, client_id) DO UPDATE SET version = search_outbox.version + 1",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Marks every client of the tenant as changed (a rebuild, or a change of which custom fields
 /// are searchable).
 pub async fn touch_all(tx: &TenantTx) -> AppResult<u64> {

@@ -522,3 +522,26 @@ async fn plugin_fields_are_searchable(app: TestApp) {
     assert_eq!(name(&edge["node"]), "Caron");
     assert_eq!(edge["highlights"], json!([{ "field": "plugin.pets.name", "snippet": "<em>Rex</em>" }]));
 }
+
+both_dbs!(imported_clients_are_searchable);
+
+// SRC-01 (imports write the outbox in their batch transaction)
+async fn imported_clients_are_searchable(app: TestApp) {
+    use base64::Engine as _;
+    let a = app.supplier("Alpha", "owner@alpha.test").await;
+    let file = base64::engine::general_purpose::STANDARD.encode("Last name,First name\nImbert,Ivo\nIsnard,Ines\n");
+    let started = gql_ok(&app, &a, "mutation($f: String!) { startClientImport(file: $f, format: CSV) { importJob { id } userErrors { message } } }", json!({ "f": file })).await;
+    let id = started["startClientImport"]["importJob"]["id"].clone();
+    for _ in 0..600 {
+        let job = gql_ok(&app, &a, "query($id: ID!) { importJob(id: $id) { status } }", json!({ "id": id })).await;
+        if job["importJob"]["status"] != "RUNNING" {
+            assert_eq!(job["importJob"]["status"], "SUCCEEDED", "{job}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    index(&app).await;
+    let mut names = found(&app, &a, "i").await;
+    names.sort();
+    assert_eq!(names, ["Imbert", "Isnard"]);
+}

@@ -90,9 +90,13 @@ impl TantivyIndex {
     }
 
     fn from_index(index: Index, f: Fields) -> AppResult<Self> {
-        // Reloaded by hand after each commit, so a write is searchable when `upsert` returns.
-        let reader =
-            index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| failed("reader", e))?;
+        // Reloaded by hand after each of our commits, so a write is searchable when `upsert`
+        // returns; and on commits of another process sharing the directory (`clientele worker`).
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()
+            .map_err(|e| failed("reader", e))?;
         Ok(Self(Arc::new(Inner { index, reader, writer: Mutex::new(None), f })))
     }
 

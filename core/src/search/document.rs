@@ -27,8 +27,11 @@ pub trait SearchContributor: Send + Sync {
 /// What the worker does for each pending client.
 pub(super) enum Outcome {
     Index(SearchDocument),
-    /// In the trash, or purged: no document.
-    Remove(ClientId),
+    /// In the trash (`purged: false`) or gone for good: no document.
+    Remove {
+        id: ClientId,
+        purged: bool,
+    },
 }
 
 fn field(name: &str, value: Option<&str>, primary: bool) -> Option<DocField> {
@@ -90,7 +93,7 @@ pub(super) async fn build(
     let mut out = Vec::with_capacity(pending.len());
     for &(id, version) in pending {
         let Some(c) = clients.get(&id).filter(|c| c.deleted_at.is_none()) else {
-            out.push(Outcome::Remove(id));
+            out.push(Outcome::Remove { id, purged: !clients.contains_key(&id) });
             continue;
         };
         let mut doc = SearchDocument { tenant, client: id, version, fields: Vec::new(), phones: Vec::new() };

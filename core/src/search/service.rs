@@ -190,12 +190,15 @@ impl SearchService {
             }
             let outcomes = document::build(&tx, &rows, &self.contributors).await?;
             tx.commit().await?;
-            let mut docs = Vec::new();
-            let mut gone = Vec::new();
+            let (mut docs, mut gone, mut purged) = (Vec::new(), Vec::new(), Vec::new());
             for outcome in outcomes {
                 match outcome {
                     Outcome::Index(doc) => docs.push(doc),
-                    Outcome::Remove(id) => gone.push(id),
+                    Outcome::Remove { id, purged: true } => {
+                        gone.push(id);
+                        purged.push(id);
+                    }
+                    Outcome::Remove { id, purged: false } => gone.push(id),
                 }
             }
             if !gone.is_empty() {
@@ -206,20 +209,8 @@ impl SearchService {
             }
             let tx = ctx.begin().await?;
             let now = self.kernel.now();
-            let exists = {
-                use crate::clients::entity::client;
-                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-                client::Entity::find()
-                    .select_only()
-                    .column(client::Column::Id)
-                    .filter(client::Column::TenantId.eq(ctx.tenant()))
-                    .filter(client::Column::Id.is_in(gone.iter().map(|g| g.0)))
-                    .into_tuple::<uuid::Uuid>()
-                    .all(tx.conn())
-                    .await?
-            };
             for &(id, version) in &rows {
-                if gone.contains(&id) && !exists.contains(&id.0) {
+                if purged.contains(&id) {
                     outbox::forget(&tx, id, version).await?; // purged: nothing left to track
                 } else {
                     outbox::mark_indexed(&tx, id, version, now).await?;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clientele_core::mail::{self, Mailer};
+use clientele_core::search::SearchIndex;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment_file_provider_adapter::FileAdapter;
@@ -44,6 +45,44 @@ pub struct Settings {
     pub auth: AuthConfig,
     pub retention: RetentionSettings,
     pub mail: MailSettings,
+    pub search: SearchSettings,
+}
+
+/// Which search index serves `searchClients`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchEngine {
+    /// Embedded in the process, under the data directory (one process writes it).
+    Tantivy,
+    /// A Meilisearch server, shared by every replica.
+    Meilisearch,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchSettings {
+    pub engine: SearchEngine,
+    /// Where the tantivy index lives; defaults to `<data_dir>/search`.
+    pub dir: Option<PathBuf>,
+    pub meilisearch_url: String,
+    pub meilisearch_api_key: Option<Secret>,
+    /// The Meilisearch index holding every tenant's clients.
+    pub meilisearch_index: String,
+    /// How often the worker looks for changes to index (update to searchable in about this).
+    pub poll_interval_ms: u64,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self {
+            engine: SearchEngine::Tantivy,
+            dir: None,
+            meilisearch_url: "http://127.0.0.1:7700".to_owned(),
+            meilisearch_api_key: None,
+            meilisearch_index: "clientele_clients".to_owned(),
+            poll_interval_ms: 200,
+        }
+    }
 }
 
 /// How outgoing mail leaves: files under the data directory (default) or SMTP.
@@ -176,6 +215,7 @@ impl Default for Settings {
             auth: AuthConfig::default(),
             retention: RetentionSettings::default(),
             mail: MailSettings::default(),
+            search: SearchSettings::default(),
         }
     }
 }
@@ -260,6 +300,21 @@ impl Settings {
         }
     }
 
+    /// The configured search index adapter.
+    pub fn search_index(&self) -> Result<std::sync::Arc<dyn SearchIndex>, clientele_core::AppError> {
+        Ok(match self.search.engine {
+            SearchEngine::Tantivy => {
+                let dir = self.search.dir.clone().unwrap_or_else(|| self.data_dir.join("search"));
+                std::sync::Arc::new(clientele_search::TantivyIndex::open(&dir)?)
+            }
+            SearchEngine::Meilisearch => std::sync::Arc::new(clientele_search::MeiliIndex::new(
+                &self.search.meilisearch_url,
+                self.search.meilisearch_api_key.as_ref().map(Secret::expose),
+                &self.search.meilisearch_index,
+            )?),
+        })
+    }
+
     /// The configured mail adapter.
     pub fn mailer(&self) -> Result<std::sync::Arc<dyn Mailer>, clientele_core::AppError> {
         let from = mail::parse_sender(&self.mail.from)?;
@@ -319,6 +374,24 @@ mod tests {
             assert_eq!(settings.log.format, LogFormat::Json);
             assert_eq!(settings.database_url(), "postgres://app:secret@db/clientele");
             assert!(!format!("{settings:?}").contains("secret@"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn meilisearch_is_chosen_with_its_key_from_a_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "clientele.toml",
+                "[search]\nengine = \"meilisearch\"\nmeilisearch_url = \"http://ms:7700\"\n",
+            )?;
+            jail.create_file("ms-key", "s3cret-key\n")?;
+            jail.set_env("CLIENTELE_SEARCH__MEILISEARCH_API_KEY_FILE", "ms-key");
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(settings.search.engine, SearchEngine::Meilisearch);
+            assert_eq!(settings.search.meilisearch_api_key.as_ref().map(Secret::expose), Some("s3cret-key"));
+            assert!(!format!("{settings:?}").contains("s3cret"));
+            assert_eq!(Settings::default().search.engine, SearchEngine::Tantivy);
             Ok(())
         });
     }

@@ -34,16 +34,19 @@ pub enum Job {
     Retention,
     /// Retries mail not delivered right after its commit.
     MailRetry,
+    /// Applies the search outbox to the index (every `search.poll_interval_ms`).
+    SearchIndex,
 }
 
 impl Job {
     /// Every job the worker runs.
-    pub const ALL: [Self; 2] = [Self::Retention, Self::MailRetry];
+    pub const ALL: [Self; 3] = [Self::Retention, Self::MailRetry, Self::SearchIndex];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Retention => "retention",
             Self::MailRetry => "mail_retry",
+            Self::SearchIndex => "search_index",
         }
     }
 
@@ -54,6 +57,7 @@ impl Job {
         match self {
             Self::Retention => BASE + 1,
             Self::MailRetry => BASE + 2,
+            Self::SearchIndex => BASE + 3,
         }
     }
 
@@ -61,6 +65,7 @@ impl Job {
         match self {
             Self::Retention => 0,
             Self::MailRetry => 1,
+            Self::SearchIndex => 2,
         }
     }
 
@@ -69,6 +74,7 @@ impl Job {
         match self {
             Self::Retention => Duration::from_secs(state.settings.retention.interval_minutes.max(1) * 60),
             Self::MailRetry => Duration::from_secs(state.settings.mail.retry_interval_seconds.max(1)),
+            Self::SearchIndex => Duration::from_millis(state.settings.search.poll_interval_ms.max(10)),
         }
     }
 
@@ -77,6 +83,8 @@ impl Job {
         match self {
             Self::Retention => purge_expired_trash(state).await,
             Self::MailRetry => retry_mail(state).await,
+            // One writer at a time (this lock) keeps an older document from replacing a newer one.
+            Self::SearchIndex => state.records.search.apply_all_pending().await,
         }
     }
 }
@@ -149,6 +157,12 @@ async fn retry_mail(state: &AppState) -> AppResult<u64> {
         sent += state.services.outbox.deliver_pending(&ctx).await?;
     }
     Ok(sent)
+}
+
+/// Applies the search outbox now, under the job lock (tests, `reindex`). Returns how many
+/// clients were indexed or removed (0 when another run held the lock).
+pub async fn index_pending(state: &AppState) -> AppResult<u64> {
+    Ok(try_run(state, Job::SearchIndex).await?.unwrap_or(0))
 }
 
 async fn run_logged(state: &AppState, job: Job) {

@@ -100,7 +100,7 @@ impl AppState {
         let kernel = Arc::new(Kernel { db, clock, entropy });
         let services = TenantServices::new(kernel.clone(), settings.auth_settings(), settings.mailer()?);
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);
-        let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel));
+        let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel, settings.search_index()?));
         let graphql = GraphqlService::new(services.clone(), records.clone(), Limits::default(), timeout);
         Ok(Arc::new(Self {
             settings,

@@ -38,6 +38,13 @@ enum Command {
     },
     /// Print the GraphQL SDL of the reference tenant (sample custom fields of every kind).
     Schema,
+    /// Rebuild the search index of one organisation, or of all. With the embedded (tantivy)
+    /// index, stop `serve` first: one process writes it.
+    Reindex {
+        /// The organisation id; all organisations when absent.
+        #[arg(long)]
+        tenant: Option<clientele_core::TenantId>,
+    },
 }
 
 fn init_logging(settings: &Settings) {
@@ -94,6 +101,25 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                 "or through GraphQL: mutation {{ setPassword(input: {{ token: \"{}\", password: \"…\" }}) {{ token }} }}",
                 done.set_password_token
             );
+            Ok(())
+        }
+        Command::Reindex { tenant } => {
+            let state = AppState::start(settings).await?;
+            let tenants = match tenant {
+                Some(tenant) => vec![tenant],
+                None => state
+                    .services
+                    .organisations
+                    .all_tenants()
+                    .await?
+                    .iter()
+                    .map(clientele_core::TenantCtx::tenant)
+                    .collect(),
+            };
+            for tenant in tenants {
+                let n = state.records.search.reindex_tenant(tenant).await?;
+                println!("{tenant}: {n} client(s) indexed");
+            }
             Ok(())
         }
         Command::Schema => {

@@ -71,10 +71,12 @@ pub struct RecordServices {
     pub documents: ClientDocumentService,
     pub referral: ReferralService,
     pub imports: ImportService,
+    pub search: crate::search::SearchService,
 }
 
 impl RecordServices {
-    pub fn new(kernel: &Arc<Kernel>) -> Self {
+    /// The services, searching with `index` (an adapter of crate `clientele-search`).
+    pub fn new(kernel: &Arc<Kernel>, index: Arc<dyn crate::search::SearchIndex>) -> Self {
         Self {
             // LIF-04: documents keep a client out of the trash.
             clients: ClientService::new(kernel.clone()).with_guard(Arc::new(client_documents::LinkedDocuments)),
@@ -90,6 +92,7 @@ impl RecordServices {
             documents: ClientDocumentService::new(kernel.clone()),
             referral: ReferralService::new(kernel.clone()),
             imports: ImportService::new(kernel.clone()),
+            search: crate::search::SearchService::new(kernel.clone(), index),
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod language;
 pub mod mail;
 pub mod page;
 pub mod ports;
+pub mod search;
 pub mod tenancy;
 pub mod token;
 

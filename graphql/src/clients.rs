@@ -418,7 +418,7 @@ fn month_day(field: &str, raw: &str) -> Result<(u32, u32), AppError> {
     Ok((m, d))
 }
 
-fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientFilter> {
+pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientFilter> {
     let Some(input) = rc.args.get("filter").filter(|v| !v.is_null()) else { return Ok(ClientFilter::default()) };
     let input = input.object()?;
     let statuses = match input.get("statuses").filter(|v| !v.is_null()) {

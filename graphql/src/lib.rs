@@ -24,6 +24,7 @@ mod oidc;
 mod query;
 mod referral;
 pub mod schema;
+mod search;
 mod settings;
 mod support;
 mod terms;

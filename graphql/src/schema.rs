@@ -9,7 +9,7 @@ use clientele_core::clients::{CustomEntity, CustomFieldDef};
 use crate::loaders::Scope;
 use crate::{
     access, addresses, beneficiaries, cards, catalogue, client_documents, clients, contacts, customers, direct_login,
-    gdpr, imports, ledger, lookups, merge, mutation, oidc, query, referral, settings, terms, types,
+    gdpr, imports, ledger, lookups, merge, mutation, oidc, query, referral, search, settings, terms, types,
 };
 
 /// Everything a tenant's schema depends on.
@@ -87,6 +87,7 @@ pub const AREAS: &[Area] = &[
     client_documents::AREA,
     referral::AREA,
     imports::AREA,
+    search::AREA,
 ];
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {

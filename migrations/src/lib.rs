@@ -23,6 +23,9 @@ mod m20261124_000010_cards_documents;
 #[rustfmt::skip]
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000011_import_jobs;
+#[rustfmt::skip]
+#[allow(clippy::style, clippy::complexity, clippy::pedantic)]
+mod m20261124_000012_search_outbox;
 mod pg;
 
 pub struct Migrator;
@@ -37,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_supplier_administration::Migration),
             Box::new(m20261124_000010_cards_documents::Migration),
             Box::new(m20261124_000011_import_jobs::Migration),
+            Box::new(m20261124_000012_search_outbox::Migration),
         ]
     }
 }
@@ -86,4 +90,5 @@ pub const TENANT_TABLES: &[&str] = &[
     "referral_reward_uses",
     "ledger_entry_holders",
     "import_jobs",
+    "search_outbox",
 ];

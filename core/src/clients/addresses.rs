@@ -259,6 +259,7 @@ impl AddressService {
             ));
         }
         address::Entity::delete_by_id((ctx.tenant(), id)).exec(tx.conn()).await?;
+        crate::search::touch(&tx, owner.id).await?;
         if existing.is_default {
             let siblings = of_kind(&tx, owner.id, existing.kind).await?;
             if let Some(next) = siblings.into_iter().next() {
@@ -383,6 +384,7 @@ impl AddressService {
             model.insert(tx.conn()).await?;
             Value::Null
         };
+        crate::search::touch(tx, owner.id).await?;
         let action = if before.is_null() { "address.create" } else { "address.update" };
         let changes = audit::diff(&before, &after.audit_view());
         audit::record(tx, ctx, AuditEntry::new(action, "address", after.id, changes)).await?;

@@ -254,6 +254,7 @@ impl ContactService {
         let tx = ctx.begin().await?;
         let before = find(&tx, id).await?;
         contact::Entity::delete_by_id((ctx.tenant(), id)).exec(tx.conn()).await?;
+        crate::search::touch(&tx, before.client).await?;
         let changes = audit::diff(&before.audit_view(), &Value::Null);
         audit::record(&tx, ctx, AuditEntry::new("contact.delete", "contact", id, changes)).await?;
         tx.commit().await?;
@@ -300,6 +301,7 @@ impl ContactService {
             model.insert(tx.conn()).await?;
             ("contact.create", Value::Null)
         };
+        crate::search::touch(tx, after.client).await?;
         let changes = audit::diff(&before, &after.audit_view());
         audit::record(tx, ctx, AuditEntry::new(action, "contact", after.id, changes)).await?;
         Ok(after)

@@ -326,6 +326,10 @@ impl CustomFieldService {
         active.updated_at = Set(self.kernel.now());
         active.update(tx.conn()).await?;
         bump_config_version(&tx).await?;
+        let indexed = |d: &CustomFieldDef| d.entity == CustomEntity::Client && d.searchable && d.active;
+        if indexed(&before) != indexed(&after) {
+            crate::search::touch_all(&tx).await?; // the field enters or leaves every document
+        }
         let view = |d: &CustomFieldDef| {
             json!({ "label": d.label, "choices": d.choices, "position": d.position, "required": d.required,
                     "searchable": d.searchable, "active": d.active })

@@ -16,7 +16,7 @@ use crate::clients::mapping::mmdd;
 use crate::clients::model::{Client, ClientKind, ClientStatus};
 use crate::clients::service::ClientService;
 use crate::error::{AppError, AppResult};
-use crate::ids::{CategoryId, GroupId};
+use crate::ids::{CategoryId, ClientId, GroupId};
 use crate::page::{MAX_PAGE, Page};
 use crate::tenancy::TenantCtx;
 
@@ -149,6 +149,23 @@ impl ClientService {
         let page = Page::from_overfetch(clients, crate::page::PageRequest { first, after: None }, total);
         let cursors = page.items.iter().map(|c| encode_cursor(order, c)).collect();
         Ok((page, cursors))
+    }
+
+    /// The clients among `ids` that match `filter` (search hits narrowed by the list filters).
+    pub async fn matching(&self, ctx: &TenantCtx, filter: &ClientFilter, ids: &[ClientId]) -> AppResult<Vec<Client>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = ctx.read().await?;
+        let condition = self.condition(&tx, filter).await?;
+        let rows = client::Entity::find()
+            .filter(client::Column::TenantId.eq(ctx.tenant()))
+            .filter(client::Column::Id.is_in(ids.iter().map(|i| i.0)))
+            .filter(condition)
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        rows.into_iter().map(Client::from_row).collect()
     }
 
     /// The SQL condition of a filter (shared by lists and exports); unknown custom fields are refused.

@@ -104,6 +104,7 @@ impl ClientService {
             .insert(tx.conn())
             .await
             .map_err(unique_violation)?;
+        crate::search::touch(&tx, client.id).await?;
         record_consents(&tx, ctx, client.id, consents, None, now).await?;
         let changes = audit::created(&client.audit_view());
         audit::record(&tx, ctx, AuditEntry::new("client.create", "client", client.id, changes)).await?;
@@ -420,6 +421,7 @@ pub(crate) async fn purge_in(tx: &TenantTx, ctx: &TenantCtx, client: &Client) ->
         return Err(AppError::new(ErrorCode::LinkedRecords, "This client has ledger history: anonymise it instead."));
     }
     client::Entity::delete_by_id((tx.tenant(), client.id)).exec(tx.conn()).await?;
+    crate::search::touch(tx, client.id).await?; // the worker removes its document
     let changes = audit::diff(&client.audit_view(), &serde_json::Value::Null);
     audit::record(tx, ctx, AuditEntry::new("client.purge", "client", client.id, changes)).await?;
     Ok(())
@@ -598,12 +600,13 @@ pub(super) async fn record_consents(
     Ok(ids)
 }
 
-/// Writes every column of `client` except `created_by`, which only an insert sets.
+/// Writes every column of `client` except `created_by`, which only an insert sets, and queues
+/// its search document (every change of a client row goes through here).
 pub(super) async fn save(tx: &TenantTx, client: &Client) -> AppResult<()> {
     let mut row = client.to_active(tx.tenant(), None).reset_all();
     row.created_by = sea_orm::ActiveValue::NotSet;
     row.update(tx.conn()).await.map_err(unique_violation)?;
-    Ok(())
+    crate::search::touch(tx, client.id).await
 }
 
 /// The consent-history rows of the channels whose status is given.

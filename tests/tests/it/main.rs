@@ -35,6 +35,8 @@ mod registration;
 mod replicas;
 mod rls;
 mod schema;
+mod search;
+mod search_meili;
 mod terms;
 mod users;
 mod worker;

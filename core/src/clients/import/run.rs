@@ -371,6 +371,12 @@ async fn write(tx: &TenantTx, ctx: &TenantCtx, job: ImportJobId, actions: Vec<Ac
     let creates = actions.iter().filter(|a| matches!(a, Action::Create(..))).count();
     let mut numbers = next_numbers(tx, i64::try_from(creates).unwrap_or(i64::MAX)).await?;
     let (mut inserts, mut history, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+    let changed: Vec<ClientId> = actions
+        .iter()
+        .map(|a| match a {
+            Action::Create(c, _) | Action::Update { after: c, .. } => c.id,
+        })
+        .collect();
     for action in actions {
         match action {
             Action::Create(mut c, consents) => {
@@ -401,5 +407,6 @@ async fn write(tx: &TenantTx, ctx: &TenantCtx, job: ImportJobId, actions: Vec<Ac
     }
     insert_moving(tx.conn(), inserts, INSERT_CHUNK).await.map_err(unique_violation)?;
     insert_moving(tx.conn(), history, INSERT_CHUNK).await?;
+    crate::search::touch_many(tx, &changed).await?;
     audit::record_many(tx, ctx, entries).await
 }

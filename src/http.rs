@@ -39,7 +39,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/register", get(crate::register::form).post(crate::register::submit))
         .route("/oidc/{organisation}/start", get(crate::oidc::start))
         .route("/oidc/{organisation}/callback", get(crate::oidc::callback))
-        .route("/oidc/session", axum::routing::post(crate::oidc::session));
+        .route("/oidc/session", axum::routing::post(crate::oidc::session))
+        // Uploads read their own, larger, capped body (see `files::upload`).
+        .route("/files", axum::routing::post(crate::files::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/files/{id}", get(crate::files::download));
     if state.settings.dev {
         router = router.route("/graphiql", get(graphiql));
     }
@@ -101,25 +104,25 @@ pub(crate) fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<So
 }
 
 /// Why a request body was not read.
-enum BodyError {
+pub(crate) enum BodyError {
     TooLarge,
     Broken,
 }
 
-/// Reads at most [`MAX_BODY`] bytes. An oversized body is still drained (up to [`DRAIN_MAX`],
-/// for at most two seconds) so the client reads our 413 instead of a connection reset.
-async fn read_limited(body: Body) -> Result<axum::body::Bytes, BodyError> {
+/// Reads at most `max` bytes. An oversized body is still drained (up to [`DRAIN_MAX`] past
+/// `max`, for at most two seconds) so the client reads our 413 instead of a connection reset.
+pub(crate) async fn read_limited(body: Body, max: usize) -> Result<axum::body::Bytes, BodyError> {
     use futures_util::StreamExt as _;
     let mut stream = body.into_data_stream();
     let mut buf = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| BodyError::Broken)?;
-        if buf.len() + chunk.len() > MAX_BODY {
+        if buf.len() + chunk.len() > max {
             let mut seen = buf.len() + chunk.len();
             let drain = async {
                 while let Some(Ok(chunk)) = stream.next().await {
                     seen += chunk.len();
-                    if seen > DRAIN_MAX {
+                    if seen > max + DRAIN_MAX {
                         break;
                     }
                 }
@@ -133,7 +136,7 @@ async fn read_limited(body: Body) -> Result<axum::body::Bytes, BodyError> {
 }
 
 /// A GraphQL-shaped error body with an HTTP status, for failures before execution.
-fn transport_error(status: StatusCode, code: ErrorCode, rid: Option<&str>) -> Response {
+pub(crate) fn transport_error(status: StatusCode, code: ErrorCode, rid: Option<&str>) -> Response {
     (status, axum::Json(error_response(code, rid))).into_response()
 }
 
@@ -149,7 +152,7 @@ async fn graphql_post(
     if essence != "application/json" && essence != "application/graphql-response+json" {
         return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, rid.as_deref());
     }
-    let bytes = match read_limited(body).await {
+    let bytes = match read_limited(body, MAX_BODY).await {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge) => {
             return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
@@ -233,7 +236,7 @@ async fn execute(
     response
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

@@ -34,16 +34,19 @@ pub enum Job {
     Retention,
     /// Retries mail not delivered right after its commit.
     MailRetry,
+    /// Deletes the blobs of forgotten files that were not deleted right after their commit.
+    BlobSweep,
 }
 
 impl Job {
     /// Every job the worker runs.
-    pub const ALL: [Self; 2] = [Self::Retention, Self::MailRetry];
+    pub const ALL: [Self; 3] = [Self::Retention, Self::MailRetry, Self::BlobSweep];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Retention => "retention",
             Self::MailRetry => "mail_retry",
+            Self::BlobSweep => "blob_sweep",
         }
     }
 
@@ -54,6 +57,7 @@ impl Job {
         match self {
             Self::Retention => BASE + 1,
             Self::MailRetry => BASE + 2,
+            Self::BlobSweep => BASE + 3,
         }
     }
 
@@ -61,6 +65,7 @@ impl Job {
         match self {
             Self::Retention => 0,
             Self::MailRetry => 1,
+            Self::BlobSweep => 2,
         }
     }
 
@@ -68,7 +73,8 @@ impl Job {
     pub fn interval(self, state: &AppState) -> Duration {
         match self {
             Self::Retention => Duration::from_secs(state.settings.retention.interval_minutes.max(1) * 60),
-            Self::MailRetry => Duration::from_secs(state.settings.mail.retry_interval_seconds.max(1)),
+            // The blob sweep keeps mail's cadence: both pick up what the request path left behind.
+            Self::MailRetry | Self::BlobSweep => Duration::from_secs(state.settings.mail.retry_interval_seconds.max(1)),
         }
     }
 
@@ -77,6 +83,7 @@ impl Job {
         match self {
             Self::Retention => purge_expired_trash(state).await,
             Self::MailRetry => retry_mail(state).await,
+            Self::BlobSweep => sweep_blobs(state).await,
         }
     }
 }
@@ -149,6 +156,20 @@ async fn retry_mail(state: &AppState) -> AppResult<u64> {
         sent += state.services.outbox.deliver_pending(&ctx).await?;
     }
     Ok(sent)
+}
+
+/// Deletes due blobs in every organisation, under the job lock. Returns how many blobs went
+/// (0 when another run held the lock).
+pub async fn sweep_forgotten_blobs(state: &AppState) -> AppResult<u64> {
+    Ok(try_run(state, Job::BlobSweep).await?.unwrap_or(0))
+}
+
+async fn sweep_blobs(state: &AppState) -> AppResult<u64> {
+    let mut swept = 0;
+    for ctx in state.services.organisations.all_tenants().await? {
+        swept += clientele_core::files::sweep(&ctx).await?;
+    }
+    Ok(swept)
 }
 
 async fn run_logged(state: &AppState, job: Job) {

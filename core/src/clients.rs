@@ -64,10 +64,11 @@ pub struct RecordServices {
     pub cards: CardService,
     pub documents: ClientDocumentService,
     pub referral: ReferralService,
+    pub files: crate::files::FileService,
 }
 
 impl RecordServices {
-    pub fn new(kernel: &Arc<Kernel>) -> Self {
+    pub fn new(kernel: &Arc<Kernel>, files: crate::files::FileService) -> Self {
         Self {
             // LIF-04: documents keep a client out of the trash.
             clients: ClientService::new(kernel.clone()).with_guard(Arc::new(client_documents::LinkedDocuments)),
@@ -82,6 +83,7 @@ impl RecordServices {
             cards: CardService::new(kernel.clone()),
             documents: ClientDocumentService::new(kernel.clone()),
             referral: ReferralService::new(kernel.clone()),
+            files,
         }
     }
 }

@@ -6,13 +6,16 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
 use crate::error::AppResult;
+use crate::files::BlobStore;
 use crate::ports::{Clock, Entropy};
 
-/// Shared handles: the pool, the clock and the entropy source.
+/// Shared handles: the pool, the clock, the entropy source and the blob store.
 pub struct Kernel {
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
+    /// Where file contents live; any path that forgets a file may sweep its blobs after commit.
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 impl Kernel {

@@ -452,6 +452,41 @@ mod tests {
     }
 
     #[test]
+    fn file_storage_secrets_are_read_from_files() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("s3-secret", "very secret\n")?;
+            jail.create_file("url-key", "0123456789abcdef0123456789abcdef\n")?;
+            jail.set_env("CLIENTELE_FILES__BACKEND", "s3");
+            jail.set_env("CLIENTELE_FILES__S3_BUCKET", "clientele");
+            jail.set_env("CLIENTELE_FILES__S3_SECRET_ACCESS_KEY_FILE", "s3-secret");
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(settings.files.backend, FilesBackend::S3);
+            assert_eq!(settings.files.s3_secret_access_key.as_ref().map(Secret::expose), Some("very secret"));
+            assert!(!format!("{settings:?}").contains("very secret"));
+            let entropy = clientele_core::ports::SeededEntropy::new(1);
+            assert!(settings.url_signer(&entropy).is_err(), "S3 needs a shared signing key");
+            jail.set_env("CLIENTELE_FILES__URL_SIGNING_KEY_FILE", "url-key");
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(settings.url_signer(&entropy).is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_embedded_signing_key_is_made_once_and_kept() {
+        use clientele_core::files::Variant;
+        use clientele_core::ports::SeededEntropy;
+        figment::Jail::expect_with(|_| {
+            let settings = Settings::default();
+            let first = settings.url_signer(&SeededEntropy::new(1)).map_err(|e| e.to_string())?;
+            let again = settings.url_signer(&SeededEntropy::new(2)).map_err(|e| e.to_string())?;
+            let (t, f) = (clientele_core::TenantId(uuid::Uuid::nil()), clientele_core::FileId(uuid::Uuid::nil()));
+            assert_eq!(first.sign(t, f, Variant::Original, 1), again.sign(t, f, Variant::Original, 1));
+            Ok(())
+        });
+    }
+
+    #[test]
     fn default_database_is_sqlite_in_the_data_dir() {
         assert_eq!(Settings::default().database_url(), "sqlite://./data/clientele.db?mode=rwc");
     }

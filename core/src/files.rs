@@ -145,10 +145,25 @@ pub struct FileSettings {
     pub public_url: String,
 }
 
+/// The files of owners of one kind in `tenant`, oldest first: every read of files by owner.
+pub(crate) fn owned_by(
+    tenant: TenantId,
+    kind: OwnerKind,
+    owners: impl IntoIterator<Item = uuid::Uuid>,
+) -> sea_orm::Select<file::Entity> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    file::Entity::find()
+        .filter(file::Column::TenantId.eq(tenant))
+        .filter(file::Column::OwnerKind.eq(kind.as_str()))
+        .filter(file::Column::OwnerId.is_in(owners))
+        .order_by_asc(file::Column::CreatedAt)
+        .order_by_asc(file::Column::Id)
+}
+
 /// Forgets every file of a client in `tx` (purge): rows deleted, blobs tombstoned, to be swept
 /// after the commit. Returns how many.
 pub(crate) async fn forget_client(tx: &TenantTx, kernel: &Kernel, id: ClientId) -> AppResult<u64> {
-    tombstones::forget_owner(tx, kernel, OwnerKind::Client.as_str(), id.0).await
+    tombstones::forget_owner(tx, kernel, Owner::Client(id)).await
 }
 
 async fn insert(tx: &TenantTx, f: &StoredFile) -> AppResult<()> {

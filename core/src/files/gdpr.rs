@@ -10,12 +10,10 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use super::entity::file;
 use super::store::BlobKey;
-use super::{OwnerKind, tombstones};
+use super::{Owner, OwnerKind, owned_by, tombstones};
 use crate::clients::PersonalDataSource;
 use crate::db::Kernel;
 use crate::error::{AppResult, ErrorCode};
@@ -40,14 +38,7 @@ impl PersonalDataSource for FilesSource {
     }
 
     async fn export(&self, tx: &TenantTx, client: ClientId) -> AppResult<Value> {
-        let rows = file::Entity::find()
-            .filter(file::Column::TenantId.eq(tx.tenant()))
-            .filter(file::Column::OwnerKind.eq(OwnerKind::Client.as_str()))
-            .filter(file::Column::OwnerId.eq(client.0))
-            .order_by_asc(file::Column::CreatedAt)
-            .order_by_asc(file::Column::Id)
-            .all(tx.conn())
-            .await?;
+        let rows = owned_by(tx.tenant(), OwnerKind::Client, [client.0]).all(tx.conn()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for f in rows {
             let key = BlobKey::parse(tx.tenant(), &f.blob_key)?;
@@ -67,7 +58,7 @@ impl PersonalDataSource for FilesSource {
     }
 
     async fn erase(&self, tx: &TenantTx, client: ClientId) -> AppResult<Value> {
-        let deleted = tombstones::forget_owner(tx, &self.kernel, OwnerKind::Client.as_str(), client.0).await?;
+        let deleted = tombstones::forget_owner(tx, &self.kernel, Owner::Client(client)).await?;
         Ok(json!({ "deleted": deleted }))
     }
 }

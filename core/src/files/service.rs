@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::entity::file;
 use super::{
     BlobKey, FileKind, FileSettings, MAX_TTL_SECONDS, OrganisationScope, Owner, OwnerKind, StoredFile, Upload,
-    UrlSigner, Variant, content, hex, insert, sweep_after_commit, tombstones,
+    UrlSigner, Variant, content, hex, insert, owned_by, sweep_after_commit, tombstones,
 };
 use crate::audit::{self, AuditEntry};
 use crate::clients::entity::client;
@@ -223,10 +223,7 @@ impl FileService {
     }
 
     async fn photo_row(&self, tx: &TenantTx, owner: Owner) -> AppResult<Option<file::Model>> {
-        Ok(file::Entity::find()
-            .filter(file::Column::TenantId.eq(tx.tenant()))
-            .filter(file::Column::OwnerKind.eq(owner.kind().as_str()))
-            .filter(file::Column::OwnerId.eq(owner.id()))
+        Ok(owned_by(tx.tenant(), owner.kind(), [owner.id()])
             .filter(file::Column::Kind.eq(FileKind::Photo.as_str()))
             .one(tx.conn())
             .await?)
@@ -259,14 +256,7 @@ impl FileService {
     /// The files of many clients at once (`DataLoader`), oldest first.
     pub async fn of_clients(&self, ctx: &TenantCtx, ids: &[ClientId]) -> AppResult<Vec<StoredFile>> {
         let tx = ctx.read().await?;
-        let rows = file::Entity::find()
-            .filter(file::Column::TenantId.eq(ctx.tenant()))
-            .filter(file::Column::OwnerKind.eq(OwnerKind::Client.as_str()))
-            .filter(file::Column::OwnerId.is_in(ids.iter().map(|i| i.0)))
-            .order_by_asc(file::Column::CreatedAt)
-            .order_by_asc(file::Column::Id)
-            .all(tx.conn())
-            .await?;
+        let rows = owned_by(ctx.tenant(), OwnerKind::Client, ids.iter().map(|i| i.0)).all(tx.conn()).await?;
         tx.commit().await?;
         rows.into_iter().map(StoredFile::from_row).collect()
     }
@@ -274,14 +264,7 @@ impl FileService {
     /// The files of an organisation (FIL-06): the caller's own, or a supplier's customer's.
     pub async fn of_organisation(&self, ctx: &TenantCtx, org: TenantId) -> AppResult<Vec<StoredFile>> {
         let (tx, _) = self.open(ctx, Owner::Organisation(org), false).await?;
-        let rows = file::Entity::find()
-            .filter(file::Column::TenantId.eq(org))
-            .filter(file::Column::OwnerKind.eq(OwnerKind::Organisation.as_str()))
-            .filter(file::Column::OwnerId.eq(org.0))
-            .order_by_asc(file::Column::CreatedAt)
-            .order_by_asc(file::Column::Id)
-            .all(tx.conn())
-            .await?;
+        let rows = owned_by(org, OwnerKind::Organisation, [org.0]).all(tx.conn()).await?;
         tx.commit().await?;
         rows.into_iter().map(StoredFile::from_row).collect()
     }

@@ -10,6 +10,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 
 use super::entity::{file, tombstone};
 use super::store::BlobKey;
+use super::{Owner, owned_by};
 use crate::error::AppResult;
 use crate::ids::{TenantId, TombstoneId};
 use crate::tenancy::{TenantCtx, TenantTx};
@@ -58,18 +59,8 @@ pub(crate) fn keys_of(row: &file::Model) -> Vec<String> {
 
 /// Deletes the rows of every file of an owner and tombstones their blobs, in `tx`. Returns how
 /// many files were forgotten.
-pub(crate) async fn forget_owner(
-    tx: &TenantTx,
-    kernel: &crate::db::Kernel,
-    owner_kind: &str,
-    owner_id: uuid::Uuid,
-) -> AppResult<u64> {
-    let rows = file::Entity::find()
-        .filter(file::Column::TenantId.eq(tx.tenant()))
-        .filter(file::Column::OwnerKind.eq(owner_kind))
-        .filter(file::Column::OwnerId.eq(owner_id))
-        .all(tx.conn())
-        .await?;
+pub(crate) async fn forget_owner(tx: &TenantTx, kernel: &crate::db::Kernel, owner: Owner) -> AppResult<u64> {
+    let rows = owned_by(tx.tenant(), owner.kind(), [owner.id()]).all(tx.conn()).await?;
     if rows.is_empty() {
         return Ok(0);
     }

@@ -40,6 +40,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/oidc/{organisation}/start", get(crate::oidc::start))
         .route("/oidc/{organisation}/callback", get(crate::oidc::callback))
         .route("/oidc/session", axum::routing::post(crate::oidc::session))
+        .route("/exports/clients.csv", get(crate::exports::clients_csv))
+        .route("/exports/clients.xlsx", get(crate::exports::clients_xlsx))
+        .route("/exports/clients/{id}", get(crate::exports::client_csv))
+        .route("/exports/clients/{id}/ledger.xlsx", get(crate::exports::client_ledger_xlsx))
+        .route("/imports", axum::routing::post(crate::exports::start_import))
         // Uploads read their own, larger, capped body (see `files::upload`).
         .route("/files", axum::routing::post(crate::files::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/files/{id}", get(crate::files::download));

@@ -13,6 +13,7 @@ mod customers;
 mod direct_login;
 mod files;
 mod gdpr;
+mod imports;
 mod input;
 mod ledger;
 mod limits;
@@ -137,6 +138,15 @@ impl GraphqlService {
         {
             return error_response(ErrorCode::TermsNotAccepted, rid);
         }
+        let mut data = data;
+        let mut shared_reads = None;
+        if let Some(auth) = data.auth.as_mut()
+            && only_queries(&document)
+        {
+            let (ctx, shared) = auth.ctx.clone().with_shared_reads();
+            auth.ctx = ctx;
+            shared_reads = Some(shared);
+        }
         let scope = data.auth.as_ref().map(|a| loaders::Scope { ctx: a.ctx.clone(), records: self.records.clone() });
         let mut request = request.data(data).data(self.services.clone()).data(self.records.clone());
         request.set_parsed_query(document); // parsed once: execution reuses it
@@ -144,7 +154,13 @@ impl GraphqlService {
             Some(scope) => request = loaders::attach(request, &scope),
             None => request = request.disable_introspection(),
         }
-        let Ok(mut response) = tokio::time::timeout(self.timeout, schema.execute(request)).await else {
+        let executed = tokio::time::timeout(self.timeout, schema.execute(request)).await;
+        if let Some(shared) = shared_reads
+            && let Err(err) = shared.finish().await
+        {
+            tracing::warn!(error = %err, "ending the shared read transaction failed");
+        }
+        let Ok(mut response) = executed else {
             return error_response(ErrorCode::Timeout, rid);
         };
         for error in &mut response.errors {
@@ -152,6 +168,12 @@ impl GraphqlService {
         }
         response
     }
+}
+
+/// Whether every operation of the document is a query (no mutation, no subscription).
+fn only_queries(document: &async_graphql::parser::types::ExecutableDocument) -> bool {
+    use async_graphql::parser::types::OperationType;
+    document.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query)
 }
 
 /// Gives every error a code. Validation errors were coded by [`CodeValidationErrors`]; any

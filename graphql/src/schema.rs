@@ -9,7 +9,7 @@ use clientele_core::clients::{CustomEntity, CustomFieldDef};
 use crate::loaders::Scope;
 use crate::{
     access, addresses, beneficiaries, cards, catalogue, client_documents, clients, contacts, customers, direct_login,
-    files, gdpr, ledger, lookups, merge, mutation, oidc, query, referral, settings, terms, types,
+    files, gdpr, imports, ledger, lookups, merge, mutation, oidc, query, referral, settings, terms, types,
 };
 
 /// Everything a tenant's schema depends on.
@@ -86,6 +86,7 @@ pub const AREAS: &[Area] = &[
     cards::AREA,
     client_documents::AREA,
     referral::AREA,
+    imports::AREA,
     files::AREA,
 ];
 

@@ -168,6 +168,30 @@ mod tests {
         assert_eq!(process(b"a\0b", "x.txt", false, &LIMITS).unwrap_err().code(), ErrorCode::UnsupportedFileType);
     }
 
+    /// A 40 × 20 JPEG whose EXIF block says "rotate 90° clockwise to display" (orientation 6).
+    fn rotated_jpeg() -> Vec<u8> {
+        let img = DynamicImage::new_rgb8(40, 20);
+        let plain = encode_jpeg(&img).unwrap();
+        // TIFF, big-endian, one IFD entry: tag 0x0112 (orientation), SHORT, count 1, value 6.
+        let mut app1 = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec();
+        app1.extend_from_slice(b"GPS 48.8584 N");
+        let len = u16::try_from(app1.len() + 2).unwrap();
+        let mut out = plain[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&plain[2..]);
+        out
+    }
+
+    #[test]
+    fn the_orientation_is_applied_before_the_metadata_goes() {
+        let done = process(&rotated_jpeg(), "x.jpg", true, &LIMITS).unwrap();
+        assert_eq!((done.width, done.height), (Some(20), Some(40)), "turned upright");
+        let text = String::from_utf8_lossy(&done.bytes);
+        assert!(!text.contains("Exif") && !text.contains("GPS"));
+    }
+
     #[test]
     fn images_over_the_pixel_limit_are_refused_and_others_thumbnailed() {
         assert_eq!(process(&png(1001, 1000), "x.png", true, &LIMITS).unwrap_err().code(), ErrorCode::ImageTooLarge);

@@ -154,6 +154,9 @@ async fn graphql_post(
     let rid = request_id(&headers);
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence == "multipart/form-data" {
+        return graphql_multipart(&state, peer.map(|c| c.0.0), &headers, body, rid).await;
+    }
     if essence != "application/json" && essence != "application/graphql-response+json" {
         return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, rid.as_deref());
     }
@@ -171,6 +174,41 @@ async fn graphql_post(
         Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
     };
     execute(&state, batch, &headers, peer.map(|c| c.0.0), rid).await
+}
+
+/// A GraphQL multipart request (file uploads): its own body cap, the upload size plus room for
+/// the operations, instead of the 1 MiB of JSON requests.
+async fn graphql_multipart(
+    state: &AppState,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    body: Body,
+    rid: Option<Arc<str>>,
+) -> Response {
+    // Only signed-in callers upload: nobody else gets to make us read a large body.
+    if bearer(headers).is_none() {
+        return transport_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, rid.as_deref());
+    }
+    let max_file = state.records.files.settings().max_upload_bytes;
+    let bytes = match read_limited(body, max_file + MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
+        }
+        Err(BodyError::Broken) => {
+            return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref());
+        }
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let options = async_graphql::http::MultipartOptions::default().max_file_size(max_file).max_num_files(10);
+    let batch = match async_graphql::http::receive_batch_body(content_type, &bytes[..], options).await {
+        Ok(batch) => batch,
+        Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
+            return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
+        }
+        Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+    };
+    execute(state, batch, headers, peer, rid).await
 }
 
 #[derive(serde::Deserialize)]

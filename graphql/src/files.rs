@@ -7,17 +7,22 @@ use std::sync::Arc;
 
 use async_graphql::Value;
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+};
 use clientele_core::clients::Client;
-use clientele_core::files::{FileKind, StoredFile, Variant};
-use clientele_core::{ClientId, FileId, TenantId};
+use clientele_core::files::{FileKind, Owner, StoredFile, Upload, Variant};
+use clientele_core::{AppError, ClientId, FileId, TenantId};
 use clientele_tenants::customers::CustomerOrg;
 
 use crate::clients::records;
+use crate::input::opt_id;
 use crate::loaders::{LoadError, Scope, group_by, load_error};
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
-use crate::support::{Payload, datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::{
+    Payload, datetime, enum_type, enum_value, field, id_arg, parse_enum, payload_type, tenant, to_gql,
+};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -84,11 +89,19 @@ fn file_type() -> Object {
 }
 
 fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
-    builder.register(enum_type::<FileKind>("FileKind")).register(file_type()).register(payload_type(
-        "FilePayload",
-        "file",
-        "File",
-    ))
+    builder
+        .enable_uploading()
+        .register(
+            InputObject::new("UploadFileInput")
+                .description("FIL-01, FIL-06: name a client, or (a supplier) one of its customer organisations.")
+                .field(InputValue::new("clientId", TypeRef::named(TypeRef::ID)))
+                .field(InputValue::new("customerId", TypeRef::named(TypeRef::ID)))
+                .field(InputValue::new("kind", TypeRef::named("FileKind")).description("Default: ATTACHMENT."))
+                .field(InputValue::new("file", TypeRef::named_nn(TypeRef::UPLOAD))),
+        )
+        .register(enum_type::<FileKind>("FileKind"))
+        .register(file_type())
+        .register(payload_type("FilePayload", "file", "File"))
 }
 
 fn list(files: Vec<StoredFile>) -> FieldValue<'static> {
@@ -109,8 +122,42 @@ fn query(query: Object) -> Object {
     )
 }
 
+/// The `uploadFile` input as a domain upload.
+fn upload_input(rc: &ResolverContext<'_>) -> async_graphql::Result<Result<Upload, AppError>> {
+    let input = rc.args.try_get("input")?.object()?;
+    let kind = match input.get("kind").filter(|v| !v.is_null()) {
+        Some(v) => parse_enum::<FileKind>(v.enum_name()?).ok_or("unknown file kind")?,
+        None => FileKind::Attachment,
+    };
+    let owner = match (opt_id::<ClientId>(&input, "clientId")?, opt_id::<TenantId>(&input, "customerId")?) {
+        (Some(client), None) => Owner::Client(client),
+        (None, Some(customer)) => Owner::Organisation(customer),
+        _ => return Ok(Err(AppError::invalid("clientId", "Name either a client or a customer organisation."))),
+    };
+    let file = input.try_get("file")?.upload()?.value(rc.ctx)?;
+    Ok(Ok(Upload { owner, kind, file_name: file.filename, bytes: file.content.to_vec() }))
+}
+
 fn mutation(mutation: Object) -> Object {
     mutation
+        .field(
+            Field::new(
+                "uploadFile",
+                TypeRef::named_nn("FilePayload"),
+                resolver!(|rc| {
+                    let result = match upload_input(&rc)? {
+                        Ok(upload) => records(&rc)?.files.upload(tenant(&rc)?, upload).await,
+                        Err(invalid) => Err(invalid),
+                    };
+                    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
+                }),
+            )
+            .argument(InputValue::new("input", TypeRef::named_nn("UploadFileInput")))
+            .description(
+                "FIL-01, FIL-06, FIL-07: stores a file sent as a GraphQL multipart request (the same checks as \
+                 `POST /files`: size cap, sniffed type, pixel limit, re-encoding without metadata).",
+            ),
+        )
         .field(
             Field::new(
                 "archiveClientPhoto",

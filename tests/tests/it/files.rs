@@ -96,6 +96,7 @@ storage_scenarios!(
     foreign_ids_are_not_found_and_change_nothing,
     the_sweep_job_deletes_what_a_crash_left_behind,
     archiving_copies_the_photo_into_the_gallery,
+    graphql_multipart_uploads_pass_the_same_checks,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -562,4 +563,56 @@ async fn archiving_copies_the_photo_into_the_gallery(app: TestApp) {
     assert_eq!(all_exist(&app, &keys(&t.id, "client", id(&c), &copy)).await, [true, true]);
     assert_eq!(all_exist(&app, &keys(&t.id, "client", id(&c), &photo)).await, [false, false]);
     assert!(audit_actions(&app).await.iter().any(|r| r.contains("file.archive")));
+}
+
+const UPLOAD_FILE: &str = "mutation($i: UploadFileInput!) { uploadFile(input: $i) { \
+    file { id kind fileName contentType url thumbnailUrl } userErrors { field code } } }";
+
+/// A GraphQL multipart request (the spec of jaydenseric/graphql-multipart-request-spec).
+async fn gql_upload(app: &TestApp, token: &str, input: Value, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let operations = json!({ "query": UPLOAD_FILE, "variables": { "i": input } });
+    let form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", r#"{ "0": ["variables.i.file"] }"#)
+        .part("0", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str("image/png").unwrap());
+    let res = app.http.post(format!("{}/graphql", app.url)).bearer_auth(token).multipart(form).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+// FIL-01 FIL-07
+async fn graphql_multipart_uploads_pass_the_same_checks(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let other = app.supplier("Other", "owner@other.test").await;
+    let c = person(&app, &t, "Dupont", "Anne").await;
+    let photo = json!({ "clientId": c["id"], "kind": "PHOTO", "file": null });
+    let (status, body) = gql_upload(&app, &t.token, photo.clone(), "me.jpg", jpeg_with_exif()).await;
+    let file = body["data"]["uploadFile"]["file"].clone();
+    assert_eq!(
+        (status, file["kind"].as_str(), file["contentType"].as_str()),
+        (200, Some("PHOTO"), Some("image/jpeg")),
+        "{body}"
+    );
+    let (_, bytes, _) = get(&app, file["url"].as_str().unwrap()).await;
+    assert!(!contains(&bytes, b"Exif") && !contains(&bytes, b"CLIENTELE-GPS-MARK"));
+    assert_eq!(client_files(&app, &t, &c).await["photo"]["id"], file["id"]);
+
+    let exe = b"MZ\x90\x00\x03\x00\x00\x00PE\0\0".to_vec();
+    let (_, body) = gql_upload(&app, &t.token, photo.clone(), "me.jpg", exe).await;
+    assert_eq!(code(&body), "UNSUPPORTED_FILE_TYPE");
+    let (_, body) = gql_upload(&app, &t.token, photo.clone(), "bomb.jpg", jpeg_bomb()).await;
+    assert_eq!(code(&body), "IMAGE_TOO_LARGE");
+    let attachment = json!({ "clientId": c["id"], "file": null });
+    let (status, body) = gql_upload(&app, &t.token, attachment.clone(), "big.txt", vec![b'a'; CAP + 1]).await;
+    assert_eq!((status, code(&body)), (413, "PAYLOAD_TOO_LARGE"));
+    let (_, body) = gql_upload(&app, &t.token, json!({ "file": null }), "a.txt", b"a".to_vec()).await;
+    assert_eq!(body["data"]["uploadFile"]["userErrors"], json!([{ "field": "clientId", "code": "VALIDATION" }]));
+    let before = app.snapshot().await;
+    let (_, body) = gql_upload(&app, &other.token, attachment, "a.txt", b"a".to_vec()).await;
+    assert_eq!(code(&body), "NOT_FOUND", "another tenant's client");
+    assert_eq!(app.snapshot().await, before);
+    assert_eq!(app.count("files").await, 1);
+    let form = reqwest::multipart::Form::new().text("operations", "{}").text("map", "{}");
+    let res = app.http.post(format!("{}/graphql", app.url)).multipart(form).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 401, "anonymous uploads are refused before the body is read");
 }

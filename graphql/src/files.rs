@@ -21,7 +21,7 @@ use crate::loaders::{LoadError, Scope, group_by, load_error};
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
 use crate::support::{
-    Payload, datetime, enum_type, enum_value, field, id_arg, parse_enum, payload_type, tenant, to_gql,
+    datetime, enum_type, enum_value, field, id_arg, parse_enum, payload, payload_type, tenant, to_gql,
 };
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
@@ -149,7 +149,7 @@ fn mutation(mutation: Object) -> Object {
                         Ok(upload) => records(&rc)?.files.upload(tenant(&rc)?, upload).await,
                         Err(invalid) => Err(invalid),
                     };
-                    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
+                    payload(result)
                 }),
             )
             .argument(InputValue::new("input", TypeRef::named_nn("UploadFileInput")))
@@ -165,7 +165,7 @@ fn mutation(mutation: Object) -> Object {
                 resolver!(|rc| {
                     let client: ClientId = id_arg(&rc, "clientId")?;
                     let result = records(&rc)?.files.archive_photo(tenant(&rc)?, client).await;
-                    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
+                    payload(result)
                 }),
             )
             .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
@@ -182,7 +182,7 @@ fn mutation(mutation: Object) -> Object {
                         None => None,
                     };
                     let result = records(&rc)?.files.delete(tenant(&rc)?, id, customer).await;
-                    Ok(Some(FieldValue::owned_any(Payload::from_result(result.map(|id| id.to_string()))?)))
+                    payload(result.map(|id| id.to_string()))
                 }),
             )
             .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))

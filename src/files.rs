@@ -95,10 +95,7 @@ fn upload_of(form: Form) -> Result<Upload, AppError> {
     };
     let owner = match (form.client, form.customer) {
         (Some(client), None) => Owner::Client(client.trim().parse::<ClientId>()?),
-        (None, Some(customer)) if kind == FileKind::Attachment => {
-            Owner::Organisation(customer.trim().parse::<TenantId>()?)
-        }
-        (None, Some(_)) => return Err(AppError::invalid("kind", "Organisations have attachments only.")),
+        (None, Some(customer)) => Owner::Organisation(customer.trim().parse::<TenantId>()?),
         _ => return Err(AppError::invalid("client", "Name either a client or a customer organisation.")),
     };
     let (file_name, bytes) = form.file.ok_or_else(|| AppError::invalid("file", "Attach a file."))?;

@@ -101,6 +101,9 @@ impl FileService {
         if upload.kind == FileKind::Archived {
             return Err(AppError::invalid("kind", "Archive the current photo instead."));
         }
+        if matches!(upload.owner, Owner::Organisation(_)) && upload.kind != FileKind::Attachment {
+            return Err(AppError::invalid("kind", "Organisations have attachments only."));
+        }
         let file_name = clean_name(&upload.file_name)?;
         let images_only = upload.kind == FileKind::Photo;
         let limits = self.settings.limits;

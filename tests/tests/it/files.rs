@@ -431,6 +431,9 @@ async fn suppliers_attach_files_their_customers_read(app: TestApp) {
     assert_eq!(all_exist(&app, &file_keys).await, [true], "stored under the customer's prefix");
     let (status, body) = upload(&app, &s.token, &[("customer", org_id), ("kind", "photo")], "p.png", png(2, 2)).await;
     assert_eq!((status, code(&body)), (400, "VALIDATION"), "organisations have attachments only");
+    let input = json!({ "customerId": org_id, "kind": "PHOTO", "file": null });
+    let (_, body) = gql_upload(&app, &s.token, input, "p.png", png(2, 2)).await;
+    assert_eq!(body["data"]["uploadFile"]["userErrors"], json!([{ "field": "kind", "code": "VALIDATION" }]));
 
     let listed = app.gql(Some(&s.token), ORG_FILES, json!({ "id": org_id })).await;
     assert_eq!(listed["data"]["customerOrganisation"]["attachments"][0]["id"], file["id"], "{listed}");

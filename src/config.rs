@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use clientele_core::files::{BlobStore, ContentLimits, FileSettings, OpendalBlobStore, S3Config, UrlSigner};
 use clientele_core::mail::{self, Mailer};
+use clientele_core::ports::Entropy;
 use clientele_core::search::SearchIndex;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -46,6 +48,7 @@ pub struct Settings {
     pub retention: RetentionSettings,
     pub mail: MailSettings,
     pub search: SearchSettings,
+    pub files: FilesConfig,
 }
 
 /// Which search index serves `searchClients`.
@@ -56,6 +59,16 @@ pub enum SearchEngine {
     Tantivy,
     /// A Meilisearch server, shared by every replica.
     Meilisearch,
+}
+
+/// Where file contents live.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FilesBackend {
+    /// The local filesystem, under `files.dir` (the embedded default).
+    Fs,
+    /// An S3 bucket (AWS or any S3-compatible store).
+    S3,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -81,6 +94,53 @@ impl Default for SearchSettings {
             meilisearch_api_key: None,
             meilisearch_index: "clientele_clients".to_owned(),
             poll_interval_ms: 200,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    pub backend: FilesBackend,
+    /// Root of the filesystem backend; defaults to `<data_dir>/files`.
+    pub dir: Option<PathBuf>,
+    /// e.g. `https://s3.eu-west-3.amazonaws.com` or a `MinIO` URL.
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<Secret>,
+    pub s3_secret_access_key: Option<Secret>,
+    /// Address the bucket as `<bucket>.<endpoint>` (AWS) rather than `<endpoint>/<bucket>`.
+    pub s3_virtual_host_style: bool,
+    /// Largest upload accepted; larger ones answer 413.
+    pub max_upload_bytes: usize,
+    /// Largest image decoded, in pixels (width × height): bigger ones are refused.
+    pub max_image_pixels: u64,
+    /// Longest side of thumbnails, in pixels.
+    pub thumbnail_side: u32,
+    /// Lifetime of download links, at most 300 s.
+    pub url_ttl_seconds: i64,
+    /// HMAC key of download links (at least 32 bytes), the same on every replica. When unset
+    /// one is generated into `<data_dir>/url-signing.key` (the embedded default only).
+    pub url_signing_key: Option<Secret>,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self {
+            backend: FilesBackend::Fs,
+            dir: None,
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".to_owned(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_virtual_host_style: false,
+            max_upload_bytes: 10 << 20,
+            max_image_pixels: 40_000_000,
+            thumbnail_side: 256,
+            url_ttl_seconds: 300,
+            url_signing_key: None,
         }
     }
 }
@@ -216,6 +276,7 @@ impl Default for Settings {
             retention: RetentionSettings::default(),
             mail: MailSettings::default(),
             search: SearchSettings::default(),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -315,6 +376,64 @@ impl Settings {
         })
     }
 
+    /// The configured blob store.
+    pub fn blob_store(&self) -> Result<std::sync::Arc<dyn BlobStore>, clientele_core::AppError> {
+        let f = &self.files;
+        Ok(match f.backend {
+            FilesBackend::Fs => {
+                let dir = f.dir.clone().unwrap_or_else(|| self.data_dir.join("files"));
+                std::sync::Arc::new(OpendalBlobStore::fs(&dir)?)
+            }
+            FilesBackend::S3 => std::sync::Arc::new(OpendalBlobStore::s3(&S3Config {
+                endpoint: f.s3_endpoint.clone(),
+                bucket: f.s3_bucket.clone(),
+                region: f.s3_region.clone(),
+                access_key_id: f.s3_access_key_id.as_ref().map(|s| s.expose().to_owned()),
+                secret_access_key: f.s3_secret_access_key.as_ref().map(|s| s.expose().to_owned()),
+                virtual_host_style: f.s3_virtual_host_style,
+            })?),
+        })
+    }
+
+    /// The download-link signer: the configured key, or on the filesystem backend one kept in
+    /// the data directory (made on first start).
+    pub fn url_signer(&self, entropy: &dyn Entropy) -> Result<UrlSigner, clientele_core::AppError> {
+        use clientele_core::AppError;
+        if let Some(key) = &self.files.url_signing_key {
+            return UrlSigner::new(key.expose().as_bytes().to_vec());
+        }
+        if self.files.backend != FilesBackend::Fs {
+            return Err(AppError::internal("files.url_signing_key is required with the s3 backend"));
+        }
+        let path = self.data_dir.join("url-signing.key");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            return UrlSigner::new(existing.trim().as_bytes().to_vec());
+        }
+        let mut raw = [0u8; 32];
+        entropy.fill(&mut raw);
+        let key = raw.iter().fold(String::with_capacity(64), |mut key, b| {
+            use std::fmt::Write as _;
+            let _ = write!(key, "{b:02x}");
+            key
+        });
+        std::fs::create_dir_all(&self.data_dir).map_err(AppError::internal)?;
+        std::fs::write(&path, &key).map_err(AppError::internal)?;
+        UrlSigner::new(key.into_bytes())
+    }
+
+    /// Limits and links of the file service.
+    pub fn file_settings(&self) -> FileSettings {
+        FileSettings {
+            max_upload_bytes: self.files.max_upload_bytes,
+            limits: ContentLimits {
+                max_pixels: self.files.max_image_pixels,
+                thumbnail_side: self.files.thumbnail_side.max(16),
+            },
+            url_ttl_seconds: self.files.url_ttl_seconds,
+            public_url: self.server.public_url.clone(),
+        }
+    }
+
     /// The configured mail adapter.
     pub fn mailer(&self) -> Result<std::sync::Arc<dyn Mailer>, clientele_core::AppError> {
         let from = mail::parse_sender(&self.mail.from)?;
@@ -401,6 +520,41 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("clientele.toml", "[server]\nbnid = \"0.0.0.0:9000\"\n")?;
             assert!(Settings::load(None).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_storage_secrets_are_read_from_files() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("s3-secret", "very secret\n")?;
+            jail.create_file("url-key", "0123456789abcdef0123456789abcdef\n")?;
+            jail.set_env("CLIENTELE_FILES__BACKEND", "s3");
+            jail.set_env("CLIENTELE_FILES__S3_BUCKET", "clientele");
+            jail.set_env("CLIENTELE_FILES__S3_SECRET_ACCESS_KEY_FILE", "s3-secret");
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(settings.files.backend, FilesBackend::S3);
+            assert_eq!(settings.files.s3_secret_access_key.as_ref().map(Secret::expose), Some("very secret"));
+            assert!(!format!("{settings:?}").contains("very secret"));
+            let entropy = clientele_core::ports::SeededEntropy::new(1);
+            assert!(settings.url_signer(&entropy).is_err(), "S3 needs a shared signing key");
+            jail.set_env("CLIENTELE_FILES__URL_SIGNING_KEY_FILE", "url-key");
+            let settings = Settings::load(None).map_err(|e| e.to_string())?;
+            assert!(settings.url_signer(&entropy).is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_embedded_signing_key_is_made_once_and_kept() {
+        use clientele_core::files::Variant;
+        use clientele_core::ports::SeededEntropy;
+        figment::Jail::expect_with(|_| {
+            let settings = Settings::default();
+            let first = settings.url_signer(&SeededEntropy::new(1)).map_err(|e| e.to_string())?;
+            let again = settings.url_signer(&SeededEntropy::new(2)).map_err(|e| e.to_string())?;
+            let (t, f) = (clientele_core::TenantId(uuid::Uuid::nil()), clientele_core::FileId(uuid::Uuid::nil()));
+            assert_eq!(first.sign(t, f, Variant::Original, 1), again.sign(t, f, Variant::Original, 1));
             Ok(())
         });
     }

@@ -44,7 +44,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/exports/clients.xlsx", get(crate::exports::clients_xlsx))
         .route("/exports/clients/{id}", get(crate::exports::client_csv))
         .route("/exports/clients/{id}/ledger.xlsx", get(crate::exports::client_ledger_xlsx))
-        .route("/imports", axum::routing::post(crate::exports::start_import));
+        .route("/imports", axum::routing::post(crate::exports::start_import))
+        // Uploads read their own, larger, capped body (see `files::upload`).
+        .route("/files", axum::routing::post(crate::files::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/files/{id}", get(crate::files::download));
     if state.settings.dev {
         router = router.route("/graphiql", get(graphiql));
     }
@@ -106,25 +109,25 @@ pub(crate) fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<So
 }
 
 /// Why a request body was not read.
-enum BodyError {
+pub(crate) enum BodyError {
     TooLarge,
     Broken,
 }
 
-/// Reads at most [`MAX_BODY`] bytes. An oversized body is still drained (up to [`DRAIN_MAX`],
-/// for at most two seconds) so the client reads our 413 instead of a connection reset.
-async fn read_limited(body: Body) -> Result<axum::body::Bytes, BodyError> {
+/// Reads at most `max` bytes. An oversized body is still drained (up to [`DRAIN_MAX`] past
+/// `max`, for at most two seconds) so the client reads our 413 instead of a connection reset.
+pub(crate) async fn read_limited(body: Body, max: usize) -> Result<axum::body::Bytes, BodyError> {
     use futures_util::StreamExt as _;
     let mut stream = body.into_data_stream();
     let mut buf = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| BodyError::Broken)?;
-        if buf.len() + chunk.len() > MAX_BODY {
+        if buf.len() + chunk.len() > max {
             let mut seen = buf.len() + chunk.len();
             let drain = async {
                 while let Some(Ok(chunk)) = stream.next().await {
                     seen += chunk.len();
-                    if seen > DRAIN_MAX {
+                    if seen > max + DRAIN_MAX {
                         break;
                     }
                 }
@@ -138,7 +141,7 @@ async fn read_limited(body: Body) -> Result<axum::body::Bytes, BodyError> {
 }
 
 /// A GraphQL-shaped error body with an HTTP status, for failures before execution.
-fn transport_error(status: StatusCode, code: ErrorCode, rid: Option<&str>) -> Response {
+pub(crate) fn transport_error(status: StatusCode, code: ErrorCode, rid: Option<&str>) -> Response {
     (status, axum::Json(error_response(code, rid))).into_response()
 }
 
@@ -151,10 +154,13 @@ async fn graphql_post(
     let rid = request_id(&headers);
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence == "multipart/form-data" {
+        return graphql_multipart(&state, peer.map(|c| c.0.0), &headers, body, rid).await;
+    }
     if essence != "application/json" && essence != "application/graphql-response+json" {
         return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, rid.as_deref());
     }
-    let bytes = match read_limited(body).await {
+    let bytes = match read_limited(body, MAX_BODY).await {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge) => {
             return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
@@ -168,6 +174,41 @@ async fn graphql_post(
         Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
     };
     execute(&state, batch, &headers, peer.map(|c| c.0.0), rid).await
+}
+
+/// A GraphQL multipart request (file uploads): its own body cap, the upload size plus room for
+/// the operations, instead of the 1 MiB of JSON requests.
+async fn graphql_multipart(
+    state: &AppState,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    body: Body,
+    rid: Option<Arc<str>>,
+) -> Response {
+    // Only signed-in callers upload: nobody else gets to make us read a large body.
+    if bearer(headers).is_none() {
+        return transport_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, rid.as_deref());
+    }
+    let max_file = state.records.files.settings().max_upload_bytes;
+    let bytes = match read_limited(body, max_file + MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
+        }
+        Err(BodyError::Broken) => {
+            return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref());
+        }
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let options = async_graphql::http::MultipartOptions::default().max_file_size(max_file).max_num_files(10);
+    let batch = match async_graphql::http::receive_batch_body(content_type, &bytes[..], options).await {
+        Ok(batch) => batch,
+        Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
+            return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
+        }
+        Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+    };
+    execute(state, batch, headers, peer, rid).await
 }
 
 #[derive(serde::Deserialize)]

@@ -36,17 +36,20 @@ pub enum Job {
     MailRetry,
     /// Applies the search outbox to the index (every `search.poll_interval_ms`).
     SearchIndex,
+    /// Deletes the blobs of forgotten files that were not deleted right after their commit.
+    BlobSweep,
 }
 
 impl Job {
     /// Every job the worker runs.
-    pub const ALL: [Self; 3] = [Self::Retention, Self::MailRetry, Self::SearchIndex];
+    pub const ALL: [Self; 4] = [Self::Retention, Self::MailRetry, Self::SearchIndex, Self::BlobSweep];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Retention => "retention",
             Self::MailRetry => "mail_retry",
             Self::SearchIndex => "search_index",
+            Self::BlobSweep => "blob_sweep",
         }
     }
 
@@ -58,6 +61,7 @@ impl Job {
             Self::Retention => BASE + 1,
             Self::MailRetry => BASE + 2,
             Self::SearchIndex => BASE + 3,
+            Self::BlobSweep => BASE + 4,
         }
     }
 
@@ -66,6 +70,7 @@ impl Job {
             Self::Retention => 0,
             Self::MailRetry => 1,
             Self::SearchIndex => 2,
+            Self::BlobSweep => 3,
         }
     }
 
@@ -73,8 +78,9 @@ impl Job {
     pub fn interval(self, state: &AppState) -> Duration {
         match self {
             Self::Retention => Duration::from_secs(state.settings.retention.interval_minutes.max(1) * 60),
-            Self::MailRetry => Duration::from_secs(state.settings.mail.retry_interval_seconds.max(1)),
             Self::SearchIndex => Duration::from_millis(state.settings.search.poll_interval_ms.max(10)),
+            // The blob sweep keeps mail's cadence: both pick up what the request path left behind.
+            Self::MailRetry | Self::BlobSweep => Duration::from_secs(state.settings.mail.retry_interval_seconds.max(1)),
         }
     }
 
@@ -85,6 +91,7 @@ impl Job {
             Self::MailRetry => retry_mail(state).await,
             // One writer at a time (this lock) keeps an older document from replacing a newer one.
             Self::SearchIndex => state.records.search.apply_all_pending().await,
+            Self::BlobSweep => sweep_blobs(state).await,
         }
     }
 }
@@ -163,6 +170,20 @@ async fn retry_mail(state: &AppState) -> AppResult<u64> {
 /// clients were indexed or removed (0 when another run held the lock).
 pub async fn index_pending(state: &AppState) -> AppResult<u64> {
     Ok(try_run(state, Job::SearchIndex).await?.unwrap_or(0))
+}
+
+/// Deletes due blobs in every organisation, under the job lock. Returns how many blobs went
+/// (0 when another run held the lock).
+pub async fn sweep_forgotten_blobs(state: &AppState) -> AppResult<u64> {
+    Ok(try_run(state, Job::BlobSweep).await?.unwrap_or(0))
+}
+
+async fn sweep_blobs(state: &AppState) -> AppResult<u64> {
+    let mut swept = 0;
+    for ctx in state.services.organisations.all_tenants().await? {
+        swept += clientele_core::files::sweep(&ctx).await?;
+    }
+    Ok(swept)
 }
 
 async fn run_logged(state: &AppState, job: Job) {

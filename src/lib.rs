@@ -2,6 +2,7 @@
 
 pub mod config;
 mod exports;
+mod files;
 mod http;
 pub mod jobs;
 mod oidc;
@@ -12,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use clientele_core::db::{self, Kernel};
+use clientele_core::files::FileService;
 use clientele_core::ports::{Clock, Entropy, SystemClock, SystemEntropy};
 use clientele_graphql::{GraphqlService, Limits};
 use clientele_migrations::{Migrator, MigratorTrait};
@@ -25,6 +27,8 @@ pub use http::router;
 pub fn install_crypto_provider() {
     // Ignore the error: a second call (tests) finds the provider already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // opendal's S3 service sends its requests through this transport (later calls are ignored).
+    opendal::HttpTransporter::install_default(opendal_http_transport_reqwest::ReqwestTransport::default());
 }
 
 /// Sees every SQL statement the server's pool runs, with its duration.
@@ -97,10 +101,14 @@ impl AppState {
         if let Some(observer) = observer {
             db.set_metric_callback(move |info| observer(info));
         }
-        let kernel = Arc::new(Kernel { db, clock, entropy });
+        let blobs = settings.blob_store()?;
+        let signer = settings.url_signer(entropy.as_ref())?;
+        let kernel = Arc::new(Kernel { db, clock, entropy, blobs });
         let services = TenantServices::new(kernel.clone(), settings.auth_settings(), settings.mailer()?);
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);
-        let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel, settings.search_index()?));
+        let files = FileService::new(kernel.clone(), settings.file_settings(), signer)
+            .with_organisations(Arc::new(clientele_tenants::customer_files::CustomerFiles));
+        let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel, settings.search_index()?, files));
         let graphql = GraphqlService::new(services.clone(), records.clone(), Limits::default(), timeout);
         Ok(Arc::new(Self {
             settings,

@@ -72,11 +72,17 @@ pub struct RecordServices {
     pub referral: ReferralService,
     pub imports: ImportService,
     pub search: crate::search::SearchService,
+    pub files: crate::files::FileService,
 }
 
 impl RecordServices {
-    /// The services, searching with `index` (an adapter of crate `clientele-search`).
-    pub fn new(kernel: &Arc<Kernel>, index: Arc<dyn crate::search::SearchIndex>) -> Self {
+    /// The services, searching with `index` (an adapter of crate `clientele-search`) and
+    /// storing files with `files`.
+    pub fn new(
+        kernel: &Arc<Kernel>,
+        index: Arc<dyn crate::search::SearchIndex>,
+        files: crate::files::FileService,
+    ) -> Self {
         Self {
             // LIF-04: documents keep a client out of the trash.
             clients: ClientService::new(kernel.clone()).with_guard(Arc::new(client_documents::LinkedDocuments)),
@@ -93,6 +99,7 @@ impl RecordServices {
             referral: ReferralService::new(kernel.clone()),
             imports: ImportService::new(kernel.clone()),
             search: crate::search::SearchService::new(kernel.clone(), index),
+            files,
         }
     }
 }

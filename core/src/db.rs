@@ -8,13 +8,16 @@ use sea_orm::{
 };
 
 use crate::error::AppResult;
+use crate::files::BlobStore;
 use crate::ports::{Clock, Entropy};
 
-/// Shared handles: the pool, the clock and the entropy source.
+/// Shared handles: the pool, the clock, the entropy source and the blob store.
 pub struct Kernel {
     pub db: DatabaseConnection,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
+    /// Where file contents live; any path that forgets a file may sweep its blobs after commit.
+    pub blobs: Arc<dyn BlobStore>,
 }
 
 impl Kernel {

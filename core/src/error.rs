@@ -88,6 +88,12 @@ pub enum ErrorCode {
     BatchTooLarge,
     /// The request ran longer than the server allows.
     Timeout,
+    /// The uploaded file's content is not of an accepted type (whatever its name or declared type).
+    UnsupportedFileType,
+    /// The image has more pixels than the server decodes (decompression bombs included).
+    ImageTooLarge,
+    /// A download link's signature is wrong, or the link has expired.
+    LinkInvalid,
     /// Something failed on our side; details are in the server log under the request id.
     Internal,
 }
@@ -141,6 +147,9 @@ impl ErrorCode {
             Self::TooManyAliases => "The query uses too many aliases.",
             Self::BatchTooLarge => "Too many operations in one batch.",
             Self::Timeout => "The request took too long.",
+            Self::UnsupportedFileType => "This type of file is not accepted.",
+            Self::ImageTooLarge => "This image is too large.",
+            Self::LinkInvalid => "This download link is invalid or has expired.",
             Self::Internal => "Internal error.",
         }
     }

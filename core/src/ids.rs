@@ -68,4 +68,8 @@ id_type!(
     /// A document reference of a client: quote, order, invoice… (OTH-01).
     ClientDocumentId,
     ImportJobId,
+    /// A stored file: a client photo or attachment, or a file of an organisation (FIL-*).
+    FileId,
+    /// A blob waiting to be deleted from the store.
+    TombstoneId,
 );

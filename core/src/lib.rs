@@ -20,6 +20,7 @@ pub mod audit;
 pub mod clients;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod language;
 pub mod mail;

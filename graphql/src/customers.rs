@@ -51,7 +51,7 @@ fn organisation_type() -> Object {
             s(text.get(&o.row))
         }));
     }
-    crate::terms::organisation_fields(object)
+    crate::files::organisation_fields(crate::terms::organisation_fields(object))
         .field(Field::new("contacts", TypeRef::named_nn_list_nn("OrganisationContact"), |rc| {
             FieldFuture::new(async move {
                 let org = rc.parent_value.try_downcast_ref::<CustomerOrg>()?.row.id;

@@ -11,6 +11,7 @@ mod clients;
 mod contacts;
 mod customers;
 mod direct_login;
+mod files;
 mod gdpr;
 mod imports;
 mod input;

@@ -9,7 +9,7 @@ use clientele_core::clients::{CustomEntity, CustomFieldDef};
 use crate::loaders::Scope;
 use crate::{
     access, addresses, beneficiaries, cards, catalogue, client_documents, clients, contacts, customers, direct_login,
-    gdpr, imports, ledger, lookups, merge, mutation, oidc, query, referral, search, settings, terms, types,
+    files, gdpr, imports, ledger, lookups, merge, mutation, oidc, query, referral, search, settings, terms, types,
 };
 
 /// Everything a tenant's schema depends on.
@@ -88,6 +88,7 @@ pub const AREAS: &[Area] = &[
     referral::AREA,
     imports::AREA,
     search::AREA,
+    files::AREA,
 ];
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {

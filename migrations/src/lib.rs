@@ -26,6 +26,7 @@ mod m20261124_000011_import_jobs;
 #[rustfmt::skip]
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000012_search_outbox;
+mod m20261124_000013_files;
 mod pg;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000010_cards_documents::Migration),
             Box::new(m20261124_000011_import_jobs::Migration),
             Box::new(m20261124_000012_search_outbox::Migration),
+            Box::new(m20261124_000013_files::Migration),
         ]
     }
 }
@@ -91,4 +93,6 @@ pub const TENANT_TABLES: &[&str] = &[
     "ledger_entry_holders",
     "import_jobs",
     "search_outbox",
+    "files",
+    "blob_tombstones",
 ];

@@ -5,6 +5,7 @@ pub mod access;
 pub mod api_tokens;
 pub mod auth;
 pub mod catalogue;
+pub mod customer_files;
 pub mod customers;
 pub mod direct_login;
 pub mod entity;

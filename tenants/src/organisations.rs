@@ -43,6 +43,18 @@ impl OrganisationService {
         Organisation::from_row(row.ok_or_else(AppError::not_found)?)
     }
 
+    /// A system context inside `tenant`, for work a verified capability allows without a
+    /// session (a signed download link). `NOT_FOUND` for an unknown organisation.
+    pub async fn system_ctx_for(&self, tenant: TenantId) -> AppResult<TenantCtx> {
+        // Any kind opens the tenant's own row; the real one is read from it.
+        let probe = system_ctx(&self.kernel, tenant, OrgKind::Customer);
+        let tx = probe.read().await?;
+        let row = organisation::Entity::find_by_id(tenant).one(tx.conn()).await?;
+        tx.commit().await?;
+        let row = row.ok_or_else(AppError::not_found)?;
+        Ok(system_ctx(&self.kernel, tenant, crate::model::parse_stored("kind", &row.kind)?))
+    }
+
     /// A system context for every organisation of the tree (platform, suppliers, customers),
     /// for background jobs. Each level is read inside its parent's tenant, so RLS holds.
     pub async fn all_tenants(&self) -> AppResult<Vec<TenantCtx>> {

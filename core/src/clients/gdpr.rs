@@ -60,7 +60,9 @@ pub struct GdprService {
 impl GdprService {
     /// The service with the core tables' sources.
     pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel, sources: sources::core() }
+        let mut sources = sources::core();
+        sources.push(Arc::new(crate::files::FilesSource::new(kernel.clone())));
+        Self { kernel, sources }
     }
 
     /// Registers another source of personal data (plugins).
@@ -119,6 +121,8 @@ impl GdprService {
         let tx = ctx.begin().await?;
         let client = self.anonymise_in(&tx, ctx, id, reason.as_deref()).await?;
         tx.commit().await?;
+        // The photo and attachments are personal data: their blobs go now (FIL-07).
+        crate::files::sweep_after_commit(ctx).await;
         Ok(client)
     }
 
@@ -138,6 +142,7 @@ impl GdprService {
             done.push(self.anonymise_in(&tx, ctx, id, None).await?);
         }
         tx.commit().await?;
+        crate::files::sweep_after_commit(ctx).await;
         Ok(done)
     }
 

@@ -334,6 +334,7 @@ impl ClientService {
         let before = load_for_update(&tx, id).await?;
         purge_in(&tx, ctx, &before).await?;
         tx.commit().await?;
+        crate::files::sweep_after_commit(ctx).await;
         Ok(id)
     }
 
@@ -363,6 +364,9 @@ impl ClientService {
                 Err(err) if matches!(err.code(), ErrorCode::LinkedRecords | ErrorCode::NotInTrash) => {}
                 Err(err) => return Err(err),
             }
+        }
+        if purged > 0 {
+            crate::files::sweep_after_commit(ctx).await;
         }
         Ok(purged)
     }
@@ -420,9 +424,14 @@ pub(crate) async fn purge_in(tx: &TenantTx, ctx: &TenantCtx, client: &Client) ->
     if entries > 0 {
         return Err(AppError::new(ErrorCode::LinkedRecords, "This client has ledger history: anonymise it instead."));
     }
+    // Its photo and attachments: rows deleted, blobs tombstoned, swept after the commit.
+    let files = crate::files::forget_client(tx, ctx.kernel(), client.id).await?;
     client::Entity::delete_by_id((tx.tenant(), client.id)).exec(tx.conn()).await?;
     crate::search::touch(tx, client.id).await?; // the worker removes its document
-    let changes = audit::diff(&client.audit_view(), &serde_json::Value::Null);
+    let mut changes = audit::diff(&client.audit_view(), &serde_json::Value::Null);
+    if files > 0 {
+        changes["files_deleted"] = serde_json::json!(files);
+    }
     audit::record(tx, ctx, AuditEntry::new("client.purge", "client", client.id, changes)).await?;
     Ok(())
 }

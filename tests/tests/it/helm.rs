@@ -327,7 +327,9 @@ fn secrets_are_only_referenced_never_inline() {
     let c = container(pod);
     for (var, key) in [
         ("CLIENTELE_MAIL__SMTP_PASSWORD_FILE", "password"),
-        ("CLIENTELE_STORAGE__S3_SECRET_ACCESS_KEY_FILE", "secret-access-key"),
+        ("CLIENTELE_FILES__S3_ACCESS_KEY_ID_FILE", "access-key-id"),
+        ("CLIENTELE_FILES__S3_SECRET_ACCESS_KEY_FILE", "secret-access-key"),
+        ("CLIENTELE_FILES__URL_SIGNING_KEY_FILE", "url-signing-key"),
         ("CLIENTELE_SEARCH__MEILISEARCH_API_KEY_FILE", "api-key"),
         ("CLIENTELE_OIDC__CLIENT_SECRET_FILE", "client-secret"),
         ("CLIENTELE_AUTH__SIGNING_KEY_FILE", "signing-key"),

@@ -6,6 +6,7 @@
 #![allow(clippy::many_single_char_names)] // a, b, c are the clients of a scenario
 
 mod common;
+mod s3_server;
 mod smtp_sink;
 
 mod access;
@@ -23,6 +24,7 @@ mod customers;
 mod direct_login;
 mod documents;
 mod exports;
+mod files;
 mod gdpr;
 mod helm;
 mod http;

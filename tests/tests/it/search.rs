@@ -377,11 +377,7 @@ impl SearchIndex for Crashing {
 
 /// The server's kernel, for a second search service on the same database and index.
 fn kernel(app: &TestApp) -> Arc<clientele_core::db::Kernel> {
-    Arc::new(clientele_core::db::Kernel {
-        db: app.state.kernel.db.clone(),
-        clock: app.state.kernel.clock.clone(),
-        entropy: app.state.kernel.entropy.clone(),
-    })
+    app.state.kernel.clone()
 }
 
 both_dbs!(a_worker_killed_mid_batch_converges_and_reindex_rebuilds);

@@ -112,4 +112,10 @@ pub trait SearchIndex: Send + Sync {
 
     /// How many documents `tenant` has.
     async fn stats(&self, tenant: TenantId) -> AppResult<IndexStats>;
+
+    /// Lets background work a bulk load started finish (tantivy's segment merges), so searches
+    /// that follow do not compete with it. Nothing to do by default.
+    async fn settle(&self) -> AppResult<()> {
+        Ok(())
+    }
 }

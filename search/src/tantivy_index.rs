@@ -25,7 +25,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use crate::failed;
 
 /// Memory the writer buffers before it flushes a segment.
-const WRITER_HEAP: usize = 96 * 1024 * 1024;
+const WRITER_HEAP: usize = 256 * 1024 * 1024;
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -231,6 +231,17 @@ impl SearchIndex for TantivyIndex {
             Ok(())
         })
         .await
+    }
+
+    async fn settle(&self) -> AppResult<()> {
+        let inner = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            // The next write opens a new writer.
+            let writer = inner.writer.lock().take();
+            writer.map_or(Ok(()), |w| w.wait_merging_threads().map_err(|e| failed("merge", e)))
+        })
+        .await
+        .map_err(|e| failed("merge task", e))?
     }
 
     async fn stats(&self, tenant: TenantId) -> AppResult<IndexStats> {

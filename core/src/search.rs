@@ -53,14 +53,10 @@ impl SearchDocument {
         words
     }
 
-    /// The prefixes every word and phone form is found by, each once.
-    pub fn prefixes(&self) -> Vec<String> {
-        let words = self.words();
-        let mut all: Vec<String> = words
-            .iter()
-            .chain(self.phones.iter())
-            .flat_map(|w| text::prefixes(w).map(str::to_owned).collect::<Vec<_>>())
-            .collect();
+    /// The prefixes `words` (from [`words`](Self::words)) and the phone forms are found by,
+    /// each once.
+    pub fn prefixes<'a>(&'a self, words: &'a [String]) -> Vec<&'a str> {
+        let mut all: Vec<&str> = words.iter().chain(self.phones.iter()).flat_map(|w| text::prefixes(w)).collect();
         all.sort_unstable();
         all.dedup();
         all
@@ -116,4 +112,10 @@ pub trait SearchIndex: Send + Sync {
 
     /// How many documents `tenant` has.
     async fn stats(&self, tenant: TenantId) -> AppResult<IndexStats>;
+
+    /// Lets background work a bulk load started finish (tantivy's segment merges), so searches
+    /// that follow do not compete with it. Nothing to do by default.
+    async fn settle(&self) -> AppResult<()> {
+        Ok(())
+    }
 }

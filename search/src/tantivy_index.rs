@@ -25,7 +25,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use crate::failed;
 
 /// Memory the writer buffers before it flushes a segment.
-const WRITER_HEAP: usize = 96 * 1024 * 1024;
+const WRITER_HEAP: usize = 256 * 1024 * 1024;
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -53,17 +53,19 @@ pub struct TantivyIndex(Arc<Inner>);
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     // Already folded and split by `text`: the whitespace tokenizer only cuts at the spaces.
-    let tokens = |record| {
-        TextOptions::default()
-            .set_indexing_options(TextFieldIndexing::default().set_tokenizer("whitespace").set_index_option(record))
+    let tokens = |record, norms| {
+        let indexing =
+            TextFieldIndexing::default().set_tokenizer("whitespace").set_index_option(record).set_fieldnorms(norms);
+        TextOptions::default().set_indexing_options(indexing)
     };
     let f = Fields {
         key: b.add_text_field("key", STRING),
         tenant: b.add_text_field("tenant", STRING),
         client: b.add_text_field("client", STRING | STORED),
         version: b.add_i64_field("version", STORED),
-        words: b.add_text_field("words", tokens(IndexRecordOption::WithFreqs)),
-        prefixes: b.add_text_field("prefixes", tokens(IndexRecordOption::Basic)),
+        words: b.add_text_field("words", tokens(IndexRecordOption::WithFreqs, true)),
+        // Many terms per document, matched for presence: no frequencies, no length norms.
+        prefixes: b.add_text_field("prefixes", tokens(IndexRecordOption::Basic, false)),
         stored: b.add_text_field("fields", STORED),
     };
     (b.build(), f)
@@ -187,14 +189,16 @@ impl SearchIndex for TantivyIndex {
                 let key = key(d.tenant, d.client);
                 writer.delete_term(Term::from_field_text(f.key, &key));
                 let stored = serde_json::to_string(&d.fields).map_err(|e| failed("encode", e))?;
+                let words = d.words();
+                let prefixes = d.prefixes(&words).join(" ");
                 writer
                     .add_document(doc!(
                         f.key => key,
                         f.tenant => d.tenant.to_string(),
                         f.client => d.client.to_string(),
                         f.version => d.version,
-                        f.words => d.words().join(" "),
-                        f.prefixes => d.prefixes().join(" "),
+                        f.words => words.join(" "),
+                        f.prefixes => prefixes,
                         f.stored => stored,
                     ))
                     .map_err(|e| failed("add", e))?;
@@ -227,6 +231,17 @@ impl SearchIndex for TantivyIndex {
             Ok(())
         })
         .await
+    }
+
+    async fn settle(&self) -> AppResult<()> {
+        let inner = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            // The next write opens a new writer.
+            let writer = inner.writer.lock().take();
+            writer.map_or(Ok(()), |w| w.wait_merging_threads().map_err(|e| failed("merge", e)))
+        })
+        .await
+        .map_err(|e| failed("merge task", e))?
     }
 
     async fn stats(&self, tenant: TenantId) -> AppResult<IndexStats> {

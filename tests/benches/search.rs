@@ -122,7 +122,7 @@ const CITIES: &[(&str, &str)] = &[
 ];
 /// The prefixes measured: one to three characters of common names.
 const QUERIES: &[&str] =
-    &["m", "ma", "mar", "d", "du", "dup", "l", "le", "lef", "b", "be", "ber", "g", "ga", "gar", "p", "pa", "par"];
+    &["m", "ma", "mar", "d", "du", "dup", "l", "le", "lef", "b", "be", "ber", "g", "ga", "gar", "r", "ro", "rou"];
 
 /// A small deterministic generator: the same data on every run.
 struct Rng(u64);
@@ -142,7 +142,7 @@ impl Rng {
 fn synthetic(tenant: TenantId, n: usize, rng: &mut Rng) -> SearchDocument {
     let (last, first) = (rng.pick(LAST), rng.pick(FIRST));
     let (city, postcode) = CITIES[(rng.next() % CITIES.len() as u64) as usize];
-    let mobile = format!("06{:08}", rng.next() % 100_000_000);
+    let mobile = format!("0612{:06}", rng.next() % 1_000_000);
     let field = |name: &str, value: String, primary| DocField { name: name.to_owned(), value, primary };
     SearchDocument {
         tenant,
@@ -192,27 +192,36 @@ async fn main() {
     let state = AppState::start(settings).await.unwrap();
     let index = state.records.search.index().clone();
 
-    // 1. Bulk: every tenant but one, straight into the index in batches.
+    // 1. Bulk: every tenant but one, straight into the index in batches of 100,000 documents
+    // (made before the clock runs: only the index's work is timed).
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let started = Instant::now();
-    let mut batch = Vec::with_capacity(50_000);
+    let mut bulk = Duration::ZERO;
+    let mut batch = Vec::with_capacity(100_000);
     for t in 1..tenants {
         let tenant = TenantId(uuid::Uuid::from_u128(t as u128));
         for n in 0..CLIENTS {
             batch.push(synthetic(tenant, n, &mut rng));
         }
-        if batch.len() >= 50_000 {
+        if batch.len() >= 100_000 || t == tenants - 1 {
+            let started = Instant::now();
             index.upsert(std::mem::take(&mut batch)).await.unwrap();
+            bulk += started.elapsed();
         }
     }
-    index.upsert(batch).await.unwrap();
-    let bulk = started.elapsed();
+    let started = Instant::now();
+    index.settle().await.unwrap();
+    let settle = started.elapsed();
     let bulk_docs = (tenants - 1) * CLIENTS;
     println!("tenants {tenants} x clients {CLIENTS} = {} documents", tenants * CLIENTS);
     println!(
         "bulk indexing: {bulk_docs} documents in {:.1} s = {:.0} docs/s   (target >= 20000)",
         bulk.as_secs_f64(),
         bulk_docs as f64 / bulk.as_secs_f64()
+    );
+    println!(
+        "then background merges finished in {:.1} s (searches below run after them); with them: {:.0} docs/s",
+        settle.as_secs_f64(),
+        bulk_docs as f64 / (bulk + settle).as_secs_f64()
     );
 
     // 2. The tenant we query as: 1,000 real clients through GraphQL, indexed by the worker.
@@ -228,14 +237,16 @@ async fn main() {
         "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
     let body = gql(&http, &url, None, set, json!({ "t": done.set_password_token })).await;
     let token = body["data"]["setPassword"]["token"].as_str().unwrap().to_owned();
-    let create = "mutation($i: ClientInput!) { createClient(input: $i) { client { id } } }";
+    let create =
+        "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }";
     let mut ids = Vec::with_capacity(CLIENTS);
     for n in 0..CLIENTS {
         let (last, first) = (rng.pick(LAST), rng.pick(FIRST));
         let input = json!({ "lastName": last, "firstName": first, "email": format!("{}.{}{n}@exemple.fr", text::fold(first), text::fold(last)),
-                            "mobile": format!("06{:08}", rng.next() % 100_000_000) });
+                            "mobile": format!("0612{:06}", rng.next() % 1_000_000) });
         let body = gql(&http, &url, Some(&token), create, json!({ "i": input })).await;
-        ids.push(body["data"]["createClient"]["client"]["id"].as_str().unwrap().to_owned());
+        let id = body["data"]["createClient"]["client"]["id"].as_str();
+        ids.push(id.unwrap_or_else(|| panic!("{body}")).to_owned());
     }
     let started = Instant::now();
     let indexed = state.records.search.apply_all_pending().await.unwrap();
@@ -294,7 +305,9 @@ async fn main() {
         gql(&http, &url, Some(&token), update, json!({ "id": id, "n": name })).await;
         loop {
             let body = gql(&http, &url, Some(&token), search, json!({ "q": name })).await;
-            if !body["data"]["searchClients"]["edges"].as_array().unwrap().is_empty() {
+            // This client, not the one renamed before it (one typo away).
+            if body["data"]["searchClients"]["edges"].as_array().unwrap().iter().any(|e| e["node"]["id"] == id.as_str())
+            {
                 break;
             }
             assert!(start.elapsed() < Duration::from_secs(10), "update never became searchable");

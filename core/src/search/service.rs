@@ -230,7 +230,9 @@ impl SearchService {
         let tx = ctx.begin().await?;
         outbox::touch_all(&tx).await?;
         tx.commit().await?;
-        self.apply_pending(ctx, u64::MAX).await
+        let done = self.apply_pending(ctx, u64::MAX).await?;
+        self.index.settle().await?;
+        Ok(done)
     }
 
     /// A worker context's reindex of `tenant` (the CLI, which runs as the server).

@@ -24,6 +24,8 @@ use crate::AppState;
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
+/// Largest multipart request (a plugin component and its operation).
+pub const MAX_UPLOAD: usize = clientele_plugins::runtime::MAX_COMPONENT + (64 << 10);
 /// How much of an oversized body is read and thrown away before answering 413.
 const DRAIN_MAX: usize = 8 << 20;
 
@@ -108,13 +110,13 @@ enum BodyError {
 
 /// Reads at most [`MAX_BODY`] bytes. An oversized body is still drained (up to [`DRAIN_MAX`],
 /// for at most two seconds) so the client reads our 413 instead of a connection reset.
-async fn read_limited(body: Body) -> Result<axum::body::Bytes, BodyError> {
+async fn read_limited(body: Body, max: usize) -> Result<axum::body::Bytes, BodyError> {
     use futures_util::StreamExt as _;
     let mut stream = body.into_data_stream();
     let mut buf = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| BodyError::Broken)?;
-        if buf.len() + chunk.len() > MAX_BODY {
+        if buf.len() + chunk.len() > max {
             let mut seen = buf.len() + chunk.len();
             let drain = async {
                 while let Some(Ok(chunk)) = stream.next().await {
@@ -146,10 +148,12 @@ async fn graphql_post(
     let rid = request_id(&headers);
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence != "application/json" && essence != "application/graphql-response+json" {
+    // GraphQL multipart requests carry plugin components (`uploadPlugin`).
+    let multipart = essence == "multipart/form-data";
+    if essence != "application/json" && essence != "application/graphql-response+json" && !multipart {
         return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, rid.as_deref());
     }
-    let bytes = match read_limited(body).await {
+    let bytes = match read_limited(body, if multipart { MAX_UPLOAD } else { MAX_BODY }).await {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge) => {
             return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
@@ -158,9 +162,19 @@ async fn graphql_post(
             return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref());
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
-        Ok(batch) => batch,
-        Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+    let batch: BatchRequest = if multipart {
+        let options = async_graphql::http::MultipartOptions::default()
+            .max_num_files(1)
+            .max_file_size(clientele_plugins::runtime::MAX_COMPONENT);
+        match async_graphql::http::receive_batch_body(Some(content_type), &bytes[..], options).await {
+            Ok(batch) => batch,
+            Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+        }
+    } else {
+        match serde_json::from_slice(&bytes) {
+            Ok(batch) => batch,
+            Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+        }
     };
     execute(&state, batch, &headers, peer.map(|c| c.0.0), rid).await
 }

@@ -67,4 +67,8 @@ id_type!(
     CardId,
     /// A document reference of a client: quote, order, invoice… (OTH-01).
     ClientDocumentId,
+    PluginId,
+    PluginVersionId,
+    PluginInstallId,
+    PluginRecordId,
 );

@@ -20,6 +20,9 @@ mod m20261124_000007_supplier_administration;
 #[rustfmt::skip]
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000010_cards_documents;
+#[rustfmt::skip]
+#[allow(clippy::style, clippy::complexity, clippy::pedantic)]
+mod m20261124_000014_plugins;
 mod pg;
 
 pub struct Migrator;
@@ -33,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_audit_by_entity_id::Migration),
             Box::new(m20261124_000007_supplier_administration::Migration),
             Box::new(m20261124_000010_cards_documents::Migration),
+            Box::new(m20261124_000014_plugins::Migration),
         ]
     }
 }
@@ -81,4 +85,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "referral_settings",
     "referral_reward_uses",
     "ledger_entry_holders",
+    "plugins",
+    "plugin_versions",
+    "plugin_installs",
+    "plugin_records",
 ];

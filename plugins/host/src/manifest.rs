@@ -144,13 +144,13 @@ impl Manifest {
             {
                 out.push(format!("collection `{}`: parent `{parent}` must be declared before it", c.name));
             }
-            Self::check_fields(&mut out, &format!("collection `{}`", c.name), &c.fields, &self.collections);
+            Self::check_fields(&mut out, &format!("collection `{}`", c.name), &c.fields, &self.collections, true);
         }
         for cf in &self.custom_fields {
             if cf.entity != "client" {
                 out.push(format!("custom field `{}`: only clients take custom fields", cf.field.name));
             }
-            Self::check_fields(&mut out, "custom fields", std::slice::from_ref(&cf.field), &self.collections);
+            Self::check_fields(&mut out, "custom fields", std::slice::from_ref(&cf.field), &self.collections, true);
         }
         for c in &self.computed {
             if !camel(&c.name) {
@@ -167,7 +167,8 @@ impl Manifest {
             if !camel(&a.name) {
                 out.push(format!("action `{}` must be camelCase", a.name));
             }
-            Self::check_fields(&mut out, &format!("action `{}`", a.name), &a.input, &self.collections);
+            // An action's input is its own: the record fields' reserved names are free there.
+            Self::check_fields(&mut out, &format!("action `{}`", a.name), &a.input, &self.collections, false);
         }
         for e in &self.events {
             let ok = e.split_once('.').is_some_and(|(c, verb)| {
@@ -180,12 +181,18 @@ impl Manifest {
         out
     }
 
-    fn check_fields(out: &mut Vec<String>, owner: &str, fields: &[FieldDef], collections: &[Collection]) {
+    fn check_fields(
+        out: &mut Vec<String>,
+        owner: &str,
+        fields: &[FieldDef],
+        collections: &[Collection],
+        reserved: bool,
+    ) {
         if fields.len() > MAX_FIELDS {
             out.push(format!("{owner}: at most {MAX_FIELDS} fields"));
         }
         for (i, f) in fields.iter().enumerate() {
-            if !camel(&f.name) || RESERVED.contains(&f.name.as_str()) {
+            if !camel(&f.name) || (reserved && RESERVED.contains(&f.name.as_str())) {
                 out.push(format!("{owner}: field name `{}` must be camelCase and not reserved", f.name));
             }
             if fields[..i].iter().any(|g| g.name == f.name) {

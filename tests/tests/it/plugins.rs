@@ -16,7 +16,7 @@ use crate::common::{Tenant, TestApp, code, user_error_codes};
 use crate::customers::{customer, customer_admin};
 
 /// The example plugins enabled in the reference tenant (`graphql/schema.graphql`).
-const EXAMPLES: &[&str] = &["pets"];
+const EXAMPLES: &[&str] = &["pets", "subscriptions"];
 
 both_dbs!(
     reference_tenant_manifests_match_the_example_components,
@@ -26,6 +26,7 @@ both_dbs!(
     plugin_records_never_cross_tenants,
     plugin_records_follow_their_client_to_the_trash_export_and_erasure,
     upgrades_keep_records_and_the_kill_switch_disables_everywhere,
+    coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted,
 );
 
 /// A component of the guest workspace.
@@ -487,4 +488,104 @@ async fn reference_tenant_manifests_match_the_example_components(app: TestApp) {
         committed == built,
         "graphql/src/reference_plugins.json is stale: run UPDATE_SCHEMA=1 scripts/test plugins schema"
     );
+}
+
+const PACK: &str = "mutation($i: CouponPackInput!) { createCouponPack(input: $i) { couponPack { id name coupons price countFrom } userErrors { field code message } } }";
+const SELL: &str = "mutation($c: String!, $p: ID!) { sellSubscription(input: {clientId: $c, packId: $p}) { result userErrors { code message } } }";
+const USE: &str = "mutation($s: ID!) { useCoupon(input: {subscriptionId: $s}) { result userErrors { code message } } }";
+const SUBS: &str = "query($id: ID!) { client(id: $id) { couponsLeft subscriptions { id packName coupons used price purchasedOn firstUsedOn expiresOn remainingCoupons daysLeft uses { usedOn } } } }";
+
+// SUB-01 SUB-02 SUB-03 SUB-04 SUB-05 SUB-06
+async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: TestApp) {
+    let (s, a, _) = organisations(&app).await;
+    let plugin = uploaded(&app, &s, "subscriptions").await;
+    enable(&app, &s, &plugin, &[&a]).await;
+    // SUB-02, SUB-03: packs, with their validity counted from first use or from purchase.
+    let both = app
+        .gql(Some(&a.token), PACK, json!({ "i": { "name": "Bad", "coupons": 0, "price": "10", "validityDays": 3, "validityMonths": 1, "countFrom": "PURCHASE" } }))
+        .await;
+    let fields: Vec<&str> = both["data"]["createCouponPack"]["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["coupons", "validityMonths"], "{both}");
+    let discovery = app
+        .gql(Some(&a.token), PACK, json!({ "i": { "name": "Discovery", "coupons": 2, "price": "30.00", "couponName": "Entry", "validityMonths": 1, "countFrom": "FIRST_USE" } }))
+        .await;
+    let discovery = discovery["data"]["createCouponPack"]["couponPack"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{discovery}"))
+        .to_owned();
+    let week = app
+        .gql(
+            Some(&a.token),
+            PACK,
+            json!({ "i": { "name": "Week", "coupons": 5, "price": "0", "validityDays": 7, "countFrom": "PURCHASE" } }),
+        )
+        .await;
+    let week = week["data"]["createCouponPack"]["couponPack"]["id"].as_str().unwrap().to_owned();
+    let list = app.gql(Some(&a.token), "{ couponPacks { name price } }", json!({})).await;
+    assert_eq!(
+        list["data"]["couponPacks"],
+        json!([{ "name": "Discovery", "price": "30.00" }, { "name": "Week", "price": "0" }])
+    );
+
+    // SUB-04: selling credits the coupons; the validity waits for the first use.
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let id = anne["id"].as_str().unwrap();
+    let sold = app.gql(Some(&a.token), SELL, json!({ "c": id, "p": discovery })).await;
+    let sold = &sold["data"]["sellSubscription"]["result"];
+    assert_eq!((sold["coupons"].clone(), sold["expiresOn"].clone()), (json!(2), Value::Null), "{sold}");
+    let sub = sold["subscriptionId"].as_str().unwrap().to_owned();
+
+    // SUB-05: each use decrements; the first starts the countdown; none left is refused.
+    let used = app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
+    assert_eq!(used["data"]["useCoupon"]["result"]["remaining"], 1, "{used}");
+    assert!(used["data"]["useCoupon"]["result"]["expiresOn"].is_string(), "{used}");
+    app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
+    let none = app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
+    assert_eq!(user_error_codes(&none["data"]["useCoupon"]), ["VALIDATION"], "{none}");
+    assert!(none["data"]["useCoupon"]["userErrors"][0]["message"].as_str().unwrap().contains("No coupon"));
+
+    // SUB-06: the client record shows its subscriptions and consumed coupons.
+    let view = app.gql(Some(&a.token), SUBS, json!({ "id": id })).await;
+    let subs = &view["data"]["client"]["subscriptions"];
+    assert_eq!(subs[0]["packName"], "Discovery", "{view}");
+    assert_eq!((subs[0]["used"].clone(), subs[0]["remainingCoupons"].clone()), (json!(2), json!(0)));
+    assert_eq!(subs[0]["uses"].as_array().unwrap().len(), 2);
+    let days = subs[0]["daysLeft"].as_i64().unwrap();
+    assert!((27..=31).contains(&days), "a month left: {days}");
+
+    // Counted from purchase: a week later the pack is expired.
+    let sold = app.gql(Some(&a.token), SELL, json!({ "c": id, "p": week })).await;
+    let weekly = sold["data"]["sellSubscription"]["result"]["subscriptionId"].as_str().unwrap().to_owned();
+    let view = app.gql(Some(&a.token), SUBS, json!({ "id": id })).await;
+    assert_eq!(view["data"]["client"]["couponsLeft"], 5, "{view}");
+    app.clock.advance(chrono::Duration::days(8));
+    // Sessions last hours: sign in again a week later.
+    let a = Tenant { token: app.sign_in("ada@martin.test", "correct horse battery").await, ..a };
+    let late = app.gql(Some(&a.token), USE, json!({ "s": weekly })).await;
+    assert!(late["data"]["useCoupon"]["userErrors"][0]["message"].as_str().unwrap().contains("expired"), "{late}");
+    let view = app.gql(Some(&a.token), SUBS, json!({ "id": id })).await;
+    assert_eq!(view["data"]["client"]["couponsLeft"], 0, "{view}");
+
+    // A blocked client cannot use coupons.
+    let bob = person(&app, &a, "Durand", "Bob").await;
+    let sold = app.gql(Some(&a.token), SELL, json!({ "c": bob["id"], "p": discovery })).await;
+    let bobs = sold["data"]["sellSubscription"]["result"]["subscriptionId"].as_str().unwrap().to_owned();
+    app.gql(
+        Some(&a.token),
+        "mutation($id: ID!) { blockClient(id: $id, reason: \"Unpaid\") { client { blocked } } }",
+        json!({ "id": bob["id"] }),
+    )
+    .await;
+    let blocked = app.gql(Some(&a.token), USE, json!({ "s": bobs })).await;
+    assert!(
+        blocked["data"]["useCoupon"]["userErrors"][0]["message"].as_str().unwrap().contains("blocked"),
+        "{blocked}"
+    );
+    let audited = app.rows("audit_log").await.iter().filter(|r| r.contains("plugin.action")).count();
+    assert!(audited >= 5, "every sale and use is audited ({audited})");
 }

@@ -16,7 +16,7 @@ use crate::common::{Tenant, TestApp, code, user_error_codes};
 use crate::customers::{customer, customer_admin};
 
 /// The example plugins enabled in the reference tenant (`graphql/schema.graphql`).
-const EXAMPLES: &[&str] = &["pets", "subscriptions"];
+const EXAMPLES: &[&str] = &["pets", "subscriptions", "hairdresser"];
 
 both_dbs!(
     reference_tenant_manifests_match_the_example_components,
@@ -27,6 +27,7 @@ both_dbs!(
     plugin_records_follow_their_client_to_the_trash_export_and_erasure,
     upgrades_keep_records_and_the_kill_switch_disables_everywhere,
     coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted,
+    technical_sheets_reproduce_a_mix_from_the_tenants_tree,
 );
 
 /// A component of the guest workspace.
@@ -588,4 +589,70 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     );
     let audited = app.rows("audit_log").await.iter().filter(|r| r.contains("plugin.action")).count();
     assert!(audited >= 5, "every sale and use is audited ({audited})");
+}
+
+/// Creates a named record through `create<Type>`, under `parent` when given; returns its id.
+async fn named(app: &TestApp, t: &Tenant, ty: &str, parent: Option<(&str, &str)>, name: &str) -> String {
+    let (args, vars) = match parent {
+        Some((arg, id)) => (format!("({arg}: $p, input: {{name: $n}})"), json!({ "p": id, "n": name })),
+        None => ("(input: {name: $n})".to_owned(), json!({ "n": name })),
+    };
+    let decl = if parent.is_some() { "($p: ID!, $n: String!)" } else { "($n: String!)" };
+    let field = format!("{}{}", ty[..1].to_lowercase(), &ty[1..]);
+    let q = format!("mutation{decl} {{ create{ty}{args} {{ {field} {{ id }} userErrors {{ message }} }} }}");
+    let body = app.gql(Some(&t.token), &q, vars).await;
+    body["data"][format!("create{ty}")][&field]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+}
+
+const ENTRY: &str = "mutation($s: ID!, $i: SheetEntryInput!) { createSheetEntry(sheetId: $s, input: $i) { sheetEntry { id value } userErrors { field code } } }";
+
+// HAI-01 HAI-03 HAI-04
+async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
+    let (s, a, _) = organisations(&app).await;
+    let plugin = uploaded(&app, &s, "hairdresser").await;
+    enable(&app, &s, &plugin, &[&a]).await;
+    // HAI-03: theme → criterion → answer, creatable, renamable, deletable.
+    let colouring = named(&app, &a, "Theme", None, "Colouring").await;
+    let blond = named(&app, &a, "Criterion", Some(("themeId", &colouring)), "Blond").await;
+    let mix = named(&app, &a, "Answer", Some(("criterionId", &blond)), "Coloration Bld HL44432").await;
+    let renamed = app
+        .gql(Some(&a.token), "mutation($id: ID!) { updateAnswer(id: $id, input: {name: \"Coloration Bld HL444321\"}) { answer { name version } } }", json!({ "id": mix }))
+        .await;
+    assert_eq!(renamed["data"]["updateAnswer"]["answer"], json!({ "name": "Coloration Bld HL444321", "version": 2 }));
+    let care = named(&app, &a, "Theme", None, "Care").await;
+    let dry = named(&app, &a, "Criterion", Some(("themeId", &care)), "Dry hair").await;
+    let tree = app.gql(Some(&a.token), "{ themes { name criteria { name answers { name } } } }", json!({})).await;
+    assert_eq!(
+        tree["data"]["themes"][0],
+        json!({ "name": "Colouring", "criteria": [{ "name": "Blond", "answers": [{ "name": "Coloration Bld HL444321" }] }] })
+    );
+
+    // HAI-04: a dated sheet per visit, with its author and the dosages.
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let q = "mutation($c: ID!, $d: Date!) { createSheet(clientId: $c, input: {date: $d, author: \"Lea\"}) { sheet { id } } }";
+    let first = app.gql(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01" })).await;
+    let first = first["data"]["createSheet"]["sheet"]["id"].as_str().unwrap().to_owned();
+    let entry = app
+        .gql(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": blond, "answer": mix, "value": "30 g + 45 ml 6 %" } }))
+        .await;
+    assert_eq!(entry["data"]["createSheetEntry"]["userErrors"], json!([]), "{entry}");
+    let wrong =
+        app.gql(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": dry } })).await;
+    assert_eq!(
+        wrong["data"]["createSheetEntry"]["userErrors"],
+        json!([{ "field": "criterion", "code": "VALIDATION" }]),
+        "{wrong}"
+    );
+    app.gql(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-03-15" })).await;
+    let view = app
+        .gql(Some(&a.token), "query($id: ID!) { client(id: $id) { lastVisit technicalSheets { date author entries { value answer } } } }", json!({ "id": anne["id"] }))
+        .await;
+    let client = &view["data"]["client"];
+    assert_eq!(client["lastVisit"], "2026-03-15", "{view}");
+    assert_eq!(client["technicalSheets"][0]["entries"], json!([{ "value": "30 g + 45 ml 6 %", "answer": mix }]));
+
+    // Deleting a theme deletes its criteria and answers.
+    let before = app.count("plugin_records").await;
+    app.gql(Some(&a.token), "mutation($id: ID!) { deleteTheme(id: $id) { deletedId } }", json!({ "id": care })).await;
+    assert_eq!(app.count("plugin_records").await, before - 2);
 }

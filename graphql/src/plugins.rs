@@ -15,6 +15,7 @@ use async_graphql::{Name, Value};
 use clientele_core::clients::Client;
 use clientele_core::{AppError, ErrorCode, PluginId, PluginRecordId, TenantCtx, TenantId};
 use clientele_plugins::manifest::{Collection, FieldDef, FieldType, Parent, pascal};
+use clientele_plugins::records::CLIENT_FIELDS;
 use clientele_plugins::{Installed, Manifest, PluginRecord, Plugins, UploadedVersion};
 
 use crate::loaders::{LoadError, load_error};
@@ -216,17 +217,7 @@ fn computed_field(
 ) -> Field {
     let about = format!("Computed by the {} plugin. {description}", plugin.as_ref());
     let (plugin, field_name) = (plugin.clone(), Arc::<str>::from(name));
-    let gql = FieldDef {
-        name: name.to_owned(),
-        description: String::new(),
-        ty,
-        required: false,
-        personal: false,
-        searchable: false,
-        choices: Vec::new(),
-        reference: None,
-    };
-    Field::new(name, field_type("", &gql), move |rc| {
+    Field::new(name, field_type("", &FieldDef::plain(name, ty)), move |rc| {
         let (plugin, field) = (plugin.clone(), field_name.clone());
         FieldFuture::new(async move {
             let id = id_of(rc.parent_value).ok_or_else(|| to_gql(AppError::not_found()))?;
@@ -398,6 +389,11 @@ pub fn register(mut builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuil
             let type_name = pascal(&a.name);
             builder = register_fields(builder, &type_name, &format!("{type_name}Input"), &a.input);
         }
+        for f in p.manifest.custom_fields.iter().filter(|f| f.field.ty == FieldType::Choice) {
+            let f = &f.field;
+            builder = builder
+                .register(f.choices.iter().fold(Enum::new(choice_enum("Client", f)), |e, c| e.item(EnumItem::new(c))));
+        }
     }
     builder
 }
@@ -484,6 +480,7 @@ fn tenant_ids(value: &async_graphql::dynamic::ValueAccessor<'_>) -> async_graphq
 pub fn mutation(mut mutation: Object, config: &TenantConfig) -> Object {
     mutation = lifecycle(mutation);
     for p in &config.plugins {
+        mutation = custom_field_mutations(mutation, &p.name, &p.manifest);
         for c in &p.manifest.collections {
             mutation = crud(mutation, &p.name, c);
         }
@@ -659,8 +656,61 @@ pub fn client_fields(mut client: Object, config: &TenantConfig) -> Object {
         for comp in p.manifest.computed.iter().filter(|c| c.entity == "client") {
             client = client.field(computed_field(&plugin, &comp.name, comp.ty, &comp.description, client_id));
         }
+        for f in p.manifest.custom_fields.iter().filter(|f| f.entity == "client").map(|f| &f.field) {
+            client = client.field(custom_field(&plugin, f));
+        }
     }
     client
+}
+
+/// A plugin's custom field on `Client`, read from the client's custom-field record (one
+/// statement per page and plugin).
+fn custom_field(plugin: &Arc<str>, f: &FieldDef) -> Field {
+    let (plugin, name, ty) = (plugin.clone(), f.name.clone(), f.ty);
+    let about = format!("{} (plugin {})", f.description, plugin.as_ref());
+    Field::new(&f.name, field_type("Client", f), move |rc| {
+        let (plugin, name) = (plugin.clone(), name.clone());
+        FieldFuture::new(async move {
+            let parent = client_id(rc.parent_value).ok_or_else(|| to_gql(AppError::not_found()))?;
+            let key = ChildKey { plugin, collection: CLIENT_FIELDS.into(), parent };
+            let rows = rc.data::<DataLoader<ChildrenLoader>>()?.load_one(key).await.map_err(|e| load_error(&e))?;
+            let value = rows.and_then(|r| r.into_iter().next()).and_then(|r| r.data.get(&name).cloned());
+            Ok(Some(out_value(ty, value.as_ref())).filter(|v| *v != Value::Null).map(FieldValue::value))
+        })
+    })
+    .description(about)
+}
+
+/// `set<Field>(clientId, value)` for each of a plugin's custom fields on clients.
+fn custom_field_mutations(mut mutation: Object, plugin: &str, manifest: &Manifest) -> Object {
+    for f in manifest.custom_fields.iter().filter(|f| f.entity == "client").map(|f| &f.field) {
+        let (p, name) = (plugin.to_owned(), f.name.clone());
+        mutation = mutation.field(
+            Field::new(format!("set{}", pascal(&f.name)), TypeRef::named_nn("ClientPayload"), move |rc| {
+                let (plugin, name) = (p.clone(), name.clone());
+                FieldFuture::new(async move {
+                    let scope = scope(&rc)?;
+                    let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                    let client: clientele_core::ClientId = id_arg(&rc, "clientId")?;
+                    let value = match rc.args.get("value") {
+                        Some(v) => v.as_value().clone().into_json()?,
+                        None => serde_json::Value::Null,
+                    };
+                    let records = &scope.plugins.records;
+                    let set = records.set_client_field(&scope.ctx, installed, client, &name, value).await;
+                    let result = match set {
+                        Ok(()) => crate::clients::records(&rc)?.clients.get(&scope.ctx, client).await,
+                        Err(err) => Err(err),
+                    };
+                    payload(result)
+                })
+            })
+            .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .argument(InputValue::new("value", field_type("Client", f)).description("Null clears it."))
+            .description(format!("Sets the client's {} (plugin {plugin}). {}", f.name, f.description)),
+        );
+    }
+    mutation
 }
 
 /// Refuses a manifest whose types or fields would clash with the schema's own or with the
@@ -708,6 +758,12 @@ pub fn check_names(manifest: &Manifest) -> Result<(), String> {
     for comp in manifest.computed.iter().filter(|c| c.entity == "client") {
         if client.contains(&comp.name) {
             clashes.push(comp.name.clone());
+        }
+    }
+    for f in &manifest.custom_fields {
+        let setter = format!("set{}", pascal(&f.field.name));
+        if client.contains(&f.field.name) || mutation.contains(&setter) {
+            clashes.push(f.field.name.clone());
         }
     }
     if clashes.is_empty() { Ok(()) } else { Err(format!("names already used by the API: {}", clashes.join(", "))) }

@@ -160,17 +160,7 @@ impl HostApi for TenantHost {
                 updated_at: now,
                 ..before.clone()
             },
-            None => PluginRecord {
-                id: PluginRecordId(kernel.new_id()),
-                plugin,
-                collection: collection.name.clone(),
-                parent_id: parent,
-                client_id: client,
-                data: clean,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
+            None => PluginRecord::new(kernel, plugin, &collection.name, parent, client, clean),
         };
         // A record written twice in one call: the stored row is still the "before".
         let before = match existing {

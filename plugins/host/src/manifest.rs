@@ -32,6 +32,22 @@ pub struct FieldDef {
     pub reference: Option<String>,
 }
 
+impl FieldDef {
+    /// An optional, non-personal, non-searchable field.
+    pub fn plain(name: &str, ty: FieldType) -> Self {
+        Self {
+            name: name.to_owned(),
+            description: String::new(),
+            ty,
+            required: false,
+            personal: false,
+            searchable: false,
+            choices: Vec::new(),
+            reference: None,
+        }
+    }
+}
+
 /// What a collection's records attach to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -301,16 +317,7 @@ mod tests {
     use serde_json::json;
 
     fn f(name: &str, ty: FieldType) -> FieldDef {
-        FieldDef {
-            name: name.into(),
-            description: String::new(),
-            ty,
-            required: false,
-            personal: false,
-            searchable: false,
-            choices: Vec::new(),
-            reference: None,
-        }
+        FieldDef::plain(name, ty)
     }
 
     #[test]

@@ -21,6 +21,10 @@ use crate::manifest::{Collection, FieldType, Manifest, Parent, check_data};
 use crate::registry::{Installed, PluginRegistry};
 use crate::runtime::{Runtime, check_output, wit};
 
+/// The pseudo-collection holding a plugin's custom fields of one client (one record per
+/// client, parent = the client); not a camelCase name, so no collection can take it.
+pub const CLIENT_FIELDS: &str = "@client";
+
 /// At most this many records per list.
 pub const MAX_LIST: u64 = 1000;
 /// Largest record data or action input, in bytes of JSON.
@@ -55,6 +59,29 @@ impl PluginRecord {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+        }
+    }
+
+    /// A new record, version 1, created now.
+    pub(crate) fn new(
+        kernel: &Kernel,
+        plugin: PluginId,
+        collection: &str,
+        parent_id: Option<uuid::Uuid>,
+        client_id: Option<ClientId>,
+        data: Map<String, Value>,
+    ) -> Self {
+        let now = kernel.now();
+        Self {
+            id: PluginRecordId(kernel.new_id()),
+            plugin,
+            collection: collection.to_owned(),
+            parent_id,
+            client_id,
+            data,
+            version: 1,
+            created_at: now,
+            updated_at: now,
         }
     }
 
@@ -281,6 +308,44 @@ impl PluginRecords {
         plugin.manifest.collection(name).ok_or_else(AppError::not_found)
     }
 
+    /// Sets (or clears, with null) one of the plugin's custom fields of a client, after the
+    /// host's check of its type and the plugin's `validate` of the client's custom fields.
+    pub async fn set_client_field(
+        &self,
+        ctx: &TenantCtx,
+        plugin: &Installed,
+        client: ClientId,
+        name: &str,
+        value: Value,
+    ) -> AppResult<()> {
+        ctx.require(Permission::Write)?;
+        let def = plugin
+            .manifest
+            .custom_fields
+            .iter()
+            .find(|f| f.entity == "client" && f.field.name == name)
+            .ok_or_else(AppError::not_found)?;
+        let pseudo = Collection {
+            name: CLIENT_FIELDS.into(),
+            plural: CLIENT_FIELDS.into(),
+            description: String::new(),
+            parent: Parent::Client,
+            fields: plugin.manifest.custom_fields.iter().map(|f| f.field.clone()).collect(),
+        };
+        let tx = ctx.read().await?;
+        resolve_parent(&tx, plugin.plugin, &pseudo, Some(client.0), &[]).await?;
+        let before = find(&tx, plugin.plugin, CLIENT_FIELDS, Some(&[client.0]), None, 1).await?.into_iter().next();
+        let mut merged = before.as_ref().map(|r| r.data.clone()).unwrap_or_default();
+        merged.insert(def.field.name.clone(), value);
+        let clean = check_record(&tx, plugin.plugin, &pseudo, &Value::Object(merged)).await?;
+        tx.commit().await?;
+        let record = match &before {
+            Some(b) => PluginRecord { data: clean, version: b.version + 1, updated_at: self.kernel.now(), ..b.clone() },
+            None => PluginRecord::new(&self.kernel, plugin.plugin, CLIENT_FIELDS, Some(client.0), Some(client), clean),
+        };
+        self.write(ctx, plugin, Write::Put { record, before }, "updated").await
+    }
+
     /// Records of `collection` under each of `parents` (clients or records), in one statement.
     pub async fn by_parents(
         &self,
@@ -289,7 +354,9 @@ impl PluginRecords {
         collection: &str,
         parents: &[uuid::Uuid],
     ) -> AppResult<Vec<PluginRecord>> {
-        Self::collection(plugin, collection)?;
+        if collection != CLIENT_FIELDS {
+            Self::collection(plugin, collection)?;
+        }
         let tx = ctx.read().await?;
         let rows = find(&tx, plugin.plugin, collection, Some(parents), None, MAX_LIST * 10).await?;
         tx.commit().await?;
@@ -368,18 +435,7 @@ impl PluginRecords {
         let client = resolve_parent(&tx, plugin.plugin, coll, parent, &[]).await?;
         let clean = check_record(&tx, plugin.plugin, coll, data).await?;
         tx.commit().await?;
-        let now = self.kernel.now();
-        let record = PluginRecord {
-            id: PluginRecordId(self.kernel.new_id()),
-            plugin: plugin.plugin,
-            collection: collection.to_owned(),
-            parent_id: parent,
-            client_id: client,
-            data: clean,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
+        let record = PluginRecord::new(&self.kernel, plugin.plugin, collection, parent, client, clean);
         self.write(ctx, plugin, Write::Put { record: record.clone(), before: None }, "created").await?;
         Ok(record)
     }
@@ -549,6 +605,8 @@ async fn personal_fields(tx: &TenantTx) -> AppResult<Vec<(PluginId, String, Stri
             let personal = c.fields.iter().filter(|f| f.personal).map(|f| f.name.clone()).collect();
             out.push((i.plugin_id, i.plugin_name.clone(), c.name, personal));
         }
+        let custom = manifest.custom_fields.iter().filter(|f| f.field.personal).map(|f| f.field.name.clone()).collect();
+        out.push((i.plugin_id, i.plugin_name.clone(), CLIENT_FIELDS.to_owned(), custom));
     }
     Ok(out)
 }

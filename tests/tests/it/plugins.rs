@@ -16,7 +16,7 @@ use crate::common::{Tenant, TestApp, code, user_error_codes};
 use crate::customers::{customer, customer_admin};
 
 /// The example plugins enabled in the reference tenant (`graphql/schema.graphql`).
-const EXAMPLES: &[&str] = &["pets", "subscriptions", "hairdresser"];
+const EXAMPLES: &[&str] = &["pets", "subscriptions", "hairdresser", "national_id"];
 
 both_dbs!(
     reference_tenant_manifests_match_the_example_components,
@@ -28,6 +28,7 @@ both_dbs!(
     upgrades_keep_records_and_the_kill_switch_disables_everywhere,
     coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted,
     technical_sheets_reproduce_a_mix_from_the_tenants_tree,
+    a_plugin_custom_field_on_clients_is_checked_by_the_plugin,
 );
 
 /// A component of the guest workspace.
@@ -655,4 +656,44 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
     let before = app.count("plugin_records").await;
     app.gql(Some(&a.token), "mutation($id: ID!) { deleteTheme(id: $id) { deletedId } }", json!({ "id": care })).await;
     assert_eq!(app.count("plugin_records").await, before - 2);
+}
+
+const SET_NIR: &str = "mutation($c: ID!, $v: String) { setNationalId(clientId: $c, value: $v) { client { id nationalId } userErrors { field code message } } }";
+
+// CF-04 (through a plugin) GDP-03 GDP-06
+async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp) {
+    let (s, a, b) = organisations(&app).await;
+    let plugin = uploaded(&app, &s, "national_id").await;
+    enable(&app, &s, &plugin, &[&a]).await;
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let bad = app.gql(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 90" })).await;
+    assert_eq!(bad["data"]["setNationalId"]["userErrors"][0]["field"], "nationalId", "{bad}");
+    assert!(bad["data"]["setNationalId"]["userErrors"][0]["message"].as_str().unwrap().contains("key"), "{bad}");
+    let good = app.gql(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 91" })).await;
+    assert_eq!(good["data"]["setNationalId"]["client"]["nationalId"], "1 85 05 78 006 084 91", "{good}");
+    let page = app.gql(Some(&a.token), "{ clients(first: 5) { nodes { nationalId } } }", json!({})).await;
+    assert_eq!(page["data"]["clients"]["nodes"], json!([{ "nationalId": "1 85 05 78 006 084 91" }]));
+    // Another organisation has no such field, and cannot reach A's clients.
+    let body = app.gql(Some(&b.token), "{ clients(first: 1) { nodes { nationalId } } }", json!({})).await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED");
+    enable(&app, &s, &plugin, &[&b]).await;
+    let foreign = app.gql(Some(&b.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 91" })).await;
+    assert_eq!(code(&foreign), "NOT_FOUND", "{foreign}");
+    // Personal: exported, then erased by anonymisation.
+    let export =
+        app.gql(Some(&a.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": anne["id"] })).await;
+    assert_eq!(
+        export["data"]["exportClientData"]["plugins"]["national-id"]["@client"][0]["data"]["nationalId"],
+        "1 85 05 78 006 084 91"
+    );
+    app.gql(
+        Some(&a.token),
+        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } } }",
+        json!({ "id": anne["id"] }),
+    )
+    .await;
+    let after = app
+        .gql(Some(&a.token), "query($id: ID!) { client(id: $id) { nationalId } }", json!({ "id": anne["id"] }))
+        .await;
+    assert_eq!(after["data"]["client"]["nationalId"], Value::Null, "{after}");
 }

@@ -58,6 +58,9 @@ impl Default for CallLimits {
 
 /// One epoch tick; the deadline is a whole number of them.
 const TICK: Duration = Duration::from_millis(10);
+/// A call ends after this many times its deadline of wall-clock time, whatever its host
+/// functions took.
+const WALL_FACTOR: u32 = 20;
 /// Instances alive at once (the pool's size); calls beyond wait for a permit.
 const POOL: u32 = 64;
 /// Consecutive failures of one plugin in one tenant that trip its breaker, and for how long.
@@ -104,6 +107,10 @@ pub trait HostApi: Send {
 pub struct CallState {
     limits: StoreLimits,
     host: Box<dyn HostApi>,
+    /// When the call started, and how long it spent in host functions (database reads): the
+    /// deadline counts the guest's own time only, up to a hard cap of [`WALL_FACTOR`] × it.
+    started: Instant,
+    in_host: Duration,
     /// Bytes of text the guest sent through host functions, capped like outputs.
     sent: usize,
     max_output: usize,
@@ -114,6 +121,14 @@ fn trap(message: String) -> wasmtime::Error {
 }
 
 impl CallState {
+    /// Runs a host function, counting its time apart from the guest's.
+    fn timed<R>(&mut self, f: impl FnOnce(&mut Box<dyn HostApi>) -> R) -> R {
+        let t = Instant::now();
+        let out = f(&mut self.host);
+        self.in_host += t.elapsed();
+        out
+    }
+
     fn count(&mut self, bytes: usize) -> wasmtime::Result<()> {
         self.sent += bytes;
         if self.sent > self.max_output { Err(trap("the plugin sent too much data to the host".into())) } else { Ok(()) }
@@ -124,24 +139,24 @@ impl wit::Host for CallState {}
 
 impl clientele::plugin::host::Host for CallState {
     fn get_record(&mut self, collection: String, id: String) -> wasmtime::Result<Option<wit::StoredRecord>> {
-        self.host.get_record(&collection, &id).map_err(trap)
+        self.timed(|h| h.get_record(&collection, &id)).map_err(trap)
     }
 
     fn query_records(&mut self, query: wit::RecordQuery) -> wasmtime::Result<Vec<wit::StoredRecord>> {
-        self.host.query_records(query).map_err(trap)
+        self.timed(|h| h.query_records(query)).map_err(trap)
     }
 
     fn put_record(&mut self, record: wit::RecordInput) -> wasmtime::Result<Result<wit::StoredRecord, String>> {
         self.count(record.data.len())?;
-        self.host.put_record(record).map_err(trap)
+        self.timed(|h| h.put_record(record)).map_err(trap)
     }
 
     fn delete_record(&mut self, collection: String, id: String) -> wasmtime::Result<bool> {
-        self.host.delete_record(&collection, &id).map_err(trap)
+        self.timed(|h| h.delete_record(&collection, &id)).map_err(trap)
     }
 
     fn get_client(&mut self, id: String) -> wasmtime::Result<Option<wit::ClientInfo>> {
-        self.host.get_client(&id).map_err(trap)
+        self.timed(|h| h.get_client(&id)).map_err(trap)
     }
 
     fn config(&mut self) -> wasmtime::Result<String> {
@@ -417,11 +432,24 @@ impl Runtime {
                     .trap_on_grow_failure(true)
                     .build(),
                 host,
+                started: Instant::now(),
+                in_host: Duration::ZERO,
                 sent: 0,
                 max_output: limits.max_output,
             };
             let mut store = Store::new(&engine, state);
             store.limiter(|s| &mut s.limits);
+            let deadline = limits.deadline;
+            // Past the deadline: go on, tick by tick, while the guest's own time is under it.
+            store.epoch_deadline_callback(move |ctx| {
+                let state = ctx.data();
+                let wall = state.started.elapsed();
+                if wall.saturating_sub(state.in_host) < deadline && wall < deadline * WALL_FACTOR {
+                    Ok(wasmtime::UpdateDeadline::Continue(1))
+                } else {
+                    Err(wasmtime::Error::from(Trap::Interrupt))
+                }
+            });
             let run = (|| {
                 store.set_fuel(limits.fuel)?;
                 store.set_epoch_deadline(ticks);

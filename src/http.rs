@@ -41,7 +41,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/register", get(crate::register::form).post(crate::register::submit))
         .route("/oidc/{organisation}/start", get(crate::oidc::start))
         .route("/oidc/{organisation}/callback", get(crate::oidc::callback))
-        .route("/oidc/session", axum::routing::post(crate::oidc::session));
+        .route("/oidc/session", axum::routing::post(crate::oidc::session))
+        .route("/exports/clients.csv", get(crate::exports::clients_csv))
+        .route("/exports/clients.xlsx", get(crate::exports::clients_xlsx))
+        .route("/exports/clients/{id}", get(crate::exports::client_csv))
+        .route("/exports/clients/{id}/ledger.xlsx", get(crate::exports::client_ledger_xlsx))
+        .route("/imports", axum::routing::post(crate::exports::start_import));
     if state.settings.dev {
         router = router.route("/graphiql", get(graphiql));
     }
@@ -247,7 +252,7 @@ async fn execute(
     response
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

@@ -1,6 +1,7 @@
 //! The `clientele` server: configuration, wiring of services, HTTP router.
 
 pub mod config;
+mod exports;
 mod http;
 pub mod jobs;
 mod oidc;

@@ -11,7 +11,9 @@ pub mod contacts;
 pub mod custom_fields;
 pub mod documents;
 pub mod entity;
+pub mod export;
 pub mod gdpr;
+pub mod import;
 pub mod ledger;
 pub mod lookups;
 mod mapping;
@@ -36,7 +38,11 @@ pub use consents::ConsentChange;
 pub use contacts::{Contact, ContactFilter, ContactInput, ContactService};
 pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
 pub use documents::DocumentReadiness;
+pub use export::{Cell, ClientExport, ExportFormat};
 pub use gdpr::{BalanceFilter, GdprService, PersonalDataSource};
+pub use import::{
+    ColumnMapping, DuplicatePolicy, ImportFormat, ImportJob, ImportRequest, ImportRowError, ImportService, ImportStatus,
+};
 pub use ledger::{
     DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, LedgerService, Operation, Posted, Statement,
 };
@@ -64,6 +70,7 @@ pub struct RecordServices {
     pub cards: CardService,
     pub documents: ClientDocumentService,
     pub referral: ReferralService,
+    pub imports: ImportService,
 }
 
 impl RecordServices {
@@ -82,6 +89,7 @@ impl RecordServices {
             cards: CardService::new(kernel.clone()),
             documents: ClientDocumentService::new(kernel.clone()),
             referral: ReferralService::new(kernel.clone()),
+            imports: ImportService::new(kernel.clone()),
         }
     }
 }

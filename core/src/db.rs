@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+};
 
 use crate::error::AppResult;
 use crate::ports::{Clock, Entropy};
@@ -52,14 +54,61 @@ pub async fn connect(url: &str, max_connections: u32) -> AppResult<DatabaseConne
 /// the writing transaction: the upsert locks the row, so concurrent writers get distinct
 /// values, and a value is never given out twice.
 pub async fn next_counter(tx: &crate::TenantTx, table: &str, column: &str) -> AppResult<i64> {
-    use sea_orm::{ConnectionTrait, Statement};
+    next_counters(tx, table, column, 1).await.map(|values| *values.start())
+}
+
+/// As [`next_counter`], `count` consecutive values at once (imports).
+pub async fn next_counters(
+    tx: &crate::TenantTx,
+    table: &str,
+    column: &str,
+    count: i64,
+) -> AppResult<std::ops::RangeInclusive<i64>> {
+    use sea_orm::Statement;
     let sql = format!(
-        "INSERT INTO {table} (tenant_id, {column}) VALUES ($1, 1) \
-         ON CONFLICT (tenant_id) DO UPDATE SET {column} = {table}.{column} + 1 RETURNING {column}"
+        "INSERT INTO {table} (tenant_id, {column}) VALUES ($1, $2) \
+         ON CONFLICT (tenant_id) DO UPDATE SET {column} = {table}.{column} + $2 RETURNING {column}"
     );
     let row = tx
-        .query_one_raw(Statement::from_sql_and_values(tx.get_database_backend(), sql, [tx.tenant().0.into()]))
+        .query_one_raw(Statement::from_sql_and_values(
+            tx.get_database_backend(),
+            sql,
+            [tx.tenant().0.into(), count.into()],
+        ))
         .await?
         .ok_or_else(|| crate::AppError::internal(format!("counter {table} returned no row")))?;
-    Ok(row.try_get("", column)?)
+    let last: i64 = row.try_get("", column)?;
+    Ok(last - count + 1..=last)
+}
+
+/// Inserts `rows`, `chunk` to a statement, moving every value into the statement: sea-orm's
+/// `insert_many` copies each one, which bulk imports of wide rows feel. Every column must be set.
+pub(crate) async fn insert_moving<A>(conn: &impl ConnectionTrait, rows: Vec<A>, chunk: usize) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait,
+{
+    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::{ColumnTrait, EntityName, Iterable};
+    let columns: Vec<_> = <<A::Entity as EntityTrait>::Column as Iterable>::iter().collect();
+    let mut rows = rows.into_iter();
+    loop {
+        let batch: Vec<A> = rows.by_ref().take(chunk).collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut insert = Query::insert();
+        insert.into_table(A::Entity::default().table_ref()).columns(columns.iter().copied());
+        for mut row in batch {
+            let values = columns
+                .iter()
+                .map(|c| {
+                    let value =
+                        row.take(*c).into_value().ok_or_else(|| DbErr::Custom("insert of an unset column".into()))?;
+                    Ok(c.save_as(Expr::val(value)))
+                })
+                .collect::<Result<Vec<_>, DbErr>>()?;
+            insert.values(values).map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
+        conn.execute(&insert).await?;
+    }
 }

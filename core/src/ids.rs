@@ -67,6 +67,7 @@ id_type!(
     CardId,
     /// A document reference of a client: quote, order, invoice… (OTH-01).
     ClientDocumentId,
+    ImportJobId,
     PluginId,
     PluginVersionId,
     PluginInstallId,

@@ -164,6 +164,34 @@ pub struct TenantCtx {
     kind: OrgKind,
     actor: Actor,
     request_id: Option<Arc<str>>,
+    shared_reads: Option<SharedReads>,
+}
+
+/// One read transaction shared by the reads of a request that only reads (a GraphQL query):
+/// a page and the relations its loaders fetch then cost one `BEGIN`/`COMMIT` instead of one
+/// per loader, and see one snapshot. A read that finds it busy (loaders run concurrently)
+/// opens its own transaction rather than wait, so a read nested in another can never
+/// deadlock. Never used for writes: a mutation must see what it just committed.
+#[derive(Clone, Default)]
+pub struct SharedReads(Arc<tokio::sync::Mutex<Option<SharedTx>>>);
+
+/// The shared transaction and the tenant its statements are confined to right now (a read
+/// may re-scope it to a customer with [`TenantTx::scope_to`]; the next read scopes it back).
+#[derive(Debug)]
+struct SharedTx {
+    tx: DatabaseTransaction,
+    tenant: TenantId,
+}
+
+impl SharedReads {
+    /// Ends the shared transaction, if a read opened it.
+    pub async fn finish(&self) -> AppResult<()> {
+        let shared = self.0.lock().await.take();
+        match shared {
+            Some(shared) => Ok(shared.tx.commit().await?),
+            None => Ok(()),
+        }
+    }
 }
 
 impl std::fmt::Debug for TenantCtx {
@@ -176,7 +204,7 @@ impl TenantCtx {
     /// For the auth layer only: every other crate receives a context, it never makes one.
     #[doc(hidden)]
     pub fn new(kernel: Arc<Kernel>, tenant: TenantId, kind: OrgKind, actor: Actor) -> Self {
-        Self { kernel, tenant, kind, actor, request_id: None }
+        Self { kernel, tenant, kind, actor, request_id: None, shared_reads: None }
     }
 
     /// A context in another tenant sharing this one's kernel and request id. For the auth
@@ -184,13 +212,29 @@ impl TenantCtx {
     #[doc(hidden)]
     #[must_use]
     pub fn derive(&self, tenant: TenantId, kind: OrgKind, actor: Actor) -> Self {
-        Self { kernel: self.kernel.clone(), tenant, kind, actor, request_id: self.request_id.clone() }
+        Self {
+            kernel: self.kernel.clone(),
+            tenant,
+            kind,
+            actor,
+            request_id: self.request_id.clone(),
+            shared_reads: None,
+        }
     }
 
     #[must_use]
     pub fn with_request_id(mut self, request_id: Option<Arc<str>>) -> Self {
         self.request_id = request_id;
         self
+    }
+
+    /// This context with its reads sharing one transaction (see [`SharedReads`]); the caller
+    /// ends it with [`SharedReads::finish`] once the request is answered.
+    #[must_use]
+    pub fn with_shared_reads(mut self) -> (Self, SharedReads) {
+        let shared = SharedReads::default();
+        self.shared_reads = Some(shared.clone());
+        (self, shared)
     }
 
     pub fn tenant(&self) -> TenantId {
@@ -232,38 +276,61 @@ impl TenantCtx {
         self.open(options).await
     }
 
-    /// A read-only transaction scoped to this tenant.
+    /// A read-only transaction scoped to this tenant: the request's shared one when it has one
+    /// and it is free.
     pub async fn read(&self) -> AppResult<TenantTx> {
-        let options = TransactionOptions { access_mode: Some(AccessMode::ReadOnly), ..TransactionOptions::default() };
-        self.open(options).await
+        if let Some(shared) = &self.shared_reads
+            && let Ok(mut slot) = shared.0.clone().try_lock_owned()
+        {
+            if slot.is_none() {
+                let tx = self.open(Self::read_options()).await?.into_owned()?;
+                *slot = Some(SharedTx { tx, tenant: self.tenant });
+            }
+            if let Ok(shared) = tokio::sync::OwnedMutexGuard::try_map(slot, Option::as_mut) {
+                let mut tx = TenantTx { tx: Handle::Shared(shared), tenant: self.tenant };
+                tx.scope_to(self.tenant).await?;
+                return Ok(tx);
+            }
+        }
+        self.open(Self::read_options()).await
+    }
+
+    fn read_options() -> TransactionOptions {
+        TransactionOptions { access_mode: Some(AccessMode::ReadOnly), ..TransactionOptions::default() }
     }
 
     async fn open(&self, options: TransactionOptions) -> AppResult<TenantTx> {
         let db: &DatabaseConnection = &self.kernel.db;
         let backend = db.get_database_backend();
-        let options = if backend == DbBackend::Sqlite {
-            TransactionOptions { access_mode: None, ..options } // SQLite has no READ ONLY transactions
-        } else {
-            options
-        };
-        let tx = db.begin_with_options(options).await?;
+        // SQLite has no READ ONLY transactions; on PostgreSQL the mode is set below with the
+        // tenant, in one round trip instead of sea-orm's separate `SET TRANSACTION`.
+        let read_only = options.access_mode == Some(AccessMode::ReadOnly);
+        let tx = db.begin_with_options(TransactionOptions { access_mode: None, ..options }).await?;
         if backend == DbBackend::Postgres {
             // SET LOCAL semantics: the tenant dies at COMMIT/ROLLBACK and never leaks through the pool.
-            tx.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT set_config('app.tenant_id', $1, true)",
-                [self.tenant.to_string().into()],
-            ))
-            .await?;
+            let sql = if read_only {
+                "SELECT set_config('app.tenant_id', $1, true), set_config('transaction_read_only', 'on', true)"
+            } else {
+                "SELECT set_config('app.tenant_id', $1, true)"
+            };
+            tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [self.tenant.to_string().into()]))
+                .await?;
         }
-        Ok(TenantTx { tx, tenant: self.tenant })
+        Ok(TenantTx { tx: Handle::Own(tx), tenant: self.tenant })
     }
+}
+
+/// A transaction of its own, or the request's shared read transaction (see [`SharedReads`]).
+#[derive(Debug)]
+enum Handle {
+    Own(DatabaseTransaction),
+    Shared(tokio::sync::OwnedMappedMutexGuard<Option<SharedTx>, SharedTx>),
 }
 
 /// A transaction bound to one tenant; every repository query takes it.
 #[derive(Debug)]
 pub struct TenantTx {
-    tx: DatabaseTransaction,
+    tx: Handle,
     tenant: TenantId,
 }
 
@@ -273,15 +340,29 @@ impl TenantTx {
     }
 
     pub fn conn(&self) -> &DatabaseTransaction {
-        &self.tx
+        match &self.tx {
+            Handle::Own(tx) => tx,
+            Handle::Shared(shared) => &shared.tx,
+        }
+    }
+
+    fn into_owned(self) -> AppResult<DatabaseTransaction> {
+        match self.tx {
+            Handle::Own(tx) => Ok(tx),
+            Handle::Shared(_) => Err(AppError::internal("a shared read transaction has no single owner")),
+        }
     }
 
     /// Re-scopes the rest of this transaction to `tenant`. Only for an organisation the caller
     /// has just proven to administer (a supplier's own customer): RLS then confines every
     /// following statement to that customer, and the whole change commits atomically.
     pub async fn scope_to(&mut self, tenant: TenantId) -> AppResult<()> {
-        if self.tx.get_database_backend() == DbBackend::Postgres {
-            self.tx
+        let current = match &self.tx {
+            Handle::Own(_) => self.tenant,
+            Handle::Shared(shared) => shared.tenant,
+        };
+        if current != tenant && self.conn().get_database_backend() == DbBackend::Postgres {
+            self.conn()
                 .execute_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     "SELECT set_config('app.tenant_id', $1, true)",
@@ -289,19 +370,27 @@ impl TenantTx {
                 ))
                 .await?;
         }
+        if let Handle::Shared(shared) = &mut self.tx {
+            shared.tenant = tenant;
+        }
         self.tenant = tenant;
         Ok(())
     }
 
+    /// Commits a transaction of its own; a shared read transaction is only released, and ends
+    /// with the request.
     pub async fn commit(self) -> AppResult<()> {
-        Ok(self.tx.commit().await?)
+        match self.tx {
+            Handle::Own(tx) => Ok(tx.commit().await?),
+            Handle::Shared(_) => Ok(()),
+        }
     }
 }
 
 impl std::ops::Deref for TenantTx {
     type Target = DatabaseTransaction;
     fn deref(&self) -> &DatabaseTransaction {
-        &self.tx
+        self.conn()
     }
 }
 

@@ -5,7 +5,7 @@ use std::any::Any;
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_core::{AppError, Language, TenantId};
+use clientele_core::{Language, TenantId};
 use clientele_tenants::access::AccessDataSent;
 use clientele_tenants::customers::{ContactInput, CustomerInput, OrgText, camel};
 use clientele_tenants::registration::{
@@ -14,6 +14,7 @@ use clientele_tenants::registration::{
 
 use crate::input::{opt_enum, opt_i64, opt_str};
 use crate::resolver;
+use crate::support::payload;
 use crate::support::{
     Connection, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime, page_args,
     parse_datetime, payload_type, request, services, tenant, to_gql, user_errors_field, with_page_args,
@@ -137,10 +138,6 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
                 )
                 .field(user_errors_field()),
         )
-}
-
-fn payload<T: Any + Send + Sync>(result: Result<T, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 pub fn query(query: Object) -> Object {

@@ -21,7 +21,8 @@ use crate::loaders::{ClientLoader, LoadError, Scope, load_error};
 use crate::lookups::load_staff;
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
-use crate::support::{Payload, datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::payload;
+use crate::support::{datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -214,12 +215,6 @@ fn address_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<AddressInp
         is_default: opt_bool(input, "isDefault")?,
         delivery_person: patch_id::<StaffId>(input, "deliveryPersonId")?,
     })
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn arg(field: Field, name: &str, ty: TypeRef) -> Field {

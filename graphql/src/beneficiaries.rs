@@ -11,7 +11,7 @@ use async_graphql::dynamic::{
     TypeRef,
 };
 use clientele_core::clients::{Beneficiary, BeneficiaryInput, Civility, Client};
-use clientele_core::{AppError, BeneficiaryId, ClientId};
+use clientele_core::{BeneficiaryId, ClientId};
 
 use crate::cards::CardsByBeneficiaryLoader;
 use crate::clients::records;
@@ -20,7 +20,8 @@ use crate::ledger::date_arg;
 use crate::loaders::{ClientLoader, LoadError, Scope, load_error};
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
-use crate::support::{Payload, datetime, enum_value, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::payload;
+use crate::support::{datetime, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -193,12 +194,6 @@ fn beneficiary_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<Benefi
         loyalty: opt_bool(input, "loyalty")?,
         wallet: opt_bool(input, "wallet")?,
     })
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn mutation(mutation: Object) -> Object {

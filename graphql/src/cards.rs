@@ -10,7 +10,7 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
 };
 use clientele_core::clients::{Card, CardHolder, CardInput, CardStatus, Client};
-use clientele_core::{AppError, BeneficiaryId, CardId, ClientId};
+use clientele_core::{BeneficiaryId, CardId, ClientId};
 
 use crate::beneficiaries::load_beneficiary;
 use crate::clients::records;
@@ -18,7 +18,8 @@ use crate::input::{opt_enum, opt_str, patch_date};
 use crate::loaders::{ClientLoader, LoadError, Scope, load_error};
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
-use crate::support::{Payload, datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::payload;
+use crate::support::{datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -130,12 +131,6 @@ fn card_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CardInput> {
         issued_on: patch_date(input, "issuedOn")?.flatten(),
         expires_on: patch_date(input, "expiresOn")?,
     })
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn mutation(mutation: Object) -> Object {

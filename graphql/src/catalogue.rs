@@ -5,7 +5,7 @@ use async_graphql::Value;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use clientele_core::{AppError, TenantId};
+use clientele_core::TenantId;
 use clientele_tenants::catalogue::{
     AssignedView, CatalogueItem, CatalogueView, CustomerCatalogue, CustomerGroup, ItemInput, PricedItem, ViewInput,
 };
@@ -13,6 +13,7 @@ use clientele_tenants::catalogue::{
 use crate::input::{opt_bool, opt_str, patch_str};
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
+use crate::support::payload;
 use crate::support::{Payload, field, id_arg, payload_type, services, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields: |o| o, loaders: |r, _| r };
@@ -199,12 +200,6 @@ fn query(query: Object) -> Object {
                 Ok(Some(FieldValue::owned_any(catalogue)))
             }),
         ))
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn opt_uuid(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<uuid::Uuid>> {

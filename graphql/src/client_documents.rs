@@ -9,7 +9,7 @@ use async_graphql::dynamic::{
 use clientele_core::clients::{
     Client, ClientDocument, ClientDocumentInput, DocumentFilter, DocumentKind, DocumentSummary,
 };
-use clientele_core::{AddressId, AppError, ClientDocumentId, ClientId};
+use clientele_core::{AddressId, ClientDocumentId, ClientId};
 
 use crate::addresses::load_address;
 use crate::clients::records;
@@ -18,9 +18,10 @@ use crate::ledger::date_arg;
 use crate::loaders::{ClientLoader, Scope, load_error};
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
+use crate::support::payload;
 use crate::support::{
-    Connection, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum,
-    payload_type, tenant, to_gql, with_page_args,
+    Connection, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum, payload_type,
+    tenant, to_gql, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
@@ -164,12 +165,6 @@ fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<DocumentFilte
         not_ordered: opt_bool(&input, "notOrdered")?.unwrap_or(false),
         not_delivered: opt_bool(&input, "notDelivered")?.unwrap_or(false),
     })
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn mutation(mutation: Object) -> Object {

@@ -11,7 +11,7 @@ use async_graphql::dynamic::{
     TypeRef,
 };
 use clientele_core::clients::{Client, Contact, ContactFilter, ContactInput};
-use clientele_core::{AddressId, AppError, ClientId, ContactId};
+use clientele_core::{AddressId, ClientId, ContactId};
 
 use crate::addresses::load_address;
 use crate::clients::{records, register_custom_fields};
@@ -19,8 +19,9 @@ use crate::input::{json_object, opt_bool, opt_id, opt_str, patch_id, patch_str};
 use crate::loaders::{ClientLoader, LoadError, Scope, load_error};
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
+use crate::support::payload;
 use crate::support::{
-    Connection, Edge, Payload, connection_types, datetime, field, id_arg, payload_type, tenant, to_gql, with_page_args,
+    Connection, Edge, connection_types, datetime, field, id_arg, payload_type, tenant, to_gql, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
@@ -215,12 +216,6 @@ fn contact_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ContactInp
         remark: patch_str(input, "remark")?,
         custom_fields: json_object(input, "customFields")?,
     })
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn mutation(mutation: Object) -> Object {

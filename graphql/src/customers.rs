@@ -16,9 +16,10 @@ use strum::IntoEnumIterator;
 
 use crate::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_date, patch_str};
 use crate::resolver;
+use crate::support::payload;
 use crate::support::{
-    Connection, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, payload_type,
-    services, tenant, to_gql, with_page_args,
+    Connection, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, payload_type, services,
+    tenant, to_gql, with_page_args,
 };
 
 fn s(v: Option<&str>) -> Value {
@@ -234,12 +235,6 @@ fn licence_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<LicenceInp
         quantity: int("quantity")?,
         transmitted: int("transmitted")?,
     })
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn org_arg(rc: &ResolverContext<'_>) -> async_graphql::Result<TenantId> {

@@ -3,20 +3,15 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_core::{AppError, SessionId, TenantId, UserId};
+use clientele_core::{SessionId, TenantId, UserId};
 use clientele_tenants::direct_login::{DirectLogin, DirectLoginSession, SupplierUser};
 
 use crate::resolver;
+use crate::support::payload;
 use crate::support::{
     Connection, Payload, connection_types, datetime, field, id_arg, opt_datetime, page_args, payload_type, request,
     services, tenant, to_gql, user_errors_field, with_page_args,
 };
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
-}
 
 fn session_type() -> Object {
     Object::new("DirectLoginSession")

@@ -13,6 +13,7 @@ use clientele_core::{AppError, ClientId};
 use crate::clients::records;
 use crate::loaders::{ConsentHistoryLoader, load_error};
 use crate::resolver;
+use crate::support::payload;
 use crate::support::{
     Connection, Payload, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum, tenant, to_gql,
     user_errors_field, with_page_args,
@@ -84,12 +85,6 @@ where
 {
     let value = rc.args.try_get(name)?;
     parse_enum::<E>(value.enum_name()?).ok_or_else(|| to_gql(AppError::invalid(name, "Unknown value.")))
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 pub fn query(query: Object) -> Object {

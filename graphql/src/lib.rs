@@ -12,6 +12,7 @@ mod contacts;
 mod customers;
 mod direct_login;
 mod gdpr;
+mod imports;
 mod input;
 mod ledger;
 mod limits;
@@ -150,6 +151,15 @@ impl GraphqlService {
         {
             return error_response(ErrorCode::TermsNotAccepted, rid);
         }
+        let mut data = data;
+        let mut shared_reads = None;
+        if let Some(auth) = data.auth.as_mut()
+            && only_queries(&document)
+        {
+            let (ctx, shared) = auth.ctx.clone().with_shared_reads();
+            auth.ctx = ctx;
+            shared_reads = Some(shared);
+        }
         let scope = data.auth.as_ref().map(|a| loaders::Scope { ctx: a.ctx.clone(), records: self.records.clone() });
         let plugin_scope = data.auth.as_ref().map(|a| plugins::PluginScope {
             ctx: a.ctx.clone(),
@@ -166,7 +176,13 @@ impl GraphqlService {
             Some(scope) => request = loaders::attach(request, &scope),
             None => request = request.disable_introspection(),
         }
-        let Ok(mut response) = tokio::time::timeout(self.timeout, schema.execute(request)).await else {
+        let executed = tokio::time::timeout(self.timeout, schema.execute(request)).await;
+        if let Some(shared) = shared_reads
+            && let Err(err) = shared.finish().await
+        {
+            tracing::warn!(error = %err, "ending the shared read transaction failed");
+        }
+        let Ok(mut response) = executed else {
             return error_response(ErrorCode::Timeout, rid);
         };
         for error in &mut response.errors {
@@ -174,6 +190,12 @@ impl GraphqlService {
         }
         response
     }
+}
+
+/// Whether every operation of the document is a query (no mutation, no subscription).
+fn only_queries(document: &async_graphql::parser::types::ExecutableDocument) -> bool {
+    use async_graphql::parser::types::OperationType;
+    document.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query)
 }
 
 /// Gives every error a code. Validation errors were coded by [`CodeValidationErrors`]; any

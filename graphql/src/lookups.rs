@@ -16,7 +16,8 @@ use crate::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id};
 use crate::loaders::{LoadError, Scope, load_error};
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
-use crate::support::{Payload, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::payload;
+use crate::support::{enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -191,12 +192,6 @@ fn staff_input(rc: &ResolverContext<'_>) -> async_graphql::Result<StaffInput> {
         active: opt_bool(&input, "active")?,
         user: patch_id::<UserId>(&input, "userId")?,
     })
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn with_input(field: Field, ty: &str) -> Field {

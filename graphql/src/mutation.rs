@@ -9,6 +9,7 @@ use clientele_tenants::SignedIn;
 use clientele_tenants::users::{NewUser, UserPatch};
 
 use crate::resolver;
+use crate::support::payload;
 use crate::support::{Payload, datetime, field, id_arg, parse_datetime, parse_enum, request, services, tenant, to_gql};
 
 pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
@@ -113,12 +114,6 @@ fn signed_in(result: Result<SignedIn, AppError>) -> async_graphql::Result<Option
         Err(err) => Payload::from_result::<()>(Err(err))?,
     };
     Ok(Some(FieldValue::owned_any(payload)))
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn id_field(

@@ -21,7 +21,7 @@ use clientele_plugins::{Installed, Manifest, PluginRecord, Plugins, UploadedVers
 use crate::loaders::{LoadError, load_error};
 use crate::resolver;
 use crate::schema::TenantConfig;
-use crate::support::{Payload, datetime, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::{Payload, datetime, field, id_arg, payload, payload_type, tenant, to_gql};
 
 /// What the schema of a tenant needs of one enabled plugin.
 #[derive(Clone, Debug, Hash, serde::Serialize, serde::Deserialize)]
@@ -448,12 +448,6 @@ pub fn query(mut query: Object, config: &TenantConfig) -> Object {
         }
     }
     query
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn input_json(rc: &ResolverContext<'_>) -> async_graphql::Result<serde_json::Map<String, serde_json::Value>> {

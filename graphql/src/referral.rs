@@ -15,7 +15,8 @@ use crate::input::{opt_bool, opt_enum, opt_str, patch_str};
 use crate::loaders::{LoadError, Scope, load_error};
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
-use crate::support::{Payload, enum_type, enum_value, field, id_arg, opt_datetime, payload_type, tenant, to_gql};
+use crate::support::payload;
+use crate::support::{enum_type, enum_value, field, id_arg, opt_datetime, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -111,12 +112,6 @@ fn query(query: Object) -> Object {
         )
         .description("REF-01..03: readable by every user."),
     )
-}
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, clientele_core::AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn mutation(mutation: Object) -> Object {

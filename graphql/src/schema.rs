@@ -9,7 +9,7 @@ use clientele_core::clients::{CustomEntity, CustomFieldDef};
 use crate::loaders::Scope;
 use crate::{
     access, addresses, beneficiaries, cards, catalogue, client_documents, clients, contacts, customers, direct_login,
-    gdpr, ledger, lookups, merge, mutation, oidc, plugins, query, referral, settings, terms, types,
+    gdpr, imports, ledger, lookups, merge, mutation, oidc, plugins, query, referral, settings, terms, types,
 };
 
 /// Everything a tenant's schema depends on.
@@ -104,6 +104,7 @@ pub const AREAS: &[Area] = &[
     cards::AREA,
     client_documents::AREA,
     referral::AREA,
+    imports::AREA,
 ];
 
 pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {

@@ -10,13 +10,8 @@ use clientele_core::{AppError, CategoryId, ClientId, CustomFieldId, GroupId, Loo
 use crate::clients::records;
 use crate::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id, patch_str};
 use crate::resolver;
+use crate::support::payload;
 use crate::support::{Payload, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
-
-fn payload<T: std::any::Any + Send + Sync>(
-    result: Result<T, AppError>,
-) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
-}
 
 fn deleted(result: Result<String, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {
     payload(result)

@@ -216,6 +216,14 @@ impl Payload {
     }
 }
 
+/// A mutation's answer: its payload with the node, or with `userErrors` for validation failures;
+/// other errors become GraphQL errors.
+pub fn payload<T: Any + Send + Sync>(
+    result: Result<T, AppError>,
+) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
+}
+
 pub fn user_error_type() -> Object {
     Object::new("UserError")
         .description("A validation problem with one input field.")

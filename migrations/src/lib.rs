@@ -22,6 +22,9 @@ mod m20261124_000007_supplier_administration;
 mod m20261124_000010_cards_documents;
 #[rustfmt::skip]
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
+mod m20261124_000011_import_jobs;
+#[rustfmt::skip]
+#[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000014_plugins;
 mod pg;
 
@@ -36,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_audit_by_entity_id::Migration),
             Box::new(m20261124_000007_supplier_administration::Migration),
             Box::new(m20261124_000010_cards_documents::Migration),
+            Box::new(m20261124_000011_import_jobs::Migration),
             Box::new(m20261124_000014_plugins::Migration),
         ]
     }
@@ -85,6 +89,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "referral_settings",
     "referral_reward_uses",
     "ledger_entry_holders",
+    "import_jobs",
     "plugins",
     "plugin_versions",
     "plugin_installs",

@@ -11,6 +11,7 @@ pub mod contact;
 pub mod counter;
 pub mod custom_field;
 pub mod group;
+pub mod import_job;
 pub mod ledger_entry;
 pub mod ledger_holder;
 pub mod lookup;

@@ -76,12 +76,8 @@ pub enum ClientOrder {
 
 /// A keyset cursor: the sort value and id of the last row of the previous page.
 fn encode_cursor(order: ClientOrder, c: &Client) -> String {
-    let key = match order {
-        ClientOrder::Name => Value::from(crate::clients::mapping::sort_name(c)),
-        ClientOrder::Number => Value::from(c.number),
-        ClientOrder::CreatedAt => Value::from(c.created_at.to_rfc3339()),
-    };
-    URL_SAFE_NO_PAD.encode(serde_json::json!([key, c.id.0]).to_string())
+    let (key, id) = keyset_of(order, c);
+    URL_SAFE_NO_PAD.encode(serde_json::json!([key, id]).to_string())
 }
 
 fn decode_cursor(raw: &str) -> AppResult<(Value, uuid::Uuid)> {
@@ -136,29 +132,27 @@ impl ClientService {
                 .filter(|n| (1..=MAX_PAGE).contains(n))
                 .ok_or_else(|| AppError::invalid("first", format!("Ask for 1 to {MAX_PAGE} items.")))?,
         };
+        let after = after.map(decode_cursor).transpose()?;
         let tx = ctx.read().await?;
         let condition = self.condition(&tx, filter).await?;
-        let base = client::Entity::find().filter(client::Column::TenantId.eq(ctx.tenant())).filter(condition);
-        let mut query = base.clone();
-        if let Some(after) = after {
-            let (key, id) = decode_cursor(after)?;
-            query = query.filter(after_condition(order, &key, id)?);
-        }
-        let query = match order {
-            ClientOrder::Name => query.order_by_asc(client::Column::SortName),
-            ClientOrder::Number => query.order_by_asc(client::Column::Number),
-            ClientOrder::CreatedAt => query.order_by_asc(client::Column::CreatedAt),
+        let clients = keyset_page(&tx, condition.clone(), order, after.as_ref(), first + 1).await?;
+        let total = if with_total {
+            client::Entity::find()
+                .filter(client::Column::TenantId.eq(ctx.tenant()))
+                .filter(condition)
+                .count(tx.conn())
+                .await?
+        } else {
+            0
         };
-        let rows = query.order_by_asc(client::Column::Id).limit(first + 1).all(tx.conn()).await?;
-        let total = if with_total { base.count(tx.conn()).await? } else { 0 };
         tx.commit().await?;
-        let clients = rows.into_iter().map(Client::from_row).collect::<AppResult<Vec<_>>>()?;
         let page = Page::from_overfetch(clients, crate::page::PageRequest { first, after: None }, total);
         let cursors = page.items.iter().map(|c| encode_cursor(order, c)).collect();
         Ok((page, cursors))
     }
 
-    async fn condition(&self, tx: &crate::TenantTx, f: &ClientFilter) -> AppResult<Condition> {
+    /// The SQL condition of a filter (shared by lists and exports); unknown custom fields are refused.
+    pub(crate) async fn condition(&self, tx: &crate::TenantTx, f: &ClientFilter) -> AppResult<Condition> {
         let backend = tx.get_database_backend();
         let mut cond = Condition::all();
         cond = match f.trash {
@@ -258,6 +252,40 @@ impl ClientService {
     }
 }
 
+/// Where a keyset page starts: the sort key and id of the last row of the previous page.
+pub(crate) type Keyset = (Value, uuid::Uuid);
+
+/// The key a page that ends on `c` continues after.
+pub(crate) fn keyset_of(order: ClientOrder, c: &Client) -> Keyset {
+    let key = match order {
+        ClientOrder::Name => Value::from(crate::clients::mapping::sort_name(c)),
+        ClientOrder::Number => Value::from(c.number),
+        ClientOrder::CreatedAt => Value::from(c.created_at.to_rfc3339()),
+    };
+    (key, c.id.0)
+}
+
+/// Up to `limit` clients of the tenant matching `condition`, in `order`, after `after`.
+pub(crate) async fn keyset_page(
+    tx: &crate::TenantTx,
+    condition: Condition,
+    order: ClientOrder,
+    after: Option<&Keyset>,
+    limit: u64,
+) -> AppResult<Vec<Client>> {
+    let mut query = client::Entity::find().filter(client::Column::TenantId.eq(tx.tenant())).filter(condition);
+    if let Some((key, id)) = after {
+        query = query.filter(after_condition(order, key, *id)?);
+    }
+    let query = match order {
+        ClientOrder::Name => query.order_by_asc(client::Column::SortName),
+        ClientOrder::Number => query.order_by_asc(client::Column::Number),
+        ClientOrder::CreatedAt => query.order_by_asc(client::Column::CreatedAt),
+    };
+    let rows = query.order_by_asc(client::Column::Id).limit(limit).all(tx.conn()).await?;
+    rows.into_iter().map(Client::from_row).collect()
+}
+
 fn tx_now(service: &ClientService) -> DateTime<Utc> {
     service.kernel.now()
 }
@@ -277,9 +305,10 @@ fn after_condition(order: ClientOrder, key: &Value, id: uuid::Uuid) -> AppResult
             (client::Column::CreatedAt, at.with_timezone(&Utc).into())
         }
     };
-    Ok(Condition::any()
-        .add(col.gt(value.clone()))
-        .add(Condition::all().add(col.eq(value)).add(client::Column::Id.gt(id))))
+    // A row-value comparison is one range on the (tenant, key, id) index for both databases;
+    // PostgreSQL cannot scan a range for the equivalent `key > k OR (key = k AND id > i)`.
+    let row = Expr::tuple([Expr::col(col), Expr::col(client::Column::Id)]);
+    Ok(Condition::all().add(row.gt(Expr::tuple([Expr::val(value), Expr::val(id)]))))
 }
 
 /// `custom_fields.<key> = value` (or contains, for multi-choice), per backend's JSON functions.

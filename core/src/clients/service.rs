@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::audit::{self, AuditEntry};
-use crate::clients::custom_fields::{CustomEntity, CustomFieldService, merge_values};
+use crate::clients::custom_fields::{CustomEntity, CustomFieldDef, CustomFieldService, merge_values};
 use crate::clients::entity::{category, client, group, ledger_entry, lookup, staff};
 use crate::clients::model::{
     AccountKind, Client, ClientInput, ClientKind, ClientReferences, ConsentStatus, Money, Patch,
@@ -47,7 +47,7 @@ fn set<T>(target: &mut T, value: Option<T>) {
 }
 
 /// A unique-key violation, named after the field it concerns.
-fn unique_violation(err: sea_orm::DbErr) -> AppError {
+pub(crate) fn unique_violation(err: sea_orm::DbErr) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) => {
             let field = ["barcode", "email", "code"].into_iter().find(|f| msg.contains(f)).unwrap_or("code");
@@ -115,9 +115,7 @@ impl ClientService {
         ctx.require(Permission::Write)?;
         let tx = ctx.begin().await?;
         let before = load_for_update(&tx, id).await?;
-        if before.anonymised_at.is_some() {
-            return Err(AppError::new(ErrorCode::Validation, "An anonymised client cannot be changed."));
-        }
+        check_updatable(&before)?;
         if input.expected_version.is_some_and(|v| v != before.version) {
             return Err(AppError::code_only(ErrorCode::StaleVersion));
         }
@@ -138,11 +136,31 @@ impl ClientService {
     }
 
     /// Applies and validates `input` on `client`: every problem is reported at once.
-    #[allow(clippy::too_many_lines)] // one line per field
     async fn apply(&self, tx: &TenantTx, c: &mut Client, input: ClientInput, creating: bool) -> AppResult<()> {
-        let mut errors = Vec::new();
+        let defs = client_field_defs(tx).await?;
         let kept = c.references();
         let sponsor_before = c.sponsor;
+        let mut errors = self.apply_input(c, input, creating, &defs);
+        check_references(tx, c, &kept, &mut errors).await?;
+        crate::clients::referral::check_sponsor(tx, sponsor_before, c.sponsor, &mut errors).await?; // REF-01
+        match AppError::all(errors) {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies `input` on `c` with every rule of `createClient` and `updateClient` that needs no
+    /// query: the validation entry point of imports, which load the custom fields once and check
+    /// references against lists they loaded. Returns every problem found.
+    #[allow(clippy::too_many_lines)] // one line per field
+    pub(crate) fn apply_input(
+        &self,
+        c: &mut Client,
+        input: ClientInput,
+        creating: bool,
+        defs: &[CustomFieldDef],
+    ) -> Vec<AppError> {
+        let mut errors = Vec::new();
         let clean = |p: Patch<String>| p.map(validate::clean);
         if let Some(code) = input.code.map(|c| c.trim().to_owned()) {
             validate::code(&mut errors, "code", Some(&code));
@@ -243,19 +261,11 @@ impl ClientService {
             validate::text(&mut errors, field, value.as_deref(), max, multiline);
         }
         business_rules(c, &mut errors);
-
-        let defs: Vec<_> =
-            CustomFieldService::list_in(tx).await?.into_iter().filter(|d| d.entity == CustomEntity::Client).collect();
-        match merge_values(&defs, &c.custom_fields, input.custom_fields.as_ref(), creating) {
+        match merge_values(defs, &c.custom_fields, input.custom_fields.as_ref(), creating) {
             Ok(values) => c.custom_fields = values,
             Err(mut more) => errors.append(&mut more),
         }
-        check_references(tx, c, &kept, &mut errors).await?;
-        crate::clients::referral::check_sponsor(tx, sponsor_before, c.sponsor, &mut errors).await?; // REF-01
-        match AppError::all(errors) {
-            Some(err) => Err(err),
-            None => Ok(()),
-        }
+        errors
     }
 
     /// Moves a client to the trash (LIF-03), unless records still depend on it (LIF-04).
@@ -455,6 +465,19 @@ fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
     }
 }
 
+/// The tenant's client custom-field definitions, every one (inactive ones refuse values).
+pub(crate) async fn client_field_defs(tx: &TenantTx) -> AppResult<Vec<CustomFieldDef>> {
+    Ok(CustomFieldService::list_in(tx).await?.into_iter().filter(|d| d.entity == CustomEntity::Client).collect())
+}
+
+/// Whether a stored client may still be changed.
+pub(crate) fn check_updatable(client: &Client) -> AppResult<()> {
+    if client.anonymised_at.is_some() {
+        return Err(AppError::new(ErrorCode::Validation, "An anonymised client cannot be changed."));
+    }
+    Ok(())
+}
+
 /// Referenced records must exist in this tenant and be of the right kind. A staff member or
 /// list entry newly chosen must be active (BIL-15); one already held may have been deactivated
 /// since, and stays.
@@ -553,6 +576,11 @@ async fn next_number(tx: &TenantTx) -> AppResult<i64> {
     crate::db::next_counter(tx, "client_counters", "last_number").await
 }
 
+/// `count` consecutive client numbers, allocated at once in the writing transaction (imports).
+pub(crate) async fn next_numbers(tx: &TenantTx, count: i64) -> AppResult<std::ops::RangeInclusive<i64>> {
+    crate::db::next_counters(tx, "client_counters", "last_number", count).await
+}
+
 /// Appends consent changes to the history (GDP-01); returns the ids of the new rows.
 pub(super) async fn record_consents(
     tx: &TenantTx,
@@ -562,25 +590,10 @@ pub(super) async fn record_consents(
     source: Option<&str>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<uuid::Uuid>> {
-    use crate::clients::entity::consent;
-    use sea_orm::ActiveValue::Set;
     let mut ids = Vec::new();
-    for (channel, status) in [("email", email), ("sms", sms)] {
-        let Some(status) = status else { continue };
-        let id = ctx.kernel().new_id();
-        ids.push(id);
-        consent::ActiveModel {
-            tenant_id: Set(tx.tenant()),
-            id: Set(id),
-            client_id: Set(client),
-            channel: Set(channel.to_owned()),
-            status: Set(status.as_str().to_owned()),
-            source: Set(source.map(str::to_owned).or_else(|| Some("api".to_owned()))),
-            actor_user_id: Set(ctx.actor().user().map(|u| u.0)),
-            at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+    for row in consent_rows(ctx, client, (email, sms), source, at) {
+        ids.push(*row.id.as_ref());
+        row.insert(tx.conn()).await?;
     }
     Ok(ids)
 }
@@ -591,4 +604,31 @@ pub(super) async fn save(tx: &TenantTx, client: &Client) -> AppResult<()> {
     row.created_by = sea_orm::ActiveValue::NotSet;
     row.update(tx.conn()).await.map_err(unique_violation)?;
     Ok(())
+}
+
+/// The consent-history rows of the channels whose status is given.
+pub(crate) fn consent_rows(
+    ctx: &TenantCtx,
+    client: ClientId,
+    (email, sms): (Option<ConsentStatus>, Option<ConsentStatus>),
+    source: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::clients::entity::consent::ActiveModel> {
+    use crate::clients::entity::consent;
+    use sea_orm::ActiveValue::Set;
+    [("email", email), ("sms", sms)]
+        .into_iter()
+        .filter_map(|(channel, status)| {
+            Some(consent::ActiveModel {
+                tenant_id: Set(ctx.tenant()),
+                id: Set(ctx.kernel().new_id()),
+                client_id: Set(client),
+                channel: Set(channel.to_owned()),
+                status: Set(status?.as_str().to_owned()),
+                source: Set(source.map(str::to_owned).or_else(|| Some("api".to_owned()))),
+                actor_user_id: Set(ctx.actor().user().map(|u| u.0)),
+                at: Set(at),
+            })
+        })
+        .collect()
 }

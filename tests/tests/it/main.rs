@@ -22,6 +22,7 @@ mod custom_fields;
 mod customers;
 mod direct_login;
 mod documents;
+mod exports;
 mod gdpr;
 mod helm;
 mod http;

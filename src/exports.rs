@@ -1,0 +1,352 @@
+//! Files beside GraphQL, with the same bearer authentication: client exports (CSV streamed page
+//! by page; .xlsx written to a temp file under the data directory, then streamed) and imports of
+//! files too large for a GraphQL request (`POST /imports`, the file as the raw body).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use clientele_core::clients::export::csv_bytes;
+use clientele_core::clients::import::MAX_FILE_BYTES;
+use clientele_core::clients::{
+    ClientExport, ClientFilter, ClientKind, ClientOrder, ClientStatus, ColumnMapping, DuplicatePolicy, ExportFormat,
+    ImportFormat, ImportRequest, RecordServices, TrashFilter,
+};
+use clientele_core::{AppError, CategoryId, ClientId, ErrorCode, GroupId, TenantCtx};
+use serde_json::json;
+
+use crate::AppState;
+use crate::http::{bearer, request_id};
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// An error as a GraphQL-shaped body (`errors[0].extensions.code`) with a fitting status.
+fn failure(err: &AppError, rid: Option<&str>) -> Response {
+    let status = match err.code() {
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Internal => {
+            tracing::error!(error = %err, "internal error");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let errors: Vec<_> = err
+        .each()
+        .map(|e| {
+            let mut extensions = json!({ "code": e.code().as_str() });
+            if let Some(field) = e.field() {
+                extensions["field"] = json!(field);
+            }
+            if let Some(rid) = rid {
+                extensions["requestId"] = json!(rid);
+            }
+            json!({ "message": e.public_message(), "extensions": extensions })
+        })
+        .collect();
+    (status, axum::Json(json!({ "errors": errors }))).into_response()
+}
+
+/// The caller's tenant context, as for `/graphql`.
+async fn authenticate(state: &AppState, headers: &HeaderMap, rid: Option<Arc<str>>) -> Result<TenantCtx, AppError> {
+    let token = bearer(headers).ok_or(ErrorCode::Unauthenticated)?;
+    let auth = state.services.auth.resolve(token).await?;
+    tracing::Span::current().record("tenant_id", tracing::field::display(auth.ctx.tenant()));
+    Ok(auth.ctx.with_request_id(rid))
+}
+
+/// Filters of the list exports, as query parameters named like `ClientFilter`'s fields;
+/// `statuses` is a comma-separated list.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    name_prefix: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    code: Option<String>,
+    kind: Option<String>,
+    category_id: Option<String>,
+    group_id: Option<String>,
+    statuses: Option<String>,
+    blocked: Option<bool>,
+    loyalty: Option<bool>,
+    wallet: Option<bool>,
+    has_email: Option<bool>,
+    has_mobile: Option<bool>,
+    trash: Option<String>,
+    order_by: Option<String>,
+}
+
+/// A GraphQL enum name (`DORMANT`) as the domain enum.
+fn name<E: std::str::FromStr>(field: &str, raw: &str) -> Result<E, AppError> {
+    raw.trim().to_lowercase().parse().map_err(|_| AppError::invalid(field, format!("`{raw}` is not a valid value.")))
+}
+
+fn parse_list(params: ListParams) -> Result<(ClientFilter, ClientOrder), AppError> {
+    let statuses = params
+        .statuses
+        .map(|list| {
+            list.split(',').filter(|s| !s.trim().is_empty()).map(|s| name::<ClientStatus>("statuses", s)).collect()
+        })
+        .transpose()?;
+    let trash = match params.trash.as_deref().map(str::trim) {
+        None | Some("EXCLUDE") => TrashFilter::Exclude,
+        Some("ONLY") => TrashFilter::Only,
+        Some("INCLUDE") => TrashFilter::Include,
+        Some(_) => return Err(AppError::invalid("trash", "Use EXCLUDE, ONLY or INCLUDE.")),
+    };
+    let order = match params.order_by.as_deref().map(str::trim) {
+        None | Some("NAME") => ClientOrder::Name,
+        Some("NUMBER") => ClientOrder::Number,
+        Some("CREATED_AT") => ClientOrder::CreatedAt,
+        Some(_) => return Err(AppError::invalid("orderBy", "Use NAME, NUMBER or CREATED_AT.")),
+    };
+    let filter = ClientFilter {
+        name_prefix: params.name_prefix,
+        email: params.email,
+        phone: params.phone,
+        code: params.code,
+        kind: params.kind.map(|k| name::<ClientKind>("kind", &k)).transpose()?,
+        category: params.category_id.map(|id| id.parse::<CategoryId>()).transpose()?,
+        group: params.group_id.map(|id| id.parse::<GroupId>()).transpose()?,
+        statuses,
+        blocked: params.blocked,
+        loyalty: params.loyalty,
+        wallet: params.wallet,
+        has_email: params.has_email,
+        has_mobile: params.has_mobile,
+        trash,
+        ..ClientFilter::default()
+    };
+    Ok((filter, order))
+}
+
+fn attachment(content_type: &'static str, file_name: &str, body: Body) -> Response {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Where exports are written before they are sent: under the data directory, not /tmp, so
+/// large files land on the volume sized for data.
+fn tmp_dir(state: &AppState) -> Result<PathBuf, AppError> {
+    let dir = state.settings.data_dir.join("tmp");
+    std::fs::create_dir_all(&dir).map_err(AppError::internal)?;
+    Ok(dir)
+}
+
+/// Streams a finished temp file. It is opened, then unlinked: the download reads the open file
+/// and nothing stays on disk, whatever happens to the connection.
+async fn send_file(
+    file: tempfile::NamedTempFile,
+    content_type: &'static str,
+    file_name: &str,
+) -> Result<Response, AppError> {
+    let reader = tokio::fs::File::open(file.path()).await.map_err(AppError::internal)?;
+    let length = reader.metadata().await.map_err(AppError::internal)?.len();
+    drop(file);
+    let mut response =
+        attachment(content_type, file_name, Body::from_stream(tokio_util::io::ReaderStream::new(reader)));
+    response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    Ok(response)
+}
+
+/// Reports a failure with a JSON body, or passes the response on.
+fn respond(result: Result<Response, AppError>, rid: Option<&str>) -> Response {
+    result.unwrap_or_else(|err| failure(&err, rid))
+}
+
+/// `GET /exports/clients.csv`: the filtered list (EXP-01), streamed as it is read.
+pub async fn clients_csv(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let rid = request_id(&headers);
+    let result = async {
+        let ctx = authenticate(&state, &headers, rid.clone()).await?;
+        let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
+        let (filter, order) = parse_list(params)?;
+        let export = state.records.clients.start_export(&ctx, &filter, order, ExportFormat::Csv).await?;
+        let header = csv_bytes(Some(export.headers()), &[])?;
+        Ok(attachment(
+            "text/csv; charset=utf-8",
+            "clients.csv",
+            Body::from_stream(csv_stream(&state, ctx, export, header)),
+        ))
+    };
+    respond(result.await, rid.as_deref())
+}
+
+/// The CSV body: the header, then one chunk per page. A failure mid-way cuts the download
+/// short (the status is sent already) and is logged.
+fn csv_stream(
+    state: &AppState,
+    ctx: TenantCtx,
+    export: ClientExport,
+    header: Vec<u8>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    struct Cursor {
+        records: Arc<RecordServices>,
+        ctx: TenantCtx,
+        export: ClientExport,
+        header: Option<Vec<u8>>,
+        failed: bool,
+    }
+    let cursor = Cursor { records: state.records.clone(), ctx, export, header: Some(header), failed: false };
+    futures_util::stream::unfold(cursor, |mut c| async move {
+        if let Some(header) = c.header.take() {
+            return Some((Ok(header), c));
+        }
+        if c.failed {
+            return None;
+        }
+        let page = c.records.clients.export_page(&c.ctx, &mut c.export).await;
+        match page.and_then(|rows| rows.map(|rows| csv_bytes(None, &rows)).transpose()) {
+            Ok(Some(chunk)) => Some((Ok(chunk), c)),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::error!(error = %err, "CSV export failed mid-way");
+                c.failed = true;
+                Some((Err(std::io::Error::other("export failed")), c))
+            }
+        }
+    })
+}
+
+/// `GET /exports/clients.xlsx`: the filtered list as an Excel workbook (EXP-01, EXP-09).
+pub async fn clients_xlsx(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let rid = request_id(&headers);
+    let result = async {
+        let ctx = authenticate(&state, &headers, rid.clone()).await?;
+        let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
+        let (filter, order) = parse_list(params)?;
+        let dir = tmp_dir(&state)?;
+        let file = tempfile::NamedTempFile::new_in(&dir).map_err(AppError::internal)?;
+        state.records.clients.export_xlsx(&ctx, &filter, order, file.path(), &dir).await?;
+        send_file(file, XLSX, "clients.xlsx").await
+    };
+    respond(result.await, rid.as_deref())
+}
+
+/// `GET /exports/clients/{id}.csv`: one client (EXP-02), as `Fiche_Client_<number>.csv`.
+pub async fn client_csv(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(file): Path<String>) -> Response {
+    let rid = request_id(&headers);
+    let result = async {
+        let ctx = authenticate(&state, &headers, rid.clone()).await?;
+        // The router cannot match `{id}.csv` within one segment: the suffix is checked here.
+        let id: ClientId = file.strip_suffix(".csv").ok_or_else(AppError::not_found)?.parse()?;
+        let (name, bytes) = state.records.clients.export_one_csv(&ctx, id).await?;
+        Ok(attachment("text/csv; charset=utf-8", &name, Body::from(bytes)))
+    };
+    respond(result.await, rid.as_deref())
+}
+
+/// `GET /exports/clients/{id}/ledger.xlsx`: one client's ledger entries (EXP-03).
+pub async fn client_ledger_xlsx(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let rid = request_id(&headers);
+    let result = async {
+        let ctx = authenticate(&state, &headers, rid.clone()).await?;
+        let id: ClientId = id.parse()?;
+        let dir = tmp_dir(&state)?;
+        let file = tempfile::NamedTempFile::new_in(&dir).map_err(AppError::internal)?;
+        let name = state.records.clients.export_ledger_xlsx(&ctx, id, file.path(), &dir).await?;
+        send_file(file, XLSX, &name).await
+    };
+    respond(result.await, rid.as_deref())
+}
+
+/// Options of `POST /imports`, as query parameters; `mapping` is JSON: `[{"column", "field"}]`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportParams {
+    format: Option<String>,
+    duplicates: Option<String>,
+    dry_run: Option<bool>,
+    mapping: Option<String>,
+}
+
+fn parse_import(params: ImportParams, headers: &HeaderMap, content: Vec<u8>) -> Result<ImportRequest, AppError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let format = match params.format {
+        Some(raw) => name::<ImportFormat>("format", &raw)?,
+        None if content_type.starts_with(XLSX) || content.starts_with(b"PK\x03\x04") => ImportFormat::Xlsx,
+        None => ImportFormat::Csv,
+    };
+    let mapping = params
+        .mapping
+        .map(|raw| {
+            let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(&raw).map_err(|_| {
+                AppError::invalid("mapping", "Give the mapping as JSON: [{\"column\": …, \"field\": …}].")
+            })?;
+            Ok::<_, AppError>(
+                items
+                    .into_iter()
+                    .map(|item| {
+                        let get = |k: &str| item.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                        ColumnMapping { column: get("column"), field: get("field") }
+                    })
+                    .collect(),
+            )
+        })
+        .transpose()?;
+    Ok(ImportRequest {
+        content,
+        format,
+        mapping,
+        duplicates: params
+            .duplicates
+            .map(|d| name::<DuplicatePolicy>("duplicates", &d))
+            .transpose()?
+            .unwrap_or(DuplicatePolicy::Skip),
+        dry_run: params.dry_run.unwrap_or(false),
+    })
+}
+
+/// `POST /imports?format=CSV&duplicates=SKIP&dryRun=false`: starts an import of the raw body
+/// (up to 64 MiB); answers 202 with the job, whose progress `importJob(id)` reports.
+pub async fn start_import(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    params: Result<Query<ImportParams>, QueryRejection>,
+    body: Body,
+) -> Response {
+    let rid = request_id(&headers);
+    let result = async {
+        let ctx = authenticate(&state, &headers, rid.clone()).await?;
+        let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
+        let content = axum::body::to_bytes(body, MAX_FILE_BYTES)
+            .await
+            .map_err(|_| AppError::code_only(ErrorCode::PayloadTooLarge))?;
+        let request = parse_import(params, &headers, content.to_vec())?;
+        let job = state.records.imports.start(&ctx, request).await?;
+        let status = |s: &str| s.to_uppercase();
+        let body = json!({
+            "id": job.id.to_string(), "status": status(job.status.as_str()), "format": status(job.format.as_str()),
+            "duplicates": status(job.duplicates.as_str()), "dryRun": job.dry_run, "total": job.total,
+        });
+        Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+    };
+    respond(result.await, rid.as_deref())
+}

@@ -57,7 +57,7 @@ impl Default for CallLimits {
 }
 
 /// One epoch tick; the deadline is a whole number of them.
-const TICK: Duration = Duration::from_millis(10);
+const TICK: Duration = Duration::from_millis(5);
 /// A call ends after this many times its deadline of wall-clock time, whatever its host
 /// functions took.
 const WALL_FACTOR: u32 = 20;

@@ -269,12 +269,15 @@ async fn misbehaving_plugins_fail_fast_with_a_code_and_trip_the_breaker(app: Tes
     let (s, a, b) = organisations(&app).await;
     let bad = uploaded(&app, &s, "misbehaving").await;
     enable(&app, &s, &bad, &[&a, &b]).await;
-    let (ok, _) = act(&app, &a, "behave").await;
+    let (ok, baseline) = act(&app, &a, "behave").await;
     assert_eq!(ok["data"]["behave"]["result"], json!({ "ok": true }), "{ok}");
+    eprintln!("behave: answered after {baseline:?}");
     for action in ["spinForever", "allocateAll", "crash", "shout"] {
         let (body, took) = act(&app, &a, action).await;
         assert_eq!(code(&body), "PLUGIN_FAILED", "{action}: {body}");
-        assert!(took < Duration::from_millis(1500), "{action} took {took:?}");
+        // The call's deadline is 100 ms; measured here 110-120 ms end to end for the loop. The
+        // bound leaves room for a loaded test machine.
+        assert!(took < Duration::from_millis(400), "{action} took {took:?}");
         eprintln!("{action}: PLUGIN_FAILED after {took:?}");
         // The server keeps serving, the other tenant too.
         let viewer = app.gql(Some(&b.token), "{ viewer { organisation { id } } }", json!({})).await;

@@ -189,7 +189,8 @@ async fn graphql_multipart(
     if bearer(headers).is_none() {
         return transport_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, rid.as_deref());
     }
-    let max_file = state.records.files.settings().max_upload_bytes;
+    // The file is a photo or attachment, or a plugin component (`uploadPlugin`).
+    let max_file = state.records.files.settings().max_upload_bytes.max(clientele_plugins::runtime::MAX_COMPONENT);
     let bytes = match read_limited(body, max_file + MAX_BODY).await {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge) => {

@@ -40,6 +40,8 @@ pub struct AppState {
     pub kernel: Arc<Kernel>,
     pub services: TenantServices,
     pub records: Arc<clientele_core::clients::RecordServices>,
+    /// The WebAssembly plugin platform.
+    pub plugins: Arc<clientele_plugins::Plugins>,
     pub graphql: GraphqlService,
     pub metrics: PrometheusHandle,
     /// Keeps two runs of a background job apart inside this process (see [`jobs`]).
@@ -108,16 +110,54 @@ impl AppState {
         let timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let files = FileService::new(kernel.clone(), settings.file_settings(), signer)
             .with_organisations(Arc::new(clientele_tenants::customer_files::CustomerFiles));
-        let records = Arc::new(clientele_core::clients::RecordServices::new(&kernel, settings.search_index()?, files));
-        let graphql = GraphqlService::new(services.clone(), records.clone(), Limits::default(), timeout);
+        let mut records = clientele_core::clients::RecordServices::new(&kernel, settings.search_index()?, files);
+        // GDP-03, GDP-06: plugin records marked personal are exported and erased with the client.
+        records.gdpr = clientele_core::clients::GdprService::new(kernel.clone())
+            .with_source(Arc::new(clientele_plugins::RecordsSource));
+        let records = Arc::new(records);
+        let plugins = Arc::new(clientele_plugins::Plugins::new(
+            &kernel,
+            clientele_plugins::CallLimits::default(),
+            Some(settings.data_dir.join("plugin-cache")),
+        )?);
+        let graphql =
+            GraphqlService::new(services.clone(), records.clone(), plugins.clone(), Limits::default(), timeout);
         Ok(Arc::new(Self {
             settings,
             kernel,
             services,
             records,
+            plugins,
             graphql,
             metrics: metrics_handle(),
             job_locks: jobs::JobLocks::default(),
         }))
     }
+}
+
+/// Uploads a plugin component for a supplier from the command line, as the system acting in
+/// the supplier's organisation (audited there); refused unless the organisation is a supplier.
+pub async fn install_plugin(
+    state: &AppState,
+    supplier: clientele_core::TenantId,
+    bytes: Vec<u8>,
+) -> Result<clientele_plugins::UploadedVersion, clientele_core::AppError> {
+    use clientele_core::{Actor, AppError, OrgKind, TenantCtx};
+    use sea_orm::ConnectionTrait;
+    let ctx = TenantCtx::new(state.kernel.clone(), supplier, OrgKind::Supplier, Actor::system());
+    let tx = ctx.read().await?;
+    let backend = tx.get_database_backend();
+    let row = tx
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            "SELECT kind FROM organisations WHERE id = $1",
+            [supplier.0.into()],
+        ))
+        .await?;
+    tx.commit().await?;
+    let kind: Option<String> = row.map(|r| r.try_get("", "kind")).transpose()?;
+    if kind.as_deref() != Some(OrgKind::Supplier.as_str()) {
+        return Err(AppError::new(clientele_core::ErrorCode::NotFound, "No supplier organisation has this id."));
+    }
+    state.plugins.registry.upload(&ctx, bytes, clientele_graphql::GraphqlService::check_plugin_names).await
 }

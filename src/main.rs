@@ -45,6 +45,23 @@ enum Command {
         #[arg(long)]
         tenant: Option<clientele_core::TenantId>,
     },
+    /// Manage WebAssembly plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Check a plugin component and upload it as a new version of a supplier's plugin.
+    Install {
+        /// The component (`cargo build --release --target wasm32-wasip2` output).
+        file: PathBuf,
+        /// The supplier organisation's id.
+        #[arg(long)]
+        supplier: clientele_core::TenantId,
+    },
 }
 
 fn init_logging(settings: &Settings) {
@@ -120,6 +137,17 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                 let n = state.records.search.reindex_tenant(tenant).await?;
                 println!("{tenant}: {n} client(s) indexed");
             }
+            Ok(())
+        }
+        Command::Plugin { command: PluginCommand::Install { file, supplier } } => {
+            let bytes = std::fs::read(&file)?;
+            let state = AppState::start(settings).await?;
+            let done = clientele::install_plugin(&state, supplier, bytes).await?;
+            println!(
+                "Plugin {} version {} uploaded (id {}, sha256 {}).",
+                done.name, done.version, done.plugin, done.sha256
+            );
+            println!("Enable it for customer organisations with the enablePlugin mutation.");
             Ok(())
         }
         Command::Schema => {

@@ -68,6 +68,10 @@ pub enum ErrorCode {
     OidcAccountNotFound,
     /// The identity provider could not be reached or answered nonsense.
     OidcProviderUnavailable,
+    /// A plugin failed: it trapped, ran too long, used too much memory or answered too much.
+    PluginFailed,
+    /// A plugin failed repeatedly in this organisation and is paused for a while (circuit breaker).
+    PluginSuspended,
     /// The request body is not valid JSON or not a GraphQL request.
     BadRequest,
     /// The request's content type is not supported.
@@ -137,6 +141,8 @@ impl ErrorCode {
             Self::OidcEmailNotVerified => "The identity provider did not confirm a verified e-mail address.",
             Self::OidcAccountNotFound => "No active user of this organisation has this e-mail address.",
             Self::OidcProviderUnavailable => "The identity provider cannot be reached at the moment.",
+            Self::PluginFailed => "A plugin failed to answer; nothing was changed.",
+            Self::PluginSuspended => "This plugin failed repeatedly and is paused; try again in a minute.",
             Self::BadRequest => "The request is malformed.",
             Self::UnsupportedMediaType => "Send the request as application/json.",
             Self::PayloadTooLarge => "The request body is too large.",

@@ -72,4 +72,8 @@ id_type!(
     FileId,
     /// A blob waiting to be deleted from the store.
     TombstoneId,
+    PluginId,
+    PluginVersionId,
+    PluginInstallId,
+    PluginRecordId,
 );

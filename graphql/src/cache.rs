@@ -18,8 +18,12 @@ const CAPACITY: NonZeroUsize = NonZeroUsize::new(256).expect("non-zero");
 
 pub struct SchemaCache {
     by_fingerprint: Mutex<LruCache<u64, Arc<Schema>>>,
-    by_tenant: Mutex<LruCache<(TenantId, i64), u64>>,
+    /// A tenant's config version → its fingerprint and enabled plugins (every change of
+    /// either bumps the version).
+    by_tenant: Mutex<LruCache<(TenantId, i64), (u64, Installed)>>,
 }
+
+type Installed = Arc<Vec<clientele_plugins::Installed>>;
 
 impl Default for SchemaCache {
     fn default() -> Self {
@@ -29,16 +33,25 @@ impl Default for SchemaCache {
 
 impl SchemaCache {
     /// The schema of the caller's tenant (`None`: an anonymous caller's base schema).
-    pub async fn schema(&self, auth: Option<&Authenticated>, records: &RecordServices) -> AppResult<Arc<Schema>> {
-        let Some(auth) = auth else { return self.for_config(&TenantConfig::default()) };
+    pub async fn schema(
+        &self,
+        auth: Option<&Authenticated>,
+        records: &RecordServices,
+        plugins: &clientele_plugins::Plugins,
+    ) -> AppResult<(Arc<Schema>, Installed)> {
+        let Some(auth) = auth else { return Ok((self.for_config(&TenantConfig::default())?, Arc::default())) };
         let key = (auth.ctx.tenant(), auth.config_version);
-        let known = self.by_tenant.lock().get(&key).copied();
-        if let Some(schema) = known.and_then(|fp| self.by_fingerprint.lock().get(&fp).cloned()) {
-            return Ok(schema);
+        let known = self.by_tenant.lock().get(&key).cloned();
+        if let Some((fp, installed)) = known
+            && let Some(schema) = self.by_fingerprint.lock().get(&fp).cloned()
+        {
+            return Ok((schema, installed));
         }
-        let config = TenantConfig::from_definitions(records.custom_fields.list(&auth.ctx).await?);
-        self.by_tenant.lock().put(key, config.fingerprint());
-        self.for_config(&config)
+        let installed = Arc::new(plugins.registry.installed(&auth.ctx).await?);
+        let config =
+            TenantConfig::from_definitions(records.custom_fields.list(&auth.ctx).await?).with_plugins(&installed);
+        self.by_tenant.lock().put(key, (config.fingerprint(), installed.clone()));
+        Ok((self.for_config(&config)?, installed))
     }
 
     fn for_config(&self, config: &TenantConfig) -> AppResult<Arc<Schema>> {

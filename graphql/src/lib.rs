@@ -22,6 +22,7 @@ mod lookups;
 mod merge;
 mod mutation;
 mod oidc;
+pub mod plugins;
 mod query;
 mod referral;
 pub mod schema;
@@ -47,6 +48,7 @@ pub use support::RequestData;
 pub struct GraphqlService {
     services: TenantServices,
     records: Arc<RecordServices>,
+    plugins: Arc<clientele_plugins::Plugins>,
     cache: cache::SchemaCache,
     limits: Limits,
     timeout: Duration,
@@ -73,8 +75,19 @@ fn stamp(error: &mut ServerError, code: ErrorCode, request_id: Option<&str>) {
 }
 
 impl GraphqlService {
-    pub fn new(services: TenantServices, records: Arc<RecordServices>, limits: Limits, timeout: Duration) -> Self {
-        Self { services, records, cache: cache::SchemaCache::default(), limits, timeout }
+    pub fn new(
+        services: TenantServices,
+        records: Arc<RecordServices>,
+        plugins: Arc<clientele_plugins::Plugins>,
+        limits: Limits,
+        timeout: Duration,
+    ) -> Self {
+        Self { services, records, plugins, cache: cache::SchemaCache::default(), limits, timeout }
+    }
+
+    /// Refuses a plugin manifest whose names would clash with the API's (upload check).
+    pub fn check_plugin_names(manifest: &clientele_plugins::Manifest) -> Result<(), String> {
+        plugins::check_names(manifest)
     }
 
     /// SDL of the schema a tenant with `config` sees (for codegen and the committed reference).
@@ -99,8 +112,8 @@ impl GraphqlService {
             return BatchResponse::Single(error_response(ErrorCode::BatchTooLarge, rid));
         }
         let auth = auth.map(|a| Authenticated { ctx: a.ctx.with_request_id(request_id.clone()), ..a });
-        let schema = match self.cache.schema(auth.as_ref(), &self.records).await {
-            Ok(schema) => schema,
+        let (schema, installed) = match self.cache.schema(auth.as_ref(), &self.records, &self.plugins).await {
+            Ok(found) => found,
             Err(err) => {
                 tracing::error!(error = %err, "schema build failed");
                 return BatchResponse::Single(error_response(ErrorCode::Internal, rid));
@@ -109,7 +122,7 @@ impl GraphqlService {
         let mut responses = Vec::with_capacity(requests.len());
         for request in requests {
             let data = RequestData { auth: auth.clone(), client: client.clone(), request_id: request_id.clone() };
-            responses.push(self.execute_one(&schema, request, data, rid).await);
+            responses.push(self.execute_one(&schema, request, data, &installed, rid).await);
         }
         match responses.pop() {
             Some(only) if single => BatchResponse::Single(only),
@@ -122,6 +135,7 @@ impl GraphqlService {
         schema: &async_graphql::dynamic::Schema,
         request: async_graphql::Request,
         data: RequestData,
+        installed: &Arc<Vec<clientele_plugins::Installed>>,
         rid: Option<&str>,
     ) -> Response {
         let document = match async_graphql::parser::parse_query(&request.query) {
@@ -149,7 +163,16 @@ impl GraphqlService {
             shared_reads = Some(shared);
         }
         let scope = data.auth.as_ref().map(|a| loaders::Scope { ctx: a.ctx.clone(), records: self.records.clone() });
-        let mut request = request.data(data).data(self.services.clone()).data(self.records.clone());
+        let plugin_scope = data.auth.as_ref().map(|a| plugins::PluginScope {
+            ctx: a.ctx.clone(),
+            plugins: self.plugins.clone(),
+            installed: installed.clone(),
+        });
+        let mut request =
+            request.data(data).data(self.services.clone()).data(self.records.clone()).data(self.plugins.clone());
+        if let Some(plugin_scope) = plugin_scope {
+            request = plugins::attach(request, plugin_scope);
+        }
         request.set_parsed_query(document); // parsed once: execution reuses it
         match scope {
             Some(scope) => request = loaders::attach(request, &scope),

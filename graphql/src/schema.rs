@@ -9,7 +9,8 @@ use clientele_core::clients::{CustomEntity, CustomFieldDef};
 use crate::loaders::Scope;
 use crate::{
     access, addresses, beneficiaries, cards, catalogue, client_documents, clients, contacts, customers, direct_login,
-    files, gdpr, imports, ledger, lookups, merge, mutation, oidc, query, referral, search, settings, terms, types,
+    files, gdpr, imports, ledger, lookups, merge, mutation, oidc, plugins, query, referral, search, settings, terms,
+    types,
 };
 
 /// Everything a tenant's schema depends on.
@@ -19,6 +20,8 @@ pub struct TenantConfig {
     pub client_fields: Vec<CustomFieldDef>,
     /// Active custom fields of contacts, in display order.
     pub contact_fields: Vec<CustomFieldDef>,
+    /// Plugins enabled in the organisation, by name, with their version and manifest.
+    pub plugins: Vec<crate::plugins::PluginSchema>,
 }
 
 impl TenantConfig {
@@ -26,11 +29,20 @@ impl TenantConfig {
     pub fn from_definitions(defs: Vec<CustomFieldDef>) -> Self {
         let (client_fields, contact_fields) =
             defs.into_iter().filter(|d| d.active).partition(|d| d.entity == CustomEntity::Client);
-        Self { client_fields, contact_fields }
+        Self { client_fields, contact_fields, plugins: Vec::new() }
+    }
+
+    /// With the plugins enabled in the organisation.
+    #[must_use]
+    pub fn with_plugins(mut self, installed: &[clientele_plugins::Installed]) -> Self {
+        self.plugins = installed.iter().map(crate::plugins::PluginSchema::of).collect();
+        self
     }
 
     /// The reference tenant whose SDL is committed as `graphql/schema.graphql`: one sample
-    /// custom field of every kind.
+    /// custom field of every kind, and every example plugin enabled (their manifests are
+    /// committed in `reference_plugins.json`, checked against the built components by
+    /// `tests/tests/it/plugins.rs`).
     pub fn reference() -> Self {
         use clientele_core::CustomFieldId;
         use clientele_core::clients::FieldKind;
@@ -46,7 +58,7 @@ impl TenantConfig {
             searchable: kind == FieldKind::Text,
             active: true,
         };
-        Self::from_definitions(vec![
+        let mut config = Self::from_definitions(vec![
             def(1, "nickname", FieldKind::Text, &[]),
             def(2, "history", FieldKind::LongText, &[]),
             def(3, "shoeSize", FieldKind::Integer, &[]),
@@ -55,7 +67,14 @@ impl TenantConfig {
             def(6, "customerSince", FieldKind::Date, &[]),
             def(7, "laterality", FieldKind::Choice, &["LEFT", "RIGHT", "AMBIDEXTROUS"]),
             def(8, "interests", FieldKind::MultiChoice, &["CUTS", "COLOURS", "CARE"]),
-        ])
+        ]);
+        config.plugins = Self::reference_plugins();
+        config
+    }
+
+    /// The example plugins of the reference tenant.
+    pub fn reference_plugins() -> Vec<crate::plugins::PluginSchema> {
+        serde_json::from_str(include_str!("reference_plugins.json")).unwrap_or_default()
     }
 
     pub fn fingerprint(&self) -> u64 {
@@ -95,19 +114,23 @@ pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
     let query = customers::query(gdpr::query(settings::query(clients::query(query::query()))));
     let query = oidc::query(direct_login::query(access::query(terms::query(query))));
     let query = AREAS.iter().fold(query, |q, a| (a.query)(q));
+    let query = plugins::query(query, config);
     let mutation = settings::mutation(clients::mutation(mutation::mutation()));
     let mutation = customers::mutation(merge::mutation(gdpr::mutation(ledger::mutation(mutation))));
     let mutation = oidc::mutation(direct_login::mutation(access::mutation(terms::mutation(mutation))));
     let mutation = AREAS.iter().fold(mutation, |m, a| (a.mutation)(m));
+    let mutation = plugins::mutation(mutation, config);
     let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation);
     let builder = mutation::register(types::register(builder));
     // Each area adds its fields to `Client` here.
     let client = ledger::client_fields(gdpr::client_fields(clients::client_type(config)));
     let client = AREAS.iter().fold(client, |o, a| (a.client_fields)(o));
+    let client = plugins::client_fields(client, config);
     let builder = settings::register(clients::register(builder, config, client));
     let builder = customers::register(gdpr::register(ledger::register(builder)));
     let builder = oidc::register(direct_login::register(access::register(terms::register(builder))));
     let builder = AREAS.iter().fold(builder, |b, a| (a.register)(b, config));
+    let builder = plugins::register(builder, config);
     // Backstops behind our own coded checks in `limits`.
     builder
         .extension(crate::CodeValidationErrors)

@@ -27,6 +27,7 @@ mod m20261124_000011_import_jobs;
 #[allow(clippy::style, clippy::complexity, clippy::pedantic)]
 mod m20261124_000012_search_outbox;
 mod m20261124_000013_files;
+mod m20261124_000014_plugins;
 mod pg;
 
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000011_import_jobs::Migration),
             Box::new(m20261124_000012_search_outbox::Migration),
             Box::new(m20261124_000013_files::Migration),
+            Box::new(m20261124_000014_plugins::Migration),
         ]
     }
 }
@@ -95,4 +97,8 @@ pub const TENANT_TABLES: &[&str] = &[
     "search_outbox",
     "files",
     "blob_tombstones",
+    "plugins",
+    "plugin_versions",
+    "plugin_installs",
+    "plugin_records",
 ];

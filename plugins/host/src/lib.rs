@@ -1,3 +1,39 @@
-//! WebAssembly plugin host (wasmtime, component model). The plugin issue fills this crate:
-//! component validation, compiled-artifact cache, per-call stores with fuel and epoch limits,
-//! and host-owned plugin storage. Until then the GraphQL schema builder has no plugin types.
+//! The WebAssembly plugin platform (DESIGN.md §6): the wasmtime runtime (`runtime`), manifests
+//! (`manifest`), the registry of uploaded plugins and their installations (`registry`), and the
+//! host-owned plugin records with their calls into plugins (`records`).
+
+mod artifact;
+mod convert;
+pub mod entity;
+mod host;
+pub mod manifest;
+pub mod records;
+pub mod registry;
+pub mod runtime;
+
+pub use manifest::Manifest;
+pub use records::{PluginRecord, PluginRecords, RecordsSource};
+pub use registry::{Installed, PluginRegistry, PluginSummary, UploadedVersion};
+pub use runtime::{CallLimits, Runtime};
+
+use std::sync::Arc;
+
+use clientele_core::AppResult;
+use clientele_core::db::Kernel;
+
+/// The plugin platform of one server process: runtime, registry and records.
+pub struct Plugins {
+    pub runtime: Arc<Runtime>,
+    pub registry: Arc<PluginRegistry>,
+    pub records: PluginRecords,
+}
+
+impl Plugins {
+    /// Starts the runtime; compiled artifacts are cached under `cache_dir` when given.
+    pub fn new(kernel: &Arc<Kernel>, limits: CallLimits, cache_dir: Option<std::path::PathBuf>) -> AppResult<Self> {
+        let runtime = Arc::new(Runtime::new(limits, cache_dir)?);
+        let registry = Arc::new(PluginRegistry::new(kernel.clone(), runtime.clone()));
+        let records = PluginRecords::new(kernel.clone(), runtime.clone(), registry.clone());
+        Ok(Self { runtime, registry, records })
+    }
+}

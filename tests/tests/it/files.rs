@@ -606,7 +606,12 @@ async fn graphql_multipart_uploads_pass_the_same_checks(app: TestApp) {
     let (_, body) = gql_upload(&app, &t.token, photo.clone(), "bomb.jpg", jpeg_bomb()).await;
     assert_eq!(code(&body), "IMAGE_TOO_LARGE");
     let attachment = json!({ "clientId": c["id"], "file": null });
-    let (status, body) = gql_upload(&app, &t.token, attachment.clone(), "big.txt", vec![b'a'; CAP + 1]).await;
+    // Over the file cap: refused by the file service (the body may be as large as a plugin
+    // component, `uploadPlugin`); over the body cap: refused before it is read.
+    let (_, body) = gql_upload(&app, &t.token, attachment.clone(), "big.txt", vec![b'a'; CAP + 1]).await;
+    assert_eq!(code(&body), "PAYLOAD_TOO_LARGE");
+    let body_cap = clientele_plugins::runtime::MAX_COMPONENT.max(CAP) + (1 << 20);
+    let (status, body) = gql_upload(&app, &t.token, attachment.clone(), "big.txt", vec![b'a'; body_cap + 1]).await;
     assert_eq!((status, code(&body)), (413, "PAYLOAD_TOO_LARGE"));
     let (_, body) = gql_upload(&app, &t.token, json!({ "file": null }), "a.txt", b"a".to_vec()).await;
     assert_eq!(body["data"]["uploadFile"]["userErrors"], json!([{ "field": "clientId", "code": "VALIDATION" }]));

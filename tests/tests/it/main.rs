@@ -31,6 +31,7 @@ mod http;
 mod ledger;
 mod lookups;
 mod oidc;
+mod plugins;
 mod query_cost;
 mod referral;
 mod registration;

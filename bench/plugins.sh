@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Issue 6, item 9: a page of 50 clients (with their pets) through GraphQL, without and with
+# the pets plugin's computed field `petNames`, in one run, plus compile / cached-load / warm
+# call latencies of one plugin call. Embedded SQLite; the guests are built first.
+#
+#   bench/plugins.sh            (BENCH_SECS=20 for longer runs; BENCH_PROFILE=release for an
+#                                optimised host, which costs a full release build)
+#
+# Measured once here (dev profile, 2 shared cores, SQLite, pets plugin, 50 clients × 2 pets):
+#   1 client : page 10.7 ms p50 / 19.1 ms p99 → with petNames 19.4 / 32.2 ms (+69% p99)
+#   4 clients: page 32.7 ms p50 / 73.8 ms p99 → with petNames 46.2 / 134.8 ms (+83% p99)
+#   the guest call behind one page (store + instance + 1 DB query + call): 4.4 ms p50, 7.8 ms p99
+#   compile (cold) 165 ms; cached artifact load 1.2 ms; warm call 0.22 ms p50, 0.31 ms p99
+# The ≤ 10% p99 target is not met in the dev profile: most of the added time is the host side
+# of the call (block_on database read, JSON of 100 records, debug-built sea-orm and serde).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/clientele-target}
+CLIENTELE_TEST_PLUGIN_DIR="$(scripts/build-guests)"
+export CLIENTELE_TEST_PLUGIN_DIR
+# The dev profile already optimises the wasm compiler (Cargo.toml); the guests are optimised
+# by it whatever the host profile.
+cargo bench --profile "${BENCH_PROFILE:-dev}" -p clientele-tests --bench plugins

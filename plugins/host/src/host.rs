@@ -1,0 +1,273 @@
+//! The host functions of one call, bound to the caller's tenant and one plugin. They run on
+//! the call's blocking thread and reach the database through the runtime handle. Writes are
+//! buffered (reads see them) and applied by the caller only when the call succeeds, so a
+//! plugin that traps half-way changes nothing.
+
+use std::collections::HashSet;
+
+use clientele_core::clients::entity::client;
+use clientele_core::{AppResult, ClientId, PluginRecordId, TenantCtx};
+use sea_orm::EntityTrait;
+use serde_json::Value;
+
+use crate::records::{self, MAX_LIST, PluginRecord, Write};
+use crate::registry::Installed;
+use crate::runtime::{HostApi, wit};
+
+pub struct TenantHost {
+    ctx: TenantCtx,
+    plugin: Installed,
+    handle: tokio::runtime::Handle,
+    writable: bool,
+    max_writes: usize,
+    writes: Vec<Write>,
+}
+
+impl TenantHost {
+    /// Must be built on the runtime (it keeps its handle for the call's thread).
+    pub fn new(ctx: TenantCtx, plugin: Installed, writable: bool, max_writes: usize) -> Self {
+        Self { ctx, plugin, handle: tokio::runtime::Handle::current(), writable, max_writes, writes: Vec::new() }
+    }
+
+    /// The writes buffered during the call, to apply.
+    pub(crate) fn into_writes(host: Box<dyn HostApi>) -> Vec<Write> {
+        HostApi::into_writes(host)
+    }
+
+    fn run<T>(&self, f: impl Future<Output = AppResult<T>>) -> Result<T, String> {
+        self.handle.block_on(f).map_err(|e| e.to_string())
+    }
+
+    /// The buffered state of a record: `Some(None)` deleted, `Some(Some(r))` written.
+    fn pending(&self, id: PluginRecordId) -> Option<Option<PluginRecord>> {
+        self.writes.iter().rev().find_map(|w| match w {
+            Write::Put { record, .. } if record.id == id => Some(Some(record.clone())),
+            Write::Delete(record) if record.id == id => Some(None),
+            _ => None,
+        })
+    }
+
+    fn current(&self, id: PluginRecordId) -> Result<Option<PluginRecord>, String> {
+        if let Some(p) = self.pending(id) {
+            return Ok(p);
+        }
+        let plugin = self.plugin.plugin;
+        self.run(async {
+            let tx = self.ctx.read().await?;
+            let found = records::load(&tx, plugin, id).await?;
+            tx.commit().await?;
+            Ok(found)
+        })
+    }
+
+    fn push(&mut self, write: Write) -> Result<(), String> {
+        if !self.writable {
+            return Err("this call may not write records".into());
+        }
+        if self.writes.len() >= self.max_writes {
+            return Err(format!("a call may write at most {} records", self.max_writes));
+        }
+        self.writes.push(write);
+        Ok(())
+    }
+}
+
+impl HostApi for TenantHost {
+    fn get_record(&mut self, collection: &str, id: &str) -> Result<Option<wit::StoredRecord>, String> {
+        let Ok(id) = id.parse::<uuid::Uuid>() else { return Ok(None) };
+        Ok(self.current(PluginRecordId(id))?.filter(|r| r.collection == collection).map(|r| r.to_wit()))
+    }
+
+    fn query_records(&mut self, query: wit::RecordQuery) -> Result<Vec<wit::StoredRecord>, String> {
+        let parse = |s: &String| s.parse::<uuid::Uuid>().ok();
+        let parent: Option<Vec<uuid::Uuid>> = query.parent_id.as_ref().map(|p| parse(p).into_iter().collect());
+        let clients: Option<Vec<uuid::Uuid>> =
+            (!query.client_ids.is_empty()).then(|| query.client_ids.iter().filter_map(parse).collect());
+        let limit = u64::from(query.limit).clamp(1, MAX_LIST);
+        let plugin = self.plugin.plugin;
+        let collection = query.collection.clone();
+        let mut found = self.run(async {
+            let tx = self.ctx.read().await?;
+            let rows = records::find(&tx, plugin, &collection, parent.as_deref(), clients.as_deref(), limit).await?;
+            tx.commit().await?;
+            Ok(rows)
+        })?;
+        // Buffered writes win over stored rows.
+        let touched: HashSet<PluginRecordId> = self
+            .writes
+            .iter()
+            .map(|w| match w {
+                Write::Put { record, .. } | Write::Delete(record) => record.id,
+            })
+            .collect();
+        found.retain(|r| !touched.contains(&r.id));
+        let matches = |r: &PluginRecord| {
+            r.collection == collection
+                && parent.as_ref().is_none_or(|p| r.parent_id.is_some_and(|id| p.contains(&id)))
+                && clients.as_ref().is_none_or(|c| r.client_id.is_some_and(|id| c.contains(&id.0)))
+        };
+        for id in touched {
+            if let Some(Some(r)) = self.pending(id).filter(|p| p.as_ref().is_some_and(matches)) {
+                found.push(r);
+            }
+        }
+        Ok(found.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).map(PluginRecord::to_wit).collect())
+    }
+
+    fn put_record(&mut self, input: wit::RecordInput) -> Result<Result<wit::StoredRecord, String>, String> {
+        let Some(collection) = self.plugin.manifest.collection(&input.collection).cloned() else {
+            return Ok(Err(format!("unknown collection {}", input.collection)));
+        };
+        let Ok(data) = serde_json::from_str::<Value>(&input.data) else { return Ok(Err("data is not JSON".into())) };
+        let existing = match input.id.as_deref().map(str::parse::<uuid::Uuid>) {
+            None => None,
+            Some(Err(_)) => return Ok(Err("not a record id".into())),
+            Some(Ok(id)) => match self.current(PluginRecordId(id))? {
+                Some(r) if r.collection == collection.name => Some(r),
+                _ => return Ok(Err("no such record".into())),
+            },
+        };
+        let parent = match (input.parent_id.as_deref().map(str::parse::<uuid::Uuid>), &existing) {
+            (Some(Err(_)), _) => return Ok(Err("not a parent id".into())),
+            (Some(Ok(p)), _) => Some(p),
+            (None, Some(r)) => r.parent_id,
+            (None, None) => None,
+        };
+        let plugin = self.plugin.plugin;
+        let checked = self.handle.block_on(async {
+            let tx = self.ctx.read().await?;
+            let client = records::resolve_parent(&tx, plugin, &collection, parent, &self.writes).await?;
+            let clean = records::check_record(&tx, plugin, &collection, &data).await?;
+            tx.commit().await?;
+            Ok::<_, clientele_core::AppError>((client, clean))
+        });
+        let (client, clean) = match checked {
+            Ok(ok) => ok,
+            Err(err) => {
+                let problems: Vec<String> =
+                    err.each().map(|e| format!("{}: {}", e.field().unwrap_or("record"), e.public_message())).collect();
+                return Ok(Err(problems.join("; ")));
+            }
+        };
+        let kernel = self.ctx.kernel();
+        let now = kernel.now();
+        let record = match &existing {
+            Some(before) => PluginRecord {
+                parent_id: parent,
+                client_id: client,
+                data: clean,
+                version: before.version + 1,
+                updated_at: now,
+                ..before.clone()
+            },
+            None => PluginRecord::new(kernel, plugin, &collection.name, parent, client, clean),
+        };
+        // A record written twice in one call: the stored row is still the "before".
+        let before = match existing {
+            Some(r) => self
+                .writes
+                .iter()
+                .find_map(|w| match w {
+                    Write::Put { record, before } if record.id == r.id => Some(before.clone()),
+                    _ => None,
+                })
+                .unwrap_or(Some(r)),
+            None => None,
+        };
+        let stored = record.to_wit();
+        self.push(Write::Put { record, before })?;
+        Ok(Ok(stored))
+    }
+
+    fn delete_record(&mut self, collection: &str, id: &str) -> Result<bool, String> {
+        let Ok(id) = id.parse::<uuid::Uuid>() else { return Ok(false) };
+        match self.current(PluginRecordId(id))? {
+            Some(r) if r.collection == collection => {
+                self.push(Write::Delete(r))?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn get_client(&mut self, id: &str) -> Result<Option<wit::ClientInfo>, String> {
+        let Ok(id) = id.parse::<uuid::Uuid>() else { return Ok(None) };
+        let tenant = self.ctx.tenant();
+        let row = self.run(async {
+            let tx = self.ctx.read().await?;
+            let row = client::Entity::find_by_id((tenant, ClientId(id))).one(tx.conn()).await?;
+            tx.commit().await?;
+            Ok(row)
+        })?;
+        Ok(row.map(|c| {
+            let person = [c.last_name.as_deref(), c.first_name.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+            let display_name = match (c.kind.as_str(), &c.company_name) {
+                ("company", Some(company)) => company.clone(),
+                _ => person.join(" "),
+            };
+            wit::ClientInfo {
+                id: c.id.to_string(),
+                number: c.number,
+                display_name,
+                email: c.email.clone(),
+                blocked: c.blocked,
+                in_trash: c.deleted_at.is_some(),
+            }
+        }))
+    }
+
+    fn config(&mut self) -> String {
+        self.plugin.config.to_string()
+    }
+
+    fn now(&mut self) -> String {
+        self.ctx.kernel().now().to_rfc3339()
+    }
+
+    fn log(&mut self, level: wit::LogLevel, message: &str) {
+        let (tenant, plugin) = (self.ctx.tenant(), self.plugin.name.as_str());
+        match level {
+            wit::LogLevel::Debug => tracing::debug!(%tenant, plugin, message),
+            wit::LogLevel::Info => tracing::info!(%tenant, plugin, message),
+            wit::LogLevel::Warn => tracing::warn!(%tenant, plugin, message),
+            wit::LogLevel::Error => tracing::error!(%tenant, plugin, message),
+        }
+    }
+
+    fn into_writes(self: Box<Self>) -> Vec<Write> {
+        self.writes
+    }
+}
+
+/// The host of `describe` at upload: no tenant, no records.
+pub struct UploadHost {
+    pub now: String,
+}
+
+impl HostApi for UploadHost {
+    fn get_record(&mut self, _: &str, _: &str) -> Result<Option<wit::StoredRecord>, String> {
+        Ok(None)
+    }
+    fn query_records(&mut self, _: wit::RecordQuery) -> Result<Vec<wit::StoredRecord>, String> {
+        Ok(Vec::new())
+    }
+    fn put_record(&mut self, _: wit::RecordInput) -> Result<Result<wit::StoredRecord, String>, String> {
+        Err("describe may not write records".into())
+    }
+    fn delete_record(&mut self, _: &str, _: &str) -> Result<bool, String> {
+        Err("describe may not delete records".into())
+    }
+    fn get_client(&mut self, _: &str) -> Result<Option<wit::ClientInfo>, String> {
+        Ok(None)
+    }
+    fn config(&mut self) -> String {
+        "{}".into()
+    }
+    fn now(&mut self) -> String {
+        self.now.clone()
+    }
+    fn log(&mut self, _: wit::LogLevel, _: &str) {}
+    fn into_writes(self: Box<Self>) -> Vec<Write> {
+        Vec::new()
+    }
+}

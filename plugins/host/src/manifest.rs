@@ -1,0 +1,375 @@
+//! A plugin's manifest as the host keeps it (stored as JSON, hashed into the tenant's schema
+//! fingerprint), its checks at upload, and the check of record data against it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The type of a field; see `plugins/wit/plugin.wit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    LongText,
+    Integer,
+    Decimal,
+    Boolean,
+    Date,
+    Datetime,
+    Choice,
+    Reference,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FieldDef {
+    pub name: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    pub required: bool,
+    pub personal: bool,
+    pub searchable: bool,
+    pub choices: Vec<String>,
+    pub reference: Option<String>,
+}
+
+impl FieldDef {
+    /// An optional, non-personal, non-searchable field.
+    pub fn plain(name: &str, ty: FieldType) -> Self {
+        Self {
+            name: name.to_owned(),
+            description: String::new(),
+            ty,
+            required: false,
+            personal: false,
+            searchable: false,
+            choices: Vec::new(),
+            reference: None,
+        }
+    }
+}
+
+/// What a collection's records attach to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Parent {
+    Tenant,
+    Client,
+    Record(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Collection {
+    pub name: String,
+    pub plural: String,
+    pub description: String,
+    pub parent: Parent,
+    pub fields: Vec<FieldDef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CustomField {
+    pub entity: String,
+    pub field: FieldDef,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Computed {
+    pub name: String,
+    pub description: String,
+    pub entity: String,
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Action {
+    pub name: String,
+    pub description: String,
+    pub input: Vec<FieldDef>,
+}
+
+/// Everything a plugin declares in `describe`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub collections: Vec<Collection>,
+    pub custom_fields: Vec<CustomField>,
+    pub computed: Vec<Computed>,
+    pub actions: Vec<Action>,
+    pub events: Vec<String>,
+}
+
+/// Field names the host itself puts on every record type.
+const RESERVED: &[&str] = &["id", "clientId", "parentId", "version", "createdAt", "updatedAt", "client"];
+
+/// Sizes a manifest may not exceed.
+const MAX_COLLECTIONS: usize = 20;
+const MAX_FIELDS: usize = 50;
+const MAX_TEXT: usize = 500;
+const MAX_LONG_TEXT: usize = 10_000;
+
+fn camel(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_alphanumeric()) && name.len() <= 40
+}
+
+/// `pet` → `Pet`, `petEvent` → `PetEvent`.
+pub fn pascal(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+impl Manifest {
+    pub fn collection(&self, name: &str) -> Option<&Collection> {
+        self.collections.iter().find(|c| c.name == name)
+    }
+
+    pub fn action(&self, name: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.name == name)
+    }
+
+    /// Every problem with the manifest's names and references, empty when it is sound.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let lower = |s: &str| !s.is_empty() && s.len() <= 40 && s.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+        if !lower(&self.name) {
+            out.push(format!("plugin name `{}` must be lower-case letters and dashes", self.name));
+        }
+        if self.version.is_empty() || self.version.len() > 40 {
+            out.push("the version must be 1 to 40 characters".into());
+        }
+        if self.collections.len() > MAX_COLLECTIONS {
+            out.push(format!("at most {MAX_COLLECTIONS} collections"));
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for (i, c) in self.collections.iter().enumerate() {
+            for n in [&c.name, &c.plural] {
+                if !camel(n) {
+                    out.push(format!("collection name `{n}` must be camelCase"));
+                }
+            }
+            if names.contains(&c.name.as_str()) {
+                out.push(format!("collection `{}` is declared twice", c.name));
+            }
+            names.push(&c.name);
+            // A parent collection comes first: no cycles, and a record's client is its parent's.
+            if let Parent::Record(parent) = &c.parent
+                && !self.collections[..i].iter().any(|p| &p.name == parent)
+            {
+                out.push(format!("collection `{}`: parent `{parent}` must be declared before it", c.name));
+            }
+            Self::check_fields(&mut out, &format!("collection `{}`", c.name), &c.fields, &self.collections, true);
+        }
+        for cf in &self.custom_fields {
+            if cf.entity != "client" {
+                out.push(format!("custom field `{}`: only clients take custom fields", cf.field.name));
+            }
+            Self::check_fields(&mut out, "custom fields", std::slice::from_ref(&cf.field), &self.collections, true);
+        }
+        for c in &self.computed {
+            if !camel(&c.name) {
+                out.push(format!("computed field `{}` must be camelCase", c.name));
+            }
+            if c.entity != "client" && self.collection(&c.entity).is_none() {
+                out.push(format!("computed field `{}`: unknown entity `{}`", c.name, c.entity));
+            }
+            if matches!(c.ty, FieldType::Choice | FieldType::Reference) {
+                out.push(format!("computed field `{}`: choice and reference are not computable", c.name));
+            }
+        }
+        for a in &self.actions {
+            if !camel(&a.name) {
+                out.push(format!("action `{}` must be camelCase", a.name));
+            }
+            // An action's input is its own: the record fields' reserved names are free there.
+            Self::check_fields(&mut out, &format!("action `{}`", a.name), &a.input, &self.collections, false);
+        }
+        for e in &self.events {
+            let ok = e.split_once('.').is_some_and(|(c, verb)| {
+                self.collection(c).is_some() && matches!(verb, "created" | "updated" | "deleted")
+            });
+            if !ok {
+                out.push(format!("event `{e}` must be `<collection>.created|updated|deleted`"));
+            }
+        }
+        out
+    }
+
+    fn check_fields(
+        out: &mut Vec<String>,
+        owner: &str,
+        fields: &[FieldDef],
+        collections: &[Collection],
+        reserved: bool,
+    ) {
+        if fields.len() > MAX_FIELDS {
+            out.push(format!("{owner}: at most {MAX_FIELDS} fields"));
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if !camel(&f.name) || (reserved && RESERVED.contains(&f.name.as_str())) {
+                out.push(format!("{owner}: field name `{}` must be camelCase and not reserved", f.name));
+            }
+            if fields[..i].iter().any(|g| g.name == f.name) {
+                out.push(format!("{owner}: field `{}` is declared twice", f.name));
+            }
+            let upper = |s: &String| {
+                s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                    && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            };
+            if f.ty == FieldType::Choice && (f.choices.is_empty() || !f.choices.iter().all(upper)) {
+                out.push(format!("{owner}: choice field `{}` needs UPPER_SNAKE_CASE choices", f.name));
+            }
+            if f.ty == FieldType::Reference
+                && !f.reference.as_ref().is_some_and(|r| collections.iter().any(|c| &c.name == r))
+            {
+                out.push(format!("{owner}: reference field `{}` must name one of the plugin's collections", f.name));
+            }
+        }
+    }
+}
+
+/// A problem with one field of record data: (field, message).
+pub type FieldProblem = (String, String);
+
+/// Checks `data` against `fields` and returns it normalised (text trimmed, empty text as
+/// absent). Unknown keys, wrong types, missing required values: one problem per field.
+pub fn check_data(fields: &[FieldDef], data: &Value) -> Result<Map<String, Value>, Vec<FieldProblem>> {
+    let Value::Object(input) = data else {
+        return Err(vec![("data".into(), "Give the record's fields as an object.".into())]);
+    };
+    let mut problems = Vec::new();
+    for key in input.keys() {
+        if !fields.iter().any(|f| &f.name == key) {
+            problems.push((key.clone(), "Unknown field.".into()));
+        }
+    }
+    let mut out = Map::new();
+    for f in fields {
+        let value = input.get(&f.name).cloned().unwrap_or(Value::Null);
+        match check_value(f, value) {
+            Ok(Value::Null) if f.required => problems.push((f.name.clone(), "Required.".into())),
+            Ok(Value::Null) => {}
+            Ok(v) => {
+                out.insert(f.name.clone(), v);
+            }
+            Err(message) => problems.push((f.name.clone(), message)),
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
+}
+
+fn check_value(f: &FieldDef, value: Value) -> Result<Value, String> {
+    let text = |max: usize, v: Value| match v {
+        Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
+        Value::String(s) if s.trim().chars().count() > max => Err(format!("At most {max} characters.")),
+        Value::String(s) => Ok(Value::String(s.trim().to_owned())),
+        _ => Err("Expected text.".into()),
+    };
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    match f.ty {
+        FieldType::Text => text(MAX_TEXT, value),
+        FieldType::LongText => text(MAX_LONG_TEXT, value),
+        FieldType::Integer => value.as_i64().map(Value::from).ok_or_else(|| "Expected a whole number.".into()),
+        FieldType::Boolean => value.as_bool().map(Value::from).ok_or_else(|| "Expected true or false.".into()),
+        FieldType::Decimal => {
+            let raw = match &value {
+                Value::String(s) => s.trim().to_owned(),
+                Value::Number(n) => n.to_string(),
+                _ => String::new(),
+            };
+            let (int, frac) = raw.strip_prefix('-').unwrap_or(&raw).split_once('.').unwrap_or((&raw, ""));
+            let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+            let int = int.strip_prefix('-').unwrap_or(int);
+            if !int.is_empty() && int.len() <= 15 && digits(int) && frac.len() <= 6 && digits(frac) {
+                Ok(Value::String(raw))
+            } else {
+                Err("Expected a decimal number, e.g. 12.50.".into())
+            }
+        }
+        FieldType::Date => match &value {
+            Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => Ok(value),
+            _ => Err("Expected a date, YYYY-MM-DD.".into()),
+        },
+        FieldType::Datetime => match &value {
+            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+                .map(|d| Value::String(d.with_timezone(&chrono::Utc).to_rfc3339()))
+                .map_err(|_| "Expected an RFC 3339 timestamp.".into()),
+            _ => Err("Expected an RFC 3339 timestamp.".into()),
+        },
+        FieldType::Choice => match &value {
+            Value::String(s) if f.choices.contains(s) => Ok(value),
+            _ => Err(format!("Expected one of {}.", f.choices.join(", "))),
+        },
+        FieldType::Reference => match &value {
+            Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => Ok(value),
+            _ => Err("Expected a record id.".into()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn f(name: &str, ty: FieldType) -> FieldDef {
+        FieldDef::plain(name, ty)
+    }
+
+    #[test]
+    fn data_is_checked_field_by_field() {
+        let fields = vec![
+            FieldDef { required: true, ..f("name", FieldType::Text) },
+            f("birthDate", FieldType::Date),
+            FieldDef { choices: vec!["MALE".into(), "FEMALE".into()], ..f("sex", FieldType::Choice) },
+            f("weight", FieldType::Decimal),
+        ];
+        let ok = check_data(&fields, &json!({ "name": " Rex ", "birthDate": "2020-02-29", "weight": "12.5" }));
+        assert_eq!(
+            ok.unwrap(),
+            json!({ "name": "Rex", "birthDate": "2020-02-29", "weight": "12.5" }).as_object().cloned().unwrap()
+        );
+        let bad = check_data(
+            &fields,
+            &json!({ "name": "  ", "birthDate": "2021-02-29", "sex": "X", "weight": "1e3", "x": 1 }),
+        )
+        .unwrap_err();
+        let named: Vec<&str> = bad.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(named, ["x", "name", "birthDate", "sex", "weight"]);
+    }
+
+    #[test]
+    fn manifests_with_dangling_names_are_refused() {
+        let manifest = Manifest {
+            name: "Pets".into(),
+            version: "1".into(),
+            description: String::new(),
+            collections: vec![Collection {
+                name: "petEvent".into(),
+                plural: "history".into(),
+                description: String::new(),
+                parent: Parent::Record("pet".into()),
+                fields: vec![f("id", FieldType::Text)],
+            }],
+            custom_fields: Vec::new(),
+            computed: vec![Computed {
+                name: "age".into(),
+                description: String::new(),
+                entity: "dog".into(),
+                ty: FieldType::Integer,
+            }],
+            actions: Vec::new(),
+            events: vec!["pet.eaten".into()],
+        };
+        assert_eq!(manifest.problems().len(), 5, "{:?}", manifest.problems());
+    }
+
+    #[test]
+    fn type_names_are_pascal_case() {
+        assert_eq!(pascal("petEvent"), "PetEvent");
+    }
+}

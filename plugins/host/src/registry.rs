@@ -1,0 +1,422 @@
+//! The plugin lifecycle: a supplier uploads versions, enables a plugin for chosen customer
+//! organisations with their config, upgrades them keeping their data, and disables it for some
+//! or all of them at once (kill switch). Every change is audited and bumps the customers'
+//! config version, so their schema follows without a restart.
+
+use std::sync::Arc;
+
+use clientele_core::audit::{self, AuditEntry};
+use clientele_core::clients::custom_fields::bump_config_version;
+use clientele_core::db::Kernel;
+use clientele_core::{
+    Actor, AppError, AppResult, ErrorCode, OrgKind, Permission, PluginId, PluginInstallId, PluginVersionId, Role,
+    TenantCtx, TenantId, TenantTx, TokenScope,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Statement,
+};
+use serde_json::{Value, json};
+
+use crate::entity::{install, plugin, version};
+use crate::host::UploadHost;
+use crate::manifest::Manifest;
+use crate::runtime::{Prepared, Runtime};
+
+/// A plugin as a customer organisation runs it.
+#[derive(Clone, Debug)]
+pub struct Installed {
+    pub id: PluginInstallId,
+    pub plugin: PluginId,
+    pub supplier: TenantId,
+    pub name: String,
+    pub version: String,
+    pub version_id: PluginVersionId,
+    pub sha256: String,
+    pub manifest: Arc<Manifest>,
+    pub config: Value,
+    pub enabled: bool,
+}
+
+impl Installed {
+    fn from_row(row: install::Model) -> AppResult<Self> {
+        let manifest = serde_json::from_value(row.manifest).map_err(AppError::internal)?;
+        Ok(Self {
+            id: row.id,
+            plugin: row.plugin_id,
+            supplier: row.supplier_id,
+            name: row.plugin_name,
+            version: row.version,
+            version_id: row.version_id,
+            sha256: row.sha256,
+            manifest: Arc::new(manifest),
+            config: row.config,
+            enabled: row.enabled,
+        })
+    }
+}
+
+/// An uploaded version.
+#[derive(Clone, Debug)]
+pub struct UploadedVersion {
+    pub id: PluginVersionId,
+    pub plugin: PluginId,
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub manifest: Manifest,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A supplier's plugin with its versions, newest first.
+#[derive(Clone, Debug)]
+pub struct PluginSummary {
+    pub id: PluginId,
+    pub name: String,
+    pub versions: Vec<UploadedVersion>,
+}
+
+pub struct PluginRegistry {
+    kernel: Arc<Kernel>,
+    runtime: Arc<Runtime>,
+}
+
+/// Largest per-tenant config, in bytes of JSON.
+const MAX_CONFIG: usize = 16 << 10;
+
+fn require_supplier(ctx: &TenantCtx) -> AppResult<()> {
+    ctx.require(Permission::ManageCustomers)?;
+    if ctx.kind() == OrgKind::Supplier { Ok(()) } else { Err(AppError::forbidden()) }
+}
+
+fn uploaded(row: version::Model, name: &str) -> AppResult<UploadedVersion> {
+    Ok(UploadedVersion {
+        id: row.id,
+        plugin: row.plugin_id,
+        name: name.to_owned(),
+        version: row.version,
+        sha256: row.sha256,
+        manifest: serde_json::from_value(row.manifest).map_err(AppError::internal)?,
+        created_at: row.created_at,
+    })
+}
+
+/// The supplier's customer organisations among `ids` (all of them for `None`); `NOT_FOUND`
+/// if one is not its customer. Runs in the supplier's scope.
+async fn customers_of(tx: &TenantTx, supplier: TenantId, ids: Option<&[TenantId]>) -> AppResult<Vec<TenantId>> {
+    let backend = tx.get_database_backend();
+    let rows = tx
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT id FROM organisations WHERE parent_id = $1 AND kind = 'customer' ORDER BY id",
+            [supplier.0.into()],
+        ))
+        .await?;
+    let all: Vec<TenantId> =
+        rows.iter().map(|r| r.try_get::<uuid::Uuid>("", "id").map(TenantId)).collect::<Result<_, _>>()?;
+    match ids {
+        None => Ok(all),
+        Some(ids) => {
+            if ids.is_empty() {
+                return Err(AppError::invalid("organisationIds", "Name at least one organisation."));
+            }
+            if ids.iter().any(|id| !all.contains(id)) {
+                return Err(AppError::not_found());
+            }
+            Ok(ids.to_vec())
+        }
+    }
+}
+
+impl PluginRegistry {
+    pub fn new(kernel: Arc<Kernel>, runtime: Arc<Runtime>) -> Self {
+        Self { kernel, runtime }
+    }
+
+    /// Checks and stores a new version of a plugin (the plugin is created with its first
+    /// version). `check` is the caller's extra check of the manifest (the GraphQL layer
+    /// builds a schema with it, so names never clash).
+    pub async fn upload(
+        &self,
+        ctx: &TenantCtx,
+        bytes: Vec<u8>,
+        check: impl Fn(&Manifest) -> Result<(), String>,
+    ) -> AppResult<UploadedVersion> {
+        require_supplier(ctx)?;
+        let host = Box::new(UploadHost { now: self.kernel.now().to_rfc3339() });
+        let (sha256, manifest) = self.runtime.inspect(bytes.clone(), host).await?;
+        let mut problems = manifest.problems();
+        if problems.is_empty()
+            && let Err(problem) = check(&manifest)
+        {
+            problems.push(problem);
+        }
+        if !problems.is_empty() {
+            return Err(AppError::invalid("component", format!("The manifest is refused: {}.", problems.join("; "))));
+        }
+        let tx = ctx.begin().await?;
+        let now = self.kernel.now();
+        let existing = plugin::Entity::find()
+            .filter(plugin::Column::TenantId.eq(ctx.tenant()))
+            .filter(plugin::Column::Name.eq(&manifest.name))
+            .one(tx.conn())
+            .await?;
+        let plugin_id = if let Some(p) = existing {
+            p.id
+        } else {
+            {
+                let id = PluginId(self.kernel.new_id());
+                plugin::ActiveModel {
+                    tenant_id: Set(ctx.tenant()),
+                    id: Set(id),
+                    name: Set(manifest.name.clone()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+                .insert(tx.conn())
+                .await?;
+                id
+            }
+        };
+        let taken = version::Entity::find()
+            .filter(version::Column::TenantId.eq(ctx.tenant()))
+            .filter(version::Column::PluginId.eq(plugin_id))
+            .filter(version::Column::Version.eq(&manifest.version))
+            .one(tx.conn())
+            .await?;
+        if taken.is_some() {
+            return Err(AppError::conflict("component", format!("Version {} was already uploaded.", manifest.version)));
+        }
+        let row = version::ActiveModel {
+            tenant_id: Set(ctx.tenant()),
+            id: Set(PluginVersionId(self.kernel.new_id())),
+            plugin_id: Set(plugin_id),
+            version: Set(manifest.version.clone()),
+            sha256: Set(sha256.clone()),
+            component: Set(bytes),
+            manifest: Set(serde_json::to_value(&manifest).map_err(AppError::internal)?),
+            created_at: Set(now),
+        }
+        .insert(tx.conn())
+        .await?;
+        let changes = json!({ "name": manifest.name, "version": manifest.version, "sha256": sha256 });
+        audit::record(&tx, ctx, AuditEntry::new("plugin.upload", "plugin", plugin_id, changes)).await?;
+        tx.commit().await?;
+        uploaded(row, &manifest.name)
+    }
+
+    /// The supplier's plugins with their versions.
+    pub async fn list(&self, ctx: &TenantCtx) -> AppResult<Vec<PluginSummary>> {
+        require_supplier(ctx)?;
+        let tx = ctx.read().await?;
+        let plugins = plugin::Entity::find()
+            .filter(plugin::Column::TenantId.eq(ctx.tenant()))
+            .order_by_asc(plugin::Column::Name)
+            .all(tx.conn())
+            .await?;
+        let versions = version::Entity::find()
+            .filter(version::Column::TenantId.eq(ctx.tenant()))
+            .order_by_desc(version::Column::CreatedAt)
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        plugins
+            .into_iter()
+            .map(|p| {
+                let versions = versions
+                    .iter()
+                    .filter(|v| v.plugin_id == p.id)
+                    .map(|v| uploaded(v.clone(), &p.name))
+                    .collect::<AppResult<_>>()?;
+                Ok(PluginSummary { id: p.id, name: p.name, versions })
+            })
+            .collect()
+    }
+
+    async fn load_version(
+        tx: &TenantTx,
+        plugin: PluginId,
+        wanted: Option<&str>,
+    ) -> AppResult<(String, version::Model)> {
+        let p =
+            plugin::Entity::find_by_id((tx.tenant(), plugin)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        let mut query = version::Entity::find()
+            .filter(version::Column::TenantId.eq(tx.tenant()))
+            .filter(version::Column::PluginId.eq(plugin));
+        if let Some(v) = wanted {
+            query = query.filter(version::Column::Version.eq(v));
+        }
+        let v = query
+            .order_by_desc(version::Column::CreatedAt)
+            .one(tx.conn())
+            .await?
+            .ok_or_else(|| AppError::invalid("version", "No such version of this plugin."))?;
+        Ok((p.name, v))
+    }
+
+    /// Enables a plugin (a given version, or its newest) for some customer organisations with
+    /// their config; an installed one is re-enabled with the new version and config.
+    pub async fn enable(
+        &self,
+        ctx: &TenantCtx,
+        plugin: PluginId,
+        wanted: Option<&str>,
+        customers: &[TenantId],
+        config: Value,
+    ) -> AppResult<Vec<TenantId>> {
+        require_supplier(ctx)?;
+        if !config.is_object() || config.to_string().len() > MAX_CONFIG {
+            return Err(AppError::invalid("config", "Give the config as a JSON object of at most 16 KiB."));
+        }
+        let mut tx = ctx.begin().await?;
+        let (name, v) = Self::load_version(&tx, plugin, wanted).await?;
+        let targets = customers_of(&tx, ctx.tenant(), Some(customers)).await?;
+        let now = self.kernel.now();
+        for &customer in &targets {
+            tx.scope_to(customer).await?;
+            let existing = install::Entity::find()
+                .filter(install::Column::TenantId.eq(customer))
+                .filter(install::Column::PluginId.eq(plugin))
+                .one(tx.conn())
+                .await?;
+            let before =
+                existing.as_ref().map(|i| json!({ "version": i.version, "enabled": i.enabled, "config": i.config }));
+            let is_new = existing.is_none();
+            let mut row = match existing {
+                Some(row) => row.into_active_model(),
+                None => install::ActiveModel {
+                    tenant_id: Set(customer),
+                    id: Set(PluginInstallId(self.kernel.new_id())),
+                    supplier_id: Set(ctx.tenant()),
+                    plugin_id: Set(plugin),
+                    plugin_name: Set(name.clone()),
+                    created_at: Set(now),
+                    ..Default::default()
+                },
+            };
+            row.version_id = Set(v.id);
+            row.version = Set(v.version.clone());
+            row.sha256 = Set(v.sha256.clone());
+            row.manifest = Set(v.manifest.clone());
+            row.config = Set(config.clone());
+            row.enabled = Set(true);
+            row.updated_at = Set(now);
+            if is_new {
+                row.insert(tx.conn()).await?;
+            } else {
+                row.update(tx.conn()).await?;
+            }
+            bump_config_version(&tx).await?;
+            let after = json!({ "version": v.version, "enabled": true, "config": config });
+            let changes = audit::diff(&before.unwrap_or(Value::Null), &after);
+            audit::record(&tx, ctx, AuditEntry::new("plugin.enable", "plugin", plugin, changes)).await?;
+        }
+        tx.scope_to(ctx.tenant()).await?;
+        let changes = json!({ "version": v.version, "organisations": targets });
+        audit::record(&tx, ctx, AuditEntry::new("plugin.enable", "plugin", plugin, changes)).await?;
+        tx.commit().await?;
+        Ok(targets)
+    }
+
+    /// Moves every installation of a plugin to `wanted`; records are kept (they belong to the
+    /// plugin, not to a version). Returns the organisations upgraded.
+    pub async fn upgrade(&self, ctx: &TenantCtx, plugin: PluginId, wanted: &str) -> AppResult<Vec<TenantId>> {
+        require_supplier(ctx)?;
+        let mut tx = ctx.begin().await?;
+        let (_, v) = Self::load_version(&tx, plugin, Some(wanted)).await?;
+        let mut moved = Vec::new();
+        for customer in customers_of(&tx, ctx.tenant(), None).await? {
+            tx.scope_to(customer).await?;
+            let Some(row) = Self::install_row(&tx, customer, plugin).await? else { continue };
+            let before = json!({ "version": row.version });
+            let mut row = row.into_active_model();
+            row.version_id = Set(v.id);
+            row.version = Set(v.version.clone());
+            row.sha256 = Set(v.sha256.clone());
+            row.manifest = Set(v.manifest.clone());
+            row.updated_at = Set(self.kernel.now());
+            row.update(tx.conn()).await?;
+            bump_config_version(&tx).await?;
+            let changes = audit::diff(&before, &json!({ "version": v.version }));
+            audit::record(&tx, ctx, AuditEntry::new("plugin.upgrade", "plugin", plugin, changes)).await?;
+            moved.push(customer);
+        }
+        tx.scope_to(ctx.tenant()).await?;
+        let changes = json!({ "version": v.version, "organisations": moved });
+        audit::record(&tx, ctx, AuditEntry::new("plugin.upgrade", "plugin", plugin, changes)).await?;
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    async fn install_row(tx: &TenantTx, customer: TenantId, plugin: PluginId) -> AppResult<Option<install::Model>> {
+        Ok(install::Entity::find()
+            .filter(install::Column::TenantId.eq(customer))
+            .filter(install::Column::PluginId.eq(plugin))
+            .one(tx.conn())
+            .await?)
+    }
+
+    /// Disables a plugin for some customer organisations, or for all of them (`None`: the
+    /// kill switch). Their records stay, hidden, until it is enabled again.
+    pub async fn disable(
+        &self,
+        ctx: &TenantCtx,
+        plugin: PluginId,
+        customers: Option<&[TenantId]>,
+    ) -> AppResult<Vec<TenantId>> {
+        require_supplier(ctx)?;
+        let mut tx = ctx.begin().await?;
+        plugin::Entity::find_by_id((ctx.tenant(), plugin)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        let mut done = Vec::new();
+        for customer in customers_of(&tx, ctx.tenant(), customers).await? {
+            tx.scope_to(customer).await?;
+            let Some(row) = Self::install_row(&tx, customer, plugin).await?.filter(|r| r.enabled) else { continue };
+            let mut row = row.into_active_model();
+            row.enabled = Set(false);
+            row.updated_at = Set(self.kernel.now());
+            row.update(tx.conn()).await?;
+            bump_config_version(&tx).await?;
+            let changes = json!({ "enabled": { "before": true, "after": false } });
+            audit::record(&tx, ctx, AuditEntry::new("plugin.disable", "plugin", plugin, changes)).await?;
+            done.push(customer);
+        }
+        tx.scope_to(ctx.tenant()).await?;
+        let changes = json!({ "organisations": done, "all": customers.is_none() });
+        audit::record(&tx, ctx, AuditEntry::new("plugin.disable", "plugin", plugin, changes)).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// The plugins enabled in the caller's organisation.
+    pub async fn installed(&self, ctx: &TenantCtx) -> AppResult<Vec<Installed>> {
+        let tx = ctx.read().await?;
+        let rows = install::Entity::find()
+            .filter(install::Column::TenantId.eq(ctx.tenant()))
+            .filter(install::Column::Enabled.eq(true))
+            .order_by_asc(install::Column::PluginName)
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        rows.into_iter().map(Installed::from_row).collect()
+    }
+
+    /// The compiled version an installation runs: cached, or read from the supplier's
+    /// registry (read-only, in the supplier's tenant) and compiled off the async threads.
+    pub async fn prepared(&self, ctx: &TenantCtx, plugin: &Installed) -> AppResult<Prepared> {
+        if let Some(p) = self.runtime.cached(&plugin.sha256) {
+            return Ok(p);
+        }
+        // The installation row proves the supplier gave this version to the caller's tenant.
+        let reader = Actor { role: Role::ReadOnly, scope: TokenScope::Read, ..Actor::system() };
+        let supplier = ctx.derive(plugin.supplier, OrgKind::Supplier, reader);
+        let tx = supplier.read().await?;
+        let row = version::Entity::find_by_id((plugin.supplier, plugin.version_id))
+            .one(tx.conn())
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::PluginFailed, "The plugin's component is missing."))?;
+        tx.commit().await?;
+        let runtime = self.runtime.clone();
+        let hash = plugin.sha256.clone();
+        tokio::task::spawn_blocking(move || runtime.prepare(&hash, &row.component)).await.map_err(AppError::internal)?
+    }
+}

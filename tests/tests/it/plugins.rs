@@ -1,0 +1,702 @@
+//! WebAssembly plugins end to end: upload (GraphQL multipart), enable per customer
+//! organisation, the pets plugin's typed collections, computed fields and validation, tenant
+//! isolation, GDPR, trash and purge, upgrades and the kill switch, and misbehaving components
+//! contained with coded errors while the server keeps answering.
+//!
+//! The components come from the guest workspace (`scripts/build-guests`, run by scripts/test).
+
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::both_dbs;
+use crate::clients::person;
+use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::customers::{customer, customer_admin};
+
+/// The example plugins enabled in the reference tenant (`graphql/schema.graphql`).
+const EXAMPLES: &[&str] = &["pets", "subscriptions", "hairdresser", "national_id"];
+
+both_dbs!(
+    reference_tenant_manifests_match_the_example_components,
+    pets_work_end_to_end_for_the_organisations_that_enabled_them,
+    misbehaving_plugins_fail_fast_with_a_code_and_trip_the_breaker,
+    forbidden_imports_and_other_wit_versions_are_refused_at_upload,
+    plugin_records_never_cross_tenants,
+    plugin_records_follow_their_client_to_the_trash_export_and_erasure,
+    upgrades_keep_records_and_the_kill_switch_disables_everywhere,
+    coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted,
+    technical_sheets_reproduce_a_mix_from_the_tenants_tree,
+    a_plugin_custom_field_on_clients_is_checked_by_the_plugin,
+);
+
+/// A component of the guest workspace.
+pub fn wasm(name: &str) -> Vec<u8> {
+    let dir = std::env::var("CLIENTELE_TEST_PLUGIN_DIR").unwrap_or_else(|_| {
+        format!("{}/.cache/clientele-guest-target/wasm32-wasip2/release", std::env::var("HOME").unwrap())
+    });
+    let path = format!("{dir}/{name}.wasm");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}; build the guests with scripts/build-guests"))
+}
+
+const UPLOAD: &str = "mutation($c: Upload!) { uploadPlugin(component: $c) { pluginVersion { id pluginId name version sha256 manifest } userErrors { field code message } } }";
+
+/// Uploads a component through a GraphQL multipart request; returns the payload.
+pub async fn upload(app: &TestApp, token: &str, bytes: &[u8]) -> Value {
+    let b = "clientele-test-boundary-5f1c";
+    let operations = json!({ "query": UPLOAD, "variables": { "c": null } });
+    let mut body = Vec::new();
+    write!(
+        body,
+        "--{b}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\": [\"variables.c\"]}}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"plugin.wasm\"\r\nContent-Type: application/wasm\r\n\r\n"
+    )
+    .unwrap();
+    body.extend_from_slice(bytes);
+    write!(body, "\r\n--{b}--\r\n").unwrap();
+    let res = app
+        .http
+        .post(format!("{}/graphql", app.url))
+        .bearer_auth(token)
+        .header("content-type", format!("multipart/form-data; boundary={b}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    body["data"]["uploadPlugin"].clone()
+}
+
+/// Uploads a component that must be accepted; returns its plugin id.
+pub async fn uploaded(app: &TestApp, supplier: &Tenant, name: &str) -> String {
+    let payload = upload(app, &supplier.token, &wasm(name)).await;
+    assert_eq!(payload["userErrors"], json!([]), "{payload}");
+    payload["pluginVersion"]["pluginId"].as_str().unwrap().to_owned()
+}
+
+const ENABLE: &str = "mutation($i: EnablePluginInput!) { enablePlugin(input: $i) { organisationIds userErrors { field code message } } }";
+
+pub async fn enable(app: &TestApp, supplier: &Tenant, plugin: &str, orgs: &[&Tenant]) -> Value {
+    let ids: Vec<&str> = orgs.iter().map(|t| t.id.as_str()).collect();
+    let body = app
+        .gql(
+            Some(&supplier.token),
+            ENABLE,
+            json!({ "i": { "pluginId": plugin, "organisationIds": ids, "config": { "shop": "Le Chenil" } } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"]["enablePlugin"].clone()
+}
+
+/// A supplier with two customer organisations, signed in.
+async fn organisations(app: &TestApp) -> (Tenant, Tenant, Tenant) {
+    let s = app.supplier("Acme Software", "owner@acme.test").await;
+    let a = customer(app, &s, "Animalerie Martin", "ada@martin.test", 3).await;
+    let b = customer(app, &s, "Salon Lea", "lea@salon.test", 3).await;
+    let (a, b) = (customer_admin(app, &a).await, customer_admin(app, &b).await);
+    (s, a, b)
+}
+
+const SPECIES: &str = "mutation($i: SpeciesInput!) { createSpecies(input: $i) { species { id name } userErrors { field code message } } }";
+const BREED: &str = "mutation($s: ID!, $i: BreedInput!) { createBreed(speciesId: $s, input: $i) { breed { id name parentId } userErrors { field code message } } }";
+const PET_FIELDS: &str = "id clientId name species breed sex birthDate identification notes version ageInMonths";
+const EVENT: &str = "mutation($p: ID!, $i: PetEventInput!) { createPetEvent(petId: $p, input: $i) { petEvent { id parentId clientId date kind description amount } userErrors { field code message } } }";
+
+async fn create_pet(app: &TestApp, t: &Tenant, client: &str, input: Value) -> Value {
+    let q = format!(
+        "mutation($c: ID!, $i: PetInput!) {{ createPet(clientId: $c, input: $i) {{ pet {{ {PET_FIELDS} }} userErrors {{ field code message }} }} }}"
+    );
+    let body = app.gql(Some(&t.token), &q, json!({ "c": client, "i": input })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"]["createPet"].clone()
+}
+
+async fn rex(app: &TestApp, t: &Tenant, client: &str) -> Value {
+    let made = create_pet(
+        app,
+        t,
+        client,
+        json!({ "name": "Rex", "species": "Dog", "breed": "Labrador", "sex": "MALE", "birthDate": "2020-01-15",
+                "identification": "250269801234567", "notes": "Afraid of cats" }),
+    )
+    .await;
+    assert_eq!(made["userErrors"], json!([]), "{made}");
+    made["pet"].clone()
+}
+
+// PET-01 PET-02 PET-03 PET-04 PET-05 PET-06
+async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestApp) {
+    let (s, a, b) = organisations(&app).await;
+    let pets = uploaded(&app, &s, "pets").await;
+    let enabled = enable(&app, &s, &pets, &[&a]).await;
+    assert_eq!(enabled["organisationIds"], json!([a.id]), "{enabled}");
+
+    // PET-01: only the organisation that enabled it has the types.
+    let body = app.gql(Some(&a.token), "{ installedPlugins { name version config } }", json!({})).await;
+    assert_eq!(
+        body["data"]["installedPlugins"],
+        json!([{ "name": "pets", "version": "1.0.0", "config": { "shop": "Le Chenil" } }])
+    );
+    let body = app.gql(Some(&b.token), "{ clients(first: 1) { nodes { pets { id } } } }", json!({})).await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    let body = app.gql(Some(&b.token), "{ installedPlugins { name } }", json!({})).await;
+    assert_eq!(body["data"]["installedPlugins"], json!([]));
+
+    // PET-02: the tenant's species and breeds.
+    let dog = app.gql(Some(&a.token), SPECIES, json!({ "i": { "name": "Dog" } })).await;
+    let dog = dog["data"]["createSpecies"]["species"]["id"].as_str().unwrap().to_owned();
+    app.gql(Some(&a.token), SPECIES, json!({ "i": { "name": "Cat" } })).await;
+    let lab = app.gql(Some(&a.token), BREED, json!({ "s": dog, "i": { "name": "Labrador" } })).await;
+    assert_eq!(lab["data"]["createBreed"]["breed"]["parentId"], json!(dog), "{lab}");
+    let list = app.gql(Some(&a.token), "{ species { name breeds { name } } }", json!({})).await;
+    assert_eq!(
+        list["data"]["species"],
+        json!([{ "name": "Dog", "breeds": [{ "name": "Labrador" }] }, { "name": "Cat", "breeds": [] }])
+    );
+
+    // PET-03: the manifest's checks (required, types, choices), then the plugin's own.
+    let owner = person(&app, &a, "Martin", "Anne").await;
+    let owner_id = owner["id"].as_str().unwrap();
+    let body = app
+        .gql(Some(&a.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"Rex\"}) { pet { id } userErrors { field code } } }", json!({ "c": owner_id }))
+        .await;
+    let fields: Vec<&str> = body["data"]["createPet"]["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["species", "birthDate"], "{body}");
+    let future =
+        create_pet(&app, &a, owner_id, json!({ "name": "Rex", "species": "Dog", "birthDate": "2999-01-01" })).await;
+    assert_eq!(future["userErrors"][0]["field"], "birthDate", "{future}");
+    let pony =
+        create_pet(&app, &a, owner_id, json!({ "name": "Rex", "species": "Pony", "birthDate": "2020-01-01" })).await;
+    assert_eq!(pony["userErrors"][0]["field"], "species", "plugin validate: not one of the tenant's species {pony}");
+    let poodle = create_pet(
+        &app,
+        &a,
+        owner_id,
+        json!({ "name": "Rex", "species": "dog", "breed": "Poodle", "birthDate": "2020-01-01" }),
+    )
+    .await;
+    assert_eq!(user_error_codes(&poodle), ["VALIDATION"]);
+    let rex = rex(&app, &a, owner_id).await;
+    assert_eq!(rex["clientId"], json!(owner_id));
+    assert_eq!(
+        (rex["sex"].as_str(), rex["birthDate"].as_str(), rex["version"].as_i64()),
+        (Some("MALE"), Some("2020-01-15"), Some(1))
+    );
+    assert!(rex["ageInMonths"].as_i64().unwrap() >= 70, "computed age {rex}");
+    let mia =
+        create_pet(&app, &a, owner_id, json!({ "name": "Mia", "species": "Cat", "birthDate": "2023-06-01" })).await;
+    let mia = mia["pet"]["id"].as_str().unwrap().to_owned();
+
+    // PET-05: dated history of services and sales.
+    let rex_id = rex["id"].as_str().unwrap();
+    let ev = app
+        .gql(Some(&a.token), EVENT, json!({ "p": rex_id, "i": { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming", "amount": "35.50" } }))
+        .await;
+    assert_eq!(ev["data"]["createPetEvent"]["petEvent"]["clientId"], json!(owner_id), "{ev}");
+    app.gql(
+        Some(&a.token),
+        EVENT,
+        json!({ "p": rex_id, "i": { "date": "2026-04-02", "kind": "SALE", "description": "Kibble 12 kg" } }),
+    )
+    .await;
+
+    // PET-06: the client comes with its pets and their names (computed, batched per page).
+    let other = person(&app, &a, "Durand", "Paul").await;
+    let page = app
+        .gql(
+            Some(&a.token),
+            "{ clients(first: 10) { nodes { id petNames pets { name history { date kind description amount } } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = page["data"]["clients"]["nodes"].as_array().unwrap_or_else(|| panic!("{page}"));
+    let anne = nodes.iter().find(|n| n["id"] == json!(owner_id)).unwrap();
+    assert_eq!(anne["petNames"], "Rex, Mia");
+    assert_eq!(
+        anne["pets"][0]["history"],
+        json!([
+            { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming", "amount": "35.50" },
+            { "date": "2026-04-02", "kind": "SALE", "description": "Kibble 12 kg", "amount": null },
+        ])
+    );
+    let paul = nodes.iter().find(|n| n["id"] == other["id"]).unwrap();
+    assert_eq!((paul["petNames"].clone(), paul["pets"].clone()), (Value::Null, json!([])));
+
+    // PET-04: edit (with optimistic concurrency) and delete, history included.
+    let q = format!(
+        "mutation($id: ID!, $v: Int) {{ updatePet(id: $id, version: $v, input: {{notes: null, breed: \"Labrador\"}}) {{ pet {{ {PET_FIELDS} }} userErrors {{ code }} }} }}"
+    );
+    let edited = app.gql(Some(&a.token), &q, json!({ "id": rex_id, "v": 1 })).await;
+    let edited = &edited["data"]["updatePet"]["pet"];
+    assert_eq!(
+        (edited["notes"].clone(), edited["version"].clone(), edited["name"].clone()),
+        (Value::Null, json!(2), json!("Rex"))
+    );
+    let stale = app.gql(Some(&a.token), &q, json!({ "id": rex_id, "v": 1 })).await;
+    assert_eq!(user_error_codes(&stale["data"]["updatePet"]), ["STALE_VERSION"]);
+    let del = app
+        .gql(
+            Some(&a.token),
+            "mutation($id: ID!) { deletePet(id: $id) { deletedId userErrors { code } } }",
+            json!({ "id": rex_id }),
+        )
+        .await;
+    assert_eq!(del["data"]["deletePet"]["deletedId"], json!(rex_id), "{del}");
+    assert_eq!(app.count("plugin_records").await, 2 + 1 + 1, "species ×2, breed, Mia; Rex's history went with him");
+    let audit = app.count("audit_log").await;
+    assert!(audit > 10, "every write is audited");
+    let _ = mia;
+}
+
+const ACTION: &str = "mutation { NAME { result userErrors { code message } } }";
+
+async fn act(app: &TestApp, t: &Tenant, name: &str) -> (Value, Duration) {
+    let started = Instant::now();
+    let body = app.gql(Some(&t.token), &ACTION.replace("NAME", name), json!({})).await;
+    (body, started.elapsed())
+}
+
+// DESIGN §6: traps, runaway loops, memory bombs and oversized answers are contained.
+async fn misbehaving_plugins_fail_fast_with_a_code_and_trip_the_breaker(app: TestApp) {
+    let (s, a, b) = organisations(&app).await;
+    let bad = uploaded(&app, &s, "misbehaving").await;
+    enable(&app, &s, &bad, &[&a, &b]).await;
+    let (ok, baseline) = act(&app, &a, "behave").await;
+    assert_eq!(ok["data"]["behave"]["result"], json!({ "ok": true }), "{ok}");
+    eprintln!("behave: answered after {baseline:?}");
+    for action in ["spinForever", "allocateAll", "crash", "shout"] {
+        let (body, took) = act(&app, &a, action).await;
+        assert_eq!(code(&body), "PLUGIN_FAILED", "{action}: {body}");
+        // The call's deadline is 100 ms; measured here 110-120 ms end to end for the loop. The
+        // bound leaves room for a loaded test machine.
+        assert!(took < Duration::from_millis(400), "{action} took {took:?}");
+        eprintln!("{action}: PLUGIN_FAILED after {took:?}");
+        // The server keeps serving, the other tenant too.
+        let viewer = app.gql(Some(&b.token), "{ viewer { organisation { id } } }", json!({})).await;
+        assert!(viewer["errors"].is_null(), "{viewer}");
+    }
+    let started = Instant::now();
+    person(&app, &a, "Loop", "Lea").await;
+    let page = app.gql(Some(&a.token), "{ clients(first: 5) { nodes { id spin } } }", json!({})).await;
+    assert_eq!(code(&page), "PLUGIN_FAILED", "{page}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // Five failures in a row: the plugin is paused for this organisation only.
+    let (paused, took) = act(&app, &a, "behave").await;
+    assert_eq!(code(&paused), "PLUGIN_SUSPENDED", "{paused}");
+    assert!(took < Duration::from_millis(200));
+    let (other, _) = act(&app, &b, "behave").await;
+    assert_eq!(other["data"]["behave"]["result"], json!({ "ok": true }), "{other}");
+}
+
+// DESIGN §6: only our WIT package at our version, and the inert WASI p2 set.
+async fn forbidden_imports_and_other_wit_versions_are_refused_at_upload(app: TestApp) {
+    let (s, a, _) = organisations(&app).await;
+    let snoop = upload(&app, &s.token, &wasm("forbidden_import")).await;
+    assert_eq!(user_error_codes(&snoop), ["VALIDATION"], "{snoop}");
+    assert!(snoop["userErrors"][0]["message"].as_str().unwrap().contains("wasi:filesystem"), "{snoop}");
+    let old = upload(&app, &s.token, &wasm("wrong_version")).await;
+    assert_eq!(user_error_codes(&old), ["VALIDATION"], "{old}");
+    assert!(old["userErrors"][0]["message"].as_str().unwrap().contains("clientele:plugin"), "{old}");
+    let junk = upload(&app, &s.token, b"\0asm not really").await;
+    assert_eq!(user_error_codes(&junk), ["VALIDATION"], "{junk}");
+    assert_eq!(app.count("plugin_versions").await, 0);
+    // Customers and non-suppliers cannot upload.
+    let body = upload(&app, &a.token, &wasm("pets")).await;
+    assert!(body.is_null(), "a customer may not upload");
+    assert_eq!(app.count("plugin_versions").await, 0);
+    // The same version twice is a conflict.
+    uploaded(&app, &s, "pets").await;
+    let again = upload(&app, &s.token, &wasm("pets")).await;
+    assert_eq!(user_error_codes(&again), ["CONFLICT"], "{again}");
+}
+
+// Tenant isolation: B never reaches A's plugin records, even with their ids.
+async fn plugin_records_never_cross_tenants(app: TestApp) {
+    let (s, a, b) = organisations(&app).await;
+    let pets = uploaded(&app, &s, "pets").await;
+    enable(&app, &s, &pets, &[&a, &b]).await;
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let pet = rex(&app, &a, anne["id"].as_str().unwrap()).await;
+    let pet_id = pet["id"].as_str().unwrap();
+    let before = app.snapshot().await;
+    let update = app
+        .gql(
+            Some(&b.token),
+            "mutation($id: ID!) { updatePet(id: $id, input: {name: \"Stolen\"}) { pet { id } } }",
+            json!({ "id": pet_id }),
+        )
+        .await;
+    assert_eq!(code(&update), "NOT_FOUND", "{update}");
+    let delete = app
+        .gql(Some(&b.token), "mutation($id: ID!) { deletePet(id: $id) { deletedId } }", json!({ "id": pet_id }))
+        .await;
+    assert_eq!(code(&delete), "NOT_FOUND", "{delete}");
+    let child = app
+        .gql(
+            Some(&b.token),
+            EVENT,
+            json!({ "p": pet_id, "i": { "date": "2026-01-01", "kind": "SALE", "description": "x" } }),
+        )
+        .await;
+    assert_eq!(code(&child), "NOT_FOUND", "{child}");
+    let body = app
+        .gql(Some(&b.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"X\", species: \"Dog\", birthDate: \"2020-01-01\"}) { pet { id } } }", json!({ "c": anne["id"] }))
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+    let list = app.gql(Some(&b.token), "{ clients(first: 10) { nodes { pets { id } } } }", json!({})).await;
+    assert_eq!(list["data"]["clients"]["nodes"], json!([]));
+    assert_eq!(app.snapshot().await, before, "nothing changed");
+}
+
+// LIF-03 LIF-05 GDP-03 GDP-06: records go to the trash, the export and the erasure with their client.
+async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app: TestApp) {
+    let (s, a, _) = organisations(&app).await;
+    let pets = uploaded(&app, &s, "pets").await;
+    enable(&app, &s, &pets, &[&a]).await;
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let id = anne["id"].as_str().unwrap();
+    let pet = rex(&app, &a, id).await;
+    app.gql(
+        Some(&a.token),
+        EVENT,
+        json!({ "p": pet["id"], "i": { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming" } }),
+    )
+    .await;
+
+    let export = app.gql(Some(&a.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": id })).await;
+    let section = &export["data"]["exportClientData"]["plugins"]["pets"];
+    assert_eq!(section["pet"][0]["data"]["identification"], "250269801234567", "{export}");
+    assert_eq!(section["petEvent"][0]["data"]["description"], "Grooming");
+
+    // Trash and restore keep the records; anonymisation erases the personal fields only.
+    app.gql(Some(&a.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": id }))
+        .await;
+    app.gql(Some(&a.token), "mutation($id: ID!) { restoreClient(id: $id) { client { id } } }", json!({ "id": id }))
+        .await;
+    let back =
+        app.gql(Some(&a.token), "query($id: ID!) { client(id: $id) { pets { name } } }", json!({ "id": id })).await;
+    assert_eq!(back["data"]["client"]["pets"], json!([{ "name": "Rex" }]), "{back}");
+    let anon = app
+        .gql(
+            Some(&a.token),
+            "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(anon["data"]["anonymiseClient"]["userErrors"], json!([]), "{anon}");
+    let after = app.gql(Some(&a.token), "query($id: ID!) { client(id: $id) { pets { name species identification notes history { description date } } } }", json!({ "id": id })).await;
+    assert_eq!(
+        after["data"]["client"]["pets"],
+        json!([{ "name": null, "species": "Dog", "identification": null, "notes": null, "history": [{ "description": null, "date": "2026-03-01" }] }]),
+        "{after}"
+    );
+    let rows = app.rows("plugin_records").await.join("\n");
+    assert!(!rows.contains("250269801234567") && !rows.contains("Grooming"), "{rows}");
+
+    // Purge: the records go with the client.
+    let bob = person(&app, &a, "Durand", "Bob").await;
+    rex(&app, &a, bob["id"].as_str().unwrap()).await;
+    assert_eq!(app.count("plugin_records").await, 3);
+    app.gql(
+        Some(&a.token),
+        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        json!({ "id": bob["id"] }),
+    )
+    .await;
+    let purged = app
+        .gql(Some(&a.token), "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }", json!({ "id": bob["id"] }))
+        .await;
+    assert_eq!(purged["data"]["purgeClient"]["deletedId"], bob["id"], "{purged}");
+    assert_eq!(app.count("plugin_records").await, 2, "Bob's pet went with him");
+}
+
+// Lifecycle: upgrade keeps data; disabling for all organisations at once (kill switch).
+async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: TestApp) {
+    let (s, a, b) = organisations(&app).await;
+    let pets = uploaded(&app, &s, "pets").await;
+    enable(&app, &s, &pets, &[&a, &b]).await;
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    rex(&app, &a, anne["id"].as_str().unwrap()).await;
+
+    // The CLI path: `clientele plugin install FILE --supplier …`.
+    let next = clientele::install_plugin(&app.state, s.id.parse().unwrap(), wasm("pets_next")).await.unwrap();
+    assert_eq!(next.version, "1.1.0");
+    let up = app.gql(Some(&s.token), "mutation($p: ID!) { upgradePlugin(pluginId: $p, version: \"1.1.0\") { organisationIds userErrors { code } } }", json!({ "p": pets })).await;
+    assert_eq!(up["data"]["upgradePlugin"]["organisationIds"].as_array().unwrap().len(), 2, "{up}");
+    let body = app
+        .gql(
+            Some(&a.token),
+            "{ installedPlugins { version } clients(first: 5) { nodes { pets { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["installedPlugins"], json!([{ "version": "1.1.0" }]), "{body}");
+    assert_eq!(body["data"]["clients"]["nodes"][0]["pets"], json!([{ "name": "Rex" }]));
+
+    // A customer cannot administer plugins.
+    let body = app
+        .gql(
+            Some(&a.token),
+            "mutation($p: ID!) { disablePlugin(pluginId: $p) { organisationIds } }",
+            json!({ "p": pets }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+
+    // Kill switch: every organisation loses the plugin at once, without a restart.
+    let off = app
+        .gql(
+            Some(&s.token),
+            "mutation($p: ID!) { disablePlugin(pluginId: $p) { organisationIds userErrors { code } } }",
+            json!({ "p": pets }),
+        )
+        .await;
+    assert_eq!(off["data"]["disablePlugin"]["organisationIds"].as_array().unwrap().len(), 2, "{off}");
+    for t in [&a, &b] {
+        let body = app.gql(Some(&t.token), "{ clients(first: 1) { nodes { pets { id } } } }", json!({})).await;
+        assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    }
+    // Enabled again: the data is still there.
+    enable(&app, &s, &pets, &[&a]).await;
+    let body = app.gql(Some(&a.token), "{ clients(first: 5) { nodes { pets { name } } } }", json!({})).await;
+    assert_eq!(body["data"]["clients"]["nodes"][0]["pets"], json!([{ "name": "Rex" }]), "{body}");
+    let audited = app.rows("audit_log").await.iter().filter(|r| r.contains("plugin.")).count();
+    assert!(audited >= 6, "upload, enable, upgrade, disable are audited ({audited})");
+}
+
+// The committed manifests behind the reference schema are the examples' own (UPDATE_SCHEMA=1
+// rewrites them).
+async fn reference_tenant_manifests_match_the_example_components(app: TestApp) {
+    let s = app.supplier("Acme Software", "owner@acme.test").await;
+    let mut manifests = Vec::new();
+    for name in EXAMPLES {
+        let payload = upload(&app, &s.token, &wasm(name)).await;
+        let v = &payload["pluginVersion"];
+        assert!(v.is_object(), "{payload}");
+        manifests.push(json!({ "name": v["name"], "version": v["version"], "manifest": v["manifest"] }));
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../graphql/src/reference_plugins.json");
+    let built = serde_json::to_string_pretty(&manifests).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, &built).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == built,
+        "graphql/src/reference_plugins.json is stale: run UPDATE_SCHEMA=1 scripts/test plugins schema"
+    );
+}
+
+const PACK: &str = "mutation($i: CouponPackInput!) { createCouponPack(input: $i) { couponPack { id name coupons price countFrom } userErrors { field code message } } }";
+const SELL: &str = "mutation($c: String!, $p: ID!) { sellSubscription(input: {clientId: $c, packId: $p}) { result userErrors { code message } } }";
+const USE: &str = "mutation($s: ID!) { useCoupon(input: {subscriptionId: $s}) { result userErrors { code message } } }";
+const SUBS: &str = "query($id: ID!) { client(id: $id) { couponsLeft subscriptions { id packName coupons used price purchasedOn firstUsedOn expiresOn remainingCoupons daysLeft uses { usedOn } } } }";
+
+// SUB-01 SUB-02 SUB-03 SUB-04 SUB-05 SUB-06
+async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: TestApp) {
+    let (s, a, _) = organisations(&app).await;
+    let plugin = uploaded(&app, &s, "subscriptions").await;
+    enable(&app, &s, &plugin, &[&a]).await;
+    // SUB-02, SUB-03: packs, with their validity counted from first use or from purchase.
+    let both = app
+        .gql(Some(&a.token), PACK, json!({ "i": { "name": "Bad", "coupons": 0, "price": "10", "validityDays": 3, "validityMonths": 1, "countFrom": "PURCHASE" } }))
+        .await;
+    let fields: Vec<&str> = both["data"]["createCouponPack"]["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["coupons", "validityMonths"], "{both}");
+    let discovery = app
+        .gql(Some(&a.token), PACK, json!({ "i": { "name": "Discovery", "coupons": 2, "price": "30.00", "couponName": "Entry", "validityMonths": 1, "countFrom": "FIRST_USE" } }))
+        .await;
+    let discovery = discovery["data"]["createCouponPack"]["couponPack"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{discovery}"))
+        .to_owned();
+    let week = app
+        .gql(
+            Some(&a.token),
+            PACK,
+            json!({ "i": { "name": "Week", "coupons": 5, "price": "0", "validityDays": 7, "countFrom": "PURCHASE" } }),
+        )
+        .await;
+    let week = week["data"]["createCouponPack"]["couponPack"]["id"].as_str().unwrap().to_owned();
+    let list = app.gql(Some(&a.token), "{ couponPacks { name price } }", json!({})).await;
+    assert_eq!(
+        list["data"]["couponPacks"],
+        json!([{ "name": "Discovery", "price": "30.00" }, { "name": "Week", "price": "0" }])
+    );
+
+    // SUB-04: selling credits the coupons; the validity waits for the first use.
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let id = anne["id"].as_str().unwrap();
+    let sold = app.gql(Some(&a.token), SELL, json!({ "c": id, "p": discovery })).await;
+    let sold = &sold["data"]["sellSubscription"]["result"];
+    assert_eq!((sold["coupons"].clone(), sold["expiresOn"].clone()), (json!(2), Value::Null), "{sold}");
+    let sub = sold["subscriptionId"].as_str().unwrap().to_owned();
+
+    // SUB-05: each use decrements; the first starts the countdown; none left is refused.
+    let used = app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
+    assert_eq!(used["data"]["useCoupon"]["result"]["remaining"], 1, "{used}");
+    assert!(used["data"]["useCoupon"]["result"]["expiresOn"].is_string(), "{used}");
+    app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
+    let none = app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
+    assert_eq!(user_error_codes(&none["data"]["useCoupon"]), ["VALIDATION"], "{none}");
+    assert!(none["data"]["useCoupon"]["userErrors"][0]["message"].as_str().unwrap().contains("No coupon"));
+
+    // SUB-06: the client record shows its subscriptions and consumed coupons.
+    let view = app.gql(Some(&a.token), SUBS, json!({ "id": id })).await;
+    let subs = &view["data"]["client"]["subscriptions"];
+    assert_eq!(subs[0]["packName"], "Discovery", "{view}");
+    assert_eq!((subs[0]["used"].clone(), subs[0]["remainingCoupons"].clone()), (json!(2), json!(0)));
+    assert_eq!(subs[0]["uses"].as_array().unwrap().len(), 2);
+    let days = subs[0]["daysLeft"].as_i64().unwrap();
+    assert!((27..=31).contains(&days), "a month left: {days}");
+
+    // Counted from purchase: a week later the pack is expired.
+    let sold = app.gql(Some(&a.token), SELL, json!({ "c": id, "p": week })).await;
+    let weekly = sold["data"]["sellSubscription"]["result"]["subscriptionId"].as_str().unwrap().to_owned();
+    let view = app.gql(Some(&a.token), SUBS, json!({ "id": id })).await;
+    assert_eq!(view["data"]["client"]["couponsLeft"], 5, "{view}");
+    app.clock.advance(chrono::Duration::days(8));
+    // Sessions last hours: sign in again a week later.
+    let a = Tenant { token: app.sign_in("ada@martin.test", "correct horse battery").await, ..a };
+    let late = app.gql(Some(&a.token), USE, json!({ "s": weekly })).await;
+    assert!(late["data"]["useCoupon"]["userErrors"][0]["message"].as_str().unwrap().contains("expired"), "{late}");
+    let view = app.gql(Some(&a.token), SUBS, json!({ "id": id })).await;
+    assert_eq!(view["data"]["client"]["couponsLeft"], 0, "{view}");
+
+    // A blocked client cannot use coupons.
+    let bob = person(&app, &a, "Durand", "Bob").await;
+    let sold = app.gql(Some(&a.token), SELL, json!({ "c": bob["id"], "p": discovery })).await;
+    let bobs = sold["data"]["sellSubscription"]["result"]["subscriptionId"].as_str().unwrap().to_owned();
+    app.gql(
+        Some(&a.token),
+        "mutation($id: ID!) { blockClient(id: $id, reason: \"Unpaid\") { client { blocked } } }",
+        json!({ "id": bob["id"] }),
+    )
+    .await;
+    let blocked = app.gql(Some(&a.token), USE, json!({ "s": bobs })).await;
+    assert!(
+        blocked["data"]["useCoupon"]["userErrors"][0]["message"].as_str().unwrap().contains("blocked"),
+        "{blocked}"
+    );
+    let audited = app.rows("audit_log").await.iter().filter(|r| r.contains("plugin.action")).count();
+    assert!(audited >= 5, "every sale and use is audited ({audited})");
+}
+
+/// Creates a named record through `create<Type>`, under `parent` when given; returns its id.
+async fn named(app: &TestApp, t: &Tenant, ty: &str, parent: Option<(&str, &str)>, name: &str) -> String {
+    let (args, vars) = match parent {
+        Some((arg, id)) => (format!("({arg}: $p, input: {{name: $n}})"), json!({ "p": id, "n": name })),
+        None => ("(input: {name: $n})".to_owned(), json!({ "n": name })),
+    };
+    let decl = if parent.is_some() { "($p: ID!, $n: String!)" } else { "($n: String!)" };
+    let field = format!("{}{}", ty[..1].to_lowercase(), &ty[1..]);
+    let q = format!("mutation{decl} {{ create{ty}{args} {{ {field} {{ id }} userErrors {{ message }} }} }}");
+    let body = app.gql(Some(&t.token), &q, vars).await;
+    body["data"][format!("create{ty}")][&field]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+}
+
+const ENTRY: &str = "mutation($s: ID!, $i: SheetEntryInput!) { createSheetEntry(sheetId: $s, input: $i) { sheetEntry { id value } userErrors { field code } } }";
+
+// HAI-01 HAI-03 HAI-04
+async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
+    let (s, a, _) = organisations(&app).await;
+    let plugin = uploaded(&app, &s, "hairdresser").await;
+    enable(&app, &s, &plugin, &[&a]).await;
+    // HAI-03: theme → criterion → answer, creatable, renamable, deletable.
+    let colouring = named(&app, &a, "Theme", None, "Colouring").await;
+    let blond = named(&app, &a, "Criterion", Some(("themeId", &colouring)), "Blond").await;
+    let mix = named(&app, &a, "Answer", Some(("criterionId", &blond)), "Coloration Bld HL44432").await;
+    let renamed = app
+        .gql(Some(&a.token), "mutation($id: ID!) { updateAnswer(id: $id, input: {name: \"Coloration Bld HL444321\"}) { answer { name version } } }", json!({ "id": mix }))
+        .await;
+    assert_eq!(renamed["data"]["updateAnswer"]["answer"], json!({ "name": "Coloration Bld HL444321", "version": 2 }));
+    let care = named(&app, &a, "Theme", None, "Care").await;
+    let dry = named(&app, &a, "Criterion", Some(("themeId", &care)), "Dry hair").await;
+    let tree = app.gql(Some(&a.token), "{ themes { name criteria { name answers { name } } } }", json!({})).await;
+    assert_eq!(
+        tree["data"]["themes"][0],
+        json!({ "name": "Colouring", "criteria": [{ "name": "Blond", "answers": [{ "name": "Coloration Bld HL444321" }] }] })
+    );
+
+    // HAI-04: a dated sheet per visit, with its author and the dosages.
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let q = "mutation($c: ID!, $d: Date!) { createSheet(clientId: $c, input: {date: $d, author: \"Lea\"}) { sheet { id } } }";
+    let first = app.gql(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01" })).await;
+    let first = first["data"]["createSheet"]["sheet"]["id"].as_str().unwrap().to_owned();
+    let entry = app
+        .gql(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": blond, "answer": mix, "value": "30 g + 45 ml 6 %" } }))
+        .await;
+    assert_eq!(entry["data"]["createSheetEntry"]["userErrors"], json!([]), "{entry}");
+    let wrong =
+        app.gql(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": dry } })).await;
+    assert_eq!(
+        wrong["data"]["createSheetEntry"]["userErrors"],
+        json!([{ "field": "criterion", "code": "VALIDATION" }]),
+        "{wrong}"
+    );
+    app.gql(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-03-15" })).await;
+    let view = app
+        .gql(Some(&a.token), "query($id: ID!) { client(id: $id) { lastVisit technicalSheets { date author entries { value answer } } } }", json!({ "id": anne["id"] }))
+        .await;
+    let client = &view["data"]["client"];
+    assert_eq!(client["lastVisit"], "2026-03-15", "{view}");
+    assert_eq!(client["technicalSheets"][0]["entries"], json!([{ "value": "30 g + 45 ml 6 %", "answer": mix }]));
+
+    // Deleting a theme deletes its criteria and answers.
+    let before = app.count("plugin_records").await;
+    app.gql(Some(&a.token), "mutation($id: ID!) { deleteTheme(id: $id) { deletedId } }", json!({ "id": care })).await;
+    assert_eq!(app.count("plugin_records").await, before - 2);
+}
+
+const SET_NIR: &str = "mutation($c: ID!, $v: String) { setNationalId(clientId: $c, value: $v) { client { id nationalId } userErrors { field code message } } }";
+
+// CF-04 (through a plugin) GDP-03 GDP-06
+async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp) {
+    let (s, a, b) = organisations(&app).await;
+    let plugin = uploaded(&app, &s, "national_id").await;
+    enable(&app, &s, &plugin, &[&a]).await;
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let bad = app.gql(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 90" })).await;
+    assert_eq!(bad["data"]["setNationalId"]["userErrors"][0]["field"], "nationalId", "{bad}");
+    assert!(bad["data"]["setNationalId"]["userErrors"][0]["message"].as_str().unwrap().contains("key"), "{bad}");
+    let good = app.gql(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 91" })).await;
+    assert_eq!(good["data"]["setNationalId"]["client"]["nationalId"], "1 85 05 78 006 084 91", "{good}");
+    let page = app.gql(Some(&a.token), "{ clients(first: 5) { nodes { nationalId } } }", json!({})).await;
+    assert_eq!(page["data"]["clients"]["nodes"], json!([{ "nationalId": "1 85 05 78 006 084 91" }]));
+    // Another organisation has no such field, and cannot reach A's clients.
+    let body = app.gql(Some(&b.token), "{ clients(first: 1) { nodes { nationalId } } }", json!({})).await;
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED");
+    enable(&app, &s, &plugin, &[&b]).await;
+    let foreign = app.gql(Some(&b.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 91" })).await;
+    assert_eq!(code(&foreign), "NOT_FOUND", "{foreign}");
+    // Personal: exported, then erased by anonymisation.
+    let export =
+        app.gql(Some(&a.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": anne["id"] })).await;
+    assert_eq!(
+        export["data"]["exportClientData"]["plugins"]["national-id"]["@client"][0]["data"]["nationalId"],
+        "1 85 05 78 006 084 91"
+    );
+    app.gql(
+        Some(&a.token),
+        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } } }",
+        json!({ "id": anne["id"] }),
+    )
+    .await;
+    let after = app
+        .gql(Some(&a.token), "query($id: ID!) { client(id: $id) { nationalId } }", json!({ "id": anne["id"] }))
+        .await;
+    assert_eq!(after["data"]["client"]["nationalId"], Value::Null, "{after}");
+}

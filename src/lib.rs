@@ -114,6 +114,7 @@ impl AppState {
         // GDP-03, GDP-06: plugin records marked personal are exported and erased with the client.
         records.gdpr = clientele_core::clients::GdprService::new(kernel.clone())
             .with_source(Arc::new(clientele_plugins::RecordsSource));
+        records.search.add_contributor(Arc::new(clientele_plugins::SearchFields)); // searchable plugin fields
         let records = Arc::new(records);
         let plugins = Arc::new(clientele_plugins::Plugins::new(
             &kernel,

@@ -76,8 +76,13 @@ impl SearchService {
     /// Registers another source of searchable fields (plugins).
     #[must_use]
     pub fn with_contributor(mut self, contributor: Arc<dyn SearchContributor>) -> Self {
-        self.contributors.push(contributor);
+        self.add_contributor(contributor);
         self
+    }
+
+    /// As [`with_contributor`](Self::with_contributor), in place.
+    pub fn add_contributor(&mut self, contributor: Arc<dyn SearchContributor>) {
+        self.contributors.push(contributor);
     }
 
     pub fn index(&self) -> &Arc<dyn SearchIndex> {

@@ -12,7 +12,7 @@ pub mod registry;
 pub mod runtime;
 
 pub use manifest::Manifest;
-pub use records::{PluginRecord, PluginRecords, RecordsSource};
+pub use records::{PluginRecord, PluginRecords, RecordsSource, SearchFields};
 pub use registry::{Installed, PluginRegistry, PluginSummary, UploadedVersion};
 pub use runtime::{CallLimits, Runtime};
 

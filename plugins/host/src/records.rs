@@ -9,6 +9,7 @@ use clientele_core::audit::{self, AuditEntry};
 use clientele_core::clients::PersonalDataSource;
 use clientele_core::clients::entity::client;
 use clientele_core::db::Kernel;
+use clientele_core::search::{DocField, SearchContributor};
 use clientele_core::{
     AppError, AppResult, ClientId, ErrorCode, Permission, PluginId, PluginRecordId, TenantCtx, TenantTx,
 };
@@ -247,6 +248,9 @@ pub(crate) async fn apply(tx: &TenantTx, ctx: &TenantCtx, manifest: &Manifest, w
                     }
                 };
                 audit::record(tx, ctx, AuditEntry::new(action, "plugin_record", r.id, changes)).await?;
+                if let Some(client) = r.client_id {
+                    clientele_core::search::touch(tx, client).await?; // its searchable fields changed
+                }
             }
             Write::Delete(r) => {
                 let mut doomed = vec![r.id.0];
@@ -272,6 +276,9 @@ pub(crate) async fn apply(tx: &TenantTx, ctx: &TenantCtx, manifest: &Manifest, w
                     .await?;
                 let changes = json!({ "record": audit::created(&audit_view(manifest, r)), "deleted": doomed.len() });
                 audit::record(tx, ctx, AuditEntry::new("plugin_record.delete", "plugin_record", r.id, changes)).await?;
+                if let Some(client) = r.client_id {
+                    clientele_core::search::touch(tx, client).await?;
+                }
             }
         }
     }
@@ -594,21 +601,65 @@ fn typed(ty: FieldType, raw: &str) -> Value {
 /// anonymisation (GDP-03, GDP-06).
 pub struct RecordsSource;
 
-/// Personal field names per (plugin, collection), from every installation of the tenant:
-/// a disabled plugin's data is still the client's.
-async fn personal_fields(tx: &TenantTx) -> AppResult<Vec<(PluginId, String, String, Vec<String>)>> {
+/// Names of the fields `keep` selects per (plugin, collection), from every installation of the
+/// tenant: a disabled plugin's data is still the client's.
+async fn fields_where(
+    tx: &TenantTx,
+    keep: fn(&crate::manifest::FieldDef) -> bool,
+) -> AppResult<Vec<(PluginId, String, String, Vec<String>)>> {
     let installs = install::Entity::find().filter(install::Column::TenantId.eq(tx.tenant())).all(tx.conn()).await?;
     let mut out = Vec::new();
     for i in installs {
         let Ok(manifest) = serde_json::from_value::<Manifest>(i.manifest) else { continue };
         for c in manifest.collections {
-            let personal = c.fields.iter().filter(|f| f.personal).map(|f| f.name.clone()).collect();
-            out.push((i.plugin_id, i.plugin_name.clone(), c.name, personal));
+            let names = c.fields.iter().filter(|f| keep(f)).map(|f| f.name.clone()).collect();
+            out.push((i.plugin_id, i.plugin_name.clone(), c.name, names));
         }
-        let custom = manifest.custom_fields.iter().filter(|f| f.field.personal).map(|f| f.field.name.clone()).collect();
+        let custom = manifest.custom_fields.iter().filter(|f| keep(&f.field)).map(|f| f.field.name.clone()).collect();
         out.push((i.plugin_id, i.plugin_name.clone(), CLIENT_FIELDS.to_owned(), custom));
     }
     Ok(out)
+}
+
+async fn personal_fields(tx: &TenantTx) -> AppResult<Vec<(PluginId, String, String, Vec<String>)>> {
+    fields_where(tx, |f| f.personal).await
+}
+
+/// The values of the fields a manifest marks `searchable`, from the records of each client
+/// (issue 7): they join the client's search document as `plugin.<plugin>.<field>`.
+pub struct SearchFields;
+
+#[async_trait::async_trait]
+impl SearchContributor for SearchFields {
+    async fn fields(&self, tx: &TenantTx, clients: &[ClientId]) -> AppResult<Vec<(ClientId, DocField)>> {
+        let searchable = fields_where(tx, |f| f.searchable).await?;
+        if clients.is_empty() || searchable.iter().all(|s| s.3.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let rows = record::Entity::find()
+            .filter(record::Column::TenantId.eq(tx.tenant()))
+            .filter(record::Column::ClientId.is_in(clients.iter().map(|c| c.0)))
+            .all(tx.conn())
+            .await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (Some(client), Some((_, plugin, _, names))) = (
+                row.client_id.map(ClientId),
+                searchable.iter().find(|s| s.0 == row.plugin_id && s.2 == row.collection),
+            ) else {
+                continue;
+            };
+            for name in names {
+                let value = match row.data.get(name) {
+                    Some(Value::String(v)) => v.clone(),
+                    Some(v @ Value::Number(_)) => v.to_string(),
+                    _ => continue,
+                };
+                out.push((client, DocField { name: format!("plugin.{plugin}.{name}"), value, primary: false }));
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[async_trait::async_trait]

@@ -195,6 +195,11 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
         create_pet(&app, &a, owner_id, json!({ "name": "Mia", "species": "Cat", "birthDate": "2023-06-01" })).await;
     let mia = mia["pet"]["id"].as_str().unwrap().to_owned();
 
+    // SRC-07: a searchable plugin field (the pet's name) finds its owner.
+    clientele::jobs::index_pending(&app.state).await.unwrap();
+    let found = app.gql(Some(&a.token), "{ searchClients(query: \"mia\") { edges { node { id } } } }", json!({})).await;
+    assert_eq!(found["data"]["searchClients"]["edges"], json!([{ "node": { "id": owner_id } }]), "{found}");
+
     // PET-05: dated history of services and sales.
     let rex_id = rex["id"].as_str().unwrap();
     let ev = app

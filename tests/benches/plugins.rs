@@ -8,6 +8,9 @@
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // percentile indexes of a non-empty list
 #![allow(clippy::too_many_lines)] // setup, seed, check and measure read top to bottom
 
+#[path = "support/load.rs"]
+mod load;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,38 +29,8 @@ fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(format!("{dir}/{name}.wasm")).expect("build the guests first: scripts/build-guests")
 }
 
-/// Latencies of `run` called by `concurrency` tasks for `secs`.
-async fn measure<F, Fut>(concurrency: usize, secs: f64, run: F) -> Vec<Duration>
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let run = Arc::new(run);
-    let deadline = Instant::now() + Duration::from_secs_f64(secs);
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let run = run.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while Instant::now() < deadline {
-                    let start = Instant::now();
-                    run().await;
-                    latencies.push(start.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    all
-}
-
 fn pct(all: &mut [Duration], p: f64) -> f64 {
-    all.sort_unstable();
-    all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1e3
+    load::percentile(all, p).as_secs_f64() * 1e3
 }
 
 struct Gql {
@@ -162,13 +135,13 @@ async fn main() {
     let secs: f64 = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10.0);
     println!("scenario                                                 pages/s     p50_ms     p99_ms");
     for concurrency in [1, 4] {
-        measure(concurrency, 2.0, page(without)).await; // warm-up
-        measure(concurrency, 2.0, page(with)).await;
+        load::latencies(concurrency, 2.0, page(without)).await; // warm-up
+        load::latencies(concurrency, 2.0, page(with)).await;
         // Alternating halves, so drift of the shared machine hits both alike.
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for _ in 0..2 {
-            a.extend(measure(concurrency, secs / 2.0, page(without)).await);
-            b.extend(measure(concurrency, secs / 2.0, page(with)).await);
+            a.extend(load::latencies(concurrency, secs / 2.0, page(without)).await);
+            b.extend(load::latencies(concurrency, secs / 2.0, page(with)).await);
         }
         let (a_rps, b_rps) = (a.len() as f64 / secs, b.len() as f64 / secs);
         let (a50, a99, b50, b99) = (pct(&mut a, 0.5), pct(&mut a, 0.99), pct(&mut b, 0.5), pct(&mut b, 0.99));

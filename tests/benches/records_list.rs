@@ -7,8 +7,10 @@
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // percentile indexes of a non-empty list
 #![allow(clippy::too_many_lines)] // setup, seed, check and measure read top to bottom
 
+#[path = "support/load.rs"]
+mod load;
+
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clientele::{AppState, Settings, install_crypto_provider, router};
@@ -28,29 +30,9 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
-    let run = Arc::new(run);
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let run = run.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while Instant::now() < deadline {
-                    let start = Instant::now();
-                    run().await;
-                    latencies.push(start.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    all.sort_unstable();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
-    (all.len() as f64 / secs as f64, pct(0.50), pct(0.99))
+    let mut all = load::latencies(concurrency, secs as f64, run).await;
+    let (p50, p99) = (load::percentile(&mut all, 0.50), load::percentile(&mut all, 0.99));
+    (all.len() as f64 / secs as f64, p50, p99)
 }
 
 #[tokio::main]

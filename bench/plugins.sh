@@ -11,6 +11,11 @@
 #   4 clients: page 32.7 ms p50 / 73.8 ms p99 → with petNames 46.2 / 134.8 ms (+83% p99)
 #   the guest call behind one page (store + instance + 1 DB query + call): 4.4 ms p50, 7.8 ms p99
 #   compile (cold) 165 ms; cached artifact load 1.2 ms; warm call 0.22 ms p50, 0.31 ms p99
+# Release profile, idle machine, one run (BENCH_PROFILE=release BENCH_SECS=10):
+#   1 client : page 3.19 ms p50 / 3.66 ms p99 → with petNames 5.45 / 8.03 ms (+119% p99)
+#   4 clients: page 6.39 ms p50 / 12.08 ms p99 → with petNames 9.54 / 13.59 ms (+12.6% p99)
+#   guest call behind one page 0.85 ms p50, 1.54 ms p99; compile 68.9 ms; cached load 0.20 ms;
+#   warm call 0.029 ms p50, 0.056 ms p99
 # The ≤ 10% p99 target is not met in the dev profile: most of the added time is the host side
 # of the call (block_on database read, JSON of 100 records, debug-built sea-orm and serde).
 set -euo pipefail

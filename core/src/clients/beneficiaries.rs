@@ -94,26 +94,7 @@ impl BeneficiaryService {
         let owner = service::load(&tx, client).await?;
         ensure_live(&owner)?;
         let now = self.kernel.now();
-        let mut created = Beneficiary {
-            id: BeneficiaryId(self.kernel.new_id()),
-            client: owner.id,
-            civility: None,
-            last_name: None,
-            first_name: None,
-            street: None,
-            complement: None,
-            postcode: None,
-            city: None,
-            country: None,
-            mobile: None,
-            email: None,
-            loyalty: false,
-            wallet: false,
-            blocked: false,
-            blocked_reason: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let mut created = Beneficiary::blank(BeneficiaryId(self.kernel.new_id()), owner.id, now);
         created.apply(input)?;
         created.to_active(ctx.tenant()).insert(tx.conn()).await?;
         let changes = audit::created(&created.view());

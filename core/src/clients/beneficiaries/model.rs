@@ -86,6 +86,30 @@ impl TryFrom<beneficiary::Model> for Beneficiary {
 }
 
 impl Beneficiary {
+    /// A new beneficiary of `client` with every field empty, before its input is applied.
+    pub fn blank(id: BeneficiaryId, client: ClientId, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            client,
+            civility: None,
+            last_name: None,
+            first_name: None,
+            street: None,
+            complement: None,
+            postcode: None,
+            city: None,
+            country: None,
+            mobile: None,
+            email: None,
+            loyalty: false,
+            wallet: false,
+            blocked: false,
+            blocked_reason: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// "Last First", as lists show it.
     pub fn display_name(&self) -> String {
         [self.last_name.as_deref(), self.first_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ")
@@ -191,27 +215,7 @@ mod tests {
     use super::*;
 
     fn blank() -> Beneficiary {
-        let at = DateTime::<Utc>::UNIX_EPOCH;
-        Beneficiary {
-            id: BeneficiaryId(uuid::Uuid::nil()),
-            client: ClientId(uuid::Uuid::nil()),
-            civility: None,
-            last_name: None,
-            first_name: None,
-            street: None,
-            complement: None,
-            postcode: None,
-            city: None,
-            country: None,
-            mobile: None,
-            email: None,
-            loyalty: false,
-            wallet: false,
-            blocked: false,
-            blocked_reason: None,
-            created_at: at,
-            updated_at: at,
-        }
+        Beneficiary::blank(BeneficiaryId(uuid::Uuid::nil()), ClientId(uuid::Uuid::nil()), DateTime::<Utc>::UNIX_EPOCH)
     }
 
     fn fields(err: &AppError) -> Vec<&str> {

@@ -20,47 +20,9 @@ use clientele_core::{AppError, CategoryId, ClientId, ErrorCode, GroupId, TenantC
 use serde_json::json;
 
 use crate::AppState;
-use crate::http::{bearer, request_id};
+use crate::door::{Caller, fail};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/// An error as a GraphQL-shaped body (`errors[0].extensions.code`) with a fitting status.
-fn failure(err: &AppError, rid: Option<&str>) -> Response {
-    let status = match err.code() {
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Conflict => StatusCode::CONFLICT,
-        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::Internal => {
-            tracing::error!(error = %err, "internal error");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-        _ => StatusCode::BAD_REQUEST,
-    };
-    let errors: Vec<_> = err
-        .each()
-        .map(|e| {
-            let mut extensions = json!({ "code": e.code().as_str() });
-            if let Some(field) = e.field() {
-                extensions["field"] = json!(field);
-            }
-            if let Some(rid) = rid {
-                extensions["requestId"] = json!(rid);
-            }
-            json!({ "message": e.public_message(), "extensions": extensions })
-        })
-        .collect();
-    (status, axum::Json(json!({ "errors": errors }))).into_response()
-}
-
-/// The caller's tenant context, as for `/graphql`.
-async fn authenticate(state: &AppState, headers: &HeaderMap, rid: Option<Arc<str>>) -> Result<TenantCtx, AppError> {
-    let token = bearer(headers).ok_or(ErrorCode::Unauthenticated)?;
-    let auth = state.services.auth.resolve(token).await?;
-    tracing::Span::current().record("tenant_id", tracing::field::display(auth.ctx.tenant()));
-    Ok(auth.ctx.with_request_id(rid))
-}
 
 /// Filters of the list exports, as query parameters named like `ClientFilter`'s fields;
 /// `statuses` is a comma-separated list.
@@ -166,18 +128,17 @@ async fn send_file(
 
 /// Reports a failure with a JSON body, or passes the response on.
 fn respond(result: Result<Response, AppError>, rid: Option<&str>) -> Response {
-    result.unwrap_or_else(|err| failure(&err, rid))
+    result.unwrap_or_else(|err| fail(&err, rid))
 }
 
 /// `GET /exports/clients.csv`: the filtered list (EXP-01), streamed as it is read.
 pub async fn clients_csv(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    caller: Caller,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Response {
-    let rid = request_id(&headers);
+    let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let ctx = authenticate(&state, &headers, rid.clone()).await?;
         let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
         let (filter, order) = parse_list(params)?;
         let export = state.records.clients.start_export(&ctx, &filter, order, ExportFormat::Csv).await?;
@@ -230,12 +191,11 @@ fn csv_stream(
 /// `GET /exports/clients.xlsx`: the filtered list as an Excel workbook (EXP-01, EXP-09).
 pub async fn clients_xlsx(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    caller: Caller,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Response {
-    let rid = request_id(&headers);
+    let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let ctx = authenticate(&state, &headers, rid.clone()).await?;
         let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
         let (filter, order) = parse_list(params)?;
         let dir = tmp_dir(&state)?;
@@ -247,10 +207,9 @@ pub async fn clients_xlsx(
 }
 
 /// `GET /exports/clients/{id}.csv`: one client (EXP-02), as `Fiche_Client_<number>.csv`.
-pub async fn client_csv(State(state): State<Arc<AppState>>, headers: HeaderMap, Path(file): Path<String>) -> Response {
-    let rid = request_id(&headers);
+pub async fn client_csv(State(state): State<Arc<AppState>>, caller: Caller, Path(file): Path<String>) -> Response {
+    let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let ctx = authenticate(&state, &headers, rid.clone()).await?;
         // The router cannot match `{id}.csv` within one segment: the suffix is checked here.
         let id: ClientId = file.strip_suffix(".csv").ok_or_else(AppError::not_found)?.parse()?;
         let (name, bytes) = state.records.clients.export_one_csv(&ctx, id).await?;
@@ -262,12 +221,11 @@ pub async fn client_csv(State(state): State<Arc<AppState>>, headers: HeaderMap, 
 /// `GET /exports/clients/{id}/ledger.xlsx`: one client's ledger entries (EXP-03).
 pub async fn client_ledger_xlsx(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Response {
-    let rid = request_id(&headers);
+    let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let ctx = authenticate(&state, &headers, rid.clone()).await?;
         let id: ClientId = id.parse()?;
         let dir = tmp_dir(&state)?;
         let file = tempfile::NamedTempFile::new_in(&dir).map_err(AppError::internal)?;
@@ -328,13 +286,13 @@ fn parse_import(params: ImportParams, headers: &HeaderMap, content: Vec<u8>) -> 
 /// (up to 64 MiB); answers 202 with the job, whose progress `importJob(id)` reports.
 pub async fn start_import(
     State(state): State<Arc<AppState>>,
+    caller: Caller,
     headers: HeaderMap,
     params: Result<Query<ImportParams>, QueryRejection>,
     body: Body,
 ) -> Response {
-    let rid = request_id(&headers);
+    let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let ctx = authenticate(&state, &headers, rid.clone()).await?;
         let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
         let content = axum::body::to_bytes(body, MAX_FILE_BYTES)
             .await

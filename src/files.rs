@@ -12,41 +12,11 @@ use clientele_core::{AppError, ClientId, ErrorCode, FileId, TenantId};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::http::{BodyError, bearer, read_limited, request_id, transport_error};
+use crate::door::{Caller, Meta, fail};
+use crate::http::{BodyError, read_limited, transport_error};
 
 /// Room for the multipart framing and the small fields around the file.
 const MULTIPART_OVERHEAD: usize = 64 << 10;
-
-fn status_of(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden | ErrorCode::TermsNotAccepted | ErrorCode::LinkInvalid => StatusCode::FORBIDDEN,
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::UnsupportedFileType | ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ErrorCode::ImageTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::ClientUnavailable | ErrorCode::Conflict => StatusCode::CONFLICT,
-        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    }
-}
-
-/// An error in the GraphQL error shape, with the message a client may read and the field.
-fn app_error(err: &AppError, rid: Option<&str>) -> Response {
-    if err.code() == ErrorCode::Internal {
-        tracing::error!(error = %err, "file request failed");
-    }
-    let errors: Vec<Value> = err
-        .each()
-        .map(|e| {
-            json!({
-                "message": e.public_message(),
-                "extensions": { "code": e.code().as_str(), "field": e.field(), "requestId": rid },
-            })
-        })
-        .collect();
-    (status_of(err.code()), axum::Json(json!({ "errors": errors }))).into_response()
-}
 
 /// The JSON of a stored file, with fresh links (the shape of GraphQL's `File`).
 pub(crate) fn file_json(state: &AppState, f: &StoredFile) -> Value {
@@ -104,22 +74,10 @@ fn upload_of(form: Form) -> Result<Upload, AppError> {
 
 /// `POST /files`: multipart fields `client` (or `customer`, for a supplier), `kind` (`photo`
 /// or `attachment`) and `file`. Answers 201 with the stored file, 413 past the size cap.
-pub(crate) async fn upload(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let rid = request_id(req.headers());
+pub(crate) async fn upload(State(state): State<Arc<AppState>>, caller: Caller, req: Request) -> Response {
+    let rid = caller.meta.rid.clone();
     let rid_str = rid.as_deref();
     let (parts, body) = req.into_parts();
-    let Some(token) = bearer(&parts.headers) else {
-        return transport_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, rid_str);
-    };
-    let auth = match state.services.auth.resolve(token).await {
-        Ok(auth) => auth,
-        Err(err) if err.code() == ErrorCode::Internal => return app_error(&err, rid_str),
-        Err(err) => return transport_error(StatusCode::UNAUTHORIZED, err.code(), rid_str),
-    };
-    tracing::Span::current().record("tenant_id", tracing::field::display(auth.ctx.tenant()));
-    if auth.terms_pending {
-        return transport_error(StatusCode::FORBIDDEN, ErrorCode::TermsNotAccepted, rid_str);
-    }
     let max = state.records.files.settings().max_upload_bytes;
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     let too_large = || transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid_str);
@@ -138,15 +96,14 @@ pub(crate) async fn upload(State(state): State<Arc<AppState>>, req: Request) -> 
     };
     let upload = match read_form(multipart).await.and_then(upload_of) {
         Ok(upload) => upload,
-        Err(err) => return app_error(&err, rid_str),
+        Err(err) => return fail(&err, rid_str),
     };
     if upload.bytes.len() > max {
         return too_large();
     }
-    let ctx = auth.ctx.with_request_id(rid.clone());
-    match state.records.files.upload(&ctx, upload).await {
+    match state.records.files.upload(&caller.auth.ctx, upload).await {
         Ok(file) => (StatusCode::CREATED, axum::Json(json!({ "file": file_json(&state, &file) }))).into_response(),
-        Err(err) => app_error(&err, rid_str),
+        Err(err) => fail(&err, rid_str),
     }
 }
 
@@ -175,10 +132,10 @@ fn encode_filename(name: &str) -> String {
 pub(crate) async fn download(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
+    meta: Meta,
     params: Result<Query<LinkParams>, axum::extract::rejection::QueryRejection>,
-    headers: axum::http::HeaderMap,
 ) -> Response {
-    let rid = request_id(&headers);
+    let rid = meta.rid;
     let rid_str = rid.as_deref();
     let invalid = || transport_error(StatusCode::FORBIDDEN, ErrorCode::LinkInvalid, rid_str);
     let Ok(Query(p)) = params else { return invalid() };
@@ -188,15 +145,15 @@ pub(crate) async fn download(
     };
     let files = &state.records.files;
     if let Err(err) = files.verify_link(tenant, id, variant, p.exp, &p.sig) {
-        return app_error(&err, rid_str);
+        return fail(&err, rid_str);
     }
     let ctx = match state.services.organisations.system_ctx_for(tenant).await {
         Ok(ctx) => ctx.with_request_id(rid.clone()),
-        Err(err) => return app_error(&err, rid_str),
+        Err(err) => return fail(&err, rid_str),
     };
     let (file, bytes) = match files.download(&ctx, id, variant).await {
         Ok(found) => found,
-        Err(err) => return app_error(&err, rid_str),
+        Err(err) => return fail(&err, rid_str),
     };
     let inline = file.content_type.starts_with("image/");
     let disposition = format!(

@@ -1,33 +1,32 @@
 //! HTTP surface: `/graphql`, `/graphiql` (dev), health, readiness, metrics, set-password and
 //! registration pages.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::{BatchRequest, BatchResponse};
-use axum::Extension;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
+use axum::extract::{MatchedPath, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use clientele_core::ErrorCode;
 use clientele_graphql::error_response;
-use clientele_tenants::ClientInfo;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
+pub(crate) use crate::door::{client_info, request_id};
+use crate::door::GraphqlCaller;
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
 /// How much of an oversized body is read and thrown away before answering 413.
 const DRAIN_MAX: usize = 8 << 20;
 
-static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: Arc<AppState>) -> Router {
     let mut router = Router::new()
@@ -60,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(middleware::from_fn(crate::door::sanitize_request_id))
         .with_state(state)
 }
 
@@ -89,23 +89,6 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
 
 async fn graphiql() -> Html<String> {
     Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
-}
-
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<Arc<str>> {
-    headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()).map(Arc::from)
-}
-
-pub(crate) fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
-    let forwarded = state
-        .settings
-        .server
-        .trust_forwarded_for
-        .then(|| headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next().map(|s| s.trim().to_owned()))
-        .flatten();
-    ClientInfo {
-        addr: forwarded.or_else(|| peer.map(|p| p.ip().to_string())),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-    }
 }
 
 /// Why a request body was not read.
@@ -145,71 +128,62 @@ pub(crate) fn transport_error(status: StatusCode, code: ErrorCode, rid: Option<&
     (status, axum::Json(error_response(code, rid))).into_response()
 }
 
+/// When a GraphQL request must be answered by: its deadline covers reading the body, every
+/// operation of a batch and the answer.
+fn deadline(state: &AppState) -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_millis(state.settings.server.request_timeout_ms)
+}
+
 async fn graphql_post(
     State(state): State<Arc<AppState>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    caller: GraphqlCaller,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let rid = request_id(&headers);
+    let deadline = deadline(&state);
+    let rid = caller.meta.rid.clone();
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence == "multipart/form-data" {
-        return graphql_multipart(&state, peer.map(|c| c.0.0), &headers, body, rid).await;
-    }
-    if essence != "application/json" && essence != "application/graphql-response+json" {
+    let multipart = essence == "multipart/form-data";
+    if !multipart && essence != "application/json" && essence != "application/graphql-response+json" {
         return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, rid.as_deref());
     }
-    let bytes = match read_limited(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(BodyError::TooLarge) => {
-            return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
-        }
-        Err(BodyError::Broken) => {
-            return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref());
-        }
-    };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
-        Ok(batch) => batch,
-        Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
-    };
-    execute(&state, batch, &headers, peer.map(|c| c.0.0), rid).await
-}
-
-/// A GraphQL multipart request (file uploads): its own body cap, the upload size plus room for
-/// the operations, instead of the 1 MiB of JSON requests.
-async fn graphql_multipart(
-    state: &AppState,
-    peer: Option<SocketAddr>,
-    headers: &HeaderMap,
-    body: Body,
-    rid: Option<Arc<str>>,
-) -> Response {
-    // Only signed-in callers upload: nobody else gets to make us read a large body.
-    if bearer(headers).is_none() {
+    // Only signed-in callers upload (files, plugin components): nobody else gets to make us
+    // read more than a JSON request, and the credential was checked before the first byte.
+    if multipart && caller.auth.is_none() {
         return transport_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, rid.as_deref());
     }
-    // The file is a photo or attachment, or a plugin component (`uploadPlugin`).
-    let max_file = state.records.files.settings().max_upload_bytes.max(clientele_plugins::runtime::MAX_COMPONENT);
-    let bytes = match read_limited(body, max_file + MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(BodyError::TooLarge) => {
+    let max = if multipart {
+        state.records.files.settings().max_upload_bytes.max(clientele_plugins::runtime::MAX_COMPONENT) + MAX_BODY
+    } else {
+        MAX_BODY
+    };
+    let bytes = match tokio::time::timeout_at(deadline, read_limited(body, max)).await {
+        Err(_) => return transport_error(StatusCode::REQUEST_TIMEOUT, ErrorCode::Timeout, rid.as_deref()),
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(BodyError::TooLarge)) => {
             return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
         }
-        Err(BodyError::Broken) => {
+        Ok(Err(BodyError::Broken)) => {
             return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref());
         }
     };
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let options = async_graphql::http::MultipartOptions::default().max_file_size(max_file).max_num_files(10);
-    let batch = match async_graphql::http::receive_batch_body(content_type, &bytes[..], options).await {
-        Ok(batch) => batch,
-        Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
-            return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
+    let batch = if multipart {
+        let options = async_graphql::http::MultipartOptions::default().max_file_size(max - MAX_BODY).max_num_files(10);
+        match async_graphql::http::receive_batch_body(Some(content_type), &bytes[..], options).await {
+            Ok(batch) => batch,
+            Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
+                return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
+            }
+            Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
         }
-        Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+    } else {
+        match serde_json::from_slice::<BatchRequest>(&bytes) {
+            Ok(batch) => batch,
+            Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+        }
     };
-    execute(state, batch, headers, peer, rid).await
+    execute(&state, batch, caller, deadline).await
 }
 
 #[derive(serde::Deserialize)]
@@ -222,11 +196,11 @@ struct GetParams {
 
 async fn graphql_get(
     State(state): State<Arc<AppState>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    caller: GraphqlCaller,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let rid = request_id(&headers);
+    let deadline = deadline(&state);
+    let rid = caller.meta.rid.clone();
     let bad = |rid: Option<&str>| transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid);
     let Ok(Query(params)) = params else { return bad(rid.as_deref()) };
     let variables = match params.variables.as_deref().map(serde_json::from_str).transpose() {
@@ -245,43 +219,13 @@ async fn graphql_get(
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    execute(&state, BatchRequest::Single(request), &headers, peer.map(|c| c.0.0), rid).await
+    execute(&state, BatchRequest::Single(request), caller, deadline).await
 }
 
-async fn execute(
-    state: &AppState,
-    batch: BatchRequest,
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-    rid: Option<Arc<str>>,
-) -> Response {
-    let auth = match bearer(headers) {
-        None => None,
-        Some(token) => match state.services.auth.resolve(token).await {
-            Ok(auth) => {
-                tracing::Span::current().record("tenant_id", tracing::field::display(auth.ctx.tenant()));
-                Some(auth)
-            }
-            Err(err) => {
-                let status = if err.code() == ErrorCode::Internal {
-                    tracing::error!(error = %err, "resolving credentials failed");
-                    StatusCode::INTERNAL_SERVER_ERROR
-                } else {
-                    StatusCode::UNAUTHORIZED
-                };
-                return transport_error(status, err.code(), rid.as_deref());
-            }
-        },
-    };
-    let client = client_info(state, headers, peer);
-    let response: BatchResponse = state.graphql.execute(batch, auth, client, rid).await;
+async fn execute(state: &AppState, batch: BatchRequest, caller: GraphqlCaller, deadline: tokio::time::Instant) -> Response {
+    let GraphqlCaller { auth, meta } = caller;
+    let response: BatchResponse = state.graphql.execute(batch, auth, meta.client, meta.rid, deadline).await;
     let mut response = axum::Json(response).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }

@@ -1,6 +1,7 @@
 //! The `clientele` server: configuration, wiring of services, HTTP router.
 
 pub mod config;
+mod door;
 mod exports;
 mod files;
 mod http;
@@ -10,7 +11,6 @@ mod register;
 mod set_password;
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use clientele_core::db::{self, Kernel};
 use clientele_core::files::FileService;
@@ -107,7 +107,6 @@ impl AppState {
         let signer = settings.url_signer(entropy.as_ref())?;
         let kernel = Arc::new(Kernel { db, clock, entropy, blobs });
         let services = TenantServices::new(kernel.clone(), settings.auth_settings(), settings.mailer()?);
-        let timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let files = FileService::new(kernel.clone(), settings.file_settings(), signer)
             .with_organisations(Arc::new(clientele_tenants::customer_files::CustomerFiles));
         let mut records = clientele_core::clients::RecordServices::new(&kernel, settings.search_index()?, files);
@@ -122,7 +121,7 @@ impl AppState {
             Some(settings.data_dir.join("plugin-cache")),
         )?);
         let graphql =
-            GraphqlService::new(services.clone(), records.clone(), plugins.clone(), Limits::default(), timeout);
+            GraphqlService::new(services.clone(), records.clone(), plugins.clone(), Limits::default());
         Ok(Arc::new(Self {
             settings,
             kernel,

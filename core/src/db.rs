@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{
-    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, TransactionOptions, TransactionTrait,
 };
 
 use crate::error::AppResult;
@@ -33,6 +34,26 @@ impl Kernel {
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
+}
+
+/// Begins a transaction on a task of its own, so that a request cancelled while `BEGIN` is
+/// in flight (a client hanging up, a deadline) cannot leave a pooled connection inside a
+/// transaction the driver does not know about: the task always sees the answer, and a
+/// transaction nobody receives is dropped, which queues its `ROLLBACK` before the connection
+/// serves anything else. Statements inside need no such care: dropping the transaction
+/// mid-statement rolls it back the same way.
+pub async fn begin_detached(db: &DatabaseConnection, options: TransactionOptions) -> AppResult<DatabaseTransaction> {
+    let db = db.clone();
+    tokio::spawn(async move { db.begin_with_options(options).await })
+        .await
+        .map_err(crate::error::AppError::internal)?
+        .map_err(Into::into)
+}
+
+/// Commits on a task of its own, for the same reason as [`begin_detached`]: a cancelled
+/// `COMMIT` must not be followed by a `ROLLBACK` of a transaction that is already over.
+pub async fn commit_detached(tx: DatabaseTransaction) -> AppResult<()> {
+    tokio::spawn(tx.commit()).await.map_err(crate::error::AppError::internal)?.map_err(Into::into)
 }
 
 /// Opens a pool. SQLite runs in WAL mode with a busy timeout so readers never block writers.

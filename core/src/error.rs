@@ -229,6 +229,21 @@ impl AppError {
         self.code
     }
 
+    /// Whether the database refused the transaction only because of a concurrent one
+    /// (PostgreSQL serialization failure or deadlock, SQLite busy): running it again may work.
+    pub fn is_retryable(&self) -> bool {
+        use sea_orm::{DbErr, RuntimeErr};
+        let Some(DbErr::Query(RuntimeErr::SqlxError(err)) | DbErr::Exec(RuntimeErr::SqlxError(err))) =
+            self.source.as_deref().and_then(|s| s.downcast_ref::<DbErr>())
+        else {
+            return false;
+        };
+        err.as_database_error().and_then(sea_orm::sqlx::error::DatabaseError::code).is_some_and(|code| {
+            // 40001 serialization_failure, 40P01 deadlock_detected; SQLite 5 BUSY, 517 BUSY_SNAPSHOT.
+            matches!(&*code, "40001" | "40P01" | "5" | "517")
+        })
+    }
+
     pub fn field(&self) -> Option<&str> {
         self.field.as_deref()
     }

@@ -73,6 +73,20 @@ pub struct SearchQuery {
     pub limit: usize,
 }
 
+/// The deepest `offset + limit` an index is ever asked for. Indexes size their collectors
+/// from it, so adapters refuse anything beyond ([`SearchQuery::window`]).
+pub const MAX_WINDOW: usize = 20_000;
+
+impl SearchQuery {
+    /// `offset + limit`, or `VALIDATION` when it exceeds [`MAX_WINDOW`].
+    pub fn window(&self) -> crate::AppResult<usize> {
+        self.offset
+            .checked_add(self.limit)
+            .filter(|end| *end <= MAX_WINDOW)
+            .ok_or_else(|| crate::AppError::invalid("after", "This cursor is not valid."))
+    }
+}
+
 /// One hit as the index returns it, best first.
 #[derive(Clone, Debug)]
 pub struct IndexHit {

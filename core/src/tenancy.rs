@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement, TransactionOptions,
-    TransactionTrait,
 };
 
 use crate::db::Kernel;
@@ -155,6 +154,16 @@ impl Permission {
     }
 }
 
+/// Confirms, inside a writing transaction, that the credential a context was built from still
+/// stands with the role the context carries (not revoked, not expired, user still active, role
+/// unchanged), and holds it until the transaction ends. Implemented by the auth layer, which
+/// owns users, sessions and tokens; every [`TenantCtx::begin`] of a context it built runs it,
+/// so a permission checked on the context is checked against the actor's current role.
+#[async_trait::async_trait]
+pub trait Standing: Send + Sync {
+    async fn confirm(&self, tx: &TenantTx, actor: &Actor) -> AppResult<()>;
+}
+
 /// A capability bound to one tenant and one actor. Only the auth layer (clientele-tenants)
 /// builds one; services take it to reach tenant tables.
 #[derive(Clone)]
@@ -165,7 +174,11 @@ pub struct TenantCtx {
     actor: Actor,
     request_id: Option<Arc<str>>,
     shared_reads: Option<SharedReads>,
+    standing: Option<Arc<dyn Standing>>,
 }
+
+/// Attempts of [`TenantCtx::write`] before a conflict with concurrent writers is reported.
+const WRITE_ATTEMPTS: u32 = 4;
 
 /// One read transaction shared by the reads of a request that only reads (a GraphQL query):
 /// a page and the relations its loaders fetch then cost one `BEGIN`/`COMMIT` instead of one
@@ -188,7 +201,7 @@ impl SharedReads {
     pub async fn finish(&self) -> AppResult<()> {
         let shared = self.0.lock().await.take();
         match shared {
-            Some(shared) => Ok(shared.tx.commit().await?),
+            Some(shared) => crate::db::commit_detached(shared.tx).await,
             None => Ok(()),
         }
     }
@@ -204,7 +217,15 @@ impl TenantCtx {
     /// For the auth layer only: every other crate receives a context, it never makes one.
     #[doc(hidden)]
     pub fn new(kernel: Arc<Kernel>, tenant: TenantId, kind: OrgKind, actor: Actor) -> Self {
-        Self { kernel, tenant, kind, actor, request_id: None, shared_reads: None }
+        Self { kernel, tenant, kind, actor, request_id: None, shared_reads: None, standing: None }
+    }
+
+    /// For the auth layer only: this context's writes first confirm the credential stands.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_standing(mut self, standing: Arc<dyn Standing>) -> Self {
+        self.standing = Some(standing);
+        self
     }
 
     /// A context in another tenant sharing this one's kernel and request id. For the auth
@@ -219,6 +240,8 @@ impl TenantCtx {
             actor,
             request_id: self.request_id.clone(),
             shared_reads: None,
+            // The caller proved the right to act there in this request's transaction.
+            standing: None,
         }
     }
 
@@ -268,12 +291,45 @@ impl TenantCtx {
 
     /// A writing transaction scoped to this tenant. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`) so concurrent writers queue instead of failing on lock upgrade.
+    /// For a caller's context, the credential is confirmed first, inside it ([`Standing`]).
     pub async fn begin(&self) -> AppResult<TenantTx> {
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        self.open(options).await
+        let tx = self.open(options).await?;
+        if let Some(standing) = &self.standing {
+            standing.confirm(&tx, &self.actor).await?;
+        }
+        Ok(tx)
+    }
+
+    /// Runs `work` in a writing transaction that first checks `permission` against the
+    /// actor's current standing, and commits when it succeeds. A transaction the database
+    /// refused because of a concurrent one (PostgreSQL serialization failure or deadlock) is
+    /// rolled back and run again, up to four times, so `work` must only touch the database.
+    pub async fn write<T>(
+        &self,
+        permission: Permission,
+        mut work: impl AsyncFnMut(&mut TenantTx) -> AppResult<T>,
+    ) -> AppResult<T> {
+        self.require(permission)?;
+        let mut attempt = 1;
+        loop {
+            let mut tx = self.begin().await?;
+            let done = match work(&mut tx).await {
+                Ok(value) => tx.commit().await.map(|()| value),
+                Err(err) => Err(err), // dropping `tx` rolls it back
+            };
+            match done {
+                Err(err) if err.is_retryable() && attempt < WRITE_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %err, "write conflicted with a concurrent one; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
     }
 
     /// A read-only transaction scoped to this tenant: the request's shared one when it has one
@@ -305,7 +361,7 @@ impl TenantCtx {
         // SQLite has no READ ONLY transactions; on PostgreSQL the mode is set below with the
         // tenant, in one round trip instead of sea-orm's separate `SET TRANSACTION`.
         let read_only = options.access_mode == Some(AccessMode::ReadOnly);
-        let tx = db.begin_with_options(TransactionOptions { access_mode: None, ..options }).await?;
+        let tx = crate::db::begin_detached(db, TransactionOptions { access_mode: None, ..options }).await?;
         if backend == DbBackend::Postgres {
             // SET LOCAL semantics: the tenant dies at COMMIT/ROLLBACK and never leaks through the pool.
             let sql = if read_only {
@@ -381,7 +437,7 @@ impl TenantTx {
     /// with the request.
     pub async fn commit(self) -> AppResult<()> {
         match self.tx {
-            Handle::Own(tx) => Ok(tx.commit().await?),
+            Handle::Own(tx) => crate::db::commit_detached(tx).await,
             Handle::Shared(_) => Ok(()),
         }
     }

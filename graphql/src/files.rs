@@ -134,7 +134,7 @@ fn upload_input(rc: &ResolverContext<'_>) -> async_graphql::Result<Result<Upload
         (None, Some(customer)) => Owner::Organisation(customer),
         _ => return Ok(Err(AppError::invalid("clientId", "Name either a client or a customer organisation."))),
     };
-    let file = input.try_get("file")?.upload()?.value(rc.ctx)?;
+    let file = crate::support::upload_file(rc, &input.try_get("file")?, "file")?;
     Ok(Ok(Upload { owner, kind, file_name: file.filename, bytes: file.content.to_vec() }))
 }
 

@@ -33,7 +33,6 @@ mod terms;
 mod types;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::{BatchRequest, BatchResponse, Response, ServerError, ValidationResult};
@@ -51,7 +50,6 @@ pub struct GraphqlService {
     plugins: Arc<clientele_plugins::Plugins>,
     cache: cache::SchemaCache,
     limits: Limits,
-    timeout: Duration,
 }
 
 /// What a user who has not approved the current terms of use may still ask.
@@ -80,9 +78,8 @@ impl GraphqlService {
         records: Arc<RecordServices>,
         plugins: Arc<clientele_plugins::Plugins>,
         limits: Limits,
-        timeout: Duration,
     ) -> Self {
-        Self { services, records, plugins, cache: cache::SchemaCache::default(), limits, timeout }
+        Self { services, records, plugins, cache: cache::SchemaCache::default(), limits }
     }
 
     /// Refuses a plugin manifest whose names would clash with the API's (upload check).
@@ -101,7 +98,10 @@ impl GraphqlService {
         auth: Option<Authenticated>,
         client: ClientInfo,
         request_id: Option<Arc<str>>,
+        deadline: tokio::time::Instant,
     ) -> BatchResponse {
+        // One deadline for the whole request (set by the HTTP layer when it arrived): every
+        // operation of a batch shares it.
         let rid = request_id.as_deref();
         let single = matches!(batch, BatchRequest::Single(_));
         let requests = match batch {
@@ -111,10 +111,11 @@ impl GraphqlService {
         if requests.len() > self.limits.max_batch {
             return BatchResponse::Single(error_response(ErrorCode::BatchTooLarge, rid));
         }
-        let auth = auth.map(|a| Authenticated { ctx: a.ctx.with_request_id(request_id.clone()), ..a });
-        let (schema, installed) = match self.cache.schema(auth.as_ref(), &self.records, &self.plugins).await {
-            Ok(found) => found,
-            Err(err) => {
+        let schema = tokio::time::timeout_at(deadline, self.cache.schema(auth.as_ref(), &self.records, &self.plugins));
+        let (schema, installed) = match schema.await {
+            Err(_) => return BatchResponse::Single(error_response(ErrorCode::Timeout, rid)),
+            Ok(Ok(found)) => found,
+            Ok(Err(err)) => {
                 tracing::error!(error = %err, "schema build failed");
                 return BatchResponse::Single(error_response(ErrorCode::Internal, rid));
             }
@@ -122,7 +123,11 @@ impl GraphqlService {
         let mut responses = Vec::with_capacity(requests.len());
         for request in requests {
             let data = RequestData { auth: auth.clone(), client: client.clone(), request_id: request_id.clone() };
-            responses.push(self.execute_one(&schema, request, data, &installed, rid).await);
+            let executed = self.execute_one(&schema, request, data, &installed, rid);
+            responses.push(match tokio::time::timeout_at(deadline, executed).await {
+                Ok(response) => response,
+                Err(_) => error_response(ErrorCode::Timeout, rid),
+            });
         }
         match responses.pop() {
             Some(only) if single => BatchResponse::Single(only),
@@ -138,21 +143,14 @@ impl GraphqlService {
         installed: &Arc<Vec<clientele_plugins::Installed>>,
         rid: Option<&str>,
     ) -> Response {
-        let document = match async_graphql::parser::parse_query(&request.query) {
+        let anonymous = data.auth.is_none();
+        let document = match self.prepare(&request, data.auth.as_ref().is_some_and(|a| a.terms_pending)).await {
             Ok(document) => document,
-            Err(err) => {
-                let mut error = ServerError::new(err.to_string(), None);
-                stamp(&mut error, ErrorCode::GraphqlParseFailed, rid);
+            Err(mut error) => {
+                stamp(&mut error, ErrorCode::Internal, rid); // keeps the code `prepare` gave
                 return Response::from_errors(vec![error]);
             }
         };
-        if let Err(code) = limits::check(&document, &request.variables, self.limits) {
-            return error_response(code, rid);
-        }
-        if data.auth.as_ref().is_some_and(|a| a.terms_pending) && !limits::only_fields(&document, TERMS_PENDING_FIELDS)
-        {
-            return error_response(ErrorCode::TermsNotAccepted, rid);
-        }
         let mut data = data;
         let mut shared_reads = None;
         if let Some(auth) = data.auth.as_mut()
@@ -178,19 +176,44 @@ impl GraphqlService {
             Some(scope) => request = loaders::attach(request, &scope),
             None => request = request.disable_introspection(),
         }
-        let executed = tokio::time::timeout(self.timeout, schema.execute(request)).await;
+        let mut response = schema.execute(request).await;
         if let Some(shared) = shared_reads
             && let Err(err) = shared.finish().await
         {
             tracing::warn!(error = %err, "ending the shared read transaction failed");
         }
-        let Ok(mut response) = executed else {
-            return error_response(ErrorCode::Timeout, rid);
-        };
         for error in &mut response.errors {
-            classify(error, rid);
+            classify(error, rid, anonymous);
         }
         response
+    }
+
+    /// Parses the document and checks its static limits on a blocking thread (CPU work stays
+    /// off the async workers; the caller's deadline covers it). A refusal is a coded error.
+    async fn prepare(
+        &self,
+        request: &async_graphql::Request,
+        terms_pending: bool,
+    ) -> Result<async_graphql::parser::types::ExecutableDocument, ServerError> {
+        let (query, variables, limits) = (request.query.clone(), request.variables.clone(), self.limits);
+        let checked = tokio::task::spawn_blocking(move || {
+            let document = async_graphql::parser::parse_query(&query).map_err(|err| {
+                let mut error = ServerError::new(err.to_string(), None);
+                stamp(&mut error, ErrorCode::GraphqlParseFailed, None);
+                error
+            })?;
+            let refuse = |code: ErrorCode| {
+                let mut error = ServerError::new(code.default_message(), None);
+                stamp(&mut error, code, None);
+                error
+            };
+            limits::check(&document, &variables, limits).map_err(refuse)?;
+            if terms_pending && !limits::only_fields(&document, TERMS_PENDING_FIELDS) {
+                return Err(refuse(ErrorCode::TermsNotAccepted));
+            }
+            Ok(document)
+        });
+        checked.await.unwrap_or_else(|_| Err(ServerError::new(ErrorCode::Internal.default_message(), None)))
     }
 }
 
@@ -202,11 +225,16 @@ fn only_queries(document: &async_graphql::parser::types::ExecutableDocument) -> 
 
 /// Gives every error a code. Validation errors were coded by [`CodeValidationErrors`]; any
 /// other error without a code escaped a resolver unmapped, so its text is hidden as internal.
-fn classify(error: &mut ServerError, rid: Option<&str>) {
+/// Anonymous callers also lose validation's "Did you mean …?" hints, which would spell out
+/// the schema that introspection keeps from them.
+fn classify(error: &mut ServerError, rid: Option<&str>, anonymous: bool) {
     let coded = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
     if !coded {
         tracing::error!(message = %error.message, "uncoded resolver error");
         ErrorCode::Internal.default_message().clone_into(&mut error.message);
+    }
+    if anonymous && let Some(at) = error.message.find(" Did you mean") {
+        error.message.truncate(at);
     }
     stamp(error, ErrorCode::Internal, rid);
 }

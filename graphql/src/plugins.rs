@@ -568,7 +568,7 @@ fn lifecycle(mutation: Object) -> Object {
                 "uploadPlugin",
                 TypeRef::named_nn("PluginVersionPayload"),
                 resolver!(|rc| {
-                    let upload = rc.args.try_get("component")?.upload()?.value(rc.ctx)?;
+                    let upload = crate::support::upload_file(&rc, &rc.args.try_get("component")?, "component")?;
                     let mut bytes = Vec::new();
                     std::io::Read::read_to_end(&mut upload.into_read(), &mut bytes)?;
                     let plugins = platform(&rc)?;

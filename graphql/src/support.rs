@@ -49,6 +49,20 @@ pub fn tenant<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a TenantC
     request(rc)?.auth.as_ref().map(|a| &a.ctx).ok_or_else(|| to_gql(ErrorCode::Unauthenticated.into()))
 }
 
+/// The file sent for an `Upload` value (a GraphQL multipart part); anything else, such as a
+/// plain string in a JSON request, is `VALIDATION` on `field`.
+pub fn upload_file(
+    rc: &ResolverContext<'_>,
+    value: &async_graphql::dynamic::ValueAccessor<'_>,
+    field: &str,
+) -> async_graphql::Result<async_graphql::UploadValue> {
+    value
+        .upload()
+        .ok()
+        .and_then(|upload| upload.value(rc.ctx).ok())
+        .ok_or_else(|| to_gql(AppError::invalid(field, "Send a file here, as a part of a multipart request.")))
+}
+
 /// Parses a typed id argument; a malformed one is `INVALID_ID`.
 pub fn id_arg<T: std::str::FromStr<Err = AppError>>(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<T> {
     let value = rc.args.try_get(name)?;

@@ -162,6 +162,7 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn search(&self, q: &SearchQuery) -> AppResult<IndexHits> {
+        q.window()?;
         self.ensure().await?;
         let filter = tenant_filter(q.tenant);
         let text = q.tokens.join(" ");

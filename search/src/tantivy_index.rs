@@ -159,6 +159,7 @@ impl TantivyIndex {
     /// The same search as [`SearchIndex::search`], synchronous (benchmarks compare it with the
     /// GraphQL path).
     pub fn search_blocking(&self, q: &SearchQuery) -> AppResult<IndexHits> {
+        q.window()?;
         let query = self.query(q);
         let f = self.0.f;
         let searcher = self.0.reader.searcher();

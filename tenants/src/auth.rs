@@ -78,6 +78,8 @@ pub struct SignedIn {
 pub struct AuthService {
     kernel: Arc<Kernel>,
     settings: AuthSettings,
+    /// What every write of a resolved caller's context confirms first.
+    standing: Arc<dyn clientele_core::tenancy::Standing>,
 }
 
 const SESSION_SQLITE: &str = "SELECT s.id AS session_id, s.user_id, s.expires_at, s.revoked_at, u.role, \
@@ -100,7 +102,8 @@ const MAX_CANDIDATES: u64 = 20;
 
 impl AuthService {
     pub fn new(kernel: Arc<Kernel>, settings: AuthSettings) -> Self {
-        Self { kernel, settings }
+        let standing = Arc::new(crate::standing::CredentialStanding { clock: kernel.clock.clone() });
+        Self { kernel, settings, standing }
     }
 
     pub fn settings(&self) -> &AuthSettings {
@@ -157,7 +160,7 @@ impl AuthService {
         let required: i32 = row.try_get("", "terms_version")?;
         let accepted: i32 = row.try_get("", "terms_accepted_version")?;
         Ok(Authenticated {
-            ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor),
+            ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor).with_standing(self.standing.clone()),
             config_version: row.try_get("", "config_version")?,
             // A supplier acting through a direct login is not asked the customer's terms.
             terms_pending: accepted < required && actor.on_behalf_of.is_none(),
@@ -203,7 +206,7 @@ impl AuthService {
         };
         let kind: OrgKind = parse_stored("kind", &row.try_get::<String>("", "org_kind")?)?;
         Ok(Authenticated {
-            ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor),
+            ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor).with_standing(self.standing.clone()),
             config_version: row.try_get("", "config_version")?,
             terms_pending: false,
         })

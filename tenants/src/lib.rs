@@ -17,6 +17,7 @@ pub mod org_categories;
 pub mod organisations;
 pub mod password;
 pub mod registration;
+mod standing;
 pub mod terms;
 mod throttle;
 pub mod users;

@@ -21,6 +21,8 @@ use crate::tenancy::{Actor, OrgKind, Permission, TenantCtx};
 const BATCH: u64 = 500;
 /// Hits looked at per request when a filter drops some: bounds the work of a narrow filter.
 const MAX_SCANNED: usize = 2_000;
+/// Deepest hit a cursor may point at: search is for finding, lists are for browsing.
+pub const MAX_OFFSET: usize = 10_000;
 const MAX_QUERY_CHARS: usize = 200;
 
 /// One client found, with its matching fields highlighted (`<em>` around matching words).
@@ -59,12 +61,15 @@ fn encode_cursor(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("search:{offset}"))
 }
 
+/// Decodes a cursor of [`encode_cursor`]; a forged one, or one past [`MAX_OFFSET`], is
+/// refused before it reaches the index (which sizes its collector from the offset).
 fn decode_cursor(raw: &str) -> AppResult<usize> {
-    URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
+    (raw.len() <= 32)
+        .then(|| URL_SAFE_NO_PAD.decode(raw).ok())
+        .flatten()
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("search:").and_then(|n| n.parse().ok()))
+        .and_then(|s| s.strip_prefix("search:").and_then(|n| n.parse::<usize>().ok()))
+        .filter(|offset| *offset <= MAX_OFFSET)
         .ok_or_else(|| AppError::invalid("after", "This cursor is not valid."))
 }
 
@@ -119,7 +124,7 @@ impl SearchService {
         let mut window = first + 1;
         let mut page = SearchPage::default();
         let start = offset;
-        while page.hits.len() <= first && offset - start < MAX_SCANNED {
+        while page.hits.len() <= first && offset - start < MAX_SCANNED && offset <= MAX_OFFSET {
             let found = self
                 .index
                 .search(&SearchQuery { tenant: ctx.tenant(), tokens: tokens.clone(), offset, limit: window })
@@ -243,5 +248,26 @@ impl SearchService {
     /// A worker context's reindex of `tenant` (the CLI, which runs as the server).
     pub async fn reindex_tenant(&self, tenant: TenantId) -> AppResult<u64> {
         self.reindex(&self.system_ctx(tenant)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_within_bounds() {
+        assert_eq!(decode_cursor(&encode_cursor(50)).ok(), Some(50));
+        assert_eq!(decode_cursor(&encode_cursor(MAX_OFFSET)).ok(), Some(MAX_OFFSET));
+    }
+
+    #[test]
+    fn forged_and_out_of_range_cursors_are_refused() {
+        // issue 12 #1: `search:10000000000000000` once sized a 16 PB allocation.
+        for forged in [encode_cursor(MAX_OFFSET + 1), URL_SAFE_NO_PAD.encode("search:10000000000000000")] {
+            assert_eq!(decode_cursor(&forged).map_err(|e| e.code()), Err(crate::ErrorCode::Validation));
+        }
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("search:-1")).is_err());
+        assert!(decode_cursor(&"A".repeat(4096)).is_err());
     }
 }

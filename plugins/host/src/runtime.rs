@@ -206,17 +206,20 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
-/// A failure of the plugin (trap, fuel, deadline, memory, size): logged with its cause,
-/// shown as `PLUGIN_FAILED`.
+/// A failure of the plugin (trap, fuel, deadline, memory, size): logged with its whole cause
+/// (backtrace, host error text), shown to the caller as `PLUGIN_FAILED` with a short reason
+/// that holds nothing of either.
 fn failed(plugin: &str, err: &wasmtime::Error) -> AppError {
-    let cause = match err.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => "ran out of fuel".to_owned(),
-        Some(Trap::Interrupt) => "ran past its deadline".to_owned(),
-        Some(other) => format!("trapped: {other}"),
-        None => format!("{err:#}"),
+    let reason = match err.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => "it ran out of fuel",
+        Some(Trap::Interrupt) => "it ran past its deadline",
+        Some(Trap::MemoryOutOfBounds | Trap::TableOutOfBounds) => "it accessed memory out of bounds",
+        Some(Trap::StackOverflow) => "its stack overflowed",
+        Some(_) => "it trapped",
+        None => "it could not complete",
     };
-    tracing::warn!(plugin, cause, "plugin call failed");
-    AppError::new(ErrorCode::PluginFailed, format!("The plugin {plugin} failed ({cause}); nothing was changed."))
+    tracing::warn!(plugin, reason, cause = format!("{err:?}"), "plugin call failed");
+    AppError::new(ErrorCode::PluginFailed, format!("The plugin {plugin} failed ({reason}); nothing was changed."))
 }
 
 impl Runtime {

@@ -235,6 +235,8 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Serve `/metrics` on this address only (e.g. an internal interface), not on `bind`.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -294,6 +296,7 @@ impl Default for ServerSettings {
             public_url: "http://127.0.0.1:8080".to_owned(),
             request_timeout_ms: 10_000,
             trust_forwarded_for: false,
+            metrics_bind: None,
         }
     }
 }

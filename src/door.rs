@@ -39,10 +39,7 @@ impl Meta {
 
     fn of(parts: &Parts, state: &AppState) -> Self {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        Self {
-            rid: request_id(&parts.headers),
-            client: client_info(state, &parts.headers, peer),
-        }
+        Self { rid: request_id(&parts.headers), client: client_info(state, &parts.headers, peer) }
     }
 }
 
@@ -68,7 +65,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         let auth = match authenticate(state, &parts.headers, &meta).await {
             Ok(Some(auth)) => auth,
             Ok(None) => return Err(fail(&ErrorCode::Unauthenticated.into(), meta.rid())),
-            Err(err) => return Err(fail(&err, meta.rid())),
+            Err(err) => return Err(refused(&err, meta.rid())),
         };
         if auth.terms_pending {
             return Err(fail(&ErrorCode::TermsNotAccepted.into(), meta.rid()));
@@ -91,9 +88,20 @@ impl FromRequestParts<Arc<AppState>> for GraphqlCaller {
         let meta = Meta::of(parts, state);
         match authenticate(state, &parts.headers, &meta).await {
             Ok(auth) => Ok(Self { auth, meta }),
-            Err(err) => Err(fail(&err, meta.rid())),
+            Err(err) => Err(refused(&err, meta.rid())),
         }
     }
+}
+
+/// A credential that cannot be used (unknown, revoked, expired, its organisation unavailable)
+/// is `401` with the reason's code; only a failure on our side is `500`.
+fn refused(err: &AppError, rid: Option<&str>) -> Response {
+    if err.code() == ErrorCode::Internal {
+        return fail(err, rid);
+    }
+    let mut response = fail(err, rid);
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    response
 }
 
 /// Resolves the bearer credential, if one was presented, into a context carrying the
@@ -181,10 +189,7 @@ const MAX_REQUEST_ID: usize = 64;
 /// Keeps a client's `X-Request-Id` only when it is short and made of `[A-Za-z0-9._:-]`;
 /// otherwise it is dropped and the server makes one, so logs and the audit log never carry
 /// what a client smuggled into it.
-pub(crate) async fn sanitize_request_id(
-    mut req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+pub(crate) async fn sanitize_request_id(mut req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let valid = |v: &axum::http::HeaderValue| {
         let bytes = v.as_bytes();
         !bytes.is_empty()

@@ -18,8 +18,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
-pub(crate) use crate::door::{client_info, request_id};
 use crate::door::GraphqlCaller;
+pub(crate) use crate::door::{client_info, request_id};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
@@ -33,7 +33,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit))
         .route("/register", get(crate::register::form).post(crate::register::submit))
         .route("/oidc/{organisation}/start", get(crate::oidc::start))
@@ -50,6 +49,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     if state.settings.dev {
         router = router.route("/graphiql", get(graphiql));
     }
+    if state.settings.server.metrics_bind.is_none() {
+        router = router.route("/metrics", get(metrics));
+    }
     router
         .layer(middleware::from_fn(record_metrics))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -61,6 +63,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .layer(middleware::from_fn(crate::door::sanitize_request_id))
         .with_state(state)
+}
+
+/// `/metrics` alone, for `server.metrics_bind`: scrapers reach it on an internal address while
+/// the public listener does not serve it.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state)
 }
 
 async fn record_metrics(req: Request, next: Next) -> Response {
@@ -222,7 +230,12 @@ async fn graphql_get(
     execute(&state, BatchRequest::Single(request), caller, deadline).await
 }
 
-async fn execute(state: &AppState, batch: BatchRequest, caller: GraphqlCaller, deadline: tokio::time::Instant) -> Response {
+async fn execute(
+    state: &AppState,
+    batch: BatchRequest,
+    caller: GraphqlCaller,
+    deadline: tokio::time::Instant,
+) -> Response {
     let GraphqlCaller { auth, meta } = caller;
     let response: BatchResponse = state.graphql.execute(batch, auth, meta.client, meta.rid, deadline).await;
     let mut response = axum::Json(response).into_response();

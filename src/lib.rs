@@ -21,7 +21,7 @@ use clientele_tenants::TenantServices;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 pub use config::Settings;
-pub use http::router;
+pub use http::{metrics_router, router};
 
 /// Installs process-wide defaults every entry point (binary, tests) needs first.
 pub fn install_crypto_provider() {
@@ -120,8 +120,7 @@ impl AppState {
             clientele_plugins::CallLimits::default(),
             Some(settings.data_dir.join("plugin-cache")),
         )?);
-        let graphql =
-            GraphqlService::new(services.clone(), records.clone(), plugins.clone(), Limits::default());
+        let graphql = GraphqlService::new(services.clone(), records.clone(), plugins.clone(), Limits::default());
         Ok(Arc::new(Self {
             settings,
             kernel,

@@ -166,6 +166,16 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     if state.settings.retention.in_process {
         clientele::jobs::spawn_in_process(state.clone());
     }
+    if let Some(metrics_bind) = state.settings.server.metrics_bind {
+        let listener = tokio::net::TcpListener::bind(metrics_bind).await?;
+        tracing::info!(address = %listener.local_addr()?, "metrics listening");
+        let metrics = clientele::metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, metrics).await {
+                tracing::error!(error = %err, "metrics listener failed");
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(bind).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{
-    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, TransactionOptions, TransactionTrait,
 };
 
 use crate::error::AppResult;

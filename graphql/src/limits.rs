@@ -63,7 +63,10 @@ impl<'a> Walker<'a> {
                     let inner = self.walk(&f.selection_set.node, level + 1)?;
                     Cost {
                         depth: inner.depth.saturating_add(1),
-                        complexity: inner.complexity.saturating_mul(self.first_argument(&f.arguments)).saturating_add(1),
+                        complexity: inner
+                            .complexity
+                            .saturating_mul(self.first_argument(&f.arguments))
+                            .saturating_add(1),
                         aliases: inner.aliases.saturating_add(usize::from(f.alias.is_some())),
                     }
                 }
@@ -262,6 +265,9 @@ mod tests {
     #[test]
     fn unused_fragments_count_too() {
         let fields: String = (0..5_001).map(|i| format!("f{i} ")).collect();
-        assert_eq!(run(&format!("query {{ __typename }} fragment Big on Query {{ {fields} }}")), Err(ErrorCode::QueryTooComplex));
+        assert_eq!(
+            run(&format!("query {{ __typename }} fragment Big on Query {{ {fields} }}")),
+            Err(ErrorCode::QueryTooComplex)
+        );
     }
 }

@@ -30,7 +30,8 @@ impl Standing for CredentialStanding {
             Principal::ApiToken(token) => (API_TOKEN, token.0),
             Principal::System => return Ok(()),
         };
-        let statement = Statement::from_sql_and_values(backend, format!("{sql}{lock}"), [tx.tenant().0.into(), id.into()]);
+        let statement =
+            Statement::from_sql_and_values(backend, format!("{sql}{lock}"), [tx.tenant().0.into(), id.into()]);
         let row = tx.query_one_raw(statement).await?.ok_or_else(gone)?;
         let revoked_at: Option<DateTime<Utc>> = row.try_get("", "revoked_at")?;
         let expires_at: Option<DateTime<Utc>> = row.try_get("", "expires_at")?;

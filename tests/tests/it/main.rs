@@ -23,6 +23,7 @@ mod custom_fields;
 mod customers;
 mod direct_login;
 mod documents;
+mod edge;
 mod exports;
 mod files;
 mod gdpr;

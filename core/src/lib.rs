@@ -33,4 +33,4 @@ pub mod token;
 pub use error::{AppError, AppResult, ErrorCode};
 pub use ids::*;
 pub use language::Language;
-pub use tenancy::{Actor, OrgKind, Permission, Role, TenantCtx, TenantTx, TokenScope};
+pub use tenancy::{Actor, OrgKind, Permission, Role, TenantCtx, TenantTx, TokenScope, WriteTx};

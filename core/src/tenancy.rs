@@ -308,17 +308,22 @@ impl TenantCtx {
     /// actor's current standing, and commits when it succeeds. A transaction the database
     /// refused because of a concurrent one (PostgreSQL serialization failure or deadlock) is
     /// rolled back and run again, up to four times, so `work` must only touch the database.
-    pub async fn write<T>(
-        &self,
-        permission: Permission,
-        mut work: impl AsyncFnMut(&mut TenantTx) -> AppResult<T>,
-    ) -> AppResult<T> {
+    /// `work` gets the transaction as an owned handle (its futures are then plainly `Send`);
+    /// it must not keep a clone of it past its end.
+    pub async fn write<T, F, Fut>(&self, permission: Permission, mut work: F) -> AppResult<T>
+    where
+        F: FnMut(WriteTx) -> Fut,
+        Fut: std::future::Future<Output = AppResult<T>>,
+    {
         self.require(permission)?;
         let mut attempt = 1;
         loop {
-            let mut tx = self.begin().await?;
-            let done = match work(&mut tx).await {
-                Ok(value) => tx.commit().await.map(|()| value),
+            let tx = WriteTx(Arc::new(self.begin().await?));
+            let done = match work(tx.clone()).await {
+                Ok(value) => match Arc::try_unwrap(tx.0) {
+                    Ok(tx) => tx.commit().await.map(|()| value),
+                    Err(_) => Err(AppError::internal("a write kept its transaction past its end")),
+                },
                 Err(err) => Err(err), // dropping `tx` rolls it back
             };
             match done {
@@ -381,6 +386,17 @@ impl TenantCtx {
 enum Handle {
     Own(DatabaseTransaction),
     Shared(tokio::sync::OwnedMappedMutexGuard<Option<SharedTx>, SharedTx>),
+}
+
+/// The transaction of one attempt of [`TenantCtx::write`]; derefs to [`TenantTx`].
+#[derive(Clone, Debug)]
+pub struct WriteTx(Arc<TenantTx>);
+
+impl std::ops::Deref for WriteTx {
+    type Target = TenantTx;
+    fn deref(&self) -> &TenantTx {
+        &self.0
+    }
 }
 
 /// A transaction bound to one tenant; every repository query takes it.

@@ -89,51 +89,54 @@ impl ClientService {
     }
 
     pub async fn create(&self, ctx: &TenantCtx, input: ClientInput) -> AppResult<Client> {
-        ctx.require(Permission::Write)?;
         let now = self.kernel.now();
-        let tx = ctx.begin().await?;
-        let mut client = Client::blank(ClientId(self.kernel.new_id()), now);
+        let id = ClientId(self.kernel.new_id());
         let consents = (input.consent_email, input.consent_sms);
-        self.apply(&tx, &mut client, input, true).await?;
-        client.number = next_number(&tx).await?;
-        if client.code.is_empty() {
-            client.code = client.number.to_string(); // CLI-03: the code defaults to the number
-        }
-        client
-            .to_active(ctx.tenant(), ctx.actor().user().map(|u| u.0))
-            .insert(tx.conn())
-            .await
-            .map_err(unique_violation)?;
-        crate::search::touch(&tx, client.id).await?;
-        record_consents(&tx, ctx, client.id, consents, None, now).await?;
-        let changes = audit::created(&client.audit_view());
-        audit::record(&tx, ctx, AuditEntry::new("client.create", "client", client.id, changes)).await?;
-        tx.commit().await?;
-        Ok(client)
+        let input = &input;
+        ctx.write(Permission::Write, |tx| async move {
+            let mut client = Client::blank(id, now);
+            self.apply(&tx, &mut client, input.clone(), true).await?;
+            client.number = next_number(&tx).await?;
+            if client.code.is_empty() {
+                client.code = client.number.to_string(); // CLI-03: the code defaults to the number
+            }
+            client
+                .to_active(ctx.tenant(), ctx.actor().user().map(|u| u.0))
+                .insert(tx.conn())
+                .await
+                .map_err(unique_violation)?;
+            crate::search::touch(&tx, client.id).await?;
+            record_consents(&tx, ctx, client.id, consents, None, now).await?;
+            let changes = audit::created(&client.audit_view());
+            audit::record(&tx, ctx, AuditEntry::new("client.create", "client", client.id, changes)).await?;
+            Ok(client)
+        })
+        .await
     }
 
     pub async fn update(&self, ctx: &TenantCtx, id: ClientId, input: ClientInput) -> AppResult<Client> {
-        ctx.require(Permission::Write)?;
-        let tx = ctx.begin().await?;
-        let before = load_for_update(&tx, id).await?;
-        check_updatable(&before)?;
-        if input.expected_version.is_some_and(|v| v != before.version) {
-            return Err(AppError::code_only(ErrorCode::StaleVersion));
-        }
-        let mut after = before.clone();
         let consents = (input.consent_email, input.consent_sms);
-        self.apply(&tx, &mut after, input, false).await?;
-        crate::clients::ledger::check_account_change(&tx, &before, &after).await?;
-        after.version += 1;
-        after.updated_at = self.kernel.now();
-        save(&tx, &after).await?;
-        let changed =
-            (consents.0.filter(|c| *c != before.consent_email), consents.1.filter(|c| *c != before.consent_sms));
-        record_consents(&tx, ctx, id, changed, None, after.updated_at).await?;
-        let changes = audit::diff(&before.audit_view(), &after.audit_view());
-        audit::record(&tx, ctx, AuditEntry::new("client.update", "client", id, changes)).await?;
-        tx.commit().await?;
-        Ok(after)
+        let input = &input;
+        ctx.write(Permission::Write, |tx| async move {
+            let before = load_for_update(&tx, id).await?;
+            check_updatable(&before)?;
+            if input.expected_version.is_some_and(|v| v != before.version) {
+                return Err(AppError::code_only(ErrorCode::StaleVersion));
+            }
+            let mut after = before.clone();
+            self.apply(&tx, &mut after, input.clone(), false).await?;
+            crate::clients::ledger::check_account_change(&tx, &before, &after).await?;
+            after.version += 1;
+            after.updated_at = self.kernel.now();
+            save(&tx, &after).await?;
+            let changed =
+                (consents.0.filter(|c| *c != before.consent_email), consents.1.filter(|c| *c != before.consent_sms));
+            record_consents(&tx, ctx, id, changed, None, after.updated_at).await?;
+            let changes = audit::diff(&before.audit_view(), &after.audit_view());
+            audit::record(&tx, ctx, AuditEntry::new("client.update", "client", id, changes)).await?;
+            Ok(after)
+        })
+        .await
     }
 
     /// Applies and validates `input` on `client`: every problem is reported at once.

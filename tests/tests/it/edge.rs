@@ -21,6 +21,7 @@ both_dbs!(
     anonymous_callers_get_no_schema_hints,
     client_request_ids_are_validated,
     cancelled_writes_leave_nothing_behind,
+    writes_check_the_role_the_actor_has_now,
 );
 both_dbs_with!(short_deadline; deadline_covers_the_whole_batch);
 both_dbs_with!(metrics_apart; metrics_can_be_served_on_their_own_address);
@@ -307,4 +308,43 @@ async fn cancelled_writes_leave_nothing_behind(app: TestApp) {
     }
     let listed = app.gql(Some(&s.token), "{ clients { totalCount } }", json!({})).await;
     assert_eq!(listed["data"]["clients"]["totalCount"], clients + 20, "{listed}");
+}
+
+/// A client input with only a name.
+fn named(last: &str) -> clientele_core::clients::ClientInput {
+    clientele_core::clients::ClientInput {
+        last_name: Some(Some(last.to_owned())),
+        first_name: Some(Some("Ann".to_owned())),
+        ..Default::default()
+    }
+}
+
+// issue 12 "safe by construction" USR-04: a context resolved at the start of a request writes
+// with the role its actor has when the write begins, not the one it had then.
+async fn writes_check_the_role_the_actor_has_now(app: TestApp) {
+    let s = app.supplier("Acme", "owner@acme.test").await;
+    let org = crate::customers::customer(&app, &s, "Martin", "ada@martin.test", 5).await;
+    let admin = crate::customers::customer_admin(&app, &org).await;
+    let (member_id, member_token) = app.user(&admin, "bob@martin.test", "MEMBER").await;
+    let clients = &app.state.records.clients;
+    let in_flight = app.state.services.auth.resolve(&member_token).await.unwrap().ctx;
+    clients.create(&in_flight, named("Before")).await.unwrap();
+
+    // Demoted while the request is in flight: its next write is refused, and writes nothing.
+    let q = "mutation($id: ID!) { changeUserRole(id: $id, role: READ_ONLY) { user { role } userErrors { code } } }";
+    let demoted = app.gql(Some(&admin.token), q, json!({ "id": member_id })).await;
+    assert_eq!(demoted["data"]["changeUserRole"]["user"]["role"], "READ_ONLY", "{demoted}");
+    let before = app.count("clients").await;
+    let refused = clients.create(&in_flight, named("After")).await.unwrap_err();
+    assert_eq!(refused.code(), clientele_core::ErrorCode::Forbidden);
+    assert_eq!(app.count("clients").await, before);
+
+    // Signed out (session revoked) while in flight: refused as unauthenticated.
+    let (_, other_token) = app.user(&admin, "eve@martin.test", "MEMBER").await;
+    let other = app.state.services.auth.resolve(&other_token).await.unwrap().ctx;
+    let out = app.gql(Some(&other_token), "mutation { signOut }", json!({})).await;
+    assert!(out["errors"].is_null(), "{out}");
+    let refused = clients.create(&other, named("Gone")).await.unwrap_err();
+    assert_eq!(refused.code(), clientele_core::ErrorCode::Unauthenticated);
+    assert_eq!(app.count("clients").await, before);
 }

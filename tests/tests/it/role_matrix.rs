@@ -196,9 +196,8 @@ fn expected(class: Class, cred: Cred) -> Expect {
     let allow = |yes: bool| if yes { Expect::Allow } else { Expect::Deny };
     match class {
         Class::Anonymous => Expect::Any,
-        Class::SelfService if cred.is_token() => Expect::Any,
+        Class::SelfService | Class::Terms if cred.is_token() => Expect::Any,
         Class::SelfService => Expect::Allow,
-        Class::Terms if cred.is_token() => Expect::Any,
         Class::Terms => allow(cred != DirectLogin),
         Class::OwnSessions => allow(matches!(cred, SuperAdmin | SupplierSuperAdmin)),
         Class::Write => allow(matches!(

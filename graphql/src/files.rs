@@ -12,7 +12,7 @@ use async_graphql::dynamic::{
 };
 use clientele_core::clients::Client;
 use clientele_core::files::{FileKind, Owner, StoredFile, Upload, Variant};
-use clientele_core::{AppError, ClientId, FileId, TenantId};
+use clientele_core::{AppError, ClientId, FileId, Permission, TenantId};
 use clientele_tenants::customers::CustomerOrg;
 
 use crate::clients::records;
@@ -145,9 +145,14 @@ fn mutation(mutation: Object) -> Object {
                 "uploadFile",
                 TypeRef::named_nn("FilePayload"),
                 resolver!(|rc| {
-                    let result = match upload_input(&rc)? {
-                        Ok(upload) => records(&rc)?.files.upload(tenant(&rc)?, upload).await,
-                        Err(invalid) => Err(invalid),
+                    let ctx = tenant(&rc)?;
+                    // A caller who may not upload learns that before anything about the file.
+                    let result = match ctx.require(Permission::Write) {
+                        Ok(()) => match upload_input(&rc)? {
+                            Ok(upload) => records(&rc)?.files.upload(ctx, upload).await,
+                            Err(invalid) => Err(invalid),
+                        },
+                        Err(denied) => Err(denied),
                     };
                     payload(result)
                 }),

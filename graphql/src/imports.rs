@@ -7,7 +7,7 @@ use base64::Engine as _;
 use clientele_core::clients::{
     ColumnMapping, DuplicatePolicy, ImportFormat, ImportJob, ImportRequest, ImportRowError, ImportStatus,
 };
-use clientele_core::{AppError, ImportJobId};
+use clientele_core::{AppError, ImportJobId, Permission};
 
 use crate::clients::records;
 use crate::resolver;
@@ -137,9 +137,13 @@ fn mutation(mutation: Object) -> Object {
             TypeRef::named_nn("StartClientImportPayload"),
             resolver!(|rc| {
                 let ctx = tenant(&rc)?;
-                let result = match parse_request(&rc)? {
-                    Ok(request) => records(&rc)?.imports.start(ctx, request).await,
-                    Err(err) => Err(err),
+                // A caller who may not import learns that before anything about the file.
+                let result = match ctx.require(Permission::Write) {
+                    Ok(()) => match parse_request(&rc)? {
+                        Ok(request) => records(&rc)?.imports.start(ctx, request).await,
+                        Err(err) => Err(err),
+                    },
+                    Err(denied) => Err(denied),
                 };
                 Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
             }),

@@ -229,7 +229,12 @@ fn only_queries(document: &async_graphql::parser::types::ExecutableDocument) -> 
 /// the schema that introspection keeps from them.
 fn classify(error: &mut ServerError, rid: Option<&str>, anonymous: bool) {
     let coded = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
-    if !coded {
+    if !coded && let Some(code) = caller_error(&error.message) {
+        if code == ErrorCode::Validation {
+            "An argument or variable does not have the type the schema gives it.".clone_into(&mut error.message);
+        }
+        stamp(error, code, None);
+    } else if !coded {
         tracing::error!(message = %error.message, "uncoded resolver error");
         ErrorCode::Internal.default_message().clone_into(&mut error.message);
     }
@@ -237,6 +242,21 @@ fn classify(error: &mut ServerError, rid: Option<&str>, anonymous: bool) {
         error.message.truncate(at);
     }
     stamp(error, ErrorCode::Internal, rid);
+}
+
+/// The errors async-graphql itself raises about the caller's document or variables while
+/// executing (an argument or variable of the wrong shape reaching a resolver's accessor, a
+/// missing variable, an unknown or missing operation name): the caller's mistake, not ours.
+fn caller_error(message: &str) -> Option<ErrorCode> {
+    let wrong_shape = ["internal: not a", "Variable ", "Invalid value for argument"];
+    let operation = ["Unknown operation named", "Operation name required"];
+    if wrong_shape.iter().any(|p| message.starts_with(p)) {
+        Some(ErrorCode::Validation)
+    } else if operation.iter().any(|p| message.starts_with(p)) {
+        Some(ErrorCode::GraphqlValidationFailed)
+    } else {
+        None
+    }
 }
 
 /// Codes the errors of the validation phase (unknown fields, wrong types…): their messages

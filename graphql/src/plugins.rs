@@ -568,6 +568,8 @@ fn lifecycle(mutation: Object) -> Object {
                 "uploadPlugin",
                 TypeRef::named_nn("PluginVersionPayload"),
                 resolver!(|rc| {
+                    // A caller who may not upload learns that before anything about the file.
+                    clientele_plugins::registry::require_supplier(tenant(&rc)?).map_err(to_gql)?;
                     let upload = crate::support::upload_file(&rc, &rc.args.try_get("component")?, "component")?;
                     let mut bytes = Vec::new();
                     std::io::Read::read_to_end(&mut upload.into_read(), &mut bytes)?;

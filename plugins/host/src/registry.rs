@@ -84,7 +84,8 @@ pub struct PluginRegistry {
 /// Largest per-tenant config, in bytes of JSON.
 const MAX_CONFIG: usize = 16 << 10;
 
-fn require_supplier(ctx: &TenantCtx) -> AppResult<()> {
+/// Uploads and installations are a supplier administrator's work.
+pub fn require_supplier(ctx: &TenantCtx) -> AppResult<()> {
     ctx.require(Permission::ManageCustomers)?;
     if ctx.kind() == OrgKind::Supplier { Ok(()) } else { Err(AppError::forbidden()) }
 }

@@ -126,7 +126,11 @@ pub struct Schema {
 
 fn inputs(v: &Value) -> Vec<InputValue> {
     v.as_array()
-        .map(|a| a.iter().map(|i| InputValue { name: i["name"].as_str().unwrap().to_owned(), ty: TypeRef::parse(&i["type"]) }).collect())
+        .map(|a| {
+            a.iter()
+                .map(|i| InputValue { name: i["name"].as_str().unwrap().to_owned(), ty: TypeRef::parse(&i["type"]) })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -152,7 +156,10 @@ impl Schema {
                 })
                 .unwrap_or_default();
             let names = |key: &str| -> Vec<String> {
-                t[key].as_array().map(|a| a.iter().map(|e| e["name"].as_str().unwrap().to_owned()).collect()).unwrap_or_default()
+                t[key]
+                    .as_array()
+                    .map(|a| a.iter().map(|e| e["name"].as_str().unwrap().to_owned()).collect())
+                    .unwrap_or_default()
             };
             map.insert(
                 t["name"].as_str().unwrap().to_owned(),
@@ -245,7 +252,15 @@ fn random_int(rng: &mut Rng) -> Value {
 
 /// A JSON value for `ty`: usually of the right type, sometimes wrong (`wrong_pct` percent at
 /// each level), with ids taken from `ids` when given.
-pub fn value(rng: &mut Rng, schema: &Schema, ty: &TypeRef, name: &str, ids: &[String], wrong_pct: u64, depth: usize) -> Value {
+pub fn value(
+    rng: &mut Rng,
+    schema: &Schema,
+    ty: &TypeRef,
+    name: &str,
+    ids: &[String],
+    wrong_pct: u64,
+    depth: usize,
+) -> Value {
     if rng.chance(wrong_pct) {
         return match rng.below(6) {
             0 => Value::Null,
@@ -266,7 +281,15 @@ pub fn value(rng: &mut Rng, schema: &Schema, ty: &TypeRef, name: &str, ids: &[St
     }
 }
 
-fn named_value(rng: &mut Rng, schema: &Schema, ty: &str, name: &str, ids: &[String], wrong_pct: u64, depth: usize) -> Value {
+fn named_value(
+    rng: &mut Rng,
+    schema: &Schema,
+    ty: &str,
+    name: &str,
+    ids: &[String],
+    wrong_pct: u64,
+    depth: usize,
+) -> Value {
     let lower = name.to_lowercase();
     match ty {
         "Int" if lower == "first" || lower == "last" => {
@@ -278,7 +301,9 @@ fn named_value(rng: &mut Rng, schema: &Schema, ty: &str, name: &str, ids: &[Stri
         "String" if lower == "after" || lower == "before" || lower.contains("cursor") => json!(cursor(rng)),
         "ID" if !ids.is_empty() && rng.chance(60) => json!(rng.pick(ids)),
         "ID" => json!(if rng.chance(80) { rng.uuid() } else { random_string(rng) }),
-        "DateTime" => json!(*rng.pick(&["2030-01-01T00:00:00Z", "1900-01-01T00:00:00Z", "yesterday", "9999-12-31T23:59:59Z"])),
+        "DateTime" => {
+            json!(*rng.pick(&["2030-01-01T00:00:00Z", "1900-01-01T00:00:00Z", "yesterday", "9999-12-31T23:59:59Z"]))
+        }
         "Date" => json!(*rng.pick(&["2030-01-01", "0000-00-00", "1980-12-31", "31/12/1980"])),
         "Decimal" => json!(*rng.pick(&["12.50", "-0.01", "1e400", "99999999999999999999999999999.99", "abc"])),
         "JSON" => json!({ "a": [1, 2, { "b": "c" }] }),
@@ -309,7 +334,14 @@ pub fn literal(v: &Value, enum_like: bool) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) if enum_like && !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit()) => s.clone(),
+        Value::String(s)
+            if enum_like
+                && !s.is_empty()
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !s.starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            s.clone()
+        }
         Value::String(s) => Value::String(s.clone()).to_string(),
         Value::Array(a) => format!("[{}]", a.iter().map(|x| literal(x, enum_like)).collect::<Vec<_>>().join(", ")),
         Value::Object(o) => format!(
@@ -441,15 +473,8 @@ pub fn document(rng: &mut Rng, schema: &Schema, ids: &[String]) -> (String, Valu
         Some(m) => ("mutation", m.clone()),
         None => ("query", schema.query.clone()),
     };
-    let mut doc = Doc {
-        schema,
-        rng,
-        ids,
-        var_defs: vec![],
-        variables: serde_json::Map::new(),
-        fragments: vec![],
-        budget: 40,
-    };
+    let mut doc =
+        Doc { schema, rng, ids, var_defs: vec![], variables: serde_json::Map::new(), fragments: vec![], budget: 40 };
     let mut body = doc.selection(&root, 0);
     // Fragment cycles: a spread of a fragment that spreads itself through another.
     if doc.rng.chance(6) {
@@ -490,7 +515,8 @@ pub fn check(status: u16, body: &Value, elapsed: Duration, deadline: Duration) -
 
 /// Sends a document, timed; the raw status and body (a non-JSON body becomes a string).
 pub async fn send(app: &TestApp, token: Option<&str>, query: &str, variables: &Value) -> (u16, Value, Duration) {
-    let mut req = app.http.post(format!("{}/graphql", app.url)).json(&json!({ "query": query, "variables": variables }));
+    let mut req =
+        app.http.post(format!("{}/graphql", app.url)).json(&json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         req = req.bearer_auth(token);
     }

@@ -145,8 +145,18 @@ fn class_of(mutation: &str) -> Option<Class> {
 
 /// Collections of the example plugins (pets, subscriptions, questionnaires).
 const PLUGIN_COLLECTIONS: &[&str] = &[
-    "Species", "Breed", "Pet", "PetEvent", "CouponPack", "Subscription", "CouponUse", "Theme", "Criterion",
-    "Answer", "Sheet", "SheetEntry",
+    "Species",
+    "Breed",
+    "Pet",
+    "PetEvent",
+    "CouponPack",
+    "Subscription",
+    "CouponUse",
+    "Theme",
+    "Criterion",
+    "Answer",
+    "Sheet",
+    "SheetEntry",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,9 +214,10 @@ fn expected(class: Class, cred: Cred) -> Expect {
             cred,
             Member | ReadWriteToken | Admin | DirectLogin | SuperAdmin | SupplierAdmin | SupplierSuperAdmin
         )),
-        Class::ManageSettings => {
-            allow(matches!(cred, ReadWriteToken | Admin | DirectLogin | SuperAdmin | SupplierAdmin | SupplierSuperAdmin))
-        }
+        Class::ManageSettings => allow(matches!(
+            cred,
+            ReadWriteToken | Admin | DirectLogin | SuperAdmin | SupplierAdmin | SupplierSuperAdmin
+        )),
         Class::ManageUsers | Class::Purge => allow(matches!(cred, SuperAdmin | SupplierSuperAdmin)),
         Class::ManageApiTokens => allow(matches!(cred, Admin | SuperAdmin | SupplierAdmin | SupplierSuperAdmin)),
         Class::Consent => allow(cred == SuperAdmin),
@@ -257,13 +268,23 @@ struct Ids {
 }
 
 /// A plausible value of `ty` for argument or input field `name` of `mutation`.
-fn arg_value(schema: &Schema, ty: &TypeRef, name: &str, mutation: &str, ids: &Ids, rng: &mut Rng, depth: usize) -> Value {
+fn arg_value(
+    schema: &Schema,
+    ty: &TypeRef,
+    name: &str,
+    mutation: &str,
+    ids: &Ids,
+    rng: &mut Rng,
+    depth: usize,
+) -> Value {
     let lower = name.to_lowercase();
     match ty {
         TypeRef::NonNull(t) => arg_value(schema, t, name, mutation, ids, rng, depth),
         TypeRef::List(t) => json!([arg_value(schema, t, name, mutation, ids, rng, depth + 1)]),
         TypeRef::Named(n) => match n.as_str() {
-            "ID" if lower.contains("client") || (mutation.contains("Client") && ["id", "ids", "keepid"].contains(&lower.as_str())) => {
+            "ID" if lower.contains("client")
+                || (mutation.contains("Client") && ["id", "ids", "keepid"].contains(&lower.as_str())) =>
+            {
                 json!(ids.client)
             }
             "ID" if lower.contains("organisation")
@@ -320,13 +341,8 @@ fn call(schema: &Schema, field: &Field, ids: &Ids, rng: &mut Rng) -> (String, Va
         vars.insert(a.name.clone(), arg_value(schema, &a.ty, &a.name, &field.name, ids, rng, 0));
     }
     let wrap = |v: &[String]| if v.is_empty() { String::new() } else { format!("({})", v.join(", ")) };
-    let doc = format!(
-        "mutation M{} {{ {}{}{} }}",
-        wrap(&defs),
-        field.name,
-        wrap(&args),
-        schema.payload_selection(&field.ty)
-    );
+    let doc =
+        format!("mutation M{} {{ {}{}{} }}", wrap(&defs), field.name, wrap(&args), schema.payload_selection(&field.ty));
     (doc, Value::Object(vars))
 }
 
@@ -505,7 +521,8 @@ async fn every_mutation_allows_exactly_the_credentials_of_its_class(app: TestApp
         if !cred.is_token() {
             accept_pending_terms(&app, token).await;
         }
-        let (schema, ids) = if cred.is_supplier() { (&supplier_schema, &supplier_ids) } else { (&customer_schema, &customer_ids) };
+        let (schema, ids) =
+            if cred.is_supplier() { (&supplier_schema, &supplier_ids) } else { (&customer_schema, &customer_ids) };
         let mut fields = schema.mutations();
         // Expected denials first, each between two snapshots; then the rest; `LAST` at the end.
         fields.sort_by_key(|f| {
@@ -525,15 +542,24 @@ async fn every_mutation_allows_exactly_the_credentials_of_its_class(app: TestApp
             calls += 1;
             let mut got = outcome(status, &body, &field.name);
             // Someone else's session is not found: that is how a revocation is refused.
-            if class_of(&field.name) == Some(Class::OwnSessions) && got == Outcome::Allowed("error NOT_FOUND".to_owned()) {
+            if class_of(&field.name) == Some(Class::OwnSessions)
+                && got == Outcome::Allowed("error NOT_FOUND".to_owned())
+            {
                 got = Outcome::Denied("NOT_FOUND".to_owned());
             }
-            let report = |what: &str| format!("{:?} × {}: {what}\n  document: {doc}\n  variables: {vars}\n  answer ({status}): {body}", cred, field.name);
+            let report = |what: &str| {
+                format!(
+                    "{:?} × {}: {what}\n  document: {doc}\n  variables: {vars}\n  answer ({status}): {body}",
+                    cred, field.name
+                )
+            };
             match (&got, want) {
                 (Outcome::Broken(why), _) => mismatches.push(report(&format!("broken answer ({why})"))),
-                (Outcome::Allowed(code), Expect::Deny) if code.contains("VALIDATION") => mismatches.push(report(
-                    &format!("expected DENIED, was allowed ({code}: the input was checked before the caller's permission)"),
-                )),
+                (Outcome::Allowed(code), Expect::Deny) if code.contains("VALIDATION") => {
+                    mismatches.push(report(&format!(
+                        "expected DENIED, was allowed ({code}: the input was checked before the caller's permission)"
+                    )))
+                }
                 (Outcome::Allowed(code), Expect::Deny) => {
                     mismatches.push(report(&format!("expected DENIED, was allowed ({code})")));
                 }
@@ -559,5 +585,10 @@ async fn every_mutation_allows_exactly_the_credentials_of_its_class(app: TestApp
         }
     }
     assert!(calls > 9 * 50, "the matrix made only {calls} calls");
-    assert!(mismatches.is_empty(), "{} of {calls} role-matrix cells are wrong:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {calls} role-matrix cells are wrong:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }

@@ -558,7 +558,7 @@ async fn every_mutation_allows_exactly_the_credentials_of_its_class(app: TestApp
                 (Outcome::Allowed(code), Expect::Deny) if code.contains("VALIDATION") => {
                     mismatches.push(report(&format!(
                         "expected DENIED, was allowed ({code}: the input was checked before the caller's permission)"
-                    )))
+                    )));
                 }
                 (Outcome::Allowed(code), Expect::Deny) => {
                     mismatches.push(report(&format!("expected DENIED, was allowed ({code})")));

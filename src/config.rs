@@ -454,7 +454,10 @@ impl Settings {
         }
         let path = self.data_dir.join("oidc-secret.key");
         if let Ok(existing) = std::fs::read_to_string(&path) {
-            return Ok(clientele_tenants::oidc::SecretKeys::new(parse_key(&path.display().to_string(), &existing)?, &old));
+            return Ok(clientele_tenants::oidc::SecretKeys::new(
+                parse_key(&path.display().to_string(), &existing)?,
+                &old,
+            ));
         }
         if self.database_url().starts_with("postgres") {
             tracing::warn!(

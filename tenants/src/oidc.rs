@@ -138,10 +138,11 @@ impl OidcService {
             return Ok(client);
         }
         let s = &self.settings;
-        let client = outbound::Outbound::new(s.allow_http_issuers, s.connect_timeout, s.http_timeout).map_err(|err| {
-            tracing::error!(error = %err, "building the OIDC HTTP client failed");
-            AppError::code_only(ErrorCode::OidcProviderUnavailable)
-        })?;
+        let client =
+            outbound::Outbound::new(s.allow_http_issuers, s.connect_timeout, s.http_timeout).map_err(|err| {
+                tracing::error!(error = %err, "building the OIDC HTTP client failed");
+                AppError::code_only(ErrorCode::OidcProviderUnavailable)
+            })?;
         Ok(self.http.get_or_init(|| client))
     }
 
@@ -193,7 +194,8 @@ impl OidcService {
             return Err(err);
         }
         // Before the transaction: no network wait while it holds a connection.
-        let issuer_url = Url::parse(&issuer).map_err(|_| AppError::invalid("issuer", "Enter the provider's issuer URL."))?;
+        let issuer_url =
+            Url::parse(&issuer).map_err(|_| AppError::invalid("issuer", "Enter the provider's issuer URL."))?;
         self.check_address(&issuer_url).await.map_err(|e| {
             AppError::new(e.code(), "This issuer is not allowed: use the provider's public https address.")
         })?;
@@ -215,7 +217,8 @@ impl OidcService {
             active.enabled = Set(input.enabled);
             if let Some(secret) = &secret {
                 let aad = Self::secret_aad(ctx.tenant(), id);
-                active.client_secret = Set(self.settings.secret_keys.seal(secret, &aad, self.kernel.entropy.as_ref())?);
+                active.client_secret =
+                    Set(self.settings.secret_keys.seal(secret, &aad, self.kernel.entropy.as_ref())?);
             }
             active.updated_at = Set(now);
             let row = active.update(tx.conn()).await?;

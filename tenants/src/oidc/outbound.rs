@@ -161,7 +161,11 @@ pub struct Outbound {
 }
 
 impl Outbound {
-    pub fn new(allow_loopback_http: bool, connect_timeout: std::time::Duration, timeout: std::time::Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        allow_loopback_http: bool,
+        connect_timeout: std::time::Duration,
+        timeout: std::time::Duration,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -181,7 +185,8 @@ impl Outbound {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, OutboundError> {
         let url = Url::parse(&request.uri().to_string()).map_err(|e| OutboundError::Http(e.to_string()))?;
         check_url(&url, self.allow_loopback_http)?;
-        let request: reqwest::Request = request.try_into().map_err(|e: reqwest::Error| OutboundError::Http(e.to_string()))?;
+        let request: reqwest::Request =
+            request.try_into().map_err(|e: reqwest::Error| OutboundError::Http(e.to_string()))?;
         let mut response = self.client.execute(request).await.map_err(|e| classify(&e, &url))?;
         if response.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
             return Err(OutboundError::TooLarge);
@@ -233,10 +238,33 @@ mod tests {
     #[test]
     fn internal_addresses_are_refused() {
         for bad in [
-            "127.0.0.1", "127.1.2.3", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-            "100.127.255.255", "0.0.0.0", "0.1.2.3", "224.0.0.1", "255.255.255.255", "240.0.0.1", "198.18.0.1",
-            "::1", "::", "fc00::1", "fd12:3456::1", "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
-            "::ffff:10.0.0.1", "::127.0.0.1", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "2001:db8::1",
+            "127.0.0.1",
+            "127.1.2.3",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.127.255.255",
+            "0.0.0.0",
+            "0.1.2.3",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "2001:db8::1",
         ] {
             assert!(is_refused(ip(bad), false), "{bad}");
         }

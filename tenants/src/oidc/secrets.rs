@@ -59,7 +59,9 @@ pub fn parse_key(setting: &str, encoded: &str) -> AppResult<[u8; 32]> {
         .decode(encoded)
         .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim_end_matches('=')))
         .map_err(|_| AppError::internal(format!("{setting} is not base64")))?;
-    decoded.try_into().map_err(|_| AppError::internal(format!("{setting} must be 32 bytes (base64 of 32 random bytes)")))
+    decoded
+        .try_into()
+        .map_err(|_| AppError::internal(format!("{setting} must be 32 bytes (base64 of 32 random bytes)")))
 }
 
 /// What [`SecretKeys::open`] found.
@@ -83,10 +85,9 @@ impl SecretKeys {
 
     /// Encrypts `secret` for the row `aad` names.
     pub fn seal(&self, secret: &str, aad: &str, entropy: &dyn Entropy) -> AppResult<String> {
-        let key = self
-            .current
-            .as_ref()
-            .ok_or_else(|| AppError::internal("oidc.secret_key is not configured: OIDC client secrets cannot be stored"))?;
+        let key = self.current.as_ref().ok_or_else(|| {
+            AppError::internal("oidc.secret_key is not configured: OIDC client secrets cannot be stored")
+        })?;
         let mut nonce = [0u8; 24];
         entropy.fill(&mut nonce);
         let sealed = key
@@ -105,12 +106,11 @@ impl SecretKeys {
         };
         let rest = rest.strip_prefix("v1:").ok_or_else(|| AppError::internal("unknown OIDC secret format"))?;
         let (id, encoded) = rest.split_once(':').ok_or_else(|| AppError::internal("malformed OIDC secret"))?;
-        let key = self
-            .current
-            .iter()
-            .chain(&self.old)
-            .find(|k| k.id == id)
-            .ok_or_else(|| AppError::internal(format!("the OIDC secret is under key {id}, which is not configured (oidc.secret_key, oidc.old_secret_keys)")))?;
+        let key = self.current.iter().chain(&self.old).find(|k| k.id == id).ok_or_else(|| {
+            AppError::internal(format!(
+                "the OIDC secret is under key {id}, which is not configured (oidc.secret_key, oidc.old_secret_keys)"
+            ))
+        })?;
         let blob = STANDARD.decode(encoded).map_err(|_| AppError::internal("malformed OIDC secret"))?;
         if blob.len() < 24 {
             return Err(AppError::internal("malformed OIDC secret"));

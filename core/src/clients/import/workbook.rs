@@ -24,7 +24,8 @@ fn too_large(message: impl Into<String>) -> AppError {
 
 /// Refuses a workbook whose parts, inflated, would exceed the bounds; reads nothing else.
 pub(crate) fn check(bytes: &[u8]) -> AppResult<()> {
-    let unreadable = |e: &dyn std::fmt::Display| AppError::invalid("file", format!("This is not a readable .xlsx file: {e}."));
+    let unreadable =
+        |e: &dyn std::fmt::Display| AppError::invalid("file", format!("This is not a readable .xlsx file: {e}."));
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     if zip.len() > MAX_ENTRIES {
         return Err(too_large(format!("The workbook holds more than {MAX_ENTRIES} parts.")));
@@ -116,7 +117,10 @@ fn count_si(window: &[u8]) -> u64 {
     window
         .windows(4)
         .filter(|w| {
-            (w[0] == b'<' || w[0] == b':') && w[1] == b's' && w[2] == b'i' && matches!(w[3], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n')
+            (w[0] == b'<' || w[0] == b':')
+                && w[1] == b's'
+                && w[2] == b'i'
+                && matches!(w[3], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n')
         })
         .count() as u64
 }
@@ -156,7 +160,9 @@ mod tests {
     #[test]
     fn small_workbooks_pass() {
         let sst = br#"<?xml version="1.0"?><sst xmlns="x" count="2" uniqueCount="2"><si><t>a</t></si><si><t>b</t></si></sst>"#;
-        assert!(check(&workbook(&[("xl/sharedStrings.xml", sst), ("xl/worksheets/sheet1.xml", b"<worksheet/>")])).is_ok());
+        assert!(
+            check(&workbook(&[("xl/sharedStrings.xml", sst), ("xl/worksheets/sheet1.xml", b"<worksheet/>")])).is_ok()
+        );
     }
 
     #[test]

@@ -356,7 +356,8 @@ fn secrets_are_only_referenced_never_inline() {
         ("CLIENTELE_FILES__S3_SECRET_ACCESS_KEY_FILE", "secret-access-key"),
         ("CLIENTELE_FILES__URL_SIGNING_KEY_FILE", "url-signing-key"),
         ("CLIENTELE_SEARCH__MEILISEARCH_API_KEY_FILE", "api-key"),
-        ("CLIENTELE_OIDC__CLIENT_SECRET_FILE", "client-secret"),
+        ("CLIENTELE_OIDC__SECRET_KEY_FILE", "secret-key"),
+        ("CLIENTELE_OIDC__OLD_SECRET_KEYS_FILE", "old-secret-keys"),
         ("CLIENTELE_AUTH__SIGNING_KEY_FILE", "signing-key"),
     ] {
         let file = env_value(c, var).unwrap_or_else(|| panic!("no {var}"));

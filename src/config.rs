@@ -49,6 +49,18 @@ pub struct Settings {
     pub mail: MailSettings,
     pub search: SearchSettings,
     pub files: FilesConfig,
+    pub oidc: OidcConfig,
+}
+
+/// Keys of the OIDC client secrets stored per organisation (encrypted at rest).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    /// Base64 of 32 random bytes; new secrets are sealed with it. When absent, one is generated
+    /// into `<data_dir>/oidc-secret.key` (the embedded default; set it when replicas share a database).
+    pub secret_key: Option<Secret>,
+    /// Retired keys, base64, separated by commas or white space: still opened, never written.
+    pub old_secret_keys: Option<Secret>,
 }
 
 /// Which search index serves `searchClients`.
@@ -279,6 +291,7 @@ impl Default for Settings {
             mail: MailSettings::default(),
             search: SearchSettings::default(),
             files: FilesConfig::default(),
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -424,6 +437,52 @@ impl Settings {
         UrlSigner::new(key.into_bytes())
     }
 
+    /// The keys of OIDC client secrets: the configured ones, or one kept in the data directory
+    /// (made on first start), as the download-link key is.
+    pub fn oidc_secret_keys(
+        &self,
+        entropy: &dyn Entropy,
+    ) -> Result<clientele_tenants::oidc::SecretKeys, clientele_core::AppError> {
+        use base64::Engine as _;
+        use clientele_core::AppError;
+        use clientele_tenants::oidc::secrets::parse_key;
+        let old = self.oidc.old_secret_keys.as_ref().map_or("", Secret::expose);
+        let old = old
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|k| !k.is_empty())
+            .map(|k| parse_key("oidc.old_secret_keys", k))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(key) = &self.oidc.secret_key {
+            return Ok(clientele_tenants::oidc::SecretKeys::new(parse_key("oidc.secret_key", key.expose())?, &old));
+        }
+        let path = self.data_dir.join("oidc-secret.key");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            return Ok(clientele_tenants::oidc::SecretKeys::new(
+                parse_key(&path.display().to_string(), &existing)?,
+                &old,
+            ));
+        }
+        if self.database_url().starts_with("postgres") {
+            tracing::warn!(
+                path = %path.display(),
+                "oidc.secret_key is not set: generating one in the data directory; replicas sharing this database need the same key"
+            );
+        }
+        let mut raw = [0u8; 32];
+        entropy.fill(&mut raw);
+        std::fs::create_dir_all(&self.data_dir).map_err(AppError::internal)?;
+        let mut file = {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options.open(&path).map_err(AppError::internal)?
+        };
+        std::io::Write::write_all(&mut file, base64::engine::general_purpose::STANDARD.encode(raw).as_bytes())
+            .map_err(AppError::internal)?;
+        Ok(clientele_tenants::oidc::SecretKeys::new(raw, &old))
+    }
+
     /// Limits and links of the file service.
     pub fn file_settings(&self) -> FileSettings {
         FileSettings {
@@ -560,6 +619,40 @@ mod tests {
             assert_eq!(first.sign(t, f, Variant::Original, 1), again.sign(t, f, Variant::Original, 1));
             Ok(())
         });
+    }
+
+    // issue 12 #8
+    #[test]
+    fn oidc_secret_keys_come_from_files_or_the_data_dir() {
+        use base64::Engine as _;
+        use clientele_core::ports::SeededEntropy;
+        figment::Jail::expect_with(|jail| {
+            let (current, old) = ([3u8; 32], [4u8; 32]);
+            let b64 = |k: &[u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
+            jail.create_file("oidc-key", &format!("{}\n", b64(&current)))?;
+            jail.set_env("CLIENTELE_OIDC__SECRET_KEY_FILE", "oidc-key");
+            jail.set_env("CLIENTELE_OIDC__OLD_SECRET_KEYS", format!("{}, {}", b64(&old), b64(&[5u8; 32])));
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            let keys = settings.oidc_secret_keys(&SeededEntropy::new(1)).map_err(|e| e.to_string())?;
+            let expected = clientele_tenants::oidc::SecretKeys::new(current, &[]);
+            assert_eq!(keys.current_id(), expected.current_id());
+            // A retired key still opens what it sealed.
+            let sealed = clientele_tenants::oidc::SecretKeys::new(old, &[])
+                .seal("s", "aad", &SeededEntropy::new(2))
+                .map_err(|e| e.to_string())?;
+            assert_eq!(keys.open(&sealed, "aad").map_err(|e| e.to_string())?.secret, "s");
+            jail.set_env("CLIENTELE_OIDC__SECRET_KEY", "too short");
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            assert!(settings.oidc_secret_keys(&SeededEntropy::new(1)).is_err());
+            Ok(())
+        });
+        // Without a key, one is generated once into the data directory and kept.
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings { data_dir: dir.path().to_path_buf(), ..Settings::default() };
+        let first = settings.oidc_secret_keys(&clientele_core::ports::SeededEntropy::new(1)).unwrap();
+        let again = settings.oidc_secret_keys(&clientele_core::ports::SeededEntropy::new(2)).unwrap();
+        assert_eq!(first.current_id(), again.current_id());
+        assert!(dir.path().join("oidc-secret.key").exists());
     }
 
     #[test]

@@ -105,8 +105,10 @@ impl AppState {
         }
         let blobs = settings.blob_store()?;
         let signer = settings.url_signer(entropy.as_ref())?;
+        let mut auth = settings.auth_settings();
+        auth.oidc.secret_keys = settings.oidc_secret_keys(entropy.as_ref())?;
         let kernel = Arc::new(Kernel { db, clock, entropy, blobs });
-        let services = TenantServices::new(kernel.clone(), settings.auth_settings(), settings.mailer()?);
+        let services = TenantServices::new(kernel.clone(), auth, settings.mailer()?);
         let files = FileService::new(kernel.clone(), settings.file_settings(), signer)
             .with_organisations(Arc::new(clientele_tenants::customer_files::CustomerFiles));
         let mut records = clientele_core::clients::RecordServices::new(&kernel, settings.search_index()?, files);

@@ -45,7 +45,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Validation | ErrorCode::InvalidId => StatusCode::BAD_REQUEST,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::OrganisationUnavailable => StatusCode::FORBIDDEN,
-        ErrorCode::OidcProviderUnavailable => StatusCode::BAD_GATEWAY,
+        ErrorCode::OidcProviderUnavailable | ErrorCode::OidcIssuerRefused => StatusCode::BAD_GATEWAY,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::UNAUTHORIZED,
     }

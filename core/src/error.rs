@@ -68,6 +68,9 @@ pub enum ErrorCode {
     OidcAccountNotFound,
     /// The identity provider could not be reached or answered nonsense.
     OidcProviderUnavailable,
+    /// The OIDC issuer or one of its endpoints is not a public https address (loopback, private,
+    /// link-local… are refused: the server would be made to call its own network).
+    OidcIssuerRefused,
     /// A plugin failed: it trapped, ran too long, used too much memory or answered too much.
     PluginFailed,
     /// A plugin failed repeatedly in this organisation and is paused for a while (circuit breaker).
@@ -96,6 +99,8 @@ pub enum ErrorCode {
     UnsupportedFileType,
     /// The image has more pixels than the server decodes (decompression bombs included).
     ImageTooLarge,
+    /// An uploaded workbook is too large once uncompressed (parts, entries or shared strings).
+    ImportFileTooLarge,
     /// A download link's signature is wrong, or the link has expired.
     LinkInvalid,
     /// Something failed on our side; details are in the server log under the request id.
@@ -141,6 +146,7 @@ impl ErrorCode {
             Self::OidcEmailNotVerified => "The identity provider did not confirm a verified e-mail address.",
             Self::OidcAccountNotFound => "No active user of this organisation has this e-mail address.",
             Self::OidcProviderUnavailable => "The identity provider cannot be reached at the moment.",
+            Self::OidcIssuerRefused => "This identity provider address is not allowed: use a public https address.",
             Self::PluginFailed => "A plugin failed to answer; nothing was changed.",
             Self::PluginSuspended => "This plugin failed repeatedly and is paused; try again in a minute.",
             Self::BadRequest => "The request is malformed.",
@@ -155,6 +161,7 @@ impl ErrorCode {
             Self::Timeout => "The request took too long.",
             Self::UnsupportedFileType => "This type of file is not accepted.",
             Self::ImageTooLarge => "This image is too large.",
+            Self::ImportFileTooLarge => "This workbook is too large once uncompressed.",
             Self::LinkInvalid => "This download link is invalid or has expired.",
             Self::Internal => "Internal error.",
         }

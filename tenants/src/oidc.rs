@@ -3,6 +3,8 @@
 //! linked to an existing active user of that organisation by a verified e-mail address only.
 
 mod flow;
+pub mod outbound;
+pub mod secrets;
 
 use std::sync::{Arc, OnceLock};
 
@@ -19,19 +21,24 @@ use crate::entity::oidc_provider;
 use crate::users::authorize;
 
 pub use flow::{Callback, OidcSignedIn, safe_return_to};
+pub use secrets::SecretKeys;
 
 /// Server-wide OIDC settings.
 #[derive(Clone, Debug)]
 pub struct OidcSettings {
     /// Where people reach the server: redirect URIs are `{public_url}/oidc/{organisation}/callback`.
     pub public_url: String,
-    /// Accept `http://` issuers. Only for tests against a provider on loopback: in production an
-    /// issuer must be `https://`.
+    /// Accept `http://` issuers and loopback addresses. Only for tests against a provider on
+    /// loopback: in production an issuer must be `https://` on a public address.
     pub allow_http_issuers: bool,
     /// How long a started sign-in may take to come back.
     pub flow_ttl: Duration,
-    /// Longest wait for one call to a provider.
+    /// Longest wait for one call to a provider, answer included.
     pub http_timeout: std::time::Duration,
+    /// Longest wait for a provider to accept a connection.
+    pub connect_timeout: std::time::Duration,
+    /// The keys of client secrets at rest (`oidc.secret_key`, `oidc.old_secret_keys`).
+    pub secret_keys: SecretKeys,
 }
 
 impl Default for OidcSettings {
@@ -41,6 +48,8 @@ impl Default for OidcSettings {
             allow_http_issuers: false,
             flow_ttl: Duration::minutes(10),
             http_timeout: std::time::Duration::from_secs(10),
+            connect_timeout: std::time::Duration::from_secs(3),
+            secret_keys: SecretKeys::default(),
         }
     }
 }
@@ -89,7 +98,7 @@ pub struct OidcService {
     kernel: Arc<Kernel>,
     settings: OidcSettings,
     auth: Arc<AuthService>,
-    http: OnceLock<reqwest::Client>,
+    http: OnceLock<outbound::Outbound>,
 }
 
 fn clean_text(field: &str, value: &str, max: usize, errors: &mut Vec<AppError>) -> String {
@@ -101,6 +110,7 @@ fn clean_text(field: &str, value: &str, max: usize, errors: &mut Vec<AppError>) 
 }
 
 /// An issuer is an absolute `https://` URL without query or fragment (`http://` only when allowed).
+/// Where it points is checked by [`OidcService::check_address`].
 fn validate_issuer(raw: &str, allow_http: bool) -> Result<String, AppError> {
     let invalid = || AppError::invalid("issuer", "Enter the provider's issuer URL, e.g. https://login.example.com.");
     let raw = raw.trim();
@@ -121,24 +131,40 @@ impl OidcService {
         &self.settings
     }
 
-    /// The HTTP client for providers, built on first use (the TLS provider is installed by then).
-    /// It never follows redirects: a provider redirecting us elsewhere would be a request forgery.
-    /// Sign-ins are rare and minutes apart: it keeps no idle connection a provider may have
-    /// dropped in the meantime.
-    pub(crate) fn http(&self) -> AppResult<&reqwest::Client> {
+    /// The HTTP client for providers, built on first use (the TLS provider is installed by then):
+    /// guarded addresses, no redirects, bounded time and size (see [`outbound`]).
+    pub(crate) fn http(&self) -> AppResult<&outbound::Outbound> {
         if let Some(client) = self.http.get() {
             return Ok(client);
         }
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(0)
-            .timeout(self.settings.http_timeout)
-            .build()
-            .map_err(|err| {
+        let s = &self.settings;
+        let client =
+            outbound::Outbound::new(s.allow_http_issuers, s.connect_timeout, s.http_timeout).map_err(|err| {
                 tracing::error!(error = %err, "building the OIDC HTTP client failed");
                 AppError::code_only(ErrorCode::OidcProviderUnavailable)
             })?;
         Ok(self.http.get_or_init(|| client))
+    }
+
+    /// Refuses a URL the server must not call: not https, or a host that is or resolves to an
+    /// internal address. A name that does not resolve (yet) passes here; it is checked again,
+    /// on the addresses actually connected to, at every call.
+    pub(crate) async fn check_address(&self, url: &Url) -> AppResult<()> {
+        let allow = self.settings.allow_http_issuers;
+        let refused = |why: &dyn std::fmt::Display| {
+            tracing::info!(url = %why, "OIDC address refused");
+            AppError::code_only(ErrorCode::OidcIssuerRefused)
+        };
+        outbound::check_url(url, allow).map_err(|e| refused(&e))?;
+        if let Some(openidconnect::url::Host::Domain(host)) = url.host() {
+            outbound::GuardedResolver { allow_loopback: allow }.lookup(host).await.map_err(|e| refused(&e))?;
+        }
+        Ok(())
+    }
+
+    /// Associated data of a provider's sealed secret: it opens in its own row only.
+    fn secret_aad(tenant: clientele_core::TenantId, provider: uuid::Uuid) -> String {
+        format!("oidc_providers:{tenant}:{provider}")
     }
 
     /// The organisation's provider, for its super-admins.
@@ -167,6 +193,12 @@ impl OidcService {
         if let Some(err) = AppError::all(errors) {
             return Err(err);
         }
+        // Before the transaction: no network wait while it holds a connection.
+        let issuer_url =
+            Url::parse(&issuer).map_err(|_| AppError::invalid("issuer", "Enter the provider's issuer URL."))?;
+        self.check_address(&issuer_url).await.map_err(|e| {
+            AppError::new(e.code(), "This issuer is not allowed: use the provider's public https address.")
+        })?;
         let now = self.kernel.now();
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
@@ -178,12 +210,15 @@ impl OidcService {
         let view = |issuer: &str, client_id: &str, enabled: bool| json!({ "issuer": issuer, "client_id": client_id, "enabled": enabled });
         let (row, action, mut changes) = if let Some(row) = existing {
             let before = view(&row.issuer, &row.client_id, row.enabled);
+            let id = row.id;
             let mut active: oidc_provider::ActiveModel = row.into();
             active.issuer = Set(issuer.clone());
             active.client_id = Set(client_id.clone());
             active.enabled = Set(input.enabled);
             if let Some(secret) = &secret {
-                active.client_secret = Set(secret.clone());
+                let aad = Self::secret_aad(ctx.tenant(), id);
+                active.client_secret =
+                    Set(self.settings.secret_keys.seal(secret, &aad, self.kernel.entropy.as_ref())?);
             }
             active.updated_at = Set(now);
             let row = active.update(tx.conn()).await?;
@@ -192,12 +227,15 @@ impl OidcService {
             let Some(secret) = &secret else {
                 return Err(AppError::invalid("clientSecret", "Enter the client secret."));
             };
+            let id = self.kernel.new_id();
+            let aad = Self::secret_aad(ctx.tenant(), id);
+            let sealed = self.settings.secret_keys.seal(secret, &aad, self.kernel.entropy.as_ref())?;
             let row = oidc_provider::ActiveModel {
                 tenant_id: Set(ctx.tenant()),
-                id: Set(self.kernel.new_id()),
+                id: Set(id),
                 issuer: Set(issuer.clone()),
                 client_id: Set(client_id.clone()),
-                client_secret: Set(secret.clone()),
+                client_secret: Set(sealed),
                 enabled: Set(input.enabled),
                 created_at: Set(now),
                 updated_at: Set(now),

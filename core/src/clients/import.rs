@@ -11,6 +11,7 @@ mod fields;
 mod prepare;
 mod run;
 mod table;
+mod workbook;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clientele_core::token;
 use clientele_core::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId};
+use openidconnect::DiscoveryError;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::url::Url;
 use openidconnect::{
@@ -15,6 +16,7 @@ use openidconnect::{
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::OidcService;
+use super::outbound::OutboundError;
 use crate::auth::{ClientInfo, SignedIn, normalise_email};
 use crate::entity::{oidc_flow, oidc_provider, organisation, user};
 use crate::model::{OrganisationStatus, User, UserStatus, parse_stored};
@@ -97,22 +99,58 @@ impl OidcService {
         row.ok_or_else(AppError::not_found)
     }
 
-    /// Discovers the provider (metadata and signing keys) and builds its client.
-    async fn client(&self, provider: &oidc_provider::Model, org: TenantId) -> AppResult<Client> {
+    /// The provider's client secret, opened; a plaintext one (stored before encryption) or one
+    /// under a retired key is written again under the current key (lazy re-encryption).
+    async fn client_secret(&self, ctx: &TenantCtx, provider: &oidc_provider::Model) -> AppResult<String> {
+        let keys = &self.settings.secret_keys;
+        let aad = Self::secret_aad(ctx.tenant(), provider.id);
+        let opened = keys.open(&provider.client_secret, &aad)?;
+        if opened.stale && keys.current_id().is_some() {
+            let sealed = keys.seal(&opened.secret, &aad, self.kernel.entropy.as_ref())?;
+            let tx = ctx.begin().await?;
+            // Only if nobody changed it meanwhile: a newer secret must not be overwritten.
+            oidc_provider::Entity::update_many()
+                .col_expr(oidc_provider::Column::ClientSecret, sea_orm::sea_query::Expr::value(sealed))
+                .filter(oidc_provider::Column::TenantId.eq(ctx.tenant()))
+                .filter(oidc_provider::Column::Id.eq(provider.id))
+                .filter(oidc_provider::Column::ClientSecret.eq(provider.client_secret.clone()))
+                .exec(tx.conn())
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(opened.secret)
+    }
+
+    /// Discovers the provider (metadata and signing keys) and builds its client. Every call goes
+    /// through the guarded client; every endpoint the metadata names is checked too, including
+    /// the authorization endpoint we only send browsers to.
+    async fn client(&self, ctx: &TenantCtx, provider: &oidc_provider::Model, org: TenantId) -> AppResult<Client> {
         let unavailable = |what: &str, err: &dyn std::fmt::Debug| {
             tracing::warn!(issuer = %provider.issuer, error = ?err, "OIDC {what} failed");
             code(ErrorCode::OidcProviderUnavailable)
         };
         let issuer = IssuerUrl::new(provider.issuer.clone()).map_err(|e| unavailable("issuer", &e))?;
-        let metadata = CoreProviderMetadata::discover_async(issuer, self.http()?)
-            .await
-            .map_err(|e| unavailable("discovery", &e))?;
+        self.check_address(issuer.url()).await?;
+        let metadata = CoreProviderMetadata::discover_async(issuer, self.http()?).await.map_err(|e| match e {
+            DiscoveryError::Request(OutboundError::Refused(url)) => {
+                tracing::info!(issuer = %provider.issuer, url = %url, "OIDC discovery refused");
+                code(ErrorCode::OidcIssuerRefused)
+            }
+            other => unavailable("discovery", &other),
+        })?;
+        let mut endpoints = vec![metadata.authorization_endpoint().url(), metadata.jwks_uri().url()];
+        endpoints.extend(metadata.token_endpoint().map(openidconnect::TokenUrl::url));
+        endpoints.extend(metadata.userinfo_endpoint().map(openidconnect::UserInfoUrl::url));
+        for endpoint in endpoints {
+            self.check_address(endpoint).await?;
+        }
         let redirect =
             RedirectUrl::new(self.settings.redirect_uri(org)).map_err(|e| unavailable("redirect URI", &e))?;
+        let secret = self.client_secret(ctx, provider).await?;
         Ok(CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(provider.client_id.clone()),
-            Some(ClientSecret::new(provider.client_secret.clone())),
+            Some(ClientSecret::new(secret)),
         )
         .set_redirect_uri(redirect))
     }
@@ -122,7 +160,7 @@ impl OidcService {
         let return_to = safe_return_to(return_to)?;
         let ctx = self.organisation(org).await?;
         let provider = self.enabled_provider(&ctx, None).await?;
-        let client = self.client(&provider, org).await?;
+        let client = self.client(&ctx, &provider, org).await?;
         let (state, nonce, verifier) = (self.random(), self.random(), self.random());
         let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier.clone()));
         let (state_for_url, nonce_for_url) = (state.clone(), nonce.clone());
@@ -201,7 +239,7 @@ impl OidcService {
         if callback.iss.as_deref().is_some_and(|iss| iss != provider.issuer) {
             return Err(code(ErrorCode::OidcSignInRefused));
         }
-        let oidc = self.client(&provider, org).await?;
+        let oidc = self.client(&ctx, &provider, org).await?;
         let response = oidc
             .exchange_code(AuthorizationCode::new(auth_code))
             .map_err(|_| code(ErrorCode::OidcProviderUnavailable))?
@@ -209,6 +247,10 @@ impl OidcService {
             .request_async(self.http()?)
             .await
             .map_err(|err| match err {
+                RequestTokenError::Request(OutboundError::Refused(url)) => {
+                    tracing::info!(organisation = %org, url = %url, "OIDC token endpoint refused");
+                    code(ErrorCode::OidcIssuerRefused)
+                }
                 RequestTokenError::ServerResponse(answer) => {
                     tracing::info!(organisation = %org, error = %answer.error(), "OIDC code exchange refused");
                     code(ErrorCode::OidcSignInRefused)

@@ -20,6 +20,7 @@ both_dbs!(
     duplicates_are_skipped_updated_or_created,
     ledgers_export_to_xlsx,
     exports_and_imports_need_a_token_and_stay_in_their_tenant,
+    workbook_bombs_are_refused_before_parsing,
 );
 
 const CLIENT: &str = "lastName firstName companyName kind civility email mobile homePhone workPhone birthDate status \
@@ -539,4 +540,95 @@ async fn exports_and_imports_need_a_token_and_stay_in_their_tenant(app: TestApp)
     let res =
         app.http.post(format!("{}/imports", app.url)).bearer_auth(&reader).body("Last name\nX\n").send().await.unwrap();
     assert_eq!(res.status().as_u16(), 403);
+}
+
+/// A workbook whose shared strings deflate ~300:1: 3 million empty-ish texts in ~200 KiB.
+fn shared_strings_bomb() -> Vec<u8> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let parts: [(&str, &str); 5] = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#,
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+        ),
+        (
+            "xl/workbook.xml",
+            r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Clients" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#,
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row></sheetData></worksheet>"#,
+        ),
+    ];
+    for (name, body) in parts {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(body.as_bytes()).unwrap();
+    }
+    zip.start_file("xl/sharedStrings.xml", options).unwrap();
+    zip.write_all(br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>Last name</t></si>"#).unwrap();
+    let chunk = "<si><t>x</t></si>".repeat(10_000);
+    for _ in 0..300 {
+        zip.write_all(chunk.as_bytes()).unwrap();
+    }
+    zip.write_all(b"</sst>").unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+// EXP-01, issue 12 #9
+async fn workbook_bombs_are_refused_before_parsing(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let bomb = shared_strings_bomb();
+    assert!(bomb.len() < 1 << 20, "the bomb is small: {} bytes", bomb.len());
+    let jobs_before = app.count("import_jobs").await;
+    let begun = std::time::Instant::now();
+    let res = app
+        .http
+        .post(format!("{}/imports?format=XLSX&dryRun=true", app.url))
+        .bearer_auth(&t.token)
+        .body(bomb.clone())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((status, code(&body)), (400, "IMPORT_FILE_TOO_LARGE"), "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("distinct texts"), "{body}");
+    let q = "mutation($f: String!) { startClientImport(file: $f, format: XLSX, dryRun: true) { importJob { id } } }";
+    let body =
+        app.gql(Some(&t.token), q, json!({ "f": base64::engine::general_purpose::STANDARD.encode(&bomb) })).await;
+    assert_eq!(code(&body), "IMPORT_FILE_TOO_LARGE", "{body}");
+    // Refused while counting, not after calamine has built 3 million strings (that took 16 s
+    // and ~380 MB in a release build; counting takes well under a second).
+    assert!(begun.elapsed() < std::time::Duration::from_secs(10), "took {:?}", begun.elapsed());
+    eprintln!("both refusals took {:?}", begun.elapsed());
+    assert_eq!(app.count("import_jobs").await, jobs_before, "no job was recorded");
+    // The same workbook without the flood still imports: the bound is not in the way.
+    let small = start(&app, &t, &xlsx_of_one_client(&bomb), "XLSX", json!({ "dry": true })).await;
+    assert_eq!((small["userErrors"].clone(), small["importJob"]["total"].as_i64()), (json!([]), Some(1)), "{small}");
+}
+
+/// The bomb's parts with two shared strings instead of the flood: a header and one client.
+fn xlsx_of_one_client(bomb: &[u8]) -> Vec<u8> {
+    let mut source = zip::ZipArchive::new(Cursor::new(bomb)).unwrap();
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..source.len() {
+        let name = source.by_index(i).unwrap().name().unwrap().to_string();
+        if name == "xl/sharedStrings.xml" {
+            zip.start_file(name, options).unwrap();
+            std::io::Write::write_all(&mut zip, b"<sst><si><t>Last name</t></si><si><t>Dupont</t></si></sst>").unwrap();
+        } else {
+            zip.raw_copy_file(source.by_index_raw(i).unwrap()).unwrap();
+        }
+    }
+    zip.finish().unwrap().into_inner()
 }

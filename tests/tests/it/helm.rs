@@ -194,10 +194,27 @@ fn pods_are_hardened_and_the_api_is_probed() {
         let rendered = render(values);
         let pods = rendered.pods();
         assert!(pods.len() >= 2, "{values:?}");
+        // issue 12 #15: no other object runs a pod (a CronJob, a test hook, a bare Pod…) that
+        // the checks below would miss.
+        for doc in &rendered.docs {
+            let runs_pods = doc["kind"] == "Pod"
+                || doc["spec"]["template"]["spec"].is_object()
+                || doc["spec"]["jobTemplate"].is_object();
+            assert!(
+                !runs_pods || doc["kind"] == "Deployment" || doc["kind"] == "Job",
+                "{values:?}: {} {} runs pods outside the checks",
+                doc["kind"],
+                doc["metadata"]["name"]
+            );
+        }
         for (name, pod) in pods {
             let ctx = &pod["securityContext"];
             assert_eq!(ctx["runAsNonRoot"], true, "{name}");
-            assert!(ctx["runAsUser"].as_u64().unwrap() > 0, "{name}");
+            // The image's user (Dockerfile `USER 10001:10001`), fixed so files keep one owner.
+            assert_eq!((ctx["runAsUser"].as_u64(), ctx["runAsGroup"].as_u64()), (Some(10001), Some(10001)), "{name}");
+            assert_eq!(ctx["fsGroup"].as_u64(), Some(10001), "{name}");
+            assert!(pod["initContainers"].is_null() && pod["ephemeralContainers"].is_null(), "{name}");
+            assert!(pod["hostNetwork"].is_null() && pod["hostPID"].is_null() && pod["hostIPC"].is_null(), "{name}");
             assert_eq!(ctx["seccompProfile"]["type"], "RuntimeDefault", "{name}");
             assert_eq!(pod["automountServiceAccountToken"], false, "{name}");
             let c = container(pod);
@@ -207,6 +224,14 @@ fn pods_are_hardened_and_the_api_is_probed() {
             assert_eq!(sc["runAsNonRoot"], true, "{name}");
             assert_eq!(strings(&sc["capabilities"]["drop"]), ["ALL"], "{name}");
             assert!(sc["capabilities"]["add"].is_null(), "{name}");
+            assert!(sc["privileged"].is_null() || sc["privileged"] == false, "{name}");
+            assert!(sc["runAsUser"].is_null() || sc["runAsUser"] == 10001, "{name}: the container overrides the user");
+            // Every mount but /tmp and the data directory is read-only.
+            for mount in c["volumeMounts"].as_array().unwrap() {
+                let path = mount["mountPath"].as_str().unwrap();
+                let writable_ok = path == "/tmp" || path == "/var/lib/clientele";
+                assert!(writable_ok || mount["readOnly"] == true, "{name}: {path} is mounted writable");
+            }
             // The only writable places are emptyDir volumes: /tmp and the data directory.
             let volumes = pod["volumes"].as_array().unwrap();
             for path in ["/tmp", "/var/lib/clientele"] {
@@ -331,7 +356,8 @@ fn secrets_are_only_referenced_never_inline() {
         ("CLIENTELE_FILES__S3_SECRET_ACCESS_KEY_FILE", "secret-access-key"),
         ("CLIENTELE_FILES__URL_SIGNING_KEY_FILE", "url-signing-key"),
         ("CLIENTELE_SEARCH__MEILISEARCH_API_KEY_FILE", "api-key"),
-        ("CLIENTELE_OIDC__CLIENT_SECRET_FILE", "client-secret"),
+        ("CLIENTELE_OIDC__SECRET_KEY_FILE", "secret-key"),
+        ("CLIENTELE_OIDC__OLD_SECRET_KEYS_FILE", "old-secret-keys"),
         ("CLIENTELE_AUTH__SIGNING_KEY_FILE", "signing-key"),
     ] {
         let file = env_value(c, var).unwrap_or_else(|| panic!("no {var}"));

@@ -23,7 +23,16 @@ both_dbs_with!(allow_loopback_provider;
     unverified_foreign_or_inactive_accounts_are_refused,
     return_to_must_stay_on_our_origin,
     providers_are_configured_by_super_admins_and_keep_their_secret,
+    client_secrets_are_encrypted_at_rest_and_old_plaintext_is_re_encrypted,
+    discovered_endpoints_inside_our_network_are_refused,
 );
+
+both_dbs_with!(production_settings;
+    internal_issuers_are_refused_at_save_and_at_start,
+);
+
+/// The defaults of a real deployment: https only, no loopback.
+fn production_settings(_: &mut Settings) {}
 
 /// The test provider speaks plain http on loopback.
 fn allow_loopback_provider(settings: &mut Settings) {
@@ -363,4 +372,191 @@ async fn providers_are_configured_by_super_admins_and_keep_their_secret(app: Tes
     app.gql(Some(&s.admin.token), CONFIGURE, same).await;
     let url = to_callback(&app, &s, "ada@martin.test", "/").await;
     assert_eq!(callback(&s, &url).await.0, 303);
+}
+
+// issue 12 #8
+async fn internal_issuers_are_refused_at_save_and_at_start(app: TestApp) {
+    let supplier = app.supplier("Acme Software", "owner@acme.test").await;
+    let org = customer(&app, &supplier, "Boulangerie Martin", "ada@martin.test", 5).await;
+    let admin = customer_admin(&app, &org).await;
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    // A listener on loopback: the server must never connect to it.
+    let trap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = trap.local_addr().unwrap().port();
+    let connected = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = connected.clone();
+    tokio::spawn(async move {
+        while trap.accept().await.is_ok() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    for issuer in [
+        format!("https://127.0.0.1:{port}"),
+        format!("https://localhost:{port}"),
+        "https://localhost:5432".to_owned(),
+        "https://169.254.169.254/latest/meta-data".to_owned(),
+        "https://10.1.2.3".to_owned(),
+        "https://192.168.0.1".to_owned(),
+        "https://100.64.0.1".to_owned(),
+        "https://[::1]".to_owned(),
+        "https://[fd00::1]".to_owned(),
+        "https://[::ffff:169.254.169.254]".to_owned(),
+        "https://0.0.0.0".to_owned(),
+    ] {
+        let body = app.gql(Some(&admin.token), CONFIGURE, json!({ "i": issuer, "c": "x", "s": "y" })).await;
+        assert_eq!(code(&body), "OIDC_ISSUER_REFUSED", "{issuer}: {body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("public https"), "{body}");
+        assert_no_internal_text(&body);
+    }
+    // Plain http is refused outright in production.
+    let body =
+        app.gql(Some(&admin.token), CONFIGURE, json!({ "i": "http://login.example.com", "c": "x", "s": "y" })).await;
+    assert_eq!(user_error_codes(&body["data"]["configureOidcProvider"]), ["VALIDATION"], "{body}");
+    assert_eq!(app.count("oidc_providers").await, 0, "nothing refused was stored");
+    // A row that points inside anyway (stored before this check, or a name that resolved
+    // elsewhere when it was saved): the anonymous start refuses it without connecting.
+    let saved = app
+        .gql(Some(&admin.token), CONFIGURE, json!({ "i": "https://idp.clientele.invalid", "c": "x", "s": "y" }))
+        .await;
+    assert_eq!(saved["data"]["configureOidcProvider"]["userErrors"], json!([]), "{saved}");
+    for issuer in
+        [format!("https://127.0.0.1:{port}"), format!("https://localhost:{port}"), "https://169.254.169.254".to_owned()]
+    {
+        let sql = format!("UPDATE oidc_providers SET issuer = '{issuer}'");
+        app.admin_db.execute_unprepared(&sql).await.unwrap();
+        let res = browser().get(format!("{}/oidc/{org_id}/start", app.url)).send().await.unwrap();
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!((status, code(&body)), (502, "OIDC_ISSUER_REFUSED"), "{issuer}: {body}");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(connected.load(std::sync::atomic::Ordering::SeqCst), 0, "the server connected to loopback");
+}
+
+/// A fake provider on loopback whose discovery document sends us elsewhere, per issuer path.
+async fn scheming_provider() -> String {
+    use axum::extract::{OriginalUri, State};
+    use axum::response::IntoResponse;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(|State(base): State<String>, OriginalUri(uri): OriginalUri| async move {
+        let path = uri.path();
+        let Some(variant) = path.strip_suffix("/.well-known/openid-configuration") else {
+            return axum::Json(json!({ "keys": [] })).into_response();
+        };
+        let variant = variant.trim_start_matches('/');
+        let issuer = format!("{base}/{variant}");
+        let doc = |authorization: &str, jwks: &str, token: &str| {
+            json!({
+                "issuer": issuer, "authorization_endpoint": authorization, "jwks_uri": jwks,
+                "token_endpoint": token, "response_types_supported": ["code"],
+                "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+            })
+        };
+        let own = |p: &str| format!("{base}/{p}");
+        match variant {
+            "metadata-keys" => {
+                axum::Json(doc(&own("auth"), "http://169.254.169.254/latest/meta-data", &own("token"))).into_response()
+            }
+            "private-auth" => axum::Json(doc("https://10.0.0.1/auth", &own("jwks"), &own("token"))).into_response(),
+            "private-token" => axum::Json(doc(&own("auth"), &own("jwks"), "https://[fd00::5]/token")).into_response(),
+            "huge" => {
+                let mut d = doc(&own("auth"), &own("jwks"), &own("token"));
+                d["padding"] = json!("x".repeat(2 << 20));
+                axum::Json(d).into_response()
+            }
+            "redirect" => (axum::http::StatusCode::FOUND, [("location", own("fine/.well-known/openid-configuration"))])
+                .into_response(),
+            _ => axum::Json(doc(&own("auth"), &own("jwks"), &own("token"))).into_response(),
+        }
+    });
+    let state = base.clone();
+    tokio::spawn(async move { axum::serve(listener, app.with_state(state)).await.unwrap() });
+    base
+}
+
+// issue 12 #8
+async fn discovered_endpoints_inside_our_network_are_refused(app: TestApp) {
+    let supplier = app.supplier("Acme Software", "owner@acme.test").await;
+    let org = customer(&app, &supplier, "Boulangerie Martin", "ada@martin.test", 5).await;
+    let admin = customer_admin(&app, &org).await;
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    let base = scheming_provider().await;
+    for (variant, status, expected) in [
+        ("fine", 303, None),
+        ("metadata-keys", 502, Some("OIDC_ISSUER_REFUSED")),
+        ("private-auth", 502, Some("OIDC_ISSUER_REFUSED")),
+        ("private-token", 502, Some("OIDC_ISSUER_REFUSED")),
+        // Larger than 1 MiB, or a redirect (never followed): the provider is unusable.
+        ("huge", 502, Some("OIDC_PROVIDER_UNAVAILABLE")),
+        ("redirect", 502, Some("OIDC_PROVIDER_UNAVAILABLE")),
+    ] {
+        let issuer = format!("{base}/{variant}");
+        let body = app
+            .gql(Some(&admin.token), CONFIGURE, json!({ "i": issuer, "c": CLIENT_ID, "s": CLIENT_SECRET, "e": true }))
+            .await;
+        assert_eq!(body["data"]["configureOidcProvider"]["userErrors"], json!([]), "{body}");
+        let res = browser().get(format!("{}/oidc/{org_id}/start", app.url)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "{variant}");
+        if let Some(expected) = expected {
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(code(&body), expected, "{variant}: {body}");
+            assert_no_internal_text(&body);
+        }
+    }
+}
+
+// issue 12 #8
+async fn client_secrets_are_encrypted_at_rest_and_old_plaintext_is_re_encrypted(app: TestApp) {
+    let s = setup(&app, 60).await;
+    let stored = || async {
+        let rows = app
+            .admin_db
+            .query_all_raw(Statement::from_string(
+                app.admin_db.get_database_backend(),
+                "SELECT client_secret AS c FROM oidc_providers",
+            ))
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.try_get::<String>("", "c").unwrap()).collect::<Vec<_>>()
+    };
+    let sealed = stored().await;
+    assert_eq!(sealed.len(), 1);
+    assert!(sealed[0].starts_with("enc:v1:") && !sealed[0].contains(CLIENT_SECRET), "{sealed:?}");
+    assert!(
+        !app.snapshot().await.iter().flatten().any(|r| r.contains(CLIENT_SECRET)),
+        "the secret is nowhere in plaintext"
+    );
+    // Sign-in opens it.
+    let url = to_callback(&app, &s, "ada@martin.test", "/").await;
+    assert_eq!(callback(&s, &url).await.0, 303);
+    // A row from before encryption holds the secret in plaintext: it still works, and is
+    // sealed on that first use.
+    app.admin_db
+        .execute_unprepared(&format!("UPDATE oidc_providers SET client_secret = '{CLIENT_SECRET}'"))
+        .await
+        .unwrap();
+    let url = to_callback(&app, &s, "ada@martin.test", "/").await;
+    assert_eq!(callback(&s, &url).await.0, 303);
+    let resealed = stored().await;
+    assert!(resealed[0].starts_with("enc:v1:") && resealed[0] != sealed[0], "{resealed:?}");
+    // A sealed secret moved to another row does not open there.
+    let other = customer(&app, &s.supplier, "Salon Lea", "lea@salon.test", 2).await;
+    let other_admin = customer_admin(&app, &other).await;
+    let body = app
+        .gql(
+            Some(&other_admin.token),
+            CONFIGURE,
+            json!({ "i": s.provider.issuer, "c": CLIENT_ID, "s": "other", "e": true }),
+        )
+        .await;
+    assert_eq!(body["data"]["configureOidcProvider"]["userErrors"], json!([]), "{body}");
+    let other_id = other["id"].as_str().unwrap();
+    let sql = format!("UPDATE oidc_providers SET client_secret = '{0}' WHERE client_secret <> '{0}'", resealed[0]);
+    app.admin_db.execute_unprepared(&sql).await.unwrap();
+    let res = browser().get(format!("{}/oidc/{other_id}/start", app.url)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 500, "a moved ciphertext does not open");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(code(&body), "INTERNAL");
+    assert_no_internal_text(&body);
 }

@@ -128,6 +128,7 @@ fn cell_text(cell: &DataRef<'_>) -> String {
 }
 
 fn read_xlsx(bytes: &[u8]) -> AppResult<Table> {
+    super::workbook::check(bytes)?;
     let unreadable = |e: calamine::XlsxError| invalid(format!("This is not a readable .xlsx file: {e}."));
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
     let first = book.sheet_names().into_iter().next().ok_or_else(|| invalid("The workbook has no sheet."))?;

@@ -105,6 +105,7 @@ pub(crate) fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<So
     ClientInfo {
         addr: forwarded.or_else(|| peer.map(|p| p.ip().to_string())),
         user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        ..ClientInfo::default()
     }
 }
 

@@ -543,6 +543,10 @@ impl AuthService {
             AuditEntry::new("user.set_password", "user", user.id, json!({ "via": purpose, "sessions_ended": ended }));
         audit::record(&tx, &ctx, entry).await?;
         tx.commit().await?;
+        // The address's count is of links that did not work.
+        if let Some(addr) = client.addr.as_deref() {
+            throttle::forgive(&self.kernel.db, &throttle::link_address_key(addr)).await?;
+        }
         self.check_org(&org.status, org.blocked, org.valid_from)?;
         if user.status != UserStatus::Active {
             return Err(ErrorCode::InvalidCredentials.into());

@@ -48,7 +48,7 @@ pub const ACCOUNT_CEILING: Limit = Limit {
     max_lock: Duration::hours(1),
 };
 pub const CEILING_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
-/// Redeeming one-time links from one client address: counts every attempt.
+/// Redeeming one-time links from one client address: counts the links that did not work.
 pub const LINK_ADDRESS: Limit =
     Limit { attempts: 20, window: Duration::minutes(15), lock_for: Duration::minutes(1), max_lock: Duration::hours(1) };
 

@@ -138,6 +138,7 @@ pub(crate) fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<So
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(256).collect()),
+        ..ClientInfo::default()
     }
 }
 

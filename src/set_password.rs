@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use clientele_tenants::ClientInfo;
+use axum::{Extension, Form};
 
 use crate::AppState;
 
@@ -57,14 +58,20 @@ pub async fn form(params: Result<Query<LinkParams>, axum::extract::rejection::Qu
     }
 }
 
-pub async fn submit(State(state): State<Arc<AppState>>, Form(input): Form<SetPasswordForm>) -> Response {
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(input): Form<SetPasswordForm>,
+) -> Response {
     if !well_formed(&input.token) {
         return page(StatusCode::BAD_REQUEST, "<p>This link is invalid or has expired.</p>");
     }
     if input.password != input.confirm {
         return page(StatusCode::UNPROCESSABLE_ENTITY, &form_body(&input.token, Some("The two passwords differ.")));
     }
-    let client = ClientInfo::default();
+    // Throttled per client address like the GraphQL mutation: the form is no way around it.
+    let client = crate::http::client_info(&state, &headers, peer.map(|c| c.0.0));
     match state.services.auth.set_password_with_token(&input.token, &input.password, &client).await {
         Ok(_) => page(StatusCode::OK, "<p>Your password is set. You can now sign in.</p>"),
         Err(err) if err.is_user_error() => {

@@ -119,11 +119,17 @@ impl Actor {
 }
 
 /// What an operation needs; checked by services, never by resolvers.
+///
+/// A direct-login session (`Actor::on_behalf_of` is `Some`: a supplier user acting inside its
+/// customer) works on the customer's records and settings, but never touches who may get in:
+/// it holds none of [`ManageUsers`](Self::ManageUsers), [`ManageApiTokens`](Self::ManageApiTokens)
+/// and [`ManageConsent`](Self::ManageConsent), so it mints no credential that could outlive it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission {
     /// Change tenant data.
     Write,
-    /// Create, update, deactivate users and change roles.
+    /// Create, update, deactivate users, change roles, set passwords and issue set-password
+    /// links, configure sign-in (OIDC), revoke other people's sessions.
     ManageUsers,
     /// Create and revoke the organisation's API tokens (users only: a token cannot mint tokens).
     ManageApiTokens,
@@ -135,17 +141,25 @@ pub enum Permission {
     Purge,
     /// A supplier's administration of its customer organisations.
     ManageCustomers,
+    /// The organisation's consents (whether its supplier may log in directly): only its own
+    /// super-admins, signed in as themselves.
+    ManageConsent,
 }
 
 impl Permission {
     pub fn allows(self, actor: &Actor) -> bool {
         let writes = actor.scope == TokenScope::ReadWrite && actor.role != Role::ReadOnly;
+        let person = actor.api_token().is_none();
+        // Who may get in is decided by the organisation's own people, never by a supplier
+        // acting through a direct login.
+        let in_person = person && actor.on_behalf_of.is_none();
         match self {
             Self::Write => writes,
-            Self::ManageUsers | Self::Purge => writes && actor.role == Role::SuperAdmin && actor.api_token().is_none(),
-            Self::ManageApiTokens => {
-                writes && matches!(actor.role, Role::SuperAdmin | Role::Admin) && actor.api_token().is_none()
+            // Purge too: what the customer forgets is the customer's decision.
+            Self::ManageUsers | Self::ManageConsent | Self::Purge => {
+                writes && actor.role == Role::SuperAdmin && in_person
             }
+            Self::ManageApiTokens => writes && matches!(actor.role, Role::SuperAdmin | Role::Admin) && in_person,
             Self::ViewUsers => matches!(actor.role, Role::SuperAdmin | Role::Admin),
             Self::ManageSettings | Self::ManageCustomers => {
                 writes && matches!(actor.role, Role::SuperAdmin | Role::Admin)
@@ -491,6 +505,37 @@ mod tests {
         assert!(Permission::ManageUsers.allows(&actor(Role::SuperAdmin, TokenScope::ReadWrite, false)));
         assert!(!Permission::ManageUsers.allows(&actor(Role::Admin, TokenScope::ReadWrite, false)));
         assert!(!Permission::ManageUsers.allows(&actor(Role::SuperAdmin, TokenScope::ReadWrite, true)));
+    }
+
+    fn direct_login() -> Actor {
+        Actor {
+            on_behalf_of: Some((TenantId(uuid::Uuid::nil()), UserId(uuid::Uuid::nil()))),
+            ..actor(Role::SuperAdmin, TokenScope::ReadWrite, false)
+        }
+    }
+
+    // issue 12 #3
+    #[test]
+    fn direct_login_sessions_work_on_records_but_mint_no_credentials() {
+        let inside = direct_login();
+        for allowed in [Permission::Write, Permission::ManageSettings, Permission::ViewUsers] {
+            assert!(allowed.allows(&inside), "{allowed:?}");
+        }
+        let denied_inside =
+            [Permission::ManageUsers, Permission::ManageApiTokens, Permission::ManageConsent, Permission::Purge];
+        for denied in denied_inside {
+            assert!(!denied.allows(&inside), "{denied:?}");
+            assert!(denied.allows(&actor(Role::SuperAdmin, TokenScope::ReadWrite, false)), "{denied:?}");
+        }
+    }
+
+    // issue 12 #4
+    #[test]
+    fn only_super_admins_in_person_change_consent() {
+        assert!(Permission::ManageConsent.allows(&actor(Role::SuperAdmin, TokenScope::ReadWrite, false)));
+        assert!(!Permission::ManageConsent.allows(&actor(Role::Admin, TokenScope::ReadWrite, false)));
+        assert!(!Permission::ManageConsent.allows(&actor(Role::SuperAdmin, TokenScope::ReadWrite, true)));
+        assert!(!Permission::ManageConsent.allows(&actor(Role::Admin, TokenScope::ReadWrite, true)));
     }
 
     #[test]

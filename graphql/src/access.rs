@@ -200,7 +200,8 @@ pub fn mutation(mutation: Object) -> Object {
             )
             .description(
                 "ORG-20: mails the organisation's super-admin (or the contact's user) a welcome with their login and a \
-                 one-time link to set a password; without a contact, to the organisation's notification e-mail when set.",
+                 one-time link to set a password, at that user's own e-mail address only. A user who already has a \
+                 password gets a short-lived reset link instead.",
             )
             .argument(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
             .argument(InputValue::new("contactId", TypeRef::named(TypeRef::ID))),

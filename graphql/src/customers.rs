@@ -120,7 +120,10 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
         .field(InputValue::new("language", TypeRef::named("Language")))
         .field(InputValue::new("blocked", TypeRef::named(TypeRef::BOOLEAN)))
         .field(InputValue::new("validFrom", TypeRef::named("Date")))
-        .field(InputValue::new("directLoginAllowed", TypeRef::named(TypeRef::BOOLEAN)));
+        .field(InputValue::new("directLoginAllowed", TypeRef::named(TypeRef::BOOLEAN)).description(
+            "On creation only: afterwards the consent is the customer's (`setDirectLoginAllowed`), and \
+             `updateCustomerOrganisation` refuses this field with FORBIDDEN.",
+        ));
     for text in OrgText::iter() {
         org_input = org_input.field(InputValue::new(camel(text), TypeRef::named(TypeRef::STRING)));
     }

@@ -181,7 +181,10 @@ pub fn mutation(mutation: Object) -> Object {
                     payload(services(&rc)?.direct_login.set_allowed(tenant(&rc)?, allowed).await)
                 }),
             )
-            .description("A customer's super-admins allow or forbid direct login; forbidding ends open ones.")
+            .description(
+                "A customer's own super-admins, signed in as themselves, allow or forbid direct login (audited in \
+                 the customer); forbidding ends open ones.",
+            )
             .argument(InputValue::new("allowed", TypeRef::named_nn(TypeRef::BOOLEAN))),
         )
 }

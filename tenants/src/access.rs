@@ -7,13 +7,12 @@ use std::sync::Arc;
 use clientele_core::audit::{self, AuditEntry};
 use clientele_core::db::Kernel;
 use clientele_core::{AppError, AppResult, ErrorCode, OrgKind, Role, TenantCtx, TenantId, UserId};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
-use crate::auth::{AuthService, ClientInfo, RESET_PASSWORD, SET_PASSWORD, insert_one_time_token, normalise_email};
+use crate::auth::{AuthService, ClientInfo, RESET_PASSWORD, burn_links, insert_one_time_token, normalise_email};
 use crate::customers::{CustomerService, acting_in};
-use crate::entity::{one_time_token, org_contact, organisation, user};
+use crate::entity::{org_contact, organisation, user};
 use crate::mail::{Letter, MailKind, MailOutbox, render};
 use crate::model::{User, UserStatus};
 use crate::{system_ctx, throttle};
@@ -42,8 +41,8 @@ impl AccessService {
     }
 
     /// ORG-20: mails the super-admin of the supplier's customer `org` (or the user of
-    /// `contact`) a welcome with their login and a set-password link. Without a contact the
-    /// mail goes to the organisation's notification address when it has one (ORG-06).
+    /// `contact`) a welcome with their login and a set-password link, at the user's own
+    /// address only (issue 12 #5: the supplier never receives a customer user's credential).
     pub async fn send_access_data(
         &self,
         ctx: &TenantCtx,
@@ -80,19 +79,19 @@ impl AccessService {
         if user.status != UserStatus::Active {
             return Err(AppError::invalid("contactId", "This contact's login is inactive."));
         }
-        let recipient = match (contact, &org_row.notification_email) {
-            (None, Some(notify)) => notify.clone(),
-            _ => user.email.clone(),
-        };
+        // A credentials link goes to the user's own address only: never to the organisation's
+        // notification address, which the supplier can set, nor to anything else it can set.
+        let recipient = user.email.clone();
+        // A user who has a password gets a reset: short-lived, and audited as one.
+        let (token, purpose) = self.auth.issue_link(&tx, user.id).await?;
         let settings = self.auth.settings();
-        let token = insert_one_time_token(&tx, &self.kernel, user.id, SET_PASSWORD, settings.set_password_ttl).await?;
         let link = settings.set_password_link(&token);
         let letter = Letter {
             name: &user.display_name,
             organisation: &org_row.name,
             login: &user.email,
             link: &link,
-            valid_hours: hours(settings.set_password_ttl),
+            valid_hours: hours(self.auth.link_ttl(purpose)),
         };
         let mail = render(MailKind::AccessData, user.language, &recipient, &letter);
         let mail_id = self.outbox.enqueue(&tx, MailKind::AccessData, mail).await?;
@@ -100,7 +99,7 @@ impl AccessService {
             "user.send_access_data",
             "user",
             user.id,
-            json!({ "recipient": recipient, "mail_id": mail_id }),
+            json!({ "recipient": recipient, "mail_id": mail_id, "purpose": purpose }),
         );
         audit::record(&tx, &acting_in(ctx, org), entry).await?;
         tx.commit().await?;
@@ -120,17 +119,17 @@ impl AccessService {
         let email = normalise_email(email);
         let db = &self.kernel.db;
         let now = self.kernel.now();
-        let account_key = throttle::reset_key(&email);
+        // Every request counts, known account or not, so the limit reveals nothing either.
         let address_key = client.addr.as_deref().map(throttle::reset_address_key);
-        if throttle::is_locked(db, &account_key, now).await?
-            || matches!(&address_key, Some(k) if throttle::is_locked(db, k, now).await?)
+        if let Some(key) = &address_key
+            && throttle::attempt(db, key, throttle::ADDRESS, now).await? == throttle::Verdict::Locked
         {
             return Err(ErrorCode::TooManyAttempts.into());
         }
-        // Every request counts, known account or not, so the limit reveals nothing either.
-        throttle::record_failure(db, account_key, throttle::ACCOUNT, now).await?;
-        if let Some(key) = address_key {
-            throttle::record_failure(db, key, throttle::ADDRESS, now).await?;
+        if throttle::attempt(db, &throttle::reset_key(&email), throttle::ACCOUNT, now).await?
+            == throttle::Verdict::Locked
+        {
+            return Err(ErrorCode::TooManyAttempts.into());
         }
         if email.len() > 254 || !email.contains('@') {
             return Ok(());
@@ -166,14 +165,7 @@ impl AccessService {
             return Ok(());
         }
         // Only the newest reset link works.
-        one_time_token::Entity::update_many()
-            .col_expr(one_time_token::Column::UsedAt, Expr::value(self.kernel.now()))
-            .filter(one_time_token::Column::TenantId.eq(tenant))
-            .filter(one_time_token::Column::UserId.eq(user.id))
-            .filter(one_time_token::Column::Purpose.eq(RESET_PASSWORD))
-            .filter(one_time_token::Column::UsedAt.is_null())
-            .exec(tx.conn())
-            .await?;
+        burn_links(&tx, user.id, RESET_PASSWORD, self.kernel.now()).await?;
         let settings = self.auth.settings();
         let token =
             insert_one_time_token(&tx, &self.kernel, user.id, RESET_PASSWORD, settings.reset_password_ttl).await?;

@@ -55,6 +55,8 @@ impl AuthSettings {
 pub struct ClientInfo {
     pub addr: Option<String>,
     pub user_agent: Option<String>,
+    /// Password hashes this HTTP request may still make (shared by its clones).
+    pub hashes: crate::password::HashBudget,
 }
 
 /// A resolved bearer credential.
@@ -233,15 +235,26 @@ impl AuthService {
         organisation: Option<TenantId>,
         client: &ClientInfo,
     ) -> AppResult<SignedIn> {
+        // Over budget nothing is counted or checked: the request asked for more than it may.
+        client.hashes.spend()?;
         let email = normalise_email(email);
         let db = &self.kernel.db;
         let now = self.kernel.now();
-        let account_key = throttle::account_key(&email);
+        // Counted before any password is checked: concurrent guesses queue on the count.
         let address_key = client.addr.as_deref().map(throttle::address_key);
-        if throttle::is_locked(db, &account_key, now).await?
-            || matches!(&address_key, Some(k) if throttle::is_locked(db, k, now).await?)
+        if let Some(key) = &address_key
+            && throttle::attempt(db, key, throttle::ADDRESS, now).await? == throttle::Verdict::Locked
         {
             return Err(ErrorCode::TooManyAttempts.into());
+        }
+        let pair_key = throttle::pair_key(&email, client.addr.as_deref());
+        if throttle::attempt(db, &pair_key, throttle::ACCOUNT, now).await? == throttle::Verdict::Locked {
+            return Err(ErrorCode::TooManyAttempts.into());
+        }
+        // Past the per-account ceiling (guesses from many addresses) attempts only slow down.
+        let ceiling_key = throttle::account_key(&email);
+        if throttle::attempt(db, &ceiling_key, throttle::ACCOUNT_CEILING, now).await? == throttle::Verdict::Locked {
+            tokio::time::sleep(throttle::CEILING_DELAY).await;
         }
 
         let mut matched = Vec::new();
@@ -256,10 +269,6 @@ impl AuthService {
         }
 
         let Some((ctx, user, org_available)) = matched.pop() else {
-            throttle::record_failure(db, account_key, throttle::ACCOUNT, now).await?;
-            if let Some(key) = address_key {
-                throttle::record_failure(db, key, throttle::ADDRESS, now).await?;
-            }
             return Err(ErrorCode::InvalidCredentials.into());
         };
         if !matched.is_empty() {
@@ -269,7 +278,11 @@ impl AuthService {
             ));
         }
         org_available?;
-        throttle::clear(db, account_key).await?;
+        throttle::clear(db, pair_key).await?;
+        throttle::forgive(db, &ceiling_key).await?;
+        if let Some(key) = &address_key {
+            throttle::forgive(db, key).await?;
+        }
         self.open_session(&ctx, user, client, "password").await
     }
 
@@ -432,19 +445,47 @@ impl AuthService {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Mints a single-use set-password link for `user`, valid for the configured time.
+    /// Mints a single-use link for `user`: a first password (valid for the configured time),
+    /// or a reset (short-lived, and audited as one) when the user already has a password.
     pub async fn issue_set_password_token(&self, ctx: &TenantCtx, user: UserId) -> AppResult<String> {
         let tx = ctx.begin().await?;
+        crate::users::authorize(&tx, ctx, clientele_core::Permission::ManageUsers).await?;
         user::Entity::find_by_id((ctx.tenant(), user)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
-        let secret =
-            insert_one_time_token(&tx, &self.kernel, user, SET_PASSWORD, self.settings.set_password_ttl).await?;
-        let entry = AuditEntry::new("one_time_token.create", "user", user, json!({ "purpose": SET_PASSWORD }));
+        let (secret, purpose) = self.issue_link(&tx, user).await?;
+        let entry = AuditEntry::new("one_time_token.create", "user", user, json!({ "purpose": purpose }));
         audit::record(&tx, ctx, entry).await?;
         tx.commit().await?;
         Ok(secret)
     }
 
-    /// Redeems a set-password link: sets the password, burns the link and signs the user in.
+    /// Stores a credentials link for `user` in the transaction's tenant: `set_password` for a
+    /// user without a password, otherwise `reset_password` with the short lifetime, replacing
+    /// the user's older reset links. Returns the secret and the purpose.
+    pub(crate) async fn issue_link(
+        &self,
+        tx: &clientele_core::TenantTx,
+        user: UserId,
+    ) -> AppResult<(String, &'static str)> {
+        let has_password = credential::Entity::find_by_id((tx.tenant(), user)).one(tx.conn()).await?.is_some();
+        if !has_password {
+            let secret =
+                insert_one_time_token(tx, &self.kernel, user, SET_PASSWORD, self.settings.set_password_ttl).await?;
+            return Ok((secret, SET_PASSWORD));
+        }
+        burn_links(tx, user, RESET_PASSWORD, self.kernel.now()).await?;
+        let secret =
+            insert_one_time_token(tx, &self.kernel, user, RESET_PASSWORD, self.settings.reset_password_ttl).await?;
+        Ok((secret, RESET_PASSWORD))
+    }
+
+    /// The lifetime of links of `purpose`.
+    pub(crate) fn link_ttl(&self, purpose: &str) -> Duration {
+        if purpose == RESET_PASSWORD { self.settings.reset_password_ttl } else { self.settings.set_password_ttl }
+    }
+
+    /// Redeems a set-password link: sets the password, burns the link, ends the user's other
+    /// sessions and signs the user in. The link is checked before any hashing, and redemptions
+    /// are throttled per client address, so guessing links costs no argon2.
     pub async fn set_password_with_token(
         &self,
         presented: &str,
@@ -453,27 +494,44 @@ impl AuthService {
     ) -> AppResult<SignedIn> {
         password::validate("password", new_password)?;
         let invalid = || AppError::code_only(ErrorCode::TokenInvalid);
+        let now = self.kernel.now();
+        if let Some(addr) = client.addr.as_deref() {
+            let key = throttle::link_address_key(addr);
+            if throttle::attempt(&self.kernel.db, &key, throttle::LINK_ADDRESS, now).await? == throttle::Verdict::Locked
+            {
+                return Err(ErrorCode::TooManyAttempts.into());
+            }
+        }
         let (tenant, hash) = token::parse(SecretKind::OneTime, presented).ok_or_else(invalid)?;
+        let usable = |t: &one_time_token::Model| {
+            t.used_at.is_none() && t.expires_at > now && [SET_PASSWORD, RESET_PASSWORD].contains(&&*t.purpose)
+        };
         let org = {
             let ctx = system_ctx(&self.kernel, tenant, OrgKind::Customer);
             let tx = ctx.read().await?;
             let org = organisation::Entity::find_by_id(tenant).one(tx.conn()).await?;
+            let link = one_time_token::Entity::find()
+                .filter(one_time_token::Column::TenantId.eq(tenant))
+                .filter(one_time_token::Column::TokenHash.eq(hash.clone()))
+                .one(tx.conn())
+                .await?;
             tx.commit().await?;
+            link.filter(usable).ok_or_else(invalid)?;
             org.ok_or_else(invalid)?
         };
         let ctx = system_ctx(&self.kernel, tenant, parse_stored("kind", &org.kind)?);
+        client.hashes.spend()?;
         let password_hash = password::hash(new_password.to_owned(), self.kernel.entropy.as_ref()).await?;
         let now = self.kernel.now();
         let tx = ctx.begin().await?;
+        // Checked again under lock: two requests with one link, one wins.
         let link = one_time_token::Entity::find()
             .filter(one_time_token::Column::TenantId.eq(tenant))
             .filter(one_time_token::Column::TokenHash.eq(hash))
             .lock_exclusive()
             .one(tx.conn())
             .await?
-            .filter(|t| {
-                t.used_at.is_none() && t.expires_at > now && [SET_PASSWORD, RESET_PASSWORD].contains(&&*t.purpose)
-            })
+            .filter(|t| t.expires_at > now && usable(t))
             .ok_or_else(invalid)?;
         let user = user::Entity::find_by_id((tenant, link.user_id)).one(tx.conn()).await?.ok_or_else(invalid)?;
         let user = User::from_row(user)?;
@@ -482,25 +540,61 @@ impl AuthService {
         burnt.used_at = Set(Some(now));
         burnt.update(tx.conn()).await?;
         store_password(&tx, tenant, user.id, password_hash, now).await?;
-        if purpose == RESET_PASSWORD {
-            // Whoever knew the old password is signed out everywhere.
-            session::Entity::update_many()
-                .col_expr(session::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
-                .filter(session::Column::TenantId.eq(tenant))
-                .filter(session::Column::UserId.eq(user.id))
-                .filter(session::Column::RevokedAt.is_null())
-                .exec(tx.conn())
-                .await?;
-        }
-        let entry = AuditEntry::new("user.set_password", "user", user.id, json!({ "via": purpose }));
+        // Whoever held a session of this user (or knew the old password) is signed out.
+        let ended = end_sessions(&tx, user.id, None, now).await?;
+        let entry =
+            AuditEntry::new("user.set_password", "user", user.id, json!({ "via": purpose, "sessions_ended": ended }));
         audit::record(&tx, &ctx, entry).await?;
         tx.commit().await?;
+        // The address's count is of links that did not work.
+        if let Some(addr) = client.addr.as_deref() {
+            throttle::forgive(&self.kernel.db, &throttle::link_address_key(addr)).await?;
+        }
         self.check_org(&org.status, org.blocked, org.valid_from)?;
         if user.status != UserStatus::Active {
             return Err(ErrorCode::InvalidCredentials.into());
         }
         self.open_session(&ctx, user, client, "one_time_link").await
     }
+}
+
+/// Ends the open sessions of `user` in the transaction's tenant, but `keep` (the caller's own
+/// when they change their own password); returns how many. Direct-login sessions acting as the
+/// user are not the user's: they belong to the supplier user and end by their own rules.
+pub(crate) async fn end_sessions(
+    tx: &clientele_core::TenantTx,
+    user: UserId,
+    keep: Option<SessionId>,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let mut query = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(session::Column::TenantId.eq(tx.tenant()))
+        .filter(session::Column::UserId.eq(user))
+        .filter(session::Column::ImpersonatorUserId.is_null())
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        query = query.filter(session::Column::Id.ne(keep));
+    }
+    Ok(query.exec(tx.conn()).await?.rows_affected)
+}
+
+/// Burns the unused links of `purpose` of `user`: only the newest one works.
+pub(crate) async fn burn_links(
+    tx: &clientele_core::TenantTx,
+    user: UserId,
+    purpose: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    one_time_token::Entity::update_many()
+        .col_expr(one_time_token::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(one_time_token::Column::TenantId.eq(tx.tenant()))
+        .filter(one_time_token::Column::UserId.eq(user))
+        .filter(one_time_token::Column::Purpose.eq(purpose))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .exec(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Purposes of one-time links: a first password (invitation, access data, registration) and a

@@ -439,6 +439,14 @@ impl CustomerService {
 
     pub async fn update(&self, ctx: &TenantCtx, id: TenantId, input: CustomerInput) -> AppResult<CustomerOrg> {
         Self::require_supplier(ctx)?;
+        // Whether the supplier may log in is the customer's consent, never the supplier's to
+        // give (issue 12 #4): the customer's super-admins set it with `setDirectLoginAllowed`.
+        if input.direct_login_allowed.is_some() {
+            return Err(AppError::new(
+                clientele_core::ErrorCode::Forbidden,
+                "Only the organisation's own super-admins allow or forbid direct login.",
+            ));
+        }
         let tx = ctx.begin().await?;
         let current = Self::load_child(&tx, ctx.tenant(), id).await?;
         let before = CustomerOrg { row: current.clone() };

@@ -98,9 +98,13 @@ impl DirectLoginService {
         if ctx.kind() != OrgKind::Supplier {
             return Err(AppError::forbidden());
         }
-        let tx = ctx.begin().await?;
+        let mut tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
-        let row = user::Entity::find_by_id((ctx.tenant(), id)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        let row = user::Entity::find_by_id((ctx.tenant(), id))
+            .lock_exclusive()
+            .one(tx.conn())
+            .await?
+            .ok_or_else(AppError::not_found)?;
         let before = row.can_direct_login;
         let mut active: user::ActiveModel = row.into();
         active.can_direct_login = Set(allowed);
@@ -108,6 +112,10 @@ impl DirectLoginService {
         let row = active.update(tx.conn()).await?;
         let changes = audit::diff(&json!({ "can_direct_login": before }), &json!({ "can_direct_login": allowed }));
         audit::record(&tx, ctx, AuditEntry::new("user.direct_login_permission", "user", id, changes)).await?;
+        // Taking the right away ends the sessions it opened, in this transaction.
+        if !allowed {
+            end_all_opened_by(&mut tx, ctx, id).await?;
+        }
         tx.commit().await?;
         User::from_row(row)
     }
@@ -241,9 +249,13 @@ impl DirectLoginService {
             return Err(AppError::forbidden());
         }
         let mut tx = ctx.begin().await?;
-        authorize(&tx, ctx, Permission::ManageUsers).await?;
-        let org =
-            organisation::Entity::find_by_id(ctx.tenant()).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        // Consent is the customer's: its own super-admins, never its supplier (issue 12 #4).
+        authorize(&tx, ctx, Permission::ManageConsent).await?;
+        let org = organisation::Entity::find_by_id(ctx.tenant())
+            .lock_exclusive()
+            .one(tx.conn())
+            .await?
+            .ok_or_else(AppError::not_found)?;
         let before = org.direct_login_allowed;
         let mut active: organisation::ActiveModel = org.into();
         active.direct_login_allowed = Set(allowed);
@@ -251,7 +263,7 @@ impl DirectLoginService {
         let org = active.update(tx.conn()).await?;
         let changes =
             audit::diff(&json!({ "direct_login_allowed": before }), &json!({ "direct_login_allowed": allowed }));
-        audit::record(&tx, ctx, AuditEntry::new("organisation.update", "organisation", ctx.tenant(), changes)).await?;
+        audit::record(&tx, ctx, AuditEntry::new("organisation.consent", "organisation", ctx.tenant(), changes)).await?;
         if !allowed {
             let open = session::Entity::find()
                 .filter(session::Column::TenantId.eq(ctx.tenant()))
@@ -329,6 +341,57 @@ impl DirectLoginService {
             })
             .collect())
     }
+}
+
+/// Ends the open direct-login sessions that `by`, a user of the supplier `ctx` works in, holds
+/// in any of the supplier's customers (the user was deactivated or lost the right), audited on
+/// both sides; returns how many. `tx` runs in the supplier and is left there. The sessions are
+/// found through the supplier's own `direct_login.open` audit rows of the last hour (no session
+/// lasts longer), so the work is bounded by what the user opened, not by the customer count.
+pub(crate) async fn end_all_opened_by(tx: &mut TenantTx, ctx: &TenantCtx, by: UserId) -> AppResult<usize> {
+    use clientele_core::audit::entity as audit_log;
+    if ctx.kind() != OrgKind::Supplier {
+        return Ok(0);
+    }
+    let supplier = ctx.tenant();
+    let now = ctx.kernel().now();
+    let opened = audit_log::Entity::find()
+        .filter(audit_log::Column::TenantId.eq(supplier.0))
+        .filter(audit_log::Column::Action.eq("direct_login.open"))
+        .filter(audit_log::Column::ActorUserId.eq(by.0))
+        .filter(audit_log::Column::At.gt(now - max_duration()))
+        .all(tx.conn())
+        .await?;
+    let mut customers: Vec<TenantId> = opened.iter().filter_map(|r| r.entity_id.parse().ok()).map(TenantId).collect();
+    customers.sort_by_key(|c| c.0);
+    customers.dedup();
+    let mut ended = 0;
+    for customer in customers {
+        // Only the supplier's own customers: the audit row named one, proven again here.
+        if CustomerService::load_child(tx, supplier, customer).await.is_err() {
+            continue;
+        }
+        tx.scope_to(customer).await?;
+        let open = session::Entity::find()
+            .filter(session::Column::TenantId.eq(customer))
+            .filter(session::Column::ImpersonatorTenantId.eq(supplier.0))
+            .filter(session::Column::ImpersonatorUserId.eq(by.0))
+            .filter(session::Column::RevokedAt.is_null())
+            .filter(session::Column::ExpiresAt.gt(now))
+            .lock_exclusive()
+            .all(tx.conn())
+            .await?;
+        let inside = crate::customers::acting_in(ctx, customer);
+        for row in open {
+            let mut active: session::ActiveModel = row.into();
+            active.revoked_at = Set(Some(now));
+            let row = active.update(tx.conn()).await?;
+            record_end(tx, &inside, &row, true).await?;
+            ended += 1;
+        }
+        tx.scope_to(supplier).await?;
+    }
+    Ok(ended)
 }
 
 /// Audits the end of a direct-login session (signed out, or revoked by the customer) in the

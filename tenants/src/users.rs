@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::auth::{normalise_email, store_password};
+use crate::auth::{end_sessions, normalise_email, store_password};
 use crate::entity::{session, user};
 use crate::model::{User, UserStatus, parse_stored};
 use crate::password;
@@ -230,9 +230,19 @@ impl UserService {
         let hash = password::hash(new_password, self.kernel.entropy.as_ref()).await?;
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
-        let row = user::Entity::find_by_id((ctx.tenant(), id)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
-        store_password(&tx, ctx.tenant(), id, hash, self.kernel.now()).await?;
-        audit::record(&tx, ctx, AuditEntry::new("user.set_password", "user", id, json!({ "via": "admin" }))).await?;
+        let row = user::Entity::find_by_id((ctx.tenant(), id))
+            .lock_exclusive()
+            .one(tx.conn())
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let now = self.kernel.now();
+        store_password(&tx, ctx.tenant(), id, hash, now).await?;
+        // The user's other sessions end (issue 12 #11); a super-admin setting their own keeps
+        // the session they are using.
+        let keep = if ctx.actor().user() == Some(id) { ctx.actor().session() } else { None };
+        let ended = end_sessions(&tx, id, keep, now).await?;
+        let changes = json!({ "via": "admin", "sessions_ended": ended });
+        audit::record(&tx, ctx, AuditEntry::new("user.set_password", "user", id, changes)).await?;
         tx.commit().await?;
         User::from_row(row)
     }
@@ -245,7 +255,7 @@ impl UserService {
         action: &'static str,
         edit: impl FnOnce(&Current, &mut user::ActiveModel) -> AppResult<()>,
     ) -> AppResult<User> {
-        let tx = ctx.begin().await?;
+        let mut tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
         let row = user::Entity::find_by_id((ctx.tenant(), id))
             .lock_exclusive()
@@ -280,6 +290,8 @@ impl UserService {
                 .filter(session::Column::RevokedAt.is_null())
                 .exec(tx.conn())
                 .await?;
+            // A deactivated supplier user's direct logins end with it, in this transaction.
+            crate::direct_login::end_all_opened_by(&mut tx, ctx, id).await?;
         }
         let changes = audit::diff(&before.audit_view(), &after.audit_view());
         audit::record(&tx, ctx, AuditEntry::new(action, "user", id, changes)).await?;

@@ -79,14 +79,18 @@ async fn access_data_lead_to_a_password_the_terms_and_sign_in(app: TestApp, sink
     let users = app.gql(Some(&again), "{ users { nodes { email } } }", json!({})).await;
     assert_eq!(users["data"]["users"]["nodes"], json!([{ "email": "ada@martin.test" }]));
 
-    // ORG-06: without a named contact, the organisation's notification address receives it.
-    let upd = "mutation($id: ID!) { updateCustomerOrganisation(id: $id, input: {notificationEmail: \"office@martin.test\"}) { userErrors { field } } }";
-    app.gql(Some(&s.token), upd, json!({ "id": org["id"] })).await;
+    // issue 12 #5: credentials go to the user's own address only, never to the organisation's
+    // notification address, which the supplier sets; a user with a password gets a reset.
+    let upd = "mutation($id: ID!) { updateCustomerOrganisation(id: $id, input: {notificationEmail: \"office@acme.test\"}) { userErrors { field } } }";
+    let changed = app.gql(Some(&s.token), upd, json!({ "id": org["id"] })).await;
+    assert_eq!(changed["data"]["updateCustomerOrganisation"]["userErrors"], json!([]), "{changed}");
     let sent = app.gql(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
-    assert_eq!(sent["data"]["sendAccessData"]["recipient"], "office@martin.test");
+    assert_eq!(sent["data"]["sendAccessData"]["recipient"], "ada@martin.test", "{sent}");
     let mail = sink.wait_for(2).await.remove(1);
-    assert_eq!(mail["rcpt_tos"], json!(["office@martin.test"]));
+    assert_eq!(mail["rcpt_tos"], json!(["ada@martin.test"]));
     assert!(mail["body"].as_str().unwrap().contains("ada@martin.test"), "the login is named: {mail}");
+    let links = app.rows("one_time_tokens").await;
+    assert!(links.iter().any(|r| r.contains("reset_password")), "a reset, not a first password: {links:?}");
 
     // A named contact: its user, at its own address; a contact without login cannot receive any.
     let contacts = app
@@ -112,6 +116,8 @@ async fn access_data_lead_to_a_password_the_terms_and_sign_in(app: TestApp, sink
         app.rows("audit_log").await.into_iter().filter(|r| r.contains("user.send_access_data")).collect::<Vec<_>>();
     assert_eq!(audit.len(), 3);
     assert!(audit.iter().all(|r| crate::common::mentions_id(r, &s.admin_id)), "{audit:?}");
+    assert!(audit.iter().all(|r| !r.contains("office@acme.test")), "{audit:?}");
+    assert_eq!(audit.iter().filter(|r| r.contains("reset_password")).count(), 2, "{audit:?}");
     // Customer users do not send access data.
     let admin = customer_admin(&app, &org).await;
     assert_eq!(code(&app.gql(Some(&admin.token), SEND, json!({ "o": org["id"] })).await), "FORBIDDEN");

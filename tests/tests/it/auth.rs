@@ -1,10 +1,10 @@
 //! Sign-in, sessions, throttling, set-password links (USR-01, USR-03, USR-08).
 
 use chrono::Duration;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::both_dbs;
 use crate::common::{TestApp, code};
+use crate::{both_dbs, both_dbs_with};
 
 const VIEWER: &str = "{ viewer { role authMethod user { email } organisation { kind name } } }";
 
@@ -18,7 +18,37 @@ both_dbs!(
     bootstrap_refuses_to_run_twice_without_force,
     deactivated_users_cannot_sign_in,
     failed_sign_ins_from_one_address_lock_that_address,
+    forty_concurrent_wrong_passwords_get_five_checks,
+    one_password_per_request,
+    set_password_checks_the_link_first_and_throttles_per_address,
+    setting_a_password_ends_the_users_other_sessions,
 );
+both_dbs_with!(behind_a_proxy; a_stranger_elsewhere_cannot_lock_the_user_out);
+
+fn behind_a_proxy(settings: &mut clientele::Settings) {
+    settings.server.trust_forwarded_for = true;
+}
+
+const SIGN_IN: &str =
+    "mutation($e: String!, $p: String!) { signIn(input: {email: $e, password: $p}) { token userErrors { code } } }";
+const SET: &str = "mutation($t: String!, $p: String!) { setPassword(input: {token: $t, password: $p}) { token userErrors { field code } } }";
+
+async fn sign_in_from(app: &TestApp, addr: &str, email: &str, password: &str) -> Value {
+    let body = json!({ "query": SIGN_IN, "variables": { "e": email, "p": password } });
+    let res = app.http.post(format!("{}/graphql", app.url)).header("x-forwarded-for", addr).json(&body).send().await;
+    res.unwrap().json().await.unwrap()
+}
+
+/// A one-time link for `user` of `tenant`, as the server would mail it.
+async fn link_for(app: &TestApp, tenant: &str, kind: clientele_core::OrgKind, user: &str) -> String {
+    let ctx = clientele_core::TenantCtx::new(
+        app.state.kernel.clone(),
+        tenant.parse().unwrap(),
+        kind,
+        clientele_core::Actor::system(),
+    );
+    app.state.services.auth.issue_set_password_token(&ctx, user.parse().unwrap()).await.unwrap()
+}
 
 // USR-01
 async fn sign_in_is_case_insensitive_and_viewer_shows_the_caller(app: TestApp) {
@@ -168,4 +198,129 @@ async fn failed_sign_ins_from_one_address_lock_that_address(app: TestApp) {
     assert_eq!(code(&app.sign_in_raw("owner@acme.test", "correct horse battery").await), "TOO_MANY_ATTEMPTS");
     app.clock.advance(Duration::minutes(16));
     app.sign_in("owner@acme.test", "correct horse battery").await;
+}
+
+// issue 12 #10
+async fn forty_concurrent_wrong_passwords_get_five_checks(app: TestApp) {
+    app.supplier("Acme", "owner@acme.test").await;
+    let guesses = (0..40).map(|_| app.sign_in_raw("owner@acme.test", "not the password"));
+    let bodies = futures::future::join_all(guesses).await;
+    let answered = |c: &str| bodies.iter().filter(|b| code(b) == c).count();
+    assert_eq!((answered("INVALID_CREDENTIALS"), answered("TOO_MANY_ATTEMPTS")), (5, 35), "{bodies:?}");
+}
+
+// issue 12 #10
+async fn a_stranger_elsewhere_cannot_lock_the_user_out(app: TestApp) {
+    app.supplier("Acme", "owner@acme.test").await;
+    let (stranger, user) = ("203.0.113.9", "198.51.100.7");
+    for i in 0..10 {
+        let body = sign_in_from(&app, stranger, "owner@acme.test", "not the password").await;
+        assert_eq!(code(&body), if i < 5 { "INVALID_CREDENTIALS" } else { "TOO_MANY_ATTEMPTS" }, "{i}: {body}");
+    }
+    let body = sign_in_from(&app, stranger, "owner@acme.test", "correct horse battery").await;
+    assert_eq!(code(&body), "TOO_MANY_ATTEMPTS", "the stranger's own pair is locked");
+    // From the user's own address the account is open.
+    let body = sign_in_from(&app, user, "owner@acme.test", "correct horse battery").await;
+    assert!(body["data"]["signIn"]["token"].is_string(), "{body}");
+    // The stranger backs off exponentially: one check after a minute, then two minutes' wait.
+    app.clock.advance(Duration::seconds(61));
+    assert_eq!(code(&sign_in_from(&app, stranger, "owner@acme.test", "guess six").await), "INVALID_CREDENTIALS");
+    assert_eq!(code(&sign_in_from(&app, stranger, "owner@acme.test", "guess seven").await), "TOO_MANY_ATTEMPTS");
+    app.clock.advance(Duration::seconds(61));
+    assert_eq!(code(&sign_in_from(&app, stranger, "owner@acme.test", "guess seven").await), "TOO_MANY_ATTEMPTS");
+    app.clock.advance(Duration::seconds(61));
+    assert_eq!(code(&sign_in_from(&app, stranger, "owner@acme.test", "guess seven").await), "INVALID_CREDENTIALS");
+    let body = sign_in_from(&app, user, "owner@acme.test", "correct horse battery").await;
+    assert!(body["data"]["signIn"]["token"].is_string(), "{body}");
+}
+
+// issue 12 #7
+async fn one_password_per_request(app: TestApp) {
+    app.supplier("Acme", "owner@acme.test").await;
+    let twice = "mutation { a: signIn(input: {email: \"owner@acme.test\", password: \"correct horse battery\"}) { token } \
+                 b: signIn(input: {email: \"owner@acme.test\", password: \"correct horse battery\"}) { token } }";
+    let body = app.gql(None, twice, json!({})).await;
+    // The first signed in; the second was refused.
+    assert!(body["data"]["a"]["token"].is_string(), "{body}");
+    assert!(body["data"]["b"].is_null(), "{body}");
+    assert_eq!(code(&body), "TOO_MANY_ATTEMPTS", "{body}");
+    assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
+    // A batch is one request too.
+    let batch = json!([
+        { "query": SIGN_IN, "variables": { "e": "owner@acme.test", "p": "correct horse battery" } },
+        { "query": SIGN_IN, "variables": { "e": "owner@acme.test", "p": "correct horse battery" } },
+    ]);
+    let res = app.http.post(format!("{}/graphql", app.url)).json(&batch).send().await.unwrap();
+    let answers: Vec<Value> = res.json().await.unwrap();
+    assert!(answers[0]["data"]["signIn"]["token"].is_string(), "{answers:?}");
+    assert_eq!(code(&answers[1]), "TOO_MANY_ATTEMPTS", "{answers:?}");
+}
+
+// issue 12 #7 USR-03
+async fn set_password_checks_the_link_first_and_throttles_per_address(app: TestApp) {
+    let acme = app.supplier("Acme", "owner@acme.test").await;
+    let made = app
+        .gql(
+            Some(&acme.token),
+            "mutation { createUser(input: {email: \"bea@acme.test\", displayName: \"Bea\", role: ADMIN}) { user { id } } }",
+            json!({}),
+        )
+        .await;
+    let bea = made["data"]["createUser"]["user"]["id"].as_str().unwrap_or_else(|| panic!("{made}")).to_owned();
+    let link = link_for(&app, &acme.id, clientele_core::OrgKind::Supplier, &bea).await;
+    // The good link spends the request's one password; a dead one after it is still told
+    // TOKEN_INVALID, not TOO_MANY_ATTEMPTS: the link is checked before anything is hashed.
+    let both = "mutation($t: String!) { a: setPassword(input: {token: $t, password: \"bea's long password\"}) { token } \
+                b: setPassword(input: {token: \"clo_dead\", password: \"a long enough password\"}) { token } }";
+    let body = app.gql(None, both, json!({ "t": link })).await;
+    assert!(body["data"]["a"]["token"].is_string() && body["data"]["b"].is_null(), "{body}");
+    assert_eq!(code(&body), "TOKEN_INVALID", "{body}");
+    app.sign_in("bea@acme.test", "bea's long password").await;
+
+    // Twenty dead links from one address (one above, nineteen here) lock it, even for a good
+    // link, which stays unused.
+    let good = link_for(&app, &acme.id, clientele_core::OrgKind::Supplier, &bea).await;
+    for i in 0..19 {
+        let body = app.gql(None, SET, json!({ "t": format!("clo_dead{i}"), "p": "a long enough password" })).await;
+        assert_eq!(code(&body), "TOKEN_INVALID", "{i}");
+    }
+    let before = app.snapshot().await;
+    let body = app.gql(None, SET, json!({ "t": good, "p": "bea's newer password" })).await;
+    assert_eq!(code(&body), "TOO_MANY_ATTEMPTS", "{body}");
+    assert_eq!(app.snapshot().await, before, "nothing changed");
+    app.clock.advance(Duration::seconds(61));
+    let body = app.gql(None, SET, json!({ "t": good, "p": "bea's newer password" })).await;
+    assert!(body["data"]["setPassword"]["token"].is_string(), "{body}");
+}
+
+// issue 12 #11 USR-03
+async fn setting_a_password_ends_the_users_other_sessions(app: TestApp) {
+    let acme = app.supplier("Acme", "owner@acme.test").await;
+    let (id, first) = app.user(&acme, "admin@acme.test", "ADMIN").await;
+    let second = app.sign_in("admin@acme.test", "correct horse battery").await;
+    let set_user = "mutation($id: ID!, $p: String!) { setUserPassword(id: $id, password: $p) { user { id } userErrors { code } } }";
+    let body = app.gql(Some(&acme.token), set_user, json!({ "id": id, "p": "set by the owner" })).await;
+    assert_eq!(body["data"]["setUserPassword"]["user"]["id"], id, "{body}");
+    for token in [&first, &second] {
+        assert_eq!(app.gql_status(Some(token), VIEWER, json!({})).await.0, 401);
+    }
+    // Setting one's own password keeps the session in use and ends the others.
+    let other = app.sign_in("owner@acme.test", "correct horse battery").await;
+    let body = app.gql(Some(&acme.token), set_user, json!({ "id": acme.admin_id, "p": "the owner's new one" })).await;
+    assert_eq!(body["data"]["setUserPassword"]["user"]["id"], acme.admin_id.as_str(), "{body}");
+    assert_eq!(app.gql_status(Some(&acme.token), VIEWER, json!({})).await.0, 200);
+    assert_eq!(app.gql_status(Some(&other), VIEWER, json!({})).await.0, 401);
+    // A one-time link for a user who has a password is a reset, and ends every session too.
+    let third = app.sign_in("admin@acme.test", "set by the owner").await;
+    let link = link_for(&app, &acme.id, clientele_core::OrgKind::Supplier, &id).await;
+    let body = app.gql(None, SET, json!({ "t": link, "p": "the admin's own choice" })).await;
+    assert!(body["data"]["setPassword"]["token"].is_string(), "{body}");
+    assert_eq!(app.gql_status(Some(&third), VIEWER, json!({})).await.0, 401);
+    let audit = app.rows("audit_log").await;
+    let resets = audit.iter().filter(|r| r.contains("one_time_token.create") && r.contains("reset_password")).count();
+    assert_eq!(resets, 1, "{audit:?}");
+    // A reset link lives an hour, not three days.
+    let late = link_for(&app, &acme.id, clientele_core::OrgKind::Supplier, &id).await;
+    app.clock.advance(Duration::minutes(61));
+    assert_eq!(code(&app.gql(None, SET, json!({ "t": late, "p": "too late a password" })).await), "TOKEN_INVALID");
 }

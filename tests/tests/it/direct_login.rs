@@ -17,6 +17,9 @@ both_dbs!(
     customers_can_forbid_direct_login,
     another_suppliers_organisation_is_not_found,
     customers_list_and_revoke_direct_login_sessions,
+    a_direct_login_session_mints_no_credentials_and_changes_no_consent,
+    taking_the_right_away_or_deactivating_the_supplier_user_ends_its_direct_logins,
+    suppliers_cannot_change_the_customers_consent,
 );
 
 const GRANT: &str = "mutation($u: ID!, $a: Boolean!) { setDirectLoginPermission(userId: $u, allowed: $a) { user { id canDirectLogin } userErrors { field code } } }";
@@ -236,9 +239,10 @@ async fn customers_can_forbid_direct_login(app: TestApp) {
     let viewer = app.gql(Some(&admin.token), "{ viewer { organisation { directLoginAllowed } } }", json!({})).await;
     assert_eq!(viewer["data"]["viewer"]["organisation"]["directLoginAllowed"], false);
 
-    // The supplier may set it too, in the organisation's master data.
+    // Allowing again is the organisation's call too (the supplier cannot, issue 12 #4).
     let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { directLoginAllowed } } }";
-    app.gql(Some(&supplier.token), upd, json!({ "id": org["id"], "i": { "directLoginAllowed": true } })).await;
+    let allowed = app.gql(Some(&admin.token), ALLOW, json!({ "a": true })).await;
+    assert_eq!(allowed["data"]["setDirectLoginAllowed"]["organisation"]["directLoginAllowed"], true, "{allowed}");
     open(&app, &supplier, &org, "Allowed again").await;
     // Blocked, inactive or not yet valid organisations cannot be entered.
     let tomorrow = (now(&app) + Duration::days(2)).date_naive().to_string();
@@ -328,4 +332,146 @@ async fn customers_list_and_revoke_direct_login_sessions(app: TestApp) {
     let after = app.gql(Some(&admin.token), SESSIONS, json!({})).await;
     let nodes = after["data"]["directLoginSessions"]["nodes"].as_array().unwrap().clone();
     assert!(nodes[1]["revokedAt"].is_string() && nodes[0]["revokedAt"].is_null(), "{after}");
+}
+
+/// Whether the first error of `body` is `FORBIDDEN`, with the body for the message.
+fn forbidden(body: &Value) -> bool {
+    body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+}
+
+// ORG-21 issue 12 #3
+async fn a_direct_login_session_mints_no_credentials_and_changes_no_consent(app: TestApp) {
+    let (supplier, org, admin) = setup(&app).await;
+    let (member_id, _member) = app.user(&admin, "bob@martin.test", "MEMBER").await;
+    let made = app
+        .gql(
+            Some(&admin.token),
+            "mutation { createApiToken(input: {name: \"shop\", scope: READ}) { apiToken { id } } }",
+            json!({}),
+        )
+        .await;
+    let api_token_id = made["data"]["createApiToken"]["apiToken"]["id"].clone();
+    assert!(api_token_id.is_string(), "{made}");
+    let own = app.gql(Some(&admin.token), "{ viewer { sessions { id } } }", json!({})).await;
+    let admin_session = own["data"]["viewer"]["sessions"][0]["id"].clone();
+    assert!(admin_session.is_string(), "{own}");
+    let inside = open(&app, &supplier, &org, "Support ticket 7").await;
+
+    let before = app.snapshot().await;
+    let attempts = [
+        ("mutation { createApiToken(input: {name: \"mine\", scope: READ_WRITE}) { token } }", json!({})),
+        ("mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id } } }", json!({ "id": api_token_id })),
+        (
+            "mutation { createUser(input: {email: \"eve@acme.test\", displayName: \"Eve\", role: SUPER_ADMIN, password: \"correct horse battery\"}) { user { id } } }",
+            json!({}),
+        ),
+        (
+            "mutation($id: ID!) { changeUserRole(id: $id, role: SUPER_ADMIN) { user { id } } }",
+            json!({ "id": member_id }),
+        ),
+        (
+            "mutation($id: ID!) { setUserPassword(id: $id, password: \"the supplier's password\") { user { id } } }",
+            json!({ "id": admin.admin_id }),
+        ),
+        (
+            "mutation($id: ID!) { updateUser(id: $id, input: {email: \"eve@acme.test\"}) { user { id } } }",
+            json!({ "id": admin.admin_id }),
+        ),
+        ("mutation($id: ID!) { deactivateUser(id: $id) { user { id } } }", json!({ "id": member_id })),
+        ("mutation($id: ID!) { reactivateUser(id: $id) { user { id } } }", json!({ "id": member_id })),
+        ("mutation($id: ID!) { revokeSession(id: $id) { session { id } } }", json!({ "id": admin_session })),
+        (ALLOW, json!({ "a": true })),
+        (ALLOW, json!({ "a": false })),
+    ];
+    for (query, variables) in attempts {
+        let body = app.gql(Some(&inside), query, variables).await;
+        assert!(forbidden(&body), "{query}: {body}");
+    }
+    assert_eq!(app.snapshot().await, before, "nothing changed and no audit row was written");
+    assert_eq!(app.gql_status(Some(&admin.token), "{ viewer { role } }", json!({})).await.0, 200);
+
+    // It still works on the customer's records, and signs itself out.
+    let made = app
+        .gql(Some(&inside), "mutation { createClient(input: {lastName: \"Durand\", firstName: \"Marie\"}) { client { id } userErrors { field code } } }", json!({}))
+        .await;
+    assert!(made["data"]["createClient"]["client"]["id"].is_string(), "{made}");
+    assert_eq!(app.gql(Some(&inside), "mutation { signOut }", json!({})).await["data"]["signOut"], true);
+}
+
+// ORG-21 issue 12 #3
+async fn taking_the_right_away_or_deactivating_the_supplier_user_ends_its_direct_logins(app: TestApp) {
+    let (supplier, org, admin) = setup(&app).await;
+    let first = open(&app, &supplier, &org, "First visit").await;
+    let revoked = app.gql(Some(&supplier.token), GRANT, json!({ "u": supplier.admin_id, "a": false })).await;
+    assert_eq!(revoked["data"]["setDirectLoginPermission"]["user"]["canDirectLogin"], false, "{revoked}");
+    assert_eq!(app.gql_status(Some(&first), "{ viewer { role } }", json!({})).await.0, 401);
+    let ended = audit(&app, "direct_login.end").await;
+    assert_eq!(ended.len(), 2, "audited in the customer and in the supplier: {ended:?}");
+    assert_eq!(ended[0].0, org["id"].as_str().unwrap());
+    assert_eq!(ended[1].0, supplier.id);
+
+    // A second super-admin of the supplier with the right, deactivated while inside.
+    let (helper_id, helper) = app.user(&supplier, "helper@acme.test", "SUPER_ADMIN").await;
+    app.gql(Some(&supplier.token), GRANT, json!({ "u": helper_id, "a": true })).await;
+    let body = app.gql(Some(&helper), OPEN, json!({ "o": org["id"], "r": "Second visit" })).await;
+    let second = body["data"]["directLogin"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    assert_eq!(app.gql_status(Some(&second), "{ viewer { role } }", json!({})).await.0, 200);
+    let off = app
+        .gql(
+            Some(&supplier.token),
+            "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
+            json!({ "id": helper_id }),
+        )
+        .await;
+    assert_eq!(off["data"]["deactivateUser"]["user"]["status"], "INACTIVE", "{off}");
+    assert_eq!(app.gql_status(Some(&second), "{ viewer { role } }", json!({})).await.0, 401);
+    assert_eq!(audit(&app, "direct_login.end").await.len(), 4);
+    let list = app.gql(Some(&admin.token), SESSIONS, json!({})).await;
+    let nodes = list["data"]["directLoginSessions"]["nodes"].as_array().unwrap().clone();
+    assert!(nodes.len() == 2 && nodes.iter().all(|n| n["revokedAt"].is_string()), "{list}");
+}
+
+// ORG-21 issue 12 #4
+async fn suppliers_cannot_change_the_customers_consent(app: TestApp) {
+    let (supplier, org, admin) = setup(&app).await;
+    let banned = app.gql(Some(&admin.token), ALLOW, json!({ "a": false })).await;
+    assert_eq!(banned["data"]["setDirectLoginAllowed"]["organisation"]["directLoginAllowed"], false, "{banned}");
+    let (_, supplier_admin) = app.user(&supplier, "helper@acme.test", "ADMIN").await;
+    let minted = app
+        .gql(
+            Some(&supplier.token),
+            "mutation { createApiToken(input: {name: \"crm\", scope: READ_WRITE}) { token } }",
+            json!({}),
+        )
+        .await;
+    let supplier_token =
+        minted["data"]["createApiToken"]["token"].as_str().unwrap_or_else(|| panic!("{minted}")).to_owned();
+    // The token's first use stamps it; afterwards nothing may change.
+    app.gql(Some(&supplier_token), "{ viewer { role } }", json!({})).await;
+
+    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { directLoginAllowed } } }";
+    let before = app.snapshot().await;
+    for token in [&supplier.token, &supplier_admin, &supplier_token] {
+        let body = app.gql(Some(token), upd, json!({ "id": org["id"], "i": { "directLoginAllowed": true } })).await;
+        assert!(forbidden(&body), "{body}");
+        let body = app.gql(Some(token), ALLOW, json!({ "a": true })).await;
+        assert!(forbidden(&body), "{body}");
+    }
+    assert_eq!(app.snapshot().await, before, "nothing changed");
+    let body = app.gql(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": "Anyway" })).await;
+    assert_eq!(code(&body), "DIRECT_LOGIN_NOT_ALLOWED");
+    // Other master data still changes; each consent change is in the customer's audit log.
+    let renamed =
+        app.gql(Some(&supplier.token), upd, json!({ "id": org["id"], "i": { "name": "Martin & fils" } })).await;
+    assert_eq!(renamed["data"]["updateCustomerOrganisation"]["organisation"]["directLoginAllowed"], false, "{renamed}");
+    app.gql(Some(&admin.token), ALLOW, json!({ "a": true })).await;
+    let consent = audit(&app, "organisation.consent").await;
+    let customer = org["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        consent,
+        [
+            (customer.clone(), Some(admin.admin_id.clone()), None, None),
+            (customer, Some(admin.admin_id.clone()), None, None)
+        ]
+    );
 }

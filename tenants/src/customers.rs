@@ -335,6 +335,17 @@ impl CustomerService {
         if ctx.kind() == OrgKind::Supplier { Ok(()) } else { Err(AppError::forbidden()) }
     }
 
+    /// The one way a supplier's transaction moves into one of its customers: proves the caller
+    /// administers a supplier and `customer` is its own (`NOT_FOUND` otherwise), re-scopes `tx`
+    /// there (RLS then confines every later statement to the customer) and returns the context
+    /// to audit with inside it (the supplier user acting on behalf).
+    pub(crate) async fn enter(ctx: &TenantCtx, tx: &mut TenantTx, customer: TenantId) -> AppResult<TenantCtx> {
+        Self::require_supplier(ctx)?;
+        Self::load_child(tx, ctx.tenant(), customer).await?;
+        tx.scope_to(customer).await?;
+        Ok(acting_in(ctx, customer))
+    }
+
     /// The supplier's customer `id`, or `NOT_FOUND` (also for another supplier's customers).
     pub async fn load_child(tx: &TenantTx, supplier: TenantId, id: TenantId) -> AppResult<organisation::Model> {
         organisation::Entity::find_by_id(id)
@@ -511,10 +522,8 @@ impl CustomerService {
 
     /// Contact persons of a customer (ORG-17).
     pub async fn contacts(&self, ctx: &TenantCtx, id: TenantId) -> AppResult<Vec<OrgContact>> {
-        Self::require_supplier(ctx)?;
         let mut tx = ctx.read().await?;
-        Self::load_child(&tx, ctx.tenant(), id).await?;
-        tx.scope_to(id).await?;
+        Self::enter(ctx, &mut tx, id).await?;
         let rows = org_contact::Entity::find()
             .filter(org_contact::Column::TenantId.eq(id))
             .order_by_asc(org_contact::Column::Id)
@@ -532,10 +541,8 @@ impl CustomerService {
             return Err(err);
         }
         let mut tx = ctx.begin().await?;
-        Self::load_child(&tx, ctx.tenant(), id).await?;
-        tx.scope_to(id).await?;
+        let child = Self::enter(ctx, &mut tx, id).await?;
         let contact = insert_contact(&tx, &self.kernel, id, &input, None).await?;
-        let child = acting_in(ctx, id);
         let changes = audit::created(&json!({ "last_name": input.last_name, "email": input.email }));
         audit::record(&tx, &child, AuditEntry::new("org_contact.create", "org_contact", contact.id, changes)).await?;
         tx.commit().await?;

@@ -111,13 +111,9 @@ impl LicenceService {
 
     /// Opens a writing transaction in the supplier's customer `org`, checked to be its own.
     async fn in_customer(ctx: &TenantCtx, org: TenantId, write: bool) -> AppResult<TenantTx> {
-        ctx.require(clientele_core::Permission::ManageCustomers)?;
-        if ctx.kind() != OrgKind::Supplier {
-            return Err(AppError::forbidden());
-        }
+        CustomerService::require_supplier(ctx)?;
         let mut tx = if write { ctx.begin().await? } else { ctx.read().await? };
-        CustomerService::load_child(&tx, ctx.tenant(), org).await?;
-        tx.scope_to(org).await?;
+        CustomerService::enter(ctx, &mut tx, org).await?;
         Ok(tx)
     }
 

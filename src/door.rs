@@ -30,6 +30,8 @@ use crate::http::REQUEST_ID;
 pub(crate) struct Meta {
     pub rid: Option<Arc<str>>,
     pub client: ClientInfo,
+    /// When the request reached the door: deadlines count from here, credential check included.
+    pub arrived: tokio::time::Instant,
 }
 
 impl Meta {
@@ -39,7 +41,11 @@ impl Meta {
 
     fn of(parts: &Parts, state: &AppState) -> Self {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        Self { rid: request_id(&parts.headers), client: client_info(state, &parts.headers, peer) }
+        Self {
+            rid: request_id(&parts.headers),
+            client: client_info(state, &parts.headers, peer),
+            arrived: tokio::time::Instant::now(),
+        }
     }
 }
 

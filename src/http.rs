@@ -18,8 +18,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
-use crate::door::GraphqlCaller;
-pub(crate) use crate::door::{client_info, request_id};
+use crate::door::{GraphqlCaller, Meta};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
@@ -136,10 +135,10 @@ pub(crate) fn transport_error(status: StatusCode, code: ErrorCode, rid: Option<&
     (status, axum::Json(error_response(code, rid))).into_response()
 }
 
-/// When a GraphQL request must be answered by: its deadline covers reading the body, every
-/// operation of a batch and the answer.
-fn deadline(state: &AppState) -> tokio::time::Instant {
-    tokio::time::Instant::now() + std::time::Duration::from_millis(state.settings.server.request_timeout_ms)
+/// When a GraphQL request must be answered by: its deadline counts from its arrival at the
+/// door and covers the credential check, reading the body, every operation of a batch.
+fn deadline(state: &AppState, meta: &Meta) -> tokio::time::Instant {
+    meta.arrived + std::time::Duration::from_millis(state.settings.server.request_timeout_ms)
 }
 
 async fn graphql_post(
@@ -148,7 +147,7 @@ async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let deadline = deadline(&state);
+    let deadline = deadline(&state, &caller.meta);
     let rid = caller.meta.rid.clone();
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -207,7 +206,7 @@ async fn graphql_get(
     caller: GraphqlCaller,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let deadline = deadline(&state);
+    let deadline = deadline(&state, &caller.meta);
     let rid = caller.meta.rid.clone();
     let bad = |rid: Option<&str>| transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid);
     let Ok(Query(params)) = params else { return bad(rid.as_deref()) };

@@ -22,7 +22,7 @@ use clientele_tenants::oidc::Callback;
 use serde_json::json;
 
 use crate::AppState;
-use crate::http::{client_info, request_id};
+use crate::door::{client_info, request_id};
 
 const COOKIE: &str = "clientele_oidc";
 const COOKIE_PATH: &str = "/oidc/session";

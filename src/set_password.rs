@@ -2,14 +2,13 @@
 
 use std::sync::Arc;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::{Extension, Form};
 
 use crate::AppState;
+use crate::door::Meta;
 
 #[derive(serde::Deserialize)]
 pub struct LinkParams {
@@ -58,12 +57,7 @@ pub async fn form(params: Result<Query<LinkParams>, axum::extract::rejection::Qu
     }
 }
 
-pub async fn submit(
-    State(state): State<Arc<AppState>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    Form(input): Form<SetPasswordForm>,
-) -> Response {
+pub async fn submit(State(state): State<Arc<AppState>>, meta: Meta, Form(input): Form<SetPasswordForm>) -> Response {
     if !well_formed(&input.token) {
         return page(StatusCode::BAD_REQUEST, "<p>This link is invalid or has expired.</p>");
     }
@@ -71,8 +65,7 @@ pub async fn submit(
         return page(StatusCode::UNPROCESSABLE_ENTITY, &form_body(&input.token, Some("The two passwords differ.")));
     }
     // Throttled per client address like the GraphQL mutation: the form is no way around it.
-    let client = crate::http::client_info(&state, &headers, peer.map(|c| c.0.0));
-    match state.services.auth.set_password_with_token(&input.token, &input.password, &client).await {
+    match state.services.auth.set_password_with_token(&input.token, &input.password, &meta.client).await {
         Ok(_) => page(StatusCode::OK, "<p>Your password is set. You can now sign in.</p>"),
         Err(err) if err.is_user_error() => {
             page(StatusCode::UNPROCESSABLE_ENTITY, &form_body(&input.token, Some(err.public_message())))

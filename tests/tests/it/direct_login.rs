@@ -464,7 +464,8 @@ async fn suppliers_cannot_change_the_customers_consent(app: TestApp) {
     let renamed =
         app.gql(Some(&supplier.token), upd, json!({ "id": org["id"], "i": { "name": "Martin & fils" } })).await;
     assert_eq!(renamed["data"]["updateCustomerOrganisation"]["organisation"]["directLoginAllowed"], false, "{renamed}");
-    app.gql(Some(&admin.token), ALLOW, json!({ "a": true })).await;
+    let allowed = app.gql(Some(&admin.token), ALLOW, json!({ "a": true })).await;
+    assert_eq!(allowed["data"]["setDirectLoginAllowed"]["organisation"]["directLoginAllowed"], true, "{allowed}");
     let consent = audit(&app, "organisation.consent").await;
     let customer = org["id"].as_str().unwrap().to_owned();
     assert_eq!(

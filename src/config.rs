@@ -4,10 +4,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use clientele_core::files::{BlobStore, ContentLimits, FileSettings, OpendalBlobStore, S3Config, UrlSigner};
-use clientele_core::mail::{self, Mailer};
-use clientele_core::ports::Entropy;
-use clientele_core::search::SearchIndex;
+use clientele_adapters::mail;
+use clientele_adapters::{OpendalBlobStore, S3Config};
+use clientele_kernel::blobs::BlobStore;
+use clientele_kernel::mail::Mailer;
+use clientele_kernel::ports::Entropy;
+use clientele_records::files::{ContentLimits, FileSettings, UrlSigner};
+use clientele_records::search::SearchIndex;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment_file_provider_adapter::FileAdapter;
@@ -378,13 +381,13 @@ impl Settings {
     }
 
     /// The configured search index adapter.
-    pub fn search_index(&self) -> Result<std::sync::Arc<dyn SearchIndex>, clientele_core::AppError> {
+    pub fn search_index(&self) -> Result<std::sync::Arc<dyn SearchIndex>, clientele_kernel::AppError> {
         Ok(match self.search.engine {
             SearchEngine::Tantivy => {
                 let dir = self.search.dir.clone().unwrap_or_else(|| self.data_dir.join("search"));
-                std::sync::Arc::new(clientele_search::TantivyIndex::open(&dir)?)
+                std::sync::Arc::new(clientele_adapters::TantivyIndex::open(&dir)?)
             }
-            SearchEngine::Meilisearch => std::sync::Arc::new(clientele_search::MeiliIndex::new(
+            SearchEngine::Meilisearch => std::sync::Arc::new(clientele_adapters::MeiliIndex::new(
                 &self.search.meilisearch_url,
                 self.search.meilisearch_api_key.as_ref().map(Secret::expose),
                 &self.search.meilisearch_index,
@@ -393,7 +396,7 @@ impl Settings {
     }
 
     /// The configured blob store.
-    pub fn blob_store(&self) -> Result<std::sync::Arc<dyn BlobStore>, clientele_core::AppError> {
+    pub fn blob_store(&self) -> Result<std::sync::Arc<dyn BlobStore>, clientele_kernel::AppError> {
         let f = &self.files;
         Ok(match f.backend {
             FilesBackend::Fs => {
@@ -413,8 +416,8 @@ impl Settings {
 
     /// The download-link signer: the configured key, or on the filesystem backend one kept in
     /// the data directory (made on first start).
-    pub fn url_signer(&self, entropy: &dyn Entropy) -> Result<UrlSigner, clientele_core::AppError> {
-        use clientele_core::AppError;
+    pub fn url_signer(&self, entropy: &dyn Entropy) -> Result<UrlSigner, clientele_kernel::AppError> {
+        use clientele_kernel::AppError;
         if let Some(key) = &self.files.url_signing_key {
             return UrlSigner::new(key.expose().as_bytes().to_vec());
         }
@@ -442,9 +445,9 @@ impl Settings {
     pub fn oidc_secret_keys(
         &self,
         entropy: &dyn Entropy,
-    ) -> Result<clientele_tenants::oidc::SecretKeys, clientele_core::AppError> {
+    ) -> Result<clientele_tenants::oidc::SecretKeys, clientele_kernel::AppError> {
         use base64::Engine as _;
-        use clientele_core::AppError;
+        use clientele_kernel::AppError;
         use clientele_tenants::oidc::secrets::parse_key;
         let old = self.oidc.old_secret_keys.as_ref().map_or("", Secret::expose);
         let old = old
@@ -497,7 +500,7 @@ impl Settings {
     }
 
     /// The configured mail adapter.
-    pub fn mailer(&self) -> Result<std::sync::Arc<dyn Mailer>, clientele_core::AppError> {
+    pub fn mailer(&self) -> Result<std::sync::Arc<dyn Mailer>, clientele_kernel::AppError> {
         let from = mail::parse_sender(&self.mail.from)?;
         Ok(match self.mail.transport {
             MailTransport::File => {
@@ -598,7 +601,7 @@ mod tests {
             assert_eq!(settings.files.backend, FilesBackend::S3);
             assert_eq!(settings.files.s3_secret_access_key.as_ref().map(Secret::expose), Some("very secret"));
             assert!(!format!("{settings:?}").contains("very secret"));
-            let entropy = clientele_core::ports::SeededEntropy::new(1);
+            let entropy = clientele_kernel::ports::SeededEntropy::new(1);
             assert!(settings.url_signer(&entropy).is_err(), "S3 needs a shared signing key");
             jail.set_env("CLIENTELE_FILES__URL_SIGNING_KEY_FILE", "url-key");
             let settings = Settings::load(None).map_err(|e| e.to_string())?;
@@ -609,13 +612,13 @@ mod tests {
 
     #[test]
     fn the_embedded_signing_key_is_made_once_and_kept() {
-        use clientele_core::files::Variant;
-        use clientele_core::ports::SeededEntropy;
+        use clientele_kernel::ports::SeededEntropy;
+        use clientele_records::files::Variant;
         figment::Jail::expect_with(|_| {
             let settings = Settings::default();
             let first = settings.url_signer(&SeededEntropy::new(1)).map_err(|e| e.to_string())?;
             let again = settings.url_signer(&SeededEntropy::new(2)).map_err(|e| e.to_string())?;
-            let (t, f) = (clientele_core::TenantId(uuid::Uuid::nil()), clientele_core::FileId(uuid::Uuid::nil()));
+            let (t, f) = (clientele_kernel::TenantId(uuid::Uuid::nil()), clientele_kernel::FileId(uuid::Uuid::nil()));
             assert_eq!(first.sign(t, f, Variant::Original, 1), again.sign(t, f, Variant::Original, 1));
             Ok(())
         });
@@ -625,7 +628,7 @@ mod tests {
     #[test]
     fn oidc_secret_keys_come_from_files_or_the_data_dir() {
         use base64::Engine as _;
-        use clientele_core::ports::SeededEntropy;
+        use clientele_kernel::ports::SeededEntropy;
         figment::Jail::expect_with(|jail| {
             let (current, old) = ([3u8; 32], [4u8; 32]);
             let b64 = |k: &[u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
@@ -649,8 +652,8 @@ mod tests {
         // Without a key, one is generated once into the data directory and kept.
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings { data_dir: dir.path().to_path_buf(), ..Settings::default() };
-        let first = settings.oidc_secret_keys(&clientele_core::ports::SeededEntropy::new(1)).unwrap();
-        let again = settings.oidc_secret_keys(&clientele_core::ports::SeededEntropy::new(2)).unwrap();
+        let first = settings.oidc_secret_keys(&clientele_kernel::ports::SeededEntropy::new(1)).unwrap();
+        let again = settings.oidc_secret_keys(&clientele_kernel::ports::SeededEntropy::new(2)).unwrap();
         assert_eq!(first.current_id(), again.current_id());
         assert!(dir.path().join("oidc-secret.key").exists());
     }

@@ -18,7 +18,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use clientele_core::{AppError, ErrorCode};
+use clientele_kernel::{AppError, ErrorCode};
 use clientele_tenants::{Authenticated, ClientInfo};
 use serde_json::{Value, json};
 

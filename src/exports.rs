@@ -10,13 +10,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use clientele_core::clients::export::csv_bytes;
-use clientele_core::clients::import::MAX_FILE_BYTES;
-use clientele_core::clients::{
+use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId, TenantCtx};
+use clientele_records::clients::export::csv_bytes;
+use clientele_records::clients::import::MAX_FILE_BYTES;
+use clientele_records::clients::{
     ClientExport, ClientFilter, ClientKind, ClientOrder, ClientStatus, ColumnMapping, DuplicatePolicy, ExportFormat,
     ImportFormat, ImportRequest, RecordServices, TrashFilter,
 };
-use clientele_core::{AppError, CategoryId, ClientId, ErrorCode, GroupId, TenantCtx};
 use serde_json::json;
 
 use crate::AppState;

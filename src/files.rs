@@ -7,8 +7,8 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use clientele_core::files::{FileKind, Owner, StoredFile, Upload, Variant};
-use clientele_core::{AppError, ClientId, ErrorCode, FileId, TenantId};
+use clientele_kernel::{AppError, ClientId, ErrorCode, FileId, TenantId};
+use clientele_records::files::{FileKind, Owner, StoredFile, Upload, Variant};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -161,7 +161,7 @@ pub(crate) async fn download(
         if inline { "inline" } else { "attachment" },
         encode_filename(&file.file_name)
     );
-    let max_age = (p.exp - state.kernel.now().timestamp()).max(0);
+    let max_age = (p.exp - state.handles.now().timestamp()).max(0);
     let mut response = (StatusCode::OK, bytes).into_response();
     let h = response.headers_mut();
     let value =

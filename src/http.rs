@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use clientele_core::ErrorCode;
 use clientele_graphql::error_response;
+use clientele_kernel::ErrorCode;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -81,7 +81,7 @@ async fn record_metrics(req: Request, next: Next) -> Response {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> StatusCode {
-    match state.kernel.db.ping().await {
+    match state.handles.db.ping().await {
         Ok(()) => StatusCode::OK,
         Err(err) => {
             tracing::warn!(error = %err, "database not ready");

@@ -16,7 +16,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clientele_core::AppResult;
+use clientele_kernel::AppResult;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use tokio::sync::watch;
 
@@ -104,7 +104,7 @@ pub struct JobLocks([tokio::sync::Mutex<()>; Job::ALL.len()]);
 /// process on the same database. `None` when it was skipped for that reason; otherwise how many
 /// items it handled.
 pub async fn try_run(state: &AppState, job: Job) -> AppResult<Option<u64>> {
-    let db = &state.kernel.db;
+    let db = &state.handles.db;
     if db.get_database_backend() != DbBackend::Postgres {
         let Ok(_held) = state.job_locks.0[job.index()].try_lock() else {
             return Ok(None);
@@ -144,7 +144,7 @@ pub async fn run_retention(state: &AppState) -> AppResult<u64> {
 }
 
 async fn purge_expired_trash(state: &AppState) -> AppResult<u64> {
-    let cutoff = state.kernel.now() - chrono::Duration::days(i64::from(state.settings.retention.trash_days));
+    let cutoff = state.handles.now() - chrono::Duration::days(i64::from(state.settings.retention.trash_days));
     let mut purged = 0;
     for ctx in state.services.organisations.all_tenants().await? {
         purged += state.records.clients.purge_trashed_before(&ctx, cutoff).await?;
@@ -181,7 +181,7 @@ pub async fn sweep_forgotten_blobs(state: &AppState) -> AppResult<u64> {
 async fn sweep_blobs(state: &AppState) -> AppResult<u64> {
     let mut swept = 0;
     for ctx in state.services.organisations.all_tenants().await? {
-        swept += clientele_core::files::sweep(&ctx).await?;
+        swept += clientele_records::files::sweep(&ctx).await?;
     }
     Ok(swept)
 }

@@ -12,11 +12,11 @@ mod set_password;
 
 use std::sync::{Arc, OnceLock};
 
-use clientele_core::db::{self, Kernel};
-use clientele_core::files::FileService;
-use clientele_core::ports::{Clock, Entropy, SystemClock, SystemEntropy};
 use clientele_graphql::{GraphqlService, Limits};
+use clientele_kernel::db::{self, Handles};
+use clientele_kernel::ports::{Clock, Entropy, SystemClock, SystemEntropy};
 use clientele_migrations::{Migrator, MigratorTrait};
+use clientele_records::files::FileService;
 use clientele_tenants::TenantServices;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -37,9 +37,9 @@ pub type StatementObserver = Arc<dyn Fn(&sea_orm::metric::Info<'_>) + Send + Syn
 /// Shared state of one server process.
 pub struct AppState {
     pub settings: Settings,
-    pub kernel: Arc<Kernel>,
+    pub handles: Arc<Handles>,
     pub services: TenantServices,
-    pub records: Arc<clientele_core::clients::RecordServices>,
+    pub records: Arc<clientele_records::clients::RecordServices>,
     /// The WebAssembly plugin platform.
     pub plugins: Arc<clientele_plugins::Plugins>,
     pub graphql: GraphqlService,
@@ -63,9 +63,9 @@ fn metrics_handle() -> PrometheusHandle {
 }
 
 /// Runs pending migrations with the owner URL.
-pub async fn migrate(settings: &Settings) -> Result<(), clientele_core::AppError> {
+pub async fn migrate(settings: &Settings) -> Result<(), clientele_kernel::AppError> {
     if settings.database.url.is_none() {
-        std::fs::create_dir_all(&settings.data_dir).map_err(clientele_core::AppError::internal)?;
+        std::fs::create_dir_all(&settings.data_dir).map_err(clientele_kernel::AppError::internal)?;
     }
     let owner = db::connect(&settings.migration_url(), 2).await?;
     Migrator::up(&owner, None).await?;
@@ -75,7 +75,7 @@ pub async fn migrate(settings: &Settings) -> Result<(), clientele_core::AppError
 
 impl AppState {
     /// Connects (migrating first when configured) and builds every service.
-    pub async fn start(settings: Settings) -> Result<Arc<Self>, clientele_core::AppError> {
+    pub async fn start(settings: Settings) -> Result<Arc<Self>, clientele_kernel::AppError> {
         Self::start_with(settings, Arc::new(SystemClock), Arc::new(SystemEntropy)).await
     }
 
@@ -84,7 +84,7 @@ impl AppState {
         settings: Settings,
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
-    ) -> Result<Arc<Self>, clientele_core::AppError> {
+    ) -> Result<Arc<Self>, clientele_kernel::AppError> {
         Self::start_observed(settings, clock, entropy, None).await
     }
 
@@ -95,7 +95,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
         observer: Option<StatementObserver>,
-    ) -> Result<Arc<Self>, clientele_core::AppError> {
+    ) -> Result<Arc<Self>, clientele_kernel::AppError> {
         if settings.database.migrate_on_start {
             migrate(&settings).await?;
         }
@@ -107,25 +107,25 @@ impl AppState {
         let signer = settings.url_signer(entropy.as_ref())?;
         let mut auth = settings.auth_settings();
         auth.oidc.secret_keys = settings.oidc_secret_keys(entropy.as_ref())?;
-        let kernel = Arc::new(Kernel { db, clock, entropy, blobs });
-        let services = TenantServices::new(kernel.clone(), auth, settings.mailer()?);
-        let files = FileService::new(kernel.clone(), settings.file_settings(), signer)
-            .with_organisations(Arc::new(clientele_tenants::customer_files::CustomerFiles));
-        let mut records = clientele_core::clients::RecordServices::new(&kernel, settings.search_index()?, files);
+        let orgs = Arc::new(clientele_tenants::OrganisationDirectory);
+        let handles = Arc::new(Handles { db, clock, entropy, blobs, orgs });
+        let services = TenantServices::new(handles.clone(), auth, settings.mailer()?);
+        let files = FileService::new(handles.clone(), settings.file_settings(), signer);
+        let mut records = clientele_records::clients::RecordServices::new(&handles, settings.search_index()?, files);
         // GDP-03, GDP-06: plugin records marked personal are exported and erased with the client.
-        records.gdpr = clientele_core::clients::GdprService::new(kernel.clone())
+        records.gdpr = clientele_records::clients::GdprService::new(handles.clone())
             .with_source(Arc::new(clientele_plugins::RecordsSource));
         records.search.add_contributor(Arc::new(clientele_plugins::SearchFields)); // searchable plugin fields
         let records = Arc::new(records);
         let plugins = Arc::new(clientele_plugins::Plugins::new(
-            &kernel,
+            &handles,
             clientele_plugins::CallLimits::default(),
             Some(settings.data_dir.join("plugin-cache")),
         )?);
         let graphql = GraphqlService::new(services.clone(), records.clone(), plugins.clone(), Limits::default());
         Ok(Arc::new(Self {
             settings,
-            kernel,
+            handles,
             services,
             records,
             plugins,
@@ -140,25 +140,16 @@ impl AppState {
 /// the supplier's organisation (audited there); refused unless the organisation is a supplier.
 pub async fn install_plugin(
     state: &AppState,
-    supplier: clientele_core::TenantId,
+    supplier: clientele_kernel::TenantId,
     bytes: Vec<u8>,
-) -> Result<clientele_plugins::UploadedVersion, clientele_core::AppError> {
-    use clientele_core::{Actor, AppError, OrgKind, TenantCtx};
-    use sea_orm::ConnectionTrait;
-    let ctx = TenantCtx::new(state.kernel.clone(), supplier, OrgKind::Supplier, Actor::system());
+) -> Result<clientele_plugins::UploadedVersion, clientele_kernel::AppError> {
+    use clientele_kernel::{Actor, AppError, OrgKind, TenantCtx};
+    let ctx = TenantCtx::new(state.handles.clone(), supplier, OrgKind::Supplier, Actor::system());
     let tx = ctx.read().await?;
-    let backend = tx.get_database_backend();
-    let row = tx
-        .query_one_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            "SELECT kind FROM organisations WHERE id = $1",
-            [supplier.0.into()],
-        ))
-        .await?;
+    let kind = state.handles.orgs.kind(&tx).await?;
     tx.commit().await?;
-    let kind: Option<String> = row.map(|r| r.try_get("", "kind")).transpose()?;
-    if kind.as_deref() != Some(OrgKind::Supplier.as_str()) {
-        return Err(AppError::new(clientele_core::ErrorCode::NotFound, "No supplier organisation has this id."));
+    if kind != Some(OrgKind::Supplier) {
+        return Err(AppError::new(clientele_kernel::ErrorCode::NotFound, "No supplier organisation has this id."));
     }
     state.plugins.registry.upload(&ctx, bytes, clientele_graphql::GraphqlService::check_plugin_names).await
 }

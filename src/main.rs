@@ -43,7 +43,7 @@ enum Command {
     Reindex {
         /// The organisation id; all organisations when absent.
         #[arg(long)]
-        tenant: Option<clientele_core::TenantId>,
+        tenant: Option<clientele_kernel::TenantId>,
     },
     /// Manage WebAssembly plugins.
     Plugin {
@@ -60,7 +60,7 @@ enum PluginCommand {
         file: PathBuf,
         /// The supplier organisation's id.
         #[arg(long)]
-        supplier: clientele_core::TenantId,
+        supplier: clientele_kernel::TenantId,
     },
 }
 
@@ -130,7 +130,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                     .all_tenants()
                     .await?
                     .iter()
-                    .map(clientele_core::TenantCtx::tenant)
+                    .map(clientele_kernel::TenantCtx::tenant)
                     .collect(),
             };
             for tenant in tenants {

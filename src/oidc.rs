@@ -17,7 +17,7 @@ use axum::Extension;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use clientele_core::{AppError, ErrorCode, TenantId};
+use clientele_kernel::{AppError, ErrorCode, TenantId};
 use clientele_tenants::oidc::Callback;
 use serde_json::json;
 

@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use clientele_core::{ErrorCode, Language};
+use clientele_kernel::{ErrorCode, Language};
 use clientele_tenants::customers::{ContactInput, CustomerInput, OrgText};
 use clientele_tenants::registration::Registration;
 
@@ -132,7 +132,7 @@ pub async fn submit(State(state): State<Arc<AppState>>, Form(form): Form<Registe
             &format!("<p>Thank you. We sent a link to choose your password to {}.</p>", escape(&done.email)),
         ),
         Err(err) if err.is_user_error() => {
-            let messages: Vec<&str> = err.each().map(clientele_core::AppError::public_message).collect();
+            let messages: Vec<&str> = err.each().map(clientele_kernel::AppError::public_message).collect();
             page(StatusCode::UNPROCESSABLE_ENTITY, &form_body(&form, Some(&messages.join(" "))))
         }
         Err(err) if err.code() == ErrorCode::TokenInvalid => invalid_link(),

@@ -71,7 +71,7 @@ pub async fn submit(State(state): State<Arc<AppState>>, meta: Meta, Form(input):
             page(StatusCode::UNPROCESSABLE_ENTITY, &form_body(&input.token, Some(err.public_message())))
         }
         Err(err) => {
-            if err.code() == clientele_core::ErrorCode::Internal {
+            if err.code() == clientele_kernel::ErrorCode::Internal {
                 tracing::error!(error = %err, "set password failed");
             }
             page(StatusCode::BAD_REQUEST, &format!("<p>{}</p>", err.code().default_message()))

@@ -5,7 +5,7 @@ use std::any::Any;
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_core::{Language, TenantId};
+use clientele_kernel::{Language, TenantId};
 use clientele_tenants::access::AccessDataSent;
 use clientele_tenants::customers::{ContactInput, CustomerInput, OrgText, camel};
 use clientele_tenants::registration::{

@@ -10,9 +10,9 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use clientele_core::clients::documents::billing_address;
-use clientele_core::clients::{Address, AddressInput, AddressKind, Client, DocumentReadiness};
-use clientele_core::{AddressId, AppError, ClientId, StaffId};
+use clientele_kernel::{AddressId, AppError, ClientId, StaffId};
+use clientele_records::clients::documents::billing_address;
+use clientele_records::clients::{Address, AddressInput, AddressKind, Client, DocumentReadiness};
 
 use crate::clients::records;
 use crate::contacts::ContactsBySiteLoader;

@@ -10,8 +10,8 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use clientele_core::clients::{Beneficiary, BeneficiaryInput, Civility, Client};
-use clientele_core::{BeneficiaryId, ClientId};
+use clientele_kernel::{BeneficiaryId, ClientId};
+use clientele_records::clients::{Beneficiary, BeneficiaryInput, Civility, Client};
 
 use crate::cards::CardsByBeneficiaryLoader;
 use crate::clients::records;

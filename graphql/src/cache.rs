@@ -6,8 +6,8 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use async_graphql::dynamic::Schema;
-use clientele_core::clients::RecordServices;
-use clientele_core::{AppError, AppResult, TenantId};
+use clientele_kernel::{AppError, AppResult, TenantId};
+use clientele_records::clients::RecordServices;
 use clientele_tenants::Authenticated;
 use lru::LruCache;
 use parking_lot::Mutex;

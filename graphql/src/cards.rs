@@ -9,8 +9,8 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
 };
-use clientele_core::clients::{Card, CardHolder, CardInput, CardStatus, Client};
-use clientele_core::{BeneficiaryId, CardId, ClientId};
+use clientele_kernel::{BeneficiaryId, CardId, ClientId};
+use clientele_records::clients::{Card, CardHolder, CardInput, CardStatus, Client};
 
 use crate::beneficiaries::load_beneficiary;
 use crate::clients::records;

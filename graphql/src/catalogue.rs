@@ -5,7 +5,7 @@ use async_graphql::Value;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use clientele_core::TenantId;
+use clientele_kernel::TenantId;
 use clientele_tenants::catalogue::{
     AssignedView, CatalogueItem, CatalogueView, CustomerCatalogue, CustomerGroup, ItemInput, PricedItem, ViewInput,
 };
@@ -70,7 +70,7 @@ fn register(builder: SchemaBuilder, _config: &TenantConfig) -> SchemaBuilder {
                 |p| &p.item,
             )
             .field(field::<PricedItem, _>("discount", TypeRef::named_nn("Decimal"), |p| {
-                Value::String(clientele_core::clients::Money(i64::from(p.discount_bp)).to_decimal_string())
+                Value::String(clientele_kernel::Money(i64::from(p.discount_bp)).to_decimal_string())
             }))
             .field(field::<PricedItem, _>("effectivePrice", TypeRef::named_nn("Decimal"), |p| {
                 Value::String(p.effective_price.to_decimal_string())
@@ -96,7 +96,7 @@ fn register(builder: SchemaBuilder, _config: &TenantConfig) -> SchemaBuilder {
                     Value::String(g.name.clone())
                 }))
                 .field(field::<CustomerGroup, _>("discount", TypeRef::named_nn("Decimal"), |g| {
-                    Value::String(clientele_core::clients::Money(i64::from(g.discount_bp)).to_decimal_string())
+                    Value::String(clientele_kernel::Money(i64::from(g.discount_bp)).to_decimal_string())
                 }))
                 .field(field::<CustomerGroup, _>("sameAsSupplier", TypeRef::named_nn(TypeRef::BOOLEAN), |g| {
                     Value::from(g.same_as_supplier)

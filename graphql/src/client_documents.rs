@@ -6,10 +6,10 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use clientele_core::clients::{
+use clientele_kernel::{AddressId, ClientDocumentId, ClientId};
+use clientele_records::clients::{
     Client, ClientDocument, ClientDocumentInput, DocumentFilter, DocumentKind, DocumentSummary,
 };
-use clientele_core::{AddressId, ClientDocumentId, ClientId};
 
 use crate::addresses::load_address;
 use crate::clients::records;
@@ -30,7 +30,7 @@ fn loaders(request: async_graphql::Request, _: &Scope) -> async_graphql::Request
     request
 }
 
-fn money(m: clientele_core::clients::Money) -> Value {
+fn money(m: clientele_kernel::Money) -> Value {
     Value::String(m.to_decimal_string())
 }
 

@@ -9,12 +9,13 @@ use async_graphql::dynamic::{
     SchemaBuilder, TypeRef,
 };
 use async_graphql::{Name, Value};
-use clientele_core::clients::{
+use clientele_kernel::Money;
+use clientele_kernel::page::Page;
+use clientele_kernel::{AppError, CategoryId, ClientId, GroupId, Language, LookupId, StaffId};
+use clientele_records::clients::{
     AccountKind, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus, ConsentStatus,
-    CustomCondition, CustomFieldDef, FieldKind, Money, Phone, RecordServices, TrashFilter,
+    CustomCondition, CustomFieldDef, FieldKind, Phone, RecordServices, TrashFilter,
 };
-use clientele_core::page::Page;
-use clientele_core::{AppError, CategoryId, ClientId, GroupId, Language, LookupId, StaffId};
 use serde_json::Value as Json;
 
 use crate::input::{

@@ -10,8 +10,8 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use clientele_core::clients::{Client, Contact, ContactFilter, ContactInput};
-use clientele_core::{AddressId, ClientId, ContactId};
+use clientele_kernel::{AddressId, ClientId, ContactId};
+use clientele_records::clients::{Client, Contact, ContactFilter, ContactInput};
 
 use crate::addresses::load_address;
 use crate::clients::{records, register_custom_fields};

@@ -5,7 +5,7 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use clientele_core::{AppError, Language, TenantId};
+use clientele_kernel::{AppError, Language, TenantId};
 use clientele_tenants::OrganisationStatus;
 use clientele_tenants::customers::{
     ContactInput, CustomerFilter, CustomerInput, CustomerOrg, NewCustomer, OrgContact, OrgText, camel,

@@ -3,7 +3,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_core::{SessionId, TenantId, UserId};
+use clientele_kernel::{SessionId, TenantId, UserId};
 use clientele_tenants::direct_login::{DirectLogin, DirectLoginSession, SupplierUser};
 
 use crate::resolver;

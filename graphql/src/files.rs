@@ -10,9 +10,9 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use clientele_core::clients::Client;
-use clientele_core::files::{FileKind, Owner, StoredFile, Upload, Variant};
-use clientele_core::{AppError, ClientId, FileId, Permission, TenantId};
+use clientele_kernel::{AppError, ClientId, FileId, Permission, TenantId};
+use clientele_records::clients::Client;
+use clientele_records::files::{FileKind, Owner, StoredFile, Upload, Variant};
 use clientele_tenants::customers::CustomerOrg;
 
 use crate::clients::records;

@@ -7,8 +7,8 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, Scalar, SchemaBuilder, TypeRef,
 };
-use clientele_core::clients::{BalanceFilter, Client, ConsentChange, ConsentChannel, ConsentStatus};
-use clientele_core::{AppError, ClientId};
+use clientele_kernel::{AppError, ClientId};
+use clientele_records::clients::{BalanceFilter, Client, ConsentChange, ConsentChannel, ConsentStatus};
 
 use crate::clients::records;
 use crate::loaders::{ConsentHistoryLoader, load_error};

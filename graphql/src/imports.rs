@@ -4,10 +4,10 @@
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
 use base64::Engine as _;
-use clientele_core::clients::{
+use clientele_kernel::{AppError, ImportJobId, Permission};
+use clientele_records::clients::{
     ColumnMapping, DuplicatePolicy, ImportFormat, ImportJob, ImportRequest, ImportRowError, ImportStatus,
 };
-use clientele_core::{AppError, ImportJobId, Permission};
 
 use crate::clients::records;
 use crate::resolver;

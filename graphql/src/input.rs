@@ -2,7 +2,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{ObjectAccessor, ValueAccessor};
-use clientele_core::AppError;
+use clientele_kernel::AppError;
 
 use crate::support::{parse_enum, to_gql};
 

@@ -10,11 +10,11 @@ use async_graphql::dynamic::{
     TypeRef,
 };
 use chrono::NaiveDate;
-use clientele_core::clients::{
-    AccountKind, Client, DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, Money, Operation, Posted,
-    Statement,
+use clientele_kernel::Money;
+use clientele_kernel::{AppError, BeneficiaryId, CardId, ClientId, LedgerEntryId};
+use clientele_records::clients::{
+    AccountKind, Client, DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, Operation, Posted, Statement,
 };
-use clientele_core::{AppError, BeneficiaryId, CardId, ClientId, LedgerEntryId};
 
 use crate::clients::records;
 use crate::input::{opt_id, opt_str, patch_date};
@@ -63,7 +63,7 @@ pub(crate) fn date_arg(rc: &ResolverContext<'_>, name: &str) -> async_graphql::R
     }
 }
 
-fn entry_connection(page: clientele_core::page::Page<LedgerEntry>) -> FieldValue<'static> {
+fn entry_connection(page: clientele_kernel::page::Page<LedgerEntry>) -> FieldValue<'static> {
     FieldValue::owned_any(Connection::from_page(page, |e| e.id.0))
 }
 

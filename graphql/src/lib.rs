@@ -36,8 +36,8 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::{BatchRequest, BatchResponse, Response, ServerError, ValidationResult};
-use clientele_core::ErrorCode;
-use clientele_core::clients::RecordServices;
+use clientele_kernel::ErrorCode;
+use clientele_records::clients::RecordServices;
 use clientele_tenants::{Authenticated, ClientInfo, TenantServices};
 
 pub use limits::Limits;

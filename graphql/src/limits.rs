@@ -7,7 +7,7 @@ use async_graphql::Positioned;
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Variables};
 use async_graphql_value::Value;
-use clientele_core::ErrorCode;
+use clientele_kernel::ErrorCode;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use clientele_core::clients::{Category, Client, ConsentChange, Group, RecordServices};
-use clientele_core::{AppError, CategoryId, ClientId, GroupId, TenantCtx};
+use clientele_kernel::{AppError, CategoryId, ClientId, GroupId, TenantCtx};
+use clientele_records::clients::{Category, Client, ConsentChange, Group, RecordServices};
 
 pub type LoadError = Arc<AppError>;
 
@@ -99,7 +99,7 @@ pub fn attach(request: async_graphql::Request, scope: &Scope) -> async_graphql::
 
 /// A loader error as a coded GraphQL error.
 pub fn load_error(err: &LoadError) -> async_graphql::Error {
-    if err.code() == clientele_core::ErrorCode::Internal {
+    if err.code() == clientele_kernel::ErrorCode::Internal {
         tracing::error!(error = %err, "loader failed");
     }
     crate::support::to_gql(AppError::new(err.code(), err.public_message()))

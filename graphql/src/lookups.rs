@@ -8,8 +8,8 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use clientele_core::clients::{Client, Lookup, LookupInput, LookupKind, StaffInput, StaffMember};
-use clientele_core::{AppError, LookupId, StaffId, UserId};
+use clientele_kernel::{AppError, LookupId, StaffId, UserId};
+use clientele_records::clients::{Client, Lookup, LookupInput, LookupKind, StaffInput, StaffMember};
 
 use crate::clients::records;
 use crate::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id};

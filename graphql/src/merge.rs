@@ -1,7 +1,7 @@
 //! Merging duplicate clients in the schema.
 
 use async_graphql::dynamic::{Field, FieldValue, InputValue, Object, TypeRef};
-use clientele_core::ClientId;
+use clientele_kernel::ClientId;
 
 use crate::clients::records;
 use crate::resolver;

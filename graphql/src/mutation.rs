@@ -4,7 +4,7 @@ use async_graphql::Value;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
 };
-use clientele_core::{ApiTokenId, AppError, Language, Role, SessionId, TenantId, TokenScope, UserId};
+use clientele_kernel::{ApiTokenId, AppError, Language, Role, SessionId, TenantId, TokenScope, UserId};
 use clientele_tenants::SignedIn;
 use clientele_tenants::users::{NewUser, UserPatch};
 

@@ -12,11 +12,11 @@ use async_graphql::dynamic::{
     TypeRef,
 };
 use async_graphql::{Name, Value};
-use clientele_core::clients::Client;
-use clientele_core::{AppError, ErrorCode, PluginId, PluginRecordId, TenantCtx, TenantId};
+use clientele_kernel::{AppError, ErrorCode, PluginId, PluginRecordId, TenantCtx, TenantId};
 use clientele_plugins::manifest::{Collection, FieldDef, FieldType, Parent, pascal};
 use clientele_plugins::records::CLIENT_FIELDS;
 use clientele_plugins::{Installed, Manifest, PluginRecord, Plugins, UploadedVersion};
+use clientele_records::clients::Client;
 
 use crate::loaders::{LoadError, load_error};
 use crate::resolver;
@@ -687,7 +687,7 @@ fn custom_field_mutations(mut mutation: Object, plugin: &str, manifest: &Manifes
                 FieldFuture::new(async move {
                     let scope = scope(&rc)?;
                     let installed = scope.plugin(&plugin).map_err(to_gql)?;
-                    let client: clientele_core::ClientId = id_arg(&rc, "clientId")?;
+                    let client: clientele_kernel::ClientId = id_arg(&rc, "clientId")?;
                     let value = match rc.args.get("value") {
                         Some(v) => v.as_value().clone().into_json()?,
                         None => serde_json::Value::Null,

@@ -1,7 +1,7 @@
 //! Root query fields of the base schema.
 
 use async_graphql::dynamic::{Field, FieldValue, InputValue, Object, TypeRef};
-use clientele_core::UserId;
+use clientele_kernel::UserId;
 
 use crate::resolver;
 use crate::support::{Connection, id_arg, page_args, request, services, tenant, to_gql, with_page_args};

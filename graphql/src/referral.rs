@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_graphql::Value;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_core::ClientId;
-use clientele_core::clients::{Client, ReferralRewards, ReferralSettings, ReferralSettingsInput, RewardKind};
+use clientele_kernel::ClientId;
+use clientele_records::clients::{Client, ReferralRewards, ReferralSettings, ReferralSettingsInput, RewardKind};
 
 use crate::clients::records;
 use crate::input::{opt_bool, opt_enum, opt_str, patch_str};

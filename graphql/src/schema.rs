@@ -4,7 +4,7 @@
 use std::hash::{Hash, Hasher};
 
 use async_graphql::dynamic::{Object, Schema, SchemaBuilder, SchemaError};
-use clientele_core::clients::{CustomEntity, CustomFieldDef};
+use clientele_records::clients::{CustomEntity, CustomFieldDef};
 
 use crate::loaders::Scope;
 use crate::{
@@ -44,8 +44,8 @@ impl TenantConfig {
     /// committed in `reference_plugins.json`, checked against the built components by
     /// `tests/tests/it/plugins.rs`).
     pub fn reference() -> Self {
-        use clientele_core::CustomFieldId;
-        use clientele_core::clients::FieldKind;
+        use clientele_kernel::CustomFieldId;
+        use clientele_records::clients::FieldKind;
         let def = |n: u128, key: &str, kind: FieldKind, choices: &[&str]| CustomFieldDef {
             id: CustomFieldId(uuid::Uuid::from_u128(n)),
             entity: CustomEntity::Client,

@@ -3,7 +3,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_core::search::{SearchHit, SearchPage, SearchStatus};
+use clientele_records::search::{SearchHit, SearchPage, SearchStatus};
 
 use crate::clients::{parse_filter, records};
 use crate::loaders::Scope;

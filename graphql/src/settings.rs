@@ -2,10 +2,11 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_core::clients::{
-    Category, CategoryInput, CustomEntity, CustomFieldDef, CustomFieldInput, FieldKind, Group, Money,
+use clientele_kernel::Money;
+use clientele_kernel::{AppError, CategoryId, ClientId, CustomFieldId, GroupId, LookupId};
+use clientele_records::clients::{
+    Category, CategoryInput, CustomEntity, CustomFieldDef, CustomFieldInput, FieldKind, Group,
 };
-use clientele_core::{AppError, CategoryId, ClientId, CustomFieldId, GroupId, LookupId};
 
 use crate::clients::records;
 use crate::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id, patch_str};

@@ -8,8 +8,8 @@ use async_graphql::dynamic::{
 };
 use async_graphql::{ErrorExtensions, Name, Value};
 use chrono::{DateTime, SecondsFormat, Utc};
-use clientele_core::page::{Page, encode_cursor};
-use clientele_core::{AppError, ErrorCode, TenantCtx};
+use clientele_kernel::page::{Page, encode_cursor};
+use clientele_kernel::{AppError, ErrorCode, TenantCtx};
 use clientele_tenants::{ClientInfo, TenantServices};
 
 /// Per-request data: the caller (if any) and where the request came from.
@@ -155,10 +155,10 @@ pub fn with_page_args(field: Field) -> Field {
         .argument(InputValue::new("after", TypeRef::named(TypeRef::STRING)))
 }
 
-pub fn page_args(rc: &ResolverContext<'_>) -> async_graphql::Result<clientele_core::page::PageRequest> {
+pub fn page_args(rc: &ResolverContext<'_>) -> async_graphql::Result<clientele_kernel::page::PageRequest> {
     let first = rc.args.get("first").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
     let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned)).transpose()?;
-    clientele_core::page::PageRequest::new(first, after.as_deref()).map_err(to_gql)
+    clientele_kernel::page::PageRequest::new(first, after.as_deref()).map_err(to_gql)
 }
 
 /// `<Node>Connection` and `<Node>Edge` types for a node type.

@@ -3,7 +3,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_core::{AppError, Language};
+use clientele_kernel::{AppError, Language};
 use clientele_tenants::customers::CustomerOrg;
 use clientele_tenants::terms::{PublishTerms, TermsStatus, TermsView, UserLogin};
 

@@ -2,7 +2,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, Scalar, SchemaBuilder, TypeRef};
-use clientele_core::{Language, OrgKind, Role, TokenScope};
+use clientele_kernel::{Language, OrgKind, Role, TokenScope};
 use clientele_tenants::model::{ApiToken, Organisation, OrganisationStatus, Session, User, UserStatus};
 
 use crate::support::{

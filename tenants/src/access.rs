@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::{AppError, AppResult, ErrorCode, OrgKind, Role, TenantCtx, TenantId, UserId};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, Role, TenantCtx, TenantId, UserId};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
@@ -26,7 +26,7 @@ pub struct AccessDataSent {
 
 #[derive(Clone)]
 pub struct AccessService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
     auth: Arc<AuthService>,
     outbox: Arc<MailOutbox>,
 }
@@ -36,8 +36,8 @@ fn hours(ttl: chrono::Duration) -> i64 {
 }
 
 impl AccessService {
-    pub fn new(kernel: Arc<Kernel>, auth: Arc<AuthService>, outbox: Arc<MailOutbox>) -> Self {
-        Self { kernel, auth, outbox }
+    pub fn new(handles: Arc<Handles>, auth: Arc<AuthService>, outbox: Arc<MailOutbox>) -> Self {
+        Self { handles, auth, outbox }
     }
 
     /// ORG-20: mails the super-admin of the supplier's customer `org` (or the user of
@@ -117,8 +117,8 @@ impl AccessService {
         client: &ClientInfo,
     ) -> AppResult<()> {
         let email = normalise_email(email);
-        let db = &self.kernel.db;
-        let now = self.kernel.now();
+        let db = &self.handles.db;
+        let now = self.handles.now();
         // Every request counts, known account or not, so the limit reveals nothing either.
         let address_key = client.addr.as_deref().map(throttle::reset_address_key);
         if let Some(key) = &address_key
@@ -153,7 +153,7 @@ impl AccessService {
     /// Mints a reset link for an active user of an available organisation and queues its mail.
     async fn mail_reset_link(&self, tenant: TenantId, user_id: UserId) -> AppResult<()> {
         // The server acts here on an anonymous request: the audit row names no user.
-        let ctx = system_ctx(&self.kernel, tenant, OrgKind::Customer);
+        let ctx = system_ctx(&self.handles, tenant, OrgKind::Customer);
         let tx = ctx.begin().await?;
         let Some(org) = organisation::Entity::find_by_id(tenant).one(tx.conn()).await? else { return Ok(()) };
         // Locked: concurrent requests for one user queue, so exactly the newest link survives.
@@ -165,10 +165,10 @@ impl AccessService {
             return Ok(());
         }
         // Only the newest reset link works.
-        burn_links(&tx, user.id, RESET_PASSWORD, self.kernel.now()).await?;
+        burn_links(&tx, user.id, RESET_PASSWORD, self.handles.now()).await?;
         let settings = self.auth.settings();
         let token =
-            insert_one_time_token(&tx, &self.kernel, user.id, RESET_PASSWORD, settings.reset_password_ttl).await?;
+            insert_one_time_token(&tx, &self.handles, user.id, RESET_PASSWORD, settings.reset_password_ttl).await?;
         let link = settings.set_password_link(&token);
         let letter = Letter {
             name: &user.display_name,

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::page::{Page, PageRequest};
-use clientele_core::token::{self, SecretKind};
-use clientele_core::{ApiTokenId, AppError, AppResult, Permission, TenantCtx, TokenScope};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::page::{Page, PageRequest};
+use clientele_kernel::token::{self, SecretKind};
+use clientele_kernel::{ApiTokenId, AppError, AppResult, Permission, TenantCtx, TokenScope};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -18,12 +18,12 @@ use crate::model::ApiToken;
 use crate::users::authorize;
 
 pub struct ApiTokenService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
 }
 
 impl ApiTokenService {
-    pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel }
+    pub fn new(handles: Arc<Handles>) -> Self {
+        Self { handles }
     }
 
     /// Creates a token; the returned secret is shown once and never stored.
@@ -38,16 +38,16 @@ impl ApiTokenService {
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AppError::invalid("name", "Enter a name of 1 to 100 characters."));
         }
-        let now = self.kernel.now();
+        let now = self.handles.now();
         if expires_at.is_some_and(|at| at <= now) {
             return Err(AppError::invalid("expiresAt", "The expiry must be in the future."));
         }
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageApiTokens).await?;
-        let secret = token::mint(SecretKind::ApiToken, ctx.tenant(), self.kernel.entropy.as_ref());
+        let secret = token::mint(SecretKind::ApiToken, ctx.tenant(), self.handles.entropy.as_ref());
         let row = api_token::ActiveModel {
             tenant_id: Set(ctx.tenant()),
-            id: Set(ApiTokenId(self.kernel.new_id())),
+            id: Set(ApiTokenId(self.handles.new_id())),
             name: Set(name.to_owned()),
             scope: Set(scope.as_str().to_owned()),
             token_hash: Set(secret.hash),
@@ -92,7 +92,7 @@ impl ApiTokenService {
             .ok_or_else(AppError::not_found)?;
         let already = row.revoked_at;
         let mut active: api_token::ActiveModel = row.into();
-        active.revoked_at = Set(Some(already.unwrap_or_else(|| self.kernel.now())));
+        active.revoked_at = Set(Some(already.unwrap_or_else(|| self.handles.now())));
         let row = active.update(tx.conn()).await?;
         audit::record(&tx, ctx, AuditEntry::new("api_token.revoke", "api_token", id, json!({}))).await?;
         tx.commit().await?;

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::token::{self, SecretKind};
-use clientele_core::{
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::token::{self, SecretKind};
+use clientele_kernel::{
     Actor, ApiTokenId, AppError, AppResult, ErrorCode, OneTimeTokenId, OrgKind, TenantCtx, TenantId, TokenScope,
     UserId, ids::SessionId, tenancy::Principal,
 };
@@ -78,10 +78,10 @@ pub struct SignedIn {
 }
 
 pub struct AuthService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
     settings: AuthSettings,
     /// What every write of a resolved caller's context confirms first.
-    standing: Arc<dyn clientele_core::tenancy::Standing>,
+    standing: Arc<dyn clientele_kernel::tenancy::Standing>,
 }
 
 const SESSION_SQLITE: &str = "SELECT s.id AS session_id, s.user_id, s.expires_at, s.revoked_at, u.role, \
@@ -103,9 +103,9 @@ const API_TOKEN_PG: &str = "SELECT * FROM clientele_resolve_api_token($1, $2, $3
 const MAX_CANDIDATES: u64 = 20;
 
 impl AuthService {
-    pub fn new(kernel: Arc<Kernel>, settings: AuthSettings) -> Self {
-        let standing = Arc::new(crate::standing::CredentialStanding { clock: kernel.clock.clone() });
-        Self { kernel, settings, standing }
+    pub fn new(handles: Arc<Handles>, settings: AuthSettings) -> Self {
+        let standing = Arc::new(crate::standing::CredentialStanding { clock: handles.clock.clone() });
+        Self { handles, settings, standing }
     }
 
     pub fn settings(&self) -> &AuthSettings {
@@ -129,7 +129,7 @@ impl AuthService {
     }
 
     async fn resolve_session(&self, tenant: TenantId, hash: Vec<u8>) -> AppResult<Authenticated> {
-        let db = &self.kernel.db;
+        let db = &self.handles.db;
         let backend = db.get_database_backend();
         let sql = if backend == DbBackend::Postgres { SESSION_PG } else { SESSION_SQLITE };
         let row = db
@@ -140,7 +140,7 @@ impl AuthService {
         let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
         let revoked_at: Option<DateTime<Utc>> = row.try_get("", "revoked_at")?;
         let user_status: UserStatus = parse_stored("status", &get_str("user_status")?)?;
-        if revoked_at.is_some() || expires_at <= self.kernel.now() || user_status != UserStatus::Active {
+        if revoked_at.is_some() || expires_at <= self.handles.now() || user_status != UserStatus::Active {
             return Err(ErrorCode::Unauthenticated.into());
         }
         self.check_org(&get_str("org_status")?, row.try_get("", "org_blocked")?, row.try_get("", "org_valid_from")?)?;
@@ -162,7 +162,7 @@ impl AuthService {
         let required: i32 = row.try_get("", "terms_version")?;
         let accepted: i32 = row.try_get("", "terms_accepted_version")?;
         Ok(Authenticated {
-            ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor).with_standing(self.standing.clone()),
+            ctx: TenantCtx::new(self.handles.clone(), tenant, kind, actor).with_standing(self.standing.clone()),
             config_version: row.try_get("", "config_version")?,
             // A supplier acting through a direct login is not asked the customer's terms.
             terms_pending: accepted < required && actor.on_behalf_of.is_none(),
@@ -170,9 +170,9 @@ impl AuthService {
     }
 
     async fn resolve_api_token(&self, tenant: TenantId, hash: Vec<u8>) -> AppResult<Authenticated> {
-        let db = &self.kernel.db;
+        let db = &self.handles.db;
         let backend = db.get_database_backend();
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let row = if backend == DbBackend::Postgres {
             let values = [tenant.0.into(), hash.into(), now.into()];
             db.query_one_raw(Statement::from_sql_and_values(backend, API_TOKEN_PG, values)).await?
@@ -199,16 +199,16 @@ impl AuthService {
             principal: Principal::ApiToken(ApiTokenId(row.try_get("", "token_id")?)),
             // A token acts for the organisation: read-write tokens as an admin, read tokens read-only.
             role: if scope == TokenScope::ReadWrite {
-                clientele_core::Role::Admin
+                clientele_kernel::Role::Admin
             } else {
-                clientele_core::Role::ReadOnly
+                clientele_kernel::Role::ReadOnly
             },
             scope,
             on_behalf_of: None,
         };
         let kind: OrgKind = parse_stored("kind", &row.try_get::<String>("", "org_kind")?)?;
         Ok(Authenticated {
-            ctx: TenantCtx::new(self.kernel.clone(), tenant, kind, actor).with_standing(self.standing.clone()),
+            ctx: TenantCtx::new(self.handles.clone(), tenant, kind, actor).with_standing(self.standing.clone()),
             config_version: row.try_get("", "config_version")?,
             terms_pending: false,
         })
@@ -222,7 +222,7 @@ impl AuthService {
         valid_from: Option<chrono::NaiveDate>,
     ) -> AppResult<()> {
         let active = parse_stored::<OrganisationStatus>("status", status)? == OrganisationStatus::Active;
-        let started = valid_from.is_none_or(|from| from <= self.kernel.now().date_naive());
+        let started = valid_from.is_none_or(|from| from <= self.handles.now().date_naive());
         if active && !blocked && started { Ok(()) } else { Err(ErrorCode::OrganisationUnavailable.into()) }
     }
 
@@ -238,8 +238,8 @@ impl AuthService {
         // Over budget nothing is counted or checked: the request asked for more than it may.
         client.hashes.spend()?;
         let email = normalise_email(email);
-        let db = &self.kernel.db;
-        let now = self.kernel.now();
+        let db = &self.handles.db;
+        let now = self.handles.now();
         // Counted before any password is checked: concurrent guesses queue on the count.
         let address_key = client.addr.as_deref().map(throttle::address_key);
         if let Some(key) = &address_key
@@ -292,7 +292,7 @@ impl AuthService {
         email: &str,
         organisation: Option<TenantId>,
     ) -> AppResult<Vec<(TenantId, UserId)>> {
-        let tx = self.kernel.db.begin().await?;
+        let tx = self.handles.db.begin().await?;
         if tx.get_database_backend() == DbBackend::Postgres {
             tx.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -317,7 +317,7 @@ impl AuthService {
         user_id: UserId,
         password: &str,
     ) -> AppResult<Option<(TenantCtx, User, AppResult<()>)>> {
-        let ctx = system_ctx(&self.kernel, tenant, OrgKind::Customer);
+        let ctx = system_ctx(&self.handles, tenant, OrgKind::Customer);
         let tx = ctx.read().await?;
         let org = organisation::Entity::find_by_id(tenant).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
         let user = user::Entity::find_by_id((tenant, user_id)).one(tx.conn()).await?;
@@ -331,7 +331,7 @@ impl AuthService {
         }
         let kind: OrgKind = parse_stored("kind", &org.kind)?;
         let available = self.check_org(&org.status, org.blocked, org.valid_from);
-        Ok(Some((system_ctx(&self.kernel, tenant, kind), user, available)))
+        Ok(Some((system_ctx(&self.handles, tenant, kind), user, available)))
     }
 
     /// Creates a session for `user` in the context's tenant, audited as the user; `via` names
@@ -343,16 +343,16 @@ impl AuthService {
         client: &ClientInfo,
         via: &str,
     ) -> AppResult<SignedIn> {
-        let now = self.kernel.now();
-        let id = SessionId(self.kernel.new_id());
-        let secret = token::mint(SecretKind::Session, ctx.tenant(), self.kernel.entropy.as_ref());
+        let now = self.handles.now();
+        let id = SessionId(self.handles.new_id());
+        let secret = token::mint(SecretKind::Session, ctx.tenant(), self.handles.entropy.as_ref());
         let actor = Actor {
             principal: Principal::User { user: user.id, session: id },
             role: user.role,
             scope: TokenScope::ReadWrite,
             on_behalf_of: None,
         };
-        let as_user = TenantCtx::new(self.kernel.clone(), ctx.tenant(), ctx.kind(), actor)
+        let as_user = TenantCtx::new(self.handles.clone(), ctx.tenant(), ctx.kind(), actor)
             .with_request_id(ctx.request_id().map(Into::into));
         let tx = as_user.begin().await?;
         let row = session::ActiveModel {
@@ -397,9 +397,9 @@ impl AuthService {
         let own = ctx.actor().session() == Some(id)
             || (ctx.actor().user() == Some(row.user_id) && ctx.actor().on_behalf_of.is_none());
         if !own {
-            crate::users::authorize(&tx, ctx, clientele_core::Permission::ManageUsers).await?;
+            crate::users::authorize(&tx, ctx, clientele_kernel::Permission::ManageUsers).await?;
         }
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let was_open = row.revoked_at.is_none() && row.expires_at > now;
         let revoked_at = row.revoked_at.unwrap_or(now);
         let mut active: session::ActiveModel = row.into();
@@ -436,7 +436,7 @@ impl AuthService {
             .filter(session::Column::UserId.eq(user))
             .filter(impersonator)
             .filter(session::Column::RevokedAt.is_null())
-            .filter(session::Column::ExpiresAt.gt(self.kernel.now()))
+            .filter(session::Column::ExpiresAt.gt(self.handles.now()))
             .order_by_desc(session::Column::CreatedAt)
             .limit(100)
             .all(tx.conn())
@@ -449,7 +449,7 @@ impl AuthService {
     /// or a reset (short-lived, and audited as one) when the user already has a password.
     pub async fn issue_set_password_token(&self, ctx: &TenantCtx, user: UserId) -> AppResult<String> {
         let tx = ctx.begin().await?;
-        crate::users::authorize(&tx, ctx, clientele_core::Permission::ManageUsers).await?;
+        crate::users::authorize(&tx, ctx, clientele_kernel::Permission::ManageUsers).await?;
         user::Entity::find_by_id((ctx.tenant(), user)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
         let (secret, purpose) = self.issue_link(&tx, user).await?;
         let entry = AuditEntry::new("one_time_token.create", "user", user, json!({ "purpose": purpose }));
@@ -463,18 +463,18 @@ impl AuthService {
     /// the user's older reset links. Returns the secret and the purpose.
     pub(crate) async fn issue_link(
         &self,
-        tx: &clientele_core::TenantTx,
+        tx: &clientele_kernel::TenantTx,
         user: UserId,
     ) -> AppResult<(String, &'static str)> {
         let has_password = credential::Entity::find_by_id((tx.tenant(), user)).one(tx.conn()).await?.is_some();
         if !has_password {
             let secret =
-                insert_one_time_token(tx, &self.kernel, user, SET_PASSWORD, self.settings.set_password_ttl).await?;
+                insert_one_time_token(tx, &self.handles, user, SET_PASSWORD, self.settings.set_password_ttl).await?;
             return Ok((secret, SET_PASSWORD));
         }
-        burn_links(tx, user, RESET_PASSWORD, self.kernel.now()).await?;
+        burn_links(tx, user, RESET_PASSWORD, self.handles.now()).await?;
         let secret =
-            insert_one_time_token(tx, &self.kernel, user, RESET_PASSWORD, self.settings.reset_password_ttl).await?;
+            insert_one_time_token(tx, &self.handles, user, RESET_PASSWORD, self.settings.reset_password_ttl).await?;
         Ok((secret, RESET_PASSWORD))
     }
 
@@ -494,10 +494,11 @@ impl AuthService {
     ) -> AppResult<SignedIn> {
         password::validate("password", new_password)?;
         let invalid = || AppError::code_only(ErrorCode::TokenInvalid);
-        let now = self.kernel.now();
+        let now = self.handles.now();
         if let Some(addr) = client.addr.as_deref() {
             let key = throttle::link_address_key(addr);
-            if throttle::attempt(&self.kernel.db, &key, throttle::LINK_ADDRESS, now).await? == throttle::Verdict::Locked
+            if throttle::attempt(&self.handles.db, &key, throttle::LINK_ADDRESS, now).await?
+                == throttle::Verdict::Locked
             {
                 return Err(ErrorCode::TooManyAttempts.into());
             }
@@ -507,7 +508,7 @@ impl AuthService {
             t.used_at.is_none() && t.expires_at > now && [SET_PASSWORD, RESET_PASSWORD].contains(&&*t.purpose)
         };
         let org = {
-            let ctx = system_ctx(&self.kernel, tenant, OrgKind::Customer);
+            let ctx = system_ctx(&self.handles, tenant, OrgKind::Customer);
             let tx = ctx.read().await?;
             let org = organisation::Entity::find_by_id(tenant).one(tx.conn()).await?;
             let link = one_time_token::Entity::find()
@@ -519,10 +520,10 @@ impl AuthService {
             link.filter(usable).ok_or_else(invalid)?;
             org.ok_or_else(invalid)?
         };
-        let ctx = system_ctx(&self.kernel, tenant, parse_stored("kind", &org.kind)?);
+        let ctx = system_ctx(&self.handles, tenant, parse_stored("kind", &org.kind)?);
         client.hashes.spend()?;
-        let password_hash = password::hash(new_password.to_owned(), self.kernel.entropy.as_ref()).await?;
-        let now = self.kernel.now();
+        let password_hash = password::hash(new_password.to_owned(), self.handles.entropy.as_ref()).await?;
+        let now = self.handles.now();
         let tx = ctx.begin().await?;
         // Checked again under lock: two requests with one link, one wins.
         let link = one_time_token::Entity::find()
@@ -548,7 +549,7 @@ impl AuthService {
         tx.commit().await?;
         // The address's count is of links that did not work.
         if let Some(addr) = client.addr.as_deref() {
-            throttle::forgive(&self.kernel.db, &throttle::link_address_key(addr)).await?;
+            throttle::forgive(&self.handles.db, &throttle::link_address_key(addr)).await?;
         }
         self.check_org(&org.status, org.blocked, org.valid_from)?;
         if user.status != UserStatus::Active {
@@ -562,7 +563,7 @@ impl AuthService {
 /// when they change their own password); returns how many. Direct-login sessions acting as the
 /// user are not the user's: they belong to the supplier user and end by their own rules.
 pub(crate) async fn end_sessions(
-    tx: &clientele_core::TenantTx,
+    tx: &clientele_kernel::TenantTx,
     user: UserId,
     keep: Option<SessionId>,
     now: DateTime<Utc>,
@@ -581,7 +582,7 @@ pub(crate) async fn end_sessions(
 
 /// Burns the unused links of `purpose` of `user`: only the newest one works.
 pub(crate) async fn burn_links(
-    tx: &clientele_core::TenantTx,
+    tx: &clientele_kernel::TenantTx,
     user: UserId,
     purpose: &str,
     now: DateTime<Utc>,
@@ -604,17 +605,17 @@ pub(crate) const RESET_PASSWORD: &str = "reset_password";
 
 /// Stores a single-use link for `user` of the transaction's tenant (hashed) and returns its secret.
 pub(crate) async fn insert_one_time_token(
-    tx: &clientele_core::TenantTx,
-    kernel: &Kernel,
+    tx: &clientele_kernel::TenantTx,
+    handles: &Handles,
     user: UserId,
     purpose: &str,
     ttl: Duration,
 ) -> AppResult<String> {
-    let now = kernel.now();
-    let secret = token::mint(SecretKind::OneTime, tx.tenant(), kernel.entropy.as_ref());
+    let now = handles.now();
+    let secret = token::mint(SecretKind::OneTime, tx.tenant(), handles.entropy.as_ref());
     one_time_token::ActiveModel {
         tenant_id: Set(tx.tenant()),
-        id: Set(OneTimeTokenId(kernel.new_id())),
+        id: Set(OneTimeTokenId(handles.new_id())),
         user_id: Set(user),
         purpose: Set(purpose.to_owned()),
         token_hash: Set(secret.hash),
@@ -629,7 +630,7 @@ pub(crate) async fn insert_one_time_token(
 
 /// Inserts or replaces a user's password hash.
 pub(crate) async fn store_password(
-    tx: &clientele_core::TenantTx,
+    tx: &clientele_kernel::TenantTx,
     tenant: TenantId,
     user: UserId,
     password_hash: String,

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::clients::Money;
-use clientele_core::db::Kernel;
-use clientele_core::{
+use clientele_kernel::Money;
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::{
     Actor, AppError, AppResult, OrgKind, Permission, Role, TenantCtx, TenantId, TenantTx, TokenScope,
 };
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
@@ -139,12 +139,12 @@ fn text(errors: &mut Vec<AppError>, field: &str, value: &str, max: usize) {
 }
 
 pub struct CatalogueService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
 }
 
 impl CatalogueService {
-    pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel }
+    pub fn new(handles: Arc<Handles>) -> Self {
+        Self { handles }
     }
 
     fn require_supplier(ctx: &TenantCtx) -> AppResult<()> {
@@ -182,10 +182,10 @@ impl CatalogueService {
             ),
             None => None,
         };
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let before = existing.clone().map(item);
         let mut after = before.clone().unwrap_or(CatalogueItem {
-            id: self.kernel.new_id(),
+            id: self.handles.new_id(),
             sku: String::new(),
             name: String::new(),
             description: None,
@@ -276,10 +276,10 @@ impl CatalogueService {
             ),
             None => None,
         };
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let before = existing.clone().map(view);
         let mut after = before.clone().unwrap_or(CatalogueView {
-            id: self.kernel.new_id(),
+            id: self.handles.new_id(),
             name: String::new(),
             description: None,
             categories: Vec::new(),
@@ -380,10 +380,10 @@ impl CatalogueService {
             ),
             None => None,
         };
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let before = existing.clone().map(group);
         let mut after = before.clone().unwrap_or(CustomerGroup {
-            id: self.kernel.new_id(),
+            id: self.handles.new_id(),
             name: String::new(),
             discount_bp: 0,
             same_as_supplier: false,

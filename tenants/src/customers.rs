@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::page::{Page, PageRequest};
-use clientele_core::{AppError, AppResult, Language, OrgKind, Permission, Role, TenantCtx, TenantId, TenantTx, UserId};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::page::{Page, PageRequest};
+use clientele_kernel::{
+    AppError, AppResult, Language, OrgKind, Permission, Role, TenantCtx, TenantId, TenantTx, UserId,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -216,7 +218,7 @@ pub struct CustomerFilter {
 }
 
 pub struct CustomerService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
 }
 
 fn clean(value: Option<String>) -> Option<String> {
@@ -326,8 +328,8 @@ fn validate_contact(errors: &mut Vec<AppError>, prefix: &str, c: &ContactInput) 
 }
 
 impl CustomerService {
-    pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel }
+    pub fn new(handles: Arc<Handles>) -> Self {
+        Self { handles }
     }
 
     pub(crate) fn require_supplier(ctx: &TenantCtx) -> AppResult<()> {
@@ -376,8 +378,8 @@ impl CustomerService {
         ctx: &TenantCtx,
         new: NewCustomer,
     ) -> AppResult<(CustomerOrg, Option<UserId>)> {
-        let now = self.kernel.now();
-        let id = TenantId(self.kernel.new_id());
+        let now = self.handles.now();
+        let id = TenantId(self.handles.new_id());
         let supplier = ctx.tenant();
         let number = next_customer_number(tx).await?;
         let template = blank_customer(id, supplier, number, now);
@@ -398,7 +400,7 @@ impl CustomerService {
         let child = acting_in(ctx, id);
         licence::ActiveModel {
             tenant_id: Set(id),
-            id: Set(self.kernel.new_id()),
+            id: Set(self.handles.new_id()),
             title: Set("Users".to_owned()),
             description: Set(None),
             kind: Set("customer_user".to_owned()),
@@ -420,13 +422,13 @@ impl CustomerService {
                         .collect::<Vec<_>>()
                         .join(" ");
                     let user =
-                        insert_user(tx, &self.kernel, id, &email, &name, Role::SuperAdmin, created.language()).await?;
+                        insert_user(tx, &self.handles, id, &email, &name, Role::SuperAdmin, created.language()).await?;
                     super_admin = Some(user);
                     Some(user)
                 }
                 _ => None,
             };
-            insert_contact(tx, &self.kernel, id, &contact, user).await?;
+            insert_contact(tx, &self.handles, id, &contact, user).await?;
         }
         if super_admin.is_some() && new.seats < 1 {
             return Err(AppError::invalid("seats", "The first contact becomes a user: give at least one seat."));
@@ -454,7 +456,7 @@ impl CustomerService {
         // give (issue 12 #4): the customer's super-admins set it with `setDirectLoginAllowed`.
         if input.direct_login_allowed.is_some() {
             return Err(AppError::new(
-                clientele_core::ErrorCode::Forbidden,
+                clientele_kernel::ErrorCode::Forbidden,
                 "Only the organisation's own super-admins allow or forbid direct login.",
             ));
         }
@@ -463,7 +465,7 @@ impl CustomerService {
         let before = CustomerOrg { row: current.clone() };
         let mut row: organisation::ActiveModel = current.clone().into();
         apply(&mut row, input)?;
-        row.updated_at = Set(self.kernel.now());
+        row.updated_at = Set(self.handles.now());
         let after = CustomerOrg { row: row.update(tx.conn()).await? };
         let changes = audit::diff(&before.audit_view(), &after.audit_view());
         audit::record(&tx, ctx, AuditEntry::new("organisation.update", "organisation", id, changes)).await?;
@@ -542,7 +544,7 @@ impl CustomerService {
         }
         let mut tx = ctx.begin().await?;
         let child = Self::enter(ctx, &mut tx, id).await?;
-        let contact = insert_contact(&tx, &self.kernel, id, &input, None).await?;
+        let contact = insert_contact(&tx, &self.handles, id, &input, None).await?;
         let changes = audit::created(&json!({ "last_name": input.last_name, "email": input.email }));
         audit::record(&tx, &child, AuditEntry::new("org_contact.create", "org_contact", contact.id, changes)).await?;
         tx.commit().await?;
@@ -580,15 +582,15 @@ fn contact_from_row(r: org_contact::Model) -> OrgContact {
 
 async fn insert_contact(
     tx: &TenantTx,
-    kernel: &Kernel,
+    handles: &Handles,
     org: TenantId,
     c: &ContactInput,
     user: Option<UserId>,
 ) -> AppResult<OrgContact> {
-    let now = kernel.now();
+    let now = handles.now();
     let row = org_contact::ActiveModel {
         tenant_id: Set(org),
-        id: Set(kernel.new_id()),
+        id: Set(handles.new_id()),
         title: Set(clean(c.title.clone())),
         first_name: Set(clean(c.first_name.clone())),
         last_name: Set(c.last_name.trim().to_owned()),
@@ -610,15 +612,15 @@ async fn insert_contact(
 
 async fn insert_user(
     tx: &TenantTx,
-    kernel: &Kernel,
+    handles: &Handles,
     org: TenantId,
     email: &str,
     name: &str,
     role: Role,
     language: Language,
 ) -> AppResult<UserId> {
-    let now = kernel.now();
-    let id = UserId(kernel.new_id());
+    let now = handles.now();
+    let id = UserId(handles.new_id());
     user::ActiveModel {
         tenant_id: Set(org),
         id: Set(id),
@@ -693,7 +695,7 @@ fn blank_customer(
 
 /// ORG-03: customer numbers count up per supplier, allocated in the writing transaction.
 async fn next_customer_number(tx: &TenantTx) -> AppResult<i64> {
-    clientele_core::db::next_counter(tx, "supplier_counters", "last_customer_number").await
+    clientele_kernel::db::next_counter(tx, "supplier_counters", "last_customer_number").await
 }
 
 /// The terms version the supplier currently requires of its own organisation.

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::page::{Page, PageRequest};
-use clientele_core::token::{self, SecretKind};
-use clientele_core::{
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::page::{Page, PageRequest};
+use clientele_kernel::token::{self, SecretKind};
+use clientele_kernel::{
     Actor, AppError, AppResult, ErrorCode, OrgKind, Permission, Role, SessionId, TenantCtx, TenantId, TenantTx,
     TokenScope, UserId, tenancy::Principal,
 };
@@ -68,7 +68,7 @@ pub struct DirectLoginSession {
 }
 
 pub struct DirectLoginService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
     session_ttl: Duration,
 }
 
@@ -89,8 +89,8 @@ fn check_available(org: &organisation::Model, now: DateTime<Utc>) -> AppResult<(
 }
 
 impl DirectLoginService {
-    pub fn new(kernel: Arc<Kernel>, session_ttl: Duration) -> Self {
-        Self { kernel, session_ttl }
+    pub fn new(handles: Arc<Handles>, session_ttl: Duration) -> Self {
+        Self { handles, session_ttl }
     }
 
     /// Grants or revokes a supplier user's direct-login right; only the supplier's super-admins may.
@@ -108,7 +108,7 @@ impl DirectLoginService {
         let before = row.can_direct_login;
         let mut active: user::ActiveModel = row.into();
         active.can_direct_login = Set(allowed);
-        active.updated_at = Set(self.kernel.now());
+        active.updated_at = Set(self.handles.now());
         let row = active.update(tx.conn()).await?;
         let changes = audit::diff(&json!({ "can_direct_login": before }), &json!({ "can_direct_login": allowed }));
         audit::record(&tx, ctx, AuditEntry::new("user.direct_login_permission", "user", id, changes)).await?;
@@ -137,7 +137,7 @@ impl DirectLoginService {
         ctx.require(Permission::ManageUsers)?;
         let reason = validate_reason(reason)?;
         let supplier = ctx.tenant();
-        let now = self.kernel.now();
+        let now = self.handles.now();
 
         let mut tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
@@ -150,7 +150,7 @@ impl DirectLoginService {
         if !org.direct_login_allowed {
             return Err(ErrorCode::DirectLoginNotAllowed.into());
         }
-        let id = SessionId(self.kernel.new_id());
+        let id = SessionId(self.handles.new_id());
         let expires_at = now + self.session_ttl.min(max_duration());
         let opened =
             json!({ "session_id": id, "organisation_id": customer, "reason": reason, "expires_at": expires_at });
@@ -169,7 +169,7 @@ impl DirectLoginService {
             .ok_or_else(|| {
                 AppError::new(ErrorCode::OrganisationUnavailable, "This organisation has no active super-admin.")
             })?;
-        let secret = token::mint(SecretKind::Session, customer, self.kernel.entropy.as_ref());
+        let secret = token::mint(SecretKind::Session, customer, self.handles.entropy.as_ref());
         let row = session::ActiveModel {
             tenant_id: Set(customer),
             id: Set(id),
@@ -259,7 +259,7 @@ impl DirectLoginService {
         let before = org.direct_login_allowed;
         let mut active: organisation::ActiveModel = org.into();
         active.direct_login_allowed = Set(allowed);
-        active.updated_at = Set(self.kernel.now());
+        active.updated_at = Set(self.handles.now());
         let org = active.update(tx.conn()).await?;
         let changes =
             audit::diff(&json!({ "direct_login_allowed": before }), &json!({ "direct_login_allowed": allowed }));
@@ -269,7 +269,7 @@ impl DirectLoginService {
                 .filter(session::Column::TenantId.eq(ctx.tenant()))
                 .filter(session::Column::ImpersonatorUserId.is_not_null())
                 .filter(session::Column::RevokedAt.is_null())
-                .filter(session::Column::ExpiresAt.gt(self.kernel.now()))
+                .filter(session::Column::ExpiresAt.gt(self.handles.now()))
                 .lock_exclusive()
                 .all(tx.conn())
                 .await?;
@@ -282,7 +282,7 @@ impl DirectLoginService {
     }
 
     async fn end(&self, tx: &mut TenantTx, ctx: &TenantCtx, row: session::Model) -> AppResult<session::Model> {
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let was_open = row.revoked_at.is_none() && row.expires_at > now;
         let mut active: session::ActiveModel = row.clone().into();
         active.revoked_at = Set(Some(row.revoked_at.unwrap_or(now)));
@@ -303,7 +303,7 @@ impl DirectLoginService {
         let mut names = HashMap::new();
         let mut people = HashMap::new();
         for (supplier, ids) in wanted {
-            let ctx = system_ctx(&self.kernel, supplier, OrgKind::Supplier);
+            let ctx = system_ctx(&self.handles, supplier, OrgKind::Supplier);
             let tx = ctx.read().await?;
             let org = organisation::Entity::find_by_id(supplier).one(tx.conn()).await?;
             let users = user::Entity::find()
@@ -349,12 +349,12 @@ impl DirectLoginService {
 /// found through the supplier's own `direct_login.open` audit rows of the last hour (no session
 /// lasts longer), so the work is bounded by what the user opened, not by the customer count.
 pub(crate) async fn end_all_opened_by(tx: &mut TenantTx, ctx: &TenantCtx, by: UserId) -> AppResult<usize> {
-    use clientele_core::audit::entity as audit_log;
+    use clientele_kernel::audit::entity as audit_log;
     if ctx.kind() != OrgKind::Supplier {
         return Ok(0);
     }
     let supplier = ctx.tenant();
-    let now = ctx.kernel().now();
+    let now = ctx.handles().now();
     let opened = audit_log::Entity::find()
         .filter(audit_log::Column::TenantId.eq(supplier.0))
         .filter(audit_log::Column::Action.eq("direct_login.open"))

@@ -5,9 +5,9 @@ pub mod access;
 pub mod api_tokens;
 pub mod auth;
 pub mod catalogue;
-pub mod customer_files;
 pub mod customers;
 pub mod direct_login;
+mod directory;
 pub mod entity;
 pub mod licences;
 pub mod mail;
@@ -24,19 +24,20 @@ pub mod users;
 
 use std::sync::Arc;
 
-use clientele_core::db::Kernel;
-use clientele_core::mail::Mailer;
-use clientele_core::{Actor, OrgKind, TenantCtx, TenantId};
+use clientele_kernel::db::Handles;
+use clientele_kernel::mail::Mailer;
+use clientele_kernel::{Actor, OrgKind, TenantCtx, TenantId};
 
 pub use api_tokens::ApiTokenService;
 pub use auth::{AuthService, AuthSettings, Authenticated, ClientInfo, SignedIn};
+pub use directory::OrganisationDirectory;
 pub use model::{ApiToken, Organisation, OrganisationStatus, Session, User, UserStatus};
 pub use organisations::OrganisationService;
 pub use users::UserService;
 
 /// A context for work the server does on its own behalf inside one tenant.
-pub(crate) fn system_ctx(kernel: &Arc<Kernel>, tenant: TenantId, kind: OrgKind) -> TenantCtx {
-    TenantCtx::new(kernel.clone(), tenant, kind, Actor::system())
+pub(crate) fn system_ctx(handles: &Arc<Handles>, tenant: TenantId, kind: OrgKind) -> TenantCtx {
+    TenantCtx::new(handles.clone(), tenant, kind, Actor::system())
 }
 
 /// Every service of this crate, built once at start.
@@ -59,31 +60,31 @@ pub struct TenantServices {
 }
 
 impl TenantServices {
-    pub fn new(kernel: Arc<Kernel>, settings: AuthSettings, mailer: Arc<dyn Mailer>) -> Self {
-        let auth = Arc::new(AuthService::new(kernel.clone(), settings.clone()));
-        let customers = Arc::new(customers::CustomerService::new(kernel.clone()));
-        let outbox = Arc::new(mail::MailOutbox::new(kernel.clone(), mailer));
-        let oidc = Arc::new(oidc::OidcService::new(kernel.clone(), settings.oidc, auth.clone()));
+    pub fn new(handles: Arc<Handles>, settings: AuthSettings, mailer: Arc<dyn Mailer>) -> Self {
+        let auth = Arc::new(AuthService::new(handles.clone(), settings.clone()));
+        let customers = Arc::new(customers::CustomerService::new(handles.clone()));
+        let outbox = Arc::new(mail::MailOutbox::new(handles.clone(), mailer));
+        let oidc = Arc::new(oidc::OidcService::new(handles.clone(), settings.oidc, auth.clone()));
         Self {
             oidc,
-            access: Arc::new(access::AccessService::new(kernel.clone(), auth.clone(), outbox.clone())),
+            access: Arc::new(access::AccessService::new(handles.clone(), auth.clone(), outbox.clone())),
             registration: Arc::new(registration::RegistrationService::new(
-                kernel.clone(),
+                handles.clone(),
                 auth.clone(),
                 customers.clone(),
                 outbox.clone(),
             )),
-            terms: Arc::new(terms::TermsService::new(kernel.clone())),
+            terms: Arc::new(terms::TermsService::new(handles.clone())),
             outbox,
             auth,
             customers,
-            catalogue: Arc::new(catalogue::CatalogueService::new(kernel.clone())),
-            org_categories: Arc::new(org_categories::OrgCategoryService::new(kernel.clone())),
-            direct_login: Arc::new(direct_login::DirectLoginService::new(kernel.clone(), settings.session_ttl)),
-            licences: Arc::new(licences::LicenceService::new(kernel.clone())),
-            users: Arc::new(UserService::new(kernel.clone())),
-            api_tokens: Arc::new(ApiTokenService::new(kernel.clone())),
-            organisations: Arc::new(OrganisationService::new(kernel)),
+            catalogue: Arc::new(catalogue::CatalogueService::new(handles.clone())),
+            org_categories: Arc::new(org_categories::OrgCategoryService::new(handles.clone())),
+            direct_login: Arc::new(direct_login::DirectLoginService::new(handles.clone(), settings.session_ttl)),
+            licences: Arc::new(licences::LicenceService::new(handles.clone())),
+            users: Arc::new(UserService::new(handles.clone())),
+            api_tokens: Arc::new(ApiTokenService::new(handles.clone())),
+            organisations: Arc::new(OrganisationService::new(handles)),
         }
     }
 }

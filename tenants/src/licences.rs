@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId, TenantTx};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId, TenantTx};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -54,7 +54,7 @@ pub struct LicenceInput {
 }
 
 pub struct LicenceService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
 }
 
 async fn active_users(tx: &TenantTx) -> AppResult<i64> {
@@ -105,8 +105,8 @@ fn validate(input: &LicenceInput) -> AppResult<()> {
 }
 
 impl LicenceService {
-    pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel }
+    pub fn new(handles: Arc<Handles>) -> Self {
+        Self { handles }
     }
 
     /// Opens a writing transaction in the supplier's customer `org`, checked to be its own.
@@ -153,10 +153,10 @@ impl LicenceService {
             return Err(AppError::invalid("title", "Enter a title."));
         }
         let tx = Self::in_customer(ctx, org, true).await?;
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let row = licence::ActiveModel {
             tenant_id: Set(org),
-            id: Set(self.kernel.new_id()),
+            id: Set(self.handles.new_id()),
             title: Set(input.title.unwrap_or_default().trim().to_owned()),
             description: Set(input.description.flatten()),
             kind: Set(<&str>::from(input.kind.unwrap_or(LicenceKind::CustomerUser)).to_owned()),
@@ -202,7 +202,7 @@ impl LicenceService {
         if input.kind.is_some() {
             return Err(AppError::invalid("kind", "A licence's kind cannot change; create another one."));
         }
-        active.updated_at = Set(self.kernel.now());
+        active.updated_at = Set(self.handles.now());
         let row = active.update(tx.conn()).await?;
         ensure_capacity(&tx).await?;
         let after = json!({ "title": row.title, "quantity": row.quantity, "transmitted": row.transmitted });

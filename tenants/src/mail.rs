@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use clientele_core::db::Kernel;
-use clientele_core::mail::{Mail, Mailer};
-use clientele_core::{AppResult, Language, OrgKind, TenantCtx, TenantId, TenantTx};
+use clientele_kernel::db::Handles;
+use clientele_kernel::mail::{Mail, Mailer};
+use clientele_kernel::{AppResult, Language, OrgKind, TenantCtx, TenantId, TenantTx};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ActiveValue::Unchanged, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
@@ -157,18 +157,18 @@ fn redact(body: &str) -> String {
 /// Queues and delivers mail through the configured [`Mailer`].
 #[derive(Clone)]
 pub struct MailOutbox {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
     mailer: Arc<dyn Mailer>,
 }
 
 impl MailOutbox {
-    pub fn new(kernel: Arc<Kernel>, mailer: Arc<dyn Mailer>) -> Self {
-        Self { kernel, mailer }
+    pub fn new(handles: Arc<Handles>, mailer: Arc<dyn Mailer>) -> Self {
+        Self { handles, mailer }
     }
 
     /// Writes `mail` to the outbox of the transaction's tenant; it leaves only if `tx` commits.
     pub(crate) async fn enqueue(&self, tx: &TenantTx, kind: MailKind, mail: Mail) -> AppResult<uuid::Uuid> {
-        let id = self.kernel.new_id();
+        let id = self.handles.new_id();
         mail_outbox::ActiveModel {
             tenant_id: Set(tx.tenant()),
             id: Set(id),
@@ -178,7 +178,7 @@ impl MailOutbox {
             kind: Set(<&str>::from(kind).to_owned()),
             attempts: Set(0),
             last_error: Set(None),
-            created_at: Set(self.kernel.now()),
+            created_at: Set(self.handles.now()),
             sent_at: Set(None),
         }
         .insert(tx.conn())
@@ -201,7 +201,7 @@ impl MailOutbox {
 
     /// Sends one message unless it was sent or given up; `true` once it is sent.
     pub async fn deliver(&self, tenant: TenantId, id: uuid::Uuid) -> AppResult<bool> {
-        let ctx = system_ctx(&self.kernel, tenant, OrgKind::Customer);
+        let ctx = system_ctx(&self.handles, tenant, OrgKind::Customer);
         let tx = ctx.begin().await?;
         let Some(row) = mail_outbox::Entity::find_by_id((tenant, id)).one(tx.conn()).await? else {
             return Ok(false);
@@ -230,7 +230,7 @@ impl MailOutbox {
             mail_outbox::ActiveModel { tenant_id: Unchanged(tenant), id: Unchanged(id), ..Default::default() };
         match &sent {
             Ok(()) => {
-                update.sent_at = Set(Some(self.kernel.now()));
+                update.sent_at = Set(Some(self.handles.now()));
                 update.body = Set(redact(&row.body));
                 update.last_error = Set(None);
             }
@@ -251,7 +251,7 @@ impl MailOutbox {
             .filter(mail_outbox::Column::TenantId.eq(ctx.tenant()))
             .filter(mail_outbox::Column::SentAt.is_null())
             .filter(mail_outbox::Column::Attempts.lt(MAX_ATTEMPTS))
-            .filter(mail_outbox::Column::CreatedAt.lt(self.kernel.now() - GRACE))
+            .filter(mail_outbox::Column::CreatedAt.lt(self.handles.now() - GRACE))
             .limit(100)
             .into_tuple()
             .all(tx.conn())

@@ -1,7 +1,7 @@
 //! Domain views of this crate's rows, as services hand them out.
 
 use chrono::{DateTime, Utc};
-use clientele_core::{
+use clientele_kernel::{
     ApiTokenId, AppError, AppResult, Language, OrgKind, Role, SessionId, TenantId, TokenScope, UserId,
 };
 use serde::Serialize;

@@ -9,9 +9,9 @@ pub mod secrets;
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::{AppError, AppResult, ErrorCode, Permission, TenantCtx};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::{AppError, AppResult, ErrorCode, Permission, TenantCtx};
 use openidconnect::url::Url;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
@@ -56,7 +56,7 @@ impl Default for OidcSettings {
 
 impl OidcSettings {
     /// The callback address registered at the provider for `organisation`.
-    pub fn redirect_uri(&self, organisation: clientele_core::TenantId) -> String {
+    pub fn redirect_uri(&self, organisation: clientele_kernel::TenantId) -> String {
         format!("{}/oidc/{organisation}/callback", self.public_url.trim_end_matches('/'))
     }
 }
@@ -95,7 +95,7 @@ pub struct ProviderInput {
 }
 
 pub struct OidcService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
     settings: OidcSettings,
     auth: Arc<AuthService>,
     http: OnceLock<outbound::Outbound>,
@@ -123,8 +123,8 @@ fn validate_issuer(raw: &str, allow_http: bool) -> Result<String, AppError> {
 }
 
 impl OidcService {
-    pub fn new(kernel: Arc<Kernel>, settings: OidcSettings, auth: Arc<AuthService>) -> Self {
-        Self { kernel, settings, auth, http: OnceLock::new() }
+    pub fn new(handles: Arc<Handles>, settings: OidcSettings, auth: Arc<AuthService>) -> Self {
+        Self { handles, settings, auth, http: OnceLock::new() }
     }
 
     pub fn settings(&self) -> &OidcSettings {
@@ -163,7 +163,7 @@ impl OidcService {
     }
 
     /// Associated data of a provider's sealed secret: it opens in its own row only.
-    fn secret_aad(tenant: clientele_core::TenantId, provider: uuid::Uuid) -> String {
+    fn secret_aad(tenant: clientele_kernel::TenantId, provider: uuid::Uuid) -> String {
         format!("oidc_providers:{tenant}:{provider}")
     }
 
@@ -199,7 +199,7 @@ impl OidcService {
         self.check_address(&issuer_url).await.map_err(|e| {
             AppError::new(e.code(), "This issuer is not allowed: use the provider's public https address.")
         })?;
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
         let existing = oidc_provider::Entity::find()
@@ -218,7 +218,7 @@ impl OidcService {
             if let Some(secret) = &secret {
                 let aad = Self::secret_aad(ctx.tenant(), id);
                 active.client_secret =
-                    Set(self.settings.secret_keys.seal(secret, &aad, self.kernel.entropy.as_ref())?);
+                    Set(self.settings.secret_keys.seal(secret, &aad, self.handles.entropy.as_ref())?);
             }
             active.updated_at = Set(now);
             let row = active.update(tx.conn()).await?;
@@ -227,9 +227,9 @@ impl OidcService {
             let Some(secret) = &secret else {
                 return Err(AppError::invalid("clientSecret", "Enter the client secret."));
             };
-            let id = self.kernel.new_id();
+            let id = self.handles.new_id();
             let aad = Self::secret_aad(ctx.tenant(), id);
-            let sealed = self.settings.secret_keys.seal(secret, &aad, self.kernel.entropy.as_ref())?;
+            let sealed = self.settings.secret_keys.seal(secret, &aad, self.handles.entropy.as_ref())?;
             let row = oidc_provider::ActiveModel {
                 tenant_id: Set(ctx.tenant()),
                 id: Set(id),

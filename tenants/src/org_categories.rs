@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::{AppError, AppResult, OrgKind, Permission, TenantCtx, TenantId};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::{AppError, AppResult, OrgKind, Permission, TenantCtx, TenantId};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
@@ -24,12 +24,12 @@ fn category(r: org_category::Model) -> OrgCategory {
 }
 
 pub struct OrgCategoryService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
 }
 
 impl OrgCategoryService {
-    pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel }
+    pub fn new(handles: Arc<Handles>) -> Self {
+        Self { handles }
     }
 
     fn require_supplier(ctx: &TenantCtx) -> AppResult<()> {
@@ -68,10 +68,13 @@ impl OrgCategoryService {
             ),
             None => None,
         };
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let before = existing.clone().map(category);
-        let mut after =
-            before.clone().unwrap_or(OrgCategory { id: self.kernel.new_id(), title: String::new(), description: None });
+        let mut after = before.clone().unwrap_or(OrgCategory {
+            id: self.handles.new_id(),
+            title: String::new(),
+            description: None,
+        });
         if let Some(title) = title {
             after.title = title.trim().to_owned();
         }

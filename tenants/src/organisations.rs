@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::{AppError, AppResult, ErrorCode, Language, OrgKind, Role, TenantCtx, TenantId, UserId};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::{AppError, AppResult, ErrorCode, Language, OrgKind, Role, TenantCtx, TenantId, UserId};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
@@ -27,12 +27,12 @@ pub struct Bootstrapped {
 }
 
 pub struct OrganisationService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
 }
 
 impl OrganisationService {
-    pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel }
+    pub fn new(handles: Arc<Handles>) -> Self {
+        Self { handles }
     }
 
     /// The caller's own organisation.
@@ -47,18 +47,18 @@ impl OrganisationService {
     /// session (a signed download link). `NOT_FOUND` for an unknown organisation.
     pub async fn system_ctx_for(&self, tenant: TenantId) -> AppResult<TenantCtx> {
         // Any kind opens the tenant's own row; the real one is read from it.
-        let probe = system_ctx(&self.kernel, tenant, OrgKind::Customer);
+        let probe = system_ctx(&self.handles, tenant, OrgKind::Customer);
         let tx = probe.read().await?;
         let row = organisation::Entity::find_by_id(tenant).one(tx.conn()).await?;
         tx.commit().await?;
         let row = row.ok_or_else(AppError::not_found)?;
-        Ok(system_ctx(&self.kernel, tenant, crate::model::parse_stored("kind", &row.kind)?))
+        Ok(system_ctx(&self.handles, tenant, crate::model::parse_stored("kind", &row.kind)?))
     }
 
     /// A system context for every organisation of the tree (platform, suppliers, customers),
     /// for background jobs. Each level is read inside its parent's tenant, so RLS holds.
     pub async fn all_tenants(&self) -> AppResult<Vec<TenantCtx>> {
-        let mut found = vec![system_ctx(&self.kernel, PLATFORM_ID, OrgKind::Platform)];
+        let mut found = vec![system_ctx(&self.handles, PLATFORM_ID, OrgKind::Platform)];
         let mut next = 0;
         while next < found.len() {
             let parent = found[next].clone();
@@ -70,7 +70,7 @@ impl OrganisationService {
                 .await?;
             tx.commit().await?;
             for child in children {
-                found.push(system_ctx(&self.kernel, child.id, crate::model::parse_stored("kind", &child.kind)?));
+                found.push(system_ctx(&self.handles, child.id, crate::model::parse_stored("kind", &child.kind)?));
             }
         }
         Ok(found)
@@ -90,9 +90,9 @@ impl OrganisationService {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(AppError::invalid("supplier", "Enter a supplier name of 1 to 200 characters."));
         }
-        let platform = system_ctx(&self.kernel, PLATFORM_ID, OrgKind::Platform);
+        let platform = system_ctx(&self.handles, PLATFORM_ID, OrgKind::Platform);
         let tx = platform.begin().await?;
-        let now = self.kernel.now();
+        let now = self.handles.now();
         if organisation::Entity::find_by_id(PLATFORM_ID).one(tx.conn()).await?.is_none() {
             insert_org(&tx, PLATFORM_ID, OrgKind::Platform, None, "Clientele platform", now).await?;
             audit::record(
@@ -113,14 +113,14 @@ impl OrganisationService {
                 "Clientele is already bootstrapped; pass --force to add another supplier.",
             ));
         }
-        let supplier = TenantId(self.kernel.new_id());
+        let supplier = TenantId(self.handles.new_id());
         insert_org(&tx, supplier, OrgKind::Supplier, Some(PLATFORM_ID), name, now).await?;
         let changes = audit::created(&json!({ "kind": "supplier", "name": name }));
         audit::record(&tx, &platform, AuditEntry::new("organisation.create", "organisation", supplier, changes))
             .await?;
         tx.commit().await?;
 
-        let ctx = system_ctx(&self.kernel, supplier, OrgKind::Supplier);
+        let ctx = system_ctx(&self.handles, supplier, OrgKind::Supplier);
         let new_user = NewUser {
             email: email.to_owned(),
             display_name: email.split('@').next().unwrap_or(email).to_owned(),
@@ -135,7 +135,7 @@ impl OrganisationService {
 }
 
 async fn insert_org(
-    tx: &clientele_core::TenantTx,
+    tx: &clientele_kernel::TenantTx,
     id: TenantId,
     kind: OrgKind,
     parent: Option<TenantId>,

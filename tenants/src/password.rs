@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (19 MiB, 2 passes, 1 lane: the OWASP baseline).
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
-use clientele_core::ports::Entropy;
-use clientele_core::{AppError, AppResult, ErrorCode};
+use clientele_kernel::ports::Entropy;
+use clientele_kernel::{AppError, AppResult, ErrorCode};
 
 pub const MIN_LEN: usize = 12;
 /// Bounds the work an attacker can make us do per attempt.
@@ -117,7 +117,7 @@ fn dummy_hash(hasher: &Argon2<'static>) -> AppResult<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clientele_core::ports::SeededEntropy;
+    use clientele_kernel::ports::SeededEntropy;
 
     #[tokio::test]
     async fn hashes_verify_and_use_argon2id_with_owasp_parameters() {

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::page::{Page, PageRequest};
-use clientele_core::token::{self, SecretKind};
-use clientele_core::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::page::{Page, PageRequest};
+use clientele_kernel::token::{self, SecretKind};
+use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -98,7 +98,7 @@ pub struct Registered {
 }
 
 pub struct RegistrationService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
     auth: Arc<AuthService>,
     customers: Arc<CustomerService>,
     outbox: Arc<MailOutbox>,
@@ -106,17 +106,17 @@ pub struct RegistrationService {
 
 impl RegistrationService {
     pub fn new(
-        kernel: Arc<Kernel>,
+        handles: Arc<Handles>,
         auth: Arc<AuthService>,
         customers: Arc<CustomerService>,
         outbox: Arc<MailOutbox>,
     ) -> Self {
-        Self { kernel, auth, customers, outbox }
+        Self { handles, auth, customers, outbox }
     }
 
     pub async fn create_link(&self, ctx: &TenantCtx, input: NewRegistrationLink) -> AppResult<CreatedLink> {
         CustomerService::require_supplier(ctx)?;
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let note = input.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         let mut errors = Vec::new();
         if input.expires_at <= now || input.expires_at > now + chrono::Duration::days(366) {
@@ -131,11 +131,11 @@ impl RegistrationService {
         if let Some(err) = AppError::all(errors) {
             return Err(err);
         }
-        let secret = token::mint(SecretKind::Registration, ctx.tenant(), self.kernel.entropy.as_ref());
+        let secret = token::mint(SecretKind::Registration, ctx.tenant(), self.handles.entropy.as_ref());
         let tx = ctx.begin().await?;
         let row = registration_link::ActiveModel {
             tenant_id: Set(ctx.tenant()),
-            id: Set(self.kernel.new_id()),
+            id: Set(self.handles.new_id()),
             token_hash: Set(secret.hash),
             note: Set(note),
             max_uses: Set(input.max_uses),
@@ -168,7 +168,7 @@ impl RegistrationService {
         }
         let rows = query.all(tx.conn()).await?;
         tx.commit().await?;
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let links = rows.into_iter().map(|r| RegistrationLink::from_row(r, now)).collect();
         Ok(Page::from_overfetch(links, page, total))
     }
@@ -181,7 +181,7 @@ impl RegistrationService {
             .one(tx.conn())
             .await?
             .ok_or_else(AppError::not_found)?;
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let before = row.revoked_at;
         let mut active: registration_link::ActiveModel = row.into();
         active.revoked_at = Set(Some(before.unwrap_or(now)));
@@ -216,7 +216,7 @@ impl RegistrationService {
         validate_new(&new, "contact.")?;
 
         // Nobody is signed in: the server acts for the supplier whose link this is.
-        let ctx = system_ctx(&self.kernel, supplier, OrgKind::Supplier);
+        let ctx = system_ctx(&self.handles, supplier, OrgKind::Supplier);
         let mut tx = ctx.begin().await?;
         let owner = organisation::Entity::find_by_id(supplier).one(tx.conn()).await?.ok_or_else(invalid)?;
         if owner.kind != OrgKind::Supplier.as_str()
@@ -224,7 +224,7 @@ impl RegistrationService {
         {
             return Err(invalid());
         }
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let link = registration_link::Entity::find()
             .filter(registration_link::Column::TenantId.eq(supplier))
             .filter(registration_link::Column::TokenHash.eq(hash))
@@ -245,7 +245,7 @@ impl RegistrationService {
         let admin = admin.ok_or_else(|| AppError::internal("registration created no super-admin"))?;
         // `tx` now runs in the new organisation: its link and mail belong to it.
         let settings = self.auth.settings();
-        let token = insert_one_time_token(&tx, &self.kernel, admin, SET_PASSWORD, settings.set_password_ttl).await?;
+        let token = insert_one_time_token(&tx, &self.handles, admin, SET_PASSWORD, settings.set_password_ttl).await?;
         let link = settings.set_password_link(&token);
         let name = crate::entity::user::Entity::find_by_id((org.row.id, admin))
             .one(tx.conn())

@@ -2,8 +2,8 @@
 //! transaction, the credential and the user it was built from.
 
 use chrono::{DateTime, Utc};
-use clientele_core::tenancy::{Principal, Standing};
-use clientele_core::{Actor, AppError, AppResult, ErrorCode, Role, TenantTx};
+use clientele_kernel::tenancy::{Principal, Standing};
+use clientele_kernel::{Actor, AppError, AppResult, ErrorCode, Role, TenantTx};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::model::parse_stored;
@@ -15,7 +15,7 @@ const SESSION: &str = "SELECT u.role, u.status, s.revoked_at, s.expires_at FROM 
 const API_TOKEN: &str = "SELECT revoked_at, expires_at FROM api_tokens WHERE tenant_id = $1 AND id = $2";
 
 pub(crate) struct CredentialStanding {
-    pub(crate) clock: std::sync::Arc<dyn clientele_core::ports::Clock>,
+    pub(crate) clock: std::sync::Arc<dyn clientele_kernel::ports::Clock>,
 }
 
 #[async_trait::async_trait]

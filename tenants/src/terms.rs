@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::{AppError, AppResult, Language, OrgKind, Permission, TenantCtx, TenantId, UserId};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::{AppError, AppResult, Language, OrgKind, Permission, TenantCtx, TenantId, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -61,7 +61,7 @@ pub struct PublishTerms {
 }
 
 pub struct TermsService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
 }
 
 /// The latest answer per user among `rows` (ordered oldest first).
@@ -86,8 +86,8 @@ fn view(doc: terms_document::Model, answer: Option<(TermsStatus, DateTime<Utc>)>
 }
 
 impl TermsService {
-    pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel }
+    pub fn new(handles: Arc<Handles>) -> Self {
+        Self { handles }
     }
 
     /// Publishes a text. A new version gets the next number and is required at once of the
@@ -133,10 +133,10 @@ impl TermsService {
         if exists.is_some() {
             return Err(AppError::conflict("language", "This version already has a text in this language."));
         }
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let doc = terms_document::ActiveModel {
             tenant_id: Set(supplier),
-            id: Set(self.kernel.new_id()),
+            id: Set(self.handles.new_id()),
             version: Set(version),
             language: Set(input.language.tag().to_owned()),
             title: Set(title),
@@ -203,7 +203,7 @@ impl TermsService {
         tx.commit().await?;
         // The texts live in the supplier's tenant; the caller's own row named that supplier, so
         // reading them there on the caller's behalf shows nothing it may not see.
-        let supplier_ctx = system_ctx(&self.kernel, supplier, OrgKind::Supplier);
+        let supplier_ctx = system_ctx(&self.handles, supplier, OrgKind::Supplier);
         let tx = supplier_ctx.read().await?;
         let docs = terms_document::Entity::find()
             .filter(terms_document::Column::TenantId.eq(supplier))
@@ -238,10 +238,10 @@ impl TermsService {
             .await?
             .ok_or_else(AppError::forbidden)?;
         let status = if approve { TermsStatus::Approved } else { TermsStatus::Refused };
-        let now = self.kernel.now();
+        let now = self.handles.now();
         terms_response::ActiveModel {
             tenant_id: Set(ctx.tenant()),
-            id: Set(self.kernel.new_id()),
+            id: Set(self.handles.new_id()),
             user_id: Set(user_id),
             version: Set(version),
             status: Set(<&str>::from(status).to_owned()),

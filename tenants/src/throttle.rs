@@ -14,7 +14,7 @@
 //! attempts down (see [`ACCOUNT_CEILING`]).
 
 use chrono::{DateTime, Duration, Utc};
-use clientele_core::AppResult;
+use clientele_kernel::AppResult;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QuerySelect, TransactionOptions,
     TransactionTrait,
@@ -63,30 +63,30 @@ pub enum Verdict {
 
 /// The key of one account as seen from one client address (sign-in).
 pub fn pair_key(email: &str, addr: Option<&str>) -> Vec<u8> {
-    clientele_core::token::hash(&format!("pair:{email}\n{}", addr.unwrap_or_default()))
+    clientele_kernel::token::hash(&format!("pair:{email}\n{}", addr.unwrap_or_default()))
 }
 
 /// The key of one account from every address (the ceiling).
 pub fn account_key(email: &str) -> Vec<u8> {
-    clientele_core::token::hash(&format!("account:{email}"))
+    clientele_kernel::token::hash(&format!("account:{email}"))
 }
 
 pub fn address_key(addr: &str) -> Vec<u8> {
-    clientele_core::token::hash(&format!("address:{addr}"))
+    clientele_kernel::token::hash(&format!("address:{addr}"))
 }
 
 /// Password-reset requests are counted apart from sign-in failures.
 pub fn reset_key(email: &str) -> Vec<u8> {
-    clientele_core::token::hash(&format!("reset:{email}"))
+    clientele_kernel::token::hash(&format!("reset:{email}"))
 }
 
 pub fn reset_address_key(addr: &str) -> Vec<u8> {
-    clientele_core::token::hash(&format!("reset-address:{addr}"))
+    clientele_kernel::token::hash(&format!("reset-address:{addr}"))
 }
 
 /// One-time link redemptions from one address.
 pub fn link_address_key(addr: &str) -> Vec<u8> {
-    clientele_core::token::hash(&format!("link-address:{addr}"))
+    clientele_kernel::token::hash(&format!("link-address:{addr}"))
 }
 
 /// The state of a key after one more attempt at `now`; `None` when the key is locked (the

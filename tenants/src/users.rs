@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::db::Kernel;
-use clientele_core::page::{Page, PageRequest};
-use clientele_core::{AppError, AppResult, Language, Permission, Role, TenantCtx, TenantTx, UserId};
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::page::{Page, PageRequest};
+use clientele_kernel::{AppError, AppResult, Language, Permission, Role, TenantCtx, TenantTx, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     SqlErr,
@@ -39,7 +39,7 @@ pub struct UserPatch {
 }
 
 pub struct UserService {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
 }
 
 /// Re-reads the acting user's role inside the writing transaction: a role revoked a moment
@@ -49,7 +49,7 @@ pub(crate) async fn authorize(tx: &TenantTx, ctx: &TenantCtx, permission: Permis
     if let Some(actor) = ctx.actor().user() {
         let row =
             user::Entity::find_by_id((ctx.tenant(), actor)).one(tx.conn()).await?.ok_or_else(AppError::forbidden)?;
-        let current = clientele_core::Actor { role: parse_stored("role", &row.role)?, ..*ctx.actor() };
+        let current = clientele_kernel::Actor { role: parse_stored("role", &row.role)?, ..*ctx.actor() };
         if row.status != "active" || !permission.allows(&current) {
             return Err(AppError::forbidden());
         }
@@ -89,8 +89,8 @@ fn email_taken(err: sea_orm::DbErr) -> AppError {
 }
 
 impl UserService {
-    pub fn new(kernel: Arc<Kernel>) -> Self {
-        Self { kernel }
+    pub fn new(handles: Arc<Handles>) -> Self {
+        Self { handles }
     }
 
     pub async fn list(&self, ctx: &TenantCtx, page: PageRequest) -> AppResult<Page<User>> {
@@ -128,17 +128,17 @@ impl UserService {
         let password_hash = match input.password {
             Some(pw) => {
                 password::validate("password", &pw)?;
-                Some(password::hash(pw, self.kernel.entropy.as_ref()).await?)
+                Some(password::hash(pw, self.handles.entropy.as_ref()).await?)
             }
             None => None,
         };
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
         crate::licences::take_seat(&tx, ctx.kind()).await?;
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let row = user::ActiveModel {
             tenant_id: Set(ctx.tenant()),
-            id: Set(UserId(self.kernel.new_id())),
+            id: Set(UserId(self.handles.new_id())),
             email: Set(email),
             display_name: Set(display_name),
             role: Set(input.role.as_str().to_owned()),
@@ -216,7 +216,7 @@ impl UserService {
     pub async fn reactivate(&self, ctx: &TenantCtx, id: UserId) -> AppResult<User> {
         self.change(ctx, id, REACTIVATE, |current, row| {
             if current.seat_needed {
-                return Err(clientele_core::ErrorCode::SeatLimitReached.into());
+                return Err(clientele_kernel::ErrorCode::SeatLimitReached.into());
             }
             row.status = Set("active".to_owned());
             Ok(())
@@ -227,7 +227,7 @@ impl UserService {
     /// A super-admin sets another user's password (USR-03).
     pub async fn set_password(&self, ctx: &TenantCtx, id: UserId, new_password: String) -> AppResult<User> {
         password::validate("password", &new_password)?;
-        let hash = password::hash(new_password, self.kernel.entropy.as_ref()).await?;
+        let hash = password::hash(new_password, self.handles.entropy.as_ref()).await?;
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
         let row = user::Entity::find_by_id((ctx.tenant(), id))
@@ -235,7 +235,7 @@ impl UserService {
             .one(tx.conn())
             .await?
             .ok_or_else(AppError::not_found)?;
-        let now = self.kernel.now();
+        let now = self.handles.now();
         store_password(&tx, ctx.tenant(), id, hash, now).await?;
         // The user's other sessions end (issue 12 #11); a super-admin setting their own keeps
         // the session they are using.
@@ -267,7 +267,7 @@ impl UserService {
         let seat_needed = if before.status == UserStatus::Inactive && action == REACTIVATE {
             match crate::licences::take_seat(&tx, ctx.kind()).await {
                 Ok(()) => false,
-                Err(err) if err.code() == clientele_core::ErrorCode::SeatLimitReached => true,
+                Err(err) if err.code() == clientele_kernel::ErrorCode::SeatLimitReached => true,
                 Err(err) => return Err(err),
             }
         } else {
@@ -280,11 +280,11 @@ impl UserService {
         };
         let mut active: user::ActiveModel = row.into();
         edit(&current, &mut active)?;
-        active.updated_at = Set(self.kernel.now());
+        active.updated_at = Set(self.handles.now());
         let after = User::from_row(active.update(tx.conn()).await.map_err(email_taken)?)?;
         if after.status == UserStatus::Inactive && before.status == UserStatus::Active {
             session::Entity::update_many()
-                .col_expr(session::Column::RevokedAt, sea_orm::sea_query::Expr::value(self.kernel.now()))
+                .col_expr(session::Column::RevokedAt, sea_orm::sea_query::Expr::value(self.handles.now()))
                 .filter(session::Column::TenantId.eq(ctx.tenant()))
                 .filter(session::Column::UserId.eq(id))
                 .filter(session::Column::RevokedAt.is_null())
@@ -324,7 +324,7 @@ impl Current {
     fn guard_last_super_admin(&self) -> AppResult<()> {
         if self.other_active_super_admins == 0 {
             return Err(AppError::new(
-                clientele_core::ErrorCode::LastSuperAdmin,
+                clientele_kernel::ErrorCode::LastSuperAdmin,
                 "The organisation must keep at least one active super-admin.",
             ));
         }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clientele::{AppState, Settings, install_crypto_provider, router};
-use clientele_core::{Actor, OrgKind, TenantCtx};
+use clientele_kernel::{Actor, OrgKind, TenantCtx};
 use clientele_plugins::{CallLimits, Runtime};
 use serde_json::{Value, json};
 
@@ -81,9 +81,9 @@ async fn main() {
         )
         .await;
     let org = &created["createCustomerOrganisation"]["organisation"];
-    let org_id: clientele_core::TenantId = org["id"].as_str().unwrap().parse().unwrap();
+    let org_id: clientele_kernel::TenantId = org["id"].as_str().unwrap().parse().unwrap();
     let user = org["contacts"][0]["userId"].as_str().unwrap().parse().unwrap();
-    let system = TenantCtx::new(state.kernel.clone(), org_id, OrgKind::Customer, Actor::system());
+    let system = TenantCtx::new(state.handles.clone(), org_id, OrgKind::Customer, Actor::system());
     let link = state.services.auth.issue_set_password_token(&system, user).await.unwrap();
     let token = gql.run(None, set, json!({ "t": link })).await["setPassword"]["token"].as_str().unwrap().to_owned();
     let pets = clientele::install_plugin(&state, done.supplier, wasm("pets")).await.unwrap();

@@ -137,7 +137,7 @@ async fn main() {
           FROM clients c LEFT JOIN categories cat ON cat.tenant_id = c.tenant_id AND cat.id = c.category_id
           WHERE c.tenant_id = $1 AND c.deleted_at IS NULL AND c.status = 'active'
           ORDER BY c.sort_name, c.id LIMIT 50";
-    let db = state.kernel.db.clone();
+    let db = state.handles.db.clone();
     let tenant_id = done.supplier.0;
     let sql = move || {
         let db = db.clone();

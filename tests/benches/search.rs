@@ -14,8 +14,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use clientele::{AppState, Settings, install_crypto_provider, router};
-use clientele_core::search::{DocField, SearchDocument, SearchQuery, text};
-use clientele_core::{ClientId, TenantId};
+use clientele_kernel::{ClientId, TenantId};
+use clientele_records::search::{DocField, SearchDocument, SearchQuery, text};
 use serde_json::{Value, json};
 
 const CLIENTS: usize = 1_000;

@@ -2,7 +2,7 @@
 
 /// `plugins`: a supplier's plugin.
 pub mod plugin {
-    use clientele_core::{PluginId, TenantId};
+    use clientele_kernel::{PluginId, TenantId};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -25,7 +25,7 @@ pub mod plugin {
 
 /// `plugin_versions`: an uploaded component.
 pub mod version {
-    use clientele_core::{PluginId, PluginVersionId, TenantId};
+    use clientele_kernel::{PluginId, PluginVersionId, TenantId};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -51,7 +51,7 @@ pub mod version {
 
 /// `plugin_installs`: a plugin in a customer organisation.
 pub mod install {
-    use clientele_core::{PluginId, PluginInstallId, PluginVersionId, TenantId};
+    use clientele_kernel::{PluginId, PluginInstallId, PluginVersionId, TenantId};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -82,7 +82,7 @@ pub mod install {
 
 /// `plugin_records`: the records of every plugin.
 pub mod record {
-    use clientele_core::{PluginId, PluginRecordId, TenantId};
+    use clientele_kernel::{PluginId, PluginRecordId, TenantId};
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -5,8 +5,8 @@
 
 use std::collections::HashSet;
 
-use clientele_core::clients::entity::client;
-use clientele_core::{AppResult, ClientId, PluginRecordId, TenantCtx};
+use clientele_kernel::{AppResult, ClientId, PluginRecordId, TenantCtx};
+use clientele_records::clients::entity::client;
 use sea_orm::EntityTrait;
 use serde_json::Value;
 
@@ -139,7 +139,7 @@ impl HostApi for TenantHost {
             let client = records::resolve_parent(&tx, plugin, &collection, parent, &self.writes).await?;
             let clean = records::check_record(&tx, plugin, &collection, &data).await?;
             tx.commit().await?;
-            Ok::<_, clientele_core::AppError>((client, clean))
+            Ok::<_, clientele_kernel::AppError>((client, clean))
         });
         let (client, clean) = match checked {
             Ok(ok) => ok,
@@ -149,8 +149,8 @@ impl HostApi for TenantHost {
                 return Ok(Err(problems.join("; ")));
             }
         };
-        let kernel = self.ctx.kernel();
-        let now = kernel.now();
+        let handles = self.ctx.handles();
+        let now = handles.now();
         let record = match &existing {
             Some(before) => PluginRecord {
                 parent_id: parent,
@@ -160,7 +160,7 @@ impl HostApi for TenantHost {
                 updated_at: now,
                 ..before.clone()
             },
-            None => PluginRecord::new(kernel, plugin, &collection.name, parent, client, clean),
+            None => PluginRecord::new(handles, plugin, &collection.name, parent, client, clean),
         };
         // A record written twice in one call: the stored row is still the "before".
         let before = match existing {
@@ -221,7 +221,7 @@ impl HostApi for TenantHost {
     }
 
     fn now(&mut self) -> String {
-        self.ctx.kernel().now().to_rfc3339()
+        self.ctx.handles().now().to_rfc3339()
     }
 
     fn log(&mut self, level: wit::LogLevel, message: &str) {

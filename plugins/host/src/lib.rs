@@ -18,8 +18,8 @@ pub use runtime::{CallLimits, Runtime};
 
 use std::sync::Arc;
 
-use clientele_core::AppResult;
-use clientele_core::db::Kernel;
+use clientele_kernel::AppResult;
+use clientele_kernel::db::Handles;
 
 /// The plugin platform of one server process: runtime, registry and records.
 pub struct Plugins {
@@ -30,10 +30,10 @@ pub struct Plugins {
 
 impl Plugins {
     /// Starts the runtime; compiled artifacts are cached under `cache_dir` when given.
-    pub fn new(kernel: &Arc<Kernel>, limits: CallLimits, cache_dir: Option<std::path::PathBuf>) -> AppResult<Self> {
+    pub fn new(handles: &Arc<Handles>, limits: CallLimits, cache_dir: Option<std::path::PathBuf>) -> AppResult<Self> {
         let runtime = Arc::new(Runtime::new(limits, cache_dir)?);
-        let registry = Arc::new(PluginRegistry::new(kernel.clone(), runtime.clone()));
-        let records = PluginRecords::new(kernel.clone(), runtime.clone(), registry.clone());
+        let registry = Arc::new(PluginRegistry::new(handles.clone(), runtime.clone()));
+        let records = PluginRecords::new(handles.clone(), runtime.clone(), registry.clone());
         Ok(Self { runtime, registry, records })
     }
 }

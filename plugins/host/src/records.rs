@@ -5,14 +5,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::clients::PersonalDataSource;
-use clientele_core::clients::entity::client;
-use clientele_core::db::Kernel;
-use clientele_core::search::{DocField, SearchContributor};
-use clientele_core::{
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::{
     AppError, AppResult, ClientId, ErrorCode, Permission, PluginId, PluginRecordId, TenantCtx, TenantTx,
 };
+use clientele_records::clients::PersonalDataSource;
+use clientele_records::clients::entity::client;
+use clientele_records::search::{DocField, SearchContributor};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Map, Value, json};
 
@@ -65,16 +65,16 @@ impl PluginRecord {
 
     /// A new record, version 1, created now.
     pub(crate) fn new(
-        kernel: &Kernel,
+        handles: &Handles,
         plugin: PluginId,
         collection: &str,
         parent_id: Option<uuid::Uuid>,
         client_id: Option<ClientId>,
         data: Map<String, Value>,
     ) -> Self {
-        let now = kernel.now();
+        let now = handles.now();
         Self {
-            id: PluginRecordId(kernel.new_id()),
+            id: PluginRecordId(handles.new_id()),
             plugin,
             collection: collection.to_owned(),
             parent_id,
@@ -249,7 +249,7 @@ pub(crate) async fn apply(tx: &TenantTx, ctx: &TenantCtx, manifest: &Manifest, w
                 };
                 audit::record(tx, ctx, AuditEntry::new(action, "plugin_record", r.id, changes)).await?;
                 if let Some(client) = r.client_id {
-                    clientele_core::search::touch(tx, client).await?; // its searchable fields changed
+                    clientele_records::search::touch(tx, client).await?; // its searchable fields changed
                 }
             }
             Write::Delete(r) => {
@@ -277,7 +277,7 @@ pub(crate) async fn apply(tx: &TenantTx, ctx: &TenantCtx, manifest: &Manifest, w
                 let changes = json!({ "record": audit::created(&audit_view(manifest, r)), "deleted": doomed.len() });
                 audit::record(tx, ctx, AuditEntry::new("plugin_record.delete", "plugin_record", r.id, changes)).await?;
                 if let Some(client) = r.client_id {
-                    clientele_core::search::touch(tx, client).await?;
+                    clientele_records::search::touch(tx, client).await?;
                 }
             }
         }
@@ -301,14 +301,14 @@ fn audit_view(manifest: &Manifest, r: &PluginRecord) -> Value {
 
 /// The records service: what GraphQL calls for plugin collections, computed fields and actions.
 pub struct PluginRecords {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
     runtime: Arc<Runtime>,
     registry: Arc<PluginRegistry>,
 }
 
 impl PluginRecords {
-    pub fn new(kernel: Arc<Kernel>, runtime: Arc<Runtime>, registry: Arc<PluginRegistry>) -> Self {
-        Self { kernel, runtime, registry }
+    pub fn new(handles: Arc<Handles>, runtime: Arc<Runtime>, registry: Arc<PluginRegistry>) -> Self {
+        Self { handles, runtime, registry }
     }
 
     fn collection<'a>(plugin: &'a Installed, name: &str) -> AppResult<&'a Collection> {
@@ -347,8 +347,10 @@ impl PluginRecords {
         let clean = check_record(&tx, plugin.plugin, &pseudo, &Value::Object(merged)).await?;
         tx.commit().await?;
         let record = match &before {
-            Some(b) => PluginRecord { data: clean, version: b.version + 1, updated_at: self.kernel.now(), ..b.clone() },
-            None => PluginRecord::new(&self.kernel, plugin.plugin, CLIENT_FIELDS, Some(client.0), Some(client), clean),
+            Some(b) => {
+                PluginRecord { data: clean, version: b.version + 1, updated_at: self.handles.now(), ..b.clone() }
+            }
+            None => PluginRecord::new(&self.handles, plugin.plugin, CLIENT_FIELDS, Some(client.0), Some(client), clean),
         };
         self.write(ctx, plugin, Write::Put { record, before }, "updated").await
     }
@@ -442,7 +444,7 @@ impl PluginRecords {
         let client = resolve_parent(&tx, plugin.plugin, coll, parent, &[]).await?;
         let clean = check_record(&tx, plugin.plugin, coll, data).await?;
         tx.commit().await?;
-        let record = PluginRecord::new(&self.kernel, plugin.plugin, collection, parent, client, clean);
+        let record = PluginRecord::new(&self.handles, plugin.plugin, collection, parent, client, clean);
         self.write(ctx, plugin, Write::Put { record: record.clone(), before: None }, "created").await?;
         Ok(record)
     }
@@ -472,7 +474,7 @@ impl PluginRecords {
         let clean = check_record(&tx, plugin.plugin, coll, &Value::Object(merged)).await?;
         tx.commit().await?;
         let record =
-            PluginRecord { data: clean, version: before.version + 1, updated_at: self.kernel.now(), ..before.clone() };
+            PluginRecord { data: clean, version: before.version + 1, updated_at: self.handles.now(), ..before.clone() };
         self.write(ctx, plugin, Write::Put { record: record.clone(), before: Some(before) }, "updated").await?;
         Ok(record)
     }

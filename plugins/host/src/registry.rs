@@ -5,17 +5,13 @@
 
 use std::sync::Arc;
 
-use clientele_core::audit::{self, AuditEntry};
-use clientele_core::clients::custom_fields::bump_config_version;
-use clientele_core::db::Kernel;
-use clientele_core::{
-    Actor, AppError, AppResult, ErrorCode, OrgKind, Permission, PluginId, PluginInstallId, PluginVersionId, Role,
-    TenantCtx, TenantId, TenantTx, TokenScope,
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::{
+    Actor, AppError, AppResult, ErrorCode, OrgKind, Organisations, Permission, PluginId, PluginInstallId,
+    PluginVersionId, Role, TenantCtx, TenantId, TenantTx, TokenScope,
 };
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Statement,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::entity::{install, plugin, version};
@@ -77,7 +73,7 @@ pub struct PluginSummary {
 }
 
 pub struct PluginRegistry {
-    kernel: Arc<Kernel>,
+    handles: Arc<Handles>,
     runtime: Arc<Runtime>,
 }
 
@@ -104,17 +100,13 @@ fn uploaded(row: version::Model, name: &str) -> AppResult<UploadedVersion> {
 
 /// The supplier's customer organisations among `ids` (all of them for `None`); `NOT_FOUND`
 /// if one is not its customer. Runs in the supplier's scope.
-async fn customers_of(tx: &TenantTx, supplier: TenantId, ids: Option<&[TenantId]>) -> AppResult<Vec<TenantId>> {
-    let backend = tx.get_database_backend();
-    let rows = tx
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            "SELECT id FROM organisations WHERE parent_id = $1 AND kind = 'customer' ORDER BY id",
-            [supplier.0.into()],
-        ))
-        .await?;
-    let all: Vec<TenantId> =
-        rows.iter().map(|r| r.try_get::<uuid::Uuid>("", "id").map(TenantId)).collect::<Result<_, _>>()?;
+async fn customers_of(
+    orgs: &dyn Organisations,
+    tx: &TenantTx,
+    supplier: TenantId,
+    ids: Option<&[TenantId]>,
+) -> AppResult<Vec<TenantId>> {
+    let all = orgs.customers_of(tx, supplier).await?;
     match ids {
         None => Ok(all),
         Some(ids) => {
@@ -130,8 +122,8 @@ async fn customers_of(tx: &TenantTx, supplier: TenantId, ids: Option<&[TenantId]
 }
 
 impl PluginRegistry {
-    pub fn new(kernel: Arc<Kernel>, runtime: Arc<Runtime>) -> Self {
-        Self { kernel, runtime }
+    pub fn new(handles: Arc<Handles>, runtime: Arc<Runtime>) -> Self {
+        Self { handles, runtime }
     }
 
     /// Checks and stores a new version of a plugin (the plugin is created with its first
@@ -144,7 +136,7 @@ impl PluginRegistry {
         check: impl Fn(&Manifest) -> Result<(), String>,
     ) -> AppResult<UploadedVersion> {
         require_supplier(ctx)?;
-        let host = Box::new(UploadHost { now: self.kernel.now().to_rfc3339() });
+        let host = Box::new(UploadHost { now: self.handles.now().to_rfc3339() });
         let (sha256, manifest) = self.runtime.inspect(bytes.clone(), host).await?;
         let mut problems = manifest.problems();
         if problems.is_empty()
@@ -156,7 +148,7 @@ impl PluginRegistry {
             return Err(AppError::invalid("component", format!("The manifest is refused: {}.", problems.join("; "))));
         }
         let tx = ctx.begin().await?;
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let existing = plugin::Entity::find()
             .filter(plugin::Column::TenantId.eq(ctx.tenant()))
             .filter(plugin::Column::Name.eq(&manifest.name))
@@ -166,7 +158,7 @@ impl PluginRegistry {
             p.id
         } else {
             {
-                let id = PluginId(self.kernel.new_id());
+                let id = PluginId(self.handles.new_id());
                 plugin::ActiveModel {
                     tenant_id: Set(ctx.tenant()),
                     id: Set(id),
@@ -190,7 +182,7 @@ impl PluginRegistry {
         }
         let row = version::ActiveModel {
             tenant_id: Set(ctx.tenant()),
-            id: Set(PluginVersionId(self.kernel.new_id())),
+            id: Set(PluginVersionId(self.handles.new_id())),
             plugin_id: Set(plugin_id),
             version: Set(manifest.version.clone()),
             sha256: Set(sha256.clone()),
@@ -271,8 +263,8 @@ impl PluginRegistry {
         }
         let mut tx = ctx.begin().await?;
         let (name, v) = Self::load_version(&tx, plugin, wanted).await?;
-        let targets = customers_of(&tx, ctx.tenant(), Some(customers)).await?;
-        let now = self.kernel.now();
+        let targets = customers_of(self.handles.orgs.as_ref(), &tx, ctx.tenant(), Some(customers)).await?;
+        let now = self.handles.now();
         for &customer in &targets {
             tx.scope_to(customer).await?;
             let existing = install::Entity::find()
@@ -287,7 +279,7 @@ impl PluginRegistry {
                 Some(row) => row.into_active_model(),
                 None => install::ActiveModel {
                     tenant_id: Set(customer),
-                    id: Set(PluginInstallId(self.kernel.new_id())),
+                    id: Set(PluginInstallId(self.handles.new_id())),
                     supplier_id: Set(ctx.tenant()),
                     plugin_id: Set(plugin),
                     plugin_name: Set(name.clone()),
@@ -307,7 +299,7 @@ impl PluginRegistry {
             } else {
                 row.update(tx.conn()).await?;
             }
-            bump_config_version(&tx).await?;
+            self.handles.orgs.bump_config_version(&tx).await?;
             let after = json!({ "version": v.version, "enabled": true, "config": config });
             let changes = audit::diff(&before.unwrap_or(Value::Null), &after);
             audit::record(&tx, ctx, AuditEntry::new("plugin.enable", "plugin", plugin, changes)).await?;
@@ -326,7 +318,7 @@ impl PluginRegistry {
         let mut tx = ctx.begin().await?;
         let (_, v) = Self::load_version(&tx, plugin, Some(wanted)).await?;
         let mut moved = Vec::new();
-        for customer in customers_of(&tx, ctx.tenant(), None).await? {
+        for customer in customers_of(self.handles.orgs.as_ref(), &tx, ctx.tenant(), None).await? {
             tx.scope_to(customer).await?;
             let Some(row) = Self::install_row(&tx, customer, plugin).await? else { continue };
             let before = json!({ "version": row.version });
@@ -335,9 +327,9 @@ impl PluginRegistry {
             row.version = Set(v.version.clone());
             row.sha256 = Set(v.sha256.clone());
             row.manifest = Set(v.manifest.clone());
-            row.updated_at = Set(self.kernel.now());
+            row.updated_at = Set(self.handles.now());
             row.update(tx.conn()).await?;
-            bump_config_version(&tx).await?;
+            self.handles.orgs.bump_config_version(&tx).await?;
             let changes = audit::diff(&before, &json!({ "version": v.version }));
             audit::record(&tx, ctx, AuditEntry::new("plugin.upgrade", "plugin", plugin, changes)).await?;
             moved.push(customer);
@@ -369,14 +361,14 @@ impl PluginRegistry {
         let mut tx = ctx.begin().await?;
         plugin::Entity::find_by_id((ctx.tenant(), plugin)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
         let mut done = Vec::new();
-        for customer in customers_of(&tx, ctx.tenant(), customers).await? {
+        for customer in customers_of(self.handles.orgs.as_ref(), &tx, ctx.tenant(), customers).await? {
             tx.scope_to(customer).await?;
             let Some(row) = Self::install_row(&tx, customer, plugin).await?.filter(|r| r.enabled) else { continue };
             let mut row = row.into_active_model();
             row.enabled = Set(false);
-            row.updated_at = Set(self.kernel.now());
+            row.updated_at = Set(self.handles.now());
             row.update(tx.conn()).await?;
-            bump_config_version(&tx).await?;
+            self.handles.orgs.bump_config_version(&tx).await?;
             let changes = json!({ "enabled": { "before": true, "after": false } });
             audit::record(&tx, ctx, AuditEntry::new("plugin.disable", "plugin", plugin, changes)).await?;
             done.push(customer);

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clientele_core::{AppError, AppResult, ErrorCode, PluginId, TenantId};
+use clientele_kernel::{AppError, AppResult, ErrorCode, PluginId, TenantId};
 use parking_lot::Mutex;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{

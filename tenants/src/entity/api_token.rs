@@ -1,4 +1,4 @@
-use clientele_core::{ApiTokenId, TenantId};
+use clientele_kernel::{ApiTokenId, TenantId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

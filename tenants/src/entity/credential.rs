@@ -1,4 +1,4 @@
-use clientele_core::{TenantId, UserId};
+use clientele_kernel::{TenantId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -1,4 +1,4 @@
-use clientele_core::TenantId;
+use clientele_kernel::TenantId;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

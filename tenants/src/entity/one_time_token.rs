@@ -1,4 +1,4 @@
-use clientele_core::{OneTimeTokenId, TenantId, UserId};
+use clientele_kernel::{OneTimeTokenId, TenantId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

@@ -1,4 +1,4 @@
-use clientele_core::{SessionId, TenantId, UserId};
+use clientele_kernel::{SessionId, TenantId, UserId};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]

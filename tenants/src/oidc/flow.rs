@@ -3,8 +3,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use clientele_core::token;
-use clientele_core::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId};
+use clientele_kernel::token;
+use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId};
 use openidconnect::DiscoveryError;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::url::Url;
@@ -66,23 +66,23 @@ pub fn safe_return_to(raw: Option<&str>) -> AppResult<String> {
 impl OidcService {
     fn random(&self) -> String {
         let mut bytes = [0u8; 32];
-        self.kernel.entropy.fill(&mut bytes);
+        self.handles.entropy.fill(&mut bytes);
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
     /// A system context inside `org` once it exists and may be used (USR-08).
     async fn organisation(&self, org: TenantId) -> AppResult<TenantCtx> {
-        let ctx = system_ctx(&self.kernel, org, OrgKind::Customer);
+        let ctx = system_ctx(&self.handles, org, OrgKind::Customer);
         let tx = ctx.read().await?;
         let row = organisation::Entity::find_by_id(org).one(tx.conn()).await?;
         tx.commit().await?;
         let row = row.ok_or_else(AppError::not_found)?;
         let active = parse_stored::<OrganisationStatus>("status", &row.status)? == OrganisationStatus::Active;
-        let started = row.valid_from.is_none_or(|from| from <= self.kernel.now().date_naive());
+        let started = row.valid_from.is_none_or(|from| from <= self.handles.now().date_naive());
         if !(active && !row.blocked && started) {
             return Err(ErrorCode::OrganisationUnavailable.into());
         }
-        Ok(system_ctx(&self.kernel, org, parse_stored("kind", &row.kind)?))
+        Ok(system_ctx(&self.handles, org, parse_stored("kind", &row.kind)?))
     }
 
     /// The organisation's enabled provider (`id`: the one a flow was started with).
@@ -106,7 +106,7 @@ impl OidcService {
         let aad = Self::secret_aad(ctx.tenant(), provider.id);
         let opened = keys.open(&provider.client_secret, &aad)?;
         if opened.stale && keys.current_id().is_some() {
-            let sealed = keys.seal(&opened.secret, &aad, self.kernel.entropy.as_ref())?;
+            let sealed = keys.seal(&opened.secret, &aad, self.handles.entropy.as_ref())?;
             let tx = ctx.begin().await?;
             // Only if nobody changed it meanwhile: a newer secret must not be overwritten.
             oidc_provider::Entity::update_many()
@@ -173,7 +173,7 @@ impl OidcService {
             .add_scope(Scope::new("email".to_owned()))
             .set_pkce_challenge(challenge)
             .url();
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let tx = ctx.begin().await?;
         // Old flows are useless: drop them as new ones come.
         oidc_flow::Entity::delete_many()
@@ -183,7 +183,7 @@ impl OidcService {
             .await?;
         oidc_flow::ActiveModel {
             tenant_id: Set(org),
-            id: Set(self.kernel.new_id()),
+            id: Set(self.handles.new_id()),
             provider_id: Set(provider.id),
             // Only the state's hash is kept: a leaked table cannot answer a pending callback.
             state_hash: Set(token::hash(&state)),
@@ -202,7 +202,7 @@ impl OidcService {
 
     /// Burns the flow `state` names: single use, even when the rest of the callback fails.
     async fn take_flow(&self, ctx: &TenantCtx, state: &str) -> AppResult<oidc_flow::Model> {
-        let now = self.kernel.now();
+        let now = self.handles.now();
         let tx = ctx.begin().await?;
         let flow = oidc_flow::Entity::find()
             .filter(oidc_flow::Column::TenantId.eq(ctx.tenant()))
@@ -265,8 +265,8 @@ impl OidcService {
             code(ErrorCode::OidcTokenInvalid)
         };
         let id_token = response.id_token().ok_or_else(|| token_invalid(&"no ID token"))?;
-        let kernel = self.kernel.clone();
-        let verifier = oidc.id_token_verifier().set_time_fn(move || kernel.now());
+        let handles = self.handles.clone();
+        let verifier = oidc.id_token_verifier().set_time_fn(move || handles.now());
         let claims = id_token.claims(&verifier, &Nonce::new(flow.nonce)).map_err(|e| token_invalid(&e))?;
         if let Some(expected) = claims.access_token_hash() {
             let alg = id_token.signing_alg().map_err(|e| token_invalid(&e))?;

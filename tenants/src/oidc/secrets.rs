@@ -12,8 +12,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use clientele_core::ports::Entropy;
-use clientele_core::{AppError, AppResult};
+use clientele_kernel::ports::Entropy;
+use clientele_kernel::{AppError, AppResult};
 use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "enc:v1:";
@@ -129,7 +129,7 @@ impl SecretKeys {
 
 #[cfg(test)]
 mod tests {
-    use clientele_core::ports::SeededEntropy;
+    use clientele_kernel::ports::SeededEntropy;
 
     use super::*;
 

@@ -1,7 +1,7 @@
 //! Organisation API tokens: hashed, scoped, expiring, revocable, last-used stamped.
 
 use chrono::Duration;
-use clientele_core::ports::Clock;
+use clientele_kernel::ports::Clock;
 use serde_json::{Value, json};
 
 use crate::both_dbs;

@@ -40,12 +40,12 @@ async fn sign_in_from(app: &TestApp, addr: &str, email: &str, password: &str) ->
 }
 
 /// A one-time link for `user` of `tenant`, as the server would mail it.
-async fn link_for(app: &TestApp, tenant: &str, kind: clientele_core::OrgKind, user: &str) -> String {
-    let ctx = clientele_core::TenantCtx::new(
-        app.state.kernel.clone(),
+async fn link_for(app: &TestApp, tenant: &str, kind: clientele_kernel::OrgKind, user: &str) -> String {
+    let ctx = clientele_kernel::TenantCtx::new(
+        app.state.handles.clone(),
         tenant.parse().unwrap(),
         kind,
-        clientele_core::Actor::system(),
+        clientele_kernel::Actor::system(),
     );
     app.state.services.auth.issue_set_password_token(&ctx, user.parse().unwrap()).await.unwrap()
 }
@@ -131,11 +131,11 @@ async fn set_password_links_are_single_use_and_expire(app: TestApp) {
     let s = &app.state.services;
     let set = "mutation($t: String!, $p: String!) { setPassword(input: {token: $t, password: $p}) { token userErrors { field code } } }";
     let tenant = acme.id.parse().unwrap();
-    let ctx = clientele_core::TenantCtx::new(
-        app.state.kernel.clone(),
+    let ctx = clientele_kernel::TenantCtx::new(
+        app.state.handles.clone(),
         tenant,
-        clientele_core::OrgKind::Supplier,
-        clientele_core::Actor::system(),
+        clientele_kernel::OrgKind::Supplier,
+        clientele_kernel::Actor::system(),
     );
     let link = s.auth.issue_set_password_token(&ctx, acme.admin_id.parse().unwrap()).await.unwrap();
 
@@ -159,7 +159,7 @@ async fn bootstrap_refuses_to_run_twice_without_force(app: TestApp) {
     let s = &app.state.services;
     s.organisations.bootstrap(&s.auth, &s.users, "Acme", "owner@acme.test", false).await.unwrap();
     let again = s.organisations.bootstrap(&s.auth, &s.users, "Acme", "owner@acme.test", false).await.unwrap_err();
-    assert_eq!(again.code(), clientele_core::ErrorCode::Conflict);
+    assert_eq!(again.code(), clientele_kernel::ErrorCode::Conflict);
     s.organisations.bootstrap(&s.auth, &s.users, "Other", "owner@other.test", true).await.unwrap();
     assert_eq!(app.count("organisations").await, 3, "platform + two suppliers");
     assert_eq!(app.count("credentials").await, 0, "bootstrap never stores a password");
@@ -267,7 +267,7 @@ async fn set_password_checks_the_link_first_and_throttles_per_address(app: TestA
         )
         .await;
     let bea = made["data"]["createUser"]["user"]["id"].as_str().unwrap_or_else(|| panic!("{made}")).to_owned();
-    let link = link_for(&app, &acme.id, clientele_core::OrgKind::Supplier, &bea).await;
+    let link = link_for(&app, &acme.id, clientele_kernel::OrgKind::Supplier, &bea).await;
     // The good link spends the request's one password; a dead one after it is still told
     // TOKEN_INVALID, not TOO_MANY_ATTEMPTS: the link is checked before anything is hashed.
     let both = "mutation($t: String!) { a: setPassword(input: {token: $t, password: \"bea's long password\"}) { token } \
@@ -279,7 +279,7 @@ async fn set_password_checks_the_link_first_and_throttles_per_address(app: TestA
 
     // Twenty dead links from one address (one above, nineteen here) lock it, even for a good
     // link, which stays unused.
-    let good = link_for(&app, &acme.id, clientele_core::OrgKind::Supplier, &bea).await;
+    let good = link_for(&app, &acme.id, clientele_kernel::OrgKind::Supplier, &bea).await;
     for i in 0..19 {
         let body = app.gql(None, SET, json!({ "t": format!("clo_dead{i}"), "p": "a long enough password" })).await;
         assert_eq!(code(&body), "TOKEN_INVALID", "{i}");
@@ -312,7 +312,7 @@ async fn setting_a_password_ends_the_users_other_sessions(app: TestApp) {
     assert_eq!(app.gql_status(Some(&other), VIEWER, json!({})).await.0, 401);
     // A one-time link for a user who has a password is a reset, and ends every session too.
     let third = app.sign_in("admin@acme.test", "set by the owner").await;
-    let link = link_for(&app, &acme.id, clientele_core::OrgKind::Supplier, &id).await;
+    let link = link_for(&app, &acme.id, clientele_kernel::OrgKind::Supplier, &id).await;
     let body = app.gql(None, SET, json!({ "t": link, "p": "the admin's own choice" })).await;
     assert!(body["data"]["setPassword"]["token"].is_string(), "{body}");
     assert_eq!(app.gql_status(Some(&third), VIEWER, json!({})).await.0, 401);
@@ -320,7 +320,7 @@ async fn setting_a_password_ends_the_users_other_sessions(app: TestApp) {
     let resets = audit.iter().filter(|r| r.contains("one_time_token.create") && r.contains("reset_password")).count();
     assert_eq!(resets, 1, "{audit:?}");
     // A reset link lives an hour, not three days.
-    let late = link_for(&app, &acme.id, clientele_core::OrgKind::Supplier, &id).await;
+    let late = link_for(&app, &acme.id, clientele_kernel::OrgKind::Supplier, &id).await;
     app.clock.advance(Duration::minutes(61));
     assert_eq!(code(&app.gql(None, SET, json!({ "t": late, "p": "too late a password" })).await), "TOKEN_INVALID");
 }

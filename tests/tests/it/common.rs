@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use clientele::{AppState, Settings, install_crypto_provider, router};
-use clientele_core::ports::{Clock, SystemEntropy};
+use clientele_kernel::ports::{Clock, SystemEntropy};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 

@@ -33,13 +33,13 @@ pub async fn customer(app: &TestApp, supplier: &Tenant, name: &str, admin_email:
 
 /// Gives the customer's super-admin a password through a one-time link and signs in.
 pub async fn customer_admin(app: &TestApp, org: &Value) -> Tenant {
-    let org_id: clientele_core::TenantId = org["id"].as_str().unwrap().parse().unwrap();
+    let org_id: clientele_kernel::TenantId = org["id"].as_str().unwrap().parse().unwrap();
     let user_id = org["contacts"][0]["userId"].as_str().unwrap().parse().unwrap();
-    let ctx = clientele_core::TenantCtx::new(
-        app.state.kernel.clone(),
+    let ctx = clientele_kernel::TenantCtx::new(
+        app.state.handles.clone(),
         org_id,
-        clientele_core::OrgKind::Customer,
-        clientele_core::Actor::system(),
+        clientele_kernel::OrgKind::Customer,
+        clientele_kernel::Actor::system(),
     );
     let link = app.state.services.auth.issue_set_password_token(&ctx, user_id).await.unwrap();
     let set =
@@ -134,7 +134,7 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
     let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { id } } }";
     let viewer = "{ viewer { role } }";
     let tomorrow =
-        (clientele_core::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::days(2)).date_naive().to_string();
+        (clientele_kernel::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::days(2)).date_naive().to_string();
     for (change, undo) in [
         (json!({ "blocked": true }), json!({ "blocked": false })),
         (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" })),

@@ -46,7 +46,7 @@ async fn open(app: &TestApp, supplier: &Tenant, org: &Value, reason: &str) -> St
 }
 
 fn now(app: &TestApp) -> chrono::DateTime<chrono::Utc> {
-    clientele_core::ports::Clock::now(app.clock.as_ref())
+    clientele_kernel::ports::Clock::now(app.clock.as_ref())
 }
 
 fn at(value: &Value) -> chrono::DateTime<chrono::Utc> {

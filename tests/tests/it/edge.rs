@@ -311,8 +311,8 @@ async fn cancelled_writes_leave_nothing_behind(app: TestApp) {
 }
 
 /// A client input with only a name.
-fn named(last: &str) -> clientele_core::clients::ClientInput {
-    clientele_core::clients::ClientInput {
+fn named(last: &str) -> clientele_records::clients::ClientInput {
+    clientele_records::clients::ClientInput {
         last_name: Some(Some(last.to_owned())),
         first_name: Some(Some("Ann".to_owned())),
         ..Default::default()
@@ -336,7 +336,7 @@ async fn writes_check_the_role_the_actor_has_now(app: TestApp) {
     assert_eq!(demoted["data"]["changeUserRole"]["user"]["role"], "READ_ONLY", "{demoted}");
     let before = app.count("clients").await;
     let refused = clients.create(&in_flight, named("After")).await.unwrap_err();
-    assert_eq!(refused.code(), clientele_core::ErrorCode::Forbidden);
+    assert_eq!(refused.code(), clientele_kernel::ErrorCode::Forbidden);
     assert_eq!(app.count("clients").await, before);
 
     // Signed out (session revoked) while in flight: refused as unauthenticated.
@@ -345,6 +345,6 @@ async fn writes_check_the_role_the_actor_has_now(app: TestApp) {
     let out = app.gql(Some(&other_token), "mutation { signOut }", json!({})).await;
     assert!(out["errors"].is_null(), "{out}");
     let refused = clients.create(&other, named("Gone")).await.unwrap_err();
-    assert_eq!(refused.code(), clientele_core::ErrorCode::Unauthenticated);
+    assert_eq!(refused.code(), clientele_kernel::ErrorCode::Unauthenticated);
     assert_eq!(app.count("clients").await, before);
 }

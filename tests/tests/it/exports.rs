@@ -437,7 +437,7 @@ async fn duplicates_are_skipped_updated_or_created(app: TestApp) {
 
 // EXP-03
 async fn ledgers_export_to_xlsx(app: TestApp) {
-    use clientele_core::clients::entity::ledger_entry;
+    use clientele_records::clients::entity::ledger_entry;
     let t = app.supplier("Acme", "owner@acme.test").await;
     let client = create(&app, &t, json!({ "lastName": "Dupont", "firstName": "Anne" })).await;
     let tenant: uuid::Uuid = t.id.parse().unwrap();

@@ -7,9 +7,9 @@ use std::io::Cursor;
 
 use base64::Engine as _;
 use chrono::Duration;
-use clientele_core::TenantId;
-use clientele_core::files::BlobKey;
-use clientele_core::files::entity::tombstone;
+use clientele_kernel::TenantId;
+use clientele_kernel::blobs::BlobKey;
+use clientele_records::files::entity::tombstone;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::{Value, json};
@@ -186,7 +186,7 @@ fn keys(tenant: &str, entity: &str, owner: &str, file: &Value) -> Vec<String> {
 
 async fn blob_exists(app: &TestApp, key: &str) -> bool {
     let tenant: TenantId = key.split('/').nth(1).unwrap().parse().unwrap();
-    app.state.kernel.blobs.exists(&BlobKey::parse(tenant, key).unwrap()).await.unwrap()
+    app.state.handles.blobs.exists(&BlobKey::parse(tenant, key).unwrap()).await.unwrap()
 }
 
 async fn all_exist(app: &TestApp, keys: &[String]) -> Vec<bool> {
@@ -343,7 +343,7 @@ async fn download_links_expire_and_are_bound_to_their_tenant_and_file(app: TestA
     let g = stored(&app, &t.token, &[("client", id(&c))], "other.txt", b"other notes".to_vec()).await;
     let url = f["url"].as_str().unwrap().to_owned();
     let exp: i64 = url.split("exp=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap();
-    assert!(exp - app.state.kernel.now().timestamp() <= 300, "links live at most 300 s");
+    assert!(exp - app.state.handles.now().timestamp() <= 300, "links live at most 300 s");
     assert_eq!(get(&app, &url).await.1, b"secret notes");
 
     let refused = |u: String| {
@@ -509,11 +509,11 @@ async fn the_sweep_job_deletes_what_a_crash_left_behind(app: TestApp) {
     // An upload that died between writing its blob and inserting its row: the blob and the
     // claim its first transaction committed, due 15 minutes later.
     let key = BlobKey::new(tenant, "client", uuid::Uuid::from_u128(7), "orphan");
-    app.state.kernel.blobs.put(&key, b"half an upload".to_vec()).await.unwrap();
-    let now = app.state.kernel.now();
+    app.state.handles.blobs.put(&key, b"half an upload".to_vec()).await.unwrap();
+    let now = app.state.handles.now();
     tombstone::ActiveModel {
         tenant_id: Set(tenant),
-        id: Set(clientele_core::TombstoneId(app.state.kernel.new_id())),
+        id: Set(clientele_kernel::TombstoneId(app.state.handles.new_id())),
         blob_key: Set(key.as_str().to_owned()),
         not_before: Set(now + Duration::minutes(15)),
         created_at: Set(now),

@@ -2,9 +2,9 @@
 //! (single, bulk, forced), candidate lists, merging, and the cross-tenant matrix of all of them.
 
 use chrono::NaiveDate;
-use clientele_core::clients::entity::{address, contact, ledger_entry};
-use clientele_core::ports::Clock;
-use clientele_core::{AddressId, ClientId, ContactId, LedgerEntryId, TenantId};
+use clientele_kernel::ports::Clock;
+use clientele_kernel::{AddressId, ClientId, ContactId, LedgerEntryId, TenantId};
+use clientele_records::clients::entity::{address, contact, ledger_entry};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
@@ -224,9 +224,9 @@ async fn export_holds_everything_stored_about_the_client(app: TestApp) {
     let address = add_address(&app, &t, &c, "delivery", "1 rue de la Paix", true).await;
     let entry = add_entry(&app, &t, &c, 2500).await;
     // An audit entry about one of its contacts belongs to the export too.
-    clientele_core::audit::entity::ActiveModel {
+    clientele_kernel::audit::entity::ActiveModel {
         tenant_id: Set(tenant_id(&t)),
-        id: Set(clientele_core::AuditId(new_id())),
+        id: Set(clientele_kernel::AuditId(new_id())),
         at: Set(app.clock.now()),
         actor_user_id: Set(None),
         actor_api_token_id: Set(None),

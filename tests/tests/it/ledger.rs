@@ -1,7 +1,7 @@
 //! The account ledger through GraphQL: signs, account limits, blocking, reversals, statements,
 //! operations, dotations, deletion rules, concurrency and the cross-tenant checks.
 
-use clientele_core::ports::Clock;
+use clientele_kernel::ports::Clock;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
@@ -507,7 +507,7 @@ async fn foreign_ledger_ids_are_not_found_and_change_nothing(app: TestApp) {
     assert_eq!(app.snapshot().await, before, "tenant B is untouched and no audit row was written");
     // A cursor naming another tenant's entry is no cursor at all.
     let a_client = person(&app, &a, "Own", "O").await;
-    let cursor = clientele_core::page::encode_cursor(uuid::Uuid::parse_str(b_entry.as_str().unwrap()).unwrap());
+    let cursor = clientele_kernel::page::encode_cursor(uuid::Uuid::parse_str(b_entry.as_str().unwrap()).unwrap());
     let q = "query($id: ID!, $after: String) { client(id: $id) { ledgerEntries(after: $after) { totalCount } } }";
     let body = app.gql(Some(&a.token), q, json!({ "id": a_client["id"], "after": cursor })).await;
     assert_eq!(code(&body), "VALIDATION");

@@ -22,7 +22,7 @@ fn in_days(app: &TestApp, days: i64) -> String {
 }
 
 fn in_hours(app: &TestApp, hours: i64) -> String {
-    (clientele_core::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::hours(hours)).to_rfc3339()
+    (clientele_kernel::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::hours(hours)).to_rfc3339()
 }
 
 async fn create_link(app: &TestApp, supplier: &Tenant, expires_at: &str, max_uses: Option<i64>) -> Value {

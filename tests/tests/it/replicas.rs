@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use clientele::AppState;
 use clientele::config::Secret;
-use clientele_core::ports::SystemEntropy;
+use clientele_kernel::ports::SystemEntropy;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -357,13 +357,13 @@ async fn replicas_behind_nginx_share_sessions_schema_seats_and_numbers() {
         )
         .await;
     let org = &org["data"]["createCustomerOrganisation"]["organisation"];
-    let org_id: clientele_core::TenantId = org["id"].as_str().unwrap_or_else(|| panic!("{org}")).parse().unwrap();
+    let org_id: clientele_kernel::TenantId = org["id"].as_str().unwrap_or_else(|| panic!("{org}")).parse().unwrap();
     let user_id = org["contacts"][0]["userId"].as_str().unwrap().parse().unwrap();
-    let ctx = clientele_core::TenantCtx::new(
-        d.state.kernel.clone(),
+    let ctx = clientele_kernel::TenantCtx::new(
+        d.state.handles.clone(),
         org_id,
-        clientele_core::OrgKind::Customer,
-        clientele_core::Actor::system(),
+        clientele_kernel::OrgKind::Customer,
+        clientele_kernel::Actor::system(),
     );
     let link = d.state.services.auth.issue_set_password_token(&ctx, user_id).await.unwrap();
     let customer = d.redeem(2, &link).await;

@@ -3,7 +3,7 @@
 //! below says; on a deny nothing changes in the database. A mutation the table does not know
 //! fails the test until someone classifies it.
 //!
-//! Classes follow `Permission::allows` (core/src/tenancy.rs), docs/internals.md and issue 12
+//! Classes follow `Permission::allows` (kernel/src/tenancy.rs), docs/internals.md and issue 12
 //! finding #3: a direct-login session works on records and settings, but mints no credentials,
 //! creates no users, changes no roles, passwords or consent, and revokes none of the
 //! customer's own sessions.

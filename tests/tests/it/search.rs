@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use clientele::Settings;
-use clientele_core::TenantTx;
-use clientele_core::search::{
+use clientele_kernel::TenantTx;
+use clientele_kernel::{AppError, AppResult, ClientId, TenantId};
+use clientele_records::search::{
     DocField, IndexHits, IndexStats, SearchContributor, SearchDocument, SearchIndex, SearchQuery, SearchService,
 };
-use clientele_core::{AppError, AppResult, ClientId, TenantId};
 use serde_json::{Value, json};
 
 use crate::common::{Tenant, TestApp};
@@ -375,9 +375,9 @@ impl SearchIndex for Crashing {
     }
 }
 
-/// The server's kernel, for a second search service on the same database and index.
-fn kernel(app: &TestApp) -> Arc<clientele_core::db::Kernel> {
-    app.state.kernel.clone()
+/// The server's handles, for a second search service on the same database and index.
+fn handles(app: &TestApp) -> Arc<clientele_kernel::db::Handles> {
+    app.state.handles.clone()
 }
 
 both_dbs!(a_worker_killed_mid_batch_converges_and_reindex_rebuilds);
@@ -389,11 +389,11 @@ async fn a_worker_killed_mid_batch_converges_and_reindex_rebuilds(app: TestApp) 
     for i in 0..12 {
         create(&app, &a, json!({ "lastName": format!("Roux{i:02}"), "firstName": "Lea" })).await;
     }
-    let kernel = kernel(&app);
+    let handles = handles(&app);
     let real = app.state.records.search.index().clone();
     for budget in [5, 100] {
         let crashing = Arc::new(Crashing { inner: real.clone(), budget, calls: AtomicUsize::new(0) });
-        let dying = SearchService::new(kernel.clone(), crashing.clone());
+        let dying = SearchService::new(handles.clone(), crashing.clone());
         assert!(dying.apply_all_pending().await.is_err(), "the worker dies mid-batch");
         assert_eq!(crashing.calls.load(Ordering::SeqCst), 1);
         let status = gql_ok(&app, &a, "{ searchStatus { pending } }", json!({})).await;
@@ -511,7 +511,7 @@ async fn plugin_fields_are_searchable(app: TestApp) {
     let id: ClientId = create(&app, &a, json!({ "lastName": "Caron", "firstName": "Lou" })).await.parse().unwrap();
     let index = app.state.records.search.index().clone();
     let with_plugin =
-        SearchService::new(kernel(&app), index).with_contributor(Arc::new(Pets(HashMap::from([(id, "Rex")]))));
+        SearchService::new(handles(&app), index).with_contributor(Arc::new(Pets(HashMap::from([(id, "Rex")]))));
     with_plugin.apply_all_pending().await.unwrap();
     let d = gql_ok(&app, &a, SEARCH, json!({ "q": "rex" })).await;
     let edge = &d["searchClients"]["edges"][0];

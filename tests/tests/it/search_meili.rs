@@ -9,9 +9,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
-use clientele_core::search::{DocField, SearchDocument, SearchIndex, SearchQuery, text};
-use clientele_core::{ClientId, TenantId};
-use clientele_search::MeiliIndex;
+use clientele_adapters::MeiliIndex;
+use clientele_kernel::{ClientId, TenantId};
+use clientele_records::search::{DocField, SearchDocument, SearchIndex, SearchQuery, text};
 use serde_json::{Value, json};
 
 #[derive(Clone, Debug)]

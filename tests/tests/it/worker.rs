@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use clientele::AppState;
 use clientele::jobs::{self, Job};
-use clientele_core::ports::SystemEntropy;
+use clientele_kernel::ports::SystemEntropy;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use serde_json::json;
 

@@ -1,0 +1,130 @@
+//! The contacts listing across clients (CON-05, «Listing Contacts»): filters and keyset pages
+//! by last name. Contacts of trashed clients never appear, so no marketing audience built on
+//! it reaches them.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+
+use crate::clients::contacts::{Contact, ContactFilter, ContactService};
+use crate::clients::entity::{client, contact};
+use crate::clients::service;
+use clientele_kernel::error::{AppError, AppResult};
+use clientele_kernel::page::{Page, PageRequest};
+use clientele_kernel::tenancy::TenantCtx;
+
+impl ContactService {
+    /// CON-05: one page of contacts across clients, by last name, after the cursor `after`; the
+    /// total is counted only when `with_total` (else it is 0).
+    pub async fn list(
+        &self,
+        ctx: &TenantCtx,
+        filter: &ContactFilter,
+        first: Option<i64>,
+        after: Option<&str>,
+        with_total: bool,
+    ) -> AppResult<(Page<Contact>, Vec<String>)> {
+        let request = PageRequest::new(first, None)?;
+        let tx = ctx.read().await?;
+        if let Some(id) = filter.client {
+            service::load(&tx, id).await?; // another tenant's client is NOT_FOUND, not an empty list
+        }
+        let base =
+            contact::Entity::find().filter(contact::Column::TenantId.eq(ctx.tenant())).filter(condition(ctx, filter));
+        let mut query = base.clone();
+        if let Some(after) = after {
+            let (name, id) = decode_cursor(after)?;
+            query = query.filter(
+                Condition::any()
+                    .add(contact::Column::LastName.gt(name.clone()))
+                    .add(Condition::all().add(contact::Column::LastName.eq(name)).add(contact::Column::Id.gt(id))),
+            );
+        }
+        let rows = query
+            .order_by_asc(contact::Column::LastName)
+            .order_by_asc(contact::Column::Id)
+            .limit(request.first + 1)
+            .all(tx.conn())
+            .await?;
+        let total = if with_total { base.count(tx.conn()).await? } else { 0 };
+        tx.commit().await?;
+        let page = Page::from_overfetch(rows.into_iter().map(Contact::from).collect(), request, total);
+        let cursors = page.items.iter().map(encode_cursor).collect();
+        Ok((page, cursors))
+    }
+}
+
+fn condition(ctx: &TenantCtx, f: &ContactFilter) -> Condition {
+    // Contacts of trashed clients leave every listing (and every marketing audience).
+    let live_clients = Query::select()
+        .column(client::Column::Id)
+        .from(client::Entity)
+        .and_where(client::Column::TenantId.eq(ctx.tenant()))
+        .and_where(client::Column::DeletedAt.is_null())
+        .to_owned();
+    let mut cond = Condition::all().add(contact::Column::ClientId.in_subquery(live_clients));
+    if let Some(prefix) = f.name_prefix.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        let escaped = prefix.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("{escaped}%");
+        let like = |col: contact::Column| {
+            Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        cond = cond.add(Condition::any().add(like(contact::Column::LastName)).add(like(contact::Column::FirstName)));
+    }
+    if let Some(id) = f.client {
+        cond = cond.add(contact::Column::ClientId.eq(id));
+    }
+    match f.has_email {
+        Some(true) => cond = cond.add(contact::Column::Email.is_not_null()),
+        Some(false) => cond = cond.add(contact::Column::Email.is_null()),
+        None => {}
+    }
+    cond
+}
+
+/// A keyset cursor: the last name and id of the last contact of the previous page.
+fn encode_cursor(c: &Contact) -> String {
+    URL_SAFE_NO_PAD.encode(json!([c.last_name, c.id.0]).to_string())
+}
+
+fn decode_cursor(raw: &str) -> AppResult<(String, uuid::Uuid)> {
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| AppError::invalid("after", "This cursor is not valid."))?;
+    serde_json::from_slice(&bytes).map_err(|_| AppError::invalid("after", "This cursor is not valid."))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use serde_json::Map;
+
+    use super::*;
+    use clientele_kernel::ids::{ClientId, ContactId};
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let contact = Contact {
+            id: ContactId(uuid::Uuid::from_u128(7)),
+            client: ClientId(uuid::Uuid::nil()),
+            site: None,
+            title: None,
+            first_name: None,
+            last_name: "Lefèvre".into(),
+            job_title: None,
+            department: None,
+            phone: None,
+            fax: None,
+            mobile: None,
+            email: None,
+            remark: None,
+            custom_fields: Map::new(),
+            created_at: at,
+            updated_at: at,
+        };
+        let (name, id) = decode_cursor(&encode_cursor(&contact)).unwrap();
+        assert_eq!((name.as_str(), id), ("Lefèvre", uuid::Uuid::from_u128(7)));
+        assert!(decode_cursor("garbage").is_err());
+    }
+}

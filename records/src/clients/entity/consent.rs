@@ -1,0 +1,25 @@
+//! Entity of `client_consents`.
+
+use sea_orm::entity::prelude::*;
+
+use clientele_kernel::{ClientId, TenantId};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "client_consents")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: TenantId,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub client_id: ClientId,
+    pub channel: String,
+    pub status: String,
+    pub source: Option<String>,
+    pub actor_user_id: Option<Uuid>,
+    pub at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,194 @@
+//! The columns of client exports: typed cells, every core field a user expects (EXP-01,
+//! EXP-09) with the `ClientInput` field imports map it back to, then the tenant's custom fields.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::Value;
+
+use crate::clients::custom_fields::{CustomFieldDef, FieldKind};
+use crate::clients::entity::{category, group};
+use crate::clients::model::Client;
+use crate::clients::service::client_field_defs;
+use clientele_kernel::Money;
+use clientele_kernel::error::AppResult;
+use clientele_kernel::ids::{CategoryId, GroupId};
+use clientele_kernel::tenancy::TenantTx;
+
+/// One cell, typed so spreadsheets get numbers, dates and booleans rather than text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Int(i64),
+    Amount(Money),
+    Bool(bool),
+    Date(NaiveDate),
+    DateTime(DateTime<Utc>),
+}
+
+impl Cell {
+    pub(crate) fn text(value: Option<&str>) -> Self {
+        value.map_or(Self::Empty, |v| Self::Text(v.to_owned()))
+    }
+
+    /// A stored enum value as its GraphQL name (`ACTIVE`, `EN_US`): what imports read back.
+    fn name(stored: &str) -> Self {
+        Self::Text(stored.replace('-', "_").to_uppercase())
+    }
+
+    /// The cell as CSV text: ISO dates, `true`/`false`, decimal amounts.
+    pub fn to_text(&self) -> Cow<'_, str> {
+        match self {
+            Self::Empty => Cow::Borrowed(""),
+            Self::Text(s) => Cow::Borrowed(s),
+            Self::Int(n) => Cow::Owned(n.to_string()),
+            Self::Amount(m) => Cow::Owned(m.to_decimal_string()),
+            Self::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            Self::Date(d) => Cow::Owned(d.to_string()),
+            Self::DateTime(at) => Cow::Owned(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        }
+    }
+}
+
+/// Names of the tenant's categories and groups, by id.
+pub(crate) struct Names {
+    pub categories: HashMap<CategoryId, String>,
+    pub groups: HashMap<GroupId, String>,
+}
+
+impl Names {
+    /// Both lists are small per tenant: loaded whole, once per export or import.
+    pub(crate) async fn load(tx: &TenantTx) -> AppResult<Self> {
+        let categories = category::Entity::find().filter(category::Column::TenantId.eq(tx.tenant())).all(tx.conn());
+        let categories = categories.await?.into_iter().map(|c| (c.id, c.name)).collect();
+        let groups = group::Entity::find().filter(group::Column::TenantId.eq(tx.tenant())).all(tx.conn());
+        let groups = groups.await?.into_iter().map(|g| (g.id, g.name)).collect();
+        Ok(Self { categories, groups })
+    }
+}
+
+/// A core column: its header, the `ClientInput` field imports map it to, and its value.
+pub(crate) struct CoreColumn {
+    pub label: &'static str,
+    pub field: Option<&'static str>,
+    get: fn(&Client, &Names) -> Cell,
+}
+
+/// Every core column, EXP-01 and EXP-09's among them, in file order.
+pub(crate) const CORE_COLUMNS: &[CoreColumn] = &[
+    CoreColumn { label: "Number", field: None, get: |c, _| Cell::Int(c.number) },
+    CoreColumn { label: "Code", field: Some("code"), get: |c, _| Cell::Text(c.code.clone()) },
+    CoreColumn { label: "Barcode", field: Some("barcode"), get: |c, _| Cell::text(c.barcode.as_deref()) },
+    CoreColumn { label: "Kind", field: Some("kind"), get: |c, _| Cell::name(c.kind.as_str()) },
+    CoreColumn {
+        label: "Civility",
+        field: Some("civility"),
+        get: |c, _| c.civility.map_or(Cell::Empty, |v| Cell::name(v.as_str())),
+    },
+    CoreColumn { label: "Last name", field: Some("lastName"), get: |c, _| Cell::text(c.last_name.as_deref()) },
+    CoreColumn { label: "First name", field: Some("firstName"), get: |c, _| Cell::text(c.first_name.as_deref()) },
+    CoreColumn { label: "Company", field: Some("companyName"), get: |c, _| Cell::text(c.company_name.as_deref()) },
+    CoreColumn { label: "E-mail", field: Some("email"), get: |c, _| Cell::text(c.email.as_deref()) },
+    CoreColumn {
+        label: "Mobile",
+        field: Some("mobile"),
+        get: |c, _| Cell::text(c.mobile.as_ref().map(|p| p.typed.as_str())),
+    },
+    CoreColumn {
+        label: "Home phone",
+        field: Some("homePhone"),
+        get: |c, _| Cell::text(c.home_phone.as_ref().map(|p| p.typed.as_str())),
+    },
+    CoreColumn {
+        label: "Work phone",
+        field: Some("workPhone"),
+        get: |c, _| Cell::text(c.work_phone.as_ref().map(|p| p.typed.as_str())),
+    },
+    CoreColumn {
+        label: "Birth date",
+        field: Some("birthDate"),
+        get: |c, _| c.birth_date.map_or(Cell::Empty, Cell::Date),
+    },
+    CoreColumn { label: "Language", field: Some("language"), get: |c, _| Cell::name(c.language.tag()) },
+    CoreColumn {
+        label: "Category",
+        field: Some("category"),
+        get: |c, n| Cell::text(c.category.and_then(|id| n.categories.get(&id)).map(String::as_str)),
+    },
+    CoreColumn {
+        label: "Group",
+        field: Some("group"),
+        get: |c, n| Cell::text(c.group.and_then(|id| n.groups.get(&id)).map(String::as_str)),
+    },
+    CoreColumn {
+        label: "Establishment",
+        field: Some("establishment"),
+        get: |c, _| Cell::text(c.establishment.as_deref()),
+    },
+    CoreColumn { label: "Status", field: Some("status"), get: |c, _| Cell::name(c.status.as_str()) },
+    CoreColumn { label: "Blocked", field: None, get: |c, _| Cell::Bool(c.blocked) },
+    CoreColumn {
+        label: "Accounting code",
+        field: Some("accountingCode"),
+        get: |c, _| Cell::text(c.accounting_code.as_deref()),
+    },
+    CoreColumn {
+        label: "Anonymous accounting",
+        field: Some("anonymousAccounting"),
+        get: |c, _| Cell::Bool(c.anonymous_accounting),
+    },
+    CoreColumn { label: "Created at", field: None, get: |c, _| Cell::DateTime(c.created_at) },
+];
+
+/// The header of a custom field's column: its label, unless another column already has it.
+pub(crate) fn custom_header(def: &CustomFieldDef, taken: &[String]) -> String {
+    if taken.iter().any(|h| h.eq_ignore_ascii_case(&def.label)) {
+        format!("{} ({})", def.label, def.key)
+    } else {
+        def.label.clone()
+    }
+}
+
+fn custom_cell(def: &CustomFieldDef, value: Option<&Value>) -> Cell {
+    match (def.kind, value) {
+        (_, None | Some(Value::Null)) => Cell::Empty,
+        (FieldKind::Integer, Some(v)) => v.as_i64().map_or(Cell::Empty, Cell::Int),
+        (FieldKind::Boolean, Some(Value::Bool(b))) => Cell::Bool(*b),
+        (FieldKind::Date, Some(Value::String(s))) => {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_or_else(|_| Cell::Text(s.clone()), Cell::Date)
+        }
+        (FieldKind::MultiChoice, Some(Value::Array(items))) => {
+            Cell::Text(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+        }
+        (_, Some(Value::String(s))) => Cell::Text(s.clone()),
+        (_, Some(other)) => Cell::Text(other.to_string()),
+    }
+}
+
+/// What one export writes: the headers, and how a client becomes a row.
+pub(crate) struct Sheet {
+    pub headers: Vec<String>,
+    defs: Vec<CustomFieldDef>,
+    names: Names,
+}
+
+impl Sheet {
+    /// The core columns and the tenant's active custom fields, in display order.
+    pub(crate) async fn load(tx: &TenantTx) -> AppResult<Self> {
+        let defs: Vec<_> = client_field_defs(tx).await?.into_iter().filter(|d| d.active).collect();
+        let mut headers: Vec<String> = CORE_COLUMNS.iter().map(|c| c.label.to_owned()).collect();
+        for def in &defs {
+            let header = custom_header(def, &headers);
+            headers.push(header);
+        }
+        Ok(Self { headers, defs, names: Names::load(tx).await? })
+    }
+
+    pub(crate) fn row(&self, c: &Client) -> Vec<Cell> {
+        let core = CORE_COLUMNS.iter().map(|col| (col.get)(c, &self.names));
+        core.chain(self.defs.iter().map(|d| custom_cell(d, c.custom_fields.get(&d.key)))).collect()
+    }
+}

@@ -1,0 +1,337 @@
+//! Which column feeds which field, and how a cell's text becomes a `ClientInput` value.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::ColumnMapping;
+use crate::clients::custom_fields::{CustomFieldDef, FieldKind};
+use crate::clients::export::{CORE_COLUMNS, Names, custom_header};
+use crate::clients::model::ClientInput;
+use clientele_kernel::error::{AppError, AppResult};
+use clientele_kernel::ids::{CategoryId, GroupId};
+
+/// A client field an import can set: the `ClientInput` field names of GraphQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "camelCase")]
+pub(crate) enum Field {
+    Code,
+    Barcode,
+    Kind,
+    Civility,
+    LastName,
+    FirstName,
+    CompanyName,
+    LegalForm,
+    HeadOffice,
+    Siren,
+    Siret,
+    NafCode,
+    VatNumber,
+    Email,
+    Mobile,
+    HomePhone,
+    WorkPhone,
+    ManagerMobile,
+    Language,
+    BirthDate,
+    Alert,
+    Notes,
+    Establishment,
+    Status,
+    Category,
+    Group,
+    VatExempt,
+    BillExclTax,
+    AccountingCode,
+    AnonymousAccounting,
+    Discount,
+    AccountKind,
+    CreditLimit,
+    BankName,
+    BankIban,
+    BankBic,
+    BankHolder,
+    Loyalty,
+    Wallet,
+    EmailReceipts,
+    ConsentEmail,
+    ConsentSms,
+}
+
+/// Where a column's values go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Core(Field),
+    Custom(CustomFieldDef),
+}
+
+/// A mapped column: its index in the file, the field name as given, and its target.
+#[derive(Clone, Debug)]
+pub(crate) struct Column {
+    pub index: usize,
+    pub field: String,
+    pub target: Target,
+}
+
+fn target(field: &str, defs: &[CustomFieldDef]) -> Option<Target> {
+    if let Some(key) = field.strip_prefix("customFields.") {
+        return defs.iter().find(|d| d.active && d.key == key).cloned().map(Target::Custom);
+    }
+    Field::from_str(field).ok().map(Target::Core)
+}
+
+fn field_name(target: &Target) -> String {
+    match target {
+        Target::Core(f) => <&str>::from(*f).to_owned(),
+        Target::Custom(def) => format!("customFields.{}", def.key),
+    }
+}
+
+/// What a header means without a mapping: an export's header, a field name, or a custom
+/// field's label or key.
+fn guess(header: &str, defs: &[CustomFieldDef]) -> Option<Target> {
+    if let Some(core) = CORE_COLUMNS.iter().find(|c| c.label.eq_ignore_ascii_case(header)) {
+        return core.field.and_then(|f| target(f, defs));
+    }
+    let labels: Vec<String> = CORE_COLUMNS.iter().map(|c| c.label.to_owned()).collect();
+    let custom = defs.iter().filter(|d| d.active).find(|d| {
+        custom_header(d, &labels).eq_ignore_ascii_case(header)
+            || d.label.eq_ignore_ascii_case(header)
+            || d.key == header
+    });
+    custom.cloned().map(Target::Custom).or_else(|| target(header, defs))
+}
+
+/// Resolves the mapping (or guesses one from the headers) to file columns.
+pub(crate) fn plan(
+    headers: &[String],
+    mapping: Option<&[ColumnMapping]>,
+    defs: &[CustomFieldDef],
+) -> AppResult<Vec<Column>> {
+    let mut columns: Vec<Column> = Vec::new();
+    let mut errors = Vec::new();
+    if let Some(mapping) = mapping {
+        for m in mapping {
+            let index = headers.iter().position(|h| h.eq_ignore_ascii_case(m.column.trim()));
+            let Some(index) = index else {
+                errors.push(AppError::invalid("mapping", format!("The file has no column named \"{}\".", m.column)));
+                continue;
+            };
+            let Some(target) = target(m.field.trim(), defs) else {
+                errors.push(AppError::invalid("mapping", format!("\"{}\" is not a field an import can set.", m.field)));
+                continue;
+            };
+            columns.push(Column { index, field: field_name(&target), target });
+        }
+    } else {
+        for (index, header) in headers.iter().enumerate() {
+            if let Some(target) = guess(header, defs) {
+                columns.push(Column { index, field: field_name(&target), target });
+            }
+        }
+        if columns.is_empty() {
+            errors.push(AppError::invalid("mapping", "No column header names a client field: give a mapping."));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for c in &columns {
+        if !seen.insert(c.field.as_str()) {
+            errors.push(AppError::invalid("mapping", format!("Two columns feed {}.", c.field)));
+        }
+    }
+    match AppError::all(errors) {
+        Some(err) => Err(err),
+        None => Ok(columns),
+    }
+}
+
+/// Category and group ids by lower-cased name, for cells that name them.
+pub(crate) struct Lookups {
+    categories: HashMap<String, CategoryId>,
+    groups: HashMap<String, GroupId>,
+}
+
+impl Lookups {
+    pub(crate) fn new(names: Names) -> Self {
+        Self {
+            categories: names.categories.into_iter().map(|(id, n)| (n.to_lowercase(), id)).collect(),
+            groups: names.groups.into_iter().map(|(id, n)| (n.to_lowercase(), id)).collect(),
+        }
+    }
+}
+
+/// An enum cell: its GraphQL name (`INDIVIDUAL`, `EN_US`) or stored value, in any case.
+fn choice<E>(raw: &str) -> Result<E, String>
+where
+    E: strum::IntoEnumIterator + Into<&'static str> + Copy,
+{
+    let wanted = raw.trim().replace('-', "_").to_lowercase();
+    E::iter().find(|v| (*v).into().replace('-', "_").to_lowercase() == wanted).ok_or_else(|| {
+        let names: Vec<String> = E::iter().map(|v| v.into().replace('-', "_").to_uppercase()).collect();
+        format!("Use one of {}.", names.join(", "))
+    })
+}
+
+fn boolean(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" | "x" | "oui" | "o" | "vrai" => Ok(true),
+        "false" | "no" | "n" | "0" | "non" | "faux" => Ok(false),
+        _ => Err("Use true or false.".into()),
+    }
+}
+
+/// ISO dates, or day/month/year as French spreadsheets write them.
+fn date(raw: &str) -> Result<NaiveDate, String> {
+    let raw = raw.trim();
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+        .map_err(|_| "Use a date as YYYY-MM-DD.".into())
+}
+
+/// A decimal with a comma or a point.
+fn decimal(raw: &str) -> String {
+    raw.trim().replace(',', ".")
+}
+
+fn custom_value(def: &CustomFieldDef, raw: &str) -> Result<Value, String> {
+    let pick = |item: &str| {
+        let item = item.trim();
+        def.choices.iter().find(|c| c.eq_ignore_ascii_case(item)).cloned().unwrap_or_else(|| item.to_owned())
+    };
+    Ok(match def.kind {
+        FieldKind::Text | FieldKind::LongText => Value::from(raw),
+        FieldKind::Integer => Value::from(raw.trim().parse::<i64>().map_err(|_| "Enter a whole number.".to_owned())?),
+        FieldKind::Decimal => Value::from(decimal(raw)),
+        FieldKind::Boolean => Value::from(boolean(raw)?),
+        FieldKind::Date => Value::from(date(raw)?.to_string()),
+        FieldKind::Choice => Value::from(pick(raw)),
+        FieldKind::MultiChoice => {
+            Value::from(raw.split([',', ';']).filter(|s| !s.trim().is_empty()).map(pick).collect::<Vec<_>>())
+        }
+    })
+}
+
+/// Sets one field of `input` from a non-empty cell; the error says what the cell should hold.
+/// Values are only read here: `ClientService::apply_input` validates them like any input.
+pub(crate) fn set(input: &mut ClientInput, target: &Target, raw: &str, lookups: &Lookups) -> Result<(), String> {
+    let text = || Some(Some(raw.to_owned()));
+    match target {
+        Target::Custom(def) => {
+            input.custom_fields.get_or_insert_default().insert(def.key.clone(), custom_value(def, raw)?);
+        }
+        Target::Core(field) => match field {
+            Field::Code => input.code = Some(raw.to_owned()),
+            Field::Barcode => input.barcode = text(),
+            Field::Kind => input.kind = Some(choice(raw)?),
+            Field::Civility => input.civility = Some(Some(choice(raw)?)),
+            Field::LastName => input.last_name = text(),
+            Field::FirstName => input.first_name = text(),
+            Field::CompanyName => input.company_name = text(),
+            Field::LegalForm => input.legal_form = text(),
+            Field::HeadOffice => input.head_office = text(),
+            Field::Siren => input.siren = text(),
+            Field::Siret => input.siret = text(),
+            Field::NafCode => input.naf_code = text(),
+            Field::VatNumber => input.vat_number = text(),
+            Field::Email => input.email = text(),
+            Field::Mobile => input.mobile = text(),
+            Field::HomePhone => input.home_phone = text(),
+            Field::WorkPhone => input.work_phone = text(),
+            Field::ManagerMobile => input.manager_mobile = text(),
+            Field::Language => input.language = Some(choice(raw)?),
+            Field::BirthDate => input.birth_date = Some(Some(date(raw)?)),
+            Field::Alert => input.alert = text(),
+            Field::Notes => input.notes = text(),
+            Field::Establishment => input.establishment = text(),
+            Field::Status => input.status = Some(choice(raw)?),
+            Field::Category => {
+                let id = raw.trim().parse::<CategoryId>().ok();
+                let id = id.or_else(|| lookups.categories.get(&raw.trim().to_lowercase()).copied());
+                input.category = Some(Some(id.ok_or("No such category.")?));
+            }
+            Field::Group => {
+                let id = raw.trim().parse::<GroupId>().ok();
+                let id = id.or_else(|| lookups.groups.get(&raw.trim().to_lowercase()).copied());
+                input.group = Some(Some(id.ok_or("No such group.")?));
+            }
+            Field::VatExempt => input.vat_exempt = Some(boolean(raw)?),
+            Field::BillExclTax => input.bill_excl_tax = Some(boolean(raw)?),
+            Field::AccountingCode => input.accounting_code = text(),
+            Field::AnonymousAccounting => input.anonymous_accounting = Some(boolean(raw)?),
+            Field::Discount => input.discount = Some(Some(decimal(raw))),
+            Field::AccountKind => input.account_kind = Some(choice(raw)?),
+            Field::CreditLimit => input.credit_limit = Some(decimal(raw)),
+            Field::BankName => input.bank_name = text(),
+            Field::BankIban => input.bank_iban = text(),
+            Field::BankBic => input.bank_bic = text(),
+            Field::BankHolder => input.bank_holder = text(),
+            Field::Loyalty => input.loyalty = Some(boolean(raw)?),
+            Field::Wallet => input.wallet = Some(boolean(raw)?),
+            Field::EmailReceipts => input.email_receipts = Some(boolean(raw)?),
+            Field::ConsentEmail => input.consent_email = Some(choice(raw)?),
+            Field::ConsentSms => input.consent_sms = Some(choice(raw)?),
+        },
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::model::{ClientKind, ClientStatus};
+    use clientele_kernel::ids::CustomFieldId;
+
+    fn def(key: &str, label: &str, kind: FieldKind, choices: &[&str]) -> CustomFieldDef {
+        CustomFieldDef {
+            id: CustomFieldId(uuid::Uuid::nil()),
+            entity: crate::clients::CustomEntity::Client,
+            key: key.into(),
+            label: label.into(),
+            kind,
+            choices: choices.iter().map(|c| (*c).to_owned()).collect(),
+            position: 0,
+            required: false,
+            searchable: false,
+            active: true,
+        }
+    }
+
+    #[test]
+    fn headers_of_an_export_map_back_to_fields() {
+        let defs = [def("shoeSize", "Shoe size", FieldKind::Integer, &[])];
+        let headers: Vec<String> =
+            ["Number", "Last name", "E-mail", "Shoe size", "whatever", "firstName"].map(str::to_owned).into();
+        let columns = plan(&headers, None, &defs).unwrap();
+        let fields: Vec<_> = columns.iter().map(|c| (c.index, c.field.as_str())).collect();
+        assert_eq!(fields, [(1, "lastName"), (2, "email"), (3, "customFields.shoeSize"), (5, "firstName")]);
+        let wrong = [ColumnMapping { column: "Nope".into(), field: "lastName".into() }];
+        assert!(plan(&headers, Some(&wrong), &defs).is_err());
+        let twice = [
+            ColumnMapping { column: "Last name".into(), field: "lastName".into() },
+            ColumnMapping { column: "whatever".into(), field: "lastName".into() },
+        ];
+        assert!(plan(&headers, Some(&twice), &defs).is_err());
+    }
+
+    #[test]
+    fn cells_become_input_values() {
+        let lookups = Lookups { categories: HashMap::new(), groups: HashMap::new() };
+        let mut input = ClientInput::default();
+        let side = def("side", "Side", FieldKind::MultiChoice, &["LEFT", "RIGHT"]);
+        set(&mut input, &Target::Core(Field::Kind), "company", &lookups).unwrap();
+        set(&mut input, &Target::Core(Field::Status), "DORMANT", &lookups).unwrap();
+        set(&mut input, &Target::Core(Field::BirthDate), "29/02/1980", &lookups).unwrap();
+        set(&mut input, &Target::Core(Field::Loyalty), "oui", &lookups).unwrap();
+        set(&mut input, &Target::Custom(side), "left; Right", &lookups).unwrap();
+        assert_eq!(input.kind, Some(ClientKind::Company));
+        assert_eq!(input.status, Some(ClientStatus::Dormant));
+        assert_eq!(input.birth_date, Some(NaiveDate::from_ymd_opt(1980, 2, 29)));
+        assert_eq!(input.loyalty, Some(true));
+        assert_eq!(input.custom_fields.as_ref().unwrap()["side"], serde_json::json!(["LEFT", "RIGHT"]));
+        assert!(set(&mut input, &Target::Core(Field::Category), "VIP", &lookups).is_err());
+        assert!(set(&mut input, &Target::Core(Field::Kind), "robot", &lookups).unwrap_err().contains("INDIVIDUAL"));
+    }
+}

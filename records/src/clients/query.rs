@@ -1,0 +1,360 @@
+//! Client lists: filters (SRC-07, SRC-08, MKT-03), orders (SRC-09) and keyset pages.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde_json::Value;
+
+use crate::clients::custom_fields::{CustomEntity, CustomFieldService, FieldKind};
+use crate::clients::entity::client;
+use crate::clients::mapping::mmdd;
+use crate::clients::model::{Client, ClientKind, ClientStatus};
+use crate::clients::service::ClientService;
+use clientele_kernel::error::{AppError, AppResult};
+use clientele_kernel::ids::{CategoryId, ClientId, GroupId};
+use clientele_kernel::page::{MAX_PAGE, Page};
+use clientele_kernel::tenancy::TenantCtx;
+
+/// Trashed clients are hidden unless asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TrashFilter {
+    #[default]
+    Exclude,
+    Only,
+    Include,
+}
+
+/// A condition on one custom field: equality, or membership for multi-choice fields.
+#[derive(Clone, Debug)]
+pub struct CustomCondition {
+    pub key: String,
+    pub equals: Value,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ClientFilter {
+    /// Case-insensitive prefix of the last name, first name or company name.
+    pub name_prefix: Option<String>,
+    pub email: Option<String>,
+    /// Digits contained in any phone number, whatever the formatting (`06 12`, `+33612`).
+    pub phone: Option<String>,
+    /// Exact client code, barcode or number (badge scan, SRC-04).
+    pub code: Option<String>,
+    pub kind: Option<ClientKind>,
+    pub category: Option<CategoryId>,
+    pub group: Option<GroupId>,
+    /// Default: active clients only (LIF-02).
+    pub statuses: Option<Vec<ClientStatus>>,
+    pub blocked: Option<bool>,
+    pub loyalty: Option<bool>,
+    pub wallet: Option<bool>,
+    pub has_email: Option<bool>,
+    pub has_mobile: Option<bool>,
+    /// Birthdays between two month-days (inclusive, across the year end when `from > to`).
+    pub birthday_between: Option<((u32, u32), (u32, u32))>,
+    /// Birthdays from today to `n` days ahead (MKT-03).
+    pub birthday_in_next_days: Option<u32>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    pub trash: TrashFilter,
+    pub custom: Vec<CustomCondition>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClientOrder {
+    /// Last name, first name, or company (SRC-09).
+    #[default]
+    Name,
+    Number,
+    CreatedAt,
+}
+
+/// A keyset cursor: the sort value and id of the last row of the previous page.
+fn encode_cursor(order: ClientOrder, c: &Client) -> String {
+    let (key, id) = keyset_of(order, c);
+    URL_SAFE_NO_PAD.encode(serde_json::json!([key, id]).to_string())
+}
+
+fn decode_cursor(raw: &str) -> AppResult<(Value, uuid::Uuid)> {
+    let invalid = || AppError::invalid("after", "This cursor is not valid.");
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+    let (key, id): (Value, uuid::Uuid) = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    Ok((key, id))
+}
+
+fn month_day(mmdd: (u32, u32)) -> i32 {
+    i32::try_from(mmdd.0 * 100 + mmdd.1).unwrap_or_default()
+}
+
+/// Birthdays in a month-day window; a window that wraps past December 31st is two ranges.
+fn birthday_condition(from: i32, to: i32) -> Condition {
+    let col = client::Column::BirthMmdd;
+    if from <= to {
+        Condition::all().add(col.gte(from)).add(col.lte(to))
+    } else {
+        Condition::any().add(col.gte(from)).add(col.lte(to))
+    }
+}
+
+impl ClientService {
+    /// One page of clients matching `filter`, in `order`, after the cursor `after`.
+    pub async fn list(
+        &self,
+        ctx: &TenantCtx,
+        filter: &ClientFilter,
+        order: ClientOrder,
+        first: Option<i64>,
+        after: Option<&str>,
+    ) -> AppResult<(Page<Client>, Vec<String>)> {
+        self.list_page(ctx, filter, order, first, after, true).await
+    }
+
+    /// As [`list`](Self::list); the total is counted only when `with_total` (else it is 0), so a
+    /// page costs one statement.
+    pub async fn list_page(
+        &self,
+        ctx: &TenantCtx,
+        filter: &ClientFilter,
+        order: ClientOrder,
+        first: Option<i64>,
+        after: Option<&str>,
+        with_total: bool,
+    ) -> AppResult<(Page<Client>, Vec<String>)> {
+        let first = match first {
+            None => clientele_kernel::page::DEFAULT_PAGE,
+            Some(n) => u64::try_from(n)
+                .ok()
+                .filter(|n| (1..=MAX_PAGE).contains(n))
+                .ok_or_else(|| AppError::invalid("first", format!("Ask for 1 to {MAX_PAGE} items.")))?,
+        };
+        let after = after.map(decode_cursor).transpose()?;
+        let tx = ctx.read().await?;
+        let condition = self.condition(&tx, filter).await?;
+        let clients = keyset_page(&tx, condition.clone(), order, after.as_ref(), first + 1).await?;
+        let total = if with_total {
+            client::Entity::find()
+                .filter(client::Column::TenantId.eq(ctx.tenant()))
+                .filter(condition)
+                .count(tx.conn())
+                .await?
+        } else {
+            0
+        };
+        tx.commit().await?;
+        let page = Page::from_overfetch(clients, clientele_kernel::page::PageRequest { first, after: None }, total);
+        let cursors = page.items.iter().map(|c| encode_cursor(order, c)).collect();
+        Ok((page, cursors))
+    }
+
+    /// The clients among `ids` that match `filter` (search hits narrowed by the list filters).
+    pub async fn matching(&self, ctx: &TenantCtx, filter: &ClientFilter, ids: &[ClientId]) -> AppResult<Vec<Client>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = ctx.read().await?;
+        let condition = self.condition(&tx, filter).await?;
+        let rows = client::Entity::find()
+            .filter(client::Column::TenantId.eq(ctx.tenant()))
+            .filter(client::Column::Id.is_in(ids.iter().map(|i| i.0)))
+            .filter(condition)
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        rows.into_iter().map(Client::from_row).collect()
+    }
+
+    /// The SQL condition of a filter (shared by lists and exports); unknown custom fields are refused.
+    pub(crate) async fn condition(&self, tx: &clientele_kernel::TenantTx, f: &ClientFilter) -> AppResult<Condition> {
+        let backend = tx.get_database_backend();
+        let mut cond = Condition::all();
+        cond = match f.trash {
+            TrashFilter::Exclude => cond.add(client::Column::DeletedAt.is_null()),
+            TrashFilter::Only => cond.add(client::Column::DeletedAt.is_not_null()),
+            TrashFilter::Include => cond,
+        };
+        let statuses = f.statuses.clone().unwrap_or_else(|| vec![ClientStatus::Active]);
+        cond = cond.add(client::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
+        if let Some(prefix) = f.name_prefix.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
+            let like = |col: client::Column| {
+                Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
+            cond = cond.add(
+                Condition::any()
+                    .add(like(client::Column::LastName))
+                    .add(like(client::Column::FirstName))
+                    .add(like(client::Column::CompanyName)),
+            );
+        }
+        if let Some(email) = &f.email {
+            cond = cond.add(client::Column::Email.eq(email.trim().to_lowercase()));
+        }
+        if let Some(phone) = &f.phone {
+            let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+            // A national number typed with its leading 0 matches the E.164 form without it.
+            let digits = digits.strip_prefix('0').unwrap_or(&digits).to_owned();
+            if !digits.is_empty() {
+                let pattern = format!("%{digits}%");
+                cond = cond.add(
+                    Condition::any()
+                        .add(client::Column::MobileE164.like(pattern.clone()))
+                        .add(client::Column::HomePhoneE164.like(pattern.clone()))
+                        .add(client::Column::WorkPhoneE164.like(pattern)),
+                );
+            }
+        }
+        if let Some(code) = f.code.as_deref().map(str::trim) {
+            let mut any = Condition::any().add(client::Column::Code.eq(code)).add(client::Column::Barcode.eq(code));
+            if let Ok(number) = code.parse::<i64>() {
+                any = any.add(client::Column::Number.eq(number));
+            }
+            cond = cond.add(any);
+        }
+        if let Some(kind) = f.kind {
+            cond = cond.add(client::Column::Kind.eq(kind.as_str()));
+        }
+        if let Some(id) = f.category {
+            cond = cond.add(client::Column::CategoryId.eq(id.0));
+        }
+        if let Some(id) = f.group {
+            cond = cond.add(client::Column::GroupId.eq(id.0));
+        }
+        for (col, value) in [
+            (client::Column::Blocked, f.blocked),
+            (client::Column::Loyalty, f.loyalty),
+            (client::Column::Wallet, f.wallet),
+        ] {
+            if let Some(v) = value {
+                cond = cond.add(col.eq(v));
+            }
+        }
+        for (col, value) in [(client::Column::Email, f.has_email), (client::Column::Mobile, f.has_mobile)] {
+            match value {
+                Some(true) => cond = cond.add(col.is_not_null()),
+                Some(false) => cond = cond.add(col.is_null()),
+                None => {}
+            }
+        }
+        if let Some((from, to)) = f.birthday_between {
+            cond = cond.add(birthday_condition(month_day(from), month_day(to)));
+        }
+        if let Some(days) = f.birthday_in_next_days {
+            let today: NaiveDate = tx_now(self).date_naive();
+            let end = today + Duration::days(i64::from(Ord::min(days, 366)));
+            cond = cond.add(if days >= 365 { Condition::all() } else { birthday_condition(mmdd(today), mmdd(end)) });
+            cond = cond.add(client::Column::BirthMmdd.is_not_null());
+        }
+        if let Some(from) = f.created_from {
+            cond = cond.add(client::Column::CreatedAt.gte(from));
+        }
+        if let Some(to) = f.created_to {
+            cond = cond.add(client::Column::CreatedAt.lt(to));
+        }
+        if !f.custom.is_empty() {
+            let defs = CustomFieldService::list_in(tx).await?;
+            for c in &f.custom {
+                let def =
+                    defs.iter().find(|d| d.entity == CustomEntity::Client && d.key == c.key).ok_or_else(|| {
+                        AppError::invalid(&format!("customFields.{}", c.key), "There is no such custom field.")
+                    })?;
+                cond = cond.add(custom_condition(backend, &def.key, def.kind, &c.equals));
+            }
+        }
+        Ok(cond)
+    }
+}
+
+/// Where a keyset page starts: the sort key and id of the last row of the previous page.
+pub(crate) type Keyset = (Value, uuid::Uuid);
+
+/// The key a page that ends on `c` continues after.
+pub(crate) fn keyset_of(order: ClientOrder, c: &Client) -> Keyset {
+    let key = match order {
+        ClientOrder::Name => Value::from(crate::clients::mapping::sort_name(c)),
+        ClientOrder::Number => Value::from(c.number),
+        ClientOrder::CreatedAt => Value::from(c.created_at.to_rfc3339()),
+    };
+    (key, c.id.0)
+}
+
+/// Up to `limit` clients of the tenant matching `condition`, in `order`, after `after`.
+pub(crate) async fn keyset_page(
+    tx: &clientele_kernel::TenantTx,
+    condition: Condition,
+    order: ClientOrder,
+    after: Option<&Keyset>,
+    limit: u64,
+) -> AppResult<Vec<Client>> {
+    let mut query = client::Entity::find().filter(client::Column::TenantId.eq(tx.tenant())).filter(condition);
+    if let Some((key, id)) = after {
+        query = query.filter(after_condition(order, key, *id)?);
+    }
+    let query = match order {
+        ClientOrder::Name => query.order_by_asc(client::Column::SortName),
+        ClientOrder::Number => query.order_by_asc(client::Column::Number),
+        ClientOrder::CreatedAt => query.order_by_asc(client::Column::CreatedAt),
+    };
+    let rows = query.order_by_asc(client::Column::Id).limit(limit).all(tx.conn()).await?;
+    rows.into_iter().map(Client::from_row).collect()
+}
+
+fn tx_now(service: &ClientService) -> DateTime<Utc> {
+    service.handles.now()
+}
+
+fn escape_like(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Rows strictly after `(key, id)` in the page order.
+fn after_condition(order: ClientOrder, key: &Value, id: uuid::Uuid) -> AppResult<Condition> {
+    let invalid = || AppError::invalid("after", "This cursor is not valid.");
+    let (col, value): (client::Column, sea_orm::Value) = match order {
+        ClientOrder::Name => (client::Column::SortName, key.as_str().ok_or_else(invalid)?.to_owned().into()),
+        ClientOrder::Number => (client::Column::Number, key.as_i64().ok_or_else(invalid)?.into()),
+        ClientOrder::CreatedAt => {
+            let at = key.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).ok_or_else(invalid)?;
+            (client::Column::CreatedAt, at.with_timezone(&Utc).into())
+        }
+    };
+    // A row-value comparison is one range on the (tenant, key, id) index for both databases;
+    // PostgreSQL cannot scan a range for the equivalent `key > k OR (key = k AND id > i)`.
+    let row = Expr::tuple([Expr::col(col), Expr::col(client::Column::Id)]);
+    Ok(Condition::all().add(row.gt(Expr::tuple([Expr::val(value), Expr::val(id)]))))
+}
+
+/// `custom_fields.<key> = value` (or contains, for multi-choice), per backend's JSON functions.
+fn custom_condition(backend: DbBackend, key: &str, kind: FieldKind, value: &Value) -> SimpleExpr {
+    let path = format!("$.{key}");
+    let scalar = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match (backend, kind) {
+        (DbBackend::Postgres, FieldKind::MultiChoice) => {
+            Expr::cust_with_values("(custom_fields::jsonb -> $1) ? $2", [key.to_owned(), scalar])
+        }
+        (DbBackend::Postgres, _) => {
+            Expr::cust_with_values("custom_fields::jsonb ->> $1 = $2", [key.to_owned(), scalar])
+        }
+        // sea-query writes each backend's own placeholders: `$n` above, `?` here.
+        (_, FieldKind::MultiChoice) => Expr::cust_with_values(
+            "EXISTS (SELECT 1 FROM json_each(custom_fields, ?) WHERE json_each.value = ?)",
+            [path, scalar],
+        ),
+        (_, FieldKind::Boolean) => Expr::cust_with_values(
+            "json_extract(custom_fields, ?) = ?",
+            [path.into(), sea_orm::Value::from(value.as_bool() == Some(true))],
+        ),
+        (_, FieldKind::Integer) => Expr::cust_with_values(
+            "json_extract(custom_fields, ?) = ?",
+            [path.into(), sea_orm::Value::from(value.as_i64().unwrap_or_default())],
+        ),
+        _ => Expr::cust_with_values("json_extract(custom_fields, ?) = ?", [path, scalar]),
+    }
+}

@@ -1,0 +1,648 @@
+//! Client records: create, change, read, trash, restore, purge, block.
+
+use std::sync::Arc;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, SqlErr, Statement,
+};
+
+use crate::clients::custom_fields::{CustomEntity, CustomFieldDef, CustomFieldService, merge_values};
+use crate::clients::entity::{category, client, group, ledger_entry, lookup, staff};
+use crate::clients::model::{AccountKind, Client, ClientInput, ClientKind, ClientReferences, ConsentStatus, Patch};
+use crate::clients::validate;
+use clientele_kernel::Money;
+use clientele_kernel::audit::{self, AuditEntry};
+use clientele_kernel::db::Handles;
+use clientele_kernel::error::{AppError, AppResult, ErrorCode};
+use clientele_kernel::ids::ClientId;
+use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
+
+pub use crate::clients::query::{ClientFilter, ClientOrder, CustomCondition, TrashFilter};
+
+/// Something outside this module that may hold on to a client (plugin records…): asked before
+/// a client goes to the trash.
+#[async_trait::async_trait]
+pub trait DeletionGuard: Send + Sync {
+    /// `Some(reason)` refuses the deletion.
+    async fn blocks_deletion(&self, tx: &TenantTx, client: ClientId) -> AppResult<Option<String>>;
+}
+
+pub struct ClientService {
+    pub(crate) handles: Arc<Handles>,
+    guards: Vec<Arc<dyn DeletionGuard>>,
+}
+
+/// Applies a patch value: `None` keeps, `Some(None)` clears, `Some(Some(v))` sets.
+fn patch<T>(target: &mut Option<T>, value: Patch<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
+/// A unique-key violation, named after the field it concerns.
+pub(crate) fn unique_violation(err: sea_orm::DbErr) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(msg)) => {
+            let field = ["barcode", "email", "code"].into_iter().find(|f| msg.contains(f)).unwrap_or("code");
+            AppError::conflict(field, format!("Another client already has this {field}."))
+        }
+        _ => err.into(),
+    }
+}
+
+impl ClientService {
+    pub fn new(handles: Arc<Handles>) -> Self {
+        Self { handles, guards: Vec::new() }
+    }
+
+    /// Registers a check run before any client goes to the trash.
+    #[must_use]
+    pub fn with_guard(mut self, guard: Arc<dyn DeletionGuard>) -> Self {
+        self.guards.push(guard);
+        self
+    }
+
+    pub async fn get(&self, ctx: &TenantCtx, id: ClientId) -> AppResult<Client> {
+        let tx = ctx.read().await?;
+        let client = load(&tx, id).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// Clients by id, for batched loading; unknown ids are absent.
+    pub async fn by_ids(&self, ctx: &TenantCtx, ids: &[ClientId]) -> AppResult<Vec<Client>> {
+        let tx = ctx.read().await?;
+        let rows = client::Entity::find()
+            .filter(client::Column::TenantId.eq(ctx.tenant()))
+            .filter(client::Column::Id.is_in(ids.iter().map(|i| i.0)))
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        rows.into_iter().map(Client::from_row).collect()
+    }
+
+    pub async fn create(&self, ctx: &TenantCtx, input: ClientInput) -> AppResult<Client> {
+        let now = self.handles.now();
+        let id = ClientId(self.handles.new_id());
+        let consents = (input.consent_email, input.consent_sms);
+        let input = &input;
+        ctx.write(Permission::Write, |tx| async move {
+            let mut client = Client::blank(id, now);
+            self.apply(&tx, &mut client, input.clone(), true).await?;
+            client.number = next_number(&tx).await?;
+            if client.code.is_empty() {
+                client.code = client.number.to_string(); // CLI-03: the code defaults to the number
+            }
+            client
+                .to_active(ctx.tenant(), ctx.actor().user().map(|u| u.0))
+                .insert(tx.conn())
+                .await
+                .map_err(unique_violation)?;
+            crate::search::touch(&tx, client.id).await?;
+            record_consents(&tx, ctx, client.id, consents, None, now).await?;
+            let changes = audit::created(&client.audit_view());
+            audit::record(&tx, ctx, AuditEntry::new("client.create", "client", client.id, changes)).await?;
+            Ok(client)
+        })
+        .await
+    }
+
+    pub async fn update(&self, ctx: &TenantCtx, id: ClientId, input: ClientInput) -> AppResult<Client> {
+        let consents = (input.consent_email, input.consent_sms);
+        let input = &input;
+        ctx.write(Permission::Write, |tx| async move {
+            let before = load_for_update(&tx, id).await?;
+            check_updatable(&before)?;
+            if input.expected_version.is_some_and(|v| v != before.version) {
+                return Err(AppError::code_only(ErrorCode::StaleVersion));
+            }
+            let mut after = before.clone();
+            self.apply(&tx, &mut after, input.clone(), false).await?;
+            crate::clients::ledger::check_account_change(&tx, &before, &after).await?;
+            after.version += 1;
+            after.updated_at = self.handles.now();
+            save(&tx, &after).await?;
+            let changed =
+                (consents.0.filter(|c| *c != before.consent_email), consents.1.filter(|c| *c != before.consent_sms));
+            record_consents(&tx, ctx, id, changed, None, after.updated_at).await?;
+            let changes = audit::diff(&before.audit_view(), &after.audit_view());
+            audit::record(&tx, ctx, AuditEntry::new("client.update", "client", id, changes)).await?;
+            Ok(after)
+        })
+        .await
+    }
+
+    /// Applies and validates `input` on `client`: every problem is reported at once.
+    async fn apply(&self, tx: &TenantTx, c: &mut Client, input: ClientInput, creating: bool) -> AppResult<()> {
+        let defs = client_field_defs(tx).await?;
+        let kept = c.references();
+        let sponsor_before = c.sponsor;
+        let mut errors = self.apply_input(c, input, creating, &defs);
+        check_references(tx, c, &kept, &mut errors).await?;
+        crate::clients::referral::check_sponsor(tx, sponsor_before, c.sponsor, &mut errors).await?; // REF-01
+        match AppError::all(errors) {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies `input` on `c` with every rule of `createClient` and `updateClient` that needs no
+    /// query: the validation entry point of imports, which load the custom fields once and check
+    /// references against lists they loaded. Returns every problem found.
+    #[allow(clippy::too_many_lines)] // one line per field
+    pub(crate) fn apply_input(
+        &self,
+        c: &mut Client,
+        input: ClientInput,
+        creating: bool,
+        defs: &[CustomFieldDef],
+    ) -> Vec<AppError> {
+        let mut errors = Vec::new();
+        let clean = |p: Patch<String>| p.map(validate::clean);
+        if let Some(code) = input.code.map(|c| c.trim().to_owned()) {
+            validate::code(&mut errors, "code", Some(&code));
+            c.code = code;
+        }
+        patch(&mut c.barcode, clean(input.barcode));
+        validate::code(&mut errors, "barcode", c.barcode.as_deref());
+        set(&mut c.kind, input.kind);
+        patch(&mut c.civility, input.civility);
+        patch(&mut c.last_name, clean(input.last_name));
+        patch(&mut c.first_name, clean(input.first_name));
+        patch(&mut c.company_name, clean(input.company_name));
+        patch(&mut c.legal_form, clean(input.legal_form));
+        patch(&mut c.head_office, clean(input.head_office));
+        patch(&mut c.naf_code, clean(input.naf_code));
+        patch(&mut c.vat_number, clean(input.vat_number));
+        if let Some(email) = clean(input.email) {
+            c.email = email.map(|e| e.to_lowercase());
+        }
+        validate::email(&mut errors, "email", c.email.as_deref());
+        for (field, target, value) in [
+            ("mobile", &mut c.mobile, input.mobile),
+            ("homePhone", &mut c.home_phone, input.home_phone),
+            ("workPhone", &mut c.work_phone, input.work_phone),
+        ] {
+            if let Some(value) = value {
+                *target = validate::phone(&mut errors, field, validate::clean(value));
+            }
+        }
+        patch(&mut c.manager_mobile, clean(input.manager_mobile));
+        set(&mut c.language, input.language);
+        patch(&mut c.birth_date, input.birth_date);
+        if c.birth_date.is_some_and(|d| d > self.handles.now().date_naive()) {
+            errors.push(AppError::invalid("birthDate", "The birth date cannot be in the future."));
+        }
+        patch(&mut c.alert, clean(input.alert));
+        patch(&mut c.notes, clean(input.notes));
+        patch(&mut c.establishment, clean(input.establishment));
+        set(&mut c.status, input.status);
+        patch(&mut c.category, input.category);
+        patch(&mut c.group, input.group);
+        patch(&mut c.sponsor, input.sponsor);
+        patch(&mut c.representative, input.representative);
+        set(&mut c.vat_exempt, input.vat_exempt);
+        set(&mut c.bill_excl_tax, input.bill_excl_tax);
+        patch(&mut c.accounting_code, clean(input.accounting_code));
+        set(&mut c.anonymous_accounting, input.anonymous_accounting);
+        set(&mut c.multi_tariff, input.multi_tariff);
+        patch(&mut c.tariff, input.tariff);
+        set(&mut c.no_tiered_prices, input.no_tiered_prices);
+        if let Some(discount) = input.discount {
+            c.discount_bp = validate::percent(&mut errors, "discount", validate::clean(discount).as_deref());
+        }
+        patch(&mut c.cross_discount, input.cross_discount);
+        patch(&mut c.payment_terms, input.payment_terms);
+        patch(&mut c.shipping_terms, input.shipping_terms);
+        patch(&mut c.payment_method, input.payment_method);
+        set(&mut c.alcohol_tax_exempt, input.alcohol_tax_exempt);
+        set(&mut c.account_kind, input.account_kind);
+        if let Some(limit) = input.credit_limit {
+            match Money::parse(&limit) {
+                Some(m) if m.0 >= 0 => c.credit_limit = m,
+                _ => {
+                    errors.push(AppError::invalid("creditLimit", "Enter a positive amount with at most two decimals."));
+                }
+            }
+        }
+        patch(&mut c.bank_name, clean(input.bank_name));
+        patch(&mut c.bank_holder, clean(input.bank_holder));
+        patch(&mut c.bank_iban, clean(input.bank_iban));
+        patch(&mut c.bank_bic, clean(input.bank_bic));
+        (c.bank_iban, c.bank_bic) = validate::bank(&mut errors, c.bank_iban.as_deref(), c.bank_bic.as_deref());
+        patch(&mut c.siren, clean(input.siren));
+        patch(&mut c.siret, clean(input.siret));
+        (c.siren, c.siret) = validate::siren_siret(&mut errors, c.siren.as_deref(), c.siret.as_deref());
+        set(&mut c.loyalty, input.loyalty);
+        set(&mut c.wallet, input.wallet);
+        set(&mut c.email_receipts, input.email_receipts);
+        set(&mut c.consent_email, input.consent_email);
+        set(&mut c.consent_sms, input.consent_sms);
+        set(&mut c.billing_uses_delivery, input.billing_uses_delivery);
+        for (field, value, max, multiline) in [
+            ("lastName", &c.last_name, 100, false),
+            ("firstName", &c.first_name, 100, false),
+            ("companyName", &c.company_name, 200, false),
+            ("legalForm", &c.legal_form, 100, false),
+            ("headOffice", &c.head_office, 200, false),
+            ("nafCode", &c.naf_code, 10, false),
+            ("vatNumber", &c.vat_number, 20, false),
+            ("managerMobile", &c.manager_mobile, 40, false),
+            ("alert", &c.alert, 2000, true),
+            ("notes", &c.notes, 20_000, true),
+            ("establishment", &c.establishment, 100, false),
+            ("accountingCode", &c.accounting_code, 40, false),
+            ("bankName", &c.bank_name, 100, false),
+            ("bankHolder", &c.bank_holder, 100, false),
+        ] {
+            validate::text(&mut errors, field, value.as_deref(), max, multiline);
+        }
+        business_rules(c, &mut errors);
+        match merge_values(defs, &c.custom_fields, input.custom_fields.as_ref(), creating) {
+            Ok(values) => c.custom_fields = values,
+            Err(mut more) => errors.append(&mut more),
+        }
+        errors
+    }
+
+    /// Moves a client to the trash (LIF-03), unless records still depend on it (LIF-04).
+    pub async fn trash(&self, ctx: &TenantCtx, id: ClientId) -> AppResult<Client> {
+        ctx.require(Permission::Write)?;
+        let tx = ctx.begin().await?;
+        let before = load_for_update(&tx, id).await?;
+        if before.deleted_at.is_some() {
+            return Ok(before);
+        }
+        if let Some(reason) = self.deletion_blocker(&tx, id).await? {
+            return Err(AppError::new(ErrorCode::LinkedRecords, reason));
+        }
+        let after = Client { deleted_at: Some(self.handles.now()), version: before.version + 1, ..before.clone() };
+        save(&tx, &after).await?;
+        let changes = audit::diff(&before.audit_view(), &after.audit_view());
+        audit::record(&tx, ctx, AuditEntry::new("client.trash", "client", id, changes)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Why `id` may not go to the trash, if anything holds on to it.
+    pub(super) async fn deletion_blocker(&self, tx: &TenantTx, id: ClientId) -> AppResult<Option<String>> {
+        if balance(tx, id).await? != Money(0) {
+            return Ok(Some("The account balance is not zero: settle it first.".into()));
+        }
+        let sponsees = client::Entity::find()
+            .filter(client::Column::TenantId.eq(tx.tenant()))
+            .filter(client::Column::SponsorId.eq(id.0))
+            .filter(client::Column::DeletedAt.is_null())
+            .count(tx.conn())
+            .await?;
+        if sponsees > 0 {
+            return Ok(Some(format!("This client sponsors {sponsees} other client(s).")));
+        }
+        for guard in &self.guards {
+            if let Some(reason) = guard.blocks_deletion(tx, id).await? {
+                return Ok(Some(reason));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Brings a client back from the trash exactly as it was (LIF-05).
+    pub async fn restore(&self, ctx: &TenantCtx, id: ClientId) -> AppResult<Client> {
+        ctx.require(Permission::Write)?;
+        let tx = ctx.begin().await?;
+        let before = load_for_update(&tx, id).await?;
+        if before.deleted_at.is_none() {
+            return Err(AppError::code_only(ErrorCode::NotInTrash));
+        }
+        let after = Client { deleted_at: None, version: before.version + 1, ..before.clone() };
+        save(&tx, &after).await?;
+        let changes = audit::diff(&before.audit_view(), &after.audit_view());
+        audit::record(&tx, ctx, AuditEntry::new("client.restore", "client", id, changes)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Deletes a trashed client for good (super-admins). Clients with ledger history are kept
+    /// for the accounts: anonymise them instead. The number is never given out again.
+    pub async fn purge(&self, ctx: &TenantCtx, id: ClientId) -> AppResult<ClientId> {
+        ctx.require(Permission::Purge)?;
+        let tx = ctx.begin().await?;
+        let before = load_for_update(&tx, id).await?;
+        purge_in(&tx, ctx, &before).await?;
+        tx.commit().await?;
+        crate::files::sweep_after_commit(ctx).await;
+        Ok(id)
+    }
+
+    /// The retention job: purges clients trashed before `cutoff`. Clients with ledger history
+    /// stay in the trash (they can only be anonymised). Returns how many were purged.
+    pub async fn purge_trashed_before(&self, ctx: &TenantCtx, cutoff: chrono::DateTime<chrono::Utc>) -> AppResult<u64> {
+        ctx.require(Permission::Purge)?;
+        let expired = {
+            let tx = ctx.read().await?;
+            let rows = client::Entity::find()
+                .filter(client::Column::TenantId.eq(ctx.tenant()))
+                .filter(client::Column::DeletedAt.lt(cutoff))
+                .all(tx.conn())
+                .await?;
+            tx.commit().await?;
+            rows
+        };
+        let mut purged = 0;
+        for row in expired {
+            let tx = ctx.begin().await?;
+            let client = load_for_update(&tx, row.id).await?;
+            match purge_in(&tx, ctx, &client).await {
+                Ok(()) => {
+                    tx.commit().await?;
+                    purged += 1;
+                }
+                Err(err) if matches!(err.code(), ErrorCode::LinkedRecords | ErrorCode::NotInTrash) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        if purged > 0 {
+            crate::files::sweep_after_commit(ctx).await;
+        }
+        Ok(purged)
+    }
+
+    /// Blocks (LIF-01) or unblocks a client; a reason is required to block.
+    pub async fn set_blocked(&self, ctx: &TenantCtx, id: ClientId, reason: Option<String>) -> AppResult<Client> {
+        ctx.require(Permission::Write)?;
+        let reason = validate::clean(reason);
+        let mut errors = Vec::new();
+        validate::text(&mut errors, "reason", reason.as_deref(), 500, false);
+        if let Some(err) = AppError::all(errors) {
+            return Err(err);
+        }
+        let tx = ctx.begin().await?;
+        let before = load_for_update(&tx, id).await?;
+        let after = Client {
+            blocked: reason.is_some(),
+            blocked_reason: reason,
+            version: before.version + 1,
+            updated_at: self.handles.now(),
+            ..before.clone()
+        };
+        save(&tx, &after).await?;
+        let action = if after.blocked { "client.block" } else { "client.unblock" };
+        let changes = audit::diff(&before.audit_view(), &after.audit_view());
+        audit::record(&tx, ctx, AuditEntry::new(action, "client", id, changes)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Clients sponsored by `id` (REF-04).
+    pub async fn sponsees(&self, ctx: &TenantCtx, ids: &[ClientId]) -> AppResult<Vec<Client>> {
+        let tx = ctx.read().await?;
+        let rows = client::Entity::find()
+            .filter(client::Column::TenantId.eq(ctx.tenant()))
+            .filter(client::Column::SponsorId.is_in(ids.iter().map(|i| i.0)))
+            .filter(client::Column::DeletedAt.is_null())
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        rows.into_iter().map(Client::from_row).collect()
+    }
+}
+
+/// Deletes a trashed client row (its contacts, addresses and consent history cascade).
+pub(crate) async fn purge_in(tx: &TenantTx, ctx: &TenantCtx, client: &Client) -> AppResult<()> {
+    if client.deleted_at.is_none() {
+        return Err(AppError::code_only(ErrorCode::NotInTrash));
+    }
+    let entries = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::TenantId.eq(tx.tenant()))
+        .filter(ledger_entry::Column::ClientId.eq(client.id))
+        .count(tx.conn())
+        .await?;
+    if entries > 0 {
+        return Err(AppError::new(ErrorCode::LinkedRecords, "This client has ledger history: anonymise it instead."));
+    }
+    // Its photo and attachments: rows deleted, blobs tombstoned, swept after the commit.
+    let files = crate::files::forget_client(tx, ctx.handles(), client.id).await?;
+    client::Entity::delete_by_id((tx.tenant(), client.id)).exec(tx.conn()).await?;
+    crate::search::touch(tx, client.id).await?; // the worker removes its document
+    let mut changes = audit::diff(&client.audit_view(), &serde_json::Value::Null);
+    if files > 0 {
+        changes["files_deleted"] = serde_json::json!(files);
+    }
+    audit::record(tx, ctx, AuditEntry::new("client.purge", "client", client.id, changes)).await?;
+    Ok(())
+}
+
+/// Cross-field rules (FEATURES.md Q-1, BIL-02, BIL-05, LED-05, LED-06).
+fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
+    match c.kind {
+        ClientKind::Individual => {
+            if c.last_name.is_none() {
+                errors.push(AppError::invalid("lastName", "An individual needs a last name."));
+            }
+            if c.first_name.is_none() {
+                errors.push(AppError::invalid("firstName", "An individual needs a first name."));
+            }
+            if c.bill_excl_tax {
+                errors.push(AppError::invalid("billExclTax", "Only companies can be billed excluding tax."));
+            }
+        }
+        ClientKind::Company => {
+            if c.company_name.is_none() {
+                errors.push(AppError::invalid("companyName", "A company needs a company name."));
+            }
+        }
+    }
+    if c.tariff.is_some() && !c.multi_tariff {
+        errors.push(AppError::invalid("tariff", "Turn on multi-tariff to choose a tariff."));
+    }
+    match c.account_kind {
+        AccountKind::Deposit => c.credit_limit = Money(0),
+        AccountKind::Credit => {
+            if c.company_name.is_none() {
+                errors.push(AppError::invalid("companyName", "A credit account needs a company name."));
+            }
+            if c.email.is_none() {
+                errors.push(AppError::invalid("email", "A credit account needs an e-mail address."));
+            }
+        }
+        AccountKind::None => {}
+    }
+    if c.blocked && c.blocked_reason.is_none() {
+        c.blocked_reason = Some(String::new());
+    }
+}
+
+/// The tenant's client custom-field definitions, every one (inactive ones refuse values).
+pub(crate) async fn client_field_defs(tx: &TenantTx) -> AppResult<Vec<CustomFieldDef>> {
+    Ok(CustomFieldService::list_in(tx).await?.into_iter().filter(|d| d.entity == CustomEntity::Client).collect())
+}
+
+/// Whether a stored client may still be changed.
+pub(crate) fn check_updatable(client: &Client) -> AppResult<()> {
+    if client.anonymised_at.is_some() {
+        return Err(AppError::new(ErrorCode::Validation, "An anonymised client cannot be changed."));
+    }
+    Ok(())
+}
+
+/// Referenced records must exist in this tenant and be of the right kind. A staff member or
+/// list entry newly chosen must be active (BIL-15); one already held may have been deactivated
+/// since, and stays.
+pub(super) async fn check_references(
+    tx: &TenantTx,
+    c: &Client,
+    kept: &ClientReferences,
+    errors: &mut Vec<AppError>,
+) -> AppResult<()> {
+    let t = tx.tenant();
+    if let Some(id) = c.category
+        && category::Entity::find_by_id((t, id)).one(tx.conn()).await?.is_none()
+    {
+        errors.push(AppError::invalid("category", "No such category."));
+    }
+    if let Some(id) = c.group
+        && group::Entity::find_by_id((t, id)).one(tx.conn()).await?.is_none()
+    {
+        errors.push(AppError::invalid("group", "No such group."));
+    }
+    if let Some(id) = c.representative.filter(|id| kept.representative != Some(*id)) {
+        let found = staff::Entity::find_by_id((t, id)).one(tx.conn()).await?;
+        if !found.is_some_and(|s| s.is_representative && s.active) {
+            errors.push(AppError::invalid("representative", "Choose an active representative."));
+        }
+    }
+    for ((field, kind, id), held) in [
+        ("tariff", "tariff", c.tariff),
+        ("crossDiscount", "cross_discount", c.cross_discount),
+        ("paymentTerms", "payment_terms", c.payment_terms),
+        ("shippingTerms", "shipping_terms", c.shipping_terms),
+        ("paymentMethod", "payment_method", c.payment_method),
+    ]
+    .into_iter()
+    .zip(kept.lookups)
+    {
+        if let Some(id) = id.filter(|id| held != Some(*id)) {
+            let found = lookup::Entity::find_by_id((t, id)).one(tx.conn()).await?;
+            if found.is_none_or(|l| l.kind != kind || !l.active) {
+                errors.push(AppError::invalid(field, "No such entry in this list."));
+            }
+        }
+    }
+    if let Some(sponsor) = c.sponsor {
+        // REF-04: same tenant, not self, no cycle.
+        let mut current = Some(sponsor);
+        let mut hops = 0;
+        while let Some(id) = current {
+            if id == c.id {
+                errors.push(AppError::invalid("sponsor", "A client cannot sponsor itself, even indirectly."));
+                break;
+            }
+            let Some(row) = client::Entity::find_by_id((t, id)).one(tx.conn()).await? else {
+                errors.push(AppError::invalid("sponsor", "No such client."));
+                break;
+            };
+            current = row.sponsor_id.map(ClientId);
+            hops += 1;
+            if hops > 1000 {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn load(tx: &TenantTx, id: ClientId) -> AppResult<Client> {
+    let row = client::Entity::find_by_id((tx.tenant(), id)).one(tx.conn()).await?;
+    Client::from_row(row.ok_or_else(AppError::not_found)?)
+}
+
+pub(crate) async fn load_for_update(tx: &TenantTx, id: ClientId) -> AppResult<Client> {
+    use sea_orm::QuerySelect;
+    let row = client::Entity::find_by_id((tx.tenant(), id)).lock_exclusive().one(tx.conn()).await?;
+    Client::from_row(row.ok_or_else(AppError::not_found)?)
+}
+
+/// Sum of a client's ledger entries (LED-02: negative = the client owes).
+pub(crate) async fn balance(tx: &TenantTx, id: ClientId) -> AppResult<Money> {
+    let row = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            tx.get_database_backend(),
+            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS total FROM ledger_entries WHERE tenant_id = $1 AND client_id = $2",
+            [tx.tenant().0.into(), id.0.into()],
+        ))
+        .await?;
+    let total: i64 = match row {
+        Some(row) => row.try_get::<Option<i64>>("", "total")?.unwrap_or(0),
+        None => 0,
+    };
+    Ok(Money(total))
+}
+
+/// The next client number of the tenant, allocated in the writing transaction (CLI-02).
+async fn next_number(tx: &TenantTx) -> AppResult<i64> {
+    clientele_kernel::db::next_counter(tx, "client_counters", "last_number").await
+}
+
+/// `count` consecutive client numbers, allocated at once in the writing transaction (imports).
+pub(crate) async fn next_numbers(tx: &TenantTx, count: i64) -> AppResult<std::ops::RangeInclusive<i64>> {
+    clientele_kernel::db::next_counters(tx, "client_counters", "last_number", count).await
+}
+
+/// Appends consent changes to the history (GDP-01); returns the ids of the new rows.
+pub(super) async fn record_consents(
+    tx: &TenantTx,
+    ctx: &TenantCtx,
+    client: ClientId,
+    (email, sms): (Option<ConsentStatus>, Option<ConsentStatus>),
+    source: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<uuid::Uuid>> {
+    let mut ids = Vec::new();
+    for row in consent_rows(ctx, client, (email, sms), source, at) {
+        ids.push(*row.id.as_ref());
+        row.insert(tx.conn()).await?;
+    }
+    Ok(ids)
+}
+
+/// Writes every column of `client` except `created_by`, which only an insert sets, and queues
+/// its search document (every change of a client row goes through here).
+pub(super) async fn save(tx: &TenantTx, client: &Client) -> AppResult<()> {
+    let mut row = client.to_active(tx.tenant(), None).reset_all();
+    row.created_by = sea_orm::ActiveValue::NotSet;
+    row.update(tx.conn()).await.map_err(unique_violation)?;
+    crate::search::touch(tx, client.id).await
+}
+
+/// The consent-history rows of the channels whose status is given.
+pub(crate) fn consent_rows(
+    ctx: &TenantCtx,
+    client: ClientId,
+    (email, sms): (Option<ConsentStatus>, Option<ConsentStatus>),
+    source: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<crate::clients::entity::consent::ActiveModel> {
+    use crate::clients::entity::consent;
+    use sea_orm::ActiveValue::Set;
+    [("email", email), ("sms", sms)]
+        .into_iter()
+        .filter_map(|(channel, status)| {
+            Some(consent::ActiveModel {
+                tenant_id: Set(ctx.tenant()),
+                id: Set(ctx.handles().new_id()),
+                client_id: Set(client),
+                channel: Set(channel.to_owned()),
+                status: Set(status?.as_str().to_owned()),
+                source: Set(source.map(str::to_owned).or_else(|| Some("api".to_owned()))),
+                actor_user_id: Set(ctx.actor().user().map(|u| u.0)),
+                at: Set(at),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,135 @@
+//! Client search (FEATURES.md §8, DESIGN.md §7): the [`SearchIndex`] port its adapters
+//! implement (tantivy embedded, Meilisearch at scale; crate `clientele-adapters`), the documents
+//! it holds, and the outbox that keeps it in step with the database.
+//!
+//! Every change to an indexed record calls [`touch`] in its own transaction: it bumps the
+//! client's row in `search_outbox`. The worker ([`SearchService::apply_pending`]) reads pending
+//! rows, rebuilds each client's document from the database as it is now, writes it to the index
+//! and then marks the row indexed at the version it read. A crash at any point leaves the row
+//! pending, and redoing it writes the same document again, so the index converges.
+
+mod document;
+mod outbox;
+mod service;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+use clientele_kernel::error::AppResult;
+use clientele_kernel::ids::{ClientId, TenantId};
+
+pub use document::SearchContributor;
+pub use outbox::{touch, touch_all, touch_many};
+pub use service::{SearchHit, SearchPage, SearchService, SearchStatus};
+
+/// One searchable text of a document: shown, highlighted and matched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocField {
+    /// `lastName`, `email`, `city`, `custom.shoeSize`, `plugin.pets`…
+    pub name: String,
+    pub value: String,
+    /// Names, company and code: ranked before the other fields.
+    pub primary: bool,
+}
+
+/// The search document of one client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchDocument {
+    pub tenant: TenantId,
+    pub client: ClientId,
+    /// The outbox version this document was built at.
+    pub version: i64,
+    pub fields: Vec<DocField>,
+    /// Every digit form of every phone number (see [`text::phone_forms`]).
+    pub phones: Vec<String>,
+}
+
+impl SearchDocument {
+    /// The folded words of every field, each once.
+    pub fn words(&self) -> Vec<String> {
+        let mut words: Vec<String> = self.fields.iter().flat_map(|f| text::words(&f.value)).collect();
+        words.sort_unstable();
+        words.dedup();
+        words
+    }
+
+    /// The prefixes `words` (from [`words`](Self::words)) and the phone forms are found by,
+    /// each once.
+    pub fn prefixes<'a>(&'a self, words: &'a [String]) -> Vec<&'a str> {
+        let mut all: Vec<&str> = words.iter().chain(self.phones.iter()).flat_map(|w| text::prefixes(w)).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// What to look for, always inside one tenant.
+#[derive(Clone, Debug)]
+pub struct SearchQuery {
+    pub tenant: TenantId,
+    /// Tokens from [`text::query_tokens`]; every one must match (progressive narrowing, SRC-01).
+    pub tokens: Vec<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// The deepest `offset + limit` an index is ever asked for. Indexes size their collectors
+/// from it, so adapters refuse anything beyond ([`SearchQuery::window`]).
+pub const MAX_WINDOW: usize = 20_000;
+
+impl SearchQuery {
+    /// `offset + limit`, or `VALIDATION` when it exceeds [`MAX_WINDOW`].
+    pub fn window(&self) -> clientele_kernel::AppResult<usize> {
+        self.offset
+            .checked_add(self.limit)
+            .filter(|end| *end <= MAX_WINDOW)
+            .ok_or_else(|| clientele_kernel::AppError::invalid("after", "This cursor is not valid."))
+    }
+}
+
+/// One hit as the index returns it, best first.
+#[derive(Clone, Debug)]
+pub struct IndexHit {
+    pub client: ClientId,
+    pub score: f32,
+    pub fields: Vec<DocField>,
+}
+
+/// One window of hits and how many there are in all (an estimate on Meilisearch).
+#[derive(Clone, Debug, Default)]
+pub struct IndexHits {
+    pub total: u64,
+    pub hits: Vec<IndexHit>,
+}
+
+/// Size of the index, for one tenant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    pub documents: u64,
+}
+
+/// A search index of client documents. Every method names its tenant, and an adapter puts the
+/// tenant filter inside every query it sends: nothing searches across tenants.
+#[async_trait::async_trait]
+pub trait SearchIndex: Send + Sync {
+    /// Adds or replaces documents (one batch, visible to searches once this returns).
+    async fn upsert(&self, docs: Vec<SearchDocument>) -> AppResult<()>;
+
+    /// Removes the documents of these clients of `tenant`; unknown ones are ignored.
+    async fn delete(&self, tenant: TenantId, clients: &[ClientId]) -> AppResult<()>;
+
+    /// Hits for `query` in its tenant, best first.
+    async fn search(&self, query: &SearchQuery) -> AppResult<IndexHits>;
+
+    /// Removes every document of `tenant` (before a rebuild).
+    async fn clear_tenant(&self, tenant: TenantId) -> AppResult<()>;
+
+    /// How many documents `tenant` has.
+    async fn stats(&self, tenant: TenantId) -> AppResult<IndexStats>;
+
+    /// Lets background work a bulk load started finish (tantivy's segment merges), so searches
+    /// that follow do not compete with it. Nothing to do by default.
+    async fn settle(&self) -> AppResult<()> {
+        Ok(())
+    }
+}

@@ -1,36 +1,9 @@
 //! The GraphQL API: per-tenant dynamic schemas, limits, and execution with coded errors.
 
-mod access;
-mod addresses;
-mod beneficiaries;
-pub mod cache;
-mod cards;
-mod catalogue;
-mod client_documents;
-mod clients;
-mod contacts;
-mod customers;
-mod direct_login;
-mod files;
-mod gdpr;
-mod imports;
-mod input;
-mod ledger;
+mod areas;
 mod limits;
-mod loaders;
-mod lookups;
-mod merge;
-mod mutation;
-mod oidc;
-pub mod plugins;
-mod query;
-mod referral;
 pub mod schema;
-mod search;
-mod settings;
 mod support;
-mod terms;
-mod types;
 
 use std::sync::Arc;
 
@@ -39,6 +12,10 @@ use async_graphql::{BatchRequest, BatchResponse, Response, ServerError, Validati
 use clientele_kernel::ErrorCode;
 use clientele_records::clients::RecordServices;
 use clientele_tenants::{Authenticated, ClientInfo, TenantServices};
+
+use crate::areas::plugins;
+use crate::schema::cache;
+use crate::support::loaders;
 
 pub use limits::Limits;
 pub use support::RequestData;

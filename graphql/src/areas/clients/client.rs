@@ -1,0 +1,671 @@
+//! Clients in the schema: the `Client` type with its tenant's custom fields as typed fields,
+//! the list with filters and keyset pages, and the record mutations.
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::dynamic::{
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, Scalar,
+    SchemaBuilder, TypeRef,
+};
+use async_graphql::{Name, Value};
+use clientele_kernel::Money;
+use clientele_kernel::page::Page;
+use clientele_kernel::{AppError, CategoryId, ClientId, GroupId, Language, LookupId, StaffId};
+use clientele_records::clients::{
+    AccountKind, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus, ConsentStatus,
+    CustomCondition, CustomFieldDef, FieldKind, Phone, RecordServices, TrashFilter,
+};
+use serde_json::Value as Json;
+
+use crate::resolver;
+use crate::schema::TenantConfig;
+use crate::support::input::{
+    json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_date, patch_enum, patch_id,
+    patch_str,
+};
+use crate::support::loaders::{CategoryLoader, ClientLoader, GroupLoader, SponseeLoader, load_error};
+use crate::support::{
+    Connection, Edge, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
+    parse_datetime, payload_type, tenant, to_gql, with_page_args,
+};
+
+pub fn records<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a Arc<RecordServices>> {
+    rc.data::<Arc<RecordServices>>()
+}
+
+fn s(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, |s| Value::String(s.to_owned()))
+}
+
+fn uuid_value(id: Option<uuid::Uuid>) -> Value {
+    id.map_or(Value::Null, |u| Value::String(u.to_string()))
+}
+
+fn bp_percent(bp: Option<i32>) -> Value {
+    bp.map_or(Value::Null, |bp| Value::String(Money(i64::from(bp)).to_decimal_string()))
+}
+
+fn phone_typed(p: Option<&Phone>) -> Value {
+    s(p.map(|p| p.typed.as_str()))
+}
+
+fn phone_e164(p: Option<&Phone>) -> Value {
+    s(p.and_then(|p| p.e164.as_deref()))
+}
+
+/// The GraphQL type name of a custom field's choice enum: `ClientLateralityChoice`.
+fn choice_enum_name(prefix: &str, key: &str) -> String {
+    let mut chars = key.chars();
+    let pascal: String = chars.next().map(|c| c.to_ascii_uppercase()).into_iter().chain(chars).collect();
+    format!("{prefix}{pascal}Choice")
+}
+
+pub(crate) fn custom_type(prefix: &str, def: &CustomFieldDef) -> TypeRef {
+    match def.kind {
+        FieldKind::Text | FieldKind::LongText => TypeRef::named(TypeRef::STRING),
+        FieldKind::Integer => TypeRef::named(TypeRef::INT),
+        FieldKind::Decimal => TypeRef::named("Decimal"),
+        FieldKind::Boolean => TypeRef::named(TypeRef::BOOLEAN),
+        FieldKind::Date => TypeRef::named("Date"),
+        FieldKind::Choice => TypeRef::named(choice_enum_name(prefix, &def.key)),
+        FieldKind::MultiChoice => TypeRef::named_nn_list(choice_enum_name(prefix, &def.key)),
+    }
+}
+
+/// A stored custom value as GraphQL output.
+fn custom_value(kind: FieldKind, value: Option<&Json>) -> Value {
+    let Some(value) = value else { return Value::Null };
+    match (kind, value) {
+        (FieldKind::Choice, Json::String(s)) => Value::Enum(Name::new(s)),
+        (FieldKind::MultiChoice, Json::Array(items)) => {
+            Value::List(items.iter().filter_map(Json::as_str).map(|s| Value::Enum(Name::new(s))).collect())
+        }
+        (_, other) => Value::from_json(other.clone()).unwrap_or(Value::Null),
+    }
+}
+
+/// The custom-field types of one entity: output object, input object, filter input, enums.
+pub(crate) fn register_custom_fields(
+    mut builder: SchemaBuilder,
+    prefix: &str,
+    defs: &[CustomFieldDef],
+) -> SchemaBuilder {
+    if defs.is_empty() {
+        return builder;
+    }
+    let mut output = Object::new(format!("{prefix}CustomFields")).description("This organisation's custom fields.");
+    let mut input = InputObject::new(format!("{prefix}CustomFieldsInput"));
+    let mut filter = InputObject::new(format!("{prefix}CustomFieldsFilter"))
+        .description("Equality per field; for multi-choice fields, records holding the value.");
+    for def in defs {
+        if matches!(def.kind, FieldKind::Choice | FieldKind::MultiChoice) {
+            let e =
+                def.choices.iter().fold(Enum::new(choice_enum_name(prefix, &def.key)), |e, c| e.item(EnumItem::new(c)));
+            builder = builder.register(e);
+        }
+        let (key, kind) = (def.key.clone(), def.kind);
+        output = output.field(
+            field::<serde_json::Map<String, Json>, _>(&def.key, custom_type(prefix, def), move |values| {
+                custom_value(kind, values.get(&key))
+            })
+            .description(def.label.clone()),
+        );
+        input = input.field(InputValue::new(&def.key, custom_type(prefix, def)).description(def.label.clone()));
+        let filter_type = match def.kind {
+            FieldKind::MultiChoice => TypeRef::named(choice_enum_name(prefix, &def.key)),
+            _ => custom_type(prefix, def),
+        };
+        filter = filter.field(InputValue::new(&def.key, filter_type));
+    }
+    builder.register(output).register(input).register(filter)
+}
+
+/// The `Client` type; other areas add their fields to it in `schema::build`.
+#[allow(clippy::too_many_lines)] // one line per field of the client record
+pub fn client_type(config: &TenantConfig) -> Object {
+    let f = |name: &str, ty: TypeRef, get: fn(&Client) -> Value| field::<Client, _>(name, ty, get);
+    let string = || TypeRef::named(TypeRef::STRING);
+    let boolean = || TypeRef::named_nn(TypeRef::BOOLEAN);
+    let mut object = Object::new("Client")
+        .description("A customer record: an individual or a company.")
+        .field(f("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
+        .field(
+            f("number", TypeRef::named_nn(TypeRef::INT), |c| Value::from(c.number))
+                .description("CLI-02: sequential per organisation, never reused."),
+        )
+        .field(f("code", TypeRef::named_nn(TypeRef::STRING), |c| Value::String(c.code.clone())))
+        .field(f("barcode", string(), |c| s(c.barcode.as_deref())))
+        .field(f("kind", TypeRef::named_nn("ClientKind"), |c| enum_value(c.kind)))
+        .field(f("displayName", TypeRef::named_nn(TypeRef::STRING), |c| Value::String(c.display_name())))
+        .field(f("civility", TypeRef::named("Civility"), |c| c.civility.map_or(Value::Null, enum_value)))
+        .field(f("lastName", string(), |c| s(c.last_name.as_deref())))
+        .field(f("firstName", string(), |c| s(c.first_name.as_deref())))
+        .field(f("companyName", string(), |c| s(c.company_name.as_deref())))
+        .field(f("legalForm", string(), |c| s(c.legal_form.as_deref())))
+        .field(f("headOffice", string(), |c| s(c.head_office.as_deref())))
+        .field(f("siren", string(), |c| s(c.siren.as_deref())))
+        .field(f("siret", string(), |c| s(c.siret.as_deref())))
+        .field(f("nafCode", string(), |c| s(c.naf_code.as_deref())))
+        .field(f("vatNumber", string(), |c| s(c.vat_number.as_deref())))
+        .field(f("email", string(), |c| s(c.email.as_deref())))
+        .field(f("mobile", string(), |c| phone_typed(c.mobile.as_ref())))
+        .field(f("mobileE164", string(), |c| phone_e164(c.mobile.as_ref())))
+        .field(f("homePhone", string(), |c| phone_typed(c.home_phone.as_ref())))
+        .field(f("homePhoneE164", string(), |c| phone_e164(c.home_phone.as_ref())))
+        .field(f("workPhone", string(), |c| phone_typed(c.work_phone.as_ref())))
+        .field(f("workPhoneE164", string(), |c| phone_e164(c.work_phone.as_ref())))
+        .field(f("managerMobile", string(), |c| s(c.manager_mobile.as_deref())))
+        .field(f("language", TypeRef::named_nn("Language"), |c| enum_value(c.language)))
+        .field(f("birthDate", TypeRef::named("Date"), |c| {
+            c.birth_date.map_or(Value::Null, |d| Value::String(d.to_string()))
+        }))
+        .field(
+            f("alert", string(), |c| s(c.alert.as_deref()))
+                .description("CLI-13: shown whenever the client is called up."),
+        )
+        .field(f("notes", string(), |c| s(c.notes.as_deref())))
+        .field(f("establishment", string(), |c| s(c.establishment.as_deref())))
+        .field(f("status", TypeRef::named_nn("ClientStatus"), |c| enum_value(c.status)))
+        .field(f("blocked", boolean(), |c| Value::from(c.blocked)))
+        .field(f("blockedReason", string(), |c| s(c.blocked_reason.as_deref())))
+        .field(f("categoryId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.category.map(|x| x.0))))
+        .field(f("groupId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.group.map(|x| x.0))))
+        .field(f("sponsorId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.sponsor.map(|x| x.0))))
+        .field(f("representativeId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.representative.map(|x| x.0))))
+        .field(f("vatExempt", boolean(), |c| Value::from(c.vat_exempt)))
+        .field(f("billExclTax", boolean(), |c| Value::from(c.bill_excl_tax)))
+        .field(f("accountingCode", string(), |c| s(c.accounting_code.as_deref())))
+        .field(f("anonymousAccounting", boolean(), |c| Value::from(c.anonymous_accounting)))
+        .field(f("multiTariff", boolean(), |c| Value::from(c.multi_tariff)))
+        .field(f("tariffId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.tariff.map(|x| x.0))))
+        .field(f("noTieredPrices", boolean(), |c| Value::from(c.no_tiered_prices)))
+        .field(
+            f("discount", TypeRef::named("Decimal"), |c| bp_percent(c.discount_bp))
+                .description("Permanent discount in percent."),
+        )
+        .field(f("crossDiscountId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.cross_discount.map(|x| x.0))))
+        .field(f("paymentTermsId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.payment_terms.map(|x| x.0))))
+        .field(f("shippingTermsId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.shipping_terms.map(|x| x.0))))
+        .field(f("paymentMethodId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.payment_method.map(|x| x.0))))
+        .field(f("alcoholTaxExempt", boolean(), |c| Value::from(c.alcohol_tax_exempt)))
+        .field(f("accountKind", TypeRef::named_nn("AccountKind"), |c| enum_value(c.account_kind)))
+        .field(f("creditLimit", TypeRef::named_nn("Decimal"), |c| Value::String(c.credit_limit.to_decimal_string())))
+        .field(f("bankName", string(), |c| s(c.bank_name.as_deref())))
+        .field(f("bankIban", string(), |c| s(c.bank_iban.as_deref())))
+        .field(f("bankBic", string(), |c| s(c.bank_bic.as_deref())))
+        .field(f("bankHolder", string(), |c| s(c.bank_holder.as_deref())))
+        .field(f("loyalty", boolean(), |c| Value::from(c.loyalty)))
+        .field(f("wallet", boolean(), |c| Value::from(c.wallet)))
+        .field(f("emailReceipts", boolean(), |c| Value::from(c.email_receipts)))
+        .field(f("consentEmail", TypeRef::named_nn("ConsentStatus"), |c| enum_value(c.consent_email)))
+        .field(f("consentSms", TypeRef::named_nn("ConsentStatus"), |c| enum_value(c.consent_sms)))
+        .field(f("billingUsesDelivery", boolean(), |c| Value::from(c.billing_uses_delivery)))
+        .field(f("version", TypeRef::named_nn(TypeRef::INT), |c| Value::from(c.version)))
+        .field(f("createdAt", TypeRef::named_nn("DateTime"), |c| datetime(c.created_at)))
+        .field(f("updatedAt", TypeRef::named_nn("DateTime"), |c| datetime(c.updated_at)))
+        .field(f("deletedAt", TypeRef::named("DateTime"), |c| opt_datetime(c.deleted_at)))
+        .field(f("anonymisedAt", TypeRef::named("DateTime"), |c| opt_datetime(c.anonymised_at)))
+        .field(Field::new("category", TypeRef::named("Category"), |rc| {
+            FieldFuture::new(async move {
+                let Some(id) = rc.parent_value.try_downcast_ref::<Client>()?.category else { return Ok(None) };
+                let loaded = rc.data::<DataLoader<CategoryLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                Ok(loaded.map(FieldValue::owned_any))
+            })
+        }))
+        .field(Field::new("group", TypeRef::named("Group"), |rc| {
+            FieldFuture::new(async move {
+                let Some(id) = rc.parent_value.try_downcast_ref::<Client>()?.group else { return Ok(None) };
+                let loaded = rc.data::<DataLoader<GroupLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                Ok(loaded.map(FieldValue::owned_any))
+            })
+        }))
+        .field(Field::new("sponsor", TypeRef::named("Client"), |rc| {
+            FieldFuture::new(async move {
+                let Some(id) = rc.parent_value.try_downcast_ref::<Client>()?.sponsor else { return Ok(None) };
+                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                Ok(loaded.map(FieldValue::owned_any))
+            })
+        }))
+        .field(
+            Field::new("sponsees", TypeRef::named_nn_list_nn("Client"), |rc| {
+                FieldFuture::new(async move {
+                    let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
+                    let loaded =
+                        rc.data::<DataLoader<SponseeLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                    Ok(Some(FieldValue::list(loaded.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
+                })
+            })
+            .description("REF-04: clients this client sponsors."),
+        );
+    if !config.client_fields.is_empty() {
+        object = object.field(Field::new("customFields", TypeRef::named_nn("ClientCustomFields"), |rc| {
+            FieldFuture::new(async move {
+                let client = rc.parent_value.try_downcast_ref::<Client>()?;
+                Ok(Some(FieldValue::borrowed_any(&client.custom_fields)))
+            })
+        }));
+    }
+    object
+}
+
+fn client_input_type(config: &TenantConfig) -> InputObject {
+    let fields: [(&str, TypeRef); 55] = [
+        ("code", TypeRef::named(TypeRef::STRING)),
+        ("barcode", TypeRef::named(TypeRef::STRING)),
+        ("kind", TypeRef::named("ClientKind")),
+        ("civility", TypeRef::named("Civility")),
+        ("lastName", TypeRef::named(TypeRef::STRING)),
+        ("firstName", TypeRef::named(TypeRef::STRING)),
+        ("companyName", TypeRef::named(TypeRef::STRING)),
+        ("legalForm", TypeRef::named(TypeRef::STRING)),
+        ("headOffice", TypeRef::named(TypeRef::STRING)),
+        ("siren", TypeRef::named(TypeRef::STRING)),
+        ("siret", TypeRef::named(TypeRef::STRING)),
+        ("nafCode", TypeRef::named(TypeRef::STRING)),
+        ("vatNumber", TypeRef::named(TypeRef::STRING)),
+        ("email", TypeRef::named(TypeRef::STRING)),
+        ("mobile", TypeRef::named(TypeRef::STRING)),
+        ("homePhone", TypeRef::named(TypeRef::STRING)),
+        ("workPhone", TypeRef::named(TypeRef::STRING)),
+        ("managerMobile", TypeRef::named(TypeRef::STRING)),
+        ("language", TypeRef::named("Language")),
+        ("birthDate", TypeRef::named("Date")),
+        ("alert", TypeRef::named(TypeRef::STRING)),
+        ("notes", TypeRef::named(TypeRef::STRING)),
+        ("establishment", TypeRef::named(TypeRef::STRING)),
+        ("status", TypeRef::named("ClientStatus")),
+        ("categoryId", TypeRef::named(TypeRef::ID)),
+        ("groupId", TypeRef::named(TypeRef::ID)),
+        ("sponsorId", TypeRef::named(TypeRef::ID)),
+        ("representativeId", TypeRef::named(TypeRef::ID)),
+        ("vatExempt", TypeRef::named(TypeRef::BOOLEAN)),
+        ("billExclTax", TypeRef::named(TypeRef::BOOLEAN)),
+        ("accountingCode", TypeRef::named(TypeRef::STRING)),
+        ("anonymousAccounting", TypeRef::named(TypeRef::BOOLEAN)),
+        ("multiTariff", TypeRef::named(TypeRef::BOOLEAN)),
+        ("tariffId", TypeRef::named(TypeRef::ID)),
+        ("noTieredPrices", TypeRef::named(TypeRef::BOOLEAN)),
+        ("discount", TypeRef::named("Decimal")),
+        ("crossDiscountId", TypeRef::named(TypeRef::ID)),
+        ("paymentTermsId", TypeRef::named(TypeRef::ID)),
+        ("shippingTermsId", TypeRef::named(TypeRef::ID)),
+        ("paymentMethodId", TypeRef::named(TypeRef::ID)),
+        ("alcoholTaxExempt", TypeRef::named(TypeRef::BOOLEAN)),
+        ("accountKind", TypeRef::named("AccountKind")),
+        ("creditLimit", TypeRef::named("Decimal")),
+        ("bankName", TypeRef::named(TypeRef::STRING)),
+        ("bankIban", TypeRef::named(TypeRef::STRING)),
+        ("bankBic", TypeRef::named(TypeRef::STRING)),
+        ("bankHolder", TypeRef::named(TypeRef::STRING)),
+        ("loyalty", TypeRef::named(TypeRef::BOOLEAN)),
+        ("wallet", TypeRef::named(TypeRef::BOOLEAN)),
+        ("emailReceipts", TypeRef::named(TypeRef::BOOLEAN)),
+        ("consentEmail", TypeRef::named("ConsentStatus")),
+        ("consentSms", TypeRef::named("ConsentStatus")),
+        ("billingUsesDelivery", TypeRef::named(TypeRef::BOOLEAN)),
+        ("expectedVersion", TypeRef::named(TypeRef::INT)),
+        ("customFields", TypeRef::named("ClientCustomFieldsInput")),
+    ];
+    fields.into_iter().filter(|(name, _)| *name != "customFields" || !config.client_fields.is_empty()).fold(
+        InputObject::new("ClientInput").description("Fields left out keep their value; null clears one."),
+        |o, (name, ty)| o.field(InputValue::new(name, ty)),
+    )
+}
+
+fn parse_client_input(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> async_graphql::Result<ClientInput> {
+    Ok(ClientInput {
+        code: opt_str(input, "code")?,
+        barcode: patch_str(input, "barcode")?,
+        kind: opt_enum::<ClientKind>(input, "kind")?,
+        civility: patch_enum::<Civility>(input, "civility")?,
+        last_name: patch_str(input, "lastName")?,
+        first_name: patch_str(input, "firstName")?,
+        company_name: patch_str(input, "companyName")?,
+        legal_form: patch_str(input, "legalForm")?,
+        head_office: patch_str(input, "headOffice")?,
+        siren: patch_str(input, "siren")?,
+        siret: patch_str(input, "siret")?,
+        naf_code: patch_str(input, "nafCode")?,
+        vat_number: patch_str(input, "vatNumber")?,
+        email: patch_str(input, "email")?,
+        mobile: patch_str(input, "mobile")?,
+        home_phone: patch_str(input, "homePhone")?,
+        work_phone: patch_str(input, "workPhone")?,
+        manager_mobile: patch_str(input, "managerMobile")?,
+        language: opt_enum::<Language>(input, "language")?,
+        birth_date: patch_date(input, "birthDate")?,
+        alert: patch_str(input, "alert")?,
+        notes: patch_str(input, "notes")?,
+        establishment: patch_str(input, "establishment")?,
+        status: opt_enum::<ClientStatus>(input, "status")?,
+        category: patch_id::<CategoryId>(input, "categoryId")?,
+        group: patch_id::<GroupId>(input, "groupId")?,
+        sponsor: patch_id::<ClientId>(input, "sponsorId")?,
+        representative: patch_id::<StaffId>(input, "representativeId")?,
+        vat_exempt: opt_bool(input, "vatExempt")?,
+        bill_excl_tax: opt_bool(input, "billExclTax")?,
+        accounting_code: patch_str(input, "accountingCode")?,
+        anonymous_accounting: opt_bool(input, "anonymousAccounting")?,
+        multi_tariff: opt_bool(input, "multiTariff")?,
+        tariff: patch_id::<LookupId>(input, "tariffId")?,
+        no_tiered_prices: opt_bool(input, "noTieredPrices")?,
+        discount: patch_str(input, "discount")?,
+        cross_discount: patch_id::<LookupId>(input, "crossDiscountId")?,
+        payment_terms: patch_id::<LookupId>(input, "paymentTermsId")?,
+        shipping_terms: patch_id::<LookupId>(input, "shippingTermsId")?,
+        payment_method: patch_id::<LookupId>(input, "paymentMethodId")?,
+        alcohol_tax_exempt: opt_bool(input, "alcoholTaxExempt")?,
+        account_kind: opt_enum::<AccountKind>(input, "accountKind")?,
+        credit_limit: opt_str(input, "creditLimit")?,
+        bank_name: patch_str(input, "bankName")?,
+        bank_iban: patch_str(input, "bankIban")?,
+        bank_bic: patch_str(input, "bankBic")?,
+        bank_holder: patch_str(input, "bankHolder")?,
+        loyalty: opt_bool(input, "loyalty")?,
+        wallet: opt_bool(input, "wallet")?,
+        email_receipts: opt_bool(input, "emailReceipts")?,
+        consent_email: opt_enum::<ConsentStatus>(input, "consentEmail")?,
+        consent_sms: opt_enum::<ConsentStatus>(input, "consentSms")?,
+        billing_uses_delivery: opt_bool(input, "billingUsesDelivery")?,
+        custom_fields: json_object(input, "customFields")?,
+        expected_version: opt_i64(input, "expectedVersion")?,
+    })
+}
+
+fn filter_type(config: &TenantConfig) -> InputObject {
+    let mut filter = InputObject::new("ClientFilter")
+        .field(
+            InputValue::new("namePrefix", TypeRef::named(TypeRef::STRING))
+                .description("Prefix of last, first or company name."),
+        )
+        .field(InputValue::new("email", TypeRef::named(TypeRef::STRING)))
+        .field(
+            InputValue::new("phone", TypeRef::named(TypeRef::STRING))
+                .description("Digits of any phone, whatever the formatting."),
+        )
+        .field(InputValue::new("code", TypeRef::named(TypeRef::STRING)).description("Client code, barcode or number."))
+        .field(InputValue::new("kind", TypeRef::named("ClientKind")))
+        .field(InputValue::new("categoryId", TypeRef::named(TypeRef::ID)))
+        .field(InputValue::new("groupId", TypeRef::named(TypeRef::ID)))
+        .field(InputValue::new("statuses", TypeRef::named_nn_list("ClientStatus")).description("Default: ACTIVE only."))
+        .field(InputValue::new("blocked", TypeRef::named(TypeRef::BOOLEAN)))
+        .field(InputValue::new("loyalty", TypeRef::named(TypeRef::BOOLEAN)))
+        .field(InputValue::new("wallet", TypeRef::named(TypeRef::BOOLEAN)))
+        .field(InputValue::new("hasEmail", TypeRef::named(TypeRef::BOOLEAN)))
+        .field(InputValue::new("hasMobile", TypeRef::named(TypeRef::BOOLEAN)))
+        .field(
+            InputValue::new("birthdayFrom", TypeRef::named(TypeRef::STRING))
+                .description("MM-DD, with birthdayTo; may wrap past the year end."),
+        )
+        .field(InputValue::new("birthdayTo", TypeRef::named(TypeRef::STRING)))
+        .field(InputValue::new("birthdayInNextDays", TypeRef::named(TypeRef::INT)))
+        .field(InputValue::new("createdFrom", TypeRef::named("DateTime")))
+        .field(InputValue::new("createdTo", TypeRef::named("DateTime")))
+        .field(InputValue::new("trash", TypeRef::named("TrashFilter")));
+    if !config.client_fields.is_empty() {
+        filter = filter.field(InputValue::new("customFields", TypeRef::named("ClientCustomFieldsFilter")));
+    }
+    filter
+}
+
+fn month_day(field: &str, raw: &str) -> Result<(u32, u32), AppError> {
+    let invalid = || AppError::invalid(field, "Use MM-DD, e.g. 12-24.");
+    let (m, d) = raw.split_once('-').ok_or_else(invalid)?;
+    let (m, d): (u32, u32) = (m.parse().map_err(|_| invalid())?, d.parse().map_err(|_| invalid())?);
+    if chrono::NaiveDate::from_ymd_opt(2024, m, d).is_none() {
+        return Err(invalid());
+    }
+    Ok((m, d))
+}
+
+pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientFilter> {
+    let Some(input) = rc.args.get("filter").filter(|v| !v.is_null()) else { return Ok(ClientFilter::default()) };
+    let input = input.object()?;
+    let statuses = match input.get("statuses").filter(|v| !v.is_null()) {
+        Some(list) => Some(
+            list.list()?
+                .iter()
+                .filter_map(|v| v.enum_name().ok().and_then(crate::support::parse_enum::<ClientStatus>))
+                .collect(),
+        ),
+        None => None,
+    };
+    let birthday_between = match (opt_str(&input, "birthdayFrom")?, opt_str(&input, "birthdayTo")?) {
+        (Some(from), Some(to)) => {
+            Some((month_day("birthdayFrom", &from).map_err(to_gql)?, month_day("birthdayTo", &to).map_err(to_gql)?))
+        }
+        (None, None) => None,
+        _ => return Err(to_gql(AppError::invalid("birthdayTo", "Give both birthdayFrom and birthdayTo."))),
+    };
+    let when = |name: &str| -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
+        opt_str(&input, name)?.map(|raw| parse_datetime(name, &raw).map_err(to_gql)).transpose()
+    };
+    let custom = json_object(&input, "customFields")?
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(key, equals)| CustomCondition { key, equals })
+        .collect();
+    Ok(ClientFilter {
+        name_prefix: opt_str(&input, "namePrefix")?,
+        email: opt_str(&input, "email")?,
+        phone: opt_str(&input, "phone")?,
+        code: opt_str(&input, "code")?,
+        kind: opt_enum::<ClientKind>(&input, "kind")?,
+        category: opt_id::<CategoryId>(&input, "categoryId")?,
+        group: opt_id::<GroupId>(&input, "groupId")?,
+        statuses,
+        blocked: opt_bool(&input, "blocked")?,
+        loyalty: opt_bool(&input, "loyalty")?,
+        wallet: opt_bool(&input, "wallet")?,
+        has_email: opt_bool(&input, "hasEmail")?,
+        has_mobile: opt_bool(&input, "hasMobile")?,
+        birthday_between,
+        birthday_in_next_days: opt_i64(&input, "birthdayInNextDays")?
+            .map(|d| u32::try_from(d.clamp(0, 366)).unwrap_or(0)),
+        created_from: when("createdFrom")?,
+        created_to: when("createdTo")?,
+        trash: match opt_enum_name(&input, "trash")?.as_deref() {
+            Some("ONLY") => TrashFilter::Only,
+            Some("INCLUDE") => TrashFilter::Include,
+            _ => TrashFilter::Exclude,
+        },
+        custom,
+    })
+}
+
+fn client_connection(page: Page<Client>, cursors: Vec<String>) -> Connection {
+    let edges =
+        page.items.into_iter().zip(cursors).map(|(client, cursor)| Edge { cursor, node: Box::new(client) }).collect();
+    Connection { edges, has_next_page: page.has_next_page, total_count: page.total_count }
+}
+
+/// Registers the client types; `client` is [`client_type`] with every area's fields added.
+pub fn register(builder: SchemaBuilder, config: &TenantConfig, client: Object) -> SchemaBuilder {
+    let is_date = |v: &Value| matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok());
+    let is_decimal = |v: &Value| matches!(v, Value::String(s) if s.parse::<f64>().is_ok_and(f64::is_finite));
+    let builder = builder
+        .register(Scalar::new("Date").description("A calendar date, YYYY-MM-DD.").validator(is_date))
+        .register(
+            Scalar::new("Decimal")
+                .description("An exact decimal number as a string, e.g. \"12.50\".")
+                .validator(is_decimal),
+        )
+        .register(enum_type::<ClientKind>("ClientKind"))
+        .register(enum_type::<Civility>("Civility"))
+        .register(enum_type::<ClientStatus>("ClientStatus"))
+        .register(enum_type::<AccountKind>("AccountKind"))
+        .register(enum_type::<ConsentStatus>("ConsentStatus"))
+        .register(
+            Enum::new("ClientOrder")
+                .item(EnumItem::new("NAME"))
+                .item(EnumItem::new("NUMBER"))
+                .item(EnumItem::new("CREATED_AT")),
+        )
+        .register(
+            Enum::new("TrashFilter")
+                .item(EnumItem::new("EXCLUDE"))
+                .item(EnumItem::new("ONLY"))
+                .item(EnumItem::new("INCLUDE")),
+        )
+        .register(client)
+        .register(client_input_type(config))
+        .register(filter_type(config))
+        .register(payload_type("ClientPayload", "client", "Client"))
+        .register(
+            Object::new("DeletePayload")
+                .field(field::<Payload, _>("deletedId", TypeRef::named(TypeRef::ID), |p| {
+                    p.node
+                        .as_deref()
+                        .and_then(|n| n.downcast_ref::<String>())
+                        .map_or(Value::Null, |id| Value::String(id.clone()))
+                }))
+                .field(crate::support::user_errors_field()),
+        );
+    let [connection, edge] = connection_types("Client");
+    let builder = builder.register(connection).register(edge);
+    register_custom_fields(builder, "Client", &config.client_fields)
+}
+
+pub fn query(query: Object) -> Object {
+    query
+        .field(
+            with_page_args(Field::new(
+                "clients",
+                TypeRef::named_nn("ClientConnection"),
+                resolver!(|rc| {
+                    let filter = parse_filter(&rc)?;
+                    let order =
+                        rc.args.get("orderBy").filter(|v| !v.is_null()).map(|v| v.enum_name().map(str::to_owned));
+                    let order = match order.transpose()?.as_deref() {
+                        Some("NUMBER") => ClientOrder::Number,
+                        Some("CREATED_AT") => ClientOrder::CreatedAt,
+                        _ => ClientOrder::Name,
+                    };
+                    let first = rc.args.get("first").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
+                    let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned));
+                    let after = after.transpose()?;
+                    let clients = &records(&rc)?.clients;
+                    // The total costs a statement: counted only when asked for.
+                    let with_total = rc.look_ahead().field("totalCount").exists();
+                    let (page, cursors) = clients
+                        .list_page(tenant(&rc)?, &filter, order, first, after.as_deref(), with_total)
+                        .await
+                        .map_err(to_gql)?;
+                    Ok(Some(FieldValue::owned_any(client_connection(page, cursors))))
+                }),
+            ))
+            .argument(InputValue::new("filter", TypeRef::named("ClientFilter")))
+            .argument(InputValue::new("orderBy", TypeRef::named("ClientOrder")))
+            .description("Clients of the caller's organisation; dormant and trashed ones only when asked for."),
+        )
+        .field(
+            Field::new(
+                "client",
+                TypeRef::named("Client"),
+                resolver!(|rc| {
+                    let id: ClientId = id_arg(&rc, "id")?;
+                    let client = records(&rc)?.clients.get(tenant(&rc)?, id).await.map_err(to_gql)?;
+                    Ok(Some(FieldValue::owned_any(client)))
+                }),
+            )
+            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
+        )
+}
+
+fn client_payload(result: Result<Client, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
+}
+
+fn delete_payload(result: Result<ClientId, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    Ok(Some(FieldValue::owned_any(Payload::from_result(result.map(|id| id.to_string()))?)))
+}
+
+fn with_id(
+    name: &str,
+    ty: &str,
+    resolver: impl for<'a> Fn(ResolverContext<'a>) -> FieldFuture<'a> + Send + Sync + 'static,
+) -> Field {
+    Field::new(name, TypeRef::named_nn(ty), resolver).argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+}
+
+pub fn mutation(mutation: Object) -> Object {
+    mutation
+        .field(
+            Field::new(
+                "createClient",
+                TypeRef::named_nn("ClientPayload"),
+                resolver!(|rc| {
+                    let input = parse_client_input(&rc.args.try_get("input")?.object()?)?;
+                    client_payload(records(&rc)?.clients.create(tenant(&rc)?, input).await)
+                }),
+            )
+            .argument(InputValue::new("input", TypeRef::named_nn("ClientInput"))),
+        )
+        .field(
+            with_id(
+                "updateClient",
+                "ClientPayload",
+                resolver!(|rc| {
+                    let id: ClientId = id_arg(&rc, "id")?;
+                    let input = parse_client_input(&rc.args.try_get("input")?.object()?)?;
+                    client_payload(records(&rc)?.clients.update(tenant(&rc)?, id, input).await)
+                }),
+            )
+            .argument(InputValue::new("input", TypeRef::named_nn("ClientInput"))),
+        )
+        .field(
+            with_id(
+                "deleteClient",
+                "ClientPayload",
+                resolver!(|rc| {
+                    let id: ClientId = id_arg(&rc, "id")?;
+                    client_payload(records(&rc)?.clients.trash(tenant(&rc)?, id).await)
+                }),
+            )
+            .description("LIF-03: moves the client to the trash; refused while records depend on it."),
+        )
+        .field(with_id(
+            "restoreClient",
+            "ClientPayload",
+            resolver!(|rc| {
+                let id: ClientId = id_arg(&rc, "id")?;
+                client_payload(records(&rc)?.clients.restore(tenant(&rc)?, id).await)
+            }),
+        ))
+        .field(
+            with_id(
+                "purgeClient",
+                "DeletePayload",
+                resolver!(|rc| {
+                    let id: ClientId = id_arg(&rc, "id")?;
+                    delete_payload(records(&rc)?.clients.purge(tenant(&rc)?, id).await)
+                }),
+            )
+            .description("Deletes a trashed client for good (super-admins)."),
+        )
+        .field(
+            with_id(
+                "blockClient",
+                "ClientPayload",
+                resolver!(|rc| {
+                    let id: ClientId = id_arg(&rc, "id")?;
+                    let reason = rc.args.try_get("reason")?.string()?.to_owned();
+                    if reason.trim().is_empty() {
+                        return client_payload(Err(AppError::invalid("reason", "Say why the client is blocked.")));
+                    }
+                    client_payload(records(&rc)?.clients.set_blocked(tenant(&rc)?, id, Some(reason)).await)
+                }),
+            )
+            .argument(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING))),
+        )
+        .field(with_id(
+            "unblockClient",
+            "ClientPayload",
+            resolver!(|rc| {
+                let id: ClientId = id_arg(&rc, "id")?;
+                client_payload(records(&rc)?.clients.set_blocked(tenant(&rc)?, id, None).await)
+            }),
+        ))
+}

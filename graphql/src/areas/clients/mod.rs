@@ -1,0 +1,9 @@
+//! The client record: its type, input and filter, merge, GDPR, search, files, imports, documents.
+
+pub mod client;
+pub mod documents;
+pub mod files;
+pub mod gdpr;
+pub mod imports;
+pub mod merge;
+pub mod search;

@@ -1,0 +1,370 @@
+//! Addresses and sites in the schema (ADR-01..06, CON-01, CON-04), `Client.addresses`, and the
+//! document readiness of a client (CLI-16).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Value;
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
+    TypeRef,
+};
+use clientele_kernel::{AddressId, AppError, ClientId, StaffId};
+use clientele_records::clients::documents::billing_address;
+use clientele_records::clients::{Address, AddressInput, AddressKind, Client, DocumentReadiness};
+
+use crate::areas::clients::client::records;
+use crate::areas::contacts::contact::ContactsBySiteLoader;
+use crate::areas::lookups::load_staff;
+use crate::resolver;
+use crate::schema::{Area, TenantConfig};
+use crate::support::input::{opt_bool, opt_enum, patch_id, patch_str};
+use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
+use crate::support::payload;
+use crate::support::{datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+
+pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
+
+/// Every address of each client, defaults first: one statement per page of clients.
+pub struct AddressesByClientLoader(pub Scope);
+/// Addresses by id (a contact's site).
+pub struct AddressLoader(pub Scope);
+
+impl Loader<ClientId> for AddressesByClientLoader {
+    type Value = Vec<Address>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Address>>, LoadError> {
+        let rows = self.0.records.addresses.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
+        Ok(crate::support::loaders::group_by(keys, rows, |r| Some(r.client)))
+    }
+}
+
+impl Loader<AddressId> for AddressLoader {
+    type Value = Address;
+    type Error = LoadError;
+    async fn load(&self, keys: &[AddressId]) -> Result<HashMap<AddressId, Address>, LoadError> {
+        let rows = self.0.records.addresses.by_ids(&self.0.ctx, keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+    }
+}
+
+fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(AddressesByClientLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(AddressLoader(scope.clone()), tokio::spawn))
+}
+
+/// An address (the contact's site) through the request's loader.
+pub async fn load_address(
+    rc: &ResolverContext<'_>,
+    id: Option<AddressId>,
+) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    let Some(id) = id else { return Ok(None) };
+    let loaded = rc.data::<DataLoader<AddressLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+    Ok(loaded.map(FieldValue::owned_any))
+}
+
+fn s(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, |s| Value::String(s.to_owned()))
+}
+
+#[allow(clippy::too_many_lines)] // one field after the other
+fn address_type() -> Object {
+    let f = |name: &str, get: fn(&Address) -> Option<&str>| {
+        field::<Address, _>(name, TypeRef::named(TypeRef::STRING), move |a| s(get(a)))
+    };
+    Object::new("Address")
+        .description("ADR-02: a postal address of a client; DELIVERY addresses are its sites (CON-01).")
+        .field(field::<Address, _>("id", TypeRef::named_nn(TypeRef::ID), |a| Value::String(a.id.to_string())))
+        .field(field::<Address, _>("clientId", TypeRef::named_nn(TypeRef::ID), |a| Value::String(a.client.to_string())))
+        .field(field::<Address, _>("kind", TypeRef::named_nn("AddressKind"), |a| enum_value(a.kind)))
+        .field(f("label", |a| a.label.as_deref()))
+        .field(f("company", |a| a.company.as_deref()))
+        .field(f("street", |a| a.street.as_deref()))
+        .field(f("complement", |a| a.complement.as_deref()))
+        .field(f("poBox", |a| a.po_box.as_deref()))
+        .field(f("postcode", |a| a.postcode.as_deref()))
+        .field(f("city", |a| a.city.as_deref()))
+        .field(f("country", |a| a.country.as_deref()).description("ISO 3166-1 alpha-2 code."))
+        .field(
+            f("remark", |a| a.remark.as_deref())
+                .description("ADR-05: external remark, shown to the customer's side at delivery."),
+        )
+        .field(
+            field::<Address, _>("isDefault", TypeRef::named_nn(TypeRef::BOOLEAN), |a| Value::from(a.is_default))
+                .description("Exactly one address of each kind is the default."),
+        )
+        .field(field::<Address, _>("deliveryPersonId", TypeRef::named(TypeRef::ID), |a| {
+            a.delivery_person.map_or(Value::Null, |p| Value::String(p.to_string()))
+        }))
+        .field(
+            Field::new("deliveryPerson", TypeRef::named("Staff"), |rc| {
+                FieldFuture::new(async move {
+                    let id = rc.parent_value.try_downcast_ref::<Address>()?.delivery_person;
+                    load_staff(&rc, id).await
+                })
+            })
+            .description("ADR-06: who delivers here."),
+        )
+        .field(
+            Field::new("contacts", TypeRef::named_nn_list_nn("Contact"), |rc| {
+                FieldFuture::new(async move {
+                    let id = rc.parent_value.try_downcast_ref::<Address>()?.id;
+                    let loaded = rc
+                        .data::<DataLoader<ContactsBySiteLoader>>()?
+                        .load_one(id)
+                        .await
+                        .map_err(|e| load_error(&e))?;
+                    Ok(Some(FieldValue::list(loaded.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
+                })
+            })
+            .description("CON-02: contacts for this address."),
+        )
+        .field(Field::new("client", TypeRef::named_nn("Client"), |rc| {
+            FieldFuture::new(async move {
+                let id = rc.parent_value.try_downcast_ref::<Address>()?.client;
+                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                Ok(loaded.map(FieldValue::owned_any))
+            })
+        }))
+        .field(field::<Address, _>("createdAt", TypeRef::named_nn("DateTime"), |a| datetime(a.created_at)))
+        .field(field::<Address, _>("updatedAt", TypeRef::named_nn("DateTime"), |a| datetime(a.updated_at)))
+}
+
+fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+    let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
+    builder
+        .register(enum_type::<AddressKind>("AddressKind"))
+        .register(address_type())
+        .register(
+            InputObject::new("AddressInput")
+                .description("kind is required on creation and never changes; null clears a field.")
+                .field(InputValue::new("kind", TypeRef::named("AddressKind")))
+                .field(text("label"))
+                .field(text("company"))
+                .field(text("street"))
+                .field(text("complement"))
+                .field(text("poBox"))
+                .field(text("postcode"))
+                .field(text("city"))
+                .field(text("country").description("ISO 3166-1 alpha-2 code, e.g. FR."))
+                .field(text("remark"))
+                .field(InputValue::new("isDefault", TypeRef::named(TypeRef::BOOLEAN)))
+                .field(InputValue::new("deliveryPersonId", TypeRef::named(TypeRef::ID))),
+        )
+        .register(payload_type("AddressPayload", "address", "Address"))
+        .register(
+            Object::new("DocumentReadiness")
+                .description(
+                    "CLI-16: whether the client can go on a quote, order, invoice, delivery note or pro forma.",
+                )
+                .field(field::<DocumentReadiness, _>("clientId", TypeRef::named_nn(TypeRef::ID), |r| {
+                    Value::String(r.client.to_string())
+                }))
+                .field(field::<DocumentReadiness, _>("ready", TypeRef::named_nn(TypeRef::BOOLEAN), |r| {
+                    Value::from(r.missing.is_empty())
+                }))
+                .field(
+                    field::<DocumentReadiness, _>("missing", TypeRef::named_nn_list_nn(TypeRef::STRING), |r| {
+                        Value::List(r.missing.iter().map(|m| Value::String((*m).to_owned())).collect())
+                    })
+                    .description("AddressInput fields to fill, e.g. [\"street\", \"postcode\"]."),
+                )
+                .field(
+                    Field::new("address", TypeRef::named("Address"), |rc| {
+                        FieldFuture::new(async move {
+                            let readiness = rc.parent_value.try_downcast_ref::<DocumentReadiness>()?;
+                            Ok(readiness.address.as_ref().map(|a| FieldValue::borrowed_any(a)))
+                        })
+                    })
+                    .description("The address documents are billed to."),
+                ),
+        )
+        .register(payload_type("DocumentReadinessPayload", "readiness", "DocumentReadiness"))
+}
+
+fn query(query: Object) -> Object {
+    query.field(
+        Field::new(
+            "clientDocumentReadiness",
+            TypeRef::named_nn("DocumentReadiness"),
+            resolver!(|rc| {
+                let id: ClientId = id_arg(&rc, "id")?;
+                let readiness = records(&rc)?.addresses.readiness(tenant(&rc)?, id).await.map_err(to_gql)?;
+                Ok(Some(FieldValue::owned_any(readiness)))
+            }),
+        )
+        .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+        .description("CLI-16: the fields a client lacks to go on a document."),
+    )
+}
+
+fn address_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<AddressInput> {
+    Ok(AddressInput {
+        kind: opt_enum::<AddressKind>(input, "kind")?,
+        label: patch_str(input, "label")?,
+        company: patch_str(input, "company")?,
+        street: patch_str(input, "street")?,
+        complement: patch_str(input, "complement")?,
+        po_box: patch_str(input, "poBox")?,
+        postcode: patch_str(input, "postcode")?,
+        city: patch_str(input, "city")?,
+        country: patch_str(input, "country")?,
+        remark: patch_str(input, "remark")?,
+        is_default: opt_bool(input, "isDefault")?,
+        delivery_person: patch_id::<StaffId>(input, "deliveryPersonId")?,
+    })
+}
+
+fn arg(field: Field, name: &str, ty: TypeRef) -> Field {
+    field.argument(InputValue::new(name, ty))
+}
+
+#[allow(clippy::too_many_lines)] // one mutation after the other
+fn mutation(mutation: Object) -> Object {
+    let id = || TypeRef::named_nn(TypeRef::ID);
+    let input = || TypeRef::named_nn("AddressInput");
+    mutation
+        .field(arg(
+            arg(
+                Field::new(
+                    "createAddress",
+                    TypeRef::named_nn("AddressPayload"),
+                    resolver!(|rc| {
+                        let client: ClientId = id_arg(&rc, "clientId")?;
+                        let input = address_input(&rc.args.try_get("input")?.object()?)?;
+                        payload(records(&rc)?.addresses.create(tenant(&rc)?, client, input).await)
+                    }),
+                ),
+                "clientId",
+                id(),
+            ),
+            "input",
+            input(),
+        ))
+        .field(arg(
+            arg(
+                Field::new(
+                    "updateAddress",
+                    TypeRef::named_nn("AddressPayload"),
+                    resolver!(|rc| {
+                        let id: AddressId = id_arg(&rc, "id")?;
+                        let input = address_input(&rc.args.try_get("input")?.object()?)?;
+                        payload(records(&rc)?.addresses.update(tenant(&rc)?, id, input).await)
+                    }),
+                ),
+                "id",
+                id(),
+            ),
+            "input",
+            input(),
+        ))
+        .field(
+            arg(
+                Field::new(
+                    "deleteAddress",
+                    TypeRef::named_nn("DeletePayload"),
+                    resolver!(|rc| {
+                        let id: AddressId = id_arg(&rc, "id")?;
+                        let result = records(&rc)?.addresses.delete(tenant(&rc)?, id).await;
+                        payload(result.map(|id| id.to_string()))
+                    }),
+                ),
+                "id",
+                id(),
+            )
+            .description("Refused with LINKED_RECORDS while contacts belong to the address."),
+        )
+        .field(
+            arg(
+                arg(
+                    Field::new(
+                        "copyClientToAddress",
+                        TypeRef::named_nn("AddressPayload"),
+                        resolver!(|rc| {
+                            let client: ClientId = id_arg(&rc, "clientId")?;
+                            let kind = match rc.args.get("kind").filter(|v| !v.is_null()) {
+                                Some(v) => crate::support::parse_enum::<AddressKind>(v.enum_name()?)
+                                    .ok_or_else(|| to_gql(AppError::invalid("kind", "Unknown address kind.")))?,
+                                None => AddressKind::Delivery,
+                            };
+                            payload(records(&rc)?.addresses.copy_client(tenant(&rc)?, client, kind).await)
+                        }),
+                    ),
+                    "clientId",
+                    id(),
+                ),
+                "kind",
+                TypeRef::named("AddressKind"),
+            )
+            .description(
+                "CON-04 «Recopier les Informations Générales»: a new address (default DELIVERY) holding the \
+                 client's name and main address.",
+            ),
+        )
+        .field(
+            arg(
+                arg(
+                    Field::new(
+                        "completeClientForDocuments",
+                        TypeRef::named_nn("DocumentReadinessPayload"),
+                        resolver!(|rc| {
+                            let client: ClientId = id_arg(&rc, "id")?;
+                            let input = address_input(&rc.args.try_get("address")?.object()?)?;
+                            let addresses = &records(&rc)?.addresses;
+                            payload(addresses.complete_for_documents(tenant(&rc)?, client, input).await)
+                        }),
+                    ),
+                    "id",
+                    id(),
+                ),
+                "address",
+                input(),
+            )
+            .description("CLI-16: fills the billing address in one call (creating it if needed)."),
+        )
+}
+
+fn client_fields(client: Object) -> Object {
+    client
+        .field(
+            Field::new("addresses", TypeRef::named_nn_list_nn("Address"), |rc| {
+                FieldFuture::new(async move {
+                    let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
+                    let kind = match rc.args.get("kind").filter(|v| !v.is_null()) {
+                        Some(v) => crate::support::parse_enum::<AddressKind>(v.enum_name()?),
+                        None => None,
+                    };
+                    let loaded = rc
+                        .data::<DataLoader<AddressesByClientLoader>>()?
+                        .load_one(id)
+                        .await
+                        .map_err(|e| load_error(&e))?
+                        .unwrap_or_default();
+                    let kept = loaded.into_iter().filter(move |a| kind.is_none_or(|k| a.kind == k));
+                    Ok(Some(FieldValue::list(kept.map(FieldValue::owned_any))))
+                })
+            })
+            .argument(InputValue::new("kind", TypeRef::named("AddressKind")))
+            .description("Addresses, defaults first; DELIVERY ones are the client's sites (CON-01)."),
+        )
+        .field(
+            Field::new("billingAddress", TypeRef::named("Address"), |rc| {
+                FieldFuture::new(async move {
+                    let client = rc.parent_value.try_downcast_ref::<Client>()?;
+                    let loaded = rc
+                        .data::<DataLoader<AddressesByClientLoader>>()?
+                        .load_one(client.id)
+                        .await
+                        .map_err(|e| load_error(&e))?
+                        .unwrap_or_default();
+                    Ok(billing_address(&loaded, client.billing_uses_delivery).cloned().map(FieldValue::owned_any))
+                })
+            })
+            .description(
+                "ADR-04: the default delivery address when billingUsesDelivery, else the default billing \
+                 address, else the default main address.",
+            ),
+        )
+}

@@ -1,0 +1,277 @@
+//! Contacts in the schema (CON-02, CON-03), `Client.contacts`, and the contacts listing across
+//! clients (CON-05).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Value;
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
+    TypeRef,
+};
+use clientele_kernel::{AddressId, ClientId, ContactId};
+use clientele_records::clients::{Client, Contact, ContactFilter, ContactInput};
+
+use crate::areas::clients::client::{records, register_custom_fields};
+use crate::areas::contacts::addresses::load_address;
+use crate::resolver;
+use crate::schema::{Area, TenantConfig};
+use crate::support::input::{json_object, opt_bool, opt_id, opt_str, patch_id, patch_str};
+use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
+use crate::support::payload;
+use crate::support::{
+    Connection, Edge, connection_types, datetime, field, id_arg, payload_type, tenant, to_gql, with_page_args,
+};
+
+pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
+
+/// Contacts of each client: one statement per page of clients.
+pub struct ContactsByClientLoader(pub Scope);
+/// Contacts of each site (CON-02).
+pub struct ContactsBySiteLoader(pub Scope);
+
+impl Loader<ClientId> for ContactsByClientLoader {
+    type Value = Vec<Contact>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Contact>>, LoadError> {
+        let rows = self.0.records.contacts.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
+        Ok(crate::support::loaders::group_by(keys, rows, |r| Some(r.client)))
+    }
+}
+
+impl Loader<AddressId> for ContactsBySiteLoader {
+    type Value = Vec<Contact>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[AddressId]) -> Result<HashMap<AddressId, Vec<Contact>>, LoadError> {
+        let rows = self.0.records.contacts.by_sites(&self.0.ctx, keys).await.map_err(Arc::new)?;
+        Ok(crate::support::loaders::group_by(keys, rows, |r| r.site))
+    }
+}
+
+fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(ContactsByClientLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(ContactsBySiteLoader(scope.clone()), tokio::spawn))
+}
+
+fn s(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, |s| Value::String(s.to_owned()))
+}
+
+fn contact_type(config: &TenantConfig) -> Object {
+    let f = |name: &str, get: fn(&Contact) -> Option<&str>| {
+        field::<Contact, _>(name, TypeRef::named(TypeRef::STRING), move |c| s(get(c)))
+    };
+    let mut object = Object::new("Contact")
+        .description("CON-03: a person to reach at a client, optionally at one of its sites.")
+        .field(field::<Contact, _>("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
+        .field(field::<Contact, _>("clientId", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.client.to_string())))
+        .field(Field::new("client", TypeRef::named_nn("Client"), |rc| {
+            FieldFuture::new(async move {
+                let id = rc.parent_value.try_downcast_ref::<Contact>()?.client;
+                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                Ok(loaded.map(FieldValue::owned_any))
+            })
+        }))
+        .field(field::<Contact, _>("siteId", TypeRef::named(TypeRef::ID), |c| {
+            c.site.map_or(Value::Null, |a| Value::String(a.to_string()))
+        }))
+        .field(
+            Field::new("site", TypeRef::named("Address"), |rc| {
+                FieldFuture::new(async move {
+                    let id = rc.parent_value.try_downcast_ref::<Contact>()?.site;
+                    load_address(&rc, id).await
+                })
+            })
+            .description("CON-02: the address this contact belongs to."),
+        )
+        .field(f("title", |c| c.title.as_deref()))
+        .field(f("firstName", |c| c.first_name.as_deref()))
+        .field(field::<Contact, _>("lastName", TypeRef::named_nn(TypeRef::STRING), |c| {
+            Value::String(c.last_name.clone())
+        }))
+        .field(f("jobTitle", |c| c.job_title.as_deref()))
+        .field(f("department", |c| c.department.as_deref()))
+        .field(f("phone", |c| c.phone.as_deref()))
+        .field(f("fax", |c| c.fax.as_deref()))
+        .field(f("mobile", |c| c.mobile.as_deref()))
+        .field(f("email", |c| c.email.as_deref()))
+        .field(f("remark", |c| c.remark.as_deref()))
+        .field(field::<Contact, _>("createdAt", TypeRef::named_nn("DateTime"), |c| datetime(c.created_at)))
+        .field(field::<Contact, _>("updatedAt", TypeRef::named_nn("DateTime"), |c| datetime(c.updated_at)));
+    if !config.contact_fields.is_empty() {
+        object = object.field(Field::new("customFields", TypeRef::named_nn("ContactCustomFields"), |rc| {
+            FieldFuture::new(async move {
+                let contact = rc.parent_value.try_downcast_ref::<Contact>()?;
+                Ok(Some(FieldValue::borrowed_any(&contact.custom_fields)))
+            })
+        }));
+    }
+    object
+}
+
+fn register(builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuilder {
+    let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
+    let mut input = InputObject::new("ContactInput")
+        .description("lastName is required on creation; null clears a field.")
+        .field(InputValue::new("siteId", TypeRef::named(TypeRef::ID)).description("An address of the same client."))
+        .field(text("title"))
+        .field(text("firstName"))
+        .field(text("lastName"))
+        .field(text("jobTitle"))
+        .field(text("department"))
+        .field(text("phone"))
+        .field(text("fax"))
+        .field(text("mobile"))
+        .field(text("email"))
+        .field(text("remark"));
+    if !config.contact_fields.is_empty() {
+        input = input.field(InputValue::new("customFields", TypeRef::named("ContactCustomFieldsInput")));
+    }
+    let [connection, edge] = connection_types("Contact");
+    let builder = builder
+        .register(contact_type(config))
+        .register(input)
+        .register(
+            InputObject::new("ContactFilter")
+                .description("CON-05: contacts of trashed clients never appear.")
+                .field(text("namePrefix").description("Prefix of the last or first name."))
+                .field(InputValue::new("clientId", TypeRef::named(TypeRef::ID)))
+                .field(InputValue::new("hasEmail", TypeRef::named(TypeRef::BOOLEAN))),
+        )
+        .register(payload_type("ContactPayload", "contact", "Contact"))
+        .register(connection)
+        .register(edge);
+    register_custom_fields(builder, "Contact", &config.contact_fields)
+}
+
+fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ContactFilter> {
+    let Some(input) = rc.args.get("filter").filter(|v| !v.is_null()) else { return Ok(ContactFilter::default()) };
+    let input = input.object()?;
+    Ok(ContactFilter {
+        name_prefix: opt_str(&input, "namePrefix")?,
+        client: opt_id::<ClientId>(&input, "clientId")?,
+        has_email: opt_bool(&input, "hasEmail")?,
+    })
+}
+
+fn query(query: Object) -> Object {
+    query
+        .field(
+            with_page_args(Field::new(
+                "contacts",
+                TypeRef::named_nn("ContactConnection"),
+                resolver!(|rc| {
+                    let filter = parse_filter(&rc)?;
+                    let first = rc.args.get("first").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
+                    let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned));
+                    let after = after.transpose()?;
+                    let contacts = &records(&rc)?.contacts;
+                    let with_total = rc.look_ahead().field("totalCount").exists();
+                    let (page, cursors) = contacts
+                        .list(tenant(&rc)?, &filter, first, after.as_deref(), with_total)
+                        .await
+                        .map_err(to_gql)?;
+                    let edges = page
+                        .items
+                        .into_iter()
+                        .zip(cursors)
+                        .map(|(contact, cursor)| Edge { cursor, node: Box::new(contact) })
+                        .collect();
+                    let connection =
+                        Connection { edges, has_next_page: page.has_next_page, total_count: page.total_count };
+                    Ok(Some(FieldValue::owned_any(connection)))
+                }),
+            ))
+            .argument(InputValue::new("filter", TypeRef::named("ContactFilter")))
+            .description("CON-05: contacts across clients by last name («Listing Contacts»)."),
+        )
+        .field(
+            Field::new(
+                "contact",
+                TypeRef::named("Contact"),
+                resolver!(|rc| {
+                    let id: ContactId = id_arg(&rc, "id")?;
+                    let contact = records(&rc)?.contacts.get(tenant(&rc)?, id).await.map_err(to_gql)?;
+                    Ok(Some(FieldValue::owned_any(contact)))
+                }),
+            )
+            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
+        )
+}
+
+fn contact_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ContactInput> {
+    Ok(ContactInput {
+        site: patch_id::<AddressId>(input, "siteId")?,
+        title: patch_str(input, "title")?,
+        first_name: patch_str(input, "firstName")?,
+        last_name: opt_str(input, "lastName")?,
+        job_title: patch_str(input, "jobTitle")?,
+        department: patch_str(input, "department")?,
+        phone: patch_str(input, "phone")?,
+        fax: patch_str(input, "fax")?,
+        mobile: patch_str(input, "mobile")?,
+        email: patch_str(input, "email")?,
+        remark: patch_str(input, "remark")?,
+        custom_fields: json_object(input, "customFields")?,
+    })
+}
+
+fn mutation(mutation: Object) -> Object {
+    let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
+    let input = || InputValue::new("input", TypeRef::named_nn("ContactInput"));
+    mutation
+        .field(
+            Field::new(
+                "createContact",
+                TypeRef::named_nn("ContactPayload"),
+                resolver!(|rc| {
+                    let client: ClientId = id_arg(&rc, "clientId")?;
+                    let input = contact_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(records(&rc)?.contacts.create(tenant(&rc)?, client, input).await)
+                }),
+            )
+            .argument(id("clientId"))
+            .argument(input()),
+        )
+        .field(
+            Field::new(
+                "updateContact",
+                TypeRef::named_nn("ContactPayload"),
+                resolver!(|rc| {
+                    let id: ContactId = id_arg(&rc, "id")?;
+                    let input = contact_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(records(&rc)?.contacts.update(tenant(&rc)?, id, input).await)
+                }),
+            )
+            .argument(id("id"))
+            .argument(input()),
+        )
+        .field(
+            Field::new(
+                "deleteContact",
+                TypeRef::named_nn("DeletePayload"),
+                resolver!(|rc| {
+                    let id: ContactId = id_arg(&rc, "id")?;
+                    let result = records(&rc)?.contacts.delete(tenant(&rc)?, id).await;
+                    payload(result.map(|id| id.to_string()))
+                }),
+            )
+            .argument(id("id")),
+        )
+}
+
+fn client_fields(client: Object) -> Object {
+    client.field(
+        Field::new("contacts", TypeRef::named_nn_list_nn("Contact"), |rc| {
+            FieldFuture::new(async move {
+                let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
+                let loaded =
+                    rc.data::<DataLoader<ContactsByClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                Ok(Some(FieldValue::list(loaded.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
+            })
+        })
+        .description("CON-02: the client's contacts by last name."),
+    )
+}

@@ -1,0 +1,4 @@
+//! A client's contacts and addresses.
+
+pub mod addresses;
+pub mod contact;

@@ -1,0 +1,295 @@
+//! Beneficiaries in the schema (CRD-01..04, CRD-06, LED-15, LED-16): the `Beneficiary` type
+//! with its cards and statement, `Client.beneficiaries`, and their mutations.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Value;
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
+    TypeRef,
+};
+use clientele_kernel::{BeneficiaryId, ClientId};
+use clientele_records::clients::{Beneficiary, BeneficiaryInput, Civility, Client};
+
+use crate::areas::clients::client::records;
+use crate::areas::ledger::cards::CardsByBeneficiaryLoader;
+use crate::areas::ledger::entries::date_arg;
+use crate::resolver;
+use crate::schema::{Area, TenantConfig};
+use crate::support::input::{opt_bool, patch_enum, patch_str};
+use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
+use crate::support::payload;
+use crate::support::{datetime, enum_value, field, id_arg, payload_type, tenant, to_gql};
+
+pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
+
+/// Beneficiaries of each client: one statement per page of clients.
+pub struct BeneficiariesByClientLoader(pub Scope);
+/// Beneficiaries by id (a card's holder).
+pub struct BeneficiaryLoader(pub Scope);
+
+impl Loader<ClientId> for BeneficiariesByClientLoader {
+    type Value = Vec<Beneficiary>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Beneficiary>>, LoadError> {
+        let rows = self.0.records.beneficiaries.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
+        Ok(crate::support::loaders::group_by(keys, rows, |r| Some(r.client)))
+    }
+}
+
+impl Loader<BeneficiaryId> for BeneficiaryLoader {
+    type Value = Beneficiary;
+    type Error = LoadError;
+    async fn load(&self, keys: &[BeneficiaryId]) -> Result<HashMap<BeneficiaryId, Beneficiary>, LoadError> {
+        let rows = self.0.records.beneficiaries.by_ids(&self.0.ctx, keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|b| (b.id, b)).collect())
+    }
+}
+
+fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(BeneficiariesByClientLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(BeneficiaryLoader(scope.clone()), tokio::spawn))
+}
+
+/// A beneficiary (a card's holder) through the request's loader.
+pub async fn load_beneficiary(
+    rc: &ResolverContext<'_>,
+    id: Option<BeneficiaryId>,
+) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    let Some(id) = id else { return Ok(None) };
+    let loaded = rc.data::<DataLoader<BeneficiaryLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+    Ok(loaded.map(FieldValue::owned_any))
+}
+
+fn s(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, |s| Value::String(s.to_owned()))
+}
+
+fn beneficiary_type() -> Object {
+    let f = |name: &str, get: fn(&Beneficiary) -> Option<&str>| {
+        field::<Beneficiary, _>(name, TypeRef::named(TypeRef::STRING), move |b| s(get(b)))
+    };
+    let flag = |name: &str, get: fn(&Beneficiary) -> bool| {
+        field::<Beneficiary, _>(name, TypeRef::named_nn(TypeRef::BOOLEAN), move |b| Value::from(get(b)))
+    };
+    Object::new("Beneficiary")
+        .description("CRD-01: a person attached to a client's account who may hold cards.")
+        .field(field::<Beneficiary, _>("id", TypeRef::named_nn(TypeRef::ID), |b| Value::String(b.id.to_string())))
+        .field(field::<Beneficiary, _>("clientId", TypeRef::named_nn(TypeRef::ID), |b| {
+            Value::String(b.client.to_string())
+        }))
+        .field(Field::new("client", TypeRef::named_nn("Client"), |rc| {
+            FieldFuture::new(async move {
+                let id = rc.parent_value.try_downcast_ref::<Beneficiary>()?.client;
+                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                Ok(loaded.map(FieldValue::owned_any))
+            })
+        }))
+        .field(field::<Beneficiary, _>("civility", TypeRef::named("Civility"), |b| {
+            b.civility.map_or(Value::Null, enum_value)
+        }))
+        .field(f("lastName", |b| b.last_name.as_deref()).description("Null only once the client is anonymised."))
+        .field(f("firstName", |b| b.first_name.as_deref()))
+        .field(field::<Beneficiary, _>("displayName", TypeRef::named_nn(TypeRef::STRING), |b| {
+            Value::String(b.display_name())
+        }))
+        .field(f("street", |b| b.street.as_deref()))
+        .field(f("complement", |b| b.complement.as_deref()))
+        .field(f("postcode", |b| b.postcode.as_deref()))
+        .field(f("city", |b| b.city.as_deref()))
+        .field(f("country", |b| b.country.as_deref()).description("ISO 3166-1 alpha-2 code."))
+        .field(f("mobile", |b| b.mobile.as_ref().map(|p| p.typed.as_str())))
+        .field(f("mobileE164", |b| b.mobile.as_ref().and_then(|p| p.e164.as_deref())))
+        .field(f("email", |b| b.email.as_deref()))
+        .field(flag("loyalty", |b| b.loyalty).description("LED-15: enrolled in the loyalty scheme."))
+        .field(flag("wallet", |b| b.wallet).description("LED-16: pays from the client's wallet."))
+        .field(flag("blocked", |b| b.blocked).description("CRD-04: no new card, no posting."))
+        .field(f("blockedReason", |b| b.blocked_reason.as_deref()))
+        .field(field::<Beneficiary, _>("createdAt", TypeRef::named_nn("DateTime"), |b| datetime(b.created_at)))
+        .field(field::<Beneficiary, _>("updatedAt", TypeRef::named_nn("DateTime"), |b| datetime(b.updated_at)))
+        .field(
+            Field::new("cards", TypeRef::named_nn_list_nn("Card"), |rc| {
+                FieldFuture::new(async move {
+                    let id = rc.parent_value.try_downcast_ref::<Beneficiary>()?.id;
+                    let loaded = rc
+                        .data::<DataLoader<CardsByBeneficiaryLoader>>()?
+                        .load_one(id)
+                        .await
+                        .map_err(|e| load_error(&e))?;
+                    Ok(Some(FieldValue::list(loaded.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
+                })
+            })
+            .description("CRD-05: the beneficiary's cards by number."),
+        )
+        .field(
+            Field::new("statement", TypeRef::named_nn("AccountStatement"), |rc| {
+                FieldFuture::new(async move {
+                    let id = rc.parent_value.try_downcast_ref::<Beneficiary>()?.id;
+                    let (from, to) = (date_arg(&rc, "from")?, date_arg(&rc, "to")?);
+                    let ledger = &records(&rc)?.ledger;
+                    let statement = ledger.beneficiary_statement(tenant(&rc)?, id, from, to).await.map_err(to_gql)?;
+                    Ok(Some(FieldValue::owned_any(statement)))
+                })
+            })
+            .argument(InputValue::new("from", TypeRef::named("Date")).description("Default: since the first entry."))
+            .argument(InputValue::new("to", TypeRef::named("Date")).description("Default: today."))
+            .description("CRD-06, LED-13: the entries posted for this beneficiary over a period."),
+        )
+}
+
+fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+    let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
+    builder
+        .register(beneficiary_type())
+        .register(
+            InputObject::new("BeneficiaryInput")
+                .description("CRD-02: lastName and firstName are required; null clears a field.")
+                .field(InputValue::new("civility", TypeRef::named("Civility")))
+                .field(text("lastName"))
+                .field(text("firstName"))
+                .field(text("street"))
+                .field(text("complement"))
+                .field(text("postcode"))
+                .field(text("city"))
+                .field(text("country").description("ISO 3166-1 alpha-2 code, e.g. FR."))
+                .field(text("mobile"))
+                .field(text("email"))
+                .field(InputValue::new("loyalty", TypeRef::named(TypeRef::BOOLEAN)))
+                .field(InputValue::new("wallet", TypeRef::named(TypeRef::BOOLEAN))),
+        )
+        .register(payload_type("BeneficiaryPayload", "beneficiary", "Beneficiary"))
+}
+
+fn query(query: Object) -> Object {
+    query.field(
+        Field::new(
+            "beneficiary",
+            TypeRef::named("Beneficiary"),
+            resolver!(|rc| {
+                let id: BeneficiaryId = id_arg(&rc, "id")?;
+                let found = records(&rc)?.beneficiaries.get(tenant(&rc)?, id).await.map_err(to_gql)?;
+                Ok(Some(FieldValue::owned_any(found)))
+            }),
+        )
+        .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+        .description("CRD-03: one beneficiary."),
+    )
+}
+
+fn beneficiary_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<BeneficiaryInput> {
+    Ok(BeneficiaryInput {
+        civility: patch_enum::<Civility>(input, "civility")?,
+        last_name: patch_str(input, "lastName")?,
+        first_name: patch_str(input, "firstName")?,
+        street: patch_str(input, "street")?,
+        complement: patch_str(input, "complement")?,
+        postcode: patch_str(input, "postcode")?,
+        city: patch_str(input, "city")?,
+        country: patch_str(input, "country")?,
+        mobile: patch_str(input, "mobile")?,
+        email: patch_str(input, "email")?,
+        loyalty: opt_bool(input, "loyalty")?,
+        wallet: opt_bool(input, "wallet")?,
+    })
+}
+
+fn mutation(mutation: Object) -> Object {
+    let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
+    let input = || InputValue::new("input", TypeRef::named_nn("BeneficiaryInput"));
+    mutation
+        .field(
+            Field::new(
+                "createBeneficiary",
+                TypeRef::named_nn("BeneficiaryPayload"),
+                resolver!(|rc| {
+                    let client: ClientId = id_arg(&rc, "clientId")?;
+                    let input = beneficiary_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(records(&rc)?.beneficiaries.create(tenant(&rc)?, client, input).await)
+                }),
+            )
+            .argument(id("clientId"))
+            .argument(input())
+            .description("CRD-02: adds a beneficiary to a client."),
+        )
+        .field(
+            Field::new(
+                "updateBeneficiary",
+                TypeRef::named_nn("BeneficiaryPayload"),
+                resolver!(|rc| {
+                    let id: BeneficiaryId = id_arg(&rc, "id")?;
+                    let input = beneficiary_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(records(&rc)?.beneficiaries.update(tenant(&rc)?, id, input).await)
+                }),
+            )
+            .argument(id("id"))
+            .argument(input()),
+        )
+        .field(
+            Field::new(
+                "deleteBeneficiary",
+                TypeRef::named_nn("DeletePayload"),
+                resolver!(|rc| {
+                    let id: BeneficiaryId = id_arg(&rc, "id")?;
+                    let result = records(&rc)?.beneficiaries.delete(tenant(&rc)?, id).await;
+                    payload(result.map(|id| id.to_string()))
+                }),
+            )
+            .argument(id("id"))
+            .description(
+                "CRD-03: deletes a beneficiary and its cards (the caller confirms first). Refused with \
+                 LINKED_RECORDS once ledger entries name it: block it instead.",
+            ),
+        )
+        .field(
+            Field::new(
+                "blockBeneficiary",
+                TypeRef::named_nn("BeneficiaryPayload"),
+                resolver!(|rc| {
+                    let id: BeneficiaryId = id_arg(&rc, "id")?;
+                    let reason = rc.args.try_get("reason")?.string()?.to_owned();
+                    payload(records(&rc)?.beneficiaries.set_blocked(tenant(&rc)?, id, Some(reason)).await)
+                }),
+            )
+            .argument(id("id"))
+            .argument(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING)))
+            .description("CRD-04: blocks a beneficiary: no new card, no posting on its behalf."),
+        )
+        .field(
+            Field::new(
+                "unblockBeneficiary",
+                TypeRef::named_nn("BeneficiaryPayload"),
+                resolver!(|rc| {
+                    let id: BeneficiaryId = id_arg(&rc, "id")?;
+                    payload(records(&rc)?.beneficiaries.set_blocked(tenant(&rc)?, id, None).await)
+                }),
+            )
+            .argument(id("id")),
+        )
+}
+
+fn client_fields(client: Object) -> Object {
+    client.field(
+        Field::new("beneficiaries", TypeRef::named_nn_list_nn("Beneficiary"), |rc| {
+            FieldFuture::new(async move {
+                let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
+                let blocked = rc.args.get("blocked").filter(|v| !v.is_null()).map(|v| v.boolean()).transpose()?;
+                let loaded = rc
+                    .data::<DataLoader<BeneficiariesByClientLoader>>()?
+                    .load_one(id)
+                    .await
+                    .map_err(|e| load_error(&e))?;
+                let list =
+                    loaded.unwrap_or_default().into_iter().filter(move |b| blocked.is_none_or(|x| b.blocked == x));
+                Ok(Some(FieldValue::list(list.map(FieldValue::owned_any))))
+            })
+        })
+        .argument(
+            InputValue::new("blocked", TypeRef::named(TypeRef::BOOLEAN))
+                .description("CRD-04: true lists the blocked ones only; default: all."),
+        )
+        .description("CRD-01: the client's beneficiaries by name."),
+    )
+}

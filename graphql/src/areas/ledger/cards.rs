@@ -1,0 +1,209 @@
+//! Cards in the schema (CRD-05): the `Card` type, `Client.cards` (the client's and its
+//! beneficiaries'), and issuing, changing and deleting cards.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Value;
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
+};
+use clientele_kernel::{BeneficiaryId, CardId, ClientId};
+use clientele_records::clients::{Card, CardHolder, CardInput, CardStatus, Client};
+
+use crate::areas::clients::client::records;
+use crate::areas::ledger::beneficiaries::load_beneficiary;
+use crate::resolver;
+use crate::schema::{Area, TenantConfig};
+use crate::support::input::{opt_enum, opt_str, patch_date};
+use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
+use crate::support::payload;
+use crate::support::{datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+
+pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
+
+/// Cards of each client's account: one statement per page of clients.
+pub struct CardsByClientLoader(pub Scope);
+/// Cards of each beneficiary.
+pub struct CardsByBeneficiaryLoader(pub Scope);
+
+impl Loader<ClientId> for CardsByClientLoader {
+    type Value = Vec<Card>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Card>>, LoadError> {
+        let rows = self.0.records.cards.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
+        Ok(crate::support::loaders::group_by(keys, rows, |r| Some(r.client)))
+    }
+}
+
+impl Loader<BeneficiaryId> for CardsByBeneficiaryLoader {
+    type Value = Vec<Card>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[BeneficiaryId]) -> Result<HashMap<BeneficiaryId, Vec<Card>>, LoadError> {
+        let rows = self.0.records.cards.by_beneficiaries(&self.0.ctx, keys).await.map_err(Arc::new)?;
+        Ok(crate::support::loaders::group_by(keys, rows, |r| r.beneficiary))
+    }
+}
+
+fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(CardsByClientLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(CardsByBeneficiaryLoader(scope.clone()), tokio::spawn))
+}
+
+fn card_type() -> Object {
+    let date = |d: chrono::NaiveDate| Value::String(d.to_string());
+    Object::new("Card")
+        .description("CRD-05: a card held by a client or one of its beneficiaries.")
+        .field(field::<Card, _>("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
+        .field(
+            field::<Card, _>("number", TypeRef::named_nn(TypeRef::STRING), |c| Value::String(c.number.clone()))
+                .description("Unique in the organisation."),
+        )
+        .field(field::<Card, _>("status", TypeRef::named_nn("CardStatus"), |c| enum_value(c.status)))
+        .field(field::<Card, _>("issuedOn", TypeRef::named_nn("Date"), move |c| date(c.issued_on)))
+        .field(
+            field::<Card, _>("expiresOn", TypeRef::named("Date"), move |c| c.expires_on.map_or(Value::Null, date))
+                .description("Valid through this day; null: no expiry."),
+        )
+        .field(
+            field::<Card, _>("clientId", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.client.to_string()))
+                .description("The account the card belongs to."),
+        )
+        .field(Field::new("client", TypeRef::named_nn("Client"), |rc| {
+            FieldFuture::new(async move {
+                let id = rc.parent_value.try_downcast_ref::<Card>()?.client;
+                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                Ok(loaded.map(FieldValue::owned_any))
+            })
+        }))
+        .field(
+            field::<Card, _>("beneficiaryId", TypeRef::named(TypeRef::ID), |c| {
+                c.beneficiary.map_or(Value::Null, |b| Value::String(b.to_string()))
+            })
+            .description("The holder when it is a beneficiary; null: the client holds it."),
+        )
+        .field(Field::new("beneficiary", TypeRef::named("Beneficiary"), |rc| {
+            FieldFuture::new(async move {
+                let id = rc.parent_value.try_downcast_ref::<Card>()?.beneficiary;
+                load_beneficiary(&rc, id).await
+            })
+        }))
+        .field(field::<Card, _>("createdAt", TypeRef::named_nn("DateTime"), |c| datetime(c.created_at)))
+        .field(field::<Card, _>("updatedAt", TypeRef::named_nn("DateTime"), |c| datetime(c.updated_at)))
+}
+
+fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+    builder
+        .register(enum_type::<CardStatus>("CardStatus"))
+        .register(card_type())
+        .register(
+            InputObject::new("CardInput")
+                .description("number is required on creation; the holder never changes.")
+                .field(InputValue::new("number", TypeRef::named(TypeRef::STRING)))
+                .field(InputValue::new("status", TypeRef::named("CardStatus")).description("Default: ACTIVE."))
+                .field(InputValue::new("issuedOn", TypeRef::named("Date")).description("Default: today."))
+                .field(InputValue::new("expiresOn", TypeRef::named("Date")).description("After issuedOn; null: none.")),
+        )
+        .register(payload_type("CardPayload", "card", "Card"))
+}
+
+fn query(query: Object) -> Object {
+    query.field(
+        Field::new(
+            "card",
+            TypeRef::named("Card"),
+            resolver!(|rc| {
+                let id: CardId = id_arg(&rc, "id")?;
+                let found = records(&rc)?.cards.get(tenant(&rc)?, id).await.map_err(to_gql)?;
+                Ok(Some(FieldValue::owned_any(found)))
+            }),
+        )
+        .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
+    )
+}
+
+fn card_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CardInput> {
+    Ok(CardInput {
+        number: opt_str(input, "number")?,
+        status: opt_enum::<CardStatus>(input, "status")?,
+        issued_on: patch_date(input, "issuedOn")?.flatten(),
+        expires_on: patch_date(input, "expiresOn")?,
+    })
+}
+
+fn mutation(mutation: Object) -> Object {
+    let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
+    let input = || InputValue::new("input", TypeRef::named_nn("CardInput"));
+    mutation
+        .field(
+            Field::new(
+                "createClientCard",
+                TypeRef::named_nn("CardPayload"),
+                resolver!(|rc| {
+                    let holder = CardHolder::Client(id_arg(&rc, "clientId")?);
+                    let input = card_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(records(&rc)?.cards.create(tenant(&rc)?, holder, input).await)
+                }),
+            )
+            .argument(id("clientId"))
+            .argument(input())
+            .description("CRD-05: issues a card to the client. Refused with CLIENT_BLOCKED (LIF-01)."),
+        )
+        .field(
+            Field::new(
+                "createBeneficiaryCard",
+                TypeRef::named_nn("CardPayload"),
+                resolver!(|rc| {
+                    let holder = CardHolder::Beneficiary(id_arg(&rc, "beneficiaryId")?);
+                    let input = card_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(records(&rc)?.cards.create(tenant(&rc)?, holder, input).await)
+                }),
+            )
+            .argument(id("beneficiaryId"))
+            .argument(input())
+            .description("CRD-05: adds a card to a beneficiary. Refused with CLIENT_BLOCKED or BENEFICIARY_BLOCKED."),
+        )
+        .field(
+            Field::new(
+                "updateCard",
+                TypeRef::named_nn("CardPayload"),
+                resolver!(|rc| {
+                    let id: CardId = id_arg(&rc, "id")?;
+                    let input = card_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(records(&rc)?.cards.update(tenant(&rc)?, id, input).await)
+                }),
+            )
+            .argument(id("id"))
+            .argument(input())
+            .description("Changes a card's number, status (block, unblock) or dates."),
+        )
+        .field(
+            Field::new(
+                "deleteCard",
+                TypeRef::named_nn("DeletePayload"),
+                resolver!(|rc| {
+                    let id: CardId = id_arg(&rc, "id")?;
+                    let result = records(&rc)?.cards.delete(tenant(&rc)?, id).await;
+                    payload(result.map(|id| id.to_string()))
+                }),
+            )
+            .argument(id("id"))
+            .description("Refused with LINKED_RECORDS once ledger entries name the card: block it instead."),
+        )
+}
+
+fn client_fields(client: Object) -> Object {
+    client.field(
+        Field::new("cards", TypeRef::named_nn_list_nn("Card"), |rc| {
+            FieldFuture::new(async move {
+                let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
+                let loaded =
+                    rc.data::<DataLoader<CardsByClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                Ok(Some(FieldValue::list(loaded.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
+            })
+        })
+        .description("CRD-05: the cards of the client and of its beneficiaries, by number."),
+    )
+}

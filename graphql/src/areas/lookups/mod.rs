@@ -1,0 +1,302 @@
+//! Tenant lists (BIL-15) and the staff directory (OTH-04) in the schema, and the client's
+//! representative, tariff, terms and methods as objects.
+
+use std::collections::HashMap;
+
+use async_graphql::Value;
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+};
+use clientele_kernel::{AppError, LookupId, StaffId, UserId};
+use clientele_records::clients::{Client, Lookup, LookupInput, LookupKind, StaffInput, StaffMember};
+
+use crate::areas::clients::client::records;
+use crate::resolver;
+use crate::schema::{Area, TenantConfig};
+use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id};
+use crate::support::loaders::{LoadError, Scope, load_error};
+use crate::support::payload;
+use crate::support::{enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+
+pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
+
+/// List entries by id, whatever their list.
+pub struct LookupLoader(pub Scope);
+/// Staff members by id.
+pub struct StaffLoader(pub Scope);
+
+impl Loader<LookupId> for LookupLoader {
+    type Value = Lookup;
+    type Error = LoadError;
+    async fn load(&self, keys: &[LookupId]) -> Result<HashMap<LookupId, Lookup>, LoadError> {
+        let rows = self.0.records.lookups.lookups_by_ids(&self.0.ctx, keys).await.map_err(std::sync::Arc::new)?;
+        Ok(rows.into_iter().map(|l| (l.id, l)).collect())
+    }
+}
+
+impl Loader<StaffId> for StaffLoader {
+    type Value = StaffMember;
+    type Error = LoadError;
+    async fn load(&self, keys: &[StaffId]) -> Result<HashMap<StaffId, StaffMember>, LoadError> {
+        let rows = self.0.records.lookups.staff_by_ids(&self.0.ctx, keys).await.map_err(std::sync::Arc::new)?;
+        Ok(rows.into_iter().map(|s| (s.id, s)).collect())
+    }
+}
+
+fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(LookupLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(StaffLoader(scope.clone()), tokio::spawn))
+}
+
+/// A staff member through the request's loader (`None` stays `None`).
+pub async fn load_staff(
+    rc: &ResolverContext<'_>,
+    id: Option<StaffId>,
+) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    let Some(id) = id else { return Ok(None) };
+    let loaded = rc.data::<DataLoader<StaffLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+    Ok(loaded.map(FieldValue::owned_any))
+}
+
+async fn load_lookup(
+    rc: &ResolverContext<'_>,
+    id: Option<LookupId>,
+) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    let Some(id) = id else { return Ok(None) };
+    let loaded = rc.data::<DataLoader<LookupLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+    Ok(loaded.map(FieldValue::owned_any))
+}
+
+fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+    let string = |v: &str| Value::String(v.to_owned());
+    builder
+        .register(enum_type::<LookupKind>("LookupKind"))
+        .register(
+            Object::new("Lookup")
+                .description("BIL-15: an entry of a tenant list (tariff, payment terms…).")
+                .field(field::<Lookup, _>("id", TypeRef::named_nn(TypeRef::ID), |l| Value::String(l.id.to_string())))
+                .field(field::<Lookup, _>("kind", TypeRef::named_nn("LookupKind"), |l| enum_value(l.kind)))
+                .field(field::<Lookup, _>("code", TypeRef::named_nn(TypeRef::STRING), move |l| string(&l.code)))
+                .field(field::<Lookup, _>("label", TypeRef::named_nn(TypeRef::STRING), move |l| string(&l.label)))
+                .field(field::<Lookup, _>("position", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.position)))
+                .field(field::<Lookup, _>("active", TypeRef::named_nn(TypeRef::BOOLEAN), |l| Value::from(l.active))),
+        )
+        .register(
+            Object::new("Staff")
+                .description("OTH-04: a member of the staff directory.")
+                .field(field::<StaffMember, _>("id", TypeRef::named_nn(TypeRef::ID), |s| {
+                    Value::String(s.id.to_string())
+                }))
+                .field(field::<StaffMember, _>("name", TypeRef::named_nn(TypeRef::STRING), move |s| string(&s.name)))
+                .field(
+                    field::<StaffMember, _>("isRepresentative", TypeRef::named_nn(TypeRef::BOOLEAN), |s| {
+                        Value::from(s.is_representative)
+                    })
+                    .description("BIL-12: may look after clients."),
+                )
+                .field(
+                    field::<StaffMember, _>("isDeliveryPerson", TypeRef::named_nn(TypeRef::BOOLEAN), |s| {
+                        Value::from(s.is_delivery_person)
+                    })
+                    .description("ADR-06: may deliver to addresses."),
+                )
+                .field(field::<StaffMember, _>("isSalesperson", TypeRef::named_nn(TypeRef::BOOLEAN), |s| {
+                    Value::from(s.is_salesperson)
+                }))
+                .field(field::<StaffMember, _>("active", TypeRef::named_nn(TypeRef::BOOLEAN), |s| {
+                    Value::from(s.active)
+                }))
+                .field(field::<StaffMember, _>("userId", TypeRef::named(TypeRef::ID), |s| {
+                    s.user.map_or(Value::Null, |u| Value::String(u.to_string()))
+                })),
+        )
+        .register(
+            InputObject::new("LookupInput")
+                .description("kind is set at creation and never changes.")
+                .field(InputValue::new("kind", TypeRef::named("LookupKind")))
+                .field(InputValue::new("code", TypeRef::named(TypeRef::STRING)))
+                .field(InputValue::new("label", TypeRef::named(TypeRef::STRING)))
+                .field(InputValue::new("position", TypeRef::named(TypeRef::INT)))
+                .field(InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN))),
+        )
+        .register(
+            InputObject::new("StaffInput")
+                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
+                .field(InputValue::new("isRepresentative", TypeRef::named(TypeRef::BOOLEAN)))
+                .field(InputValue::new("isDeliveryPerson", TypeRef::named(TypeRef::BOOLEAN)))
+                .field(InputValue::new("isSalesperson", TypeRef::named(TypeRef::BOOLEAN)))
+                .field(InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN)))
+                .field(InputValue::new("userId", TypeRef::named(TypeRef::ID))),
+        )
+        .register(payload_type("LookupPayload", "lookup", "Lookup"))
+        .register(payload_type("StaffPayload", "staff", "Staff"))
+}
+
+fn active_only(rc: &ResolverContext<'_>) -> async_graphql::Result<bool> {
+    Ok(rc.args.get("activeOnly").filter(|v| !v.is_null()).map(|v| v.boolean()).transpose()?.unwrap_or(false))
+}
+
+fn query(query: Object) -> Object {
+    query
+        .field(
+            Field::new(
+                "lookups",
+                TypeRef::named_nn_list_nn("Lookup"),
+                resolver!(|rc| {
+                    let kind = rc.args.try_get("kind")?;
+                    let kind = crate::support::parse_enum::<LookupKind>(kind.enum_name()?)
+                        .ok_or_else(|| to_gql(AppError::invalid("kind", "Unknown list.")))?;
+                    let list =
+                        records(&rc)?.lookups.lookups(tenant(&rc)?, kind, active_only(&rc)?).await.map_err(to_gql)?;
+                    Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+                }),
+            )
+            .argument(InputValue::new("kind", TypeRef::named_nn("LookupKind")))
+            .argument(InputValue::new("activeOnly", TypeRef::named(TypeRef::BOOLEAN)))
+            .description("BIL-15: one tenant list in display order."),
+        )
+        .field(
+            Field::new(
+                "staff",
+                TypeRef::named_nn_list_nn("Staff"),
+                resolver!(|rc| {
+                    let list = records(&rc)?.lookups.staff(tenant(&rc)?, active_only(&rc)?).await.map_err(to_gql)?;
+                    Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+                }),
+            )
+            .argument(InputValue::new("activeOnly", TypeRef::named(TypeRef::BOOLEAN)))
+            .description("OTH-04: the staff directory by name."),
+        )
+}
+
+fn lookup_input(rc: &ResolverContext<'_>) -> async_graphql::Result<LookupInput> {
+    let input = rc.args.try_get("input")?.object()?;
+    Ok(LookupInput {
+        kind: opt_enum::<LookupKind>(&input, "kind")?,
+        code: opt_str(&input, "code")?,
+        label: opt_str(&input, "label")?,
+        position: opt_i64(&input, "position")?.map(|p| i32::try_from(p.clamp(-10_000, 10_000)).unwrap_or(0)),
+        active: opt_bool(&input, "active")?,
+    })
+}
+
+fn staff_input(rc: &ResolverContext<'_>) -> async_graphql::Result<StaffInput> {
+    let input = rc.args.try_get("input")?.object()?;
+    Ok(StaffInput {
+        name: opt_str(&input, "name")?,
+        is_representative: opt_bool(&input, "isRepresentative")?,
+        is_delivery_person: opt_bool(&input, "isDeliveryPerson")?,
+        is_salesperson: opt_bool(&input, "isSalesperson")?,
+        active: opt_bool(&input, "active")?,
+        user: patch_id::<UserId>(&input, "userId")?,
+    })
+}
+
+fn with_input(field: Field, ty: &str) -> Field {
+    field.argument(InputValue::new("input", TypeRef::named_nn(ty)))
+}
+
+fn with_id(field: Field) -> Field {
+    field.argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+}
+
+fn mutation(mutation: Object) -> Object {
+    mutation
+        .field(with_input(
+            Field::new(
+                "createLookup",
+                TypeRef::named_nn("LookupPayload"),
+                resolver!(|rc| {
+                    let input = lookup_input(&rc)?;
+                    payload(records(&rc)?.lookups.save_lookup(tenant(&rc)?, None, input).await)
+                }),
+            ),
+            "LookupInput",
+        ))
+        .field(with_id(with_input(
+            Field::new(
+                "updateLookup",
+                TypeRef::named_nn("LookupPayload"),
+                resolver!(|rc| {
+                    let id: LookupId = id_arg(&rc, "id")?;
+                    let input = lookup_input(&rc)?;
+                    payload(records(&rc)?.lookups.save_lookup(tenant(&rc)?, Some(id), input).await)
+                }),
+            ),
+            "LookupInput",
+        )))
+        .field(with_id(
+            Field::new(
+                "deleteLookup",
+                TypeRef::named_nn("DeletePayload"),
+                resolver!(|rc| {
+                    let id: LookupId = id_arg(&rc, "id")?;
+                    let result = records(&rc)?.lookups.delete_lookup(tenant(&rc)?, id).await;
+                    payload(result.map(|id| id.to_string()))
+                }),
+            )
+            .description("Refused with LINKED_RECORDS while clients or categories use the entry: deactivate it."),
+        ))
+        .field(with_input(
+            Field::new(
+                "createStaff",
+                TypeRef::named_nn("StaffPayload"),
+                resolver!(|rc| {
+                    let input = staff_input(&rc)?;
+                    payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, None, input).await)
+                }),
+            ),
+            "StaffInput",
+        ))
+        .field(with_id(with_input(
+            Field::new(
+                "updateStaff",
+                TypeRef::named_nn("StaffPayload"),
+                resolver!(|rc| {
+                    let id: StaffId = id_arg(&rc, "id")?;
+                    let input = staff_input(&rc)?;
+                    payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, Some(id), input).await)
+                }),
+            ),
+            "StaffInput",
+        )))
+        .field(with_id(
+            Field::new(
+                "deactivateStaff",
+                TypeRef::named_nn("StaffPayload"),
+                resolver!(|rc| {
+                    let id: StaffId = id_arg(&rc, "id")?;
+                    payload(records(&rc)?.lookups.deactivate_staff(tenant(&rc)?, id).await)
+                }),
+            )
+            .description("Staff are never deleted: records keep pointing at former staff."),
+        ))
+}
+
+fn client_fields(client: Object) -> Object {
+    let lookup = |name: &str, get: fn(&Client) -> Option<LookupId>| {
+        Field::new(name, TypeRef::named("Lookup"), move |rc| {
+            FieldFuture::new(async move {
+                let id = get(rc.parent_value.try_downcast_ref::<Client>()?);
+                load_lookup(&rc, id).await
+            })
+        })
+    };
+    client
+        .field(
+            Field::new("representative", TypeRef::named("Staff"), |rc| {
+                FieldFuture::new(async move {
+                    let id = rc.parent_value.try_downcast_ref::<Client>()?.representative;
+                    load_staff(&rc, id).await
+                })
+            })
+            .description("BIL-12: the staff member looking after this client."),
+        )
+        .field(lookup("tariff", |c| c.tariff))
+        .field(lookup("crossDiscount", |c| c.cross_discount))
+        .field(lookup("paymentTerms", |c| c.payment_terms))
+        .field(lookup("shippingTerms", |c| c.shipping_terms))
+        .field(lookup("paymentMethod", |c| c.payment_method))
+}

@@ -1,0 +1,429 @@
+//! A supplier's customer organisations in the schema: master data, contact persons, licences.
+
+use async_graphql::Value;
+use async_graphql::dynamic::{
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
+    TypeRef,
+};
+use clientele_kernel::{AppError, Language, TenantId};
+use clientele_tenants::OrganisationStatus;
+use clientele_tenants::customers::{
+    ContactInput, CustomerFilter, CustomerInput, CustomerOrg, NewCustomer, OrgContact, OrgText, camel,
+};
+use clientele_tenants::licences::{Licence, LicenceInput, LicenceKind};
+use clientele_tenants::org_categories::OrgCategory;
+use strum::IntoEnumIterator;
+
+use crate::resolver;
+use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_date, patch_str};
+use crate::support::payload;
+use crate::support::{
+    Connection, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, payload_type, services,
+    tenant, to_gql, with_page_args,
+};
+
+fn s(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, |s| Value::String(s.to_owned()))
+}
+
+fn organisation_type() -> Object {
+    let mut object = Object::new("CustomerOrganisation")
+        .description("A customer organisation of the calling supplier (ORG-01..ORG-23).")
+        .field(field::<CustomerOrg, _>("id", TypeRef::named_nn(TypeRef::ID), |o| Value::String(o.row.id.to_string())))
+        .field(field::<CustomerOrg, _>("number", TypeRef::named(TypeRef::INT), |o| {
+            o.row.number.map_or(Value::Null, Value::from)
+        }))
+        .field(field::<CustomerOrg, _>("name", TypeRef::named_nn(TypeRef::STRING), |o| {
+            Value::String(o.row.name.clone())
+        }))
+        .field(field::<CustomerOrg, _>("status", TypeRef::named_nn("OrganisationStatus"), |o| enum_value(o.status())))
+        .field(field::<CustomerOrg, _>("language", TypeRef::named_nn("Language"), |o| enum_value(o.language())))
+        .field(field::<CustomerOrg, _>("blocked", TypeRef::named_nn(TypeRef::BOOLEAN), |o| Value::from(o.row.blocked)))
+        .field(field::<CustomerOrg, _>("validFrom", TypeRef::named("Date"), |o| {
+            o.row.valid_from.map_or(Value::Null, |d| Value::String(d.to_string()))
+        }))
+        .field(field::<CustomerOrg, _>("directLoginAllowed", TypeRef::named_nn(TypeRef::BOOLEAN), |o| {
+            Value::from(o.row.direct_login_allowed)
+        }))
+        .field(field::<CustomerOrg, _>("createdAt", TypeRef::named_nn("DateTime"), |o| datetime(o.row.created_at)));
+    for text in OrgText::iter() {
+        object = object.field(field::<CustomerOrg, _>(&camel(text), TypeRef::named(TypeRef::STRING), move |o| {
+            s(text.get(&o.row))
+        }));
+    }
+    crate::areas::clients::files::organisation_fields(crate::areas::accounts::terms::organisation_fields(object))
+        .field(Field::new("contacts", TypeRef::named_nn_list_nn("OrganisationContact"), |rc| {
+            FieldFuture::new(async move {
+                let org = rc.parent_value.try_downcast_ref::<CustomerOrg>()?.row.id;
+                let list = services(&rc)?.customers.contacts(tenant(&rc)?, org).await.map_err(to_gql)?;
+                Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+            })
+        }))
+        .field(Field::new("categories", TypeRef::named_nn_list_nn("OrganisationCategory"), |rc| {
+            FieldFuture::new(async move {
+                let org = rc.parent_value.try_downcast_ref::<CustomerOrg>()?.row.id;
+                let list = services(&rc)?.org_categories.of(tenant(&rc)?, org).await.map_err(to_gql)?;
+                Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+            })
+        }))
+        .field(Field::new("licences", TypeRef::named_nn_list_nn("Licence"), |rc| {
+            FieldFuture::new(async move {
+                let org = rc.parent_value.try_downcast_ref::<CustomerOrg>()?.row.id;
+                let list = services(&rc)?.licences.list(tenant(&rc)?, org).await.map_err(to_gql)?;
+                Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+            })
+        }))
+}
+
+fn contact_type() -> Object {
+    let f = |name: &str, get: fn(&ContactInput) -> Option<&str>| {
+        field::<OrgContact, _>(name, TypeRef::named(TypeRef::STRING), move |c| s(get(&c.input)))
+    };
+    Object::new("OrganisationContact")
+        .description("ORG-18: a contact person of a customer organisation.")
+        .field(field::<OrgContact, _>("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
+        .field(field::<OrgContact, _>("lastName", TypeRef::named_nn(TypeRef::STRING), |c| {
+            Value::String(c.input.last_name.clone())
+        }))
+        .field(f("title", |c| c.title.as_deref()))
+        .field(f("firstName", |c| c.first_name.as_deref()))
+        .field(f("jobTitle", |c| c.job_title.as_deref()))
+        .field(f("department", |c| c.department.as_deref()))
+        .field(f("phone", |c| c.phone.as_deref()))
+        .field(f("fax", |c| c.fax.as_deref()))
+        .field(f("mobile", |c| c.mobile.as_deref()))
+        .field(f("email", |c| c.email.as_deref()))
+        .field(f("remark", |c| c.remark.as_deref()))
+        .field(field::<OrgContact, _>("userId", TypeRef::named(TypeRef::ID), |c| {
+            c.user.map_or(Value::Null, |u| Value::String(u.to_string()))
+        }))
+}
+
+fn licence_type() -> Object {
+    Object::new("Licence")
+        .description("ORG-25: seats of a customer organisation; used and free are computed.")
+        .field(field::<Licence, _>("id", TypeRef::named_nn(TypeRef::ID), |l| Value::String(l.id.to_string())))
+        .field(field::<Licence, _>("title", TypeRef::named_nn(TypeRef::STRING), |l| Value::String(l.title.clone())))
+        .field(field::<Licence, _>("description", TypeRef::named(TypeRef::STRING), |l| s(l.description.as_deref())))
+        .field(field::<Licence, _>("kind", TypeRef::named_nn("LicenceKind"), |l| enum_value(l.kind)))
+        .field(field::<Licence, _>("quantity", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.quantity)))
+        .field(field::<Licence, _>("transmitted", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.transmitted)))
+        .field(field::<Licence, _>("used", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.used)))
+        .field(field::<Licence, _>("free", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.free())))
+}
+
+pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+    let mut org_input = InputObject::new("CustomerOrganisationInput")
+        .description("Fields left out keep their value; null clears one.")
+        .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
+        .field(InputValue::new("status", TypeRef::named("OrganisationStatus")))
+        .field(InputValue::new("language", TypeRef::named("Language")))
+        .field(InputValue::new("blocked", TypeRef::named(TypeRef::BOOLEAN)))
+        .field(InputValue::new("validFrom", TypeRef::named("Date")))
+        .field(InputValue::new("directLoginAllowed", TypeRef::named(TypeRef::BOOLEAN)).description(
+            "On creation only: afterwards the consent is the customer's (`setDirectLoginAllowed`), and \
+             `updateCustomerOrganisation` refuses this field with FORBIDDEN.",
+        ));
+    for text in OrgText::iter() {
+        org_input = org_input.field(InputValue::new(camel(text), TypeRef::named(TypeRef::STRING)));
+    }
+    let contact_input =
+        ["title", "firstName", "lastName", "jobTitle", "department", "phone", "fax", "mobile", "email", "remark"]
+            .into_iter()
+            .fold(InputObject::new("OrganisationContactInput"), |o, name| {
+                let ty = if name == "lastName" {
+                    TypeRef::named_nn(TypeRef::STRING)
+                } else {
+                    TypeRef::named(TypeRef::STRING)
+                };
+                o.field(InputValue::new(name, ty))
+            });
+    let [connection, edge] = connection_types("CustomerOrganisation");
+    builder
+        .register(
+            Object::new("OrganisationCategory")
+                .description("CAT-08: a category of customer organisations.")
+                .field(field::<OrgCategory, _>("id", TypeRef::named_nn(TypeRef::ID), |c| {
+                    Value::String(c.id.to_string())
+                }))
+                .field(field::<OrgCategory, _>("title", TypeRef::named_nn(TypeRef::STRING), |c| {
+                    Value::String(c.title.clone())
+                }))
+                .field(field::<OrgCategory, _>("description", TypeRef::named(TypeRef::STRING), |c| {
+                    s(c.description.as_deref())
+                })),
+        )
+        .register(
+            InputObject::new("OrganisationCategoryInput")
+                .field(InputValue::new("title", TypeRef::named(TypeRef::STRING)))
+                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING))),
+        )
+        .register(payload_type("OrganisationCategoryPayload", "category", "OrganisationCategory"))
+        .register(organisation_type())
+        .register(contact_type())
+        .register(licence_type())
+        .register(enum_type::<LicenceKind>("LicenceKind"))
+        .register(org_input)
+        .register(contact_input)
+        .register(
+            InputObject::new("NewCustomerOrganisationInput")
+                .field(InputValue::new("organisation", TypeRef::named_nn("CustomerOrganisationInput")))
+                .field(
+                    InputValue::new("contacts", TypeRef::named_nn_list("OrganisationContactInput"))
+                        .description("The first contact becomes the super-admin."),
+                )
+                .field(
+                    InputValue::new("seats", TypeRef::named(TypeRef::INT))
+                        .description("Seats of the first licence (default 1)."),
+                ),
+        )
+        .register(
+            InputObject::new("LicenceInput")
+                .field(InputValue::new("title", TypeRef::named(TypeRef::STRING)))
+                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING)))
+                .field(InputValue::new("kind", TypeRef::named("LicenceKind")))
+                .field(InputValue::new("quantity", TypeRef::named(TypeRef::INT)))
+                .field(InputValue::new("transmitted", TypeRef::named(TypeRef::INT))),
+        )
+        .register(payload_type("CustomerOrganisationPayload", "organisation", "CustomerOrganisation"))
+        .register(payload_type("OrganisationContactPayload", "contact", "OrganisationContact"))
+        .register(payload_type("LicencePayload", "licence", "Licence"))
+        .register(connection)
+        .register(edge)
+}
+
+fn customer_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CustomerInput> {
+    let mut texts = Vec::new();
+    for text in OrgText::iter() {
+        if let Some(value) = patch_str(input, &camel(text))? {
+            texts.push((text, value));
+        }
+    }
+    Ok(CustomerInput {
+        name: opt_str(input, "name")?,
+        texts,
+        status: opt_enum::<OrganisationStatus>(input, "status")?,
+        language: opt_enum::<Language>(input, "language")?,
+        blocked: opt_bool(input, "blocked")?,
+        valid_from: patch_date(input, "validFrom")?,
+        direct_login_allowed: opt_bool(input, "directLoginAllowed")?,
+    })
+}
+
+fn contact_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ContactInput> {
+    Ok(ContactInput {
+        title: opt_str(input, "title")?,
+        first_name: opt_str(input, "firstName")?,
+        last_name: opt_str(input, "lastName")?.unwrap_or_default(),
+        job_title: opt_str(input, "jobTitle")?,
+        department: opt_str(input, "department")?,
+        phone: opt_str(input, "phone")?,
+        fax: opt_str(input, "fax")?,
+        mobile: opt_str(input, "mobile")?,
+        email: opt_str(input, "email")?,
+        remark: opt_str(input, "remark")?,
+    })
+}
+
+fn licence_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<LicenceInput> {
+    let int = |name: &str| -> async_graphql::Result<Option<i32>> {
+        opt_i64(input, name)?
+            .map(|n| i32::try_from(n).map_err(|_| to_gql(AppError::invalid(name, "Out of range."))))
+            .transpose()
+    };
+    Ok(LicenceInput {
+        title: opt_str(input, "title")?,
+        description: patch_str(input, "description")?,
+        kind: opt_enum::<LicenceKind>(input, "kind")?,
+        quantity: int("quantity")?,
+        transmitted: int("transmitted")?,
+    })
+}
+
+fn org_arg(rc: &ResolverContext<'_>) -> async_graphql::Result<TenantId> {
+    id_arg(rc, "organisationId")
+}
+
+pub fn query(query: Object) -> Object {
+    query
+        .field(Field::new(
+            "organisationCategories",
+            TypeRef::named_nn_list_nn("OrganisationCategory"),
+            resolver!(|rc| {
+                let list = services(&rc)?.org_categories.list(tenant(&rc)?).await.map_err(to_gql)?;
+                Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+            }),
+        ))
+        .field(
+            with_page_args(Field::new(
+                "customerOrganisations",
+                TypeRef::named_nn("CustomerOrganisationConnection"),
+                resolver!(|rc| {
+                    let filter = CustomerFilter {
+                        query: rc.args.get("query").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned)).transpose()?,
+                        status: rc
+                            .args
+                            .get("status")
+                            .filter(|v| !v.is_null())
+                            .map(|v| v.enum_name().map(crate::support::parse_enum::<OrganisationStatus>))
+                            .transpose()?
+                            .flatten(),
+                    };
+                    let page = services(&rc)?.customers.list(tenant(&rc)?, &filter, page_args(&rc)?).await.map_err(to_gql)?;
+                    Ok(Some(FieldValue::owned_any(Connection::from_page(page, |o| o.row.id.0))))
+                }),
+            ))
+            .description("SRC-16: the supplier's customers, searched over number, company, complement, street, country, postcode, city and remark.")
+            .argument(InputValue::new("query", TypeRef::named(TypeRef::STRING)))
+            .argument(InputValue::new("status", TypeRef::named("OrganisationStatus"))),
+        )
+        .field(
+            Field::new(
+                "customerOrganisation",
+                TypeRef::named("CustomerOrganisation"),
+                resolver!(|rc| {
+                    let id: TenantId = id_arg(&rc, "id")?;
+                    let org = services(&rc)?.customers.get(tenant(&rc)?, id).await.map_err(to_gql)?;
+                    Ok(Some(FieldValue::owned_any(org)))
+                }),
+            )
+            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
+        )
+}
+
+#[allow(clippy::too_many_lines)] // one mutation after the other
+pub fn mutation(mutation: Object) -> Object {
+    let org_id = || InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID));
+    mutation
+        .field(
+            Field::new(
+                "saveOrganisationCategory",
+                TypeRef::named_nn("OrganisationCategoryPayload"),
+                resolver!(|rc| {
+                    let id = match rc.args.get("id").filter(|v| !v.is_null()) {
+                        Some(_) => Some(id_arg::<TenantId>(&rc, "id")?.0),
+                        None => None,
+                    };
+                    let input = rc.args.try_get("input")?.object()?;
+                    let (title, description) = (opt_str(&input, "title")?, patch_str(&input, "description")?);
+                    payload(services(&rc)?.org_categories.save(tenant(&rc)?, id, title, description).await)
+                }),
+            )
+            .description("Creates a category, or changes the category `id`.")
+            .argument(InputValue::new("id", TypeRef::named(TypeRef::ID)))
+            .argument(InputValue::new("input", TypeRef::named_nn("OrganisationCategoryInput"))),
+        )
+        .field(
+            Field::new(
+                "setOrganisationCategories",
+                TypeRef::named_nn_list_nn("OrganisationCategory"),
+                resolver!(|rc| {
+                    let org = org_arg(&rc)?;
+                    let ids = rc
+                        .args
+                        .try_get("categoryIds")?
+                        .list()?
+                        .iter()
+                        .map(|v| v.string().and_then(|s| s.parse::<TenantId>().map(|t| t.0).map_err(to_gql)))
+                        .collect::<async_graphql::Result<Vec<_>>>()?;
+                    let list = services(&rc)?.org_categories.set_for(tenant(&rc)?, org, &ids).await.map_err(to_gql)?;
+                    Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+                }),
+            )
+            .argument(org_id())
+            .argument(InputValue::new("categoryIds", TypeRef::named_nn_list_nn(TypeRef::ID))),
+        )
+        .field(
+            Field::new(
+                "createCustomerOrganisation",
+                TypeRef::named_nn("CustomerOrganisationPayload"),
+                resolver!(|rc| {
+                    let input = rc.args.try_get("input")?.object()?;
+                    let contacts = match input.get("contacts").filter(|v| !v.is_null()) {
+                        Some(list) => list
+                            .list()?
+                            .iter()
+                            .map(|c| contact_input(&c.object()?))
+                            .collect::<async_graphql::Result<Vec<_>>>()?,
+                        None => Vec::new(),
+                    };
+                    let seats = opt_i64(&input, "seats")?.unwrap_or(1);
+                    let new = NewCustomer {
+                        data: customer_input(&input.try_get("organisation")?.object()?)?,
+                        contacts,
+                        seats: i32::try_from(seats).unwrap_or(-1),
+                    };
+                    payload(services(&rc)?.customers.create(tenant(&rc)?, new).await.map(|(org, _)| org))
+                }),
+            )
+            .argument(InputValue::new("input", TypeRef::named_nn("NewCustomerOrganisationInput"))),
+        )
+        .field(
+            Field::new(
+                "updateCustomerOrganisation",
+                TypeRef::named_nn("CustomerOrganisationPayload"),
+                resolver!(|rc| {
+                    let id: TenantId = id_arg(&rc, "id")?;
+                    let input = customer_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(services(&rc)?.customers.update(tenant(&rc)?, id, input).await)
+                }),
+            )
+            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+            .argument(InputValue::new("input", TypeRef::named_nn("CustomerOrganisationInput"))),
+        )
+        .field(
+            Field::new(
+                "addOrganisationContact",
+                TypeRef::named_nn("OrganisationContactPayload"),
+                resolver!(|rc| {
+                    let org = org_arg(&rc)?;
+                    let input = contact_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(services(&rc)?.customers.add_contact(tenant(&rc)?, org, input).await)
+                }),
+            )
+            .argument(org_id())
+            .argument(InputValue::new("input", TypeRef::named_nn("OrganisationContactInput"))),
+        )
+        .field(
+            Field::new(
+                "createLicence",
+                TypeRef::named_nn("LicencePayload"),
+                resolver!(|rc| {
+                    let org = org_arg(&rc)?;
+                    let input = licence_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(services(&rc)?.licences.create(tenant(&rc)?, org, input).await)
+                }),
+            )
+            .argument(org_id())
+            .argument(InputValue::new("input", TypeRef::named_nn("LicenceInput"))),
+        )
+        .field(
+            Field::new(
+                "updateLicence",
+                TypeRef::named_nn("LicencePayload"),
+                resolver!(|rc| {
+                    let org = org_arg(&rc)?;
+                    let id: TenantId = id_arg(&rc, "id")?;
+                    let input = licence_input(&rc.args.try_get("input")?.object()?)?;
+                    payload(services(&rc)?.licences.update(tenant(&rc)?, org, id.0, input).await)
+                }),
+            )
+            .argument(org_id())
+            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+            .argument(InputValue::new("input", TypeRef::named_nn("LicenceInput"))),
+        )
+        .field(
+            Field::new(
+                "deleteLicence",
+                TypeRef::named_nn("DeletePayload"),
+                resolver!(|rc| {
+                    let org = org_arg(&rc)?;
+                    let id: TenantId = id_arg(&rc, "id")?;
+                    payload(services(&rc)?.licences.delete(tenant(&rc)?, org, id.0).await.map(|id| id.to_string()))
+                }),
+            )
+            .description("Refused while the organisation's active users need its seats.")
+            .argument(org_id())
+            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
+        )
+}

@@ -1,0 +1,766 @@
+//! Plugins in the schema: the lifecycle (upload, enable, upgrade, disable) for suppliers, and
+//! for each plugin enabled in the caller's organisation its collections as typed GraphQL types
+//! with their CRUD, its computed fields (one guest call per page through a `DataLoader`) and
+//! its actions as mutations. A tenant without a plugin has none of its types.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dynamic::{
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder,
+    TypeRef,
+};
+use async_graphql::{Name, Value};
+use clientele_kernel::{AppError, ErrorCode, PluginId, PluginRecordId, TenantCtx, TenantId};
+use clientele_plugins::manifest::{Collection, FieldDef, FieldType, Parent, pascal};
+use clientele_plugins::records::CLIENT_FIELDS;
+use clientele_plugins::{Installed, Manifest, PluginRecord, Plugins, UploadedVersion};
+use clientele_records::clients::Client;
+
+use crate::resolver;
+use crate::schema::TenantConfig;
+use crate::support::loaders::{LoadError, load_error};
+use crate::support::{Payload, datetime, field, id_arg, payload, payload_type, tenant, to_gql};
+
+/// What the schema of a tenant needs of one enabled plugin.
+#[derive(Clone, Debug, Hash, serde::Serialize, serde::Deserialize)]
+pub struct PluginSchema {
+    pub name: String,
+    pub version: String,
+    pub manifest: Manifest,
+}
+
+impl PluginSchema {
+    pub fn of(installed: &Installed) -> Self {
+        Self {
+            name: installed.name.clone(),
+            version: installed.version.clone(),
+            manifest: (*installed.manifest).clone(),
+        }
+    }
+}
+
+/// Per-request data for plugin resolvers: the caller, the platform, and the plugins enabled
+/// in the caller's organisation (as of its config version).
+#[derive(Clone)]
+pub struct PluginScope {
+    pub ctx: TenantCtx,
+    pub plugins: Arc<Plugins>,
+    pub installed: Arc<Vec<Installed>>,
+}
+
+impl PluginScope {
+    fn plugin(&self, name: &str) -> Result<&Installed, AppError> {
+        self.installed.iter().find(|i| i.name == name).ok_or_else(AppError::not_found)
+    }
+}
+
+fn scope<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a PluginScope> {
+    rc.data::<PluginScope>().map_err(|_| to_gql(ErrorCode::Unauthenticated.into()))
+}
+
+fn platform<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a Arc<Plugins>> {
+    rc.data::<Arc<Plugins>>()
+}
+
+/// Records of one collection under each parent of a page, one statement per collection.
+pub struct ChildrenLoader(pub PluginScope);
+/// Computed values of a page, one guest call per plugin and field.
+pub struct ComputeLoader(pub PluginScope);
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChildKey {
+    plugin: Arc<str>,
+    collection: Arc<str>,
+    parent: uuid::Uuid,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ComputeKey {
+    plugin: Arc<str>,
+    field: Arc<str>,
+    id: uuid::Uuid,
+}
+
+/// Groups keys by everything but their id.
+fn batches<K, G: Eq + std::hash::Hash>(
+    keys: &[K],
+    group: impl Fn(&K) -> G,
+    id: impl Fn(&K) -> uuid::Uuid,
+) -> HashMap<G, Vec<uuid::Uuid>> {
+    let mut out: HashMap<G, Vec<uuid::Uuid>> = HashMap::new();
+    for k in keys {
+        out.entry(group(k)).or_default().push(id(k));
+    }
+    out
+}
+
+impl Loader<ChildKey> for ChildrenLoader {
+    type Value = Vec<PluginRecord>;
+    type Error = LoadError;
+    async fn load(&self, keys: &[ChildKey]) -> Result<HashMap<ChildKey, Vec<PluginRecord>>, LoadError> {
+        let mut out: HashMap<ChildKey, Vec<PluginRecord>> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for ((plugin, collection), parents) in batches(keys, |k| (k.plugin.clone(), k.collection.clone()), |k| k.parent)
+        {
+            let installed = self.0.plugin(&plugin).map_err(Arc::new)?;
+            let rows = self
+                .0
+                .plugins
+                .records
+                .by_parents(&self.0.ctx, installed, &collection, &parents)
+                .await
+                .map_err(Arc::new)?;
+            for row in rows {
+                let Some(parent) = row.parent_id else { continue };
+                let key = ChildKey { plugin: plugin.clone(), collection: collection.clone(), parent };
+                out.entry(key).or_default().push(row);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<ComputeKey> for ComputeLoader {
+    type Value = serde_json::Value;
+    type Error = LoadError;
+    async fn load(&self, keys: &[ComputeKey]) -> Result<HashMap<ComputeKey, serde_json::Value>, LoadError> {
+        let mut out = HashMap::new();
+        for ((plugin, field), ids) in batches(keys, |k| (k.plugin.clone(), k.field.clone()), |k| k.id) {
+            let installed = self.0.plugin(&plugin).map_err(Arc::new)?;
+            let values =
+                self.0.plugins.records.compute(&self.0.ctx, installed, &field, ids.clone()).await.map_err(Arc::new)?;
+            for (id, value) in ids.into_iter().zip(values) {
+                out.insert(ComputeKey { plugin: plugin.clone(), field: field.clone(), id }, value);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Adds the plugin loaders to a request of a tenant with plugins.
+pub fn attach(request: async_graphql::Request, scope: PluginScope) -> async_graphql::Request {
+    request
+        .data(DataLoader::new(ChildrenLoader(scope.clone()), tokio::spawn))
+        .data(DataLoader::new(ComputeLoader(scope.clone()), tokio::spawn))
+        .data(scope)
+}
+
+fn choice_enum(type_name: &str, f: &FieldDef) -> String {
+    format!("{type_name}{}", pascal(&f.name))
+}
+
+fn field_type(type_name: &str, f: &FieldDef) -> TypeRef {
+    TypeRef::named(match f.ty {
+        FieldType::Text | FieldType::LongText => TypeRef::STRING.to_owned(),
+        FieldType::Integer => TypeRef::INT.to_owned(),
+        FieldType::Decimal => "Decimal".to_owned(),
+        FieldType::Boolean => TypeRef::BOOLEAN.to_owned(),
+        FieldType::Date => "Date".to_owned(),
+        FieldType::Datetime => "DateTime".to_owned(),
+        FieldType::Choice => choice_enum(type_name, f),
+        FieldType::Reference => TypeRef::ID.to_owned(),
+    })
+}
+
+fn out_value(ty: FieldType, v: Option<&serde_json::Value>) -> Value {
+    match (ty, v) {
+        (_, None | Some(serde_json::Value::Null)) => Value::Null,
+        (FieldType::Choice, Some(serde_json::Value::String(s))) => Value::Enum(Name::new(s)),
+        (_, Some(other)) => Value::from_json(other.clone()).unwrap_or(Value::Null),
+    }
+}
+
+/// The enums, input object and payload of a list of fields.
+fn register_fields(
+    mut builder: SchemaBuilder,
+    type_name: &str,
+    input_name: &str,
+    fields: &[FieldDef],
+) -> SchemaBuilder {
+    let mut input = InputObject::new(input_name);
+    for f in fields {
+        if f.ty == FieldType::Choice {
+            builder = builder
+                .register(f.choices.iter().fold(Enum::new(choice_enum(type_name, f)), |e, c| e.item(EnumItem::new(c))));
+        }
+        let description = if f.required { format!("Required. {}", f.description) } else { f.description.clone() };
+        input = input.field(InputValue::new(&f.name, field_type(type_name, f)).description(description));
+    }
+    if fields.is_empty() { builder } else { builder.register(input) }
+}
+
+fn children_field(
+    plugin: &Arc<str>,
+    child: &Collection,
+    parent_of: fn(&FieldValue<'_>) -> Option<uuid::Uuid>,
+) -> Field {
+    let (plugin, collection) = (plugin.clone(), Arc::<str>::from(child.name.as_str()));
+    Field::new(&child.plural, TypeRef::named_nn_list_nn(pascal(&child.name)), move |rc| {
+        let (plugin, collection) = (plugin.clone(), collection.clone());
+        FieldFuture::new(async move {
+            let parent = parent_of(rc.parent_value).ok_or_else(|| to_gql(AppError::not_found()))?;
+            let key = ChildKey { plugin, collection, parent };
+            let rows = rc.data::<DataLoader<ChildrenLoader>>()?.load_one(key).await.map_err(|e| load_error(&e))?;
+            Ok(Some(FieldValue::list(rows.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
+        })
+    })
+    .description(child.description.clone())
+}
+
+fn computed_field(
+    plugin: &Arc<str>,
+    name: &str,
+    ty: FieldType,
+    description: &str,
+    id_of: fn(&FieldValue<'_>) -> Option<uuid::Uuid>,
+) -> Field {
+    let about = format!("Computed by the {} plugin. {description}", plugin.as_ref());
+    let (plugin, field_name) = (plugin.clone(), Arc::<str>::from(name));
+    Field::new(name, field_type("", &FieldDef::plain(name, ty)), move |rc| {
+        let (plugin, field) = (plugin.clone(), field_name.clone());
+        FieldFuture::new(async move {
+            let id = id_of(rc.parent_value).ok_or_else(|| to_gql(AppError::not_found()))?;
+            let value = rc
+                .data::<DataLoader<ComputeLoader>>()?
+                .load_one(ComputeKey { plugin, field, id })
+                .await
+                .map_err(|e| load_error(&e))?;
+            Ok(Some(out_value(ty, value.as_ref())).filter(|v| *v != Value::Null).map(FieldValue::value))
+        })
+    })
+    .description(about)
+}
+
+fn client_id(v: &FieldValue<'_>) -> Option<uuid::Uuid> {
+    v.try_downcast_ref::<Client>().ok().map(|c| c.id.0)
+}
+
+fn record_id(v: &FieldValue<'_>) -> Option<uuid::Uuid> {
+    v.try_downcast_ref::<PluginRecord>().ok().map(|r| r.id.0)
+}
+
+/// The object type of one collection.
+fn collection_type(plugin: &Arc<str>, manifest: &Manifest, c: &Collection) -> Object {
+    let type_name = pascal(&c.name);
+    let id = |f: fn(&PluginRecord) -> Option<String>| move |r: &PluginRecord| f(r).map_or(Value::Null, Value::String);
+    let mut object = Object::new(&type_name)
+        .description(format!("{} (plugin {})", c.description, plugin.as_ref()))
+        .field(field::<PluginRecord, _>("id", TypeRef::named_nn(TypeRef::ID), |r| Value::String(r.id.to_string())));
+    if c.parent != Parent::Tenant {
+        object = object.field(field::<PluginRecord, _>(
+            "clientId",
+            TypeRef::named(TypeRef::ID),
+            id(|r| r.client_id.map(|c| c.to_string())),
+        ));
+    }
+    if matches!(c.parent, Parent::Record(_)) {
+        object = object.field(field::<PluginRecord, _>(
+            "parentId",
+            TypeRef::named_nn(TypeRef::ID),
+            id(|r| r.parent_id.map(|p| p.to_string())),
+        ));
+    }
+    for f in &c.fields {
+        let (name, ty) = (f.name.clone(), f.ty);
+        object = object.field(
+            field::<PluginRecord, _>(&f.name, field_type(&type_name, f), move |r| out_value(ty, r.data.get(&name)))
+                .description(f.description.clone()),
+        );
+    }
+    object = object
+        .field(field::<PluginRecord, _>("version", TypeRef::named_nn(TypeRef::INT), |r| Value::from(r.version)))
+        .field(field::<PluginRecord, _>("createdAt", TypeRef::named_nn("DateTime"), |r| datetime(r.created_at)))
+        .field(field::<PluginRecord, _>("updatedAt", TypeRef::named_nn("DateTime"), |r| datetime(r.updated_at)));
+    for child in manifest.collections.iter().filter(|x| x.parent == Parent::Record(c.name.clone())) {
+        object = object.field(children_field(plugin, child, record_id));
+    }
+    for comp in manifest.computed.iter().filter(|x| x.entity == c.name) {
+        object = object.field(computed_field(plugin, &comp.name, comp.ty, &comp.description, record_id));
+    }
+    object
+}
+
+/// Types of every enabled plugin, plus the lifecycle types every schema has.
+#[allow(clippy::too_many_lines)] // the lifecycle types, then each plugin's, in one place
+pub fn register(mut builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuilder {
+    builder = builder
+        .enable_uploading()
+        .register(
+            Object::new("PluginVersion")
+                .description("An uploaded version of a plugin.")
+                .field(field::<UploadedVersion, _>("id", TypeRef::named_nn(TypeRef::ID), |v| {
+                    Value::String(v.id.to_string())
+                }))
+                .field(field::<UploadedVersion, _>("pluginId", TypeRef::named_nn(TypeRef::ID), |v| {
+                    Value::String(v.plugin.to_string())
+                }))
+                .field(field::<UploadedVersion, _>("name", TypeRef::named_nn(TypeRef::STRING), |v| {
+                    Value::String(v.name.clone())
+                }))
+                .field(field::<UploadedVersion, _>("version", TypeRef::named_nn(TypeRef::STRING), |v| {
+                    Value::String(v.version.clone())
+                }))
+                .field(field::<UploadedVersion, _>("sha256", TypeRef::named_nn(TypeRef::STRING), |v| {
+                    Value::String(v.sha256.clone())
+                }))
+                .field(field::<UploadedVersion, _>("description", TypeRef::named_nn(TypeRef::STRING), |v| {
+                    Value::String(v.manifest.description.clone())
+                }))
+                .field(field::<UploadedVersion, _>("manifest", TypeRef::named_nn("JSON"), |v| {
+                    serde_json::to_value(&v.manifest).ok().and_then(|j| Value::from_json(j).ok()).unwrap_or(Value::Null)
+                }))
+                .field(field::<UploadedVersion, _>("createdAt", TypeRef::named_nn("DateTime"), |v| {
+                    datetime(v.created_at)
+                })),
+        )
+        .register(payload_type("PluginVersionPayload", "pluginVersion", "PluginVersion"))
+        .register(
+            Object::new("PluginOrganisationsPayload")
+                .field(Field::new("organisationIds", TypeRef::named_nn_list(TypeRef::ID), |rc| {
+                    FieldFuture::new(async move {
+                        let p = rc.parent_value.try_downcast_ref::<Payload>()?;
+                        let ids = p.node.as_deref().and_then(|n| n.downcast_ref::<Vec<TenantId>>());
+                        Ok(ids.map(|ids| {
+                            FieldValue::list(ids.iter().map(|i| FieldValue::value(Value::String(i.to_string()))))
+                        }))
+                    })
+                }))
+                .field(crate::support::user_errors_field()),
+        )
+        .register(
+            Object::new("InstalledPlugin")
+                .description("A plugin enabled in the caller's organisation.")
+                .field(field::<Installed, _>("name", TypeRef::named_nn(TypeRef::STRING), |i| {
+                    Value::String(i.name.clone())
+                }))
+                .field(field::<Installed, _>("version", TypeRef::named_nn(TypeRef::STRING), |i| {
+                    Value::String(i.version.clone())
+                }))
+                .field(field::<Installed, _>("config", TypeRef::named_nn("JSON"), |i| {
+                    Value::from_json(i.config.clone()).unwrap_or(Value::Null)
+                })),
+        )
+        .register(
+            InputObject::new("EnablePluginInput")
+                .field(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
+                .field(InputValue::new("version", TypeRef::named(TypeRef::STRING)).description("Default: the newest."))
+                .field(InputValue::new("organisationIds", TypeRef::named_nn_list_nn(TypeRef::ID)))
+                .field(
+                    InputValue::new("config", TypeRef::named("JSON"))
+                        .description("The organisations' config, a JSON object."),
+                ),
+        );
+    if config.plugins.is_empty() {
+        return builder;
+    }
+    builder = builder
+        .register(
+            Object::new("DeletePluginRecordPayload")
+                .field(Field::new("deletedId", TypeRef::named(TypeRef::ID), |rc| {
+                    FieldFuture::new(async move {
+                        let p = rc.parent_value.try_downcast_ref::<Payload>()?;
+                        let id = p.node.as_deref().and_then(|n| n.downcast_ref::<PluginRecordId>());
+                        Ok(id.map(|i| FieldValue::value(Value::String(i.to_string()))))
+                    })
+                }))
+                .field(crate::support::user_errors_field()),
+        )
+        .register(
+            Object::new("PluginActionPayload")
+                .field(Field::new("result", TypeRef::named("JSON"), |rc| {
+                    FieldFuture::new(async move {
+                        let p = rc.parent_value.try_downcast_ref::<Payload>()?;
+                        let v = p.node.as_deref().and_then(|n| n.downcast_ref::<serde_json::Value>()).cloned();
+                        Ok(v.and_then(|v| Value::from_json(v).ok()).map(FieldValue::value))
+                    })
+                }))
+                .field(crate::support::user_errors_field()),
+        );
+    for p in &config.plugins {
+        let plugin: Arc<str> = p.name.as_str().into();
+        for c in &p.manifest.collections {
+            let type_name = pascal(&c.name);
+            builder = register_fields(builder, &type_name, &format!("{type_name}Input"), &c.fields)
+                .register(collection_type(&plugin, &p.manifest, c))
+                .register(payload_type(&format!("{type_name}Payload"), &c.name, &type_name));
+        }
+        for a in &p.manifest.actions {
+            let type_name = pascal(&a.name);
+            builder = register_fields(builder, &type_name, &format!("{type_name}Input"), &a.input);
+        }
+        for f in p.manifest.custom_fields.iter().filter(|f| f.field.ty == FieldType::Choice) {
+            let f = &f.field;
+            builder = builder
+                .register(f.choices.iter().fold(Enum::new(choice_enum("Client", f)), |e, c| e.item(EnumItem::new(c))));
+        }
+    }
+    builder
+}
+
+/// Lists of tenant-wide collections, and the caller's plugins.
+pub fn query(mut query: Object, config: &TenantConfig) -> Object {
+    query = query
+        .field(
+            Field::new(
+                "installedPlugins",
+                TypeRef::named_nn_list_nn("InstalledPlugin"),
+                resolver!(|rc| {
+                    let installed = if let Ok(scope) = rc.data::<PluginScope>() {
+                        scope.installed.clone()
+                    } else {
+                        tenant(&rc)?;
+                        Arc::new(Vec::new())
+                    };
+                    Ok(Some(FieldValue::list(installed.iter().cloned().map(FieldValue::owned_any))))
+                }),
+            )
+            .description("The plugins enabled in the caller's organisation."),
+        )
+        .field(
+            Field::new(
+                "plugins",
+                TypeRef::named_nn_list_nn("PluginVersion"),
+                resolver!(|rc| {
+                    let list = platform(&rc)?.registry.list(tenant(&rc)?).await.map_err(to_gql)?;
+                    let versions = list.into_iter().flat_map(|p| p.versions);
+                    Ok(Some(FieldValue::list(versions.map(FieldValue::owned_any))))
+                }),
+            )
+            .description("Suppliers: every uploaded version of their plugins, newest first."),
+        );
+    for p in &config.plugins {
+        for c in p.manifest.collections.iter().filter(|c| c.parent == Parent::Tenant) {
+            let (plugin, collection) = (p.name.clone(), c.name.clone());
+            query = query.field(
+                Field::new(&c.plural, TypeRef::named_nn_list_nn(pascal(&c.name)), move |rc| {
+                    let (plugin, collection) = (plugin.clone(), collection.clone());
+                    FieldFuture::new(async move {
+                        let scope = scope(&rc)?;
+                        let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                        let rows =
+                            scope.plugins.records.list(&scope.ctx, installed, &collection).await.map_err(to_gql)?;
+                        Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
+                    })
+                })
+                .description(c.description.clone()),
+            );
+        }
+    }
+    query
+}
+
+fn input_json(rc: &ResolverContext<'_>) -> async_graphql::Result<serde_json::Map<String, serde_json::Value>> {
+    match rc.args.get("input") {
+        Some(v) if !v.is_null() => match v.as_value().clone().into_json()? {
+            serde_json::Value::Object(map) => Ok(map),
+            _ => Ok(serde_json::Map::new()),
+        },
+        _ => Ok(serde_json::Map::new()),
+    }
+}
+
+fn ids_arg(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<Vec<TenantId>>> {
+    let Some(list) = rc.args.get(name).filter(|v| !v.is_null()) else { return Ok(None) };
+    Ok(Some(tenant_ids(&list)?))
+}
+
+fn tenant_ids(value: &async_graphql::dynamic::ValueAccessor<'_>) -> async_graphql::Result<Vec<TenantId>> {
+    let list = value.list()?;
+    list.iter().map(|v| v.string().and_then(|s| s.parse::<TenantId>().map_err(to_gql))).collect()
+}
+
+/// Lifecycle mutations, and the CRUD and actions of every enabled plugin.
+pub fn mutation(mut mutation: Object, config: &TenantConfig) -> Object {
+    mutation = lifecycle(mutation);
+    for p in &config.plugins {
+        mutation = custom_field_mutations(mutation, &p.name, &p.manifest);
+        for c in &p.manifest.collections {
+            mutation = crud(mutation, &p.name, c);
+        }
+        for a in &p.manifest.actions {
+            let (plugin, action) = (p.name.clone(), a.name.clone());
+            let mut f = Field::new(&a.name, TypeRef::named_nn("PluginActionPayload"), move |rc| {
+                let (plugin, action) = (plugin.clone(), action.clone());
+                FieldFuture::new(async move {
+                    let scope = scope(&rc)?;
+                    let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                    let input = serde_json::Value::Object(input_json(&rc)?);
+                    payload(scope.plugins.records.action(&scope.ctx, installed, &action, &input).await)
+                })
+            })
+            .description(format!("Action of the {} plugin. {}", p.name, a.description));
+            if !a.input.is_empty() {
+                f = f.argument(InputValue::new("input", TypeRef::named_nn(format!("{}Input", pascal(&a.name)))));
+            }
+            mutation = mutation.field(f);
+        }
+    }
+    mutation
+}
+
+fn crud(mutation: Object, plugin: &str, c: &Collection) -> Object {
+    let type_name = pascal(&c.name);
+    let parent_arg = match &c.parent {
+        Parent::Tenant => None,
+        Parent::Client => Some("clientId".to_owned()),
+        Parent::Record(p) => Some(format!("{p}Id")),
+    };
+    let (p1, c1, a1) = (plugin.to_owned(), c.name.clone(), parent_arg.clone());
+    let mut create =
+        Field::new(format!("create{type_name}"), TypeRef::named_nn(format!("{type_name}Payload")), move |rc| {
+            let (plugin, collection, arg) = (p1.clone(), c1.clone(), a1.clone());
+            FieldFuture::new(async move {
+                let scope = scope(&rc)?;
+                let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                let parent = match &arg {
+                    Some(name) => Some(id_arg::<PluginRecordId>(&rc, name)?.0),
+                    None => None,
+                };
+                let data = serde_json::Value::Object(input_json(&rc)?);
+                payload(scope.plugins.records.create(&scope.ctx, installed, &collection, parent, &data).await)
+            })
+        })
+        .argument(InputValue::new("input", TypeRef::named_nn(format!("{type_name}Input"))))
+        .description(format!("Creates a {} (plugin {plugin}).", c.name));
+    if let Some(arg) = &parent_arg {
+        create = create.argument(InputValue::new(arg, TypeRef::named_nn(TypeRef::ID)));
+    }
+    let (p2, c2) = (plugin.to_owned(), c.name.clone());
+    let update =
+        Field::new(format!("update{type_name}"), TypeRef::named_nn(format!("{type_name}Payload")), move |rc| {
+            let (plugin, collection) = (p2.clone(), c2.clone());
+            FieldFuture::new(async move {
+                let scope = scope(&rc)?;
+                let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                let id: PluginRecordId = id_arg(&rc, "id")?;
+                let version = rc.args.get("version").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
+                let patch = input_json(&rc)?;
+                payload(scope.plugins.records.update(&scope.ctx, installed, &collection, id, patch, version).await)
+            })
+        })
+        .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+        .argument(InputValue::new("input", TypeRef::named_nn(format!("{type_name}Input"))))
+        .argument(
+            InputValue::new("version", TypeRef::named(TypeRef::INT))
+                .description("The version read: refused with STALE_VERSION if it changed."),
+        )
+        .description("Fields given replace the stored ones; null clears an optional field.");
+    let (p3, c3) = (plugin.to_owned(), c.name.clone());
+    let delete = Field::new(format!("delete{type_name}"), TypeRef::named_nn("DeletePluginRecordPayload"), move |rc| {
+        let (plugin, collection) = (p3.clone(), c3.clone());
+        FieldFuture::new(async move {
+            let scope = scope(&rc)?;
+            let installed = scope.plugin(&plugin).map_err(to_gql)?;
+            let id: PluginRecordId = id_arg(&rc, "id")?;
+            payload(scope.plugins.records.delete(&scope.ctx, installed, &collection, id).await)
+        })
+    })
+    .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+    .description("Deletes the record and every record under it.");
+    mutation.field(create).field(update).field(delete)
+}
+
+fn lifecycle(mutation: Object) -> Object {
+    mutation
+        .field(
+            Field::new(
+                "uploadPlugin",
+                TypeRef::named_nn("PluginVersionPayload"),
+                resolver!(|rc| {
+                    // A caller who may not upload learns that before anything about the file.
+                    clientele_plugins::registry::require_supplier(tenant(&rc)?).map_err(to_gql)?;
+                    let upload = crate::support::upload_file(&rc, &rc.args.try_get("component")?, "component")?;
+                    let mut bytes = Vec::new();
+                    std::io::Read::read_to_end(&mut upload.into_read(), &mut bytes)?;
+                    let plugins = platform(&rc)?;
+                    payload(plugins.registry.upload(tenant(&rc)?, bytes, check_names).await)
+                }),
+            )
+            .argument(
+                InputValue::new("component", TypeRef::named_nn(TypeRef::UPLOAD))
+                    .description("The .wasm component (GraphQL multipart request)."),
+            )
+            .description(
+                "Suppliers: uploads a plugin version after checking it (imports, WIT version, manifest). Audited.",
+            ),
+        )
+        .field(
+            Field::new(
+                "enablePlugin",
+                TypeRef::named_nn("PluginOrganisationsPayload"),
+                resolver!(|rc| {
+                    let input = rc.args.try_get("input")?.object()?;
+                    let plugin: PluginId = crate::support::input::opt_id(&input, "pluginId")?
+                        .ok_or_else(|| to_gql(AppError::invalid("pluginId", "Required.")))?;
+                    let version = crate::support::input::opt_str(&input, "version")?;
+                    let orgs = tenant_ids(&input.try_get("organisationIds")?)?;
+                    let config = match input.get("config") {
+                        Some(v) if !v.is_null() => v.as_value().clone().into_json()?,
+                        _ => serde_json::json!({}),
+                    };
+                    payload(
+                        platform(&rc)?.registry.enable(tenant(&rc)?, plugin, version.as_deref(), &orgs, config).await,
+                    )
+                }),
+            )
+            .argument(InputValue::new("input", TypeRef::named_nn("EnablePluginInput")))
+            .description(
+                "Suppliers: enables a plugin for some of their customer organisations, with their config. Audited.",
+            ),
+        )
+        .field(
+            Field::new(
+                "upgradePlugin",
+                TypeRef::named_nn("PluginOrganisationsPayload"),
+                resolver!(|rc| {
+                    let plugin: PluginId = id_arg(&rc, "pluginId")?;
+                    let version = rc.args.try_get("version")?.string()?.to_owned();
+                    payload(platform(&rc)?.registry.upgrade(tenant(&rc)?, plugin, &version).await)
+                }),
+            )
+            .argument(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
+            .argument(InputValue::new("version", TypeRef::named_nn(TypeRef::STRING)))
+            .description("Suppliers: moves every organisation running the plugin to this version; records are kept."),
+        )
+        .field(
+            Field::new(
+                "disablePlugin",
+                TypeRef::named_nn("PluginOrganisationsPayload"),
+                resolver!(|rc| {
+                    let plugin: PluginId = id_arg(&rc, "pluginId")?;
+                    let orgs = ids_arg(&rc, "organisationIds")?;
+                    payload(platform(&rc)?.registry.disable(tenant(&rc)?, plugin, orgs.as_deref()).await)
+                }),
+            )
+            .argument(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
+            .argument(
+                InputValue::new("organisationIds", TypeRef::named_nn_list(TypeRef::ID))
+                    .description("Left out: every organisation (kill switch)."),
+            )
+            .description("Suppliers: disables a plugin for some organisations, or all at once. Records stay, hidden."),
+        )
+}
+
+/// Client fields of every enabled plugin: its client collections and computed fields.
+pub fn client_fields(mut client: Object, config: &TenantConfig) -> Object {
+    for p in &config.plugins {
+        let plugin: Arc<str> = p.name.as_str().into();
+        for c in p.manifest.collections.iter().filter(|c| c.parent == Parent::Client) {
+            client = client.field(children_field(&plugin, c, client_id));
+        }
+        for comp in p.manifest.computed.iter().filter(|c| c.entity == "client") {
+            client = client.field(computed_field(&plugin, &comp.name, comp.ty, &comp.description, client_id));
+        }
+        for f in p.manifest.custom_fields.iter().filter(|f| f.entity == "client").map(|f| &f.field) {
+            client = client.field(custom_field(&plugin, f));
+        }
+    }
+    client
+}
+
+/// A plugin's custom field on `Client`, read from the client's custom-field record (one
+/// statement per page and plugin).
+fn custom_field(plugin: &Arc<str>, f: &FieldDef) -> Field {
+    let (plugin, name, ty) = (plugin.clone(), f.name.clone(), f.ty);
+    let about = format!("{} (plugin {})", f.description, plugin.as_ref());
+    Field::new(&f.name, field_type("Client", f), move |rc| {
+        let (plugin, name) = (plugin.clone(), name.clone());
+        FieldFuture::new(async move {
+            let parent = client_id(rc.parent_value).ok_or_else(|| to_gql(AppError::not_found()))?;
+            let key = ChildKey { plugin, collection: CLIENT_FIELDS.into(), parent };
+            let rows = rc.data::<DataLoader<ChildrenLoader>>()?.load_one(key).await.map_err(|e| load_error(&e))?;
+            let value = rows.and_then(|r| r.into_iter().next()).and_then(|r| r.data.get(&name).cloned());
+            Ok(Some(out_value(ty, value.as_ref())).filter(|v| *v != Value::Null).map(FieldValue::value))
+        })
+    })
+    .description(about)
+}
+
+/// `set<Field>(clientId, value)` for each of a plugin's custom fields on clients.
+fn custom_field_mutations(mut mutation: Object, plugin: &str, manifest: &Manifest) -> Object {
+    for f in manifest.custom_fields.iter().filter(|f| f.entity == "client").map(|f| &f.field) {
+        let (p, name) = (plugin.to_owned(), f.name.clone());
+        mutation = mutation.field(
+            Field::new(format!("set{}", pascal(&f.name)), TypeRef::named_nn("ClientPayload"), move |rc| {
+                let (plugin, name) = (p.clone(), name.clone());
+                FieldFuture::new(async move {
+                    let scope = scope(&rc)?;
+                    let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                    let client: clientele_kernel::ClientId = id_arg(&rc, "clientId")?;
+                    let value = match rc.args.get("value") {
+                        Some(v) => v.as_value().clone().into_json()?,
+                        None => serde_json::Value::Null,
+                    };
+                    let records = &scope.plugins.records;
+                    let set = records.set_client_field(&scope.ctx, installed, client, &name, value).await;
+                    let result = match set {
+                        Ok(()) => crate::areas::clients::client::records(&rc)?.clients.get(&scope.ctx, client).await,
+                        Err(err) => Err(err),
+                    };
+                    payload(result)
+                })
+            })
+            .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .argument(InputValue::new("value", field_type("Client", f)).description("Null clears it."))
+            .description(format!("Sets the client's {} (plugin {plugin}). {}", f.name, f.description)),
+        );
+    }
+    mutation
+}
+
+/// Refuses a manifest whose types or fields would clash with the schema's own or with the
+/// reference tenant's plugins: the schema of a tenant with it enabled must have them all.
+pub fn check_names(manifest: &Manifest) -> Result<(), String> {
+    let base = crate::schema::build(&TenantConfig::default()).map_err(|e| e.to_string())?.sdl();
+    let taken = |kind: &str, name: &str| {
+        base.lines().any(|l| l.starts_with(&format!("{kind} {name} ")) || l == format!("{kind} {name}"))
+    };
+    let fields_of = |ty: &str| -> Vec<String> {
+        let start = format!("type {ty} {{");
+        base.split(&start).nth(1).and_then(|rest| rest.split("\n}").next()).map_or_else(Vec::new, |block| {
+            block
+                .lines()
+                .filter_map(|l| l.trim().split(['(', ':']).next().map(str::to_owned))
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+    };
+    let (query, mutation, client) = (fields_of("Query"), fields_of("Mutation"), fields_of("Client"));
+    let mut clashes = Vec::new();
+    for c in &manifest.collections {
+        let t = pascal(&c.name);
+        for name in [t.clone(), format!("{t}Input"), format!("{t}Payload")] {
+            if ["type", "input", "enum", "scalar"].iter().any(|k| taken(k, &name)) {
+                clashes.push(name);
+            }
+        }
+        for m in [format!("create{t}"), format!("update{t}"), format!("delete{t}")] {
+            if mutation.contains(&m) {
+                clashes.push(m);
+            }
+        }
+        if (c.parent == Parent::Tenant && query.contains(&c.plural))
+            || (c.parent == Parent::Client && client.contains(&c.plural))
+        {
+            clashes.push(c.plural.clone());
+        }
+    }
+    for a in &manifest.actions {
+        if mutation.contains(&a.name) {
+            clashes.push(a.name.clone());
+        }
+    }
+    for comp in manifest.computed.iter().filter(|c| c.entity == "client") {
+        if client.contains(&comp.name) {
+            clashes.push(comp.name.clone());
+        }
+    }
+    for f in &manifest.custom_fields {
+        let setter = format!("set{}", pascal(&f.field.name));
+        if client.contains(&f.field.name) || mutation.contains(&setter) {
+            clashes.push(f.field.name.clone());
+        }
+    }
+    if clashes.is_empty() { Ok(()) } else { Err(format!("names already used by the API: {}", clashes.join(", "))) }
+}

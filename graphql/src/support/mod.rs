@@ -1,0 +1,289 @@
+//! Small building blocks that keep the dynamic schema readable: typed parent access, enums,
+//! connections, mutation payloads and error mapping.
+
+pub mod input;
+pub mod loaders;
+
+use std::any::Any;
+
+use async_graphql::dynamic::{
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, TypeRef,
+};
+use async_graphql::{ErrorExtensions, Name, Value};
+use chrono::{DateTime, SecondsFormat, Utc};
+use clientele_kernel::page::{Page, encode_cursor};
+use clientele_kernel::{AppError, ErrorCode, TenantCtx};
+use clientele_tenants::{ClientInfo, TenantServices};
+
+/// Per-request data: the caller (if any) and where the request came from.
+pub struct RequestData {
+    pub auth: Option<clientele_tenants::Authenticated>,
+    pub client: ClientInfo,
+    pub request_id: Option<std::sync::Arc<str>>,
+}
+
+/// Turns an [`AppError`] into a GraphQL error with `extensions.code`; internal causes go to
+/// the log only.
+#[allow(clippy::needless_pass_by_value)] // shaped for `.map_err(to_gql)`
+pub fn to_gql(err: AppError) -> async_graphql::Error {
+    let code = err.code();
+    if code == ErrorCode::Internal {
+        tracing::error!(error = %err, "internal error");
+    }
+    let field = err.field().map(str::to_owned);
+    async_graphql::Error::new(err.public_message()).extend_with(|_, e| {
+        e.set("code", code.as_str());
+        if let Some(field) = &field {
+            e.set("field", field.as_str());
+        }
+    })
+}
+
+pub fn services<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a TenantServices> {
+    rc.data::<TenantServices>()
+}
+
+pub fn request<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a RequestData> {
+    rc.data::<RequestData>()
+}
+
+/// The caller's tenant context, or `UNAUTHENTICATED`.
+pub fn tenant<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a TenantCtx> {
+    request(rc)?.auth.as_ref().map(|a| &a.ctx).ok_or_else(|| to_gql(ErrorCode::Unauthenticated.into()))
+}
+
+/// The file sent for an `Upload` value (a GraphQL multipart part); anything else, such as a
+/// plain string in a JSON request, is `VALIDATION` on `field`.
+pub fn upload_file(
+    rc: &ResolverContext<'_>,
+    value: &async_graphql::dynamic::ValueAccessor<'_>,
+    field: &str,
+) -> async_graphql::Result<async_graphql::UploadValue> {
+    value
+        .upload()
+        .ok()
+        .and_then(|upload| upload.value(rc.ctx).ok())
+        .ok_or_else(|| to_gql(AppError::invalid(field, "Send a file here, as a part of a multipart request.")))
+}
+
+/// Parses a typed id argument; a malformed one is `INVALID_ID`.
+pub fn id_arg<T: std::str::FromStr<Err = AppError>>(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<T> {
+    let value = rc.args.try_get(name)?;
+    let raw = match value.as_value() {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    raw.parse::<T>().map_err(to_gql)
+}
+
+pub fn datetime(at: DateTime<Utc>) -> Value {
+    Value::String(at.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+pub fn opt_datetime(at: Option<DateTime<Utc>>) -> Value {
+    at.map_or(Value::Null, datetime)
+}
+
+pub fn parse_datetime(field: &str, raw: &str) -> Result<DateTime<Utc>, AppError> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| AppError::invalid(field, "Use an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z."))
+}
+
+/// The GraphQL name of a Rust enum's stored value: `super_admin` → `SUPER_ADMIN`, `en-US` → `EN_US`.
+pub fn gql_enum_name(stored: &str) -> String {
+    stored.replace('-', "_").to_uppercase()
+}
+
+pub fn enum_value<E: Into<&'static str>>(value: E) -> Value {
+    Value::Enum(Name::new(gql_enum_name(value.into())))
+}
+
+/// A GraphQL enum with one item per variant of `E`.
+pub fn enum_type<E>(name: &str) -> Enum
+where
+    E: strum::IntoEnumIterator + Into<&'static str>,
+{
+    E::iter().fold(Enum::new(name), |e, v| e.item(EnumItem::new(gql_enum_name(v.into()))))
+}
+
+/// Reads an enum argument back into `E`.
+pub fn parse_enum<E>(raw: &str) -> Option<E>
+where
+    E: strum::IntoEnumIterator + Into<&'static str> + Copy,
+{
+    E::iter().find(|v| gql_enum_name((*v).into()) == raw)
+}
+
+/// A field that reads a plain value off a parent of type `T`.
+pub fn field<T, F>(name: &str, ty: impl Into<TypeRef>, get: F) -> Field
+where
+    T: Any + Send + Sync,
+    F: for<'a> Fn(&'a T) -> Value + Send + Sync + 'static,
+{
+    Field::new(name, ty, move |rc| {
+        let value = rc.parent_value.try_downcast_ref::<T>().map(&get);
+        // Null goes back as "no value": enum and object fields refuse a literal null value.
+        FieldFuture::new(async move { Ok(Some(value?).filter(|v| *v != Value::Null).map(FieldValue::value)) })
+    })
+}
+
+/// A Relay connection value: edges hold their nodes as `Any` so one type serves every node kind.
+pub struct Connection {
+    pub edges: Vec<Edge>,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+pub struct Edge {
+    pub cursor: String,
+    pub node: Box<dyn Any + Send + Sync>,
+}
+
+impl Connection {
+    pub fn from_page<T: Any + Send + Sync>(page: Page<T>, id: impl Fn(&T) -> uuid::Uuid) -> Self {
+        let edges = page
+            .items
+            .into_iter()
+            .map(|item| Edge { cursor: encode_cursor(id(&item)), node: Box::new(item) })
+            .collect();
+        Self { edges, has_next_page: page.has_next_page, total_count: page.total_count }
+    }
+}
+
+/// `first`/`after` arguments of every connection field.
+pub fn with_page_args(field: Field) -> Field {
+    field
+        .argument(InputValue::new("first", TypeRef::named(TypeRef::INT)))
+        .argument(InputValue::new("after", TypeRef::named(TypeRef::STRING)))
+}
+
+pub fn page_args(rc: &ResolverContext<'_>) -> async_graphql::Result<clientele_kernel::page::PageRequest> {
+    let first = rc.args.get("first").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
+    let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned)).transpose()?;
+    clientele_kernel::page::PageRequest::new(first, after.as_deref()).map_err(to_gql)
+}
+
+/// `<Node>Connection` and `<Node>Edge` types for a node type.
+pub fn connection_types(node: &str) -> [Object; 2] {
+    let edge_name = format!("{node}Edge");
+    let edge = Object::new(&edge_name)
+        .field(field::<Edge, _>("cursor", TypeRef::named_nn(TypeRef::STRING), |e| Value::String(e.cursor.clone())))
+        .field(Field::new("node", TypeRef::named_nn(node), |rc| {
+            FieldFuture::new(async move {
+                let edge = rc.parent_value.try_downcast_ref::<Edge>()?;
+                Ok(Some(FieldValue::borrowed_any(edge.node.as_ref())))
+            })
+        }));
+    let connection = Object::new(format!("{node}Connection"))
+        .field(Field::new("edges", TypeRef::named_nn_list_nn(&edge_name), |rc| {
+            FieldFuture::new(async move {
+                let conn = rc.parent_value.try_downcast_ref::<Connection>()?;
+                Ok(Some(FieldValue::list(conn.edges.iter().map(|e| FieldValue::borrowed_any(e)))))
+            })
+        }))
+        .field(Field::new("nodes", TypeRef::named_nn_list_nn(node), |rc| {
+            FieldFuture::new(async move {
+                let conn = rc.parent_value.try_downcast_ref::<Connection>()?;
+                Ok(Some(FieldValue::list(conn.edges.iter().map(|e| FieldValue::borrowed_any(e.node.as_ref())))))
+            })
+        }))
+        .field(Field::new("pageInfo", TypeRef::named_nn("PageInfo"), |rc| {
+            FieldFuture::new(async move {
+                Ok(Some(FieldValue::borrowed_any(rc.parent_value.try_downcast_ref::<Connection>()?)))
+            })
+        }))
+        .field(field::<Connection, _>("totalCount", TypeRef::named_nn(TypeRef::INT), |c| {
+            Value::from(i64::try_from(c.total_count).unwrap_or(i64::MAX))
+        }));
+    [connection, edge]
+}
+
+/// `PageInfo`, resolved off the parent [`Connection`].
+pub fn page_info_type() -> Object {
+    Object::new("PageInfo")
+        .field(field::<Connection, _>("hasNextPage", TypeRef::named_nn(TypeRef::BOOLEAN), |c| {
+            Value::from(c.has_next_page)
+        }))
+        .field(field::<Connection, _>("endCursor", TypeRef::named(TypeRef::STRING), |c| {
+            c.edges.last().map_or(Value::Null, |e| Value::String(e.cursor.clone()))
+        }))
+}
+
+/// The result of a mutation: the changed record or the validation errors.
+pub struct Payload {
+    pub node: Option<Box<dyn Any + Send + Sync>>,
+    pub user_errors: Vec<AppError>,
+    /// A secret shown once (session or API token), when the mutation mints one.
+    pub secret: Option<String>,
+}
+
+impl Payload {
+    pub fn ok<T: Any + Send + Sync>(node: T) -> Self {
+        Self { node: Some(Box::new(node)), user_errors: Vec::new(), secret: None }
+    }
+
+    /// Validation and conflict errors become `userErrors`; everything else is a GraphQL error.
+    pub fn from_result<T: Any + Send + Sync>(result: Result<T, AppError>) -> async_graphql::Result<Self> {
+        match result {
+            Ok(node) => Ok(Self::ok(node)),
+            Err(err) if err.is_user_error() => Ok(Self { node: None, user_errors: vec![err], secret: None }),
+            Err(err) => Err(to_gql(err)),
+        }
+    }
+}
+
+/// A mutation's answer: its payload with the node, or with `userErrors` for validation failures;
+/// other errors become GraphQL errors.
+pub fn payload<T: Any + Send + Sync>(
+    result: Result<T, AppError>,
+) -> async_graphql::Result<Option<FieldValue<'static>>> {
+    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
+}
+
+pub fn user_error_type() -> Object {
+    Object::new("UserError")
+        .description("A validation problem with one input field.")
+        .field(field::<AppError, _>("field", TypeRef::named(TypeRef::STRING), |e| {
+            e.field().map_or(Value::Null, |f| Value::String(f.to_owned()))
+        }))
+        .field(field::<AppError, _>("code", TypeRef::named_nn(TypeRef::STRING), |e| {
+            Value::String(e.code().as_str().into())
+        }))
+        .field(field::<AppError, _>("message", TypeRef::named_nn(TypeRef::STRING), |e| {
+            Value::String(e.public_message().to_owned())
+        }))
+}
+
+/// `userErrors: [UserError!]!` of a [`Payload`], every error reported together flattened.
+pub fn user_errors_field() -> Field {
+    Field::new("userErrors", TypeRef::named_nn_list_nn("UserError"), |rc| {
+        FieldFuture::new(async move {
+            let payload = rc.parent_value.try_downcast_ref::<Payload>()?;
+            let errors = payload.user_errors.iter().flat_map(AppError::each);
+            Ok(Some(FieldValue::list(errors.map(|e| FieldValue::borrowed_any(e)))))
+        })
+    })
+}
+
+/// `<Name>Payload { <node_field>: <NodeType>, userErrors: [UserError!]! }`.
+pub fn payload_type(name: &str, node_field: &str, node_type: &str) -> Object {
+    Object::new(name)
+        .field(Field::new(node_field, TypeRef::named(node_type), |rc| {
+            FieldFuture::new(async move {
+                let payload = rc.parent_value.try_downcast_ref::<Payload>()?;
+                Ok(payload.node.as_deref().map(FieldValue::borrowed_any))
+            })
+        }))
+        .field(user_errors_field())
+}
+
+/// A mutation or query field whose resolver is an async block returning `FieldValue`.
+#[macro_export]
+macro_rules! resolver {
+    (|$rc:ident| $body:expr) => {
+        move |$rc: async_graphql::dynamic::ResolverContext<'_>| {
+            async_graphql::dynamic::FieldFuture::new(async move { $body })
+        }
+    };
+}

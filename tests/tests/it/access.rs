@@ -42,7 +42,7 @@ async fn access_data_lead_to_a_password_the_terms_and_sign_in(app: TestApp, sink
     publish(&app, &s, "FR", "Conditions d'utilisation", "Soyez aimables.", Some(1)).await;
     let org = customer(&app, &s, "Boulangerie Martin", "ada@martin.test", 2).await;
 
-    let sent = app.gql(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
+    let sent = app.gql_ok(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
     assert_eq!(sent["data"]["sendAccessData"]["recipient"], "ada@martin.test", "{sent}");
     let mail = sink.wait_for(1).await.remove(0);
     assert_eq!(mail["rcpt_tos"], json!(["ada@martin.test"]));
@@ -67,24 +67,24 @@ async fn access_data_lead_to_a_password_the_terms_and_sign_in(app: TestApp, sink
     for query in ["{ clients { totalCount } }", "{ users { totalCount } }"] {
         assert_eq!(code(&app.gql(Some(&session), query, json!({})).await), "TERMS_NOT_ACCEPTED", "{query}");
     }
-    let terms = app.gql(Some(&session), "{ currentTerms { version language title status } }", json!({})).await;
+    let terms = app.gql_ok(Some(&session), "{ currentTerms { version language title status } }", json!({})).await;
     assert_eq!(
         terms["data"]["currentTerms"],
         json!({ "version": 1, "language": "FR", "title": "Conditions d'utilisation", "status": "NOT_READ" })
     );
     accept(&app, &session, 1).await;
-    let clients = app.gql(Some(&session), "{ clients { totalCount } }", json!({})).await;
+    let clients = app.gql_ok(Some(&session), "{ clients { totalCount } }", json!({})).await;
     assert_eq!(clients["data"]["clients"]["totalCount"], 0, "{clients}");
     let again = app.sign_in("ada@martin.test", "a brand new password").await;
-    let users = app.gql(Some(&again), "{ users { nodes { email } } }", json!({})).await;
+    let users = app.gql_ok(Some(&again), "{ users { nodes { email } } }", json!({})).await;
     assert_eq!(users["data"]["users"]["nodes"], json!([{ "email": "ada@martin.test" }]));
 
     // issue 12 #5: credentials go to the user's own address only, never to the organisation's
     // notification address, which the supplier sets; a user with a password gets a reset.
     let upd = "mutation($id: ID!) { updateCustomerOrganisation(id: $id, input: {notificationEmail: \"office@acme.test\"}) { userErrors { field } } }";
-    let changed = app.gql(Some(&s.token), upd, json!({ "id": org["id"] })).await;
+    let changed = app.gql_ok(Some(&s.token), upd, json!({ "id": org["id"] })).await;
     assert_eq!(changed["data"]["updateCustomerOrganisation"]["userErrors"], json!([]), "{changed}");
-    let sent = app.gql(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
+    let sent = app.gql_ok(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
     assert_eq!(sent["data"]["sendAccessData"]["recipient"], "ada@martin.test", "{sent}");
     let mail = sink.wait_for(2).await.remove(1);
     assert_eq!(mail["rcpt_tos"], json!(["ada@martin.test"]));
@@ -94,17 +94,17 @@ async fn access_data_lead_to_a_password_the_terms_and_sign_in(app: TestApp, sink
 
     // A named contact: its user, at its own address; a contact without login cannot receive any.
     let contacts = app
-        .gql(
+        .gql_ok(
             Some(&s.token),
             "query($id: ID!) { customerOrganisation(id: $id) { contacts { id } } }",
             json!({ "id": org["id"] }),
         )
         .await;
     let admin_contact = contacts["data"]["customerOrganisation"]["contacts"][0]["id"].clone();
-    let sent = app.gql(Some(&s.token), SEND, json!({ "o": org["id"], "c": admin_contact })).await;
+    let sent = app.gql_ok(Some(&s.token), SEND, json!({ "o": org["id"], "c": admin_contact })).await;
     assert_eq!(sent["data"]["sendAccessData"]["recipient"], "ada@martin.test");
     let add = "mutation($o: ID!) { addOrganisationContact(organisationId: $o, input: {lastName: \"Durand\", email: \"durand@martin.test\"}) { contact { id } } }";
-    let durand = app.gql(Some(&s.token), add, json!({ "o": org["id"] })).await;
+    let durand = app.gql_ok(Some(&s.token), add, json!({ "o": org["id"] })).await;
     let durand = durand["data"]["addOrganisationContact"]["contact"]["id"].clone();
     let refused = app.gql(Some(&s.token), SEND, json!({ "o": org["id"], "c": durand })).await;
     assert_eq!(refused["data"]["sendAccessData"]["userErrors"][0]["field"], "contactId", "{refused}");
@@ -129,8 +129,8 @@ async fn password_reset_answers_alike_is_single_use_and_expires(app: TestApp, si
     let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
     let admin = customer_admin(&app, &org).await;
 
-    let unknown = app.gql(None, RESET, json!({ "e": "nobody@martin.test" })).await;
-    let known = app.gql(None, RESET, json!({ "e": " ADA@martin.test " })).await;
+    let unknown = app.gql_ok(None, RESET, json!({ "e": "nobody@martin.test" })).await;
+    let known = app.gql_ok(None, RESET, json!({ "e": " ADA@martin.test " })).await;
     assert_eq!(unknown, json!({ "data": { "requestPasswordReset": true } }));
     assert_eq!(known, unknown, "the answer does not tell whether the account exists");
     let mail = sink.wait_for(1).await.remove(0);
@@ -151,7 +151,7 @@ async fn password_reset_answers_alike_is_single_use_and_expires(app: TestApp, si
     app.sign_in("ada@martin.test", "another long password").await;
 
     // An hour later the link has expired.
-    app.gql(None, RESET, json!({ "e": "ada@martin.test" })).await;
+    app.gql_ok(None, RESET, json!({ "e": "ada@martin.test" })).await;
     let late = link_token(sink.wait_for(2).await[1]["body"].as_str().unwrap());
     app.clock.advance(chrono::Duration::minutes(61));
     assert_eq!(code(&set_password(&app, &late, "too late password").await), "TOKEN_INVALID");
@@ -159,7 +159,7 @@ async fn password_reset_answers_alike_is_single_use_and_expires(app: TestApp, si
     // Requests are throttled per e-mail, alike for unknown and known accounts.
     for email in ["nobody@martin.test", "ada@martin.test"] {
         for _ in 0..5 {
-            let body = app.gql(None, RESET, json!({ "e": email })).await;
+            let body = app.gql_ok(None, RESET, json!({ "e": email })).await;
             assert_eq!(body, unknown, "{email}");
         }
         assert_eq!(code(&app.gql(None, RESET, json!({ "e": email })).await), "TOO_MANY_ATTEMPTS", "{email}");
@@ -195,8 +195,8 @@ async fn the_file_mailer_writes_eml_files(app: TestApp) {
     let s = app.supplier("Acme", "owner@acme.test").await;
     let create = "mutation { createCustomerOrganisation(input: {organisation: {name: \"Smith Ltd\", language: EN_US}, contacts: [{lastName: \"Smith\", email: \"jo@smith.test\"}]}) { organisation { id } } }";
     let org =
-        app.gql(Some(&s.token), create, json!({})).await["data"]["createCustomerOrganisation"]["organisation"].clone();
-    app.gql(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
+        app.gql_ok(Some(&s.token), create, json!({})).await["data"]["createCustomerOrganisation"]["organisation"].clone();
+    app.gql_ok(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
     let eml = eml_files(&app, 1).await.remove(0);
     assert!(eml.contains("To: jo@smith.test") && eml.contains("Subject: Your access to Smith Ltd"), "{eml}");
     // Undo quoted-printable soft breaks and escapes enough to read the link.
@@ -220,7 +220,7 @@ async fn undelivered_mail_is_retried(backend: Backend) {
     let app = TestApp::start_with(backend, |s| smtp_settings(s, port)).await;
     let s = app.supplier("Acme", "owner@acme.test").await;
     let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
-    let sent = app.gql(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
+    let sent = app.gql_ok(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
     assert_eq!(
         sent["data"]["sendAccessData"]["recipient"], "ada@martin.test",
         "the mutation does not wait for the mail"
@@ -255,7 +255,7 @@ async fn smtp_credentials_are_presented(backend: Backend) {
     .await;
     let s = app.supplier("Acme", "owner@acme.test").await;
     let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
-    app.gql(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
+    app.gql_ok(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
     assert_eq!(sink.wait_for(1).await[0]["login"], "clientele");
 }
 
@@ -265,7 +265,7 @@ async fn suppliers_cannot_send_access_data_to_other_suppliers_customers(app: Tes
     let theirs = customer(&app, &b, "Beta's customer", "x@beta-customer.test", 2).await;
     let ours = customer(&app, &a, "Alpha's customer", "y@alpha-customer.test", 2).await;
     let contacts = "query($id: ID!) { customerOrganisation(id: $id) { contacts { id } } }";
-    let their_contact = app.gql(Some(&b.token), contacts, json!({ "id": theirs["id"] })).await["data"]
+    let their_contact = app.gql_ok(Some(&b.token), contacts, json!({ "id": theirs["id"] })).await["data"]
         ["customerOrganisation"]["contacts"][0]["id"]
         .clone();
     let before = app.snapshot().await;

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::both_dbs;
-use crate::clients::{create, person};
+use crate::clients::{created, person};
 use crate::common::{Tenant, TestApp, code, user_error_codes};
 
 both_dbs!(
@@ -34,7 +34,7 @@ async fn update(app: &TestApp, t: &Tenant, id: &Value, input: Value) -> Value {
 
 async fn addresses(app: &TestApp, t: &Tenant, client: &Value, kind: &str) -> Vec<Value> {
     let q = format!("query($id: ID!) {{ client(id: $id) {{ addresses(kind: {kind}) {{ {ADDRESS} }} }} }}");
-    let body = app.gql(Some(&t.token), &q, json!({ "id": client["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), &q, json!({ "id": client["id"] })).await;
     body["data"]["client"]["addresses"].as_array().unwrap_or_else(|| panic!("{body}")).clone()
 }
 
@@ -45,7 +45,7 @@ fn field_names(payload: &Value) -> Vec<String> {
 /// A read-only API token of `t`: every mutation is refused to it.
 pub async fn read_token(app: &TestApp, t: &Tenant) -> String {
     let q = "mutation { createApiToken(input: {name: \"reader\", scope: READ}) { token } }";
-    let body = app.gql(Some(&t.token), q, json!({})).await;
+    let body = app.gql_ok(Some(&t.token), q, json!({})).await;
     body["data"]["createApiToken"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
@@ -145,7 +145,7 @@ async fn each_kind_has_exactly_one_default(app: TestApp) {
     assert_eq!(defaults(&addresses(&app, &t, &client, "DELIVERY").await), ["Lille"]);
     // Deleting the default does too.
     let q = "mutation($id: ID!) { deleteAddress(id: $id) { deletedId userErrors { code } } }";
-    let deleted = app.gql(Some(&t.token), q, json!({ "id": first["id"] })).await;
+    let deleted = app.gql_ok(Some(&t.token), q, json!({ "id": first["id"] })).await;
     assert_eq!(deleted["data"]["deleteAddress"]["deletedId"], first["id"], "{deleted}");
     assert_eq!(defaults(&addresses(&app, &t, &client, "DELIVERY").await), ["Lens"]);
     // The only address of its kind stays its default; other kinds are untouched.
@@ -175,7 +175,7 @@ async fn each_kind_has_exactly_one_default(app: TestApp) {
 async fn staff(app: &TestApp, t: &Tenant, input: Value) -> Value {
     let q =
         "mutation($i: StaffInput!) { createStaff(input: $i) { staff { id name active } userErrors { field code } } }";
-    let body = app.gql(Some(&t.token), q, json!({ "i": input })).await;
+    let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
     body["data"]["createStaff"]["staff"].clone()
 }
 
@@ -192,7 +192,7 @@ async fn delivery_persons_are_active_delivery_staff(app: TestApp) {
         add(&app, &t, &client, json!({ "kind": "DELIVERY", "city": "Lille", "deliveryPersonId": driver["id"] })).await;
     assert_eq!(site["userErrors"], json!([]), "{site}");
     let q = "query($id: ID!) { client(id: $id) { addresses { city deliveryPerson { name isDeliveryPerson } } } }";
-    let read = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let read = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(read["data"]["client"]["addresses"][0]["deliveryPerson"]["name"], "Luc Livreur", "{read}");
     let billing =
         add(&app, &t, &client, json!({ "kind": "BILLING", "city": "Lille", "deliveryPersonId": driver["id"] })).await;
@@ -200,7 +200,7 @@ async fn delivery_persons_are_active_delivery_staff(app: TestApp) {
 
     // A former driver stays on the addresses they served but cannot be chosen again.
     let q = "mutation($id: ID!) { deactivateStaff(id: $id) { staff { active } } }";
-    let gone = app.gql(Some(&t.token), q, json!({ "id": driver["id"] })).await;
+    let gone = app.gql_ok(Some(&t.token), q, json!({ "id": driver["id"] })).await;
     assert_eq!(gone["data"]["deactivateStaff"]["staff"]["active"], false, "{gone}");
     let still = update(&app, &t, &site["address"]["id"], json!({ "label": "Entrepôt" })).await;
     assert_eq!(still["userErrors"], json!([]), "{still}");
@@ -214,7 +214,7 @@ async fn delivery_persons_are_active_delivery_staff(app: TestApp) {
 async fn copying_the_general_information_makes_a_site(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let company =
-        create(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie Martin" })).await["client"].clone();
+        created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie Martin" })).await;
     add(
         &app,
         &t,
@@ -225,7 +225,7 @@ async fn copying_the_general_information_makes_a_site(app: TestApp) {
     let q = format!(
         "mutation($c: ID!, $k: AddressKind) {{ copyClientToAddress(clientId: $c, kind: $k) {{ address {{ {ADDRESS} }} userErrors {{ field code }} }} }}"
     );
-    let copied = app.gql(Some(&t.token), &q, json!({ "c": company["id"] })).await;
+    let copied = app.gql_ok(Some(&t.token), &q, json!({ "c": company["id"] })).await;
     let site = &copied["data"]["copyClientToAddress"]["address"];
     assert_eq!(site["kind"], "DELIVERY", "{copied}");
     assert_eq!(site["company"], "Boulangerie Martin");
@@ -238,7 +238,7 @@ async fn copying_the_general_information_makes_a_site(app: TestApp) {
 
     // An individual without an address: the copy carries the name.
     let anne = person(&app, &t, "Dupont", "Anne").await;
-    let copied = app.gql(Some(&t.token), &q, json!({ "c": anne["id"], "k": "BILLING" })).await;
+    let copied = app.gql_ok(Some(&t.token), &q, json!({ "c": anne["id"], "k": "BILLING" })).await;
     let billing = &copied["data"]["copyClientToAddress"]["address"];
     assert_eq!(
         (billing["kind"].as_str(), billing["company"].as_str()),
@@ -252,7 +252,7 @@ const READINESS: &str = "clientId ready missing address { id kind street postcod
 
 async fn readiness(app: &TestApp, t: &Tenant, client: &Value) -> Value {
     let q = format!("query($id: ID!) {{ clientDocumentReadiness(id: $id) {{ {READINESS} }} }}");
-    let body = app.gql(Some(&t.token), &q, json!({ "id": client["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), &q, json!({ "id": client["id"] })).await;
     body["data"]["clientDocumentReadiness"].clone()
 }
 
@@ -300,16 +300,14 @@ async fn document_readiness_lists_missing_fields_and_completes_them(app: TestApp
     assert_eq!(done["readiness"]["ready"], true);
 
     // ADR-04: a client billed at its delivery address.
-    let shop = create(&app, &t, json!({ "kind": "COMPANY", "companyName": "Shop", "billingUsesDelivery": true })).await
-        ["client"]
-        .clone();
+    let shop = created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Shop", "billingUsesDelivery": true })).await;
     let site = add(&app, &t, &shop, json!({ "kind": "DELIVERY", "city": "Lyon" })).await["address"].clone();
     add(&app, &t, &shop, json!({ "kind": "BILLING", "street": "9 quai", "postcode": "69002", "city": "Lyon" })).await;
     let r = readiness(&app, &t, &shop).await;
     assert_eq!(r["address"]["id"], site["id"], "{r}");
     assert_eq!(r["missing"], json!(["street", "postcode"]));
     let q = "query($id: ID!) { client(id: $id) { billingAddress { id } } }";
-    let read = app.gql(Some(&t.token), q, json!({ "id": shop["id"] })).await;
+    let read = app.gql_ok(Some(&t.token), q, json!({ "id": shop["id"] })).await;
     assert_eq!(read["data"]["client"]["billingAddress"]["id"], site["id"]);
     let wrong_kind = complete(&app, &t, &shop, json!({ "kind": "BILLING", "street": "1", "postcode": "69001" })).await;
     assert_eq!(field_names(&wrong_kind), ["kind"]);

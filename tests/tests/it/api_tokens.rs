@@ -11,7 +11,7 @@ both_dbs!(tokens_carry_their_scope_expire_and_revoke);
 
 async fn create_token(app: &TestApp, session: &str, scope: &str, expires_at: Value) -> (String, String) {
     let body = app
-        .gql(
+        .gql_ok(
             Some(session),
             "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { token apiToken { id scope } userErrors { code } } }",
             json!({ "i": { "name": format!("{scope} token"), "scope": scope, "expiresAt": expires_at } }),
@@ -29,9 +29,9 @@ async fn tokens_carry_their_scope_expire_and_revoke(app: TestApp) {
     assert!(rw.starts_with("clt_"));
     assert!(!app.rows("api_tokens").await.iter().any(|r| r.contains(&rw)), "only a hash is stored");
 
-    let viewer = app.gql(Some(&rw), "{ viewer { authMethod scope user { id } } }", json!({})).await;
+    let viewer = app.gql_ok(Some(&rw), "{ viewer { authMethod scope user { id } } }", json!({})).await;
     assert_eq!(viewer["data"]["viewer"], json!({ "authMethod": "API_TOKEN", "scope": "READ_WRITE", "user": null }));
-    let listed = app.gql(Some(&rw), "{ users { totalCount } }", json!({})).await;
+    let listed = app.gql_ok(Some(&rw), "{ users { totalCount } }", json!({})).await;
     assert_eq!(listed["data"]["users"]["totalCount"], 1);
     // A read token reads but never writes; no token manages users or mints tokens.
     assert_eq!(code(&app.gql(Some(&read), "{ users { totalCount } }", json!({})).await), "FORBIDDEN");
@@ -42,14 +42,14 @@ async fn tokens_carry_their_scope_expire_and_revoke(app: TestApp) {
     let mint = "mutation { createApiToken(input: {name: \"x\", scope: READ}) { token } }";
     assert_eq!(code(&app.gql(Some(&rw), mint, json!({})).await), "FORBIDDEN");
 
-    let list = app.gql(Some(&acme.token), "{ apiTokens { totalCount nodes { name lastUsedAt } } }", json!({})).await;
+    let list = app.gql_ok(Some(&acme.token), "{ apiTokens { totalCount nodes { name lastUsedAt } } }", json!({})).await;
     assert_eq!(list["data"]["apiTokens"]["totalCount"], 2);
     let used =
         list["data"]["apiTokens"]["nodes"].as_array().unwrap().iter().filter(|t| t["lastUsedAt"].is_string()).count();
     assert_eq!(used, 2, "last use is recorded: {list}");
 
     let revoked = app
-        .gql(
+        .gql_ok(
             Some(&acme.token),
             "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { revokedAt } } }",
             json!({ "id": rw_id }),

@@ -55,12 +55,12 @@ async fn link_for(app: &TestApp, tenant: &str, kind: clientele_kernel::OrgKind, 
 async fn sign_in_is_case_insensitive_and_viewer_shows_the_caller(app: TestApp) {
     let acme = app.supplier("Acme", "Owner@Acme.test").await;
     let token = app.sign_in("  OWNER@acme.TEST ", "correct horse battery").await;
-    let body = app.gql(Some(&token), VIEWER, json!({})).await;
+    let body = app.gql_ok(Some(&token), VIEWER, json!({})).await;
     assert_eq!(body["data"]["viewer"]["user"]["email"], "owner@acme.test");
     assert_eq!(body["data"]["viewer"]["role"], "SUPER_ADMIN");
     assert_eq!(body["data"]["viewer"]["authMethod"], "SESSION");
     assert_eq!(body["data"]["viewer"]["organisation"], json!({ "kind": "SUPPLIER", "name": "Acme" }));
-    let anonymous = app.gql(None, VIEWER, json!({})).await;
+    let anonymous = app.gql_ok(None, VIEWER, json!({})).await;
     assert_eq!(anonymous["data"]["viewer"], json!(null));
     assert_ne!(token, acme.token, "each sign-in opens its own session");
 }
@@ -92,7 +92,7 @@ async fn failed_sign_ins_lock_the_account(app: TestApp) {
 
 async fn sessions_expire(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
-    assert!(app.gql(Some(&acme.token), VIEWER, json!({})).await["data"]["viewer"].is_object());
+    assert!(app.gql_ok(Some(&acme.token), VIEWER, json!({})).await["data"]["viewer"].is_object());
     app.clock.advance(Duration::hours(12) + Duration::seconds(1));
     let (status, body) = app.gql_status(Some(&acme.token), VIEWER, json!({})).await;
     assert_eq!(status, 401);
@@ -102,27 +102,27 @@ async fn sessions_expire(app: TestApp) {
 async fn sign_out_and_revocation_end_sessions_at_once(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
     let second = app.sign_in("owner@acme.test", "correct horse battery").await;
-    let sessions = app.gql(Some(&second), "{ viewer { sessions { id } } }", json!({})).await;
+    let sessions = app.gql_ok(Some(&second), "{ viewer { sessions { id } } }", json!({})).await;
     assert_eq!(sessions["data"]["viewer"]["sessions"].as_array().unwrap().len(), 2);
 
-    let out = app.gql(Some(&second), "mutation { signOut }", json!({})).await;
+    let out = app.gql_ok(Some(&second), "mutation { signOut }", json!({})).await;
     assert_eq!(out["data"]["signOut"], true);
     let (status, body) = app.gql_status(Some(&second), VIEWER, json!({})).await;
     assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"));
 
     // Revoke the first session from a third one, then the third itself.
     let third = app.sign_in("owner@acme.test", "correct horse battery").await;
-    let sessions = app.gql(Some(&third), "{ viewer { sessions { id current } } }", json!({})).await;
+    let sessions = app.gql_ok(Some(&third), "{ viewer { sessions { id current } } }", json!({})).await;
     let sessions = sessions["data"]["viewer"]["sessions"].as_array().unwrap().clone();
     assert_eq!(sessions.len(), 2);
     let revoke = "mutation($id: ID!) { revokeSession(id: $id) { session { revokedAt } } }";
     let other = sessions.iter().find(|s| s["current"] == false).unwrap();
-    let r = app.gql(Some(&third), revoke, json!({ "id": other["id"] })).await;
+    let r = app.gql_ok(Some(&third), revoke, json!({ "id": other["id"] })).await;
     assert!(r["data"]["revokeSession"]["session"]["revokedAt"].is_string(), "{r}");
     assert_eq!(app.gql_status(Some(&acme.token), VIEWER, json!({})).await.0, 401);
     assert_eq!(app.gql_status(Some(&third), VIEWER, json!({})).await.0, 200);
     let own = sessions.iter().find(|s| s["current"] == true).unwrap();
-    app.gql(Some(&third), revoke, json!({ "id": own["id"] })).await;
+    app.gql_ok(Some(&third), revoke, json!({ "id": own["id"] })).await;
     assert_eq!(app.gql_status(Some(&third), VIEWER, json!({})).await.0, 401);
 }
 
@@ -142,7 +142,7 @@ async fn set_password_links_are_single_use_and_expire(app: TestApp) {
 
     let short = app.gql(None, set, json!({ "t": link, "p": "short" })).await;
     assert_eq!(short["data"]["setPassword"]["userErrors"][0]["code"], "VALIDATION");
-    let used = app.gql(None, set, json!({ "t": link, "p": "a brand new password" })).await;
+    let used = app.gql_ok(None, set, json!({ "t": link, "p": "a brand new password" })).await;
     assert!(used["data"]["setPassword"]["token"].is_string(), "{used}");
     assert_eq!(code(&app.gql(None, set, json!({ "t": link, "p": "a brand new password" })).await), "TOKEN_INVALID");
     app.sign_in("owner@acme.test", "a brand new password").await;
@@ -170,7 +170,7 @@ async fn deactivated_users_cannot_sign_in(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
     let (id, token) = app.user(&acme, "admin@acme.test", "ADMIN").await;
     let off = app
-        .gql(
+        .gql_ok(
             Some(&acme.token),
             "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
             json!({ "id": id }),
@@ -179,7 +179,7 @@ async fn deactivated_users_cannot_sign_in(app: TestApp) {
     assert_eq!(off["data"]["deactivateUser"]["user"]["status"], "INACTIVE");
     assert_eq!(app.gql_status(Some(&token), VIEWER, json!({})).await.0, 401, "sessions die with the user");
     assert_eq!(code(&app.sign_in_raw("admin@acme.test", "correct horse battery").await), "INVALID_CREDENTIALS");
-    app.gql(
+    app.gql_ok(
         Some(&acme.token),
         "mutation($id: ID!) { reactivateUser(id: $id) { user { status } } }",
         json!({ "id": id }),
@@ -191,8 +191,9 @@ async fn deactivated_users_cannot_sign_in(app: TestApp) {
 async fn failed_sign_ins_from_one_address_lock_that_address(app: TestApp) {
     app.supplier("Acme", "owner@acme.test").await;
     // Fifty different accounts guessed from one client address: the address is locked, even for
-    // a right password, while each account alone saw only one failure. Eight at a time: fifty at
-    // once would queue on the hashing slots, and a loaded machine answers "busy" past 5 s.
+    // a right password, while each account alone saw only one failure.
+    // Eight at a time: fifty at once would queue on the hashing slots, and a loaded machine
+    // answers "busy" past 5 s.
     let guesses = (0..50).map(|i| app.sign_in_raw_owned(format!("guess{i}@acme.test"), "not the password"));
     let bodies: Vec<_> = futures::stream::iter(guesses).buffer_unordered(8).collect().await;
     for body in bodies {
@@ -263,7 +264,7 @@ async fn one_password_per_request(app: TestApp) {
 async fn set_password_checks_the_link_first_and_throttles_per_address(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
     let made = app
-        .gql(
+        .gql_ok(
             Some(&acme.token),
             "mutation { createUser(input: {email: \"bea@acme.test\", displayName: \"Bea\", role: ADMIN}) { user { id } } }",
             json!({}),
@@ -292,7 +293,7 @@ async fn set_password_checks_the_link_first_and_throttles_per_address(app: TestA
     assert_eq!(code(&body), "TOO_MANY_ATTEMPTS", "{body}");
     assert_eq!(app.snapshot().await, before, "nothing changed");
     app.clock.advance(Duration::seconds(61));
-    let body = app.gql(None, SET, json!({ "t": good, "p": "bea's newer password" })).await;
+    let body = app.gql_ok(None, SET, json!({ "t": good, "p": "bea's newer password" })).await;
     assert!(body["data"]["setPassword"]["token"].is_string(), "{body}");
 }
 
@@ -302,21 +303,21 @@ async fn setting_a_password_ends_the_users_other_sessions(app: TestApp) {
     let (id, first) = app.user(&acme, "admin@acme.test", "ADMIN").await;
     let second = app.sign_in("admin@acme.test", "correct horse battery").await;
     let set_user = "mutation($id: ID!, $p: String!) { setUserPassword(id: $id, password: $p) { user { id } userErrors { code } } }";
-    let body = app.gql(Some(&acme.token), set_user, json!({ "id": id, "p": "set by the owner" })).await;
+    let body = app.gql_ok(Some(&acme.token), set_user, json!({ "id": id, "p": "set by the owner" })).await;
     assert_eq!(body["data"]["setUserPassword"]["user"]["id"], id, "{body}");
     for token in [&first, &second] {
         assert_eq!(app.gql_status(Some(token), VIEWER, json!({})).await.0, 401);
     }
     // Setting one's own password keeps the session in use and ends the others.
     let other = app.sign_in("owner@acme.test", "correct horse battery").await;
-    let body = app.gql(Some(&acme.token), set_user, json!({ "id": acme.admin_id, "p": "the owner's new one" })).await;
+    let body = app.gql_ok(Some(&acme.token), set_user, json!({ "id": acme.admin_id, "p": "the owner's new one" })).await;
     assert_eq!(body["data"]["setUserPassword"]["user"]["id"], acme.admin_id.as_str(), "{body}");
     assert_eq!(app.gql_status(Some(&acme.token), VIEWER, json!({})).await.0, 200);
     assert_eq!(app.gql_status(Some(&other), VIEWER, json!({})).await.0, 401);
     // A one-time link for a user who has a password is a reset, and ends every session too.
     let third = app.sign_in("admin@acme.test", "set by the owner").await;
     let link = link_for(&app, &acme.id, clientele_kernel::OrgKind::Supplier, &id).await;
-    let body = app.gql(None, SET, json!({ "t": link, "p": "the admin's own choice" })).await;
+    let body = app.gql_ok(None, SET, json!({ "t": link, "p": "the admin's own choice" })).await;
     assert!(body["data"]["setPassword"]["token"].is_string(), "{body}");
     assert_eq!(app.gql_status(Some(&third), VIEWER, json!({})).await.0, 401);
     let audit = app.rows("audit_log").await;

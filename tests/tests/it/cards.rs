@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::addresses::{audit_actions, read_token};
 use crate::both_dbs;
-use crate::clients::{create, person};
+use crate::clients::{create, created, person};
 use crate::common::{Tenant, TestApp, code, user_error_codes};
 
 both_dbs!(
@@ -94,7 +94,7 @@ async fn beneficiaries_keep_every_field_and_are_listed_on_the_client(app: TestAp
 
     // CRD-01: the client's list shows name, address, phone, e-mail, loyalty and wallet.
     let q = "query($id: ID!) { client(id: $id) { beneficiaries { displayName city mobile email loyalty wallet client { displayName } } } }";
-    let read = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let read = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(
         read["data"]["client"]["beneficiaries"],
         json!([
@@ -111,7 +111,7 @@ async fn beneficiaries_keep_every_field_and_are_listed_on_the_client(app: TestAp
         "mutation($id: ID!, $i: BeneficiaryInput!) {{ updateBeneficiary(id: $id, input: $i) {{ beneficiary {{ {BENEFICIARY} }} userErrors {{ field }} }} }}"
     );
     let changed = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             &q,
             json!({ "id": b["id"], "i": { "city": "Lyon", "postcode": "69001", "wallet": false, "complement": null } }),
@@ -124,10 +124,10 @@ async fn beneficiaries_keep_every_field_and_are_listed_on_the_client(app: TestAp
     );
     assert_eq!(changed["email"], "lea.dupont@example.test", "absent keeps");
     let q = "query($id: ID!) { beneficiary(id: $id) { displayName city } }";
-    let one = app.gql(Some(&t.token), q, json!({ "id": b["id"] })).await;
+    let one = app.gql_ok(Some(&t.token), q, json!({ "id": b["id"] })).await;
     assert_eq!(one["data"]["beneficiary"], json!({ "displayName": "Dupont Léa", "city": "Lyon" }), "{one}");
     let q = "mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId userErrors { code } } }";
-    let gone = app.gql(Some(&t.token), q, json!({ "id": b["id"] })).await;
+    let gone = app.gql_ok(Some(&t.token), q, json!({ "id": b["id"] })).await;
     assert_eq!(gone["data"]["deleteBeneficiary"]["deletedId"], b["id"], "{gone}");
     assert_eq!(app.count("beneficiaries").await, 1);
     assert_eq!(
@@ -168,7 +168,7 @@ async fn beneficiary_validation_reports_every_problem_with_its_field(app: TestAp
     let q = "mutation($c: ID!) { createBeneficiary(clientId: $c, input: {lastName: \"A\", firstName: \"B\"}) { beneficiary { id } } }";
     assert_eq!(code(&app.gql(Some(&reader), q, json!({ "c": client["id"] })).await), "FORBIDDEN");
     let other = person(&app, &t, "Martin", "Paul").await;
-    app.gql(
+    app.gql_ok(
         Some(&t.token),
         "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
         json!({ "id": other["id"] }),
@@ -186,13 +186,13 @@ async fn blocked_beneficiaries_are_listed_apart_and_get_no_card(app: TestApp) {
     let block = "mutation($id: ID!, $r: String!) { blockBeneficiary(id: $id, reason: $r) { beneficiary { blocked blockedReason } userErrors { field } } }";
     let empty = app.gql(Some(&t.token), block, json!({ "id": lea["id"], "r": "  " })).await;
     assert_eq!(empty["data"]["blockBeneficiary"]["userErrors"], json!([{ "field": "reason" }]), "{empty}");
-    let blocked = app.gql(Some(&t.token), block, json!({ "id": lea["id"], "r": "Lost her card twice" })).await;
+    let blocked = app.gql_ok(Some(&t.token), block, json!({ "id": lea["id"], "r": "Lost her card twice" })).await;
     assert_eq!(
         blocked["data"]["blockBeneficiary"]["beneficiary"],
         json!({ "blocked": true, "blockedReason": "Lost her card twice" })
     );
     let q = "query($id: ID!) { client(id: $id) { blocked: beneficiaries(blocked: true) { firstName } open: beneficiaries(blocked: false) { firstName } all: beneficiaries { firstName } } }";
-    let lists = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let lists = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(
         lists["data"]["client"],
         json!({ "blocked": [{ "firstName": "Léa" }], "open": [{ "firstName": "Tom" }], "all": [{ "firstName": "Léa" }, { "firstName": "Tom" }] }),
@@ -202,7 +202,7 @@ async fn blocked_beneficiaries_are_listed_apart_and_get_no_card(app: TestApp) {
     assert_eq!(code(&refused), "BENEFICIARY_BLOCKED", "{refused}");
     assert_eq!(app.count("cards").await, 0);
     let q = "mutation($id: ID!) { unblockBeneficiary(id: $id) { beneficiary { blocked blockedReason } } }";
-    let open = app.gql(Some(&t.token), q, json!({ "id": lea["id"] })).await;
+    let open = app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     assert_eq!(open["data"]["unblockBeneficiary"]["beneficiary"], json!({ "blocked": false, "blockedReason": null }));
     card(&app, &t, ("beneficiaryId", &lea["id"]), "C-1").await;
     assert_eq!(
@@ -235,7 +235,7 @@ async fn cards_are_unique_per_tenant_and_held_by_the_client_or_a_beneficiary(app
     assert!(leas["issuedOn"].is_string(), "issued today by default");
 
     let q = "query($id: ID!) { client(id: $id) { cards { number beneficiary { firstName } } beneficiaries { cards { number client { id } } } } }";
-    let read = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let read = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(
         read["data"]["client"],
         json!({ "cards": [{ "number": "4000-0001", "beneficiary": null }, { "number": "4000-0002", "beneficiary": { "firstName": "Léa" } }],
@@ -265,18 +265,18 @@ async fn cards_are_unique_per_tenant_and_held_by_the_client_or_a_beneficiary(app
         "mutation($id: ID!, $i: CardInput!) {{ updateCard(id: $id, input: $i) {{ card {{ {CARD} }} userErrors {{ field code }} }} }}"
     );
     let blocked =
-        app.gql(Some(&t.token), &q, json!({ "id": leas["id"], "i": { "status": "BLOCKED", "expiresOn": null } })).await;
+        app.gql_ok(Some(&t.token), &q, json!({ "id": leas["id"], "i": { "status": "BLOCKED", "expiresOn": null } })).await;
     let blocked = &blocked["data"]["updateCard"]["card"];
     assert_eq!((blocked["status"].as_str(), blocked["expiresOn"].clone()), (Some("BLOCKED"), Value::Null));
     let taken = app.gql(Some(&t.token), &q, json!({ "id": leas["id"], "i": { "number": "4000-0001" } })).await;
     assert_eq!(user_error_codes(&taken["data"]["updateCard"]), ["CONFLICT"]);
     assert_eq!((audit_actions(&app, "card.create").await, audit_actions(&app, "card.block").await), (3, 1));
     let q = "mutation($id: ID!) { deleteCard(id: $id) { deletedId } }";
-    let gone = app.gql(Some(&t.token), q, json!({ "id": own["id"] })).await;
+    let gone = app.gql_ok(Some(&t.token), q, json!({ "id": own["id"] })).await;
     assert_eq!(gone["data"]["deleteCard"]["deletedId"], own["id"]);
     // Deleting a beneficiary takes its cards.
     let q = "mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId } }";
-    app.gql(Some(&t.token), q, json!({ "id": lea["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     let q = "query($id: ID!) { card(id: $id) { id } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": leas["id"] })).await), "NOT_FOUND");
 }
@@ -287,7 +287,7 @@ async fn blocked_clients_get_no_card(app: TestApp) {
     let client = person(&app, &t, "Dupont", "Anne").await;
     let lea = beneficiary(&app, &t, &client, "Dupont", "Léa").await;
     let q = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
-    app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     for holder in [("clientId", &client["id"]), ("beneficiaryId", &lea["id"])] {
         let refused = issue(&app, &t, holder, json!({ "number": "C-9" })).await;
         assert_eq!(code(&refused), "CLIENT_BLOCKED", "{holder:?}: {refused}");
@@ -295,7 +295,7 @@ async fn blocked_clients_get_no_card(app: TestApp) {
     assert_eq!(app.count("cards").await, 0);
     // The record itself stays editable by its managers.
     let q = "mutation($id: ID!) { updateBeneficiary(id: $id, input: {city: \"Lyon\"}) { beneficiary { city } } }";
-    let edited = app.gql(Some(&t.token), q, json!({ "id": lea["id"] })).await;
+    let edited = app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     assert_eq!(edited["data"]["updateBeneficiary"]["beneficiary"]["city"], "Lyon", "{edited}");
 }
 
@@ -327,7 +327,7 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
     ok(post(json!({ "kind": "CREDIT_WITHDRAWN", "amount": "12", "beneficiaryId": tom["id"] })).await);
 
     let q = "query($id: ID!) { beneficiary(id: $id) { statement { closingBalance totalDebits totalCredits entryCount entries { nodes { amount cardId } } } } }";
-    let st = app.gql(Some(&t.token), q, json!({ "id": lea["id"] })).await;
+    let st = app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     assert_eq!(
         st["data"]["beneficiary"]["statement"],
         json!({ "closingBalance": "-35.00", "totalDebits": "35.00", "totalCredits": "0.00", "entryCount": 2,
@@ -335,13 +335,13 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
         "{st}"
     );
     let q = "query($id: ID!) { client(id: $id) { balance statement { entryCount } } }";
-    let whole = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let whole = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(whole["data"]["client"], json!({ "balance": "53.00", "statement": { "entryCount": 4 } }));
 
     // A reversal concerns the same beneficiary.
     let q =
         "mutation($id: ID!) { reverseLedgerEntry(id: $id, reason: \"Mistake\") { entry { beneficiaryId cardId } } }";
-    let rev = app.gql(Some(&t.token), q, json!({ "id": by_card["id"] })).await;
+    let rev = app.gql_ok(Some(&t.token), q, json!({ "id": by_card["id"] })).await;
     assert_eq!(
         rev["data"]["reverseLedgerEntry"]["entry"],
         json!({ "beneficiaryId": lea["id"], "cardId": leas_card["id"] })
@@ -349,13 +349,13 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
 
     // Blocked cards and beneficiaries, and other clients' ones, are refused.
     let q = "mutation($id: ID!) { updateCard(id: $id, input: {status: BLOCKED}) { card { status } } }";
-    app.gql(Some(&t.token), q, json!({ "id": leas_card["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": leas_card["id"] })).await;
     assert_eq!(
         code(&post(json!({ "kind": "CREDIT_WITHDRAWN", "amount": "1", "cardId": leas_card["id"] })).await),
         "CARD_BLOCKED"
     );
     let q = "mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"Stop\") { beneficiary { blocked } } }";
-    app.gql(Some(&t.token), q, json!({ "id": tom["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": tom["id"] })).await;
     assert_eq!(
         code(&post(json!({ "kind": "CREDIT_WITHDRAWN", "amount": "1", "beneficiaryId": tom["id"] })).await),
         "BENEFICIARY_BLOCKED"
@@ -368,7 +368,7 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
         json!([{ "field": "beneficiaryId", "code": "VALIDATION" }])
     );
     let q = "query($id: ID!) { client(id: $id) { statement { entryCount } } }";
-    let after = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let after = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(after["data"]["client"]["statement"]["entryCount"], 5, "refused postings left nothing");
 
     // The accounts keep naming them: neither the beneficiary nor its card can be deleted.
@@ -392,11 +392,11 @@ async fn beneficiaries_are_exported_and_erased_with_the_client(app: TestApp) {
     let lea = made["beneficiary"].clone();
     let leas = card(&app, &t, ("beneficiaryId", &lea["id"]), "L-1").await;
     let q = "mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"Léa Dupont lost it\") { beneficiary { id } } }";
-    app.gql(Some(&t.token), q, json!({ "id": lea["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     card(&app, &t, ("clientId", &client["id"]), "A-1").await;
 
     let export =
-        app.gql(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": client["id"] })).await;
+        app.gql_ok(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": client["id"] })).await;
     let doc = &export["data"]["exportClientData"];
     assert_eq!(doc["beneficiaries"][0]["email"], "lea@dupont.test", "{export}");
     assert_eq!(doc["beneficiaries"][0]["mobile_e164"], "+33612345678");
@@ -405,10 +405,10 @@ async fn beneficiaries_are_exported_and_erased_with_the_client(app: TestApp) {
     assert!(doc["audit_entries"].as_array().unwrap().iter().any(|e| e["action"] == "beneficiary.create"));
 
     let q = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { anonymisedAt } userErrors { code } } }";
-    let done = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let done = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert!(done["data"]["anonymiseClient"]["client"]["anonymisedAt"].is_string(), "{done}");
     let q = format!("query($id: ID!) {{ beneficiary(id: $id) {{ {BENEFICIARY} cards {{ number }} }} }}");
-    let erased = app.gql(Some(&t.token), &q, json!({ "id": lea["id"] })).await;
+    let erased = app.gql_ok(Some(&t.token), &q, json!({ "id": lea["id"] })).await;
     let b = &erased["data"]["beneficiary"];
     for field in ["lastName", "firstName", "city", "mobile", "mobileE164", "email"] {
         assert!(b[field].is_null(), "{field} survived: {erased}");
@@ -421,7 +421,7 @@ async fn beneficiaries_are_exported_and_erased_with_the_client(app: TestApp) {
     assert_eq!(b["cards"], json!([{ "number": "L-1" }]), "the card keeps its holder");
     let q = "query($id: ID!) { card(id: $id) { beneficiaryId } }";
     assert_eq!(
-        app.gql(Some(&t.token), q, json!({ "id": leas["id"] })).await["data"]["card"]["beneficiaryId"],
+        app.gql_ok(Some(&t.token), q, json!({ "id": leas["id"] })).await["data"]["card"]["beneficiaryId"],
         lea["id"]
     );
     for row in app.rows("beneficiaries").await {
@@ -446,9 +446,9 @@ async fn a_page_of_clients_loads_beneficiaries_and_cards_in_one_statement_each(a
         }
     }
     let q = "{ clients(first: 8) { nodes { id cards { number beneficiary { firstName } } beneficiaries { firstName cards { number } } referralRewards { remaining } } } }";
-    app.gql(Some(&t.token), q, json!({})).await;
+    app.gql_ok(Some(&t.token), q, json!({})).await;
     app.statements.start();
-    let body = app.gql(Some(&t.token), q, json!({})).await;
+    let body = app.gql_ok(Some(&t.token), q, json!({})).await;
     let statements = app.statements.stop();
     let nodes = body["data"]["clients"]["nodes"].as_array().unwrap_or_else(|| panic!("{body}"));
     assert_eq!(nodes.len(), 8);
@@ -471,12 +471,10 @@ async fn a_page_of_clients_loads_beneficiaries_and_cards_in_one_statement_each(a
 async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     let a = app.supplier("Alpha", "owner@alpha.test").await;
     let b = app.supplier("Beta", "owner@beta.test").await;
-    let client = create(&app, &b, json!({ "lastName": "Dupont", "firstName": "Anne", "accountKind": "DEPOSIT" })).await
-        ["client"]
-        .clone();
+    let client = created(&app, &b, json!({ "lastName": "Dupont", "firstName": "Anne", "accountKind": "DEPOSIT" })).await;
     let lea = beneficiary(&app, &b, &client, "Dupont", "Léa").await;
     let leas = card(&app, &b, ("beneficiaryId", &lea["id"]), "L-1").await;
-    let mine = create(&app, &a, json!({ "lastName": "Martin", "firstName": "Paul", "accountKind": "DEPOSIT" })).await["client"].clone();
+    let mine = created(&app, &a, json!({ "lastName": "Martin", "firstName": "Paul", "accountKind": "DEPOSIT" })).await;
 
     let not_found = [
         ("query($id: ID!) { beneficiary(id: $id) { lastName } }", &lea["id"]),
@@ -524,7 +522,7 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     assert_eq!(app.snapshot().await, before, "tenant B is untouched and no audit row was written");
     // A's client shows none of B's rows, and B's card number is free in A.
     let q = "query($id: ID!) { client(id: $id) { beneficiaries { id } cards { id } } }";
-    let own = app.gql(Some(&a.token), q, json!({ "id": mine["id"] })).await;
+    let own = app.gql_ok(Some(&a.token), q, json!({ "id": mine["id"] })).await;
     assert_eq!(own["data"]["client"], json!({ "beneficiaries": [], "cards": [] }));
     card(&app, &a, ("clientId", &mine["id"]), "L-1").await;
 }

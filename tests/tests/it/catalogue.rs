@@ -12,14 +12,14 @@ both_dbs!(customers_see_their_views_at_their_group_price, views_and_groups_stay_
 async fn item(app: &TestApp, s: &Tenant, sku: &str, category: &str, price: &str) -> Value {
     let q = "mutation($i: CatalogueItemInput!) { saveCatalogueItem(input: $i) { item { id sku unitPrice } userErrors { field code } } }";
     let body = app
-        .gql(Some(&s.token), q, json!({ "i": { "sku": sku, "name": sku, "category": category, "unitPrice": price } }))
+        .gql_ok(Some(&s.token), q, json!({ "i": { "sku": sku, "name": sku, "category": category, "unitPrice": price } }))
         .await;
     body["data"]["saveCatalogueItem"]["item"].clone()
 }
 
 async fn view(app: &TestApp, s: &Tenant, input: Value) -> Value {
     let q = "mutation($i: CatalogueViewInput!) { saveCatalogueView(input: $i) { view { id name } userErrors { field code } } }";
-    let body = app.gql(Some(&s.token), q, json!({ "i": input })).await;
+    let body = app.gql_ok(Some(&s.token), q, json!({ "i": input })).await;
     assert_eq!(body["data"]["saveCatalogueView"]["userErrors"], json!([]), "{body}");
     body["data"]["saveCatalogueView"]["view"].clone()
 }
@@ -43,7 +43,7 @@ async fn customers_see_their_views_at_their_group_price(app: TestApp) {
     let org = customer(&app, &s, "Salon Lea", "lea@salon.test", 2).await;
     let lea = customer_admin(&app, &org).await;
     // ORG-14: no view of its own yet: the supplier's default view applies.
-    let mine = app.gql(Some(&lea.token), MINE, json!({})).await;
+    let mine = app.gql_ok(Some(&lea.token), MINE, json!({})).await;
     assert_eq!(
         mine["data"]["myCatalogue"]["items"],
         json!([{ "sku": "BR-1", "unitPrice": "7.50", "discount": "0.00", "effectivePrice": "7.50" }]),
@@ -51,37 +51,37 @@ async fn customers_see_their_views_at_their_group_price(app: TestApp) {
     );
 
     // The first view assigned is the default; a later one can take over; exactly one at a time.
-    let a = app.gql(Some(&s.token), ASSIGN, json!({ "o": org["id"], "v": care["id"] })).await;
+    let a = app.gql_ok(Some(&s.token), ASSIGN, json!({ "o": org["id"], "v": care["id"] })).await;
     assert_eq!(a["data"]["assignCatalogueView"]["views"], json!([{ "name": "Care", "isDefault": true }]));
-    let a = app.gql(Some(&s.token), ASSIGN, json!({ "o": org["id"], "v": pro["id"], "d": true })).await;
+    let a = app.gql_ok(Some(&s.token), ASSIGN, json!({ "o": org["id"], "v": pro["id"], "d": true })).await;
     assert_eq!(
         a["data"]["assignCatalogueView"]["views"],
         json!([{ "name": "Care", "isDefault": false }, { "name": "Pro", "isDefault": true }])
     );
-    let u = app.gql(Some(&s.token), "mutation($o: ID!, $v: ID!) { unassignCatalogueView(organisationId: $o, viewId: $v) { views { name isDefault } } }", json!({ "o": org["id"], "v": pro["id"] })).await;
+    let u = app.gql_ok(Some(&s.token), "mutation($o: ID!, $v: ID!) { unassignCatalogueView(organisationId: $o, viewId: $v) { views { name isDefault } } }", json!({ "o": org["id"], "v": pro["id"] })).await;
     assert_eq!(
         u["data"]["unassignCatalogueView"]["views"],
         json!([{ "name": "Care", "isDefault": true }]),
         "the default moves on"
     );
-    app.gql(Some(&s.token), ASSIGN, json!({ "o": org["id"], "v": pro["id"] })).await;
+    app.gql_ok(Some(&s.token), ASSIGN, json!({ "o": org["id"], "v": pro["id"] })).await;
 
     // ORG-15: a customer group with 10 % off.
     let g = app
-        .gql(
+        .gql_ok(
             Some(&s.token),
             "mutation { saveCustomerGroup(input: {name: \"Salons\", discount: \"10\"}) { group { id discount } } }",
             json!({}),
         )
         .await;
     let group = g["data"]["saveCustomerGroup"]["group"]["id"].clone();
-    app.gql(
+    app.gql_ok(
         Some(&s.token),
         "mutation($o: ID!, $g: ID) { setOrganisationCustomerGroup(organisationId: $o, groupId: $g) }",
         json!({ "o": org["id"], "g": group }),
     )
     .await;
-    let mine = app.gql(Some(&lea.token), MINE, json!({})).await;
+    let mine = app.gql_ok(Some(&lea.token), MINE, json!({})).await;
     assert_eq!(
         mine["data"]["myCatalogue"]["items"],
         json!([
@@ -91,13 +91,13 @@ async fn customers_see_their_views_at_their_group_price(app: TestApp) {
         "{mine}"
     );
     // "Same conditions as the supplier": no group discount.
-    app.gql(
+    app.gql_ok(
         Some(&s.token),
         "mutation($id: ID!) { saveCustomerGroup(id: $id, input: {sameAsSupplier: true}) { group { id } } }",
         json!({ "id": group }),
     )
     .await;
-    let mine = app.gql(Some(&lea.token), MINE, json!({})).await;
+    let mine = app.gql_ok(Some(&lea.token), MINE, json!({})).await;
     assert_eq!(mine["data"]["myCatalogue"]["items"][0]["effectivePrice"], "42.00");
     // Customer users read their catalogue but never manage the supplier's.
     assert_eq!(code(&app.gql(Some(&lea.token), "{ catalogueViews { id } }", json!({})).await), "FORBIDDEN");
@@ -116,7 +116,7 @@ async fn views_and_groups_stay_with_their_supplier(app: TestApp) {
         code(&app.gql(Some(&a.token), ASSIGN, json!({ "o": a_org["id"], "v": b_view["id"] })).await),
         "NOT_FOUND"
     );
-    let a_view = app.gql(Some(&a.token), "{ catalogueViews { id } }", json!({})).await;
+    let a_view = app.gql_ok(Some(&a.token), "{ catalogueViews { id } }", json!({})).await;
     assert_eq!(a_view["data"]["catalogueViews"], json!([]));
     assert_eq!(
         code(

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use clientele::{AppState, Settings, install_crypto_provider, router};
-use clientele_kernel::ports::{Clock, SystemEntropy};
+use clientele_kernel::ports::{Clock, Entropy, SeededEntropy, SystemEntropy};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 
@@ -33,6 +33,23 @@ macro_rules! both_dbs_with {
             async fn postgres() {
                 let app = $crate::common::TestApp::start_with($crate::common::Backend::Postgres, super::$configure).await;
                 super::$name(app).await;
+            }
+        }
+    )*};
+}
+
+/// As [`both_dbs!`], on servers started by [`TestApp::start_fixed`] (fixed clock, seeded entropy).
+#[macro_export]
+macro_rules! both_dbs_fixed {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::common::TestApp::start_fixed($crate::common::Backend::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::common::TestApp::start_fixed($crate::common::Backend::Postgres).await).await;
             }
         }
     )*};
@@ -86,21 +103,34 @@ impl StatementLog {
     }
 }
 
-/// Real time plus an offset the test can move forward.
+/// Real time (or a fixed instant) plus an offset the test can move forward.
 #[derive(Default)]
-pub struct TestClock(Mutex<Duration>);
+pub struct TestClock {
+    fixed: Option<DateTime<Utc>>,
+    offset: Mutex<Duration>,
+}
 
 impl TestClock {
+    /// A clock standing at `at` until advanced.
+    pub fn fixed(at: DateTime<Utc>) -> Self {
+        Self { fixed: Some(at), offset: Mutex::default() }
+    }
+
     pub fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
+        *self.offset.lock().unwrap() += by;
     }
 }
 
 impl Clock for TestClock {
     #[allow(clippy::disallowed_methods)] // the test clock follows real time, shifted
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + *self.0.lock().unwrap()
+        self.fixed.unwrap_or_else(Utc::now) + *self.offset.lock().unwrap()
     }
+}
+
+/// The instant a [`TestApp::start_fixed`] clock stands at.
+pub fn fixed_now() -> DateTime<Utc> {
+    "2026-03-02T09:00:00Z".parse().unwrap()
 }
 
 pub struct TestApp {
@@ -128,6 +158,21 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::start_full(backend, configure, TestClock::default(), Arc::new(SystemEntropy)).await
+    }
+
+    /// A server whose clock stands at [`fixed_now`] and whose randomness is seeded: the same
+    /// calls give the same ids, tokens and dates (the service-level tests use it).
+    pub async fn start_fixed(backend: Backend) -> Self {
+        Self::start_full(backend, |_| {}, TestClock::fixed(fixed_now()), Arc::new(SeededEntropy::new(13))).await
+    }
+
+    async fn start_full(
+        backend: Backend,
+        configure: impl FnOnce(&mut Settings),
+        clock: TestClock,
+        entropy: Arc<dyn Entropy>,
+    ) -> Self {
         install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let mut settings = Settings { data_dir: dir.path().to_path_buf(), ..Settings::default() };
@@ -153,11 +198,11 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         settings.server.public_url = format!("http://{addr}");
         configure(&mut settings);
-        let clock = Arc::new(TestClock::default());
+        let clock = Arc::new(clock);
         let statements = Arc::new(StatementLog::default());
         let log = statements.clone();
         let observer: clientele::StatementObserver = Arc::new(move |info| log.observe(&info.statement.sql));
-        let state = AppState::start_observed(settings.clone(), clock.clone(), Arc::new(SystemEntropy), Some(observer))
+        let state = AppState::start_observed(settings.clone(), clock.clone(), entropy, Some(observer))
             .await
             .unwrap();
         let admin_db = Database::connect(settings.migration_url()).await.unwrap();
@@ -187,8 +232,19 @@ impl TestApp {
         (status, res.json().await.unwrap())
     }
 
+    /// POSTs a GraphQL document and returns the body, whatever it holds: for tests that assert
+    /// on an error. Setup and success paths use [`gql_ok`](Self::gql_ok).
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         self.gql_status(token, query, variables).await.1
+    }
+
+    /// As [`gql`](Self::gql), for a call that must succeed: panics, printing the document and the
+    /// body, on any top-level `errors` or any non-empty `userErrors` anywhere in `data`, so a
+    /// broken setup cannot let a test pass for the wrong reason.
+    pub async fn gql_ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.gql(token, query, variables).await;
+        assert_ok(query, &body);
+        body
     }
 
     /// Bootstraps a supplier (the first call also creates the platform) and signs its
@@ -197,7 +253,7 @@ impl TestApp {
         let s = &self.state.services;
         let done = s.organisations.bootstrap(&s.auth, &s.users, name, email, true).await.unwrap();
         let body = self
-            .gql(
+            .gql_ok(
                 None,
                 "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token userErrors { code } } }",
                 json!({ "t": done.set_password_token }),
@@ -210,7 +266,7 @@ impl TestApp {
     /// Creates a user with a password in `tenant` and signs them in.
     pub async fn user(&self, tenant: &Tenant, email: &str, role: &str) -> (String, String) {
         let body = self
-            .gql(
+            .gql_ok(
                 Some(&tenant.token),
                 "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } userErrors { code message } } }",
                 json!({ "i": { "email": email, "displayName": email, "role": role, "password": "correct horse battery" } }),
@@ -285,6 +341,30 @@ pub struct Tenant {
     pub id: String,
     pub admin_id: String,
     pub token: String,
+}
+
+/// Panics unless `body` is a success: `data` present, no `errors`, every `userErrors` empty.
+pub fn assert_ok(query: &str, body: &Value) {
+    let errors = body.get("errors").is_some_and(|e| !e.is_null());
+    let user_errors = body.get("data").and_then(first_user_errors);
+    if errors || user_errors.is_some() || body.get("data").is_none_or(Value::is_null) {
+        panic!("expected success from\n{query}\ngot\n{body:#}");
+    }
+}
+
+/// The first non-empty `userErrors` array anywhere under `value`.
+fn first_user_errors(value: &Value) -> Option<&Value> {
+    match value {
+        Value::Object(map) => map.iter().find_map(|(key, v)| {
+            if key == "userErrors" && v.as_array().is_some_and(|a| !a.is_empty()) {
+                Some(v)
+            } else {
+                first_user_errors(v)
+            }
+        }),
+        Value::Array(items) => items.iter().find_map(first_user_errors),
+        _ => None,
+    }
 }
 
 /// The `extensions.code` of the first error.

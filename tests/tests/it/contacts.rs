@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::addresses::{add, audit_actions, read_token};
 use crate::both_dbs;
-use crate::clients::{create, person};
+use crate::clients::{created, person};
 use crate::common::{Tenant, TestApp, code, user_error_codes};
 
 both_dbs!(
@@ -36,7 +36,7 @@ fn fields(payload: &Value) -> Vec<String> {
 async fn contacts_keep_every_field_and_belong_to_sites(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let client =
-        create(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie Martin" })).await["client"].clone();
+        created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie Martin" })).await;
     let site =
         add(&app, &t, &client, json!({ "kind": "DELIVERY", "label": "Entrepôt", "city": "Lille" })).await["address"]
             .clone();
@@ -60,7 +60,7 @@ async fn contacts_keep_every_field_and_belong_to_sites(app: TestApp) {
 
     let q = "query($id: ID!) { client(id: $id) { contacts { lastName site { label } } \
              addresses(kind: DELIVERY) { label contacts { lastName jobTitle } } } }";
-    let read = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let read = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     let got = &read["data"]["client"];
     assert_eq!(
         got["contacts"],
@@ -72,16 +72,16 @@ async fn contacts_keep_every_field_and_belong_to_sites(app: TestApp) {
     let q = format!(
         "mutation($id: ID!, $i: ContactInput!) {{ updateContact(id: $id, input: $i) {{ contact {{ {CONTACT} }} userErrors {{ field }} }} }}"
     );
-    let moved = app.gql(Some(&t.token), &q, json!({ "id": c["id"], "i": { "siteId": null, "remark": null } })).await;
+    let moved = app.gql_ok(Some(&t.token), &q, json!({ "id": c["id"], "i": { "siteId": null, "remark": null } })).await;
     let moved = &moved["data"]["updateContact"]["contact"];
     assert_eq!((moved["siteId"].clone(), moved["remark"].clone()), (Value::Null, Value::Null), "{moved}");
     assert_eq!(moved["jobTitle"], "Responsable logistique", "absent keeps");
     let q = "query($id: ID!) { contact(id: $id) { lastName client { displayName } } }";
-    let one = app.gql(Some(&t.token), q, json!({ "id": c["id"] })).await;
+    let one = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"] })).await;
     assert_eq!(one["data"]["contact"]["client"]["displayName"], "Boulangerie Martin", "{one}");
 
     let q = "mutation($id: ID!) { deleteContact(id: $id) { deletedId } }";
-    let gone = app.gql(Some(&t.token), q, json!({ "id": c["id"] })).await;
+    let gone = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"] })).await;
     assert_eq!(gone["data"]["deleteContact"]["deletedId"], c["id"]);
     assert_eq!(app.count("contacts").await, 1);
     assert_eq!(audit_actions(&app, "contact.delete").await, 1);
@@ -124,8 +124,8 @@ async fn sites_with_contacts_cannot_be_deleted(app: TestApp) {
     assert_eq!(code(&refused), "LINKED_RECORDS", "{refused}");
     assert_eq!(app.count("addresses").await, 1);
     let q2 = "mutation($id: ID!) { updateContact(id: $id, input: {siteId: null}) { contact { siteId } } }";
-    app.gql(Some(&t.token), q2, json!({ "id": contact["id"] })).await;
-    let done = app.gql(Some(&t.token), q, json!({ "id": site["id"] })).await;
+    app.gql_ok(Some(&t.token), q2, json!({ "id": contact["id"] })).await;
+    let done = app.gql_ok(Some(&t.token), q, json!({ "id": site["id"] })).await;
     assert_eq!(done["data"]["deleteAddress"]["deletedId"], site["id"], "{done}");
 }
 
@@ -137,9 +137,9 @@ async fn purging_a_client_takes_its_sites_and_contacts(app: TestApp) {
     add_contact(&app, &t, &client, json!({ "lastName": "Leroy", "siteId": site["id"] })).await;
     add_contact(&app, &t, &client, json!({ "lastName": "Adam" })).await;
     let q = "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }";
-    app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     let q = "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }";
-    let purged = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let purged = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(purged["data"]["purgeClient"]["deletedId"], client["id"], "{purged}");
     assert_eq!((app.count("addresses").await, app.count("contacts").await), (0, 0));
 }
@@ -165,7 +165,7 @@ async fn contacts_list_across_clients_in_keyset_pages(app: TestApp) {
         let app = &app;
         let t = &t;
         async move {
-            app.gql(Some(&t.token), q, json!({ "f": f, "first": first, "after": after })).await["data"]["contacts"]
+            app.gql_ok(Some(&t.token), q, json!({ "f": f, "first": first, "after": after })).await["data"]["contacts"]
                 .clone()
         }
     };
@@ -188,7 +188,7 @@ async fn contacts_list_across_clients_in_keyset_pages(app: TestApp) {
 
     // Contacts of trashed clients leave the listing (and every audience built on it).
     let q = "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }";
-    app.gql(Some(&t.token), q, json!({ "id": b["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": b["id"] })).await;
     let left = list(json!({}), 10, Value::Null).await;
     assert_eq!((names(&left), left["totalCount"].clone()), (vec!["Bernard".to_owned(), "Martin".to_owned()], json!(2)));
     let bad = app.gql(Some(&t.token), "{ contacts(after: \"garbage\") { totalCount } }", json!({})).await;
@@ -201,12 +201,12 @@ async fn contacts_take_their_custom_fields(app: TestApp) {
     let q =
         "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { customField { key } userErrors { field } } }";
     let def = json!({ "entity": "CONTACT", "key": "preferredChannel", "label": "Canal", "kind": "CHOICE", "choices": ["PHONE", "EMAIL"] });
-    let made = app.gql(Some(&t.token), q, json!({ "i": def })).await;
+    let made = app.gql_ok(Some(&t.token), q, json!({ "i": def })).await;
     assert_eq!(made["data"]["createCustomField"]["userErrors"], json!([]), "{made}");
     let client = person(&app, &t, "Dupont", "Anne").await;
     let q = "mutation($c: ID!, $i: ContactInput!) { createContact(clientId: $c, input: $i) { contact { customFields { preferredChannel } } userErrors { field } } }";
     let ok = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             q,
             json!({ "c": client["id"], "i": { "lastName": "A", "customFields": { "preferredChannel": "EMAIL" } } }),
@@ -223,7 +223,7 @@ async fn contacts_take_their_custom_fields(app: TestApp) {
     assert_eq!(code(&bad), "GRAPHQL_VALIDATION_FAILED", "the enum refuses unknown values: {bad}");
     // Client custom fields do not leak onto contacts.
     let q = "{ __type(name: \"Client\") { fields { name } } }";
-    let client_type = app.gql(Some(&t.token), q, json!({})).await;
+    let client_type = app.gql_ok(Some(&t.token), q, json!({})).await;
     assert!(!client_type.to_string().contains("customFields"), "{client_type}");
 }
 
@@ -236,9 +236,9 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     let contact =
         add_contact(&app, &b, &client, json!({ "lastName": "Leroy", "siteId": site["id"] })).await["contact"].clone();
     let q = "mutation { createLookup(input: {kind: TARIFF, code: \"T1\", label: \"Tarif 1\"}) { lookup { id } } }";
-    let lookup = app.gql(Some(&b.token), q, json!({})).await["data"]["createLookup"]["lookup"]["id"].clone();
+    let lookup = app.gql_ok(Some(&b.token), q, json!({})).await["data"]["createLookup"]["lookup"]["id"].clone();
     let q = "mutation { createStaff(input: {name: \"Luc\", isDeliveryPerson: true}) { staff { id } } }";
-    let staff = app.gql(Some(&b.token), q, json!({})).await["data"]["createStaff"]["staff"]["id"].clone();
+    let staff = app.gql_ok(Some(&b.token), q, json!({})).await["data"]["createStaff"]["staff"]["id"].clone();
     // A's own client, to point at B's records from A's side.
     let mine = person(&app, &a, "Martin", "Paul").await;
     let my_site = add(&app, &a, &mine, json!({ "kind": "DELIVERY", "city": "Lens" })).await["address"].clone();
@@ -301,7 +301,7 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     assert_eq!(app.snapshot().await, before, "tenant B is untouched and no audit row was written");
     // Lists never show another tenant's rows.
     let lists = app
-        .gql(Some(&a.token), "{ contacts { totalCount } staff { id } lookups(kind: TARIFF) { id } }", json!({}))
+        .gql_ok(Some(&a.token), "{ contacts { totalCount } staff { id } lookups(kind: TARIFF) { id } }", json!({}))
         .await;
     assert_eq!(lists["data"], json!({ "contacts": { "totalCount": 0 }, "staff": [], "lookups": [] }), "{lists}");
 }

@@ -13,14 +13,14 @@ async fn foreign_ids_are_not_found_and_change_nothing(app: TestApp) {
     let b = app.supplier("Beta", "owner@beta.test").await;
     let (b_user, _) = app.user(&b, "admin@beta.test", "ADMIN").await;
     let token = app
-        .gql(
+        .gql_ok(
             Some(&b.token),
             "mutation { createApiToken(input: {name: \"b\", scope: READ}) { apiToken { id } } }",
             json!({}),
         )
         .await;
     let b_token = token["data"]["createApiToken"]["apiToken"]["id"].as_str().unwrap().to_owned();
-    let sessions = app.gql(Some(&b.token), "{ viewer { sessions { id } } }", json!({})).await;
+    let sessions = app.gql_ok(Some(&b.token), "{ viewer { sessions { id } } }", json!({})).await;
     let b_session = sessions["data"]["viewer"]["sessions"][0]["id"].as_str().unwrap().to_owned();
 
     let matrix = [
@@ -51,7 +51,7 @@ async fn foreign_ids_are_not_found_and_change_nothing(app: TestApp) {
     let body = app.gql(Some(&a.token), "query { user(id: \"1 OR 1=1\") { email } }", json!({})).await;
     assert_eq!(code(&body), "INVALID_ID");
     // B still works.
-    let list = app.gql(Some(&b.token), "{ users { totalCount } }", json!({})).await;
+    let list = app.gql_ok(Some(&b.token), "{ users { totalCount } }", json!({})).await;
     assert_eq!(list["data"]["users"]["totalCount"], 2);
 }
 
@@ -63,7 +63,7 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     let setup = "mutation { createCategory(input: {name: \"VIP\"}) { category { id } } createGroup(input: {name: \"G\"}) { group { id } } \
                  createCustomField(input: {key: \"size\", label: \"Size\", kind: INTEGER}) { customField { id } } \
                  createClient(input: {lastName: \"Secret\", firstName: \"B\"}) { client { id } } }";
-    let made = app.gql(Some(&b.token), setup, json!({})).await;
+    let made = app.gql_ok(Some(&b.token), setup, json!({})).await;
     let d = &made["data"];
     let (cat, group, field, client) = (
         d["createCategory"]["category"]["id"].clone(),
@@ -72,20 +72,20 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         d["createClient"]["client"]["id"].clone(),
     );
     let trashed = app
-        .gql(
+        .gql_ok(
             Some(&b.token),
             "mutation { createClient(input: {lastName: \"Trash\", firstName: \"B\"}) { client { id } } }",
             json!({}),
         )
         .await;
     let trashed = trashed["data"]["createClient"]["client"]["id"].clone();
-    app.gql(Some(&b.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": trashed }))
+    app.gql_ok(Some(&b.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": trashed }))
         .await;
     let a_group =
-        app.gql(Some(&a.token), "mutation { createGroup(input: {name: \"Mine\"}) { group { id } } }", json!({})).await;
+        app.gql_ok(Some(&a.token), "mutation { createGroup(input: {name: \"Mine\"}) { group { id } } }", json!({})).await;
     let a_group = a_group["data"]["createGroup"]["group"]["id"].clone();
     let mine = app
-        .gql(
+        .gql_ok(
             Some(&a.token),
             "mutation { createClient(input: {lastName: \"Mine\", firstName: \"A\"}) { client { id } } }",
             json!({}),
@@ -151,7 +151,7 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     }
     assert_eq!(app.snapshot().await, before, "tenant B is untouched and no audit row was written");
     let lists = app
-        .gql(
+        .gql_ok(
             Some(&a.token),
             "{ clients(filter: {trash: INCLUDE}) { totalCount } categories { id } customFields { id } }",
             json!({}),

@@ -36,17 +36,17 @@ async fn definitions_change_the_schema_without_a_restart(app: TestApp) {
     .await;
     assert_eq!(made["userErrors"], json!([]), "{made}");
     // The next request already sees the new typed field, as an enum.
-    let body = app.gql(Some(&t.token), read, json!({ "id": c["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), read, json!({ "id": c["id"] })).await;
     assert_eq!(body["data"]["client"]["customFields"], json!({ "laterality": null }), "{body}");
     let enum_values = app
-        .gql(Some(&t.token), "{ __type(name: \"ClientLateralityChoice\") { enumValues { name } } }", json!({}))
+        .gql_ok(Some(&t.token), "{ __type(name: \"ClientLateralityChoice\") { enumValues { name } } }", json!({}))
         .await;
     assert_eq!(enum_values["data"]["__type"]["enumValues"], json!([{ "name": "LEFT" }, { "name": "RIGHT" }]));
 
     // Rename (label) and add a value: the schema follows.
     let id = made["customField"]["id"].clone();
     let upd = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             "mutation($id: ID!) { updateCustomField(id: $id, input: {label: \"Handedness\", choices: [\"LEFT\", \"RIGHT\", \"BOTH\"]}) { customField { label choices } } }",
             json!({ "id": id }),
@@ -54,7 +54,7 @@ async fn definitions_change_the_schema_without_a_restart(app: TestApp) {
         .await;
     assert_eq!(upd["data"]["updateCustomField"]["customField"]["label"], "Handedness");
     let set = app
-        .gql(Some(&t.token), "mutation($id: ID!) { updateClient(id: $id, input: {customFields: {laterality: BOTH}}) { client { customFields { laterality } } } }", json!({ "id": c["id"] }))
+        .gql_ok(Some(&t.token), "mutation($id: ID!) { updateClient(id: $id, input: {customFields: {laterality: BOTH}}) { client { customFields { laterality } } } }", json!({ "id": c["id"] }))
         .await;
     assert_eq!(set["data"]["updateClient"]["client"]["customFields"]["laterality"], "BOTH", "{set}");
     // A value in use cannot be removed from the list.
@@ -72,7 +72,7 @@ async fn definitions_change_the_schema_without_a_restart(app: TestApp) {
     }
     // Members cannot define fields.
     let (_, member) = app.user(&t, "admin@acme.test", "ADMIN").await;
-    let body = app.gql(Some(&member), DEFINE, json!({ "i": { "key": "x", "label": "X", "kind": "TEXT" } })).await;
+    let body = app.gql_ok(Some(&member), DEFINE, json!({ "i": { "key": "x", "label": "X", "kind": "TEXT" } })).await;
     assert!(body["data"]["createCustomField"]["customField"].is_object(), "admins manage settings: {body}");
 }
 
@@ -94,7 +94,7 @@ async fn values_are_typed_validated_and_filterable(app: TestApp) {
     assert_eq!(missing["userErrors"][0]["field"], "customFields.since");
     let q = "mutation($i: ClientInput!) { createClient(input: $i) { client { id customFields { shoeSize since vip budget interests } } userErrors { field code } } }";
     let ok = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             q,
             json!({ "i": { "lastName": "A", "firstName": "B", "customFields": { "shoeSize": 42, "since": "2020-01-31", "vip": true, "budget": "12.50", "interests": ["CUTS", "COLOURS"] } } }),
@@ -105,7 +105,7 @@ async fn values_are_typed_validated_and_filterable(app: TestApp) {
         json!({ "shoeSize": 42, "since": "2020-01-31", "vip": true, "budget": "12.5", "interests": ["CUTS", "COLOURS"] }),
         "{ok}"
     );
-    app.gql(Some(&t.token), q, json!({ "i": { "lastName": "C", "firstName": "D", "customFields": { "shoeSize": 38, "since": "2021-05-01", "vip": false, "interests": ["COLOURS"] } } })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "i": { "lastName": "C", "firstName": "D", "customFields": { "shoeSize": 38, "since": "2021-05-01", "vip": false, "interests": ["COLOURS"] } } })).await;
     // Wrong types never reach the service: the schema refuses them.
     let wrong = app.gql(Some(&t.token), q, json!({ "i": { "lastName": "E", "firstName": "F", "customFields": { "shoeSize": "big", "since": "2021-05-01" } } })).await;
     assert_eq!(code(&wrong), "GRAPHQL_VALIDATION_FAILED");
@@ -126,7 +126,7 @@ async fn values_are_typed_validated_and_filterable(app: TestApp) {
         (json!({ "interests": "CUTS" }), vec!["A"]),
         (json!({ "since": "2021-05-01" }), vec!["C"]),
     ] {
-        let body = app.gql(Some(&t.token), list, json!({ "f": { "customFields": filter } })).await;
+        let body = app.gql_ok(Some(&t.token), list, json!({ "f": { "customFields": filter } })).await;
         let got: Vec<&str> = body["data"]["clients"]["nodes"]
             .as_array()
             .unwrap_or_else(|| panic!("{body}"))
@@ -143,11 +143,11 @@ async fn deactivated_fields_leave_the_schema_and_keep_their_values(app: TestApp)
     let made = create(&app, &t, json!({ "lastName": "A", "firstName": "B", "customFields": { "shoeSize": 42 } })).await;
     let id = made["client"]["id"].clone();
     let toggle = "mutation($id: ID!, $a: Boolean) { updateCustomField(id: $id, input: {active: $a}) { customField { active } } }";
-    app.gql(Some(&t.token), toggle, json!({ "id": def["customField"]["id"], "a": false })).await;
+    app.gql_ok(Some(&t.token), toggle, json!({ "id": def["customField"]["id"], "a": false })).await;
     let read = "query($id: ID!) { client(id: $id) { customFields { shoeSize } } }";
     assert_eq!(code(&app.gql(Some(&t.token), read, json!({ "id": id })).await), "GRAPHQL_VALIDATION_FAILED");
-    app.gql(Some(&t.token), toggle, json!({ "id": def["customField"]["id"], "a": true })).await;
-    let back = app.gql(Some(&t.token), read, json!({ "id": id })).await;
+    app.gql_ok(Some(&t.token), toggle, json!({ "id": def["customField"]["id"], "a": true })).await;
+    let back = app.gql_ok(Some(&t.token), read, json!({ "id": id })).await;
     assert_eq!(back["data"]["client"]["customFields"]["shoeSize"], 42, "the value survived: {back}");
 }
 
@@ -156,8 +156,8 @@ async fn tenants_get_their_own_custom_types(app: TestApp) {
     let b = app.supplier("Beta", "owner@beta.test").await;
     define(&app, &a, json!({ "key": "petName", "label": "Pet", "kind": "TEXT" })).await;
     let q = "{ __type(name: \"ClientCustomFields\") { fields { name } } }";
-    assert_eq!(app.gql(Some(&a.token), q, json!({})).await["data"]["__type"]["fields"], json!([{ "name": "petName" }]));
-    assert_eq!(app.gql(Some(&b.token), q, json!({})).await["data"]["__type"], Value::Null, "Beta has no custom fields");
+    assert_eq!(app.gql_ok(Some(&a.token), q, json!({})).await["data"]["__type"]["fields"], json!([{ "name": "petName" }]));
+    assert_eq!(app.gql_ok(Some(&b.token), q, json!({})).await["data"]["__type"], Value::Null, "Beta has no custom fields");
     let list = "{ customFields { key } }";
-    assert_eq!(app.gql(Some(&b.token), list, json!({})).await["data"]["customFields"], json!([]));
+    assert_eq!(app.gql_ok(Some(&b.token), list, json!({})).await["data"]["customFields"], json!([]));
 }

@@ -19,7 +19,7 @@ const CREATE: &str = "mutation($i: NewCustomerOrganisationInput!) { createCustom
 
 pub async fn customer(app: &TestApp, supplier: &Tenant, name: &str, admin_email: &str, seats: i64) -> Value {
     let body = app
-        .gql(
+        .gql_ok(
             Some(&supplier.token),
             CREATE,
             json!({ "i": { "organisation": { "name": name, "language": "FR", "country": "FR", "city": "Lyon" },
@@ -44,7 +44,7 @@ pub async fn customer_admin(app: &TestApp, org: &Value) -> Tenant {
     let link = app.state.services.auth.issue_set_password_token(&ctx, user_id).await.unwrap();
     let set =
         "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
-    let body = app.gql(None, set, json!({ "t": link })).await;
+    let body = app.gql_ok(None, set, json!({ "t": link })).await;
     let token = body["data"]["setPassword"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
     Tenant { id: org["id"].as_str().unwrap().to_owned(), admin_id: user_id.to_string(), token }
 }
@@ -62,7 +62,7 @@ async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp
 
     // The first contact is the organisation's super-admin.
     let admin = customer_admin(&app, &first).await;
-    let viewer = app.gql(Some(&admin.token), "{ viewer { role organisation { kind name } } }", json!({})).await;
+    let viewer = app.gql_ok(Some(&admin.token), "{ viewer { role organisation { kind name } } }", json!({})).await;
     assert_eq!(
         viewer["data"]["viewer"],
         json!({ "role": "SUPER_ADMIN", "organisation": { "kind": "CUSTOMER", "name": "Boulangerie Martin" } })
@@ -74,7 +74,7 @@ async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp
     // More contact persons; validation names the field.
     let add = "mutation($o: ID!, $i: OrganisationContactInput!) { addOrganisationContact(organisationId: $o, input: $i) { contact { lastName jobTitle } userErrors { field } } }";
     let added = app
-        .gql(Some(&s.token), add, json!({ "o": first["id"], "i": { "lastName": "Durand", "jobTitle": "Logistics" } }))
+        .gql_ok(Some(&s.token), add, json!({ "o": first["id"], "i": { "lastName": "Durand", "jobTitle": "Logistics" } }))
         .await;
     assert_eq!(
         added["data"]["addOrganisationContact"]["contact"],
@@ -112,17 +112,17 @@ async fn customer_search_covers_the_listed_fields(app: TestApp) {
     let a = customer(&app, &s, "Boulangerie Martin", "a@a.test", 1).await;
     customer(&app, &s, "Salon Lea", "b@b.test", 1).await;
     let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { postcode remarks status } userErrors { field } } }";
-    let body = app.gql(Some(&s.token), upd, json!({ "id": a["id"], "i": { "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" } })).await;
+    let body = app.gql_ok(Some(&s.token), upd, json!({ "id": a["id"], "i": { "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" } })).await;
     assert_eq!(
         body["data"]["updateCustomerOrganisation"]["organisation"],
         json!({ "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" })
     );
     let search = "query($q: String, $s: OrganisationStatus) { customerOrganisations(query: $q, status: $s) { totalCount nodes { name } } }";
     for (q, expected) in [("69003", 1), ("back door", 1), ("salon", 1), ("lyon", 2), ("1", 1), ("nothing", 0)] {
-        let r = app.gql(Some(&s.token), search, json!({ "q": q })).await;
+        let r = app.gql_ok(Some(&s.token), search, json!({ "q": q })).await;
         assert_eq!(r["data"]["customerOrganisations"]["totalCount"], expected, "{q}: {r}");
     }
-    let inactive = app.gql(Some(&s.token), search, json!({ "s": "INACTIVE" })).await;
+    let inactive = app.gql_ok(Some(&s.token), search, json!({ "s": "INACTIVE" })).await;
     assert_eq!(inactive["data"]["customerOrganisations"]["nodes"], json!([{ "name": "Boulangerie Martin" }]));
 }
 
@@ -140,7 +140,7 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
         (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" })),
         (json!({ "validFrom": tomorrow }), json!({ "validFrom": null })),
     ] {
-        app.gql(Some(&s.token), upd, json!({ "id": org["id"], "i": change })).await;
+        app.gql_ok(Some(&s.token), upd, json!({ "id": org["id"], "i": change })).await;
         let (status, body) = app.gql_status(Some(&admin.token), viewer, json!({})).await;
         assert_eq!((status, code(&body)), (401, "ORGANISATION_UNAVAILABLE"), "{change}");
         assert_eq!(
@@ -148,7 +148,7 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
             "ORGANISATION_UNAVAILABLE",
             "{change}"
         );
-        app.gql(Some(&s.token), upd, json!({ "id": org["id"], "i": undo })).await;
+        app.gql_ok(Some(&s.token), upd, json!({ "id": org["id"], "i": undo })).await;
         assert_eq!(
             app.gql_status(Some(&admin.token), viewer, json!({})).await.0,
             200,
@@ -169,7 +169,7 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
     assert_eq!(code(&third), "SEAT_LIMIT_REACHED");
 
     let licences = "query($id: ID!) { customerOrganisation(id: $id) { licences { id quantity used free } } }";
-    let l = app.gql(Some(&s.token), licences, json!({ "id": org["id"] })).await;
+    let l = app.gql_ok(Some(&s.token), licences, json!({ "id": org["id"] })).await;
     let licence = l["data"]["customerOrganisation"]["licences"][0].clone();
     assert_eq!((licence["used"].as_i64(), licence["free"].as_i64()), (Some(2), Some(0)));
     let upd = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(organisationId: $o, id: $id, input: {quantity: $q}) { licence { quantity } userErrors { code } } }";
@@ -184,14 +184,14 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
     );
     // A second licence adds seats.
     let add = "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"Extra\", quantity: 5}) { licence { id quantity used free } } }";
-    let extra = app.gql(Some(&s.token), add, json!({ "o": org["id"] })).await;
+    let extra = app.gql_ok(Some(&s.token), add, json!({ "o": org["id"] })).await;
     assert_eq!(extra["data"]["createLicence"]["licence"]["quantity"], 5);
     let ok = app
-        .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } } }", json!({}))
+        .gql_ok(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } } }", json!({}))
         .await;
     assert!(ok["data"]["createUser"]["user"].is_object(), "{ok}");
     // Deactivating frees a seat; reactivating takes one again.
-    let users = app.gql(Some(&admin.token), "{ users { nodes { id email } } }", json!({})).await;
+    let users = app.gql_ok(Some(&admin.token), "{ users { nodes { id email } } }", json!({})).await;
     let u1 = users["data"]["users"]["nodes"]
         .as_array()
         .unwrap()
@@ -199,14 +199,14 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
         .find(|u| u["email"] == "u1@martin.test")
         .unwrap()["id"]
         .clone();
-    app.gql(
+    app.gql_ok(
         Some(&admin.token),
         "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
         json!({ "id": u1 }),
     )
     .await;
     let r = app
-        .gql(
+        .gql_ok(
             Some(&s.token),
             upd,
             json!({ "o": org["id"], "id": extra["data"]["createLicence"]["licence"]["id"], "q": 0 }),
@@ -239,7 +239,7 @@ async fn fifty_concurrent_creations_against_five_seats_give_exactly_five(app: Te
         results.iter().find(|r| r["data"]["createUser"]["user"].is_null()
             && r["errors"][0]["extensions"]["code"] != "SEAT_LIMIT_REACHED")
     );
-    let users = app.gql(Some(&admin.token), "{ users { totalCount } }", json!({})).await;
+    let users = app.gql_ok(Some(&admin.token), "{ users { totalCount } }", json!({})).await;
     assert_eq!(users["data"]["users"]["totalCount"], 6);
 }
 
@@ -248,7 +248,7 @@ async fn suppliers_never_reach_another_suppliers_customers(app: TestApp) {
     let b = app.supplier("Beta", "owner@beta.test").await;
     let org = customer(&app, &b, "Beta's customer", "x@beta-customer.test", 2).await;
     let licence = app
-        .gql(
+        .gql_ok(
             Some(&b.token),
             "query($id: ID!) { customerOrganisation(id: $id) { licences { id } } }",
             json!({ "id": org["id"] }),
@@ -270,7 +270,7 @@ async fn suppliers_never_reach_another_suppliers_customers(app: TestApp) {
         let body = app.gql(Some(&a.token), query, vars).await;
         assert_eq!(code(&body), "NOT_FOUND", "{query}: {body}");
     }
-    let list = app.gql(Some(&a.token), "{ customerOrganisations { totalCount } }", json!({})).await;
+    let list = app.gql_ok(Some(&a.token), "{ customerOrganisations { totalCount } }", json!({})).await;
     assert_eq!(list["data"]["customerOrganisations"]["totalCount"], 0);
     assert_eq!(app.snapshot().await, before, "nothing of Beta's changed and no audit row was written");
     // A sibling customer organisation is just as unreachable for a customer user.
@@ -296,18 +296,18 @@ async fn organisations_carry_several_categories(app: TestApp) {
     let no_title = app.gql(Some(&s.token), save, json!({ "i": { "description": "x" } })).await;
     assert_eq!(no_title["data"]["saveOrganisationCategory"]["userErrors"][0]["field"], "title");
     let bakers =
-        app.gql(Some(&s.token), save, json!({ "i": { "title": "Bakers" } })).await["data"]["saveOrganisationCategory"]
+        app.gql_ok(Some(&s.token), save, json!({ "i": { "title": "Bakers" } })).await["data"]["saveOrganisationCategory"]
             ["category"]["id"]
             .clone();
-    let north = app.gql(Some(&s.token), save, json!({ "i": { "title": "North" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();
+    let north = app.gql_ok(Some(&s.token), save, json!({ "i": { "title": "North" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();
     let set =
         "mutation($o: ID!, $c: [ID!]!) { setOrganisationCategories(organisationId: $o, categoryIds: $c) { title } }";
-    let r = app.gql(Some(&s.token), set, json!({ "o": org["id"], "c": [north, bakers] })).await;
+    let r = app.gql_ok(Some(&s.token), set, json!({ "o": org["id"], "c": [north, bakers] })).await;
     assert_eq!(r["data"]["setOrganisationCategories"], json!([{ "title": "Bakers" }, { "title": "North" }]));
     // The rest of the master data travels with the organisation.
     let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { phone homepage bankBic paymentTerms numberAtCustomer vatId registrationCourt settingsTemplate shopUrl categories { title } } userErrors { field } } }";
     let body = app
-        .gql(
+        .gql_ok(
             Some(&s.token),
             upd,
             json!({ "id": org["id"], "i": { "phone": "+33 4 78 00 00 00", "homepage": "https://martin.test", "bankBic": "AGRIFRPP",
@@ -322,6 +322,6 @@ async fn organisations_carry_several_categories(app: TestApp) {
     assert_eq!(bad["data"]["updateCustomerOrganisation"]["userErrors"][0]["field"], "homepage");
     // Another supplier's categories cannot be attached.
     let other = app.supplier("Other", "owner@other.test").await;
-    let theirs = app.gql(Some(&other.token), save, json!({ "i": { "title": "Theirs" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();
+    let theirs = app.gql_ok(Some(&other.token), save, json!({ "i": { "title": "Theirs" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();
     assert_eq!(code(&app.gql(Some(&s.token), set, json!({ "o": org["id"], "c": [theirs] })).await), "NOT_FOUND");
 }

@@ -33,7 +33,7 @@ const ALLOW: &str = "mutation($a: Boolean!) { setDirectLoginAllowed(allowed: $a)
 /// A supplier whose owner holds the direct-login right, and one customer with its super-admin.
 async fn setup(app: &TestApp) -> (Tenant, Value, Tenant) {
     let supplier = app.supplier("Acme Software", "owner@acme.test").await;
-    let granted = app.gql(Some(&supplier.token), GRANT, json!({ "u": supplier.admin_id, "a": true })).await;
+    let granted = app.gql_ok(Some(&supplier.token), GRANT, json!({ "u": supplier.admin_id, "a": true })).await;
     assert_eq!(granted["data"]["setDirectLoginPermission"]["user"]["canDirectLogin"], true, "{granted}");
     let org = customer(app, &supplier, "Boulangerie Martin", "ada@martin.test", 5).await;
     let admin = customer_admin(app, &org).await;
@@ -41,7 +41,7 @@ async fn setup(app: &TestApp) -> (Tenant, Value, Tenant) {
 }
 
 async fn open(app: &TestApp, supplier: &Tenant, org: &Value, reason: &str) -> String {
-    let body = app.gql(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": reason })).await;
+    let body = app.gql_ok(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": reason })).await;
     body["data"]["directLogin"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
@@ -90,7 +90,7 @@ async fn direct_login_needs_the_right_a_super_admin_and_a_reason(app: TestApp) {
     assert_eq!(code(&by_admin), "FORBIDDEN");
     let by_customer = app.gql(Some(&admin.token), GRANT, json!({ "u": admin.admin_id, "a": true })).await;
     assert_eq!(code(&by_customer), "FORBIDDEN");
-    let granted = app.gql(Some(&supplier.token), GRANT, json!({ "u": helper_id, "a": true })).await;
+    let granted = app.gql_ok(Some(&supplier.token), GRANT, json!({ "u": helper_id, "a": true })).await;
     assert_eq!(granted["data"]["setDirectLoginPermission"]["user"]["canDirectLogin"], true);
     // The right alone is not enough: an admin is not a super-admin.
     let helper = app.gql(Some(&helper_token), OPEN, json!({ "o": org["id"], "r": "Support" })).await;
@@ -99,7 +99,7 @@ async fn direct_login_needs_the_right_a_super_admin_and_a_reason(app: TestApp) {
     assert_eq!(rows.len(), 1, "the grant is audited in the supplier");
     assert_eq!(rows[0].0, supplier.id);
 
-    app.gql(Some(&supplier.token), GRANT, json!({ "u": supplier.admin_id, "a": true })).await;
+    app.gql_ok(Some(&supplier.token), GRANT, json!({ "u": supplier.admin_id, "a": true })).await;
     for reason in ["", "   ", &"x".repeat(501)] {
         let body = app.gql(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": reason })).await;
         assert_eq!(user_error_codes(&body["data"]["directLogin"]), ["VALIDATION"], "{body}");
@@ -107,7 +107,7 @@ async fn direct_login_needs_the_right_a_super_admin_and_a_reason(app: TestApp) {
     }
 
     let before = now(&app);
-    let body = app.gql(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": "Support ticket 42" })).await;
+    let body = app.gql_ok(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": "Support ticket 42" })).await;
     let opened = &body["data"]["directLogin"];
     assert_eq!(opened["actingAsUserId"].as_str(), Some(admin.admin_id.as_str()), "{body}");
     let expires = at(&opened["expiresAt"]);
@@ -115,7 +115,7 @@ async fn direct_login_needs_the_right_a_super_admin_and_a_reason(app: TestApp) {
     let token = opened["token"].as_str().unwrap();
 
     // Inside, the supplier acts as the organisation's super-admin, and the banner says so.
-    let viewer = app.gql(Some(token), VIEWER, json!({})).await;
+    let viewer = app.gql_ok(Some(token), VIEWER, json!({})).await;
     let v = &viewer["data"]["viewer"];
     assert_eq!(v["role"], "SUPER_ADMIN", "{viewer}");
     assert_eq!(v["organisation"]["id"], org["id"]);
@@ -126,11 +126,11 @@ async fn direct_login_needs_the_right_a_super_admin_and_a_reason(app: TestApp) {
     assert_eq!(at(&v["impersonation"]["expiresAt"]), expires);
     // The organisation's own super-admin and the supplier see no banner.
     for own in [&admin.token, &supplier.token] {
-        let plain = app.gql(Some(own), VIEWER, json!({})).await;
+        let plain = app.gql_ok(Some(own), VIEWER, json!({})).await;
         assert_eq!(plain["data"]["viewer"]["impersonation"], Value::Null, "{plain}");
     }
     // The direct-login session is not one of the super-admin's own sessions.
-    let mine = app.gql(Some(&admin.token), "{ viewer { sessions { id } } }", json!({})).await;
+    let mine = app.gql_ok(Some(&admin.token), "{ viewer { sessions { id } } }", json!({})).await;
     assert_eq!(mine["data"]["viewer"]["sessions"].as_array().unwrap().len(), 1, "{mine}");
 }
 
@@ -168,7 +168,7 @@ async fn audit_rows_during_direct_login_carry_both_identities(app: TestApp) {
     let (supplier, org, admin) = setup(&app).await;
     let token = open(&app, &supplier, &org, "Fix a client's address").await;
     let made = app
-        .gql(
+        .gql_ok(
             Some(&token),
             "mutation { createClient(input: {lastName: \"Durand\", firstName: \"Marie\"}) { client { id } } }",
             json!({}),
@@ -176,7 +176,7 @@ async fn audit_rows_during_direct_login_carry_both_identities(app: TestApp) {
         .await;
     let id = made["data"]["createClient"]["client"]["id"].clone();
     let changed = app
-        .gql(
+        .gql_ok(
             Some(&token),
             "mutation($id: ID!) { updateClient(id: $id, input: {notes: \"Moved to Lyon\"}) { client { notes } } }",
             json!({ "id": id }),
@@ -200,7 +200,7 @@ async fn audit_rows_during_direct_login_carry_both_identities(app: TestApp) {
         ]
     );
     // The customer's own changes carry no supplier identity.
-    app.gql(
+    app.gql_ok(
         Some(&admin.token),
         "mutation($id: ID!) { updateClient(id: $id, input: {notes: \"Back in Paris\"}) { client { notes } } }",
         json!({ "id": id }),
@@ -208,7 +208,7 @@ async fn audit_rows_during_direct_login_carry_both_identities(app: TestApp) {
     .await;
     assert_eq!(audit(&app, "client.update").await[1].2, None);
     // Signing out ends the direct login, audited on both sides.
-    let out = app.gql(Some(&token), "mutation { signOut }", json!({})).await;
+    let out = app.gql_ok(Some(&token), "mutation { signOut }", json!({})).await;
     assert_eq!(out["data"]["signOut"], true, "{out}");
     let ended = audit(&app, "direct_login.end").await;
     assert_eq!(
@@ -229,19 +229,19 @@ async fn customers_can_forbid_direct_login(app: TestApp) {
     let (_, member) = app.user(&admin, "bob@martin.test", "ADMIN").await;
     assert_eq!(code(&app.gql(Some(&member), ALLOW, json!({ "a": false })).await), "FORBIDDEN");
     assert_eq!(code(&app.gql(Some(&supplier.token), ALLOW, json!({ "a": false })).await), "FORBIDDEN");
-    let banned = app.gql(Some(&admin.token), ALLOW, json!({ "a": false })).await;
+    let banned = app.gql_ok(Some(&admin.token), ALLOW, json!({ "a": false })).await;
     assert_eq!(banned["data"]["setDirectLoginAllowed"]["organisation"]["directLoginAllowed"], false, "{banned}");
     let body = app.gql(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": "After the ban" })).await;
     assert_eq!(code(&body), "DIRECT_LOGIN_NOT_ALLOWED");
     // Forbidding ended the session that was open, on both sides of the audit log.
     assert_eq!(app.gql_status(Some(&open_before), "{ viewer { role } }", json!({})).await.0, 401);
     assert_eq!(audit(&app, "direct_login.end").await.len(), 2);
-    let viewer = app.gql(Some(&admin.token), "{ viewer { organisation { directLoginAllowed } } }", json!({})).await;
+    let viewer = app.gql_ok(Some(&admin.token), "{ viewer { organisation { directLoginAllowed } } }", json!({})).await;
     assert_eq!(viewer["data"]["viewer"]["organisation"]["directLoginAllowed"], false);
 
     // Allowing again is the organisation's call too (the supplier cannot, issue 12 #4).
     let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { directLoginAllowed } } }";
-    let allowed = app.gql(Some(&admin.token), ALLOW, json!({ "a": true })).await;
+    let allowed = app.gql_ok(Some(&admin.token), ALLOW, json!({ "a": true })).await;
     assert_eq!(allowed["data"]["setDirectLoginAllowed"]["organisation"]["directLoginAllowed"], true, "{allowed}");
     open(&app, &supplier, &org, "Allowed again").await;
     // Blocked, inactive or not yet valid organisations cannot be entered.
@@ -251,10 +251,10 @@ async fn customers_can_forbid_direct_login(app: TestApp) {
         (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" })),
         (json!({ "validFrom": tomorrow }), json!({ "validFrom": null })),
     ] {
-        app.gql(Some(&supplier.token), upd, json!({ "id": org["id"], "i": change })).await;
+        app.gql_ok(Some(&supplier.token), upd, json!({ "id": org["id"], "i": change })).await;
         let body = app.gql(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": "Closed" })).await;
         assert_eq!(code(&body), "ORGANISATION_UNAVAILABLE", "{change}");
-        app.gql(Some(&supplier.token), upd, json!({ "id": org["id"], "i": undo })).await;
+        app.gql_ok(Some(&supplier.token), upd, json!({ "id": org["id"], "i": undo })).await;
     }
 }
 
@@ -262,11 +262,11 @@ async fn customers_can_forbid_direct_login(app: TestApp) {
 async fn another_suppliers_organisation_is_not_found(app: TestApp) {
     let (supplier, org, admin) = setup(&app).await;
     let token = open(&app, &supplier, &org, "Support").await;
-    let sessions = app.gql(Some(&admin.token), SESSIONS, json!({})).await;
+    let sessions = app.gql_ok(Some(&admin.token), SESSIONS, json!({})).await;
     let session_id = sessions["data"]["directLoginSessions"]["nodes"][0]["id"].clone();
 
     let rival = app.supplier("Rival", "owner@rival.test").await;
-    app.gql(Some(&rival.token), GRANT, json!({ "u": rival.admin_id, "a": true })).await;
+    app.gql_ok(Some(&rival.token), GRANT, json!({ "u": rival.admin_id, "a": true })).await;
     let rival_org = customer(&app, &rival, "Rival's customer", "x@rival-customer.test", 2).await;
     let rival_admin = customer_admin(&app, &rival_org).await;
     let before = app.snapshot().await;
@@ -280,10 +280,10 @@ async fn another_suppliers_organisation_is_not_found(app: TestApp) {
     // Another organisation's direct-login session cannot be revoked or listed.
     let body = app.gql(Some(&rival_admin.token), REVOKE, json!({ "id": session_id })).await;
     assert_eq!(code(&body), "NOT_FOUND");
-    let list = app.gql(Some(&rival_admin.token), SESSIONS, json!({})).await;
+    let list = app.gql_ok(Some(&rival_admin.token), SESSIONS, json!({})).await;
     assert_eq!(list["data"]["directLoginSessions"]["totalCount"], 0);
     // A normal session id is not a direct-login session.
-    let own = app.gql(Some(&admin.token), "{ viewer { sessions { id } } }", json!({})).await;
+    let own = app.gql_ok(Some(&admin.token), "{ viewer { sessions { id } } }", json!({})).await;
     let body = app.gql(Some(&admin.token), REVOKE, json!({ "id": own["data"]["viewer"]["sessions"][0]["id"] })).await;
     assert_eq!(code(&body), "NOT_FOUND");
     assert_eq!(app.snapshot().await, before, "nothing changed and no audit row was written");
@@ -298,7 +298,7 @@ async fn customers_list_and_revoke_direct_login_sessions(app: TestApp) {
     let (_, member) = app.user(&admin, "bob@martin.test", "ADMIN").await;
     assert_eq!(code(&app.gql(Some(&member), SESSIONS, json!({})).await), "FORBIDDEN");
 
-    let page = app.gql(Some(&admin.token), SESSIONS, json!({ "f": 1 })).await;
+    let page = app.gql_ok(Some(&admin.token), SESSIONS, json!({ "f": 1 })).await;
     let list = &page["data"]["directLoginSessions"];
     assert_eq!(
         (list["totalCount"].as_i64(), list["pageInfo"]["hasNextPage"].as_bool()),
@@ -312,11 +312,11 @@ async fn customers_list_and_revoke_direct_login_sessions(app: TestApp) {
     assert_eq!(newest["actingAsUserId"].as_str(), Some(admin.admin_id.as_str()));
     assert_eq!(at(&newest["expiresAt"]) - at(&newest["createdAt"]), Duration::minutes(60));
     assert_eq!(newest["revokedAt"], Value::Null);
-    let rest = app.gql(Some(&admin.token), SESSIONS, json!({ "f": 1, "a": list["pageInfo"]["endCursor"] })).await;
+    let rest = app.gql_ok(Some(&admin.token), SESSIONS, json!({ "f": 1, "a": list["pageInfo"]["endCursor"] })).await;
     let oldest = rest["data"]["directLoginSessions"]["nodes"][0].clone();
     assert_eq!(oldest["reason"], "First visit", "{rest}");
 
-    let revoked = app.gql(Some(&admin.token), REVOKE, json!({ "id": oldest["id"] })).await;
+    let revoked = app.gql_ok(Some(&admin.token), REVOKE, json!({ "id": oldest["id"] })).await;
     assert!(revoked["data"]["revokeDirectLoginSession"]["session"]["revokedAt"].is_string(), "{revoked}");
     assert_eq!(app.gql_status(Some(first.as_str()), "{ viewer { role } }", json!({})).await.0, 401);
     assert_eq!(app.gql_status(Some(second.as_str()), "{ viewer { role } }", json!({})).await.0, 200);
@@ -329,7 +329,7 @@ async fn customers_list_and_revoke_direct_login_sessions(app: TestApp) {
             (supplier.id.clone(), Some(admin.admin_id.clone()), None, None),
         ]
     );
-    let after = app.gql(Some(&admin.token), SESSIONS, json!({})).await;
+    let after = app.gql_ok(Some(&admin.token), SESSIONS, json!({})).await;
     let nodes = after["data"]["directLoginSessions"]["nodes"].as_array().unwrap().clone();
     assert!(nodes[1]["revokedAt"].is_string() && nodes[0]["revokedAt"].is_null(), "{after}");
 }
@@ -344,7 +344,7 @@ async fn a_direct_login_session_mints_no_credentials_and_changes_no_consent(app:
     let (supplier, org, admin) = setup(&app).await;
     let (member_id, _member) = app.user(&admin, "bob@martin.test", "MEMBER").await;
     let made = app
-        .gql(
+        .gql_ok(
             Some(&admin.token),
             "mutation { createApiToken(input: {name: \"shop\", scope: READ}) { apiToken { id } } }",
             json!({}),
@@ -352,7 +352,7 @@ async fn a_direct_login_session_mints_no_credentials_and_changes_no_consent(app:
         .await;
     let api_token_id = made["data"]["createApiToken"]["apiToken"]["id"].clone();
     assert!(api_token_id.is_string(), "{made}");
-    let own = app.gql(Some(&admin.token), "{ viewer { sessions { id } } }", json!({})).await;
+    let own = app.gql_ok(Some(&admin.token), "{ viewer { sessions { id } } }", json!({})).await;
     let admin_session = own["data"]["viewer"]["sessions"][0]["id"].clone();
     assert!(admin_session.is_string(), "{own}");
     let inside = open(&app, &supplier, &org, "Support ticket 7").await;
@@ -392,17 +392,17 @@ async fn a_direct_login_session_mints_no_credentials_and_changes_no_consent(app:
 
     // It still works on the customer's records, and signs itself out.
     let made = app
-        .gql(Some(&inside), "mutation { createClient(input: {lastName: \"Durand\", firstName: \"Marie\"}) { client { id } userErrors { field code } } }", json!({}))
+        .gql_ok(Some(&inside), "mutation { createClient(input: {lastName: \"Durand\", firstName: \"Marie\"}) { client { id } userErrors { field code } } }", json!({}))
         .await;
     assert!(made["data"]["createClient"]["client"]["id"].is_string(), "{made}");
-    assert_eq!(app.gql(Some(&inside), "mutation { signOut }", json!({})).await["data"]["signOut"], true);
+    assert_eq!(app.gql_ok(Some(&inside), "mutation { signOut }", json!({})).await["data"]["signOut"], true);
 }
 
 // ORG-21 issue 12 #3
 async fn taking_the_right_away_or_deactivating_the_supplier_user_ends_its_direct_logins(app: TestApp) {
     let (supplier, org, admin) = setup(&app).await;
     let first = open(&app, &supplier, &org, "First visit").await;
-    let revoked = app.gql(Some(&supplier.token), GRANT, json!({ "u": supplier.admin_id, "a": false })).await;
+    let revoked = app.gql_ok(Some(&supplier.token), GRANT, json!({ "u": supplier.admin_id, "a": false })).await;
     assert_eq!(revoked["data"]["setDirectLoginPermission"]["user"]["canDirectLogin"], false, "{revoked}");
     assert_eq!(app.gql_status(Some(&first), "{ viewer { role } }", json!({})).await.0, 401);
     let ended = audit(&app, "direct_login.end").await;
@@ -412,12 +412,12 @@ async fn taking_the_right_away_or_deactivating_the_supplier_user_ends_its_direct
 
     // A second super-admin of the supplier with the right, deactivated while inside.
     let (helper_id, helper) = app.user(&supplier, "helper@acme.test", "SUPER_ADMIN").await;
-    app.gql(Some(&supplier.token), GRANT, json!({ "u": helper_id, "a": true })).await;
-    let body = app.gql(Some(&helper), OPEN, json!({ "o": org["id"], "r": "Second visit" })).await;
+    app.gql_ok(Some(&supplier.token), GRANT, json!({ "u": helper_id, "a": true })).await;
+    let body = app.gql_ok(Some(&helper), OPEN, json!({ "o": org["id"], "r": "Second visit" })).await;
     let second = body["data"]["directLogin"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
     assert_eq!(app.gql_status(Some(&second), "{ viewer { role } }", json!({})).await.0, 200);
     let off = app
-        .gql(
+        .gql_ok(
             Some(&supplier.token),
             "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
             json!({ "id": helper_id }),
@@ -426,7 +426,7 @@ async fn taking_the_right_away_or_deactivating_the_supplier_user_ends_its_direct
     assert_eq!(off["data"]["deactivateUser"]["user"]["status"], "INACTIVE", "{off}");
     assert_eq!(app.gql_status(Some(&second), "{ viewer { role } }", json!({})).await.0, 401);
     assert_eq!(audit(&app, "direct_login.end").await.len(), 4);
-    let list = app.gql(Some(&admin.token), SESSIONS, json!({})).await;
+    let list = app.gql_ok(Some(&admin.token), SESSIONS, json!({})).await;
     let nodes = list["data"]["directLoginSessions"]["nodes"].as_array().unwrap().clone();
     assert!(nodes.len() == 2 && nodes.iter().all(|n| n["revokedAt"].is_string()), "{list}");
 }
@@ -434,11 +434,11 @@ async fn taking_the_right_away_or_deactivating_the_supplier_user_ends_its_direct
 // ORG-21 issue 12 #4
 async fn suppliers_cannot_change_the_customers_consent(app: TestApp) {
     let (supplier, org, admin) = setup(&app).await;
-    let banned = app.gql(Some(&admin.token), ALLOW, json!({ "a": false })).await;
+    let banned = app.gql_ok(Some(&admin.token), ALLOW, json!({ "a": false })).await;
     assert_eq!(banned["data"]["setDirectLoginAllowed"]["organisation"]["directLoginAllowed"], false, "{banned}");
     let (_, supplier_admin) = app.user(&supplier, "helper@acme.test", "ADMIN").await;
     let minted = app
-        .gql(
+        .gql_ok(
             Some(&supplier.token),
             "mutation { createApiToken(input: {name: \"crm\", scope: READ_WRITE}) { token } }",
             json!({}),
@@ -447,7 +447,7 @@ async fn suppliers_cannot_change_the_customers_consent(app: TestApp) {
     let supplier_token =
         minted["data"]["createApiToken"]["token"].as_str().unwrap_or_else(|| panic!("{minted}")).to_owned();
     // The token's first use stamps it; afterwards nothing may change.
-    app.gql(Some(&supplier_token), "{ viewer { role } }", json!({})).await;
+    app.gql_ok(Some(&supplier_token), "{ viewer { role } }", json!({})).await;
 
     let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { directLoginAllowed } } }";
     let before = app.snapshot().await;
@@ -462,9 +462,9 @@ async fn suppliers_cannot_change_the_customers_consent(app: TestApp) {
     assert_eq!(code(&body), "DIRECT_LOGIN_NOT_ALLOWED");
     // Other master data still changes; each consent change is in the customer's audit log.
     let renamed =
-        app.gql(Some(&supplier.token), upd, json!({ "id": org["id"], "i": { "name": "Martin & fils" } })).await;
+        app.gql_ok(Some(&supplier.token), upd, json!({ "id": org["id"], "i": { "name": "Martin & fils" } })).await;
     assert_eq!(renamed["data"]["updateCustomerOrganisation"]["organisation"]["directLoginAllowed"], false, "{renamed}");
-    let allowed = app.gql(Some(&admin.token), ALLOW, json!({ "a": true })).await;
+    let allowed = app.gql_ok(Some(&admin.token), ALLOW, json!({ "a": true })).await;
     assert_eq!(allowed["data"]["setDirectLoginAllowed"]["organisation"]["directLoginAllowed"], true, "{allowed}");
     let consent = audit(&app, "organisation.consent").await;
     let customer = org["id"].as_str().unwrap().to_owned();

@@ -64,7 +64,7 @@ async fn documents_keep_every_field_and_change_their_flags(app: TestApp) {
         "mutation($id: ID!, $i: ClientDocumentInput!) {{ updateClientDocument(id: $id, input: $i) {{ document {{ {DOCUMENT} }} userErrors {{ field code }} }} }}"
     );
     let changed = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             &q,
             json!({ "id": made["id"], "i": { "invoiced": true, "delivered": true, "siteId": null } }),
@@ -77,14 +77,14 @@ async fn documents_keep_every_field_and_change_their_flags(app: TestApp) {
     );
     assert_eq!(changed["amount"], "120.50", "absent keeps");
     let q = "query($id: ID!) { clientDocument(id: $id) { number client { displayName } site { city } } }";
-    let one = app.gql(Some(&t.token), q, json!({ "id": made["id"] })).await;
+    let one = app.gql_ok(Some(&t.token), q, json!({ "id": made["id"] })).await;
     assert_eq!(
         one["data"]["clientDocument"],
         json!({ "number": "BL-0001", "client": { "displayName": "Dupont Anne" }, "site": null }),
         "{one}"
     );
     let q = "mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId } }";
-    let gone = app.gql(Some(&t.token), q, json!({ "id": made["id"] })).await;
+    let gone = app.gql_ok(Some(&t.token), q, json!({ "id": made["id"] })).await;
     assert_eq!(gone["data"]["deleteClientDocument"]["deletedId"], made["id"]);
     assert_eq!(app.count("client_documents").await, 0);
     let actions = [
@@ -172,7 +172,7 @@ async fn documents_filter_by_period_type_site_and_progress_in_pages(app: TestApp
     let list = |f: Value, first: i64, after: Value| {
         let (app, t, id) = (&app, &t, client["id"].clone());
         async move {
-            app.gql(Some(&t.token), q, json!({ "id": id, "f": f, "first": first, "after": after })).await["data"]["client"]
+            app.gql_ok(Some(&t.token), q, json!({ "id": id, "f": f, "first": first, "after": after })).await["data"]["client"]
                 ["documents"]
                 .clone()
         }
@@ -212,7 +212,7 @@ async fn documents_filter_by_period_type_site_and_progress_in_pages(app: TestApp
 
     // LED-14: the operations view groups them by type.
     let q = "query($id: ID!) { client(id: $id) { all: documentSummary { type count total } feb: documentSummary(from: \"2026-02-01\", to: \"2026-02-28\") { type count total } } }";
-    let summary = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let summary = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     let s = &summary["data"]["client"];
     assert_eq!(s["all"][0], json!({ "type": "QUOTE", "count": 2, "total": "150.00" }), "{summary}");
     assert_eq!(s["all"].as_array().unwrap().len(), 7);
@@ -238,18 +238,18 @@ async fn clients_with_documents_stay_out_of_the_trash(app: TestApp) {
     let message = refused["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("2 document(s)"), "a clear message: {message}");
     let read = app
-        .gql(Some(&t.token), "query($id: ID!) { client(id: $id) { deletedAt } }", json!({ "id": client["id"] }))
+        .gql_ok(Some(&t.token), "query($id: ID!) { client(id: $id) { deletedAt } }", json!({ "id": client["id"] }))
         .await;
     assert!(read["data"]["client"]["deletedAt"].is_null());
     let delete = "mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId } }";
-    app.gql(Some(&t.token), delete, json!({ "id": invoice["id"] })).await;
+    app.gql_ok(Some(&t.token), delete, json!({ "id": invoice["id"] })).await;
     let still = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert!(still["errors"][0]["message"].as_str().unwrap().contains("1 document(s)"), "{still}");
     let q2 = "query($id: ID!) { client(id: $id) { documents { nodes { id } } } }";
-    let left = app.gql(Some(&t.token), q2, json!({ "id": client["id"] })).await;
+    let left = app.gql_ok(Some(&t.token), q2, json!({ "id": client["id"] })).await;
     let last = left["data"]["client"]["documents"]["nodes"][0]["id"].clone();
-    app.gql(Some(&t.token), delete, json!({ "id": last })).await;
-    let trashed = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    app.gql_ok(Some(&t.token), delete, json!({ "id": last })).await;
+    let trashed = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert!(trashed["data"]["deleteClient"]["client"]["deletedAt"].is_string(), "{trashed}");
     // Nothing is linked to a client in the trash.
     let body = record(&app, &t, &client, json!({ "type": "QUOTE", "number": "D-9", "amount": "1" })).await;
@@ -262,13 +262,13 @@ async fn blocked_clients_take_no_new_document(app: TestApp) {
     let client = person(&app, &t, "Dupont", "Anne").await;
     let order = document(&app, &t, &client, json!({ "type": "ORDER", "number": "C-1", "amount": "10" })).await;
     let q = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
-    app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     let body = record(&app, &t, &client, json!({ "type": "INVOICE", "number": "F-1", "amount": "10" })).await;
     assert_eq!(code(&body), "CLIENT_BLOCKED", "{body}");
     assert_eq!(app.count("client_documents").await, 1);
     // Documents already linked still follow their course.
     let q = "mutation($id: ID!) { updateClientDocument(id: $id, input: {delivered: true}) { document { delivered } } }";
-    let done = app.gql(Some(&t.token), q, json!({ "id": order["id"] })).await;
+    let done = app.gql_ok(Some(&t.token), q, json!({ "id": order["id"] })).await;
     assert_eq!(done["data"]["updateClientDocument"]["document"]["delivered"], true, "{done}");
 }
 
@@ -285,14 +285,14 @@ async fn anonymising_keeps_documents_and_merging_moves_them(app: TestApp) {
     )
     .await;
     let export =
-        app.gql(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": client["id"] })).await;
+        app.gql_ok(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": client["id"] })).await;
     let docs = &export["data"]["exportClientData"]["documents"];
     assert_eq!((docs[0]["number"].as_str(), docs[0]["amount"].as_str()), (Some("F-1"), Some("10.00")), "{export}");
     let q = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { anonymisedAt } userErrors { code } } }";
-    let done = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let done = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert!(done["data"]["anonymiseClient"]["client"]["anonymisedAt"].is_string(), "{done}");
     let q = "query($id: ID!) { clientDocument(id: $id) { number amount siteId } }";
-    let kept = app.gql(Some(&t.token), q, json!({ "id": invoice["id"] })).await;
+    let kept = app.gql_ok(Some(&t.token), q, json!({ "id": invoice["id"] })).await;
     assert_eq!(
         kept["data"]["clientDocument"],
         json!({ "number": "F-1", "amount": "10.00", "siteId": null }),
@@ -308,10 +308,10 @@ async fn anonymising_keeps_documents_and_merging_moves_them(app: TestApp) {
     card(&app, &t, ("clientId", &dup["id"]), "D-7").await;
     let q =
         "mutation($k: ID!, $m: ID!) { mergeClients(keepId: $k, mergeId: $m) { client { id } userErrors { code } } }";
-    let merged = app.gql(Some(&t.token), q, json!({ "k": keep["id"], "m": dup["id"] })).await;
+    let merged = app.gql_ok(Some(&t.token), q, json!({ "k": keep["id"], "m": dup["id"] })).await;
     assert_eq!(merged["data"]["mergeClients"]["userErrors"], json!([]), "{merged}");
     let q = "query($id: ID!) { client(id: $id) { documents { nodes { number } } beneficiaries { firstName } cards { number clientId } } }";
-    let read = app.gql(Some(&t.token), q, json!({ "id": keep["id"] })).await;
+    let read = app.gql_ok(Some(&t.token), q, json!({ "id": keep["id"] })).await;
     assert_eq!(
         read["data"]["client"],
         json!({ "documents": { "nodes": [{ "number": "C-7" }] }, "beneficiaries": [{ "firstName": "Léa" }],
@@ -320,7 +320,7 @@ async fn anonymising_keeps_documents_and_merging_moves_them(app: TestApp) {
     );
     let q =
         "query($id: ID!, $d: ID!) { card(id: $id) { beneficiary { clientId } } clientDocument(id: $d) { clientId } }";
-    let moved = app.gql(Some(&t.token), q, json!({ "id": leas["id"], "d": order["id"] })).await;
+    let moved = app.gql_ok(Some(&t.token), q, json!({ "id": leas["id"], "d": order["id"] })).await;
     assert_eq!(
         moved["data"],
         json!({ "card": { "beneficiary": { "clientId": keep["id"] } }, "clientDocument": { "clientId": keep["id"] } })
@@ -372,6 +372,6 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     // B's number is free in A, and A's lists show none of B's documents.
     document(&app, &a, &mine, json!({ "type": "INVOICE", "number": "F-1", "amount": "10" })).await;
     let q = "query($id: ID!) { client(id: $id) { documents { totalCount } } }";
-    let own = app.gql(Some(&a.token), q, json!({ "id": mine["id"] })).await;
+    let own = app.gql_ok(Some(&a.token), q, json!({ "id": mine["id"] })).await;
     assert_eq!(own["data"]["client"]["documents"]["totalCount"], 2);
 }

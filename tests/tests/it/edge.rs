@@ -306,7 +306,7 @@ async fn cancelled_writes_leave_nothing_behind(app: TestApp) {
     for i in 0..20 {
         person(&app, &s, &format!("After{i}"), "Ann").await;
     }
-    let listed = app.gql(Some(&s.token), "{ clients { totalCount } }", json!({})).await;
+    let listed = app.gql_ok(Some(&s.token), "{ clients { totalCount } }", json!({})).await;
     assert_eq!(listed["data"]["clients"]["totalCount"], clients + 20, "{listed}");
 }
 
@@ -332,7 +332,7 @@ async fn writes_check_the_role_the_actor_has_now(app: TestApp) {
 
     // Demoted while the request is in flight: its next write is refused, and writes nothing.
     let q = "mutation($id: ID!) { changeUserRole(id: $id, role: READ_ONLY) { user { role } userErrors { code } } }";
-    let demoted = app.gql(Some(&admin.token), q, json!({ "id": member_id })).await;
+    let demoted = app.gql_ok(Some(&admin.token), q, json!({ "id": member_id })).await;
     assert_eq!(demoted["data"]["changeUserRole"]["user"]["role"], "READ_ONLY", "{demoted}");
     let before = app.count("clients").await;
     let refused = clients.create(&in_flight, named("After")).await.unwrap_err();

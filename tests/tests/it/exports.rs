@@ -48,22 +48,22 @@ async fn settings(app: &TestApp, t: &Tenant) {
         json!({ "key": "since", "label": "Customer since", "kind": "DATE" }),
     ] {
         let q = "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { userErrors { message } } }";
-        let body = app.gql(Some(&t.token), q, json!({ "i": input })).await;
+        let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
         assert_eq!(body["data"]["createCustomField"]["userErrors"], json!([]), "{body}");
     }
     let q = "mutation { createCategory(input: {name: \"Regulars\"}) { category { id } } createGroup(input: {name: \"Club\"}) { group { id } } }";
-    app.gql(Some(&t.token), q, json!({})).await;
+    app.gql_ok(Some(&t.token), q, json!({})).await;
 }
 
 async fn ids(app: &TestApp, t: &Tenant) -> (Value, Value) {
-    let body = app.gql(Some(&t.token), "{ categories { id } groups { id } }", json!({})).await;
+    let body = app.gql_ok(Some(&t.token), "{ categories { id } groups { id } }", json!({})).await;
     (body["data"]["categories"][0]["id"].clone(), body["data"]["groups"][0]["id"].clone())
 }
 
 async fn create(app: &TestApp, t: &Tenant, input: Value) -> Value {
     let q =
         "mutation($i: ClientInput!) { createClient(input: $i) { client { id number } userErrors { field message } } }";
-    let body = app.gql(Some(&t.token), q, json!({ "i": input })).await;
+    let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
     assert_eq!(body["data"]["createClient"]["userErrors"], json!([]), "{body}");
     body["data"]["createClient"]["client"].clone()
 }
@@ -71,7 +71,7 @@ async fn create(app: &TestApp, t: &Tenant, input: Value) -> Value {
 /// The tenant's clients (active and dormant), by name, with the fields a round trip keeps.
 async fn clients(app: &TestApp, t: &Tenant, fields: &str) -> Vec<Value> {
     let q = format!("{{ clients(first: 100, filter: {{statuses: [ACTIVE, DORMANT]}}) {{ nodes {{ {fields} }} }} }}");
-    let body = app.gql(Some(&t.token), &q, json!({})).await;
+    let body = app.gql_ok(Some(&t.token), &q, json!({})).await;
     body["data"]["clients"]["nodes"].as_array().unwrap_or_else(|| panic!("{body}")).clone()
 }
 
@@ -93,7 +93,7 @@ const JOB: &str = "query($id: ID!) { importJob(id: $id) { id status dryRun total
 /// Polls a job until it is no longer running.
 async fn finished(app: &TestApp, t: &Tenant, id: &Value) -> Value {
     for _ in 0..600 {
-        let body = app.gql(Some(&t.token), JOB, json!({ "id": id })).await;
+        let body = app.gql_ok(Some(&t.token), JOB, json!({ "id": id })).await;
         let job = &body["data"]["importJob"];
         assert!(job.is_object(), "{body}");
         if job["status"] != "RUNNING" {
@@ -219,7 +219,7 @@ async fn list_exports_follow_the_filters(app: TestApp) {
     create(&app, &t, json!({ "lastName": "Martinez", "firstName": "Ana" })).await;
     create(&app, &t, json!({ "lastName": "Bernard", "firstName": "Luc", "status": "DORMANT" })).await;
     let gone = create(&app, &t, json!({ "lastName": "Zola", "firstName": "Emile" })).await;
-    app.gql(
+    app.gql_ok(
         Some(&t.token),
         "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
         json!({ "id": gone["id"] }),
@@ -360,7 +360,7 @@ async fn failed_imports_change_nothing(app: TestApp) {
     assert_eq!((job["status"].as_str(), job["created"].as_i64()), (Some("SUCCEEDED"), Some(2500)), "{job}");
     assert_eq!(app.count("clients").await, 2501);
     assert_eq!(app.count("client_consents").await, 2500);
-    let last = app.gql(Some(&t.token), "{ clients(first: 1, orderBy: NUMBER, filter: {email: \"p2499@x.test\"}) { nodes { number code mobileE164 consentEmail } } }", json!({})).await;
+    let last = app.gql_ok(Some(&t.token), "{ clients(first: 1, orderBy: NUMBER, filter: {email: \"p2499@x.test\"}) { nodes { number code mobileE164 consentEmail } } }", json!({})).await;
     assert_eq!(
         last["data"]["clients"]["nodes"][0],
         json!({ "number": 2501, "code": "2501", "mobileE164": "+33600002499", "consentEmail": "GRANTED" })
@@ -531,7 +531,7 @@ async fn exports_and_imports_need_a_token_and_stay_in_their_tenant(app: TestApp)
     // A read-only token exports but does not import.
     let q = "mutation { createApiToken(input: {name: \"reader\", scope: READ}) { token } }";
     let reader =
-        app.gql(Some(&a.token), q, json!({})).await["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
+        app.gql_ok(Some(&a.token), q, json!({})).await["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
     let (status, ..) = get(&app, Some(&reader), "/exports/clients.csv").await;
     assert_eq!(status, 200);
     let q = "mutation($f: String!) { startClientImport(file: $f, format: CSV) { importJob { id } } }";

@@ -200,7 +200,7 @@ async fn all_exist(app: &TestApp, keys: &[String]) -> Vec<bool> {
 const CLIENT_FILES: &str = "query($id: ID!) { client(id: $id) { photo { id kind fileName contentType size sha256 width height url thumbnailUrl } attachments { id kind fileName contentType size url thumbnailUrl } } }";
 
 async fn client_files(app: &TestApp, t: &Tenant, client: &Value) -> Value {
-    let body = app.gql(Some(&t.token), CLIENT_FILES, json!({ "id": client["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), CLIENT_FILES, json!({ "id": client["id"] })).await;
     body["data"]["client"].clone()
 }
 
@@ -265,7 +265,7 @@ async fn a_new_photo_replaces_the_old_one_and_deleting_erases_the_blobs(app: Tes
     assert_eq!(app.count("files").await, 1);
 
     let second_keys = keys(&t.id, "client", id(&c), &second);
-    let body = app.gql(Some(&t.token), DELETE, json!({ "id": second["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), DELETE, json!({ "id": second["id"] })).await;
     assert_eq!(body["data"]["deleteFile"]["deletedId"], second["id"], "{body}");
     assert_eq!(client_files(&app, &t, &c).await["photo"], Value::Null);
     assert_eq!(all_exist(&app, &second_keys).await, [false, false]);
@@ -381,12 +381,12 @@ async fn trash_keeps_files_and_purge_and_anonymisation_erase_them(app: TestApp) 
     let mut gone_keys = keys(&t.id, "client", id(&gone), &photo);
     gone_keys.extend(keys(&t.id, "client", id(&gone), &doc));
     let trash = "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }";
-    app.gql(Some(&t.token), trash, json!({ "id": gone["id"] })).await;
+    app.gql_ok(Some(&t.token), trash, json!({ "id": gone["id"] })).await;
     assert_eq!(all_exist(&app, &gone_keys).await, [true; 3], "the trash keeps files: a restore brings them back");
     let (status, body) = upload(&app, &t.token, &[("client", id(&gone))], "late.txt", b"x".to_vec()).await;
     assert_eq!((status, code(&body)), (409, "CLIENT_UNAVAILABLE"));
     let purge = "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }";
-    let body = app.gql(Some(&t.token), purge, json!({ "id": gone["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), purge, json!({ "id": gone["id"] })).await;
     assert_eq!(body["data"]["purgeClient"]["deletedId"], gone["id"], "{body}");
     assert_eq!(all_exist(&app, &gone_keys).await, [false; 3]);
 
@@ -394,7 +394,7 @@ async fn trash_keeps_files_and_purge_and_anonymisation_erase_them(app: TestApp) 
     let photo = stored(&app, &t.token, &[("client", id(&anon)), ("kind", "photo")], "p.jpg", jpeg_with_exif()).await;
     let anon_keys = keys(&t.id, "client", id(&anon), &photo);
     let anonymise = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { anonymisedAt } userErrors { code } } }";
-    let body = app.gql(Some(&t.token), anonymise, json!({ "id": anon["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), anonymise, json!({ "id": anon["id"] })).await;
     assert!(body["data"]["anonymiseClient"]["client"]["anonymisedAt"].is_string(), "{body}");
     assert_eq!(all_exist(&app, &anon_keys).await, [false, false], "a photo is personal data");
     assert_eq!(client_files(&app, &t, &anon).await, json!({ "photo": null, "attachments": [] }));
@@ -407,7 +407,7 @@ async fn the_gdpr_export_holds_the_files_themselves(app: TestApp) {
     let c = person(&app, &t, "Dupont", "Anne").await;
     let photo = stored(&app, &t.token, &[("client", id(&c)), ("kind", "photo")], "me.png", png(10, 10)).await;
     stored(&app, &t.token, &[("client", id(&c))], "note.txt", b"hello".to_vec()).await;
-    let body = app.gql(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": c["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": c["id"] })).await;
     let files = body["data"]["exportClientData"]["files"].as_array().unwrap_or_else(|| panic!("{body}")).clone();
     assert_eq!(files.len(), 2);
     assert_eq!(files[0]["id"], photo["id"]);
@@ -435,11 +435,11 @@ async fn suppliers_attach_files_their_customers_read(app: TestApp) {
     let (_, body) = gql_upload(&app, &s.token, input, "p.png", png(2, 2)).await;
     assert_eq!(body["data"]["uploadFile"]["userErrors"], json!([{ "field": "kind", "code": "VALIDATION" }]));
 
-    let listed = app.gql(Some(&s.token), ORG_FILES, json!({ "id": org_id })).await;
+    let listed = app.gql_ok(Some(&s.token), ORG_FILES, json!({ "id": org_id })).await;
     assert_eq!(listed["data"]["customerOrganisation"]["attachments"][0]["id"], file["id"], "{listed}");
 
     let admin = customer_admin(&app, &org).await;
-    let own = app.gql(Some(&admin.token), "{ organisationFiles { id fileName url } }", json!({})).await;
+    let own = app.gql_ok(Some(&admin.token), "{ organisationFiles { id fileName url } }", json!({})).await;
     let own = own["data"]["organisationFiles"].as_array().unwrap_or_else(|| panic!("{own}")).clone();
     assert_eq!((own.len(), own[0]["fileName"].as_str()), (1, Some("contract.pdf")));
     assert_eq!(get(&app, own[0]["url"].as_str().unwrap()).await.1, b"%PDF-1.7\ncontract");
@@ -449,7 +449,7 @@ async fn suppliers_attach_files_their_customers_read(app: TestApp) {
     let (status, body) = upload(&app, &admin.token, &[("customer", org_id)], "mine.txt", b"x".to_vec()).await;
     assert_eq!((status, code(&body)), (403, "FORBIDDEN"));
 
-    let body = app.gql(Some(&s.token), DELETE, json!({ "id": file["id"], "c": org_id })).await;
+    let body = app.gql_ok(Some(&s.token), DELETE, json!({ "id": file["id"], "c": org_id })).await;
     assert_eq!(body["data"]["deleteFile"]["deletedId"], file["id"], "{body}");
     assert_eq!(all_exist(&app, &file_keys).await, [false]);
     let audit = app.rows("audit_log").await;
@@ -479,11 +479,11 @@ async fn foreign_ids_are_not_found_and_change_nothing(app: TestApp) {
     let body = app.gql(Some(&b.token), CLIENT_FILES, json!({ "id": c["id"] })).await;
     assert_eq!(code(&body), "NOT_FOUND");
     assert_eq!(code(&app.gql(Some(&b.token), ARCHIVE, json!({ "c": c["id"] })).await), "NOT_FOUND");
-    let own = app.gql(Some(&b.token), "{ organisationFiles { id } }", json!({})).await;
+    let own = app.gql_ok(Some(&b.token), "{ organisationFiles { id } }", json!({})).await;
     assert_eq!(own["data"]["organisationFiles"], json!([]));
     // Read-only callers upload and delete nothing.
     let ro = app
-        .gql(Some(&a.token), "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }", json!({}))
+        .gql_ok(Some(&a.token), "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }", json!({}))
         .await["data"]["createApiToken"]["token"]
         .as_str()
         .unwrap()
@@ -544,7 +544,7 @@ async fn archiving_copies_the_photo_into_the_gallery(app: TestApp) {
         json!([{ "field": "clientId", "code": "VALIDATION" }])
     );
     let photo = stored(&app, &t.token, &[("client", id(&c)), ("kind", "photo")], "first.jpg", jpeg_with_exif()).await;
-    let body = app.gql(Some(&t.token), ARCHIVE, json!({ "c": c["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), ARCHIVE, json!({ "c": c["id"] })).await;
     let copy = body["data"]["archiveClientPhoto"]["file"].clone();
     assert_eq!((copy["kind"].as_str(), copy["fileName"].as_str()), (Some("ARCHIVED"), Some("first.jpg")), "{body}");
     assert_eq!(copy["sha256"], photo["sha256"]);
@@ -552,7 +552,7 @@ async fn archiving_copies_the_photo_into_the_gallery(app: TestApp) {
     // A new photo replaces the current one; the archived copy keeps its own blobs (FIL-04: modify).
     stored(&app, &t.token, &[("client", id(&c)), ("kind", "photo")], "second.png", png(30, 30)).await;
     let files = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             "query($id: ID!) { client(id: $id) { photo { fileName } gallery { id thumbnailUrl } } }",
             json!({ "id": c["id"] }),

@@ -119,7 +119,7 @@ async fn add_entry(app: &TestApp, t: &Tenant, c: &Value, cents: i64) -> String {
 /// A read-only API token: the read-only caller a supplier organisation can have.
 async fn read_token(app: &TestApp, t: &Tenant) -> String {
     let body = app
-        .gql(Some(&t.token), "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }", json!({}))
+        .gql_ok(Some(&t.token), "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }", json!({}))
         .await;
     body["data"]["createApiToken"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
@@ -166,7 +166,7 @@ async fn consent_decisions_are_recorded_with_their_source(app: TestApp) {
     let again = set("SMS", "GRANTED", "phone call").await;
     assert_eq!(again["data"]["setClientConsent"]["client"]["version"], 3);
 
-    let read = app.gql(Some(&t.token), HISTORY, json!({ "id": id })).await;
+    let read = app.gql_ok(Some(&t.token), HISTORY, json!({ "id": id })).await;
     let client = &read["data"]["client"];
     assert_eq!((client["consentEmail"].as_str(), client["consentSms"].as_str()), (Some("REFUSED"), Some("GRANTED")));
     let history: Vec<(String, String, String)> = client["consentHistory"]
@@ -203,7 +203,7 @@ async fn consent_decisions_are_recorded_with_their_source(app: TestApp) {
 // GDP-06
 async fn export_holds_everything_stored_about_the_client(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
-    app.gql(
+    app.gql_ok(
         Some(&t.token),
         "mutation { createCustomField(input: {key: \"shoe\", label: \"Shoe size\", kind: INTEGER}) { customField { id } } }",
         json!({}),
@@ -243,7 +243,7 @@ async fn export_holds_everything_stored_about_the_client(app: TestApp) {
     .unwrap();
     let other = person(&app, &t, "Stranger", "Z").await;
 
-    let body = app.gql(Some(&t.token), EXPORT, json!({ "id": c["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), EXPORT, json!({ "id": c["id"] })).await;
     let doc = &body["data"]["exportClientData"];
     assert_eq!(doc["format"], "clientele.client-export.v1", "{body}");
     let record = &doc["client"];
@@ -271,7 +271,7 @@ async fn export_holds_everything_stored_about_the_client(app: TestApp) {
     let reader = read_token(&app, &t).await;
     assert_eq!(code(&app.gql(Some(&reader), EXPORT, json!({ "id": c["id"] })).await), "FORBIDDEN");
     let (_, admin) = app.user(&t, "admin@acme.test", "ADMIN").await;
-    assert!(app.gql(Some(&admin), EXPORT, json!({ "id": c["id"] })).await["data"]["exportClientData"].is_object());
+    assert!(app.gql_ok(Some(&admin), EXPORT, json!({ "id": c["id"] })).await["data"]["exportClientData"].is_object());
 }
 
 // GDP-03 GDP-05 Q-12
@@ -279,10 +279,10 @@ async fn export_holds_everything_stored_about_the_client(app: TestApp) {
 async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let cat = app
-        .gql(Some(&t.token), "mutation { createCategory(input: {name: \"VIP\"}) { category { id } } }", json!({}))
+        .gql_ok(Some(&t.token), "mutation { createCategory(input: {name: \"VIP\"}) { category { id } } }", json!({}))
         .await;
     let vip = cat["data"]["createCategory"]["category"]["id"].clone();
-    app.gql(
+    app.gql_ok(
         Some(&t.token),
         "mutation { createCustomField(input: {key: \"nickname\", label: \"Nickname\", kind: TEXT}) { customField { id } } }",
         json!({}),
@@ -319,13 +319,13 @@ async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp)
     .await;
     assert_eq!(made["userErrors"], json!([]), "{made}");
     let c = made["client"].clone();
-    app.gql(
+    app.gql_ok(
         Some(&t.token),
         SET_CONSENT,
         json!({ "id": c["id"], "ch": "EMAIL", "st": "GRANTED", "src": "newsletter form" }),
     )
     .await;
-    app.gql(
+    app.gql_ok(
         Some(&t.token),
         "mutation($id: ID!) { blockClient(id: $id, reason: \"Owes a favour\") { client { id } } }",
         json!({ "id": c["id"] }),
@@ -347,7 +347,7 @@ async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp)
     assert_eq!(audit_changes(&app, "client.anonymise").await.len(), 0);
 
     let audit_before = app.rows("audit_log").await.len();
-    let done = app.gql(Some(&t.token), ANONYMISE, json!({ "id": id, "confirm": true })).await;
+    let done = app.gql_ok(Some(&t.token), ANONYMISE, json!({ "id": id, "confirm": true })).await;
     let anon = &done["data"]["anonymiseClient"]["client"];
     assert_eq!(done["data"]["anonymiseClient"]["userErrors"], json!([]), "{done}");
     for field in ["lastName", "firstName", "email", "mobile", "notes", "alert", "bankIban", "birthDate"] {
@@ -363,7 +363,7 @@ async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp)
     assert_eq!(app.count("contacts").await, 0);
     assert_eq!(app.count("addresses").await, 0);
     assert_eq!(app.count("ledger_entries").await, 2);
-    let read = app.gql(Some(&t.token), HISTORY, json!({ "id": id })).await;
+    let read = app.gql_ok(Some(&t.token), HISTORY, json!({ "id": id })).await;
     let history = read["data"]["client"]["consentHistory"].as_array().unwrap().clone();
     assert!(history.iter().any(|h| h["channel"] == "EMAIL" && h["status"] == "GRANTED"), "statuses stay: {read}");
     assert!(
@@ -392,7 +392,7 @@ async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp)
     }
     let consents = app.rows("client_consents").await.join("\n");
     assert!(!consents.contains("newsletter form"));
-    let export = app.gql(Some(&t.token), EXPORT, json!({ "id": id })).await;
+    let export = app.gql_ok(Some(&t.token), EXPORT, json!({ "id": id })).await;
     let doc = &export["data"]["exportClientData"];
     let current = json!([doc["client"], doc["contacts"], doc["addresses"], doc["consent_history"]]).to_string();
     for value in personal {
@@ -431,15 +431,15 @@ async fn non_zero_balances_are_listed_apart_and_need_force(app: TestApp) {
     add_entry(&app, &t, &owing, -550).await;
     let id = |c: &Value| c["id"].as_str().unwrap().to_owned();
 
-    let zero = app.gql(Some(&t.token), CANDIDATES, json!({ "b": "ZERO" })).await;
+    let zero = app.gql_ok(Some(&t.token), CANDIDATES, json!({ "b": "ZERO" })).await;
     assert_eq!(node_ids(&zero), [id(&settled), id(&fresh)]);
     assert_eq!(zero["data"]["anonymisationCandidates"]["totalCount"], 2);
-    let non_zero = app.gql(Some(&t.token), CANDIDATES, json!({ "b": "NON_ZERO" })).await;
+    let non_zero = app.gql_ok(Some(&t.token), CANDIDATES, json!({ "b": "NON_ZERO" })).await;
     assert_eq!(node_ids(&non_zero), [id(&owing)]);
-    let page = app.gql(Some(&t.token), CANDIDATES, json!({ "b": "ZERO", "first": 1 })).await;
+    let page = app.gql_ok(Some(&t.token), CANDIDATES, json!({ "b": "ZERO", "first": 1 })).await;
     assert_eq!(node_ids(&page), [id(&settled)]);
     let cursor = page["data"]["anonymisationCandidates"]["pageInfo"]["endCursor"].clone();
-    let next = app.gql(Some(&t.token), CANDIDATES, json!({ "b": "ZERO", "first": 1, "after": cursor })).await;
+    let next = app.gql_ok(Some(&t.token), CANDIDATES, json!({ "b": "ZERO", "first": 1, "after": cursor })).await;
     assert_eq!(node_ids(&next), [id(&fresh)]);
     assert_eq!(next["data"]["anonymisationCandidates"]["pageInfo"]["hasNextPage"], false);
 
@@ -453,7 +453,7 @@ async fn non_zero_balances_are_listed_apart_and_need_force(app: TestApp) {
     assert_eq!(app.snapshot().await, before, "nothing changed");
 
     let forced = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             ANONYMISE,
             json!({ "id": owing["id"], "confirm": true, "force": true, "reason": "Debt written off by the accountant" }),
@@ -464,10 +464,10 @@ async fn non_zero_balances_are_listed_apart_and_need_force(app: TestApp) {
     assert_eq!(rows[0]["forced"], json!({ "reason": "Debt written off by the accountant", "balance": "-5.50" }));
     assert_eq!(app.count("ledger_entries").await, 3, "the debt stays in the accounts");
 
-    app.gql(Some(&t.token), ANONYMISE, json!({ "id": settled["id"], "confirm": true })).await;
-    let zero = app.gql(Some(&t.token), CANDIDATES, json!({ "b": "ZERO" })).await;
+    app.gql_ok(Some(&t.token), ANONYMISE, json!({ "id": settled["id"], "confirm": true })).await;
+    let zero = app.gql_ok(Some(&t.token), CANDIDATES, json!({ "b": "ZERO" })).await;
     assert_eq!(node_ids(&zero), [id(&fresh)], "anonymised clients leave the lists");
-    assert!(node_ids(&app.gql(Some(&t.token), CANDIDATES, json!({ "b": "NON_ZERO" })).await).is_empty());
+    assert!(node_ids(&app.gql_ok(Some(&t.token), CANDIDATES, json!({ "b": "NON_ZERO" })).await).is_empty());
 }
 
 // GDP-03
@@ -491,7 +491,7 @@ async fn bulk_anonymisation_is_all_or_nothing(app: TestApp) {
     assert_eq!(empty["data"]["anonymiseClients"]["userErrors"][0]["field"], "ids");
     assert_eq!(app.snapshot().await, before, "all or nothing");
 
-    let done = app.gql(Some(&t.token), bulk, json!({ "ids": [a["id"], b["id"], a["id"]], "confirm": true })).await;
+    let done = app.gql_ok(Some(&t.token), bulk, json!({ "ids": [a["id"], b["id"], a["id"]], "confirm": true })).await;
     let clients = done["data"]["anonymiseClients"]["clients"].as_array().unwrap_or_else(|| panic!("{done}"));
     assert_eq!(clients.len(), 2);
     assert!(clients.iter().all(|c| c["lastName"].is_null() && c["anonymisedAt"].is_string()));
@@ -523,7 +523,7 @@ async fn merging_moves_everything_and_records_undo_data(app: TestApp) {
     let dup_main = add_address(&app, &t, &dup, "main", "3 rue C", true).await;
     let entries = [add_entry(&app, &t, &dup, 3000).await, add_entry(&app, &t, &dup, -1000).await];
 
-    let merged = app.gql(Some(&t.token), MERGE, json!({ "k": keep["id"], "m": dup["id"] })).await;
+    let merged = app.gql_ok(Some(&t.token), MERGE, json!({ "k": keep["id"], "m": dup["id"] })).await;
     let payload = &merged["data"]["mergeClients"];
     assert_eq!(payload["userErrors"], json!([]), "{merged}");
     let kept = &payload["client"];
@@ -536,11 +536,11 @@ async fn merging_moves_everything_and_records_undo_data(app: TestApp) {
     assert_eq!(kept["version"], 2);
 
     let q = "query($id: ID!) { client(id: $id) { deletedAt email barcode sponsees { id } consentHistory { channel status source } } }";
-    let gone = app.gql(Some(&t.token), q, json!({ "id": dup["id"] })).await;
+    let gone = app.gql_ok(Some(&t.token), q, json!({ "id": dup["id"] })).await;
     assert!(gone["data"]["client"]["deletedAt"].is_string(), "the duplicate is trashed: {gone}");
     assert!(gone["data"]["client"]["email"].is_null(), "its unique e-mail moved");
     assert_eq!(gone["data"]["client"]["consentHistory"], json!([]));
-    let now_kept = app.gql(Some(&t.token), q, json!({ "id": keep["id"] })).await;
+    let now_kept = app.gql_ok(Some(&t.token), q, json!({ "id": keep["id"] })).await;
     let k = &now_kept["data"]["client"];
     assert_eq!(k["barcode"], "3760001");
     assert_eq!(k["sponsees"], json!([{ "id": sponsee["id"] }]));
@@ -558,7 +558,7 @@ async fn merging_moves_everything_and_records_undo_data(app: TestApp) {
         let row = rows("ledger_entries").await.into_iter().find(|r| mentions_id(r, entry)).unwrap();
         assert!(mentions_id(&row, keep["id"].as_str().unwrap()), "{row}");
     }
-    let export = app.gql(Some(&t.token), EXPORT, json!({ "id": keep["id"] })).await;
+    let export = app.gql_ok(Some(&t.token), EXPORT, json!({ "id": keep["id"] })).await;
     let addresses = export["data"]["exportClientData"]["addresses"].as_array().unwrap().clone();
     let default_of = |id: &str| addresses.iter().find(|a| a["id"] == id).unwrap()["is_default"].clone();
     assert_eq!(addresses.len(), 3);
@@ -566,7 +566,7 @@ async fn merging_moves_everything_and_records_undo_data(app: TestApp) {
     assert_eq!(default_of(&dup_delivery), false);
     assert_eq!(default_of(&dup_main), true, "no main address of its own: the duplicate's stays default");
     let sponsee_now = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             "query($id: ID!) { client(id: $id) { sponsorId version } }",
             json!({ "id": sponsee["id"] }),
@@ -612,7 +612,7 @@ async fn merging_refuses_self_trashed_anonymised_and_cycles(app: TestApp) {
     let own = app.gql(Some(&t.token), MERGE, json!({ "k": alpha["id"], "m": alpha["id"] })).await;
     assert_eq!(field_of(&own), "mergeId");
     assert_eq!(app.snapshot().await, before);
-    app.gql(
+    app.gql_ok(
         Some(&t.token),
         "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
         json!({ "id": beta["id"] }),
@@ -623,7 +623,7 @@ async fn merging_refuses_self_trashed_anonymised_and_cycles(app: TestApp) {
     let trashed = app.gql(Some(&t.token), MERGE, json!({ "k": beta["id"], "m": alpha["id"] })).await;
     assert_eq!(field_of(&trashed), "keepId");
     let gamma = person(&app, &t, "Gamma", "C").await;
-    app.gql(Some(&t.token), ANONYMISE, json!({ "id": gamma["id"], "confirm": true })).await;
+    app.gql_ok(Some(&t.token), ANONYMISE, json!({ "id": gamma["id"], "confirm": true })).await;
     let anonymised = app.gql(Some(&t.token), MERGE, json!({ "k": alpha["id"], "m": gamma["id"] })).await;
     assert_eq!(field_of(&anonymised), "mergeId");
     let reader = read_token(&app, &t).await;
@@ -671,9 +671,9 @@ async fn foreign_ids_are_not_found_for_gdpr_and_merge(app: TestApp) {
     }
     assert_eq!(app.snapshot().await, before, "tenant B is untouched and no audit row was written");
     for balance in ["ZERO", "NON_ZERO"] {
-        let list = app.gql(Some(&a.token), CANDIDATES, json!({ "b": balance })).await;
+        let list = app.gql_ok(Some(&a.token), CANDIDATES, json!({ "b": balance })).await;
         assert!(!node_ids(&list).contains(&t.as_str().unwrap().to_owned()), "{list}");
     }
-    let own = app.gql(Some(&b.token), HISTORY, json!({ "id": t })).await;
+    let own = app.gql_ok(Some(&b.token), HISTORY, json!({ "id": t })).await;
     assert!(own["data"]["client"]["consentHistory"].is_array(), "B still works: {own}");
 }

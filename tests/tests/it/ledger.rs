@@ -63,7 +63,7 @@ async fn reverse(app: &TestApp, t: &Tenant, entry: &Value, reason: &str) -> Valu
 
 async fn account(app: &TestApp, t: &Tenant, client: &Value) -> Value {
     let q = "query($id: ID!) { client(id: $id) { balance availableCredit } }";
-    let body = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
+    let body = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     body["data"]["client"].clone()
 }
 
@@ -177,7 +177,7 @@ async fn credit_accounts_stop_at_their_limit(app: TestApp) {
     let to_deposit = app.gql(Some(&t.token), q, json!({ "id": c["id"], "i": { "accountKind": "DEPOSIT" } })).await;
     assert_eq!(to_deposit["data"]["updateClient"]["userErrors"][0]["field"], "accountKind");
     assert_eq!(posted(&app, &t, &c, json!({ "kind": "PAYMENT", "amount": "60" })).await["balance"], "-40.00");
-    let lower = app.gql(Some(&t.token), q, json!({ "id": c["id"], "i": { "creditLimit": "40" } })).await;
+    let lower = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"], "i": { "creditLimit": "40" } })).await;
     assert_eq!(lower["data"]["updateClient"]["client"]["creditLimit"], "40.00", "{lower}");
     assert_eq!(
         code(&post(&app, &t, &c, json!({ "kind": "INVOICE", "amount": "0.01" })).await),
@@ -205,7 +205,7 @@ async fn deposit_accounts_never_go_below_zero(app: TestApp) {
 
     // LED-08: the account-credit tab lists additions and withdrawals.
     let q = "query($id: ID!) { client(id: $id) { ledgerEntries(kinds: [CREDIT_ADDED, CREDIT_WITHDRAWN]) { totalCount nodes { kind amount } } } }";
-    let tab = app.gql(Some(&t.token), q, json!({ "id": c["id"] })).await;
+    let tab = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"] })).await;
     assert_eq!(
         tab["data"]["client"]["ledgerEntries"],
         json!({ "totalCount": 3, "nodes": [
@@ -222,7 +222,7 @@ async fn blocked_trashed_and_anonymised_clients_refuse_postings(app: TestApp) {
     let c = deposit_client(&app, &t, "Blocked").await;
     let added = posted(&app, &t, &c, json!({ "kind": "CREDIT_ADDED", "amount": "10" })).await;
     let block = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
-    app.gql(Some(&t.token), block, json!({ "id": c["id"] })).await;
+    app.gql_ok(Some(&t.token), block, json!({ "id": c["id"] })).await;
     let before = app.snapshot().await;
     assert_eq!(code(&post(&app, &t, &c, json!({ "kind": "CREDIT_ADDED", "amount": "1" })).await), "CLIENT_BLOCKED");
     assert_eq!(code(&reverse(&app, &t, &added["entry"]["id"], "Oops").await), "CLIENT_BLOCKED");
@@ -231,12 +231,12 @@ async fn blocked_trashed_and_anonymised_clients_refuse_postings(app: TestApp) {
     assert_eq!(app.snapshot().await, before, "nothing stored, nothing audited");
     assert_eq!(account(&app, &t, &c).await["balance"], "10.00", "a blocked client stays readable");
     let unblock = "mutation($id: ID!) { unblockClient(id: $id) { client { blocked } } }";
-    app.gql(Some(&t.token), unblock, json!({ "id": c["id"] })).await;
+    app.gql_ok(Some(&t.token), unblock, json!({ "id": c["id"] })).await;
     posted(&app, &t, &c, json!({ "kind": "CREDIT_WITHDRAWN", "amount": "10" })).await;
 
     // A trashed client's account cannot move (its balance is 0, or it could not be trashed).
     let del = "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }";
-    let trashed = app.gql(Some(&t.token), del, json!({ "id": c["id"] })).await;
+    let trashed = app.gql_ok(Some(&t.token), del, json!({ "id": c["id"] })).await;
     assert!(trashed["data"]["deleteClient"]["client"]["deletedAt"].is_string(), "{trashed}");
     assert_eq!(code(&post(&app, &t, &c, json!({ "kind": "CREDIT_ADDED", "amount": "1" })).await), "CLIENT_UNAVAILABLE");
 
@@ -257,7 +257,7 @@ async fn blocked_trashed_and_anonymised_clients_refuse_postings(app: TestApp) {
 
     // Posting needs write access: a read-only API token is refused.
     let token = app
-        .gql(Some(&t.token), "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }", json!({}))
+        .gql_ok(Some(&t.token), "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }", json!({}))
         .await;
     let ro = token["data"]["createApiToken"]["token"].as_str().unwrap();
     let c2 = person(&app, &t, "Plain", "P").await;
@@ -294,7 +294,7 @@ async fn reversals_cancel_once_and_are_audited(app: TestApp) {
     let of_reversal = reverse(&app, &t, &reversal["id"], "Undo the undo").await;
     assert_eq!(of_reversal["data"]["reverseLedgerEntry"]["userErrors"][0]["field"], "id");
     let q = "query($id: ID!) { client(id: $id) { ledgerEntries { nodes { id reversedById reversesId } } } }";
-    let list = app.gql(Some(&t.token), q, json!({ "id": c["id"] })).await;
+    let list = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"] })).await;
     let nodes = &list["data"]["client"]["ledgerEntries"]["nodes"];
     assert_eq!(nodes[0]["reversedById"], reversal["id"]);
     assert_eq!(nodes[1]["reversesId"], id);
@@ -332,7 +332,7 @@ async fn statements_recompute_any_period(app: TestApp) {
     }
     let statement = "query($id: ID!, $from: Date, $to: Date) { client(id: $id) { statement(from: $from, to: $to) { from to openingBalance closingBalance totalDebits totalCredits invoiceCount paymentCount entryCount entries(first: 10) { totalCount nodes { date amount } } } } }";
     let feb =
-        app.gql(Some(&t.token), statement, json!({ "id": c["id"], "from": "2025-02-01", "to": "2025-02-28" })).await;
+        app.gql_ok(Some(&t.token), statement, json!({ "id": c["id"], "from": "2025-02-01", "to": "2025-02-28" })).await;
     assert_eq!(
         feb["data"]["client"]["statement"],
         json!({
@@ -345,21 +345,21 @@ async fn statements_recompute_any_period(app: TestApp) {
         })
     );
     // LED-10: the situation as of a date.
-    let march = app.gql(Some(&t.token), statement, json!({ "id": c["id"], "to": "2025-03-01" })).await;
+    let march = app.gql_ok(Some(&t.token), statement, json!({ "id": c["id"], "to": "2025-03-01" })).await;
     let s = &march["data"]["client"]["statement"];
     assert_eq!((s["openingBalance"].as_str(), s["closingBalance"].as_str()), (Some("0.00"), Some("-50.00")));
     assert_eq!((s["invoiceCount"].as_i64(), s["paymentCount"].as_i64()), (Some(2), Some(2)));
-    let jan = app.gql(Some(&t.token), statement, json!({ "id": c["id"], "to": "2025-01-31" })).await;
+    let jan = app.gql_ok(Some(&t.token), statement, json!({ "id": c["id"], "to": "2025-01-31" })).await;
     assert_eq!(jan["data"]["client"]["statement"]["closingBalance"], "-50.00");
 
     // A reversal (dated today) cancels an invoice in today's situation, not in February's.
     reverse(&app, &t, &invoices[1], "Duplicate").await;
-    let now = app.gql(Some(&t.token), statement, json!({ "id": c["id"] })).await;
+    let now = app.gql_ok(Some(&t.token), statement, json!({ "id": c["id"] })).await;
     let s = &now["data"]["client"]["statement"];
     assert_eq!(s["to"], app.clock.now().date_naive().to_string());
     assert_eq!((s["closingBalance"].as_str(), s["invoiceCount"].as_i64()), (Some("30.00"), Some(1)));
     let feb =
-        app.gql(Some(&t.token), statement, json!({ "id": c["id"], "from": "2025-02-01", "to": "2025-02-28" })).await;
+        app.gql_ok(Some(&t.token), statement, json!({ "id": c["id"], "from": "2025-02-01", "to": "2025-02-28" })).await;
     assert_eq!(feb["data"]["client"]["statement"]["closingBalance"], "-150.00");
     assert_eq!(account(&app, &t, &c).await["balance"], "30.00");
     let bad =
@@ -368,7 +368,7 @@ async fn statements_recompute_any_period(app: TestApp) {
 
     // LED-11: debits only.
     let q = "query($id: ID!) { client(id: $id) { ledgerEntries(debitsOnly: true, from: \"2025-02-01\", to: \"2025-02-28\") { nodes { kind amount } } } }";
-    let debits = app.gql(Some(&t.token), q, json!({ "id": c["id"] })).await;
+    let debits = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"] })).await;
     assert_eq!(
         debits["data"]["client"]["ledgerEntries"]["nodes"],
         json!([{ "kind": "INVOICE", "amount": "-200.00" }, { "kind": "INVOICE", "amount": "-80.00" }])
@@ -377,7 +377,7 @@ async fn statements_recompute_any_period(app: TestApp) {
     let page = "query($id: ID!, $after: String) { client(id: $id) { ledgerEntries(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { date } } } }";
     let (mut dates, mut after) = (Vec::new(), Value::Null);
     loop {
-        let body = app.gql(Some(&t.token), page, json!({ "id": c["id"], "after": after })).await;
+        let body = app.gql_ok(Some(&t.token), page, json!({ "id": c["id"], "after": after })).await;
         let list = &body["data"]["client"]["ledgerEntries"];
         assert_eq!(list["totalCount"], 7, "{body}");
         dates.extend(list["nodes"].as_array().unwrap().iter().map(|n| n["date"].as_str().unwrap().to_owned()));
@@ -392,7 +392,7 @@ async fn statements_recompute_any_period(app: TestApp) {
 
     // LED-14: operations grouped by kind.
     let q = "query($id: ID!) { client(id: $id) { operations { kind count total } } }";
-    let ops = app.gql(Some(&t.token), q, json!({ "id": c["id"] })).await;
+    let ops = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"] })).await;
     assert_eq!(
         ops["data"]["client"]["operations"],
         json!([
@@ -413,7 +413,7 @@ async fn balances_of_a_page_come_with_the_clients(app: TestApp) {
     posted(&app, &t, &a, json!({ "kind": "INVOICE", "amount": "120.40" })).await;
     posted(&app, &t, &b, json!({ "kind": "CREDIT_ADDED", "amount": "9.99" })).await;
     let q = "{ clients(orderBy: NAME) { nodes { displayName accountKind balance availableCredit } } }";
-    let body = app.gql(Some(&t.token), q, json!({})).await;
+    let body = app.gql_ok(Some(&t.token), q, json!({})).await;
     assert_eq!(
         body["data"]["clients"]["nodes"],
         json!([
@@ -448,7 +448,7 @@ async fn balance_blocks_trash_and_history_blocks_purge(app: TestApp) {
     assert_eq!(code(&refused), "LINKED_RECORDS");
     assert!(refused["errors"][0]["message"].as_str().unwrap().contains("balance"), "{refused}");
     posted(&app, &t, &c, json!({ "kind": "PAYMENT", "amount": "12" })).await;
-    let trashed = app.gql(Some(&t.token), del, json!({ "id": c["id"] })).await;
+    let trashed = app.gql_ok(Some(&t.token), del, json!({ "id": c["id"] })).await;
     assert!(trashed["data"]["deleteClient"]["client"]["deletedAt"].is_string(), "{trashed}");
     let purge = "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }";
     let kept = app.gql(Some(&t.token), purge, json!({ "id": c["id"] })).await;

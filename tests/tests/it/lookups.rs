@@ -20,7 +20,7 @@ async fn lookup(app: &TestApp, t: &Tenant, input: Value) -> Value {
 
 async fn list(app: &TestApp, token: &str, kind: &str, active_only: bool) -> Vec<String> {
     let q = "query($k: LookupKind!, $a: Boolean) { lookups(kind: $k, activeOnly: $a) { code } }";
-    let body = app.gql(Some(token), q, json!({ "k": kind, "a": active_only })).await;
+    let body = app.gql_ok(Some(token), q, json!({ "k": kind, "a": active_only })).await;
     body["data"]["lookups"]
         .as_array()
         .unwrap_or_else(|| panic!("{body}"))
@@ -60,7 +60,7 @@ async fn lists_hold_entries_per_kind_with_unique_codes(app: TestApp) {
 
     let id = &other_list["lookup"]["id"];
     let q = "mutation($id: ID!, $i: LookupInput!) { updateLookup(id: $id, input: $i) { lookup { label active kind } userErrors { field } } }";
-    let changed = app.gql(Some(&t.token), q, json!({ "id": id, "i": { "label": "Renamed", "active": false } })).await;
+    let changed = app.gql_ok(Some(&t.token), q, json!({ "id": id, "i": { "label": "Renamed", "active": false } })).await;
     assert_eq!(
         changed["data"]["updateLookup"]["lookup"],
         json!({ "label": "Renamed", "active": false, "kind": "SHIPPING_TERMS" })
@@ -87,7 +87,7 @@ async fn referenced_entries_are_deactivated_not_deleted(app: TestApp) {
     let client = create(&app, &t, json!({ "lastName": "A", "firstName": "B", "paymentTermsId": terms["id"] })).await;
     assert_eq!(client["userErrors"], json!([]), "{client}");
     let q = "mutation($t: ID!) { createCategory(input: {name: \"Pros\", tariffId: $t}) { category { id } userErrors { field } } }";
-    let category = app.gql(Some(&t.token), q, json!({ "t": tariff["id"] })).await;
+    let category = app.gql_ok(Some(&t.token), q, json!({ "t": tariff["id"] })).await;
     assert_eq!(category["data"]["createCategory"]["userErrors"], json!([]), "{category}");
 
     let delete = "mutation($id: ID!) { deleteLookup(id: $id) { deletedId } }";
@@ -95,15 +95,15 @@ async fn referenced_entries_are_deactivated_not_deleted(app: TestApp) {
         let refused = app.gql(Some(&t.token), delete, json!({ "id": used["id"] })).await;
         assert_eq!(code(&refused), "LINKED_RECORDS", "{refused}");
     }
-    let done = app.gql(Some(&t.token), delete, json!({ "id": spare["id"] })).await;
+    let done = app.gql_ok(Some(&t.token), delete, json!({ "id": spare["id"] })).await;
     assert_eq!(done["data"]["deleteLookup"]["deletedId"], spare["id"]);
     assert_eq!(app.count("lookups").await, 2);
 
     // Deactivated: the client keeps it and stays editable, new clients cannot pick it.
     let q = "mutation($id: ID!) { updateLookup(id: $id, input: {active: false}) { lookup { active } } }";
-    app.gql(Some(&t.token), q, json!({ "id": terms["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": terms["id"] })).await;
     let q = "mutation($id: ID!) { updateClient(id: $id, input: {notes: \"still fine\"}) { client { paymentTerms { code active } } userErrors { field } } }";
-    let kept = app.gql(Some(&t.token), q, json!({ "id": client["client"]["id"] })).await;
+    let kept = app.gql_ok(Some(&t.token), q, json!({ "id": client["client"]["id"] })).await;
     assert_eq!(
         kept["data"]["updateClient"]["client"]["paymentTerms"],
         json!({ "code": "30J", "active": false }),
@@ -122,7 +122,7 @@ async fn staff_directory_and_client_relations(app: TestApp) {
     let (user_id, _) = app.user(&t, "rita@acme.test", "ADMIN").await;
     let q = "mutation($i: StaffInput!) { createStaff(input: $i) { staff { id name isRepresentative isDeliveryPerson isSalesperson active userId } userErrors { field code } } }";
     let rita = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             q,
             json!({ "i": { "name": "Rita", "isRepresentative": true, "isSalesperson": true, "userId": user_id } }),
@@ -131,7 +131,7 @@ async fn staff_directory_and_client_relations(app: TestApp) {
         .clone();
     assert_eq!(rita["userErrors"], json!([]), "{rita}");
     assert_eq!(rita["staff"]["userId"], json!(user_id));
-    let luc = app.gql(Some(&t.token), q, json!({ "i": { "name": "Luc", "isDeliveryPerson": true } })).await;
+    let luc = app.gql_ok(Some(&t.token), q, json!({ "i": { "name": "Luc", "isDeliveryPerson": true } })).await;
     let luc = luc["data"]["createStaff"]["staff"].clone();
     let bad = app
         .gql(Some(&t.token), q, json!({ "i": { "name": "", "userId": "01890000-0000-7000-8000-000000000000" } }))
@@ -145,9 +145,9 @@ async fn staff_directory_and_client_relations(app: TestApp) {
     // BIL-12: only an active representative looks after a client.
     let refused = create(&app, &t, json!({ "lastName": "A", "firstName": "B", "representativeId": luc["id"] })).await;
     assert_eq!(refused["userErrors"][0]["field"], "representative", "{refused}");
-    let terms = app.gql(Some(&t.token), "mutation { createLookup(input: {kind: PAYMENT_TERMS, code: \"30J\", label: \"30 jours\"}) { lookup { id } } }", json!({})).await;
+    let terms = app.gql_ok(Some(&t.token), "mutation { createLookup(input: {kind: PAYMENT_TERMS, code: \"30J\", label: \"30 jours\"}) { lookup { id } } }", json!({})).await;
     let tariff = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             "mutation { createLookup(input: {kind: TARIFF, code: \"PRO\", label: \"Pro\"}) { lookup { id } } }",
             json!({}),
@@ -162,7 +162,7 @@ async fn staff_directory_and_client_relations(app: TestApp) {
     .await;
     assert_eq!(client["userErrors"], json!([]), "{client}");
     let q = "query($id: ID!) { client(id: $id) { representative { name } tariff { code } paymentTerms { label } shippingTerms { code } } }";
-    let read = app.gql(Some(&t.token), q, json!({ "id": client["client"]["id"] })).await;
+    let read = app.gql_ok(Some(&t.token), q, json!({ "id": client["client"]["id"] })).await;
     assert_eq!(
         read["data"]["client"],
         json!({ "representative": { "name": "Rita" }, "tariff": { "code": "PRO" }, "paymentTerms": { "label": "30 jours" }, "shippingTerms": null }),
@@ -170,9 +170,9 @@ async fn staff_directory_and_client_relations(app: TestApp) {
     );
 
     let q = "mutation($id: ID!) { deactivateStaff(id: $id) { staff { active } } }";
-    app.gql(Some(&t.token), q, json!({ "id": rita["staff"]["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": rita["staff"]["id"] })).await;
     let all = app
-        .gql(Some(&t.token), "{ all: staff { name active } current: staff(activeOnly: true) { name } }", json!({}))
+        .gql_ok(Some(&t.token), "{ all: staff { name active } current: staff(activeOnly: true) { name } }", json!({}))
         .await;
     assert_eq!(all["data"]["all"], json!([{ "name": "Luc", "active": true }, { "name": "Rita", "active": false }]));
     assert_eq!(all["data"]["current"], json!([{ "name": "Luc" }]));

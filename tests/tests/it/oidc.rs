@@ -108,7 +108,7 @@ async fn setup(app: &TestApp, code_ttl_seconds: u32) -> Setup {
     let id = org["id"].as_str().unwrap().to_owned();
     let provider = Provider::start(&[format!("{}/oidc/{id}/callback", app.url)], code_ttl_seconds).await;
     let body = app
-        .gql(
+        .gql_ok(
             Some(&admin.token),
             CONFIGURE,
             json!({ "i": provider.issuer, "c": CLIENT_ID, "s": CLIENT_SECRET, "e": true }),
@@ -208,7 +208,7 @@ async fn oidc_sign_in_opens_a_session_and_returns_to_the_page(app: TestApp) {
     let (status, body) = exchange(&app, &s).await;
     assert_eq!(status, 200, "{body}");
     let token = body["token"].as_str().unwrap().to_owned();
-    let viewer = app.gql(Some(&token), "{ viewer { user { email } organisation { id } } }", json!({})).await;
+    let viewer = app.gql_ok(Some(&token), "{ viewer { user { email } organisation { id } } }", json!({})).await;
     assert_eq!(
         viewer["data"]["viewer"],
         json!({ "user": { "email": "ada@martin.test" }, "organisation": { "id": s.org } })
@@ -297,7 +297,7 @@ async fn unverified_foreign_or_inactive_accounts_are_refused(app: TestApp) {
     }
     // Nor an inactive user of this one.
     let (bob, _) = app.user(&s.admin, "bob@martin.test", "MEMBER").await;
-    app.gql(
+    app.gql_ok(
         Some(&s.admin.token),
         "mutation($id: ID!) { deactivateUser(id: $id) { user { id } } }",
         json!({ "id": bob }),
@@ -306,7 +306,7 @@ async fn unverified_foreign_or_inactive_accounts_are_refused(app: TestApp) {
     let url = to_callback(&app, &s, "bob@martin.test", "/").await;
     assert_eq!(refused(&s, &url).await, (401, "OIDC_ACCOUNT_NOT_FOUND".to_owned()));
     // A disabled provider starts nothing.
-    app.gql(Some(&s.admin.token), CONFIGURE, json!({ "i": s.provider.issuer, "c": CLIENT_ID, "e": false })).await;
+    app.gql_ok(Some(&s.admin.token), CONFIGURE, json!({ "i": s.provider.issuer, "c": CLIENT_ID, "e": false })).await;
     let res = s.browser.get(format!("{}/oidc/{}/start", app.url, s.org)).send().await.unwrap();
     assert_eq!(res.status(), 404);
 }
@@ -336,7 +336,7 @@ async fn return_to_must_stay_on_our_origin(app: TestApp) {
 async fn providers_are_configured_by_super_admins_and_keep_their_secret(app: TestApp) {
     let s = setup(&app, 60).await;
     let read = "{ oidcProvider { issuer clientId enabled } }";
-    let body = app.gql(Some(&s.admin.token), read, json!({})).await;
+    let body = app.gql_ok(Some(&s.admin.token), read, json!({})).await;
     assert_eq!(
         body["data"]["oidcProvider"],
         json!({ "issuer": s.provider.issuer, "clientId": CLIENT_ID, "enabled": true })
@@ -363,13 +363,13 @@ async fn providers_are_configured_by_super_admins_and_keep_their_secret(app: Tes
     // Another organisation starts without a provider and needs a secret for its first one.
     let other = customer(&app, &s.supplier, "Salon Lea", "lea@salon.test", 2).await;
     let other_admin = customer_admin(&app, &other).await;
-    assert_eq!(app.gql(Some(&other_admin.token), read, json!({})).await["data"]["oidcProvider"], Value::Null);
+    assert_eq!(app.gql_ok(Some(&other_admin.token), read, json!({})).await["data"]["oidcProvider"], Value::Null);
     let no_secret =
         app.gql(Some(&other_admin.token), CONFIGURE, json!({ "i": "https://login.example.com", "c": "x" })).await;
     assert_eq!(user_error_codes(&no_secret["data"]["configureOidcProvider"]), ["VALIDATION"]);
     // Changing the issuer without a secret keeps the secret: sign-in still works.
     let same = json!({ "i": s.provider.issuer, "c": CLIENT_ID });
-    app.gql(Some(&s.admin.token), CONFIGURE, same).await;
+    app.gql_ok(Some(&s.admin.token), CONFIGURE, same).await;
     let url = to_callback(&app, &s, "ada@martin.test", "/").await;
     assert_eq!(callback(&s, &url).await.0, 303);
 }
@@ -416,7 +416,7 @@ async fn internal_issuers_are_refused_at_save_and_at_start(app: TestApp) {
     // A row that points inside anyway (stored before this check, or a name that resolved
     // elsewhere when it was saved): the anonymous start refuses it without connecting.
     let saved = app
-        .gql(Some(&admin.token), CONFIGURE, json!({ "i": "https://idp.clientele.invalid", "c": "x", "s": "y" }))
+        .gql_ok(Some(&admin.token), CONFIGURE, json!({ "i": "https://idp.clientele.invalid", "c": "x", "s": "y" }))
         .await;
     assert_eq!(saved["data"]["configureOidcProvider"]["userErrors"], json!([]), "{saved}");
     for issuer in
@@ -493,7 +493,7 @@ async fn discovered_endpoints_inside_our_network_are_refused(app: TestApp) {
     ] {
         let issuer = format!("{base}/{variant}");
         let body = app
-            .gql(Some(&admin.token), CONFIGURE, json!({ "i": issuer, "c": CLIENT_ID, "s": CLIENT_SECRET, "e": true }))
+            .gql_ok(Some(&admin.token), CONFIGURE, json!({ "i": issuer, "c": CLIENT_ID, "s": CLIENT_SECRET, "e": true }))
             .await;
         assert_eq!(body["data"]["configureOidcProvider"]["userErrors"], json!([]), "{body}");
         let res = browser().get(format!("{}/oidc/{org_id}/start", app.url)).send().await.unwrap();
@@ -544,7 +544,7 @@ async fn client_secrets_are_encrypted_at_rest_and_old_plaintext_is_re_encrypted(
     let other = customer(&app, &s.supplier, "Salon Lea", "lea@salon.test", 2).await;
     let other_admin = customer_admin(&app, &other).await;
     let body = app
-        .gql(
+        .gql_ok(
             Some(&other_admin.token),
             CONFIGURE,
             json!({ "i": s.provider.issuer, "c": CLIENT_ID, "s": "other", "e": true }),

@@ -135,23 +135,23 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     assert_eq!(enabled["organisationIds"], json!([a.id]), "{enabled}");
 
     // PET-01: only the organisation that enabled it has the types.
-    let body = app.gql(Some(&a.token), "{ installedPlugins { name version config } }", json!({})).await;
+    let body = app.gql_ok(Some(&a.token), "{ installedPlugins { name version config } }", json!({})).await;
     assert_eq!(
         body["data"]["installedPlugins"],
         json!([{ "name": "pets", "version": "1.0.0", "config": { "shop": "Le Chenil" } }])
     );
     let body = app.gql(Some(&b.token), "{ clients(first: 1) { nodes { pets { id } } } }", json!({})).await;
     assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
-    let body = app.gql(Some(&b.token), "{ installedPlugins { name } }", json!({})).await;
+    let body = app.gql_ok(Some(&b.token), "{ installedPlugins { name } }", json!({})).await;
     assert_eq!(body["data"]["installedPlugins"], json!([]));
 
     // PET-02: the tenant's species and breeds.
-    let dog = app.gql(Some(&a.token), SPECIES, json!({ "i": { "name": "Dog" } })).await;
+    let dog = app.gql_ok(Some(&a.token), SPECIES, json!({ "i": { "name": "Dog" } })).await;
     let dog = dog["data"]["createSpecies"]["species"]["id"].as_str().unwrap().to_owned();
-    app.gql(Some(&a.token), SPECIES, json!({ "i": { "name": "Cat" } })).await;
-    let lab = app.gql(Some(&a.token), BREED, json!({ "s": dog, "i": { "name": "Labrador" } })).await;
+    app.gql_ok(Some(&a.token), SPECIES, json!({ "i": { "name": "Cat" } })).await;
+    let lab = app.gql_ok(Some(&a.token), BREED, json!({ "s": dog, "i": { "name": "Labrador" } })).await;
     assert_eq!(lab["data"]["createBreed"]["breed"]["parentId"], json!(dog), "{lab}");
-    let list = app.gql(Some(&a.token), "{ species { name breeds { name } } }", json!({})).await;
+    let list = app.gql_ok(Some(&a.token), "{ species { name breeds { name } } }", json!({})).await;
     assert_eq!(
         list["data"]["species"],
         json!([{ "name": "Dog", "breeds": [{ "name": "Labrador" }] }, { "name": "Cat", "breeds": [] }])
@@ -197,16 +197,16 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
 
     // SRC-07: a searchable plugin field (the pet's name) finds its owner.
     clientele::jobs::index_pending(&app.state).await.unwrap();
-    let found = app.gql(Some(&a.token), "{ searchClients(query: \"mia\") { edges { node { id } } } }", json!({})).await;
+    let found = app.gql_ok(Some(&a.token), "{ searchClients(query: \"mia\") { edges { node { id } } } }", json!({})).await;
     assert_eq!(found["data"]["searchClients"]["edges"], json!([{ "node": { "id": owner_id } }]), "{found}");
 
     // PET-05: dated history of services and sales.
     let rex_id = rex["id"].as_str().unwrap();
     let ev = app
-        .gql(Some(&a.token), EVENT, json!({ "p": rex_id, "i": { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming", "amount": "35.50" } }))
+        .gql_ok(Some(&a.token), EVENT, json!({ "p": rex_id, "i": { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming", "amount": "35.50" } }))
         .await;
     assert_eq!(ev["data"]["createPetEvent"]["petEvent"]["clientId"], json!(owner_id), "{ev}");
-    app.gql(
+    app.gql_ok(
         Some(&a.token),
         EVENT,
         json!({ "p": rex_id, "i": { "date": "2026-04-02", "kind": "SALE", "description": "Kibble 12 kg" } }),
@@ -216,7 +216,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     // PET-06: the client comes with its pets and their names (computed, batched per page).
     let other = person(&app, &a, "Durand", "Paul").await;
     let page = app
-        .gql(
+        .gql_ok(
             Some(&a.token),
             "{ clients(first: 10) { nodes { id petNames pets { name history { date kind description amount } } } } }",
             json!({}),
@@ -239,7 +239,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     let q = format!(
         "mutation($id: ID!, $v: Int) {{ updatePet(id: $id, version: $v, input: {{notes: null, breed: \"Labrador\"}}) {{ pet {{ {PET_FIELDS} }} userErrors {{ code }} }} }}"
     );
-    let edited = app.gql(Some(&a.token), &q, json!({ "id": rex_id, "v": 1 })).await;
+    let edited = app.gql_ok(Some(&a.token), &q, json!({ "id": rex_id, "v": 1 })).await;
     let edited = &edited["data"]["updatePet"]["pet"];
     assert_eq!(
         (edited["notes"].clone(), edited["version"].clone(), edited["name"].clone()),
@@ -248,7 +248,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     let stale = app.gql(Some(&a.token), &q, json!({ "id": rex_id, "v": 1 })).await;
     assert_eq!(user_error_codes(&stale["data"]["updatePet"]), ["STALE_VERSION"]);
     let del = app
-        .gql(
+        .gql_ok(
             Some(&a.token),
             "mutation($id: ID!) { deletePet(id: $id) { deletedId userErrors { code } } }",
             json!({ "id": rex_id }),
@@ -356,7 +356,7 @@ async fn plugin_records_never_cross_tenants(app: TestApp) {
         .gql(Some(&b.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"X\", species: \"Dog\", birthDate: \"2020-01-01\"}) { pet { id } } }", json!({ "c": anne["id"] }))
         .await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
-    let list = app.gql(Some(&b.token), "{ clients(first: 10) { nodes { pets { id } } } }", json!({})).await;
+    let list = app.gql_ok(Some(&b.token), "{ clients(first: 10) { nodes { pets { id } } } }", json!({})).await;
     assert_eq!(list["data"]["clients"]["nodes"], json!([]));
     assert_eq!(app.snapshot().await, before, "nothing changed");
 }
@@ -369,35 +369,35 @@ async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app:
     let anne = person(&app, &a, "Martin", "Anne").await;
     let id = anne["id"].as_str().unwrap();
     let pet = rex(&app, &a, id).await;
-    app.gql(
+    app.gql_ok(
         Some(&a.token),
         EVENT,
         json!({ "p": pet["id"], "i": { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming" } }),
     )
     .await;
 
-    let export = app.gql(Some(&a.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": id })).await;
+    let export = app.gql_ok(Some(&a.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": id })).await;
     let section = &export["data"]["exportClientData"]["plugins"]["pets"];
     assert_eq!(section["pet"][0]["data"]["identification"], "250269801234567", "{export}");
     assert_eq!(section["petEvent"][0]["data"]["description"], "Grooming");
 
     // Trash and restore keep the records; anonymisation erases the personal fields only.
-    app.gql(Some(&a.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": id }))
+    app.gql_ok(Some(&a.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": id }))
         .await;
-    app.gql(Some(&a.token), "mutation($id: ID!) { restoreClient(id: $id) { client { id } } }", json!({ "id": id }))
+    app.gql_ok(Some(&a.token), "mutation($id: ID!) { restoreClient(id: $id) { client { id } } }", json!({ "id": id }))
         .await;
     let back =
-        app.gql(Some(&a.token), "query($id: ID!) { client(id: $id) { pets { name } } }", json!({ "id": id })).await;
+        app.gql_ok(Some(&a.token), "query($id: ID!) { client(id: $id) { pets { name } } }", json!({ "id": id })).await;
     assert_eq!(back["data"]["client"]["pets"], json!([{ "name": "Rex" }]), "{back}");
     let anon = app
-        .gql(
+        .gql_ok(
             Some(&a.token),
             "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { code } } }",
             json!({ "id": id }),
         )
         .await;
     assert_eq!(anon["data"]["anonymiseClient"]["userErrors"], json!([]), "{anon}");
-    let after = app.gql(Some(&a.token), "query($id: ID!) { client(id: $id) { pets { name species identification notes history { description date } } } }", json!({ "id": id })).await;
+    let after = app.gql_ok(Some(&a.token), "query($id: ID!) { client(id: $id) { pets { name species identification notes history { description date } } } }", json!({ "id": id })).await;
     assert_eq!(
         after["data"]["client"]["pets"],
         json!([{ "name": null, "species": "Dog", "identification": null, "notes": null, "history": [{ "description": null, "date": "2026-03-01" }] }]),
@@ -410,14 +410,14 @@ async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app:
     let bob = person(&app, &a, "Durand", "Bob").await;
     rex(&app, &a, bob["id"].as_str().unwrap()).await;
     assert_eq!(app.count("plugin_records").await, 3);
-    app.gql(
+    app.gql_ok(
         Some(&a.token),
         "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
         json!({ "id": bob["id"] }),
     )
     .await;
     let purged = app
-        .gql(Some(&a.token), "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }", json!({ "id": bob["id"] }))
+        .gql_ok(Some(&a.token), "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }", json!({ "id": bob["id"] }))
         .await;
     assert_eq!(purged["data"]["purgeClient"]["deletedId"], bob["id"], "{purged}");
     assert_eq!(app.count("plugin_records").await, 2, "Bob's pet went with him");
@@ -434,10 +434,10 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     // The CLI path: `clientele plugin install FILE --supplier …`.
     let next = clientele::install_plugin(&app.state, s.id.parse().unwrap(), wasm("pets_next")).await.unwrap();
     assert_eq!(next.version, "1.1.0");
-    let up = app.gql(Some(&s.token), "mutation($p: ID!) { upgradePlugin(pluginId: $p, version: \"1.1.0\") { organisationIds userErrors { code } } }", json!({ "p": pets })).await;
+    let up = app.gql_ok(Some(&s.token), "mutation($p: ID!) { upgradePlugin(pluginId: $p, version: \"1.1.0\") { organisationIds userErrors { code } } }", json!({ "p": pets })).await;
     assert_eq!(up["data"]["upgradePlugin"]["organisationIds"].as_array().unwrap().len(), 2, "{up}");
     let body = app
-        .gql(
+        .gql_ok(
             Some(&a.token),
             "{ installedPlugins { version } clients(first: 5) { nodes { pets { name } } } }",
             json!({}),
@@ -458,7 +458,7 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
 
     // Kill switch: every organisation loses the plugin at once, without a restart.
     let off = app
-        .gql(
+        .gql_ok(
             Some(&s.token),
             "mutation($p: ID!) { disablePlugin(pluginId: $p) { organisationIds userErrors { code } } }",
             json!({ "p": pets }),
@@ -471,7 +471,7 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     }
     // Enabled again: the data is still there.
     enable(&app, &s, &pets, &[&a]).await;
-    let body = app.gql(Some(&a.token), "{ clients(first: 5) { nodes { pets { name } } } }", json!({})).await;
+    let body = app.gql_ok(Some(&a.token), "{ clients(first: 5) { nodes { pets { name } } } }", json!({})).await;
     assert_eq!(body["data"]["clients"]["nodes"][0]["pets"], json!([{ "name": "Rex" }]), "{body}");
     let audited = app.rows("audit_log").await.iter().filter(|r| r.contains("plugin.")).count();
     assert!(audited >= 6, "upload, enable, upgrade, disable are audited ({audited})");
@@ -522,21 +522,21 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
         .collect();
     assert_eq!(fields, ["coupons", "validityMonths"], "{both}");
     let discovery = app
-        .gql(Some(&a.token), PACK, json!({ "i": { "name": "Discovery", "coupons": 2, "price": "30.00", "couponName": "Entry", "validityMonths": 1, "countFrom": "FIRST_USE" } }))
+        .gql_ok(Some(&a.token), PACK, json!({ "i": { "name": "Discovery", "coupons": 2, "price": "30.00", "couponName": "Entry", "validityMonths": 1, "countFrom": "FIRST_USE" } }))
         .await;
     let discovery = discovery["data"]["createCouponPack"]["couponPack"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{discovery}"))
         .to_owned();
     let week = app
-        .gql(
+        .gql_ok(
             Some(&a.token),
             PACK,
             json!({ "i": { "name": "Week", "coupons": 5, "price": "0", "validityDays": 7, "countFrom": "PURCHASE" } }),
         )
         .await;
     let week = week["data"]["createCouponPack"]["couponPack"]["id"].as_str().unwrap().to_owned();
-    let list = app.gql(Some(&a.token), "{ couponPacks { name price } }", json!({})).await;
+    let list = app.gql_ok(Some(&a.token), "{ couponPacks { name price } }", json!({})).await;
     assert_eq!(
         list["data"]["couponPacks"],
         json!([{ "name": "Discovery", "price": "30.00" }, { "name": "Week", "price": "0" }])
@@ -545,22 +545,22 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     // SUB-04: selling credits the coupons; the validity waits for the first use.
     let anne = person(&app, &a, "Martin", "Anne").await;
     let id = anne["id"].as_str().unwrap();
-    let sold = app.gql(Some(&a.token), SELL, json!({ "c": id, "p": discovery })).await;
+    let sold = app.gql_ok(Some(&a.token), SELL, json!({ "c": id, "p": discovery })).await;
     let sold = &sold["data"]["sellSubscription"]["result"];
     assert_eq!((sold["coupons"].clone(), sold["expiresOn"].clone()), (json!(2), Value::Null), "{sold}");
     let sub = sold["subscriptionId"].as_str().unwrap().to_owned();
 
     // SUB-05: each use decrements; the first starts the countdown; none left is refused.
-    let used = app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
+    let used = app.gql_ok(Some(&a.token), USE, json!({ "s": sub })).await;
     assert_eq!(used["data"]["useCoupon"]["result"]["remaining"], 1, "{used}");
     assert!(used["data"]["useCoupon"]["result"]["expiresOn"].is_string(), "{used}");
-    app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
+    app.gql_ok(Some(&a.token), USE, json!({ "s": sub })).await;
     let none = app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
     assert_eq!(user_error_codes(&none["data"]["useCoupon"]), ["VALIDATION"], "{none}");
     assert!(none["data"]["useCoupon"]["userErrors"][0]["message"].as_str().unwrap().contains("No coupon"));
 
     // SUB-06: the client record shows its subscriptions and consumed coupons.
-    let view = app.gql(Some(&a.token), SUBS, json!({ "id": id })).await;
+    let view = app.gql_ok(Some(&a.token), SUBS, json!({ "id": id })).await;
     let subs = &view["data"]["client"]["subscriptions"];
     assert_eq!(subs[0]["packName"], "Discovery", "{view}");
     assert_eq!((subs[0]["used"].clone(), subs[0]["remainingCoupons"].clone()), (json!(2), json!(0)));
@@ -569,23 +569,23 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     assert!((27..=31).contains(&days), "a month left: {days}");
 
     // Counted from purchase: a week later the pack is expired.
-    let sold = app.gql(Some(&a.token), SELL, json!({ "c": id, "p": week })).await;
+    let sold = app.gql_ok(Some(&a.token), SELL, json!({ "c": id, "p": week })).await;
     let weekly = sold["data"]["sellSubscription"]["result"]["subscriptionId"].as_str().unwrap().to_owned();
-    let view = app.gql(Some(&a.token), SUBS, json!({ "id": id })).await;
+    let view = app.gql_ok(Some(&a.token), SUBS, json!({ "id": id })).await;
     assert_eq!(view["data"]["client"]["couponsLeft"], 5, "{view}");
     app.clock.advance(chrono::Duration::days(8));
     // Sessions last hours: sign in again a week later.
     let a = Tenant { token: app.sign_in("ada@martin.test", "correct horse battery").await, ..a };
     let late = app.gql(Some(&a.token), USE, json!({ "s": weekly })).await;
     assert!(late["data"]["useCoupon"]["userErrors"][0]["message"].as_str().unwrap().contains("expired"), "{late}");
-    let view = app.gql(Some(&a.token), SUBS, json!({ "id": id })).await;
+    let view = app.gql_ok(Some(&a.token), SUBS, json!({ "id": id })).await;
     assert_eq!(view["data"]["client"]["couponsLeft"], 0, "{view}");
 
     // A blocked client cannot use coupons.
     let bob = person(&app, &a, "Durand", "Bob").await;
-    let sold = app.gql(Some(&a.token), SELL, json!({ "c": bob["id"], "p": discovery })).await;
+    let sold = app.gql_ok(Some(&a.token), SELL, json!({ "c": bob["id"], "p": discovery })).await;
     let bobs = sold["data"]["sellSubscription"]["result"]["subscriptionId"].as_str().unwrap().to_owned();
-    app.gql(
+    app.gql_ok(
         Some(&a.token),
         "mutation($id: ID!) { blockClient(id: $id, reason: \"Unpaid\") { client { blocked } } }",
         json!({ "id": bob["id"] }),
@@ -609,7 +609,7 @@ async fn named(app: &TestApp, t: &Tenant, ty: &str, parent: Option<(&str, &str)>
     let decl = if parent.is_some() { "($p: ID!, $n: String!)" } else { "($n: String!)" };
     let field = format!("{}{}", ty[..1].to_lowercase(), &ty[1..]);
     let q = format!("mutation{decl} {{ create{ty}{args} {{ {field} {{ id }} userErrors {{ message }} }} }}");
-    let body = app.gql(Some(&t.token), &q, vars).await;
+    let body = app.gql_ok(Some(&t.token), &q, vars).await;
     body["data"][format!("create{ty}")][&field]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
@@ -625,12 +625,12 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
     let blond = named(&app, &a, "Criterion", Some(("themeId", &colouring)), "Blond").await;
     let mix = named(&app, &a, "Answer", Some(("criterionId", &blond)), "Coloration Bld HL44432").await;
     let renamed = app
-        .gql(Some(&a.token), "mutation($id: ID!) { updateAnswer(id: $id, input: {name: \"Coloration Bld HL444321\"}) { answer { name version } } }", json!({ "id": mix }))
+        .gql_ok(Some(&a.token), "mutation($id: ID!) { updateAnswer(id: $id, input: {name: \"Coloration Bld HL444321\"}) { answer { name version } } }", json!({ "id": mix }))
         .await;
     assert_eq!(renamed["data"]["updateAnswer"]["answer"], json!({ "name": "Coloration Bld HL444321", "version": 2 }));
     let care = named(&app, &a, "Theme", None, "Care").await;
     let dry = named(&app, &a, "Criterion", Some(("themeId", &care)), "Dry hair").await;
-    let tree = app.gql(Some(&a.token), "{ themes { name criteria { name answers { name } } } }", json!({})).await;
+    let tree = app.gql_ok(Some(&a.token), "{ themes { name criteria { name answers { name } } } }", json!({})).await;
     assert_eq!(
         tree["data"]["themes"][0],
         json!({ "name": "Colouring", "criteria": [{ "name": "Blond", "answers": [{ "name": "Coloration Bld HL444321" }] }] })
@@ -639,10 +639,10 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
     // HAI-04: a dated sheet per visit, with its author and the dosages.
     let anne = person(&app, &a, "Martin", "Anne").await;
     let q = "mutation($c: ID!, $d: Date!) { createSheet(clientId: $c, input: {date: $d, author: \"Lea\"}) { sheet { id } } }";
-    let first = app.gql(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01" })).await;
+    let first = app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01" })).await;
     let first = first["data"]["createSheet"]["sheet"]["id"].as_str().unwrap().to_owned();
     let entry = app
-        .gql(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": blond, "answer": mix, "value": "30 g + 45 ml 6 %" } }))
+        .gql_ok(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": blond, "answer": mix, "value": "30 g + 45 ml 6 %" } }))
         .await;
     assert_eq!(entry["data"]["createSheetEntry"]["userErrors"], json!([]), "{entry}");
     let wrong =
@@ -652,9 +652,9 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
         json!([{ "field": "criterion", "code": "VALIDATION" }]),
         "{wrong}"
     );
-    app.gql(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-03-15" })).await;
+    app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-03-15" })).await;
     let view = app
-        .gql(Some(&a.token), "query($id: ID!) { client(id: $id) { lastVisit technicalSheets { date author entries { value answer } } } }", json!({ "id": anne["id"] }))
+        .gql_ok(Some(&a.token), "query($id: ID!) { client(id: $id) { lastVisit technicalSheets { date author entries { value answer } } } }", json!({ "id": anne["id"] }))
         .await;
     let client = &view["data"]["client"];
     assert_eq!(client["lastVisit"], "2026-03-15", "{view}");
@@ -662,7 +662,7 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
 
     // Deleting a theme deletes its criteria and answers.
     let before = app.count("plugin_records").await;
-    app.gql(Some(&a.token), "mutation($id: ID!) { deleteTheme(id: $id) { deletedId } }", json!({ "id": care })).await;
+    app.gql_ok(Some(&a.token), "mutation($id: ID!) { deleteTheme(id: $id) { deletedId } }", json!({ "id": care })).await;
     assert_eq!(app.count("plugin_records").await, before - 2);
 }
 
@@ -677,9 +677,9 @@ async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp)
     let bad = app.gql(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 90" })).await;
     assert_eq!(bad["data"]["setNationalId"]["userErrors"][0]["field"], "nationalId", "{bad}");
     assert!(bad["data"]["setNationalId"]["userErrors"][0]["message"].as_str().unwrap().contains("key"), "{bad}");
-    let good = app.gql(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 91" })).await;
+    let good = app.gql_ok(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 91" })).await;
     assert_eq!(good["data"]["setNationalId"]["client"]["nationalId"], "1 85 05 78 006 084 91", "{good}");
-    let page = app.gql(Some(&a.token), "{ clients(first: 5) { nodes { nationalId } } }", json!({})).await;
+    let page = app.gql_ok(Some(&a.token), "{ clients(first: 5) { nodes { nationalId } } }", json!({})).await;
     assert_eq!(page["data"]["clients"]["nodes"], json!([{ "nationalId": "1 85 05 78 006 084 91" }]));
     // Another organisation has no such field, and cannot reach A's clients.
     let body = app.gql(Some(&b.token), "{ clients(first: 1) { nodes { nationalId } } }", json!({})).await;
@@ -689,19 +689,19 @@ async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp)
     assert_eq!(code(&foreign), "NOT_FOUND", "{foreign}");
     // Personal: exported, then erased by anonymisation.
     let export =
-        app.gql(Some(&a.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": anne["id"] })).await;
+        app.gql_ok(Some(&a.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": anne["id"] })).await;
     assert_eq!(
         export["data"]["exportClientData"]["plugins"]["national-id"]["@client"][0]["data"]["nationalId"],
         "1 85 05 78 006 084 91"
     );
-    app.gql(
+    app.gql_ok(
         Some(&a.token),
         "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } } }",
         json!({ "id": anne["id"] }),
     )
     .await;
     let after = app
-        .gql(Some(&a.token), "query($id: ID!) { client(id: $id) { nationalId } }", json!({ "id": anne["id"] }))
+        .gql_ok(Some(&a.token), "query($id: ID!) { client(id: $id) { nationalId } }", json!({ "id": anne["id"] }))
         .await;
     assert_eq!(after["data"]["client"]["nationalId"], Value::Null, "{after}");
 }

@@ -18,7 +18,7 @@ const QUERY: &str = "query($first: Int) { clients(first: $first) { TOTAL edges {
 const RELATIONS: [&str; 6] = ["categories", "client_groups", "contacts", "addresses", "staff", "lookups"];
 
 async fn id_of(app: &TestApp, t: &Tenant, query: &str, path: [&str; 3]) -> Value {
-    let body = app.gql(Some(&t.token), query, json!({})).await;
+    let body = app.gql_ok(Some(&t.token), query, json!({})).await;
     let id = body["data"][path[0]][path[1]][path[2]].clone();
     assert!(id.is_string(), "{body}");
     id
@@ -73,7 +73,7 @@ async fn a_page_of_clients_costs_one_statement_per_relation(app: TestApp) {
     for i in 0..PAGE {
         let input = json!({ "lastName": format!("Client{i:02}"), "firstName": "X", "categoryId": category, "groupId": group,
                             "representativeId": rep, "paymentTermsId": terms, "customFields": { "shoeSize": 40 } });
-        let made = app.gql(Some(&t.token), create, json!({ "i": input })).await;
+        let made = app.gql_ok(Some(&t.token), create, json!({ "i": input })).await;
         let id = made["data"]["createClient"]["client"]["id"].clone();
         assert!(id.is_string(), "{made}");
         let added = app.gql(Some(&t.token), children, json!({ "c": id })).await;
@@ -83,9 +83,9 @@ async fn a_page_of_clients_costs_one_statement_per_relation(app: TestApp) {
     for with_total in [true, false] {
         let query = QUERY.replace("TOTAL", if with_total { "totalCount" } else { "" });
         // Warm up: the first request after a settings change loads the tenant's schema config.
-        app.gql(Some(&t.token), &query, json!({ "first": 1 })).await;
+        app.gql_ok(Some(&t.token), &query, json!({ "first": 1 })).await;
         app.statements.start();
-        let body = app.gql(Some(&t.token), &query, json!({ "first": PAGE })).await;
+        let body = app.gql_ok(Some(&t.token), &query, json!({ "first": PAGE })).await;
         let statements = app.statements.stop();
         let selects: Vec<String> = statements
             .into_iter()

@@ -29,7 +29,7 @@ async fn update_settings(app: &TestApp, token: &str, input: Value) -> Value {
 
 async fn rewards(app: &TestApp, t: &Tenant, client: &Value) -> Value {
     let q = "query($id: ID!) { client(id: $id) { referralRewards { earned used remaining } } }";
-    app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await["data"]["client"]["referralRewards"].clone()
+    app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await["data"]["client"]["referralRewards"].clone()
 }
 
 async fn sponsee(app: &TestApp, t: &Tenant, sponsor: &Value, last: &str) -> Value {
@@ -45,7 +45,7 @@ async fn referral_settings_are_read_by_everyone_and_changed_by_admins(app: TestA
     let admin = customer_admin(&app, &org).await;
     let (_, member) = app.user(&admin, "marc@martin.test", "MEMBER").await;
     let q = format!("{{ referralSettings {{ {SETTINGS} updatedAt }} }}");
-    let defaults = app.gql(Some(&member), &q, json!({})).await;
+    let defaults = app.gql_ok(Some(&member), &q, json!({})).await;
     assert_eq!(
         defaults["data"]["referralSettings"],
         json!({ "enabled": true, "rewardKind": "DISCOUNT_PERCENT", "rewardValue": "0.00", "skipDiscountForbidden": false,
@@ -61,7 +61,7 @@ async fn referral_settings_are_read_by_everyone_and_changed_by_admins(app: TestA
     assert_eq!(saved["userErrors"], json!([]), "{saved}");
     assert_eq!(saved["referralSettings"]["rewardValue"], "10.00");
     assert!(saved["referralSettings"]["updatedAt"].is_string());
-    let read = app.gql(Some(&member), &q, json!({})).await;
+    let read = app.gql_ok(Some(&member), &q, json!({})).await;
     assert_eq!(read["data"]["referralSettings"]["offerText"], "Parrainez un ami : -10 % pour vous !", "{read}");
     assert_eq!(read["data"]["referralSettings"]["printOnReceipt"], true);
 
@@ -103,7 +103,7 @@ async fn each_sponsee_earns_one_reward_and_using_one_decrements(app: TestApp) {
     let first = sponsee(&app, &t, &sponsor, "Filleul1").await;
     sponsee(&app, &t, &sponsor, "Filleul2").await;
     assert_eq!(rewards(&app, &t, &sponsor).await, json!({ "earned": 2, "used": 0, "remaining": 2 }));
-    let used = app.gql(Some(&t.token), USE, json!({ "id": sponsor["id"] })).await;
+    let used = app.gql_ok(Some(&t.token), USE, json!({ "id": sponsor["id"] })).await;
     assert_eq!(
         used["data"]["useReferralReward"]["rewards"],
         json!({ "clientId": sponsor["id"], "earned": 2, "used": 1, "remaining": 1 }),
@@ -112,7 +112,7 @@ async fn each_sponsee_earns_one_reward_and_using_one_decrements(app: TestApp) {
     assert_eq!(audit_actions(&app, "client.use_referral_reward").await, 1);
 
     // A sponsee in the trash earns nothing; used rewards stay used.
-    app.gql(
+    app.gql_ok(
         Some(&t.token),
         "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
         json!({ "id": first["id"] }),
@@ -124,17 +124,17 @@ async fn each_sponsee_earns_one_reward_and_using_one_decrements(app: TestApp) {
     sponsee(&app, &t, &sponsor, "Filleul3").await;
     // LIF-01: a blocked sponsor uses nothing.
     let q = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
-    app.gql(Some(&t.token), q, json!({ "id": sponsor["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": sponsor["id"] })).await;
     assert_eq!(code(&app.gql(Some(&t.token), USE, json!({ "id": sponsor["id"] })).await), "CLIENT_BLOCKED");
     let q = "mutation($id: ID!) { unblockClient(id: $id) { client { blocked } } }";
-    app.gql(Some(&t.token), q, json!({ "id": sponsor["id"] })).await;
-    let again = app.gql(Some(&t.token), USE, json!({ "id": sponsor["id"] })).await;
+    app.gql_ok(Some(&t.token), q, json!({ "id": sponsor["id"] })).await;
+    let again = app.gql_ok(Some(&t.token), USE, json!({ "id": sponsor["id"] })).await;
     assert_eq!(again["data"]["useReferralReward"]["rewards"]["remaining"], 0, "{again}");
     let reader = read_token(&app, &t).await;
     assert_eq!(code(&app.gql(Some(&reader), USE, json!({ "id": sponsor["id"] })).await), "FORBIDDEN");
     // The list shows each client's rewards.
     let list = app
-        .gql(
+        .gql_ok(
             Some(&t.token),
             "{ clients(orderBy: NAME) { nodes { lastName referralRewards { remaining } } } }",
             json!({}),
@@ -186,7 +186,7 @@ async fn with_sponsorship_off_no_client_gets_a_new_sponsor(app: TestApp) {
         "{set}"
     );
     // Links made before stay, the sponsee stays editable, and a link may be removed.
-    let kept = app.gql(Some(&t.token), q, json!({ "id": linked["id"], "i": { "notes": "still here" } })).await;
+    let kept = app.gql_ok(Some(&t.token), q, json!({ "id": linked["id"], "i": { "notes": "still here" } })).await;
     assert_eq!(
         kept["data"]["updateClient"]["client"],
         json!({ "sponsorId": sponsor["id"], "notes": "still here" }),
@@ -198,11 +198,11 @@ async fn with_sponsorship_off_no_client_gets_a_new_sponsor(app: TestApp) {
         ["VALIDATION"],
         "no reward while off: {off_use}"
     );
-    let removed = app.gql(Some(&t.token), q, json!({ "id": linked["id"], "i": { "sponsorId": null } })).await;
+    let removed = app.gql_ok(Some(&t.token), q, json!({ "id": linked["id"], "i": { "sponsorId": null } })).await;
     assert_eq!(removed["data"]["updateClient"]["client"]["sponsorId"], Value::Null, "{removed}");
 
     update_settings(&app, &t.token, json!({ "enabled": true })).await;
-    let back = app.gql(Some(&t.token), q, json!({ "id": other["id"], "i": { "sponsorId": sponsor["id"] } })).await;
+    let back = app.gql_ok(Some(&t.token), q, json!({ "id": other["id"], "i": { "sponsorId": sponsor["id"] } })).await;
     assert_eq!(back["data"]["updateClient"]["client"]["sponsorId"], sponsor["id"], "{back}");
 }
 
@@ -222,11 +222,11 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     assert_eq!(app.snapshot().await, before, "tenant B is untouched and no audit row was written");
 
     // Settings are per organisation: A sees its own defaults and its change leaves B's alone.
-    let read = app.gql(Some(&a.token), "{ referralSettings { rewardValue } }", json!({})).await;
+    let read = app.gql_ok(Some(&a.token), "{ referralSettings { rewardValue } }", json!({})).await;
     assert_eq!(read["data"]["referralSettings"]["rewardValue"], "0.00");
     update_settings(&app, &a.token, json!({ "enabled": false })).await;
-    let theirs = app.gql(Some(&b.token), "{ referralSettings { enabled rewardValue } }", json!({})).await;
+    let theirs = app.gql_ok(Some(&b.token), "{ referralSettings { enabled rewardValue } }", json!({})).await;
     assert_eq!(theirs["data"]["referralSettings"], json!({ "enabled": true, "rewardValue": "5.00" }));
-    let again = app.gql(Some(&b.token), USE, json!({ "id": sponsor["id"] })).await;
+    let again = app.gql_ok(Some(&b.token), USE, json!({ "id": sponsor["id"] })).await;
     assert_eq!(again["data"]["useReferralReward"]["rewards"]["remaining"], 0, "{again}");
 }

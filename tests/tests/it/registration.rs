@@ -27,7 +27,7 @@ fn in_hours(app: &TestApp, hours: i64) -> String {
 
 async fn create_link(app: &TestApp, supplier: &Tenant, expires_at: &str, max_uses: Option<i64>) -> Value {
     let body = app
-        .gql(
+        .gql_ok(
             Some(&supplier.token),
             CREATE,
             json!({ "i": { "expiresAt": expires_at, "maxUses": max_uses, "note": "Trade fair" } }),
@@ -91,14 +91,14 @@ async fn registration_links_register_customers_until_used_up_expired_or_revoked(
     assert_eq!(mail["subject"], "Registrierung von Salon Lea");
     assert!(mail["body"].as_str().unwrap().starts_with("Guten Tag Lea Muster,"), "{mail}");
     let set = app
-        .gql(
+        .gql_ok(
             None,
             "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }",
             json!({ "t": link_token(mail["body"].as_str().unwrap()) }),
         )
         .await;
     let session = set["data"]["setPassword"]["token"].as_str().unwrap_or_else(|| panic!("{set}")).to_owned();
-    let viewer = app.gql(Some(&session), "{ viewer { role organisation { id kind name } } }", json!({})).await;
+    let viewer = app.gql_ok(Some(&session), "{ viewer { role organisation { id kind name } } }", json!({})).await;
     assert_eq!(
         viewer["data"]["viewer"],
         json!({ "role": "SUPER_ADMIN", "organisation": { "id": org_id, "kind": "CUSTOMER", "name": "Salon Lea" } })
@@ -106,7 +106,7 @@ async fn registration_links_register_customers_until_used_up_expired_or_revoked(
 
     // The supplier sees its new customer: number, one seat, only its super-admin (ORG-26).
     let seen = app
-        .gql(
+        .gql_ok(
             Some(&s.token),
             "query($id: ID!) { customerOrganisation(id: $id) { number city country language licences { quantity used } userLogins { email role termsStatus } } }",
             json!({ "id": org_id }),
@@ -123,7 +123,7 @@ async fn registration_links_register_customers_until_used_up_expired_or_revoked(
     let second = register(&app, &token, registration("Salon Zwei", "zwei@salon.test")).await;
     assert!(second["data"]["registerOrganisation"]["organisationId"].is_string(), "{second}");
     assert_eq!(code(&register(&app, &token, registration("Salon Drei", "drei@salon.test")).await), "TOKEN_INVALID");
-    let links = app.gql(Some(&s.token), LINKS, json!({})).await;
+    let links = app.gql_ok(Some(&s.token), LINKS, json!({})).await;
     assert_eq!(links["data"]["registrationLinks"]["nodes"][0]["status"], "USED_UP");
     assert_eq!(links["data"]["registrationLinks"]["nodes"][0]["uses"], 2);
 
@@ -138,12 +138,12 @@ async fn registration_links_register_customers_until_used_up_expired_or_revoked(
     // Revoked links stop at once.
     let revoked = create_link(&app, &s, &in_days(&app, 7), Some(5)).await;
     let revoke = "mutation($id: ID!) { revokeRegistrationLink(id: $id) { registrationLink { status } } }";
-    let r = app.gql(Some(&s.token), revoke, json!({ "id": revoked["registrationLink"]["id"] })).await;
+    let r = app.gql_ok(Some(&s.token), revoke, json!({ "id": revoked["registrationLink"]["id"] })).await;
     assert_eq!(r["data"]["revokeRegistrationLink"]["registrationLink"]["status"], "REVOKED", "{r}");
     let token = revoked["token"].as_str().unwrap();
     assert_eq!(code(&register(&app, token, registration("Widerrufen", "w@salon.test")).await), "TOKEN_INVALID");
 
-    let statuses: Vec<Value> = app.gql(Some(&s.token), LINKS, json!({})).await["data"]["registrationLinks"]["nodes"]
+    let statuses: Vec<Value> = app.gql_ok(Some(&s.token), LINKS, json!({})).await["data"]["registrationLinks"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -153,7 +153,7 @@ async fn registration_links_register_customers_until_used_up_expired_or_revoked(
     for garbage in ["clr_nope", "", s.token.as_str()] {
         assert_eq!(code(&register(&app, garbage, registration("X", "x@x.test")).await), "TOKEN_INVALID", "{garbage}");
     }
-    let customers = app.gql(Some(&s.token), "{ customerOrganisations { totalCount } }", json!({})).await;
+    let customers = app.gql_ok(Some(&s.token), "{ customerOrganisations { totalCount } }", json!({})).await;
     assert_eq!(customers["data"]["customerOrganisations"]["totalCount"], 3);
     sink.wait_for(3).await;
 }
@@ -169,9 +169,9 @@ async fn ten_concurrent_registrations_on_three_uses_create_exactly_three(app: Te
     let created = results.iter().filter(|r| r["data"]["registerOrganisation"]["organisationId"].is_string()).count();
     let refused = results.iter().filter(|r| r["errors"][0]["extensions"]["code"] == "TOKEN_INVALID").count();
     assert_eq!((created, refused), (3, 7), "{results:?}");
-    let customers = app.gql(Some(&s.token), "{ customerOrganisations { totalCount } }", json!({})).await;
+    let customers = app.gql_ok(Some(&s.token), "{ customerOrganisations { totalCount } }", json!({})).await;
     assert_eq!(customers["data"]["customerOrganisations"]["totalCount"], 3);
-    let links = app.gql(Some(&s.token), LINKS, json!({})).await;
+    let links = app.gql_ok(Some(&s.token), LINKS, json!({})).await;
     assert_eq!(links["data"]["registrationLinks"]["nodes"][0]["uses"], 3);
 }
 
@@ -184,7 +184,7 @@ async fn registration_links_stay_with_their_supplier(app: TestApp) {
     let revoke = "mutation($id: ID!) { revokeRegistrationLink(id: $id) { registrationLink { status } } }";
     let body = app.gql(Some(&a.token), revoke, json!({ "id": theirs["registrationLink"]["id"] })).await;
     assert_eq!(code(&body), "NOT_FOUND");
-    assert_eq!(app.gql(Some(&a.token), LINKS, json!({})).await["data"]["registrationLinks"]["totalCount"], 0);
+    assert_eq!(app.gql_ok(Some(&a.token), LINKS, json!({})).await["data"]["registrationLinks"]["totalCount"], 0);
     assert_eq!(app.snapshot().await, before, "nothing of Beta's changed and no audit row was written");
     // Beta's link registers under Beta, never under the supplier who uses it.
     let done = register(&app, theirs["token"].as_str().unwrap(), registration("Salon", "s@salon.test")).await;
@@ -193,7 +193,7 @@ async fn registration_links_stay_with_their_supplier(app: TestApp) {
         let token = t.token.clone();
         let app = &app;
         async move {
-            app.gql(Some(&token), "{ customerOrganisations { totalCount } }", json!({})).await["data"]
+            app.gql_ok(Some(&token), "{ customerOrganisations { totalCount } }", json!({})).await["data"]
                 ["customerOrganisations"]["totalCount"]
                 .clone()
         }
@@ -249,7 +249,7 @@ async fn the_registration_page_registers_an_organisation(app: TestApp) {
     .await;
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("lea@salon.test"));
-    let seen = app.gql(Some(&s.token), "{ customerOrganisations { nodes { name city language } } }", json!({})).await;
+    let seen = app.gql_ok(Some(&s.token), "{ customerOrganisations { nodes { name city language } } }", json!({})).await;
     assert_eq!(
         seen["data"]["customerOrganisations"]["nodes"],
         json!([{ "name": "Salon Lea", "city": "Bern", "language": "DE" }])

@@ -3,7 +3,7 @@
 //! below says; on a deny nothing changes in the database. A mutation the table does not know
 //! fails the test until someone classifies it.
 //!
-//! Classes follow `Permission::allows` (kernel/src/tenancy.rs), docs/internals.md and issue 12
+//! Classes follow `Permission::allows` (handles/src/tenancy.rs), docs/internals.md and issue 12
 //! finding #3: a direct-login session works on records and settings, but mints no credentials,
 //! creates no users, changes no roles, passwords or consent, and revokes none of the
 //! customer's own sessions.
@@ -388,11 +388,11 @@ async fn settle(app: &TestApp) -> Vec<(&'static str, Vec<String>)> {
 /// Approves the current terms of use if the session has some pending (a supplier credential
 /// earlier in the matrix may have published new ones).
 async fn accept_pending_terms(app: &TestApp, token: &str) {
-    let current = app.gql(Some(token), "{ currentTerms { version status } }", json!({})).await;
+    let current = app.gql_ok(Some(token), "{ currentTerms { version status } }", json!({})).await;
     let terms = &current["data"]["currentTerms"];
     if terms.is_object() && terms["status"] != "APPROVED" {
         let res = app
-            .gql(
+            .gql_ok(
                 Some(token),
                 "mutation($v: Int!) { respondToTerms(version: $v, approve: true) { terms { status } userErrors { code } } }",
                 json!({ "v": terms["version"] }),
@@ -404,7 +404,7 @@ async fn accept_pending_terms(app: &TestApp, token: &str) {
 
 async fn create_client(app: &TestApp, token: &str, last: &str) -> String {
     let body = app
-        .gql(
+        .gql_ok(
             Some(token),
             "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { code } } }",
             json!({ "i": { "lastName": last, "firstName": "Matrix" } }),
@@ -416,7 +416,7 @@ async fn create_client(app: &TestApp, token: &str, last: &str) -> String {
 /// Mints a token; its id and secret.
 async fn create_token(app: &TestApp, session: &str, scope: &str) -> (String, String) {
     let body = app
-        .gql(
+        .gql_ok(
             Some(session),
             "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { token apiToken { id } userErrors { code } } }",
             json!({ "i": { "name": format!("matrix {scope}"), "scope": scope } }),
@@ -430,7 +430,7 @@ async fn create_token(app: &TestApp, session: &str, scope: &str) -> (String, Str
 /// A spare session of the user `email` signs in as, by id: the session a revocation aims at.
 async fn spare_session(app: &TestApp, email: &str) -> String {
     let token = app.sign_in(email, "correct horse battery").await;
-    let body = app.gql(Some(&token), "{ viewer { sessions { id current } } }", json!({})).await;
+    let body = app.gql_ok(Some(&token), "{ viewer { sessions { id current } } }", json!({})).await;
     let sessions = body["data"]["viewer"]["sessions"].as_array().unwrap_or_else(|| panic!("{body}"));
     let current = sessions.iter().find(|s| s["current"] == true).unwrap_or_else(|| panic!("{body}"));
     current["id"].as_str().unwrap().to_owned()
@@ -443,7 +443,7 @@ const LAST: &[&str] = &["publishTerms", "signOut"];
 async fn every_mutation_allows_exactly_the_credentials_of_its_class(app: TestApp) {
     let supplier = app.supplier("Acme Software", "owner@acme.test").await;
     let grant = app
-        .gql(
+        .gql_ok(
             Some(&supplier.token),
             "mutation($u: ID!) { setDirectLoginPermission(userId: $u, allowed: true) { user { canDirectLogin } } }",
             json!({ "u": supplier.admin_id }),
@@ -461,7 +461,7 @@ async fn every_mutation_allows_exactly_the_credentials_of_its_class(app: TestApp
     let (customer_spare_user, _) = app.user(&admin, "spare@martin.test", "MEMBER").await;
     let customer_spare_session = spare_session(&app, "ada@martin.test").await;
     let opened = app
-        .gql(
+        .gql_ok(
             Some(&supplier.token),
             "mutation($o: ID!) { directLogin(organisationId: $o, reason: \"Role matrix\") { token } }",
             json!({ "o": org["id"] }),

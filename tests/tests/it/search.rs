@@ -71,9 +71,7 @@ pub const SCENARIOS: &[Scenario] = &[
 ];
 
 async fn gql_ok(app: &TestApp, t: &Tenant, query: &str, variables: Value) -> Value {
-    let body = app.gql(Some(&t.token), query, variables).await;
-    assert!(body.get("errors").is_none(), "{query}: {body}");
-    body["data"].clone()
+    app.gql_ok(Some(&t.token), query, variables).await["data"].clone()
 }
 
 async fn create(app: &TestApp, t: &Tenant, input: Value) -> String {

@@ -28,7 +28,7 @@ pub async fn publish(
     version: Option<i64>,
 ) -> Value {
     let input = json!({ "language": language, "title": title, "body": body, "version": version });
-    let res = app.gql(Some(&supplier.token), PUBLISH, json!({ "i": input })).await;
+    let res = app.gql_ok(Some(&supplier.token), PUBLISH, json!({ "i": input })).await;
     let payload = &res["data"]["publishTerms"];
     assert_eq!(payload["userErrors"], json!([]), "{res}");
     payload["terms"].clone()
@@ -36,7 +36,7 @@ pub async fn publish(
 
 /// Approves `version` with a session token.
 pub async fn accept(app: &TestApp, token: &str, version: i64) -> Value {
-    let res = app.gql(Some(token), RESPOND, json!({ "v": version, "a": true })).await;
+    let res = app.gql_ok(Some(token), RESPOND, json!({ "v": version, "a": true })).await;
     assert_eq!(res["data"]["respondToTerms"]["terms"]["status"], "APPROVED", "{res}");
     res["data"]["respondToTerms"]["terms"].clone()
 }
@@ -53,7 +53,7 @@ async fn refused_by_gate(app: &TestApp, token: &str) {
 }
 
 async fn clients_work(app: &TestApp, token: &str) {
-    let res = app.gql(Some(token), "{ clients { totalCount } }", json!({})).await;
+    let res = app.gql_ok(Some(token), "{ clients { totalCount } }", json!({})).await;
     assert!(res["data"]["clients"]["totalCount"].is_number(), "{res}");
 }
 
@@ -62,7 +62,7 @@ async fn the_gate_refuses_everything_but_the_terms_until_they_are_approved(app: 
     let s = app.supplier("Acme", "owner@acme.test").await;
     let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
     let admin = customer_admin(&app, &org).await;
-    assert_eq!(app.gql(Some(&admin.token), CURRENT, json!({})).await["data"]["currentTerms"], Value::Null);
+    assert_eq!(app.gql_ok(Some(&admin.token), CURRENT, json!({})).await["data"]["currentTerms"], Value::Null);
     clients_work(&app, &admin.token).await;
 
     let v1 = publish(&app, &s, "EN_US", "Terms of use", "Be nice.", None).await;
@@ -74,14 +74,14 @@ async fn the_gate_refuses_everything_but_the_terms_until_they_are_approved(app: 
 
     // The customer's user: the terms (French missing, so English), viewer and sign-out only.
     refused_by_gate(&app, &admin.token).await;
-    let viewer = app.gql(Some(&admin.token), "{ viewer { role } }", json!({})).await;
+    let viewer = app.gql_ok(Some(&admin.token), "{ viewer { role } }", json!({})).await;
     assert_eq!(viewer["data"]["viewer"]["role"], "SUPER_ADMIN");
-    let current = app.gql(Some(&admin.token), CURRENT, json!({})).await;
+    let current = app.gql_ok(Some(&admin.token), CURRENT, json!({})).await;
     assert_eq!(
         current["data"]["currentTerms"],
         json!({ "version": 1, "language": "EN_US", "title": "Terms of use", "body": "Be nice.", "status": "NOT_READ", "respondedAt": null })
     );
-    let logins = app.gql(Some(&s.token), LOGINS, json!({ "id": org["id"] })).await;
+    let logins = app.gql_ok(Some(&s.token), LOGINS, json!({ "id": org["id"] })).await;
     let login = &logins["data"]["customerOrganisation"]["userLogins"][0];
     assert_eq!(
         (&login["email"], &login["role"], &login["status"], &login["termsStatus"], &login["termsRespondedAt"]),
@@ -95,12 +95,12 @@ async fn the_gate_refuses_everything_but_the_terms_until_they_are_approved(app: 
     assert_eq!(stale["data"]["respondToTerms"]["userErrors"][0]["field"], "version", "{stale}");
 
     // a refusal is recorded with its date and keeps the user out, in new sessions too.
-    let refused = app.gql(Some(&admin.token), RESPOND, json!({ "v": 1, "a": false })).await;
+    let refused = app.gql_ok(Some(&admin.token), RESPOND, json!({ "v": 1, "a": false })).await;
     assert_eq!(refused["data"]["respondToTerms"]["terms"]["status"], "REFUSED", "{refused}");
     refused_by_gate(&app, &admin.token).await;
     let fresh = app.sign_in("ada@martin.test", "correct horse battery").await;
     refused_by_gate(&app, &fresh).await;
-    let logins = app.gql(Some(&s.token), LOGINS, json!({ "id": org["id"] })).await;
+    let logins = app.gql_ok(Some(&s.token), LOGINS, json!({ "id": org["id"] })).await;
     let login = &logins["data"]["customerOrganisation"]["userLogins"][0];
     assert_eq!(login["termsStatus"], "REFUSED");
     assert!(login["termsRespondedAt"].is_string());
@@ -109,10 +109,10 @@ async fn the_gate_refuses_everything_but_the_terms_until_they_are_approved(app: 
     assert!(approved["respondedAt"].is_string());
     clients_work(&app, &fresh).await;
     clients_work(&app, &admin.token).await;
-    let logins = app.gql(Some(&s.token), LOGINS, json!({ "id": org["id"] })).await;
+    let logins = app.gql_ok(Some(&s.token), LOGINS, json!({ "id": org["id"] })).await;
     assert_eq!(logins["data"]["customerOrganisation"]["userLogins"][0]["termsStatus"], "APPROVED");
     // An approved user who refuses is blocked again.
-    app.gql(Some(&fresh), RESPOND, json!({ "v": 1, "a": false })).await;
+    app.gql_ok(Some(&fresh), RESPOND, json!({ "v": 1, "a": false })).await;
     refused_by_gate(&app, &fresh).await;
     accept(&app, &fresh, 1).await;
 
@@ -139,7 +139,7 @@ async fn new_versions_ask_everyone_again_and_translations_do_not(app: TestApp) {
     assert_eq!(fr["version"], 1);
     clients_work(&app, &s.token).await;
     clients_work(&app, &admin.token).await;
-    let current = app.gql(Some(&admin.token), CURRENT, json!({})).await;
+    let current = app.gql_ok(Some(&admin.token), CURRENT, json!({})).await;
     assert_eq!(
         (&current["data"]["currentTerms"]["title"], &current["data"]["currentTerms"]["status"]),
         (&json!("Conditions"), &json!("APPROVED"))
@@ -168,7 +168,7 @@ async fn new_versions_ask_everyone_again_and_translations_do_not(app: TestApp) {
     assert_eq!(v2["version"], 2);
     refused_by_gate(&app, &s.token).await;
     refused_by_gate(&app, &admin.token).await;
-    let current = app.gql(Some(&admin.token), CURRENT, json!({})).await;
+    let current = app.gql_ok(Some(&admin.token), CURRENT, json!({})).await;
     assert_eq!(
         (
             &current["data"]["currentTerms"]["version"],
@@ -178,7 +178,7 @@ async fn new_versions_ask_everyone_again_and_translations_do_not(app: TestApp) {
         (&json!(2), &json!("Version two."), &json!("NOT_READ"))
     );
     accept(&app, &s.token, 2).await;
-    let logins = app.gql(Some(&s.token), LOGINS, json!({ "id": org["id"] })).await;
+    let logins = app.gql_ok(Some(&s.token), LOGINS, json!({ "id": org["id"] })).await;
     let statuses: Vec<&str> = logins["data"]["customerOrganisation"]["userLogins"]
         .as_array()
         .unwrap()
@@ -193,7 +193,7 @@ async fn new_versions_ask_everyone_again_and_translations_do_not(app: TestApp) {
     let later = customer(&app, &s, "Later", "eve@later.test", 1).await;
     let eve = customer_admin(&app, &later).await;
     refused_by_gate(&app, &eve.token).await;
-    assert_eq!(app.gql(Some(&eve.token), CURRENT, json!({})).await["data"]["currentTerms"]["version"], 2);
+    assert_eq!(app.gql_ok(Some(&eve.token), CURRENT, json!({})).await["data"]["currentTerms"]["version"], 2);
 }
 
 // ORG-24
@@ -206,7 +206,7 @@ async fn suppliers_publish_only_for_their_own_customers(app: TestApp) {
     // Beta and its customers are not asked; they see no terms.
     clients_work(&app, &b.token).await;
     clients_work(&app, &their_admin.token).await;
-    assert_eq!(app.gql(Some(&their_admin.token), CURRENT, json!({})).await["data"]["currentTerms"], Value::Null);
+    assert_eq!(app.gql_ok(Some(&their_admin.token), CURRENT, json!({})).await["data"]["currentTerms"], Value::Null);
     let logins = app.gql(Some(&a.token), LOGINS, json!({ "id": theirs["id"] })).await;
     assert_eq!(code(&logins), "TERMS_NOT_ACCEPTED", "Alpha itself must approve first");
     accept(&app, &a.token, 1).await;
@@ -215,6 +215,6 @@ async fn suppliers_publish_only_for_their_own_customers(app: TestApp) {
     // Beta's terms are numbered on their own.
     let beta = publish(&app, &b, "EN_US", "Beta terms", "Beta only.", None).await;
     assert_eq!(beta["version"], 1);
-    let current = app.gql(Some(&their_admin.token), CURRENT, json!({})).await;
+    let current = app.gql_ok(Some(&their_admin.token), CURRENT, json!({})).await;
     assert_eq!(current["data"]["currentTerms"]["title"], "Beta terms");
 }

@@ -38,7 +38,7 @@ async fn super_admins_create_update_and_list_users(app: TestApp) {
     let id = user["id"].as_str().unwrap();
 
     let updated = app
-        .gql(
+        .gql_ok(
             Some(&acme.token),
             "mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"Ann B.\", language: DE}) { user { displayName language } } }",
             json!({ "id": id }),
@@ -46,9 +46,9 @@ async fn super_admins_create_update_and_list_users(app: TestApp) {
         .await;
     assert_eq!(updated["data"]["updateUser"]["user"], json!({ "displayName": "Ann B.", "language": "DE" }));
 
-    let list = app.gql(Some(&acme.token), "{ users { totalCount nodes { email } } }", json!({})).await;
+    let list = app.gql_ok(Some(&acme.token), "{ users { totalCount nodes { email } } }", json!({})).await;
     assert_eq!(list["data"]["users"]["totalCount"], 2);
-    let one = app.gql(Some(&acme.token), "query($id: ID!) { user(id: $id) { email } }", json!({ "id": id })).await;
+    let one = app.gql_ok(Some(&acme.token), "query($id: ID!) { user(id: $id) { email } }", json!({ "id": id })).await;
     assert_eq!(one["data"]["user"]["email"], "ann@acme.test");
 }
 
@@ -78,7 +78,7 @@ async fn every_user_mutation_checks_the_callers_role(app: TestApp) {
     }
     assert_eq!(app.snapshot().await, before, "a refused mutation changes nothing");
     // Admins may read the user list, and manage API tokens.
-    let list = app.gql(Some(&admin), "{ users { totalCount } }", json!({})).await;
+    let list = app.gql_ok(Some(&admin), "{ users { totalCount } }", json!({})).await;
     assert_eq!(list["data"]["users"]["totalCount"], 2);
 }
 
@@ -93,7 +93,7 @@ async fn the_last_super_admin_can_be_neither_demoted_nor_deactivated(app: TestAp
 
     // With a second super-admin, the first may step down; then the second is the last.
     let (second_id, second) = app.user(&acme, "second@acme.test", "SUPER_ADMIN").await;
-    let d = app.gql(Some(&acme.token), demote, json!({ "id": acme.admin_id })).await;
+    let d = app.gql_ok(Some(&acme.token), demote, json!({ "id": acme.admin_id })).await;
     assert_eq!(d["data"]["changeUserRole"]["user"]["role"], "ADMIN");
     let d = app.gql(Some(&second), deactivate, json!({ "id": second_id })).await;
     assert_eq!(user_error_codes(&d["data"]["deactivateUser"]), ["LAST_SUPER_ADMIN"]);
@@ -130,7 +130,7 @@ async fn user_input_is_validated(app: TestApp) {
         create(&app, &acme.token, json!({ "email": "bobby@acme.test", "displayName": name, "role": "ADMIN" })).await;
     let id = body["data"]["createUser"]["user"]["id"].as_str().unwrap();
     let read =
-        app.gql(Some(&acme.token), "query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": id })).await;
+        app.gql_ok(Some(&acme.token), "query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": id })).await;
     assert_eq!(read["data"]["user"]["displayName"], name);
 }
 
@@ -164,7 +164,7 @@ async fn users_page_with_cursors(app: TestApp) {
     let mut seen = Vec::new();
     let mut after = Value::Null;
     loop {
-        let body = app.gql(Some(&acme.token), page, json!({ "after": after })).await;
+        let body = app.gql_ok(Some(&acme.token), page, json!({ "after": after })).await;
         let users = &body["data"]["users"];
         assert_eq!(users["totalCount"], 5);
         seen.extend(users["nodes"].as_array().unwrap().iter().map(|n| n["id"].clone()));

@@ -488,7 +488,7 @@ async fn reference_tenant_manifests_match_the_example_components(app: TestApp) {
         assert!(v.is_object(), "{payload}");
         manifests.push(json!({ "name": v["name"], "version": v["version"], "manifest": v["manifest"] }));
     }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../graphql/src/reference_plugins.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../graphql/src/schema/reference_plugins.json");
     let built = serde_json::to_string_pretty(&manifests).unwrap() + "\n";
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &built).unwrap();
@@ -496,7 +496,7 @@ async fn reference_tenant_manifests_match_the_example_components(app: TestApp) {
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         committed == built,
-        "graphql/src/reference_plugins.json is stale: run UPDATE_SCHEMA=1 scripts/test plugins schema"
+        "graphql/src/schema/reference_plugins.json is stale: run UPDATE_SCHEMA=1 scripts/test plugins schema"
     );
 }
 

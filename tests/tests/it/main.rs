@@ -24,6 +24,7 @@ mod customers;
 mod direct_login;
 mod documents;
 mod edge;
+mod errors;
 mod exports;
 mod files;
 mod gdpr;

@@ -44,6 +44,7 @@ mod role_matrix;
 mod schema;
 mod search;
 mod search_meili;
+mod services;
 mod terms;
 mod users;
 mod worker;

@@ -202,9 +202,7 @@ impl TestApp {
         let statements = Arc::new(StatementLog::default());
         let log = statements.clone();
         let observer: clientele::StatementObserver = Arc::new(move |info| log.observe(&info.statement.sql));
-        let state = AppState::start_observed(settings.clone(), clock.clone(), entropy, Some(observer))
-            .await
-            .unwrap();
+        let state = AppState::start_observed(settings.clone(), clock.clone(), entropy, Some(observer)).await.unwrap();
         let admin_db = Database::connect(settings.migration_url()).await.unwrap();
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -2,10 +2,11 @@
 //! service methods with a `TenantCtx`, on both databases, with a fixed clock and seeded entropy
 //! (`TestApp::start_fixed`). HTTP is used only to set up organisations and users.
 
-// The crate paths of the domain: renamed mechanically when clientele-core is split.
-use clientele_core::clients::{AccountKind, CategoryInput, ClientInput, ClientKind, EntryInput, LedgerKind};
-use clientele_core::tenancy::Principal;
-use clientele_core::{Actor, AppError, CategoryId, ErrorCode, OrgKind, Role, SessionId, TenantCtx, TenantId, TokenScope, UserId};
+use clientele_kernel::tenancy::Principal;
+use clientele_kernel::{
+    Actor, AppError, CategoryId, ErrorCode, OrgKind, Role, SessionId, TenantCtx, TenantId, TokenScope, UserId,
+};
+use clientele_records::clients::{AccountKind, CategoryInput, ClientInput, ClientKind, EntryInput, LedgerKind};
 use clientele_tenants::ClientInfo;
 use clientele_tenants::password::HashBudget;
 
@@ -25,7 +26,7 @@ both_dbs_fixed!(
 fn acting(app: &TestApp, tenant: &str, kind: OrgKind, user: &str, role: Role) -> TenantCtx {
     let principal = Principal::User { user: UserId(user.parse().unwrap()), session: SessionId(uuid::Uuid::nil()) };
     let actor = Actor { principal, role, scope: TokenScope::ReadWrite, on_behalf_of: None };
-    TenantCtx::new(app.state.kernel.clone(), TenantId(tenant.parse().unwrap()), kind, actor)
+    TenantCtx::new(app.state.handles.clone(), TenantId(tenant.parse().unwrap()), kind, actor)
 }
 
 fn supplier_ctx(app: &TestApp, t: &Tenant) -> TenantCtx {
@@ -155,7 +156,7 @@ fn ctx_with_scope(app: &TestApp, t: &Tenant, scope: TokenScope) -> TenantCtx {
     let principal =
         Principal::User { user: UserId(t.admin_id.parse().unwrap()), session: SessionId(uuid::Uuid::nil()) };
     let actor = Actor { principal, role: Role::SuperAdmin, scope, on_behalf_of: None };
-    TenantCtx::new(app.state.kernel.clone(), TenantId(t.id.parse().unwrap()), OrgKind::Supplier, actor)
+    TenantCtx::new(app.state.handles.clone(), TenantId(t.id.parse().unwrap()), OrgKind::Supplier, actor)
 }
 
 // USR-07 issue 13

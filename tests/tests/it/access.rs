@@ -194,8 +194,8 @@ async fn eml_files(app: &TestApp, n: usize) -> Vec<String> {
 async fn the_file_mailer_writes_eml_files(app: TestApp) {
     let s = app.supplier("Acme", "owner@acme.test").await;
     let create = "mutation { createCustomerOrganisation(input: {organisation: {name: \"Smith Ltd\", language: EN_US}, contacts: [{lastName: \"Smith\", email: \"jo@smith.test\"}]}) { organisation { id } } }";
-    let org =
-        app.gql_ok(Some(&s.token), create, json!({})).await["data"]["createCustomerOrganisation"]["organisation"].clone();
+    let org = app.gql_ok(Some(&s.token), create, json!({})).await["data"]["createCustomerOrganisation"]["organisation"]
+        .clone();
     app.gql_ok(Some(&s.token), SEND, json!({ "o": org["id"] })).await;
     let eml = eml_files(&app, 1).await.remove(0);
     assert!(eml.contains("To: jo@smith.test") && eml.contains("Subject: Your access to Smith Ltd"), "{eml}");

@@ -213,8 +213,7 @@ async fn delivery_persons_are_active_delivery_staff(app: TestApp) {
 // CON-04
 async fn copying_the_general_information_makes_a_site(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
-    let company =
-        created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie Martin" })).await;
+    let company = created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie Martin" })).await;
     add(
         &app,
         &t,
@@ -300,7 +299,8 @@ async fn document_readiness_lists_missing_fields_and_completes_them(app: TestApp
     assert_eq!(done["readiness"]["ready"], true);
 
     // ADR-04: a client billed at its delivery address.
-    let shop = created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Shop", "billingUsesDelivery": true })).await;
+    let shop =
+        created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Shop", "billingUsesDelivery": true })).await;
     let site = add(&app, &t, &shop, json!({ "kind": "DELIVERY", "city": "Lyon" })).await["address"].clone();
     add(&app, &t, &shop, json!({ "kind": "BILLING", "street": "9 quai", "postcode": "69002", "city": "Lyon" })).await;
     let r = readiness(&app, &t, &shop).await;

@@ -306,7 +306,8 @@ async fn setting_a_password_ends_the_users_other_sessions(app: TestApp) {
     }
     // Setting one's own password keeps the session in use and ends the others.
     let other = app.sign_in("owner@acme.test", "correct horse battery").await;
-    let body = app.gql_ok(Some(&acme.token), set_user, json!({ "id": acme.admin_id, "p": "the owner's new one" })).await;
+    let body =
+        app.gql_ok(Some(&acme.token), set_user, json!({ "id": acme.admin_id, "p": "the owner's new one" })).await;
     assert_eq!(body["data"]["setUserPassword"]["user"]["id"], acme.admin_id.as_str(), "{body}");
     assert_eq!(app.gql_status(Some(&acme.token), VIEWER, json!({})).await.0, 200);
     assert_eq!(app.gql_status(Some(&other), VIEWER, json!({})).await.0, 401);

@@ -264,8 +264,9 @@ async fn cards_are_unique_per_tenant_and_held_by_the_client_or_a_beneficiary(app
     let q = format!(
         "mutation($id: ID!, $i: CardInput!) {{ updateCard(id: $id, input: $i) {{ card {{ {CARD} }} userErrors {{ field code }} }} }}"
     );
-    let blocked =
-        app.gql_ok(Some(&t.token), &q, json!({ "id": leas["id"], "i": { "status": "BLOCKED", "expiresOn": null } })).await;
+    let blocked = app
+        .gql_ok(Some(&t.token), &q, json!({ "id": leas["id"], "i": { "status": "BLOCKED", "expiresOn": null } }))
+        .await;
     let blocked = &blocked["data"]["updateCard"]["card"];
     assert_eq!((blocked["status"].as_str(), blocked["expiresOn"].clone()), (Some("BLOCKED"), Value::Null));
     let taken = app.gql(Some(&t.token), &q, json!({ "id": leas["id"], "i": { "number": "4000-0001" } })).await;
@@ -395,8 +396,9 @@ async fn beneficiaries_are_exported_and_erased_with_the_client(app: TestApp) {
     app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     card(&app, &t, ("clientId", &client["id"]), "A-1").await;
 
-    let export =
-        app.gql_ok(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": client["id"] })).await;
+    let export = app
+        .gql_ok(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": client["id"] }))
+        .await;
     let doc = &export["data"]["exportClientData"];
     assert_eq!(doc["beneficiaries"][0]["email"], "lea@dupont.test", "{export}");
     assert_eq!(doc["beneficiaries"][0]["mobile_e164"], "+33612345678");
@@ -471,7 +473,8 @@ async fn a_page_of_clients_loads_beneficiaries_and_cards_in_one_statement_each(a
 async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     let a = app.supplier("Alpha", "owner@alpha.test").await;
     let b = app.supplier("Beta", "owner@beta.test").await;
-    let client = created(&app, &b, json!({ "lastName": "Dupont", "firstName": "Anne", "accountKind": "DEPOSIT" })).await;
+    let client =
+        created(&app, &b, json!({ "lastName": "Dupont", "firstName": "Anne", "accountKind": "DEPOSIT" })).await;
     let lea = beneficiary(&app, &b, &client, "Dupont", "Léa").await;
     let leas = card(&app, &b, ("beneficiaryId", &lea["id"]), "L-1").await;
     let mine = created(&app, &a, json!({ "lastName": "Martin", "firstName": "Paul", "accountKind": "DEPOSIT" })).await;

@@ -12,7 +12,11 @@ both_dbs!(customers_see_their_views_at_their_group_price, views_and_groups_stay_
 async fn item(app: &TestApp, s: &Tenant, sku: &str, category: &str, price: &str) -> Value {
     let q = "mutation($i: CatalogueItemInput!) { saveCatalogueItem(input: $i) { item { id sku unitPrice } userErrors { field code } } }";
     let body = app
-        .gql_ok(Some(&s.token), q, json!({ "i": { "sku": sku, "name": sku, "category": category, "unitPrice": price } }))
+        .gql_ok(
+            Some(&s.token),
+            q,
+            json!({ "i": { "sku": sku, "name": sku, "category": category, "unitPrice": price } }),
+        )
         .await;
     body["data"]["saveCatalogueItem"]["item"].clone()
 }

@@ -34,7 +34,9 @@ pub async fn create(app: &TestApp, t: &Tenant, input: Value) -> Value {
 
 /// Creates a client that must be valid (setup): the client.
 pub async fn created(app: &TestApp, t: &Tenant, input: Value) -> Value {
-    let q = format!("mutation($i: ClientInput!) {{ createClient(input: $i) {{ client {{ {FIELDS} }} userErrors {{ code }} }} }}");
+    let q = format!(
+        "mutation($i: ClientInput!) {{ createClient(input: $i) {{ client {{ {FIELDS} }} userErrors {{ code }} }} }}"
+    );
     app.gql_ok(Some(&t.token), &q, json!({ "i": input })).await["data"]["createClient"]["client"].clone()
 }
 
@@ -142,8 +144,12 @@ async fn numbers_are_sequential_and_never_reused(app: TestApp) {
     let a = person(&app, &t, "A", "One").await;
     let b = person(&app, &t, "B", "Two").await;
     assert_eq!(b["number"].as_i64(), a["number"].as_i64().map(|n| n + 1));
-    app.gql_ok(Some(&t.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": b["id"] }))
-        .await;
+    app.gql_ok(
+        Some(&t.token),
+        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        json!({ "id": b["id"] }),
+    )
+    .await;
     app.gql_ok(Some(&t.token), "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }", json!({ "id": b["id"] }))
         .await;
     let c = person(&app, &t, "C", "Three").await;
@@ -316,8 +322,12 @@ async fn trash_restore_and_purge(app: TestApp) {
         restored["data"]["restoreClient"]["client"],
         json!({ "deletedAt": null, "lastName": "Gone", "firstName": "Soon" })
     );
-    app.gql_ok(Some(&t.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": c["id"] }))
-        .await;
+    app.gql_ok(
+        Some(&t.token),
+        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        json!({ "id": c["id"] }),
+    )
+    .await;
     // Purge is for super-admins only.
     let (_, admin) = app.user(&t, "admin@acme.test", "ADMIN").await;
     assert_eq!(code(&app.gql(Some(&admin), purge, json!({ "id": c["id"] })).await), "FORBIDDEN");
@@ -386,8 +396,7 @@ async fn stale_versions_are_refused(app: TestApp) {
 async fn referral_links_refuse_cycles(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let a = person(&app, &t, "Alpha", "A").await;
-    let b =
-        created(&app, &t, json!({ "lastName": "Beta", "firstName": "B", "sponsorId": a["id"] })).await;
+    let b = created(&app, &t, json!({ "lastName": "Beta", "firstName": "B", "sponsorId": a["id"] })).await;
     let q = "query($id: ID!) { client(id: $id) { sponsees { lastName } sponsor { lastName } } }";
     let read = app.gql_ok(Some(&t.token), q, json!({ "id": a["id"] })).await;
     assert_eq!(read["data"]["client"]["sponsees"], json!([{ "lastName": "Beta" }]));
@@ -416,7 +425,8 @@ async fn the_retention_job_purges_old_trash(app: TestApp) {
     app.clock.advance(chrono::Duration::days(2));
     assert_eq!(clientele::jobs::run_retention(&app.state).await.unwrap(), 1);
     let t = Tenant { token: app.sign_in("owner@acme.test", "correct horse battery").await, ..t };
-    let all = app.gql_ok(Some(&t.token), "{ clients(filter: {trash: INCLUDE}) { nodes { lastName } } }", json!({})).await;
+    let all =
+        app.gql_ok(Some(&t.token), "{ clients(filter: {trash: INCLUDE}) { nodes { lastName } } }", json!({})).await;
     let mut names: Vec<&str> =
         all["data"]["clients"]["nodes"].as_array().unwrap().iter().map(|n| n["lastName"].as_str().unwrap()).collect();
     names.sort_unstable();

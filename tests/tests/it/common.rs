@@ -202,9 +202,7 @@ impl TestApp {
         let statements = Arc::new(StatementLog::default());
         let log = statements.clone();
         let observer: clientele::StatementObserver = Arc::new(move |info| log.observe(&info.statement.sql));
-        let state = AppState::start_observed(settings.clone(), clock.clone(), entropy, Some(observer))
-            .await
-            .unwrap();
+        let state = AppState::start_observed(settings.clone(), clock.clone(), entropy, Some(observer)).await.unwrap();
         let admin_db = Database::connect(settings.migration_url()).await.unwrap();
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -347,9 +345,8 @@ pub struct Tenant {
 pub fn assert_ok(query: &str, body: &Value) {
     let errors = body.get("errors").is_some_and(|e| !e.is_null());
     let user_errors = body.get("data").and_then(first_user_errors);
-    if errors || user_errors.is_some() || body.get("data").is_none_or(Value::is_null) {
-        panic!("expected success from\n{query}\ngot\n{body:#}");
-    }
+    let ok = !errors && user_errors.is_none() && body.get("data").is_some_and(|d| !d.is_null());
+    assert!(ok, "expected success from\n{query}\ngot\n{body:#}");
 }
 
 /// The first non-empty `userErrors` array anywhere under `value`.

@@ -35,8 +35,7 @@ fn fields(payload: &Value) -> Vec<String> {
 // CON-01 CON-02 CON-03
 async fn contacts_keep_every_field_and_belong_to_sites(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
-    let client =
-        created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie Martin" })).await;
+    let client = created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie Martin" })).await;
     let site =
         add(&app, &t, &client, json!({ "kind": "DELIVERY", "label": "Entrepôt", "city": "Lille" })).await["address"]
             .clone();

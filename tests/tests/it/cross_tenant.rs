@@ -79,10 +79,15 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         )
         .await;
     let trashed = trashed["data"]["createClient"]["client"]["id"].clone();
-    app.gql_ok(Some(&b.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": trashed }))
+    app.gql_ok(
+        Some(&b.token),
+        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        json!({ "id": trashed }),
+    )
+    .await;
+    let a_group = app
+        .gql_ok(Some(&a.token), "mutation { createGroup(input: {name: \"Mine\"}) { group { id } } }", json!({}))
         .await;
-    let a_group =
-        app.gql_ok(Some(&a.token), "mutation { createGroup(input: {name: \"Mine\"}) { group { id } } }", json!({})).await;
     let a_group = a_group["data"]["createGroup"]["group"]["id"].clone();
     let mine = app
         .gql_ok(

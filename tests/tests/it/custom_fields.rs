@@ -156,8 +156,15 @@ async fn tenants_get_their_own_custom_types(app: TestApp) {
     let b = app.supplier("Beta", "owner@beta.test").await;
     define(&app, &a, json!({ "key": "petName", "label": "Pet", "kind": "TEXT" })).await;
     let q = "{ __type(name: \"ClientCustomFields\") { fields { name } } }";
-    assert_eq!(app.gql_ok(Some(&a.token), q, json!({})).await["data"]["__type"]["fields"], json!([{ "name": "petName" }]));
-    assert_eq!(app.gql_ok(Some(&b.token), q, json!({})).await["data"]["__type"], Value::Null, "Beta has no custom fields");
+    assert_eq!(
+        app.gql_ok(Some(&a.token), q, json!({})).await["data"]["__type"]["fields"],
+        json!([{ "name": "petName" }])
+    );
+    assert_eq!(
+        app.gql_ok(Some(&b.token), q, json!({})).await["data"]["__type"],
+        Value::Null,
+        "Beta has no custom fields"
+    );
     let list = "{ customFields { key } }";
     assert_eq!(app.gql_ok(Some(&b.token), list, json!({})).await["data"]["customFields"], json!([]));
 }

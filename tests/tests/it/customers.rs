@@ -74,7 +74,11 @@ async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp
     // More contact persons; validation names the field.
     let add = "mutation($o: ID!, $i: OrganisationContactInput!) { addOrganisationContact(organisationId: $o, input: $i) { contact { lastName jobTitle } userErrors { field } } }";
     let added = app
-        .gql_ok(Some(&s.token), add, json!({ "o": first["id"], "i": { "lastName": "Durand", "jobTitle": "Logistics" } }))
+        .gql_ok(
+            Some(&s.token),
+            add,
+            json!({ "o": first["id"], "i": { "lastName": "Durand", "jobTitle": "Logistics" } }),
+        )
         .await;
     assert_eq!(
         added["data"]["addOrganisationContact"]["contact"],

@@ -284,8 +284,9 @@ async fn anonymising_keeps_documents_and_merging_moves_them(app: TestApp) {
         json!({ "type": "INVOICE", "number": "F-1", "amount": "10", "siteId": site["id"] }),
     )
     .await;
-    let export =
-        app.gql_ok(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": client["id"] })).await;
+    let export = app
+        .gql_ok(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": client["id"] }))
+        .await;
     let docs = &export["data"]["exportClientData"]["documents"];
     assert_eq!((docs[0]["number"].as_str(), docs[0]["amount"].as_str()), (Some("F-1"), Some("10.00")), "{export}");
     let q = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { anonymisedAt } userErrors { code } } }";

@@ -39,7 +39,8 @@ const UNREACHED: &[(&str, &str)] = &[
     ("CARD_BLOCKED", "needs beneficiaries and cards set up (cards.rs)"),
 ];
 
-const CLIENT: &str = "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field code message } } }";
+const CLIENT: &str =
+    "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field code message } } }";
 const POST: &str = "mutation($c: ID!, $i: LedgerEntryInput!) { postLedgerEntry(clientId: $c, input: $i) { balance userErrors { field code message } } }";
 const NO_ID: &str = "01890000-0000-7000-8000-000000000000";
 
@@ -74,7 +75,8 @@ impl Shapes {
 
 async fn credit_client(app: &TestApp, t: &Tenant, name: &str) -> Value {
     let email = format!("{}@x.test", name.to_lowercase());
-    let input = json!({ "kind": "COMPANY", "companyName": name, "email": email, "accountKind": "CREDIT", "creditLimit": "10" });
+    let input =
+        json!({ "kind": "COMPANY", "companyName": name, "email": email, "accountKind": "CREDIT", "creditLimit": "10" });
     created(app, t, input).await
 }
 
@@ -105,7 +107,8 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     shapes.add("UNAUTHENTICATED", &app.gql(None, "{ clients { totalCount } }", json!({})).await);
     let mint = "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }";
     let read = app.gql_ok(token, mint, json!({})).await["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
-    let create_user = "mutation { createUser(input: {email: \"x@acme.test\", displayName: \"X\", role: ADMIN}) { user { id } } }";
+    let create_user =
+        "mutation { createUser(input: {email: \"x@acme.test\", displayName: \"X\", role: ADMIN}) { user { id } } }";
     shapes.add("FORBIDDEN", &app.gql(Some(&read), create_user, json!({})).await);
     shapes.add("INVALID_CREDENTIALS", &app.sign_in_raw("owner@acme.test", "not the password").await);
     for _ in 0..5 {
@@ -114,16 +117,23 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     shapes.add("TOO_MANY_ATTEMPTS", &app.sign_in_raw("ghost@acme.test", "a wrong guess").await);
     let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"a brand new password\"}) { token } }";
     shapes.add("TOKEN_INVALID", &app.gql(None, set, json!({ "t": "clo_garbage" })).await);
-    let demote = "mutation($id: ID!) { changeUserRole(id: $id, role: ADMIN) { user { id } userErrors { field code message } } }";
+    let demote =
+        "mutation($id: ID!) { changeUserRole(id: $id, role: ADMIN) { user { id } userErrors { field code message } } }";
     shapes.add("LAST_SUPER_ADMIN", &app.gql(token, demote, json!({ "id": t.admin_id })).await);
 
     // Records.
     let client = "query($id: ID!) { client(id: $id) { id } }";
     shapes.add("NOT_FOUND", &app.gql(token, client, json!({ "id": NO_ID })).await);
     shapes.add("INVALID_ID", &app.gql(token, client, json!({ "id": "nope" })).await);
-    shapes.add("VALIDATION", &app.gql(token, CLIENT, json!({ "i": { "lastName": "X", "firstName": "Y", "email": "nope" } })).await);
+    shapes.add(
+        "VALIDATION",
+        &app.gql(token, CLIENT, json!({ "i": { "lastName": "X", "firstName": "Y", "email": "nope" } })).await,
+    );
     created(&app, &t, json!({ "lastName": "Taken", "firstName": "T", "code": "C-1" })).await;
-    shapes.add("CONFLICT", &app.gql(token, CLIENT, json!({ "i": { "lastName": "Again", "firstName": "A", "code": "C-1" } })).await);
+    shapes.add(
+        "CONFLICT",
+        &app.gql(token, CLIENT, json!({ "i": { "lastName": "Again", "firstName": "A", "code": "C-1" } })).await,
+    );
     let anne = created(&app, &t, json!({ "lastName": "Dupont", "firstName": "Anne" })).await;
     let update = "mutation($id: ID!, $i: ClientInput!) { updateClient(id: $id, input: $i) { client { id } userErrors { field code message } } }";
     let stale = json!({ "id": anne["id"], "i": { "notes": "x", "expectedVersion": 99 } });
@@ -158,7 +168,8 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     let configure = "mutation($i: String!) { configureOidcProvider(issuer: $i, clientId: \"c\", clientSecret: \"s\") { provider { issuer } userErrors { field code message } } }";
     let refused = app.gql(Some(&admin.token), configure, json!({ "i": "https://127.0.0.1" })).await;
     shapes.add("OIDC_ISSUER_REFUSED", &refused);
-    let member = "mutation { createUser(input: {email: \"u@martin.test\", displayName: \"U\", role: MEMBER}) { user { id } } }";
+    let member =
+        "mutation { createUser(input: {email: \"u@martin.test\", displayName: \"U\", role: MEMBER}) { user { id } } }";
     shapes.add("SEAT_LIMIT_REACHED", &app.gql(Some(&admin.token), member, json!({})).await);
     let licences = "query($id: ID!) { customerOrganisation(id: $id) { licences { id } } }";
     let read = app.gql_ok(token, licences, json!({ "id": org["id"] })).await;
@@ -172,7 +183,8 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     app.gql_ok(Some(&admin.token), forbid, json!({})).await;
     let open = "mutation($o: ID!) { directLogin(organisationId: $o, reason: \"Support\") { token } }";
     shapes.add("DIRECT_LOGIN_NOT_ALLOWED", &app.gql(token, open, json!({ "o": org["id"] })).await);
-    let block_org = "mutation($id: ID!) { updateCustomerOrganisation(id: $id, input: {blocked: true}) { organisation { id } } }";
+    let block_org =
+        "mutation($id: ID!) { updateCustomerOrganisation(id: $id, input: {blocked: true}) { organisation { id } } }";
     app.gql_ok(token, block_org, json!({ "id": org["id"] })).await;
     shapes.add("ORGANISATION_UNAVAILABLE", &app.gql(Some(&admin.token), "{ viewer { role } }", json!({})).await);
     // Publishing terms gates everyone who has not accepted them: last.

@@ -407,7 +407,8 @@ async fn the_gdpr_export_holds_the_files_themselves(app: TestApp) {
     let c = person(&app, &t, "Dupont", "Anne").await;
     let photo = stored(&app, &t.token, &[("client", id(&c)), ("kind", "photo")], "me.png", png(10, 10)).await;
     stored(&app, &t.token, &[("client", id(&c))], "note.txt", b"hello".to_vec()).await;
-    let body = app.gql_ok(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": c["id"] })).await;
+    let body =
+        app.gql_ok(Some(&t.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": c["id"] })).await;
     let files = body["data"]["exportClientData"]["files"].as_array().unwrap_or_else(|| panic!("{body}")).clone();
     assert_eq!(files.len(), 2);
     assert_eq!(files[0]["id"], photo["id"]);

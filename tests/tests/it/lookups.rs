@@ -60,7 +60,8 @@ async fn lists_hold_entries_per_kind_with_unique_codes(app: TestApp) {
 
     let id = &other_list["lookup"]["id"];
     let q = "mutation($id: ID!, $i: LookupInput!) { updateLookup(id: $id, input: $i) { lookup { label active kind } userErrors { field } } }";
-    let changed = app.gql_ok(Some(&t.token), q, json!({ "id": id, "i": { "label": "Renamed", "active": false } })).await;
+    let changed =
+        app.gql_ok(Some(&t.token), q, json!({ "id": id, "i": { "label": "Renamed", "active": false } })).await;
     assert_eq!(
         changed["data"]["updateLookup"]["lookup"],
         json!({ "label": "Renamed", "active": false, "kind": "SHIPPING_TERMS" })

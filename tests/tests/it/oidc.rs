@@ -493,7 +493,11 @@ async fn discovered_endpoints_inside_our_network_are_refused(app: TestApp) {
     ] {
         let issuer = format!("{base}/{variant}");
         let body = app
-            .gql_ok(Some(&admin.token), CONFIGURE, json!({ "i": issuer, "c": CLIENT_ID, "s": CLIENT_SECRET, "e": true }))
+            .gql_ok(
+                Some(&admin.token),
+                CONFIGURE,
+                json!({ "i": issuer, "c": CLIENT_ID, "s": CLIENT_SECRET, "e": true }),
+            )
             .await;
         assert_eq!(body["data"]["configureOidcProvider"]["userErrors"], json!([]), "{body}");
         let res = browser().get(format!("{}/oidc/{org_id}/start", app.url)).send().await.unwrap();

@@ -197,7 +197,8 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
 
     // SRC-07: a searchable plugin field (the pet's name) finds its owner.
     clientele::jobs::index_pending(&app.state).await.unwrap();
-    let found = app.gql_ok(Some(&a.token), "{ searchClients(query: \"mia\") { edges { node { id } } } }", json!({})).await;
+    let found =
+        app.gql_ok(Some(&a.token), "{ searchClients(query: \"mia\") { edges { node { id } } } }", json!({})).await;
     assert_eq!(found["data"]["searchClients"]["edges"], json!([{ "node": { "id": owner_id } }]), "{found}");
 
     // PET-05: dated history of services and sales.
@@ -662,7 +663,8 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
 
     // Deleting a theme deletes its criteria and answers.
     let before = app.count("plugin_records").await;
-    app.gql_ok(Some(&a.token), "mutation($id: ID!) { deleteTheme(id: $id) { deletedId } }", json!({ "id": care })).await;
+    app.gql_ok(Some(&a.token), "mutation($id: ID!) { deleteTheme(id: $id) { deletedId } }", json!({ "id": care }))
+        .await;
     assert_eq!(app.count("plugin_records").await, before - 2);
 }
 

@@ -249,7 +249,8 @@ async fn the_registration_page_registers_an_organisation(app: TestApp) {
     .await;
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("lea@salon.test"));
-    let seen = app.gql_ok(Some(&s.token), "{ customerOrganisations { nodes { name city language } } }", json!({})).await;
+    let seen =
+        app.gql_ok(Some(&s.token), "{ customerOrganisations { nodes { name city language } } }", json!({})).await;
     assert_eq!(
         seen["data"]["customerOrganisations"]["nodes"],
         json!([{ "name": "Salon Lea", "city": "Bern", "language": "DE" }])

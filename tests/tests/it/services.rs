@@ -5,7 +5,9 @@
 // The crate paths of the domain: renamed mechanically when clientele-core is split.
 use clientele_core::clients::{AccountKind, CategoryInput, ClientInput, ClientKind, EntryInput, LedgerKind};
 use clientele_core::tenancy::Principal;
-use clientele_core::{Actor, AppError, CategoryId, ErrorCode, OrgKind, Role, SessionId, TenantCtx, TenantId, TokenScope, UserId};
+use clientele_core::{
+    Actor, AppError, CategoryId, ErrorCode, OrgKind, Role, SessionId, TenantCtx, TenantId, TokenScope, UserId,
+};
 use clientele_tenants::ClientInfo;
 use clientele_tenants::password::HashBudget;
 
@@ -37,6 +39,8 @@ fn fields(err: &AppError) -> Vec<&str> {
     err.each().map(|e| e.field().unwrap_or("")).collect()
 }
 
+/// A `Patch` that sets the field.
+#[allow(clippy::unnecessary_wraps)] // the shape of every patched input field
 fn text(value: &str) -> Option<Option<String>> {
     Some(Some(value.to_owned()))
 }

@@ -345,9 +345,8 @@ pub struct Tenant {
 pub fn assert_ok(query: &str, body: &Value) {
     let errors = body.get("errors").is_some_and(|e| !e.is_null());
     let user_errors = body.get("data").and_then(first_user_errors);
-    if errors || user_errors.is_some() || body.get("data").is_none_or(Value::is_null) {
-        panic!("expected success from\n{query}\ngot\n{body:#}");
-    }
+    let ok = !errors && user_errors.is_none() && body.get("data").is_some_and(|d| !d.is_null());
+    assert!(ok, "expected success from\n{query}\ngot\n{body:#}");
 }
 
 /// The first non-empty `userErrors` array anywhere under `value`.

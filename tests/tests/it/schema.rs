@@ -1,4 +1,4 @@
-//! The SDL of the reference tenant is an insta snapshot (snapshots/it__schema__reference_tenant_sdl.snap),
+//! The SDL of the reference tenant is an insta snapshot (`snapshots/it__schema__reference_tenant_sdl.snap`),
 //! so every API change shows up in review, and is also committed as graphql/schema.graphql for
 //! readers and client generators, which must equal it.
 //!

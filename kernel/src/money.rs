@@ -1,7 +1,8 @@
 //! Money: exact amounts in minor units of the tenant currency.
 
 /// An amount in minor units (cents) of the tenant currency: exact, summable.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+/// Stored as its minor units (a `BIGINT` column).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, sea_orm::DeriveValueType)]
 pub struct Money(pub i64);
 
 impl Money {

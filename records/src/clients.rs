@@ -12,6 +12,7 @@ pub mod custom_fields;
 pub mod documents;
 pub mod entity;
 pub mod export;
+pub mod fields;
 pub mod gdpr;
 pub mod import;
 pub mod ledger;

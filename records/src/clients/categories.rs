@@ -215,9 +215,9 @@ impl CategoryService {
         let row =
             category::Entity::find_by_id((ctx.tenant(), id)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
         client::Entity::update_many()
-            .col_expr(client::Column::CategoryId, Expr::value(Option::<uuid::Uuid>::None))
+            .col_expr(client::Column::Category, Expr::value(Option::<uuid::Uuid>::None))
             .filter(client::Column::TenantId.eq(ctx.tenant()))
-            .filter(client::Column::CategoryId.eq(id.0))
+            .filter(client::Column::Category.eq(id.0))
             .exec(tx.conn())
             .await?;
         category::Entity::delete_by_id((ctx.tenant(), id)).exec(tx.conn()).await?;
@@ -285,9 +285,9 @@ impl CategoryService {
         let row =
             group::Entity::find_by_id((ctx.tenant(), id)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
         client::Entity::update_many()
-            .col_expr(client::Column::GroupId, Expr::value(Option::<uuid::Uuid>::None))
+            .col_expr(client::Column::Group, Expr::value(Option::<uuid::Uuid>::None))
             .filter(client::Column::TenantId.eq(ctx.tenant()))
-            .filter(client::Column::GroupId.eq(id.0))
+            .filter(client::Column::Group.eq(id.0))
             .exec(tx.conn())
             .await?;
         group::Entity::delete_by_id((ctx.tenant(), id)).exec(tx.conn()).await?;
@@ -321,7 +321,7 @@ impl CategoryService {
             return Err(AppError::not_found());
         }
         let result = client::Entity::update_many()
-            .col_expr(client::Column::GroupId, Expr::value(group_id.map(|g| g.0)))
+            .col_expr(client::Column::Group, Expr::value(group_id.map(|g| g.0)))
             .col_expr(client::Column::Version, Expr::col(client::Column::Version).add(1))
             .col_expr(client::Column::UpdatedAt, Expr::value(self.handles.now()))
             .filter(client::Column::TenantId.eq(ctx.tenant()))
@@ -329,7 +329,7 @@ impl CategoryService {
             .exec(tx.conn())
             .await?;
         for row in found {
-            let changes = audit::diff(&json!({ "group": row.group_id }), &json!({ "group": group_id }));
+            let changes = audit::diff(&json!({ "group": row.group }), &json!({ "group": group_id }));
             audit::record(&tx, ctx, AuditEntry::new("client.assign_group", "client", row.id, changes)).await?;
         }
         tx.commit().await?;

@@ -15,6 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use serde_json::{Map, Value, json};
 
 use crate::clients::entity::client;
+use crate::clients::fields::FIELDS;
 use crate::clients::model::{Client, ConsentStatus};
 use crate::clients::service::{balance, load, load_for_update, record_consents, save};
 use crate::clients::validate;
@@ -244,44 +245,23 @@ fn confirmed(confirm: bool) -> AppResult<()> {
     }
 }
 
-/// Empties a value; records its name when there was something to erase.
-fn take<T>(erased: &mut Vec<&'static str>, name: &'static str, value: &mut Option<T>) {
-    if value.take().is_some() {
-        erased.push(name);
-    }
-}
-
-/// Erases the personal fields of the record and returns their names. Kept: number,
-/// kind, category, group, account settings, accounting code and flags.
+/// Erases the personal fields of the record (Q-12, the client table's `personal` fields, the
+/// phones and the custom fields) and returns their names. Kept: number, kind, category, group,
+/// account settings, accounting code and flags.
 fn erase_record(c: &mut Client) -> Vec<&'static str> {
     let mut erased = Vec::new();
-    take(&mut erased, "civility", &mut c.civility);
-    for (name, value) in [
-        ("last_name", &mut c.last_name),
-        ("first_name", &mut c.first_name),
-        ("company_name", &mut c.company_name),
-        ("head_office", &mut c.head_office),
-        ("siren", &mut c.siren),
-        ("siret", &mut c.siret),
-        ("vat_number", &mut c.vat_number),
-        ("email", &mut c.email),
-        ("barcode", &mut c.barcode),
-        ("manager_mobile", &mut c.manager_mobile),
-        ("alert", &mut c.alert),
-        ("notes", &mut c.notes),
-        ("bank_name", &mut c.bank_name),
-        ("bank_iban", &mut c.bank_iban),
-        ("bank_bic", &mut c.bank_bic),
-        ("bank_holder", &mut c.bank_holder),
-    ] {
-        take(&mut erased, name, value);
+    for spec in FIELDS.iter().filter(|f| f.personal) {
+        if (spec.erase)(c) {
+            erased.push(spec.name);
+        }
     }
     for (name, value) in
         [("mobile", &mut c.mobile), ("home_phone", &mut c.home_phone), ("work_phone", &mut c.work_phone)]
     {
-        take(&mut erased, name, value);
+        if value.take().is_some() {
+            erased.push(name);
+        }
     }
-    take(&mut erased, "birth_date", &mut c.birth_date);
     // The reason may name the person; a blocked client stays blocked.
     if c.blocked_reason.as_deref().is_some_and(|r| !r.is_empty()) {
         erased.push("blocked_reason");
@@ -318,14 +298,9 @@ pub(crate) fn record_view(c: &Client) -> Value {
         for (key, value) in [
             ("id", json!(c.id)),
             ("number", json!(c.number)),
-            ("head_office", json!(c.head_office)),
-            ("naf_code", json!(c.naf_code)),
             ("mobile_e164", json!(phone_e164(c.mobile.as_ref()))),
             ("home_phone_e164", json!(phone_e164(c.home_phone.as_ref()))),
             ("work_phone_e164", json!(phone_e164(c.work_phone.as_ref()))),
-            ("manager_mobile", json!(c.manager_mobile)),
-            ("cross_discount", json!(c.cross_discount)),
-            ("billing_uses_delivery", json!(c.billing_uses_delivery)),
             ("version", json!(c.version)),
             ("created_at", json!(c.created_at)),
             ("updated_at", json!(c.updated_at)),

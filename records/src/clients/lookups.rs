@@ -205,11 +205,11 @@ impl LookupService {
             .filter(client::Column::TenantId.eq(ctx.tenant()))
             .filter(
                 Condition::any()
-                    .add(client::Column::TariffId.eq(id.0))
-                    .add(client::Column::CrossDiscountId.eq(id.0))
-                    .add(client::Column::PaymentTermsId.eq(id.0))
-                    .add(client::Column::ShippingTermsId.eq(id.0))
-                    .add(client::Column::PaymentMethodId.eq(id.0)),
+                    .add(client::Column::Tariff.eq(id.0))
+                    .add(client::Column::CrossDiscount.eq(id.0))
+                    .add(client::Column::PaymentTerms.eq(id.0))
+                    .add(client::Column::ShippingTerms.eq(id.0))
+                    .add(client::Column::PaymentMethod.eq(id.0)),
             )
             .count(tx.conn())
             .await?;

@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::clients::entity::{address, client, consent, contact, ledger_entry};
+use crate::clients::fields::FIELDS;
 use crate::clients::gdpr::record_view;
 use crate::clients::model::{Client, ConsentStatus};
 use crate::clients::service::{ClientService, check_references, load_for_update, record_consents, save};
@@ -39,7 +40,7 @@ impl ClientService {
     pub async fn merge(&self, ctx: &TenantCtx, keep_id: ClientId, merge_id: ClientId) -> AppResult<Client> {
         ctx.require(Permission::Write)?;
         if keep_id == merge_id {
-            return Err(AppError::invalid("mergeId", "A client cannot be merged with itself."));
+            return Err(AppError::invalid("merge_id", "A client cannot be merged with itself."));
         }
         let tx = ctx.begin().await?;
         // Lock in id order, so two opposite merges cannot deadlock.
@@ -50,7 +51,7 @@ impl ClientService {
             let merged = load_for_update(&tx, merge_id).await?;
             (load_for_update(&tx, keep_id).await?, merged)
         };
-        for (field, c) in [("keepId", &keep), ("mergeId", &merged)] {
+        for (field, c) in [("keep_id", &keep), ("merge_id", &merged)] {
             if c.deleted_at.is_some() {
                 return Err(AppError::invalid(field, "This client is in the trash: restore it first."));
             }
@@ -190,14 +191,14 @@ async fn move_records(
     // The kept client itself, if sponsored by the duplicate, is handled by `fill_blanks`.
     let sponsees = client::Entity::find()
         .filter(client::Column::TenantId.eq(t))
-        .filter(client::Column::SponsorId.eq(from.0))
+        .filter(client::Column::Sponsor.eq(from.0))
         .filter(client::Column::Id.ne(to))
         .all(tx.conn())
         .await?;
     moved.sponsees = sponsees.iter().map(|c| c.id.0).collect();
     if !moved.sponsees.is_empty() {
         client::Entity::update_many()
-            .col_expr(client::Column::SponsorId, Expr::value(to.0))
+            .col_expr(client::Column::Sponsor, Expr::value(to.0))
             .col_expr(client::Column::Version, Expr::col(client::Column::Version).add(1))
             .col_expr(client::Column::UpdatedAt, Expr::value(now))
             .filter(client::Column::TenantId.eq(t))
@@ -211,40 +212,21 @@ async fn move_records(
     Ok(moved)
 }
 
-fn fill<T: Clone>(target: &mut Option<T>, from: Option<&T>) {
-    if target.is_none() {
-        *target = from.cloned();
-    }
-}
-
-/// Fills the kept client's empty fields from the duplicate, never overwriting. Unique values
-/// (e-mail, barcode) move rather than copy. Returns the consents taken over, for the history.
+/// Fills the kept client's empty fields from the duplicate, never overwriting, as each field's
+/// line in the client table says (unique values such as e-mail and barcode move rather than
+/// copy); the fields merged by hand follow. Returns the consents taken over, for the history.
 fn fill_blanks(kept: &mut Client, gone: &mut Client) -> (Option<ConsentStatus>, Option<ConsentStatus>) {
-    fill(&mut kept.civility, gone.civility.as_ref());
-    for (target, from) in [
-        (&mut kept.last_name, &gone.last_name),
-        (&mut kept.first_name, &gone.first_name),
-        (&mut kept.company_name, &gone.company_name),
-        (&mut kept.legal_form, &gone.legal_form),
-        (&mut kept.head_office, &gone.head_office),
-        (&mut kept.naf_code, &gone.naf_code),
-        (&mut kept.vat_number, &gone.vat_number),
-        (&mut kept.manager_mobile, &gone.manager_mobile),
-        (&mut kept.alert, &gone.alert),
-        (&mut kept.notes, &gone.notes),
-        (&mut kept.establishment, &gone.establishment),
-        (&mut kept.accounting_code, &gone.accounting_code),
-        (&mut kept.bank_name, &gone.bank_name),
-        (&mut kept.bank_holder, &gone.bank_holder),
-    ] {
-        fill(target, from.as_ref());
+    for spec in FIELDS {
+        (spec.take_over)(kept, gone, spec.merge);
     }
     for (target, from) in [
         (&mut kept.mobile, &gone.mobile),
         (&mut kept.home_phone, &gone.home_phone),
         (&mut kept.work_phone, &gone.work_phone),
     ] {
-        fill(target, from.as_ref());
+        if target.is_none() {
+            target.clone_from(from);
+        }
     }
     // Pairs validated together come together.
     if kept.siren.is_none() && kept.siret.is_none() {
@@ -253,27 +235,8 @@ fn fill_blanks(kept: &mut Client, gone: &mut Client) -> (Option<ConsentStatus>, 
     if kept.bank_iban.is_none() && kept.bank_bic.is_none() {
         (kept.bank_iban, kept.bank_bic) = (gone.bank_iban.clone(), gone.bank_bic.clone());
     }
-    fill(&mut kept.birth_date, gone.birth_date.as_ref());
-    fill(&mut kept.category, gone.category.as_ref());
-    fill(&mut kept.group, gone.group.as_ref());
-    fill(&mut kept.representative, gone.representative.as_ref());
-    for (target, from) in [
-        (&mut kept.cross_discount, &gone.cross_discount),
-        (&mut kept.payment_terms, &gone.payment_terms),
-        (&mut kept.shipping_terms, &gone.shipping_terms),
-        (&mut kept.payment_method, &gone.payment_method),
-    ] {
-        fill(target, from.as_ref());
-    }
-    if kept.multi_tariff {
-        fill(&mut kept.tariff, gone.tariff.as_ref());
-    }
-    fill(&mut kept.discount_bp, gone.discount_bp.as_ref());
-    if kept.email.is_none() {
-        kept.email = gone.email.take();
-    }
-    if kept.barcode.is_none() {
-        kept.barcode = gone.barcode.take();
+    if kept.multi_tariff && kept.tariff.is_none() {
+        kept.tariff = gone.tariff;
     }
     // The duplicate leaves: whoever sponsored it sponsors the kept client, never itself.
     if kept.sponsor.is_none() || kept.sponsor == Some(gone.id) {

@@ -219,10 +219,10 @@ impl ClientService {
             cond = cond.add(client::Column::Kind.eq(kind.as_str()));
         }
         if let Some(id) = f.category {
-            cond = cond.add(client::Column::CategoryId.eq(id.0));
+            cond = cond.add(client::Column::Category.eq(id.0));
         }
         if let Some(id) = f.group {
-            cond = cond.add(client::Column::GroupId.eq(id.0));
+            cond = cond.add(client::Column::Group.eq(id.0));
         }
         for (col, value) in [
             (client::Column::Blocked, f.blocked),

@@ -178,12 +178,12 @@ pub(crate) async fn check_sponsor(
 async fn rewards_in(tx: &TenantTx, ids: &[ClientId]) -> AppResult<Vec<ReferralRewards>> {
     let earned: HashMap<ClientId, i64> = client::Entity::find()
         .select_only()
-        .column(client::Column::SponsorId)
+        .column(client::Column::Sponsor)
         .expr_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
         .filter(client::Column::TenantId.eq(tx.tenant()))
-        .filter(client::Column::SponsorId.is_in(ids.iter().map(|i| i.0)))
+        .filter(client::Column::Sponsor.is_in(ids.iter().map(|i| i.0)))
         .filter(client::Column::DeletedAt.is_null())
-        .group_by(client::Column::SponsorId)
+        .group_by(client::Column::Sponsor)
         .into_tuple::<(uuid::Uuid, i64)>()
         .all(tx.conn())
         .await?

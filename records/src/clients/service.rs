@@ -8,7 +8,8 @@ use sea_orm::{
 
 use crate::clients::custom_fields::{CustomEntity, CustomFieldDef, CustomFieldService, merge_values};
 use crate::clients::entity::{category, client, group, ledger_entry, lookup, staff};
-use crate::clients::model::{AccountKind, Client, ClientInput, ClientKind, ClientReferences, ConsentStatus, Patch};
+use crate::clients::fields;
+use crate::clients::model::{AccountKind, Client, ClientInput, ClientKind, ClientReferences, ConsentStatus};
 use crate::clients::validate;
 use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
@@ -30,13 +31,6 @@ pub trait DeletionGuard: Send + Sync {
 pub struct ClientService {
     pub(crate) handles: Arc<Handles>,
     guards: Vec<Arc<dyn DeletionGuard>>,
-}
-
-/// Applies a patch value: `None` keeps, `Some(None)` clears, `Some(Some(v))` sets.
-fn patch<T>(target: &mut Option<T>, value: Patch<T>) {
-    if let Some(v) = value {
-        *target = v;
-    }
 }
 
 fn set<T>(target: &mut T, value: Option<T>) {
@@ -155,114 +149,32 @@ impl ClientService {
     /// Applies `input` on `c` with every rule of `createClient` and `updateClient` that needs no
     /// query: the validation entry point of imports, which load the custom fields once and check
     /// references against lists they loaded. Returns every problem found.
-    #[allow(clippy::too_many_lines)] // one line per field
     pub(crate) fn apply_input(
         &self,
         c: &mut Client,
-        input: ClientInput,
+        mut input: ClientInput,
         creating: bool,
         defs: &[CustomFieldDef],
     ) -> Vec<AppError> {
         let mut errors = Vec::new();
-        let clean = |p: Patch<String>| p.map(validate::clean);
-        if let Some(code) = input.code.map(|c| c.trim().to_owned()) {
+        if let Some(code) = input.code.take().map(|c| c.trim().to_owned()) {
             validate::code(&mut errors, "code", Some(&code));
             c.code = code;
         }
-        patch(&mut c.barcode, clean(input.barcode));
-        validate::code(&mut errors, "barcode", c.barcode.as_deref());
         set(&mut c.kind, input.kind);
-        patch(&mut c.civility, input.civility);
-        patch(&mut c.last_name, clean(input.last_name));
-        patch(&mut c.first_name, clean(input.first_name));
-        patch(&mut c.company_name, clean(input.company_name));
-        patch(&mut c.legal_form, clean(input.legal_form));
-        patch(&mut c.head_office, clean(input.head_office));
-        patch(&mut c.naf_code, clean(input.naf_code));
-        patch(&mut c.vat_number, clean(input.vat_number));
-        if let Some(email) = clean(input.email) {
-            c.email = email.map(|e| e.to_lowercase());
-        }
-        validate::email(&mut errors, "email", c.email.as_deref());
         for (field, target, value) in [
-            ("mobile", &mut c.mobile, input.mobile),
-            ("homePhone", &mut c.home_phone, input.home_phone),
-            ("workPhone", &mut c.work_phone, input.work_phone),
+            ("mobile", &mut c.mobile, input.mobile.take()),
+            ("home_phone", &mut c.home_phone, input.home_phone.take()),
+            ("work_phone", &mut c.work_phone, input.work_phone.take()),
         ] {
             if let Some(value) = value {
                 *target = validate::phone(&mut errors, field, validate::clean(value));
             }
         }
-        patch(&mut c.manager_mobile, clean(input.manager_mobile));
-        set(&mut c.language, input.language);
-        patch(&mut c.birth_date, input.birth_date);
-        if c.birth_date.is_some_and(|d| d > self.handles.now().date_naive()) {
-            errors.push(AppError::invalid("birthDate", "The birth date cannot be in the future."));
-        }
-        patch(&mut c.alert, clean(input.alert));
-        patch(&mut c.notes, clean(input.notes));
-        patch(&mut c.establishment, clean(input.establishment));
-        set(&mut c.status, input.status);
-        patch(&mut c.category, input.category);
-        patch(&mut c.group, input.group);
-        patch(&mut c.sponsor, input.sponsor);
-        patch(&mut c.representative, input.representative);
-        set(&mut c.vat_exempt, input.vat_exempt);
-        set(&mut c.bill_excl_tax, input.bill_excl_tax);
-        patch(&mut c.accounting_code, clean(input.accounting_code));
-        set(&mut c.anonymous_accounting, input.anonymous_accounting);
-        set(&mut c.multi_tariff, input.multi_tariff);
-        patch(&mut c.tariff, input.tariff);
-        set(&mut c.no_tiered_prices, input.no_tiered_prices);
-        if let Some(discount) = input.discount {
-            c.discount_bp = validate::percent(&mut errors, "discount", validate::clean(discount).as_deref());
-        }
-        patch(&mut c.cross_discount, input.cross_discount);
-        patch(&mut c.payment_terms, input.payment_terms);
-        patch(&mut c.shipping_terms, input.shipping_terms);
-        patch(&mut c.payment_method, input.payment_method);
-        set(&mut c.alcohol_tax_exempt, input.alcohol_tax_exempt);
-        set(&mut c.account_kind, input.account_kind);
-        if let Some(limit) = input.credit_limit {
-            match Money::parse(&limit) {
-                Some(m) if m.0 >= 0 => c.credit_limit = m,
-                _ => {
-                    errors.push(AppError::invalid("creditLimit", "Enter a positive amount with at most two decimals."));
-                }
-            }
-        }
-        patch(&mut c.bank_name, clean(input.bank_name));
-        patch(&mut c.bank_holder, clean(input.bank_holder));
-        patch(&mut c.bank_iban, clean(input.bank_iban));
-        patch(&mut c.bank_bic, clean(input.bank_bic));
+        fields::apply(c, &mut input, &mut errors);
+        fields::check(c, self.handles.now().date_naive(), &mut errors);
         (c.bank_iban, c.bank_bic) = validate::bank(&mut errors, c.bank_iban.as_deref(), c.bank_bic.as_deref());
-        patch(&mut c.siren, clean(input.siren));
-        patch(&mut c.siret, clean(input.siret));
         (c.siren, c.siret) = validate::siren_siret(&mut errors, c.siren.as_deref(), c.siret.as_deref());
-        set(&mut c.loyalty, input.loyalty);
-        set(&mut c.wallet, input.wallet);
-        set(&mut c.email_receipts, input.email_receipts);
-        set(&mut c.consent_email, input.consent_email);
-        set(&mut c.consent_sms, input.consent_sms);
-        set(&mut c.billing_uses_delivery, input.billing_uses_delivery);
-        for (field, value, max, multiline) in [
-            ("lastName", &c.last_name, 100, false),
-            ("firstName", &c.first_name, 100, false),
-            ("companyName", &c.company_name, 200, false),
-            ("legalForm", &c.legal_form, 100, false),
-            ("headOffice", &c.head_office, 200, false),
-            ("nafCode", &c.naf_code, 10, false),
-            ("vatNumber", &c.vat_number, 20, false),
-            ("managerMobile", &c.manager_mobile, 40, false),
-            ("alert", &c.alert, 2000, true),
-            ("notes", &c.notes, 20_000, true),
-            ("establishment", &c.establishment, 100, false),
-            ("accountingCode", &c.accounting_code, 40, false),
-            ("bankName", &c.bank_name, 100, false),
-            ("bankHolder", &c.bank_holder, 100, false),
-        ] {
-            validate::text(&mut errors, field, value.as_deref(), max, multiline);
-        }
         business_rules(c, &mut errors);
         match merge_values(defs, &c.custom_fields, input.custom_fields.as_ref(), creating) {
             Ok(values) => c.custom_fields = values,
@@ -297,7 +209,7 @@ impl ClientService {
         }
         let sponsees = client::Entity::find()
             .filter(client::Column::TenantId.eq(tx.tenant()))
-            .filter(client::Column::SponsorId.eq(id.0))
+            .filter(client::Column::Sponsor.eq(id.0))
             .filter(client::Column::DeletedAt.is_null())
             .count(tx.conn())
             .await?;
@@ -404,7 +316,7 @@ impl ClientService {
         let tx = ctx.read().await?;
         let rows = client::Entity::find()
             .filter(client::Column::TenantId.eq(ctx.tenant()))
-            .filter(client::Column::SponsorId.is_in(ids.iter().map(|i| i.0)))
+            .filter(client::Column::Sponsor.is_in(ids.iter().map(|i| i.0)))
             .filter(client::Column::DeletedAt.is_null())
             .all(tx.conn())
             .await?;
@@ -443,18 +355,18 @@ fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
     match c.kind {
         ClientKind::Individual => {
             if c.last_name.is_none() {
-                errors.push(AppError::invalid("lastName", "An individual needs a last name."));
+                errors.push(AppError::invalid("last_name", "An individual needs a last name."));
             }
             if c.first_name.is_none() {
-                errors.push(AppError::invalid("firstName", "An individual needs a first name."));
+                errors.push(AppError::invalid("first_name", "An individual needs a first name."));
             }
             if c.bill_excl_tax {
-                errors.push(AppError::invalid("billExclTax", "Only companies can be billed excluding tax."));
+                errors.push(AppError::invalid("bill_excl_tax", "Only companies can be billed excluding tax."));
             }
         }
         ClientKind::Company => {
             if c.company_name.is_none() {
-                errors.push(AppError::invalid("companyName", "A company needs a company name."));
+                errors.push(AppError::invalid("company_name", "A company needs a company name."));
             }
         }
     }
@@ -465,7 +377,7 @@ fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
         AccountKind::Deposit => c.credit_limit = Money(0),
         AccountKind::Credit => {
             if c.company_name.is_none() {
-                errors.push(AppError::invalid("companyName", "A credit account needs a company name."));
+                errors.push(AppError::invalid("company_name", "A credit account needs a company name."));
             }
             if c.email.is_none() {
                 errors.push(AppError::invalid("email", "A credit account needs an e-mail address."));
@@ -519,10 +431,10 @@ pub(super) async fn check_references(
     }
     for ((field, kind, id), held) in [
         ("tariff", "tariff", c.tariff),
-        ("crossDiscount", "cross_discount", c.cross_discount),
-        ("paymentTerms", "payment_terms", c.payment_terms),
-        ("shippingTerms", "shipping_terms", c.shipping_terms),
-        ("paymentMethod", "payment_method", c.payment_method),
+        ("cross_discount", "cross_discount", c.cross_discount),
+        ("payment_terms", "payment_terms", c.payment_terms),
+        ("shipping_terms", "shipping_terms", c.shipping_terms),
+        ("payment_method", "payment_method", c.payment_method),
     ]
     .into_iter()
     .zip(kept.lookups)
@@ -547,7 +459,7 @@ pub(super) async fn check_references(
                 errors.push(AppError::invalid("sponsor", "No such client."));
                 break;
             };
-            current = row.sponsor_id.map(ClientId);
+            current = row.sponsor;
             hops += 1;
             if hops > 1000 {
                 break;

@@ -99,7 +99,7 @@ pub fn bank(errors: &mut Vec<AppError>, iban: Option<&str>, bic: Option<&str>) -
     if let Some(value) = &iban
         && value.parse::<iban::Iban>().is_err()
     {
-        errors.push(AppError::invalid("bankIban", "This IBAN is not valid."));
+        errors.push(AppError::invalid("bank_iban", "This IBAN is not valid."));
     }
     let bic = bic.map(|v| digits_only(v).to_uppercase());
     if let Some(value) = &bic {
@@ -107,7 +107,7 @@ pub fn bank(errors: &mut Vec<AppError>, iban: Option<&str>, bic: Option<&str>) -
             && value[..6].bytes().all(|b| b.is_ascii_uppercase())
             && value[6..].bytes().all(|b| b.is_ascii_alphanumeric());
         if !ok {
-            errors.push(AppError::invalid("bankBic", "A BIC is 8 or 11 letters and digits."));
+            errors.push(AppError::invalid("bank_bic", "A BIC is 8 or 11 letters and digits."));
         }
     }
     (iban, bic)

@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
-    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, Scalar,
-    SchemaBuilder, TypeRef,
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext,
+    Scalar, SchemaBuilder, TypeRef,
 };
 use async_graphql::{Name, Value};
 use clientele_kernel::Money;
 use clientele_kernel::page::Page;
-use clientele_kernel::{AppError, CategoryId, ClientId, GroupId, Language, LookupId, StaffId};
+use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId};
+use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
     AccountKind, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus, ConsentStatus,
     CustomCondition, CustomFieldDef, FieldKind, Phone, RecordServices, TrashFilter,
@@ -21,8 +22,7 @@ use serde_json::Value as Json;
 use crate::resolver;
 use crate::schema::TenantConfig;
 use crate::support::input::{
-    json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_date, patch_enum, patch_id,
-    patch_str,
+    json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_str,
 };
 use crate::support::loaders::{CategoryLoader, ClientLoader, GroupLoader, SponseeLoader, load_error};
 use crate::support::{
@@ -36,14 +36,6 @@ pub fn records<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a Arc<Re
 
 fn s(v: Option<&str>) -> Value {
     v.map_or(Value::Null, |s| Value::String(s.to_owned()))
-}
-
-fn uuid_value(id: Option<uuid::Uuid>) -> Value {
-    id.map_or(Value::Null, |u| Value::String(u.to_string()))
-}
-
-fn bp_percent(bp: Option<i32>) -> Value {
-    bp.map_or(Value::Null, |bp| Value::String(Money(i64::from(bp)).to_decimal_string()))
 }
 
 fn phone_typed(p: Option<&Phone>) -> Value {
@@ -121,12 +113,84 @@ pub(crate) fn register_custom_fields(
     builder.register(output).register(input).register(filter)
 }
 
-/// The `Client` type; other areas add their fields to it in `schema::build`.
-#[allow(clippy::too_many_lines)] // one line per field of the client record
+/// The GraphQL name of a client-table field: camelCase, references with an `Id` suffix.
+fn wire_name(spec: &FieldSpec) -> String {
+    let name = fields::camel(spec.name);
+    if matches!(spec.kind, Kind::Ref(_)) { name + "Id" } else { name }
+}
+
+/// The GraphQL type of a client-table field's values.
+fn wire_type(spec: &FieldSpec) -> &'static str {
+    match spec.kind {
+        Kind::Bool => TypeRef::BOOLEAN,
+        Kind::Choice(graphql_enum) => graphql_enum,
+        Kind::Ref(_) => TypeRef::ID,
+        Kind::PastDate => "Date",
+        Kind::Percent | Kind::Money => "Decimal",
+        Kind::Text { .. } | Kind::Email | Kind::Code | Kind::Siren | Kind::Siret | Kind::Iban | Kind::Bic => {
+            TypeRef::STRING
+        }
+    }
+}
+
+/// A client-table value as GraphQL output.
+fn wire_value(spec: &FieldSpec, value: TableValue) -> Value {
+    match value {
+        TableValue::Null => Value::Null,
+        TableValue::Int(bp) if spec.kind == Kind::Percent => Value::String(Money(bp).to_decimal_string()),
+        TableValue::Int(n) => Value::from(n),
+        TableValue::Bool(b) => Value::from(b),
+        TableValue::Choice(stored) => Value::Enum(Name::new(crate::support::gql_enum_name(&stored))),
+        TableValue::Date(d) => Value::String(d.to_string()),
+        TableValue::Id(id) => Value::String(id.to_string()),
+        TableValue::Text(s) | TableValue::Decimal(s) => Value::String(s),
+    }
+}
+
+/// One GraphQL input value of a client-table field, read by kind; `None` when absent.
+fn wire_input(input: &ObjectAccessor<'_>, spec: &FieldSpec) -> async_graphql::Result<Option<TableValue>> {
+    let Some(value) = input.get(&wire_name(spec)) else { return Ok(None) };
+    if value.is_null() {
+        return Ok(Some(TableValue::Null));
+    }
+    Ok(Some(match spec.kind {
+        Kind::Bool => TableValue::Bool(value.boolean()?),
+        Kind::Choice(_) => TableValue::Choice(value.enum_name()?.to_owned()),
+        Kind::Ref(_) => {
+            let raw = match value.as_value() {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            TableValue::Id(raw.parse::<ClientId>().map_err(to_gql)?.0) // any id type: the same check
+        }
+        _ => TableValue::Text(value.string()?.to_owned()),
+    }))
+}
+
+/// Services name invalid fields by domain path (`credit_limit`, `custom_fields.shoeSize`); the
+/// wire shows the GraphQL name of each segment (`creditLimit`, `customFields.shoeSize`).
+pub(crate) fn wire_path(domain: &str) -> String {
+    domain.split('.').map(fields::camel).collect::<Vec<_>>().join(".")
+}
+
+/// `err` with its field paths in GraphQL names (user errors only; others pass unchanged).
+pub(crate) fn on_the_wire(err: AppError) -> AppError {
+    let renamed: Option<Vec<AppError>> = err
+        .each()
+        .map(|e| match (e.code(), e.field()) {
+            (ErrorCode::Validation, Some(f)) => Some(AppError::invalid(&wire_path(f), e.public_message())),
+            (ErrorCode::Conflict, Some(f)) => Some(AppError::conflict(&wire_path(f), e.public_message())),
+            _ => None,
+        })
+        .collect();
+    renamed.and_then(AppError::all).unwrap_or(err)
+}
+
+/// The `Client` type; other areas add their fields to it in `schema::build`. The fields of the
+/// client table come in table order; the hand-written ones sit where the type always had them.
 pub fn client_type(config: &TenantConfig) -> Object {
     let f = |name: &str, ty: TypeRef, get: fn(&Client) -> Value| field::<Client, _>(name, ty, get);
     let string = || TypeRef::named(TypeRef::STRING);
-    let boolean = || TypeRef::named_nn(TypeRef::BOOLEAN);
     let mut object = Object::new("Client")
         .description("A customer record: an individual or a company.")
         .field(f("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
@@ -134,73 +198,30 @@ pub fn client_type(config: &TenantConfig) -> Object {
             f("number", TypeRef::named_nn(TypeRef::INT), |c| Value::from(c.number))
                 .description("CLI-02: sequential per organisation, never reused."),
         )
-        .field(f("code", TypeRef::named_nn(TypeRef::STRING), |c| Value::String(c.code.clone())))
-        .field(f("barcode", string(), |c| s(c.barcode.as_deref())))
-        .field(f("kind", TypeRef::named_nn("ClientKind"), |c| enum_value(c.kind)))
-        .field(f("displayName", TypeRef::named_nn(TypeRef::STRING), |c| Value::String(c.display_name())))
-        .field(f("civility", TypeRef::named("Civility"), |c| c.civility.map_or(Value::Null, enum_value)))
-        .field(f("lastName", string(), |c| s(c.last_name.as_deref())))
-        .field(f("firstName", string(), |c| s(c.first_name.as_deref())))
-        .field(f("companyName", string(), |c| s(c.company_name.as_deref())))
-        .field(f("legalForm", string(), |c| s(c.legal_form.as_deref())))
-        .field(f("headOffice", string(), |c| s(c.head_office.as_deref())))
-        .field(f("siren", string(), |c| s(c.siren.as_deref())))
-        .field(f("siret", string(), |c| s(c.siret.as_deref())))
-        .field(f("nafCode", string(), |c| s(c.naf_code.as_deref())))
-        .field(f("vatNumber", string(), |c| s(c.vat_number.as_deref())))
-        .field(f("email", string(), |c| s(c.email.as_deref())))
-        .field(f("mobile", string(), |c| phone_typed(c.mobile.as_ref())))
-        .field(f("mobileE164", string(), |c| phone_e164(c.mobile.as_ref())))
-        .field(f("homePhone", string(), |c| phone_typed(c.home_phone.as_ref())))
-        .field(f("homePhoneE164", string(), |c| phone_e164(c.home_phone.as_ref())))
-        .field(f("workPhone", string(), |c| phone_typed(c.work_phone.as_ref())))
-        .field(f("workPhoneE164", string(), |c| phone_e164(c.work_phone.as_ref())))
-        .field(f("managerMobile", string(), |c| s(c.manager_mobile.as_deref())))
-        .field(f("language", TypeRef::named_nn("Language"), |c| enum_value(c.language)))
-        .field(f("birthDate", TypeRef::named("Date"), |c| {
-            c.birth_date.map_or(Value::Null, |d| Value::String(d.to_string()))
-        }))
-        .field(
-            f("alert", string(), |c| s(c.alert.as_deref()))
-                .description("CLI-13: shown whenever the client is called up."),
-        )
-        .field(f("notes", string(), |c| s(c.notes.as_deref())))
-        .field(f("establishment", string(), |c| s(c.establishment.as_deref())))
-        .field(f("status", TypeRef::named_nn("ClientStatus"), |c| enum_value(c.status)))
-        .field(f("blocked", boolean(), |c| Value::from(c.blocked)))
-        .field(f("blockedReason", string(), |c| s(c.blocked_reason.as_deref())))
-        .field(f("categoryId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.category.map(|x| x.0))))
-        .field(f("groupId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.group.map(|x| x.0))))
-        .field(f("sponsorId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.sponsor.map(|x| x.0))))
-        .field(f("representativeId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.representative.map(|x| x.0))))
-        .field(f("vatExempt", boolean(), |c| Value::from(c.vat_exempt)))
-        .field(f("billExclTax", boolean(), |c| Value::from(c.bill_excl_tax)))
-        .field(f("accountingCode", string(), |c| s(c.accounting_code.as_deref())))
-        .field(f("anonymousAccounting", boolean(), |c| Value::from(c.anonymous_accounting)))
-        .field(f("multiTariff", boolean(), |c| Value::from(c.multi_tariff)))
-        .field(f("tariffId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.tariff.map(|x| x.0))))
-        .field(f("noTieredPrices", boolean(), |c| Value::from(c.no_tiered_prices)))
-        .field(
-            f("discount", TypeRef::named("Decimal"), |c| bp_percent(c.discount_bp))
-                .description("Permanent discount in percent."),
-        )
-        .field(f("crossDiscountId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.cross_discount.map(|x| x.0))))
-        .field(f("paymentTermsId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.payment_terms.map(|x| x.0))))
-        .field(f("shippingTermsId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.shipping_terms.map(|x| x.0))))
-        .field(f("paymentMethodId", TypeRef::named(TypeRef::ID), |c| uuid_value(c.payment_method.map(|x| x.0))))
-        .field(f("alcoholTaxExempt", boolean(), |c| Value::from(c.alcohol_tax_exempt)))
-        .field(f("accountKind", TypeRef::named_nn("AccountKind"), |c| enum_value(c.account_kind)))
-        .field(f("creditLimit", TypeRef::named_nn("Decimal"), |c| Value::String(c.credit_limit.to_decimal_string())))
-        .field(f("bankName", string(), |c| s(c.bank_name.as_deref())))
-        .field(f("bankIban", string(), |c| s(c.bank_iban.as_deref())))
-        .field(f("bankBic", string(), |c| s(c.bank_bic.as_deref())))
-        .field(f("bankHolder", string(), |c| s(c.bank_holder.as_deref())))
-        .field(f("loyalty", boolean(), |c| Value::from(c.loyalty)))
-        .field(f("wallet", boolean(), |c| Value::from(c.wallet)))
-        .field(f("emailReceipts", boolean(), |c| Value::from(c.email_receipts)))
-        .field(f("consentEmail", TypeRef::named_nn("ConsentStatus"), |c| enum_value(c.consent_email)))
-        .field(f("consentSms", TypeRef::named_nn("ConsentStatus"), |c| enum_value(c.consent_sms)))
-        .field(f("billingUsesDelivery", boolean(), |c| Value::from(c.billing_uses_delivery)))
+        .field(f("code", TypeRef::named_nn(TypeRef::STRING), |c| Value::String(c.code.clone())));
+    for spec in FIELDS {
+        if spec.name == "civility" {
+            object = object
+                .field(f("kind", TypeRef::named_nn("ClientKind"), |c| enum_value(c.kind)))
+                .field(f("displayName", TypeRef::named_nn(TypeRef::STRING), |c| Value::String(c.display_name())));
+        }
+        let ty = if spec.nullable { TypeRef::named(wire_type(spec)) } else { TypeRef::named_nn(wire_type(spec)) };
+        let mut out = field::<Client, _>(&wire_name(spec), ty, move |c| wire_value(spec, spec.value(c)));
+        if let Some(about) = spec.about {
+            out = out.description(about);
+        }
+        object = object.field(out);
+        if spec.name == "email" {
+            object = object
+                .field(f("mobile", string(), |c| phone_typed(c.mobile.as_ref())))
+                .field(f("mobileE164", string(), |c| phone_e164(c.mobile.as_ref())))
+                .field(f("homePhone", string(), |c| phone_typed(c.home_phone.as_ref())))
+                .field(f("homePhoneE164", string(), |c| phone_e164(c.home_phone.as_ref())))
+                .field(f("workPhone", string(), |c| phone_typed(c.work_phone.as_ref())))
+                .field(f("workPhoneE164", string(), |c| phone_e164(c.work_phone.as_ref())));
+        }
+    }
+    object = object
         .field(f("version", TypeRef::named_nn(TypeRef::INT), |c| Value::from(c.version)))
         .field(f("createdAt", TypeRef::named_nn("DateTime"), |c| datetime(c.created_at)))
         .field(f("updatedAt", TypeRef::named_nn("DateTime"), |c| datetime(c.updated_at)))
@@ -249,128 +270,48 @@ pub fn client_type(config: &TenantConfig) -> Object {
     object
 }
 
+/// `ClientInput`: the client table's input fields in table order, the hand-written ones where
+/// they always were.
 fn client_input_type(config: &TenantConfig) -> InputObject {
-    let fields: [(&str, TypeRef); 55] = [
-        ("code", TypeRef::named(TypeRef::STRING)),
-        ("barcode", TypeRef::named(TypeRef::STRING)),
-        ("kind", TypeRef::named("ClientKind")),
-        ("civility", TypeRef::named("Civility")),
-        ("lastName", TypeRef::named(TypeRef::STRING)),
-        ("firstName", TypeRef::named(TypeRef::STRING)),
-        ("companyName", TypeRef::named(TypeRef::STRING)),
-        ("legalForm", TypeRef::named(TypeRef::STRING)),
-        ("headOffice", TypeRef::named(TypeRef::STRING)),
-        ("siren", TypeRef::named(TypeRef::STRING)),
-        ("siret", TypeRef::named(TypeRef::STRING)),
-        ("nafCode", TypeRef::named(TypeRef::STRING)),
-        ("vatNumber", TypeRef::named(TypeRef::STRING)),
-        ("email", TypeRef::named(TypeRef::STRING)),
-        ("mobile", TypeRef::named(TypeRef::STRING)),
-        ("homePhone", TypeRef::named(TypeRef::STRING)),
-        ("workPhone", TypeRef::named(TypeRef::STRING)),
-        ("managerMobile", TypeRef::named(TypeRef::STRING)),
-        ("language", TypeRef::named("Language")),
-        ("birthDate", TypeRef::named("Date")),
-        ("alert", TypeRef::named(TypeRef::STRING)),
-        ("notes", TypeRef::named(TypeRef::STRING)),
-        ("establishment", TypeRef::named(TypeRef::STRING)),
-        ("status", TypeRef::named("ClientStatus")),
-        ("categoryId", TypeRef::named(TypeRef::ID)),
-        ("groupId", TypeRef::named(TypeRef::ID)),
-        ("sponsorId", TypeRef::named(TypeRef::ID)),
-        ("representativeId", TypeRef::named(TypeRef::ID)),
-        ("vatExempt", TypeRef::named(TypeRef::BOOLEAN)),
-        ("billExclTax", TypeRef::named(TypeRef::BOOLEAN)),
-        ("accountingCode", TypeRef::named(TypeRef::STRING)),
-        ("anonymousAccounting", TypeRef::named(TypeRef::BOOLEAN)),
-        ("multiTariff", TypeRef::named(TypeRef::BOOLEAN)),
-        ("tariffId", TypeRef::named(TypeRef::ID)),
-        ("noTieredPrices", TypeRef::named(TypeRef::BOOLEAN)),
-        ("discount", TypeRef::named("Decimal")),
-        ("crossDiscountId", TypeRef::named(TypeRef::ID)),
-        ("paymentTermsId", TypeRef::named(TypeRef::ID)),
-        ("shippingTermsId", TypeRef::named(TypeRef::ID)),
-        ("paymentMethodId", TypeRef::named(TypeRef::ID)),
-        ("alcoholTaxExempt", TypeRef::named(TypeRef::BOOLEAN)),
-        ("accountKind", TypeRef::named("AccountKind")),
-        ("creditLimit", TypeRef::named("Decimal")),
-        ("bankName", TypeRef::named(TypeRef::STRING)),
-        ("bankIban", TypeRef::named(TypeRef::STRING)),
-        ("bankBic", TypeRef::named(TypeRef::STRING)),
-        ("bankHolder", TypeRef::named(TypeRef::STRING)),
-        ("loyalty", TypeRef::named(TypeRef::BOOLEAN)),
-        ("wallet", TypeRef::named(TypeRef::BOOLEAN)),
-        ("emailReceipts", TypeRef::named(TypeRef::BOOLEAN)),
-        ("consentEmail", TypeRef::named("ConsentStatus")),
-        ("consentSms", TypeRef::named("ConsentStatus")),
-        ("billingUsesDelivery", TypeRef::named(TypeRef::BOOLEAN)),
-        ("expectedVersion", TypeRef::named(TypeRef::INT)),
-        ("customFields", TypeRef::named("ClientCustomFieldsInput")),
-    ];
-    fields.into_iter().filter(|(name, _)| *name != "customFields" || !config.client_fields.is_empty()).fold(
-        InputObject::new("ClientInput").description("Fields left out keep their value; null clears one."),
-        |o, (name, ty)| o.field(InputValue::new(name, ty)),
-    )
+    let string = || TypeRef::named(TypeRef::STRING);
+    let mut input = InputObject::new("ClientInput")
+        .description("Fields left out keep their value; null clears one.")
+        .field(InputValue::new("code", string()));
+    for spec in FIELDS.iter().filter(|f| f.input) {
+        if spec.name == "civility" {
+            input = input.field(InputValue::new("kind", TypeRef::named("ClientKind")));
+        }
+        input = input.field(InputValue::new(wire_name(spec), TypeRef::named(wire_type(spec))));
+        if spec.name == "email" {
+            for phone in ["mobile", "homePhone", "workPhone"] {
+                input = input.field(InputValue::new(phone, string()));
+            }
+        }
+    }
+    input = input.field(InputValue::new("expectedVersion", TypeRef::named(TypeRef::INT)));
+    if !config.client_fields.is_empty() {
+        input = input.field(InputValue::new("customFields", TypeRef::named("ClientCustomFieldsInput")));
+    }
+    input
 }
 
-fn parse_client_input(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> async_graphql::Result<ClientInput> {
-    Ok(ClientInput {
+fn parse_client_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ClientInput> {
+    let mut parsed = ClientInput {
         code: opt_str(input, "code")?,
-        barcode: patch_str(input, "barcode")?,
         kind: opt_enum::<ClientKind>(input, "kind")?,
-        civility: patch_enum::<Civility>(input, "civility")?,
-        last_name: patch_str(input, "lastName")?,
-        first_name: patch_str(input, "firstName")?,
-        company_name: patch_str(input, "companyName")?,
-        legal_form: patch_str(input, "legalForm")?,
-        head_office: patch_str(input, "headOffice")?,
-        siren: patch_str(input, "siren")?,
-        siret: patch_str(input, "siret")?,
-        naf_code: patch_str(input, "nafCode")?,
-        vat_number: patch_str(input, "vatNumber")?,
-        email: patch_str(input, "email")?,
         mobile: patch_str(input, "mobile")?,
         home_phone: patch_str(input, "homePhone")?,
         work_phone: patch_str(input, "workPhone")?,
-        manager_mobile: patch_str(input, "managerMobile")?,
-        language: opt_enum::<Language>(input, "language")?,
-        birth_date: patch_date(input, "birthDate")?,
-        alert: patch_str(input, "alert")?,
-        notes: patch_str(input, "notes")?,
-        establishment: patch_str(input, "establishment")?,
-        status: opt_enum::<ClientStatus>(input, "status")?,
-        category: patch_id::<CategoryId>(input, "categoryId")?,
-        group: patch_id::<GroupId>(input, "groupId")?,
-        sponsor: patch_id::<ClientId>(input, "sponsorId")?,
-        representative: patch_id::<StaffId>(input, "representativeId")?,
-        vat_exempt: opt_bool(input, "vatExempt")?,
-        bill_excl_tax: opt_bool(input, "billExclTax")?,
-        accounting_code: patch_str(input, "accountingCode")?,
-        anonymous_accounting: opt_bool(input, "anonymousAccounting")?,
-        multi_tariff: opt_bool(input, "multiTariff")?,
-        tariff: patch_id::<LookupId>(input, "tariffId")?,
-        no_tiered_prices: opt_bool(input, "noTieredPrices")?,
-        discount: patch_str(input, "discount")?,
-        cross_discount: patch_id::<LookupId>(input, "crossDiscountId")?,
-        payment_terms: patch_id::<LookupId>(input, "paymentTermsId")?,
-        shipping_terms: patch_id::<LookupId>(input, "shippingTermsId")?,
-        payment_method: patch_id::<LookupId>(input, "paymentMethodId")?,
-        alcohol_tax_exempt: opt_bool(input, "alcoholTaxExempt")?,
-        account_kind: opt_enum::<AccountKind>(input, "accountKind")?,
-        credit_limit: opt_str(input, "creditLimit")?,
-        bank_name: patch_str(input, "bankName")?,
-        bank_iban: patch_str(input, "bankIban")?,
-        bank_bic: patch_str(input, "bankBic")?,
-        bank_holder: patch_str(input, "bankHolder")?,
-        loyalty: opt_bool(input, "loyalty")?,
-        wallet: opt_bool(input, "wallet")?,
-        email_receipts: opt_bool(input, "emailReceipts")?,
-        consent_email: opt_enum::<ConsentStatus>(input, "consentEmail")?,
-        consent_sms: opt_enum::<ConsentStatus>(input, "consentSms")?,
-        billing_uses_delivery: opt_bool(input, "billingUsesDelivery")?,
         custom_fields: json_object(input, "customFields")?,
         expected_version: opt_i64(input, "expectedVersion")?,
-    })
+        ..ClientInput::default()
+    };
+    for spec in FIELDS.iter().filter(|f| f.input) {
+        if let Some(value) = wire_input(input, spec)? {
+            spec.set_input(&mut parsed, value).map_err(|message| to_gql(AppError::invalid(spec.name, message)))?;
+        }
+    }
+    Ok(parsed)
 }
 
 fn filter_type(config: &TenantConfig) -> InputObject {
@@ -575,7 +516,7 @@ pub fn query(query: Object) -> Object {
 }
 
 fn client_payload(result: Result<Client, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
+    Ok(Some(FieldValue::owned_any(Payload::from_result(result.map_err(on_the_wire))?)))
 }
 
 fn delete_payload(result: Result<ClientId, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {

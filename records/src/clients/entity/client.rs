@@ -1,87 +1,93 @@
-//! Entity of `clients`.
+//! Entity of `clients`: the hand-written columns, and one per field of the client table
+//! (`clients::fields`), of the field's own type.
 
+use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
 
-use clientele_kernel::{ClientId, TenantId};
+use crate::clients::model::{AccountKind, Civility, ClientStatus, ConsentStatus};
+use clientele_kernel::ids::{CategoryId, GroupId, LookupId, StaffId};
+use clientele_kernel::{ClientId, Language, Money, TenantId};
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "clients")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: TenantId,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: ClientId,
-    pub number: i64,
-    pub code: String,
-    pub barcode: Option<String>,
-    pub kind: String,
-    pub civility: Option<String>,
-    pub last_name: Option<String>,
-    pub first_name: Option<String>,
-    pub company_name: Option<String>,
-    pub sort_name: String,
-    pub legal_form: Option<String>,
-    pub head_office: Option<String>,
-    pub siren: Option<String>,
-    pub siret: Option<String>,
-    pub naf_code: Option<String>,
-    pub vat_number: Option<String>,
-    pub email: Option<String>,
-    pub mobile: Option<String>,
-    pub mobile_e164: Option<String>,
-    pub home_phone: Option<String>,
-    pub home_phone_e164: Option<String>,
-    pub work_phone: Option<String>,
-    pub work_phone_e164: Option<String>,
-    pub manager_mobile: Option<String>,
-    pub language: String,
-    pub birth_date: Option<Date>,
-    pub birth_mmdd: Option<i32>,
-    pub alert: Option<String>,
-    pub notes: Option<String>,
-    pub establishment: Option<String>,
-    pub status: String,
-    pub blocked: bool,
-    pub blocked_reason: Option<String>,
-    pub category_id: Option<Uuid>,
-    pub group_id: Option<Uuid>,
-    pub sponsor_id: Option<Uuid>,
-    pub representative_id: Option<Uuid>,
-    pub vat_exempt: bool,
-    pub bill_excl_tax: bool,
-    pub accounting_code: Option<String>,
-    pub anonymous_accounting: bool,
-    pub multi_tariff: bool,
-    pub tariff_id: Option<Uuid>,
-    pub no_tiered_prices: bool,
-    pub discount_bp: Option<i32>,
-    pub cross_discount_id: Option<Uuid>,
-    pub payment_terms_id: Option<Uuid>,
-    pub shipping_terms_id: Option<Uuid>,
-    pub payment_method_id: Option<Uuid>,
-    pub alcohol_tax_exempt: bool,
-    pub account_kind: String,
-    pub credit_limit_minor: i64,
-    pub bank_name: Option<String>,
-    pub bank_iban: Option<String>,
-    pub bank_bic: Option<String>,
-    pub bank_holder: Option<String>,
-    pub loyalty: bool,
-    pub wallet: bool,
-    pub email_receipts: bool,
-    pub consent_email: String,
-    pub consent_sms: String,
-    pub billing_uses_delivery: bool,
-    pub custom_fields: Option<Json>,
-    pub version: i64,
-    pub created_by: Option<Uuid>,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub deleted_at: Option<DateTimeUtc>,
-    pub anonymised_at: Option<DateTimeUtc>,
+macro_rules! entity_model {
+    ($($(#[$column:meta])* $name:ident : $ty:ty $(as $input:ty)? = $spec:expr),* $(,)?) => {
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "clients")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub tenant_id: TenantId,
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: ClientId,
+            pub number: i64,
+            pub code: String,
+            pub kind: String,
+            /// Derived: the default sort key (`mapping::sort_name`).
+            pub sort_name: String,
+            pub mobile: Option<String>,
+            pub mobile_e164: Option<String>,
+            pub home_phone: Option<String>,
+            pub home_phone_e164: Option<String>,
+            pub work_phone: Option<String>,
+            pub work_phone_e164: Option<String>,
+            /// Derived: month * 100 + day of the birth date, for birthday filters.
+            pub birth_mmdd: Option<i32>,
+            pub custom_fields: Option<Json>,
+            pub version: i64,
+            pub created_by: Option<Uuid>,
+            pub created_at: DateTimeUtc,
+            pub updated_at: DateTimeUtc,
+            pub deleted_at: Option<DateTimeUtc>,
+            pub anonymised_at: Option<DateTimeUtc>,
+            $($(#[$column])* pub $name: $ty,)*
+        }
+    };
 }
+crate::clients::fields::client_fields!(entity_model);
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Stored enums of the table are `TEXT` columns holding their stored value.
+macro_rules! string_columns {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for sea_orm::Value {
+            fn from(value: $ty) -> Self {
+                <&'static str>::from(value).into()
+            }
+        }
+        impl sea_orm::TryGetable for $ty {
+            fn try_get_by<I: sea_orm::ColIdx>(res: &sea_orm::QueryResult, idx: I) -> Result<Self, sea_orm::TryGetError> {
+                let stored = String::try_get_by(res, idx)?;
+                stored.parse().map_err(|err: strum::ParseError| {
+                    sea_orm::TryGetError::DbErr(sea_orm::DbErr::TryIntoErr {
+                        from: "String",
+                        into: stringify!($ty),
+                        source: std::sync::Arc::new(err),
+                    })
+                })
+            }
+        }
+        impl sea_orm::sea_query::ValueType for $ty {
+            fn try_from(value: sea_orm::Value) -> Result<Self, sea_orm::sea_query::ValueTypeErr> {
+                let stored = <String as sea_orm::sea_query::ValueType>::try_from(value)?;
+                stored.parse().map_err(|_| sea_orm::sea_query::ValueTypeErr)
+            }
+            fn type_name() -> String {
+                stringify!($ty).to_owned()
+            }
+            fn array_type() -> sea_orm::sea_query::ArrayType {
+                sea_orm::sea_query::ArrayType::String
+            }
+            fn column_type() -> sea_orm::sea_query::ColumnType {
+                sea_orm::sea_query::ColumnType::String(sea_orm::sea_query::StringLen::None)
+            }
+        }
+        impl sea_orm::sea_query::Nullable for $ty {
+            fn null() -> sea_orm::Value {
+                sea_orm::Value::String(None)
+            }
+        }
+    )*};
+}
+string_columns!(Civility, ClientStatus, AccountKind, ConsentStatus);

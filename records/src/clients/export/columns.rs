@@ -1,8 +1,9 @@
 //! The columns of client exports: typed cells, every core field a user expects (EXP-01,
-//! EXP-09) with the `ClientInput` field imports map it back to, then the tenant's custom fields.
+//! EXP-09) with the domain field imports map it back to, then the tenant's custom fields.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -10,6 +11,7 @@ use serde_json::Value;
 
 use crate::clients::custom_fields::{CustomFieldDef, FieldKind};
 use crate::clients::entity::{category, group};
+use crate::clients::fields::{FIELDS, FieldSpec, FieldValue, Kind, Target};
 use crate::clients::model::Client;
 use crate::clients::service::client_field_defs;
 use clientele_kernel::Money;
@@ -70,78 +72,68 @@ impl Names {
     }
 }
 
-/// A core column: its header, the `ClientInput` field imports map it to, and its value.
+/// A core column: its header, the domain field imports map it back to, and its value.
 pub(crate) struct CoreColumn {
     pub label: &'static str,
     pub field: Option<&'static str>,
-    get: fn(&Client, &Names) -> Cell,
+    get: Get,
 }
 
-/// Every core column, EXP-01 and EXP-09's among them, in file order.
-pub(crate) const CORE_COLUMNS: &[CoreColumn] = &[
-    CoreColumn { label: "Number", field: None, get: |c, _| Cell::Int(c.number) },
-    CoreColumn { label: "Code", field: Some("code"), get: |c, _| Cell::Text(c.code.clone()) },
-    CoreColumn { label: "Barcode", field: Some("barcode"), get: |c, _| Cell::text(c.barcode.as_deref()) },
-    CoreColumn { label: "Kind", field: Some("kind"), get: |c, _| Cell::name(c.kind.as_str()) },
-    CoreColumn {
-        label: "Civility",
-        field: Some("civility"),
-        get: |c, _| c.civility.map_or(Cell::Empty, |v| Cell::name(v.as_str())),
-    },
-    CoreColumn { label: "Last name", field: Some("lastName"), get: |c, _| Cell::text(c.last_name.as_deref()) },
-    CoreColumn { label: "First name", field: Some("firstName"), get: |c, _| Cell::text(c.first_name.as_deref()) },
-    CoreColumn { label: "Company", field: Some("companyName"), get: |c, _| Cell::text(c.company_name.as_deref()) },
-    CoreColumn { label: "E-mail", field: Some("email"), get: |c, _| Cell::text(c.email.as_deref()) },
-    CoreColumn {
-        label: "Mobile",
-        field: Some("mobile"),
-        get: |c, _| Cell::text(c.mobile.as_ref().map(|p| p.typed.as_str())),
-    },
-    CoreColumn {
-        label: "Home phone",
-        field: Some("homePhone"),
-        get: |c, _| Cell::text(c.home_phone.as_ref().map(|p| p.typed.as_str())),
-    },
-    CoreColumn {
-        label: "Work phone",
-        field: Some("workPhone"),
-        get: |c, _| Cell::text(c.work_phone.as_ref().map(|p| p.typed.as_str())),
-    },
-    CoreColumn {
-        label: "Birth date",
-        field: Some("birthDate"),
-        get: |c, _| c.birth_date.map_or(Cell::Empty, Cell::Date),
-    },
-    CoreColumn { label: "Language", field: Some("language"), get: |c, _| Cell::name(c.language.tag()) },
-    CoreColumn {
-        label: "Category",
-        field: Some("category"),
-        get: |c, n| Cell::text(c.category.and_then(|id| n.categories.get(&id)).map(String::as_str)),
-    },
-    CoreColumn {
-        label: "Group",
-        field: Some("group"),
-        get: |c, n| Cell::text(c.group.and_then(|id| n.groups.get(&id)).map(String::as_str)),
-    },
-    CoreColumn {
-        label: "Establishment",
-        field: Some("establishment"),
-        get: |c, _| Cell::text(c.establishment.as_deref()),
-    },
-    CoreColumn { label: "Status", field: Some("status"), get: |c, _| Cell::name(c.status.as_str()) },
-    CoreColumn { label: "Blocked", field: None, get: |c, _| Cell::Bool(c.blocked) },
-    CoreColumn {
-        label: "Accounting code",
-        field: Some("accountingCode"),
-        get: |c, _| Cell::text(c.accounting_code.as_deref()),
-    },
-    CoreColumn {
-        label: "Anonymous accounting",
-        field: Some("anonymousAccounting"),
-        get: |c, _| Cell::Bool(c.anonymous_accounting),
-    },
-    CoreColumn { label: "Created at", field: None, get: |c, _| Cell::DateTime(c.created_at) },
+enum Get {
+    /// A field of the client table.
+    Field(&'static FieldSpec),
+    /// A hand-written field, or one no import sets.
+    Hand(Getter),
+}
+
+type Getter = fn(&Client, &Names) -> Cell;
+
+/// The hand-written core columns: place in the file, header, domain field, value.
+const HAND_COLUMNS: [(u8, &str, Option<&str>, Getter); 7] = [
+    (0, "Number", None, |c, _| Cell::Int(c.number)),
+    (1, "Code", Some("code"), |c, _| Cell::Text(c.code.clone())),
+    (3, "Kind", Some("kind"), |c, _| Cell::name(c.kind.as_str())),
+    (9, "Mobile", Some("mobile"), |c, _| Cell::text(c.mobile.as_ref().map(|p| p.typed.as_str()))),
+    (10, "Home phone", Some("home_phone"), |c, _| Cell::text(c.home_phone.as_ref().map(|p| p.typed.as_str()))),
+    (11, "Work phone", Some("work_phone"), |c, _| Cell::text(c.work_phone.as_ref().map(|p| p.typed.as_str()))),
+    (21, "Created at", None, |c, _| Cell::DateTime(c.created_at)),
 ];
+
+/// Every core column, EXP-01 and EXP-09's among them, in file order: the hand-written ones and
+/// the client table's fields that have an export column.
+pub(crate) static CORE_COLUMNS: LazyLock<Vec<CoreColumn>> = LazyLock::new(|| {
+    let hand = HAND_COLUMNS.iter().map(|&(at, label, field, get)| (at, CoreColumn { label, field, get: Get::Hand(get) }));
+    let table = FIELDS.iter().filter_map(|spec| {
+        let (at, label) = spec.export?;
+        Some((at, CoreColumn { label, field: (spec.input && spec.import).then_some(spec.name), get: Get::Field(spec) }))
+    });
+    let mut columns: Vec<_> = hand.chain(table).collect();
+    columns.sort_by_key(|(at, _)| *at);
+    columns.into_iter().map(|(_, c)| c).collect()
+});
+
+impl CoreColumn {
+    fn cell(&self, c: &Client, names: &Names) -> Cell {
+        match self.get {
+            Get::Hand(get) => get(c, names),
+            Get::Field(spec) => match ((spec.get)(c), spec.kind) {
+                (FieldValue::Id(id), Kind::Ref(Target::Category)) => {
+                    Cell::text(names.categories.get(&CategoryId(id)).map(String::as_str))
+                }
+                (FieldValue::Id(id), Kind::Ref(Target::Group)) => {
+                    Cell::text(names.groups.get(&GroupId(id)).map(String::as_str))
+                }
+                (FieldValue::Null, _) => Cell::Empty,
+                (FieldValue::Text(s) | FieldValue::Decimal(s), _) => Cell::Text(s),
+                (FieldValue::Choice(s), _) => Cell::name(&s),
+                (FieldValue::Bool(b), _) => Cell::Bool(b),
+                (FieldValue::Int(n), _) => Cell::Int(n),
+                (FieldValue::Date(d), _) => Cell::Date(d),
+                (FieldValue::Id(id), _) => Cell::Text(id.to_string()),
+            },
+        }
+    }
+}
 
 /// The header of a custom field's column: its label, unless another column already has it.
 pub(crate) fn custom_header(def: &CustomFieldDef, taken: &[String]) -> String {
@@ -188,7 +180,7 @@ impl Sheet {
     }
 
     pub(crate) fn row(&self, c: &Client) -> Vec<Cell> {
-        let core = CORE_COLUMNS.iter().map(|col| (col.get)(c, &self.names));
+        let core = CORE_COLUMNS.iter().map(|col| col.cell(c, &self.names));
         core.chain(self.defs.iter().map(|d| custom_cell(d, c.custom_fields.get(&d.key)))).collect()
     }
 }

@@ -219,14 +219,14 @@ impl PersonalDataSource for Referrals {
     async fn export(&self, tx: &TenantTx, client: ClientId) -> AppResult<Value> {
         let t = tx.tenant();
         let link = |c: &client::Model| json!({ "id": c.id, "number": c.number });
-        let sponsor_id = client::Entity::find_by_id((t, client)).one(tx.conn()).await?.and_then(|c| c.sponsor_id);
+        let sponsor_id = client::Entity::find_by_id((t, client)).one(tx.conn()).await?.and_then(|c| c.sponsor);
         let sponsor = match sponsor_id {
-            Some(id) => client::Entity::find_by_id((t, ClientId(id))).one(tx.conn()).await?.map(|c| link(&c)),
+            Some(id) => client::Entity::find_by_id((t, id)).one(tx.conn()).await?.map(|c| link(&c)),
             None => None,
         };
         let sponsees = client::Entity::find()
             .filter(client::Column::TenantId.eq(t))
-            .filter(client::Column::SponsorId.eq(client.0))
+            .filter(client::Column::Sponsor.eq(client.0))
             .order_by_asc(client::Column::Number)
             .all(tx.conn())
             .await?;

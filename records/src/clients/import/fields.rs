@@ -1,7 +1,6 @@
 //! Which column feeds which field, and how a cell's text becomes a `ClientInput` value.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -9,62 +8,28 @@ use serde_json::Value;
 use super::ColumnMapping;
 use crate::clients::custom_fields::{CustomFieldDef, FieldKind};
 use crate::clients::export::{CORE_COLUMNS, Names, custom_header};
+use crate::clients::fields::{FIELDS, FieldValue, Kind, Target as Refers, camel, choice_of, spec};
 use crate::clients::model::ClientInput;
 use clientele_kernel::error::{AppError, AppResult};
 use clientele_kernel::ids::{CategoryId, GroupId};
 
-/// A client field an import can set: the `ClientInput` field names of GraphQL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::EnumIter)]
-#[strum(serialize_all = "camelCase")]
-pub(crate) enum Field {
+/// A hand-written client field an import can set (the others come from the client table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub(crate) enum Hand {
     Code,
-    Barcode,
     Kind,
-    Civility,
-    LastName,
-    FirstName,
-    CompanyName,
-    LegalForm,
-    HeadOffice,
-    Siren,
-    Siret,
-    NafCode,
-    VatNumber,
-    Email,
     Mobile,
     HomePhone,
     WorkPhone,
-    ManagerMobile,
-    Language,
-    BirthDate,
-    Alert,
-    Notes,
-    Establishment,
-    Status,
-    Category,
-    Group,
-    VatExempt,
-    BillExclTax,
-    AccountingCode,
-    AnonymousAccounting,
-    Discount,
-    AccountKind,
-    CreditLimit,
-    BankName,
-    BankIban,
-    BankBic,
-    BankHolder,
-    Loyalty,
-    Wallet,
-    EmailReceipts,
-    ConsentEmail,
-    ConsentSms,
 }
 
 /// Where a column's values go.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Target {
-    Core(Field),
+    /// A field of the client table, by domain name.
+    Core(&'static str),
+    Hand(Hand),
     Custom(CustomFieldDef),
 }
 
@@ -76,17 +41,28 @@ pub(crate) struct Column {
     pub target: Target,
 }
 
+/// The target of a field as a mapping names it: its GraphQL name (`lastName`,
+/// `customFields.shoeSize`) or its domain name (`last_name`).
 fn target(field: &str, defs: &[CustomFieldDef]) -> Option<Target> {
-    if let Some(key) = field.strip_prefix("customFields.") {
+    if let Some(key) = field.strip_prefix("customFields.").or_else(|| field.strip_prefix("custom_fields.")) {
         return defs.iter().find(|d| d.active && d.key == key).cloned().map(Target::Custom);
     }
-    Field::from_str(field).ok().map(Target::Core)
+    let named = |name: &str| name == field || camel(name) == field;
+    if let Some(spec) = FIELDS.iter().find(|f| f.input && f.import && named(f.name)) {
+        return Some(Target::Core(spec.name));
+    }
+    [Hand::Code, Hand::Kind, Hand::Mobile, Hand::HomePhone, Hand::WorkPhone]
+        .into_iter()
+        .find(|h| named(<&str>::from(*h)))
+        .map(Target::Hand)
 }
 
+/// The domain name of a target (`last_name`, `custom_fields.shoeSize`).
 fn field_name(target: &Target) -> String {
     match target {
-        Target::Core(f) => <&str>::from(*f).to_owned(),
-        Target::Custom(def) => format!("customFields.{}", def.key),
+        Target::Core(name) => (*name).to_owned(),
+        Target::Hand(h) => <&str>::from(*h).to_owned(),
+        Target::Custom(def) => format!("custom_fields.{}", def.key),
     }
 }
 
@@ -139,7 +115,7 @@ pub(crate) fn plan(
     let mut seen = std::collections::HashSet::new();
     for c in &columns {
         if !seen.insert(c.field.as_str()) {
-            errors.push(AppError::invalid("mapping", format!("Two columns feed {}.", c.field)));
+            errors.push(AppError::invalid("mapping", format!("Two columns feed {}.", camel(&c.field))));
         }
     }
     match AppError::all(errors) {
@@ -161,18 +137,17 @@ impl Lookups {
             groups: names.groups.into_iter().map(|(id, n)| (n.to_lowercase(), id)).collect(),
         }
     }
-}
 
-/// An enum cell: its GraphQL name (`INDIVIDUAL`, `EN_US`) or stored value, in any case.
-fn choice<E>(raw: &str) -> Result<E, String>
-where
-    E: strum::IntoEnumIterator + Into<&'static str> + Copy,
-{
-    let wanted = raw.trim().replace('-', "_").to_lowercase();
-    E::iter().find(|v| (*v).into().replace('-', "_").to_lowercase() == wanted).ok_or_else(|| {
-        let names: Vec<String> = E::iter().map(|v| v.into().replace('-', "_").to_uppercase()).collect();
-        format!("Use one of {}.", names.join(", "))
-    })
+    /// A category named by id or name.
+    fn category(&self, raw: &str) -> Option<uuid::Uuid> {
+        let id = raw.trim().parse::<CategoryId>().ok();
+        id.or_else(|| self.categories.get(&raw.trim().to_lowercase()).copied()).map(|c| c.0)
+    }
+
+    fn group(&self, raw: &str) -> Option<uuid::Uuid> {
+        let id = raw.trim().parse::<GroupId>().ok();
+        id.or_else(|| self.groups.get(&raw.trim().to_lowercase()).copied()).map(|g| g.0)
+    }
 }
 
 fn boolean(raw: &str) -> Result<bool, String> {
@@ -222,58 +197,24 @@ pub(crate) fn set(input: &mut ClientInput, target: &Target, raw: &str, lookups: 
         Target::Custom(def) => {
             input.custom_fields.get_or_insert_default().insert(def.key.clone(), custom_value(def, raw)?);
         }
-        Target::Core(field) => match field {
-            Field::Code => input.code = Some(raw.to_owned()),
-            Field::Barcode => input.barcode = text(),
-            Field::Kind => input.kind = Some(choice(raw)?),
-            Field::Civility => input.civility = Some(Some(choice(raw)?)),
-            Field::LastName => input.last_name = text(),
-            Field::FirstName => input.first_name = text(),
-            Field::CompanyName => input.company_name = text(),
-            Field::LegalForm => input.legal_form = text(),
-            Field::HeadOffice => input.head_office = text(),
-            Field::Siren => input.siren = text(),
-            Field::Siret => input.siret = text(),
-            Field::NafCode => input.naf_code = text(),
-            Field::VatNumber => input.vat_number = text(),
-            Field::Email => input.email = text(),
-            Field::Mobile => input.mobile = text(),
-            Field::HomePhone => input.home_phone = text(),
-            Field::WorkPhone => input.work_phone = text(),
-            Field::ManagerMobile => input.manager_mobile = text(),
-            Field::Language => input.language = Some(choice(raw)?),
-            Field::BirthDate => input.birth_date = Some(Some(date(raw)?)),
-            Field::Alert => input.alert = text(),
-            Field::Notes => input.notes = text(),
-            Field::Establishment => input.establishment = text(),
-            Field::Status => input.status = Some(choice(raw)?),
-            Field::Category => {
-                let id = raw.trim().parse::<CategoryId>().ok();
-                let id = id.or_else(|| lookups.categories.get(&raw.trim().to_lowercase()).copied());
-                input.category = Some(Some(id.ok_or("No such category.")?));
-            }
-            Field::Group => {
-                let id = raw.trim().parse::<GroupId>().ok();
-                let id = id.or_else(|| lookups.groups.get(&raw.trim().to_lowercase()).copied());
-                input.group = Some(Some(id.ok_or("No such group.")?));
-            }
-            Field::VatExempt => input.vat_exempt = Some(boolean(raw)?),
-            Field::BillExclTax => input.bill_excl_tax = Some(boolean(raw)?),
-            Field::AccountingCode => input.accounting_code = text(),
-            Field::AnonymousAccounting => input.anonymous_accounting = Some(boolean(raw)?),
-            Field::Discount => input.discount = Some(Some(decimal(raw))),
-            Field::AccountKind => input.account_kind = Some(choice(raw)?),
-            Field::CreditLimit => input.credit_limit = Some(decimal(raw)),
-            Field::BankName => input.bank_name = text(),
-            Field::BankIban => input.bank_iban = text(),
-            Field::BankBic => input.bank_bic = text(),
-            Field::BankHolder => input.bank_holder = text(),
-            Field::Loyalty => input.loyalty = Some(boolean(raw)?),
-            Field::Wallet => input.wallet = Some(boolean(raw)?),
-            Field::EmailReceipts => input.email_receipts = Some(boolean(raw)?),
-            Field::ConsentEmail => input.consent_email = Some(choice(raw)?),
-            Field::ConsentSms => input.consent_sms = Some(choice(raw)?),
-        },
+        Target::Hand(Hand::Code) => input.code = Some(raw.to_owned()),
+        Target::Hand(Hand::Kind) => input.kind = Some(choice_of(raw)?),
+        Target::Hand(Hand::Mobile) => input.mobile = text(),
+        Target::Hand(Hand::HomePhone) => input.home_phone = text(),
+        Target::Hand(Hand::WorkPhone) => input.work_phone = text(),
+        Target::Core(name) => {
+            let spec = spec(name).ok_or("Not a client field.")?;
+            let value = match spec.kind {
+                Kind::Bool => FieldValue::Bool(boolean(raw)?),
+                Kind::PastDate => FieldValue::Date(date(raw)?),
+                Kind::Percent | Kind::Money => FieldValue::Text(decimal(raw)),
+                Kind::Choice(_) => FieldValue::Choice(raw.to_owned()),
+                Kind::Ref(Refers::Category) => FieldValue::Id(lookups.category(raw).ok_or("No such category.")?),
+                Kind::Ref(Refers::Group) => FieldValue::Id(lookups.group(raw).ok_or("No such group.")?),
+                _ => FieldValue::Text(raw.to_owned()),
+            };
+            (spec.set)(input, value)?;
+        }
     }
     Ok(())
 }
@@ -306,7 +247,7 @@ mod tests {
             ["Number", "Last name", "E-mail", "Shoe size", "whatever", "firstName"].map(str::to_owned).into();
         let columns = plan(&headers, None, &defs).unwrap();
         let fields: Vec<_> = columns.iter().map(|c| (c.index, c.field.as_str())).collect();
-        assert_eq!(fields, [(1, "lastName"), (2, "email"), (3, "customFields.shoeSize"), (5, "firstName")]);
+        assert_eq!(fields, [(1, "last_name"), (2, "email"), (3, "custom_fields.shoeSize"), (5, "first_name")]);
         let wrong = [ColumnMapping { column: "Nope".into(), field: "lastName".into() }];
         assert!(plan(&headers, Some(&wrong), &defs).is_err());
         let twice = [
@@ -321,17 +262,17 @@ mod tests {
         let lookups = Lookups { categories: HashMap::new(), groups: HashMap::new() };
         let mut input = ClientInput::default();
         let side = def("side", "Side", FieldKind::MultiChoice, &["LEFT", "RIGHT"]);
-        set(&mut input, &Target::Core(Field::Kind), "company", &lookups).unwrap();
-        set(&mut input, &Target::Core(Field::Status), "DORMANT", &lookups).unwrap();
-        set(&mut input, &Target::Core(Field::BirthDate), "29/02/1980", &lookups).unwrap();
-        set(&mut input, &Target::Core(Field::Loyalty), "oui", &lookups).unwrap();
+        set(&mut input, &Target::Hand(Hand::Kind), "company", &lookups).unwrap();
+        set(&mut input, &Target::Core("status"), "DORMANT", &lookups).unwrap();
+        set(&mut input, &Target::Core("birth_date"), "29/02/1980", &lookups).unwrap();
+        set(&mut input, &Target::Core("loyalty"), "oui", &lookups).unwrap();
         set(&mut input, &Target::Custom(side), "left; Right", &lookups).unwrap();
         assert_eq!(input.kind, Some(ClientKind::Company));
         assert_eq!(input.status, Some(ClientStatus::Dormant));
         assert_eq!(input.birth_date, Some(NaiveDate::from_ymd_opt(1980, 2, 29)));
         assert_eq!(input.loyalty, Some(true));
         assert_eq!(input.custom_fields.as_ref().unwrap()["side"], serde_json::json!(["LEFT", "RIGHT"]));
-        assert!(set(&mut input, &Target::Core(Field::Category), "VIP", &lookups).is_err());
-        assert!(set(&mut input, &Target::Core(Field::Kind), "robot", &lookups).unwrap_err().contains("INDIVIDUAL"));
+        assert!(set(&mut input, &Target::Core("category"), "VIP", &lookups).is_err());
+        assert!(set(&mut input, &Target::Hand(Hand::Kind), "robot", &lookups).unwrap_err().contains("INDIVIDUAL"));
     }
 }

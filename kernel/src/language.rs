@@ -2,7 +2,16 @@
 
 /// BCP 47 tags; messages to people are written in en, fr and de first.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
     sea_orm::DeriveValueType,
 )]
 #[sea_orm(value_type = "String", to_str = "<&'static str>::from")] // stored as its tag

@@ -97,8 +97,12 @@ pub(crate) use client_fields;
 
 /// The type `ClientInput` holds for a field: its own, or the one the table names.
 macro_rules! input_type {
-    ($ty:ty) => { $ty };
-    ($ty:ty, $input:ty) => { $input };
+    ($ty:ty) => {
+        $ty
+    };
+    ($ty:ty, $input:ty) => {
+        $input
+    };
 }
 pub(crate) use input_type;
 
@@ -106,7 +110,10 @@ pub(crate) use input_type;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// Trimmed text of at most `max` characters; `multiline` allows newlines and tabs.
-    Text { max: usize, multiline: bool },
+    Text {
+        max: usize,
+        multiline: bool,
+    },
     /// An e-mail address, stored lower-case.
     Email,
     /// A scanned code: printable ASCII without spaces.
@@ -431,7 +438,9 @@ impl FromValue for NaiveDate {
     fn from_value(value: FieldValue) -> Result<Self, String> {
         match value {
             FieldValue::Date(d) => Ok(d),
-            other => NaiveDate::parse_from_str(&other.text()?, "%Y-%m-%d").map_err(|_| "Use a date as YYYY-MM-DD.".into()),
+            other => {
+                NaiveDate::parse_from_str(&other.text()?, "%Y-%m-%d").map_err(|_| "Use a date as YYYY-MM-DD.".into())
+            }
         }
     }
 }
@@ -565,7 +574,9 @@ pub(crate) fn check(c: &Client, today: NaiveDate, errors: &mut Vec<AppError>) {
     for spec in FIELDS {
         let value = (spec.get)(c);
         match (spec.kind, &value) {
-            (Kind::Text { max, multiline }, FieldValue::Text(s)) => validate::text(errors, spec.name, Some(s), max, multiline),
+            (Kind::Text { max, multiline }, FieldValue::Text(s)) => {
+                validate::text(errors, spec.name, Some(s), max, multiline);
+            }
             (Kind::Email, FieldValue::Text(s)) => validate::email(errors, spec.name, Some(s)),
             (Kind::Code, FieldValue::Text(s)) => validate::code(errors, spec.name, Some(s)),
             (Kind::PastDate, FieldValue::Date(d)) if *d > today => {

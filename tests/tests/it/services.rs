@@ -2,11 +2,11 @@
 //! service methods with a `TenantCtx`, on both databases, with a fixed clock and seeded entropy
 //! (`TestApp::start_fixed`). HTTP is used only to set up organisations and users.
 
-use clientele_records::clients::{AccountKind, CategoryInput, ClientInput, ClientKind, EntryInput, LedgerKind};
 use clientele_kernel::tenancy::Principal;
 use clientele_kernel::{
     Actor, AppError, CategoryId, ErrorCode, OrgKind, Role, SessionId, TenantCtx, TenantId, TokenScope, UserId,
 };
+use clientele_records::clients::{AccountKind, CategoryInput, ClientInput, ClientKind, EntryInput, LedgerKind};
 use clientele_tenants::ClientInfo;
 use clientele_tenants::password::HashBudget;
 

@@ -21,9 +21,7 @@ use serde_json::Value as Json;
 
 use crate::resolver;
 use crate::schema::TenantConfig;
-use crate::support::input::{
-    json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_str,
-};
+use crate::support::input::{json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_str};
 use crate::support::loaders::{CategoryLoader, ClientLoader, GroupLoader, SponseeLoader, load_error};
 use crate::support::{
     Connection, Edge, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
@@ -201,9 +199,11 @@ pub fn client_type(config: &TenantConfig) -> Object {
         .field(f("code", TypeRef::named_nn(TypeRef::STRING), |c| Value::String(c.code.clone())));
     for spec in FIELDS {
         if spec.name == "civility" {
-            object = object
-                .field(f("kind", TypeRef::named_nn("ClientKind"), |c| enum_value(c.kind)))
-                .field(f("displayName", TypeRef::named_nn(TypeRef::STRING), |c| Value::String(c.display_name())));
+            object = object.field(f("kind", TypeRef::named_nn("ClientKind"), |c| enum_value(c.kind))).field(f(
+                "displayName",
+                TypeRef::named_nn(TypeRef::STRING),
+                |c| Value::String(c.display_name()),
+            ));
         }
         let ty = if spec.nullable { TypeRef::named(wire_type(spec)) } else { TypeRef::named_nn(wire_type(spec)) };
         let mut out = field::<Client, _>(&wire_name(spec), ty, move |c| wire_value(spec, spec.value(c)));

@@ -102,7 +102,8 @@ const HAND_COLUMNS: [(u8, &str, Option<&str>, Getter); 7] = [
 /// Every core column, EXP-01 and EXP-09's among them, in file order: the hand-written ones and
 /// the client table's fields that have an export column.
 pub(crate) static CORE_COLUMNS: LazyLock<Vec<CoreColumn>> = LazyLock::new(|| {
-    let hand = HAND_COLUMNS.iter().map(|&(at, label, field, get)| (at, CoreColumn { label, field, get: Get::Hand(get) }));
+    let hand =
+        HAND_COLUMNS.iter().map(|&(at, label, field, get)| (at, CoreColumn { label, field, get: Get::Hand(get) }));
     let table = FIELDS.iter().filter_map(|spec| {
         let (at, label) = spec.export?;
         Some((at, CoreColumn { label, field: (spec.input && spec.import).then_some(spec.name), get: Get::Field(spec) }))

@@ -59,7 +59,7 @@ async fn client_create_reports_every_invalid_field(app: TestApp) {
     };
     let err = clients.create(&ctx, bad).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Validation);
-    assert_eq!(fields(&err), ["email", "bankIban", "siret"], "every invalid field at once: {err:?}");
+    assert_eq!(fields(&err), ["email", "bank_iban", "siret"], "every invalid field at once, by domain name: {err:?}");
     assert_eq!(app.count("clients").await, 0, "nothing is saved");
 
     let good = ClientInput {

@@ -121,7 +121,7 @@ impl UserService {
 
     pub async fn create(&self, ctx: &TenantCtx, input: NewUser) -> AppResult<User> {
         let email = validate_email("email", &input.email)?;
-        let display_name = validate_display_name("displayName", &input.display_name)?;
+        let display_name = validate_display_name("display_name", &input.display_name)?;
         if !input.role.allowed_in(ctx.kind()) {
             return Err(AppError::invalid("role", "This role does not exist in this kind of organisation."));
         }
@@ -169,7 +169,7 @@ impl UserService {
     pub async fn update(&self, ctx: &TenantCtx, id: UserId, patch: UserPatch) -> AppResult<User> {
         let email = patch.email.as_deref().map(|e| validate_email("email", e)).transpose()?;
         let display_name =
-            patch.display_name.as_deref().map(|n| validate_display_name("displayName", n)).transpose()?;
+            patch.display_name.as_deref().map(|n| validate_display_name("display_name", n)).transpose()?;
         self.change(ctx, id, "user.update", |_, row| {
             if let Some(email) = email {
                 row.email = Set(email);

@@ -344,7 +344,7 @@ mod tests {
     fn documents_need_a_type_a_number_and_an_exact_amount() {
         let mut errors = Vec::new();
         blank().apply(&ClientDocumentInput::default(), true, &mut errors);
-        assert_eq!(fields(&errors), ["type", "number", "amount"]);
+        assert_eq!(fields(&errors), ["kind", "number", "amount"]);
         errors.clear();
         let input = ClientDocumentInput {
             kind: Some(DocumentKind::Invoice),
@@ -366,6 +366,6 @@ mod tests {
             ..ClientDocumentInput::default()
         };
         d.apply(&change, false, &mut errors);
-        assert_eq!(fields(&errors), ["type", "amount"]);
+        assert_eq!(fields(&errors), ["kind", "amount"]);
     }
 }

@@ -59,16 +59,11 @@ pub(crate) async fn authorize(tx: &TenantTx, ctx: &TenantCtx, permission: Permis
 
 fn validate_email(field: &str, email: &str) -> AppResult<String> {
     let email = normalise_email(email);
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid { Ok(email) } else { Err(AppError::invalid(field, "Enter a valid e-mail address.")) }
+    if clientele_kernel::person::is_email(&email) {
+        Ok(email)
+    } else {
+        Err(AppError::invalid(field, "Enter a valid e-mail address."))
+    }
 }
 
 fn validate_display_name(field: &str, name: &str) -> AppResult<String> {

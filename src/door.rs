@@ -168,8 +168,8 @@ fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
-/// An error in the GraphQL error shape (`errors[].extensions.code`, the field, the request
-/// id) with a fitting status: the one way the routes beside GraphQL report a failure.
+/// An error in the GraphQL error shape (`errors[].extensions.code`, the field as GraphQL names
+/// it, the request id) with a fitting status: the one way the routes beside GraphQL report a failure.
 pub(crate) fn fail(err: &AppError, rid: Option<&str>) -> Response {
     if err.code() == ErrorCode::Internal {
         tracing::error!(error = %err, "request failed");
@@ -179,7 +179,7 @@ pub(crate) fn fail(err: &AppError, rid: Option<&str>) -> Response {
         .map(|e| {
             let mut extensions = json!({ "code": e.code().as_str() });
             if let Some(field) = e.field() {
-                extensions["field"] = json!(field);
+                extensions["field"] = json!(clientele_graphql::input_path(field));
             }
             if let Some(rid) = rid {
                 extensions["requestId"] = json!(rid);

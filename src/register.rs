@@ -8,8 +8,9 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use clientele_kernel::person::ContactDetails;
 use clientele_kernel::{ErrorCode, Language};
-use clientele_tenants::customers::{ContactInput, CustomerInput, OrgText};
+use clientele_tenants::customers::{CustomerInput, OrgText};
 use clientele_tenants::registration::Registration;
 
 use crate::AppState;
@@ -119,11 +120,11 @@ pub async fn submit(State(state): State<Arc<AppState>>, Form(form): Form<Registe
             language: Some(form.language.parse().unwrap_or_default()),
             ..CustomerInput::default()
         },
-        contact: ContactInput {
+        contact: ContactDetails {
             first_name: text(&form.first_name),
             last_name: form.last_name.clone(),
             email: text(&form.email),
-            ..ContactInput::default()
+            ..ContactDetails::default()
         },
     };
     match state.services.registration.register(&form.token, registration).await {

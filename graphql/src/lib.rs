@@ -19,6 +19,7 @@ use crate::support::loaders;
 
 pub use limits::Limits;
 pub use support::RequestData;
+pub use support::wire::input_path;
 
 /// Executes GraphQL requests against the caller's tenant schema.
 pub struct GraphqlService {

@@ -255,6 +255,15 @@ impl AppError {
         self.field.as_deref()
     }
 
+    /// This error and the ones reported with it, each field path passed through `rename`:
+    /// services name domain fields, the API layer shows them as its inputs name them.
+    #[must_use]
+    pub fn rename_fields(mut self, rename: &impl Fn(&str) -> String) -> Self {
+        self.field = self.field.as_deref().map(rename);
+        self.more = self.more.into_iter().map(|e| e.rename_fields(rename)).collect();
+        self
+    }
+
     /// What a client may read: never the internal cause.
     pub fn public_message(&self) -> &str {
         if self.code == ErrorCode::Internal { ErrorCode::Internal.default_message() } else { &self.message }
@@ -311,6 +320,14 @@ mod tests {
         assert_eq!(sorted.len(), names.len());
         assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_uppercase() || c == '_')));
         assert_eq!(ErrorCode::TermsNotAccepted.as_str(), "TERMS_NOT_ACCEPTED");
+    }
+
+    #[test]
+    fn renaming_reaches_every_error_reported_together() {
+        let err = AppError::all(vec![AppError::invalid("last_name", "x"), AppError::conflict("site", "y")])
+            .map(|e| e.rename_fields(&|f: &str| f.to_uppercase()));
+        let fields: Vec<_> = err.iter().flat_map(AppError::each).map(|e| (e.code(), e.field())).collect();
+        assert_eq!(fields, [(ErrorCode::Validation, Some("LAST_NAME")), (ErrorCode::Conflict, Some("SITE"))]);
     }
 
     #[test]

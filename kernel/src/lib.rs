@@ -1,6 +1,7 @@
 //! Clientele's kernel: typed ids, the error-code table, the tenant context that is the only
 //! door to tenant data, the audit writer, pagination, opaque secrets, money, and the ports
-//! every service uses (clock, entropy, blobs, mail, organisations). It knows no domain.
+//! every service uses (clock, entropy, blobs, mail, organisations), and a contact person's
+//! details, which clients and organisations share. It knows no other domain.
 
 /// A Rust enum stored as its `snake_case` name (`strum`), with `as_str`.
 #[macro_export]
@@ -27,6 +28,7 @@ pub mod mail;
 pub mod money;
 pub mod organisations;
 pub mod page;
+pub mod person;
 pub mod ports;
 pub mod tenancy;
 pub mod token;

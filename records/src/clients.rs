@@ -9,7 +9,7 @@ pub mod consents;
 mod contact_list;
 pub mod contacts;
 pub mod custom_fields;
-pub mod documents;
+pub mod document_readiness;
 pub mod entity;
 pub mod export;
 pub mod fields;
@@ -38,7 +38,7 @@ pub use client_documents::{
 pub use consents::ConsentChange;
 pub use contacts::{Contact, ContactFilter, ContactInput, ContactService};
 pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
-pub use documents::DocumentReadiness;
+pub use document_readiness::DocumentReadiness;
 pub use export::{Cell, ClientExport, ExportFormat};
 pub use gdpr::{BalanceFilter, GdprService, PersonalDataSource};
 pub use import::{

@@ -58,7 +58,7 @@ impl AccessService {
                 let contact =
                     org_contact::Entity::find_by_id((org, id)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
                 let Some(user_id) = contact.user_id else {
-                    return Err(AppError::invalid("contactId", "This contact has no login."));
+                    return Err(AppError::invalid("contact", "This contact has no login."));
                 };
                 user::Entity::find_by_id((org, UserId(user_id))).one(tx.conn()).await?
             }
@@ -74,10 +74,10 @@ impl AccessService {
             }
         };
         let Some(user) = row.map(User::from_row).transpose()? else {
-            return Err(AppError::invalid("organisationId", "The organisation has no active super-admin."));
+            return Err(AppError::invalid("organisation", "The organisation has no active super-admin."));
         };
         if user.status != UserStatus::Active {
-            return Err(AppError::invalid("contactId", "This contact's login is inactive."));
+            return Err(AppError::invalid("contact", "This contact's login is inactive."));
         }
         // A credentials link goes to the user's own address only: never to the organisation's
         // notification address, which the supplier can set, nor to anything else it can set.

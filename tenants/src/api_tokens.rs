@@ -40,7 +40,7 @@ impl ApiTokenService {
         }
         let now = self.handles.now();
         if expires_at.is_some_and(|at| at <= now) {
-            return Err(AppError::invalid("expiresAt", "The expiry must be in the future."));
+            return Err(AppError::invalid("expires_at", "The expiry must be in the future."));
         }
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageApiTokens).await?;

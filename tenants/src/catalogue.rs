@@ -212,7 +212,7 @@ impl CatalogueService {
         if let Some(price) = input.unit_price {
             match Money::parse(&price) {
                 Some(m) if m.0 >= 0 => after.unit_price = m,
-                _ => errors.push(AppError::invalid("unitPrice", "Enter a positive amount with at most two decimals.")),
+                _ => errors.push(AppError::invalid("unit_price", "Enter a positive amount with at most two decimals.")),
             }
         }
         if let Some(currency) = input.currency {

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::page::{Page, PageRequest};
+use clientele_kernel::person::{ContactDetails, check_email};
 use clientele_kernel::{
     AppError, AppResult, Language, OrgKind, Permission, Role, TenantCtx, TenantId, TenantTx, UserId,
 };
@@ -147,26 +148,13 @@ impl OrgText {
     }
 }
 
-/// A contact person (ORG-18).
-#[derive(Clone, Debug, Default)]
-pub struct ContactInput {
-    pub title: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: String,
-    pub job_title: Option<String>,
-    pub department: Option<String>,
-    pub phone: Option<String>,
-    pub fax: Option<String>,
-    pub mobile: Option<String>,
-    pub email: Option<String>,
-    pub remark: Option<String>,
-}
-
+/// A contact person of an organisation (ORG-18): the kernel's person details and, for the
+/// first one, the login it became (ORG-19).
 #[derive(Clone, Debug)]
 pub struct OrgContact {
     pub id: uuid::Uuid,
     pub organisation: TenantId,
-    pub input: ContactInput,
+    pub details: ContactDetails,
     pub user: Option<UserId>,
 }
 
@@ -175,7 +163,7 @@ pub struct OrgContact {
 #[derive(Clone, Debug, Default)]
 pub struct NewCustomer {
     pub data: CustomerInput,
-    pub contacts: Vec<ContactInput>,
+    pub contacts: Vec<ContactDetails>,
     pub seats: i32,
 }
 
@@ -225,15 +213,6 @@ fn clean(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn check_email(errors: &mut Vec<AppError>, field: &str, value: Option<&str>) {
-    let Some(v) = value else { return };
-    let ok =
-        v.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')) && !v.contains(char::is_whitespace);
-    if !ok || v.len() > 254 {
-        errors.push(AppError::invalid(field, "Enter a valid e-mail address."));
-    }
-}
-
 /// Applies and validates the master data on `row`.
 fn apply(row: &mut organisation::ActiveModel, input: CustomerInput) -> AppResult<()> {
     let mut errors = Vec::new();
@@ -246,23 +225,23 @@ fn apply(row: &mut organisation::ActiveModel, input: CustomerInput) -> AppResult
     }
     for (field, value) in input.texts {
         let value = clean(value);
-        let camel = camel(field);
+        let name: &str = field.into();
         if let Some(v) = &value
             && (v.chars().count() > field.max_len() || v.chars().any(|c| c.is_control() && c != '\n'))
         {
-            errors.push(AppError::invalid(&camel, format!("Use at most {} characters.", field.max_len())));
+            errors.push(AppError::invalid(name, format!("Use at most {} characters.", field.max_len())));
         }
         match field {
-            OrgText::Email | OrgText::NotificationEmail => check_email(&mut errors, &camel, value.as_deref()),
+            OrgText::Email | OrgText::NotificationEmail => check_email(&mut errors, name, value.as_deref()),
             OrgText::Country | OrgText::BankCountry
                 if value.as_ref().is_some_and(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase())) =>
             {
-                errors.push(AppError::invalid(&camel, "Use an ISO 3166 country code such as FR or DE."));
+                errors.push(AppError::invalid(name, "Use an ISO 3166 country code such as FR or DE."));
             }
             OrgText::Homepage | OrgText::ShopUrl
                 if value.as_ref().is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://"))) =>
             {
-                errors.push(AppError::invalid(&camel, "Use an http(s):// address."));
+                errors.push(AppError::invalid(name, "Use an http(s):// address."));
             }
             _ => {}
         }
@@ -286,30 +265,13 @@ fn apply(row: &mut organisation::ActiveModel, input: CustomerInput) -> AppResult
     AppError::all(errors).map_or(Ok(()), Err)
 }
 
-/// `number_at_customer` → `numberAtCustomer`: the GraphQL field an error points at.
-pub fn camel(field: OrgText) -> String {
-    let snake: &str = field.into();
-    let mut out = String::new();
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Checks a new customer before anything is written; `contacts.{i}.` prefixes contact fields.
-pub(crate) fn validate_new(new: &NewCustomer, first_prefix: &str) -> AppResult<()> {
+/// Checks a new customer before anything is written, trimming its contact persons' details;
+/// `contacts.{i}.` prefixes contact fields.
+pub(crate) fn validate_new(new: &mut NewCustomer, first_prefix: &str) -> AppResult<()> {
     let mut errors = Vec::new();
-    for (i, contact) in new.contacts.iter().enumerate() {
+    for (i, contact) in new.contacts.iter_mut().enumerate() {
         let prefix = if i == 0 { first_prefix.to_owned() } else { format!("contacts.{i}.") };
-        validate_contact(&mut errors, &prefix, contact);
+        contact.validate(&prefix, &mut errors);
     }
     if !(0..=100_000).contains(&new.seats) {
         errors.push(AppError::invalid("seats", "Give 0 to 100000 seats."));
@@ -318,13 +280,6 @@ pub(crate) fn validate_new(new: &NewCustomer, first_prefix: &str) -> AppResult<(
         errors.push(AppError::invalid("name", "Enter the company name."));
     }
     AppError::all(errors).map_or(Ok(()), Err)
-}
-
-fn validate_contact(errors: &mut Vec<AppError>, prefix: &str, c: &ContactInput) {
-    if c.last_name.trim().is_empty() || c.last_name.chars().count() > 100 {
-        errors.push(AppError::invalid(&format!("{prefix}lastName"), "A contact needs a last name."));
-    }
-    check_email(errors, &format!("{prefix}email"), c.email.as_deref());
 }
 
 impl CustomerService {
@@ -360,9 +315,9 @@ impl CustomerService {
 
     /// Creates a customer organisation with its number, first licence, contact persons and
     /// super-admin (the first contact, ORG-19), in one transaction.
-    pub async fn create(&self, ctx: &TenantCtx, new: NewCustomer) -> AppResult<(CustomerOrg, Option<UserId>)> {
+    pub async fn create(&self, ctx: &TenantCtx, mut new: NewCustomer) -> AppResult<(CustomerOrg, Option<UserId>)> {
         Self::require_supplier(ctx)?;
-        validate_new(&new, "contacts.0.")?;
+        validate_new(&mut new, "contacts.0.")?;
         let mut tx = ctx.begin().await?;
         let created = self.provision(&mut tx, ctx, new).await?;
         tx.commit().await?;
@@ -370,8 +325,9 @@ impl CustomerService {
     }
 
     /// The body of [`create`](Self::create) inside the supplier's writing transaction `tx`, for
-    /// callers that checked the right to create (a supplier user, or a registration link). On
-    /// return `tx` runs in the new customer's tenant; the caller commits.
+    /// callers that checked the right to create (a supplier user, or a registration link) and
+    /// passed `new` through [`validate_new`]. On return `tx` runs in the new customer's tenant;
+    /// the caller commits.
     pub(crate) async fn provision(
         &self,
         tx: &mut TenantTx,
@@ -413,8 +369,7 @@ impl CustomerService {
         .await?;
         let mut super_admin = None;
         for (i, contact) in new.contacts.into_iter().enumerate() {
-            let email = clean(contact.email.clone()).map(|e| e.to_lowercase());
-            let user = match (i, email) {
+            let user = match (i, contact.email.as_deref()) {
                 (0, Some(email)) => {
                     let name = [contact.first_name.as_deref(), Some(contact.last_name.as_str())]
                         .into_iter()
@@ -422,7 +377,7 @@ impl CustomerService {
                         .collect::<Vec<_>>()
                         .join(" ");
                     let user =
-                        insert_user(tx, &self.handles, id, &email, &name, Role::SuperAdmin, created.language()).await?;
+                        insert_user(tx, &self.handles, id, email, &name, Role::SuperAdmin, created.language()).await?;
                     super_admin = Some(user);
                     Some(user)
                 }
@@ -535,10 +490,10 @@ impl CustomerService {
         Ok(rows.into_iter().map(contact_from_row).collect())
     }
 
-    pub async fn add_contact(&self, ctx: &TenantCtx, id: TenantId, input: ContactInput) -> AppResult<OrgContact> {
+    pub async fn add_contact(&self, ctx: &TenantCtx, id: TenantId, mut input: ContactDetails) -> AppResult<OrgContact> {
         Self::require_supplier(ctx)?;
         let mut errors = Vec::new();
-        validate_contact(&mut errors, "", &input);
+        input.validate("", &mut errors);
         if let Some(err) = AppError::all(errors) {
             return Err(err);
         }
@@ -565,7 +520,7 @@ fn contact_from_row(r: org_contact::Model) -> OrgContact {
         id: r.id,
         organisation: r.tenant_id,
         user: r.user_id.map(UserId),
-        input: ContactInput {
+        details: ContactDetails {
             title: r.title,
             first_name: r.first_name,
             last_name: r.last_name,
@@ -580,27 +535,28 @@ fn contact_from_row(r: org_contact::Model) -> OrgContact {
     }
 }
 
+/// Inserts a contact person whose details were validated.
 async fn insert_contact(
     tx: &TenantTx,
     handles: &Handles,
     org: TenantId,
-    c: &ContactInput,
+    c: &ContactDetails,
     user: Option<UserId>,
 ) -> AppResult<OrgContact> {
     let now = handles.now();
     let row = org_contact::ActiveModel {
         tenant_id: Set(org),
         id: Set(handles.new_id()),
-        title: Set(clean(c.title.clone())),
-        first_name: Set(clean(c.first_name.clone())),
-        last_name: Set(c.last_name.trim().to_owned()),
-        job_title: Set(clean(c.job_title.clone())),
-        department: Set(clean(c.department.clone())),
-        phone: Set(clean(c.phone.clone())),
-        fax: Set(clean(c.fax.clone())),
-        mobile: Set(clean(c.mobile.clone())),
-        email: Set(clean(c.email.clone()).map(|e| e.to_lowercase())),
-        remark: Set(clean(c.remark.clone())),
+        title: Set(c.title.clone()),
+        first_name: Set(c.first_name.clone()),
+        last_name: Set(c.last_name.clone()),
+        job_title: Set(c.job_title.clone()),
+        department: Set(c.department.clone()),
+        phone: Set(c.phone.clone()),
+        fax: Set(c.fax.clone()),
+        mobile: Set(c.mobile.clone()),
+        email: Set(c.email.clone()),
+        remark: Set(c.remark.clone()),
         user_id: Set(user.map(|u| u.0)),
         created_at: Set(now),
         updated_at: Set(now),

@@ -188,8 +188,8 @@ impl OidcService {
             errors.push(e);
             String::new()
         });
-        let client_id = clean_text("clientId", &input.client_id, 255, &mut errors);
-        let secret = input.client_secret.map(|s| clean_text("clientSecret", &s, 1000, &mut errors));
+        let client_id = clean_text("client_id", &input.client_id, 255, &mut errors);
+        let secret = input.client_secret.map(|s| clean_text("client_secret", &s, 1000, &mut errors));
         if let Some(err) = AppError::all(errors) {
             return Err(err);
         }
@@ -225,7 +225,7 @@ impl OidcService {
             (row, "oidc_provider.update", audit::diff(&before, &view(&issuer, &client_id, input.enabled)))
         } else {
             let Some(secret) = &secret else {
-                return Err(AppError::invalid("clientSecret", "Enter the client secret."));
+                return Err(AppError::invalid("client_secret", "Enter the client secret."));
             };
             let id = self.handles.new_id();
             let aad = Self::secret_aad(ctx.tenant(), id);

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::page::{Page, PageRequest};
+use clientele_kernel::person::ContactDetails;
 use clientele_kernel::token::{self, SecretKind};
 use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId};
 use sea_orm::{
@@ -15,7 +16,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::auth::{AuthService, SET_PASSWORD, insert_one_time_token};
-use crate::customers::{ContactInput, CustomerInput, CustomerService, NewCustomer, validate_new};
+use crate::customers::{CustomerInput, CustomerService, NewCustomer, validate_new};
 use crate::entity::{organisation, registration_link};
 use crate::mail::{Letter, MailKind, MailOutbox, render};
 use crate::system_ctx;
@@ -87,7 +88,7 @@ pub struct CreatedLink {
 #[derive(Clone, Debug)]
 pub struct Registration {
     pub organisation: CustomerInput,
-    pub contact: ContactInput,
+    pub contact: ContactDetails,
 }
 
 /// The organisation a registration created, and where its set-password link went.
@@ -120,10 +121,10 @@ impl RegistrationService {
         let note = input.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         let mut errors = Vec::new();
         if input.expires_at <= now || input.expires_at > now + chrono::Duration::days(366) {
-            errors.push(AppError::invalid("expiresAt", "Choose an expiry within the next year."));
+            errors.push(AppError::invalid("expires_at", "Choose an expiry within the next year."));
         }
         if input.max_uses.is_some_and(|m| !(1..=100_000).contains(&m)) {
-            errors.push(AppError::invalid("maxUses", "Allow 1 to 100000 registrations, or leave it empty."));
+            errors.push(AppError::invalid("max_uses", "Allow 1 to 100000 registrations, or leave it empty."));
         }
         if note.as_ref().is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control)) {
             errors.push(AppError::invalid("note", "Use at most 200 characters on one line."));
@@ -203,17 +204,9 @@ impl RegistrationService {
         let Some(email) = email.map(str::to_lowercase) else {
             return Err(AppError::invalid("contact.email", "Enter the e-mail address you will sign in with."));
         };
-        // Anyone holding a link may post here: bound the free-text contact fields too.
-        let c = &registration.contact;
-        for (field, value) in
-            [("contact.title", &c.title), ("contact.firstName", &c.first_name), ("contact.phone", &c.phone)]
-        {
-            if value.as_deref().is_some_and(|v| v.chars().count() > 100 || v.chars().any(char::is_control)) {
-                return Err(AppError::invalid(field, "Use at most 100 characters on one line."));
-            }
-        }
-        let new = NewCustomer { data: registration.organisation, contacts: vec![registration.contact], seats: 1 };
-        validate_new(&new, "contact.")?;
+        // Anyone holding a link may post here: the contact's details are bounded like any other's.
+        let mut new = NewCustomer { data: registration.organisation, contacts: vec![registration.contact], seats: 1 };
+        validate_new(&mut new, "contact.")?;
 
         // Nobody is signed in: the server acts for the supplier whose link this is.
         let ctx = system_ctx(&self.handles, supplier, OrgKind::Supplier);

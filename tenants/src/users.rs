@@ -59,16 +59,11 @@ pub(crate) async fn authorize(tx: &TenantTx, ctx: &TenantCtx, permission: Permis
 
 fn validate_email(field: &str, email: &str) -> AppResult<String> {
     let email = normalise_email(email);
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid { Ok(email) } else { Err(AppError::invalid(field, "Enter a valid e-mail address.")) }
+    if clientele_kernel::person::is_email(&email) {
+        Ok(email)
+    } else {
+        Err(AppError::invalid(field, "Enter a valid e-mail address."))
+    }
 }
 
 fn validate_display_name(field: &str, name: &str) -> AppResult<String> {
@@ -121,7 +116,7 @@ impl UserService {
 
     pub async fn create(&self, ctx: &TenantCtx, input: NewUser) -> AppResult<User> {
         let email = validate_email("email", &input.email)?;
-        let display_name = validate_display_name("displayName", &input.display_name)?;
+        let display_name = validate_display_name("display_name", &input.display_name)?;
         if !input.role.allowed_in(ctx.kind()) {
             return Err(AppError::invalid("role", "This role does not exist in this kind of organisation."));
         }
@@ -169,7 +164,7 @@ impl UserService {
     pub async fn update(&self, ctx: &TenantCtx, id: UserId, patch: UserPatch) -> AppResult<User> {
         let email = patch.email.as_deref().map(|e| validate_email("email", e)).transpose()?;
         let display_name =
-            patch.display_name.as_deref().map(|n| validate_display_name("displayName", n)).transpose()?;
+            patch.display_name.as_deref().map(|n| validate_display_name("display_name", n)).transpose()?;
         self.change(ctx, id, "user.update", |_, row| {
             if let Some(email) = email {
                 row.email = Set(email);

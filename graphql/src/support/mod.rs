@@ -3,17 +3,19 @@
 
 pub mod input;
 pub mod loaders;
+pub mod wire;
 
 use std::any::Any;
 
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, TypeRef,
 };
-use async_graphql::{ErrorExtensions, Name, Value};
+use async_graphql::{Name, Value};
 use chrono::{DateTime, SecondsFormat, Utc};
 use clientele_kernel::page::{Page, encode_cursor};
 use clientele_kernel::{AppError, ErrorCode, TenantCtx};
 use clientele_tenants::{ClientInfo, TenantServices};
+pub use wire::InputNames;
 
 /// Per-request data: the caller (if any) and where the request came from.
 pub struct RequestData {
@@ -22,21 +24,10 @@ pub struct RequestData {
     pub request_id: Option<std::sync::Arc<str>>,
 }
 
-/// Turns an [`AppError`] into a GraphQL error with `extensions.code`; internal causes go to
-/// the log only.
-#[allow(clippy::needless_pass_by_value)] // shaped for `.map_err(to_gql)`
+/// Turns an [`AppError`] into a GraphQL error with `extensions.code` and the field as its
+/// input is named ([`InputNames`]); internal causes go to the log only.
 pub fn to_gql(err: AppError) -> async_graphql::Error {
-    let code = err.code();
-    if code == ErrorCode::Internal {
-        tracing::error!(error = %err, "internal error");
-    }
-    let field = err.field().map(str::to_owned);
-    async_graphql::Error::new(err.public_message()).extend_with(|_, e| {
-        e.set("code", code.as_str());
-        if let Some(field) = &field {
-            e.set("field", field.as_str());
-        }
-    })
+    InputNames::CAMEL.to_gql(err)
 }
 
 pub fn services<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a TenantServices> {
@@ -225,11 +216,7 @@ impl Payload {
 
     /// Validation and conflict errors become `userErrors`; everything else is a GraphQL error.
     pub fn from_result<T: Any + Send + Sync>(result: Result<T, AppError>) -> async_graphql::Result<Self> {
-        match result {
-            Ok(node) => Ok(Self::ok(node)),
-            Err(err) if err.is_user_error() => Ok(Self { node: None, user_errors: vec![err], secret: None }),
-            Err(err) => Err(to_gql(err)),
-        }
+        InputNames::CAMEL.payload_of(result)
     }
 }
 
@@ -238,7 +225,7 @@ impl Payload {
 pub fn payload<T: Any + Send + Sync>(
     result: Result<T, AppError>,
 ) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
+    InputNames::CAMEL.payload(result)
 }
 
 pub fn user_error_type() -> Object {

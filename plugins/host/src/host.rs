@@ -5,8 +5,9 @@
 
 use std::collections::HashSet;
 
-use clientele_kernel::{AppResult, ClientId, PluginRecordId, TenantCtx};
+use clientele_kernel::{AppError, AppResult, ClientId, PluginRecordId, TenantCtx};
 use clientele_records::clients::entity::client;
+use clientele_records::clients::fields::camel;
 use sea_orm::EntityTrait;
 use serde_json::Value;
 
@@ -144,8 +145,10 @@ impl HostApi for TenantHost {
         let (client, clean) = match checked {
             Ok(ok) => ok,
             Err(err) => {
+                // The plugin's own fields keep their names; the host's read as in records' JSON.
+                let field = |e: &AppError| e.field().map_or_else(|| "record".to_owned(), camel);
                 let problems: Vec<String> =
-                    err.each().map(|e| format!("{}: {}", e.field().unwrap_or("record"), e.public_message())).collect();
+                    err.each().map(|e| format!("{}: {}", field(e), e.public_message())).collect();
                 return Ok(Err(problems.join("; ")));
             }
         };

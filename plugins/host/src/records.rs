@@ -183,8 +183,8 @@ pub(crate) async fn resolve_parent(
             };
             found.filter(|r| &r.collection == of).map(|r| r.client_id).ok_or_else(AppError::not_found)
         }
-        (Parent::Tenant, Some(_)) => Err(AppError::invalid("parentId", "This collection has no parent.")),
-        (_, None) => Err(AppError::invalid("parentId", "Name the record's parent.")),
+        (Parent::Tenant, Some(_)) => Err(AppError::invalid("parent_id", "This collection has no parent.")),
+        (_, None) => Err(AppError::invalid("parent_id", "Name the record's parent.")),
     }
 }
 

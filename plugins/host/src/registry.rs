@@ -111,7 +111,7 @@ async fn customers_of(
         None => Ok(all),
         Some(ids) => {
             if ids.is_empty() {
-                return Err(AppError::invalid("organisationIds", "Name at least one organisation."));
+                return Err(AppError::invalid("customers", "Name at least one organisation."));
             }
             if ids.iter().any(|id| !all.contains(id)) {
                 return Err(AppError::not_found());

@@ -162,7 +162,7 @@ impl Address {
             ("company", &self.company, 200, false),
             ("street", &self.street, 200, false),
             ("complement", &self.complement, 200, false),
-            ("poBox", &self.po_box, 40, false),
+            ("po_box", &self.po_box, 40, false),
             ("city", &self.city, 100, false),
             ("remark", &self.remark, 2000, true),
         ] {
@@ -176,7 +176,7 @@ impl Address {
             self.delivery_person = person;
         }
         if self.kind == AddressKind::Billing && self.delivery_person.is_some() {
-            errors.push(AppError::invalid("deliveryPersonId", "Nothing is delivered to a billing address."));
+            errors.push(AppError::invalid("delivery_person", "Nothing is delivered to a billing address."));
         }
     }
 }
@@ -351,7 +351,7 @@ impl AddressService {
         if let Some(person) = new_person
             && !LookupService::is_active_delivery_person(tx, person).await?
         {
-            errors.push(AppError::invalid("deliveryPersonId", "Choose an active delivery person."));
+            errors.push(AppError::invalid("delivery_person", "Choose an active delivery person."));
         }
         if let Some(err) = AppError::all(errors) {
             return Err(err);

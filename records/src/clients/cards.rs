@@ -124,7 +124,7 @@ impl Card {
             self.expires_on = expires;
         }
         if self.expires_on.is_some_and(|d| d <= self.issued_on) {
-            errors.push(AppError::invalid("expiresOn", "A card expires after the day it was issued."));
+            errors.push(AppError::invalid("expires_on", "A card expires after the day it was issued."));
         }
         AppError::all(errors).map_or(Ok(()), Err)
     }
@@ -342,7 +342,7 @@ mod tests {
             ..CardInput::default()
         };
         let err = card().apply(input).unwrap_err();
-        assert_eq!(err.each().filter_map(AppError::field).collect::<Vec<_>>(), ["number", "expiresOn"]);
+        assert_eq!(err.each().filter_map(AppError::field).collect::<Vec<_>>(), ["number", "expires_on"]);
         let mut ok = card();
         let input = CardInput {
             number: Some(" 400012 ".into()),

@@ -167,7 +167,7 @@ impl CategoryService {
         validate::text(&mut errors, "description", after.description.as_deref(), 2000, true);
         if let Some(discount) = input.default_discount {
             after.default_discount_bp =
-                validate::percent(&mut errors, "defaultDiscount", validate::clean(discount).as_deref());
+                validate::percent(&mut errors, "default_discount", validate::clean(discount).as_deref());
         }
         if let Some(tariff) = input.tariff {
             after.tariff = tariff;

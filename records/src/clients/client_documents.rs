@@ -121,9 +121,9 @@ impl ClientDocument {
         match input.kind {
             Some(kind) if creating => self.kind = kind,
             Some(kind) if kind != self.kind => {
-                errors.push(AppError::invalid("type", "A document keeps its type: record a new one instead."));
+                errors.push(AppError::invalid("kind", "A document keeps its type: record a new one instead."));
             }
-            None if creating => errors.push(AppError::invalid("type", "Choose the type of document.")),
+            None if creating => errors.push(AppError::invalid("kind", "Choose the type of document.")),
             _ => {}
         }
         if let Some(number) = &input.number {
@@ -255,7 +255,7 @@ impl ClientDocumentService {
             if let Some(id) = site {
                 let found = address::Entity::find_by_id((tx.tenant(), id)).one(tx.conn()).await?;
                 if found.is_none_or(|a| a.client_id != after.client) {
-                    errors.push(AppError::invalid("siteId", "No such address for this client."));
+                    errors.push(AppError::invalid("site", "No such address for this client."));
                 }
             }
             after.site = site;
@@ -344,7 +344,7 @@ mod tests {
     fn documents_need_a_type_a_number_and_an_exact_amount() {
         let mut errors = Vec::new();
         blank().apply(&ClientDocumentInput::default(), true, &mut errors);
-        assert_eq!(fields(&errors), ["type", "number", "amount"]);
+        assert_eq!(fields(&errors), ["kind", "number", "amount"]);
         errors.clear();
         let input = ClientDocumentInput {
             kind: Some(DocumentKind::Invoice),
@@ -366,6 +366,6 @@ mod tests {
             ..ClientDocumentInput::default()
         };
         d.apply(&change, false, &mut errors);
-        assert_eq!(fields(&errors), ["type", "amount"]);
+        assert_eq!(fields(&errors), ["kind", "amount"]);
     }
 }

@@ -86,7 +86,7 @@ fn condition(ctx: &TenantCtx, f: &ContactFilter) -> Condition {
 
 /// A keyset cursor: the last name and id of the last contact of the previous page.
 fn encode_cursor(c: &Contact) -> String {
-    URL_SAFE_NO_PAD.encode(json!([c.last_name, c.id.0]).to_string())
+    URL_SAFE_NO_PAD.encode(json!([c.details.last_name, c.id.0]).to_string())
 }
 
 fn decode_cursor(raw: &str) -> AppResult<(String, uuid::Uuid)> {
@@ -101,6 +101,7 @@ mod tests {
 
     use super::*;
     use clientele_kernel::ids::{ClientId, ContactId};
+    use clientele_kernel::person::ContactDetails;
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
@@ -109,16 +110,7 @@ mod tests {
             id: ContactId(uuid::Uuid::from_u128(7)),
             client: ClientId(uuid::Uuid::nil()),
             site: None,
-            title: None,
-            first_name: None,
-            last_name: "Lefèvre".into(),
-            job_title: None,
-            department: None,
-            phone: None,
-            fax: None,
-            mobile: None,
-            email: None,
-            remark: None,
+            details: ContactDetails { last_name: "Lefèvre".into(), ..ContactDetails::default() },
             custom_fields: Map::new(),
             created_at: at,
             updated_at: at,

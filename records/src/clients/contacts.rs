@@ -1,5 +1,6 @@
-//! Contacts of a client (CON-02, CON-03), optionally attached to one of its sites; the listing
-//! across clients lives in `contact_list`.
+//! Contacts of a client (CON-02, CON-03), optionally attached to one of its sites; the
+//! person's details are the kernel's [`ContactDetails`], shared with organisations' contact
+//! persons. The listing across clients lives in `contact_list`.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::error::{AppError, AppResult, ErrorCode};
 use clientele_kernel::ids::{AddressId, ClientId, ContactId};
+use clientele_kernel::person::{ContactDetails, ContactPatch};
 use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
 /// A person to reach at a client (CON-03).
@@ -24,16 +26,8 @@ pub struct Contact {
     pub client: ClientId,
     /// CON-02: the site (an address of the same client) this contact belongs to.
     pub site: Option<AddressId>,
-    pub title: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: String,
-    pub job_title: Option<String>,
-    pub department: Option<String>,
-    pub phone: Option<String>,
-    pub fax: Option<String>,
-    pub mobile: Option<String>,
-    pub email: Option<String>,
-    pub remark: Option<String>,
+    /// Who the contact is and how to reach them.
+    pub details: ContactDetails,
     pub custom_fields: Map<String, Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -43,17 +37,8 @@ pub struct Contact {
 #[derive(Clone, Debug, Default)]
 pub struct ContactInput {
     pub site: Patch<AddressId>,
-    pub title: Patch<String>,
-    pub first_name: Patch<String>,
-    /// Required on creation.
-    pub last_name: Option<String>,
-    pub job_title: Patch<String>,
-    pub department: Patch<String>,
-    pub phone: Patch<String>,
-    pub fax: Patch<String>,
-    pub mobile: Patch<String>,
-    pub email: Patch<String>,
-    pub remark: Patch<String>,
+    /// The person's details; the last name is required on creation.
+    pub details: ContactPatch,
     /// Custom field values by key; `null` clears one.
     pub custom_fields: Option<Map<String, Value>>,
 }
@@ -73,16 +58,18 @@ impl From<contact::Model> for Contact {
             id: r.id,
             client: r.client_id,
             site: r.address_id,
-            title: r.title,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            job_title: r.job_title,
-            department: r.department,
-            phone: r.phone,
-            fax: r.fax,
-            mobile: r.mobile,
-            email: r.email,
-            remark: r.remark,
+            details: ContactDetails {
+                title: r.title,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                job_title: r.job_title,
+                department: r.department,
+                phone: r.phone,
+                fax: r.fax,
+                mobile: r.mobile,
+                email: r.email,
+                remark: r.remark,
+            },
             custom_fields: match r.custom_fields {
                 Some(Value::Object(map)) => map,
                 _ => Map::new(),
@@ -95,21 +82,22 @@ impl From<contact::Model> for Contact {
 
 impl Contact {
     fn to_active(&self, tenant: clientele_kernel::TenantId) -> contact::ActiveModel {
+        let d = &self.details;
         contact::ActiveModel {
             tenant_id: Set(tenant),
             id: Set(self.id),
             client_id: Set(self.client),
             address_id: Set(self.site),
-            title: Set(self.title.clone()),
-            first_name: Set(self.first_name.clone()),
-            last_name: Set(self.last_name.clone()),
-            job_title: Set(self.job_title.clone()),
-            department: Set(self.department.clone()),
-            phone: Set(self.phone.clone()),
-            fax: Set(self.fax.clone()),
-            mobile: Set(self.mobile.clone()),
-            email: Set(self.email.clone()),
-            remark: Set(self.remark.clone()),
+            title: Set(d.title.clone()),
+            first_name: Set(d.first_name.clone()),
+            last_name: Set(d.last_name.clone()),
+            job_title: Set(d.job_title.clone()),
+            department: Set(d.department.clone()),
+            phone: Set(d.phone.clone()),
+            fax: Set(d.fax.clone()),
+            mobile: Set(d.mobile.clone()),
+            email: Set(d.email.clone()),
+            remark: Set(d.remark.clone()),
             custom_fields: Set((!self.custom_fields.is_empty()).then(|| Value::Object(self.custom_fields.clone()))),
             created_at: Set(self.created_at),
             updated_at: Set(self.updated_at),
@@ -117,56 +105,28 @@ impl Contact {
     }
 
     fn audit_view(&self) -> Value {
+        let d = &self.details;
         json!({
-            "client": self.client, "site": self.site, "title": self.title, "first_name": self.first_name,
-            "last_name": self.last_name, "job_title": self.job_title, "department": self.department,
-            "phone": self.phone, "fax": self.fax, "mobile": self.mobile, "email": self.email,
-            "remark": self.remark, "custom_fields": self.custom_fields,
+            "client": self.client, "site": self.site, "title": d.title, "first_name": d.first_name,
+            "last_name": d.last_name, "job_title": d.job_title, "department": d.department,
+            "phone": d.phone, "fax": d.fax, "mobile": d.mobile, "email": d.email,
+            "remark": d.remark, "custom_fields": self.custom_fields,
         })
     }
 
     /// Applies and validates everything but the site and custom fields.
     fn apply(&mut self, input: &ContactInput, errors: &mut Vec<AppError>) {
-        let clean = |p: &Patch<String>| p.clone().map(validate::clean);
-        for (target, value) in [
-            (&mut self.title, &input.title),
-            (&mut self.first_name, &input.first_name),
-            (&mut self.job_title, &input.job_title),
-            (&mut self.department, &input.department),
-            (&mut self.remark, &input.remark),
-        ] {
-            if let Some(v) = clean(value) {
-                *target = v;
+        let patch = &input.details;
+        patch.apply(&mut self.details);
+        self.details.validate("", errors);
+        // CLI-07: a phone given here must be a number (kept as typed), once it passed the above.
+        let d = &self.details;
+        for (field, given, value) in
+            [("phone", &patch.phone, &d.phone), ("fax", &patch.fax, &d.fax), ("mobile", &patch.mobile, &d.mobile)]
+        {
+            if given.is_some() && !errors.iter().any(|e| e.field() == Some(field)) {
+                validate::phone(errors, field, value.clone());
             }
-        }
-        if let Some(last) = &input.last_name {
-            last.trim().clone_into(&mut self.last_name);
-        }
-        if self.last_name.is_empty() {
-            errors.push(AppError::invalid("lastName", "A contact needs a last name."));
-        }
-        for (field, target, value) in [
-            ("phone", &mut self.phone, &input.phone),
-            ("fax", &mut self.fax, &input.fax),
-            ("mobile", &mut self.mobile, &input.mobile),
-        ] {
-            if let Some(v) = clean(value) {
-                *target = validate::phone(errors, field, v).map(|p| p.typed);
-            }
-        }
-        if let Some(email) = clean(&input.email) {
-            self.email = email.map(|e| e.to_lowercase());
-        }
-        validate::email(errors, "email", self.email.as_deref());
-        for (field, value, max, multiline) in [
-            ("title", &self.title, 40, false),
-            ("firstName", &self.first_name, 100, false),
-            ("lastName", &Some(self.last_name.clone()), 100, false),
-            ("jobTitle", &self.job_title, 100, false),
-            ("department", &self.department, 100, false),
-            ("remark", &self.remark, 2000, true),
-        ] {
-            validate::text(errors, field, value.as_deref(), max, multiline);
         }
     }
 }
@@ -219,16 +179,7 @@ impl ContactService {
             id: ContactId(self.handles.new_id()),
             client: owner.id,
             site: None,
-            title: None,
-            first_name: None,
-            last_name: String::new(),
-            job_title: None,
-            department: None,
-            phone: None,
-            fax: None,
-            mobile: None,
-            email: None,
-            remark: None,
+            details: ContactDetails::default(),
             custom_fields: Map::new(),
             created_at: now,
             updated_at: now,
@@ -279,7 +230,7 @@ impl ContactService {
             if let Some(id) = site {
                 let found = address::Entity::find_by_id((tx.tenant(), id)).one(tx.conn()).await?;
                 if found.is_none_or(|a| a.client_id != after.client) {
-                    errors.push(AppError::invalid("siteId", "No such address for this client."));
+                    errors.push(AppError::invalid("site", "No such address for this client."));
                 }
             }
             after.site = site;

@@ -120,7 +120,7 @@ pub fn merge_values(
     let mut merged = current.clone();
     let mut errors = Vec::new();
     for (key, value) in patch.into_iter().flatten() {
-        let field = format!("customFields.{key}");
+        let field = format!("custom_fields.{key}");
         let Some(def) = defs.iter().find(|d| &d.key == key && d.active) else {
             errors.push(AppError::invalid(&field, "There is no such custom field."));
             continue;
@@ -136,12 +136,12 @@ pub fn merge_values(
         }
     }
     let touched = |key: &str| patch.is_some_and(|p| p.contains_key(key));
-    let invalid = |key: &str| errors.iter().any(|e| e.field() == Some(&format!("customFields.{key}")));
+    let invalid = |key: &str| errors.iter().any(|e| e.field() == Some(&format!("custom_fields.{key}")));
     let mut missing = Vec::new();
     for def in defs.iter().filter(|d| d.active && d.required && !invalid(&d.key)) {
         if !merged.contains_key(&def.key) && (creating || touched(&def.key)) {
             missing
-                .push(AppError::invalid(&format!("customFields.{}", def.key), format!("{} is required.", def.label)));
+                .push(AppError::invalid(&format!("custom_fields.{}", def.key), format!("{} is required.", def.label)));
         }
     }
     errors.append(&mut missing);
@@ -393,10 +393,10 @@ mod tests {
         let fields: Vec<_> = errors.iter().map(|e| e.field().unwrap_or_default().to_owned()).collect();
         assert_eq!(
             fields,
-            ["customFields.laterality", "customFields.nope", "customFields.shoeSize", "customFields.since"]
+            ["custom_fields.laterality", "custom_fields.nope", "custom_fields.shoeSize", "custom_fields.since"]
         );
         let missing = merge_values(&defs, &Map::new(), None, true).unwrap_err();
-        assert_eq!(missing[0].field(), Some("customFields.since"));
+        assert_eq!(missing[0].field(), Some("custom_fields.since"));
     }
 
     #[test]

@@ -277,7 +277,7 @@ impl LedgerService {
             errors.push(AppError::invalid("date", "An entry cannot be dated in the future."));
         }
         let document_ref = validate::clean(document_ref);
-        validate::text(&mut errors, "documentRef", document_ref.as_deref(), 100, false);
+        validate::text(&mut errors, "document_ref", document_ref.as_deref(), 100, false);
         let note = validate::clean(note);
         validate::text(&mut errors, "note", note.as_deref(), 2000, true);
         match AppError::all(errors) {
@@ -336,9 +336,9 @@ pub(crate) async fn check_account_change(tx: &TenantTx, before: &Client, after: 
     }
     let owed = Money(-current.0).to_decimal_string();
     Err(if after.account_kind == AccountKind::Credit && before.account_kind == AccountKind::Credit {
-        AppError::invalid("creditLimit", format!("The client owes {owed}: the limit cannot be lower."))
+        AppError::invalid("credit_limit", format!("The client owes {owed}: the limit cannot be lower."))
     } else {
-        AppError::invalid("accountKind", format!("The client owes {owed}: more than this account allows."))
+        AppError::invalid("account_kind", format!("The client owes {owed}: more than this account allows."))
     })
 }
 

@@ -260,7 +260,7 @@ impl ClientService {
             for c in &f.custom {
                 let def =
                     defs.iter().find(|d| d.entity == CustomEntity::Client && d.key == c.key).ok_or_else(|| {
-                        AppError::invalid(&format!("customFields.{}", c.key), "There is no such custom field.")
+                        AppError::invalid(&format!("custom_fields.{}", c.key), "There is no such custom field.")
                     })?;
                 cond = cond.add(custom_condition(backend, &def.key, def.kind, &c.equals));
             }

@@ -134,21 +134,22 @@ impl ReferralSettings {
         // Checked against the kind it ends up with: 150 is a fine rebate but no percentage.
         match self.reward_kind {
             RewardKind::DiscountPercent => {
-                if let Some(bp) = validate::percent(&mut errors, "rewardValue", Some(&value)) {
+                if let Some(bp) = validate::percent(&mut errors, "reward_value", Some(&value)) {
                     self.reward_value = Money(i64::from(bp));
                 }
             }
             RewardKind::FixedRebate => match Money::parse(&value) {
                 Some(m) if m.0 >= 0 => self.reward_value = m,
                 _ => {
-                    errors.push(AppError::invalid("rewardValue", "Enter a positive amount with at most two decimals."));
+                    errors
+                        .push(AppError::invalid("reward_value", "Enter a positive amount with at most two decimals."));
                 }
             },
         }
         if let Some(text) = input.offer_text {
             self.offer_text = validate::clean(text);
         }
-        validate::text(&mut errors, "offerText", self.offer_text.as_deref(), 500, true);
+        validate::text(&mut errors, "offer_text", self.offer_text.as_deref(), 500, true);
         AppError::all(errors).map_or(Ok(()), Err)
     }
 }
@@ -169,7 +170,7 @@ pub(crate) async fn check_sponsor(
     errors: &mut Vec<AppError>,
 ) -> AppResult<()> {
     if after.is_some() && after != before && !settings_in(tx).await?.enabled {
-        errors.push(AppError::invalid("sponsorId", "Sponsorship is turned off for this organisation."));
+        errors.push(AppError::invalid("sponsor", "Sponsorship is turned off for this organisation."));
     }
     Ok(())
 }
@@ -351,14 +352,14 @@ mod tests {
         };
         assert!(s.apply(input(None, "10")).is_ok());
         assert_eq!(s.reward_value, Money(1000));
-        assert_eq!(field(s.clone().apply(input(None, "150"))).as_deref(), Some("rewardValue"));
+        assert_eq!(field(s.clone().apply(input(None, "150"))).as_deref(), Some("reward_value"));
         assert!(s.apply(input(Some(RewardKind::FixedRebate), "150")).is_ok());
         assert_eq!(s.reward_value.to_decimal_string(), "150.00");
         // Switching back to a percentage re-checks the value it keeps.
         let back = ReferralSettingsInput { reward_kind: Some(RewardKind::DiscountPercent), ..Default::default() };
-        assert_eq!(field(s.clone().apply(back)).as_deref(), Some("rewardValue"));
+        assert_eq!(field(s.clone().apply(back)).as_deref(), Some("reward_value"));
         let long = ReferralSettingsInput { offer_text: Some(Some("x".repeat(501))), ..Default::default() };
-        assert_eq!(field(s.apply(long)).as_deref(), Some("offerText"));
+        assert_eq!(field(s.apply(long)).as_deref(), Some("offer_text"));
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl LookupService {
             if let Some(u) = user
                 && !ctx.handles().orgs.user_exists(&tx, u).await?
             {
-                errors.push(AppError::invalid("userId", "No such user in this organisation."));
+                errors.push(AppError::invalid("user", "No such user in this organisation."));
             }
             after.user = user;
         }

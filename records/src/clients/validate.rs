@@ -1,5 +1,6 @@
-//! Field validation and normalisation for customer records. Every check names the input field
-//! it concerns so clients get precise `userErrors`.
+//! Field validation and normalisation for customer records. Every check names the field it
+//! concerns by its domain name (`last_name`; the GraphQL layer shows the input's name), so
+//! clients get precise `userErrors`.
 
 use crate::clients::model::Phone;
 use clientele_kernel::error::AppError;
@@ -9,31 +10,9 @@ pub fn clean(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Rejects overlong text and control characters (tabs and newlines allowed in long text).
-pub fn text(errors: &mut Vec<AppError>, field: &str, value: Option<&str>, max: usize, multiline: bool) {
-    let Some(value) = value else { return };
-    if value.chars().count() > max {
-        errors.push(AppError::invalid(field, format!("Use at most {max} characters.")));
-    } else if value.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
-        errors.push(AppError::invalid(field, "Remove control characters."));
-    }
-}
-
-pub fn email(errors: &mut Vec<AppError>, field: &str, value: Option<&str>) {
-    let Some(value) = value else { return };
-    let ok = value.len() <= 254
-        && value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        })
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-    if !ok {
-        errors.push(AppError::invalid(field, "Enter a valid e-mail address."));
-    }
-}
+/// Rejects overlong text and control characters (tabs and newlines allowed in long text);
+/// e-mail addresses by their shape. The kernel's, shared with contact persons' details.
+pub use clientele_kernel::person::{check_email as email, check_text as text};
 
 /// Parses a phone as typed; French numbering by default, international with `+` (CLI-07).
 pub fn phone(errors: &mut Vec<AppError>, field: &str, value: Option<String>) -> Option<Phone> {

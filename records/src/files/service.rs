@@ -41,7 +41,7 @@ fn clean_name(raw: &str) -> AppResult<String> {
     let name = raw.rsplit(['/', '\\']).next().unwrap_or("").trim();
     let name: String = name.chars().filter(|c| !c.is_control()).collect();
     if name.is_empty() || name.chars().count() > 255 {
-        return Err(AppError::invalid("fileName", "Give a file name of 1 to 255 characters."));
+        return Err(AppError::invalid("file_name", "Give a file name of 1 to 255 characters."));
     }
     Ok(name)
 }
@@ -121,7 +121,7 @@ impl FileService {
         let (tx, _) = self.open(ctx, owner, true).await?;
         let photo = self.photo_row(&tx, owner).await?;
         tx.commit().await?;
-        let photo = photo.ok_or_else(|| AppError::invalid("clientId", "This client has no photo to archive."))?;
+        let photo = photo.ok_or_else(|| AppError::invalid("client", "This client has no photo to archive."))?;
         let blobs = &self.handles.blobs;
         let bytes = blobs.get(&BlobKey::parse(ctx.tenant(), &photo.blob_key)?).await?;
         let thumbnail = match &photo.thumbnail_key {

@@ -173,7 +173,7 @@ async fn with_sponsorship_off_no_client_gets_a_new_sponsor(app: TestApp) {
     let made = create(&app, &t, json!({ "lastName": "Nouveau", "firstName": "N", "sponsorId": sponsor["id"] })).await;
     assert_eq!(
         (made["userErrors"][0]["field"].as_str(), user_error_codes(&made)),
-        (Some("sponsorId"), vec!["VALIDATION".to_owned()]),
+        (Some("sponsor"), vec!["VALIDATION".to_owned()]),
         "{made}"
     );
     assert!(made["client"].is_null());
@@ -182,7 +182,7 @@ async fn with_sponsorship_off_no_client_gets_a_new_sponsor(app: TestApp) {
     let set = app.gql(Some(&t.token), q, json!({ "id": other["id"], "i": { "sponsorId": sponsor["id"] } })).await;
     assert_eq!(
         set["data"]["updateClient"]["userErrors"],
-        json!([{ "field": "sponsorId", "code": "VALIDATION" }]),
+        json!([{ "field": "sponsor", "code": "VALIDATION" }]),
         "{set}"
     );
     // Links made before stay, the sponsee stays editable, and a link may be removed.

@@ -5,19 +5,21 @@ use std::any::Any;
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
+use clientele_kernel::person::ContactDetails;
 use clientele_kernel::{Language, TenantId};
 use clientele_tenants::access::AccessDataSent;
-use clientele_tenants::customers::{ContactInput, CustomerInput, OrgText, camel};
+use clientele_tenants::customers::{CustomerInput, OrgText};
 use clientele_tenants::registration::{
     CreatedLink, LinkStatus, NewRegistrationLink, Registered, Registration, RegistrationLink,
 };
 
+use crate::areas::organisations::customers::text_name;
 use crate::resolver;
 use crate::support::input::{opt_enum, opt_i64, opt_str};
 use crate::support::payload;
 use crate::support::{
-    Connection, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime, page_args,
-    parse_datetime, payload_type, request, services, tenant, to_gql, user_errors_field, with_page_args,
+    Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
+    page_args, parse_datetime, payload_type, request, services, tenant, to_gql, user_errors_field, with_page_args,
 };
 
 /// The master-data fields a prospect may fill in when registering.
@@ -67,7 +69,7 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
                 InputValue::new("contact", TypeRef::named_nn("RegistrationContactInput"))
                     .description("The person registering: the organisation's first super-admin."),
             ),
-        |o, text| o.field(InputValue::new(camel(text), TypeRef::named(TypeRef::STRING))),
+        |o, text| o.field(InputValue::new(text_name(text), TypeRef::named(TypeRef::STRING))),
     );
     let [connection, edge] = connection_types("RegistrationLink");
     builder
@@ -157,7 +159,7 @@ pub fn query(query: Object) -> Object {
 fn registration(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> async_graphql::Result<Registration> {
     let mut texts = Vec::new();
     for text in REGISTRATION_TEXTS {
-        if let Some(value) = opt_str(input, &camel(text))? {
+        if let Some(value) = opt_str(input, &text_name(text))? {
             texts.push((text, Some(value)));
         }
     }
@@ -169,16 +171,19 @@ fn registration(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> async_gra
             language: opt_enum::<Language>(input, "language")?,
             ..CustomerInput::default()
         },
-        contact: ContactInput {
+        contact: ContactDetails {
             title: opt_str(&contact, "title")?,
             first_name: opt_str(&contact, "firstName")?,
             last_name: contact.try_get("lastName")?.string()?.to_owned(),
             email: opt_str(&contact, "email")?,
             phone: opt_str(&contact, "phone")?,
-            ..ContactInput::default()
+            ..ContactDetails::default()
         },
     })
 }
+
+/// `sendAccessData` arguments not named as the camelCase of their domain field.
+const ACCESS_INPUT: InputNames = InputNames::renaming(&[("contact", "contactId"), ("organisation", "organisationId")]);
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
 pub fn mutation(mutation: Object) -> Object {
@@ -195,7 +200,7 @@ pub fn mutation(mutation: Object) -> Object {
                         .filter(|v| !v.is_null())
                         .map(|_| id_arg::<TenantId>(&rc, "contactId").map(|c| c.0))
                         .transpose()?;
-                    payload(services(&rc)?.access.send_access_data(tenant(&rc)?, org, contact).await)
+                    ACCESS_INPUT.payload(services(&rc)?.access.send_access_data(tenant(&rc)?, org, contact).await)
                 }),
             )
             .description(

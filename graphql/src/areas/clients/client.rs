@@ -11,7 +11,7 @@ use async_graphql::dynamic::{
 use async_graphql::{Name, Value};
 use clientele_kernel::Money;
 use clientele_kernel::page::Page;
-use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId};
+use clientele_kernel::{AppError, CategoryId, ClientId, GroupId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
     AccountKind, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus, ConsentStatus,
@@ -163,25 +163,6 @@ fn wire_input(input: &ObjectAccessor<'_>, spec: &FieldSpec) -> async_graphql::Re
         }
         _ => TableValue::Text(value.string()?.to_owned()),
     }))
-}
-
-/// Services name invalid fields by domain path (`credit_limit`, `custom_fields.shoeSize`); the
-/// wire shows the GraphQL name of each segment (`creditLimit`, `customFields.shoeSize`).
-pub(crate) fn wire_path(domain: &str) -> String {
-    domain.split('.').map(fields::camel).collect::<Vec<_>>().join(".")
-}
-
-/// `err` with its field paths in GraphQL names (user errors only; others pass unchanged).
-pub(crate) fn on_the_wire(err: AppError) -> AppError {
-    let renamed: Option<Vec<AppError>> = err
-        .each()
-        .map(|e| match (e.code(), e.field()) {
-            (ErrorCode::Validation, Some(f)) => Some(AppError::invalid(&wire_path(f), e.public_message())),
-            (ErrorCode::Conflict, Some(f)) => Some(AppError::conflict(&wire_path(f), e.public_message())),
-            _ => None,
-        })
-        .collect();
-    renamed.and_then(AppError::all).unwrap_or(err)
 }
 
 /// The `Client` type; other areas add their fields to it in `schema::build`. The fields of the
@@ -516,7 +497,7 @@ pub fn query(query: Object) -> Object {
 }
 
 fn client_payload(result: Result<Client, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result.map_err(on_the_wire))?)))
+    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
 fn delete_payload(result: Result<ClientId, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {

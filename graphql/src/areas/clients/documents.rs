@@ -20,8 +20,8 @@ use crate::support::input::{opt_bool, opt_enum, opt_id, opt_str, patch_date, pat
 use crate::support::loaders::{ClientLoader, Scope, load_error};
 use crate::support::payload;
 use crate::support::{
-    Connection, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum, payload_type,
-    tenant, to_gql, with_page_args,
+    Connection, InputNames, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum,
+    payload_type, tenant, to_gql, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
@@ -167,6 +167,9 @@ fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<DocumentFilte
     })
 }
 
+/// `ClientDocumentInput` fields not named as the camelCase of their domain field.
+const DOCUMENT_INPUT: InputNames = InputNames::renaming(&[("kind", "type"), ("site", "siteId")]);
+
 fn mutation(mutation: Object) -> Object {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
     let input = || InputValue::new("input", TypeRef::named_nn("ClientDocumentInput"));
@@ -178,7 +181,7 @@ fn mutation(mutation: Object) -> Object {
                 resolver!(|rc| {
                     let client: ClientId = id_arg(&rc, "clientId")?;
                     let input = document_input(&rc.args.try_get("input")?.object()?)?;
-                    payload(records(&rc)?.documents.create(tenant(&rc)?, client, input).await)
+                    DOCUMENT_INPUT.payload(records(&rc)?.documents.create(tenant(&rc)?, client, input).await)
                 }),
             )
             .argument(id("clientId"))
@@ -192,7 +195,7 @@ fn mutation(mutation: Object) -> Object {
                 resolver!(|rc| {
                     let id: ClientDocumentId = id_arg(&rc, "id")?;
                     let input = document_input(&rc.args.try_get("input")?.object()?)?;
-                    payload(records(&rc)?.documents.update(tenant(&rc)?, id, input).await)
+                    DOCUMENT_INPUT.payload(records(&rc)?.documents.update(tenant(&rc)?, id, input).await)
                 }),
             )
             .argument(id("id"))

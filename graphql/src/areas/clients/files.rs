@@ -21,7 +21,7 @@ use crate::schema::{Area, TenantConfig};
 use crate::support::input::opt_id;
 use crate::support::loaders::{LoadError, Scope, group_by, load_error};
 use crate::support::{
-    datetime, enum_type, enum_value, field, id_arg, parse_enum, payload, payload_type, tenant, to_gql,
+    InputNames, datetime, enum_type, enum_value, field, id_arg, parse_enum, payload, payload_type, tenant, to_gql,
 };
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
@@ -138,6 +138,9 @@ fn upload_input(rc: &ResolverContext<'_>) -> async_graphql::Result<Result<Upload
     Ok(Ok(Upload { owner, kind, file_name: file.filename, bytes: file.content.to_vec() }))
 }
 
+/// `archiveClientPhoto` arguments not named as the camelCase of their domain field.
+const ARCHIVE_INPUT: InputNames = InputNames::renaming(&[("client", "clientId")]);
+
 fn mutation(mutation: Object) -> Object {
     mutation
         .field(
@@ -170,7 +173,7 @@ fn mutation(mutation: Object) -> Object {
                 resolver!(|rc| {
                     let client: ClientId = id_arg(&rc, "clientId")?;
                     let result = records(&rc)?.files.archive_photo(tenant(&rc)?, client).await;
-                    payload(result)
+                    ARCHIVE_INPUT.payload(result)
                 }),
             )
             .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))

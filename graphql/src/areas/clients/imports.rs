@@ -9,7 +9,7 @@ use clientele_records::clients::{
     ColumnMapping, DuplicatePolicy, ImportFormat, ImportJob, ImportRequest, ImportRowError, ImportStatus,
 };
 
-use crate::areas::clients::client::{records, wire_path};
+use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::schema::{Area, TenantConfig};
 use crate::support::{
@@ -38,7 +38,7 @@ fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
                     e.row.map_or(Value::Null, Value::from)
                 }))
                 .field(field::<ImportRowError, _>("field", TypeRef::named(TypeRef::STRING), |e| {
-                    e.field.as_deref().map_or(Value::Null, |f| Value::String(wire_path(f)))
+                    e.field.as_deref().map_or(Value::Null, |f| Value::String(crate::support::wire::input_path(f)))
                 }))
                 .field(field::<ImportRowError, _>("message", TypeRef::named_nn(TypeRef::STRING), |e| {
                     Value::String(e.message.clone())

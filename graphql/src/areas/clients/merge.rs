@@ -3,7 +3,7 @@
 use async_graphql::dynamic::{Field, FieldValue, InputValue, Object, TypeRef};
 use clientele_kernel::ClientId;
 
-use crate::areas::clients::client::{on_the_wire, records};
+use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::support::{Payload, id_arg, tenant};
 
@@ -15,7 +15,7 @@ pub fn mutation(mutation: Object) -> Object {
             resolver!(|rc| {
                 let keep: ClientId = id_arg(&rc, "keepId")?;
                 let merge: ClientId = id_arg(&rc, "mergeId")?;
-                let result = records(&rc)?.clients.merge(tenant(&rc)?, keep, merge).await.map_err(on_the_wire);
+                let result = records(&rc)?.clients.merge(tenant(&rc)?, keep, merge).await;
                 Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
             }),
         )

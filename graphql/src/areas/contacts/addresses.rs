@@ -11,7 +11,7 @@ use async_graphql::dynamic::{
     TypeRef,
 };
 use clientele_kernel::{AddressId, AppError, ClientId, StaffId};
-use clientele_records::clients::documents::billing_address;
+use clientele_records::clients::document_readiness::billing_address;
 use clientele_records::clients::{Address, AddressInput, AddressKind, Client, DocumentReadiness};
 
 use crate::areas::clients::client::records;
@@ -22,7 +22,7 @@ use crate::schema::{Area, TenantConfig};
 use crate::support::input::{opt_bool, opt_enum, patch_id, patch_str};
 use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
 use crate::support::payload;
-use crate::support::{datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::{InputNames, datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -221,6 +221,9 @@ fn arg(field: Field, name: &str, ty: TypeRef) -> Field {
     field.argument(InputValue::new(name, ty))
 }
 
+/// `AddressInput` fields not named as the camelCase of their domain field.
+const ADDRESS_INPUT: InputNames = InputNames::renaming(&[("delivery_person", "deliveryPersonId")]);
+
 #[allow(clippy::too_many_lines)] // one mutation after the other
 fn mutation(mutation: Object) -> Object {
     let id = || TypeRef::named_nn(TypeRef::ID);
@@ -234,7 +237,7 @@ fn mutation(mutation: Object) -> Object {
                     resolver!(|rc| {
                         let client: ClientId = id_arg(&rc, "clientId")?;
                         let input = address_input(&rc.args.try_get("input")?.object()?)?;
-                        payload(records(&rc)?.addresses.create(tenant(&rc)?, client, input).await)
+                        ADDRESS_INPUT.payload(records(&rc)?.addresses.create(tenant(&rc)?, client, input).await)
                     }),
                 ),
                 "clientId",
@@ -251,7 +254,7 @@ fn mutation(mutation: Object) -> Object {
                     resolver!(|rc| {
                         let id: AddressId = id_arg(&rc, "id")?;
                         let input = address_input(&rc.args.try_get("input")?.object()?)?;
-                        payload(records(&rc)?.addresses.update(tenant(&rc)?, id, input).await)
+                        ADDRESS_INPUT.payload(records(&rc)?.addresses.update(tenant(&rc)?, id, input).await)
                     }),
                 ),
                 "id",
@@ -313,7 +316,7 @@ fn mutation(mutation: Object) -> Object {
                             let client: ClientId = id_arg(&rc, "id")?;
                             let input = address_input(&rc.args.try_get("address")?.object()?)?;
                             let addresses = &records(&rc)?.addresses;
-                            payload(addresses.complete_for_documents(tenant(&rc)?, client, input).await)
+                            ADDRESS_INPUT.payload(addresses.complete_for_documents(tenant(&rc)?, client, input).await)
                         }),
                     ),
                     "id",

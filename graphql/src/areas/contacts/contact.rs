@@ -10,6 +10,7 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
+use clientele_kernel::person::ContactPatch;
 use clientele_kernel::{AddressId, ClientId, ContactId};
 use clientele_records::clients::{Client, Contact, ContactFilter, ContactInput};
 
@@ -21,7 +22,8 @@ use crate::support::input::{json_object, opt_bool, opt_id, opt_str, patch_id, pa
 use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
 use crate::support::payload;
 use crate::support::{
-    Connection, Edge, connection_types, datetime, field, id_arg, payload_type, tenant, to_gql, with_page_args,
+    Connection, Edge, InputNames, connection_types, datetime, field, id_arg, payload_type, tenant, to_gql,
+    with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
@@ -86,18 +88,18 @@ fn contact_type(config: &TenantConfig) -> Object {
             })
             .description("CON-02: the address this contact belongs to."),
         )
-        .field(f("title", |c| c.title.as_deref()))
-        .field(f("firstName", |c| c.first_name.as_deref()))
+        .field(f("title", |c| c.details.title.as_deref()))
+        .field(f("firstName", |c| c.details.first_name.as_deref()))
         .field(field::<Contact, _>("lastName", TypeRef::named_nn(TypeRef::STRING), |c| {
-            Value::String(c.last_name.clone())
+            Value::String(c.details.last_name.clone())
         }))
-        .field(f("jobTitle", |c| c.job_title.as_deref()))
-        .field(f("department", |c| c.department.as_deref()))
-        .field(f("phone", |c| c.phone.as_deref()))
-        .field(f("fax", |c| c.fax.as_deref()))
-        .field(f("mobile", |c| c.mobile.as_deref()))
-        .field(f("email", |c| c.email.as_deref()))
-        .field(f("remark", |c| c.remark.as_deref()))
+        .field(f("jobTitle", |c| c.details.job_title.as_deref()))
+        .field(f("department", |c| c.details.department.as_deref()))
+        .field(f("phone", |c| c.details.phone.as_deref()))
+        .field(f("fax", |c| c.details.fax.as_deref()))
+        .field(f("mobile", |c| c.details.mobile.as_deref()))
+        .field(f("email", |c| c.details.email.as_deref()))
+        .field(f("remark", |c| c.details.remark.as_deref()))
         .field(field::<Contact, _>("createdAt", TypeRef::named_nn("DateTime"), |c| datetime(c.created_at)))
         .field(field::<Contact, _>("updatedAt", TypeRef::named_nn("DateTime"), |c| datetime(c.updated_at)));
     if !config.contact_fields.is_empty() {
@@ -204,19 +206,24 @@ fn query(query: Object) -> Object {
 fn contact_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ContactInput> {
     Ok(ContactInput {
         site: patch_id::<AddressId>(input, "siteId")?,
-        title: patch_str(input, "title")?,
-        first_name: patch_str(input, "firstName")?,
-        last_name: opt_str(input, "lastName")?,
-        job_title: patch_str(input, "jobTitle")?,
-        department: patch_str(input, "department")?,
-        phone: patch_str(input, "phone")?,
-        fax: patch_str(input, "fax")?,
-        mobile: patch_str(input, "mobile")?,
-        email: patch_str(input, "email")?,
-        remark: patch_str(input, "remark")?,
+        details: ContactPatch {
+            title: patch_str(input, "title")?,
+            first_name: patch_str(input, "firstName")?,
+            last_name: opt_str(input, "lastName")?,
+            job_title: patch_str(input, "jobTitle")?,
+            department: patch_str(input, "department")?,
+            phone: patch_str(input, "phone")?,
+            fax: patch_str(input, "fax")?,
+            mobile: patch_str(input, "mobile")?,
+            email: patch_str(input, "email")?,
+            remark: patch_str(input, "remark")?,
+        },
         custom_fields: json_object(input, "customFields")?,
     })
 }
+
+/// `ContactInput` fields not named as the camelCase of their domain field.
+const CONTACT_INPUT: InputNames = InputNames::renaming(&[("site", "siteId")]);
 
 fn mutation(mutation: Object) -> Object {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
@@ -229,7 +236,7 @@ fn mutation(mutation: Object) -> Object {
                 resolver!(|rc| {
                     let client: ClientId = id_arg(&rc, "clientId")?;
                     let input = contact_input(&rc.args.try_get("input")?.object()?)?;
-                    payload(records(&rc)?.contacts.create(tenant(&rc)?, client, input).await)
+                    CONTACT_INPUT.payload(records(&rc)?.contacts.create(tenant(&rc)?, client, input).await)
                 }),
             )
             .argument(id("clientId"))
@@ -242,7 +249,7 @@ fn mutation(mutation: Object) -> Object {
                 resolver!(|rc| {
                     let id: ContactId = id_arg(&rc, "id")?;
                     let input = contact_input(&rc.args.try_get("input")?.object()?)?;
-                    payload(records(&rc)?.contacts.update(tenant(&rc)?, id, input).await)
+                    CONTACT_INPUT.payload(records(&rc)?.contacts.update(tenant(&rc)?, id, input).await)
                 }),
             )
             .argument(id("id"))

@@ -21,8 +21,8 @@ use crate::resolver;
 use crate::support::input::{opt_id, opt_str, patch_date};
 use crate::support::loaders::{LoadError, Scope, load_error};
 use crate::support::{
-    Connection, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum,
-    tenant, to_gql, user_errors_field, with_page_args,
+    Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args,
+    parse_enum, tenant, to_gql, user_errors_field, with_page_args,
 };
 
 /// Balances of the clients of one page, in one aggregate query.
@@ -305,8 +305,11 @@ pub fn client_fields(client: Object) -> Object {
         )
 }
 
+/// Entry inputs not named as the camelCase of their domain field.
+const ENTRY_INPUT: InputNames = InputNames::renaming(&[("beneficiary", "beneficiaryId"), ("card", "cardId")]);
+
 fn posted(result: Result<Posted, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {
-    Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
+    ENTRY_INPUT.payload(result)
 }
 
 fn entry_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<EntryInput> {

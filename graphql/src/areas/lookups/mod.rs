@@ -17,7 +17,7 @@ use crate::schema::{Area, TenantConfig};
 use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id};
 use crate::support::loaders::{LoadError, Scope, load_error};
 use crate::support::payload;
-use crate::support::{enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::{InputNames, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -202,6 +202,9 @@ fn with_id(field: Field) -> Field {
     field.argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
 }
 
+/// `StaffInput` fields not named as the camelCase of their domain field.
+const STAFF_INPUT: InputNames = InputNames::renaming(&[("user", "userId")]);
+
 fn mutation(mutation: Object) -> Object {
     mutation
         .field(with_input(
@@ -245,7 +248,7 @@ fn mutation(mutation: Object) -> Object {
                 TypeRef::named_nn("StaffPayload"),
                 resolver!(|rc| {
                     let input = staff_input(&rc)?;
-                    payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, None, input).await)
+                    STAFF_INPUT.payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, None, input).await)
                 }),
             ),
             "StaffInput",
@@ -257,7 +260,7 @@ fn mutation(mutation: Object) -> Object {
                 resolver!(|rc| {
                     let id: StaffId = id_arg(&rc, "id")?;
                     let input = staff_input(&rc)?;
-                    payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, Some(id), input).await)
+                    STAFF_INPUT.payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, Some(id), input).await)
                 }),
             ),
             "StaffInput",

@@ -5,11 +5,11 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
+use clientele_kernel::person::ContactDetails;
 use clientele_kernel::{AppError, Language, TenantId};
+use clientele_records::clients::fields::camel;
 use clientele_tenants::OrganisationStatus;
-use clientele_tenants::customers::{
-    ContactInput, CustomerFilter, CustomerInput, CustomerOrg, NewCustomer, OrgContact, OrgText, camel,
-};
+use clientele_tenants::customers::{CustomerFilter, CustomerInput, CustomerOrg, NewCustomer, OrgContact, OrgText};
 use clientele_tenants::licences::{Licence, LicenceInput, LicenceKind};
 use clientele_tenants::org_categories::OrgCategory;
 use strum::IntoEnumIterator;
@@ -47,7 +47,7 @@ fn organisation_type() -> Object {
         }))
         .field(field::<CustomerOrg, _>("createdAt", TypeRef::named_nn("DateTime"), |o| datetime(o.row.created_at)));
     for text in OrgText::iter() {
-        object = object.field(field::<CustomerOrg, _>(&camel(text), TypeRef::named(TypeRef::STRING), move |o| {
+        object = object.field(field::<CustomerOrg, _>(&text_name(text), TypeRef::named(TypeRef::STRING), move |o| {
             s(text.get(&o.row))
         }));
     }
@@ -75,15 +75,20 @@ fn organisation_type() -> Object {
         }))
 }
 
+/// The GraphQL name of a master-data text: `number_at_customer` → `numberAtCustomer`.
+pub(crate) fn text_name(text: OrgText) -> String {
+    camel(text.into())
+}
+
 fn contact_type() -> Object {
-    let f = |name: &str, get: fn(&ContactInput) -> Option<&str>| {
-        field::<OrgContact, _>(name, TypeRef::named(TypeRef::STRING), move |c| s(get(&c.input)))
+    let f = |name: &str, get: fn(&ContactDetails) -> Option<&str>| {
+        field::<OrgContact, _>(name, TypeRef::named(TypeRef::STRING), move |c| s(get(&c.details)))
     };
     Object::new("OrganisationContact")
         .description("ORG-18: a contact person of a customer organisation.")
         .field(field::<OrgContact, _>("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
         .field(field::<OrgContact, _>("lastName", TypeRef::named_nn(TypeRef::STRING), |c| {
-            Value::String(c.input.last_name.clone())
+            Value::String(c.details.last_name.clone())
         }))
         .field(f("title", |c| c.title.as_deref()))
         .field(f("firstName", |c| c.first_name.as_deref()))
@@ -125,7 +130,7 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
              `updateCustomerOrganisation` refuses this field with FORBIDDEN.",
         ));
     for text in OrgText::iter() {
-        org_input = org_input.field(InputValue::new(camel(text), TypeRef::named(TypeRef::STRING)));
+        org_input = org_input.field(InputValue::new(text_name(text), TypeRef::named(TypeRef::STRING)));
     }
     let contact_input =
         ["title", "firstName", "lastName", "jobTitle", "department", "phone", "fax", "mobile", "email", "remark"]
@@ -195,7 +200,7 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
 fn customer_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CustomerInput> {
     let mut texts = Vec::new();
     for text in OrgText::iter() {
-        if let Some(value) = patch_str(input, &camel(text))? {
+        if let Some(value) = patch_str(input, &text_name(text))? {
             texts.push((text, value));
         }
     }
@@ -210,8 +215,8 @@ fn customer_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CustomerI
     })
 }
 
-fn contact_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ContactInput> {
-    Ok(ContactInput {
+fn contact_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ContactDetails> {
+    Ok(ContactDetails {
         title: opt_str(input, "title")?,
         first_name: opt_str(input, "firstName")?,
         last_name: opt_str(input, "lastName")?.unwrap_or_default(),

@@ -21,7 +21,7 @@ use clientele_records::clients::Client;
 use crate::resolver;
 use crate::schema::TenantConfig;
 use crate::support::loaders::{LoadError, load_error};
-use crate::support::{Payload, datetime, field, id_arg, payload, payload_type, tenant, to_gql};
+use crate::support::{InputNames, Payload, datetime, field, id_arg, payload, payload_type, tenant, to_gql};
 
 /// What the schema of a tenant needs of one enabled plugin.
 #[derive(Clone, Debug, Hash, serde::Serialize, serde::Deserialize)]
@@ -561,6 +561,10 @@ fn crud(mutation: Object, plugin: &str, c: &Collection) -> Object {
     mutation.field(create).field(update).field(delete)
 }
 
+/// Plugin lifecycle inputs not named as the camelCase of their domain field (only these: a
+/// plugin's own fields keep the plugin's names).
+const LIFECYCLE_INPUT: InputNames = InputNames::renaming(&[("customers", "organisationIds")]);
+
 fn lifecycle(mutation: Object) -> Object {
     mutation
         .field(
@@ -599,9 +603,9 @@ fn lifecycle(mutation: Object) -> Object {
                         Some(v) if !v.is_null() => v.as_value().clone().into_json()?,
                         _ => serde_json::json!({}),
                     };
-                    payload(
-                        platform(&rc)?.registry.enable(tenant(&rc)?, plugin, version.as_deref(), &orgs, config).await,
-                    )
+                    let registry = &platform(&rc)?.registry;
+                    LIFECYCLE_INPUT
+                        .payload(registry.enable(tenant(&rc)?, plugin, version.as_deref(), &orgs, config).await)
                 }),
             )
             .argument(InputValue::new("input", TypeRef::named_nn("EnablePluginInput")))
@@ -630,7 +634,8 @@ fn lifecycle(mutation: Object) -> Object {
                 resolver!(|rc| {
                     let plugin: PluginId = id_arg(&rc, "pluginId")?;
                     let orgs = ids_arg(&rc, "organisationIds")?;
-                    payload(platform(&rc)?.registry.disable(tenant(&rc)?, plugin, orgs.as_deref()).await)
+                    LIFECYCLE_INPUT
+                        .payload(platform(&rc)?.registry.disable(tenant(&rc)?, plugin, orgs.as_deref()).await)
                 }),
             )
             .argument(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))

@@ -174,10 +174,10 @@ impl Beneficiary {
         }
         // a beneficiary is a person, named like an individual client.
         if self.last_name.is_none() {
-            errors.push(AppError::invalid("lastName", "A beneficiary needs a last name."));
+            errors.push(AppError::invalid("last_name", "A beneficiary needs a last name."));
         }
         if self.first_name.is_none() {
-            errors.push(AppError::invalid("firstName", "A beneficiary needs a first name."));
+            errors.push(AppError::invalid("first_name", "A beneficiary needs a first name."));
         }
         if let Some(country) = clean(input.country) {
             self.country = country;
@@ -192,8 +192,8 @@ impl Beneficiary {
         }
         validate::email(&mut errors, "email", self.email.as_deref());
         for (field, value, max) in [
-            ("lastName", &self.last_name, 100),
-            ("firstName", &self.first_name, 100),
+            ("last_name", &self.last_name, 100),
+            ("first_name", &self.first_name, 100),
             ("street", &self.street, 200),
             ("complement", &self.complement, 200),
             ("city", &self.city, 100),
@@ -226,7 +226,7 @@ mod tests {
     // CRD-02 Q-4
     fn beneficiaries_need_both_names_and_valid_contact_details() {
         let err = blank().apply(BeneficiaryInput::default()).unwrap_err();
-        assert_eq!(fields(&err), ["lastName", "firstName"]);
+        assert_eq!(fields(&err), ["last_name", "first_name"]);
         let input = BeneficiaryInput {
             last_name: Some(Some("Dupont".into())),
             first_name: Some(Some("Léa".into())),

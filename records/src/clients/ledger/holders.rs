@@ -35,29 +35,29 @@ pub(super) async fn resolve(tx: &TenantTx, client: &Client, asked: Holder, today
     if let Some(id) = asked.card {
         let card = match cards::find(tx, id).await {
             Ok(card) if card.client == client.id => card,
-            Ok(_) => return Err(AppError::invalid("cardId", "No such card for this client.")),
+            Ok(_) => return Err(AppError::invalid("card", "No such card for this client.")),
             Err(err) if err.code() == ErrorCode::NotFound => {
-                return Err(AppError::invalid("cardId", "No such card for this client."));
+                return Err(AppError::invalid("card", "No such card for this client."));
             }
             Err(err) => return Err(err),
         };
         if asked.beneficiary.is_some_and(|b| card.beneficiary != Some(b)) {
-            return Err(AppError::invalid("cardId", "This card is not the beneficiary's."));
+            return Err(AppError::invalid("card", "This card is not the beneficiary's."));
         }
         if card.status == cards::CardStatus::Blocked {
             return Err(AppError::code_only(ErrorCode::CardBlocked));
         }
         if card.is_expired(today) {
-            return Err(AppError::invalid("cardId", "This card has expired."));
+            return Err(AppError::invalid("card", "This card has expired."));
         }
         holder.beneficiary = card.beneficiary;
     }
     if let Some(id) = holder.beneficiary {
         let beneficiary = match beneficiaries::find(tx, id).await {
             Ok(b) if b.client == client.id => b,
-            Ok(_) => return Err(AppError::invalid("beneficiaryId", "No such beneficiary for this client.")),
+            Ok(_) => return Err(AppError::invalid("beneficiary", "No such beneficiary for this client.")),
             Err(err) if err.code() == ErrorCode::NotFound => {
-                return Err(AppError::invalid("beneficiaryId", "No such beneficiary for this client."));
+                return Err(AppError::invalid("beneficiary", "No such beneficiary for this client."));
             }
             Err(err) => return Err(err),
         };

@@ -1,6 +1,6 @@
 //! Clientele's kernel: typed ids, the error-code table, the tenant context that is the only
-//! door to tenant data, the audit writer, pagination, opaque secrets, money, and the ports
-//! every service uses (clock, entropy, blobs, mail, organisations), and a contact person's
+//! door to tenant data, the audit writer, pagination, opaque secrets, money, field types, the
+//! ports every service uses (clock, entropy, blobs, mail, organisations), and a contact person's
 //! details, which clients and organisations share. It knows no other domain.
 
 /// A Rust enum stored as its `snake_case` name (`strum`), with `as_str`.
@@ -22,6 +22,7 @@ pub mod audit;
 pub mod blobs;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod ids;
 pub mod language;
 pub mod mail;
@@ -34,6 +35,7 @@ pub mod tenancy;
 pub mod token;
 
 pub use error::{AppError, AppResult, ErrorCode};
+pub use fields::FieldType;
 pub use ids::*;
 pub use language::Language;
 pub use money::Money;

@@ -37,7 +37,7 @@ pub use client_documents::{
 };
 pub use consents::ConsentChange;
 pub use contacts::{Contact, ContactFilter, ContactInput, ContactService};
-pub use custom_fields::{CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService, FieldKind};
+pub use custom_fields::{CUSTOM_FIELD_TYPES, CustomEntity, CustomFieldDef, CustomFieldInput, CustomFieldService};
 pub use document_readiness::DocumentReadiness;
 pub use export::{Cell, ClientExport, ExportFormat};
 pub use gdpr::{BalanceFilter, GdprService, PersonalDataSource};

@@ -48,8 +48,8 @@ impl TenantConfig {
     /// `tests/tests/it/plugins.rs`).
     pub fn reference() -> Self {
         use clientele_kernel::CustomFieldId;
-        use clientele_records::clients::FieldKind;
-        let def = |n: u128, key: &str, kind: FieldKind, choices: &[&str]| CustomFieldDef {
+        use clientele_kernel::FieldType;
+        let def = |n: u128, key: &str, kind: FieldType, choices: &[&str]| CustomFieldDef {
             id: CustomFieldId(uuid::Uuid::from_u128(n)),
             entity: CustomEntity::Client,
             key: key.to_owned(),
@@ -58,18 +58,18 @@ impl TenantConfig {
             choices: choices.iter().map(|c| (*c).to_owned()).collect(),
             position: i32::try_from(n).unwrap_or_default(),
             required: false,
-            searchable: kind == FieldKind::Text,
+            searchable: kind == FieldType::Text,
             active: true,
         };
         let mut config = Self::from_definitions(vec![
-            def(1, "nickname", FieldKind::Text, &[]),
-            def(2, "history", FieldKind::LongText, &[]),
-            def(3, "shoeSize", FieldKind::Integer, &[]),
-            def(4, "budget", FieldKind::Decimal, &[]),
-            def(5, "newsletter", FieldKind::Boolean, &[]),
-            def(6, "customerSince", FieldKind::Date, &[]),
-            def(7, "laterality", FieldKind::Choice, &["LEFT", "RIGHT", "AMBIDEXTROUS"]),
-            def(8, "interests", FieldKind::MultiChoice, &["CUTS", "COLOURS", "CARE"]),
+            def(1, "nickname", FieldType::Text, &[]),
+            def(2, "history", FieldType::LongText, &[]),
+            def(3, "shoeSize", FieldType::Integer, &[]),
+            def(4, "budget", FieldType::Decimal, &[]),
+            def(5, "newsletter", FieldType::Boolean, &[]),
+            def(6, "customerSince", FieldType::Date, &[]),
+            def(7, "laterality", FieldType::Choice, &["LEFT", "RIGHT", "AMBIDEXTROUS"]),
+            def(8, "interests", FieldType::MultiChoice, &["CUTS", "COLOURS", "CARE"]),
         ]);
         config.plugins = Self::reference_plugins();
         config

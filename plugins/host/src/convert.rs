@@ -1,6 +1,8 @@
 //! Between the WIT types of `runtime` and the host's own manifest types.
 
-use crate::manifest::{Action, Collection, Computed, CustomField, FieldDef, FieldType, Manifest, Parent};
+use clientele_kernel::FieldType;
+
+use crate::manifest::{Action, Collection, Computed, CustomField, FieldDef, Manifest, Parent};
 use crate::runtime::wit;
 
 fn field_type(t: wit::FieldType) -> FieldType {

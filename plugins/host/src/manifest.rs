@@ -1,23 +1,22 @@
 //! A plugin's manifest as the host keeps it (stored as JSON, hashed into the tenant's schema
 //! fingerprint), its checks at upload, and the check of record data against it.
 
+use clientele_kernel::fields::{FieldType, ValueRules, Wording, check_value};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The type of a field; see `plugins/wit/plugin.wit`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldType {
-    Text,
-    LongText,
-    Integer,
-    Decimal,
-    Boolean,
-    Date,
-    Datetime,
-    Choice,
-    Reference,
-}
+/// The field types a plugin may use: those of `plugins/wit/plugin.wit`.
+pub const PLUGIN_FIELD_TYPES: &[FieldType] = &[
+    FieldType::Text,
+    FieldType::LongText,
+    FieldType::Integer,
+    FieldType::Decimal,
+    FieldType::Boolean,
+    FieldType::Date,
+    FieldType::Datetime,
+    FieldType::Choice,
+    FieldType::Reference,
+];
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FieldDef {
@@ -107,8 +106,16 @@ const RESERVED: &[&str] = &["id", "clientId", "parentId", "version", "createdAt"
 /// Sizes a manifest may not exceed.
 const MAX_COLLECTIONS: usize = 20;
 const MAX_FIELDS: usize = 50;
-const MAX_TEXT: usize = 500;
-const MAX_LONG_TEXT: usize = 10_000;
+
+/// How plugin field values are checked: text of at most 500 and 10 000 characters, decimals of
+/// at most 15 digits and 6 decimals.
+const RULES: ValueRules = ValueRules {
+    text_max: 500,
+    long_text_max: 10_000,
+    decimal_digits: Some((15, 6)),
+    as_written: true,
+    wording: Wording::Expected,
+};
 
 fn camel(name: &str) -> bool {
     let mut chars = name.chars();
@@ -175,7 +182,9 @@ impl Manifest {
             if c.entity != "client" && self.collection(&c.entity).is_none() {
                 out.push(format!("computed field `{}`: unknown entity `{}`", c.name, c.entity));
             }
-            if matches!(c.ty, FieldType::Choice | FieldType::Reference) {
+            if !PLUGIN_FIELD_TYPES.contains(&c.ty) {
+                out.push(format!("computed field `{}`: plugins cannot use type `{}`", c.name, c.ty.as_str()));
+            } else if matches!(c.ty, FieldType::Choice | FieldType::Reference) {
                 out.push(format!("computed field `{}`: choice and reference are not computable", c.name));
             }
         }
@@ -214,6 +223,9 @@ impl Manifest {
             if fields[..i].iter().any(|g| g.name == f.name) {
                 out.push(format!("{owner}: field `{}` is declared twice", f.name));
             }
+            if !PLUGIN_FIELD_TYPES.contains(&f.ty) {
+                out.push(format!("{owner}: field `{}`: plugins cannot use type `{}`", f.name, f.ty.as_str()));
+            }
             let upper = |s: &String| {
                 s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
                     && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -247,8 +259,8 @@ pub fn check_data(fields: &[FieldDef], data: &Value) -> Result<Map<String, Value
     }
     let mut out = Map::new();
     for f in fields {
-        let value = input.get(&f.name).cloned().unwrap_or(Value::Null);
-        match check_value(f, value) {
+        let value = input.get(&f.name).unwrap_or(&Value::Null);
+        match check_value(f.ty, &f.choices, value, &RULES) {
             Ok(Value::Null) if f.required => problems.push((f.name.clone(), "Required.".into())),
             Ok(Value::Null) => {}
             Ok(v) => {
@@ -258,57 +270,6 @@ pub fn check_data(fields: &[FieldDef], data: &Value) -> Result<Map<String, Value
         }
     }
     if problems.is_empty() { Ok(out) } else { Err(problems) }
-}
-
-fn check_value(f: &FieldDef, value: Value) -> Result<Value, String> {
-    let text = |max: usize, v: Value| match v {
-        Value::String(s) if s.trim().is_empty() => Ok(Value::Null),
-        Value::String(s) if s.trim().chars().count() > max => Err(format!("At most {max} characters.")),
-        Value::String(s) => Ok(Value::String(s.trim().to_owned())),
-        _ => Err("Expected text.".into()),
-    };
-    if value.is_null() {
-        return Ok(Value::Null);
-    }
-    match f.ty {
-        FieldType::Text => text(MAX_TEXT, value),
-        FieldType::LongText => text(MAX_LONG_TEXT, value),
-        FieldType::Integer => value.as_i64().map(Value::from).ok_or_else(|| "Expected a whole number.".into()),
-        FieldType::Boolean => value.as_bool().map(Value::from).ok_or_else(|| "Expected true or false.".into()),
-        FieldType::Decimal => {
-            let raw = match &value {
-                Value::String(s) => s.trim().to_owned(),
-                Value::Number(n) => n.to_string(),
-                _ => String::new(),
-            };
-            let (int, frac) = raw.strip_prefix('-').unwrap_or(&raw).split_once('.').unwrap_or((&raw, ""));
-            let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-            let int = int.strip_prefix('-').unwrap_or(int);
-            if !int.is_empty() && int.len() <= 15 && digits(int) && frac.len() <= 6 && digits(frac) {
-                Ok(Value::String(raw))
-            } else {
-                Err("Expected a decimal number, e.g. 12.50.".into())
-            }
-        }
-        FieldType::Date => match &value {
-            Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => Ok(value),
-            _ => Err("Expected a date, YYYY-MM-DD.".into()),
-        },
-        FieldType::Datetime => match &value {
-            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
-                .map(|d| Value::String(d.with_timezone(&chrono::Utc).to_rfc3339()))
-                .map_err(|_| "Expected an RFC 3339 timestamp.".into()),
-            _ => Err("Expected an RFC 3339 timestamp.".into()),
-        },
-        FieldType::Choice => match &value {
-            Value::String(s) if f.choices.contains(s) => Ok(value),
-            _ => Err(format!("Expected one of {}.", f.choices.join(", "))),
-        },
-        FieldType::Reference => match &value {
-            Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => Ok(value),
-            _ => Err("Expected a record id.".into()),
-        },
-    }
 }
 
 #[cfg(test)]
@@ -366,6 +327,36 @@ mod tests {
             events: vec!["pet.eaten".into()],
         };
         assert_eq!(manifest.problems().len(), 5, "{:?}", manifest.problems());
+    }
+
+    #[test]
+    fn only_plugin_field_types_are_accepted() {
+        let manifest = Manifest {
+            name: "tags".into(),
+            version: "1".into(),
+            description: String::new(),
+            collections: vec![Collection {
+                name: "tag".into(),
+                plural: "tags".into(),
+                description: String::new(),
+                parent: Parent::Client,
+                fields: vec![FieldDef { choices: vec!["A".into()], ..f("labels", FieldType::MultiChoice) }],
+            }],
+            custom_fields: Vec::new(),
+            computed: Vec::new(),
+            actions: Vec::new(),
+            events: Vec::new(),
+        };
+        assert_eq!(manifest.problems(), ["collection `tag`: field `labels`: plugins cannot use type `multi_choice`"]);
+    }
+
+    #[test]
+    fn stored_field_types_read_back() {
+        let stored = json!({ "name": "notes", "description": "", "type": "long_text", "required": false,
+                             "personal": true, "searchable": false, "choices": [], "reference": null });
+        let def: FieldDef = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(def.ty, FieldType::LongText);
+        assert_eq!(serde_json::to_value(&def).unwrap(), stored);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::{
-    AppError, AppResult, ClientId, ErrorCode, Permission, PluginId, PluginRecordId, TenantCtx, TenantTx,
+    AppError, AppResult, ClientId, ErrorCode, FieldType, Permission, PluginId, PluginRecordId, TenantCtx, TenantTx,
 };
 use clientele_records::clients::PersonalDataSource;
 use clientele_records::clients::entity::client;
@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::entity::{install, record};
 use crate::host::TenantHost;
-use crate::manifest::{Collection, FieldType, Manifest, Parent, check_data};
+use crate::manifest::{Collection, Manifest, Parent, check_data};
 use crate::registry::{Installed, PluginRegistry};
 use crate::runtime::{Runtime, check_output, wit};
 

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr,
     Statement,
@@ -15,6 +14,7 @@ use crate::clients::entity::custom_field;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::error::{AppError, AppResult};
+use clientele_kernel::fields::{FieldType, ValueRules, Wording, check_value};
 use clientele_kernel::ids::CustomFieldId;
 use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
@@ -22,10 +22,27 @@ stored_enum!(
     /// Which record type a definition extends.
     CustomEntity { Client, Contact }
 );
-stored_enum!(
-    /// Input types.
-    FieldKind { Text, LongText, Integer, Decimal, Boolean, Date, Choice, MultiChoice }
-);
+
+/// The field types a custom field may have, in the order the schema lists them.
+pub const CUSTOM_FIELD_TYPES: &[FieldType] = &[
+    FieldType::Text,
+    FieldType::LongText,
+    FieldType::Integer,
+    FieldType::Decimal,
+    FieldType::Boolean,
+    FieldType::Date,
+    FieldType::Choice,
+    FieldType::MultiChoice,
+];
+
+/// How custom-field values are checked.
+const RULES: ValueRules = ValueRules {
+    text_max: 255,
+    long_text_max: 10_000,
+    decimal_digits: None,
+    as_written: false,
+    wording: Wording::Enter,
+};
 
 /// One custom field definition.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -35,7 +52,7 @@ pub struct CustomFieldDef {
     /// camelCase, becomes the GraphQL field name; never changes.
     pub key: String,
     pub label: String,
-    pub kind: FieldKind,
+    pub kind: FieldType,
     /// Allowed values of choice fields: GraphQL enum names (`LEFT`, `RIGHT`).
     pub choices: Vec<String>,
     pub position: i32,
@@ -50,7 +67,7 @@ impl CustomFieldDef {
         Ok(Self {
             id: row.id,
             entity: row.entity.parse().map_err(|_| parse_err("entity"))?,
-            kind: row.kind.parse().map_err(|_| parse_err("kind"))?,
+            kind: row.kind.parse().ok().filter(|k| CUSTOM_FIELD_TYPES.contains(k)).ok_or_else(|| parse_err("kind"))?,
             choices: serde_json::from_value(row.choices).map_err(|_| parse_err("choices"))?,
             key: row.key,
             label: row.label,
@@ -68,7 +85,7 @@ pub struct CustomFieldInput {
     pub entity: Option<CustomEntity>,
     pub key: Option<String>,
     pub label: Option<String>,
-    pub kind: Option<FieldKind>,
+    pub kind: Option<FieldType>,
     pub choices: Option<Vec<String>>,
     pub position: Option<i32>,
     pub required: Option<bool>,
@@ -92,7 +109,10 @@ fn check_definition(def: &CustomFieldDef) -> Vec<AppError> {
     if label_len == 0 || label_len > 100 {
         errors.push(AppError::invalid("label", "Enter a label of 1 to 100 characters."));
     }
-    let is_choice = matches!(def.kind, FieldKind::Choice | FieldKind::MultiChoice);
+    if !CUSTOM_FIELD_TYPES.contains(&def.kind) {
+        errors.push(AppError::invalid("kind", format!("Custom fields cannot be of type {}.", def.kind.as_str())));
+    }
+    let is_choice = def.kind.has_choices();
     if is_choice && def.choices.is_empty() {
         errors.push(AppError::invalid("choices", "A choice field needs at least one value."));
     }
@@ -125,7 +145,7 @@ pub fn merge_values(
             errors.push(AppError::invalid(&field, "There is no such custom field."));
             continue;
         };
-        match normalise(def, value) {
+        match check_value(def.kind, &def.choices, value, &RULES) {
             Ok(Value::Null) => {
                 merged.remove(key);
             }
@@ -146,50 +166,6 @@ pub fn merge_values(
     }
     errors.append(&mut missing);
     if errors.is_empty() { Ok(merged) } else { Err(errors) }
-}
-
-/// One value checked against its definition, in its stored JSON form.
-fn normalise(def: &CustomFieldDef, value: &Value) -> Result<Value, String> {
-    if value.is_null() {
-        return Ok(Value::Null);
-    }
-    let choice = |v: &Value| v.as_str().filter(|s| def.choices.iter().any(|c| c == s)).map(str::to_owned);
-    match def.kind {
-        FieldKind::Text | FieldKind::LongText => {
-            let max = if def.kind == FieldKind::Text { 255 } else { 10_000 };
-            let s = value.as_str().ok_or("Enter text.")?;
-            if s.chars().count() > max {
-                return Err(format!("Use at most {max} characters."));
-            }
-            Ok(json!(s.trim()))
-        }
-        FieldKind::Integer => value.as_i64().map(Value::from).ok_or_else(|| "Enter a whole number.".to_owned()),
-        FieldKind::Decimal => {
-            let s = value.as_str().map(str::to_owned).or_else(|| value.as_number().map(ToString::to_string));
-            let d = s.and_then(|s| s.parse::<rust_decimal::Decimal>().ok()).ok_or("Enter a decimal number.")?;
-            Ok(json!(d.normalize().to_string()))
-        }
-        FieldKind::Boolean => value.as_bool().map(Value::from).ok_or_else(|| "Enter true or false.".to_owned()),
-        FieldKind::Date => {
-            let s = value.as_str().ok_or("Enter a date as YYYY-MM-DD.")?;
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(|d| json!(d.to_string()))
-                .map_err(|_| "Enter a date as YYYY-MM-DD.".into())
-        }
-        FieldKind::Choice => {
-            choice(value).map(Value::from).ok_or_else(|| format!("Choose one of {}.", def.choices.join(", ")))
-        }
-        FieldKind::MultiChoice => {
-            let items = value.as_array().ok_or("Choose a list of values.")?;
-            let mut picked: Vec<String> = items
-                .iter()
-                .map(choice)
-                .collect::<Option<_>>()
-                .ok_or_else(|| format!("Choose among {}.", def.choices.join(", ")))?;
-            picked.dedup();
-            Ok(json!(picked))
-        }
-    }
 }
 
 pub struct CustomFieldService {
@@ -228,7 +204,7 @@ impl CustomFieldService {
             entity: input.entity.unwrap_or(CustomEntity::Client),
             key: input.key.unwrap_or_default().trim().to_owned(),
             label: input.label.unwrap_or_default().trim().to_owned(),
-            kind: input.kind.unwrap_or(FieldKind::Text),
+            kind: input.kind.unwrap_or(FieldType::Text),
             choices: input.choices.unwrap_or_default(),
             position: input.position.unwrap_or(0),
             required: input.required.unwrap_or(false),
@@ -361,7 +337,7 @@ async fn values_in_use(tx: &TenantTx, def: &CustomFieldDef, values: &[&String]) 
 mod tests {
     use super::*;
 
-    fn def(key: &str, kind: FieldKind, choices: &[&str], required: bool) -> CustomFieldDef {
+    fn def(key: &str, kind: FieldType, choices: &[&str], required: bool) -> CustomFieldDef {
         CustomFieldDef {
             id: CustomFieldId(uuid::Uuid::nil()),
             entity: CustomEntity::Client,
@@ -380,10 +356,10 @@ mod tests {
     // CF-04
     fn values_are_checked_against_type_and_list() {
         let defs = [
-            def("laterality", FieldKind::Choice, &["LEFT", "RIGHT"], false),
-            def("shoeSize", FieldKind::Integer, &[], false),
-            def("since", FieldKind::Date, &[], true),
-            def("ratio", FieldKind::Decimal, &[], false),
+            def("laterality", FieldType::Choice, &["LEFT", "RIGHT"], false),
+            def("shoeSize", FieldType::Integer, &[], false),
+            def("since", FieldType::Date, &[], true),
+            def("ratio", FieldType::Decimal, &[], false),
         ];
         let patch = json!({ "laterality": "LEFT", "shoeSize": 42, "since": "2020-02-29", "ratio": "1.50" });
         let merged = merge_values(&defs, &Map::new(), patch.as_object(), true).unwrap();
@@ -401,9 +377,13 @@ mod tests {
 
     #[test]
     fn definitions_need_graphql_safe_keys_and_values() {
-        assert!(check_definition(&def("laterality", FieldKind::Choice, &["LEFT"], false)).is_empty());
-        assert_eq!(check_definition(&def("Bad Key", FieldKind::Text, &[], false)).len(), 1);
-        assert_eq!(check_definition(&def("x", FieldKind::Choice, &[], false)).len(), 1);
-        assert_eq!(check_definition(&def("x", FieldKind::Choice, &["a b"], false)).len(), 1);
+        assert!(check_definition(&def("laterality", FieldType::Choice, &["LEFT"], false)).is_empty());
+        assert_eq!(check_definition(&def("Bad Key", FieldType::Text, &[], false)).len(), 1);
+        assert_eq!(check_definition(&def("x", FieldType::Choice, &[], false)).len(), 1);
+        assert_eq!(check_definition(&def("x", FieldType::Choice, &["a b"], false)).len(), 1);
+        for other in [FieldType::Datetime, FieldType::Reference] {
+            let errors = check_definition(&def("x", other, &[], false));
+            assert_eq!(errors.iter().map(AppError::field).collect::<Vec<_>>(), [Some("kind")]);
+        }
     }
 }

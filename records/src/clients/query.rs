@@ -10,12 +10,13 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use crate::clients::custom_fields::{CustomEntity, CustomFieldService, FieldKind};
+use crate::clients::custom_fields::{CustomEntity, CustomFieldService};
 use crate::clients::entity::client;
 use crate::clients::mapping::mmdd;
 use crate::clients::model::{Client, ClientKind, ClientStatus};
 use crate::clients::service::ClientService;
 use clientele_kernel::error::{AppError, AppResult};
+use clientele_kernel::fields::FieldType;
 use clientele_kernel::ids::{CategoryId, ClientId, GroupId};
 use clientele_kernel::page::{MAX_PAGE, Page};
 use clientele_kernel::tenancy::TenantCtx;
@@ -329,29 +330,29 @@ fn after_condition(order: ClientOrder, key: &Value, id: uuid::Uuid) -> AppResult
 }
 
 /// `custom_fields.<key> = value` (or contains, for multi-choice), per backend's JSON functions.
-fn custom_condition(backend: DbBackend, key: &str, kind: FieldKind, value: &Value) -> SimpleExpr {
+fn custom_condition(backend: DbBackend, key: &str, kind: FieldType, value: &Value) -> SimpleExpr {
     let path = format!("$.{key}");
     let scalar = match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
     match (backend, kind) {
-        (DbBackend::Postgres, FieldKind::MultiChoice) => {
+        (DbBackend::Postgres, FieldType::MultiChoice) => {
             Expr::cust_with_values("(custom_fields::jsonb -> $1) ? $2", [key.to_owned(), scalar])
         }
         (DbBackend::Postgres, _) => {
             Expr::cust_with_values("custom_fields::jsonb ->> $1 = $2", [key.to_owned(), scalar])
         }
         // sea-query writes each backend's own placeholders: `$n` above, `?` here.
-        (_, FieldKind::MultiChoice) => Expr::cust_with_values(
+        (_, FieldType::MultiChoice) => Expr::cust_with_values(
             "EXISTS (SELECT 1 FROM json_each(custom_fields, ?) WHERE json_each.value = ?)",
             [path, scalar],
         ),
-        (_, FieldKind::Boolean) => Expr::cust_with_values(
+        (_, FieldType::Boolean) => Expr::cust_with_values(
             "json_extract(custom_fields, ?) = ?",
             [path.into(), sea_orm::Value::from(value.as_bool() == Some(true))],
         ),
-        (_, FieldKind::Integer) => Expr::cust_with_values(
+        (_, FieldType::Integer) => Expr::cust_with_values(
             "json_extract(custom_fields, ?) = ?",
             [path.into(), sea_orm::Value::from(value.as_i64().unwrap_or_default())],
         ),

@@ -2,14 +2,16 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
+use clientele_kernel::FieldType;
 use clientele_kernel::Money;
 use clientele_kernel::{AppError, CategoryId, ClientId, CustomFieldId, GroupId, LookupId};
 use clientele_records::clients::{
-    Category, CategoryInput, CustomEntity, CustomFieldDef, CustomFieldInput, FieldKind, Group,
+    CUSTOM_FIELD_TYPES, Category, CategoryInput, CustomEntity, CustomFieldDef, CustomFieldInput, Group,
 };
 
 use crate::areas::clients::client::records;
 use crate::resolver;
+use crate::support::field_types;
 use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id, patch_str};
 use crate::support::payload;
 use crate::support::{Payload, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
@@ -23,7 +25,7 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
     let s = |v: Option<&str>| v.map_or(Value::Null, |s| Value::String(s.to_owned()));
     builder
         .register(enum_type::<CustomEntity>("CustomFieldEntity"))
-        .register(enum_type::<FieldKind>("CustomFieldKind"))
+        .register(field_types::type_enum("CustomFieldKind", CUSTOM_FIELD_TYPES))
         .register(
             Object::new("Category")
                 .description("CAT-01: a client category (individual vs pro, VIP…).")
@@ -173,7 +175,7 @@ fn custom_field_input(rc: &async_graphql::dynamic::ResolverContext<'_>) -> async
         entity: opt_enum::<CustomEntity>(&input, "entity")?,
         key: opt_str(&input, "key")?,
         label: opt_str(&input, "label")?,
-        kind: opt_enum::<FieldKind>(&input, "kind")?,
+        kind: opt_enum::<FieldType>(&input, "kind")?,
         choices,
         position: opt_i64(&input, "position")?.map(|p| i32::try_from(p.clamp(-10_000, 10_000)).unwrap_or(0)),
         required: opt_bool(&input, "required")?,

@@ -15,12 +15,13 @@ use clientele_kernel::{AppError, CategoryId, ClientId, GroupId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
     AccountKind, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus, ConsentStatus,
-    CustomCondition, CustomFieldDef, FieldKind, Phone, RecordServices, TrashFilter,
+    CustomCondition, CustomFieldDef, Phone, RecordServices, TrashFilter,
 };
 use serde_json::Value as Json;
 
 use crate::resolver;
 use crate::schema::TenantConfig;
+use crate::support::field_types;
 use crate::support::input::{json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_str};
 use crate::support::loaders::{CategoryLoader, ClientLoader, GroupLoader, SponseeLoader, load_error};
 use crate::support::{
@@ -51,28 +52,8 @@ fn choice_enum_name(prefix: &str, key: &str) -> String {
     format!("{prefix}{pascal}Choice")
 }
 
-pub(crate) fn custom_type(prefix: &str, def: &CustomFieldDef) -> TypeRef {
-    match def.kind {
-        FieldKind::Text | FieldKind::LongText => TypeRef::named(TypeRef::STRING),
-        FieldKind::Integer => TypeRef::named(TypeRef::INT),
-        FieldKind::Decimal => TypeRef::named("Decimal"),
-        FieldKind::Boolean => TypeRef::named(TypeRef::BOOLEAN),
-        FieldKind::Date => TypeRef::named("Date"),
-        FieldKind::Choice => TypeRef::named(choice_enum_name(prefix, &def.key)),
-        FieldKind::MultiChoice => TypeRef::named_nn_list(choice_enum_name(prefix, &def.key)),
-    }
-}
-
-/// A stored custom value as GraphQL output.
-fn custom_value(kind: FieldKind, value: Option<&Json>) -> Value {
-    let Some(value) = value else { return Value::Null };
-    match (kind, value) {
-        (FieldKind::Choice, Json::String(s)) => Value::Enum(Name::new(s)),
-        (FieldKind::MultiChoice, Json::Array(items)) => {
-            Value::List(items.iter().filter_map(Json::as_str).map(|s| Value::Enum(Name::new(s))).collect())
-        }
-        (_, other) => Value::from_json(other.clone()).unwrap_or(Value::Null),
-    }
+fn custom_type(prefix: &str, def: &CustomFieldDef) -> TypeRef {
+    field_types::type_ref(def.kind, &choice_enum_name(prefix, &def.key))
 }
 
 /// The custom-field types of one entity: output object, input object, filter input, enums.
@@ -89,24 +70,20 @@ pub(crate) fn register_custom_fields(
     let mut filter = InputObject::new(format!("{prefix}CustomFieldsFilter"))
         .description("Equality per field; for multi-choice fields, records holding the value.");
     for def in defs {
-        if matches!(def.kind, FieldKind::Choice | FieldKind::MultiChoice) {
-            let e =
-                def.choices.iter().fold(Enum::new(choice_enum_name(prefix, &def.key)), |e, c| e.item(EnumItem::new(c)));
-            builder = builder.register(e);
+        let choice_enum = choice_enum_name(prefix, &def.key);
+        if def.kind.has_choices() {
+            builder = builder.register(field_types::choice_enum(&choice_enum, &def.choices));
         }
         let (key, kind) = (def.key.clone(), def.kind);
         output = output.field(
             field::<serde_json::Map<String, Json>, _>(&def.key, custom_type(prefix, def), move |values| {
-                custom_value(kind, values.get(&key))
+                field_types::output(kind, values.get(&key))
             })
             .description(def.label.clone()),
         );
         input = input.field(InputValue::new(&def.key, custom_type(prefix, def)).description(def.label.clone()));
-        let filter_type = match def.kind {
-            FieldKind::MultiChoice => TypeRef::named(choice_enum_name(prefix, &def.key)),
-            _ => custom_type(prefix, def),
-        };
-        filter = filter.field(InputValue::new(&def.key, filter_type));
+        // A filter takes one value: a multi-choice filter matches records holding it.
+        filter = filter.field(InputValue::new(&def.key, field_types::item_type_ref(def.kind, &choice_enum)));
     }
     builder.register(output).register(input).register(filter)
 }

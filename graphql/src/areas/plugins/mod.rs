@@ -6,20 +6,20 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_graphql::Value;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::dynamic::{
-    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder,
-    TypeRef,
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use async_graphql::{Name, Value};
-use clientele_kernel::{AppError, ErrorCode, PluginId, PluginRecordId, TenantCtx, TenantId};
-use clientele_plugins::manifest::{Collection, FieldDef, FieldType, Parent, pascal};
+use clientele_kernel::{AppError, ErrorCode, FieldType, PluginId, PluginRecordId, TenantCtx, TenantId};
+use clientele_plugins::manifest::{Collection, FieldDef, Parent, pascal};
 use clientele_plugins::records::CLIENT_FIELDS;
 use clientele_plugins::{Installed, Manifest, PluginRecord, Plugins, UploadedVersion};
 use clientele_records::clients::Client;
 
 use crate::resolver;
 use crate::schema::TenantConfig;
+use crate::support::field_types;
 use crate::support::loaders::{LoadError, load_error};
 use crate::support::{InputNames, Payload, datetime, field, id_arg, payload, payload_type, tenant, to_gql};
 
@@ -151,24 +151,7 @@ fn choice_enum(type_name: &str, f: &FieldDef) -> String {
 }
 
 fn field_type(type_name: &str, f: &FieldDef) -> TypeRef {
-    TypeRef::named(match f.ty {
-        FieldType::Text | FieldType::LongText => TypeRef::STRING.to_owned(),
-        FieldType::Integer => TypeRef::INT.to_owned(),
-        FieldType::Decimal => "Decimal".to_owned(),
-        FieldType::Boolean => TypeRef::BOOLEAN.to_owned(),
-        FieldType::Date => "Date".to_owned(),
-        FieldType::Datetime => "DateTime".to_owned(),
-        FieldType::Choice => choice_enum(type_name, f),
-        FieldType::Reference => TypeRef::ID.to_owned(),
-    })
-}
-
-fn out_value(ty: FieldType, v: Option<&serde_json::Value>) -> Value {
-    match (ty, v) {
-        (_, None | Some(serde_json::Value::Null)) => Value::Null,
-        (FieldType::Choice, Some(serde_json::Value::String(s))) => Value::Enum(Name::new(s)),
-        (_, Some(other)) => Value::from_json(other.clone()).unwrap_or(Value::Null),
-    }
+    field_types::type_ref(f.ty, &choice_enum(type_name, f))
 }
 
 /// The enums, input object and payload of a list of fields.
@@ -181,8 +164,7 @@ fn register_fields(
     let mut input = InputObject::new(input_name);
     for f in fields {
         if f.ty == FieldType::Choice {
-            builder = builder
-                .register(f.choices.iter().fold(Enum::new(choice_enum(type_name, f)), |e, c| e.item(EnumItem::new(c))));
+            builder = builder.register(field_types::choice_enum(&choice_enum(type_name, f), &f.choices));
         }
         let description = if f.required { format!("Required. {}", f.description) } else { f.description.clone() };
         input = input.field(InputValue::new(&f.name, field_type(type_name, f)).description(description));
@@ -226,7 +208,7 @@ fn computed_field(
                 .load_one(ComputeKey { plugin, field, id })
                 .await
                 .map_err(|e| load_error(&e))?;
-            Ok(Some(out_value(ty, value.as_ref())).filter(|v| *v != Value::Null).map(FieldValue::value))
+            Ok(Some(field_types::output(ty, value.as_ref())).filter(|v| *v != Value::Null).map(FieldValue::value))
         })
     })
     .description(about)
@@ -264,8 +246,10 @@ fn collection_type(plugin: &Arc<str>, manifest: &Manifest, c: &Collection) -> Ob
     for f in &c.fields {
         let (name, ty) = (f.name.clone(), f.ty);
         object = object.field(
-            field::<PluginRecord, _>(&f.name, field_type(&type_name, f), move |r| out_value(ty, r.data.get(&name)))
-                .description(f.description.clone()),
+            field::<PluginRecord, _>(&f.name, field_type(&type_name, f), move |r| {
+                field_types::output(ty, r.data.get(&name))
+            })
+            .description(f.description.clone()),
         );
     }
     object = object
@@ -391,8 +375,7 @@ pub fn register(mut builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuil
         }
         for f in p.manifest.custom_fields.iter().filter(|f| f.field.ty == FieldType::Choice) {
             let f = &f.field;
-            builder = builder
-                .register(f.choices.iter().fold(Enum::new(choice_enum("Client", f)), |e, c| e.item(EnumItem::new(c))));
+            builder = builder.register(field_types::choice_enum(&choice_enum("Client", f), &f.choices));
         }
     }
     builder
@@ -676,7 +659,7 @@ fn custom_field(plugin: &Arc<str>, f: &FieldDef) -> Field {
             let key = ChildKey { plugin, collection: CLIENT_FIELDS.into(), parent };
             let rows = rc.data::<DataLoader<ChildrenLoader>>()?.load_one(key).await.map_err(|e| load_error(&e))?;
             let value = rows.and_then(|r| r.into_iter().next()).and_then(|r| r.data.get(&name).cloned());
-            Ok(Some(out_value(ty, value.as_ref())).filter(|v| *v != Value::Null).map(FieldValue::value))
+            Ok(Some(field_types::output(ty, value.as_ref())).filter(|v| *v != Value::Null).map(FieldValue::value))
         })
     })
     .description(about)

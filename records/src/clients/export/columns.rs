@@ -9,13 +9,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
-use crate::clients::custom_fields::{CustomFieldDef, FieldKind};
+use crate::clients::custom_fields::CustomFieldDef;
 use crate::clients::entity::{category, group};
 use crate::clients::fields::{FIELDS, FieldSpec, FieldValue, Kind, Target};
 use crate::clients::model::Client;
 use crate::clients::service::client_field_defs;
 use clientele_kernel::Money;
 use clientele_kernel::error::AppResult;
+use clientele_kernel::fields::FieldType;
 use clientele_kernel::ids::{CategoryId, GroupId};
 use clientele_kernel::tenancy::TenantTx;
 
@@ -148,12 +149,12 @@ pub(crate) fn custom_header(def: &CustomFieldDef, taken: &[String]) -> String {
 fn custom_cell(def: &CustomFieldDef, value: Option<&Value>) -> Cell {
     match (def.kind, value) {
         (_, None | Some(Value::Null)) => Cell::Empty,
-        (FieldKind::Integer, Some(v)) => v.as_i64().map_or(Cell::Empty, Cell::Int),
-        (FieldKind::Boolean, Some(Value::Bool(b))) => Cell::Bool(*b),
-        (FieldKind::Date, Some(Value::String(s))) => {
+        (FieldType::Integer, Some(v)) => v.as_i64().map_or(Cell::Empty, Cell::Int),
+        (FieldType::Boolean, Some(Value::Bool(b))) => Cell::Bool(*b),
+        (FieldType::Date, Some(Value::String(s))) => {
             NaiveDate::parse_from_str(s, "%Y-%m-%d").map_or_else(|_| Cell::Text(s.clone()), Cell::Date)
         }
-        (FieldKind::MultiChoice, Some(Value::Array(items))) => {
+        (FieldType::MultiChoice, Some(Value::Array(items))) => {
             Cell::Text(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
         }
         (_, Some(Value::String(s))) => Cell::Text(s.clone()),

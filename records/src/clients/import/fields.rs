@@ -6,11 +6,12 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::ColumnMapping;
-use crate::clients::custom_fields::{CustomFieldDef, FieldKind};
+use crate::clients::custom_fields::CustomFieldDef;
 use crate::clients::export::{CORE_COLUMNS, Names, custom_header};
 use crate::clients::fields::{FIELDS, FieldValue, Kind, Target as Refers, camel, choice_of, spec};
 use crate::clients::model::ClientInput;
 use clientele_kernel::error::{AppError, AppResult};
+use clientele_kernel::fields::FieldType;
 use clientele_kernel::ids::{CategoryId, GroupId};
 
 /// A hand-written client field an import can set (the others come from the client table).
@@ -177,13 +178,13 @@ fn custom_value(def: &CustomFieldDef, raw: &str) -> Result<Value, String> {
         def.choices.iter().find(|c| c.eq_ignore_ascii_case(item)).cloned().unwrap_or_else(|| item.to_owned())
     };
     Ok(match def.kind {
-        FieldKind::Text | FieldKind::LongText => Value::from(raw),
-        FieldKind::Integer => Value::from(raw.trim().parse::<i64>().map_err(|_| "Enter a whole number.".to_owned())?),
-        FieldKind::Decimal => Value::from(decimal(raw)),
-        FieldKind::Boolean => Value::from(boolean(raw)?),
-        FieldKind::Date => Value::from(date(raw)?.to_string()),
-        FieldKind::Choice => Value::from(pick(raw)),
-        FieldKind::MultiChoice => {
+        FieldType::Text | FieldType::LongText | FieldType::Datetime | FieldType::Reference => Value::from(raw),
+        FieldType::Integer => Value::from(raw.trim().parse::<i64>().map_err(|_| "Enter a whole number.".to_owned())?),
+        FieldType::Decimal => Value::from(decimal(raw)),
+        FieldType::Boolean => Value::from(boolean(raw)?),
+        FieldType::Date => Value::from(date(raw)?.to_string()),
+        FieldType::Choice => Value::from(pick(raw)),
+        FieldType::MultiChoice => {
             Value::from(raw.split([',', ';']).filter(|s| !s.trim().is_empty()).map(pick).collect::<Vec<_>>())
         }
     })
@@ -225,7 +226,7 @@ mod tests {
     use crate::clients::model::{ClientKind, ClientStatus};
     use clientele_kernel::ids::CustomFieldId;
 
-    fn def(key: &str, label: &str, kind: FieldKind, choices: &[&str]) -> CustomFieldDef {
+    fn def(key: &str, label: &str, kind: FieldType, choices: &[&str]) -> CustomFieldDef {
         CustomFieldDef {
             id: CustomFieldId(uuid::Uuid::nil()),
             entity: crate::clients::CustomEntity::Client,
@@ -242,7 +243,7 @@ mod tests {
 
     #[test]
     fn headers_of_an_export_map_back_to_fields() {
-        let defs = [def("shoeSize", "Shoe size", FieldKind::Integer, &[])];
+        let defs = [def("shoeSize", "Shoe size", FieldType::Integer, &[])];
         let headers: Vec<String> =
             ["Number", "Last name", "E-mail", "Shoe size", "whatever", "firstName"].map(str::to_owned).into();
         let columns = plan(&headers, None, &defs).unwrap();
@@ -261,7 +262,7 @@ mod tests {
     fn cells_become_input_values() {
         let lookups = Lookups { categories: HashMap::new(), groups: HashMap::new() };
         let mut input = ClientInput::default();
-        let side = def("side", "Side", FieldKind::MultiChoice, &["LEFT", "RIGHT"]);
+        let side = def("side", "Side", FieldType::MultiChoice, &["LEFT", "RIGHT"]);
         set(&mut input, &Target::Hand(Hand::Kind), "company", &lookups).unwrap();
         set(&mut input, &Target::Core("status"), "DORMANT", &lookups).unwrap();
         set(&mut input, &Target::Core("birth_date"), "29/02/1980", &lookups).unwrap();

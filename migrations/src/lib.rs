@@ -28,6 +28,7 @@ mod m20261124_000011_import_jobs;
 mod m20261124_000012_search_outbox;
 mod m20261124_000013_files;
 mod m20261124_000014_plugins;
+mod m20261202_000015_client_fax;
 mod pg;
 
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000012_search_outbox::Migration),
             Box::new(m20261124_000013_files::Migration),
             Box::new(m20261124_000014_plugins::Migration),
+            Box::new(m20261202_000015_client_fax::Migration),
         ]
     }
 }

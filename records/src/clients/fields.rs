@@ -42,6 +42,7 @@ macro_rules! client_fields {
             vat_number: Option<String> = text(20).personal().import(),
             email: Option<String> = of(Kind::Email).personal().moves().import().export(8, "E-mail"),
             manager_mobile: Option<String> = text(40).personal().import(),
+            fax: Option<String> = text(40).personal().import(),
             language: Language = choice("Language").import().export(13, "Language"),
             birth_date: Option<NaiveDate> = of(Kind::PastDate).personal().import().export(12, "Birth date"),
             alert: Option<String> = long_text(2000).personal().import().about("CLI-13: shown whenever the client is called up."),

@@ -20,7 +20,7 @@ both_dbs!(
 );
 
 pub const FIELDS: &str = "id number code barcode kind displayName civility lastName firstName companyName legalForm \
-    siren siret vatNumber email mobile mobileE164 homePhone workPhoneE164 language birthDate alert notes \
+    siren siret vatNumber email fax mobile mobileE164 homePhone workPhoneE164 language birthDate alert notes \
     establishment status blocked blockedReason vatExempt billExclTax accountingCode discount accountKind creditLimit \
     bankIban bankBic loyalty wallet consentEmail consentSms version deletedAt";
 
@@ -85,13 +85,15 @@ async fn individual_and_company_clients_keep_every_field(app: TestApp) {
         json!({
             "kind": "COMPANY", "companyName": "Boulangerie Martin", "legalForm": "SARL", "siren": "120027016",
             "siret": "12002701600357", "vatNumber": "FR40120027016", "billExclTax": true, "vatExempt": true,
-            "accountingCode": "411MARTIN", "accountKind": "CREDIT", "creditLimit": "1500", "email": "compta@martin.test"
+            "accountingCode": "411MARTIN", "accountKind": "CREDIT", "creditLimit": "1500", "email": "compta@martin.test",
+            "fax": " 01 42 68 53 01 "
         }),
     )
     .await;
     assert_eq!(company["userErrors"], json!([]), "{company}");
     assert_eq!(company["client"]["displayName"], "Boulangerie Martin");
     assert_eq!(company["client"]["creditLimit"], "1500.00");
+    assert_eq!(company["client"]["fax"], "01 42 68 53 01", "the central fax, trimmed");
 
     // CLI-01: switch kinds later.
     let switched = update(&app, &t, &c["id"], json!({ "kind": "COMPANY", "companyName": "Dupont Conseil" })).await;
@@ -125,6 +127,7 @@ async fn client_validation_reports_every_problem_with_its_field(app: TestApp) {
             vec!["category"],
         ),
         (json!({ "lastName": "A", "firstName": "B", "code": "has space" }), vec!["code"]),
+        (json!({ "lastName": "A", "firstName": "B", "fax": "0".repeat(41) }), vec!["fax"]),
     ];
     for (input, fields) in cases {
         let result = create(&app, &t, input.clone()).await;

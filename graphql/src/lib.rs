@@ -2,6 +2,8 @@
 
 mod areas;
 mod limits;
+#[cfg(test)]
+mod module_graph;
 pub mod schema;
 mod support;
 

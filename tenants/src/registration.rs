@@ -212,7 +212,11 @@ impl RegistrationService {
                 return Err(AppError::invalid(field, "Use at most 100 characters on one line."));
             }
         }
-        let new = NewCustomer { data: registration.organisation, contacts: vec![registration.contact], seats: 1 };
+        let new = NewCustomer {
+            data: registration.organisation,
+            contacts: vec![registration.contact],
+            seats: NewCustomer::DEFAULT_SEATS,
+        };
         validate_new(&new, "contact.")?;
 
         // Nobody is signed in: the server acts for the supplier whose link this is.

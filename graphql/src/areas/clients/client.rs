@@ -662,9 +662,6 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                 resolver!(|rc| {
                     let id: ClientId = id_arg(&rc, "id")?;
                     let reason = rc.args.try_get("reason")?.string()?.to_owned();
-                    if reason.trim().is_empty() {
-                        return client_payload(Err(AppError::invalid("reason", "Say why the client is blocked.")));
-                    }
                     client_payload(records(&rc)?.clients.set_blocked(tenant(&rc)?, id, Some(reason)).await)
                 }),
             )

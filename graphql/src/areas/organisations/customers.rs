@@ -350,11 +350,11 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                             .collect::<async_graphql::Result<Vec<_>>>()?,
                         None => Vec::new(),
                     };
-                    let seats = opt_i64(&input, "seats")?.unwrap_or(1);
+                    let seats = opt_i64(&input, "seats")?.map(|s| i32::try_from(s).unwrap_or(-1));
                     let new = NewCustomer {
                         data: customer_input(&input.try_get("organisation")?.object()?)?,
                         contacts,
-                        seats: i32::try_from(seats).unwrap_or(-1),
+                        seats: seats.unwrap_or(NewCustomer::DEFAULT_SEATS),
                     };
                     payload(services(&rc)?.customers.create(tenant(&rc)?, new).await.map(|(org, _)| org))
                 }),

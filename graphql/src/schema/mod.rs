@@ -64,7 +64,8 @@ pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
     builder.extension(CodeValidationErrors).limit_depth(32).limit_complexity(100_000).limit_recursive_depth(64).finish()
 }
 
-/// Adds the loaders of every area, bound to the caller's tenant, to a signed-in caller's request.
+/// What a signed-in caller's request gets: the loaders of every area, bound to the caller's
+/// tenant, and the plugin-name check of uploads.
 pub fn attach(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     let request = request.data(plugins::NameCheck(check_plugin_names));
     AREAS.iter().fold(request, |request, area| (area.loaders)(request, cx))

@@ -151,10 +151,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             Ok(())
         }
         Command::Schema => {
-            print!(
-                "{}",
-                clientele_graphql::GraphqlService::sdl(&clientele_graphql::schema::TenantConfig::reference())?
-            );
+            print!("{}", clientele_graphql::GraphqlService::sdl(&clientele_graphql::schema::SchemaShape::reference())?);
             Ok(())
         }
     }

@@ -2,20 +2,22 @@
 
 mod areas;
 mod limits;
+#[cfg(test)]
+mod module_graph;
 pub mod schema;
+mod shape;
 mod support;
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
-use async_graphql::{BatchRequest, BatchResponse, Response, ServerError, ValidationResult};
+use async_graphql::{BatchRequest, BatchResponse, Response, ServerError};
 use clientele_kernel::ErrorCode;
 use clientele_records::clients::RecordServices;
 use clientele_tenants::{Authenticated, ClientInfo, TenantServices};
 
-use crate::areas::plugins;
 use crate::schema::cache;
-use crate::support::loaders;
+use crate::support::coded::stamp;
+use crate::support::loaders::LoadCtx;
 
 pub use limits::Limits;
 pub use support::RequestData;
@@ -40,16 +42,6 @@ pub fn error_response(code: ErrorCode, request_id: Option<&str>) -> Response {
     Response::from_errors(vec![error])
 }
 
-fn stamp(error: &mut ServerError, code: ErrorCode, request_id: Option<&str>) {
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code.as_str());
-    }
-    if let Some(id) = request_id {
-        extensions.set("requestId", id);
-    }
-}
-
 impl GraphqlService {
     pub fn new(
         services: TenantServices,
@@ -62,12 +54,12 @@ impl GraphqlService {
 
     /// Refuses a plugin manifest whose names would clash with the API's (upload check).
     pub fn check_plugin_names(manifest: &clientele_plugins::Manifest) -> Result<(), String> {
-        plugins::check_names(manifest)
+        schema::check_plugin_names(manifest)
     }
 
-    /// SDL of the schema a tenant with `config` sees (for codegen and the committed reference).
-    pub fn sdl(config: &schema::TenantConfig) -> Result<String, async_graphql::dynamic::SchemaError> {
-        schema::build(config).map(|s| s.sdl())
+    /// SDL of the schema a tenant of `shape` sees (for codegen and the committed reference).
+    pub fn sdl(shape: &schema::SchemaShape) -> Result<String, async_graphql::dynamic::SchemaError> {
+        schema::build(shape).map(|s| s.sdl())
     }
 
     pub async fn execute(
@@ -138,20 +130,17 @@ impl GraphqlService {
             auth.ctx = ctx;
             shared_reads = Some(shared);
         }
-        let scope = data.auth.as_ref().map(|a| loaders::Scope { ctx: a.ctx.clone(), records: self.records.clone() });
-        let plugin_scope = data.auth.as_ref().map(|a| plugins::PluginScope {
+        let load_ctx = data.auth.as_ref().map(|a| LoadCtx {
             ctx: a.ctx.clone(),
+            records: self.records.clone(),
             plugins: self.plugins.clone(),
             installed: installed.clone(),
         });
         let mut request =
             request.data(data).data(self.services.clone()).data(self.records.clone()).data(self.plugins.clone());
-        if let Some(plugin_scope) = plugin_scope {
-            request = plugins::attach(request, plugin_scope);
-        }
         request.set_parsed_query(document); // parsed once: execution reuses it
-        match scope {
-            Some(scope) => request = loaders::attach(request, &scope),
+        match load_ctx {
+            Some(cx) => request = schema::attach(request, &cx),
             None => request = request.disable_introspection(),
         }
         let mut response = schema.execute(request).await;
@@ -234,34 +223,5 @@ fn caller_error(message: &str) -> Option<ErrorCode> {
         Some(ErrorCode::GraphqlValidationFailed)
     } else {
         None
-    }
-}
-
-/// Codes the errors of the validation phase (unknown fields, wrong types…): their messages
-/// describe the caller's document and are safe to show.
-pub(crate) struct CodeValidationErrors;
-
-impl ExtensionFactory for CodeValidationErrors {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(CodeValidationErrors)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for CodeValidationErrors {
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|mut e| {
-                    stamp(&mut e, ErrorCode::GraphqlValidationFailed, None);
-                    e
-                })
-                .collect()
-        })
     }
 }

@@ -167,6 +167,11 @@ pub struct NewCustomer {
     pub seats: i32,
 }
 
+impl NewCustomer {
+    /// Seats of the first licence when the supplier gives none (and of a self-registered one).
+    pub const DEFAULT_SEATS: i32 = 1;
+}
+
 /// A customer organisation as its supplier sees it.
 #[derive(Clone, Debug)]
 pub struct CustomerOrg {

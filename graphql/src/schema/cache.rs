@@ -12,7 +12,7 @@ use clientele_tenants::Authenticated;
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use crate::schema::{TenantConfig, build};
+use crate::schema::{SchemaShape, build};
 
 const CAPACITY: NonZeroUsize = NonZeroUsize::new(256).expect("non-zero");
 
@@ -39,7 +39,7 @@ impl SchemaCache {
         records: &RecordServices,
         plugins: &clientele_plugins::Plugins,
     ) -> AppResult<(Arc<Schema>, Installed)> {
-        let Some(auth) = auth else { return Ok((self.for_config(&TenantConfig::default())?, Arc::default())) };
+        let Some(auth) = auth else { return Ok((self.for_shape(&SchemaShape::default())?, Arc::default())) };
         let key = (auth.ctx.tenant(), auth.config_version);
         let known = self.by_tenant.lock().get(&key).cloned();
         if let Some((fp, installed)) = known
@@ -48,18 +48,18 @@ impl SchemaCache {
             return Ok((schema, installed));
         }
         let installed = Arc::new(plugins.registry.installed(&auth.ctx).await?);
-        let config =
-            TenantConfig::from_definitions(records.custom_fields.list(&auth.ctx).await?).with_plugins(&installed);
-        self.by_tenant.lock().put(key, (config.fingerprint(), installed.clone()));
-        Ok((self.for_config(&config)?, installed))
+        let shape =
+            SchemaShape::from_definitions(records.custom_fields.list(&auth.ctx).await?).with_plugins(&installed);
+        self.by_tenant.lock().put(key, (shape.fingerprint(), installed.clone()));
+        Ok((self.for_shape(&shape)?, installed))
     }
 
-    fn for_config(&self, config: &TenantConfig) -> AppResult<Arc<Schema>> {
-        let fingerprint = config.fingerprint();
+    fn for_shape(&self, shape: &SchemaShape) -> AppResult<Arc<Schema>> {
+        let fingerprint = shape.fingerprint();
         if let Some(schema) = self.by_fingerprint.lock().get(&fingerprint).cloned() {
             return Ok(schema);
         }
-        let schema = Arc::new(build(config).map_err(|e| AppError::internal(e.to_string()))?);
+        let schema = Arc::new(build(shape).map_err(|e| AppError::internal(e.to_string()))?);
         self.by_fingerprint.lock().put(fingerprint, schema.clone());
         Ok(schema)
     }

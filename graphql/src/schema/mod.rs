@@ -1,144 +1,128 @@
-//! The per-tenant schema builder: base types, customer records, and the tenant's own custom
-//! fields as typed GraphQL fields. Plugins add their types here once they exist.
+//! The registry: every area of the API, listed once, and the per-tenant schema built from them
+//! (base types, customer records with the tenant's custom fields as typed fields, and the
+//! types of the tenant's enabled plugins), plus the loaders each request gets.
 
-use std::hash::{Hash, Hasher};
-
-use async_graphql::dynamic::{Object, Schema, SchemaBuilder, SchemaError};
-use clientele_records::clients::{CustomEntity, CustomFieldDef};
+use async_graphql::dynamic::{Object, Schema, SchemaError};
+use clientele_plugins::Manifest;
+use clientele_plugins::manifest::{Parent, pascal};
 
 pub mod cache;
 
-use crate::areas::accounts::{invitations as access, oidc, query, settings, terms, types, users as mutation};
-use crate::areas::clients::{client as clients, documents as client_documents, files, gdpr, imports, merge, search};
-use crate::areas::contacts::{addresses, contact as contacts};
-use crate::areas::ledger::{beneficiaries, cards, entries as ledger, referral};
+use crate::areas::accounts::{invitations, oidc, query, settings, terms, types, users};
+use crate::areas::clients::{client, consents, documents, files, gdpr, imports, merge, search};
+use crate::areas::contacts::{addresses, contact};
+use crate::areas::ledger::{beneficiaries, cards, entries, referral};
 use crate::areas::organisations::{catalogue, customers, direct_login};
 use crate::areas::{lookups, plugins};
-use crate::support::loaders::Scope;
+use crate::shape::Area;
+pub use crate::shape::SchemaShape;
+use crate::support::coded::CodeValidationErrors;
+use crate::support::loaders::LoadCtx;
 
-/// Everything a tenant's schema depends on.
-#[derive(Clone, Debug, Default, Hash)]
-pub struct TenantConfig {
-    /// Active custom fields of clients, in display order.
-    pub client_fields: Vec<CustomFieldDef>,
-    /// Active custom fields of contacts, in display order.
-    pub contact_fields: Vec<CustomFieldDef>,
-    /// Plugins enabled in the organisation, by name, with their version and manifest.
-    pub plugins: Vec<crate::areas::plugins::PluginSchema>,
-}
-
-impl TenantConfig {
-    /// Keeps the definitions that shape the schema: active ones, per entity.
-    pub fn from_definitions(defs: Vec<CustomFieldDef>) -> Self {
-        let (client_fields, contact_fields) =
-            defs.into_iter().filter(|d| d.active).partition(|d| d.entity == CustomEntity::Client);
-        Self { client_fields, contact_fields, plugins: Vec::new() }
-    }
-
-    /// With the plugins enabled in the organisation.
-    #[must_use]
-    pub fn with_plugins(mut self, installed: &[clientele_plugins::Installed]) -> Self {
-        self.plugins = installed.iter().map(crate::areas::plugins::PluginSchema::of).collect();
-        self
-    }
-
-    /// The reference tenant whose SDL is committed as `graphql/schema.graphql`: one sample
-    /// custom field of every kind, and every example plugin enabled (their manifests are
-    /// committed in `reference_plugins.json`, checked against the built components by
-    /// `tests/tests/it/plugins.rs`).
-    pub fn reference() -> Self {
-        use clientele_kernel::CustomFieldId;
-        use clientele_kernel::FieldType;
-        let def = |n: u128, key: &str, kind: FieldType, choices: &[&str]| CustomFieldDef {
-            id: CustomFieldId(uuid::Uuid::from_u128(n)),
-            entity: CustomEntity::Client,
-            key: key.to_owned(),
-            label: key.to_owned(),
-            kind,
-            choices: choices.iter().map(|c| (*c).to_owned()).collect(),
-            position: i32::try_from(n).unwrap_or_default(),
-            required: false,
-            searchable: kind == FieldType::Text,
-            active: true,
-        };
-        let mut config = Self::from_definitions(vec![
-            def(1, "nickname", FieldType::Text, &[]),
-            def(2, "history", FieldType::LongText, &[]),
-            def(3, "shoeSize", FieldType::Integer, &[]),
-            def(4, "budget", FieldType::Decimal, &[]),
-            def(5, "newsletter", FieldType::Boolean, &[]),
-            def(6, "customerSince", FieldType::Date, &[]),
-            def(7, "laterality", FieldType::Choice, &["LEFT", "RIGHT", "AMBIDEXTROUS"]),
-            def(8, "interests", FieldType::MultiChoice, &["CUTS", "COLOURS", "CARE"]),
-        ]);
-        config.plugins = Self::reference_plugins();
-        config
-    }
-
-    /// The example plugins of the reference tenant.
-    pub fn reference_plugins() -> Vec<crate::areas::plugins::PluginSchema> {
-        serde_json::from_str(include_str!("reference_plugins.json")).unwrap_or_default()
-    }
-
-    pub fn fingerprint(&self) -> u64 {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.hash(&mut hasher);
-        hasher.finish()
-    }
-}
-
-/// One area of the API around the client record: its types, root fields, fields added to
-/// `Client`, and the loaders each request gets.
-pub struct Area {
-    pub register: fn(SchemaBuilder, &TenantConfig) -> SchemaBuilder,
-    pub query: fn(Object) -> Object,
-    pub mutation: fn(Object) -> Object,
-    pub client_fields: fn(Object) -> Object,
-    pub loaders: fn(async_graphql::Request, &Scope) -> async_graphql::Request,
-}
-
-/// Every area, one line each.
+/// Every area, one line each. The fields of `Query`, `Mutation` and `Client` come in this
+/// order (the SDL lists types sorted, fields as registered).
 #[rustfmt::skip] // one line per area keeps parallel branches from touching the same line
 pub const AREAS: &[Area] = &[
+    query::AREA,
+    types::AREA,
+    users::AREA,
+    client::AREA,
+    consents::AREA,
+    settings::AREA,
+    entries::AREA,
+    gdpr::AREA,
+    merge::AREA,
+    customers::AREA,
+    terms::AREA,
+    invitations::AREA,
+    direct_login::AREA,
+    oidc::AREA,
     lookups::AREA,
     addresses::AREA,
-    contacts::AREA,
+    contact::AREA,
     catalogue::AREA,
     beneficiaries::AREA,
     cards::AREA,
-    client_documents::AREA,
+    documents::AREA,
     referral::AREA,
     imports::AREA,
     search::AREA,
     files::AREA,
+    plugins::AREA,
 ];
 
-pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
-    let query = customers::query(gdpr::query(settings::query(clients::query(query::query()))));
-    let query = oidc::query(direct_login::query(access::query(terms::query(query))));
-    let query = AREAS.iter().fold(query, |q, a| (a.query)(q));
-    let query = plugins::query(query, config);
-    let mutation = settings::mutation(clients::mutation(mutation::mutation()));
-    let mutation = customers::mutation(merge::mutation(gdpr::mutation(ledger::mutation(mutation))));
-    let mutation = oidc::mutation(direct_login::mutation(access::mutation(terms::mutation(mutation))));
-    let mutation = AREAS.iter().fold(mutation, |m, a| (a.mutation)(m));
-    let mutation = plugins::mutation(mutation, config);
-    let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation);
-    let builder = mutation::register(types::register(builder));
-    // Each area adds its fields to `Client` here.
-    let client = ledger::client_fields(gdpr::client_fields(clients::client_type(config)));
-    let client = AREAS.iter().fold(client, |o, a| (a.client_fields)(o));
-    let client = plugins::client_fields(client, config);
-    let builder = settings::register(clients::register(builder, config, client));
-    let builder = customers::register(gdpr::register(ledger::register(builder)));
-    let builder = oidc::register(direct_login::register(access::register(terms::register(builder))));
-    let builder = AREAS.iter().fold(builder, |b, a| (a.register)(b, config));
-    let builder = plugins::register(builder, config);
+/// The schema a tenant of this shape sees: the root objects and `Client`, each area's fields on
+/// them and its types, behind the backstop limits.
+pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
+    let roots = (Object::new("Query"), Object::new("Mutation"), Object::new("Client"));
+    let (query, mutation, client) = AREAS.iter().fold(roots, |(query, mutation, client), area| {
+        ((area.query)(query, shape), (area.mutation)(mutation, shape), (area.client_fields)(client, shape))
+    });
+    let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation).register(client);
+    let builder = AREAS.iter().fold(builder, |builder, area| (area.register)(builder, shape));
     // Backstops behind our own coded checks in `limits`.
-    builder
-        .extension(crate::CodeValidationErrors)
-        .limit_depth(32)
-        .limit_complexity(100_000)
-        .limit_recursive_depth(64)
-        .finish()
+    builder.extension(CodeValidationErrors).limit_depth(32).limit_complexity(100_000).limit_recursive_depth(64).finish()
+}
+
+/// What a signed-in caller's request gets: the loaders of every area, bound to the caller's
+/// tenant, and the plugin-name check of uploads.
+pub fn attach(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    let request = request.data(plugins::NameCheck(check_plugin_names));
+    AREAS.iter().fold(request, |request, area| (area.loaders)(request, cx))
+}
+
+/// Refuses a manifest whose types or fields would clash with the schema's own or with the
+/// reference tenant's plugins: the schema of a tenant with it enabled must have them all.
+pub fn check_plugin_names(manifest: &Manifest) -> Result<(), String> {
+    let base = build(&SchemaShape::default()).map_err(|e| e.to_string())?.sdl();
+    let taken = |kind: &str, name: &str| {
+        base.lines().any(|l| l.starts_with(&format!("{kind} {name} ")) || l == format!("{kind} {name}"))
+    };
+    let fields_of = |ty: &str| -> Vec<String> {
+        let start = format!("type {ty} {{");
+        base.split(&start).nth(1).and_then(|rest| rest.split("\n}").next()).map_or_else(Vec::new, |block| {
+            block
+                .lines()
+                .filter_map(|l| l.trim().split(['(', ':']).next().map(str::to_owned))
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+    };
+    let (query, mutation, client) = (fields_of("Query"), fields_of("Mutation"), fields_of("Client"));
+    let mut clashes = Vec::new();
+    for c in &manifest.collections {
+        let t = pascal(&c.name);
+        for name in [t.clone(), format!("{t}Input"), format!("{t}Payload")] {
+            if ["type", "input", "enum", "scalar"].iter().any(|k| taken(k, &name)) {
+                clashes.push(name);
+            }
+        }
+        for m in [format!("create{t}"), format!("update{t}"), format!("delete{t}")] {
+            if mutation.contains(&m) {
+                clashes.push(m);
+            }
+        }
+        if (c.parent == Parent::Tenant && query.contains(&c.plural))
+            || (c.parent == Parent::Client && client.contains(&c.plural))
+        {
+            clashes.push(c.plural.clone());
+        }
+    }
+    for a in &manifest.actions {
+        if mutation.contains(&a.name) {
+            clashes.push(a.name.clone());
+        }
+    }
+    for comp in manifest.computed.iter().filter(|c| c.entity == "client") {
+        if client.contains(&comp.name) {
+            clashes.push(comp.name.clone());
+        }
+    }
+    for f in &manifest.custom_fields {
+        let setter = format!("set{}", pascal(&f.field.name));
+        if client.contains(&f.field.name) || mutation.contains(&setter) {
+            clashes.push(f.field.name.clone());
+        }
+    }
+    if clashes.is_empty() { Ok(()) } else { Err(format!("names already used by the API: {}", clashes.join(", "))) }
 }

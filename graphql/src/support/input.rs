@@ -1,7 +1,7 @@
 //! Reading input objects: absent, null and present are three different things for patches.
 
 use async_graphql::Value;
-use async_graphql::dynamic::{ObjectAccessor, ValueAccessor};
+use async_graphql::dynamic::{ObjectAccessor, ResolverContext, ValueAccessor};
 use clientele_kernel::AppError;
 
 use crate::support::{parse_enum, to_gql};
@@ -107,5 +107,15 @@ pub fn json_object(input: &ObjectAccessor<'_>, name: &str) -> Res<Option<serde_j
             _ => Ok(None),
         },
         _ => Ok(None),
+    }
+}
+
+/// A `Date` argument (the scalar already refused other shapes).
+pub fn date_arg(rc: &ResolverContext<'_>, name: &str) -> Res<Option<chrono::NaiveDate>> {
+    match rc.args.get(name).filter(|v| !v.is_null()) {
+        Some(v) => chrono::NaiveDate::parse_from_str(v.string()?, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| to_gql(AppError::invalid(name, "Use a date as YYYY-MM-DD."))),
+        None => Ok(None),
     }
 }

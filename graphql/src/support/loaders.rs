@@ -1,100 +1,89 @@
-//! `DataLoaders`, one per relation, built per request and bound to its tenant context: their
-//! cache is keyed by id only, so a shared one would serve one tenant another's rows.
+//! `DataLoaders`: one generic loader per shape of relation ([`One`], [`Many`]), built per
+//! request and bound to its tenant context: their cache is keyed by id only, so a shared one
+//! would serve one tenant another's rows. Each area declares its relations ([`Relation`]) and
+//! attaches their loaders through its `Area::loaders`.
 
 use std::collections::HashMap;
+use std::hash::Hash;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use clientele_kernel::{AppError, CategoryId, ClientId, GroupId, TenantCtx};
-use clientele_records::clients::{Category, Client, ConsentChange, Group, RecordServices};
+use clientele_kernel::{AppError, AppResult, TenantCtx};
+use clientele_plugins::{Installed, Plugins};
+use clientele_records::clients::RecordServices;
 
 pub type LoadError = Arc<AppError>;
 
-/// What every loader needs: the caller's tenant and the services.
+/// What the loaders of one request are bound to: the caller's tenant context, the record
+/// services, the plugin platform and the plugins enabled for the caller (as of its config
+/// version).
 #[derive(Clone)]
-pub struct Scope {
+pub struct LoadCtx {
     pub ctx: TenantCtx,
     pub records: Arc<RecordServices>,
+    pub plugins: Arc<Plugins>,
+    pub installed: Arc<Vec<Installed>>,
 }
 
-pub struct CategoryLoader(pub Scope);
-pub struct GroupLoader(pub Scope);
-pub struct ClientLoader(pub Scope);
-/// Sponsees of a sponsor (REF-04).
-pub struct SponseeLoader(pub Scope);
-/// Consent histories of clients, newest first (GDP-01).
-pub struct ConsentHistoryLoader(pub Scope);
+/// A relation read in batches: the rows of many keys in one statement, each row under the key
+/// it belongs to.
+pub trait Relation: Sized + 'static {
+    type Key: Clone + Eq + Hash + Send + Sync + 'static;
+    type Row: Clone + Send + Sync + 'static;
+    /// The rows of `keys`, read in the caller's tenant.
+    fn fetch(cx: &LoadCtx, keys: &[Self::Key]) -> impl Future<Output = AppResult<Vec<Self::Row>>> + Send;
+    /// The key a row belongs to; `None` leaves it out.
+    fn key(row: &Self::Row) -> Option<Self::Key>;
+}
 
-impl Loader<CategoryId> for CategoryLoader {
-    type Value = Category;
+/// Loads at most one row per key (by id, or one row per client).
+pub struct One<R>(LoadCtx, PhantomData<fn() -> R>);
+
+/// Loads every row of each key; every requested key gets a list, empty or not.
+pub struct Many<R>(LoadCtx, PhantomData<fn() -> R>);
+
+impl<R: Relation> Loader<R::Key> for One<R> {
+    type Value = R::Row;
     type Error = LoadError;
-    async fn load(&self, keys: &[CategoryId]) -> Result<HashMap<CategoryId, Category>, LoadError> {
-        let rows = self.0.records.categories.categories_by_ids(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|c| (c.id, c)).collect())
+    async fn load(&self, keys: &[R::Key]) -> Result<HashMap<R::Key, R::Row>, LoadError> {
+        let rows = R::fetch(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().filter_map(|row| Some((R::key(&row)?, row))).collect())
     }
 }
 
-impl Loader<GroupId> for GroupLoader {
-    type Value = Group;
+impl<R: Relation> Loader<R::Key> for Many<R> {
+    type Value = Vec<R::Row>;
     type Error = LoadError;
-    async fn load(&self, keys: &[GroupId]) -> Result<HashMap<GroupId, Group>, LoadError> {
-        let rows = self.0.records.categories.groups_by_ids(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|g| (g.id, g)).collect())
+    async fn load(&self, keys: &[R::Key]) -> Result<HashMap<R::Key, Vec<R::Row>>, LoadError> {
+        let rows = R::fetch(&self.0, keys).await.map_err(Arc::new)?;
+        Ok(group_by(keys, rows, R::key))
     }
 }
 
-impl Loader<ClientId> for ClientLoader {
-    type Value = Client;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Client>, LoadError> {
-        let rows = self.0.records.clients.by_ids(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|c| (c.id, c)).collect())
-    }
+/// The request's loader of `R`, one row per key.
+pub fn one<R: Relation>(cx: &LoadCtx) -> DataLoader<One<R>> {
+    DataLoader::new(One(cx.clone(), PhantomData), tokio::spawn)
 }
 
-impl Loader<ClientId> for SponseeLoader {
-    type Value = Vec<Client>;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Client>>, LoadError> {
-        let rows = self.0.records.clients.sponsees(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(crate::support::loaders::group_by(keys, rows, |r| r.sponsor))
-    }
-}
-
-impl Loader<ClientId> for ConsentHistoryLoader {
-    type Value = Vec<ConsentChange>;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<ConsentChange>>, LoadError> {
-        let rows = self.0.records.clients.consent_history(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(crate::support::loaders::group_by(keys, rows, |r| Some(r.client)))
-    }
+/// The request's loader of `R`, every row of each key.
+pub fn many<R: Relation>(cx: &LoadCtx) -> DataLoader<Many<R>> {
+    DataLoader::new(Many(cx.clone(), PhantomData), tokio::spawn)
 }
 
 /// Groups `rows` under the key each belongs to; every requested key gets a list, empty or not,
 /// and rows without a key (`None`) are left out.
 pub fn group_by<K, V>(keys: &[K], rows: Vec<V>, key: impl Fn(&V) -> Option<K>) -> HashMap<K, Vec<V>>
 where
-    K: Copy + Eq + std::hash::Hash,
+    K: Clone + Eq + Hash,
 {
-    let mut out: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    let mut out: HashMap<K, Vec<V>> = keys.iter().map(|k| (k.clone(), Vec::new())).collect();
     for row in rows {
         if let Some(k) = key(&row) {
             out.entry(k).or_default().push(row);
         }
     }
     out
-}
-
-/// Adds every loader of one request to its data.
-pub fn attach(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
-    let request = request
-        .data(DataLoader::new(CategoryLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(GroupLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(ClientLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(SponseeLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(ConsentHistoryLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(crate::areas::ledger::entries::BalanceLoader(scope.clone()), tokio::spawn));
-    crate::schema::AREAS.iter().fold(request, |r, area| (area.loaders)(r, scope))
 }
 
 /// A loader error as a coded GraphQL error.

@@ -1,6 +1,7 @@
 //! Small building blocks that keep the dynamic schema readable: typed parent access, enums,
 //! connections, mutation payloads and error mapping.
 
+pub mod coded;
 pub mod field_types;
 pub mod input;
 pub mod loaders;

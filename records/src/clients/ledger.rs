@@ -39,7 +39,7 @@ use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
 pub use holders::Holder;
 pub use read::{EntryFilter, Operation, Statement};
-pub use rules::{LedgerKind, after_posting, floor};
+pub use rules::{LedgerKind, after_posting, available_credit, floor};
 
 /// The currency of every entry. Amounts are in the tenant currency and tenants carry no
 /// currency setting yet; the column keeps the door open for one.

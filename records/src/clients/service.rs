@@ -288,8 +288,12 @@ impl ClientService {
     /// Blocks (LIF-01) or unblocks a client; a reason is required to block.
     pub async fn set_blocked(&self, ctx: &TenantCtx, id: ClientId, reason: Option<String>) -> AppResult<Client> {
         ctx.require(Permission::Write)?;
+        let blocking = reason.is_some();
         let reason = validate::clean(reason);
         let mut errors = Vec::new();
+        if blocking && reason.is_none() {
+            errors.push(AppError::invalid("reason", "Say why the client is blocked."));
+        }
         validate::text(&mut errors, "reason", reason.as_deref(), 500, false);
         if let Some(err) = AppError::all(errors) {
             return Err(err);

@@ -6,12 +6,12 @@
 //! (or `cargo insta review` for the snapshot), then review both diffs.
 
 use clientele_graphql::GraphqlService;
-use clientele_graphql::schema::TenantConfig;
+use clientele_graphql::schema::SchemaShape;
 
 // issue 13
 #[test]
 fn committed_sdl_matches_the_reference_tenant_schema() {
-    let sdl = GraphqlService::sdl(&TenantConfig::reference()).unwrap();
+    let sdl = GraphqlService::sdl(&SchemaShape::reference()).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../graphql/schema.graphql");
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
         std::fs::write(path, &sdl).unwrap();

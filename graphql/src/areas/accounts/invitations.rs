@@ -15,12 +15,15 @@ use clientele_tenants::registration::{
 
 use crate::areas::organisations::customers::text_name;
 use crate::resolver;
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_enum, opt_i64, opt_str};
 use crate::support::payload;
 use crate::support::{
     Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
     page_args, parse_datetime, payload_type, request, services, tenant, to_gql, user_errors_field, with_page_args,
 };
+
+pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
 /// The master-data fields a prospect may fill in when registering.
 const REGISTRATION_TEXTS: [OrgText; 8] = [
@@ -60,7 +63,7 @@ fn node_value<T: Any + Send + Sync>(name: &str, ty: TypeRef, get: fn(&T) -> Valu
     })
 }
 
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let org_input = REGISTRATION_TEXTS.into_iter().fold(
         InputObject::new("RegisterOrganisationInput")
             .field(InputValue::new("name", TypeRef::named_nn(TypeRef::STRING)))
@@ -142,7 +145,7 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
         )
 }
 
-pub fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         with_page_args(Field::new(
             "registrationLinks",
@@ -186,7 +189,7 @@ fn registration(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> async_gra
 const ACCESS_INPUT: InputNames = InputNames::renaming(&[("contact", "contactId"), ("organisation", "organisationId")]);
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-pub fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(
             Field::new(

@@ -6,7 +6,10 @@ use async_graphql::dynamic::{Field, FieldValue, InputValue, Object, SchemaBuilde
 use clientele_tenants::oidc::{OidcProvider, ProviderInput};
 
 use crate::resolver;
+use crate::shape::{Area, SchemaShape};
 use crate::support::{Payload, datetime, field, payload_type, services, tenant, to_gql};
+
+pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
 fn provider_type() -> Object {
     Object::new("OidcProvider")
@@ -27,11 +30,11 @@ fn provider_type() -> Object {
         .field(field::<OidcProvider, _>("updatedAt", TypeRef::named_nn("DateTime"), |p| datetime(p.updated_at)))
 }
 
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder.register(provider_type()).register(payload_type("OidcProviderPayload", "provider", "OidcProvider"))
 }
 
-pub fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         Field::new(
             "oidcProvider",
@@ -45,7 +48,7 @@ pub fn query(query: Object) -> Object {
     )
 }
 
-pub fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation.field(
         Field::new(
             "configureOidcProvider",

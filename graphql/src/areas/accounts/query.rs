@@ -1,14 +1,17 @@
-//! Root query fields of the base schema.
+//! Root query fields of the base schema: the viewer, users and API tokens.
 
 use async_graphql::dynamic::{Field, FieldValue, InputValue, Object, TypeRef};
 use clientele_kernel::UserId;
 
 use crate::areas::accounts::types::Viewer;
 use crate::resolver;
+use crate::shape::{Area, SchemaShape};
 use crate::support::{Connection, id_arg, page_args, request, services, tenant, to_gql, with_page_args};
 
-pub fn query() -> Object {
-    Object::new("Query")
+pub const AREA: Area = Area { query, ..Area::NONE };
+
+fn query(query: Object, _: &SchemaShape) -> Object {
+    query
         .field(
             Field::new(
                 "viewer",

@@ -12,16 +12,19 @@ use clientele_records::clients::{
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::support::field_types;
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id, patch_str};
 use crate::support::payload;
 use crate::support::{Payload, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+
+pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
 fn deleted(result: Result<String, AppError>) -> async_graphql::Result<Option<FieldValue<'static>>> {
     payload(result)
 }
 
 #[allow(clippy::too_many_lines)] // one type after the other
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let s = |v: Option<&str>| v.map_or(Value::Null, |s| Value::String(s.to_owned()));
     builder
         .register(enum_type::<CustomEntity>("CustomFieldEntity"))
@@ -126,7 +129,7 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
         )
 }
 
-pub fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query
         .field(Field::new(
             "categories",
@@ -193,7 +196,7 @@ fn id_arg_field(field: Field) -> Field {
 }
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-pub fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(input_arg(
             Field::new(

@@ -8,10 +8,13 @@ use clientele_tenants::customers::CustomerOrg;
 use clientele_tenants::terms::{PublishTerms, TermsStatus, TermsView, UserLogin};
 
 use crate::resolver;
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_enum, opt_i64};
 use crate::support::{
     Payload, datetime, enum_type, enum_value, field, opt_datetime, payload_type, services, tenant, to_gql,
 };
+
+pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
 fn terms_type() -> Object {
     Object::new("TermsOfUse")
@@ -46,7 +49,7 @@ fn user_login_type() -> Object {
         }))
 }
 
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
         .register(enum_type::<TermsStatus>("TermsStatus"))
         .register(terms_type())
@@ -81,7 +84,7 @@ fn payload(result: Result<TermsView, AppError>) -> async_graphql::Result<Option<
     Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
 }
 
-pub fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         Field::new(
             "currentTerms",
@@ -97,7 +100,7 @@ pub fn query(query: Object) -> Object {
     )
 }
 
-pub fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(
             Field::new(

@@ -5,15 +5,18 @@ use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, Scalar, Sch
 use clientele_kernel::{Language, OrgKind, Role, TokenScope};
 use clientele_tenants::model::{ApiToken, Organisation, OrganisationStatus, Session, User, UserStatus};
 
+use crate::shape::{Area, SchemaShape};
 use crate::support::{
     connection_types, datetime, enum_type, enum_value, field, opt_datetime, page_info_type, payload_type, services,
     tenant, to_gql, user_error_type,
 };
 
+pub const AREA: Area = Area { register, ..Area::NONE };
+
 /// What `viewer` resolves to; its fields load lazily.
 pub struct Viewer;
 
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let builder = builder
         .register(Scalar::new("DateTime").description("An RFC 3339 timestamp in UTC."))
         .register(enum_type::<Role>("Role"))

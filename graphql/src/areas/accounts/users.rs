@@ -9,10 +9,13 @@ use clientele_tenants::SignedIn;
 use clientele_tenants::users::{NewUser, UserPatch};
 
 use crate::resolver;
+use crate::shape::{Area, SchemaShape};
 use crate::support::payload;
 use crate::support::{Payload, datetime, field, id_arg, parse_datetime, parse_enum, request, services, tenant, to_gql};
 
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+pub const AREA: Area = Area { register, mutation, ..Area::NONE };
+
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
         .register(
             InputObject::new("SignInInput")
@@ -125,8 +128,8 @@ fn id_field(
 }
 
 #[allow(clippy::too_many_lines)] // the list of root mutations reads best in one place
-pub fn mutation() -> Object {
-    Object::new("Mutation")
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+    mutation
         .field(
             Field::new(
                 "signIn",

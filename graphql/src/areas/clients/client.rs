@@ -11,23 +11,86 @@ use async_graphql::dynamic::{
 use async_graphql::{Name, Value};
 use clientele_kernel::Money;
 use clientele_kernel::page::Page;
-use clientele_kernel::{AppError, CategoryId, ClientId, GroupId};
+use clientele_kernel::{AppError, AppResult, CategoryId, ClientId, GroupId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
-    AccountKind, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus, ConsentStatus,
-    CustomCondition, CustomFieldDef, Phone, RecordServices, TrashFilter,
+    AccountKind, Category, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus,
+    ConsentStatus, CustomCondition, CustomFieldDef, Group, Phone, RecordServices, TrashFilter,
 };
 use serde_json::Value as Json;
 
 use crate::resolver;
-use crate::schema::TenantConfig;
+use crate::shape::{Area, SchemaShape};
 use crate::support::field_types;
 use crate::support::input::{json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_str};
-use crate::support::loaders::{CategoryLoader, ClientLoader, GroupLoader, SponseeLoader, load_error};
+use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many, one};
 use crate::support::{
     Connection, Edge, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
     parse_datetime, payload_type, tenant, to_gql, with_page_args,
 };
+
+pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
+
+/// Categories by id.
+pub struct CategoryById;
+/// Groups by id.
+pub struct GroupById;
+/// Clients by id.
+pub struct ClientById;
+/// Sponsees of a sponsor (REF-04).
+pub struct SponseesOfClient;
+
+impl Relation for CategoryById {
+    type Key = CategoryId;
+    type Row = Category;
+    async fn fetch(cx: &LoadCtx, keys: &[CategoryId]) -> AppResult<Vec<Category>> {
+        cx.records.categories.categories_by_ids(&cx.ctx, keys).await
+    }
+    fn key(row: &Category) -> Option<CategoryId> {
+        Some(row.id)
+    }
+}
+
+impl Relation for GroupById {
+    type Key = GroupId;
+    type Row = Group;
+    async fn fetch(cx: &LoadCtx, keys: &[GroupId]) -> AppResult<Vec<Group>> {
+        cx.records.categories.groups_by_ids(&cx.ctx, keys).await
+    }
+    fn key(row: &Group) -> Option<GroupId> {
+        Some(row.id)
+    }
+}
+
+impl Relation for ClientById {
+    type Key = ClientId;
+    type Row = Client;
+    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Client>> {
+        cx.records.clients.by_ids(&cx.ctx, keys).await
+    }
+    fn key(row: &Client) -> Option<ClientId> {
+        Some(row.id)
+    }
+}
+
+impl Relation for SponseesOfClient {
+    type Key = ClientId;
+    type Row = Client;
+    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Client>> {
+        cx.records.clients.sponsees(&cx.ctx, keys).await
+    }
+    fn key(row: &Client) -> Option<ClientId> {
+        row.sponsor
+    }
+}
+
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    request
+        .data(one::<CategoryById>(cx))
+        .data(one::<GroupById>(cx))
+        .data(one::<ClientById>(cx))
+        .data(many::<SponseesOfClient>(cx))
+}
 
 pub fn records<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a Arc<RecordServices>> {
     rc.data::<Arc<RecordServices>>()
@@ -142,12 +205,13 @@ fn wire_input(input: &ObjectAccessor<'_>, spec: &FieldSpec) -> async_graphql::Re
     }))
 }
 
-/// The `Client` type; other areas add their fields to it in `schema::build`. The fields of the
-/// client table come in table order; the hand-written ones sit where the type always had them.
-pub fn client_type(config: &TenantConfig) -> Object {
+/// The core fields of `Client`; the areas after this one in `schema::AREAS` add theirs. The
+/// fields of the client table come in table order; the hand-written ones sit where the type
+/// always had them.
+fn client_fields(client: Object, shape: &SchemaShape) -> Object {
     let f = |name: &str, ty: TypeRef, get: fn(&Client) -> Value| field::<Client, _>(name, ty, get);
     let string = || TypeRef::named(TypeRef::STRING);
-    let mut object = Object::new("Client")
+    let mut object = client
         .description("A customer record: an individual or a company.")
         .field(f("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
         .field(
@@ -188,21 +252,23 @@ pub fn client_type(config: &TenantConfig) -> Object {
         .field(Field::new("category", TypeRef::named("Category"), |rc| {
             FieldFuture::new(async move {
                 let Some(id) = rc.parent_value.try_downcast_ref::<Client>()?.category else { return Ok(None) };
-                let loaded = rc.data::<DataLoader<CategoryLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                let loaded =
+                    rc.data::<DataLoader<One<CategoryById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(loaded.map(FieldValue::owned_any))
             })
         }))
         .field(Field::new("group", TypeRef::named("Group"), |rc| {
             FieldFuture::new(async move {
                 let Some(id) = rc.parent_value.try_downcast_ref::<Client>()?.group else { return Ok(None) };
-                let loaded = rc.data::<DataLoader<GroupLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                let loaded = rc.data::<DataLoader<One<GroupById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(loaded.map(FieldValue::owned_any))
             })
         }))
         .field(Field::new("sponsor", TypeRef::named("Client"), |rc| {
             FieldFuture::new(async move {
                 let Some(id) = rc.parent_value.try_downcast_ref::<Client>()?.sponsor else { return Ok(None) };
-                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                let loaded =
+                    rc.data::<DataLoader<One<ClientById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(loaded.map(FieldValue::owned_any))
             })
         }))
@@ -210,14 +276,17 @@ pub fn client_type(config: &TenantConfig) -> Object {
             Field::new("sponsees", TypeRef::named_nn_list_nn("Client"), |rc| {
                 FieldFuture::new(async move {
                     let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
-                    let loaded =
-                        rc.data::<DataLoader<SponseeLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                    let loaded = rc
+                        .data::<DataLoader<Many<SponseesOfClient>>>()?
+                        .load_one(id)
+                        .await
+                        .map_err(|e| load_error(&e))?;
                     Ok(Some(FieldValue::list(loaded.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
                 })
             })
             .description("REF-04: clients this client sponsors."),
         );
-    if !config.client_fields.is_empty() {
+    if !shape.client_fields.is_empty() {
         object = object.field(Field::new("customFields", TypeRef::named_nn("ClientCustomFields"), |rc| {
             FieldFuture::new(async move {
                 let client = rc.parent_value.try_downcast_ref::<Client>()?;
@@ -230,7 +299,7 @@ pub fn client_type(config: &TenantConfig) -> Object {
 
 /// `ClientInput`: the client table's input fields in table order, the hand-written ones where
 /// they always were.
-fn client_input_type(config: &TenantConfig) -> InputObject {
+fn client_input_type(shape: &SchemaShape) -> InputObject {
     let string = || TypeRef::named(TypeRef::STRING);
     let mut input = InputObject::new("ClientInput")
         .description("Fields left out keep their value; null clears one.")
@@ -247,7 +316,7 @@ fn client_input_type(config: &TenantConfig) -> InputObject {
         }
     }
     input = input.field(InputValue::new("expectedVersion", TypeRef::named(TypeRef::INT)));
-    if !config.client_fields.is_empty() {
+    if !shape.client_fields.is_empty() {
         input = input.field(InputValue::new("customFields", TypeRef::named("ClientCustomFieldsInput")));
     }
     input
@@ -272,7 +341,7 @@ fn parse_client_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<Clien
     Ok(parsed)
 }
 
-fn filter_type(config: &TenantConfig) -> InputObject {
+fn filter_type(shape: &SchemaShape) -> InputObject {
     let mut filter = InputObject::new("ClientFilter")
         .field(
             InputValue::new("namePrefix", TypeRef::named(TypeRef::STRING))
@@ -302,7 +371,7 @@ fn filter_type(config: &TenantConfig) -> InputObject {
         .field(InputValue::new("createdFrom", TypeRef::named("DateTime")))
         .field(InputValue::new("createdTo", TypeRef::named("DateTime")))
         .field(InputValue::new("trash", TypeRef::named("TrashFilter")));
-    if !config.client_fields.is_empty() {
+    if !shape.client_fields.is_empty() {
         filter = filter.field(InputValue::new("customFields", TypeRef::named("ClientCustomFieldsFilter")));
     }
     filter
@@ -380,8 +449,9 @@ fn client_connection(page: Page<Client>, cursors: Vec<String>) -> Connection {
     Connection { edges, has_next_page: page.has_next_page, total_count: page.total_count }
 }
 
-/// Registers the client types; `client` is [`client_type`] with every area's fields added.
-pub fn register(builder: SchemaBuilder, config: &TenantConfig, client: Object) -> SchemaBuilder {
+/// Registers the client types but `Client` itself, which the registry registers once every
+/// area has added its fields.
+fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
     let is_date = |v: &Value| matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok());
     let is_decimal = |v: &Value| matches!(v, Value::String(s) if s.parse::<f64>().is_ok_and(f64::is_finite));
     let builder = builder
@@ -408,9 +478,8 @@ pub fn register(builder: SchemaBuilder, config: &TenantConfig, client: Object) -
                 .item(EnumItem::new("ONLY"))
                 .item(EnumItem::new("INCLUDE")),
         )
-        .register(client)
-        .register(client_input_type(config))
-        .register(filter_type(config))
+        .register(client_input_type(shape))
+        .register(filter_type(shape))
         .register(payload_type("ClientPayload", "client", "Client"))
         .register(
             Object::new("DeletePayload")
@@ -424,10 +493,10 @@ pub fn register(builder: SchemaBuilder, config: &TenantConfig, client: Object) -
         );
     let [connection, edge] = connection_types("Client");
     let builder = builder.register(connection).register(edge);
-    register_custom_fields(builder, "Client", &config.client_fields)
+    register_custom_fields(builder, "Client", &shape.client_fields)
 }
 
-pub fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query
         .field(
             with_page_args(Field::new(
@@ -489,7 +558,7 @@ fn with_id(
     Field::new(name, TypeRef::named_nn(ty), resolver).argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
 }
 
-pub fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(
             Field::new(
@@ -551,9 +620,6 @@ pub fn mutation(mutation: Object) -> Object {
                 resolver!(|rc| {
                     let id: ClientId = id_arg(&rc, "id")?;
                     let reason = rc.args.try_get("reason")?.string()?.to_owned();
-                    if reason.trim().is_empty() {
-                        return client_payload(Err(AppError::invalid("reason", "Say why the client is blocked.")));
-                    }
                     client_payload(records(&rc)?.clients.set_blocked(tenant(&rc)?, id, Some(reason)).await)
                 }),
             )

@@ -11,24 +11,19 @@ use clientele_records::clients::{
     Client, ClientDocument, ClientDocumentInput, DocumentFilter, DocumentKind, DocumentSummary,
 };
 
-use crate::areas::clients::client::records;
+use crate::areas::clients::client::{ClientById, records};
 use crate::areas::contacts::addresses::load_address;
-use crate::areas::ledger::entries::date_arg;
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
-use crate::support::input::{opt_bool, opt_enum, opt_id, opt_str, patch_date, patch_id};
-use crate::support::loaders::{ClientLoader, Scope, load_error};
+use crate::shape::{Area, SchemaShape};
+use crate::support::input::{date_arg, opt_bool, opt_enum, opt_id, opt_str, patch_date, patch_id};
+use crate::support::loaders::{One, load_error};
 use crate::support::payload;
 use crate::support::{
     Connection, InputNames, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum,
     payload_type, tenant, to_gql, with_page_args,
 };
 
-pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
-
-fn loaders(request: async_graphql::Request, _: &Scope) -> async_graphql::Request {
-    request
-}
+pub const AREA: Area = Area { register, query, mutation, client_fields, ..Area::NONE };
 
 fn money(m: clientele_kernel::Money) -> Value {
     Value::String(m.to_decimal_string())
@@ -47,7 +42,7 @@ fn document_type() -> Object {
         .field(Field::new("client", TypeRef::named_nn("Client"), |rc| {
             FieldFuture::new(async move {
                 let id = rc.parent_value.try_downcast_ref::<ClientDocument>()?.client;
-                let loaded = rc.data::<async_graphql::dataloader::DataLoader<ClientLoader>>()?;
+                let loaded = rc.data::<async_graphql::dataloader::DataLoader<One<ClientById>>>()?;
                 let loaded = loaded.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(loaded.map(FieldValue::owned_any))
             })
@@ -80,7 +75,7 @@ fn document_type() -> Object {
         .field(field::<ClientDocument, _>("updatedAt", TypeRef::named_nn("DateTime"), |d| datetime(d.updated_at)))
 }
 
-fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let flag = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::BOOLEAN));
     let [connection, edge] = connection_types("ClientDocument");
     builder
@@ -121,7 +116,7 @@ fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
         .register(payload_type("ClientDocumentPayload", "document", "ClientDocument"))
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         Field::new(
             "clientDocument",
@@ -170,7 +165,7 @@ fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<DocumentFilte
 /// `ClientDocumentInput` fields not named as the camelCase of their domain field.
 const DOCUMENT_INPUT: InputNames = InputNames::renaming(&[("kind", "type"), ("site", "siteId")]);
 
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
     let input = || InputValue::new("input", TypeRef::named_nn("ClientDocumentInput"));
     mutation
@@ -215,7 +210,7 @@ fn mutation(mutation: Object) -> Object {
         )
 }
 
-fn client_fields(client: Object) -> Object {
+fn client_fields(client: Object, _: &SchemaShape) -> Object {
     client
         .field(
             with_page_args(Field::new("documents", TypeRef::named_nn("ClientDocumentConnection"), |rc| {

@@ -2,24 +2,21 @@
 //! `CustomerOrganisation.attachments`, `organisationFiles` and `deleteFile`. Uploads go through
 //! `POST /files` (multipart); every file is read through a signed link (`url`, ≤ 300 s).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_graphql::Value;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use clientele_kernel::{AppError, ClientId, FileId, Permission, TenantId};
+use clientele_kernel::{AppError, AppResult, ClientId, FileId, Permission, TenantId};
 use clientele_records::clients::Client;
 use clientele_records::files::{FileKind, Owner, StoredFile, Upload, Variant};
 use clientele_tenants::customers::CustomerOrg;
 
 use crate::areas::clients::client::records;
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::opt_id;
-use crate::support::loaders::{LoadError, Scope, group_by, load_error};
+use crate::support::loaders::{LoadCtx, Many, Relation, load_error, many};
 use crate::support::{
     InputNames, datetime, enum_type, enum_value, field, id_arg, parse_enum, payload, payload_type, tenant, to_gql,
 };
@@ -27,19 +24,21 @@ use crate::support::{
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
 /// The files of clients, oldest first; one statement per page of clients.
-pub struct FilesByClient(pub Scope);
+pub struct FilesOfClient;
 
-impl Loader<ClientId> for FilesByClient {
-    type Value = Vec<StoredFile>;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<StoredFile>>, LoadError> {
-        let rows = self.0.records.files.of_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(group_by(keys, rows, |f| Some(ClientId(f.owner_id))))
+impl Relation for FilesOfClient {
+    type Key = ClientId;
+    type Row = StoredFile;
+    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<StoredFile>> {
+        cx.records.files.of_clients(&cx.ctx, keys).await
+    }
+    fn key(row: &StoredFile) -> Option<ClientId> {
+        Some(ClientId(row.owner_id))
     }
 }
 
-fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
-    request.data(DataLoader::new(FilesByClient(scope.clone()), tokio::spawn))
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    request.data(many::<FilesOfClient>(cx))
 }
 
 fn link(
@@ -88,7 +87,7 @@ fn file_type() -> Object {
         )
 }
 
-fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
         .enable_uploading()
         .register(
@@ -108,7 +107,7 @@ fn list(files: Vec<StoredFile>) -> FieldValue<'static> {
     FieldValue::list(files.into_iter().map(FieldValue::owned_any))
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         Field::new(
             "organisationFiles",
@@ -141,7 +140,7 @@ fn upload_input(rc: &ResolverContext<'_>) -> async_graphql::Result<Result<Upload
 /// `archiveClientPhoto` arguments not named as the camelCase of their domain field.
 const ARCHIVE_INPUT: InputNames = InputNames::renaming(&[("client", "clientId")]);
 
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(
             Field::new(
@@ -204,11 +203,11 @@ fn mutation(mutation: Object) -> Object {
 
 async fn client_files(rc: &async_graphql::dynamic::ResolverContext<'_>) -> async_graphql::Result<Vec<StoredFile>> {
     let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
-    let loader = rc.data::<DataLoader<FilesByClient>>()?;
+    let loader = rc.data::<DataLoader<Many<FilesOfClient>>>()?;
     Ok(loader.load_one(id).await.map_err(|e| load_error(&e))?.unwrap_or_default())
 }
 
-fn client_fields(client: Object) -> Object {
+fn client_fields(client: Object, _: &SchemaShape) -> Object {
     client
         .field(
             Field::new("photo", TypeRef::named("File"), |rc| {

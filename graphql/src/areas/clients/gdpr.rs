@@ -1,25 +1,25 @@
-//! GDPR in the schema: consent history and decisions (GDP-01, GDP-02), the personal-data
+//! GDPR in the schema: consent decisions (GDP-02; the history is in `consents`), the personal-data
 //! export (GDP-06), anonymisation single and bulk (GDP-03, GDP-05, Q-12) and the candidate
 //! lists (GDP-04).
 
 use async_graphql::Value;
-use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, Scalar, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::{AppError, ClientId};
-use clientele_records::clients::{BalanceFilter, Client, ConsentChange, ConsentChannel, ConsentStatus};
+use clientele_records::clients::{BalanceFilter, Client, ConsentChannel, ConsentStatus};
 
 use crate::areas::clients::client::records;
 use crate::resolver;
-use crate::support::loaders::{ConsentHistoryLoader, load_error};
+use crate::shape::{Area, SchemaShape};
 use crate::support::payload;
 use crate::support::{
-    Connection, Payload, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum, tenant, to_gql,
-    user_errors_field, with_page_args,
+    Connection, Payload, enum_type, id_arg, page_args, parse_enum, tenant, to_gql, user_errors_field, with_page_args,
 };
 
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
+
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
         .register(Scalar::new("JSON").description("Any JSON value."))
         .register(enum_type::<ConsentChannel>("ConsentChannel"))
@@ -27,29 +27,6 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
             Enum::new("AnonymisationBalance")
                 .item(EnumItem::new("ZERO").description("Balance exactly zero: may be anonymised."))
                 .item(EnumItem::new("NON_ZERO").description("To regularise by hand before anonymising.")),
-        )
-        .register(
-            Object::new("ConsentChange")
-                .description("GDP-01: one consent decision on one channel.")
-                .field(field::<ConsentChange, _>("channel", TypeRef::named_nn("ConsentChannel"), |c| {
-                    enum_value(c.channel)
-                }))
-                .field(field::<ConsentChange, _>("status", TypeRef::named_nn("ConsentStatus"), |c| {
-                    enum_value(c.status)
-                }))
-                .field(
-                    field::<ConsentChange, _>("source", TypeRef::named(TypeRef::STRING), |c| {
-                        c.source.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
-                    })
-                    .description("Where the decision came from; erased when the client is anonymised."),
-                )
-                .field(
-                    field::<ConsentChange, _>("actorId", TypeRef::named(TypeRef::ID), |c| {
-                        c.actor.map_or(Value::Null, |u| Value::String(u.to_string()))
-                    })
-                    .description("The user who recorded it; null for API tokens."),
-                )
-                .field(field::<ConsentChange, _>("at", TypeRef::named_nn("DateTime"), |c| datetime(c.at))),
         )
         .register(
             Object::new("AnonymiseClientsPayload")
@@ -64,21 +41,6 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
         )
 }
 
-/// `Client.consentHistory`.
-pub fn client_fields(client: Object) -> Object {
-    client.field(
-        Field::new("consentHistory", TypeRef::named_nn_list_nn("ConsentChange"), |rc| {
-            FieldFuture::new(async move {
-                let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
-                let loaded =
-                    rc.data::<DataLoader<ConsentHistoryLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
-                Ok(Some(FieldValue::list(loaded.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
-            })
-        })
-        .description("GDP-01: every consent decision, newest first."),
-    )
-}
-
 fn enum_arg<E>(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<E>
 where
     E: strum::IntoEnumIterator + Into<&'static str> + Copy,
@@ -87,7 +49,7 @@ where
     parse_enum::<E>(value.enum_name()?).ok_or_else(|| to_gql(AppError::invalid(name, "Unknown value.")))
 }
 
-pub fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query
         .field(
             Field::new(
@@ -128,7 +90,7 @@ pub fn query(query: Object) -> Object {
         )
 }
 
-pub fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(
             Field::new(

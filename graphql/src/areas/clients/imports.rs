@@ -11,15 +11,15 @@ use clientele_records::clients::{
 
 use crate::areas::clients::client::records;
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
+use crate::shape::{Area, SchemaShape};
 use crate::support::{
     Payload, datetime, enum_type, enum_value, field, id_arg, opt_datetime, parse_enum, payload_type, tenant, to_gql,
 };
 
 /// Client imports as jobs.
-pub const AREA: Area = Area { register, query, mutation, client_fields: |o| o, loaders: |r, _| r };
+pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
-fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let int = |get: fn(&ImportJob) -> i64| move |j: &ImportJob| Value::from(get(j));
     builder
         .register(enum_type::<ImportFormat>("ImportFormat"))
@@ -74,7 +74,7 @@ fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
         .register(payload_type("StartClientImportPayload", "importJob", "ImportJob"))
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         Field::new(
             "importJob",
@@ -130,7 +130,7 @@ fn parse_request(
     }))
 }
 
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation.field(
         Field::new(
             "startClientImport",

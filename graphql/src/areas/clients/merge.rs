@@ -5,9 +5,12 @@ use clientele_kernel::ClientId;
 
 use crate::areas::clients::client::records;
 use crate::resolver;
+use crate::shape::{Area, SchemaShape};
 use crate::support::{Payload, id_arg, tenant};
 
-pub fn mutation(mutation: Object) -> Object {
+pub const AREA: Area = Area { mutation, ..Area::NONE };
+
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation.field(
         Field::new(
             "mergeClients",

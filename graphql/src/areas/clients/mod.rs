@@ -1,6 +1,8 @@
-//! The client record: its type, input and filter, merge, GDPR, search, files, imports, documents.
+//! The client record: its type, input and filter, consents, merge, GDPR, search, files, imports,
+//! documents.
 
 pub mod client;
+pub mod consents;
 pub mod documents;
 pub mod files;
 pub mod gdpr;

@@ -7,11 +7,10 @@ use clientele_records::search::{SearchHit, SearchPage, SearchStatus};
 
 use crate::areas::clients::client::{parse_filter, records};
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
-use crate::support::loaders::Scope;
+use crate::shape::{Area, SchemaShape};
 use crate::support::{Connection, Edge, field, opt_datetime, tenant, to_gql, with_page_args};
 
-pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
+pub const AREA: Area = Area { register, query, ..Area::NONE };
 
 /// The page as a [`Connection`] (so `PageInfo` resolves as everywhere), each edge a hit.
 struct SearchConnection {
@@ -33,7 +32,7 @@ fn hits(conn: &SearchConnection) -> impl Iterator<Item = &SearchHit> {
     conn.connection.edges.iter().filter_map(|e| e.node.downcast_ref::<SearchHit>())
 }
 
-fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let highlight = Object::new("SearchHighlight")
         .description("A field that matched, with `<em>` around the matching words.")
         .field(field::<(String, String), _>("field", TypeRef::named_nn(TypeRef::STRING), |h| {
@@ -93,7 +92,7 @@ fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
     builder.register(highlight).register(hit).register(connection).register(status)
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query
         .field(
             with_page_args(Field::new(
@@ -130,16 +129,4 @@ fn query(query: Object) -> Object {
                 Ok(Some(FieldValue::owned_any(status)))
             }),
         ))
-}
-
-fn mutation(mutation: Object) -> Object {
-    mutation
-}
-
-fn client_fields(client: Object) -> Object {
-    client
-}
-
-fn loaders(request: async_graphql::Request, _: &Scope) -> async_graphql::Request {
-    request
 }

@@ -1,58 +1,69 @@
 //! Addresses and sites in the schema (ADR-01..06, CON-01, CON-04), `Client.addresses`, and the
 //! document readiness of a client (CLI-16).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_graphql::Value;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use clientele_kernel::{AddressId, AppError, ClientId, StaffId};
+use clientele_kernel::{AddressId, AppError, AppResult, ClientId, StaffId};
 use clientele_records::clients::document_readiness::billing_address;
-use clientele_records::clients::{Address, AddressInput, AddressKind, Client, DocumentReadiness};
+use clientele_records::clients::{Address, AddressInput, AddressKind, Client, Contact, DocumentReadiness};
 
-use crate::areas::clients::client::records;
-use crate::areas::contacts::contact::ContactsBySiteLoader;
+use crate::areas::clients::client::{ClientById, records};
 use crate::areas::lookups::load_staff;
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, patch_id, patch_str};
-use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
+use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many, one};
 use crate::support::payload;
 use crate::support::{InputNames, datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
 /// Every address of each client, defaults first: one statement per page of clients.
-pub struct AddressesByClientLoader(pub Scope);
+pub struct AddressesOfClient;
 /// Addresses by id (a contact's site).
-pub struct AddressLoader(pub Scope);
+pub struct AddressById;
+/// Contacts of each site (CON-02), for `Address.contacts`.
+pub struct ContactsOfSite;
 
-impl Loader<ClientId> for AddressesByClientLoader {
-    type Value = Vec<Address>;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Address>>, LoadError> {
-        let rows = self.0.records.addresses.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(crate::support::loaders::group_by(keys, rows, |r| Some(r.client)))
+impl Relation for AddressesOfClient {
+    type Key = ClientId;
+    type Row = Address;
+    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Address>> {
+        cx.records.addresses.by_clients(&cx.ctx, keys).await
+    }
+    fn key(row: &Address) -> Option<ClientId> {
+        Some(row.client)
     }
 }
 
-impl Loader<AddressId> for AddressLoader {
-    type Value = Address;
-    type Error = LoadError;
-    async fn load(&self, keys: &[AddressId]) -> Result<HashMap<AddressId, Address>, LoadError> {
-        let rows = self.0.records.addresses.by_ids(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+impl Relation for AddressById {
+    type Key = AddressId;
+    type Row = Address;
+    async fn fetch(cx: &LoadCtx, keys: &[AddressId]) -> AppResult<Vec<Address>> {
+        cx.records.addresses.by_ids(&cx.ctx, keys).await
+    }
+    fn key(row: &Address) -> Option<AddressId> {
+        Some(row.id)
     }
 }
 
-fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
-    request
-        .data(DataLoader::new(AddressesByClientLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(AddressLoader(scope.clone()), tokio::spawn))
+impl Relation for ContactsOfSite {
+    type Key = AddressId;
+    type Row = Contact;
+    async fn fetch(cx: &LoadCtx, keys: &[AddressId]) -> AppResult<Vec<Contact>> {
+        cx.records.contacts.by_sites(&cx.ctx, keys).await
+    }
+    fn key(row: &Contact) -> Option<AddressId> {
+        row.site
+    }
+}
+
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    request.data(many::<AddressesOfClient>(cx)).data(one::<AddressById>(cx)).data(many::<ContactsOfSite>(cx))
 }
 
 /// An address (the contact's site) through the request's loader.
@@ -61,7 +72,7 @@ pub async fn load_address(
     id: Option<AddressId>,
 ) -> async_graphql::Result<Option<FieldValue<'static>>> {
     let Some(id) = id else { return Ok(None) };
-    let loaded = rc.data::<DataLoader<AddressLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+    let loaded = rc.data::<DataLoader<One<AddressById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
     Ok(loaded.map(FieldValue::owned_any))
 }
 
@@ -112,7 +123,7 @@ fn address_type() -> Object {
                 FieldFuture::new(async move {
                     let id = rc.parent_value.try_downcast_ref::<Address>()?.id;
                     let loaded = rc
-                        .data::<DataLoader<ContactsBySiteLoader>>()?
+                        .data::<DataLoader<Many<ContactsOfSite>>>()?
                         .load_one(id)
                         .await
                         .map_err(|e| load_error(&e))?;
@@ -124,7 +135,8 @@ fn address_type() -> Object {
         .field(Field::new("client", TypeRef::named_nn("Client"), |rc| {
             FieldFuture::new(async move {
                 let id = rc.parent_value.try_downcast_ref::<Address>()?.client;
-                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                let loaded =
+                    rc.data::<DataLoader<One<ClientById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(loaded.map(FieldValue::owned_any))
             })
         }))
@@ -132,7 +144,7 @@ fn address_type() -> Object {
         .field(field::<Address, _>("updatedAt", TypeRef::named_nn("DateTime"), |a| datetime(a.updated_at)))
 }
 
-fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
     builder
         .register(enum_type::<AddressKind>("AddressKind"))
@@ -184,7 +196,7 @@ fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
         .register(payload_type("DocumentReadinessPayload", "readiness", "DocumentReadiness"))
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         Field::new(
             "clientDocumentReadiness",
@@ -225,7 +237,7 @@ fn arg(field: Field, name: &str, ty: TypeRef) -> Field {
 const ADDRESS_INPUT: InputNames = InputNames::renaming(&[("delivery_person", "deliveryPersonId")]);
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     let id = || TypeRef::named_nn(TypeRef::ID);
     let input = || TypeRef::named_nn("AddressInput");
     mutation
@@ -329,7 +341,7 @@ fn mutation(mutation: Object) -> Object {
         )
 }
 
-fn client_fields(client: Object) -> Object {
+fn client_fields(client: Object, _: &SchemaShape) -> Object {
     client
         .field(
             Field::new("addresses", TypeRef::named_nn_list_nn("Address"), |rc| {
@@ -340,7 +352,7 @@ fn client_fields(client: Object) -> Object {
                         None => None,
                     };
                     let loaded = rc
-                        .data::<DataLoader<AddressesByClientLoader>>()?
+                        .data::<DataLoader<Many<AddressesOfClient>>>()?
                         .load_one(id)
                         .await
                         .map_err(|e| load_error(&e))?
@@ -357,7 +369,7 @@ fn client_fields(client: Object) -> Object {
                 FieldFuture::new(async move {
                     let client = rc.parent_value.try_downcast_ref::<Client>()?;
                     let loaded = rc
-                        .data::<DataLoader<AddressesByClientLoader>>()?
+                        .data::<DataLoader<Many<AddressesOfClient>>>()?
                         .load_one(client.id)
                         .await
                         .map_err(|e| load_error(&e))?

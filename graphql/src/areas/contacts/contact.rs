@@ -1,25 +1,22 @@
 //! Contacts in the schema (CON-02, CON-03), `Client.contacts`, and the contacts listing across
 //! clients (CON-05).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_graphql::Value;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
 use clientele_kernel::person::ContactPatch;
-use clientele_kernel::{AddressId, ClientId, ContactId};
+use clientele_kernel::{AddressId, AppResult, ClientId, ContactId};
 use clientele_records::clients::{Client, Contact, ContactFilter, ContactInput};
 
-use crate::areas::clients::client::{records, register_custom_fields};
+use crate::areas::clients::client::{ClientById, records, register_custom_fields};
 use crate::areas::contacts::addresses::load_address;
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{json_object, opt_bool, opt_id, opt_str, patch_id, patch_str};
-use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
+use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many};
 use crate::support::payload;
 use crate::support::{
     Connection, Edge, InputNames, connection_types, datetime, field, id_arg, payload_type, tenant, to_gql,
@@ -29,39 +26,28 @@ use crate::support::{
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
 /// Contacts of each client: one statement per page of clients.
-pub struct ContactsByClientLoader(pub Scope);
-/// Contacts of each site (CON-02).
-pub struct ContactsBySiteLoader(pub Scope);
+pub struct ContactsOfClient;
 
-impl Loader<ClientId> for ContactsByClientLoader {
-    type Value = Vec<Contact>;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Contact>>, LoadError> {
-        let rows = self.0.records.contacts.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(crate::support::loaders::group_by(keys, rows, |r| Some(r.client)))
+impl Relation for ContactsOfClient {
+    type Key = ClientId;
+    type Row = Contact;
+    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Contact>> {
+        cx.records.contacts.by_clients(&cx.ctx, keys).await
+    }
+    fn key(row: &Contact) -> Option<ClientId> {
+        Some(row.client)
     }
 }
 
-impl Loader<AddressId> for ContactsBySiteLoader {
-    type Value = Vec<Contact>;
-    type Error = LoadError;
-    async fn load(&self, keys: &[AddressId]) -> Result<HashMap<AddressId, Vec<Contact>>, LoadError> {
-        let rows = self.0.records.contacts.by_sites(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(crate::support::loaders::group_by(keys, rows, |r| r.site))
-    }
-}
-
-fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
-    request
-        .data(DataLoader::new(ContactsByClientLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(ContactsBySiteLoader(scope.clone()), tokio::spawn))
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    request.data(many::<ContactsOfClient>(cx))
 }
 
 fn s(v: Option<&str>) -> Value {
     v.map_or(Value::Null, |s| Value::String(s.to_owned()))
 }
 
-fn contact_type(config: &TenantConfig) -> Object {
+fn contact_type(shape: &SchemaShape) -> Object {
     let f = |name: &str, get: fn(&Contact) -> Option<&str>| {
         field::<Contact, _>(name, TypeRef::named(TypeRef::STRING), move |c| s(get(c)))
     };
@@ -72,7 +58,8 @@ fn contact_type(config: &TenantConfig) -> Object {
         .field(Field::new("client", TypeRef::named_nn("Client"), |rc| {
             FieldFuture::new(async move {
                 let id = rc.parent_value.try_downcast_ref::<Contact>()?.client;
-                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                let loaded =
+                    rc.data::<DataLoader<One<ClientById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(loaded.map(FieldValue::owned_any))
             })
         }))
@@ -102,7 +89,7 @@ fn contact_type(config: &TenantConfig) -> Object {
         .field(f("remark", |c| c.details.remark.as_deref()))
         .field(field::<Contact, _>("createdAt", TypeRef::named_nn("DateTime"), |c| datetime(c.created_at)))
         .field(field::<Contact, _>("updatedAt", TypeRef::named_nn("DateTime"), |c| datetime(c.updated_at)));
-    if !config.contact_fields.is_empty() {
+    if !shape.contact_fields.is_empty() {
         object = object.field(Field::new("customFields", TypeRef::named_nn("ContactCustomFields"), |rc| {
             FieldFuture::new(async move {
                 let contact = rc.parent_value.try_downcast_ref::<Contact>()?;
@@ -113,7 +100,7 @@ fn contact_type(config: &TenantConfig) -> Object {
     object
 }
 
-fn register(builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
     let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
     let mut input = InputObject::new("ContactInput")
         .description("lastName is required on creation; null clears a field.")
@@ -128,12 +115,12 @@ fn register(builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuilder {
         .field(text("mobile"))
         .field(text("email"))
         .field(text("remark"));
-    if !config.contact_fields.is_empty() {
+    if !shape.contact_fields.is_empty() {
         input = input.field(InputValue::new("customFields", TypeRef::named("ContactCustomFieldsInput")));
     }
     let [connection, edge] = connection_types("Contact");
     let builder = builder
-        .register(contact_type(config))
+        .register(contact_type(shape))
         .register(input)
         .register(
             InputObject::new("ContactFilter")
@@ -145,7 +132,7 @@ fn register(builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuilder {
         .register(payload_type("ContactPayload", "contact", "Contact"))
         .register(connection)
         .register(edge);
-    register_custom_fields(builder, "Contact", &config.contact_fields)
+    register_custom_fields(builder, "Contact", &shape.contact_fields)
 }
 
 fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ContactFilter> {
@@ -158,7 +145,7 @@ fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ContactFilter
     })
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query
         .field(
             with_page_args(Field::new(
@@ -225,7 +212,7 @@ fn contact_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ContactInp
 /// `ContactInput` fields not named as the camelCase of their domain field.
 const CONTACT_INPUT: InputNames = InputNames::renaming(&[("site", "siteId")]);
 
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
     let input = || InputValue::new("input", TypeRef::named_nn("ContactInput"));
     mutation
@@ -269,13 +256,13 @@ fn mutation(mutation: Object) -> Object {
         )
 }
 
-fn client_fields(client: Object) -> Object {
+fn client_fields(client: Object, _: &SchemaShape) -> Object {
     client.field(
         Field::new("contacts", TypeRef::named_nn_list_nn("Contact"), |rc| {
             FieldFuture::new(async move {
                 let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
                 let loaded =
-                    rc.data::<DataLoader<ContactsByClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                    rc.data::<DataLoader<Many<ContactsOfClient>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(Some(FieldValue::list(loaded.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
             })
         })

@@ -1,57 +1,70 @@
 //! Beneficiaries in the schema (CRD-01..04, CRD-06, LED-15, LED-16): the `Beneficiary` type
 //! with its cards and statement, `Client.beneficiaries`, and their mutations.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_graphql::Value;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use clientele_kernel::{BeneficiaryId, ClientId};
-use clientele_records::clients::{Beneficiary, BeneficiaryInput, Civility, Client};
+use clientele_kernel::{AppResult, BeneficiaryId, ClientId};
+use clientele_records::clients::{Beneficiary, BeneficiaryInput, Card, Civility, Client};
 
-use crate::areas::clients::client::records;
-use crate::areas::ledger::cards::CardsByBeneficiaryLoader;
-use crate::areas::ledger::entries::date_arg;
+use crate::areas::clients::client::{ClientById, records};
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
-use crate::support::input::{opt_bool, patch_enum, patch_str};
-use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
+use crate::shape::{Area, SchemaShape};
+use crate::support::input::{date_arg, opt_bool, patch_enum, patch_str};
+use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many, one};
 use crate::support::payload;
 use crate::support::{datetime, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
 /// Beneficiaries of each client: one statement per page of clients.
-pub struct BeneficiariesByClientLoader(pub Scope);
+pub struct BeneficiariesOfClient;
 /// Beneficiaries by id (a card's holder).
-pub struct BeneficiaryLoader(pub Scope);
+pub struct BeneficiaryById;
+/// Cards of each beneficiary, for `Beneficiary.cards`.
+pub struct CardsOfBeneficiary;
 
-impl Loader<ClientId> for BeneficiariesByClientLoader {
-    type Value = Vec<Beneficiary>;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Beneficiary>>, LoadError> {
-        let rows = self.0.records.beneficiaries.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(crate::support::loaders::group_by(keys, rows, |r| Some(r.client)))
+impl Relation for BeneficiariesOfClient {
+    type Key = ClientId;
+    type Row = Beneficiary;
+    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Beneficiary>> {
+        cx.records.beneficiaries.by_clients(&cx.ctx, keys).await
+    }
+    fn key(row: &Beneficiary) -> Option<ClientId> {
+        Some(row.client)
     }
 }
 
-impl Loader<BeneficiaryId> for BeneficiaryLoader {
-    type Value = Beneficiary;
-    type Error = LoadError;
-    async fn load(&self, keys: &[BeneficiaryId]) -> Result<HashMap<BeneficiaryId, Beneficiary>, LoadError> {
-        let rows = self.0.records.beneficiaries.by_ids(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|b| (b.id, b)).collect())
+impl Relation for BeneficiaryById {
+    type Key = BeneficiaryId;
+    type Row = Beneficiary;
+    async fn fetch(cx: &LoadCtx, keys: &[BeneficiaryId]) -> AppResult<Vec<Beneficiary>> {
+        cx.records.beneficiaries.by_ids(&cx.ctx, keys).await
+    }
+    fn key(row: &Beneficiary) -> Option<BeneficiaryId> {
+        Some(row.id)
     }
 }
 
-fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
+impl Relation for CardsOfBeneficiary {
+    type Key = BeneficiaryId;
+    type Row = Card;
+    async fn fetch(cx: &LoadCtx, keys: &[BeneficiaryId]) -> AppResult<Vec<Card>> {
+        cx.records.cards.by_beneficiaries(&cx.ctx, keys).await
+    }
+    fn key(row: &Card) -> Option<BeneficiaryId> {
+        row.beneficiary
+    }
+}
+
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request
-        .data(DataLoader::new(BeneficiariesByClientLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(BeneficiaryLoader(scope.clone()), tokio::spawn))
+        .data(many::<BeneficiariesOfClient>(cx))
+        .data(one::<BeneficiaryById>(cx))
+        .data(many::<CardsOfBeneficiary>(cx))
 }
 
 /// A beneficiary (a card's holder) through the request's loader.
@@ -60,7 +73,7 @@ pub async fn load_beneficiary(
     id: Option<BeneficiaryId>,
 ) -> async_graphql::Result<Option<FieldValue<'static>>> {
     let Some(id) = id else { return Ok(None) };
-    let loaded = rc.data::<DataLoader<BeneficiaryLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+    let loaded = rc.data::<DataLoader<One<BeneficiaryById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
     Ok(loaded.map(FieldValue::owned_any))
 }
 
@@ -84,7 +97,8 @@ fn beneficiary_type() -> Object {
         .field(Field::new("client", TypeRef::named_nn("Client"), |rc| {
             FieldFuture::new(async move {
                 let id = rc.parent_value.try_downcast_ref::<Beneficiary>()?.client;
-                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                let loaded =
+                    rc.data::<DataLoader<One<ClientById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(loaded.map(FieldValue::owned_any))
             })
         }))
@@ -115,7 +129,7 @@ fn beneficiary_type() -> Object {
                 FieldFuture::new(async move {
                     let id = rc.parent_value.try_downcast_ref::<Beneficiary>()?.id;
                     let loaded = rc
-                        .data::<DataLoader<CardsByBeneficiaryLoader>>()?
+                        .data::<DataLoader<Many<CardsOfBeneficiary>>>()?
                         .load_one(id)
                         .await
                         .map_err(|e| load_error(&e))?;
@@ -140,7 +154,7 @@ fn beneficiary_type() -> Object {
         )
 }
 
-fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
     builder
         .register(beneficiary_type())
@@ -163,7 +177,7 @@ fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
         .register(payload_type("BeneficiaryPayload", "beneficiary", "Beneficiary"))
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         Field::new(
             "beneficiary",
@@ -196,7 +210,7 @@ fn beneficiary_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<Benefi
     })
 }
 
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
     let input = || InputValue::new("input", TypeRef::named_nn("BeneficiaryInput"));
     mutation
@@ -270,14 +284,14 @@ fn mutation(mutation: Object) -> Object {
         )
 }
 
-fn client_fields(client: Object) -> Object {
+fn client_fields(client: Object, _: &SchemaShape) -> Object {
     client.field(
         Field::new("beneficiaries", TypeRef::named_nn_list_nn("Beneficiary"), |rc| {
             FieldFuture::new(async move {
                 let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
                 let blocked = rc.args.get("blocked").filter(|v| !v.is_null()).map(|v| v.boolean()).transpose()?;
                 let loaded = rc
-                    .data::<DataLoader<BeneficiariesByClientLoader>>()?
+                    .data::<DataLoader<Many<BeneficiariesOfClient>>>()?
                     .load_one(id)
                     .await
                     .map_err(|e| load_error(&e))?;

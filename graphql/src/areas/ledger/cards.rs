@@ -1,55 +1,41 @@
 //! Cards in the schema (CRD-05): the `Card` type, `Client.cards` (the client's and its
 //! beneficiaries'), and issuing, changing and deleting cards.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_graphql::Value;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
 };
-use clientele_kernel::{BeneficiaryId, CardId, ClientId};
+use clientele_kernel::{AppResult, CardId, ClientId};
 use clientele_records::clients::{Card, CardHolder, CardInput, CardStatus, Client};
 
-use crate::areas::clients::client::records;
+use crate::areas::clients::client::{ClientById, records};
 use crate::areas::ledger::beneficiaries::load_beneficiary;
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_enum, opt_str, patch_date};
-use crate::support::loaders::{ClientLoader, LoadError, Scope, load_error};
+use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many};
 use crate::support::payload;
 use crate::support::{datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
 /// Cards of each client's account: one statement per page of clients.
-pub struct CardsByClientLoader(pub Scope);
-/// Cards of each beneficiary.
-pub struct CardsByBeneficiaryLoader(pub Scope);
+pub struct CardsOfClient;
 
-impl Loader<ClientId> for CardsByClientLoader {
-    type Value = Vec<Card>;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Vec<Card>>, LoadError> {
-        let rows = self.0.records.cards.by_clients(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(crate::support::loaders::group_by(keys, rows, |r| Some(r.client)))
+impl Relation for CardsOfClient {
+    type Key = ClientId;
+    type Row = Card;
+    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Card>> {
+        cx.records.cards.by_clients(&cx.ctx, keys).await
+    }
+    fn key(row: &Card) -> Option<ClientId> {
+        Some(row.client)
     }
 }
 
-impl Loader<BeneficiaryId> for CardsByBeneficiaryLoader {
-    type Value = Vec<Card>;
-    type Error = LoadError;
-    async fn load(&self, keys: &[BeneficiaryId]) -> Result<HashMap<BeneficiaryId, Vec<Card>>, LoadError> {
-        let rows = self.0.records.cards.by_beneficiaries(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(crate::support::loaders::group_by(keys, rows, |r| r.beneficiary))
-    }
-}
-
-fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
-    request
-        .data(DataLoader::new(CardsByClientLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(CardsByBeneficiaryLoader(scope.clone()), tokio::spawn))
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    request.data(many::<CardsOfClient>(cx))
 }
 
 fn card_type() -> Object {
@@ -74,7 +60,8 @@ fn card_type() -> Object {
         .field(Field::new("client", TypeRef::named_nn("Client"), |rc| {
             FieldFuture::new(async move {
                 let id = rc.parent_value.try_downcast_ref::<Card>()?.client;
-                let loaded = rc.data::<DataLoader<ClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                let loaded =
+                    rc.data::<DataLoader<One<ClientById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(loaded.map(FieldValue::owned_any))
             })
         }))
@@ -94,7 +81,7 @@ fn card_type() -> Object {
         .field(field::<Card, _>("updatedAt", TypeRef::named_nn("DateTime"), |c| datetime(c.updated_at)))
 }
 
-fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
         .register(enum_type::<CardStatus>("CardStatus"))
         .register(card_type())
@@ -109,7 +96,7 @@ fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
         .register(payload_type("CardPayload", "card", "Card"))
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         Field::new(
             "card",
@@ -133,7 +120,7 @@ fn card_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CardInput> {
     })
 }
 
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
     let input = || InputValue::new("input", TypeRef::named_nn("CardInput"));
     mutation
@@ -194,13 +181,13 @@ fn mutation(mutation: Object) -> Object {
         )
 }
 
-fn client_fields(client: Object) -> Object {
+fn client_fields(client: Object, _: &SchemaShape) -> Object {
     client.field(
         Field::new("cards", TypeRef::named_nn_list_nn("Card"), |rc| {
             FieldFuture::new(async move {
                 let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
                 let loaded =
-                    rc.data::<DataLoader<CardsByClientLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                    rc.data::<DataLoader<Many<CardsOfClient>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 Ok(Some(FieldValue::list(loaded.unwrap_or_default().into_iter().map(FieldValue::owned_any))))
             })
         })

@@ -1,39 +1,48 @@
 //! The account ledger in the schema: `Client.balance` and friends, entry lists, statements,
 //! the operations view, and the posting, reversal and dotation mutations.
 
-use std::collections::HashMap;
-
 use async_graphql::Value;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use chrono::NaiveDate;
 use clientele_kernel::Money;
-use clientele_kernel::{AppError, BeneficiaryId, CardId, ClientId, LedgerEntryId};
+use clientele_kernel::{AppError, AppResult, BeneficiaryId, CardId, ClientId, LedgerEntryId};
+use clientele_records::clients::ledger::available_credit;
 use clientele_records::clients::{
-    AccountKind, Client, DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, Operation, Posted, Statement,
+    Client, DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, Operation, Posted, Statement,
 };
 
 use crate::areas::clients::client::records;
 use crate::resolver;
-use crate::support::input::{opt_id, opt_str, patch_date};
-use crate::support::loaders::{LoadError, Scope, load_error};
+use crate::shape::{Area, SchemaShape};
+use crate::support::input::{date_arg, opt_id, opt_str, patch_date};
+use crate::support::loaders::{LoadCtx, One, Relation, load_error, one};
 use crate::support::{
     Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args,
     parse_enum, tenant, to_gql, user_errors_field, with_page_args,
 };
 
-/// Balances of the clients of one page, in one aggregate query.
-pub struct BalanceLoader(pub Scope);
+pub const AREA: Area = Area { register, mutation, client_fields, loaders, ..Area::NONE };
 
-impl Loader<ClientId> for BalanceLoader {
-    type Value = Money;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, Money>, LoadError> {
-        self.0.records.ledger.balances(&self.0.ctx, keys).await.map_err(std::sync::Arc::new)
+/// Balances of the clients of one page, in one aggregate query; a client without entries has
+/// no row (its balance is 0).
+pub struct BalanceOfClient;
+
+impl Relation for BalanceOfClient {
+    type Key = ClientId;
+    type Row = (ClientId, Money);
+    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<(ClientId, Money)>> {
+        Ok(cx.records.ledger.balances(&cx.ctx, keys).await?.into_iter().collect())
     }
+    fn key(row: &(ClientId, Money)) -> Option<ClientId> {
+        Some(row.0)
+    }
+}
+
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    request.data(one::<BalanceOfClient>(cx))
 }
 
 fn money(m: Money) -> Value {
@@ -49,18 +58,8 @@ fn id_value(id: Option<LedgerEntryId>) -> Value {
 }
 
 async fn balance_of(rc: &ResolverContext<'_>, client: ClientId) -> async_graphql::Result<Money> {
-    let loaded = rc.data::<DataLoader<BalanceLoader>>()?.load_one(client).await.map_err(|e| load_error(&e))?;
-    Ok(loaded.unwrap_or_default())
-}
-
-/// A `Date` argument (the scalar already refused other shapes).
-pub(crate) fn date_arg(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<NaiveDate>> {
-    match rc.args.get(name).filter(|v| !v.is_null()) {
-        Some(v) => NaiveDate::parse_from_str(v.string()?, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| to_gql(AppError::invalid(name, "Use a date as YYYY-MM-DD."))),
-        None => Ok(None),
-    }
+    let loaded = rc.data::<DataLoader<One<BalanceOfClient>>>()?.load_one(client).await.map_err(|e| load_error(&e))?;
+    Ok(loaded.map(|(_, balance)| balance).unwrap_or_default())
 }
 
 fn entry_connection(page: clientele_kernel::page::Page<LedgerEntry>) -> FieldValue<'static> {
@@ -175,7 +174,7 @@ fn payload_type() -> Object {
         .field(user_errors_field())
 }
 
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let [connection, edge] = connection_types("LedgerEntry");
     builder
         .register(enum_type::<LedgerKind>("LedgerEntryKind"))
@@ -216,7 +215,7 @@ pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
 }
 
 /// Adds the ledger fields to the `Client` type.
-pub fn client_fields(client: Object) -> Object {
+fn client_fields(client: Object, _: &SchemaShape) -> Object {
     client
         .field(
             Field::new("balance", TypeRef::named_nn("Decimal"), |rc| {
@@ -231,12 +230,9 @@ pub fn client_fields(client: Object) -> Object {
             Field::new("availableCredit", TypeRef::named("Decimal"), |rc| {
                 FieldFuture::new(async move {
                     let client = rc.parent_value.try_downcast_ref::<Client>()?;
-                    if client.account_kind == AccountKind::None {
-                        return Ok(None);
-                    }
-                    let (id, limit) = (client.id, client.credit_limit);
-                    let available = Money(limit.0 + balance_of(&rc, id).await?.0);
-                    Ok(Some(FieldValue::value(money(available))))
+                    let balance = balance_of(&rc, client.id).await?;
+                    let available = available_credit(client.account_kind, client.credit_limit, balance);
+                    Ok(available.map(|m| FieldValue::value(money(m))))
                 })
             })
             .description("LED-12: credit limit + balance (deposit accounts: the balance); null without an account."),
@@ -335,7 +331,7 @@ fn dotation_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<DotationI
     })
 }
 
-pub fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(
             Field::new(

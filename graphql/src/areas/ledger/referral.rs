@@ -1,42 +1,41 @@
 //! Sponsorship in the schema (REF-01..05, Q-14): the organisation's settings,
 //! `Client.referralRewards`, and using a reward.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_graphql::Value;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_kernel::ClientId;
+use clientele_kernel::{AppResult, ClientId};
 use clientele_records::clients::{Client, ReferralRewards, ReferralSettings, ReferralSettingsInput, RewardKind};
 
 use crate::areas::clients::client::records;
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, opt_str, patch_str};
-use crate::support::loaders::{LoadError, Scope, load_error};
+use crate::support::loaders::{LoadCtx, One, Relation, load_error, one};
 use crate::support::payload;
 use crate::support::{enum_type, enum_value, field, id_arg, opt_datetime, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
 /// Rewards of each client of a page, in two grouped statements.
-pub struct ReferralRewardsLoader(pub Scope);
+pub struct RewardsOfClient;
 
-impl Loader<ClientId> for ReferralRewardsLoader {
-    type Value = ReferralRewards;
-    type Error = LoadError;
-    async fn load(&self, keys: &[ClientId]) -> Result<HashMap<ClientId, ReferralRewards>, LoadError> {
-        let rows = self.0.records.referral.rewards(&self.0.ctx, keys).await.map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|r| (r.client, r)).collect())
+impl Relation for RewardsOfClient {
+    type Key = ClientId;
+    type Row = ReferralRewards;
+    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<ReferralRewards>> {
+        cx.records.referral.rewards(&cx.ctx, keys).await
+    }
+    fn key(row: &ReferralRewards) -> Option<ClientId> {
+        Some(row.client)
     }
 }
 
-fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
-    request.data(DataLoader::new(ReferralRewardsLoader(scope.clone()), tokio::spawn))
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    request.data(one::<RewardsOfClient>(cx))
 }
 
-fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let flag = |name: &str, get: fn(&ReferralSettings) -> bool| {
         field::<ReferralSettings, _>(name, TypeRef::named_nn(TypeRef::BOOLEAN), move |s| Value::from(get(s)))
     };
@@ -100,7 +99,7 @@ fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
         .register(payload_type("ReferralRewardsPayload", "rewards", "ReferralRewards"))
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         Field::new(
             "referralSettings",
@@ -114,7 +113,7 @@ fn query(query: Object) -> Object {
     )
 }
 
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(
             Field::new(
@@ -153,13 +152,13 @@ fn mutation(mutation: Object) -> Object {
         )
 }
 
-fn client_fields(client: Object) -> Object {
+fn client_fields(client: Object, _: &SchemaShape) -> Object {
     client.field(
         Field::new("referralRewards", TypeRef::named_nn("ReferralRewards"), |rc| {
             FieldFuture::new(async move {
                 let id = rc.parent_value.try_downcast_ref::<Client>()?.id;
                 let loaded =
-                    rc.data::<DataLoader<ReferralRewardsLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+                    rc.data::<DataLoader<One<RewardsOfClient>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
                 let rewards = loaded.unwrap_or(ReferralRewards { client: id, earned: 0, used: 0 });
                 Ok(Some(FieldValue::owned_any(rewards)))
             })

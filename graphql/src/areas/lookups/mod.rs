@@ -1,53 +1,53 @@
 //! Tenant lists (BIL-15) and the staff directory (OTH-04) in the schema, and the client's
 //! representative, tariff, terms and methods as objects.
 
-use std::collections::HashMap;
-
 use async_graphql::Value;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use clientele_kernel::{AppError, LookupId, StaffId, UserId};
+use clientele_kernel::{AppError, AppResult, LookupId, StaffId, UserId};
 use clientele_records::clients::{Client, Lookup, LookupInput, LookupKind, StaffInput, StaffMember};
 
 use crate::areas::clients::client::records;
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id};
-use crate::support::loaders::{LoadError, Scope, load_error};
+use crate::support::loaders::{LoadCtx, One, Relation, load_error, one};
 use crate::support::payload;
 use crate::support::{InputNames, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
 /// List entries by id, whatever their list.
-pub struct LookupLoader(pub Scope);
+pub struct LookupById;
 /// Staff members by id.
-pub struct StaffLoader(pub Scope);
+pub struct StaffById;
 
-impl Loader<LookupId> for LookupLoader {
-    type Value = Lookup;
-    type Error = LoadError;
-    async fn load(&self, keys: &[LookupId]) -> Result<HashMap<LookupId, Lookup>, LoadError> {
-        let rows = self.0.records.lookups.lookups_by_ids(&self.0.ctx, keys).await.map_err(std::sync::Arc::new)?;
-        Ok(rows.into_iter().map(|l| (l.id, l)).collect())
+impl Relation for LookupById {
+    type Key = LookupId;
+    type Row = Lookup;
+    async fn fetch(cx: &LoadCtx, keys: &[LookupId]) -> AppResult<Vec<Lookup>> {
+        cx.records.lookups.lookups_by_ids(&cx.ctx, keys).await
+    }
+    fn key(row: &Lookup) -> Option<LookupId> {
+        Some(row.id)
     }
 }
 
-impl Loader<StaffId> for StaffLoader {
-    type Value = StaffMember;
-    type Error = LoadError;
-    async fn load(&self, keys: &[StaffId]) -> Result<HashMap<StaffId, StaffMember>, LoadError> {
-        let rows = self.0.records.lookups.staff_by_ids(&self.0.ctx, keys).await.map_err(std::sync::Arc::new)?;
-        Ok(rows.into_iter().map(|s| (s.id, s)).collect())
+impl Relation for StaffById {
+    type Key = StaffId;
+    type Row = StaffMember;
+    async fn fetch(cx: &LoadCtx, keys: &[StaffId]) -> AppResult<Vec<StaffMember>> {
+        cx.records.lookups.staff_by_ids(&cx.ctx, keys).await
+    }
+    fn key(row: &StaffMember) -> Option<StaffId> {
+        Some(row.id)
     }
 }
 
-fn loaders(request: async_graphql::Request, scope: &Scope) -> async_graphql::Request {
-    request
-        .data(DataLoader::new(LookupLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(StaffLoader(scope.clone()), tokio::spawn))
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    request.data(one::<LookupById>(cx)).data(one::<StaffById>(cx))
 }
 
 /// A staff member through the request's loader (`None` stays `None`).
@@ -56,7 +56,7 @@ pub async fn load_staff(
     id: Option<StaffId>,
 ) -> async_graphql::Result<Option<FieldValue<'static>>> {
     let Some(id) = id else { return Ok(None) };
-    let loaded = rc.data::<DataLoader<StaffLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+    let loaded = rc.data::<DataLoader<One<StaffById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
     Ok(loaded.map(FieldValue::owned_any))
 }
 
@@ -65,11 +65,11 @@ async fn load_lookup(
     id: Option<LookupId>,
 ) -> async_graphql::Result<Option<FieldValue<'static>>> {
     let Some(id) = id else { return Ok(None) };
-    let loaded = rc.data::<DataLoader<LookupLoader>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
+    let loaded = rc.data::<DataLoader<One<LookupById>>>()?.load_one(id).await.map_err(|e| load_error(&e))?;
     Ok(loaded.map(FieldValue::owned_any))
 }
 
-fn register(builder: SchemaBuilder, _: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let string = |v: &str| Value::String(v.to_owned());
     builder
         .register(enum_type::<LookupKind>("LookupKind"))
@@ -138,7 +138,7 @@ fn active_only(rc: &ResolverContext<'_>) -> async_graphql::Result<bool> {
     Ok(rc.args.get("activeOnly").filter(|v| !v.is_null()).map(|v| v.boolean()).transpose()?.unwrap_or(false))
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query
         .field(
             Field::new(
@@ -205,7 +205,7 @@ fn with_id(field: Field) -> Field {
 /// `StaffInput` fields not named as the camelCase of their domain field.
 const STAFF_INPUT: InputNames = InputNames::renaming(&[("user", "userId")]);
 
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(with_input(
             Field::new(
@@ -278,7 +278,7 @@ fn mutation(mutation: Object) -> Object {
         ))
 }
 
-fn client_fields(client: Object) -> Object {
+fn client_fields(client: Object, _: &SchemaShape) -> Object {
     let lookup = |name: &str, get: fn(&Client) -> Option<LookupId>| {
         Field::new(name, TypeRef::named("Lookup"), move |rc| {
             FieldFuture::new(async move {

@@ -11,12 +11,12 @@ use clientele_tenants::catalogue::{
 };
 
 use crate::resolver;
-use crate::schema::{Area, TenantConfig};
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_str, patch_str};
 use crate::support::payload;
 use crate::support::{Payload, field, id_arg, payload_type, services, tenant, to_gql};
 
-pub const AREA: Area = Area { register, query, mutation, client_fields: |o| o, loaders: |r, _| r };
+pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
 fn s(v: Option<&str>) -> Value {
     v.map_or(Value::Null, |s| Value::String(s.to_owned()))
@@ -58,7 +58,7 @@ fn view_fields<T: std::any::Any + Send + Sync>(object: Object, get: fn(&T) -> &C
         }))
 }
 
-fn register(builder: SchemaBuilder, _config: &TenantConfig) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
         .register(item_fields::<CatalogueItem>(
             Object::new("CatalogueItem").description("An item of the supplier's catalogue."),
@@ -164,7 +164,7 @@ fn list<T: std::any::Any + Send + Sync>(items: Vec<T>) -> FieldValue<'static> {
     FieldValue::list(items.into_iter().map(FieldValue::owned_any))
 }
 
-fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query
         .field(Field::new(
             "catalogueItems",
@@ -253,7 +253,7 @@ fn with(field: Field, args: &[(&str, TypeRef)]) -> Field {
 }
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     let id_opt = || ("id", TypeRef::named(TypeRef::ID));
     let org = || ("organisationId", TypeRef::named_nn(TypeRef::ID));
     mutation

@@ -15,12 +15,15 @@ use clientele_tenants::org_categories::OrgCategory;
 use strum::IntoEnumIterator;
 
 use crate::resolver;
+use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_date, patch_str};
 use crate::support::payload;
 use crate::support::{
     Connection, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, payload_type, services,
     tenant, to_gql, with_page_args,
 };
+
+pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
 fn s(v: Option<&str>) -> Value {
     v.map_or(Value::Null, |s| Value::String(s.to_owned()))
@@ -117,7 +120,7 @@ fn licence_type() -> Object {
         .field(field::<Licence, _>("free", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.free())))
 }
 
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let mut org_input = InputObject::new("CustomerOrganisationInput")
         .description("Fields left out keep their value; null clears one.")
         .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
@@ -249,7 +252,7 @@ fn org_arg(rc: &ResolverContext<'_>) -> async_graphql::Result<TenantId> {
     id_arg(rc, "organisationId")
 }
 
-pub fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query
         .field(Field::new(
             "organisationCategories",
@@ -297,7 +300,7 @@ pub fn query(query: Object) -> Object {
 }
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-pub fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     let org_id = || InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID));
     mutation
         .field(
@@ -352,11 +355,11 @@ pub fn mutation(mutation: Object) -> Object {
                             .collect::<async_graphql::Result<Vec<_>>>()?,
                         None => Vec::new(),
                     };
-                    let seats = opt_i64(&input, "seats")?.unwrap_or(1);
+                    let seats = opt_i64(&input, "seats")?.map(|s| i32::try_from(s).unwrap_or(-1));
                     let new = NewCustomer {
                         data: customer_input(&input.try_get("organisation")?.object()?)?,
                         contacts,
-                        seats: i32::try_from(seats).unwrap_or(-1),
+                        seats: seats.unwrap_or(NewCustomer::DEFAULT_SEATS),
                     };
                     payload(services(&rc)?.customers.create(tenant(&rc)?, new).await.map(|(org, _)| org))
                 }),

@@ -7,11 +7,14 @@ use clientele_kernel::{SessionId, TenantId, UserId};
 use clientele_tenants::direct_login::{DirectLogin, DirectLoginSession, SupplierUser};
 
 use crate::resolver;
+use crate::shape::{Area, SchemaShape};
 use crate::support::payload;
 use crate::support::{
     Connection, Payload, connection_types, datetime, field, id_arg, opt_datetime, page_args, payload_type, request,
     services, tenant, to_gql, user_errors_field, with_page_args,
 };
+
+pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
 fn session_type() -> Object {
     Object::new("DirectLoginSession")
@@ -44,7 +47,7 @@ fn session_type() -> Object {
         .field(field::<DirectLoginSession, _>("revokedAt", TypeRef::named("DateTime"), |s| opt_datetime(s.revoked_at)))
 }
 
-pub fn register(builder: SchemaBuilder) -> SchemaBuilder {
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let [connection, edge] = connection_types("DirectLoginSession");
     builder
         .register(session_type())
@@ -108,7 +111,7 @@ pub fn viewer_impersonation() -> Field {
     .description("Set when a supplier user signed in here through a direct login (ORG-21).")
 }
 
-pub fn query(query: Object) -> Object {
+fn query(query: Object, _: &SchemaShape) -> Object {
     query.field(
         with_page_args(Field::new(
             "directLoginSessions",
@@ -122,7 +125,7 @@ pub fn query(query: Object) -> Object {
     )
 }
 
-pub fn mutation(mutation: Object) -> Object {
+fn mutation(mutation: Object, _: &SchemaShape) -> Object {
     mutation
         .field(
             Field::new(

@@ -18,46 +18,31 @@ use clientele_plugins::{Installed, Manifest, PluginRecord, Plugins, UploadedVers
 use clientele_records::clients::Client;
 
 use crate::resolver;
-use crate::schema::TenantConfig;
+use crate::shape::{Area, SchemaShape};
 use crate::support::field_types;
-use crate::support::loaders::{LoadError, load_error};
+use crate::support::loaders::{LoadCtx, LoadError, load_error};
 use crate::support::{InputNames, Payload, datetime, field, id_arg, payload, payload_type, tenant, to_gql};
 
-/// What the schema of a tenant needs of one enabled plugin.
-#[derive(Clone, Debug, Hash, serde::Serialize, serde::Deserialize)]
-pub struct PluginSchema {
-    pub name: String,
-    pub version: String,
-    pub manifest: Manifest,
-}
+/// The plugins in the schema; the lifecycle types and mutations are in every schema.
+pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
-impl PluginSchema {
-    pub fn of(installed: &Installed) -> Self {
-        Self {
-            name: installed.name.clone(),
-            version: installed.version.clone(),
-            manifest: (*installed.manifest).clone(),
-        }
-    }
-}
-
-/// Per-request data for plugin resolvers: the caller, the platform, and the plugins enabled
-/// in the caller's organisation (as of its config version).
+/// Per-request data for plugin resolvers: the caller's tenant context, the platform, and the
+/// plugins enabled in the caller's organisation (as of its config version).
 #[derive(Clone)]
-pub struct PluginScope {
+pub struct PluginCtx {
     pub ctx: TenantCtx,
     pub plugins: Arc<Plugins>,
     pub installed: Arc<Vec<Installed>>,
 }
 
-impl PluginScope {
+impl PluginCtx {
     fn plugin(&self, name: &str) -> Result<&Installed, AppError> {
         self.installed.iter().find(|i| i.name == name).ok_or_else(AppError::not_found)
     }
 }
 
-fn scope<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a PluginScope> {
-    rc.data::<PluginScope>().map_err(|_| to_gql(ErrorCode::Unauthenticated.into()))
+fn plugin_ctx<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a PluginCtx> {
+    rc.data::<PluginCtx>().map_err(|_| to_gql(ErrorCode::Unauthenticated.into()))
 }
 
 fn platform<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a Arc<Plugins>> {
@@ -65,9 +50,9 @@ fn platform<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a Arc<Plugi
 }
 
 /// Records of one collection under each parent of a page, one statement per collection.
-pub struct ChildrenLoader(pub PluginScope);
+pub struct ChildrenLoader(pub PluginCtx);
 /// Computed values of a page, one guest call per plugin and field.
-pub struct ComputeLoader(pub PluginScope);
+pub struct ComputeLoader(pub PluginCtx);
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ChildKey {
@@ -138,12 +123,17 @@ impl Loader<ComputeKey> for ComputeLoader {
     }
 }
 
-/// Adds the plugin loaders to a request of a tenant with plugins.
-pub fn attach(request: async_graphql::Request, scope: PluginScope) -> async_graphql::Request {
+/// The upload check of plugin names; the registry hands it in, as it needs the whole schema.
+#[derive(Clone, Copy)]
+pub struct NameCheck(pub fn(&Manifest) -> Result<(), String>);
+
+/// The plugin loaders and the plugin resolvers' data.
+fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
+    let plugin_ctx = PluginCtx { ctx: cx.ctx.clone(), plugins: cx.plugins.clone(), installed: cx.installed.clone() };
     request
-        .data(DataLoader::new(ChildrenLoader(scope.clone()), tokio::spawn))
-        .data(DataLoader::new(ComputeLoader(scope.clone()), tokio::spawn))
-        .data(scope)
+        .data(DataLoader::new(ChildrenLoader(plugin_ctx.clone()), tokio::spawn))
+        .data(DataLoader::new(ComputeLoader(plugin_ctx.clone()), tokio::spawn))
+        .data(plugin_ctx)
 }
 
 fn choice_enum(type_name: &str, f: &FieldDef) -> String {
@@ -267,7 +257,7 @@ fn collection_type(plugin: &Arc<str>, manifest: &Manifest, c: &Collection) -> Ob
 
 /// Types of every enabled plugin, plus the lifecycle types every schema has.
 #[allow(clippy::too_many_lines)] // the lifecycle types, then each plugin's, in one place
-pub fn register(mut builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuilder {
+fn register(mut builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
     builder = builder
         .enable_uploading()
         .register(
@@ -335,7 +325,7 @@ pub fn register(mut builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuil
                         .description("The organisations' config, a JSON object."),
                 ),
         );
-    if config.plugins.is_empty() {
+    if shape.plugins.is_empty() {
         return builder;
     }
     builder = builder
@@ -361,7 +351,7 @@ pub fn register(mut builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuil
                 }))
                 .field(crate::support::user_errors_field()),
         );
-    for p in &config.plugins {
+    for p in &shape.plugins {
         let plugin: Arc<str> = p.name.as_str().into();
         for c in &p.manifest.collections {
             let type_name = pascal(&c.name);
@@ -382,15 +372,15 @@ pub fn register(mut builder: SchemaBuilder, config: &TenantConfig) -> SchemaBuil
 }
 
 /// Lists of tenant-wide collections, and the caller's plugins.
-pub fn query(mut query: Object, config: &TenantConfig) -> Object {
+fn query(mut query: Object, shape: &SchemaShape) -> Object {
     query = query
         .field(
             Field::new(
                 "installedPlugins",
                 TypeRef::named_nn_list_nn("InstalledPlugin"),
                 resolver!(|rc| {
-                    let installed = if let Ok(scope) = rc.data::<PluginScope>() {
-                        scope.installed.clone()
+                    let installed = if let Ok(cx) = rc.data::<PluginCtx>() {
+                        cx.installed.clone()
                     } else {
                         tenant(&rc)?;
                         Arc::new(Vec::new())
@@ -412,17 +402,16 @@ pub fn query(mut query: Object, config: &TenantConfig) -> Object {
             )
             .description("Suppliers: every uploaded version of their plugins, newest first."),
         );
-    for p in &config.plugins {
+    for p in &shape.plugins {
         for c in p.manifest.collections.iter().filter(|c| c.parent == Parent::Tenant) {
             let (plugin, collection) = (p.name.clone(), c.name.clone());
             query = query.field(
                 Field::new(&c.plural, TypeRef::named_nn_list_nn(pascal(&c.name)), move |rc| {
                     let (plugin, collection) = (plugin.clone(), collection.clone());
                     FieldFuture::new(async move {
-                        let scope = scope(&rc)?;
-                        let installed = scope.plugin(&plugin).map_err(to_gql)?;
-                        let rows =
-                            scope.plugins.records.list(&scope.ctx, installed, &collection).await.map_err(to_gql)?;
+                        let cx = plugin_ctx(&rc)?;
+                        let installed = cx.plugin(&plugin).map_err(to_gql)?;
+                        let rows = cx.plugins.records.list(&cx.ctx, installed, &collection).await.map_err(to_gql)?;
                         Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
                     })
                 })
@@ -454,9 +443,9 @@ fn tenant_ids(value: &async_graphql::dynamic::ValueAccessor<'_>) -> async_graphq
 }
 
 /// Lifecycle mutations, and the CRUD and actions of every enabled plugin.
-pub fn mutation(mut mutation: Object, config: &TenantConfig) -> Object {
+fn mutation(mut mutation: Object, shape: &SchemaShape) -> Object {
     mutation = lifecycle(mutation);
-    for p in &config.plugins {
+    for p in &shape.plugins {
         mutation = custom_field_mutations(mutation, &p.name, &p.manifest);
         for c in &p.manifest.collections {
             mutation = crud(mutation, &p.name, c);
@@ -466,10 +455,10 @@ pub fn mutation(mut mutation: Object, config: &TenantConfig) -> Object {
             let mut f = Field::new(&a.name, TypeRef::named_nn("PluginActionPayload"), move |rc| {
                 let (plugin, action) = (plugin.clone(), action.clone());
                 FieldFuture::new(async move {
-                    let scope = scope(&rc)?;
-                    let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                    let cx = plugin_ctx(&rc)?;
+                    let installed = cx.plugin(&plugin).map_err(to_gql)?;
                     let input = serde_json::Value::Object(input_json(&rc)?);
-                    payload(scope.plugins.records.action(&scope.ctx, installed, &action, &input).await)
+                    payload(cx.plugins.records.action(&cx.ctx, installed, &action, &input).await)
                 })
             })
             .description(format!("Action of the {} plugin. {}", p.name, a.description));
@@ -494,14 +483,14 @@ fn crud(mutation: Object, plugin: &str, c: &Collection) -> Object {
         Field::new(format!("create{type_name}"), TypeRef::named_nn(format!("{type_name}Payload")), move |rc| {
             let (plugin, collection, arg) = (p1.clone(), c1.clone(), a1.clone());
             FieldFuture::new(async move {
-                let scope = scope(&rc)?;
-                let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                let cx = plugin_ctx(&rc)?;
+                let installed = cx.plugin(&plugin).map_err(to_gql)?;
                 let parent = match &arg {
                     Some(name) => Some(id_arg::<PluginRecordId>(&rc, name)?.0),
                     None => None,
                 };
                 let data = serde_json::Value::Object(input_json(&rc)?);
-                payload(scope.plugins.records.create(&scope.ctx, installed, &collection, parent, &data).await)
+                payload(cx.plugins.records.create(&cx.ctx, installed, &collection, parent, &data).await)
             })
         })
         .argument(InputValue::new("input", TypeRef::named_nn(format!("{type_name}Input"))))
@@ -514,12 +503,12 @@ fn crud(mutation: Object, plugin: &str, c: &Collection) -> Object {
         Field::new(format!("update{type_name}"), TypeRef::named_nn(format!("{type_name}Payload")), move |rc| {
             let (plugin, collection) = (p2.clone(), c2.clone());
             FieldFuture::new(async move {
-                let scope = scope(&rc)?;
-                let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                let cx = plugin_ctx(&rc)?;
+                let installed = cx.plugin(&plugin).map_err(to_gql)?;
                 let id: PluginRecordId = id_arg(&rc, "id")?;
                 let version = rc.args.get("version").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
                 let patch = input_json(&rc)?;
-                payload(scope.plugins.records.update(&scope.ctx, installed, &collection, id, patch, version).await)
+                payload(cx.plugins.records.update(&cx.ctx, installed, &collection, id, patch, version).await)
             })
         })
         .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
@@ -533,10 +522,10 @@ fn crud(mutation: Object, plugin: &str, c: &Collection) -> Object {
     let delete = Field::new(format!("delete{type_name}"), TypeRef::named_nn("DeletePluginRecordPayload"), move |rc| {
         let (plugin, collection) = (p3.clone(), c3.clone());
         FieldFuture::new(async move {
-            let scope = scope(&rc)?;
-            let installed = scope.plugin(&plugin).map_err(to_gql)?;
+            let cx = plugin_ctx(&rc)?;
+            let installed = cx.plugin(&plugin).map_err(to_gql)?;
             let id: PluginRecordId = id_arg(&rc, "id")?;
-            payload(scope.plugins.records.delete(&scope.ctx, installed, &collection, id).await)
+            payload(cx.plugins.records.delete(&cx.ctx, installed, &collection, id).await)
         })
     })
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
@@ -561,7 +550,8 @@ fn lifecycle(mutation: Object) -> Object {
                     let mut bytes = Vec::new();
                     std::io::Read::read_to_end(&mut upload.into_read(), &mut bytes)?;
                     let plugins = platform(&rc)?;
-                    payload(plugins.registry.upload(tenant(&rc)?, bytes, check_names).await)
+                    let check = rc.data::<NameCheck>()?.0;
+                    payload(plugins.registry.upload(tenant(&rc)?, bytes, check).await)
                 }),
             )
             .argument(
@@ -631,8 +621,8 @@ fn lifecycle(mutation: Object) -> Object {
 }
 
 /// Client fields of every enabled plugin: its client collections and computed fields.
-pub fn client_fields(mut client: Object, config: &TenantConfig) -> Object {
-    for p in &config.plugins {
+fn client_fields(mut client: Object, shape: &SchemaShape) -> Object {
+    for p in &shape.plugins {
         let plugin: Arc<str> = p.name.as_str().into();
         for c in p.manifest.collections.iter().filter(|c| c.parent == Parent::Client) {
             client = client.field(children_field(&plugin, c, client_id));
@@ -673,17 +663,17 @@ fn custom_field_mutations(mut mutation: Object, plugin: &str, manifest: &Manifes
             Field::new(format!("set{}", pascal(&f.name)), TypeRef::named_nn("ClientPayload"), move |rc| {
                 let (plugin, name) = (p.clone(), name.clone());
                 FieldFuture::new(async move {
-                    let scope = scope(&rc)?;
-                    let installed = scope.plugin(&plugin).map_err(to_gql)?;
+                    let cx = plugin_ctx(&rc)?;
+                    let installed = cx.plugin(&plugin).map_err(to_gql)?;
                     let client: clientele_kernel::ClientId = id_arg(&rc, "clientId")?;
                     let value = match rc.args.get("value") {
                         Some(v) => v.as_value().clone().into_json()?,
                         None => serde_json::Value::Null,
                     };
-                    let records = &scope.plugins.records;
-                    let set = records.set_client_field(&scope.ctx, installed, client, &name, value).await;
+                    let records = &cx.plugins.records;
+                    let set = records.set_client_field(&cx.ctx, installed, client, &name, value).await;
                     let result = match set {
-                        Ok(()) => crate::areas::clients::client::records(&rc)?.clients.get(&scope.ctx, client).await,
+                        Ok(()) => crate::areas::clients::client::records(&rc)?.clients.get(&cx.ctx, client).await,
                         Err(err) => Err(err),
                     };
                     payload(result)
@@ -695,60 +685,4 @@ fn custom_field_mutations(mut mutation: Object, plugin: &str, manifest: &Manifes
         );
     }
     mutation
-}
-
-/// Refuses a manifest whose types or fields would clash with the schema's own or with the
-/// reference tenant's plugins: the schema of a tenant with it enabled must have them all.
-pub fn check_names(manifest: &Manifest) -> Result<(), String> {
-    let base = crate::schema::build(&TenantConfig::default()).map_err(|e| e.to_string())?.sdl();
-    let taken = |kind: &str, name: &str| {
-        base.lines().any(|l| l.starts_with(&format!("{kind} {name} ")) || l == format!("{kind} {name}"))
-    };
-    let fields_of = |ty: &str| -> Vec<String> {
-        let start = format!("type {ty} {{");
-        base.split(&start).nth(1).and_then(|rest| rest.split("\n}").next()).map_or_else(Vec::new, |block| {
-            block
-                .lines()
-                .filter_map(|l| l.trim().split(['(', ':']).next().map(str::to_owned))
-                .filter(|n| !n.is_empty())
-                .collect()
-        })
-    };
-    let (query, mutation, client) = (fields_of("Query"), fields_of("Mutation"), fields_of("Client"));
-    let mut clashes = Vec::new();
-    for c in &manifest.collections {
-        let t = pascal(&c.name);
-        for name in [t.clone(), format!("{t}Input"), format!("{t}Payload")] {
-            if ["type", "input", "enum", "scalar"].iter().any(|k| taken(k, &name)) {
-                clashes.push(name);
-            }
-        }
-        for m in [format!("create{t}"), format!("update{t}"), format!("delete{t}")] {
-            if mutation.contains(&m) {
-                clashes.push(m);
-            }
-        }
-        if (c.parent == Parent::Tenant && query.contains(&c.plural))
-            || (c.parent == Parent::Client && client.contains(&c.plural))
-        {
-            clashes.push(c.plural.clone());
-        }
-    }
-    for a in &manifest.actions {
-        if mutation.contains(&a.name) {
-            clashes.push(a.name.clone());
-        }
-    }
-    for comp in manifest.computed.iter().filter(|c| c.entity == "client") {
-        if client.contains(&comp.name) {
-            clashes.push(comp.name.clone());
-        }
-    }
-    for f in &manifest.custom_fields {
-        let setter = format!("set{}", pascal(&f.field.name));
-        if client.contains(&f.field.name) || mutation.contains(&setter) {
-            clashes.push(f.field.name.clone());
-        }
-    }
-    if clashes.is_empty() { Ok(()) } else { Err(format!("names already used by the API: {}", clashes.join(", "))) }
 }

@@ -65,6 +65,12 @@ pub fn floor(account: AccountKind, credit_limit: Money) -> Option<Money> {
     }
 }
 
+/// LED-12: what a client may still spend, the balance above its account's floor: credit limit +
+/// balance on credit accounts, the balance on deposit accounts; none for accounts of kind NONE.
+pub fn available_credit(account: AccountKind, credit_limit: Money, balance: Money) -> Option<Money> {
+    floor(account, credit_limit).map(|floor| Money(balance.0.saturating_sub(floor.0)))
+}
+
 /// The balance after posting `amount` on `balance`. A posting that lowers the balance may not
 /// take it below the floor; one that raises it always passes, so a payment is taken even on an
 /// account already past a limit that was lowered since.
@@ -104,6 +110,16 @@ mod tests {
         assert!(!LedgerKind::CreditAdded.allowed_on(AccountKind::None));
         assert!(!LedgerKind::Dotation.allowed_on(AccountKind::None));
         assert!(LedgerKind::Dotation.allowed_on(AccountKind::Deposit));
+    }
+
+    #[test]
+    fn available_credit_is_what_is_left_above_the_floor() {
+        let limit = Money(10_000);
+        assert_eq!(available_credit(AccountKind::Credit, limit, Money(-2_500)), Some(Money(7_500)));
+        assert_eq!(available_credit(AccountKind::Credit, limit, Money(-12_000)), Some(Money(-2_000)), "past the limit");
+        assert_eq!(available_credit(AccountKind::Deposit, Money(0), Money(4_200)), Some(Money(4_200)));
+        assert_eq!(available_credit(AccountKind::Deposit, limit, Money(4_200)), Some(Money(4_200)), "limit ignored");
+        assert_eq!(available_credit(AccountKind::None, limit, Money(-500)), None);
     }
 
     #[test]

@@ -205,7 +205,11 @@ impl RegistrationService {
             return Err(AppError::invalid("contact.email", "Enter the e-mail address you will sign in with."));
         };
         // Anyone holding a link may post here: the contact's details are bounded like any other's.
-        let mut new = NewCustomer { data: registration.organisation, contacts: vec![registration.contact], seats: NewCustomer::DEFAULT_SEATS };
+        let mut new = NewCustomer {
+            data: registration.organisation,
+            contacts: vec![registration.contact],
+            seats: NewCustomer::DEFAULT_SEATS,
+        };
         validate_new(&mut new, "contact.")?;
 
         // Nobody is signed in: the server acts for the supplier whose link this is.

@@ -11,8 +11,8 @@ use clientele_records::clients::{
 
 use crate::areas::clients::client::records;
 use crate::resolver;
-use crate::support::field_types;
 use crate::shape::{Area, SchemaShape};
+use crate::support::field_types;
 use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id, patch_str};
 use crate::support::payload;
 use crate::support::{Payload, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};

@@ -67,13 +67,17 @@ pub(crate) fn handle() -> PrometheusHandle {
             // Fails only if another recorder is installed, in which case ours stays unused.
             if ::metrics::set_global_recorder(recorder).is_ok() {
                 describe();
-                gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION"), "commit" => option_env!("CLIENTELE_COMMIT").unwrap_or("unknown"))
-                    .set(1.0);
+                gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION"), "commit" => commit()).set(1.0);
             }
             handle.run_upkeep();
             handle
         })
         .clone()
+}
+
+/// The commit the binary was built from (`CLIENTELE_COMMIT` at build time, see the Dockerfile).
+fn commit() -> &'static str {
+    option_env!("CLIENTELE_COMMIT").filter(|c| !c.is_empty()).unwrap_or("unknown")
 }
 
 /// Every histogram renders as a Prometheus histogram (aggregatable across replicas), never as

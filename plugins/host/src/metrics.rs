@@ -1,6 +1,7 @@
 //! The plugin families of `/metrics`. Their one label, `plugin`, is the manifest's name
 //! (lower-case letters and dashes): bounded by the plugins suppliers uploaded, never a tenant.
-//! Two suppliers' plugins of the same name share their series.
+//! Two suppliers' plugins of the same name share their series; `being uploaded` (not a plugin name)
+//! counts the manifest reads of components being uploaded.
 
 use std::time::Duration;
 

@@ -333,7 +333,8 @@ impl Runtime {
         let (this, key) = (self.clone(), hash.clone());
         let prepared =
             tokio::task::spawn_blocking(move || this.prepare(&key, &bytes)).await.map_err(AppError::internal)??;
-        let (manifest, _) = self.call(&prepared, "upload", host, |p, s| p.call_describe(s)).await?;
+        // Not a plugin name (those have no spaces): the metrics label of uploads stays apart.
+        let (manifest, _) = self.call(&prepared, "being uploaded", host, |p, s| p.call_describe(s)).await?;
         let manifest = crate::convert::manifest(manifest);
         Ok((hash, manifest))
     }

@@ -168,13 +168,16 @@ async fn metrics_cover_what_an_operator_watches(app: TestApp) {
     let paused = app.gql(Some(&a.token), &ACTION.replace("NAME", "behave"), json!({})).await;
     assert_eq!(code(&paused), "PLUGIN_SUSPENDED", "{paused}");
 
-    // The outboxes sampled while a client waits for the index, then every job once.
-    person(&app, &s, "Waits", "Forindex").await;
-    clientele::metrics::sample_outboxes(&app.state).await.unwrap();
+    // Every job once, then the outboxes sampled while a client waits for the index, a message
+    // written ten minutes ago for sending and a blob due for deletion five minutes ago.
+    person(&app, &s, "Indexed", "Once").await;
     jobs::run_retention(&app.state).await.unwrap();
     jobs::deliver_pending_mail(&app.state).await.unwrap();
     assert!(jobs::index_pending(&app.state).await.unwrap() >= 1);
     jobs::sweep_forgotten_blobs(&app.state).await.unwrap();
+    person(&app, &s, "Waits", "Forindex").await;
+    waiting_mail_and_blob(&app, &s.id).await;
+    clientele::metrics::sample_outboxes(&app.state).await.unwrap();
 
     let families = scrape(&app).await;
     for (name, f) in &families {
@@ -245,12 +248,17 @@ async fn metrics_cover_what_an_operator_watches(app: TestApp) {
         assert!(ended.total("clientele_job_last_run_timestamp_seconds", &[("job", job)]) > 1.7e9, "{job}");
     }
 
-    // Outboxes, sampled before the search job ran.
+    // Outboxes.
     let depth = family(&families, "clientele_outbox_depth", "gauge");
     assert_eq!(depth.label_values("clientele_outbox_depth", "outbox"), set(&["blob_sweep", "mail", "search"]));
-    assert!(depth.total("clientele_outbox_depth", &[("outbox", "search")]) >= 1.0);
+    for outbox in ["search", "mail", "blob_sweep"] {
+        assert_eq!(depth.total("clientele_outbox_depth", &[("outbox", outbox)]), 1.0, "{outbox}");
+    }
     let oldest = family(&families, "clientele_outbox_oldest_age_seconds", "gauge");
     assert_eq!(oldest.label_values("clientele_outbox_oldest_age_seconds", "outbox"), set(&["blob_sweep", "mail"]));
+    let age = |outbox: &str| oldest.total("clientele_outbox_oldest_age_seconds", &[("outbox", outbox)]);
+    assert!((599.0..700.0).contains(&age("mail")), "{}", age("mail"));
+    assert!((299.0..400.0).contains(&age("blob_sweep")), "{}", age("blob_sweep"));
 
     // Plugins by name: six calls, five failures (traps), one trip.
     let calls = family(&families, "clientele_plugin_calls", "counter");
@@ -283,6 +291,32 @@ async fn metrics_cover_what_an_operator_watches(app: TestApp) {
             }
         }
     }
+}
+
+/// Writes, behind the app's back, a message not yet sent and a blob tombstone already due.
+async fn waiting_mail_and_blob(app: &TestApp, tenant: &str) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let tenant: uuid::Uuid = tenant.parse().unwrap();
+    let now = app.state.handles.now();
+    let backend = app.admin_db.get_database_backend();
+    let mail = Statement::from_sql_and_values(
+        backend,
+        "INSERT INTO mail_outbox (tenant_id, id, recipient, subject, body, kind, attempts, created_at) \
+         VALUES ($1, $2, 'late@x.test', 'Hello', 'Body', 'access_data', 1, $3)",
+        [tenant.into(), app.state.handles.new_id().into(), (now - chrono::Duration::minutes(10)).into()],
+    );
+    app.admin_db.execute_raw(mail).await.unwrap();
+    let tombstone = Statement::from_sql_and_values(
+        backend,
+        "INSERT INTO blob_tombstones (tenant_id, id, blob_key, not_before, created_at) VALUES ($1, $2, $3, $4, $4)",
+        [
+            tenant.into(),
+            app.state.handles.new_id().into(),
+            format!("{tenant}/files/gone").into(),
+            (now - chrono::Duration::minutes(5)).into(),
+        ],
+    );
+    app.admin_db.execute_raw(tombstone).await.unwrap();
 }
 
 // issue 14: a stranger sending a flood of made-up operation names costs a fixed label set.

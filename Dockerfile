@@ -7,6 +7,9 @@
 ARG RUST_VERSION=1.95
 FROM rust:${RUST_VERSION}-bookworm AS build
 WORKDIR /src
+# The commit `/metrics` reports in clientele_build_info:
+# `docker build --build-arg CLIENTELE_COMMIT=$(git rev-parse --short HEAD) .` (else "unknown").
+ARG CLIENTELE_COMMIT
 COPY . .
 # Cache mounts keep the registry and target directory between builds on the same machine.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

@@ -2,7 +2,6 @@
 //! registration pages.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::Router;
@@ -71,13 +70,7 @@ pub fn metrics_router(state: Arc<AppState>) -> Router {
 }
 
 async fn record_metrics(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let started = Instant::now();
-    let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route).record(started.elapsed().as_secs_f64());
-    response
+    crate::metrics::http(req, next).await
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> StatusCode {
@@ -91,7 +84,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> StatusCode {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::render(&state))
 }
 
 async fn graphiql() -> Html<String> {
@@ -236,7 +229,9 @@ async fn execute(
     deadline: tokio::time::Instant,
 ) -> Response {
     let GraphqlCaller { auth, meta } = caller;
+    let operations = crate::metrics::graphql_operations(&batch, auth.is_some());
     let response: BatchResponse = state.graphql.execute(batch, auth, meta.client, meta.rid, deadline).await;
+    crate::metrics::graphql_answered(&operations, &response);
     let mut response = axum::Json(response).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

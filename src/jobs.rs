@@ -104,6 +104,13 @@ pub struct JobLocks([tokio::sync::Mutex<()>; Job::ALL.len()]);
 /// process on the same database. `None` when it was skipped for that reason; otherwise how many
 /// items it handled.
 pub async fn try_run(state: &AppState, job: Job) -> AppResult<Option<u64>> {
+    let started = std::time::Instant::now();
+    let result = try_run_unrecorded(state, job).await;
+    crate::metrics::job_ran(job.name(), started.elapsed(), &result, state.handles.now());
+    result
+}
+
+async fn try_run_unrecorded(state: &AppState, job: Job) -> AppResult<Option<u64>> {
     let db = &state.handles.db;
     if db.get_database_backend() != DbBackend::Postgres {
         let Ok(_held) = state.job_locks.0[job.index()].try_lock() else {
@@ -203,6 +210,7 @@ pub async fn run_until(state: Arc<AppState>, shutdown: impl Future<Output = ()>)
     for job in Job::ALL {
         loops.spawn(job_loop(state.clone(), job, stopped.clone()));
     }
+    loops.spawn(crate::metrics::outbox_loop(state.clone(), stopped.clone()));
     shutdown.await;
     tracing::info!("stopping background jobs");
     // Fails only when every loop already ended.

@@ -6,11 +6,12 @@ mod exports;
 mod files;
 mod http;
 pub mod jobs;
+pub mod metrics;
 mod oidc;
 mod register;
 mod set_password;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use clientele_graphql::{GraphqlService, Limits};
 use clientele_kernel::db::{self, Handles};
@@ -18,7 +19,7 @@ use clientele_kernel::ports::{Clock, Entropy, SystemClock, SystemEntropy};
 use clientele_migrations::{Migrator, MigratorTrait};
 use clientele_records::files::FileService;
 use clientele_tenants::TenantServices;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use config::Settings;
 pub use http::{metrics_router, router};
@@ -46,20 +47,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Keeps two runs of a background job apart inside this process (see [`jobs`]).
     pub job_locks: jobs::JobLocks,
-}
-
-/// The Prometheus recorder is process-global; install it once.
-fn metrics_handle() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
-            let handle = recorder.handle();
-            // Fails only if another recorder is installed, in which case ours stays unused.
-            let _ = metrics::set_global_recorder(recorder);
-            handle
-        })
-        .clone()
 }
 
 /// Runs pending migrations with the owner URL.
@@ -130,7 +117,7 @@ impl AppState {
             records,
             plugins,
             graphql,
-            metrics: metrics_handle(),
+            metrics: metrics::handle(),
             job_locks: jobs::JobLocks::default(),
         }))
     }

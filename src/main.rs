@@ -22,7 +22,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (embedded mode migrates the database first).
     Serve,
-    /// Run the background jobs (trash retention) until SIGTERM; any number may run at once.
+    /// Run the background jobs until SIGTERM; any number may run at once. Serves `/metrics` on
+    /// `server.metrics_bind` when set.
     Worker,
     /// Apply pending database migrations with the owner URL.
     Migrate,
@@ -99,6 +100,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
         Command::Serve => serve(settings).await,
         Command::Worker => {
             let state = AppState::start(settings).await?;
+            serve_metrics(&state).await?;
             tracing::info!("worker started");
             clientele::jobs::run_until(state, shutdown_signal()).await;
             tracing::info!("worker stopped");
@@ -163,6 +165,18 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     if state.settings.retention.in_process {
         clientele::jobs::spawn_in_process(state.clone());
     }
+    serve_metrics(&state).await?;
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `/metrics` on `server.metrics_bind` when set: beside `serve`'s own listener, and the
+/// worker's only listener (its job and outbox families).
+async fn serve_metrics(state: &std::sync::Arc<AppState>) -> std::io::Result<()> {
     if let Some(metrics_bind) = state.settings.server.metrics_bind {
         let listener = tokio::net::TcpListener::bind(metrics_bind).await?;
         tracing::info!(address = %listener.local_addr()?, "metrics listening");
@@ -173,11 +187,6 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             }
         });
     }
-    let listener = tokio::net::TcpListener::bind(bind).await?;
-    tracing::info!(address = %listener.local_addr()?, "listening");
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
-    tracing::info!("stopped");
     Ok(())
 }
 

@@ -19,7 +19,7 @@ pub use content::{ContentLimits, Processed};
 pub use gdpr::FilesSource;
 pub use service::FileService;
 pub use signing::{MAX_TTL_SECONDS, UrlSigner, Variant};
-pub use tombstones::{sweep, sweep_after_commit};
+pub use tombstones::{due as due_tombstones, sweep, sweep_after_commit};
 
 use clientele_kernel::blobs::BlobKey;
 use clientele_kernel::db::Handles;

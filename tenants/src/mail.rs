@@ -11,7 +11,8 @@ use clientele_kernel::mail::{Mail, Mailer};
 use clientele_kernel::{AppResult, Language, OrgKind, TenantCtx, TenantId, TenantTx};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ActiveValue::Unchanged, ColumnTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ActiveValue::Unchanged, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::entity::mail_outbox;
@@ -240,6 +241,28 @@ impl MailOutbox {
         update.update(tx.conn()).await?;
         tx.commit().await?;
         sent.map(|()| true)
+    }
+
+    /// The tenant's messages still to send (neither sent nor given up): how many, and when the
+    /// oldest was written (sampled for `/metrics`).
+    pub async fn backlog(&self, ctx: &TenantCtx) -> AppResult<(u64, Option<chrono::DateTime<chrono::Utc>>)> {
+        let waiting = || {
+            mail_outbox::Entity::find()
+                .filter(mail_outbox::Column::TenantId.eq(ctx.tenant()))
+                .filter(mail_outbox::Column::SentAt.is_null())
+                .filter(mail_outbox::Column::Attempts.lt(MAX_ATTEMPTS))
+        };
+        let tx = ctx.read().await?;
+        let count = waiting().count(tx.conn()).await?;
+        let oldest: Option<chrono::DateTime<chrono::Utc>> = waiting()
+            .select_only()
+            .column(mail_outbox::Column::CreatedAt)
+            .order_by_asc(mail_outbox::Column::CreatedAt)
+            .into_tuple()
+            .one(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok((count, oldest))
     }
 
     /// Retries the tenant's unsent messages older than a minute; returns how many left.

@@ -7,6 +7,7 @@ mod convert;
 pub mod entity;
 mod host;
 pub mod manifest;
+pub mod metrics;
 pub mod records;
 pub mod registry;
 pub mod runtime;

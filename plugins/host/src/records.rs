@@ -415,7 +415,7 @@ impl PluginRecords {
     {
         let prepared = self.prepared(ctx, plugin).await?;
         let result = self.runtime.call(&prepared, &plugin.name, self.host(ctx, plugin, writable), f).await;
-        self.runtime.record_outcome(ctx.tenant(), plugin.plugin, result.is_ok());
+        self.runtime.record_outcome(ctx.tenant(), plugin.plugin, &plugin.name, result.is_ok());
         let (value, host) = result?;
         Ok((value, TenantHost::into_writes(host)))
     }
@@ -424,7 +424,7 @@ impl PluginRecords {
     fn checked_output(&self, ctx: &TenantCtx, plugin: &Installed, bytes: usize) -> AppResult<()> {
         let checked = check_output(&plugin.name, self.runtime.limits(), bytes);
         if checked.is_err() {
-            self.runtime.record_outcome(ctx.tenant(), plugin.plugin, false);
+            self.runtime.record_outcome(ctx.tenant(), plugin.plugin, &plugin.name, false);
         }
         checked
     }

@@ -210,14 +210,15 @@ impl std::fmt::Debug for Runtime {
 /// (backtrace, host error text), shown to the caller as `PLUGIN_FAILED` with a short reason
 /// that holds nothing of either.
 fn failed(plugin: &str, err: &wasmtime::Error) -> AppError {
-    let reason = match err.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => "it ran out of fuel",
-        Some(Trap::Interrupt) => "it ran past its deadline",
-        Some(Trap::MemoryOutOfBounds | Trap::TableOutOfBounds) => "it accessed memory out of bounds",
-        Some(Trap::StackOverflow) => "its stack overflowed",
-        Some(_) => "it trapped",
-        None => "it could not complete",
+    let (reason, label) = match err.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => ("it ran out of fuel", "fuel"),
+        Some(Trap::Interrupt) => ("it ran past its deadline", "deadline"),
+        Some(Trap::MemoryOutOfBounds | Trap::TableOutOfBounds) => ("it accessed memory out of bounds", "memory"),
+        Some(Trap::StackOverflow) => ("its stack overflowed", "stack"),
+        Some(_) => ("it trapped", "trap"),
+        None => ("it could not complete", "other"),
     };
+    crate::metrics::failed(plugin, label);
     tracing::warn!(plugin, reason, cause = format!("{err:?}"), "plugin call failed");
     AppError::new(ErrorCode::PluginFailed, format!("The plugin {plugin} failed ({reason}); nothing was changed."))
 }
@@ -332,7 +333,8 @@ impl Runtime {
         let (this, key) = (self.clone(), hash.clone());
         let prepared =
             tokio::task::spawn_blocking(move || this.prepare(&key, &bytes)).await.map_err(AppError::internal)??;
-        let (manifest, _) = self.call(&prepared, "upload", host, |p, s| p.call_describe(s)).await?;
+        // Not a plugin name (those have no spaces): the metrics label of uploads stays apart.
+        let (manifest, _) = self.call(&prepared, "being uploaded", host, |p, s| p.call_describe(s)).await?;
         let manifest = crate::convert::manifest(manifest);
         Ok((hash, manifest))
     }
@@ -394,8 +396,8 @@ impl Runtime {
         }
     }
 
-    /// Records the outcome of a call for the breaker.
-    pub fn record_outcome(&self, tenant: TenantId, plugin: PluginId, ok: bool) {
+    /// Records the outcome of a call of `plugin` (named `name`) for the breaker.
+    pub fn record_outcome(&self, tenant: TenantId, plugin: PluginId, name: &str, ok: bool) {
         let mut breakers = self.breakers.lock();
         let state = breakers.entry((tenant, plugin)).or_default();
         if ok {
@@ -404,6 +406,9 @@ impl Runtime {
             state.failures += 1;
             if state.failures >= BREAKER_FAILURES {
                 tracing::warn!(%tenant, %plugin, "plugin breaker tripped");
+                if state.open_until.is_none() {
+                    crate::metrics::tripped(name); // calls in flight when it opened do not count again
+                }
                 state.open_until = Some(Instant::now() + BREAKER_PAUSE);
             }
         }
@@ -422,6 +427,7 @@ impl Runtime {
         R: Send + 'static,
         F: FnOnce(&Plugin, &mut Store<CallState>) -> wasmtime::Result<R> + Send + 'static,
     {
+        let started = Instant::now();
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         let engine = self.engine.clone();
         let pre = prepared.pre.clone();
@@ -462,6 +468,7 @@ impl Runtime {
             (run, store.into_data().host)
         });
         let (run, host) = task.await.map_err(AppError::internal)?;
+        crate::metrics::called(plugin, started.elapsed());
         match run {
             Ok(value) => Ok((value, host)),
             Err(err) => Err(failed(plugin, &err)),
@@ -473,6 +480,7 @@ impl Runtime {
 pub fn check_output(plugin: &str, limits: CallLimits, bytes: usize) -> AppResult<()> {
     if bytes > limits.max_output {
         tracing::warn!(plugin, bytes, "plugin answer too large");
+        crate::metrics::failed(plugin, "output_too_large");
         return Err(AppError::new(
             ErrorCode::PluginFailed,
             format!(

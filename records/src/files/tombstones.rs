@@ -6,7 +6,9 @@
 //! upload that dies half way is swept too.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::entity::{file, tombstone};
 use super::{Owner, owned_by};
@@ -112,6 +114,22 @@ pub async fn sweep(ctx: &TenantCtx) -> AppResult<u64> {
             return Ok(swept);
         }
     }
+}
+
+/// The tenant's due tombstones (blobs the sweep has yet to delete): how many, and since when the
+/// oldest is due (sampled for `/metrics`).
+pub async fn due(ctx: &TenantCtx) -> AppResult<(u64, Option<DateTime<Utc>>)> {
+    let now = ctx.handles().now();
+    let due = || {
+        tombstone::Entity::find()
+            .filter(tombstone::Column::TenantId.eq(ctx.tenant()))
+            .filter(tombstone::Column::NotBefore.lte(now))
+    };
+    let tx = ctx.read().await?;
+    let count = due().count(tx.conn()).await?;
+    let oldest = due().order_by_asc(tombstone::Column::NotBefore).one(tx.conn()).await?;
+    tx.commit().await?;
+    Ok((count, oldest.map(|t| t.not_before)))
 }
 
 /// [`sweep`] after a commit that forgot files: a failure only delays the deletion to the next

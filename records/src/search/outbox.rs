@@ -157,3 +157,22 @@ pub(super) async fn pending_tenants(db: &DatabaseConnection, limit: u64) -> AppR
     tx.commit().await?;
     rows.iter().map(|r| Ok(TenantId(r.try_get::<uuid::Uuid>("", "tenant_id")?))).collect()
 }
+
+/// Rows waiting for the index across all tenants (for `/metrics`), read as
+/// [`pending_tenants`] reads them: under the worker's SELECT policy, ids and versions only.
+pub(super) async fn pending_total(db: &DatabaseConnection) -> AppResult<u64> {
+    let backend = db.get_database_backend();
+    let tx = db.begin().await?;
+    if backend == DbBackend::Postgres {
+        tx.execute_raw(Statement::from_string(backend, "SELECT set_config('app.search_worker', 'on', true)")).await?;
+    }
+    let row = tx
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS n FROM search_outbox WHERE indexed_version < version",
+        ))
+        .await?;
+    tx.commit().await?;
+    let n = row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}

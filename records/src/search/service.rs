@@ -186,6 +186,11 @@ impl SearchService {
         Ok(done)
     }
 
+    /// How many clients wait for the index, across all tenants (sampled for `/metrics`).
+    pub async fn backlog(&self) -> AppResult<u64> {
+        outbox::pending_total(&self.handles.db).await
+    }
+
     /// Applies pending changes of one tenant, at most `max` clients, in batches. Each batch:
     /// read rows, then build documents from the records as they are now (so never older than
     /// the version read), write the index, and only then mark the rows at that version.

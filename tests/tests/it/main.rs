@@ -33,6 +33,7 @@ mod helm;
 mod http;
 mod ledger;
 mod lookups;
+mod metrics;
 mod oidc;
 mod plugins;
 mod query_cost;

@@ -37,6 +37,28 @@ pub trait Relation: Sized + 'static {
     fn key(row: &Self::Row) -> Option<Self::Key>;
 }
 
+/// Declares a [`Relation`] in one line: its name, key and row types, how a batch is read and
+/// which key a row belongs to. `relation!(GroupById: GroupId => Group, |cx, keys|
+/// cx.records.categories.groups_by_ids(&cx.ctx, keys).await, |row| Some(row.id));`
+macro_rules! relation {
+    ($(#[$doc:meta])* $name:ident: $key:ty => $row:ty, |$cx:ident, $keys:ident| $fetch:expr, |$r:ident| $by:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $crate::support::loaders::Relation for $name {
+            type Key = $key;
+            type Row = $row;
+            async fn fetch($cx: &$crate::support::loaders::LoadCtx, $keys: &[$key]) -> clientele_kernel::AppResult<Vec<$row>> {
+                $fetch
+            }
+            fn key($r: &$row) -> Option<$key> {
+                $by
+            }
+        }
+    };
+}
+pub(crate) use relation;
+
 /// Loads at most one row per key (by id, or one row per client).
 pub struct One<R>(LoadCtx, PhantomData<fn() -> R>);
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use clientele_kernel::page::{Page, encode_cursor};
 use clientele_kernel::{AppError, ErrorCode, TenantCtx};
 use clientele_tenants::{ClientInfo, TenantServices};
-pub use wire::InputNames;
+pub use wire::{InputNames, Payload};
 
 /// Per-request data: the caller (if any) and where the request came from.
 pub struct RequestData {
@@ -201,25 +201,6 @@ pub fn page_info_type() -> Object {
         .field(field::<Connection, _>("endCursor", TypeRef::named(TypeRef::STRING), |c| {
             c.edges.last().map_or(Value::Null, |e| Value::String(e.cursor.clone()))
         }))
-}
-
-/// The result of a mutation: the changed record or the validation errors.
-pub struct Payload {
-    pub node: Option<Box<dyn Any + Send + Sync>>,
-    pub user_errors: Vec<AppError>,
-    /// A secret shown once (session or API token), when the mutation mints one.
-    pub secret: Option<String>,
-}
-
-impl Payload {
-    pub fn ok<T: Any + Send + Sync>(node: T) -> Self {
-        Self { node: Some(Box::new(node)), user_errors: Vec::new(), secret: None }
-    }
-
-    /// Validation and conflict errors become `userErrors`; everything else is a GraphQL error.
-    pub fn from_result<T: Any + Send + Sync>(result: Result<T, AppError>) -> async_graphql::Result<Self> {
-        InputNames::CAMEL.payload_of(result)
-    }
 }
 
 /// A mutation's answer: its payload with the node, or with `userErrors` for validation failures;

@@ -9,8 +9,6 @@ use async_graphql::dynamic::FieldValue;
 use clientele_kernel::{AppError, ErrorCode};
 use clientele_records::clients::fields::camel;
 
-use crate::support::Payload;
-
 /// How one area's inputs name domain fields: camelCase, but for its renames.
 #[derive(Clone, Copy, Debug)]
 pub struct InputNames(&'static [(&'static str, &'static str)]);
@@ -90,6 +88,25 @@ fn camel_path(path: &str) -> String {
 /// whose inputs are named as GraphQL's.
 pub fn input_path(domain: &str) -> String {
     InputNames::CAMEL.path(domain)
+}
+
+/// The result of a mutation: the changed record or the validation errors.
+pub struct Payload {
+    pub node: Option<Box<dyn std::any::Any + Send + Sync>>,
+    pub user_errors: Vec<AppError>,
+    /// A secret shown once (session or API token), when the mutation mints one.
+    pub secret: Option<String>,
+}
+
+impl Payload {
+    pub fn ok<T: std::any::Any + Send + Sync>(node: T) -> Self {
+        Self { node: Some(Box::new(node)), user_errors: Vec::new(), secret: None }
+    }
+
+    /// Validation and conflict errors become `userErrors`; everything else is a GraphQL error.
+    pub fn from_result<T: std::any::Any + Send + Sync>(result: Result<T, AppError>) -> async_graphql::Result<Self> {
+        InputNames::CAMEL.payload_of(result)
+    }
 }
 
 #[cfg(test)]

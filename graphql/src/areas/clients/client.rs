@@ -11,7 +11,7 @@ use async_graphql::dynamic::{
 use async_graphql::{Name, Value};
 use clientele_kernel::Money;
 use clientele_kernel::page::Page;
-use clientele_kernel::{AppError, AppResult, CategoryId, ClientId, GroupId};
+use clientele_kernel::{AppError, CategoryId, ClientId, GroupId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
     AccountKind, Category, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus,
@@ -23,7 +23,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::field_types;
 use crate::support::input::{json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_str};
-use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many, one};
+use crate::support::loaders::{LoadCtx, Many, One, load_error, many, one, relation};
 use crate::support::{
     Connection, Edge, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
     parse_datetime, payload_type, tenant, to_gql, with_page_args,
@@ -31,58 +31,30 @@ use crate::support::{
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
-/// Categories by id.
-pub struct CategoryById;
-/// Groups by id.
-pub struct GroupById;
-/// Clients by id.
-pub struct ClientById;
-/// Sponsees of a sponsor (REF-04).
-pub struct SponseesOfClient;
-
-impl Relation for CategoryById {
-    type Key = CategoryId;
-    type Row = Category;
-    async fn fetch(cx: &LoadCtx, keys: &[CategoryId]) -> AppResult<Vec<Category>> {
-        cx.records.categories.categories_by_ids(&cx.ctx, keys).await
-    }
-    fn key(row: &Category) -> Option<CategoryId> {
-        Some(row.id)
-    }
-}
-
-impl Relation for GroupById {
-    type Key = GroupId;
-    type Row = Group;
-    async fn fetch(cx: &LoadCtx, keys: &[GroupId]) -> AppResult<Vec<Group>> {
-        cx.records.categories.groups_by_ids(&cx.ctx, keys).await
-    }
-    fn key(row: &Group) -> Option<GroupId> {
-        Some(row.id)
-    }
-}
-
-impl Relation for ClientById {
-    type Key = ClientId;
-    type Row = Client;
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Client>> {
-        cx.records.clients.by_ids(&cx.ctx, keys).await
-    }
-    fn key(row: &Client) -> Option<ClientId> {
-        Some(row.id)
-    }
-}
-
-impl Relation for SponseesOfClient {
-    type Key = ClientId;
-    type Row = Client;
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Client>> {
-        cx.records.clients.sponsees(&cx.ctx, keys).await
-    }
-    fn key(row: &Client) -> Option<ClientId> {
-        row.sponsor
-    }
-}
+relation!(
+    /// Categories by id.
+    CategoryById: CategoryId => Category,
+    |cx, keys| cx.records.categories.categories_by_ids(&cx.ctx, keys).await,
+    |row| Some(row.id)
+);
+relation!(
+    /// Groups by id.
+    GroupById: GroupId => Group,
+    |cx, keys| cx.records.categories.groups_by_ids(&cx.ctx, keys).await,
+    |row| Some(row.id)
+);
+relation!(
+    /// Clients by id.
+    ClientById: ClientId => Client,
+    |cx, keys| cx.records.clients.by_ids(&cx.ctx, keys).await,
+    |row| Some(row.id)
+);
+relation!(
+    /// Sponsees of a sponsor (REF-04).
+    SponseesOfClient: ClientId => Client,
+    |cx, keys| cx.records.clients.sponsees(&cx.ctx, keys).await,
+    |row| row.sponsor
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request

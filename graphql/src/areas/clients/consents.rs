@@ -4,28 +4,21 @@
 use async_graphql::Value;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, SchemaBuilder, TypeRef};
-use clientele_kernel::{AppResult, ClientId};
+use clientele_kernel::ClientId;
 use clientele_records::clients::{Client, ConsentChange};
 
 use crate::shape::{Area, SchemaShape};
-use crate::support::loaders::{LoadCtx, Many, Relation, load_error, many};
+use crate::support::loaders::{LoadCtx, Many, load_error, many, relation};
 use crate::support::{datetime, enum_value, field};
 
 pub const AREA: Area = Area { register, client_fields, loaders, ..Area::NONE };
 
-/// Consent histories of clients, newest first (GDP-01).
-pub struct ConsentHistoryOfClient;
-
-impl Relation for ConsentHistoryOfClient {
-    type Key = ClientId;
-    type Row = ConsentChange;
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<ConsentChange>> {
-        cx.records.clients.consent_history(&cx.ctx, keys).await
-    }
-    fn key(row: &ConsentChange) -> Option<ClientId> {
-        Some(row.client)
-    }
-}
+relation!(
+    /// Consent histories of clients, newest first (GDP-01).
+    ConsentHistoryOfClient: ClientId => ConsentChange,
+    |cx, keys| cx.records.clients.consent_history(&cx.ctx, keys).await,
+    |row| Some(row.client)
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request.data(many::<ConsentHistoryOfClient>(cx))

@@ -7,7 +7,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use clientele_kernel::{AppError, AppResult, ClientId, FileId, Permission, TenantId};
+use clientele_kernel::{AppError, ClientId, FileId, Permission, TenantId};
 use clientele_records::clients::Client;
 use clientele_records::files::{FileKind, Owner, StoredFile, Upload, Variant};
 use clientele_tenants::customers::CustomerOrg;
@@ -16,26 +16,19 @@ use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::opt_id;
-use crate::support::loaders::{LoadCtx, Many, Relation, load_error, many};
+use crate::support::loaders::{LoadCtx, Many, load_error, many, relation};
 use crate::support::{
     InputNames, datetime, enum_type, enum_value, field, id_arg, parse_enum, payload, payload_type, tenant, to_gql,
 };
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
-/// The files of clients, oldest first; one statement per page of clients.
-pub struct FilesOfClient;
-
-impl Relation for FilesOfClient {
-    type Key = ClientId;
-    type Row = StoredFile;
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<StoredFile>> {
-        cx.records.files.of_clients(&cx.ctx, keys).await
-    }
-    fn key(row: &StoredFile) -> Option<ClientId> {
-        Some(ClientId(row.owner_id))
-    }
-}
+relation!(
+    /// The files of clients, oldest first; one statement per page of clients.
+    FilesOfClient: ClientId => StoredFile,
+    |cx, keys| cx.records.files.of_clients(&cx.ctx, keys).await,
+    |row| Some(ClientId(row.owner_id))
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request.data(many::<FilesOfClient>(cx))

@@ -7,7 +7,7 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use clientele_kernel::{AddressId, AppError, AppResult, ClientId, StaffId};
+use clientele_kernel::{AddressId, AppError, ClientId, StaffId};
 use clientele_records::clients::document_readiness::billing_address;
 use clientele_records::clients::{Address, AddressInput, AddressKind, Client, Contact, DocumentReadiness};
 
@@ -16,51 +16,30 @@ use crate::areas::lookups::load_staff;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, patch_id, patch_str};
-use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many, one};
+use crate::support::loaders::{LoadCtx, Many, One, load_error, many, one, relation};
 use crate::support::payload;
 use crate::support::{InputNames, datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
-/// Every address of each client, defaults first: one statement per page of clients.
-pub struct AddressesOfClient;
-/// Addresses by id (a contact's site).
-pub struct AddressById;
-/// Contacts of each site (CON-02), for `Address.contacts`.
-pub struct ContactsOfSite;
-
-impl Relation for AddressesOfClient {
-    type Key = ClientId;
-    type Row = Address;
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Address>> {
-        cx.records.addresses.by_clients(&cx.ctx, keys).await
-    }
-    fn key(row: &Address) -> Option<ClientId> {
-        Some(row.client)
-    }
-}
-
-impl Relation for AddressById {
-    type Key = AddressId;
-    type Row = Address;
-    async fn fetch(cx: &LoadCtx, keys: &[AddressId]) -> AppResult<Vec<Address>> {
-        cx.records.addresses.by_ids(&cx.ctx, keys).await
-    }
-    fn key(row: &Address) -> Option<AddressId> {
-        Some(row.id)
-    }
-}
-
-impl Relation for ContactsOfSite {
-    type Key = AddressId;
-    type Row = Contact;
-    async fn fetch(cx: &LoadCtx, keys: &[AddressId]) -> AppResult<Vec<Contact>> {
-        cx.records.contacts.by_sites(&cx.ctx, keys).await
-    }
-    fn key(row: &Contact) -> Option<AddressId> {
-        row.site
-    }
-}
+relation!(
+    /// Every address of each client, defaults first: one statement per page of clients.
+    AddressesOfClient: ClientId => Address,
+    |cx, keys| cx.records.addresses.by_clients(&cx.ctx, keys).await,
+    |row| Some(row.client)
+);
+relation!(
+    /// Addresses by id (a contact's site).
+    AddressById: AddressId => Address,
+    |cx, keys| cx.records.addresses.by_ids(&cx.ctx, keys).await,
+    |row| Some(row.id)
+);
+relation!(
+    /// Contacts of each site (CON-02), for `Address.contacts`.
+    ContactsOfSite: AddressId => Contact,
+    |cx, keys| cx.records.contacts.by_sites(&cx.ctx, keys).await,
+    |row| row.site
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request.data(many::<AddressesOfClient>(cx)).data(one::<AddressById>(cx)).data(many::<ContactsOfSite>(cx))

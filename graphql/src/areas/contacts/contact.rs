@@ -8,7 +8,7 @@ use async_graphql::dynamic::{
     TypeRef,
 };
 use clientele_kernel::person::ContactPatch;
-use clientele_kernel::{AddressId, AppResult, ClientId, ContactId};
+use clientele_kernel::{AddressId, ClientId, ContactId};
 use clientele_records::clients::{Client, Contact, ContactFilter, ContactInput};
 
 use crate::areas::clients::client::{ClientById, records, register_custom_fields};
@@ -16,7 +16,7 @@ use crate::areas::contacts::addresses::load_address;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{json_object, opt_bool, opt_id, opt_str, patch_id, patch_str};
-use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many};
+use crate::support::loaders::{LoadCtx, Many, One, load_error, many, relation};
 use crate::support::payload;
 use crate::support::{
     Connection, Edge, InputNames, connection_types, datetime, field, id_arg, payload_type, tenant, to_gql,
@@ -25,19 +25,12 @@ use crate::support::{
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
-/// Contacts of each client: one statement per page of clients.
-pub struct ContactsOfClient;
-
-impl Relation for ContactsOfClient {
-    type Key = ClientId;
-    type Row = Contact;
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Contact>> {
-        cx.records.contacts.by_clients(&cx.ctx, keys).await
-    }
-    fn key(row: &Contact) -> Option<ClientId> {
-        Some(row.client)
-    }
-}
+relation!(
+    /// Contacts of each client: one statement per page of clients.
+    ContactsOfClient: ClientId => Contact,
+    |cx, keys| cx.records.contacts.by_clients(&cx.ctx, keys).await,
+    |row| Some(row.client)
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request.data(many::<ContactsOfClient>(cx))

@@ -7,58 +7,37 @@ use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
     TypeRef,
 };
-use clientele_kernel::{AppResult, BeneficiaryId, ClientId};
+use clientele_kernel::{BeneficiaryId, ClientId};
 use clientele_records::clients::{Beneficiary, BeneficiaryInput, Card, Civility, Client};
 
 use crate::areas::clients::client::{ClientById, records};
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{date_arg, opt_bool, patch_enum, patch_str};
-use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many, one};
+use crate::support::loaders::{LoadCtx, Many, One, load_error, many, one, relation};
 use crate::support::payload;
 use crate::support::{datetime, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
-/// Beneficiaries of each client: one statement per page of clients.
-pub struct BeneficiariesOfClient;
-/// Beneficiaries by id (a card's holder).
-pub struct BeneficiaryById;
-/// Cards of each beneficiary, for `Beneficiary.cards`.
-pub struct CardsOfBeneficiary;
-
-impl Relation for BeneficiariesOfClient {
-    type Key = ClientId;
-    type Row = Beneficiary;
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Beneficiary>> {
-        cx.records.beneficiaries.by_clients(&cx.ctx, keys).await
-    }
-    fn key(row: &Beneficiary) -> Option<ClientId> {
-        Some(row.client)
-    }
-}
-
-impl Relation for BeneficiaryById {
-    type Key = BeneficiaryId;
-    type Row = Beneficiary;
-    async fn fetch(cx: &LoadCtx, keys: &[BeneficiaryId]) -> AppResult<Vec<Beneficiary>> {
-        cx.records.beneficiaries.by_ids(&cx.ctx, keys).await
-    }
-    fn key(row: &Beneficiary) -> Option<BeneficiaryId> {
-        Some(row.id)
-    }
-}
-
-impl Relation for CardsOfBeneficiary {
-    type Key = BeneficiaryId;
-    type Row = Card;
-    async fn fetch(cx: &LoadCtx, keys: &[BeneficiaryId]) -> AppResult<Vec<Card>> {
-        cx.records.cards.by_beneficiaries(&cx.ctx, keys).await
-    }
-    fn key(row: &Card) -> Option<BeneficiaryId> {
-        row.beneficiary
-    }
-}
+relation!(
+    /// Beneficiaries of each client: one statement per page of clients.
+    BeneficiariesOfClient: ClientId => Beneficiary,
+    |cx, keys| cx.records.beneficiaries.by_clients(&cx.ctx, keys).await,
+    |row| Some(row.client)
+);
+relation!(
+    /// Beneficiaries by id (a card's holder).
+    BeneficiaryById: BeneficiaryId => Beneficiary,
+    |cx, keys| cx.records.beneficiaries.by_ids(&cx.ctx, keys).await,
+    |row| Some(row.id)
+);
+relation!(
+    /// Cards of each beneficiary, for `Beneficiary.cards`.
+    CardsOfBeneficiary: BeneficiaryId => Card,
+    |cx, keys| cx.records.cards.by_beneficiaries(&cx.ctx, keys).await,
+    |row| row.beneficiary
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request

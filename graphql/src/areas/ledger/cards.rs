@@ -6,7 +6,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
 };
-use clientele_kernel::{AppResult, CardId, ClientId};
+use clientele_kernel::{CardId, ClientId};
 use clientele_records::clients::{Card, CardHolder, CardInput, CardStatus, Client};
 
 use crate::areas::clients::client::{ClientById, records};
@@ -14,25 +14,18 @@ use crate::areas::ledger::beneficiaries::load_beneficiary;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_enum, opt_str, patch_date};
-use crate::support::loaders::{LoadCtx, Many, One, Relation, load_error, many};
+use crate::support::loaders::{LoadCtx, Many, One, load_error, many, relation};
 use crate::support::payload;
 use crate::support::{datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
-/// Cards of each client's account: one statement per page of clients.
-pub struct CardsOfClient;
-
-impl Relation for CardsOfClient {
-    type Key = ClientId;
-    type Row = Card;
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<Card>> {
-        cx.records.cards.by_clients(&cx.ctx, keys).await
-    }
-    fn key(row: &Card) -> Option<ClientId> {
-        Some(row.client)
-    }
-}
+relation!(
+    /// Cards of each client's account: one statement per page of clients.
+    CardsOfClient: ClientId => Card,
+    |cx, keys| cx.records.cards.by_clients(&cx.ctx, keys).await,
+    |row| Some(row.client)
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request.data(many::<CardsOfClient>(cx))

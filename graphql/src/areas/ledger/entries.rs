@@ -8,7 +8,7 @@ use async_graphql::dynamic::{
     TypeRef,
 };
 use clientele_kernel::Money;
-use clientele_kernel::{AppError, AppResult, BeneficiaryId, CardId, ClientId, LedgerEntryId};
+use clientele_kernel::{AppError, BeneficiaryId, CardId, ClientId, LedgerEntryId};
 use clientele_records::clients::ledger::available_credit;
 use clientele_records::clients::{
     Client, DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, Operation, Posted, Statement,
@@ -18,7 +18,7 @@ use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{date_arg, opt_id, opt_str, patch_date};
-use crate::support::loaders::{LoadCtx, One, Relation, load_error, one};
+use crate::support::loaders::{LoadCtx, One, load_error, one, relation};
 use crate::support::{
     Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args,
     parse_enum, tenant, to_gql, user_errors_field, with_page_args,
@@ -26,20 +26,13 @@ use crate::support::{
 
 pub const AREA: Area = Area { register, mutation, client_fields, loaders, ..Area::NONE };
 
-/// Balances of the clients of one page, in one aggregate query; a client without entries has
-/// no row (its balance is 0).
-pub struct BalanceOfClient;
-
-impl Relation for BalanceOfClient {
-    type Key = ClientId;
-    type Row = (ClientId, Money);
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<(ClientId, Money)>> {
-        Ok(cx.records.ledger.balances(&cx.ctx, keys).await?.into_iter().collect())
-    }
-    fn key(row: &(ClientId, Money)) -> Option<ClientId> {
-        Some(row.0)
-    }
-}
+relation!(
+    /// Balances of the clients of one page, in one aggregate query; a client without entries has
+    /// no row (its balance is 0).
+    BalanceOfClient: ClientId => (ClientId, Money),
+    |cx, keys| Ok(cx.records.ledger.balances(&cx.ctx, keys).await?.into_iter().collect()),
+    |row| Some(row.0)
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request.data(one::<BalanceOfClient>(cx))

@@ -4,32 +4,25 @@
 use async_graphql::Value;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_kernel::{AppResult, ClientId};
+use clientele_kernel::ClientId;
 use clientele_records::clients::{Client, ReferralRewards, ReferralSettings, ReferralSettingsInput, RewardKind};
 
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, opt_str, patch_str};
-use crate::support::loaders::{LoadCtx, One, Relation, load_error, one};
+use crate::support::loaders::{LoadCtx, One, load_error, one, relation};
 use crate::support::payload;
 use crate::support::{enum_type, enum_value, field, id_arg, opt_datetime, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
-/// Rewards of each client of a page, in two grouped statements.
-pub struct RewardsOfClient;
-
-impl Relation for RewardsOfClient {
-    type Key = ClientId;
-    type Row = ReferralRewards;
-    async fn fetch(cx: &LoadCtx, keys: &[ClientId]) -> AppResult<Vec<ReferralRewards>> {
-        cx.records.referral.rewards(&cx.ctx, keys).await
-    }
-    fn key(row: &ReferralRewards) -> Option<ClientId> {
-        Some(row.client)
-    }
-}
+relation!(
+    /// Rewards of each client of a page, in two grouped statements.
+    RewardsOfClient: ClientId => ReferralRewards,
+    |cx, keys| cx.records.referral.rewards(&cx.ctx, keys).await,
+    |row| Some(row.client)
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request.data(one::<RewardsOfClient>(cx))

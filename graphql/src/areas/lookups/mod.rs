@@ -6,45 +6,31 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
     Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
-use clientele_kernel::{AppError, AppResult, LookupId, StaffId, UserId};
+use clientele_kernel::{AppError, LookupId, StaffId, UserId};
 use clientele_records::clients::{Client, Lookup, LookupInput, LookupKind, StaffInput, StaffMember};
 
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id};
-use crate::support::loaders::{LoadCtx, One, Relation, load_error, one};
+use crate::support::loaders::{LoadCtx, One, load_error, one, relation};
 use crate::support::payload;
 use crate::support::{InputNames, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
-/// List entries by id, whatever their list.
-pub struct LookupById;
-/// Staff members by id.
-pub struct StaffById;
-
-impl Relation for LookupById {
-    type Key = LookupId;
-    type Row = Lookup;
-    async fn fetch(cx: &LoadCtx, keys: &[LookupId]) -> AppResult<Vec<Lookup>> {
-        cx.records.lookups.lookups_by_ids(&cx.ctx, keys).await
-    }
-    fn key(row: &Lookup) -> Option<LookupId> {
-        Some(row.id)
-    }
-}
-
-impl Relation for StaffById {
-    type Key = StaffId;
-    type Row = StaffMember;
-    async fn fetch(cx: &LoadCtx, keys: &[StaffId]) -> AppResult<Vec<StaffMember>> {
-        cx.records.lookups.staff_by_ids(&cx.ctx, keys).await
-    }
-    fn key(row: &StaffMember) -> Option<StaffId> {
-        Some(row.id)
-    }
-}
+relation!(
+    /// List entries by id, whatever their list.
+    LookupById: LookupId => Lookup,
+    |cx, keys| cx.records.lookups.lookups_by_ids(&cx.ctx, keys).await,
+    |row| Some(row.id)
+);
+relation!(
+    /// Staff members by id.
+    StaffById: StaffId => StaffMember,
+    |cx, keys| cx.records.lookups.staff_by_ids(&cx.ctx, keys).await,
+    |row| Some(row.id)
+);
 
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
     request.data(one::<LookupById>(cx)).data(one::<StaffById>(cx))

@@ -137,6 +137,7 @@ pub fn build(config: &TenantConfig) -> Result<Schema, SchemaError> {
     // Backstops behind our own coded checks in `limits`.
     builder
         .extension(crate::CodeValidationErrors)
+        .extension(crate::cost::CountResolvedFields)
         .limit_depth(32)
         .limit_complexity(100_000)
         .limit_recursive_depth(64)

@@ -6,7 +6,7 @@
 // `Authorization: Bearer …` with every request, unless the headers editor sets its own
 // Authorization header (an API token, say). `signOut` ends the session and forgets it. After an
 // OIDC sign-in started with `return_to=/graphiql?signed-in=oidc`, the page fetches the new
-// session once from `POST /oidc/session`. The schema is reloaded whenever the token changes.
+// session once from `POST /oidc/session`. The schema is fetched again whenever the token changes.
 (function () {
   'use strict';
 
@@ -40,7 +40,6 @@
     });
   }
 
-  var generation = 0;
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
 
   function fetcher(params, options) {
@@ -126,12 +125,16 @@
 
   var LICENCES = document.querySelector('link[rel="license"]').getAttribute('href');
 
+  // A new fetcher each time the token changes: GraphiQL introspects again when its fetcher
+  // changes, and keeps the editors and the answer shown (a remount would lose them).
   function render() {
-    generation += 1;
+    var current = function (params, options) {
+      return fetcher(params, options);
+    };
     root.render(
       React.createElement(
         GraphiQL,
-        { key: generation, fetcher: fetcher, defaultQuery: defaultQuery, shouldPersistHeaders: false },
+        { fetcher: current, defaultQuery: defaultQuery, shouldPersistHeaders: false },
         React.createElement(GraphiQL.Footer, null, footer()),
       ),
     );

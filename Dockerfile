@@ -7,6 +7,10 @@
 ARG RUST_VERSION=1.95
 FROM rust:${RUST_VERSION}-bookworm AS build
 WORKDIR /src
+# build.rs installs the GraphiQL assets (assets/package-lock.json) with npm and embeds them.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
 COPY . .
 # Cache mounts keep the registry and target directory between builds on the same machine.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

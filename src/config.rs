@@ -42,7 +42,8 @@ impl std::fmt::Debug for Secret {
 pub struct Settings {
     /// Where the SQLite file, local files and the search index live.
     pub data_dir: PathBuf,
-    /// Development mode: human-readable logs by default.
+    /// Development mode. No effect since GraphiQL became `server.graphiql`; kept so existing
+    /// configurations still load.
     pub dev: bool,
     pub database: DatabaseSettings,
     pub server: ServerSettings,

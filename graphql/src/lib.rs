@@ -96,7 +96,8 @@ impl GraphqlService {
 
     /// SDL of the schema a tenant with `config` sees (for codegen and the committed reference).
     pub fn sdl(config: &schema::TenantConfig) -> Result<String, async_graphql::dynamic::SchemaError> {
-        schema::build(config).map(|s| s.sdl())
+        let options = async_graphql::SDLExportOptions::new().include_specified_by();
+        schema::build(config).map(|s| s.sdl_with_options(options))
     }
 
     /// Executes a request or a batch for `auth` (anonymous when `None`) within `deadline`.

@@ -10,6 +10,10 @@ WORKDIR /src
 # The commit `/metrics` reports in clientele_build_info:
 # `docker build --build-arg CLIENTELE_COMMIT=$(git rev-parse --short HEAD) .` (else "unknown").
 ARG CLIENTELE_COMMIT
+# build.rs installs the GraphiQL assets (assets/package-lock.json) with npm and embeds them.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
 COPY . .
 # Cache mounts keep the registry and target directory between builds on the same machine.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

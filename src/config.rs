@@ -42,7 +42,8 @@ impl std::fmt::Debug for Secret {
 pub struct Settings {
     /// Where the SQLite file, local files and the search index live.
     pub data_dir: PathBuf,
-    /// Development mode: GraphiQL at `/graphiql`, human-readable logs by default.
+    /// Development mode. No effect since GraphiQL became `server.graphiql`; kept so existing
+    /// configurations still load.
     pub dev: bool,
     pub database: DatabaseSettings,
     pub server: ServerSettings,
@@ -252,6 +253,12 @@ pub struct ServerSettings {
     pub trust_forwarded_for: bool,
     /// Serve `/metrics` on this address only (e.g. an internal interface), not on `bind`.
     pub metrics_bind: Option<SocketAddr>,
+    /// Serve GraphiQL at `/graphiql` (every file from the binary; it needs the user's credential
+    /// like any client).
+    pub graphiql: bool,
+    /// Origins (`https://console.example.com`) whose pages may call the API from a browser
+    /// (CORS). None by default: only same-origin pages.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -313,6 +320,8 @@ impl Default for ServerSettings {
             request_timeout_ms: 10_000,
             trust_forwarded_for: false,
             metrics_bind: None,
+            graphiql: true,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -656,6 +665,21 @@ mod tests {
         let again = settings.oidc_secret_keys(&clientele_kernel::ports::SeededEntropy::new(2)).unwrap();
         assert_eq!(first.current_id(), again.current_id());
         assert!(dir.path().join("oidc-secret.key").exists());
+    }
+
+    // issue 14
+    #[test]
+    fn cors_origins_and_graphiql_are_configured() {
+        figment::Jail::expect_with(|jail| {
+            assert!(Settings::load(None).map_err(|e| *e)?.server.cors_allowed_origins.is_empty(), "none by default");
+            assert!(Settings::default().server.graphiql);
+            jail.set_env("CLIENTELE_SERVER__CORS_ALLOWED_ORIGINS", "[https://a.example, https://b.example]");
+            jail.set_env("CLIENTELE_SERVER__GRAPHIQL", "false");
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(settings.server.cors_allowed_origins, ["https://a.example", "https://b.example"]);
+            assert!(!settings.server.graphiql);
+            Ok(())
+        });
     }
 
     #[test]

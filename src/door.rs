@@ -149,7 +149,7 @@ pub(crate) fn client_info(state: &AppState, headers: &HeaderMap, peer: Option<So
 }
 
 /// The HTTP status of an error code, for the routes beside GraphQL.
-fn status_of(code: ErrorCode) -> StatusCode {
+pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden

@@ -1,5 +1,6 @@
-//! HTTP surface: `/graphql`, `/graphiql` (dev), health, readiness, metrics, set-password and
-//! registration pages.
+//! HTTP surface: `/graphql` (GraphQL over HTTP: POST and GET, `application/json` and
+//! `application/graphql-response+json`, CORS), `/graphiql` and its embedded assets, health,
+//! readiness, metrics, set-password and registration pages.
 
 use std::sync::Arc;
 
@@ -9,10 +10,11 @@ use axum::body::Body;
 use axum::extract::{MatchedPath, Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use clientele_graphql::error_response;
+use clientele_graphql::{Answer, Served, error_response};
 use clientele_kernel::ErrorCode;
+use sha2::{Digest, Sha256};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -44,11 +46,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         // Uploads read their own, larger, capped body (see `files::upload`).
         .route("/files", axum::routing::post(crate::files::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/files/{id}", get(crate::files::download));
-    if state.settings.dev {
-        router = router.route("/graphiql", get(graphiql));
+    if state.settings.server.graphiql {
+        router =
+            router.route("/graphiql", get(crate::assets::graphiql)).route("/assets/{file}", get(crate::assets::serve));
     }
     if state.settings.server.metrics_bind.is_none() {
         router = router.route("/metrics", get(metrics));
+    }
+    if let Some(cors) = cors(&state.settings.server.cors_allowed_origins) {
+        router = router.layer(cors);
     }
     router
         .layer(middleware::from_fn(record_metrics))
@@ -87,8 +93,38 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::render(&state))
 }
 
-async fn graphiql() -> Html<String> {
-    Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
+/// CORS for the configured origins (none: no CORS headers, preflights are not answered). No
+/// credentials mode: callers authenticate with the `Authorization` header, never cookies.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::Method;
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| {
+            let value = HeaderValue::from_str(o.trim_end_matches('/'));
+            if value.is_err() {
+                tracing::warn!(origin = %o, "ignoring an allowed CORS origin that is not a header value");
+            }
+            value.ok()
+        })
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::IF_NONE_MATCH,
+                REQUEST_ID.clone(),
+            ])
+            .expose_headers([REQUEST_ID.clone(), header::ETAG])
+            .max_age(std::time::Duration::from_mins(10)),
+    )
 }
 
 /// Why a request body was not read.
@@ -128,6 +164,61 @@ pub(crate) fn transport_error(status: StatusCode, code: ErrorCode, rid: Option<&
     (status, axum::Json(error_response(code, rid))).into_response()
 }
 
+/// The media types a GraphQL answer is sent as (GraphQL over HTTP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Media {
+    /// `application/json`: every well-formed request answers 200, errors in the body (the
+    /// legacy type, for older clients).
+    Json,
+    /// `application/graphql-response+json`: a request refused before execution answers 4xx or
+    /// 5xx; once execution started, 200.
+    GraphqlResponse,
+}
+
+impl Media {
+    const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+    /// The type the client prefers by its `Accept` header; `application/json` when it names
+    /// neither (or sends none), as older clients expect.
+    fn negotiate(headers: &HeaderMap) -> Self {
+        let (mut json, mut graphql) = (None::<f32>, None::<f32>);
+        for value in headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()) {
+            for range in value.split(',') {
+                let mut parts = range.split(';').map(str::trim);
+                let essence = parts.next().unwrap_or("").to_ascii_lowercase();
+                let q = parts.find_map(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
+                let best = |slot: &mut Option<f32>| *slot = Some(slot.map_or(q, |s| s.max(q)));
+                match essence.as_str() {
+                    Self::GRAPHQL_RESPONSE => best(&mut graphql),
+                    "application/json" | "application/*" | "*/*" => best(&mut json),
+                    _ => {}
+                }
+            }
+        }
+        match (graphql, json) {
+            (Some(g), j) if g > 0.0 && g >= j.unwrap_or(0.0) => Self::GraphqlResponse,
+            _ => Self::Json,
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        match self {
+            Self::Json => HeaderValue::from_static("application/json"),
+            Self::GraphqlResponse => HeaderValue::from_static("application/graphql-response+json; charset=utf-8"),
+        }
+    }
+
+    /// The status of an answer: `refused` is the code of a request that never executed.
+    fn status(self, refused: Option<ErrorCode>) -> StatusCode {
+        match (self, refused) {
+            // Apollo's clients turn persisted queries off for good on a 4xx; the code alone
+            // tells them to send the document (Apollo Server answers 200 too).
+            (Self::Json, _) | (_, None | Some(ErrorCode::PersistedQueryNotFound)) => StatusCode::OK,
+            (Self::GraphqlResponse, Some(code)) => crate::door::status_of(code),
+        }
+    }
+}
+
 /// When a GraphQL request must be answered by: its deadline counts from its arrival at the
 /// door and covers the credential check, reading the body, every operation of a batch.
 fn deadline(state: &AppState, meta: &Meta) -> tokio::time::Instant {
@@ -140,18 +231,20 @@ async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let media = Media::negotiate(&headers);
     let deadline = deadline(&state, &caller.meta);
     let rid = caller.meta.rid.clone();
+    let fail = |status: StatusCode, code: ErrorCode| typed(transport_error(status, code, rid.as_deref()), media);
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let multipart = essence == "multipart/form-data";
-    if !multipart && essence != "application/json" && essence != "application/graphql-response+json" {
-        return transport_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, rid.as_deref());
+    if !multipart && essence != "application/json" && essence != Media::GRAPHQL_RESPONSE {
+        return fail(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType);
     }
     // Only signed-in callers upload (files, plugin components): nobody else gets to make us
     // read more than a JSON request, and the credential was checked before the first byte.
     if multipart && caller.auth.is_none() {
-        return transport_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, rid.as_deref());
+        return fail(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated);
     }
     let max = if multipart {
         state.records.files.settings().max_upload_bytes.max(clientele_plugins::runtime::MAX_COMPONENT) + MAX_BODY
@@ -159,67 +252,139 @@ async fn graphql_post(
         MAX_BODY
     };
     let bytes = match tokio::time::timeout_at(deadline, read_limited(body, max)).await {
-        Err(_) => return transport_error(StatusCode::REQUEST_TIMEOUT, ErrorCode::Timeout, rid.as_deref()),
+        Err(_) => return fail(StatusCode::REQUEST_TIMEOUT, ErrorCode::Timeout),
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(BodyError::TooLarge)) => {
-            return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
-        }
-        Ok(Err(BodyError::Broken)) => {
-            return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref());
-        }
+        Ok(Err(BodyError::TooLarge)) => return fail(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+        Ok(Err(BodyError::Broken)) => return fail(StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
     };
     let batch = if multipart {
         let options = async_graphql::http::MultipartOptions::default().max_file_size(max - MAX_BODY).max_num_files(10);
         match async_graphql::http::receive_batch_body(Some(content_type), &bytes[..], options).await {
             Ok(batch) => batch,
             Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
-                return transport_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rid.as_deref());
+                return fail(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge);
             }
-            Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+            Err(_) => return fail(StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
         }
     } else {
         match serde_json::from_slice::<BatchRequest>(&bytes) {
             Ok(batch) => batch,
-            Err(_) => return transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid.as_deref()),
+            Err(_) => return fail(StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
         }
     };
-    execute(&state, batch, caller, deadline).await
+    let answer = execute(&state, batch, caller, deadline, Served::default()).await;
+    let mut response = answer_response(&answer, media);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Sets the negotiated content type on an error answered before execution.
+fn typed(mut response: Response, media: Media) -> Response {
+    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    response
 }
 
 #[derive(serde::Deserialize)]
 struct GetParams {
-    query: String,
+    query: Option<String>,
     #[serde(rename = "operationName")]
     operation_name: Option<String>,
     variables: Option<String>,
+    /// JSON, as in a POST body: `{"persistedQuery": {"version": 1, "sha256Hash": "…"}}`.
+    extensions: Option<String>,
 }
 
+/// `GET /graphql?query=…`: queries only. An answer without errors carries an `ETag` and
+/// `Cache-Control: private, no-cache`: the caller's own browser may keep it but asks again each
+/// time (through the door, so a revoked credential is never served from cache), and a matching
+/// `If-None-Match` answers 304 without a body. Queries return no credential (those come only
+/// from mutations, which GET refuses). Anything with errors is `no-store`.
 async fn graphql_get(
     State(state): State<Arc<AppState>>,
     caller: GraphqlCaller,
+    headers: HeaderMap,
     params: Result<Query<GetParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    let media = Media::negotiate(&headers);
     let deadline = deadline(&state, &caller.meta);
     let rid = caller.meta.rid.clone();
-    let bad = |rid: Option<&str>| transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid);
+    let bad = |rid: Option<&str>| typed(transport_error(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, rid), media);
     let Ok(Query(params)) = params else { return bad(rid.as_deref()) };
-    let variables = match params.variables.as_deref().map(serde_json::from_str).transpose() {
-        Ok(v) => v.unwrap_or_default(),
-        Err(_) => return bad(rid.as_deref()),
+    if params.query.is_none() && params.extensions.is_none() {
+        return bad(rid.as_deref());
+    }
+    let json = |raw: Option<&str>| raw.map(serde_json::from_str::<serde_json::Value>).transpose();
+    let (Ok(variables), Ok(extensions)) = (json(params.variables.as_deref()), json(params.extensions.as_deref()))
+    else {
+        return bad(rid.as_deref());
     };
-    // GET must not change anything: refuse mutations before they reach a resolver.
-    let is_mutation = async_graphql::parser::parse_query(&params.query).is_ok_and(|doc| {
+    let query = params.query.unwrap_or_default();
+    // GET must not change anything: refuse mutations before they reach a resolver (a persisted
+    // one is refused by the service, which knows its text).
+    let is_mutation = async_graphql::parser::parse_query(&query).is_ok_and(|doc| {
         doc.operations.iter().any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
     });
     if is_mutation {
-        return (StatusCode::METHOD_NOT_ALLOWED, axum::Json(error_response(ErrorCode::BadRequest, rid.as_deref())))
-            .into_response();
+        let refused = transport_error(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadRequest, rid.as_deref());
+        return typed(refused, media);
     }
-    let mut request = async_graphql::Request::new(params.query).variables(variables);
+    let mut request = async_graphql::Request::new(query);
+    if let Some(variables) = variables {
+        request = request.variables(async_graphql::Variables::from_json(variables));
+    }
+    match extensions.map(async_graphql::Value::from_json) {
+        None => {}
+        Some(Ok(async_graphql::Value::Object(map))) => {
+            request.extensions.extend(map.into_iter().map(|(k, v)| (k.to_string(), v)));
+        }
+        Some(_) => return bad(rid.as_deref()),
+    }
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    execute(&state, BatchRequest::Single(request), caller, deadline).await
+    let served = Served { queries_only: true };
+    let answer = execute(&state, BatchRequest::Single(request), caller, deadline, served).await;
+    let cacheable =
+        answer.refused.is_none() && matches!(&answer.response, BatchResponse::Single(r) if r.errors.is_empty());
+    let mut response = answer_response(&answer, media);
+    if !cacheable {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return transport_error(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, rid.as_deref());
+    };
+    let digest = Sha256::digest(&bytes)[..16].iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    let etag = format!("\"{digest}\"");
+    let mut response = if if_none_match(&headers, &etag) {
+        let mut not_modified = Response::new(Body::empty());
+        *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
+        not_modified
+    } else {
+        Response::from_parts(parts, Body::from(bytes))
+    };
+    let h = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, value);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    h.insert(header::VARY, HeaderValue::from_static("authorization, accept"));
+    response
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison, `*` included).
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == etag
+        },
+    )
 }
 
 async fn execute(
@@ -227,12 +392,56 @@ async fn execute(
     batch: BatchRequest,
     caller: GraphqlCaller,
     deadline: tokio::time::Instant,
-) -> Response {
+    served: Served,
+) -> Answer {
     let GraphqlCaller { auth, meta } = caller;
     let operations = crate::metrics::graphql_operations(&batch, auth.is_some());
-    let response: BatchResponse = state.graphql.execute(batch, auth, meta.client, meta.rid, deadline).await;
-    crate::metrics::graphql_answered(&operations, &response);
-    let mut response = axum::Json(response).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let answer = state.graphql.execute(batch, auth, meta.client, meta.rid, deadline, served).await;
+    crate::metrics::graphql_answered(&operations, &answer.response);
+    answer
+}
+
+/// The answer as JSON of the negotiated type, with its status.
+fn answer_response(answer: &Answer, media: Media) -> Response {
+    let response: &BatchResponse = &answer.response;
+    let mut response = (media.status(answer.refused), axum::Json(response)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Media {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")));
+        Media::negotiate(&headers)
+    }
+
+    // issue 14
+    #[test]
+    fn the_response_type_follows_accept() {
+        assert_eq!(Media::negotiate(&HeaderMap::new()), Media::Json, "no Accept: application/json");
+        assert_eq!(accept("application/json"), Media::Json);
+        assert_eq!(accept("*/*"), Media::Json);
+        assert_eq!(accept("application/graphql-response+json"), Media::GraphqlResponse);
+        assert_eq!(accept("application/graphql-response+json, application/json;q=0.9"), Media::GraphqlResponse);
+        assert_eq!(accept("application/graphql-response+json;q=0.5, application/json"), Media::Json);
+        assert_eq!(accept("application/graphql-response+json;q=0"), Media::Json);
+        assert_eq!(Media::GraphqlResponse.status(Some(ErrorCode::GraphqlParseFailed)), StatusCode::BAD_REQUEST);
+        assert_eq!(Media::GraphqlResponse.status(Some(ErrorCode::Unauthenticated)), StatusCode::UNAUTHORIZED);
+        assert_eq!(Media::GraphqlResponse.status(Some(ErrorCode::PersistedQueryNotFound)), StatusCode::OK);
+        assert_eq!(Media::GraphqlResponse.status(None), StatusCode::OK);
+        assert_eq!(Media::Json.status(Some(ErrorCode::GraphqlParseFailed)), StatusCode::OK);
+    }
+
+    // issue 14
+    #[test]
+    fn if_none_match_compares_weakly() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"a\", W/\"b\""));
+        assert!(if_none_match(&headers, "\"b\"") && if_none_match(&headers, "\"a\""));
+        assert!(!if_none_match(&headers, "\"c\""));
+    }
 }

@@ -1,5 +1,6 @@
 //! The `clientele` server: configuration, wiring of services, HTTP router.
 
+mod assets;
 pub mod config;
 mod door;
 mod exports;

@@ -103,6 +103,8 @@ pub enum ErrorCode {
     ImportFileTooLarge,
     /// A download link's signature is wrong, or the link has expired.
     LinkInvalid,
+    /// An automatic persisted query's hash is not known (yet): send the query with its hash.
+    PersistedQueryNotFound,
     /// Something failed on our side; details are in the server log under the request id.
     Internal,
 }
@@ -163,6 +165,7 @@ impl ErrorCode {
             Self::ImageTooLarge => "This image is too large.",
             Self::ImportFileTooLarge => "This workbook is too large once uncompressed.",
             Self::LinkInvalid => "This download link is invalid or has expired.",
+            Self::PersistedQueryNotFound => "PersistedQueryNotFound",
             Self::Internal => "Internal error.",
         }
     }

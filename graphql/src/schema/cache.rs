@@ -32,26 +32,30 @@ impl Default for SchemaCache {
 }
 
 impl SchemaCache {
-    /// The schema of the caller's tenant (`None`: an anonymous caller's base schema).
+    /// The schema of the caller's tenant (`None`: an anonymous caller's base schema), its
+    /// enabled plugins and its fingerprint.
     pub async fn schema(
         &self,
         auth: Option<&Authenticated>,
         records: &RecordServices,
         plugins: &clientele_plugins::Plugins,
-    ) -> AppResult<(Arc<Schema>, Installed)> {
-        let Some(auth) = auth else { return Ok((self.for_shape(&SchemaShape::default())?, Arc::default())) };
+    ) -> AppResult<(Arc<Schema>, Installed, u64)> {
+        let Some(auth) = auth else {
+            let base = SchemaShape::default();
+            return Ok((self.for_shape(&base)?, Arc::default(), base.fingerprint()));
+        };
         let key = (auth.ctx.tenant(), auth.config_version);
         let known = self.by_tenant.lock().get(&key).cloned();
         if let Some((fp, installed)) = known
             && let Some(schema) = self.by_fingerprint.lock().get(&fp).cloned()
         {
-            return Ok((schema, installed));
+            return Ok((schema, installed, fp));
         }
         let installed = Arc::new(plugins.registry.installed(&auth.ctx).await?);
         let shape =
             SchemaShape::from_definitions(records.custom_fields.list(&auth.ctx).await?).with_plugins(&installed);
         self.by_tenant.lock().put(key, (shape.fingerprint(), installed.clone()));
-        Ok((self.for_shape(&shape)?, installed))
+        Ok((self.for_shape(&shape)?, installed, shape.fingerprint()))
     }
 
     fn for_shape(&self, shape: &SchemaShape) -> AppResult<Arc<Schema>> {

@@ -61,7 +61,13 @@ pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
     let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation).register(client);
     let builder = AREAS.iter().fold(builder, |builder, area| (area.register)(builder, shape));
     // Backstops behind our own coded checks in `limits`.
-    builder.extension(CodeValidationErrors).limit_depth(32).limit_complexity(100_000).limit_recursive_depth(64).finish()
+    builder
+        .extension(CodeValidationErrors)
+        .extension(crate::cost::CountResolvedFields)
+        .limit_depth(32)
+        .limit_complexity(100_000)
+        .limit_recursive_depth(64)
+        .finish()
 }
 
 /// What a signed-in caller's request gets: the loaders of every area, bound to the caller's

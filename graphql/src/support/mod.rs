@@ -144,11 +144,18 @@ impl Connection {
     }
 }
 
-/// `first`/`after` arguments of every connection field.
+/// `first`/`after` arguments of every connection field, their bounds in their descriptions.
 pub fn with_page_args(field: Field) -> Field {
+    use clientele_kernel::page::{DEFAULT_PAGE, MAX_PAGE};
     field
-        .argument(InputValue::new("first", TypeRef::named(TypeRef::INT)))
-        .argument(InputValue::new("after", TypeRef::named(TypeRef::STRING)))
+        .argument(
+            InputValue::new("first", TypeRef::named(TypeRef::INT))
+                .description(format!("How many items: 1 to {MAX_PAGE}, {DEFAULT_PAGE} when omitted.")),
+        )
+        .argument(
+            InputValue::new("after", TypeRef::named(TypeRef::STRING))
+                .description("The `endCursor` of the previous page; omitted: the first page."),
+        )
 }
 
 pub fn page_args(rc: &ResolverContext<'_>) -> async_graphql::Result<clientele_kernel::page::PageRequest> {

@@ -131,7 +131,8 @@ async fn password_reset_answers_alike_is_single_use_and_expires(app: TestApp, si
 
     let unknown = app.gql_ok(None, RESET, json!({ "e": "nobody@martin.test" })).await;
     let known = app.gql_ok(None, RESET, json!({ "e": " ADA@martin.test " })).await;
-    assert_eq!(unknown, json!({ "data": { "requestPasswordReset": true } }));
+    assert_eq!(unknown["data"], json!({ "requestPasswordReset": true }));
+    // The whole answers, their cost included (issue 14).
     assert_eq!(known, unknown, "the answer does not tell whether the account exists");
     let mail = sink.wait_for(1).await.remove(0);
     assert_eq!(mail["rcpt_tos"], json!(["ada@martin.test"]));

@@ -102,6 +102,13 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     let batch: Vec<Value> = (0..11).map(|_| json!({ "query": "{ viewer { role } }" })).collect();
     let res = app.http.post(format!("{}/graphql", app.url)).bearer_auth(&t.token).json(&batch).send().await.unwrap();
     shapes.add("BATCH_TOO_LARGE", &res.json::<Value>().await.unwrap());
+    let unknown_hash = json!({ "persistedQuery": { "version": 1, "sha256Hash": "0".repeat(64) } });
+    let res = app
+        .http
+        .post(format!("{}/graphql", app.url))
+        .bearer_auth(&t.token)
+        .json(&json!({ "extensions": unknown_hash }));
+    shapes.add("PERSISTED_QUERY_NOT_FOUND", &res.send().await.unwrap().json::<Value>().await.unwrap());
 
     // Credentials and access.
     shapes.add("UNAUTHENTICATED", &app.gql(None, "{ clients { totalCount } }", json!({})).await);

@@ -29,6 +29,8 @@ mod exports;
 mod files;
 mod gdpr;
 mod generative;
+mod graphiql;
+mod graphql_http;
 mod helm;
 mod http;
 mod ledger;

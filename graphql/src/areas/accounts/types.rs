@@ -18,7 +18,11 @@ pub struct Viewer;
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     let builder = builder
-        .register(Scalar::new("DateTime").description("An RFC 3339 timestamp in UTC."))
+        .register(
+            Scalar::new("DateTime")
+                .description("An RFC 3339 timestamp in UTC.")
+                .specified_by_url("https://scalars.graphql.org/andimarek/date-time.html"),
+        )
         .register(enum_type::<Role>("Role"))
         .register(enum_type::<UserStatus>("UserStatus"))
         .register(enum_type::<OrgKind>("OrganisationKind"))

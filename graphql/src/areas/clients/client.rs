@@ -427,10 +427,16 @@ fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
     let is_date = |v: &Value| matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok());
     let is_decimal = |v: &Value| matches!(v, Value::String(s) if s.parse::<f64>().is_ok_and(f64::is_finite));
     let builder = builder
-        .register(Scalar::new("Date").description("A calendar date, YYYY-MM-DD.").validator(is_date))
+        .register(
+            Scalar::new("Date")
+                .description("A calendar date, YYYY-MM-DD.")
+                .specified_by_url("https://www.rfc-editor.org/rfc/rfc3339#section-5.6")
+                .validator(is_date),
+        )
         .register(
             Scalar::new("Decimal")
                 .description("An exact decimal number as a string, e.g. \"12.50\".")
+                .specified_by_url("https://www.w3.org/TR/xmlschema11-2/#decimal")
                 .validator(is_decimal),
         )
         .register(enum_type::<ClientKind>("ClientKind"))

@@ -21,7 +21,11 @@ pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
-        .register(Scalar::new("JSON").description("Any JSON value."))
+        .register(
+            Scalar::new("JSON")
+                .description("Any JSON value.")
+                .specified_by_url("https://www.rfc-editor.org/rfc/rfc8259"),
+        )
         .register(enum_type::<ConsentChannel>("ConsentChannel"))
         .register(
             Enum::new("AnonymisationBalance")

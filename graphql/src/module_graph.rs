@@ -85,19 +85,19 @@ impl<'ast> Visit<'ast> for Names {
 /// `path`, written in module `here`, from the crate root; `None` unless it starts with
 /// `crate`, `super`, `self` or a child module of `here`.
 fn absolute(here: &[String], path: &[String], is_module: impl Fn(&[String]) -> bool) -> Option<ModPath> {
-    let (mut abs, mut rest) = match path.first()?.as_str() {
-        "crate" => (Vec::new(), &path[1..]),
-        "super" | "self" => (here.to_vec(), path),
-        child if is_module(&[here, &[child.to_owned()]].concat()) => (here.to_vec(), path),
+    let mut abs = match path.first()?.as_str() {
+        "crate" => Vec::new(),
+        "super" | "self" => here.to_vec(),
+        child if is_module(&[here, &[child.to_owned()]].concat()) => here.to_vec(),
         _ => return None,
     };
-    while let Some(first) = rest.first().filter(|s| *s == "super" || *s == "self") {
-        if first == "super" {
-            abs.pop();
+    for segment in path {
+        match segment.as_str() {
+            "crate" | "self" => {}
+            "super" => _ = abs.pop(),
+            name => abs.push(name.to_owned()),
         }
-        rest = &rest[1..];
     }
-    abs.extend_from_slice(rest);
     Some(abs)
 }
 
@@ -124,21 +124,16 @@ fn graph(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
         modules.insert(module, rel.clone());
         named.push((rel, names.paths));
     }
-    let file_of = |abs: &[String]| match abs {
+    let file_of = |abs: ModPath| match abs.as_slice() {
         [name] if macros.contains_key(name) => macros.get(name).cloned(),
         _ => (0..=abs.len()).rev().find_map(|n| modules.get(&abs[..n]).cloned()),
     };
-    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (rel, paths) in named {
-        let targets = paths
-            .iter()
-            .filter_map(|(here, path)| absolute(here, path, |m| modules.contains_key(m)))
-            .filter_map(|abs| file_of(&abs))
-            .filter(|target| *target != rel)
-            .collect();
-        edges.insert(rel, targets);
-    }
-    edges
+    let resolve = |here: &ModPath, path: &ModPath| absolute(here, path, |m| modules.contains_key(m)).and_then(file_of);
+    let edges = named.into_iter().map(|(rel, paths)| {
+        let targets = paths.iter().filter_map(|(here, path)| resolve(here, path)).filter(|t| *t != rel).collect();
+        (rel, targets)
+    });
+    edges.collect()
 }
 
 /// Groups of files that reach each other (strongly connected components of more than one

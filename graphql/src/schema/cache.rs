@@ -41,8 +41,8 @@ impl SchemaCache {
         plugins: &clientele_plugins::Plugins,
     ) -> AppResult<(Arc<Schema>, Installed, u64)> {
         let Some(auth) = auth else {
-            let base = SchemaShape::default();
-            return Ok((self.for_shape(&base)?, Arc::default(), base.fingerprint()));
+            let (schema, fp) = self.for_shape(&SchemaShape::default())?;
+            return Ok((schema, Arc::default(), fp));
         };
         let key = (auth.ctx.tenant(), auth.config_version);
         let known = self.by_tenant.lock().get(&key).cloned();
@@ -54,17 +54,19 @@ impl SchemaCache {
         let installed = Arc::new(plugins.registry.installed(&auth.ctx).await?);
         let shape =
             SchemaShape::from_definitions(records.custom_fields.list(&auth.ctx).await?).with_plugins(&installed);
-        self.by_tenant.lock().put(key, (shape.fingerprint(), installed.clone()));
-        Ok((self.for_shape(&shape)?, installed, shape.fingerprint()))
+        let (schema, fp) = self.for_shape(&shape)?;
+        self.by_tenant.lock().put(key, (fp, installed.clone()));
+        Ok((schema, installed, fp))
     }
 
-    fn for_shape(&self, shape: &SchemaShape) -> AppResult<Arc<Schema>> {
+    /// The schema of `shape` and its fingerprint (hashed once).
+    fn for_shape(&self, shape: &SchemaShape) -> AppResult<(Arc<Schema>, u64)> {
         let fingerprint = shape.fingerprint();
         if let Some(schema) = self.by_fingerprint.lock().get(&fingerprint).cloned() {
-            return Ok(schema);
+            return Ok((schema, fingerprint));
         }
         let schema = Arc::new(build(shape).map_err(|e| AppError::internal(e.to_string()))?);
         self.by_fingerprint.lock().put(fingerprint, schema.clone());
-        Ok(schema)
+        Ok((schema, fingerprint))
     }
 }

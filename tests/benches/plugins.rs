@@ -99,7 +99,7 @@ async fn main() {
         let c = gql
             .run(
                 Some(&token),
-                "mutation($i: ClientInput!) { createClient(input: $i) { client { id } } }",
+                "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } } }",
                 json!({ "i": { "lastName": format!("Owner{n:03}"), "firstName": "Ann", "email": format!("o{n}@x.test") } }),
             )
             .await;

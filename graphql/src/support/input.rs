@@ -83,6 +83,11 @@ pub fn patch_id<T: std::str::FromStr<Err = AppError>>(
     }
 }
 
+/// A required typed id.
+pub fn id<T: std::str::FromStr<Err = AppError>>(input: &ObjectAccessor<'_>, name: &str) -> Res<T> {
+    opt_id(input, name)?.ok_or_else(|| to_gql(AppError::invalid(name, "Give an id here.")))
+}
+
 pub fn opt_id<T: std::str::FromStr<Err = AppError>>(input: &ObjectAccessor<'_>, name: &str) -> Res<Option<T>> {
     Ok(patch_id(input, name)?.flatten())
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::addresses::{audit_actions, read_token};
 use crate::both_dbs;
 use crate::clients::{create, created, person};
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, user_error_codes};
 
 both_dbs!(
     beneficiaries_keep_every_field_and_are_listed_on_the_client,
@@ -61,7 +61,7 @@ pub async fn card(app: &TestApp, t: &Tenant, holder: (&str, &Value), number: &st
 }
 
 fn fields(payload: &Value) -> Vec<String> {
-    payload["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+    payload["userErrors"].as_array().unwrap().iter().map(input_field).collect()
 }
 
 // CRD-01 CRD-02 CRD-03 LED-15 LED-16 Q-8
@@ -161,16 +161,16 @@ async fn beneficiary_validation_reports_every_problem_with_its_field(app: TestAp
     let kept = beneficiary(&app, &t, &client, "Dupont", "Léa").await;
     let q = "mutation($id: ID!) { updateBeneficiary(id: $id, input: {firstName: null}) { userErrors { field } } }";
     let cleared = app.gql(Some(&t.token), q, json!({ "id": kept["id"] })).await;
-    assert_eq!(cleared["data"]["updateBeneficiary"]["userErrors"], json!([{ "field": "firstName" }]));
+    assert_eq!(cleared["data"]["updateBeneficiary"]["userErrors"], json!([{ "field": ["input", "firstName"] }]));
 
     // Readers cannot write; trashed clients take no beneficiary until restored (LIF-05).
     let reader = read_token(&app, &t).await;
-    let q = "mutation($c: ID!) { createBeneficiary(clientId: $c, input: {lastName: \"A\", firstName: \"B\"}) { beneficiary { id } } }";
+    let q = "mutation($c: ID!) { createBeneficiary(clientId: $c, input: {lastName: \"A\", firstName: \"B\"}) { beneficiary { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&reader), q, json!({ "c": client["id"] })).await), "FORBIDDEN");
     let other = person(&app, &t, "Martin", "Paul").await;
     app.gql_ok(
         Some(&t.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": other["id"] }),
     )
     .await;
@@ -185,7 +185,7 @@ async fn blocked_beneficiaries_are_listed_apart_and_get_no_card(app: TestApp) {
     beneficiary(&app, &t, &client, "Dupont", "Tom").await;
     let block = "mutation($id: ID!, $r: String!) { blockBeneficiary(id: $id, reason: $r) { beneficiary { blocked blockedReason } userErrors { field } } }";
     let empty = app.gql(Some(&t.token), block, json!({ "id": lea["id"], "r": "  " })).await;
-    assert_eq!(empty["data"]["blockBeneficiary"]["userErrors"], json!([{ "field": "reason" }]), "{empty}");
+    assert_eq!(empty["data"]["blockBeneficiary"]["userErrors"], json!([{ "field": ["input", "reason"] }]), "{empty}");
     let blocked = app.gql_ok(Some(&t.token), block, json!({ "id": lea["id"], "r": "Lost her card twice" })).await;
     assert_eq!(
         blocked["data"]["blockBeneficiary"]["beneficiary"],
@@ -201,7 +201,7 @@ async fn blocked_beneficiaries_are_listed_apart_and_get_no_card(app: TestApp) {
     let refused = issue(&app, &t, ("beneficiaryId", &lea["id"]), json!({ "number": "C-1" })).await;
     assert_eq!(code(&refused), "BENEFICIARY_BLOCKED", "{refused}");
     assert_eq!(app.count("cards").await, 0);
-    let q = "mutation($id: ID!) { unblockBeneficiary(id: $id) { beneficiary { blocked blockedReason } } }";
+    let q = "mutation($id: ID!) { unblockBeneficiary(id: $id) { beneficiary { blocked blockedReason } userErrors { code } } }";
     let open = app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     assert_eq!(open["data"]["unblockBeneficiary"]["beneficiary"], json!({ "blocked": false, "blockedReason": null }));
     card(&app, &t, ("beneficiaryId", &lea["id"]), "C-1").await;
@@ -272,11 +272,11 @@ async fn cards_are_unique_per_tenant_and_held_by_the_client_or_a_beneficiary(app
     let taken = app.gql(Some(&t.token), &q, json!({ "id": leas["id"], "i": { "number": "4000-0001" } })).await;
     assert_eq!(user_error_codes(&taken["data"]["updateCard"]), ["CONFLICT"]);
     assert_eq!((audit_actions(&app, "card.create").await, audit_actions(&app, "card.block").await), (3, 1));
-    let q = "mutation($id: ID!) { deleteCard(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteCard(id: $id) { deletedId userErrors { code } } }";
     let gone = app.gql_ok(Some(&t.token), q, json!({ "id": own["id"] })).await;
     assert_eq!(gone["data"]["deleteCard"]["deletedId"], own["id"]);
     // Deleting a beneficiary takes its cards.
-    let q = "mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     let q = "query($id: ID!) { card(id: $id) { id } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": leas["id"] })).await), "NOT_FOUND");
@@ -287,7 +287,7 @@ async fn blocked_clients_get_no_card(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let client = person(&app, &t, "Dupont", "Anne").await;
     let lea = beneficiary(&app, &t, &client, "Dupont", "Léa").await;
-    let q = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
+    let q = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Bad payer\"}) { client { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     for holder in [("clientId", &client["id"]), ("beneficiaryId", &lea["id"])] {
         let refused = issue(&app, &t, holder, json!({ "number": "C-9" })).await;
@@ -295,7 +295,7 @@ async fn blocked_clients_get_no_card(app: TestApp) {
     }
     assert_eq!(app.count("cards").await, 0);
     // The record itself stays editable by its managers.
-    let q = "mutation($id: ID!) { updateBeneficiary(id: $id, input: {city: \"Lyon\"}) { beneficiary { city } } }";
+    let q = "mutation($id: ID!) { updateBeneficiary(id: $id, input: {city: \"Lyon\"}) { beneficiary { city } userErrors { code } } }";
     let edited = app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     assert_eq!(edited["data"]["updateBeneficiary"]["beneficiary"]["city"], "Lyon", "{edited}");
 }
@@ -340,8 +340,7 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
     assert_eq!(whole["data"]["client"], json!({ "balance": "53.00", "statement": { "entryCount": 4 } }));
 
     // A reversal concerns the same beneficiary.
-    let q =
-        "mutation($id: ID!) { reverseLedgerEntry(id: $id, reason: \"Mistake\") { entry { beneficiaryId cardId } } }";
+    let q = "mutation($id: ID!) { reverseLedgerEntry(id: $id, reason: \"Mistake\") { entry { beneficiaryId cardId } userErrors { code } } }";
     let rev = app.gql_ok(Some(&t.token), q, json!({ "id": by_card["id"] })).await;
     assert_eq!(
         rev["data"]["reverseLedgerEntry"]["entry"],
@@ -349,13 +348,14 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
     );
 
     // Blocked cards and beneficiaries, and other clients' ones, are refused.
-    let q = "mutation($id: ID!) { updateCard(id: $id, input: {status: BLOCKED}) { card { status } } }";
+    let q =
+        "mutation($id: ID!) { updateCard(id: $id, input: {status: BLOCKED}) { card { status } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": leas_card["id"] })).await;
     assert_eq!(
         code(&post(json!({ "kind": "CREDIT_WITHDRAWN", "amount": "1", "cardId": leas_card["id"] })).await),
         "CARD_BLOCKED"
     );
-    let q = "mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"Stop\") { beneficiary { blocked } } }";
+    let q = "mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"Stop\") { beneficiary { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": tom["id"] })).await;
     assert_eq!(
         code(&post(json!({ "kind": "CREDIT_WITHDRAWN", "amount": "1", "beneficiaryId": tom["id"] })).await),
@@ -366,16 +366,16 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
     let wrong = post(json!({ "kind": "CREDIT_ADDED", "amount": "1", "beneficiaryId": strangers["id"] })).await;
     assert_eq!(
         wrong["data"]["postLedgerEntry"]["userErrors"],
-        json!([{ "field": "beneficiaryId", "code": "VALIDATION" }])
+        json!([{ "field": ["input", "beneficiaryId"], "code": "VALIDATION" }])
     );
     let q = "query($id: ID!) { client(id: $id) { statement { entryCount } } }";
     let after = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(after["data"]["client"]["statement"]["entryCount"], 5, "refused postings left nothing");
 
     // The accounts keep naming them: neither the beneficiary nor its card can be deleted.
-    let q = "mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": lea["id"] })).await), "LINKED_RECORDS");
-    let q = "mutation($id: ID!) { deleteCard(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteCard(id: $id) { deletedId userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": leas_card["id"] })).await), "LINKED_RECORDS");
 }
 
@@ -392,7 +392,7 @@ async fn beneficiaries_are_exported_and_erased_with_the_client(app: TestApp) {
     .await;
     let lea = made["beneficiary"].clone();
     let leas = card(&app, &t, ("beneficiaryId", &lea["id"]), "L-1").await;
-    let q = "mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"Léa Dupont lost it\") { beneficiary { id } } }";
+    let q = "mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"Léa Dupont lost it\") { beneficiary { id } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     card(&app, &t, ("clientId", &client["id"]), "A-1").await;
 
@@ -432,7 +432,7 @@ async fn beneficiaries_are_exported_and_erased_with_the_client(app: TestApp) {
         }
     }
     // An anonymised client's beneficiaries stay as they are.
-    let q = "mutation($id: ID!) { updateBeneficiary(id: $id, input: {lastName: \"Back\", firstName: \"Again\"}) { beneficiary { id } } }";
+    let q = "mutation($id: ID!) { updateBeneficiary(id: $id, input: {lastName: \"Back\", firstName: \"Again\"}) { beneficiary { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": lea["id"] })).await), "CLIENT_UNAVAILABLE");
 }
 
@@ -483,26 +483,32 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         ("query($id: ID!) { beneficiary(id: $id) { lastName } }", &lea["id"]),
         ("query($id: ID!) { card(id: $id) { number } }", &leas["id"]),
         (
-            "mutation($id: ID!) { createBeneficiary(clientId: $id, input: {lastName: \"X\", firstName: \"Y\"}) { beneficiary { id } } }",
+            "mutation($id: ID!) { createBeneficiary(clientId: $id, input: {lastName: \"X\", firstName: \"Y\"}) { beneficiary { id } userErrors { code } } }",
             &client["id"],
         ),
         (
-            "mutation($id: ID!) { updateBeneficiary(id: $id, input: {lastName: \"X\"}) { beneficiary { id } } }",
+            "mutation($id: ID!) { updateBeneficiary(id: $id, input: {lastName: \"X\"}) { beneficiary { id } userErrors { code } } }",
             &lea["id"],
         ),
-        ("mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId } }", &lea["id"]),
-        ("mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"x\") { beneficiary { id } } }", &lea["id"]),
-        ("mutation($id: ID!) { unblockBeneficiary(id: $id) { beneficiary { id } } }", &lea["id"]),
+        ("mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId userErrors { code } } }", &lea["id"]),
         (
-            "mutation($id: ID!) { createClientCard(clientId: $id, input: {number: \"X-1\"}) { card { id } } }",
+            "mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"x\") { beneficiary { id } userErrors { code } } }",
+            &lea["id"],
+        ),
+        ("mutation($id: ID!) { unblockBeneficiary(id: $id) { beneficiary { id } userErrors { code } } }", &lea["id"]),
+        (
+            "mutation($id: ID!) { createClientCard(clientId: $id, input: {number: \"X-1\"}) { card { id } userErrors { code } } }",
             &client["id"],
         ),
         (
-            "mutation($id: ID!) { createBeneficiaryCard(beneficiaryId: $id, input: {number: \"X-2\"}) { card { id } } }",
+            "mutation($id: ID!) { createBeneficiaryCard(beneficiaryId: $id, input: {number: \"X-2\"}) { card { id } userErrors { code } } }",
             &lea["id"],
         ),
-        ("mutation($id: ID!) { updateCard(id: $id, input: {status: BLOCKED}) { card { id } } }", &leas["id"]),
-        ("mutation($id: ID!) { deleteCard(id: $id) { deletedId } }", &leas["id"]),
+        (
+            "mutation($id: ID!) { updateCard(id: $id, input: {status: BLOCKED}) { card { id } userErrors { code } } }",
+            &leas["id"],
+        ),
+        ("mutation($id: ID!) { deleteCard(id: $id) { deletedId userErrors { code } } }", &leas["id"]),
     ];
     // B's ids inside A's own postings are unknown references.
     let invalid = [

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::both_dbs;
-use crate::common::{Tenant, TestApp, code};
+use crate::common::{Tenant, TestApp, code, input_field};
 
 both_dbs!(
     suppliers_create_customers_with_contacts_and_a_super_admin,
@@ -42,8 +42,7 @@ pub async fn customer_admin(app: &TestApp, org: &Value) -> Tenant {
         clientele_kernel::Actor::system(),
     );
     let link = app.state.services.auth.issue_set_password_token(&ctx, user_id).await.unwrap();
-    let set =
-        "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
+    let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token userErrors { code } } }";
     let body = app.gql_ok(None, set, json!({ "t": link })).await;
     let token = body["data"]["setPassword"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
     Tenant { id: org["id"].as_str().unwrap().to_owned(), admin_id: user_id.to_string(), token }
@@ -86,12 +85,8 @@ async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp
     );
     let bad =
         app.gql(Some(&s.token), add, json!({ "o": first["id"], "i": { "lastName": " ", "email": "nope" } })).await;
-    let fields: Vec<&str> = bad["data"]["addOrganisationContact"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<String> =
+        bad["data"]["addOrganisationContact"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["lastName", "email"]);
 
     let invalid = app
@@ -101,11 +96,11 @@ async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp
             json!({ "i": { "organisation": { "name": "Y", "country": "France", "email": "x" } } }),
         )
         .await;
-    let fields: Vec<&str> = invalid["data"]["createCustomerOrganisation"]["userErrors"]
+    let fields: Vec<String> = invalid["data"]["createCustomerOrganisation"]["userErrors"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["field"].as_str().unwrap())
+        .map(input_field)
         .collect();
     assert_eq!(fields, ["country", "email"]);
 }
@@ -135,7 +130,7 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
     let s = app.supplier("Acme", "owner@acme.test").await;
     let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
     let admin = customer_admin(&app, &org).await;
-    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { id } } }";
+    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { id } userErrors { code } } }";
     let viewer = "{ viewer { role } }";
     let tomorrow =
         (clientele_kernel::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::days(2)).date_naive().to_string();
@@ -168,7 +163,7 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
     let admin = customer_admin(&app, &org).await;
     app.user(&admin, "u1@martin.test", "MEMBER").await;
     let third = app
-        .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } } }", json!({}))
+        .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } userErrors { code } } }", json!({}))
         .await;
     assert_eq!(code(&third), "SEAT_LIMIT_REACHED");
 
@@ -181,17 +176,18 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
         code(&app.gql(Some(&s.token), upd, json!({ "o": org["id"], "id": licence["id"], "q": 1 })).await),
         "LICENCE_IN_USE"
     );
-    let del = "mutation($o: ID!, $id: ID!) { deleteLicence(organisationId: $o, id: $id) { deletedId } }";
+    let del =
+        "mutation($o: ID!, $id: ID!) { deleteLicence(organisationId: $o, id: $id) { deletedId userErrors { code } } }";
     assert_eq!(
         code(&app.gql(Some(&s.token), del, json!({ "o": org["id"], "id": licence["id"] })).await),
         "LICENCE_IN_USE"
     );
     // A second licence adds seats.
-    let add = "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"Extra\", quantity: 5}) { licence { id quantity used free } } }";
+    let add = "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"Extra\", quantity: 5}) { licence { id quantity used free } userErrors { code } } }";
     let extra = app.gql_ok(Some(&s.token), add, json!({ "o": org["id"] })).await;
     assert_eq!(extra["data"]["createLicence"]["licence"]["quantity"], 5);
     let ok = app
-        .gql_ok(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } } }", json!({}))
+        .gql_ok(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } userErrors { code } } }", json!({}))
         .await;
     assert!(ok["data"]["createUser"]["user"].is_object(), "{ok}");
     // Deactivating frees a seat; reactivating takes one again.
@@ -205,7 +201,7 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
         .clone();
     app.gql_ok(
         Some(&admin.token),
-        "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
+        "mutation($id: ID!) { deactivateUser(id: $id) { user { status } userErrors { code } } }",
         json!({ "id": u1 }),
     )
     .await;
@@ -235,7 +231,8 @@ async fn fifty_concurrent_creations_against_five_seats_give_exactly_five(app: Te
     let attempts = (0..50).map(|i| app.gql(Some(&admin.token), create, json!({ "e": format!("u{i}@martin.test") })));
     let results = futures::future::join_all(attempts).await;
     let created = results.iter().filter(|r| r["data"]["createUser"]["user"].is_object()).count();
-    let refused = results.iter().filter(|r| r["errors"][0]["extensions"]["code"] == "SEAT_LIMIT_REACHED").count();
+    let refused =
+        results.iter().filter(|r| r["data"]["createUser"]["userErrors"][0]["code"] == "SEAT_LIMIT_REACHED").count();
     assert_eq!(
         (created, refused),
         (5, 45),
@@ -262,11 +259,11 @@ async fn suppliers_never_reach_another_suppliers_customers(app: TestApp) {
     let before = app.snapshot().await;
     let matrix = [
         "query($o: ID!) { customerOrganisation(id: $o) { name } }",
-        "mutation($o: ID!) { updateCustomerOrganisation(id: $o, input: {name: \"pwned\"}) { organisation { id } } }",
-        "mutation($o: ID!) { addOrganisationContact(organisationId: $o, input: {lastName: \"x\"}) { contact { id } } }",
-        "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"x\", quantity: 99}) { licence { id } } }",
-        "mutation($o: ID!, $l: ID!) { updateLicence(organisationId: $o, id: $l, input: {quantity: 99}) { licence { id } } }",
-        "mutation($o: ID!, $l: ID!) { deleteLicence(organisationId: $o, id: $l) { deletedId } }",
+        "mutation($o: ID!) { updateCustomerOrganisation(id: $o, input: {name: \"pwned\"}) { organisation { id } userErrors { code } } }",
+        "mutation($o: ID!) { addOrganisationContact(organisationId: $o, input: {lastName: \"x\"}) { contact { id } userErrors { code } } }",
+        "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"x\", quantity: 99}) { licence { id } userErrors { code } } }",
+        "mutation($o: ID!, $l: ID!) { updateLicence(organisationId: $o, id: $l, input: {quantity: 99}) { licence { id } userErrors { code } } }",
+        "mutation($o: ID!, $l: ID!) { deleteLicence(organisationId: $o, id: $l) { deletedId userErrors { code } } }",
     ];
     for query in matrix {
         let vars =
@@ -298,16 +295,18 @@ async fn organisations_carry_several_categories(app: TestApp) {
     let org = customer(&app, &s, "Martin", "ada@martin.test", 1).await;
     let save = "mutation($i: OrganisationCategoryInput!) { saveOrganisationCategory(input: $i) { category { id title } userErrors { field } } }";
     let no_title = app.gql(Some(&s.token), save, json!({ "i": { "description": "x" } })).await;
-    assert_eq!(no_title["data"]["saveOrganisationCategory"]["userErrors"][0]["field"], "title");
+    assert_eq!(no_title["data"]["saveOrganisationCategory"]["userErrors"][0]["field"], json!(["input", "title"]));
     let bakers =
         app.gql_ok(Some(&s.token), save, json!({ "i": { "title": "Bakers" } })).await["data"]["saveOrganisationCategory"]
             ["category"]["id"]
             .clone();
     let north = app.gql_ok(Some(&s.token), save, json!({ "i": { "title": "North" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();
-    let set =
-        "mutation($o: ID!, $c: [ID!]!) { setOrganisationCategories(organisationId: $o, categoryIds: $c) { title } }";
+    let set = "mutation($o: ID!, $c: [ID!]!) { setOrganisationCategories(input: {organisationId: $o, categoryIds: $c}) { categories { title } userErrors { code } } }";
     let r = app.gql_ok(Some(&s.token), set, json!({ "o": org["id"], "c": [north, bakers] })).await;
-    assert_eq!(r["data"]["setOrganisationCategories"], json!([{ "title": "Bakers" }, { "title": "North" }]));
+    assert_eq!(
+        r["data"]["setOrganisationCategories"]["categories"],
+        json!([{ "title": "Bakers" }, { "title": "North" }])
+    );
     // The rest of the master data travels with the organisation.
     let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { phone homepage bankBic paymentTerms numberAtCustomer vatId registrationCourt settingsTemplate shopUrl categories { title } } userErrors { field } } }";
     let body = app
@@ -323,7 +322,7 @@ async fn organisations_carry_several_categories(app: TestApp) {
     assert_eq!(o["numberAtCustomer"], "K-1001", "{body}");
     assert_eq!(o["categories"], json!([{ "title": "Bakers" }, { "title": "North" }]));
     let bad = app.gql(Some(&s.token), upd, json!({ "id": org["id"], "i": { "homepage": "martin.test" } })).await;
-    assert_eq!(bad["data"]["updateCustomerOrganisation"]["userErrors"][0]["field"], "homepage");
+    assert_eq!(bad["data"]["updateCustomerOrganisation"]["userErrors"][0]["field"], json!(["input", "homepage"]));
     // Another supplier's categories cannot be attached.
     let other = app.supplier("Other", "owner@other.test").await;
     let theirs = app.gql_ok(Some(&other.token), save, json!({ "i": { "title": "Theirs" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();

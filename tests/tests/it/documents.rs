@@ -7,7 +7,7 @@ use crate::addresses::{add, audit_actions, read_token};
 use crate::both_dbs;
 use crate::cards::{beneficiary, card};
 use crate::clients::person;
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, user_error_codes};
 
 both_dbs!(
     documents_keep_every_field_and_change_their_flags,
@@ -38,7 +38,7 @@ async fn document(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Va
 }
 
 fn fields(payload: &Value) -> Vec<String> {
-    payload["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+    payload["userErrors"].as_array().unwrap().iter().map(input_field).collect()
 }
 
 // OTH-01
@@ -83,7 +83,7 @@ async fn documents_keep_every_field_and_change_their_flags(app: TestApp) {
         json!({ "number": "BL-0001", "client": { "displayName": "Dupont Anne" }, "site": null }),
         "{one}"
     );
-    let q = "mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId userErrors { code } } }";
     let gone = app.gql_ok(Some(&t.token), q, json!({ "id": made["id"] })).await;
     assert_eq!(gone["data"]["deleteClientDocument"]["deletedId"], made["id"]);
     assert_eq!(app.count("client_documents").await, 0);
@@ -94,7 +94,7 @@ async fn documents_keep_every_field_and_change_their_flags(app: TestApp) {
     ];
     assert_eq!(actions, [1, 1, 1]);
     let reader = read_token(&app, &t).await;
-    let q = "mutation($c: ID!) { createClientDocument(clientId: $c, input: {type: QUOTE, number: \"D-1\", amount: \"1\"}) { document { id } } }";
+    let q = "mutation($c: ID!) { createClientDocument(clientId: $c, input: {type: QUOTE, number: \"D-1\", amount: \"1\"}) { document { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&reader), q, json!({ "c": client["id"] })).await), "FORBIDDEN");
 }
 
@@ -135,7 +135,7 @@ async fn document_validation_reports_every_problem_with_its_field(app: TestApp) 
     assert_eq!(made["amount"], "-3.00", "credit corrections may be negative");
     let q = "mutation($id: ID!) { updateClientDocument(id: $id, input: {type: INVOICE}) { userErrors { field } } }";
     let retyped = app.gql(Some(&t.token), q, json!({ "id": made["id"] })).await;
-    assert_eq!(retyped["data"]["updateClientDocument"]["userErrors"], json!([{ "field": "type" }]));
+    assert_eq!(retyped["data"]["updateClientDocument"]["userErrors"], json!([{ "field": ["input", "type"] }]));
     let q = "query($id: ID!) { client(id: $id) { documents(filter: {from: \"2026-02-01\", to: \"2026-01-01\"}) { totalCount } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await), "VALIDATION");
 }
@@ -222,7 +222,7 @@ async fn documents_filter_by_period_type_site_and_progress_in_pages(app: TestApp
                { "type": "DELIVERY_NOTE", "count": 1, "total": "100.00" }])
     );
     // A site with documents cannot be deleted.
-    let q = "mutation($id: ID!) { deleteAddress(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteAddress(input: {id: $id}) { deletedId userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": lens["id"] })).await), "LINKED_RECORDS");
 }
 
@@ -232,7 +232,7 @@ async fn clients_with_documents_stay_out_of_the_trash(app: TestApp) {
     let client = person(&app, &t, "Dupont", "Anne").await;
     let invoice = document(&app, &t, &client, json!({ "type": "INVOICE", "number": "F-1", "amount": "10" })).await;
     document(&app, &t, &client, json!({ "type": "ORDER", "number": "C-1", "amount": "10" })).await;
-    let q = "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }";
+    let q = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code } } }";
     let refused = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(code(&refused), "LINKED_RECORDS", "{refused}");
     let message = refused["errors"][0]["message"].as_str().unwrap();
@@ -241,7 +241,7 @@ async fn clients_with_documents_stay_out_of_the_trash(app: TestApp) {
         .gql_ok(Some(&t.token), "query($id: ID!) { client(id: $id) { deletedAt } }", json!({ "id": client["id"] }))
         .await;
     assert!(read["data"]["client"]["deletedAt"].is_null());
-    let delete = "mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId } }";
+    let delete = "mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId userErrors { code } } }";
     app.gql_ok(Some(&t.token), delete, json!({ "id": invoice["id"] })).await;
     let still = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert!(still["errors"][0]["message"].as_str().unwrap().contains("1 document(s)"), "{still}");
@@ -261,13 +261,13 @@ async fn blocked_clients_take_no_new_document(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let client = person(&app, &t, "Dupont", "Anne").await;
     let order = document(&app, &t, &client, json!({ "type": "ORDER", "number": "C-1", "amount": "10" })).await;
-    let q = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
+    let q = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Bad payer\"}) { client { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     let body = record(&app, &t, &client, json!({ "type": "INVOICE", "number": "F-1", "amount": "10" })).await;
     assert_eq!(code(&body), "CLIENT_BLOCKED", "{body}");
     assert_eq!(app.count("client_documents").await, 1);
     // Documents already linked still follow their course.
-    let q = "mutation($id: ID!) { updateClientDocument(id: $id, input: {delivered: true}) { document { delivered } } }";
+    let q = "mutation($id: ID!) { updateClientDocument(id: $id, input: {delivered: true}) { document { delivered } userErrors { code } } }";
     let done = app.gql_ok(Some(&t.token), q, json!({ "id": order["id"] })).await;
     assert_eq!(done["data"]["updateClientDocument"]["document"]["delivered"], true, "{done}");
 }
@@ -348,14 +348,14 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         ("query($id: ID!) { clientDocument(id: $id) { number } }", &doc["id"]),
         ("query($id: ID!) { client(id: $id) { documents { totalCount } } }", &client["id"]),
         (
-            "mutation($id: ID!) { createClientDocument(clientId: $id, input: {type: QUOTE, number: \"X\", amount: \"1\"}) { document { id } } }",
+            "mutation($id: ID!) { createClientDocument(clientId: $id, input: {type: QUOTE, number: \"X\", amount: \"1\"}) { document { id } userErrors { code } } }",
             &client["id"],
         ),
         (
-            "mutation($id: ID!) { updateClientDocument(id: $id, input: {invoiced: false}) { document { id } } }",
+            "mutation($id: ID!) { updateClientDocument(id: $id, input: {invoiced: false}) { document { id } userErrors { code } } }",
             &doc["id"],
         ),
-        ("mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId } }", &doc["id"]),
+        ("mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId userErrors { code } } }", &doc["id"]),
     ];
     let before = app.snapshot().await;
     for (query, id) in not_found {
@@ -367,7 +367,7 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     let body = app.gql(Some(&a.token), q, json!({ "id": my_doc["id"], "s": site["id"] })).await;
     assert_eq!(
         body["data"]["updateClientDocument"]["userErrors"],
-        json!([{ "field": "siteId", "code": "VALIDATION" }])
+        json!([{ "field": ["input", "siteId"], "code": "VALIDATION" }])
     );
     assert_eq!(app.snapshot().await, before, "tenant B is untouched and no audit row was written");
     // B's number is free in A, and A's lists show none of B's documents.

@@ -276,7 +276,8 @@ async fn cancelled_writes_leave_nothing_behind(app: TestApp) {
     for i in 0..240_u64 {
         let (http, url, token) = (hasty.clone(), app.url.clone(), s.token.clone());
         tasks.spawn(async move {
-            let query = "mutation($i: ClientInput!) { createClient(input: $i) { client { id } } }";
+            let query =
+                "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { code } } }";
             let input = json!({ "lastName": format!("Hasty{i}"), "email": format!("h{i}@x.test"), "notes": "n" });
             // 1 to 40 ms: before, during and after the transaction.
             let _ = http
@@ -342,7 +343,7 @@ async fn writes_check_the_role_the_actor_has_now(app: TestApp) {
     // Signed out (session revoked) while in flight: refused as unauthenticated.
     let (_, other_token) = app.user(&admin, "eve@martin.test", "MEMBER").await;
     let other = app.state.services.auth.resolve(&other_token).await.unwrap().ctx;
-    let out = app.gql(Some(&other_token), "mutation { signOut }", json!({})).await;
+    let out = app.gql(Some(&other_token), "mutation { signOut { userErrors { code } } }", json!({})).await;
     assert!(out["errors"].is_null(), "{out}");
     let refused = clients.create(&other, named("Gone")).await.unwrap_err();
     assert_eq!(refused.code(), clientele_kernel::ErrorCode::Unauthenticated);

@@ -174,7 +174,7 @@ async fn automatic_persisted_queries_follow_apollo(app: TestApp) {
     let other = app.supplier("Other", "owner@other.test").await;
     app.gql_ok(
         Some(&other.token),
-        "mutation { createCustomField(input: {entity: CLIENT, key: \"size\", label: \"Size\", kind: INTEGER}) { customField { id } } }",
+        "mutation { createCustomField(input: {entity: CLIENT, key: \"size\", label: \"Size\", kind: INTEGER}) { customField { id } userErrors { code } } }",
         json!({}),
     )
     .await;
@@ -182,12 +182,12 @@ async fn automatic_persisted_queries_follow_apollo(app: TestApp) {
     assert_eq!(code(&answer), "PERSISTED_QUERY_NOT_FOUND", "{answer}");
     // A persisted mutation never runs over GET: kept by a POST (a throwaway session signs
     // out), then asked for by its hash alone.
-    let mutation = "mutation { signOut }";
+    let mutation = "mutation { signOut { userErrors { code } } }";
     let mpq = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(mutation) } });
     let throwaway = app.user(&acme, "clerk@acme.test", "ADMIN").await.1;
     let (_, _, signed_out) =
         post(&app, Some(&throwaway), GRAPHQL_RESPONSE, &json!({ "query": mutation, "extensions": mpq })).await;
-    assert_eq!(signed_out["data"]["signOut"], true, "{signed_out}");
+    assert_eq!(signed_out["data"]["signOut"]["userErrors"], json!([]), "{signed_out}");
     let res = app
         .http
         .get(format!("{}/graphql", app.url))

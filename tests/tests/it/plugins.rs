@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::both_dbs;
 use crate::clients::person;
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, user_error_codes};
 use crate::customers::{customer, customer_admin};
 
 /// The example plugins enabled in the reference tenant (`graphql/schema.graphql`).
@@ -163,19 +163,19 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     let body = app
         .gql(Some(&a.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"Rex\"}) { pet { id } userErrors { field code } } }", json!({ "c": owner_id }))
         .await;
-    let fields: Vec<&str> = body["data"]["createPet"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<String> =
+        body["data"]["createPet"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["species", "birthDate"], "{body}");
     let future =
         create_pet(&app, &a, owner_id, json!({ "name": "Rex", "species": "Dog", "birthDate": "2999-01-01" })).await;
-    assert_eq!(future["userErrors"][0]["field"], "birthDate", "{future}");
+    assert_eq!(future["userErrors"][0]["field"], json!(["input", "birthDate"]), "{future}");
     let pony =
         create_pet(&app, &a, owner_id, json!({ "name": "Rex", "species": "Pony", "birthDate": "2020-01-01" })).await;
-    assert_eq!(pony["userErrors"][0]["field"], "species", "plugin validate: not one of the tenant's species {pony}");
+    assert_eq!(
+        pony["userErrors"][0]["field"],
+        json!(["input", "species"]),
+        "plugin validate: not one of the tenant's species {pony}"
+    );
     let poodle = create_pet(
         &app,
         &a,
@@ -336,13 +336,17 @@ async fn plugin_records_never_cross_tenants(app: TestApp) {
     let update = app
         .gql(
             Some(&b.token),
-            "mutation($id: ID!) { updatePet(id: $id, input: {name: \"Stolen\"}) { pet { id } } }",
+            "mutation($id: ID!) { updatePet(id: $id, input: {name: \"Stolen\"}) { pet { id } userErrors { code } } }",
             json!({ "id": pet_id }),
         )
         .await;
     assert_eq!(code(&update), "NOT_FOUND", "{update}");
     let delete = app
-        .gql(Some(&b.token), "mutation($id: ID!) { deletePet(id: $id) { deletedId } }", json!({ "id": pet_id }))
+        .gql(
+            Some(&b.token),
+            "mutation($id: ID!) { deletePet(id: $id) { deletedId userErrors { code } } }",
+            json!({ "id": pet_id }),
+        )
         .await;
     assert_eq!(code(&delete), "NOT_FOUND", "{delete}");
     let child = app
@@ -354,7 +358,7 @@ async fn plugin_records_never_cross_tenants(app: TestApp) {
         .await;
     assert_eq!(code(&child), "NOT_FOUND", "{child}");
     let body = app
-        .gql(Some(&b.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"X\", species: \"Dog\", birthDate: \"2020-01-01\"}) { pet { id } } }", json!({ "c": anne["id"] }))
+        .gql(Some(&b.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"X\", species: \"Dog\", birthDate: \"2020-01-01\"}) { pet { id } userErrors { code } } }", json!({ "c": anne["id"] }))
         .await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
     let list = app.gql_ok(Some(&b.token), "{ clients(first: 10) { nodes { pets { id } } } }", json!({})).await;
@@ -383,10 +387,18 @@ async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app:
     assert_eq!(section["petEvent"][0]["data"]["description"], "Grooming");
 
     // Trash and restore keep the records; anonymisation erases the personal fields only.
-    app.gql_ok(Some(&a.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": id }))
-        .await;
-    app.gql_ok(Some(&a.token), "mutation($id: ID!) { restoreClient(id: $id) { client { id } } }", json!({ "id": id }))
-        .await;
+    app.gql_ok(
+        Some(&a.token),
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    app.gql_ok(
+        Some(&a.token),
+        "mutation($id: ID!) { restoreClient(input: {id: $id}) { client { id } userErrors { code } } }",
+        json!({ "id": id }),
+    )
+    .await;
     let back =
         app.gql_ok(Some(&a.token), "query($id: ID!) { client(id: $id) { pets { name } } }", json!({ "id": id })).await;
     assert_eq!(back["data"]["client"]["pets"], json!([{ "name": "Rex" }]), "{back}");
@@ -413,12 +425,16 @@ async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app:
     assert_eq!(app.count("plugin_records").await, 3);
     app.gql_ok(
         Some(&a.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": bob["id"] }),
     )
     .await;
     let purged = app
-        .gql_ok(Some(&a.token), "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }", json!({ "id": bob["id"] }))
+        .gql_ok(
+            Some(&a.token),
+            "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { code } } }",
+            json!({ "id": bob["id"] }),
+        )
         .await;
     assert_eq!(purged["data"]["purgeClient"]["deletedId"], bob["id"], "{purged}");
     assert_eq!(app.count("plugin_records").await, 2, "Bob's pet went with him");
@@ -451,7 +467,7 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     let body = app
         .gql(
             Some(&a.token),
-            "mutation($p: ID!) { disablePlugin(pluginId: $p) { organisationIds } }",
+            "mutation($p: ID!) { disablePlugin(pluginId: $p) { organisationIds userErrors { code } } }",
             json!({ "p": pets }),
         )
         .await;
@@ -515,12 +531,8 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     let both = app
         .gql(Some(&a.token), PACK, json!({ "i": { "name": "Bad", "coupons": 0, "price": "10", "validityDays": 3, "validityMonths": 1, "countFrom": "PURCHASE" } }))
         .await;
-    let fields: Vec<&str> = both["data"]["createCouponPack"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<String> =
+        both["data"]["createCouponPack"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["coupons", "validityMonths"], "{both}");
     let discovery = app
         .gql_ok(Some(&a.token), PACK, json!({ "i": { "name": "Discovery", "coupons": 2, "price": "30.00", "couponName": "Entry", "validityMonths": 1, "countFrom": "FIRST_USE" } }))
@@ -588,7 +600,7 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     let bobs = sold["data"]["sellSubscription"]["result"]["subscriptionId"].as_str().unwrap().to_owned();
     app.gql_ok(
         Some(&a.token),
-        "mutation($id: ID!) { blockClient(id: $id, reason: \"Unpaid\") { client { blocked } } }",
+        "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Unpaid\"}) { client { blocked } userErrors { code } } }",
         json!({ "id": bob["id"] }),
     )
     .await;
@@ -626,7 +638,7 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
     let blond = named(&app, &a, "Criterion", Some(("themeId", &colouring)), "Blond").await;
     let mix = named(&app, &a, "Answer", Some(("criterionId", &blond)), "Coloration Bld HL44432").await;
     let renamed = app
-        .gql_ok(Some(&a.token), "mutation($id: ID!) { updateAnswer(id: $id, input: {name: \"Coloration Bld HL444321\"}) { answer { name version } } }", json!({ "id": mix }))
+        .gql_ok(Some(&a.token), "mutation($id: ID!) { updateAnswer(id: $id, input: {name: \"Coloration Bld HL444321\"}) { answer { name version } userErrors { code } } }", json!({ "id": mix }))
         .await;
     assert_eq!(renamed["data"]["updateAnswer"]["answer"], json!({ "name": "Coloration Bld HL444321", "version": 2 }));
     let care = named(&app, &a, "Theme", None, "Care").await;
@@ -639,7 +651,7 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
 
     // HAI-04: a dated sheet per visit, with its author and the dosages.
     let anne = person(&app, &a, "Martin", "Anne").await;
-    let q = "mutation($c: ID!, $d: Date!) { createSheet(clientId: $c, input: {date: $d, author: \"Lea\"}) { sheet { id } } }";
+    let q = "mutation($c: ID!, $d: Date!) { createSheet(clientId: $c, input: {date: $d, author: \"Lea\"}) { sheet { id } userErrors { code } } }";
     let first = app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01" })).await;
     let first = first["data"]["createSheet"]["sheet"]["id"].as_str().unwrap().to_owned();
     let entry = app
@@ -650,7 +662,7 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
         app.gql(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": dry } })).await;
     assert_eq!(
         wrong["data"]["createSheetEntry"]["userErrors"],
-        json!([{ "field": "criterion", "code": "VALIDATION" }]),
+        json!([{ "field": ["input", "criterion"], "code": "VALIDATION" }]),
         "{wrong}"
     );
     app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-03-15" })).await;
@@ -663,8 +675,12 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
 
     // Deleting a theme deletes its criteria and answers.
     let before = app.count("plugin_records").await;
-    app.gql_ok(Some(&a.token), "mutation($id: ID!) { deleteTheme(id: $id) { deletedId } }", json!({ "id": care }))
-        .await;
+    app.gql_ok(
+        Some(&a.token),
+        "mutation($id: ID!) { deleteTheme(id: $id) { deletedId userErrors { code } } }",
+        json!({ "id": care }),
+    )
+    .await;
     assert_eq!(app.count("plugin_records").await, before - 2);
 }
 
@@ -677,7 +693,7 @@ async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp)
     enable(&app, &s, &plugin, &[&a]).await;
     let anne = person(&app, &a, "Martin", "Anne").await;
     let bad = app.gql(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 90" })).await;
-    assert_eq!(bad["data"]["setNationalId"]["userErrors"][0]["field"], "nationalId", "{bad}");
+    assert_eq!(bad["data"]["setNationalId"]["userErrors"][0]["field"], json!(["input", "nationalId"]), "{bad}");
     assert!(bad["data"]["setNationalId"]["userErrors"][0]["message"].as_str().unwrap().contains("key"), "{bad}");
     let good = app.gql_ok(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 91" })).await;
     assert_eq!(good["data"]["setNationalId"]["client"]["nationalId"], "1 85 05 78 006 084 91", "{good}");
@@ -698,7 +714,7 @@ async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp)
     );
     app.gql_ok(
         Some(&a.token),
-        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } } }",
+        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { code } } }",
         json!({ "id": anne["id"] }),
     )
     .await;

@@ -16,11 +16,13 @@ use clientele_tenants::registration::{
 use crate::areas::organisations::customers::text_name;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{opt_enum, opt_i64, opt_str};
+use crate::support::input::{opt_enum, opt_i64, opt_id, opt_str};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::payload;
 use crate::support::{
     Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
-    page_args, parse_datetime, payload_type, request, services, tenant, to_gql, user_errors_field, with_page_args,
+    outcome_payload_type, page_args, parse_datetime, payload_type, request, services, tenant, to_gql,
+    user_errors_field, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
@@ -76,6 +78,7 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     );
     let [connection, edge] = connection_types("RegistrationLink");
     builder
+        .register(outcome_payload_type("RequestPasswordResetPayload"))
         .register(enum_type::<LinkStatus>("RegistrationLinkStatus"))
         .register(link_type())
         .register(connection)
@@ -189,7 +192,7 @@ fn registration(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> async_gra
 const ACCESS_INPUT: InputNames = InputNames::renaming(&[("contact", "contactId"), ("organisation", "organisationId")]);
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
             Field::new(
@@ -215,26 +218,23 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
             .argument(InputValue::new("contactId", TypeRef::named(TypeRef::ID))),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "requestPasswordReset",
-                TypeRef::named_nn(TypeRef::BOOLEAN),
+                "RequestPasswordResetPayload",
                 resolver!(|rc| {
-                    let email = rc.args.try_get("email")?.string()?;
-                    let organisation = match rc.args.get("organisation").filter(|v| !v.is_null()) {
-                        Some(_) => Some(id_arg::<TenantId>(&rc, "organisation")?),
-                        None => None,
-                    };
+                    let input = input(&rc)?;
+                    let email = input.try_get("email")?.string()?;
+                    let organisation = opt_id::<TenantId>(&input, "organisation")?;
                     let client = &request(&rc)?.client;
-                    services(&rc)?.access.request_password_reset(email, organisation, client).await.map_err(to_gql)?;
-                    Ok(Some(FieldValue::value(true)))
+                    payload(services(&rc)?.access.request_password_reset(email, organisation, client).await)
                 }),
             )
             .description(
-                "USR-04: mails a link to choose a new password when the account exists. The answer is always true, \
-                 whether or not it does.",
+                "USR-04: mails a link to choose a new password when the account exists. The answer is the same \
+                 (no userErrors), whether or not it does.",
             )
-            .argument(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)))
-            .argument(InputValue::new("organisation", TypeRef::named(TypeRef::ID))),
+            .input(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)))
+            .input(InputValue::new("organisation", TypeRef::named(TypeRef::ID))),
         )
         .field(
             Field::new(

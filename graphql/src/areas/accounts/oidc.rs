@@ -7,6 +7,7 @@ use clientele_tenants::oidc::{OidcProvider, ProviderInput};
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::mutations::Mutations;
 use crate::support::{Payload, datetime, field, payload_type, services, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
@@ -48,7 +49,7 @@ fn query(query: Object, _: &SchemaShape) -> Object {
     )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation.field(
         Field::new(
             "configureOidcProvider",

@@ -14,6 +14,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::field_types;
 use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id, patch_str};
+use crate::support::mutations::Mutations;
 use crate::support::payload;
 use crate::support::{Payload, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
@@ -196,7 +197,7 @@ fn id_arg_field(field: Field) -> Field {
 }
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(input_arg(
             Field::new(

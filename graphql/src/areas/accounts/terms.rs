@@ -10,6 +10,7 @@ use clientele_tenants::terms::{PublishTerms, TermsStatus, TermsView, UserLogin};
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_enum, opt_i64};
+use crate::support::mutations::Mutations;
 use crate::support::{
     Payload, datetime, enum_type, enum_value, field, opt_datetime, payload_type, services, tenant, to_gql,
 };
@@ -100,7 +101,7 @@ fn query(query: Object, _: &SchemaShape) -> Object {
     )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
             Field::new(

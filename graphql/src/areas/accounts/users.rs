@@ -10,13 +10,18 @@ use clientele_tenants::users::{NewUser, UserPatch};
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::mutations::{Mutation, Mutations};
 use crate::support::payload;
-use crate::support::{Payload, datetime, field, id_arg, parse_datetime, parse_enum, request, services, tenant, to_gql};
+use crate::support::{
+    Payload, datetime, field, id_arg, outcome_payload_type, parse_datetime, parse_enum, request, services, tenant,
+    to_gql,
+};
 
 pub const AREA: Area = Area { register, mutation, ..Area::NONE };
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
+        .register(outcome_payload_type("SignOutPayload"))
         .register(
             InputObject::new("SignInInput")
                 .field(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)))
@@ -128,7 +133,7 @@ fn id_field(
 }
 
 #[allow(clippy::too_many_lines)] // the list of root mutations reads best in one place
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
             Field::new(
@@ -161,13 +166,10 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
             .description("Redeems a one-time set-password link and signs in.")
             .argument(InputValue::new("input", TypeRef::named_nn("SetPasswordInput"))),
         )
-        .field(Field::new(
+        .field(Mutation::new(
             "signOut",
-            TypeRef::named_nn(TypeRef::BOOLEAN),
-            resolver!(|rc| {
-                services(&rc)?.auth.sign_out(tenant(&rc)?).await.map_err(to_gql)?;
-                Ok(Some(FieldValue::value(true)))
-            }),
+            "SignOutPayload",
+            resolver!(|rc| payload(services(&rc)?.auth.sign_out(tenant(&rc)?).await)),
         ))
         .field(id_field(
             "revokeSession",

@@ -17,6 +17,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{date_arg, opt_bool, opt_enum, opt_id, opt_str, patch_date, patch_id};
 use crate::support::loaders::{One, load_error};
+use crate::support::mutations::Mutations;
 use crate::support::payload;
 use crate::support::{
     Connection, InputNames, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum,
@@ -165,7 +166,7 @@ fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<DocumentFilte
 /// `ClientDocumentInput` fields not named as the camelCase of their domain field.
 const DOCUMENT_INPUT: InputNames = InputNames::renaming(&[("kind", "type"), ("site", "siteId")]);
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
     let input = || InputValue::new("input", TypeRef::named_nn("ClientDocumentInput"));
     mutation

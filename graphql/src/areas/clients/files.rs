@@ -17,6 +17,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::opt_id;
 use crate::support::loaders::{LoadCtx, Many, load_error, many, relation};
+use crate::support::mutations::Mutations;
 use crate::support::{
     InputNames, datetime, enum_type, enum_value, field, id_arg, parse_enum, payload, payload_type, tenant, to_gql,
 };
@@ -133,7 +134,7 @@ fn upload_input(rc: &ResolverContext<'_>) -> async_graphql::Result<Result<Upload
 /// `archiveClientPhoto` arguments not named as the camelCase of their domain field.
 const ARCHIVE_INPUT: InputNames = InputNames::renaming(&[("client", "clientId")]);
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
             Field::new(

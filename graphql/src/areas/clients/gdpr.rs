@@ -12,6 +12,7 @@ use clientele_records::clients::{BalanceFilter, Client, ConsentChannel, ConsentS
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::mutations::Mutations;
 use crate::support::payload;
 use crate::support::{
     Connection, Payload, enum_type, id_arg, page_args, parse_enum, tenant, to_gql, user_errors_field, with_page_args,
@@ -94,7 +95,7 @@ fn query(query: Object, _: &SchemaShape) -> Object {
         )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
             Field::new(

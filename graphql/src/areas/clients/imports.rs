@@ -12,6 +12,7 @@ use clientele_records::clients::{
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::mutations::Mutations;
 use crate::support::{
     Payload, datetime, enum_type, enum_value, field, id_arg, opt_datetime, parse_enum, payload_type, tenant, to_gql,
 };
@@ -130,7 +131,7 @@ fn parse_request(
     }))
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation.field(
         Field::new(
             "startClientImport",

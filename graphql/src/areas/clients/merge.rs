@@ -1,16 +1,17 @@
 //! Merging duplicate clients in the schema.
 
-use async_graphql::dynamic::{Field, FieldValue, InputValue, Object, TypeRef};
+use async_graphql::dynamic::{Field, FieldValue, InputValue, TypeRef};
 use clientele_kernel::ClientId;
 
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::mutations::Mutations;
 use crate::support::{Payload, id_arg, tenant};
 
 pub const AREA: Area = Area { mutation, ..Area::NONE };
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation.field(
         Field::new(
             "mergeClients",

@@ -15,6 +15,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{date_arg, opt_bool, patch_enum, patch_str};
 use crate::support::loaders::{LoadCtx, Many, One, load_error, many, one, relation};
+use crate::support::mutations::Mutations;
 use crate::support::payload;
 use crate::support::{datetime, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
@@ -189,7 +190,7 @@ fn beneficiary_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<Benefi
     })
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
     let input = || InputValue::new("input", TypeRef::named_nn("BeneficiaryInput"));
     mutation

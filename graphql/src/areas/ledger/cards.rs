@@ -15,6 +15,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_enum, opt_str, patch_date};
 use crate::support::loaders::{LoadCtx, Many, One, load_error, many, relation};
+use crate::support::mutations::Mutations;
 use crate::support::payload;
 use crate::support::{datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
@@ -113,7 +114,7 @@ fn card_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CardInput> {
     })
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
     let input = || InputValue::new("input", TypeRef::named_nn("CardInput"));
     mutation

@@ -19,6 +19,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{date_arg, opt_id, opt_str, patch_date};
 use crate::support::loaders::{LoadCtx, One, load_error, one, relation};
+use crate::support::mutations::Mutations;
 use crate::support::{
     Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args,
     parse_enum, tenant, to_gql, user_errors_field, with_page_args,
@@ -324,7 +325,7 @@ fn dotation_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<DotationI
     })
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
             Field::new(

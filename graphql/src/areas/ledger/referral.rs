@@ -12,6 +12,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, opt_str, patch_str};
 use crate::support::loaders::{LoadCtx, One, load_error, one, relation};
+use crate::support::mutations::Mutations;
 use crate::support::payload;
 use crate::support::{enum_type, enum_value, field, id_arg, opt_datetime, payload_type, tenant, to_gql};
 
@@ -106,7 +107,7 @@ fn query(query: Object, _: &SchemaShape) -> Object {
     )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
             Field::new(

@@ -14,6 +14,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id};
 use crate::support::loaders::{LoadCtx, One, load_error, one, relation};
+use crate::support::mutations::Mutations;
 use crate::support::payload;
 use crate::support::{InputNames, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
@@ -191,7 +192,7 @@ fn with_id(field: Field) -> Field {
 /// `StaffInput` fields not named as the camelCase of their domain field.
 const STAFF_INPUT: InputNames = InputNames::renaming(&[("user", "userId")]);
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(with_input(
             Field::new(

@@ -12,9 +12,10 @@ use clientele_tenants::catalogue::{
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{opt_bool, opt_str, patch_str};
+use crate::support::input::{self, opt_bool, opt_id, opt_str, patch_str};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::payload;
-use crate::support::{Payload, field, id_arg, payload_type, services, tenant, to_gql};
+use crate::support::{Payload, field, id_arg, outcome_payload_type, payload_type, services, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
@@ -60,6 +61,7 @@ fn view_fields<T: std::any::Any + Send + Sync>(object: Object, get: fn(&T) -> &C
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
+        .register(outcome_payload_type("SetOrganisationCustomerGroupPayload"))
         .register(item_fields::<CatalogueItem>(
             Object::new("CatalogueItem").description("An item of the supplier's catalogue."),
             |i| i,
@@ -253,7 +255,7 @@ fn with(field: Field, args: &[(&str, TypeRef)]) -> Field {
 }
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let id_opt = || ("id", TypeRef::named(TypeRef::ID));
     let org = || ("organisationId", TypeRef::named_nn(TypeRef::ID));
     mutation
@@ -296,19 +298,20 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
             ),
             &[id_opt(), ("input", TypeRef::named_nn("CustomerGroupInput"))],
         ))
-        .field(with(
-            Field::new(
+        .field(
+            Mutation::new(
                 "setOrganisationCustomerGroup",
-                TypeRef::named_nn(TypeRef::BOOLEAN),
+                "SetOrganisationCustomerGroupPayload",
                 resolver!(|rc| {
-                    let org: TenantId = id_arg(&rc, "organisationId")?;
-                    let group = opt_uuid(&rc, "groupId")?;
-                    services(&rc)?.catalogue.set_customer_group(tenant(&rc)?, org, group).await.map_err(to_gql)?;
-                    Ok(Some(FieldValue::value(true)))
+                    let input = input(&rc)?;
+                    let org: TenantId = input::id(&input, "organisationId")?;
+                    let group = opt_id::<TenantId>(&input, "groupId")?.map(|g| g.0);
+                    payload(services(&rc)?.catalogue.set_customer_group(tenant(&rc)?, org, group).await)
                 }),
-            ),
-            &[org(), ("groupId", TypeRef::named(TypeRef::ID))],
-        ))
+            )
+            .input(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("groupId", TypeRef::named(TypeRef::ID)).description("Null: no group.")),
+        )
         .field(with(
             Field::new(
                 "assignCatalogueView",

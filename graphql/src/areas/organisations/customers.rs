@@ -16,11 +16,12 @@ use strum::IntoEnumIterator;
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_date, patch_str};
+use crate::support::input::{id, opt_bool, opt_enum, opt_i64, opt_str, patch_date, patch_str};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::payload;
 use crate::support::{
-    Connection, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, payload_type, services,
-    tenant, to_gql, with_page_args,
+    Connection, connection_types, datetime, enum_type, enum_value, field, id_arg, list_payload_type, page_args,
+    payload_type, services, tenant, to_gql, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
@@ -167,6 +168,11 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
                 .field(InputValue::new("description", TypeRef::named(TypeRef::STRING))),
         )
         .register(payload_type("OrganisationCategoryPayload", "category", "OrganisationCategory"))
+        .register(list_payload_type::<OrgCategory>(
+            "SetOrganisationCategoriesPayload",
+            "categories",
+            "OrganisationCategory",
+        ))
         .register(organisation_type())
         .register(contact_type())
         .register(licence_type())
@@ -300,7 +306,7 @@ fn query(query: Object, _: &SchemaShape) -> Object {
 }
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let org_id = || InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID));
     mutation
         .field(
@@ -322,24 +328,23 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
             .argument(InputValue::new("input", TypeRef::named_nn("OrganisationCategoryInput"))),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "setOrganisationCategories",
-                TypeRef::named_nn_list_nn("OrganisationCategory"),
+                "SetOrganisationCategoriesPayload",
                 resolver!(|rc| {
-                    let org = org_arg(&rc)?;
-                    let ids = rc
-                        .args
+                    let input = input(&rc)?;
+                    let org: TenantId = id(&input, "organisationId")?;
+                    let ids = input
                         .try_get("categoryIds")?
                         .list()?
                         .iter()
                         .map(|v| v.string().and_then(|s| s.parse::<TenantId>().map(|t| t.0).map_err(to_gql)))
                         .collect::<async_graphql::Result<Vec<_>>>()?;
-                    let list = services(&rc)?.org_categories.set_for(tenant(&rc)?, org, &ids).await.map_err(to_gql)?;
-                    Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+                    payload(services(&rc)?.org_categories.set_for(tenant(&rc)?, org, &ids).await)
                 }),
             )
-            .argument(org_id())
-            .argument(InputValue::new("categoryIds", TypeRef::named_nn_list_nn(TypeRef::ID))),
+            .input(org_id())
+            .input(InputValue::new("categoryIds", TypeRef::named_nn_list_nn(TypeRef::ID))),
         )
         .field(
             Field::new(

@@ -8,6 +8,7 @@ use clientele_tenants::direct_login::{DirectLogin, DirectLoginSession, SupplierU
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::mutations::Mutations;
 use crate::support::payload;
 use crate::support::{
     Connection, Payload, connection_types, datetime, field, id_arg, opt_datetime, page_args, payload_type, request,
@@ -125,7 +126,7 @@ fn query(query: Object, _: &SchemaShape) -> Object {
     )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
             Field::new(

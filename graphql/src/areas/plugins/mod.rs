@@ -21,6 +21,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::field_types;
 use crate::support::loaders::{LoadCtx, LoadError, load_error};
+use crate::support::mutations::Mutations;
 use crate::support::{InputNames, Payload, datetime, field, id_arg, payload, payload_type, tenant, to_gql};
 
 /// The plugins in the schema; the lifecycle types and mutations are in every schema.
@@ -443,7 +444,7 @@ fn tenant_ids(value: &async_graphql::dynamic::ValueAccessor<'_>) -> async_graphq
 }
 
 /// Lifecycle mutations, and the CRUD and actions of every enabled plugin.
-fn mutation(mut mutation: Object, shape: &SchemaShape) -> Object {
+fn mutation(mut mutation: Mutations, shape: &SchemaShape) -> Mutations {
     mutation = lifecycle(mutation);
     for p in &shape.plugins {
         mutation = custom_field_mutations(mutation, &p.name, &p.manifest);
@@ -471,7 +472,7 @@ fn mutation(mut mutation: Object, shape: &SchemaShape) -> Object {
     mutation
 }
 
-fn crud(mutation: Object, plugin: &str, c: &Collection) -> Object {
+fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
     let type_name = pascal(&c.name);
     let parent_arg = match &c.parent {
         Parent::Tenant => None,
@@ -537,7 +538,7 @@ fn crud(mutation: Object, plugin: &str, c: &Collection) -> Object {
 /// plugin's own fields keep the plugin's names).
 const LIFECYCLE_INPUT: InputNames = InputNames::renaming(&[("customers", "organisationIds")]);
 
-fn lifecycle(mutation: Object) -> Object {
+fn lifecycle(mutation: Mutations) -> Mutations {
     mutation
         .field(
             Field::new(
@@ -656,7 +657,7 @@ fn custom_field(plugin: &Arc<str>, f: &FieldDef) -> Field {
 }
 
 /// `set<Field>(clientId, value)` for each of a plugin's custom fields on clients.
-fn custom_field_mutations(mut mutation: Object, plugin: &str, manifest: &Manifest) -> Object {
+fn custom_field_mutations(mut mutation: Mutations, plugin: &str, manifest: &Manifest) -> Mutations {
     for f in manifest.custom_fields.iter().filter(|f| f.entity == "client").map(|f| &f.field) {
         let (p, name) = (plugin.to_owned(), f.name.clone());
         mutation = mutation.field(

@@ -25,7 +25,7 @@ use crate::common::{TestClock, code};
 const REPLICAS: usize = 3;
 
 /// The `clientele` binary: `CLIENTELE_TEST_BIN`, or built here next to this test binary.
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         if let Ok(bin) = std::env::var("CLIENTELE_TEST_BIN") {

@@ -37,6 +37,7 @@ mod ledger;
 mod lookups;
 mod metrics;
 mod oidc;
+mod plugin_limits;
 mod plugins;
 mod query_cost;
 mod referral;

@@ -77,11 +77,6 @@ impl CallLimits {
     pub fn fuel(&self) -> u64 {
         u64::try_from(self.guest_time.as_millis()).unwrap_or(u64::MAX).saturating_mul(self.fuel_per_ms)
     }
-
-    /// The guest time `fuel` stands for.
-    pub fn guest_time_of(&self, fuel: u64) -> Duration {
-        Duration::from_micros(fuel.saturating_mul(1000) / self.fuel_per_ms.max(1))
-    }
 }
 
 /// Fuel per millisecond of the hostile guest's `work` (JSON building, printing and parsing:

@@ -38,6 +38,7 @@ mod ledger;
 mod lookups;
 mod metrics;
 mod oidc;
+mod plugin_limits;
 mod plugin_names;
 mod plugins;
 mod query_cost;

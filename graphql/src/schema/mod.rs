@@ -4,9 +4,9 @@
 
 use async_graphql::dynamic::{Object, Schema, SchemaError};
 use clientele_plugins::Manifest;
-use clientele_plugins::manifest::{Parent, pascal};
 
 pub mod cache;
+mod names;
 
 use crate::areas::accounts::{invitations, oidc, query, settings, terms, types, users};
 use crate::areas::clients::{client, consents, documents, files, gdpr, imports, merge, search};
@@ -15,7 +15,7 @@ use crate::areas::ledger::{beneficiaries, cards, entries, referral};
 use crate::areas::organisations::{catalogue, customers, direct_login};
 use crate::areas::{lookups, plugins};
 use crate::shape::Area;
-pub use crate::shape::SchemaShape;
+pub use crate::shape::{PluginSchema, SchemaShape};
 use crate::support::coded::{CodeValidationErrors, FieldErrors};
 use crate::support::loaders::LoadCtx;
 use crate::support::mutations::Mutations;
@@ -79,58 +79,8 @@ pub fn attach(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::R
     AREAS.iter().fold(request, |request, area| (area.loaders)(request, cx))
 }
 
-/// Refuses a manifest whose types or fields would clash with the schema's own or with the
-/// reference tenant's plugins: the schema of a tenant with it enabled must have them all.
-pub fn check_plugin_names(manifest: &Manifest) -> Result<(), String> {
-    let base = build(&SchemaShape::default()).map_err(|e| e.to_string())?.sdl();
-    let taken = |kind: &str, name: &str| {
-        base.lines().any(|l| l.starts_with(&format!("{kind} {name} ")) || l == format!("{kind} {name}"))
-    };
-    let fields_of = |ty: &str| -> Vec<String> {
-        let start = format!("type {ty} {{");
-        base.split(&start).nth(1).and_then(|rest| rest.split("\n}").next()).map_or_else(Vec::new, |block| {
-            block
-                .lines()
-                .filter_map(|l| l.trim().split(['(', ':']).next().map(str::to_owned))
-                .filter(|n| !n.is_empty())
-                .collect()
-        })
-    };
-    let (query, mutation, client) = (fields_of("Query"), fields_of("Mutation"), fields_of("Client"));
-    let mut clashes = Vec::new();
-    for c in &manifest.collections {
-        let t = pascal(&c.name);
-        for name in [t.clone(), format!("{t}Input"), format!("{t}Payload")] {
-            if ["type", "input", "enum", "scalar"].iter().any(|k| taken(k, &name)) {
-                clashes.push(name);
-            }
-        }
-        for m in [format!("create{t}"), format!("update{t}"), format!("delete{t}")] {
-            if mutation.contains(&m) {
-                clashes.push(m);
-            }
-        }
-        if (c.parent == Parent::Tenant && query.contains(&c.plural))
-            || (c.parent == Parent::Client && client.contains(&c.plural))
-        {
-            clashes.push(c.plural.clone());
-        }
-    }
-    for a in &manifest.actions {
-        if mutation.contains(&a.name) {
-            clashes.push(a.name.clone());
-        }
-    }
-    for comp in manifest.computed.iter().filter(|c| c.entity == "client") {
-        if client.contains(&comp.name) {
-            clashes.push(comp.name.clone());
-        }
-    }
-    for f in &manifest.custom_fields {
-        let setter = format!("set{}", pascal(&f.field.name));
-        if client.contains(&f.field.name) || mutation.contains(&setter) {
-            clashes.push(f.field.name.clone());
-        }
-    }
-    if clashes.is_empty() { Ok(()) } else { Err(format!("names already used by the API: {}", clashes.join(", "))) }
+/// Refuses a manifest whose GraphQL names would clash with the API's or with those of
+/// `others`, its supplier's other plugins (see [`names`]).
+pub fn check_plugin_names(manifest: &Manifest, others: &[Manifest]) -> clientele_kernel::AppResult<()> {
+    names::check(manifest, others)
 }

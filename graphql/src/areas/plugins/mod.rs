@@ -126,7 +126,7 @@ impl Loader<ComputeKey> for ComputeLoader {
 
 /// The upload check of plugin names; the registry hands it in, as it needs the whole schema.
 #[derive(Clone, Copy)]
-pub struct NameCheck(pub fn(&Manifest) -> Result<(), String>);
+pub struct NameCheck(pub fn(&Manifest, &[Manifest]) -> clientele_kernel::AppResult<()>);
 
 /// The plugin loaders and the plugin resolvers' data.
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {

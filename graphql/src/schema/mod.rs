@@ -3,10 +3,11 @@
 //! types of the tenant's enabled plugins), plus the loaders each request gets.
 
 use async_graphql::dynamic::{Object, Schema, SchemaError};
-use clientele_plugins::Manifest;
 
 pub mod cache;
-mod names;
+/// The plugin-name check of uploads; it builds schemas, so the registry does not call it (the
+/// service hands it to each request).
+pub(crate) mod names;
 
 use crate::areas::accounts::{invitations, oidc, query, settings, terms, types, users};
 use crate::areas::clients::{client, consents, documents, files, gdpr, imports, merge, search};
@@ -71,14 +72,7 @@ pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
 }
 
 /// What a signed-in caller's request gets: the loaders of every area, bound to the caller's
-/// tenant, and the plugin-name check of uploads.
+/// tenant.
 pub fn attach(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
-    let request = request.data(plugins::NameCheck(check_plugin_names));
     AREAS.iter().fold(request, |request, area| (area.loaders)(request, cx))
-}
-
-/// Refuses a manifest whose GraphQL names would clash with the API's or with those of
-/// `others`, its supplier's other plugins (see [`names`]).
-pub fn check_plugin_names(manifest: &Manifest, others: &[Manifest]) -> clientele_kernel::AppResult<()> {
-    names::check(manifest, others)
 }

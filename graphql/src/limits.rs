@@ -446,14 +446,14 @@ mod tests {
 
     #[test]
     fn last_costs_as_first_and_omitted_pages_cost_the_default() {
-        let complexity = |q: &str| cost(q).map(|c| c.complexity);
+        let complexity = |q: &str| cost(q).ok().map(|c| c.complexity);
         let fields: String = (0..5).map(|i| format!("f{i} ")).collect();
         let costed = |args: &str| complexity(&format!("{{ users{args} {{ nodes {{ {fields} }} totalCount }} }}"));
         assert_eq!(costed("(last: 7)"), costed("(first: 7)"));
         assert_eq!(costed(""), costed("(first: 50)"));
         assert!(costed("(first: 50)") > costed("(first: 7)"));
         // Not a connection (no items asked): counted once.
-        assert_eq!(complexity("{ users { totalCount } }"), Ok(2));
+        assert_eq!(complexity("{ users { totalCount } }"), Some(2));
         assert!(
             complexity(r#"{ nodes(ids: ["a", "b", "c"]) { id } }"#) > complexity(r#"{ nodes(ids: ["a"]) { id } }"#)
         );

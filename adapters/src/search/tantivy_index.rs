@@ -313,7 +313,7 @@ mod tests {
             .unwrap();
         let find = |tenant, q: &str| {
             let q = SearchQuery { tenant, tokens: text::query_tokens(q), after: None, backward: false, limit: 10 };
-            index.search_blocking(&q).unwrap().hits.into_iter().map(|h| h.client.0.as_u128()).collect::<Vec<_>>()
+            index.search_blocking(&q).unwrap().hits.into_iter().map(|h| h.key.client.0.as_u128()).collect::<Vec<_>>()
         };
         assert_eq!(find(a, "d").len(), 2);
         assert_eq!(find(a, "dupont"), [10, 11], "the exact word first");

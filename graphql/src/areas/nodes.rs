@@ -5,8 +5,10 @@
 //! is not the caller's answers null with `NOT_FOUND` at its path, as every query does.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use async_graphql::PathSegment;
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
+use async_graphql::{PathSegment, ServerResult, Value};
 use async_graphql::dynamic::{
     Field, FieldValue, InputValue, Interface, InterfaceField, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
@@ -39,12 +41,15 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                 resolver!(|rc| {
                     let id = parse_id(rc.args.try_get("id")?.string()?)?;
                     let mut found = resolve(&rc, &[id]).await?;
-                    found
-                        .remove(&id)
-                        .transpose()
-                        .map_err(to_gql)?
-                        .ok_or_else(|| to_gql(AppError::not_found()))
-                        .map(Some)
+                    // Answered as null with the error at `node`: returning the error would drop
+                    // the field from `data` (async-graphql's dynamic executor omits it).
+                    match found.remove(&id).unwrap_or_else(|| Err(AppError::not_found())) {
+                        Ok(value) => Ok(Some(value)),
+                        Err(err) => {
+                            add_error_at(&rc, err, None);
+                            Ok(None)
+                        }
+                    }
                 }),
             )
             .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
@@ -53,7 +58,7 @@ fn query(query: Object, _: &SchemaShape) -> Object {
         .field(
             Field::new(
                 "nodes",
-                TypeRef::named_nn_list("Node"),
+                TypeRef::named_list_nn("Node"),
                 resolver!(|rc| {
                     let raw = rc.args.try_get("ids")?.list()?;
                     if raw.len() > usize::try_from(MAX_PAGE).unwrap_or(usize::MAX) {
@@ -64,16 +69,13 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                         return Err(to_gql(AppError::invalid("ids", "Ask for each id once.")));
                     }
                     let mut found = resolve(&rc, &ids).await?;
-                    let key = rc.ctx.item.node.response_key().node.to_string();
                     let mut out = Vec::with_capacity(ids.len());
                     for (i, id) in ids.iter().enumerate() {
-                        // Each id answers alone: null, with its error at `nodes.<i>`.
+                        // Each id answers alone: null (see `NullNodes`), its error at `nodes.<i>`.
                         match found.remove(id).unwrap_or_else(|| Err(AppError::not_found())) {
                             Ok(value) => out.push(value),
                             Err(err) => {
-                                let mut error = to_gql(err).into_server_error(rc.ctx.item.pos);
-                                error.path = vec![PathSegment::Field(key.clone()), PathSegment::Index(i)];
-                                rc.ctx.add_error(error);
+                                add_error_at(&rc, err, Some(i));
                                 out.push(FieldValue::NULL);
                             }
                         }
@@ -87,6 +89,43 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                  is not the caller's."
             )),
         )
+}
+
+/// Reports `err` at this field's path (at item `index` of its list when given).
+fn add_error_at(rc: &ResolverContext<'_>, err: AppError, index: Option<usize>) {
+    let mut error = rc.ctx.set_error_path(to_gql(err).into_server_error(rc.ctx.item.pos));
+    error.path.extend(index.map(PathSegment::Index));
+    rc.ctx.add_error(error);
+}
+
+/// What async-graphql's dynamic executor says of a null item in a list of an interface: it
+/// has no way to resolve one to null, so [`NullNodes`] turns exactly this error back into null.
+const NULL_ITEM: &str = "internal: invalid value for interface \"Node\"";
+
+/// Schema extension answering null for the null items of `nodes` (ids not the caller's, whose
+/// `NOT_FOUND` the resolver already reported at `nodes.<i>`), instead of failing the whole list.
+pub(crate) struct NullNodes;
+
+impl ExtensionFactory for NullNodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(NullNodes)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for NullNodes {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let item = info.parent_type == "[Node]";
+        match next.run(ctx, info).await {
+            Err(err) if item && err.message.starts_with(NULL_ITEM) => Ok(None),
+            other => other,
+        }
+    }
 }
 
 /// An id as every typed id parses (`INVALID_ID` when malformed).

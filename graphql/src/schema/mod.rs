@@ -65,6 +65,7 @@ pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
     builder
         .extension(CodeValidationErrors)
         .extension(crate::cost::CountResolvedFields)
+        .extension(nodes::NullNodes)
         .limit_depth(32)
         .limit_complexity(100_000)
         .limit_recursive_depth(64)

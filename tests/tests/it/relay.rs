@@ -94,8 +94,9 @@ async fn another_tenants_ids_are_not_found(app: TestApp) {
     let theirs = person(&app, &b, "Martin", "Paul").await;
     for id in [theirs["id"].clone(), json!(b.admin_id), json!(uuid_like())] {
         let found = node(&app, &a.token, &id).await;
-        assert!(found["data"].is_null() || found["data"]["node"].is_null(), "{found}");
-        assert_eq!(code(&found), "NOT_FOUND", "{found}");
+        assert_eq!(found["data"], json!({ "node": null }), "{found}");
+        assert_eq!(found["errors"].as_array().map(Vec::len), Some(1), "{found}");
+        assert_eq!((code(&found), found["errors"][0]["path"].clone()), ("NOT_FOUND", json!(["node"])), "{found}");
     }
     let q = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }";
     let mixed = app.gql(Some(&a.token), q, json!({ "ids": [theirs["id"], mine["id"]] })).await;

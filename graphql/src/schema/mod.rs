@@ -14,7 +14,7 @@ use crate::areas::clients::{client, consents, documents, files, gdpr, imports, m
 use crate::areas::contacts::{addresses, contact};
 use crate::areas::ledger::{beneficiaries, cards, entries, referral};
 use crate::areas::organisations::{catalogue, customers, direct_login};
-use crate::areas::{lookups, plugins};
+use crate::areas::{lookups, nodes, plugins};
 use crate::shape::Area;
 pub use crate::shape::{PluginSchema, SchemaShape};
 use crate::support::coded::CodeValidationErrors;
@@ -50,12 +50,13 @@ pub const AREAS: &[Area] = &[
     search::AREA,
     files::AREA,
     plugins::AREA,
+    nodes::AREA,
 ];
 
 /// The schema a tenant of this shape sees: the root objects and `Client`, each area's fields on
 /// them and its types, behind the backstop limits.
 pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
-    let roots = (Object::new("Query"), Object::new("Mutation"), Object::new("Client"));
+    let roots = (Object::new("Query"), Object::new("Mutation"), Object::new("Client").implement("Node"));
     let (query, mutation, client) = AREAS.iter().fold(roots, |(query, mutation, client), area| {
         ((area.query)(query, shape), (area.mutation)(mutation, shape), (area.client_fields)(client, shape))
     });
@@ -65,6 +66,7 @@ pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
     builder
         .extension(CodeValidationErrors)
         .extension(crate::cost::CountResolvedFields)
+        .extension(nodes::NullNodes)
         .limit_depth(32)
         .limit_complexity(100_000)
         .limit_recursive_depth(64)

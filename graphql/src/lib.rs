@@ -88,7 +88,7 @@ impl GraphqlService {
         manifest: &clientele_plugins::Manifest,
         others: &[clientele_plugins::Manifest],
     ) -> AppResult<()> {
-        schema::check_plugin_names(manifest, others)
+        schema::names::check(manifest, others)
     }
 
     /// SDL of the schema a tenant of `shape` sees (for codegen and the committed reference).
@@ -230,7 +230,9 @@ impl GraphqlService {
             .data(meter.clone());
         request.set_parsed_query(document); // parsed once: execution reuses it
         match load_ctx {
-            Some(cx) => request = schema::attach(request, &cx),
+            Some(cx) => {
+                request = schema::attach(request, &cx).data(areas::plugins::NameCheck(schema::names::check));
+            }
             None => request = request.disable_introspection(),
         }
         let mut response = one.schema.execute(request).await;

@@ -3,17 +3,18 @@
 //! types of the tenant's enabled plugins), plus the loaders each request gets.
 
 use async_graphql::dynamic::{Object, Schema, SchemaError};
-use clientele_plugins::Manifest;
 
 pub mod cache;
-mod names;
+/// The plugin-name check of uploads; it builds schemas, so the registry does not call it (the
+/// service hands it to each request).
+pub(crate) mod names;
 
 use crate::areas::accounts::{invitations, oidc, query, settings, terms, types, users};
 use crate::areas::clients::{client, consents, documents, files, gdpr, imports, merge, search};
 use crate::areas::contacts::{addresses, contact};
 use crate::areas::ledger::{beneficiaries, cards, entries, referral};
 use crate::areas::organisations::{catalogue, customers, direct_login};
-use crate::areas::{lookups, plugins};
+use crate::areas::{lookups, nodes, plugins};
 use crate::shape::Area;
 pub use crate::shape::{PluginSchema, SchemaShape};
 use crate::support::coded::{CodeValidationErrors, FieldErrors};
@@ -50,12 +51,13 @@ pub const AREAS: &[Area] = &[
     search::AREA,
     files::AREA,
     plugins::AREA,
+    nodes::AREA,
 ];
 
 /// The schema a tenant of this shape sees: the root objects and `Client`, each area's fields on
 /// them and its types, behind the backstop limits.
 pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
-    let roots = (Object::new("Query"), Mutations::default(), Object::new("Client"));
+    let roots = (Object::new("Query"), Mutations::default(), Object::new("Client").implement("Node"));
     let (query, mutations, client) = AREAS.iter().fold(roots, |(query, mutations, client), area| {
         ((area.query)(query, shape), (area.mutation)(mutations, shape), (area.client_fields)(client, shape))
     });
@@ -66,6 +68,7 @@ pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
         .extension(CodeValidationErrors)
         .extension(FieldErrors)
         .extension(crate::cost::CountResolvedFields)
+        .extension(nodes::NullNodes)
         .limit_depth(32)
         .limit_complexity(100_000)
         .limit_recursive_depth(64)
@@ -73,14 +76,7 @@ pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
 }
 
 /// What a signed-in caller's request gets: the loaders of every area, bound to the caller's
-/// tenant, and the plugin-name check of uploads.
+/// tenant.
 pub fn attach(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
-    let request = request.data(plugins::NameCheck(check_plugin_names));
     AREAS.iter().fold(request, |request, area| (area.loaders)(request, cx))
-}
-
-/// Refuses a manifest whose GraphQL names would clash with the API's or with those of
-/// `others`, its supplier's other plugins (see [`names`]).
-pub fn check_plugin_names(manifest: &Manifest, others: &[Manifest]) -> clientele_kernel::AppResult<()> {
-    names::check(manifest, others)
 }

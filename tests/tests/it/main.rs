@@ -44,6 +44,7 @@ mod plugins;
 mod query_cost;
 mod referral;
 mod registration;
+mod relay;
 mod replicas;
 mod rls;
 mod role_matrix;

@@ -410,13 +410,13 @@ async fn replicas_behind_nginx_share_sessions_schema_seats_and_numbers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_and_stopped_replicas_lose_nothing() {
+    const STREAMS: usize = 8;
     let mut d = Deployment::start().await;
     let token = d.supplier("Acme", "owner@acme.test").await;
 
     // SIGKILL one replica while creations stream through nginx: every acknowledged creation is
     // stored, and every stored one is whole (its audit row committed with it).
     // Eight streams of sequential creations through nginx for 1.5 s; replica 1 dies at 0.5 s.
-    const STREAMS: usize = 8;
     let killed_at = Instant::now() + Duration::from_millis(500);
     let streams = (0..STREAMS).map(|stream| {
         let (url, http, token) = (d.url.clone(), d.http.clone(), token.clone());

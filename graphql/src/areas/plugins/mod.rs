@@ -218,6 +218,7 @@ fn collection_type(plugin: &Arc<str>, manifest: &Manifest, c: &Collection) -> Ob
     let type_name = pascal(&c.name);
     let id = |f: fn(&PluginRecord) -> Option<String>| move |r: &PluginRecord| f(r).map_or(Value::Null, Value::String);
     let mut object = Object::new(&type_name)
+        .implement("Node")
         .description(format!("{} (plugin {})", c.description, plugin.as_ref()))
         .field(field::<PluginRecord, _>("id", TypeRef::named_nn(TypeRef::ID), |r| Value::String(r.id.to_string())));
     if c.parent != Parent::Tenant {

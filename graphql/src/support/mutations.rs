@@ -24,8 +24,7 @@ impl Default for Mutations {
 impl Mutations {
     /// Adds `mutation` (and its input object).
     #[must_use]
-    pub fn field(mut self, mutation: impl Into<Mutation>) -> Self {
-        let mutation = mutation.into();
+    pub fn field(mut self, mutation: Mutation) -> Self {
         let mut field = mutation.field;
         if let Some(input) = mutation.input {
             field = field.argument(InputValue::new(INPUT, TypeRef::named_nn(input.type_name())));
@@ -102,16 +101,29 @@ impl Mutation {
     }
 }
 
-// TODO(issue 14): gone once every mutation takes `input` (areas not yet migrated use it).
-impl From<Field> for Mutation {
-    fn from(field: Field) -> Self {
-        Self { name: String::new(), field, input: None }
-    }
-}
-
 /// The mutation's `input` argument.
 pub fn input<'a>(rc: &'a ResolverContext<'_>) -> async_graphql::Result<ObjectAccessor<'a>> {
     rc.args.try_get(INPUT)?.object()
+}
+
+/// The `id: ID!` field of the input of a mutation that changes one record.
+pub fn id_field() -> InputValue {
+    InputValue::new("id", TypeRef::named_nn(TypeRef::ID))
+}
+
+/// The typed `id` of the mutation's input.
+pub fn input_id<T: std::str::FromStr<Err = clientele_kernel::AppError>>(
+    rc: &ResolverContext<'_>,
+) -> async_graphql::Result<T> {
+    crate::support::input::id(&input(rc)?, "id")
+}
+
+/// The typed id at `name` of the mutation's input.
+pub fn id_in<T: std::str::FromStr<Err = clientele_kernel::AppError>>(
+    rc: &ResolverContext<'_>,
+    name: &str,
+) -> async_graphql::Result<T> {
+    crate::support::input::id(&input(rc)?, name)
 }
 
 /// `extensions.field` of a mutation's error is a path under its `input` argument.

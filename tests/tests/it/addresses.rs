@@ -314,5 +314,5 @@ async fn document_readiness_lists_missing_fields_and_completes_them(app: TestApp
     let read = app.gql_ok(Some(&t.token), q, json!({ "id": shop["id"] })).await;
     assert_eq!(read["data"]["client"]["billingAddress"]["id"], site["id"]);
     let wrong_kind = complete(&app, &t, &shop, json!({ "kind": "BILLING", "street": "1", "postcode": "69001" })).await;
-    assert_eq!(field_names(&wrong_kind), ["kind"]);
+    assert_eq!(field_names(&wrong_kind), ["address.kind"]);
 }

@@ -524,7 +524,7 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         let body = app.gql(Some(&a.token), POST, json!({ "c": mine["id"], "i": input })).await;
         assert_eq!(
             body["data"]["postLedgerEntry"]["userErrors"],
-            json!([{ "field": field, "code": "VALIDATION" }]),
+            json!([{ "field": ["input", field], "code": "VALIDATION" }]),
             "{body}"
         );
     }

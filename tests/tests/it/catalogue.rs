@@ -119,10 +119,8 @@ async fn views_and_groups_stay_with_their_supplier(app: TestApp) {
     let a_org = customer(&app, &a, "Alpha customer", "x@ac.test", 1).await;
     let before = app.snapshot().await;
     // Alpha cannot give Beta's view to its own customer, nor its views to Beta's customer.
-    assert_eq!(
-        code(&app.gql(Some(&a.token), ASSIGN, json!({ "o": a_org["id"], "v": b_view["id"] })).await),
-        "NOT_FOUND"
-    );
+    let foreign = app.gql(Some(&a.token), ASSIGN, json!({ "o": a_org["id"], "v": b_view["id"] })).await;
+    assert_eq!(code(&foreign), "NOT_FOUND", "{foreign}");
     let a_view = app.gql_ok(Some(&a.token), "{ catalogueViews { id } }", json!({})).await;
     assert_eq!(a_view["data"]["catalogueViews"], json!([]));
     assert_eq!(

@@ -232,10 +232,11 @@ async fn clients_with_documents_stay_out_of_the_trash(app: TestApp) {
     let client = person(&app, &t, "Dupont", "Anne").await;
     let invoice = document(&app, &t, &client, json!({ "type": "INVOICE", "number": "F-1", "amount": "10" })).await;
     document(&app, &t, &client, json!({ "type": "ORDER", "number": "C-1", "amount": "10" })).await;
-    let q = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code } } }";
+    let q =
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code message } } }";
     let refused = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(code(&refused), "LINKED_RECORDS", "{refused}");
-    let message = refused["errors"][0]["message"].as_str().unwrap();
+    let message = refused["data"]["deleteClient"]["userErrors"][0]["message"].as_str().unwrap();
     assert!(message.contains("2 document(s)"), "a clear message: {message}");
     let read = app
         .gql_ok(Some(&t.token), "query($id: ID!) { client(id: $id) { deletedAt } }", json!({ "id": client["id"] }))
@@ -244,7 +245,8 @@ async fn clients_with_documents_stay_out_of_the_trash(app: TestApp) {
     let delete = "mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId userErrors { code } } }";
     app.gql_ok(Some(&t.token), delete, json!({ "id": invoice["id"] })).await;
     let still = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
-    assert!(still["errors"][0]["message"].as_str().unwrap().contains("1 document(s)"), "{still}");
+    let message = still["data"]["deleteClient"]["userErrors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("1 document(s)"), "{still}");
     let q2 = "query($id: ID!) { client(id: $id) { documents { nodes { id } } } }";
     let left = app.gql_ok(Some(&t.token), q2, json!({ "id": client["id"] })).await;
     let last = left["data"]["client"]["documents"]["nodes"][0]["id"].clone();

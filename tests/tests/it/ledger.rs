@@ -438,7 +438,8 @@ async fn concurrent_postings_respect_the_credit_limit(app: TestApp) {
     let results = futures::future::join_all(attempts).await;
     let won = results.iter().filter(|r| r["data"]["postLedgerEntry"]["entry"].is_object()).count();
     assert_eq!(won, 3, "{results:?}");
-    let refused = results.iter().filter(|r| !r["data"]["postLedgerEntry"]["entry"].is_object()).map(code).collect::<Vec<_>>();
+    let refused =
+        results.iter().filter(|r| !r["data"]["postLedgerEntry"]["entry"].is_object()).map(code).collect::<Vec<_>>();
     assert_eq!(refused, ["CREDIT_LIMIT_EXCEEDED"; 7]);
     assert_eq!(account(&app, &t, &c).await, json!({ "balance": "-30.00", "availableCredit": "0.00" }));
     assert_eq!(app.count("ledger_entries").await, 3);
@@ -449,10 +450,12 @@ async fn balance_blocks_trash_and_history_blocks_purge(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let c = person(&app, &t, "Owing", "O").await;
     posted(&app, &t, &c, json!({ "kind": "INVOICE", "amount": "12" })).await;
-    let del = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code } } }";
+    let del =
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code message } } }";
     let refused = app.gql(Some(&t.token), del, json!({ "id": c["id"] })).await;
     assert_eq!(code(&refused), "LINKED_RECORDS");
-    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("balance"), "{refused}");
+    let message = refused["data"]["deleteClient"]["userErrors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("balance"), "{refused}");
     posted(&app, &t, &c, json!({ "kind": "PAYMENT", "amount": "12" })).await;
     let trashed = app.gql_ok(Some(&t.token), del, json!({ "id": c["id"] })).await;
     assert!(trashed["data"]["deleteClient"]["client"]["deletedAt"].is_string(), "{trashed}");

@@ -3,7 +3,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+    Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::TenantId;
 use clientele_tenants::catalogue::{
@@ -13,7 +13,7 @@ use clientele_tenants::catalogue::{
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{self, opt_bool, opt_id, opt_str, patch_str};
-use crate::support::mutations::{Mutation, Mutations, input};
+use crate::support::mutations::{Mutation, Mutations, id_in, input};
 use crate::support::payload;
 use crate::support::{Payload, field, id_arg, outcome_payload_type, payload_type, services, tenant, to_gql};
 
@@ -122,36 +122,12 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
                     })
                 })),
         )
-        .register(
-            InputObject::new("CatalogueItemInput")
-                .field(InputValue::new("sku", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("category", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("unitPrice", TypeRef::named("Decimal")))
-                .field(InputValue::new("currency", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN))),
-        )
-        .register(
-            InputObject::new("CatalogueViewInput")
-                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("categories", TypeRef::named_nn_list(TypeRef::STRING)))
-                .field(InputValue::new("itemIds", TypeRef::named_nn_list(TypeRef::ID)))
-                .field(InputValue::new("supplierDefault", TypeRef::named(TypeRef::BOOLEAN))),
-        )
-        .register(
-            InputObject::new("CustomerGroupInput")
-                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("discount", TypeRef::named("Decimal")))
-                .field(InputValue::new("sameAsSupplier", TypeRef::named(TypeRef::BOOLEAN))),
-        )
         .register(payload_type("CatalogueItemPayload", "item", "CatalogueItem"))
         .register(payload_type("CatalogueViewPayload", "view", "CatalogueView"))
         .register(payload_type("CustomerGroupPayload", "group", "CustomerGroup"))
         .register(
             Object::new("AssignedViewsPayload")
-                .field(Field::new("views", TypeRef::named_list_nn("AssignedCatalogueView"), |rc| {
+                .field(Field::new("views", TypeRef::named_nn_list("AssignedCatalogueView"), |rc| {
                     FieldFuture::new(async move {
                         let p = rc.parent_value.try_downcast_ref::<Payload>()?;
                         let views = p.node.as_deref().and_then(|n| n.downcast_ref::<Vec<AssignedView>>());
@@ -205,14 +181,11 @@ fn query(query: Object, _: &SchemaShape) -> Object {
 }
 
 fn opt_uuid(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<uuid::Uuid>> {
-    match rc.args.get(name).filter(|v| !v.is_null()) {
-        Some(_) => Ok(Some(id_arg::<TenantId>(rc, name)?.0)),
-        None => Ok(None),
-    }
+    Ok(opt_id::<TenantId>(&input(rc)?, name)?.map(|id| id.0))
 }
 
 fn item_input(rc: &ResolverContext<'_>) -> async_graphql::Result<ItemInput> {
-    let i = rc.args.try_get("input")?.object()?;
+    let i = input(rc)?;
     Ok(ItemInput {
         sku: opt_str(&i, "sku")?,
         name: opt_str(&i, "name")?,
@@ -225,7 +198,7 @@ fn item_input(rc: &ResolverContext<'_>) -> async_graphql::Result<ItemInput> {
 }
 
 fn view_input(rc: &ResolverContext<'_>) -> async_graphql::Result<ViewInput> {
-    let i = rc.args.try_get("input")?.object()?;
+    let i = input(rc)?;
     let strings = |name: &str| -> async_graphql::Result<Option<Vec<String>>> {
         match i.get(name).filter(|v| !v.is_null()) {
             Some(list) => {
@@ -250,54 +223,96 @@ fn view_input(rc: &ResolverContext<'_>) -> async_graphql::Result<ViewInput> {
     })
 }
 
-fn with(field: Field, args: &[(&str, TypeRef)]) -> Field {
-    args.iter().fold(field, |f, (name, ty)| f.argument(InputValue::new(*name, ty.clone())))
+fn with(mutation: Mutation, args: &[(&str, TypeRef)]) -> Mutation {
+    args.iter().fold(mutation, |m, (name, ty)| m.input(InputValue::new(*name, ty.clone())))
 }
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
+/// The fields of the inputs that were `CatalogueItemInput`.
+fn item_input_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("sku", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("description", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("category", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("unitPrice", TypeRef::named("Decimal")),
+        InputValue::new("currency", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
+/// The fields of the inputs that were `CatalogueViewInput`.
+fn view_input_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("description", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("categories", TypeRef::named_nn_list(TypeRef::STRING)),
+        InputValue::new("itemIds", TypeRef::named_nn_list(TypeRef::ID)),
+        InputValue::new("supplierDefault", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
+/// The fields of the inputs that were `CustomerGroupInput`.
+fn group_input_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("discount", TypeRef::named("Decimal")),
+        InputValue::new("sameAsSupplier", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
 fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let id_opt = || ("id", TypeRef::named(TypeRef::ID));
     let org = || ("organisationId", TypeRef::named_nn(TypeRef::ID));
     mutation
-        .field(with(
-            Field::new(
-                "saveCatalogueItem",
-                TypeRef::named_nn("CatalogueItemPayload"),
-                resolver!(|rc| {
-                    let id = opt_uuid(&rc, "id")?;
-                    let input = item_input(&rc)?;
-                    payload(services(&rc)?.catalogue.save_item(tenant(&rc)?, id, input).await)
-                }),
+        .field(
+            with(
+                Mutation::new(
+                    "saveCatalogueItem",
+                    "CatalogueItemPayload",
+                    resolver!(|rc| {
+                        let id = opt_uuid(&rc, "id")?;
+                        let input = item_input(&rc)?;
+                        payload(services(&rc)?.catalogue.save_item(tenant(&rc)?, id, input).await)
+                    }),
+                )
+                .description("Creates an item, or changes the item `id`."),
+                &[id_opt()],
             )
-            .description("Creates an item, or changes the item `id`."),
-            &[id_opt(), ("input", TypeRef::named_nn("CatalogueItemInput"))],
-        ))
-        .field(with(
-            Field::new(
-                "saveCatalogueView",
-                TypeRef::named_nn("CatalogueViewPayload"),
-                resolver!(|rc| {
-                    let id = opt_uuid(&rc, "id")?;
-                    let input = view_input(&rc)?;
-                    payload(services(&rc)?.catalogue.save_view(tenant(&rc)?, id, input).await)
-                }),
-            ),
-            &[id_opt(), ("input", TypeRef::named_nn("CatalogueViewInput"))],
-        ))
-        .field(with(
-            Field::new(
-                "saveCustomerGroup",
-                TypeRef::named_nn("CustomerGroupPayload"),
-                resolver!(|rc| {
-                    let id = opt_uuid(&rc, "id")?;
-                    let i = rc.args.try_get("input")?.object()?;
-                    let (name, discount, same) =
-                        (opt_str(&i, "name")?, opt_str(&i, "discount")?, opt_bool(&i, "sameAsSupplier")?);
-                    payload(services(&rc)?.catalogue.save_group(tenant(&rc)?, id, name, discount, same).await)
-                }),
-            ),
-            &[id_opt(), ("input", TypeRef::named_nn("CustomerGroupInput"))],
-        ))
+            .inputs(item_input_fields()),
+        )
+        .field(
+            with(
+                Mutation::new(
+                    "saveCatalogueView",
+                    "CatalogueViewPayload",
+                    resolver!(|rc| {
+                        let id = opt_uuid(&rc, "id")?;
+                        let input = view_input(&rc)?;
+                        payload(services(&rc)?.catalogue.save_view(tenant(&rc)?, id, input).await)
+                    }),
+                ),
+                &[id_opt()],
+            )
+            .inputs(view_input_fields()),
+        )
+        .field(
+            with(
+                Mutation::new(
+                    "saveCustomerGroup",
+                    "CustomerGroupPayload",
+                    resolver!(|rc| {
+                        let id = opt_uuid(&rc, "id")?;
+                        let i = input(&rc)?;
+                        let (name, discount, same) =
+                            (opt_str(&i, "name")?, opt_str(&i, "discount")?, opt_bool(&i, "sameAsSupplier")?);
+                        payload(services(&rc)?.catalogue.save_group(tenant(&rc)?, id, name, discount, same).await)
+                    }),
+                ),
+                &[id_opt()],
+            )
+            .inputs(group_input_fields()),
+        )
         .field(
             Mutation::new(
                 "setOrganisationCustomerGroup",
@@ -313,12 +328,12 @@ fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
             .input(InputValue::new("groupId", TypeRef::named(TypeRef::ID)).description("Null: no group.")),
         )
         .field(with(
-            Field::new(
+            Mutation::new(
                 "assignCatalogueView",
-                TypeRef::named_nn("AssignedViewsPayload"),
+                "AssignedViewsPayload",
                 resolver!(|rc| {
-                    let org: TenantId = id_arg(&rc, "organisationId")?;
-                    let view: TenantId = id_arg(&rc, "viewId")?;
+                    let org: TenantId = id_in(&rc, "organisationId")?;
+                    let view: TenantId = id_in(&rc, "viewId")?;
                     let default = rc
                         .args
                         .get("default")
@@ -333,12 +348,12 @@ fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
             &[org(), ("viewId", TypeRef::named_nn(TypeRef::ID)), ("default", TypeRef::named(TypeRef::BOOLEAN))],
         ))
         .field(with(
-            Field::new(
+            Mutation::new(
                 "unassignCatalogueView",
-                TypeRef::named_nn("AssignedViewsPayload"),
+                "AssignedViewsPayload",
                 resolver!(|rc| {
-                    let org: TenantId = id_arg(&rc, "organisationId")?;
-                    let view: TenantId = id_arg(&rc, "viewId")?;
+                    let org: TenantId = id_in(&rc, "organisationId")?;
+                    let view: TenantId = id_in(&rc, "viewId")?;
                     payload(services(&rc)?.catalogue.unassign_view(tenant(&rc)?, org, view.0).await)
                 }),
             ),

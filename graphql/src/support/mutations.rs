@@ -80,17 +80,17 @@ impl Mutation {
     /// Adds fields to the mutation's input object (an input's shared field list).
     #[must_use]
     pub fn inputs(mut self, fields: impl IntoIterator<Item = InputValue>) -> Self {
-        let name = self.input_name();
-        let input = self.input.take().unwrap_or_else(|| InputObject::new(name));
-        self.input = Some(fields.into_iter().fold(input, InputObject::field));
+        for field in fields {
+            let name = self.input_name();
+            self.input = Some(self.input.take().unwrap_or_else(|| InputObject::new(name)).field(field));
+        }
         self
     }
 
-    /// Describes the input object.
+    /// Describes the input object (give its fields first).
     #[must_use]
     pub fn input_description(mut self, text: impl Into<String>) -> Self {
-        let name = self.input_name();
-        self.input = Some(self.input.take().unwrap_or_else(|| InputObject::new(name)).description(text));
+        self.input = self.input.take().map(|input| input.description(text));
         self
     }
 

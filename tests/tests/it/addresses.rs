@@ -177,8 +177,7 @@ async fn each_kind_has_exactly_one_default(app: TestApp) {
 }
 
 async fn staff(app: &TestApp, t: &Tenant, input: Value) -> Value {
-    let q =
-        "mutation($i: StaffInput!) { createStaff(input: $i) { staff { id name active } userErrors { field code } } }";
+    let q = "mutation($i: CreateStaffInput!) { createStaff(input: $i) { staff { id name active } userErrors { field code } } }";
     let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
     body["data"]["createStaff"]["staff"].clone()
 }
@@ -203,7 +202,7 @@ async fn delivery_persons_are_active_delivery_staff(app: TestApp) {
     assert_eq!(field_names(&billing), ["deliveryPersonId"], "nothing is delivered to a billing address");
 
     // A former driver stays on the addresses they served but cannot be chosen again.
-    let q = "mutation($id: ID!) { deactivateStaff(id: $id) { staff { active } userErrors { code } } }";
+    let q = "mutation($id: ID!) { deactivateStaff(input: {id: $id}) { staff { active } userErrors { code } } }";
     let gone = app.gql_ok(Some(&t.token), q, json!({ "id": driver["id"] })).await;
     assert_eq!(gone["data"]["deactivateStaff"]["staff"]["active"], false, "{gone}");
     let still = update(&app, &t, &site["address"]["id"], json!({ "label": "Entrepôt" })).await;

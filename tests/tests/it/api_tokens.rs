@@ -50,7 +50,7 @@ async fn tokens_carry_their_scope_expire_and_revoke(app: TestApp) {
     let revoked = app
         .gql_ok(
             Some(&acme.token),
-            "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { revokedAt } userErrors { code } } }",
+            "mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { revokedAt } userErrors { code } } }",
             json!({ "id": rw_id }),
         )
         .await;

@@ -115,7 +115,7 @@ async fn sign_out_and_revocation_end_sessions_at_once(app: TestApp) {
     let sessions = app.gql_ok(Some(&third), "{ viewer { sessions { id current } } }", json!({})).await;
     let sessions = sessions["data"]["viewer"]["sessions"].as_array().unwrap().clone();
     assert_eq!(sessions.len(), 2);
-    let revoke = "mutation($id: ID!) { revokeSession(id: $id) { session { revokedAt } userErrors { code } } }";
+    let revoke = "mutation($id: ID!) { revokeSession(input: {id: $id}) { session { revokedAt } userErrors { code } } }";
     let other = sessions.iter().find(|s| s["current"] == false).unwrap();
     let r = app.gql_ok(Some(&third), revoke, json!({ "id": other["id"] })).await;
     assert!(r["data"]["revokeSession"]["session"]["revokedAt"].is_string(), "{r}");
@@ -172,7 +172,7 @@ async fn deactivated_users_cannot_sign_in(app: TestApp) {
     let off = app
         .gql_ok(
             Some(&acme.token),
-            "mutation($id: ID!) { deactivateUser(id: $id) { user { status } userErrors { code } } }",
+            "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { status } userErrors { code } } }",
             json!({ "id": id }),
         )
         .await;
@@ -181,7 +181,7 @@ async fn deactivated_users_cannot_sign_in(app: TestApp) {
     assert_eq!(code(&app.sign_in_raw("admin@acme.test", "correct horse battery").await), "INVALID_CREDENTIALS");
     app.gql_ok(
         Some(&acme.token),
-        "mutation($id: ID!) { reactivateUser(id: $id) { user { status } userErrors { code } } }",
+        "mutation($id: ID!) { reactivateUser(input: {id: $id}) { user { status } userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
@@ -303,7 +303,7 @@ async fn setting_a_password_ends_the_users_other_sessions(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
     let (id, first) = app.user(&acme, "admin@acme.test", "ADMIN").await;
     let second = app.sign_in("admin@acme.test", "correct horse battery").await;
-    let set_user = "mutation($id: ID!, $p: String!) { setUserPassword(id: $id, password: $p) { user { id } userErrors { code } } }";
+    let set_user = "mutation($id: ID!, $p: String!) { setUserPassword(input: {id: $id, password: $p}) { user { id } userErrors { code } } }";
     let body = app.gql_ok(Some(&acme.token), set_user, json!({ "id": id, "p": "set by the owner" })).await;
     assert_eq!(body["data"]["setUserPassword"]["user"]["id"], id, "{body}");
     for token in [&first, &second] {

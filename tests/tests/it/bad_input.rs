@@ -60,7 +60,11 @@ async fn abusive_queries_are_refused_with_codes(app: TestApp) {
     let syntax = app.gql(t, "{ viewer { ", json!({})).await;
     assert_eq!(code(&syntax), "GRAPHQL_PARSE_FAILED");
     let bad_enum = app
-        .gql(t, "mutation { changeUserRole(id: \"x\", role: GOD) { user { id } userErrors { code } } }", json!({}))
+        .gql(
+            t,
+            "mutation { changeUserRole(input: {id: \"x\", role: GOD}) { user { id } userErrors { code } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(code(&bad_enum), "GRAPHQL_VALIDATION_FAILED");
     for body in [unknown, syntax, bad_enum] {

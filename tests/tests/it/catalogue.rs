@@ -10,7 +10,7 @@ use crate::customers::{customer, customer_admin};
 both_dbs!(customers_see_their_views_at_their_group_price, views_and_groups_stay_with_their_supplier);
 
 async fn item(app: &TestApp, s: &Tenant, sku: &str, category: &str, price: &str) -> Value {
-    let q = "mutation($i: CatalogueItemInput!) { saveCatalogueItem(input: $i) { item { id sku unitPrice } userErrors { field code } } }";
+    let q = "mutation($i: SaveCatalogueItemInput!) { saveCatalogueItem(input: $i) { item { id sku unitPrice } userErrors { field code } } }";
     let body = app
         .gql_ok(
             Some(&s.token),
@@ -22,13 +22,13 @@ async fn item(app: &TestApp, s: &Tenant, sku: &str, category: &str, price: &str)
 }
 
 async fn view(app: &TestApp, s: &Tenant, input: Value) -> Value {
-    let q = "mutation($i: CatalogueViewInput!) { saveCatalogueView(input: $i) { view { id name } userErrors { field code } } }";
+    let q = "mutation($i: SaveCatalogueViewInput!) { saveCatalogueView(input: $i) { view { id name } userErrors { field code } } }";
     let body = app.gql_ok(Some(&s.token), q, json!({ "i": input })).await;
     assert_eq!(body["data"]["saveCatalogueView"]["userErrors"], json!([]), "{body}");
     body["data"]["saveCatalogueView"]["view"].clone()
 }
 
-const ASSIGN: &str = "mutation($o: ID!, $v: ID!, $d: Boolean) { assignCatalogueView(organisationId: $o, viewId: $v, default: $d) { views { name isDefault } userErrors { code } } }";
+const ASSIGN: &str = "mutation($o: ID!, $v: ID!, $d: Boolean) { assignCatalogueView(input: {organisationId: $o, viewId: $v, default: $d}) { views { name isDefault } userErrors { code } } }";
 const MINE: &str = "{ myCatalogue { views { name isDefault } items { sku unitPrice discount effectivePrice } } }";
 
 // ORG-13 ORG-14 ORG-15 ORG-16
@@ -65,7 +65,7 @@ async fn customers_see_their_views_at_their_group_price(app: TestApp) {
         a["data"]["assignCatalogueView"]["views"],
         json!([{ "name": "Care", "isDefault": false }, { "name": "Pro", "isDefault": true }])
     );
-    let u = app.gql_ok(Some(&s.token), "mutation($o: ID!, $v: ID!) { unassignCatalogueView(organisationId: $o, viewId: $v) { views { name isDefault } userErrors { code } } }", json!({ "o": org["id"], "v": pro["id"] })).await;
+    let u = app.gql_ok(Some(&s.token), "mutation($o: ID!, $v: ID!) { unassignCatalogueView(input: {organisationId: $o, viewId: $v}) { views { name isDefault } userErrors { code } } }", json!({ "o": org["id"], "v": pro["id"] })).await;
     assert_eq!(
         u["data"]["unassignCatalogueView"]["views"],
         json!([{ "name": "Care", "isDefault": true }]),
@@ -100,7 +100,7 @@ async fn customers_see_their_views_at_their_group_price(app: TestApp) {
     // "Same conditions as the supplier": no group discount.
     app.gql_ok(
         Some(&s.token),
-        "mutation($id: ID!) { saveCustomerGroup(id: $id, input: {sameAsSupplier: true}) { group { id } userErrors { code } } }",
+        "mutation($id: ID!) { saveCustomerGroup(input: {id: $id, sameAsSupplier: true}) { group { id } userErrors { code } } }",
         json!({ "id": group }),
     )
     .await;
@@ -138,7 +138,7 @@ async fn views_and_groups_stay_with_their_supplier(app: TestApp) {
         code(
             &app.gql(
                 Some(&a.token),
-                "mutation($id: ID!) { saveCatalogueItem(id: $id, input: {name: \"x\"}) { item { id } userErrors { code } } }",
+                "mutation($id: ID!) { saveCatalogueItem(input: {id: $id, name: \"x\"}) { item { id } userErrors { code } } }",
                 json!({ "id": b_item["id"] })
             )
             .await

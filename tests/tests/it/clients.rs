@@ -494,7 +494,7 @@ async fn groups_take_several_clients_at_once(app: TestApp) {
     let a = person(&app, &t, "A", "One").await;
     let b = person(&app, &t, "B", "Two").await;
     person(&app, &t, "C", "Three").await;
-    let assign = "mutation($g: ID, $c: [ID!]!) { assignClientsToGroup(groupId: $g, clientIds: $c) { count userErrors { field } } }";
+    let assign = "mutation($g: ID, $c: [ID!]!) { assignClientsToGroup(input: {groupId: $g, clientIds: $c}) { count userErrors { field } } }";
     let r = app.gql_ok(Some(&t.token), assign, json!({ "g": group, "c": [a["id"], b["id"]] })).await;
     assert_eq!(r["data"]["assignClientsToGroup"]["count"], 2);
     assert_eq!(names(&app, &t, json!({ "groupId": group })).await, ["A", "B"]);

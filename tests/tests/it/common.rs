@@ -386,6 +386,13 @@ pub fn input_path(dotted: &str) -> Value {
     Value::from(std::iter::once("input").chain(dotted.split('.')).collect::<Vec<_>>())
 }
 
+/// A mutation's one input: the fields of `input` and those of `more` (the ids beside them).
+pub fn input_with(input: Value, more: Value) -> Value {
+    let (Value::Object(mut fields), Value::Object(more)) = (input, more) else { panic!("two JSON objects") };
+    fields.extend(more);
+    Value::Object(fields)
+}
+
 /// The codes of a payload's `userErrors`.
 pub fn user_error_codes(payload: &Value) -> Vec<String> {
     payload["userErrors"]

@@ -199,8 +199,7 @@ async fn contacts_list_across_clients_in_keyset_pages(app: TestApp) {
 // CON-03 CF-01 CF-02
 async fn contacts_take_their_custom_fields(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
-    let q =
-        "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { customField { key } userErrors { field } } }";
+    let q = "mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { key } userErrors { field } } }";
     let def = json!({ "entity": "CONTACT", "key": "preferredChannel", "label": "Canal", "kind": "CHOICE", "choices": ["PHONE", "EMAIL"] });
     let made = app.gql_ok(Some(&t.token), q, json!({ "i": def })).await;
     assert_eq!(made["data"]["createCustomField"]["userErrors"], json!([]), "{made}");
@@ -276,15 +275,15 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         ("query($id: ID!) { contact(id: $id) { lastName } }", &contact["id"]),
         ("query($id: ID!) { contacts(filter: {clientId: $id}) { totalCount } }", &client["id"]),
         (
-            "mutation($id: ID!) { updateLookup(id: $id, input: {label: \"X\"}) { lookup { id } userErrors { code } } }",
+            "mutation($id: ID!) { updateLookup(input: {id: $id, label: \"X\"}) { lookup { id } userErrors { code } } }",
             &lookup,
         ),
-        ("mutation($id: ID!) { deleteLookup(id: $id) { deletedId userErrors { code } } }", &lookup),
+        ("mutation($id: ID!) { deleteLookup(input: {id: $id}) { deletedId userErrors { code } } }", &lookup),
         (
-            "mutation($id: ID!) { updateStaff(id: $id, input: {name: \"X\"}) { staff { id } userErrors { code } } }",
+            "mutation($id: ID!) { updateStaff(input: {id: $id, name: \"X\"}) { staff { id } userErrors { code } } }",
             &staff,
         ),
-        ("mutation($id: ID!) { deactivateStaff(id: $id) { staff { id } userErrors { code } } }", &staff),
+        ("mutation($id: ID!) { deactivateStaff(input: {id: $id}) { staff { id } userErrors { code } } }", &staff),
     ];
     // B's ids inside A's own records are refused as unknown references.
     let invalid = [

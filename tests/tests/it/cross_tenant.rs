@@ -26,23 +26,29 @@ async fn foreign_ids_are_not_found_and_change_nothing(app: TestApp) {
     let matrix = [
         ("query($id: ID!) { user(id: $id) { email } }", b_user.clone()),
         (
-            "mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"pwned\"}) { user { id } userErrors { code } } }",
+            "mutation($id: ID!) { updateUser(input: {id: $id, displayName: \"pwned\"}) { user { id } userErrors { code } } }",
             b_user.clone(),
         ),
         (
-            "mutation($id: ID!) { changeUserRole(id: $id, role: SUPER_ADMIN) { user { id } userErrors { code } } }",
+            "mutation($id: ID!) { changeUserRole(input: {id: $id, role: SUPER_ADMIN}) { user { id } userErrors { code } } }",
             b_user.clone(),
         ),
-        ("mutation($id: ID!) { deactivateUser(id: $id) { user { id } userErrors { code } } }", b_user.clone()),
-        ("mutation($id: ID!) { reactivateUser(id: $id) { user { id } userErrors { code } } }", b_user.clone()),
+        ("mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { id } userErrors { code } } }", b_user.clone()),
+        ("mutation($id: ID!) { reactivateUser(input: {id: $id}) { user { id } userErrors { code } } }", b_user.clone()),
         (
-            "mutation($id: ID!) { setUserPassword(id: $id, password: \"pwned pwned pwned\") { user { id } userErrors { code } } }",
+            "mutation($id: ID!) { setUserPassword(input: {id: $id, password: \"pwned pwned pwned\"}) { user { id } userErrors { code } } }",
             b_user.clone(),
         ),
-        ("mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id } userErrors { code } } }", b_token.clone()),
-        ("mutation($id: ID!) { revokeSession(id: $id) { session { id } userErrors { code } } }", b_session.clone()),
         (
-            "mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"pwned\"}) { user { id } userErrors { code } } }",
+            "mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { id } userErrors { code } } }",
+            b_token.clone(),
+        ),
+        (
+            "mutation($id: ID!) { revokeSession(input: {id: $id}) { session { id } userErrors { code } } }",
+            b_session.clone(),
+        ),
+        (
+            "mutation($id: ID!) { updateUser(input: {id: $id, displayName: \"pwned\"}) { user { id } userErrors { code } } }",
             b.admin_id.clone(),
         ),
     ];
@@ -129,17 +135,17 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
             client.clone(),
         ),
         (
-            "mutation($id: ID!) { updateCategory(id: $id, input: {name: \"x\"}) { category { id } userErrors { code } } }",
+            "mutation($id: ID!) { updateCategory(input: {id: $id, name: \"x\"}) { category { id } userErrors { code } } }",
             cat.clone(),
         ),
-        ("mutation($id: ID!) { deleteCategory(id: $id) { deletedId userErrors { code } } }", cat.clone()),
+        ("mutation($id: ID!) { deleteCategory(input: {id: $id}) { deletedId userErrors { code } } }", cat.clone()),
         (
-            "mutation($id: ID!) { updateGroup(id: $id, input: {name: \"x\"}) { group { id } userErrors { code } } }",
+            "mutation($id: ID!) { updateGroup(input: {id: $id, name: \"x\"}) { group { id } userErrors { code } } }",
             group.clone(),
         ),
-        ("mutation($id: ID!) { deleteGroup(id: $id) { deletedId userErrors { code } } }", group.clone()),
+        ("mutation($id: ID!) { deleteGroup(input: {id: $id}) { deletedId userErrors { code } } }", group.clone()),
         (
-            "mutation($id: ID!) { updateCustomField(id: $id, input: {label: \"x\"}) { customField { id } userErrors { code } } }",
+            "mutation($id: ID!) { updateCustomField(input: {id: $id, label: \"x\"}) { customField { id } userErrors { code } } }",
             field.clone(),
         ),
     ];
@@ -159,7 +165,7 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     let body = app
         .gql(
             Some(&a.token),
-            "mutation($g: ID!, $c: ID!) { assignClientsToGroup(groupId: $g, clientIds: [$c]) { count userErrors { code } } }",
+            "mutation($g: ID!, $c: ID!) { assignClientsToGroup(input: {groupId: $g, clientIds: [$c]}) { count userErrors { code } } }",
             json!({ "g": a_group, "c": client }),
         )
         .await;
@@ -167,7 +173,7 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     let body = app
         .gql(
             Some(&a.token),
-            "mutation($g: ID!, $c: ID!) { assignClientsToGroup(groupId: $g, clientIds: [$c]) { count userErrors { code } } }",
+            "mutation($g: ID!, $c: ID!) { assignClientsToGroup(input: {groupId: $g, clientIds: [$c]}) { count userErrors { code } } }",
             json!({ "g": group, "c": mine }),
         )
         .await;

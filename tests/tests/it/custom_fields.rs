@@ -14,7 +14,7 @@ both_dbs!(
     tenants_get_their_own_custom_types,
 );
 
-const DEFINE: &str = "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { customField { id key kind } userErrors { field code } } }";
+const DEFINE: &str = "mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { id key kind } userErrors { field code } } }";
 
 async fn define(app: &TestApp, t: &Tenant, input: Value) -> Value {
     let body = app.gql(Some(&t.token), DEFINE, json!({ "i": input })).await;
@@ -48,7 +48,7 @@ async fn definitions_change_the_schema_without_a_restart(app: TestApp) {
     let upd = app
         .gql_ok(
             Some(&t.token),
-            "mutation($id: ID!) { updateCustomField(id: $id, input: {label: \"Handedness\", choices: [\"LEFT\", \"RIGHT\", \"BOTH\"]}) { customField { label choices } userErrors { code } } }",
+            "mutation($id: ID!) { updateCustomField(input: {id: $id, label: \"Handedness\", choices: [\"LEFT\", \"RIGHT\", \"BOTH\"]}) { customField { label choices } userErrors { code } } }",
             json!({ "id": id }),
         )
         .await;
@@ -59,7 +59,7 @@ async fn definitions_change_the_schema_without_a_restart(app: TestApp) {
     assert_eq!(set["data"]["updateClient"]["client"]["customFields"]["laterality"], "BOTH", "{set}");
     // A value in use cannot be removed from the list.
     let remove = app
-        .gql(Some(&t.token), "mutation($id: ID!) { updateCustomField(id: $id, input: {choices: [\"LEFT\", \"RIGHT\"]}) { userErrors { field } } }", json!({ "id": id }))
+        .gql(Some(&t.token), "mutation($id: ID!) { updateCustomField(input: {id: $id, choices: [\"LEFT\", \"RIGHT\"]}) { userErrors { field } } }", json!({ "id": id }))
         .await;
     assert_eq!(remove["data"]["updateCustomField"]["userErrors"][0]["field"], json!(["input", "choices"]));
     // Bad definitions are refused.
@@ -142,7 +142,7 @@ async fn deactivated_fields_leave_the_schema_and_keep_their_values(app: TestApp)
     let def = define(&app, &t, json!({ "key": "shoeSize", "label": "Shoe size", "kind": "INTEGER" })).await;
     let made = create(&app, &t, json!({ "lastName": "A", "firstName": "B", "customFields": { "shoeSize": 42 } })).await;
     let id = made["client"]["id"].clone();
-    let toggle = "mutation($id: ID!, $a: Boolean) { updateCustomField(id: $id, input: {active: $a}) { customField { active } userErrors { code } } }";
+    let toggle = "mutation($id: ID!, $a: Boolean) { updateCustomField(input: {id: $id, active: $a}) { customField { active } userErrors { code } } }";
     app.gql_ok(Some(&t.token), toggle, json!({ "id": def["customField"]["id"], "a": false })).await;
     let read = "query($id: ID!) { client(id: $id) { customFields { shoeSize } } }";
     assert_eq!(code(&app.gql(Some(&t.token), read, json!({ "id": id })).await), "GRAPHQL_VALIDATION_FAILED");

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::both_dbs;
-use crate::common::{Tenant, TestApp, code, input_field};
+use crate::common::{Tenant, TestApp, code, input_field, input_with};
 
 both_dbs!(
     suppliers_create_customers_with_contacts_and_a_super_admin,
@@ -15,7 +15,7 @@ both_dbs!(
     suppliers_never_reach_another_suppliers_customers,
 );
 
-const CREATE: &str = "mutation($i: NewCustomerOrganisationInput!) { createCustomerOrganisation(input: $i) { organisation { id number name status language email country contacts { lastName email userId } licences { quantity used free } } userErrors { field code message } } }";
+const CREATE: &str = "mutation($i: CreateCustomerOrganisationInput!) { createCustomerOrganisation(input: $i) { organisation { id number name status language email country contacts { lastName email userId } licences { quantity used free } } userErrors { field code message } } }";
 
 pub async fn customer(app: &TestApp, supplier: &Tenant, name: &str, admin_email: &str, seats: i64) -> Value {
     let body = app
@@ -71,20 +71,21 @@ async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp
     assert_eq!(code(&denied), "FORBIDDEN");
 
     // More contact persons; validation names the field.
-    let add = "mutation($o: ID!, $i: OrganisationContactInput!) { addOrganisationContact(organisationId: $o, input: $i) { contact { lastName jobTitle } userErrors { field } } }";
+    let add = "mutation($i: AddOrganisationContactInput!) { addOrganisationContact(input: $i) { contact { lastName jobTitle } userErrors { field } } }";
     let added = app
         .gql_ok(
             Some(&s.token),
             add,
-            json!({ "o": first["id"], "i": { "lastName": "Durand", "jobTitle": "Logistics" } }),
+            json!({ "i": { "organisationId": first["id"], "lastName": "Durand", "jobTitle": "Logistics" } }),
         )
         .await;
     assert_eq!(
         added["data"]["addOrganisationContact"]["contact"],
         json!({ "lastName": "Durand", "jobTitle": "Logistics" })
     );
-    let bad =
-        app.gql(Some(&s.token), add, json!({ "o": first["id"], "i": { "lastName": " ", "email": "nope" } })).await;
+    let bad = app
+        .gql(Some(&s.token), add, json!({ "i": { "organisationId": first["id"], "lastName": " ", "email": "nope" } }))
+        .await;
     let fields: Vec<String> =
         bad["data"]["addOrganisationContact"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["lastName", "email"]);
@@ -110,8 +111,8 @@ async fn customer_search_covers_the_listed_fields(app: TestApp) {
     let s = app.supplier("Acme", "owner@acme.test").await;
     let a = customer(&app, &s, "Boulangerie Martin", "a@a.test", 1).await;
     customer(&app, &s, "Salon Lea", "b@b.test", 1).await;
-    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { postcode remarks status } userErrors { field } } }";
-    let body = app.gql_ok(Some(&s.token), upd, json!({ "id": a["id"], "i": { "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" } })).await;
+    let upd = "mutation($i: UpdateCustomerOrganisationInput!) { updateCustomerOrganisation(input: $i) { organisation { postcode remarks status } userErrors { field } } }";
+    let body = app.gql_ok(Some(&s.token), upd, json!({ "i": { "id": a["id"], "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" } })).await;
     assert_eq!(
         body["data"]["updateCustomerOrganisation"]["organisation"],
         json!({ "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" })
@@ -130,7 +131,7 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
     let s = app.supplier("Acme", "owner@acme.test").await;
     let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
     let admin = customer_admin(&app, &org).await;
-    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { id } userErrors { code } } }";
+    let upd = "mutation($i: UpdateCustomerOrganisationInput!) { updateCustomerOrganisation(input: $i) { organisation { id } userErrors { code } } }";
     let viewer = "{ viewer { role } }";
     let tomorrow =
         (clientele_kernel::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::days(2)).date_naive().to_string();
@@ -139,7 +140,7 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
         (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" })),
         (json!({ "validFrom": tomorrow }), json!({ "validFrom": null })),
     ] {
-        app.gql_ok(Some(&s.token), upd, json!({ "id": org["id"], "i": change })).await;
+        app.gql_ok(Some(&s.token), upd, json!({ "i": input_with(change.clone(), json!({ "id": org["id"] })) })).await;
         let (status, body) = app.gql_status(Some(&admin.token), viewer, json!({})).await;
         assert_eq!((status, code(&body)), (401, "ORGANISATION_UNAVAILABLE"), "{change}");
         assert_eq!(
@@ -147,7 +148,7 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
             "ORGANISATION_UNAVAILABLE",
             "{change}"
         );
-        app.gql_ok(Some(&s.token), upd, json!({ "id": org["id"], "i": undo })).await;
+        app.gql_ok(Some(&s.token), upd, json!({ "i": input_with(undo, json!({ "id": org["id"] })) })).await;
         assert_eq!(
             app.gql_status(Some(&admin.token), viewer, json!({})).await.0,
             200,
@@ -171,19 +172,18 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
     let l = app.gql_ok(Some(&s.token), licences, json!({ "id": org["id"] })).await;
     let licence = l["data"]["customerOrganisation"]["licences"][0].clone();
     assert_eq!((licence["used"].as_i64(), licence["free"].as_i64()), (Some(2), Some(0)));
-    let upd = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(organisationId: $o, id: $id, input: {quantity: $q}) { licence { quantity } userErrors { code } } }";
+    let upd = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(input: {organisationId: $o, id: $id, quantity: $q}) { licence { quantity } userErrors { code } } }";
     assert_eq!(
         code(&app.gql(Some(&s.token), upd, json!({ "o": org["id"], "id": licence["id"], "q": 1 })).await),
         "LICENCE_IN_USE"
     );
-    let del =
-        "mutation($o: ID!, $id: ID!) { deleteLicence(organisationId: $o, id: $id) { deletedId userErrors { code } } }";
+    let del = "mutation($o: ID!, $id: ID!) { deleteLicence(input: {organisationId: $o, id: $id}) { deletedId userErrors { code } } }";
     assert_eq!(
         code(&app.gql(Some(&s.token), del, json!({ "o": org["id"], "id": licence["id"] })).await),
         "LICENCE_IN_USE"
     );
     // A second licence adds seats.
-    let add = "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"Extra\", quantity: 5}) { licence { id quantity used free } userErrors { code } } }";
+    let add = "mutation($o: ID!) { createLicence(input: {organisationId: $o, title: \"Extra\", quantity: 5}) { licence { id quantity used free } userErrors { code } } }";
     let extra = app.gql_ok(Some(&s.token), add, json!({ "o": org["id"] })).await;
     assert_eq!(extra["data"]["createLicence"]["licence"]["quantity"], 5);
     let ok = app
@@ -201,7 +201,7 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
         .clone();
     app.gql_ok(
         Some(&admin.token),
-        "mutation($id: ID!) { deactivateUser(id: $id) { user { status } userErrors { code } } }",
+        "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { status } userErrors { code } } }",
         json!({ "id": u1 }),
     )
     .await;
@@ -216,7 +216,7 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
     let back = app
         .gql(
             Some(&admin.token),
-            "mutation($id: ID!) { reactivateUser(id: $id) { user { status } userErrors { code } } }",
+            "mutation($id: ID!) { reactivateUser(input: {id: $id}) { user { status } userErrors { code } } }",
             json!({ "id": u1 }),
         )
         .await;
@@ -259,11 +259,11 @@ async fn suppliers_never_reach_another_suppliers_customers(app: TestApp) {
     let before = app.snapshot().await;
     let matrix = [
         "query($o: ID!) { customerOrganisation(id: $o) { name } }",
-        "mutation($o: ID!) { updateCustomerOrganisation(id: $o, input: {name: \"pwned\"}) { organisation { id } userErrors { code } } }",
-        "mutation($o: ID!) { addOrganisationContact(organisationId: $o, input: {lastName: \"x\"}) { contact { id } userErrors { code } } }",
-        "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"x\", quantity: 99}) { licence { id } userErrors { code } } }",
-        "mutation($o: ID!, $l: ID!) { updateLicence(organisationId: $o, id: $l, input: {quantity: 99}) { licence { id } userErrors { code } } }",
-        "mutation($o: ID!, $l: ID!) { deleteLicence(organisationId: $o, id: $l) { deletedId userErrors { code } } }",
+        "mutation($o: ID!) { updateCustomerOrganisation(input: {id: $o, name: \"pwned\"}) { organisation { id } userErrors { code } } }",
+        "mutation($o: ID!) { addOrganisationContact(input: {organisationId: $o, lastName: \"x\"}) { contact { id } userErrors { code } } }",
+        "mutation($o: ID!) { createLicence(input: {organisationId: $o, title: \"x\", quantity: 99}) { licence { id } userErrors { code } } }",
+        "mutation($o: ID!, $l: ID!) { updateLicence(input: {organisationId: $o, id: $l, quantity: 99}) { licence { id } userErrors { code } } }",
+        "mutation($o: ID!, $l: ID!) { deleteLicence(input: {organisationId: $o, id: $l}) { deletedId userErrors { code } } }",
     ];
     for query in matrix {
         let vars =
@@ -293,7 +293,7 @@ both_dbs!(organisations_carry_several_categories);
 async fn organisations_carry_several_categories(app: TestApp) {
     let s = app.supplier("Acme", "owner@acme.test").await;
     let org = customer(&app, &s, "Martin", "ada@martin.test", 1).await;
-    let save = "mutation($i: OrganisationCategoryInput!) { saveOrganisationCategory(input: $i) { category { id title } userErrors { field } } }";
+    let save = "mutation($i: SaveOrganisationCategoryInput!) { saveOrganisationCategory(input: $i) { category { id title } userErrors { field } } }";
     let no_title = app.gql(Some(&s.token), save, json!({ "i": { "description": "x" } })).await;
     assert_eq!(no_title["data"]["saveOrganisationCategory"]["userErrors"][0]["field"], json!(["input", "title"]));
     let bakers =
@@ -308,12 +308,12 @@ async fn organisations_carry_several_categories(app: TestApp) {
         json!([{ "title": "Bakers" }, { "title": "North" }])
     );
     // The rest of the master data travels with the organisation.
-    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { phone homepage bankBic paymentTerms numberAtCustomer vatId registrationCourt settingsTemplate shopUrl categories { title } } userErrors { field } } }";
+    let upd = "mutation($i: UpdateCustomerOrganisationInput!) { updateCustomerOrganisation(input: $i) { organisation { phone homepage bankBic paymentTerms numberAtCustomer vatId registrationCourt settingsTemplate shopUrl categories { title } } userErrors { field } } }";
     let body = app
         .gql_ok(
             Some(&s.token),
             upd,
-            json!({ "id": org["id"], "i": { "phone": "+33 4 78 00 00 00", "homepage": "https://martin.test", "bankBic": "AGRIFRPP",
+            json!({ "i": { "id": org["id"], "phone": "+33 4 78 00 00 00", "homepage": "https://martin.test", "bankBic": "AGRIFRPP",
                     "paymentTerms": "30 days", "numberAtCustomer": "K-1001", "vatId": "FR40120027016", "registrationCourt": "Lyon",
                     "settingsTemplate": "bakery", "shopUrl": "https://shop.martin.test" } }),
         )
@@ -321,7 +321,7 @@ async fn organisations_carry_several_categories(app: TestApp) {
     let o = &body["data"]["updateCustomerOrganisation"]["organisation"];
     assert_eq!(o["numberAtCustomer"], "K-1001", "{body}");
     assert_eq!(o["categories"], json!([{ "title": "Bakers" }, { "title": "North" }]));
-    let bad = app.gql(Some(&s.token), upd, json!({ "id": org["id"], "i": { "homepage": "martin.test" } })).await;
+    let bad = app.gql(Some(&s.token), upd, json!({ "i": { "id": org["id"], "homepage": "martin.test" } })).await;
     assert_eq!(bad["data"]["updateCustomerOrganisation"]["userErrors"][0]["field"], json!(["input", "homepage"]));
     // Another supplier's categories cannot be attached.
     let other = app.supplier("Other", "owner@other.test").await;

@@ -204,7 +204,7 @@ async fn non_files_for_uploads_are_validation_errors(app: TestApp) {
     let s = app.supplier("Acme", "owner@acme.test").await;
     let client = person(&app, &s, "Dupont", "Ann").await;
     for (document, variables) in [
-        ("mutation { uploadPlugin(component: \"\") { userErrors { message } } }", json!({})),
+        ("mutation { uploadPlugin(input: {component: \"\"}) { userErrors { message } } }", json!({})),
         (
             "mutation($i: UploadFileInput!) { uploadFile(input: $i) { userErrors { message } } }",
             json!({ "i": { "clientId": client["id"], "file": "not a file" } }),
@@ -337,7 +337,7 @@ async fn writes_check_the_role_the_actor_has_now(app: TestApp) {
     clients.create(&in_flight, named("Before")).await.unwrap();
 
     // Demoted while the request is in flight: its next write is refused, and writes nothing.
-    let q = "mutation($id: ID!) { changeUserRole(id: $id, role: READ_ONLY) { user { role } userErrors { code } } }";
+    let q = "mutation($id: ID!) { changeUserRole(input: {id: $id, role: READ_ONLY}) { user { role } userErrors { code } } }";
     let demoted = app.gql_ok(Some(&admin.token), q, json!({ "id": member_id })).await;
     assert_eq!(demoted["data"]["changeUserRole"]["user"]["role"], "READ_ONLY", "{demoted}");
     let before = app.count("clients").await;

@@ -41,7 +41,8 @@ const UNREACHED: &[(&str, &str)] = &[
 
 const CLIENT: &str =
     "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field code message } } }";
-const POST: &str = "mutation($c: ID!, $i: LedgerEntryInput!) { postLedgerEntry(clientId: $c, input: $i) { balance userErrors { field code message } } }";
+const POST: &str =
+    "mutation($i: PostLedgerEntryInput!) { postLedgerEntry(input: $i) { balance userErrors { field code message } } }";
 const NO_ID: &str = "01890000-0000-7000-8000-000000000000";
 
 /// The first top-level error, or the first `userErrors` entry of the one payload in `data`.
@@ -123,8 +124,7 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     shapes.add("TOO_MANY_ATTEMPTS", &app.sign_in_raw("ghost@acme.test", "a wrong guess").await);
     let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"a brand new password\"}) { token userErrors { code } } }";
     shapes.add("TOKEN_INVALID", &app.gql(None, set, json!({ "t": "clo_garbage" })).await);
-    let demote =
-        "mutation($id: ID!) { changeUserRole(id: $id, role: ADMIN) { user { id } userErrors { field code message } } }";
+    let demote = "mutation($id: ID!) { changeUserRole(input: {id: $id, role: ADMIN}) { user { id } userErrors { field code message } } }";
     shapes.add("LAST_SUPER_ADMIN", &app.gql(token, demote, json!({ "id": t.admin_id })).await);
 
     // Records.
@@ -146,22 +146,23 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     shapes.add("STALE_VERSION", &app.gql(token, update, stale).await);
     let purge = "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { field code message } } }";
     shapes.add("NOT_IN_TRASH", &app.gql(token, purge, json!({ "id": anne["id"] })).await);
-    let use_reward = "mutation($id: ID!) { useReferralReward(clientId: $id) { userErrors { field code message } } }";
+    let use_reward =
+        "mutation($id: ID!) { useReferralReward(input: {clientId: $id}) { userErrors { field code message } } }";
     shapes.add("NO_REFERRAL_REWARD_LEFT", &app.gql(token, use_reward, json!({ "id": anne["id"] })).await);
 
     // The ledger.
     let owing = credit_client(&app, &t, "Owing").await;
-    let invoice = |amount: &str| json!({ "c": owing["id"], "i": { "kind": "INVOICE", "amount": amount } });
+    let invoice = |amount: &str| json!({ "i": { "clientId": owing["id"], "kind": "INVOICE", "amount": amount } });
     app.gql_ok(token, POST, invoice("5")).await;
     shapes.add("CREDIT_LIMIT_EXCEEDED", &app.gql(token, POST, invoice("100")).await);
     let delete = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { field code message } } }";
     shapes.add("LINKED_RECORDS", &app.gql(token, delete, json!({ "id": owing["id"] })).await);
-    let anonymise = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { field code message } } }";
+    let anonymise = "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { field code message } } }";
     shapes.add("BALANCE_NOT_ZERO", &app.gql(token, anonymise, json!({ "id": owing["id"] })).await);
     let blocked = credit_client(&app, &t, "Blocked").await;
     let block = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Bad payer\"}) { client { blocked } userErrors { code } } }";
     app.gql_ok(token, block, json!({ "id": blocked["id"] })).await;
-    let payment = |c: &Value| json!({ "c": c["id"], "i": { "kind": "PAYMENT", "amount": "1" } });
+    let payment = |c: &Value| json!({ "i": { "clientId": c["id"], "kind": "PAYMENT", "amount": "1" } });
     shapes.add("CLIENT_BLOCKED", &app.gql(token, POST, payment(&blocked)).await);
     let trashed = credit_client(&app, &t, "Trashed").await;
     app.gql_ok(token, delete, json!({ "id": trashed["id"] })).await;
@@ -171,7 +172,7 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     let org = customer(&app, &t, "Martin", "ada@martin.test", 1).await;
     let admin = customer_admin(&app, &org).await;
     // OIDC configuration refuses a private issuer before calling it.
-    let configure = "mutation($i: String!) { configureOidcProvider(issuer: $i, clientId: \"c\", clientSecret: \"s\") { provider { issuer } userErrors { field code message } } }";
+    let configure = "mutation($i: String!) { configureOidcProvider(input: {issuer: $i, clientId: \"c\", clientSecret: \"s\"}) { provider { issuer } userErrors { field code message } } }";
     let refused = app.gql(Some(&admin.token), configure, json!({ "i": "https://127.0.0.1" })).await;
     shapes.add("OIDC_ISSUER_REFUSED", &refused);
     let member = "mutation { createUser(input: {email: \"u@martin.test\", displayName: \"U\", role: MEMBER}) { user { id } userErrors { field code message } } }";
@@ -179,17 +180,17 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     let licences = "query($id: ID!) { customerOrganisation(id: $id) { licences { id } } }";
     let read = app.gql_ok(token, licences, json!({ "id": org["id"] })).await;
     let licence = &read["data"]["customerOrganisation"]["licences"][0];
-    let shrink = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(organisationId: $o, id: $id, input: {quantity: $q}) { licence { id } userErrors { field code message } } }";
+    let shrink = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(input: {organisationId: $o, id: $id, quantity: $q}) { licence { id } userErrors { field code message } } }";
     let shrunk = app.gql(token, shrink, json!({ "o": org["id"], "id": licence["id"], "q": 0 })).await;
     shapes.add("LICENCE_IN_USE", &shrunk);
-    let grant =
-        "mutation($u: ID!) { setDirectLoginPermission(userId: $u, allowed: true) { user { id } userErrors { code } } }";
+    let grant = "mutation($u: ID!) { setDirectLoginPermission(input: {userId: $u, allowed: true}) { user { id } userErrors { code } } }";
     app.gql_ok(token, grant, json!({ "u": t.admin_id })).await;
-    let forbid = "mutation { setDirectLoginAllowed(allowed: false) { organisation { id } userErrors { code } } }";
+    let forbid =
+        "mutation { setDirectLoginAllowed(input: {allowed: false}) { organisation { id } userErrors { code } } }";
     app.gql_ok(Some(&admin.token), forbid, json!({})).await;
-    let open = "mutation($o: ID!) { directLogin(organisationId: $o, reason: \"Support\") { token userErrors { field code message } } }";
+    let open = "mutation($o: ID!) { directLogin(input: {organisationId: $o, reason: \"Support\"}) { token userErrors { field code message } } }";
     shapes.add("DIRECT_LOGIN_NOT_ALLOWED", &app.gql(token, open, json!({ "o": org["id"] })).await);
-    let block_org = "mutation($id: ID!) { updateCustomerOrganisation(id: $id, input: {blocked: true}) { organisation { id } userErrors { code } } }";
+    let block_org = "mutation($id: ID!) { updateCustomerOrganisation(input: {id: $id, blocked: true}) { organisation { id } userErrors { code } } }";
     app.gql_ok(token, block_org, json!({ "id": org["id"] })).await;
     shapes.add("ORGANISATION_UNAVAILABLE", &app.gql(Some(&admin.token), "{ viewer { role } }", json!({})).await);
     // Publishing terms gates everyone who has not accepted them: last.

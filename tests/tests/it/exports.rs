@@ -47,7 +47,7 @@ async fn settings(app: &TestApp, t: &Tenant) {
         json!({ "key": "vip", "label": "VIP", "kind": "BOOLEAN" }),
         json!({ "key": "since", "label": "Customer since", "kind": "DATE" }),
     ] {
-        let q = "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { userErrors { message } } }";
+        let q = "mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { userErrors { message } } }";
         let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
         assert_eq!(body["data"]["createCustomField"]["userErrors"], json!([]), "{body}");
     }
@@ -77,7 +77,7 @@ async fn clients(app: &TestApp, t: &Tenant, fields: &str) -> Vec<Value> {
 /// Starts an import through GraphQL; returns the payload.
 async fn start(app: &TestApp, t: &Tenant, file: &[u8], format: &str, options: Value) -> Value {
     let q = "mutation($f: String!, $fmt: ImportFormat!, $m: [ImportColumnInput!], $d: DuplicatePolicy, $dry: Boolean) {
-        startClientImport(file: $f, format: $fmt, mapping: $m, duplicates: $d, dryRun: $dry) {
+        startClientImport(input: {file: $f, format: $fmt, mapping: $m, duplicates: $d, dryRun: $dry}) {
             importJob { id status total } userErrors { field code message } } }";
     let mut vars = json!({ "f": base64::engine::general_purpose::STANDARD.encode(file), "fmt": format });
     for (k, v) in options.as_object().into_iter().flatten() {
@@ -302,7 +302,7 @@ async fn dry_runs_report_row_errors_and_write_nothing(app: TestApp) {
     assert_eq!(bad["userErrors"][0]["field"], json!(["input", "mapping"]));
     let bad = start(&app, &t, b"not a workbook", "XLSX", json!({})).await;
     assert_eq!(bad["userErrors"][0]["field"], json!(["input", "file"]));
-    let q = "mutation { startClientImport(file: \"%%%\", format: CSV) { userErrors { field } } }";
+    let q = "mutation { startClientImport(input: {file: \"%%%\", format: CSV}) { userErrors { field } } }";
     let bad = app.gql(Some(&t.token), q, json!({})).await;
     assert_eq!(bad["data"]["startClientImport"]["userErrors"][0]["field"], json!(["input", "file"]));
 }
@@ -533,8 +533,7 @@ async fn exports_and_imports_need_a_token_and_stay_in_their_tenant(app: TestApp)
         app.gql_ok(Some(&a.token), q, json!({})).await["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
     let (status, ..) = get(&app, Some(&reader), "/exports/clients.csv").await;
     assert_eq!(status, 200);
-    let q =
-        "mutation($f: String!) { startClientImport(file: $f, format: CSV) { importJob { id } userErrors { code } } }";
+    let q = "mutation($f: String!) { startClientImport(input: {file: $f, format: CSV}) { importJob { id } userErrors { code } } }";
     let body = app.gql(Some(&reader), q, json!({ "f": "TGFzdCBuYW1lClgK" })).await;
     assert_eq!(code(&body), "FORBIDDEN");
     let res =
@@ -602,7 +601,7 @@ async fn workbook_bombs_are_refused_before_parsing(app: TestApp) {
     let body: Value = res.json().await.unwrap();
     assert_eq!((status, code(&body)), (400, "IMPORT_FILE_TOO_LARGE"), "{body}");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("distinct texts"), "{body}");
-    let q = "mutation($f: String!) { startClientImport(file: $f, format: XLSX, dryRun: true) { importJob { id } userErrors { code } } }";
+    let q = "mutation($f: String!) { startClientImport(input: {file: $f, format: XLSX, dryRun: true}) { importJob { id } userErrors { code } } }";
     let body =
         app.gql(Some(&t.token), q, json!({ "f": base64::engine::general_purpose::STANDARD.encode(&bomb) })).await;
     assert_eq!(code(&body), "IMPORT_FILE_TOO_LARGE", "{body}");

@@ -205,7 +205,7 @@ async fn client_files(app: &TestApp, t: &Tenant, client: &Value) -> Value {
 }
 
 const DELETE: &str =
-    "mutation($id: ID!, $c: ID) { deleteFile(id: $id, customerId: $c) { deletedId userErrors { code } } }";
+    "mutation($id: ID!, $c: ID) { deleteFile(input: {id: $id, customerId: $c}) { deletedId userErrors { code } } }";
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {
     app.rows("audit_log").await.into_iter().filter(|r| r.contains("file.")).collect()
@@ -393,7 +393,7 @@ async fn trash_keeps_files_and_purge_and_anonymisation_erase_them(app: TestApp) 
     let anon = person(&app, &t, "Forget", "Me").await;
     let photo = stored(&app, &t.token, &[("client", id(&anon)), ("kind", "photo")], "p.jpg", jpeg_with_exif()).await;
     let anon_keys = keys(&t.id, "client", id(&anon), &photo);
-    let anonymise = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { anonymisedAt } userErrors { code } } }";
+    let anonymise = "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { anonymisedAt } userErrors { code } } }";
     let body = app.gql_ok(Some(&t.token), anonymise, json!({ "id": anon["id"] })).await;
     assert!(body["data"]["anonymiseClient"]["client"]["anonymisedAt"].is_string(), "{body}");
     assert_eq!(all_exist(&app, &anon_keys).await, [false, false], "a photo is personal data");
@@ -537,7 +537,7 @@ async fn the_sweep_job_deletes_what_a_crash_left_behind(app: TestApp) {
     assert_eq!(clientele::jobs::sweep_forgotten_blobs(&app.state).await.unwrap(), 0);
 }
 
-const ARCHIVE: &str = "mutation($c: ID!) { archiveClientPhoto(clientId: $c) { file { id kind fileName sha256 url thumbnailUrl } userErrors { field code } } }";
+const ARCHIVE: &str = "mutation($c: ID!) { archiveClientPhoto(input: {clientId: $c}) { file { id kind fileName sha256 url thumbnailUrl } userErrors { field code } } }";
 
 // FIL-03 FIL-04
 async fn archiving_copies_the_photo_into_the_gallery(app: TestApp) {

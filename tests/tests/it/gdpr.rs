@@ -142,15 +142,15 @@ async fn audit_changes(app: &TestApp, action: &str) -> Vec<Value> {
 
 const HISTORY: &str = "query($id: ID!) { client(id: $id) { consentEmail consentSms consentHistory { channel status source actorId at } } }";
 const SET_CONSENT: &str = "mutation($id: ID!, $ch: ConsentChannel!, $st: ConsentStatus!, $src: String!) { \
-    setClientConsent(clientId: $id, channel: $ch, status: $st, source: $src) { client { consentEmail consentSms version } userErrors { field code } } }";
+    setClientConsent(input: {clientId: $id, channel: $ch, status: $st, source: $src}) { client { consentEmail consentSms version } userErrors { field code } } }";
 const EXPORT: &str = "query($id: ID!) { exportClientData(id: $id) }";
 const ANONYMISE: &str = "mutation($id: ID!, $confirm: Boolean!, $force: Boolean, $reason: String) { \
-    anonymiseClient(id: $id, confirm: $confirm, force: $force, reason: $reason) { \
+    anonymiseClient(input: {id: $id, confirm: $confirm, force: $force, reason: $reason}) { \
     client { id number code lastName firstName email mobile notes alert bankIban birthDate consentEmail consentSms anonymisedAt categoryId } \
     userErrors { field code message } } }";
 const CANDIDATES: &str = "query($b: AnonymisationBalance!, $first: Int, $after: String) { \
     anonymisationCandidates(balance: $b, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }";
-const MERGE: &str = "mutation($k: ID!, $m: ID!) { mergeClients(keepId: $k, mergeId: $m) { \
+const MERGE: &str = "mutation($k: ID!, $m: ID!) { mergeClients(input: {keepId: $k, mergeId: $m}) { \
     client { id email notes alert mobile consentSms sponsorId version } userErrors { field code message } } }";
 
 // GDP-01 GDP-02
@@ -488,7 +488,7 @@ async fn bulk_anonymisation_is_all_or_nothing(app: TestApp) {
     let b = person(&app, &t, "Beta", "B").await;
     let owing = person(&app, &t, "Owing", "O").await;
     add_entry(&app, &t, &owing, 100).await;
-    let bulk = "mutation($ids: [ID!]!, $confirm: Boolean!) { anonymiseClients(ids: $ids, confirm: $confirm) { \
+    let bulk = "mutation($ids: [ID!]!, $confirm: Boolean!) { anonymiseClients(input: {ids: $ids, confirm: $confirm}) { \
                 clients { lastName anonymisedAt } userErrors { field code } } }";
     let before = app.snapshot().await;
     let refused = app.gql(Some(&t.token), bulk, json!({ "ids": [a["id"], owing["id"]], "confirm": true })).await;
@@ -664,11 +664,11 @@ async fn foreign_ids_are_not_found_for_gdpr_and_merge(app: TestApp) {
         (ANONYMISE, json!({ "id": t, "confirm": true })),
         (ANONYMISE, json!({ "id": t, "confirm": true, "force": true, "reason": "pwned" })),
         (
-            "mutation($ids: [ID!]!) { anonymiseClients(ids: $ids, confirm: true) { clients { id } userErrors { code } } }",
+            "mutation($ids: [ID!]!) { anonymiseClients(input: {ids: $ids, confirm: true}) { clients { id } userErrors { code } } }",
             json!({ "ids": [t] }),
         ),
         (
-            "mutation($ids: [ID!]!) { anonymiseClients(ids: $ids, confirm: true) { clients { id } userErrors { code } } }",
+            "mutation($ids: [ID!]!) { anonymiseClients(input: {ids: $ids, confirm: true}) { clients { id } userErrors { code } } }",
             json!({ "ids": [m, t] }),
         ),
         (MERGE, json!({ "k": m, "m": t })),

@@ -225,7 +225,7 @@ async fn get_answers_carry_etags_and_answer_304(app: TestApp) {
     // The answer changes, so does the tag.
     app.gql_ok(
         Some(&acme.token),
-        &format!("mutation {{ updateUser(id: \"{}\", input: {{displayName: \"Owner\"}}) {{ user {{ id }} userErrors {{ message }} }} }}", acme.admin_id),
+        &format!("mutation {{ updateUser(input: {{id: \"{}\", displayName: \"Owner\"}}) {{ user {{ id }} userErrors {{ message }} }} }}", acme.admin_id),
         json!({}),
     )
     .await;
@@ -233,7 +233,7 @@ async fn get_answers_carry_etags_and_answer_304(app: TestApp) {
     let before = get(q, None).await.unwrap().headers()["etag"].to_str().unwrap().to_owned();
     app.gql_ok(
         Some(&acme.token),
-        &format!("mutation {{ updateUser(id: \"{}\", input: {{displayName: \"Boss\"}}) {{ user {{ id }} userErrors {{ message }} }} }}", acme.admin_id),
+        &format!("mutation {{ updateUser(input: {{id: \"{}\", displayName: \"Boss\"}}) {{ user {{ id }} userErrors {{ message }} }} }}", acme.admin_id),
         json!({}),
     )
     .await;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::both_dbs;
 use crate::clients::{create, person};
-use crate::common::{Tenant, TestApp, code, input_field, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, input_with, user_error_codes};
 
 both_dbs!(
     entries_take_their_sign_from_their_kind,
@@ -27,25 +27,25 @@ const ENTRY: &str = "id kind amount currency date documentRef note authorId reve
 
 fn post_doc() -> String {
     format!(
-        "mutation($c: ID!, $i: LedgerEntryInput!) {{ postLedgerEntry(clientId: $c, input: $i) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
+        "mutation($i: PostLedgerEntryInput!) {{ postLedgerEntry(input: $i) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
     )
 }
 
 fn reverse_doc() -> String {
     format!(
-        "mutation($id: ID!, $r: String!) {{ reverseLedgerEntry(id: $id, reason: $r) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
+        "mutation($id: ID!, $r: String!) {{ reverseLedgerEntry(input: {{id: $id, reason: $r}}) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
     )
 }
 
 fn dotation_doc() -> String {
     format!(
-        "mutation($c: ID!, $i: DotationInput!) {{ postDotation(clientId: $c, input: $i) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
+        "mutation($i: PostDotationInput!) {{ postDotation(input: $i) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
     )
 }
 
 /// The whole response of a posting.
 async fn post(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
-    app.gql(Some(&t.token), &post_doc(), json!({ "c": client["id"], "i": input })).await
+    app.gql(Some(&t.token), &post_doc(), json!({ "i": input_with(input, json!({ "clientId": client["id"] })) })).await
 }
 
 /// A posting that must succeed: its payload.
@@ -228,7 +228,8 @@ async fn blocked_trashed_and_anonymised_clients_refuse_postings(app: TestApp) {
     let before = app.snapshot().await;
     assert_eq!(code(&post(&app, &t, &c, json!({ "kind": "CREDIT_ADDED", "amount": "1" })).await), "CLIENT_BLOCKED");
     assert_eq!(code(&reverse(&app, &t, &added["entry"]["id"], "Oops").await), "CLIENT_BLOCKED");
-    let dotation = app.gql(Some(&t.token), &dotation_doc(), json!({ "c": c["id"], "i": { "amount": "5" } })).await;
+    let dotation =
+        app.gql(Some(&t.token), &dotation_doc(), json!({ "i": { "clientId": c["id"], "amount": "5" } })).await;
     assert_eq!(code(&dotation), "CLIENT_BLOCKED");
     assert_eq!(app.snapshot().await, before, "nothing stored, nothing audited");
     assert_eq!(account(&app, &t, &c).await["balance"], "10.00", "a blocked client stays readable");
@@ -267,8 +268,9 @@ async fn blocked_trashed_and_anonymised_clients_refuse_postings(app: TestApp) {
         .await;
     let ro = token["data"]["createApiToken"]["token"].as_str().unwrap();
     let c2 = person(&app, &t, "Plain", "P").await;
-    let body =
-        app.gql(Some(ro), &post_doc(), json!({ "c": c2["id"], "i": { "kind": "INVOICE", "amount": "1" } })).await;
+    let body = app
+        .gql(Some(ro), &post_doc(), json!({ "i": { "clientId": c2["id"], "kind": "INVOICE", "amount": "1" } }))
+        .await;
     assert_eq!(code(&body), "FORBIDDEN");
 }
 
@@ -472,7 +474,9 @@ async fn dotations_credit_the_account(app: TestApp) {
     let dotate = |input: Value| {
         let (app, t, c) = (&app, &t, &c);
         async move {
-            let body = app.gql(Some(&t.token), &dotation_doc(), json!({ "c": c["id"], "i": input })).await;
+            let body = app
+                .gql(Some(&t.token), &dotation_doc(), json!({ "i": input_with(input, json!({ "clientId": c["id"] })) }))
+                .await;
             body["data"]["postDotation"].clone()
         }
     };
@@ -488,7 +492,8 @@ async fn dotations_credit_the_account(app: TestApp) {
     let fields: Vec<String> = bad["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["month", "amount"]);
     let none = person(&app, &t, "NoAccount", "N").await;
-    let body = app.gql(Some(&t.token), &dotation_doc(), json!({ "c": none["id"], "i": { "amount": "5" } })).await;
+    let body =
+        app.gql(Some(&t.token), &dotation_doc(), json!({ "i": { "clientId": none["id"], "amount": "5" } })).await;
     assert_eq!(body["data"]["postDotation"]["userErrors"][0]["field"], json!(["input", "kind"]));
 }
 
@@ -500,9 +505,9 @@ async fn foreign_ledger_ids_are_not_found_and_change_nothing(app: TestApp) {
         posted(&app, &b, &b_client, json!({ "kind": "CREDIT_ADDED", "amount": "10" })).await["entry"]["id"].clone();
     let before = app.snapshot().await;
     let cases = [
-        (post_doc(), json!({ "c": b_client["id"], "i": { "kind": "PAYMENT", "amount": "1" } })),
+        (post_doc(), json!({ "i": { "clientId": b_client["id"], "kind": "PAYMENT", "amount": "1" } })),
         (reverse_doc(), json!({ "id": b_entry, "r": "pwned" })),
-        (dotation_doc(), json!({ "c": b_client["id"], "i": { "amount": "1" } })),
+        (dotation_doc(), json!({ "i": { "clientId": b_client["id"], "amount": "1" } })),
         (
             "query($id: ID!) { client(id: $id) { balance availableCredit ledgerEntries { totalCount } statement { closingBalance } operations { kind } } }".to_owned(),
             json!({ "id": b_client["id"] }),

@@ -14,7 +14,7 @@ both_dbs!(
 );
 
 async fn lookup(app: &TestApp, t: &Tenant, input: Value) -> Value {
-    let q = "mutation($i: LookupInput!) { createLookup(input: $i) { lookup { id kind code label position active } userErrors { field code } } }";
+    let q = "mutation($i: CreateLookupInput!) { createLookup(input: $i) { lookup { id kind code label position active } userErrors { field code } } }";
     app.gql(Some(&t.token), q, json!({ "i": input })).await["data"]["createLookup"].clone()
 }
 
@@ -58,9 +58,9 @@ async fn lists_hold_entries_per_kind_with_unique_codes(app: TestApp) {
     assert_eq!(fields, ["kind", "code", "label"], "{invalid}");
 
     let id = &other_list["lookup"]["id"];
-    let q = "mutation($id: ID!, $i: LookupInput!) { updateLookup(id: $id, input: $i) { lookup { label active kind } userErrors { field } } }";
+    let q = "mutation($i: UpdateLookupInput!) { updateLookup(input: $i) { lookup { label active kind } userErrors { field } } }";
     let changed =
-        app.gql_ok(Some(&t.token), q, json!({ "id": id, "i": { "label": "Renamed", "active": false } })).await;
+        app.gql_ok(Some(&t.token), q, json!({ "i": { "id": id, "label": "Renamed", "active": false } })).await;
     assert_eq!(
         changed["data"]["updateLookup"]["lookup"],
         json!({ "label": "Renamed", "active": false, "kind": "SHIPPING_TERMS" })
@@ -90,7 +90,7 @@ async fn referenced_entries_are_deactivated_not_deleted(app: TestApp) {
     let category = app.gql_ok(Some(&t.token), q, json!({ "t": tariff["id"] })).await;
     assert_eq!(category["data"]["createCategory"]["userErrors"], json!([]), "{category}");
 
-    let delete = "mutation($id: ID!) { deleteLookup(id: $id) { deletedId userErrors { code } } }";
+    let delete = "mutation($id: ID!) { deleteLookup(input: {id: $id}) { deletedId userErrors { code } } }";
     for used in [&terms, &tariff] {
         let refused = app.gql(Some(&t.token), delete, json!({ "id": used["id"] })).await;
         assert_eq!(code(&refused), "LINKED_RECORDS", "{refused}");
@@ -100,7 +100,7 @@ async fn referenced_entries_are_deactivated_not_deleted(app: TestApp) {
     assert_eq!(app.count("lookups").await, 2);
 
     // Deactivated: the client keeps it and stays editable, new clients cannot pick it.
-    let q = "mutation($id: ID!) { updateLookup(id: $id, input: {active: false}) { lookup { active } userErrors { code } } }";
+    let q = "mutation($id: ID!) { updateLookup(input: {id: $id, active: false}) { lookup { active } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": terms["id"] })).await;
     let q = "mutation($id: ID!) { updateClient(input: {id: $id, notes: \"still fine\"}) { client { paymentTerms { code active } } userErrors { field } } }";
     let kept = app.gql_ok(Some(&t.token), q, json!({ "id": client["client"]["id"] })).await;
@@ -120,7 +120,7 @@ async fn referenced_entries_are_deactivated_not_deleted(app: TestApp) {
 async fn staff_directory_and_client_relations(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let (user_id, _) = app.user(&t, "rita@acme.test", "ADMIN").await;
-    let q = "mutation($i: StaffInput!) { createStaff(input: $i) { staff { id name isRepresentative isDeliveryPerson isSalesperson active userId } userErrors { field code } } }";
+    let q = "mutation($i: CreateStaffInput!) { createStaff(input: $i) { staff { id name isRepresentative isDeliveryPerson isSalesperson active userId } userErrors { field code } } }";
     let rita = app
         .gql_ok(
             Some(&t.token),
@@ -169,7 +169,7 @@ async fn staff_directory_and_client_relations(app: TestApp) {
         "{read}"
     );
 
-    let q = "mutation($id: ID!) { deactivateStaff(id: $id) { staff { active } userErrors { code } } }";
+    let q = "mutation($id: ID!) { deactivateStaff(input: {id: $id}) { staff { active } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": rita["staff"]["id"] })).await;
     let all = app
         .gql_ok(Some(&t.token), "{ all: staff { name active } current: staff(activeOnly: true) { name } }", json!({}))

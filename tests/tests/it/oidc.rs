@@ -39,7 +39,7 @@ fn allow_loopback_provider(settings: &mut Settings) {
     settings.auth.oidc_allow_http_issuers = true;
 }
 
-const CONFIGURE: &str = "mutation($i: String!, $c: String!, $s: String, $e: Boolean) { configureOidcProvider(issuer: $i, clientId: $c, clientSecret: $s, enabled: $e) { provider { id issuer clientId enabled } userErrors { field code } } }";
+const CONFIGURE: &str = "mutation($i: String!, $c: String!, $s: String, $e: Boolean) { configureOidcProvider(input: {issuer: $i, clientId: $c, clientSecret: $s, enabled: $e}) { provider { id issuer clientId enabled } userErrors { field code } } }";
 const CLIENT_ID: &str = "clientele";
 const CLIENT_SECRET: &str = "a client secret of the test provider";
 
@@ -299,7 +299,7 @@ async fn unverified_foreign_or_inactive_accounts_are_refused(app: TestApp) {
     let (bob, _) = app.user(&s.admin, "bob@martin.test", "MEMBER").await;
     app.gql_ok(
         Some(&s.admin.token),
-        "mutation($id: ID!) { deactivateUser(id: $id) { user { id } userErrors { code } } }",
+        "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { id } userErrors { code } } }",
         json!({ "id": bob }),
     )
     .await;

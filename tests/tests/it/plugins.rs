@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::both_dbs;
 use crate::clients::person;
-use crate::common::{Tenant, TestApp, code, input_field, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, input_with, user_error_codes};
 use crate::customers::{customer, customer_admin};
 
 /// The example plugins enabled in the reference tenant (`graphql/schema.graphql`).
@@ -40,7 +40,7 @@ pub fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}; build the guests with scripts/build-guests"))
 }
 
-const UPLOAD: &str = "mutation($c: Upload!) { uploadPlugin(component: $c) { pluginVersion { id pluginId name version sha256 manifest } userErrors { field code message } } }";
+const UPLOAD: &str = "mutation($c: Upload!) { uploadPlugin(input: {component: $c}) { pluginVersion { id pluginId name version sha256 manifest } userErrors { field code message } } }";
 
 /// Uploads a component through a GraphQL multipart request; returns the payload.
 pub async fn upload(app: &TestApp, token: &str, bytes: &[u8]) -> Value {
@@ -100,16 +100,16 @@ pub(crate) async fn organisations(app: &TestApp) -> (Tenant, Tenant, Tenant) {
     (s, a, b)
 }
 
-const SPECIES: &str = "mutation($i: SpeciesInput!) { createSpecies(input: $i) { species { id name } userErrors { field code message } } }";
-const BREED: &str = "mutation($s: ID!, $i: BreedInput!) { createBreed(speciesId: $s, input: $i) { breed { id name parentId } userErrors { field code message } } }";
+const SPECIES: &str = "mutation($i: CreateSpeciesInput!) { createSpecies(input: $i) { species { id name } userErrors { field code message } } }";
+const BREED: &str = "mutation($i: CreateBreedInput!) { createBreed(input: $i) { breed { id name parentId } userErrors { field code message } } }";
 const PET_FIELDS: &str = "id clientId name species breed sex birthDate identification notes version ageInMonths";
-const EVENT: &str = "mutation($p: ID!, $i: PetEventInput!) { createPetEvent(petId: $p, input: $i) { petEvent { id parentId clientId date kind description amount } userErrors { field code message } } }";
+const EVENT: &str = "mutation($i: CreatePetEventInput!) { createPetEvent(input: $i) { petEvent { id parentId clientId date kind description amount } userErrors { field code message } } }";
 
 async fn create_pet(app: &TestApp, t: &Tenant, client: &str, input: Value) -> Value {
     let q = format!(
-        "mutation($c: ID!, $i: PetInput!) {{ createPet(clientId: $c, input: $i) {{ pet {{ {PET_FIELDS} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: CreatePetInput!) {{ createPet(input: $i) {{ pet {{ {PET_FIELDS} }} userErrors {{ field code message }} }} }}"
     );
-    let body = app.gql(Some(&t.token), &q, json!({ "c": client, "i": input })).await;
+    let body = app.gql(Some(&t.token), &q, json!({ "i": input_with(input, json!({ "clientId": client })) })).await;
     assert!(body["errors"].is_null(), "{body}");
     body["data"]["createPet"].clone()
 }
@@ -149,7 +149,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     let dog = app.gql_ok(Some(&a.token), SPECIES, json!({ "i": { "name": "Dog" } })).await;
     let dog = dog["data"]["createSpecies"]["species"]["id"].as_str().unwrap().to_owned();
     app.gql_ok(Some(&a.token), SPECIES, json!({ "i": { "name": "Cat" } })).await;
-    let lab = app.gql_ok(Some(&a.token), BREED, json!({ "s": dog, "i": { "name": "Labrador" } })).await;
+    let lab = app.gql_ok(Some(&a.token), BREED, json!({ "i": { "speciesId": dog, "name": "Labrador" } })).await;
     assert_eq!(lab["data"]["createBreed"]["breed"]["parentId"], json!(dog), "{lab}");
     let list = app.gql_ok(Some(&a.token), "{ species { name breeds { name } } }", json!({})).await;
     assert_eq!(
@@ -161,7 +161,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     let owner = person(&app, &a, "Martin", "Anne").await;
     let owner_id = owner["id"].as_str().unwrap();
     let body = app
-        .gql(Some(&a.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"Rex\"}) { pet { id } userErrors { field code } } }", json!({ "c": owner_id }))
+        .gql(Some(&a.token), "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"Rex\"}) { pet { id } userErrors { field code } } }", json!({ "c": owner_id }))
         .await;
     let fields: Vec<String> =
         body["data"]["createPet"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
@@ -204,13 +204,13 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     // PET-05: dated history of services and sales.
     let rex_id = rex["id"].as_str().unwrap();
     let ev = app
-        .gql_ok(Some(&a.token), EVENT, json!({ "p": rex_id, "i": { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming", "amount": "35.50" } }))
+        .gql_ok(Some(&a.token), EVENT, json!({ "i": { "petId": rex_id, "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming", "amount": "35.50" } }))
         .await;
     assert_eq!(ev["data"]["createPetEvent"]["petEvent"]["clientId"], json!(owner_id), "{ev}");
     app.gql_ok(
         Some(&a.token),
         EVENT,
-        json!({ "p": rex_id, "i": { "date": "2026-04-02", "kind": "SALE", "description": "Kibble 12 kg" } }),
+        json!({ "i": { "petId": rex_id, "date": "2026-04-02", "kind": "SALE", "description": "Kibble 12 kg" } }),
     )
     .await;
 
@@ -238,7 +238,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
 
     // PET-04: edit (with optimistic concurrency) and delete, history included.
     let q = format!(
-        "mutation($id: ID!, $v: Int) {{ updatePet(id: $id, version: $v, input: {{notes: null, breed: \"Labrador\"}}) {{ pet {{ {PET_FIELDS} }} userErrors {{ code }} }} }}"
+        "mutation($id: ID!, $v: Int) {{ updatePet(input: {{id: $id, version: $v, notes: null, breed: \"Labrador\"}}) {{ pet {{ {PET_FIELDS} }} userErrors {{ code }} }} }}"
     );
     let edited = app.gql_ok(Some(&a.token), &q, json!({ "id": rex_id, "v": 1 })).await;
     let edited = &edited["data"]["updatePet"]["pet"];
@@ -251,7 +251,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     let del = app
         .gql_ok(
             Some(&a.token),
-            "mutation($id: ID!) { deletePet(id: $id) { deletedId userErrors { code } } }",
+            "mutation($id: ID!) { deletePet(input: {id: $id}) { deletedId userErrors { code } } }",
             json!({ "id": rex_id }),
         )
         .await;
@@ -336,7 +336,7 @@ async fn plugin_records_never_cross_tenants(app: TestApp) {
     let update = app
         .gql(
             Some(&b.token),
-            "mutation($id: ID!) { updatePet(id: $id, input: {name: \"Stolen\"}) { pet { id } userErrors { code } } }",
+            "mutation($id: ID!) { updatePet(input: {id: $id, name: \"Stolen\"}) { pet { id } userErrors { code } } }",
             json!({ "id": pet_id }),
         )
         .await;
@@ -344,7 +344,7 @@ async fn plugin_records_never_cross_tenants(app: TestApp) {
     let delete = app
         .gql(
             Some(&b.token),
-            "mutation($id: ID!) { deletePet(id: $id) { deletedId userErrors { code } } }",
+            "mutation($id: ID!) { deletePet(input: {id: $id}) { deletedId userErrors { code } } }",
             json!({ "id": pet_id }),
         )
         .await;
@@ -353,12 +353,12 @@ async fn plugin_records_never_cross_tenants(app: TestApp) {
         .gql(
             Some(&b.token),
             EVENT,
-            json!({ "p": pet_id, "i": { "date": "2026-01-01", "kind": "SALE", "description": "x" } }),
+            json!({ "i": { "petId": pet_id, "date": "2026-01-01", "kind": "SALE", "description": "x" } }),
         )
         .await;
     assert_eq!(code(&child), "NOT_FOUND", "{child}");
     let body = app
-        .gql(Some(&b.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"X\", species: \"Dog\", birthDate: \"2020-01-01\"}) { pet { id } userErrors { code } } }", json!({ "c": anne["id"] }))
+        .gql(Some(&b.token), "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"X\", species: \"Dog\", birthDate: \"2020-01-01\"}) { pet { id } userErrors { code } } }", json!({ "c": anne["id"] }))
         .await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
     let list = app.gql_ok(Some(&b.token), "{ clients(first: 10) { nodes { pets { id } } } }", json!({})).await;
@@ -377,7 +377,7 @@ async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app:
     app.gql_ok(
         Some(&a.token),
         EVENT,
-        json!({ "p": pet["id"], "i": { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming" } }),
+        json!({ "i": { "petId": pet["id"], "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming" } }),
     )
     .await;
 
@@ -405,7 +405,7 @@ async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app:
     let anon = app
         .gql_ok(
             Some(&a.token),
-            "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { code } } }",
+            "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { code } } }",
             json!({ "id": id }),
         )
         .await;
@@ -451,7 +451,7 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     // The CLI path: `clientele plugin install FILE --supplier …`.
     let next = clientele::install_plugin(&app.state, s.id.parse().unwrap(), wasm("pets_next")).await.unwrap();
     assert_eq!(next.version, "1.1.0");
-    let up = app.gql_ok(Some(&s.token), "mutation($p: ID!) { upgradePlugin(pluginId: $p, version: \"1.1.0\") { organisationIds userErrors { code } } }", json!({ "p": pets })).await;
+    let up = app.gql_ok(Some(&s.token), "mutation($p: ID!) { upgradePlugin(input: {pluginId: $p, version: \"1.1.0\"}) { organisationIds userErrors { code } } }", json!({ "p": pets })).await;
     assert_eq!(up["data"]["upgradePlugin"]["organisationIds"].as_array().unwrap().len(), 2, "{up}");
     let body = app
         .gql_ok(
@@ -467,7 +467,7 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     let body = app
         .gql(
             Some(&a.token),
-            "mutation($p: ID!) { disablePlugin(pluginId: $p) { organisationIds userErrors { code } } }",
+            "mutation($p: ID!) { disablePlugin(input: {pluginId: $p}) { organisationIds userErrors { code } } }",
             json!({ "p": pets }),
         )
         .await;
@@ -477,7 +477,7 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     let off = app
         .gql_ok(
             Some(&s.token),
-            "mutation($p: ID!) { disablePlugin(pluginId: $p) { organisationIds userErrors { code } } }",
+            "mutation($p: ID!) { disablePlugin(input: {pluginId: $p}) { organisationIds userErrors { code } } }",
             json!({ "p": pets }),
         )
         .await;
@@ -517,7 +517,7 @@ async fn reference_tenant_manifests_match_the_example_components(app: TestApp) {
     );
 }
 
-const PACK: &str = "mutation($i: CouponPackInput!) { createCouponPack(input: $i) { couponPack { id name coupons price countFrom } userErrors { field code message } } }";
+const PACK: &str = "mutation($i: CreateCouponPackInput!) { createCouponPack(input: $i) { couponPack { id name coupons price countFrom } userErrors { field code message } } }";
 const SELL: &str = "mutation($c: String!, $p: ID!) { sellSubscription(input: {clientId: $c, packId: $p}) { result userErrors { code message } } }";
 const USE: &str = "mutation($s: ID!) { useCoupon(input: {subscriptionId: $s}) { result userErrors { code message } } }";
 const SUBS: &str = "query($id: ID!) { client(id: $id) { couponsLeft subscriptions { id packName coupons used price purchasedOn firstUsedOn expiresOn remainingCoupons daysLeft uses { usedOn } } } }";
@@ -616,7 +616,7 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
 /// Creates a named record through `create<Type>`, under `parent` when given; returns its id.
 async fn named(app: &TestApp, t: &Tenant, ty: &str, parent: Option<(&str, &str)>, name: &str) -> String {
     let (args, vars) = match parent {
-        Some((arg, id)) => (format!("({arg}: $p, input: {{name: $n}})"), json!({ "p": id, "n": name })),
+        Some((arg, id)) => (format!("(input: {{{arg}: $p, name: $n}})"), json!({ "p": id, "n": name })),
         None => ("(input: {name: $n})".to_owned(), json!({ "n": name })),
     };
     let decl = if parent.is_some() { "($p: ID!, $n: String!)" } else { "($n: String!)" };
@@ -626,7 +626,7 @@ async fn named(app: &TestApp, t: &Tenant, ty: &str, parent: Option<(&str, &str)>
     body["data"][format!("create{ty}")][&field]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
-const ENTRY: &str = "mutation($s: ID!, $i: SheetEntryInput!) { createSheetEntry(sheetId: $s, input: $i) { sheetEntry { id value } userErrors { field code } } }";
+const ENTRY: &str = "mutation($i: CreateSheetEntryInput!) { createSheetEntry(input: $i) { sheetEntry { id value } userErrors { field code } } }";
 
 // HAI-01 HAI-03 HAI-04
 async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
@@ -638,7 +638,7 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
     let blond = named(&app, &a, "Criterion", Some(("themeId", &colouring)), "Blond").await;
     let mix = named(&app, &a, "Answer", Some(("criterionId", &blond)), "Coloration Bld HL44432").await;
     let renamed = app
-        .gql_ok(Some(&a.token), "mutation($id: ID!) { updateAnswer(id: $id, input: {name: \"Coloration Bld HL444321\"}) { answer { name version } userErrors { code } } }", json!({ "id": mix }))
+        .gql_ok(Some(&a.token), "mutation($id: ID!) { updateAnswer(input: {id: $id, name: \"Coloration Bld HL444321\"}) { answer { name version } userErrors { code } } }", json!({ "id": mix }))
         .await;
     assert_eq!(renamed["data"]["updateAnswer"]["answer"], json!({ "name": "Coloration Bld HL444321", "version": 2 }));
     let care = named(&app, &a, "Theme", None, "Care").await;
@@ -651,15 +651,16 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
 
     // HAI-04: a dated sheet per visit, with its author and the dosages.
     let anne = person(&app, &a, "Martin", "Anne").await;
-    let q = "mutation($c: ID!, $d: Date!) { createSheet(clientId: $c, input: {date: $d, author: \"Lea\"}) { sheet { id } userErrors { code } } }";
+    let q = "mutation($c: ID!, $d: Date!) { createSheet(input: {clientId: $c, date: $d, author: \"Lea\"}) { sheet { id } userErrors { code } } }";
     let first = app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01" })).await;
     let first = first["data"]["createSheet"]["sheet"]["id"].as_str().unwrap().to_owned();
     let entry = app
-        .gql_ok(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": blond, "answer": mix, "value": "30 g + 45 ml 6 %" } }))
+        .gql_ok(Some(&a.token), ENTRY, json!({ "i": { "sheetId": first, "theme": colouring, "criterion": blond, "answer": mix, "value": "30 g + 45 ml 6 %" } }))
         .await;
     assert_eq!(entry["data"]["createSheetEntry"]["userErrors"], json!([]), "{entry}");
-    let wrong =
-        app.gql(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": dry } })).await;
+    let wrong = app
+        .gql(Some(&a.token), ENTRY, json!({ "i": { "sheetId": first, "theme": colouring, "criterion": dry } }))
+        .await;
     assert_eq!(
         wrong["data"]["createSheetEntry"]["userErrors"],
         json!([{ "field": ["input", "criterion"], "code": "VALIDATION" }]),
@@ -677,14 +678,14 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
     let before = app.count("plugin_records").await;
     app.gql_ok(
         Some(&a.token),
-        "mutation($id: ID!) { deleteTheme(id: $id) { deletedId userErrors { code } } }",
+        "mutation($id: ID!) { deleteTheme(input: {id: $id}) { deletedId userErrors { code } } }",
         json!({ "id": care }),
     )
     .await;
     assert_eq!(app.count("plugin_records").await, before - 2);
 }
 
-const SET_NIR: &str = "mutation($c: ID!, $v: String) { setNationalId(clientId: $c, value: $v) { client { id nationalId } userErrors { field code message } } }";
+const SET_NIR: &str = "mutation($c: ID!, $v: String) { setNationalId(input: {clientId: $c, value: $v}) { client { id nationalId } userErrors { field code message } } }";
 
 // CF-04 (through a plugin) GDP-03 GDP-06
 async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp) {
@@ -714,7 +715,7 @@ async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp)
     );
     app.gql_ok(
         Some(&a.token),
-        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { code } } }",
+        "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { code } } }",
         json!({ "id": anne["id"] }),
     )
     .await;

@@ -18,11 +18,11 @@ both_dbs!(
 );
 
 const SETTINGS: &str = "enabled rewardKind rewardValue skipDiscountForbidden offerText printOnReceipt";
-const USE: &str = "mutation($id: ID!) { useReferralReward(clientId: $id) { rewards { clientId earned used remaining } userErrors { code } } }";
+const USE: &str = "mutation($id: ID!) { useReferralReward(input: {clientId: $id}) { rewards { clientId earned used remaining } userErrors { code } } }";
 
 async fn update_settings(app: &TestApp, token: &str, input: Value) -> Value {
     let q = format!(
-        "mutation($i: ReferralSettingsInput!) {{ updateReferralSettings(input: $i) {{ referralSettings {{ {SETTINGS} updatedAt }} userErrors {{ field code message }} }} }}"
+        "mutation($i: UpdateReferralSettingsInput!) {{ updateReferralSettings(input: $i) {{ referralSettings {{ {SETTINGS} updatedAt }} userErrors {{ field code message }} }} }}"
     );
     app.gql(Some(token), &q, json!({ "i": input })).await
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Tenant, TestApp, code, input_field, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, input_with, user_error_codes};
 use crate::smtp_sink::{SmtpSink, link_token};
 use crate::{both_dbs, with_smtp};
 
@@ -14,7 +14,7 @@ both_dbs!(
 );
 
 const CREATE: &str = "mutation($i: CreateRegistrationLinkInput!) { createRegistrationLink(input: $i) { token url registrationLink { id note maxUses uses status } userErrors { field code } } }";
-const REGISTER: &str = "mutation($t: String!, $i: RegisterOrganisationInput!) { registerOrganisation(token: $t, input: $i) { organisationId email userErrors { field code message } } }";
+const REGISTER: &str = "mutation($i: RegisterOrganisationInput!) { registerOrganisation(input: $i) { organisationId email userErrors { field code message } } }";
 const LINKS: &str = "{ registrationLinks { totalCount nodes { id uses maxUses status note } } }";
 
 fn in_days(app: &TestApp, days: i64) -> String {
@@ -44,7 +44,7 @@ fn registration(name: &str, email: &str) -> Value {
 }
 
 async fn register(app: &TestApp, token: &str, input: Value) -> Value {
-    app.gql(None, REGISTER, json!({ "t": token, "i": input })).await
+    app.gql(None, REGISTER, json!({ "i": input_with(input, json!({ "token": token })) })).await
 }
 
 // ORG-02 USR-05 ORG-26 Q-19
@@ -141,8 +141,7 @@ async fn registration_links_register_customers_until_used_up_expired_or_revoked(
 
     // Revoked links stop at once.
     let revoked = create_link(&app, &s, &in_days(&app, 7), Some(5)).await;
-    let revoke =
-        "mutation($id: ID!) { revokeRegistrationLink(id: $id) { registrationLink { status } userErrors { code } } }";
+    let revoke = "mutation($id: ID!) { revokeRegistrationLink(input: {id: $id}) { registrationLink { status } userErrors { code } } }";
     let r = app.gql_ok(Some(&s.token), revoke, json!({ "id": revoked["registrationLink"]["id"] })).await;
     assert_eq!(r["data"]["revokeRegistrationLink"]["registrationLink"]["status"], "REVOKED", "{r}");
     let token = revoked["token"].as_str().unwrap();
@@ -186,8 +185,7 @@ async fn registration_links_stay_with_their_supplier(app: TestApp) {
     let b = app.supplier("Beta", "owner@beta.test").await;
     let theirs = create_link(&app, &b, &in_days(&app, 7), Some(5)).await;
     let before = app.snapshot().await;
-    let revoke =
-        "mutation($id: ID!) { revokeRegistrationLink(id: $id) { registrationLink { status } userErrors { code } } }";
+    let revoke = "mutation($id: ID!) { revokeRegistrationLink(input: {id: $id}) { registrationLink { status } userErrors { code } } }";
     let body = app.gql(Some(&a.token), revoke, json!({ "id": theirs["registrationLink"]["id"] })).await;
     assert_eq!(code(&body), "NOT_FOUND");
     assert_eq!(app.gql_ok(Some(&a.token), LINKS, json!({})).await["data"]["registrationLinks"]["totalCount"], 0);

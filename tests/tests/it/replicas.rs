@@ -346,7 +346,7 @@ async fn replicas_behind_nginx_share_sessions_schema_seats_and_numbers() {
     }
 
     // 50 concurrent user creations against 5 free seats, spread over the replicas by nginx.
-    let create_org = "mutation($i: NewCustomerOrganisationInput!) { createCustomerOrganisation(input: $i) { organisation { id contacts { userId } } userErrors { field code message } } }";
+    let create_org = "mutation($i: CreateCustomerOrganisationInput!) { createCustomerOrganisation(input: $i) { organisation { id contacts { userId } } userErrors { field code message } } }";
     let (_, org) = d
         .gql_at(
             &d.url,

@@ -122,7 +122,7 @@ pub async fn seed(app: &TestApp, t: &Tenant) -> HashMap<&'static str, String> {
     gql_ok(
         app,
         t,
-        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { message } } }",
+        "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { message } } }",
         json!({ "id": anonymised }),
     )
     .await;
@@ -305,7 +305,7 @@ async fn every_write_path_reaches_the_index(app: TestApp) {
     gql_ok(
         &app,
         &a,
-        "mutation($id: ID!) { updateCustomField(id: $id, input: {searchable: true}) { customField { id } userErrors { code } } }",
+        "mutation($id: ID!) { updateCustomField(input: {id: $id, searchable: true}) { customField { id } userErrors { code } } }",
         json!({ "id": field["createCustomField"]["customField"]["id"] }),
     )
     .await;
@@ -352,7 +352,7 @@ async fn anonymise_rewrites_and_purge_removes(app: TestApp) {
     gql_ok(
         &app,
         &a,
-        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { code } } }",
+        "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { code } } }",
         json!({ "id": anon }),
     )
     .await;
@@ -560,7 +560,7 @@ async fn imported_clients_are_searchable(app: TestApp) {
     use base64::Engine as _;
     let a = app.supplier("Alpha", "owner@alpha.test").await;
     let file = base64::engine::general_purpose::STANDARD.encode("Last name,First name\nImbert,Ivo\nIsnard,Ines\n");
-    let started = gql_ok(&app, &a, "mutation($f: String!) { startClientImport(file: $f, format: CSV) { importJob { id } userErrors { message } } }", json!({ "f": file })).await;
+    let started = gql_ok(&app, &a, "mutation($f: String!) { startClientImport(input: {file: $f, format: CSV}) { importJob { id } userErrors { message } } }", json!({ "f": file })).await;
     let id = started["startClientImport"]["importJob"]["id"].clone();
     for _ in 0..600 {
         let job = gql_ok(&app, &a, "query($id: ID!) { importJob(id: $id) { status } }", json!({ "id": id })).await;

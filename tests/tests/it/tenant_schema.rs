@@ -15,7 +15,7 @@ use crate::plugins::{enable, uploaded};
 both_dbs!(signed_in_callers_get_their_own_tenant_sdl, the_cli_prints_what_the_endpoint_answers);
 
 const CUSTOM_FIELD: &str =
-    "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { customField { id } userErrors { code } } }";
+    "mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { id } userErrors { code } } }";
 
 /// A supplier and two of its customers, signed in: the first with the custom field
 /// `shoeSize` and the pets plugin enabled, the second with the custom field `hairColour`.

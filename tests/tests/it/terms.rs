@@ -14,7 +14,7 @@ both_dbs!(
 );
 
 const PUBLISH: &str = "mutation($i: PublishTermsInput!) { publishTerms(input: $i) { terms { version language title status } userErrors { field code message } } }";
-const RESPOND: &str = "mutation($v: Int!, $a: Boolean!) { respondToTerms(version: $v, approve: $a) { terms { version status respondedAt } userErrors { field code } } }";
+const RESPOND: &str = "mutation($v: Int!, $a: Boolean!) { respondToTerms(input: {version: $v, approve: $a}) { terms { version status respondedAt } userErrors { field code } } }";
 const CURRENT: &str = "{ currentTerms { version language title body status respondedAt } }";
 const LOGINS: &str = "query($id: ID!) { customerOrganisation(id: $id) { userLogins { email role status lastSignInAt termsStatus termsRespondedAt } } }";
 

@@ -66,7 +66,7 @@ async fn lists_hold_entries_per_kind_with_unique_codes(app: TestApp) {
         json!({ "label": "Renamed", "active": false, "kind": "SHIPPING_TERMS" })
     );
     assert_eq!(list(&app, &t.token, "SHIPPING_TERMS", true).await, ["FRANCO"], "inactive entries only when asked");
-    let moved = app.gql(Some(&t.token), q, json!({ "id": id, "i": { "kind": "TARIFF" } })).await;
+    let moved = app.gql(Some(&t.token), q, json!({ "i": { "id": id, "kind": "TARIFF" } })).await;
     assert_eq!(moved["data"]["updateLookup"]["userErrors"], json!([{ "field": ["input", "kind"] }]));
 
     // A read-only token reads the lists but cannot change them.

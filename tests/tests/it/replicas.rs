@@ -372,7 +372,10 @@ async fn replicas_behind_nginx_share_sessions_schema_seats_and_numbers() {
         (0..50).map(|i| d.gql_at(&d.url, Some(&customer), create_user, json!({ "e": format!("u{i}@martin.test") })));
     let results = futures::future::join_all(attempts).await;
     let created = results.iter().filter(|(_, r)| r["data"]["createUser"]["user"].is_object()).count();
-    let refused = results.iter().filter(|(_, r)| r["errors"][0]["extensions"]["code"] == "SEAT_LIMIT_REACHED").count();
+    let refused = results
+        .iter()
+        .filter(|(_, r)| r["data"]["createUser"]["userErrors"][0]["code"] == "SEAT_LIMIT_REACHED")
+        .count();
     assert_eq!((created, refused), (5, 45), "{results:?}");
     eprintln!(
         "seats: 50 concurrent creations through nginx over {REPLICAS} replicas, {created} created, {refused} refused"

@@ -171,7 +171,6 @@ fn registration(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> async_gra
 /// `sendAccessData` arguments not named as the camelCase of their domain field.
 const ACCESS_INPUT: InputNames = InputNames::renaming(&[("contact", "contactId"), ("organisation", "organisationId")]);
 
-#[allow(clippy::too_many_lines)] // one mutation after the other
 /// The fields of the inputs that were `CreateRegistrationLinkInput`.
 fn create_registration_link_fields() -> Vec<InputValue> {
     vec![
@@ -197,6 +196,7 @@ fn register_organisation_fields() -> Vec<InputValue> {
     fields
 }
 
+#[allow(clippy::too_many_lines)] // one mutation after the other
 fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(

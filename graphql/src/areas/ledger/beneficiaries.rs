@@ -135,7 +135,6 @@ fn beneficiary_type() -> Object {
 }
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
-    let _text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
     builder.register(beneficiary_type()).register(payload_type("BeneficiaryPayload", "beneficiary", "Beneficiary"))
 }
 

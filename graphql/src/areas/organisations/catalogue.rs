@@ -227,7 +227,6 @@ fn with(mutation: Mutation, args: &[(&str, TypeRef)]) -> Mutation {
     args.iter().fold(mutation, |m, (name, ty)| m.input(InputValue::new(*name, ty.clone())))
 }
 
-#[allow(clippy::too_many_lines)] // one mutation after the other
 /// The fields of the inputs that were `CatalogueItemInput`.
 fn item_input_fields() -> Vec<InputValue> {
     vec![
@@ -261,6 +260,7 @@ fn group_input_fields() -> Vec<InputValue> {
     ]
 }
 
+#[allow(clippy::too_many_lines)] // one mutation after the other
 fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let id_opt = || ("id", TypeRef::named(TypeRef::ID));
     let org = || ("organisationId", TypeRef::named_nn(TypeRef::ID));
@@ -334,13 +334,7 @@ fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
                 resolver!(|rc| {
                     let org: TenantId = id_in(&rc, "organisationId")?;
                     let view: TenantId = id_in(&rc, "viewId")?;
-                    let default = rc
-                        .args
-                        .get("default")
-                        .filter(|v| !v.is_null())
-                        .map(|v| v.boolean())
-                        .transpose()?
-                        .unwrap_or(false);
+                    let default = opt_bool(&input(&rc)?, "default")?.unwrap_or(false);
                     payload(services(&rc)?.catalogue.assign_view(tenant(&rc)?, org, view.0, default).await)
                 }),
             )

@@ -169,7 +169,7 @@ impl ClientService {
         let statuses = f.statuses.clone().unwrap_or_else(|| vec![ClientStatus::Active]);
         cond = cond.add(client::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
         if let Some(prefix) = f.name_prefix.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
+            let pattern = clientele_kernel::db::like_prefix(prefix);
             let like = |col: client::Column| {
                 Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.clone()).escape('\\'))
             };
@@ -297,10 +297,6 @@ pub(crate) async fn keyset_page(
 
 fn tx_now(service: &ClientService) -> DateTime<Utc> {
     service.handles.now()
-}
-
-fn escape_like(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// The cursor's sort key as a value of the order's column.

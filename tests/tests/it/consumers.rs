@@ -170,7 +170,7 @@ async fn graphql_codegen_types_type_check_with_tsc(app: TestApp) {
     let operations = std::fs::read_to_string(dir.path().join("operations.ts")).unwrap();
     assert!(operations.contains("ClientsPageQuery") && operations.contains("shoeSize"), "{operations}");
     let types = std::fs::read_to_string(dir.path().join("schema.ts")).unwrap();
-    assert!(types.contains("export type Pet = {") && !types.contains("hairColour"), "the tenant's own types");
+    assert!(types.contains("export type Pet = ") && !types.contains("hairColour"), "the tenant's own types");
     std::fs::copy(consumers().join("use.ts"), dir.path().join("use.ts")).unwrap();
     let mut tsc = tokio::process::Command::new(npm_tool("tsc"));
     tsc.current_dir(dir.path()).args(["--noEmit", "--strict", "--skipLibCheck", "--target", "es2020", "use.ts"]);

@@ -47,11 +47,11 @@ async fn settings(app: &TestApp, t: &Tenant) {
         json!({ "key": "vip", "label": "VIP", "kind": "BOOLEAN" }),
         json!({ "key": "since", "label": "Customer since", "kind": "DATE" }),
     ] {
-        let q = "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { userErrors { message } } }";
+        let q = "mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { userErrors { message } } }";
         let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
         assert_eq!(body["data"]["createCustomField"]["userErrors"], json!([]), "{body}");
     }
-    let q = "mutation { createCategory(input: {name: \"Regulars\"}) { category { id } } createGroup(input: {name: \"Club\"}) { group { id } } }";
+    let q = "mutation { createCategory(input: {name: \"Regulars\"}) { category { id } userErrors { code } } createGroup(input: {name: \"Club\"}) { group { id } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({})).await;
 }
 
@@ -61,8 +61,7 @@ async fn ids(app: &TestApp, t: &Tenant) -> (Value, Value) {
 }
 
 async fn create(app: &TestApp, t: &Tenant, input: Value) -> Value {
-    let q =
-        "mutation($i: ClientInput!) { createClient(input: $i) { client { id number } userErrors { field message } } }";
+    let q = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id number } userErrors { field message } } }";
     let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
     assert_eq!(body["data"]["createClient"]["userErrors"], json!([]), "{body}");
     body["data"]["createClient"]["client"].clone()
@@ -78,7 +77,7 @@ async fn clients(app: &TestApp, t: &Tenant, fields: &str) -> Vec<Value> {
 /// Starts an import through GraphQL; returns the payload.
 async fn start(app: &TestApp, t: &Tenant, file: &[u8], format: &str, options: Value) -> Value {
     let q = "mutation($f: String!, $fmt: ImportFormat!, $m: [ImportColumnInput!], $d: DuplicatePolicy, $dry: Boolean) {
-        startClientImport(file: $f, format: $fmt, mapping: $m, duplicates: $d, dryRun: $dry) {
+        startClientImport(input: {file: $f, format: $fmt, mapping: $m, duplicates: $d, dryRun: $dry}) {
             importJob { id status total } userErrors { field code message } } }";
     let mut vars = json!({ "f": base64::engine::general_purpose::STANDARD.encode(file), "fmt": format });
     for (k, v) in options.as_object().into_iter().flatten() {
@@ -221,7 +220,7 @@ async fn list_exports_follow_the_filters(app: TestApp) {
     let gone = create(&app, &t, json!({ "lastName": "Zola", "firstName": "Emile" })).await;
     app.gql_ok(
         Some(&t.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": gone["id"] }),
     )
     .await;
@@ -298,14 +297,14 @@ async fn dry_runs_report_row_errors_and_write_nothing(app: TestApp) {
 
     // Problems with the request itself are the mutation's user errors.
     let bad = start(&app, &t, b"Name\nX\n", "CSV", json!({ "m": [{ "column": "Nope", "field": "lastName" }] })).await;
-    assert_eq!(bad["userErrors"][0]["field"], "mapping");
+    assert_eq!(bad["userErrors"][0]["field"], json!(["input", "mapping"]));
     let bad = start(&app, &t, b"Name\nX\n", "CSV", json!({ "m": [{ "column": "Name", "field": "password" }] })).await;
-    assert_eq!(bad["userErrors"][0]["field"], "mapping");
+    assert_eq!(bad["userErrors"][0]["field"], json!(["input", "mapping"]));
     let bad = start(&app, &t, b"not a workbook", "XLSX", json!({})).await;
-    assert_eq!(bad["userErrors"][0]["field"], "file");
-    let q = "mutation { startClientImport(file: \"%%%\", format: CSV) { userErrors { field } } }";
+    assert_eq!(bad["userErrors"][0]["field"], json!(["input", "file"]));
+    let q = "mutation { startClientImport(input: {file: \"%%%\", format: CSV}) { userErrors { field } } }";
     let bad = app.gql(Some(&t.token), q, json!({})).await;
-    assert_eq!(bad["data"]["startClientImport"]["userErrors"][0]["field"], "file");
+    assert_eq!(bad["data"]["startClientImport"]["userErrors"][0]["field"], json!(["input", "file"]));
 }
 
 // EXP-01
@@ -529,12 +528,12 @@ async fn exports_and_imports_need_a_token_and_stay_in_their_tenant(app: TestApp)
     }
 
     // A read-only token exports but does not import.
-    let q = "mutation { createApiToken(input: {name: \"reader\", scope: READ}) { token } }";
+    let q = "mutation { createApiToken(input: {name: \"reader\", scope: READ}) { token userErrors { code } } }";
     let reader =
         app.gql_ok(Some(&a.token), q, json!({})).await["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
     let (status, ..) = get(&app, Some(&reader), "/exports/clients.csv").await;
     assert_eq!(status, 200);
-    let q = "mutation($f: String!) { startClientImport(file: $f, format: CSV) { importJob { id } } }";
+    let q = "mutation($f: String!) { startClientImport(input: {file: $f, format: CSV}) { importJob { id } userErrors { code } } }";
     let body = app.gql(Some(&reader), q, json!({ "f": "TGFzdCBuYW1lClgK" })).await;
     assert_eq!(code(&body), "FORBIDDEN");
     let res =
@@ -602,7 +601,7 @@ async fn workbook_bombs_are_refused_before_parsing(app: TestApp) {
     let body: Value = res.json().await.unwrap();
     assert_eq!((status, code(&body)), (400, "IMPORT_FILE_TOO_LARGE"), "{body}");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("distinct texts"), "{body}");
-    let q = "mutation($f: String!) { startClientImport(file: $f, format: XLSX, dryRun: true) { importJob { id } } }";
+    let q = "mutation($f: String!) { startClientImport(input: {file: $f, format: XLSX, dryRun: true}) { importJob { id } userErrors { code } } }";
     let body =
         app.gql(Some(&t.token), q, json!({ "f": base64::engine::general_purpose::STANDARD.encode(&bomb) })).await;
     assert_eq!(code(&body), "IMPORT_FILE_TOO_LARGE", "{body}");

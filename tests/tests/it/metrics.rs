@@ -137,7 +137,7 @@ fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|&n| n.to_owned()).collect()
 }
 
-const CREATE: &str = "mutation CreateClient($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field code message } } }";
+const CREATE: &str = "mutation CreateClient($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field code message } } }";
 const ACTION: &str = "mutation { NAME { result userErrors { code message } } }";
 
 // issue 14

@@ -29,17 +29,21 @@ async fn node(app: &TestApp, token: &str, id: &Value) -> Value {
 async fn node_answers_each_kind_as_its_own_query(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let client = person(&app, &t, "Dupont", "Anne").await;
-    let q = "mutation($c: ID!, $i: ContactInput!) { createContact(clientId: $c, input: $i) { contact { id } } }";
+    let q = "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }";
     let contact = app
-        .gql_ok(Some(&t.token), q, json!({ "c": client["id"], "i": { "lastName": "Leroy", "email": "l@x.test" } }))
+        .gql_ok(
+            Some(&t.token),
+            q,
+            json!({ "i": { "clientId": client["id"], "lastName": "Leroy", "email": "l@x.test" } }),
+        )
         .await;
     let contact = contact["data"]["createContact"]["contact"]["id"].clone();
-    let q = "mutation($c: ID!, $i: AddressInput!) { createAddress(clientId: $c, input: $i) { address { id } } }";
+    let q = "mutation($i: CreateAddressInput!) { createAddress(input: $i) { address { id } } }";
     let address = app
         .gql_ok(
             Some(&t.token),
             q,
-            json!({ "c": client["id"], "i": { "kind": "DELIVERY", "label": "Dépôt", "city": "Lille" } }),
+            json!({ "i": { "clientId": client["id"], "kind": "DELIVERY", "label": "Dépôt", "city": "Lille" } }),
         )
         .await;
     let address = address["data"]["createAddress"]["address"]["id"].clone();
@@ -160,8 +164,8 @@ async fn connections_page_backward_to_the_start(app: TestApp) {
         [("Dupont", "Anne"), ("Martin", "Paul"), ("Albert", "Zoé"), ("Bernard", "Luc"), ("Dupont", "Marc")]
     {
         let c = person(&app, &t, last, first).await;
-        let q = "mutation($c: ID!, $i: ContactInput!) { createContact(clientId: $c, input: $i) { contact { id } } }";
-        app.gql_ok(Some(&t.token), q, json!({ "c": c["id"], "i": { "lastName": first } })).await;
+        let q = "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }";
+        app.gql_ok(Some(&t.token), q, json!({ "i": { "clientId": c["id"], "lastName": first } })).await;
     }
     created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie" })).await;
     both_ways(&app, &t.token, "clients", "", 6).await;

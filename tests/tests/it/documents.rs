@@ -30,7 +30,7 @@ async fn record(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Valu
 }
 
 /// A document that must be recorded: its fields.
-async fn document(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
+pub async fn document(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
     let body = record(app, t, client, input).await;
     let payload = &body["data"]["createClientDocument"];
     assert_eq!(payload["userErrors"], json!([]), "{body}");

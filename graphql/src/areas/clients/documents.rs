@@ -35,6 +35,7 @@ fn document_type() -> Object {
         field::<ClientDocument, _>(name, TypeRef::named_nn(TypeRef::BOOLEAN), move |d| Value::from(get(d)))
     };
     Object::new("ClientDocument")
+        .implement("Node")
         .description("OTH-01: a document of the client (quote, order, invoice…) as a reference.")
         .field(field::<ClientDocument, _>("id", TypeRef::named_nn(TypeRef::ID), |d| Value::String(d.id.to_string())))
         .field(field::<ClientDocument, _>("clientId", TypeRef::named_nn(TypeRef::ID), |d| {

@@ -47,6 +47,7 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
         )
         .register(
             Object::new("ImportJob")
+                .implement("Node")
                 .description("A client import: a dry run checks every row, a real run writes all of them or none.")
                 .field(field::<ImportJob, _>("id", TypeRef::named_nn(TypeRef::ID), |j| Value::String(j.id.to_string())))
                 .field(field::<ImportJob, _>("status", TypeRef::named_nn("ImportStatus"), |j| enum_value(j.status)))

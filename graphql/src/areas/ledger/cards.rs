@@ -35,6 +35,7 @@ fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Requ
 fn card_type() -> Object {
     let date = |d: chrono::NaiveDate| Value::String(d.to_string());
     Object::new("Card")
+        .implement("Node")
         .description("CRD-05: a card held by a client or one of its beneficiaries.")
         .field(field::<Card, _>("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
         .field(

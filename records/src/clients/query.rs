@@ -63,6 +63,32 @@ pub struct ClientFilter {
     pub custom: Vec<CustomCondition>,
 }
 
+impl ClientFilter {
+    /// `birthday_between` from its two ends as `MM-DD` (both or neither), each with the field
+    /// name the caller knows it by.
+    pub fn birthdays(
+        from: (&str, Option<&str>),
+        to: (&str, Option<&str>),
+    ) -> AppResult<Option<((u32, u32), (u32, u32))>> {
+        match (from.1, to.1) {
+            (Some(f), Some(t)) => Ok(Some((month_day_of(from.0, f)?, month_day_of(to.0, t)?))),
+            (None, None) => Ok(None),
+            _ => Err(AppError::invalid(to.0, format!("Give both {} and {}.", from.0, to.0))),
+        }
+    }
+}
+
+/// `MM-DD` as (month, day), refused unless it is a day of a leap year.
+fn month_day_of(field: &str, raw: &str) -> AppResult<(u32, u32)> {
+    let invalid = || AppError::invalid(field, "Use MM-DD, e.g. 12-24.");
+    let (m, d) = raw.split_once('-').ok_or_else(invalid)?;
+    let (m, d): (u32, u32) = (m.parse().map_err(|_| invalid())?, d.parse().map_err(|_| invalid())?);
+    if chrono::NaiveDate::from_ymd_opt(2024, m, d).is_none() {
+        return Err(invalid());
+    }
+    Ok((m, d))
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ClientOrder {
     /// Last name, first name, or company (SRC-09).

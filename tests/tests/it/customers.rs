@@ -167,6 +167,11 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
         .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } userErrors { code } } }", json!({}))
         .await;
     assert_eq!(code(&third), "SEAT_LIMIT_REACHED");
+    // A taken e-mail is a conflict even when no seat is free (issue 19, product failure 4).
+    let again = app
+        .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u1@martin.test\", displayName: \"U1\", role: MEMBER}) { user { id } userErrors { field code } } }", json!({}))
+        .await;
+    assert_eq!(again["data"]["createUser"]["userErrors"], json!([{ "field": ["input", "email"], "code": "CONFLICT" }]));
 
     let licences = "query($id: ID!) { customerOrganisation(id: $id) { licences { id quantity used free } } }";
     let l = app.gql_ok(Some(&s.token), licences, json!({ "id": org["id"] })).await;

@@ -214,7 +214,12 @@ async fn list_exports_follow_the_filters(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     settings(&app, &t).await;
     let (category, _) = ids(&app, &t).await;
-    create(&app, &t, json!({ "lastName": "Martin", "firstName": "Paul", "categoryId": category })).await;
+    create(
+        &app,
+        &t,
+        json!({ "lastName": "Martin", "firstName": "Paul", "categoryId": category, "birthDate": "1980-02-29" }),
+    )
+    .await;
     create(&app, &t, json!({ "lastName": "Martinez", "firstName": "Ana" })).await;
     create(&app, &t, json!({ "lastName": "Bernard", "firstName": "Luc", "status": "DORMANT" })).await;
     let gone = create(&app, &t, json!({ "lastName": "Zola", "firstName": "Emile" })).await;
@@ -237,6 +242,7 @@ async fn list_exports_follow_the_filters(app: TestApp) {
         ("?statuses=DORMANT", vec!["Bernard"]),
         ("?trash=ONLY", vec!["Zola"]),
         ("?statuses=ACTIVE,DORMANT&orderBy=NUMBER", vec!["Martin", "Martinez", "Bernard"]),
+        ("?birthdayFrom=02-01&birthdayTo=03-01", vec!["Martin"]),
     ] {
         let (status, .., body) = get(&app, Some(&t.token), &format!("/exports/clients.csv{query}")).await;
         assert_eq!(status, 200, "{query}");
@@ -246,6 +252,12 @@ async fn list_exports_follow_the_filters(app: TestApp) {
     assert_eq!(status, 400);
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(code(&body), "VALIDATION");
+    // A filter the export does not know is refused, never ignored (which would export everyone).
+    for (query, expected) in [("?birthdayFrom=02-01", "VALIDATION"), ("?birthday=02-29", "BAD_REQUEST")] {
+        let (status, .., body) = get(&app, Some(&t.token), &format!("/exports/clients.csv{query}")).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, code(&body)), (400, expected), "{query}: {body}");
+    }
     let (status, .., body) = get(&app, Some(&t.token), "/exports/clients.xlsx?categoryId=nope").await;
     assert_eq!((status, code(&serde_json::from_slice(&body).unwrap())), (400, "INVALID_ID"));
 }

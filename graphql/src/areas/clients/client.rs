@@ -352,16 +352,6 @@ fn filter_type(shape: &SchemaShape) -> InputObject {
     filter
 }
 
-fn month_day(field: &str, raw: &str) -> Result<(u32, u32), AppError> {
-    let invalid = || AppError::invalid(field, "Use MM-DD, e.g. 12-24.");
-    let (m, d) = raw.split_once('-').ok_or_else(invalid)?;
-    let (m, d): (u32, u32) = (m.parse().map_err(|_| invalid())?, d.parse().map_err(|_| invalid())?);
-    if chrono::NaiveDate::from_ymd_opt(2024, m, d).is_none() {
-        return Err(invalid());
-    }
-    Ok((m, d))
-}
-
 pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientFilter> {
     let Some(input) = rc.args.get("filter").filter(|v| !v.is_null()) else { return Ok(ClientFilter::default()) };
     let input = input.object()?;
@@ -374,13 +364,11 @@ pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<Cl
         ),
         None => None,
     };
-    let birthday_between = match (opt_str(&input, "birthdayFrom")?, opt_str(&input, "birthdayTo")?) {
-        (Some(from), Some(to)) => {
-            Some((month_day("birthdayFrom", &from).map_err(to_gql)?, month_day("birthdayTo", &to).map_err(to_gql)?))
-        }
-        (None, None) => None,
-        _ => return Err(to_gql(AppError::invalid("birthdayTo", "Give both birthdayFrom and birthdayTo."))),
-    };
+    let birthday_between = ClientFilter::birthdays(
+        ("birthdayFrom", opt_str(&input, "birthdayFrom")?.as_deref()),
+        ("birthdayTo", opt_str(&input, "birthdayTo")?.as_deref()),
+    )
+    .map_err(to_gql)?;
     let when = |name: &str| -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
         opt_str(&input, name)?.map(|raw| parse_datetime(name, &raw).map_err(to_gql)).transpose()
     };

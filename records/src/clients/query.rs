@@ -34,6 +34,9 @@ pub struct CustomCondition {
     pub equals: Value,
 }
 
+/// A day of the year as (month, day).
+pub type MonthDay = (u32, u32);
+
 #[derive(Clone, Debug, Default)]
 pub struct ClientFilter {
     /// Case-insensitive prefix of the last name, first name or company name.
@@ -54,7 +57,7 @@ pub struct ClientFilter {
     pub has_email: Option<bool>,
     pub has_mobile: Option<bool>,
     /// Birthdays between two month-days (inclusive, across the year end when `from > to`).
-    pub birthday_between: Option<((u32, u32), (u32, u32))>,
+    pub birthday_between: Option<(MonthDay, MonthDay)>,
     /// Birthdays from today to `n` days ahead (MKT-03).
     pub birthday_in_next_days: Option<u32>,
     pub created_from: Option<DateTime<Utc>>,
@@ -69,7 +72,7 @@ impl ClientFilter {
     pub fn birthdays(
         from: (&str, Option<&str>),
         to: (&str, Option<&str>),
-    ) -> AppResult<Option<((u32, u32), (u32, u32))>> {
+    ) -> AppResult<Option<(MonthDay, MonthDay)>> {
         match (from.1, to.1) {
             (Some(f), Some(t)) => Ok(Some((month_day_of(from.0, f)?, month_day_of(to.0, t)?))),
             (None, None) => Ok(None),
@@ -79,7 +82,7 @@ impl ClientFilter {
 }
 
 /// `MM-DD` as (month, day), refused unless it is a day of a leap year.
-fn month_day_of(field: &str, raw: &str) -> AppResult<(u32, u32)> {
+fn month_day_of(field: &str, raw: &str) -> AppResult<MonthDay> {
     let invalid = || AppError::invalid(field, "Use MM-DD, e.g. 12-24.");
     let (m, d) = raw.split_once('-').ok_or_else(invalid)?;
     let (m, d): (u32, u32) = (m.parse().map_err(|_| invalid())?, d.parse().map_err(|_| invalid())?);

@@ -69,10 +69,7 @@ pub struct ClientFilter {
 impl ClientFilter {
     /// `birthday_between` from its two ends as `MM-DD` (both or neither), each with the field
     /// name the caller knows it by.
-    pub fn birthdays(
-        from: (&str, Option<&str>),
-        to: (&str, Option<&str>),
-    ) -> AppResult<Option<(MonthDay, MonthDay)>> {
+    pub fn birthdays(from: (&str, Option<&str>), to: (&str, Option<&str>)) -> AppResult<Option<(MonthDay, MonthDay)>> {
         match (from.1, to.1) {
             (Some(f), Some(t)) => Ok(Some((month_day_of(from.0, f)?, month_day_of(to.0, t)?))),
             (None, None) => Ok(None),

@@ -458,7 +458,7 @@ async fn billing_terms_and_flags_are_kept(app: TestApp) {
     let input = json!({
         "kind": "COMPANY", "companyName": "Cave Martin", "anonymousAccounting": true, "noTieredPrices": true,
         "alcoholTaxExempt": true, "paymentTermsId": d["pt"]["lookup"]["id"], "shippingTermsId": d["st"]["lookup"]["id"],
-        "paymentMethodId": d["pm"]["lookup"]["id"], "accountKind": "DEPOSIT", "creditLimit": "500", "loyalty": true,
+        "paymentMethodId": d["pm"]["lookup"]["id"], "accountKind": "DEPOSIT", "loyalty": true,
         "wallet": true, "emailReceipts": true, "categoryId": d["cat"]["category"]["id"]
     });
     let q = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { anonymousAccounting noTieredPrices alcoholTaxExempt \

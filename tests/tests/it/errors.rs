@@ -162,11 +162,11 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     let blocked = credit_client(&app, &t, "Blocked").await;
     let block = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Bad payer\"}) { client { blocked } userErrors { code } } }";
     app.gql_ok(token, block, json!({ "id": blocked["id"] })).await;
-    let payment = |c: &Value| json!({ "i": { "clientId": c["id"], "kind": "PAYMENT", "amount": "1" } });
-    shapes.add("CLIENT_BLOCKED", &app.gql(token, POST, payment(&blocked)).await);
+    let sale = |c: &Value| json!({ "i": { "clientId": c["id"], "kind": "INVOICE", "amount": "1" } });
+    shapes.add("CLIENT_BLOCKED", &app.gql(token, POST, sale(&blocked)).await);
     let trashed = credit_client(&app, &t, "Trashed").await;
     app.gql_ok(token, delete, json!({ "id": trashed["id"] })).await;
-    shapes.add("CLIENT_UNAVAILABLE", &app.gql(token, POST, payment(&trashed)).await);
+    shapes.add("CLIENT_UNAVAILABLE", &app.gql(token, POST, sale(&trashed)).await);
 
     // Customer organisations: seats, licences, direct login, terms, availability.
     let org = customer(&app, &t, "Martin", "ada@martin.test", 1).await;

@@ -176,7 +176,8 @@ async fn credit_accounts_stop_at_their_limit(app: TestApp) {
         lower["data"]["updateClient"]["userErrors"],
         json!([{ "field": ["input", "creditLimit"], "code": "VALIDATION" }])
     );
-    let to_deposit = app.gql(Some(&t.token), q, json!({ "i": { "id": c["id"], "accountKind": "DEPOSIT" } })).await;
+    let to_deposit = json!({ "i": { "id": c["id"], "accountKind": "DEPOSIT", "creditLimit": "0" } });
+    let to_deposit = app.gql(Some(&t.token), q, to_deposit).await;
     assert_eq!(to_deposit["data"]["updateClient"]["userErrors"][0]["field"], json!(["input", "accountKind"]));
     assert_eq!(posted(&app, &t, &c, json!({ "kind": "PAYMENT", "amount": "60" })).await["balance"], "-40.00");
     let lower = app.gql_ok(Some(&t.token), q, json!({ "i": { "id": c["id"], "creditLimit": "40" } })).await;
@@ -192,6 +193,10 @@ async fn deposit_accounts_never_go_below_zero(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let c = deposit_client(&app, &t, "Wallet").await;
     assert_eq!(c["creditLimit"], "0.00");
+    // A credit limit on a deposit account is a mistake to show, not a value to drop.
+    let limited = json!({ "lastName": "Limit", "firstName": "L", "accountKind": "DEPOSIT", "creditLimit": "50" });
+    let refused = create(&app, &t, limited).await;
+    assert_eq!(refused["userErrors"][0]["field"], json!(["input", "creditLimit"]), "{refused}");
     assert_eq!(code(&post(&app, &t, &c, json!({ "kind": "INVOICE", "amount": "1" })).await), "CREDIT_LIMIT_EXCEEDED");
     let added = posted(&app, &t, &c, json!({ "kind": "CREDIT_ADDED", "amount": "50" })).await;
     assert_eq!(added["balance"], "50.00");
@@ -233,6 +238,14 @@ async fn blocked_trashed_and_anonymised_clients_refuse_postings(app: TestApp) {
     assert_eq!(code(&dotation), "CLIENT_BLOCKED");
     assert_eq!(app.snapshot().await, before, "nothing stored, nothing audited");
     assert_eq!(account(&app, &t, &c).await["balance"], "10.00", "a blocked client stays readable");
+    // A bad payer may still settle its debt: payments and credit notes go through, sales do not.
+    let owing = person(&app, &t, "Owing", "O").await;
+    posted(&app, &t, &owing, json!({ "kind": "INVOICE", "amount": "30" })).await;
+    app.gql_ok(Some(&t.token), block, json!({ "id": owing["id"] })).await;
+    assert_eq!(code(&post(&app, &t, &owing, json!({ "kind": "INVOICE", "amount": "5" })).await), "CLIENT_BLOCKED");
+    posted(&app, &t, &owing, json!({ "kind": "PAYMENT", "amount": "20" })).await;
+    let settled = posted(&app, &t, &owing, json!({ "kind": "CREDIT_NOTE", "amount": "10" })).await;
+    assert_eq!(settled["balance"], "0.00");
     let unblock = "mutation($id: ID!) { unblockClient(input: {id: $id}) { client { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), unblock, json!({ "id": c["id"] })).await;
     posted(&app, &t, &c, json!({ "kind": "CREDIT_WITHDRAWN", "amount": "10" })).await;

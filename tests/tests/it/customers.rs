@@ -135,14 +135,16 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
     let viewer = "{ viewer { role } }";
     let tomorrow =
         (clientele_kernel::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::days(2)).date_naive().to_string();
-    for (change, undo) in [
-        (json!({ "blocked": true }), json!({ "blocked": false })),
-        (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" })),
-        (json!({ "validFrom": tomorrow }), json!({ "validFrom": null })),
+    for (change, undo, why) in [
+        (json!({ "blocked": true }), json!({ "blocked": false }), "blocked"),
+        (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" }), "inactive"),
+        (json!({ "validFrom": tomorrow }), json!({ "validFrom": null }), "can be used from"),
     ] {
         app.gql_ok(Some(&s.token), upd, json!({ "i": input_with(change.clone(), json!({ "id": org["id"] })) })).await;
         let (status, body) = app.gql_status(Some(&admin.token), viewer, json!({})).await;
         assert_eq!((status, code(&body)), (401, "ORGANISATION_UNAVAILABLE"), "{change}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(why), "the answer says which ({why}): {message}");
         assert_eq!(
             code(&app.sign_in_raw("ada@martin.test", "correct horse battery").await),
             "ORGANISATION_UNAVAILABLE",

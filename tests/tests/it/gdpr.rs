@@ -365,6 +365,9 @@ async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp)
         assert!(anon[field].is_null(), "{field} survived: {anon}");
     }
     assert_eq!(anon["number"], c["number"], "the number stays");
+    let shown = "query($id: ID!) { client(id: $id) { displayName } }";
+    let shown = app.gql_ok(Some(&t.token), shown, json!({ "id": id })).await;
+    assert_eq!(shown["data"]["client"]["displayName"], format!("Anonymised client #{}", c["number"]));
     assert_eq!(anon["code"], c["number"].to_string(), "a personal code falls back to the number");
     assert_eq!(anon["categoryId"], vip, "the category stays");
     assert!(anon["anonymisedAt"].is_string());

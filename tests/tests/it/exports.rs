@@ -21,6 +21,7 @@ both_dbs!(
     ledgers_export_to_xlsx,
     exports_and_imports_need_a_token_and_stay_in_their_tenant,
     workbook_bombs_are_refused_before_parsing,
+    imports_a_stopped_server_left_running_end_failed,
 );
 
 const CLIENT: &str = "lastName firstName companyName kind civility email mobile homePhone workPhone birthDate status \
@@ -642,4 +643,56 @@ fn xlsx_of_one_client(bomb: &[u8]) -> Vec<u8> {
         }
     }
     zip.finish().unwrap().into_inner()
+}
+
+// issue 19 (product failure 10): a job whose server stopped does not stay RUNNING for ever.
+async fn imports_a_stopped_server_left_running_end_failed(app: TestApp) {
+    use clientele_records::clients::entity::import_job;
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let tenant: uuid::Uuid = t.id.parse().unwrap();
+    let now = clientele_kernel::ports::Clock::now(app.clock.as_ref());
+    // As a crash leaves them: running, nobody running them; one moved a moment ago.
+    let lease = clientele_records::clients::import::IMPORT_LEASE_SECONDS;
+    let ago = |seconds: i64| now - chrono::Duration::seconds(seconds);
+    let mut ids = Vec::new();
+    for (n, updated_at) in [(1_u128, ago(lease * 5)), (2, ago(1))] {
+        let id = uuid::Uuid::from_u128(n);
+        import_job::ActiveModel {
+            tenant_id: Set(tenant.into()),
+            id: Set(id.into()),
+            status: Set("running".into()),
+            format: Set("csv".into()),
+            duplicates: Set("skip".into()),
+            dry_run: Set(false),
+            total: Set(100_000),
+            processed: Set(0),
+            created: Set(0),
+            updated: Set(0),
+            skipped: Set(0),
+            errors: Set(json!([])),
+            created_by: Set(None),
+            created_at: Set(ago(lease * 5)),
+            updated_at: Set(updated_at),
+            finished_at: Set(None),
+        }
+        .insert(&app.admin_db)
+        .await
+        .unwrap();
+        ids.push(id.to_string());
+    }
+    let postgres = app.admin_db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let ended = clientele::jobs::fail_interrupted_jobs(&app.state).await.unwrap();
+    // SQLite has one server, which runs neither; on PostgreSQL another replica may be running
+    // the one whose progress just moved.
+    assert_eq!(ended, if postgres { 1 } else { 2 });
+    let stale = finished(&app, &t, &json!(ids[0])).await;
+    assert_eq!(stale["status"], "FAILED", "{stale}");
+    assert!(stale["errors"][0]["message"].as_str().unwrap().contains("interrupted"), "{stale}");
+    let fresh = app.gql_ok(Some(&t.token), JOB, json!({ "id": ids[1] })).await;
+    let expected = if postgres { "RUNNING" } else { "FAILED" };
+    assert_eq!(fresh["data"]["importJob"]["status"], expected, "{fresh}");
+    assert_eq!(clientele::jobs::fail_interrupted_jobs(&app.state).await.unwrap(), 0, "each job ends once");
+    // The import can be started again.
+    let job = import(&app, &t, b"Last name;First name\nDupont;Anne\n", "CSV", json!({})).await;
+    assert_eq!((job["status"].as_str(), job["created"].as_i64()), (Some("SUCCEEDED"), Some(1)), "{job}");
 }

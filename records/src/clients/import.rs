@@ -201,9 +201,13 @@ impl ImportService {
             json!({ "format": format.as_str(), "duplicates": duplicates.as_str(), "dry_run": dry_run, "total": total });
         audit::record(&tx, ctx, AuditEntry::new("import_job.start", "import_job", job.id, audit::created(&what)))
             .await?;
-        tx.commit().await?;
-
+        // Live before the row is visible, so the interrupted-jobs sweep never takes it for orphaned.
         self.live.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, Progress::default());
+        if let Err(err) = tx.commit().await {
+            self.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&job.id);
+            return Err(err);
+        }
+
         let runner = run::Runner { handles: self.handles.clone(), live: self.live.clone() };
         let plan = run::Plan { columns, duplicates, dry_run };
         let ctx = ctx.clone();

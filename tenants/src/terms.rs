@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::{AppError, AppResult, Language, OrgKind, Permission, TenantCtx, TenantId, UserId};
+use clientele_kernel::{AppError, AppResult, Language, OrgKind, Permission, TenantCtx, TenantId, TenantTx, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -166,8 +166,18 @@ impl TermsService {
             "version": version, "language": doc.language, "title": doc.title, "organisations_asked": asked,
         }));
         audit::record(&tx, ctx, AuditEntry::new("terms.publish", "terms_document", doc.id, changes)).await?;
+        // Who publishes a version has read and agreed to it: they stay able to work, to add its
+        // translations first of all (an API token has nothing to answer).
+        let publisher = ctx.actor().user().filter(|_| ctx.actor().on_behalf_of.is_none() && version > latest);
+        let answered = match publisher {
+            Some(user_id) => {
+                self.answer(&tx, ctx, user_id, version, true).await?;
+                Some((TermsStatus::Approved, now))
+            }
+            None => None,
+        };
         tx.commit().await?;
-        view(doc, None)
+        view(doc, answered)
     }
 
     /// The version the caller must have approved, in the caller's language (else English, else
@@ -232,13 +242,26 @@ impl TermsService {
         if own.terms_version == 0 || version != own.terms_version {
             return Err(AppError::invalid("version", "Answer the current version of the terms of use."));
         }
+        self.answer(&tx, ctx, user_id, version, approve).await?;
+        tx.commit().await?;
+        self.current(ctx).await?.ok_or_else(|| AppError::internal("answered terms vanished"))
+    }
+
+    /// Records `user_id`'s answer to `version` and what it unblocks, audited.
+    async fn answer(
+        &self,
+        tx: &TenantTx,
+        ctx: &TenantCtx,
+        user_id: UserId,
+        version: i32,
+        approve: bool,
+    ) -> AppResult<()> {
         let row = user::Entity::find_by_id((ctx.tenant(), user_id))
             .lock_exclusive()
             .one(tx.conn())
             .await?
             .ok_or_else(AppError::forbidden)?;
         let status = if approve { TermsStatus::Approved } else { TermsStatus::Refused };
-        let now = self.handles.now();
         terms_response::ActiveModel {
             tenant_id: Set(ctx.tenant()),
             id: Set(self.handles.new_id()),
@@ -246,7 +269,7 @@ impl TermsService {
             version: Set(version),
             status: Set(<&str>::from(status).to_owned()),
             acted_by: Set(Some(user_id.0)),
-            at: Set(now),
+            at: Set(self.handles.now()),
         }
         .insert(tx.conn())
         .await?;
@@ -259,9 +282,8 @@ impl TermsService {
             &json!({ "terms_accepted_version": before }),
             &json!({ "terms_accepted_version": accepted, "terms_status": <&str>::from(status), "terms_version": version }),
         );
-        audit::record(&tx, ctx, AuditEntry::new("terms.respond", "user", user_id, changes)).await?;
-        tx.commit().await?;
-        self.current(ctx).await?.ok_or_else(|| AppError::internal("answered terms vanished"))
+        audit::record(tx, ctx, AuditEntry::new("terms.respond", "user", user_id, changes)).await?;
+        Ok(())
     }
 
     /// ORG-26: every user of the supplier's customer `org` with role, status, last sign-in and

@@ -131,6 +131,22 @@ impl Extension for NullNodes {
     }
 }
 
+/// Loads each of `ids` with `get`, as `kind`: its own error (`NOT_FOUND`, `FORBIDDEN`…) when it fails.
+async fn one_by_one<T, F, Fut>(
+    out: &mut HashMap<uuid::Uuid, Resolved>,
+    kind: &'static str,
+    ids: Vec<uuid::Uuid>,
+    get: F,
+) where
+    T: std::any::Any + Send + Sync,
+    F: Fn(uuid::Uuid) -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    for id in ids {
+        out.insert(id, get(id).await.map(|value| FieldValue::owned_any(value).with_type(kind)));
+    }
+}
+
 /// An id as every typed id parses (`INVALID_ID` when malformed).
 fn parse_id(raw: &str) -> async_graphql::Result<uuid::Uuid> {
     raw.parse::<ClientId>().map(|id| id.0).map_err(to_gql)
@@ -181,41 +197,15 @@ async fn resolve(rc: &ResolverContext<'_>, ids: &[uuid::Uuid]) -> async_graphql:
                 out.extend(rows.into_iter().map(|b| (b.id.0, Ok(node(kind)(FieldValue::owned_any(b))))));
             }
             // Services without a batch read: one call per id, as their own query makes.
-            "Contact" => {
-                for id in ids {
-                    let found = records.contacts.get(ctx, ContactId(id)).await;
-                    out.insert(id, found.map(|c| node(kind)(FieldValue::owned_any(c))));
-                }
-            }
-            "Card" => {
-                for id in ids {
-                    let found = records.cards.get(ctx, CardId(id)).await;
-                    out.insert(id, found.map(|c| node(kind)(FieldValue::owned_any(c))));
-                }
-            }
+            "Contact" => one_by_one(&mut out, kind, ids, |id| records.contacts.get(ctx, ContactId(id))).await,
+            "Card" => one_by_one(&mut out, kind, ids, |id| records.cards.get(ctx, CardId(id))).await,
             "ClientDocument" => {
-                for id in ids {
-                    let found = records.documents.get(ctx, ClientDocumentId(id)).await;
-                    out.insert(id, found.map(|d| node(kind)(FieldValue::owned_any(d))));
-                }
+                one_by_one(&mut out, kind, ids, |id| records.documents.get(ctx, ClientDocumentId(id))).await;
             }
-            "ImportJob" => {
-                for id in ids {
-                    let found = records.imports.job(ctx, ImportJobId(id)).await;
-                    out.insert(id, found.map(|j| node(kind)(FieldValue::owned_any(j))));
-                }
-            }
-            "User" => {
-                for id in ids {
-                    let found = services.users.get(ctx, UserId(id)).await;
-                    out.insert(id, found.map(|u| node(kind)(FieldValue::owned_any(u))));
-                }
-            }
+            "ImportJob" => one_by_one(&mut out, kind, ids, |id| records.imports.job(ctx, ImportJobId(id))).await,
+            "User" => one_by_one(&mut out, kind, ids, |id| services.users.get(ctx, UserId(id))).await,
             "CustomerOrganisation" => {
-                for id in ids {
-                    let found = services.customers.get(ctx, TenantId(id)).await;
-                    out.insert(id, found.map(|o| node(kind)(FieldValue::owned_any(o))));
-                }
+                one_by_one(&mut out, kind, ids, |id| services.customers.get(ctx, TenantId(id))).await;
             }
             _ => {}
         }

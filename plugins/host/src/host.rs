@@ -22,12 +22,28 @@ pub struct TenantHost {
     writable: bool,
     max_writes: usize,
     writes: Vec<Write>,
+    log: LogBudget,
+}
+
+/// What a call may still log, and what it logged past that (dropped, counted once at its end).
+struct LogBudget {
+    lines: usize,
+    bytes: usize,
+    dropped: u64,
 }
 
 impl TenantHost {
     /// Must be built on the runtime (it keeps its handle for the call's thread).
-    pub fn new(ctx: TenantCtx, plugin: Installed, writable: bool, max_writes: usize) -> Self {
-        Self { ctx, plugin, handle: tokio::runtime::Handle::current(), writable, max_writes, writes: Vec::new() }
+    pub fn new(ctx: TenantCtx, plugin: Installed, writable: bool, limits: &crate::CallLimits) -> Self {
+        Self {
+            ctx,
+            plugin,
+            handle: tokio::runtime::Handle::current(),
+            writable,
+            max_writes: limits.max_writes,
+            writes: Vec::new(),
+            log: LogBudget { lines: limits.max_log_lines, bytes: limits.max_log_bytes, dropped: 0 },
+        }
     }
 
     /// The writes buffered during the call, to apply.
@@ -228,6 +244,12 @@ impl HostApi for TenantHost {
     }
 
     fn log(&mut self, level: wit::LogLevel, message: &str) {
+        if self.log.lines == 0 || message.len() > self.log.bytes {
+            self.log.dropped += 1;
+            return;
+        }
+        self.log.lines -= 1;
+        self.log.bytes -= message.len();
         let (tenant, plugin) = (self.ctx.tenant(), self.plugin.name.as_str());
         match level {
             wit::LogLevel::Debug => tracing::debug!(%tenant, plugin, message),
@@ -238,6 +260,11 @@ impl HostApi for TenantHost {
     }
 
     fn into_writes(self: Box<Self>) -> Vec<Write> {
+        if self.log.dropped > 0 {
+            let (tenant, plugin, dropped) = (self.ctx.tenant(), self.plugin.name.as_str(), self.log.dropped);
+            tracing::warn!(%tenant, plugin, dropped, "plugin log lines over the call's quota were dropped");
+            crate::metrics::logs_dropped(plugin, dropped);
+        }
         self.writes
     }
 }

@@ -13,6 +13,8 @@ pub const CALLS: &str = "clientele_plugin_calls_total";
 pub const FAILURES: &str = "clientele_plugin_failures_total";
 /// How long a call took, waiting for an instance included.
 pub const CALL_DURATION: &str = "clientele_plugin_call_duration_seconds";
+/// Log lines a plugin wrote past a call's quota (dropped).
+pub const LOGS_DROPPED: &str = "clientele_plugin_log_lines_dropped_total";
 /// Times a plugin's breaker opened in some organisation.
 pub const BREAKER_TRIPS: &str = "clientele_plugin_breaker_trips_total";
 
@@ -33,6 +35,11 @@ pub fn describe() {
         "Duration of a plugin call in seconds, waiting for a free instance included, by plugin name."
     );
     describe_counter!(
+        LOGS_DROPPED,
+        Unit::Count,
+        "Log lines plugin calls wrote past their quota (lines and bytes per call), dropped, by plugin name."
+    );
+    describe_counter!(
         BREAKER_TRIPS,
         Unit::Count,
         "Times a plugin's circuit breaker opened in an organisation (it then answers PLUGIN_SUSPENDED for a while), by plugin name."
@@ -46,6 +53,10 @@ pub(crate) fn called(plugin: &str, took: Duration) {
 
 pub(crate) fn failed(plugin: &str, reason: &'static str) {
     counter!(FAILURES, "plugin" => plugin.to_owned(), "reason" => reason).increment(1);
+}
+
+pub(crate) fn logs_dropped(plugin: &str, lines: u64) {
+    counter!(LOGS_DROPPED, "plugin" => plugin.to_owned()).increment(lines);
 }
 
 pub(crate) fn tripped(plugin: &str) {

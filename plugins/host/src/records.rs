@@ -410,7 +410,7 @@ impl PluginRecords {
 
     /// A host bound to the caller's tenant and this plugin, for one call.
     fn host(&self, ctx: &TenantCtx, plugin: &Installed, writable: bool) -> Box<TenantHost> {
-        Box::new(TenantHost::new(ctx.clone(), plugin.clone(), writable, self.runtime.limits().max_writes))
+        Box::new(TenantHost::new(ctx.clone(), plugin.clone(), writable, &self.runtime.limits()))
     }
 
     async fn prepared(&self, ctx: &TenantCtx, plugin: &Installed) -> AppResult<crate::runtime::Prepared> {

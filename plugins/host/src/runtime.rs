@@ -56,6 +56,9 @@ pub struct CallLimits {
     pub max_output: usize,
     /// Records a call may write.
     pub max_writes: usize,
+    /// Log lines, and bytes of them, a call may write; the rest is dropped and counted.
+    pub max_log_lines: usize,
+    pub max_log_bytes: usize,
 }
 
 impl Default for CallLimits {
@@ -68,6 +71,8 @@ impl Default for CallLimits {
             memory: 64 << 20,
             max_output: 1 << 20,
             max_writes: 500,
+            max_log_lines: 100,
+            max_log_bytes: 16 << 10,
         }
     }
 }

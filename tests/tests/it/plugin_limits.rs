@@ -15,7 +15,7 @@ use crate::both_dbs;
 use crate::common::{Tenant, TestApp, code};
 use crate::plugins::{enable, organisations, uploaded};
 
-both_dbs!(guest_time_is_bounded_by_fuel_so_a_busy_machine_fails_no_correct_call,);
+both_dbs!(guest_time_is_bounded_by_fuel_so_a_busy_machine_fails_no_correct_call, log_floods_stop_at_the_call_quota,);
 
 /// Units of the hostile guest's `work` that burn `share` of a call's fuel.
 fn units_for(share: f64) -> u64 {
@@ -113,4 +113,29 @@ async fn guest_time_is_bounded_by_fuel_so_a_busy_machine_fails_no_correct_call(a
     stopped.sort();
     assert!(stopped[stopped.len() / 2] < Duration::from_millis(200), "{stopped:?}");
     assert!(stopped.iter().all(|t| *t < Duration::from_millis(400)), "{stopped:?}");
+}
+
+/// The value of the `/metrics` sample `name{labels}` (0 when absent).
+async fn sample(app: &TestApp, series: &str) -> f64 {
+    let text = app.http.get(format!("{}/metrics", app.url)).send().await.unwrap().text().await.unwrap();
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse::<f64>().ok())).unwrap_or(0.0)
+}
+
+// issue 17 (quotas): a call logs at most 100 lines and 16 KiB; the rest is dropped and counted,
+// and the call itself succeeds.
+async fn log_floods_stop_at_the_call_quota(app: TestApp) {
+    let (s, a, _) = organisations(&app).await;
+    let hostile = uploaded(&app, &s, "hostile").await;
+    enable(&app, &s, &hostile, &[&a]).await;
+    let series = "clientele_plugin_log_lines_dropped_total{plugin=\"hostile\"}";
+    let before = sample(&app, series).await;
+    let flood = "mutation($n: Int!) { logFlood(input: {count: $n}) { result userErrors { code } } }";
+    let body = app.gql_ok(Some(&a.token), flood, json!({ "n": 1000 })).await;
+    assert_eq!(body["data"]["logFlood"]["result"]["logged"], 1000, "{body}");
+    // 1 KiB lines: 16 of them fill the 16 KiB; the other 984 are dropped.
+    let limits = CallLimits::default();
+    let kept = (limits.max_log_bytes / 1024).min(limits.max_log_lines);
+    #[allow(clippy::cast_precision_loss)]
+    let expected = (1000 - kept) as f64;
+    assert!((sample(&app, series).await - before - expected).abs() < 0.5, "{} dropped", sample(&app, series).await);
 }

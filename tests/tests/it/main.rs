@@ -17,6 +17,7 @@ mod bad_input;
 mod cards;
 mod catalogue;
 mod clients;
+mod console;
 mod contacts;
 mod cross_tenant;
 mod custom_fields;

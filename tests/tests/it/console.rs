@@ -183,7 +183,8 @@ async fn state_changes_need_the_csrf_token_of_the_session(app: TestApp) {
     // A token of another session (another browser's page) does not hold here.
     let other = signed_in(&app, "owner@acme.test").await;
     let (_, page) = get(&other, format!("{}/clients/new?kind=company", app.url)).await;
-    let forged = [("_csrf", csrf(&page).as_str()), ("kind", "company"), ("company_name", "Forged SARL")];
+    let theirs = csrf(&page);
+    let forged = [("_csrf", theirs.as_str()), ("kind", "company"), ("company_name", "Forged SARL")];
     let res = http.post(format!("{}/clients", app.url)).form(&forged).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "another session's token");
     let res = http.post(format!("{}/sign-out", app.url)).header("x-csrf-token", "00").send().await.unwrap();

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::both_dbs;
 use crate::common::{Tenant, TestApp};
+use crate::customers::{customer, customer_admin};
 
 both_dbs!(
     a_manager_signs_in_creates_a_company_posts_an_entry_and_signs_out,
@@ -202,10 +203,13 @@ async fn state_changes_need_the_csrf_token_of_the_session(app: TestApp) {
 
 // issue 15
 async fn a_read_only_user_sees_no_write_controls_and_a_forged_post_is_refused(app: TestApp) {
+    // A supplier cannot grant READ_ONLY; a customer organisation's super-admin can.
     let acme = app.supplier("Acme", "owner@acme.test").await;
-    let id = company(&app, &acme, "Lecture SARL").await;
-    app.user(&acme, "reader@acme.test", "READ_ONLY").await;
-    let http = signed_in(&app, "reader@acme.test").await;
+    let org = customer(&app, &acme, "Boulangerie Martin", "ada@martin.test", 2).await;
+    let admin = customer_admin(&app, &org).await;
+    let id = company(&app, &admin, "Lecture SARL").await;
+    app.user(&admin, "reader@martin.test", "READ_ONLY").await;
+    let http = signed_in(&app, "reader@martin.test").await;
     let (status, list) = get(&http, format!("{}/clients", app.url)).await;
     assert_eq!(status, 200);
     assert!(

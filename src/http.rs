@@ -1,6 +1,7 @@
 //! HTTP surface: `/graphql` (GraphQL over HTTP: POST and GET, `application/json` and
 //! `application/graphql-response+json`, CORS), `/graphiql` and its embedded assets, health,
-//! readiness, metrics, set-password and registration pages; the web console at `/`.
+//! readiness, metrics, set-password and registration pages, the caller's tenant SDL
+//! (`/graphql/schema.graphql`); the web console at `/`.
 
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
-use crate::door::{GraphqlCaller, Meta};
+use crate::door::{Caller, GraphqlCaller, Meta};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
@@ -31,6 +32,7 @@ pub(crate) static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id
 pub fn router(state: Arc<AppState>) -> Router {
     let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/schema.graphql", get(tenant_schema))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit))
@@ -356,26 +358,55 @@ async fn graphql_get(
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return transport_error(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, rid.as_deref());
     };
+    revalidated(&headers, bytes, |bytes| Response::from_parts(parts, Body::from(bytes)), "authorization, accept")
+}
+
+/// An answer for the caller alone that its cache keeps but revalidates every time (through
+/// the door): `ETag` of the body (SHA-256, 128 bits), `Cache-Control: private, no-cache`, and
+/// 304 without a body when `If-None-Match` names it.
+fn revalidated(
+    headers: &HeaderMap,
+    bytes: axum::body::Bytes,
+    full: impl FnOnce(axum::body::Bytes) -> Response,
+    vary: &'static str,
+) -> Response {
     let digest = Sha256::digest(&bytes)[..16].iter().fold(String::new(), |mut s, b| {
         use std::fmt::Write as _;
         let _ = write!(s, "{b:02x}");
         s
     });
     let etag = format!("\"{digest}\"");
-    let mut response = if if_none_match(&headers, &etag) {
+    let mut response = if if_none_match(headers, &etag) {
         let mut not_modified = Response::new(Body::empty());
         *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
         not_modified
     } else {
-        Response::from_parts(parts, Body::from(bytes))
+        full(bytes)
     };
     let h = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, value);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
-    h.insert(header::VARY, HeaderValue::from_static("authorization, accept"));
+    h.insert(header::VARY, HeaderValue::from_static(vary));
     response
+}
+
+/// `GET /graphql/schema.graphql`: the SDL of the signed-in caller's own tenant schema (its
+/// custom fields and enabled plugins), the schema its requests run against, for codegen and
+/// schema checks; `clientele schema --tenant` prints the same text. Anonymous: 401.
+async fn tenant_schema(State(state): State<Arc<AppState>>, caller: Caller, headers: HeaderMap) -> Response {
+    match state.graphql.caller_sdl(&caller.auth).await {
+        Err(err) => crate::door::fail(&err, caller.meta.rid()),
+        Ok(sdl) => revalidated(
+            &headers,
+            sdl.into(),
+            |bytes| {
+                ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], bytes).into_response()
+            },
+            "authorization",
+        ),
+    }
 }
 
 /// Whether `If-None-Match` names `etag` (weak comparison, `*` included).

@@ -147,13 +147,33 @@ pub async fn install_plugin(
     supplier: clientele_kernel::TenantId,
     bytes: Vec<u8>,
 ) -> Result<clientele_plugins::UploadedVersion, clientele_kernel::AppError> {
-    use clientele_kernel::{Actor, AppError, OrgKind, TenantCtx};
-    let ctx = TenantCtx::new(state.handles.clone(), supplier, OrgKind::Supplier, Actor::system());
-    let tx = ctx.read().await?;
+    use clientele_kernel::{AppError, OrgKind};
+    let ctx = match system_ctx(state, supplier).await? {
+        Some(ctx) if ctx.kind() == OrgKind::Supplier => ctx,
+        _ => return Err(AppError::new(clientele_kernel::ErrorCode::NotFound, "No supplier organisation has this id.")),
+    };
+    state.plugins.registry.upload(&ctx, bytes, clientele_graphql::GraphqlService::check_plugin_names).await
+}
+
+/// The SDL of an organisation's own schema (`clientele schema --tenant`), as its users get it
+/// from `GET /graphql/schema.graphql`.
+pub async fn tenant_sdl(state: &AppState, tenant: clientele_kernel::TenantId) -> clientele_kernel::AppResult<String> {
+    let ctx = system_ctx(state, tenant).await?.ok_or_else(|| {
+        clientele_kernel::AppError::new(clientele_kernel::ErrorCode::NotFound, "No organisation has this id.")
+    })?;
+    state.graphql.tenant_sdl(&ctx).await
+}
+
+/// The system acting in an organisation, of the kind stored for it; `None` when no
+/// organisation has this id.
+async fn system_ctx(
+    state: &AppState,
+    tenant: clientele_kernel::TenantId,
+) -> clientele_kernel::AppResult<Option<clientele_kernel::TenantCtx>> {
+    use clientele_kernel::{Actor, OrgKind, TenantCtx};
+    let probe = TenantCtx::new(state.handles.clone(), tenant, OrgKind::Customer, Actor::system());
+    let tx = probe.read().await?;
     let kind = state.handles.orgs.kind(&tx).await?;
     tx.commit().await?;
-    if kind != Some(OrgKind::Supplier) {
-        return Err(AppError::new(clientele_kernel::ErrorCode::NotFound, "No supplier organisation has this id."));
-    }
-    state.plugins.registry.upload(&ctx, bytes, clientele_graphql::GraphqlService::check_plugin_names).await
+    Ok(kind.map(|kind| TenantCtx::new(state.handles.clone(), tenant, kind, Actor::system())))
 }

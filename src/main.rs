@@ -37,8 +37,14 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Print the GraphQL SDL of the reference tenant (sample custom fields of every kind).
-    Schema,
+    /// Print the GraphQL SDL of an organisation's schema (its custom fields and enabled plugins,
+    /// as `GET /graphql/schema.graphql` gives its users), or without `--tenant` of the reference
+    /// tenant (sample custom fields of every kind, the example plugins: graphql/schema.graphql).
+    Schema {
+        /// The organisation id (a supplier's or a customer's).
+        #[arg(long)]
+        tenant: Option<clientele_kernel::TenantId>,
+    },
     /// Rebuild the search index of one organisation, or of all. With the embedded (tantivy)
     /// index, stop `serve` first: one process writes it.
     Reindex {
@@ -152,8 +158,13 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             println!("Enable it for customer organisations with the enablePlugin mutation.");
             Ok(())
         }
-        Command::Schema => {
+        Command::Schema { tenant: None } => {
             print!("{}", clientele_graphql::GraphqlService::sdl(&clientele_graphql::schema::SchemaShape::reference())?);
+            Ok(())
+        }
+        Command::Schema { tenant: Some(tenant) } => {
+            let state = AppState::start(settings).await?;
+            print!("{}", clientele::tenant_sdl(&state, tenant).await?);
             Ok(())
         }
     }

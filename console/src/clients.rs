@@ -159,8 +159,12 @@ pub(crate) async fn list(
     let after = Some(q.after.as_str()).filter(|a| !a.is_empty());
     let text = q.q.trim();
     let mut results = Results { t, rows: Vec::new(), next: None, waiting: false, searching: !text.is_empty() };
+    let page = match PageRequest::parse(Some(PAGE), after.map(str::to_owned), None, None) {
+        Ok(page) => page,
+        Err(err) => return view::failed(&console, &caller, &err),
+    };
     if !text.is_empty() {
-        match records.search.search(ctx, &records.clients, text, &filter, Some(PAGE), after).await {
+        match records.search.search(ctx, &records.clients, text, &filter, page).await {
             Ok(page) => {
                 results.rows = page.hits.iter().map(|h| Row::of(&h.client, t)).collect();
                 results.next = page.has_next_page.then(|| page.hits.last().map(|h| q.with_after(&h.cursor))).flatten();
@@ -170,7 +174,7 @@ pub(crate) async fn list(
     } else if q.empty == "1" {
         results.waiting = true;
     } else {
-        match records.clients.list_page(ctx, &filter, q.order(), Some(PAGE), after, false).await {
+        match records.clients.list_page(ctx, &filter, q.order(), page, false).await {
             Ok((page, cursors)) => {
                 results.rows = page.items.iter().map(|c| Row::of(c, t)).collect();
                 results.next = page.has_next_page.then(|| cursors.last().map(|c| q.with_after(c))).flatten();
@@ -326,7 +330,7 @@ async fn tab(
             tab.which = "ledger";
             let page = records
                 .ledger
-                .entries(ctx, client.id, &EntryFilter::default(), PageRequest::new(Some(100), None)?)
+                .entries(ctx, client.id, &EntryFilter::default(), PageRequest::new(Some(100), None, None, None)?)
                 .await?;
             tab.entries = page
                 .items
@@ -573,7 +577,7 @@ async fn duplicates(console: &Console, caller: &Signed, f: &ClientFields) -> Res
         let (page, _) = console
             .records
             .clients
-            .list_page(&caller.auth.ctx, &filter, ClientOrder::Name, Some(5), None, false)
+            .list_page(&caller.auth.ctx, &filter, ClientOrder::Name, PageRequest::first(5), false)
             .await?;
         for c in page.items {
             if !found.iter().any(|d| d.id == c.id) {

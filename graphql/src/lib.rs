@@ -13,7 +13,7 @@ mod support;
 use std::sync::Arc;
 
 use async_graphql::{BatchRequest, BatchResponse, Response, ServerError};
-use clientele_kernel::ErrorCode;
+use clientele_kernel::{AppError, AppResult, ErrorCode, TenantCtx};
 use clientele_records::clients::RecordServices;
 use clientele_tenants::{Authenticated, ClientInfo, TenantServices};
 
@@ -82,15 +82,32 @@ impl GraphqlService {
         }
     }
 
-    /// Refuses a plugin manifest whose names would clash with the API's (upload check).
-    pub fn check_plugin_names(manifest: &clientele_plugins::Manifest) -> Result<(), String> {
-        schema::check_plugin_names(manifest)
+    /// Refuses a plugin manifest whose names would clash with the API's or with those of the
+    /// supplier's other plugins, `others` (upload check).
+    pub fn check_plugin_names(
+        manifest: &clientele_plugins::Manifest,
+        others: &[clientele_plugins::Manifest],
+    ) -> AppResult<()> {
+        schema::names::check(manifest, others)
     }
 
     /// SDL of the schema a tenant of `shape` sees (for codegen and the committed reference).
     pub fn sdl(shape: &schema::SchemaShape) -> Result<String, async_graphql::dynamic::SchemaError> {
-        let options = async_graphql::SDLExportOptions::new().include_specified_by();
-        schema::build(shape).map(|s| s.sdl_with_options(options))
+        schema::build(shape).map(|s| export_sdl(&s))
+    }
+
+    /// SDL of the caller's own tenant schema, the one its requests run against (what
+    /// introspection shows it): `GET /graphql/schema.graphql`.
+    pub async fn caller_sdl(&self, auth: &Authenticated) -> AppResult<String> {
+        let (schema, _, _) = self.cache.schema(Some(auth), &self.records, &self.plugins).await?;
+        Ok(export_sdl(&schema))
+    }
+
+    /// SDL of a tenant's schema read in `ctx` (`clientele schema --tenant`): the same text
+    /// [`caller_sdl`](Self::caller_sdl) gives its users.
+    pub async fn tenant_sdl(&self, ctx: &TenantCtx) -> AppResult<String> {
+        let (shape, _) = cache::tenant_shape(ctx, &self.records, &self.plugins).await?;
+        Self::sdl(&shape).map_err(|e| AppError::internal(e.to_string()))
     }
 
     /// Executes a request or a batch for `auth` (anonymous when `None`) within `deadline`.
@@ -213,7 +230,9 @@ impl GraphqlService {
             .data(meter.clone());
         request.set_parsed_query(document); // parsed once: execution reuses it
         match load_ctx {
-            Some(cx) => request = schema::attach(request, &cx),
+            Some(cx) => {
+                request = schema::attach(request, &cx).data(areas::plugins::NameCheck(schema::names::check));
+            }
             None => request = request.disable_introspection(),
         }
         let mut response = one.schema.execute(request).await;
@@ -271,6 +290,11 @@ struct One<'a> {
     fingerprint: u64,
     served: Served,
     rid: Option<&'a str>,
+}
+
+/// A schema as SDL, with `@specifiedBy` on the custom scalars.
+fn export_sdl(schema: &async_graphql::dynamic::Schema) -> String {
+    schema.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// The code of a response's first error (`INTERNAL` when it has none, which cannot happen for

@@ -1,5 +1,6 @@
 //! Static limits checked on the parsed document before execution, each with its own code:
-//! depth, aliases and complexity (fields, multiplied by a connection's `first`).
+//! depth, aliases and complexity (fields, multiplied by a connection's `first` or `last`, the
+//! default page size when it has neither).
 //!
 //! Introspection (`__schema`, `__type` and everything below them) is costed by its own rules,
 //! sized by the standard queries of graphql-js, GraphiQL and Apollo: they nest 15 levels (nine
@@ -175,7 +176,7 @@ impl<'a> Walker<'a> {
                 let inner = self.walk(set, level + 1, mode)?;
                 Cost {
                     depth: inner.depth.saturating_add(1),
-                    complexity: inner.complexity.saturating_mul(self.page_size(&f.arguments)).saturating_add(1),
+                    complexity: inner.complexity.saturating_mul(self.page_size(f)).saturating_add(1),
                     aliases: inner.aliases.saturating_add(alias),
                     ..inner
                 }
@@ -221,20 +222,41 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// A list field returns up to `first` (or `last`) items: its children cost that many times.
-    fn page_size(&self, arguments: &[(Positioned<Name>, Positioned<Value>)]) -> usize {
-        let size = |argument: &str| {
-            let number = match arguments.iter().find(|(name, _)| name.node == argument).map(|(_, v)| &v.node) {
-                Some(Value::Number(n)) => Some(n),
-                Some(Value::Variable(var)) => match self.variables.get(var) {
-                    Some(async_graphql::Value::Number(n)) => Some(n),
-                    _ => None,
-                },
-                _ => None,
-            };
-            number.and_then(async_graphql::Number::as_u64).and_then(|n| usize::try_from(n).ok()).unwrap_or(1)
+    /// A list field returns up to `first` or `last` items (`nodes` as many as its `ids`), a
+    /// connection asked with neither the default page: its children cost that many times.
+    fn page_size(&self, f: &'a async_graphql::parser::types::Field) -> usize {
+        let argument = |name: &str| match f.arguments.iter().find(|(n, _)| n.node == name).map(|(_, v)| &v.node) {
+            Some(Value::Variable(var)) => self.variables.get(var).cloned(),
+            Some(value) => value.clone().into_const(),
+            None => None,
         };
-        size("first").max(size("last")).max(1)
+        let size = |name: &str| match argument(name) {
+            Some(async_graphql::Value::Number(n)) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+            _ => None,
+        };
+        if let Some(n) = size("first").max(size("last")) {
+            return n.max(1);
+        }
+        if let Some(async_graphql::Value::List(ids)) = argument("ids") {
+            return ids.len().max(1);
+        }
+        if self.is_connection(&f.selection_set.node) {
+            return usize::try_from(clientele_kernel::page::DEFAULT_PAGE).unwrap_or(usize::MAX);
+        }
+        1
+    }
+
+    /// Whether `set` selects a connection's items (`edges`, `nodes`), directly or through
+    /// fragments (known and acyclic by now).
+    fn is_connection(&self, set: &SelectionSet) -> bool {
+        set.items.iter().any(|selection| match &selection.node {
+            Selection::Field(f) => matches!(f.node.name.node.as_str(), "edges" | "nodes"),
+            Selection::InlineFragment(inline) => self.is_connection(&inline.node.selection_set.node),
+            Selection::FragmentSpread(spread) => self
+                .fragments
+                .get(&spread.node.fragment_name.node)
+                .is_some_and(|fragment| self.is_connection(&fragment.node.selection_set.node)),
+        })
     }
 }
 
@@ -420,6 +442,21 @@ mod tests {
     fn large_pages_multiply_complexity() {
         let q = "{ users(first: 100) { edges { node { a b c d e f g h i j k l m n o p q r s t u v w x y z aa bb cc dd ee ff gg hh ii jj kk ll mm nn oo pp qq rr ss tt uu vv ww } } } }";
         assert_eq!(run(q), Err(ErrorCode::QueryTooComplex));
+    }
+
+    #[test]
+    fn last_costs_as_first_and_omitted_pages_cost_the_default() {
+        let complexity = |q: &str| cost(q).ok().map(|c| c.complexity);
+        let fields: String = (0..5).map(|i| format!("f{i} ")).collect();
+        let costed = |args: &str| complexity(&format!("{{ users{args} {{ nodes {{ {fields} }} totalCount }} }}"));
+        assert_eq!(costed("(last: 7)"), costed("(first: 7)"));
+        assert_eq!(costed(""), costed("(first: 50)"));
+        assert!(costed("(first: 50)") > costed("(first: 7)"));
+        // Not a connection (no items asked): counted once.
+        assert_eq!(complexity("{ users { totalCount } }"), Some(2));
+        assert!(
+            complexity(r#"{ nodes(ids: ["a", "b", "c"]) { id } }"#) > complexity(r#"{ nodes(ids: ["a"]) { id } }"#)
+        );
     }
 
     #[test]

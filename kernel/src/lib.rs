@@ -27,6 +27,7 @@ pub mod ids;
 pub mod language;
 pub mod mail;
 pub mod money;
+pub mod nodes;
 pub mod organisations;
 pub mod page;
 pub mod person;

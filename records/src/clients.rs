@@ -20,6 +20,7 @@ pub mod lookups;
 mod mapping;
 mod merge;
 pub mod model;
+pub mod nodes;
 mod query;
 pub mod referral;
 pub mod service;

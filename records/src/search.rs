@@ -69,29 +69,51 @@ pub struct SearchQuery {
     pub tenant: TenantId,
     /// Tokens from [`text::query_tokens`]; every one must match (progressive narrowing, SRC-01).
     pub tokens: Vec<String>,
-    pub offset: usize,
+    /// The hit this window starts beyond (`None`: from the best hit, or the worst backward).
+    pub after: Option<HitKey>,
+    /// Reads towards better hits, nearest to `after` first.
+    pub backward: bool,
     pub limit: usize,
 }
 
-/// The deepest `offset + limit` an index is ever asked for. Indexes size their collectors
-/// from it, so adapters refuse anything beyond ([`SearchQuery::window`]).
+/// Where a hit stands in the ranking (best score first, then client id), as every adapter
+/// needs it to resume after the hit: tantivy by `(score, client)` (a keyset: documents coming
+/// and going elsewhere in the ranking move nothing), Meilisearch, which pages by offset only,
+/// by `rank` (its 0-based position; 0 from tantivy).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HitKey {
+    pub score: f32,
+    pub client: ClientId,
+    pub rank: usize,
+}
+
+/// The deepest `offset + limit` an offset-paged index is ever asked for. Indexes size their
+/// collectors from it, so adapters refuse anything beyond ([`SearchQuery::window`]).
 pub const MAX_WINDOW: usize = 20_000;
 
 impl SearchQuery {
-    /// `offset + limit`, or `VALIDATION` when it exceeds [`MAX_WINDOW`].
-    pub fn window(&self) -> clientele_kernel::AppResult<usize> {
-        self.offset
-            .checked_add(self.limit)
+    /// The offset and limit of this window in an index that pages by offset, or `VALIDATION`
+    /// when it ends beyond [`MAX_WINDOW`].
+    pub fn window(&self) -> clientele_kernel::AppResult<(usize, usize)> {
+        let (offset, limit) = match (self.after, self.backward) {
+            (None, false) => (0, self.limit),
+            (Some(key), false) => (key.rank + 1, self.limit),
+            (Some(key), true) => (key.rank.saturating_sub(self.limit), self.limit.min(key.rank)),
+            // The worst hits first would need the total: offset-paged indexes start at the best.
+            (None, true) => (0, 0),
+        };
+        offset
+            .checked_add(limit)
             .filter(|end| *end <= MAX_WINDOW)
+            .map(|_| (offset, limit))
             .ok_or_else(|| clientele_kernel::AppError::invalid("after", "This cursor is not valid."))
     }
 }
 
-/// One hit as the index returns it, best first.
+/// One hit as the index returns it, in the order the window reads.
 #[derive(Clone, Debug)]
 pub struct IndexHit {
-    pub client: ClientId,
-    pub score: f32,
+    pub key: HitKey,
     pub fields: Vec<DocField>,
 }
 
@@ -118,7 +140,8 @@ pub trait SearchIndex: Send + Sync {
     /// Removes the documents of these clients of `tenant`; unknown ones are ignored.
     async fn delete(&self, tenant: TenantId, clients: &[ClientId]) -> AppResult<()>;
 
-    /// Hits for `query` in its tenant, best first.
+    /// Hits for `query` in its tenant beyond `query.after`: best first, or nearest to
+    /// `after` first when `backward`.
     async fn search(&self, query: &SearchQuery) -> AppResult<IndexHits>;
 
     /// Removes every document of `tenant` (before a rebuild).

@@ -8,9 +8,7 @@ use clientele_kernel::db::Handles;
 use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::token::{self, SecretKind};
 use clientele_kernel::{ApiTokenId, AppError, AppResult, Permission, TenantCtx, TokenScope};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
 use crate::entity::api_token;
@@ -72,14 +70,10 @@ impl ApiTokenService {
         let tx = ctx.read().await?;
         let base = api_token::Entity::find().filter(api_token::Column::TenantId.eq(ctx.tenant()));
         let total = base.clone().count(tx.conn()).await?;
-        let mut query = base.order_by_asc(api_token::Column::Id).limit(page.first + 1);
-        if let Some(after) = page.after {
-            query = query.filter(api_token::Column::Id.gt(after));
-        }
-        let rows = query.all(tx.conn()).await?;
+        let rows = page.by_id(base, api_token::Column::Id, true).all(tx.conn()).await?;
         tx.commit().await?;
         let tokens = rows.into_iter().map(ApiToken::from_row).collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(tokens, page, total))
+        Ok(Page::from_overfetch(tokens, &page, total))
     }
 
     pub async fn revoke(&self, ctx: &TenantCtx, id: ApiTokenId) -> AppResult<ApiToken> {

@@ -14,7 +14,6 @@ use clientele_kernel::{
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -473,13 +472,9 @@ impl CustomerService {
         let tx = ctx.read().await?;
         let base = organisation::Entity::find().filter(cond);
         let total = base.clone().count(tx.conn()).await?;
-        let mut query = base.order_by_asc(organisation::Column::Id).limit(page.first + 1);
-        if let Some(after) = page.after {
-            query = query.filter(organisation::Column::Id.gt(after));
-        }
-        let rows = query.all(tx.conn()).await?;
+        let rows = page.by_id(base, organisation::Column::Id, true).all(tx.conn()).await?;
         tx.commit().await?;
-        Ok(Page::from_overfetch(rows.into_iter().map(|row| CustomerOrg { row }).collect(), page, total))
+        Ok(Page::from_overfetch(rows.into_iter().map(|row| CustomerOrg { row }).collect(), &page, total))
     }
 
     /// Contact persons of a customer (ORG-17).

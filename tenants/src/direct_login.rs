@@ -218,13 +218,9 @@ impl DirectLoginService {
             .filter(session::Column::ImpersonatorUserId.is_not_null());
         let total = base.clone().count(tx.conn()).await?;
         // Ids are UUID v7: ordering by id is ordering by opening time.
-        let mut query = base.order_by_desc(session::Column::Id).limit(page.first + 1);
-        if let Some(after) = page.after {
-            query = query.filter(session::Column::Id.lt(after));
-        }
-        let rows = query.all(tx.conn()).await?;
+        let rows = page.by_id(base, session::Column::Id, false).all(tx.conn()).await?;
         tx.commit().await?;
-        Ok(Page::from_overfetch(self.describe(rows).await?, page, total))
+        Ok(Page::from_overfetch(self.describe(rows).await?, &page, total))
     }
 
     /// Ends one of the organisation's direct-login sessions (its super-admins only).

@@ -12,6 +12,7 @@ pub mod entity;
 pub mod licences;
 pub mod mail;
 pub mod model;
+pub mod nodes;
 pub mod oidc;
 pub mod org_categories;
 pub mod organisations;

@@ -10,9 +10,7 @@ use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::person::ContactDetails;
 use clientele_kernel::token::{self, SecretKind};
 use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
 use crate::auth::{AuthService, SET_PASSWORD, insert_one_time_token};
@@ -163,15 +161,11 @@ impl RegistrationService {
         let tx = ctx.read().await?;
         let base = registration_link::Entity::find().filter(registration_link::Column::TenantId.eq(ctx.tenant()));
         let total = base.clone().count(tx.conn()).await?;
-        let mut query = base.order_by_asc(registration_link::Column::Id).limit(page.first + 1);
-        if let Some(after) = page.after {
-            query = query.filter(registration_link::Column::Id.gt(after));
-        }
-        let rows = query.all(tx.conn()).await?;
+        let rows = page.by_id(base, registration_link::Column::Id, true).all(tx.conn()).await?;
         tx.commit().await?;
         let now = self.handles.now();
         let links = rows.into_iter().map(|r| RegistrationLink::from_row(r, now)).collect();
-        Ok(Page::from_overfetch(links, page, total))
+        Ok(Page::from_overfetch(links, &page, total))
     }
 
     /// Stops a link at once; revoking twice keeps the first time.

@@ -7,8 +7,7 @@ use clientele_kernel::db::Handles;
 use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::{AppError, AppResult, Language, Permission, Role, TenantCtx, TenantTx, UserId};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, SqlErr,
 };
 use serde_json::json;
 
@@ -93,14 +92,10 @@ impl UserService {
         let tx = ctx.read().await?;
         let base = user::Entity::find().filter(user::Column::TenantId.eq(ctx.tenant()));
         let total = base.clone().count(tx.conn()).await?;
-        let mut query = base.order_by_asc(user::Column::Id).limit(page.first + 1);
-        if let Some(after) = page.after {
-            query = query.filter(user::Column::Id.gt(after));
-        }
-        let rows = query.all(tx.conn()).await?;
+        let rows = page.by_id(base, user::Column::Id, true).all(tx.conn()).await?;
         tx.commit().await?;
         let users = rows.into_iter().map(User::from_row).collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(users, page, total))
+        Ok(Page::from_overfetch(users, &page, total))
     }
 
     /// One user of the caller's organisation; members may read only themselves.

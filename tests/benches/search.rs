@@ -270,7 +270,7 @@ async fn main() {
     let (mut all_gql, mut all_idx) = (Vec::new(), Vec::new());
     for q in QUERIES {
         let (mut g, mut i) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-        let direct = SearchQuery { tenant, tokens: text::query_tokens(q), offset: 0, limit: 50 };
+        let direct = SearchQuery { tenant, tokens: text::query_tokens(q), after: None, backward: false, limit: 50 };
         for _ in 0..rounds {
             let start = Instant::now();
             gql(&http, &url, Some(&token), search, json!({ "q": q })).await;

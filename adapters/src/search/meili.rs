@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use clientele_kernel::{AppResult, ClientId, TenantId};
-use clientele_records::search::{DocField, IndexHit, IndexHits, IndexStats, SearchDocument, SearchIndex, SearchQuery};
+use clientele_records::search::{
+    DocField, HitKey, IndexHit, IndexHits, IndexStats, SearchDocument, SearchIndex, SearchQuery,
+};
 use meilisearch_sdk::client::Client;
 use meilisearch_sdk::documents::DocumentDeletionQuery;
 use meilisearch_sdk::errors::{Error, ErrorCode};
@@ -162,7 +164,8 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn search(&self, q: &SearchQuery) -> AppResult<IndexHits> {
-        q.window()?;
+        // Meilisearch pages by offset only: the cursor's rank is the offset to resume from.
+        let (offset, limit) = q.window()?;
         self.ensure().await?;
         let filter = tenant_filter(q.tenant);
         let text = q.tokens.join(" ");
@@ -171,23 +174,27 @@ impl SearchIndex for MeiliIndex {
             .search()
             .with_query(&text)
             .with_filter(&filter)
-            .with_offset(q.offset)
-            .with_limit(q.limit)
+            .with_offset(offset)
+            .with_limit(limit)
             .with_attributes_to_retrieve(meilisearch_sdk::search::Selectors::Some(&["client_id", "fields"]))
             .with_show_ranking_score(true)
             .execute::<Retrieved>()
             .await
             .map_err(|e| failed("search", e))?;
-        let hits = found
+        let mut hits: Vec<IndexHit> = found
             .hits
             .into_iter()
-            .filter_map(|h| {
+            .enumerate()
+            .filter_map(|(i, h)| {
                 let client = h.result.client_id.parse().ok()?;
                 #[allow(clippy::cast_possible_truncation)] // a score in 0..=1
                 let score = h.ranking_score.unwrap_or_default() as f32;
-                Some(IndexHit { client, score, fields: h.result.fields })
+                Some(IndexHit { key: HitKey { score, client, rank: offset + i }, fields: h.result.fields })
             })
             .collect();
+        if q.backward {
+            hits.reverse(); // nearest to the cursor first
+        }
         Ok(IndexHits { total: found.estimated_total_hits.unwrap_or_default() as u64, hits })
     }
 

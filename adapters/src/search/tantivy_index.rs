@@ -6,23 +6,34 @@
 //! intersected with the tenant's postings, whatever its length. Prefix or regex queries would
 //! instead expand a one-letter token into every term of every tenant starting with it. Whole
 //! words (field `words`) rank exact matches first and carry typo tolerance (fuzzy prefix,
-//! distance 1) from five characters.
+//! distance 1) from five characters. Every clause scores a constant, so a document's score
+//! depends on it and the query alone, never on the rest of the index: a page resumes after its
+//! last `(score, client)` ([`keyset`]) and documents added or removed meanwhile elsewhere in
+//! the ranking move nothing.
+
+mod keyset;
 
 use std::path::Path;
 use std::sync::Arc;
 
 use clientele_kernel::{AppResult, ClientId, TenantId};
 use clientele_records::search::{
-    DocField, IndexHit, IndexHits, IndexStats, SearchDocument, SearchIndex, SearchQuery, text,
+    DocField, HitKey, IndexHit, IndexHits, IndexStats, MAX_WINDOW, SearchDocument, SearchIndex, SearchQuery, text,
 };
 use parking_lot::Mutex;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::Count;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value as _};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value as _,
+};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 
+use self::keyset::{KeysetCollector, Rank};
 use super::failed;
+
+const CLIENT_HI: &str = "client_hi";
+const CLIENT_LO: &str = "client_lo";
 
 /// Memory the writer buffers before it flushes a segment.
 const WRITER_HEAP: usize = 256 * 1024 * 1024;
@@ -32,6 +43,8 @@ struct Fields {
     key: Field,
     tenant: Field,
     client: Field,
+    client_hi: Field,
+    client_lo: Field,
     version: Field,
     words: Field,
     prefixes: Field,
@@ -62,6 +75,9 @@ fn schema() -> (Schema, Fields) {
         key: b.add_text_field("key", STRING),
         tenant: b.add_text_field("tenant", STRING),
         client: b.add_text_field("client", STRING | STORED),
+        // The client id's halves, read per hit to order ties and resume after a cursor.
+        client_hi: b.add_u64_field(CLIENT_HI, FAST),
+        client_lo: b.add_u64_field(CLIENT_LO, FAST),
         version: b.add_i64_field("version", STORED),
         words: b.add_text_field("words", tokens(IndexRecordOption::WithFreqs, true)),
         // Many terms per document, matched for presence: no frequencies, no length norms.
@@ -69,6 +85,10 @@ fn schema() -> (Schema, Fields) {
         stored: b.add_text_field("fields", STORED),
     };
     (b.build(), f)
+}
+
+fn term(field: Field, token: &str) -> TermQuery {
+    TermQuery::new(Term::from_field_text(field, token), IndexRecordOption::Basic)
 }
 
 fn key(tenant: TenantId, client: ClientId) -> String {
@@ -81,7 +101,19 @@ impl TantivyIndex {
         std::fs::create_dir_all(dir).map_err(|e| failed("create directory", e))?;
         let (schema, f) = schema();
         let directory = MmapDirectory::open(dir).map_err(|e| failed("open directory", e))?;
-        let index = Index::open_or_create(directory, schema).map_err(|e| failed("open", e))?;
+        let index = match Index::open_or_create(directory.clone(), schema.clone()) {
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                // An index of an older schema: the documents are rebuilt from the database
+                // (`clientele reindex`), so start afresh rather than refuse to start.
+                tracing::warn!(dir = %dir.display(), "search index of an older schema replaced; run `clientele reindex`");
+                std::fs::remove_dir_all(dir)
+                    .and_then(|()| std::fs::create_dir_all(dir))
+                    .map_err(|e| failed("reset", e))?;
+                let directory = MmapDirectory::open(dir).map_err(|e| failed("open directory", e))?;
+                Index::create(directory, schema, tantivy::IndexSettings::default()).map_err(|e| failed("create", e))?
+            }
+            other => other.map_err(|e| failed("open", e))?,
+        };
         Self::from_index(index, f)
     }
 
@@ -125,8 +157,8 @@ impl TantivyIndex {
         .map_err(|e| failed("writer task", e))?
     }
 
-    /// The query of `q`: its tenant, and every token (as a prefix, as a whole word ranked
-    /// higher, or at one typo from five characters).
+    /// The query of `q`: its tenant, and every token (as a prefix: 1, as a whole word: 3 more,
+    /// or at one typo from five characters: 0.5).
     fn query(&self, q: &SearchQuery) -> Box<dyn Query> {
         let f = self.0.f;
         let tenant = TermQuery::new(Term::from_field_text(f.tenant, &q.tenant.to_string()), IndexRecordOption::Basic);
@@ -135,17 +167,8 @@ impl TantivyIndex {
         for token in &q.tokens {
             let token = text::clamp_prefix(token);
             let mut any: Vec<(Occur, Box<dyn Query>)> = vec![
-                (
-                    Occur::Should,
-                    Box::new(TermQuery::new(Term::from_field_text(f.prefixes, token), IndexRecordOption::Basic)),
-                ),
-                (
-                    Occur::Should,
-                    Box::new(BoostQuery::new(
-                        Box::new(TermQuery::new(Term::from_field_text(f.words, token), IndexRecordOption::WithFreqs)),
-                        3.0,
-                    )),
-                ),
+                (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(term(f.prefixes, token)), 1.0))),
+                (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(term(f.words, token)), 3.0))),
             ];
             if token.chars().count() >= text::TYPO_MIN_CHARS {
                 let fuzzy = FuzzyTermQuery::new_prefix(Term::from_field_text(f.words, token), 1, true);
@@ -159,14 +182,19 @@ impl TantivyIndex {
     /// The same search as [`SearchIndex::search`], synchronous (benchmarks compare it with the
     /// GraphQL path).
     pub fn search_blocking(&self, q: &SearchQuery) -> AppResult<IndexHits> {
-        q.window()?;
         let query = self.query(q);
         let f = self.0.f;
         let searcher = self.0.reader.searcher();
-        let top = TopDocs::with_limit(q.limit.max(1)).and_offset(q.offset).order_by_score();
-        let (total, top) = searcher.search(&query, &(Count, top)).map_err(|e| failed("search", e))?;
+        let window = KeysetCollector {
+            after: q.after.as_ref().map(Rank::of),
+            backward: q.backward,
+            limit: q.limit.min(MAX_WINDOW),
+            hi: CLIENT_HI,
+            lo: CLIENT_LO,
+        };
+        let (total, top) = searcher.search(&query, &(Count, window)).map_err(|e| failed("search", e))?;
         let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
+        for (Rank { score, .. }, address) in top {
             let doc: TantivyDocument = searcher.doc(address).map_err(|e| failed("read document", e))?;
             let client = doc.get_first(f.client).and_then(|v| v.as_str()).and_then(|s| s.parse().ok());
             let fields: Vec<DocField> = doc
@@ -175,7 +203,7 @@ impl TantivyIndex {
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or_default();
             if let Some(client) = client {
-                hits.push(IndexHit { client, score, fields });
+                hits.push(IndexHit { key: HitKey { score, client, rank: 0 }, fields });
             }
         }
         Ok(IndexHits { total: total as u64, hits })
@@ -197,6 +225,8 @@ impl SearchIndex for TantivyIndex {
                         f.key => key,
                         f.tenant => d.tenant.to_string(),
                         f.client => d.client.to_string(),
+                        f.client_hi => d.client.0.as_u64_pair().0,
+                        f.client_lo => d.client.0.as_u64_pair().1,
                         f.version => d.version,
                         f.words => words.join(" "),
                         f.prefixes => prefixes,
@@ -282,8 +312,8 @@ mod tests {
             .await
             .unwrap();
         let find = |tenant, q: &str| {
-            let q = SearchQuery { tenant, tokens: text::query_tokens(q), offset: 0, limit: 10 };
-            index.search_blocking(&q).unwrap().hits.into_iter().map(|h| h.client.0.as_u128()).collect::<Vec<_>>()
+            let q = SearchQuery { tenant, tokens: text::query_tokens(q), after: None, backward: false, limit: 10 };
+            index.search_blocking(&q).unwrap().hits.into_iter().map(|h| h.key.client.0.as_u128()).collect::<Vec<_>>()
         };
         assert_eq!(find(a, "d").len(), 2);
         assert_eq!(find(a, "dupont"), [10, 11], "the exact word first");

@@ -6,5 +6,6 @@ pub mod clients;
 pub mod contacts;
 pub mod ledger;
 pub mod lookups;
+pub mod nodes;
 pub mod organisations;
 pub mod plugins;

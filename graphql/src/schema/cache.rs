@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use async_graphql::dynamic::Schema;
-use clientele_kernel::{AppError, AppResult, TenantId};
+use clientele_kernel::{AppError, AppResult, TenantCtx, TenantId};
 use clientele_records::clients::RecordServices;
 use clientele_tenants::Authenticated;
 use lru::LruCache;
@@ -51,9 +51,7 @@ impl SchemaCache {
         {
             return Ok((schema, installed, fp));
         }
-        let installed = Arc::new(plugins.registry.installed(&auth.ctx).await?);
-        let shape =
-            SchemaShape::from_definitions(records.custom_fields.list(&auth.ctx).await?).with_plugins(&installed);
+        let (shape, installed) = tenant_shape(&auth.ctx, records, plugins).await?;
         let (schema, fp) = self.for_shape(&shape)?;
         self.by_tenant.lock().put(key, (fp, installed.clone()));
         Ok((schema, installed, fp))
@@ -69,4 +67,16 @@ impl SchemaCache {
         self.by_fingerprint.lock().put(fingerprint, schema.clone());
         Ok((schema, fingerprint))
     }
+}
+
+/// What a tenant's schema is built from, read in the tenant: its active custom fields and its
+/// enabled plugins (also returned, for the plugin resolvers).
+pub async fn tenant_shape(
+    ctx: &TenantCtx,
+    records: &RecordServices,
+    plugins: &clientele_plugins::Plugins,
+) -> AppResult<(SchemaShape, Installed)> {
+    let installed = Arc::new(plugins.registry.installed(ctx).await?);
+    let shape = SchemaShape::from_definitions(records.custom_fields.list(ctx).await?).with_plugins(&installed);
+    Ok((shape, installed))
 }

@@ -14,7 +14,7 @@ use async_graphql::dynamic::{
 };
 use async_graphql::{Name, Value};
 use chrono::{DateTime, SecondsFormat, Utc};
-use clientele_kernel::page::{Page, encode_cursor};
+use clientele_kernel::page::{Page, PageRequest, decode_cursor, encode_cursor};
 use clientele_kernel::{AppError, ErrorCode, TenantCtx};
 use clientele_tenants::{ClientInfo, TenantServices};
 pub use wire::{InputNames, Payload};
@@ -125,6 +125,7 @@ where
 pub struct Connection {
     pub edges: Vec<Edge>,
     pub has_next_page: bool,
+    pub has_previous_page: bool,
     pub total_count: u64,
 }
 
@@ -134,34 +135,59 @@ pub struct Edge {
 }
 
 impl Connection {
+    /// A page whose cursors are its items' ids.
     pub fn from_page<T: Any + Send + Sync>(page: Page<T>, id: impl Fn(&T) -> uuid::Uuid) -> Self {
-        let edges = page
-            .items
-            .into_iter()
-            .map(|item| Edge { cursor: encode_cursor(id(&item)), node: Box::new(item) })
-            .collect();
-        Self { edges, has_next_page: page.has_next_page, total_count: page.total_count }
+        let cursors = page.items.iter().map(|item| encode_cursor(id(item))).collect();
+        Self::with_cursors(page, cursors)
+    }
+
+    /// A page with the cursor of each item (lists keyed by more than their ids).
+    pub fn with_cursors<T: Any + Send + Sync>(page: Page<T>, cursors: Vec<String>) -> Self {
+        let edges =
+            page.items.into_iter().zip(cursors).map(|(item, cursor)| Edge { cursor, node: Box::new(item) }).collect();
+        Self {
+            edges,
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            total_count: page.total_count,
+        }
     }
 }
 
-/// `first`/`after` arguments of every connection field, their bounds in their descriptions.
+/// The Relay arguments of every connection field (`first`/`after` forward, `last`/`before`
+/// backward), their bounds in their descriptions.
 pub fn with_page_args(field: Field) -> Field {
     use clientele_kernel::page::{DEFAULT_PAGE, MAX_PAGE};
+    let count = |direction: &str| {
+        format!(
+            "How many items {direction}: 1 to {MAX_PAGE}, {DEFAULT_PAGE} when omitted. Not with `first` and `last` together."
+        )
+    };
     field
         .argument(
-            InputValue::new("first", TypeRef::named(TypeRef::INT))
-                .description(format!("How many items: 1 to {MAX_PAGE}, {DEFAULT_PAGE} when omitted.")),
+            InputValue::new("first", TypeRef::named(TypeRef::INT)).description(count("from the start or `after`")),
         )
         .argument(
             InputValue::new("after", TypeRef::named(TypeRef::STRING))
                 .description("The `endCursor` of the previous page; omitted: the first page."),
         )
+        .argument(InputValue::new("last", TypeRef::named(TypeRef::INT)).description(count("up to the end or `before`")))
+        .argument(
+            InputValue::new("before", TypeRef::named(TypeRef::STRING))
+                .description("The `startCursor` of the next page; omitted with `last`: the last page."),
+        )
 }
 
-pub fn page_args(rc: &ResolverContext<'_>) -> async_graphql::Result<clientele_kernel::page::PageRequest> {
-    let first = rc.args.get("first").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
-    let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned)).transpose()?;
-    clientele_kernel::page::PageRequest::new(first, after.as_deref()).map_err(to_gql)
+/// The page arguments with their cursor as sent (lists that decode their own cursors).
+pub fn raw_page_args(rc: &ResolverContext<'_>) -> async_graphql::Result<PageRequest<String>> {
+    let int = |name| rc.args.get(name).filter(|v| !v.is_null()).map(|v| v.i64()).transpose();
+    let string = |name| rc.args.get(name).filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned)).transpose();
+    PageRequest::parse(int("first")?, string("after")?, int("last")?, string("before")?).map_err(to_gql)
+}
+
+/// The page arguments of a list whose cursors are ids.
+pub fn page_args(rc: &ResolverContext<'_>) -> async_graphql::Result<PageRequest> {
+    raw_page_args(rc)?.decode(decode_cursor).map_err(to_gql)
 }
 
 /// `<Node>Connection` and `<Node>Edge` types for a node type.
@@ -199,15 +225,19 @@ pub fn connection_types(node: &str) -> [Object; 2] {
     [connection, edge]
 }
 
-/// `PageInfo`, resolved off the parent [`Connection`].
+/// `PageInfo`, resolved off the parent [`Connection`]. Past the cursor a page starts from, it
+/// answers `true` without reading further (Relay lets a server say so when unsure).
 pub fn page_info_type() -> Object {
+    let cursor = |edge: Option<&Edge>| edge.map_or(Value::Null, |e| Value::String(e.cursor.clone()));
     Object::new("PageInfo")
         .field(field::<Connection, _>("hasNextPage", TypeRef::named_nn(TypeRef::BOOLEAN), |c| {
             Value::from(c.has_next_page)
         }))
-        .field(field::<Connection, _>("endCursor", TypeRef::named(TypeRef::STRING), |c| {
-            c.edges.last().map_or(Value::Null, |e| Value::String(e.cursor.clone()))
+        .field(field::<Connection, _>("hasPreviousPage", TypeRef::named_nn(TypeRef::BOOLEAN), |c| {
+            Value::from(c.has_previous_page)
         }))
+        .field(field::<Connection, _>("startCursor", TypeRef::named(TypeRef::STRING), move |c| cursor(c.edges.first())))
+        .field(field::<Connection, _>("endCursor", TypeRef::named(TypeRef::STRING), move |c| cursor(c.edges.last())))
 }
 
 /// A mutation's answer: its payload with the node, or with `userErrors` for validation failures;

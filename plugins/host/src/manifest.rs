@@ -137,9 +137,43 @@ impl Manifest {
         self.actions.iter().find(|a| a.name == name)
     }
 
+    /// The GraphQL type names the manifest's declarations make, each with the manifest field
+    /// it comes from (as `areas/plugins` in the GraphQL crate names them): a collection's
+    /// type, input and payload, an action's input, and an enum per choice field.
+    pub fn type_names(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let choices = |out: &mut Vec<(String, String)>, ty: &str, at: &str, fields: &[FieldDef]| {
+            for (j, f) in fields.iter().enumerate().filter(|(_, f)| f.ty == FieldType::Choice) {
+                out.push((format!("{ty}{}", pascal(&f.name)), format!("{at}.{j}.name")));
+            }
+        };
+        for (i, c) in self.collections.iter().enumerate() {
+            let (ty, at) = (pascal(&c.name), format!("collections.{i}.name"));
+            for suffix in ["", "Input", "Payload"] {
+                out.push((format!("{ty}{suffix}"), at.clone()));
+            }
+            choices(&mut out, &ty, &format!("collections.{i}.fields"), &c.fields);
+        }
+        for (i, a) in self.actions.iter().enumerate().filter(|(_, a)| !a.input.is_empty()) {
+            let ty = pascal(&a.name);
+            out.push((format!("{ty}Input"), format!("actions.{i}.name")));
+            choices(&mut out, &ty, &format!("actions.{i}.input"), &a.input);
+        }
+        for (i, f) in self.custom_fields.iter().enumerate() {
+            choices(&mut out, "Client", &format!("customFields.{i}.field"), std::slice::from_ref(&f.field));
+        }
+        out
+    }
+
     /// Every problem with the manifest's names and references, empty when it is sound.
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
+        let names = self.type_names();
+        for (i, (name, at)) in names.iter().enumerate() {
+            if let Some((_, first)) = names[..i].iter().find(|(n, _)| n == name) {
+                out.push(format!("`{at}` makes the GraphQL type `{name}`, as `{first}` does"));
+            }
+        }
         let lower = |s: &str| !s.is_empty() && s.len() <= 40 && s.chars().all(|c| c.is_ascii_lowercase() || c == '-');
         if !lower(&self.name) {
             out.push(format!("plugin name `{}` must be lower-case letters and dashes", self.name));
@@ -357,6 +391,43 @@ mod tests {
         let def: FieldDef = serde_json::from_value(stored.clone()).unwrap();
         assert_eq!(def.ty, FieldType::LongText);
         assert_eq!(serde_json::to_value(&def).unwrap(), stored);
+    }
+
+    #[test]
+    fn two_declarations_never_make_one_type() {
+        let collection = |name: &str, fields| Collection {
+            name: name.into(),
+            plural: format!("{name}s"),
+            description: String::new(),
+            parent: Parent::Client,
+            fields,
+        };
+        let sex = FieldDef { choices: vec!["MALE".into()], ..f("sex", FieldType::Choice) };
+        let manifest = Manifest {
+            name: "pets".into(),
+            version: "1".into(),
+            description: String::new(),
+            collections: vec![
+                collection("pet", vec![sex]),
+                collection("petSex", vec![]),
+                collection("petEvent", vec![]),
+            ],
+            custom_fields: Vec::new(),
+            computed: Vec::new(),
+            actions: vec![Action {
+                name: "petEvent".into(),
+                description: String::new(),
+                input: vec![f("at", FieldType::Date)],
+            }],
+            events: Vec::new(),
+        };
+        assert_eq!(
+            manifest.problems(),
+            [
+                "`collections.1.name` makes the GraphQL type `PetSex`, as `collections.0.fields.0.name` does",
+                "`actions.0.name` makes the GraphQL type `PetEventInput`, as `collections.2.name` does",
+            ]
+        );
     }
 
     #[test]

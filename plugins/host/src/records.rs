@@ -372,6 +372,19 @@ impl PluginRecords {
         Ok(rows)
     }
 
+    /// The records among `ids` in the caller's tenant, of any plugin and collection, in one
+    /// statement (Relay's `node(id:)`; callers keep those of plugins enabled for them).
+    pub async fn by_ids(&self, ctx: &TenantCtx, ids: &[uuid::Uuid]) -> AppResult<Vec<PluginRecord>> {
+        let tx = ctx.read().await?;
+        let rows = record::Entity::find()
+            .filter(record::Column::TenantId.eq(ctx.tenant()))
+            .filter(record::Column::Id.is_in(ids.iter().copied()))
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(PluginRecord::from_row).collect())
+    }
+
     /// The records of a tenant-wide collection.
     pub async fn list(&self, ctx: &TenantCtx, plugin: &Installed, collection: &str) -> AppResult<Vec<PluginRecord>> {
         Self::collection(plugin, collection)?;

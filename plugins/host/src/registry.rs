@@ -11,7 +11,9 @@ use clientele_kernel::{
     Actor, AppError, AppResult, ErrorCode, OrgKind, Organisations, Permission, PluginId, PluginInstallId,
     PluginVersionId, Role, TenantCtx, TenantId, TenantTx, TokenScope,
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde_json::{Value, json};
 
 use crate::entity::{install, plugin, version};
@@ -127,26 +129,23 @@ impl PluginRegistry {
     }
 
     /// Checks and stores a new version of a plugin (the plugin is created with its first
-    /// version). `check` is the caller's extra check of the manifest (the GraphQL layer
-    /// builds a schema with it, so names never clash).
+    /// version). `check` is the caller's check of the manifest's names against the API's and
+    /// against the manifests of the supplier's other plugins (the GraphQL layer builds the
+    /// schemas, so names never clash in any set of them a customer enables).
     pub async fn upload(
         &self,
         ctx: &TenantCtx,
         bytes: Vec<u8>,
-        check: impl Fn(&Manifest) -> Result<(), String>,
+        check: impl Fn(&Manifest, &[Manifest]) -> AppResult<()>,
     ) -> AppResult<UploadedVersion> {
         require_supplier(ctx)?;
         let host = Box::new(UploadHost { now: self.handles.now().to_rfc3339() });
         let (sha256, manifest) = self.runtime.inspect(bytes.clone(), host).await?;
-        let mut problems = manifest.problems();
-        if problems.is_empty()
-            && let Err(problem) = check(&manifest)
-        {
-            problems.push(problem);
-        }
+        let problems = manifest.problems();
         if !problems.is_empty() {
             return Err(AppError::invalid("component", format!("The manifest is refused: {}.", problems.join("; "))));
         }
+        check(&manifest, &self.other_manifests(ctx, &manifest.name).await?)?;
         let tx = ctx.begin().await?;
         let now = self.handles.now();
         let existing = plugin::Entity::find()
@@ -196,6 +195,38 @@ impl PluginRegistry {
         audit::record(&tx, ctx, AuditEntry::new("plugin.upload", "plugin", plugin_id, changes)).await?;
         tx.commit().await?;
         uploaded(row, &manifest.name)
+    }
+
+    /// Every distinct manifest of the supplier's plugins other than `name`, any version.
+    async fn other_manifests(&self, ctx: &TenantCtx, name: &str) -> AppResult<Vec<Manifest>> {
+        let tx = ctx.read().await?;
+        let others: Vec<PluginId> = plugin::Entity::find()
+            .filter(plugin::Column::TenantId.eq(ctx.tenant()))
+            .filter(plugin::Column::Name.ne(name))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let stored: Vec<Value> = version::Entity::find()
+            .select_only()
+            .column(version::Column::Manifest)
+            .filter(version::Column::TenantId.eq(ctx.tenant()))
+            .filter(version::Column::PluginId.is_in(others))
+            .order_by_asc(version::Column::CreatedAt)
+            .into_tuple()
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        let mut manifests: Vec<Manifest> = Vec::new();
+        for value in stored {
+            let manifest: Manifest = serde_json::from_value(value).map_err(AppError::internal)?;
+            // Versions that only renumber a manifest clash alike: check one of them.
+            if !manifests.iter().any(|m| Manifest { version: m.version.clone(), ..manifest.clone() } == *m) {
+                manifests.push(manifest);
+            }
+        }
+        Ok(manifests)
     }
 
     /// The supplier's plugins with their versions.

@@ -1,6 +1,14 @@
 //! The wasmtime side: one engine with a pooling allocator, components checked and compiled
 //! once per version (the compiled artifact is cached in memory and on disk), and every call
 //! in a fresh `Store` with fuel, an epoch deadline and a memory cap, on a blocking thread.
+//!
+//! Guest time is bounded by fuel first: a call gets `guest_time × fuel_per_ms` instructions,
+//! `fuel_per_ms` being what a well-behaved guest burns per millisecond on this machine kind
+//! (calibrated by `tests::calibrate_fuel_per_ms`, docs/plugins.md). Fuel counts the guest's
+//! own work whatever the load, so a correct call is not failed by a busy machine. Epoch
+//! ticks are the backstop: past `backstop` of the thread's CPU time outside host functions (a
+//! guest whose instructions run slower than calibrated), or `wall` in all, the call is
+//! interrupted.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -32,10 +40,16 @@ pub const WIT_VERSION: &str = "0.1.0";
 /// What one call may use.
 #[derive(Clone, Copy, Debug)]
 pub struct CallLimits {
-    /// Instructions (wasmtime fuel) per call.
-    pub fuel: u64,
-    /// Wall-clock time per call, counted in epoch ticks.
-    pub deadline: Duration,
+    /// Guest time per call, enforced as fuel (`guest_time` × `fuel_per_ms`).
+    pub guest_time: Duration,
+    /// Fuel a well-behaved guest burns in one millisecond on this machine kind (calibrated).
+    pub fuel_per_ms: u64,
+    /// Backstop: CPU time of the call's thread outside host functions after which a call is
+    /// interrupted, checked at every epoch tick (a guest whose instructions cost more time
+    /// than calibrated). CPU time, not wall time: a busy machine does not count against it.
+    pub backstop: Duration,
+    /// Hard cap on a call's wall-clock time, host functions included.
+    pub wall: Duration,
     /// Linear memory of one instance.
     pub memory: usize,
     /// Total bytes of text a call may return (computed values, action results).
@@ -47,8 +61,10 @@ pub struct CallLimits {
 impl Default for CallLimits {
     fn default() -> Self {
         Self {
-            fuel: 2_000_000_000,
-            deadline: Duration::from_millis(100),
+            guest_time: Duration::from_millis(100),
+            fuel_per_ms: FUEL_PER_MS,
+            backstop: Duration::from_millis(180),
+            wall: Duration::from_secs(1),
             memory: 64 << 20,
             max_output: 1 << 20,
             max_writes: 500,
@@ -56,11 +72,26 @@ impl Default for CallLimits {
     }
 }
 
-/// One epoch tick; the deadline is a whole number of them.
+impl CallLimits {
+    /// The fuel of one call.
+    pub fn fuel(&self) -> u64 {
+        u64::try_from(self.guest_time.as_millis()).unwrap_or(u64::MAX).saturating_mul(self.fuel_per_ms)
+    }
+}
+
+/// Fuel per millisecond of the hostile guest's `work` (JSON building, printing and parsing:
+/// allocation-heavy like most plugin code), measured on the 2-core reference machine by
+/// `tests::calibrate_fuel_per_ms` (20 runs of 2,000 units of 33,534 fuel each; the machine
+/// was shared, load ~3: min 0.8 M/ms, median 1.4 M/ms, max 2.1 M/ms). The fastest run is the
+/// closest to an idle core, so 2 M/ms: on an idle core a call's fuel lasts about its guest
+/// time, on a busy one longer in wall time but never more CPU time. A runaway loop is tight
+/// arithmetic, which burns fuel several times faster than this, so fuel stops it well within
+/// 200 ms even on a loaded machine.
+pub const FUEL_PER_MS: u64 = 2_000_000;
+/// Fuel of one unit of the hostile guest's `work` (deterministic; checked by a test).
+pub const WORK_FUEL_PER_UNIT: u64 = 33_534;
+/// One epoch tick: how often the backstop is checked.
 const TICK: Duration = Duration::from_millis(5);
-/// A call ends after this many times its deadline of wall-clock time, whatever its host
-/// functions took.
-const WALL_FACTOR: u32 = 20;
 /// Instances alive at once (the pool's size); calls beyond wait for a permit.
 const POOL: u32 = 64;
 /// Consecutive failures of one plugin in one tenant that trip its breaker, and for how long.
@@ -107,13 +138,28 @@ pub trait HostApi: Send {
 pub struct CallState {
     limits: StoreLimits,
     host: Box<dyn HostApi>,
-    /// When the call started, and how long it spent in host functions (database reads): the
-    /// deadline counts the guest's own time only, up to a hard cap of [`WALL_FACTOR`] × it.
+    /// When the call started (wall clock and the thread's CPU clock), and the CPU time it
+    /// spent in host functions (database reads): the backstop counts the CPU time outside
+    /// them, up to the hard cap `wall`.
     started: Instant,
+    cpu_started: Duration,
     in_host: Duration,
     /// Bytes of text the guest sent through host functions, capped like outputs.
     sent: usize,
     max_output: usize,
+}
+
+/// CPU time of the calling thread (the guest's: a call runs on one blocking thread, and the
+/// epoch callback runs on it).
+#[allow(unsafe_code)] // clock_gettime on a stack value; the one other unsafe call of this crate
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(u64::try_from(ts.tv_sec).unwrap_or(0), u32::try_from(ts.tv_nsec).unwrap_or(0))
 }
 
 fn trap(message: String) -> wasmtime::Error {
@@ -123,9 +169,9 @@ fn trap(message: String) -> wasmtime::Error {
 impl CallState {
     /// Runs a host function, counting its time apart from the guest's.
     fn timed<R>(&mut self, f: impl FnOnce(&mut Box<dyn HostApi>) -> R) -> R {
-        let t = Instant::now();
+        let t = thread_cpu();
         let out = f(&mut self.host);
-        self.in_host += t.elapsed();
+        self.in_host += thread_cpu().saturating_sub(t);
         out
     }
 
@@ -197,7 +243,6 @@ pub struct Runtime {
     cache_dir: Option<PathBuf>,
     permits: tokio::sync::Semaphore,
     breakers: Mutex<HashMap<(TenantId, PluginId), BreakerState>>,
-    ticks: u64,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -254,7 +299,6 @@ impl Runtime {
                 }
             })
             .map_err(AppError::internal)?;
-        let ticks = u64::try_from(limits.deadline.as_millis() / TICK.as_millis()).unwrap_or(10).max(1);
         Ok(Self {
             engine,
             linker,
@@ -263,7 +307,6 @@ impl Runtime {
             cache_dir,
             permits: tokio::sync::Semaphore::new(POOL as usize),
             breakers: Mutex::new(HashMap::new()),
-            ticks,
         })
     }
 
@@ -432,7 +475,6 @@ impl Runtime {
         let engine = self.engine.clone();
         let pre = prepared.pre.clone();
         let limits = self.limits;
-        let ticks = self.ticks;
         let task = tokio::task::spawn_blocking(move || {
             let state = CallState {
                 limits: StoreLimitsBuilder::new()
@@ -442,26 +484,28 @@ impl Runtime {
                     .build(),
                 host,
                 started: Instant::now(),
+                cpu_started: thread_cpu(),
                 in_host: Duration::ZERO,
                 sent: 0,
                 max_output: limits.max_output,
             };
             let mut store = Store::new(&engine, state);
             store.limiter(|s| &mut s.limits);
-            let deadline = limits.deadline;
-            // Past the deadline: go on, tick by tick, while the guest's own time is under it.
+            let (backstop, cap) = (limits.backstop, limits.wall);
+            // At every tick: go on while the CPU time outside host functions is under the
+            // backstop and the whole call under its cap.
             store.epoch_deadline_callback(move |ctx| {
                 let state = ctx.data();
-                let wall = state.started.elapsed();
-                if wall.saturating_sub(state.in_host) < deadline && wall < deadline * WALL_FACTOR {
+                let guest = thread_cpu().saturating_sub(state.cpu_started).saturating_sub(state.in_host);
+                if guest < backstop && state.started.elapsed() < cap {
                     Ok(wasmtime::UpdateDeadline::Continue(1))
                 } else {
                     Err(wasmtime::Error::from(Trap::Interrupt))
                 }
             });
             let run = (|| {
-                store.set_fuel(limits.fuel)?;
-                store.set_epoch_deadline(ticks);
+                store.set_fuel(limits.fuel())?;
+                store.set_epoch_deadline(1);
                 let plugin = pre.instantiate(&mut store)?;
                 f(&plugin, &mut store)
             })();
@@ -500,4 +544,84 @@ pub fn sha256(bytes: &[u8]) -> String {
         let _ = write!(out, "{b:02x}");
         out
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::print_stderr, clippy::cast_precision_loss)] // a measurement prints and panics
+
+    use super::*;
+    use crate::host::UploadHost;
+
+    fn hostile() -> Option<Vec<u8>> {
+        let dir = std::env::var("CLIENTELE_TEST_PLUGIN_DIR").ok()?;
+        std::fs::read(format!("{dir}/hostile.wasm")).ok()
+    }
+
+    /// Runs `work` with `units`: (fuel burnt, time spent in the guest call).
+    async fn work(runtime: &Arc<Runtime>, prepared: &Prepared, units: u32) -> (u64, Duration) {
+        let input = format!("{{\"units\":{units}}}");
+        let host = Box::new(UploadHost { now: String::new() });
+        let (out, _) = runtime
+            .call(prepared, "hostile", host, move |p, s| {
+                let fuel = s.get_fuel()?;
+                let t = Instant::now();
+                let answer = p.call_action(&mut *s, "work", &input)?;
+                let took = t.elapsed();
+                assert!(answer.is_ok(), "{answer:?}");
+                Ok((fuel - s.get_fuel()?, took))
+            })
+            .await
+            .unwrap();
+        out
+    }
+
+    /// The fuel of `work` is a fixed amount per unit (the integration tests size their calls
+    /// with [`WORK_FUEL_PER_UNIT`]; longer numbers print a little longer, hence 1%).
+    #[tokio::test]
+    async fn work_burns_a_fixed_fuel_per_unit() {
+        let Some(bytes) = hostile() else {
+            eprintln!("skipped: CLIENTELE_TEST_PLUGIN_DIR has no hostile.wasm (scripts/build-guests)");
+            return;
+        };
+        let runtime = Arc::new(Runtime::new(CallLimits::default(), None).unwrap());
+        let prepared = runtime.prepare(&sha256(&bytes), &bytes).unwrap();
+        let (small, _) = work(&runtime, &prepared, 100).await;
+        let (large, _) = work(&runtime, &prepared, 1100).await;
+        let per_unit = (large - small) / 1000;
+        assert!(
+            per_unit.abs_diff(WORK_FUEL_PER_UNIT) * 100 <= WORK_FUEL_PER_UNIT,
+            "{per_unit} fuel per unit: update WORK_FUEL_PER_UNIT (and recalibrate FUEL_PER_MS)"
+        );
+    }
+
+    /// Measures the fuel a well-behaved guest burns per millisecond here: the figure behind
+    /// [`FUEL_PER_MS`]. Run on an otherwise idle machine:
+    /// `CLIENTELE_TEST_PLUGIN_DIR=$(scripts/build-guests) cargo test -p clientele-plugins calibrate -- --ignored --nocapture`.
+    #[tokio::test]
+    #[ignore = "a measurement, not a check: run by hand when the machine kind or wasmtime changes"]
+    async fn calibrate_fuel_per_ms() {
+        let bytes = hostile().expect("CLIENTELE_TEST_PLUGIN_DIR with hostile.wasm");
+        let limits = CallLimits {
+            guest_time: Duration::from_secs(10),
+            backstop: Duration::from_secs(10),
+            wall: Duration::from_secs(20),
+            ..CallLimits::default()
+        };
+        let runtime = Arc::new(Runtime::new(limits, None).unwrap());
+        let prepared = runtime.prepare(&sha256(&bytes), &bytes).unwrap();
+        let mut rates = Vec::new();
+        for _ in 0..20 {
+            let (fuel, took) = work(&runtime, &prepared, 2000).await;
+            rates.push(fuel as f64 / (took.as_secs_f64() * 1e3));
+        }
+        rates.sort_by(f64::total_cmp);
+        eprintln!(
+            "work: {} fuel/unit; fuel per ms over 20 runs of 2000 units: min {:.1} M, median {:.1} M, max {:.1} M",
+            WORK_FUEL_PER_UNIT,
+            rates[0] / 1e6,
+            rates[10] / 1e6,
+            rates[19] / 1e6
+        );
+    }
 }

@@ -392,9 +392,12 @@ impl AddressService {
     }
 }
 
-/// Locks the client row: address changes of one client queue, so "one default" holds.
+/// Locks the client row: address changes of one client queue, so "one default" holds. A client
+/// in the trash keeps its addresses as they were.
 pub(crate) async fn lock_client(tx: &TenantTx, id: ClientId) -> AppResult<Client> {
-    service::load_for_update(tx, id).await
+    let client = service::load_for_update(tx, id).await?;
+    service::ensure_not_trashed(&client)?;
+    Ok(client)
 }
 
 async fn find(tx: &TenantTx, id: AddressId) -> AppResult<Address> {

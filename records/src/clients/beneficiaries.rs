@@ -8,7 +8,6 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTr
 use serde_json::{Value, json};
 
 use crate::clients::entity::{beneficiary, card, ledger_holder};
-use crate::clients::model::Client;
 use crate::clients::{service, validate};
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
@@ -16,21 +15,11 @@ use clientele_kernel::error::{AppError, AppResult, ErrorCode};
 use clientele_kernel::ids::{BeneficiaryId, ClientId};
 use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
+use crate::clients::service::ensure_live;
+
 mod model;
 
 pub use model::{Beneficiary, BeneficiaryInput};
-
-/// Refuses changes under a client in the trash (it must come back as it left, LIF-05) or
-/// anonymised (GDP-03).
-pub(crate) fn ensure_live(client: &Client) -> AppResult<()> {
-    if client.deleted_at.is_some() {
-        return Err(AppError::new(ErrorCode::ClientUnavailable, "This client is in the trash: restore it first."));
-    }
-    if client.anonymised_at.is_some() {
-        return Err(AppError::new(ErrorCode::ClientUnavailable, "This client is anonymised."));
-    }
-    Ok(())
-}
 
 pub(crate) async fn find(tx: &TenantTx, id: BeneficiaryId) -> AppResult<Beneficiary> {
     let row = beneficiary::Entity::find_by_id((tx.tenant(), id)).one(tx.conn()).await?;

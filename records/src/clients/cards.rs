@@ -10,9 +10,10 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::clients::beneficiaries::{self, ensure_live};
+use crate::clients::beneficiaries;
 use crate::clients::entity::{card, ledger_holder};
 use crate::clients::model::Patch;
+use crate::clients::service::ensure_live;
 use crate::clients::{service, validate};
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;

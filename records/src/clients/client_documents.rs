@@ -13,9 +13,9 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, SqlErr};
 use serde_json::{Value, json};
 
-use crate::clients::beneficiaries::ensure_live;
 use crate::clients::entity::{address, client_document as doc};
 use crate::clients::model::Patch;
+use crate::clients::service::ensure_live;
 use crate::clients::service::{self, DeletionGuard};
 use crate::clients::validate;
 use clientele_kernel::Money;

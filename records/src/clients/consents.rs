@@ -82,6 +82,7 @@ impl ClientService {
         }
         let tx = ctx.begin().await?;
         let before = load_for_update(&tx, id).await?;
+        crate::clients::service::ensure_not_trashed(&before)?;
         if before.anonymised_at.is_some() {
             return Err(AppError::new(ErrorCode::Validation, "An anonymised client cannot be changed."));
         }

@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use crate::clients::contacts::{Contact, ContactFilter, ContactService};
@@ -16,41 +16,30 @@ use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::tenancy::TenantCtx;
 
 impl ContactService {
-    /// CON-05: one page of contacts across clients, by last name, after the cursor `after`; the
-    /// total is counted only when `with_total` (else it is 0).
+    /// CON-05: one page of contacts across clients, by last name, beyond the page's cursor;
+    /// the total is counted only when `with_total` (else it is 0).
     pub async fn list(
         &self,
         ctx: &TenantCtx,
         filter: &ContactFilter,
-        first: Option<i64>,
-        after: Option<&str>,
+        page: PageRequest<String>,
         with_total: bool,
     ) -> AppResult<(Page<Contact>, Vec<String>)> {
-        let request = PageRequest::new(first, None)?;
+        let request = page.decode(decode_cursor)?;
         let tx = ctx.read().await?;
         if let Some(id) = filter.client {
             service::load(&tx, id).await?; // another tenant's client is NOT_FOUND, not an empty list
         }
         let base =
             contact::Entity::find().filter(contact::Column::TenantId.eq(ctx.tenant())).filter(condition(ctx, filter));
-        let mut query = base.clone();
-        if let Some(after) = after {
-            let (name, id) = decode_cursor(after)?;
-            query = query.filter(
-                Condition::any()
-                    .add(contact::Column::LastName.gt(name.clone()))
-                    .add(Condition::all().add(contact::Column::LastName.eq(name)).add(contact::Column::Id.gt(id))),
-            );
-        }
-        let rows = query
-            .order_by_asc(contact::Column::LastName)
-            .order_by_asc(contact::Column::Id)
-            .limit(request.first + 1)
+        let key = request.cursor.clone().map(|(name, id)| vec![name.into(), id.into()]);
+        let rows = request
+            .keyset(base.clone(), [contact::Column::LastName, contact::Column::Id], key, true)
             .all(tx.conn())
             .await?;
         let total = if with_total { base.count(tx.conn()).await? } else { 0 };
         tx.commit().await?;
-        let page = Page::from_overfetch(rows.into_iter().map(Contact::from).collect(), request, total);
+        let page = Page::from_overfetch(rows.into_iter().map(Contact::from).collect(), &request, total);
         let cursors = page.items.iter().map(encode_cursor).collect();
         Ok((page, cursors))
     }
@@ -89,9 +78,10 @@ fn encode_cursor(c: &Contact) -> String {
     URL_SAFE_NO_PAD.encode(json!([c.details.last_name, c.id.0]).to_string())
 }
 
-fn decode_cursor(raw: &str) -> AppResult<(String, uuid::Uuid)> {
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| AppError::invalid("after", "This cursor is not valid."))?;
-    serde_json::from_slice(&bytes).map_err(|_| AppError::invalid("after", "This cursor is not valid."))
+fn decode_cursor(raw: &str, field: &'static str) -> AppResult<(String, uuid::Uuid)> {
+    let invalid = || AppError::invalid(field, "This cursor is not valid.");
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+    serde_json::from_slice(&bytes).map_err(|_| invalid())
 }
 
 #[cfg(test)]
@@ -115,8 +105,8 @@ mod tests {
             created_at: at,
             updated_at: at,
         };
-        let (name, id) = decode_cursor(&encode_cursor(&contact)).unwrap();
+        let (name, id) = decode_cursor(&encode_cursor(&contact), "after").unwrap();
         assert_eq!((name.as_str(), id), ("Lefèvre", uuid::Uuid::from_u128(7)));
-        assert!(decode_cursor("garbage").is_err());
+        assert!(decode_cursor("garbage", "after").is_err());
     }
 }

@@ -174,6 +174,7 @@ impl ContactService {
         ctx.require(Permission::Write)?;
         let tx = ctx.begin().await?;
         let owner = service::load(&tx, client).await?;
+        service::ensure_not_trashed(&owner)?;
         let now = self.handles.now();
         let contact = Contact {
             id: ContactId(self.handles.new_id()),
@@ -194,6 +195,7 @@ impl ContactService {
         let tx = ctx.begin().await?;
         let before = find(&tx, id).await?;
         let owner = service::load(&tx, before.client).await?;
+        service::ensure_not_trashed(&owner)?;
         let after = Contact { updated_at: self.handles.now(), ..before.clone() };
         let contact = self.save_in(&tx, ctx, Some(before), after, input, owner.anonymised_at.is_some()).await?;
         tx.commit().await?;
@@ -204,6 +206,7 @@ impl ContactService {
         ctx.require(Permission::Write)?;
         let tx = ctx.begin().await?;
         let before = find(&tx, id).await?;
+        service::ensure_not_trashed(&service::load(&tx, before.client).await?)?;
         contact::Entity::delete_by_id((ctx.tenant(), id)).exec(tx.conn()).await?;
         crate::search::touch(&tx, before.client).await?;
         let changes = audit::diff(&before.audit_view(), &Value::Null);

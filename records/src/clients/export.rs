@@ -17,6 +17,7 @@ use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::error::{AppError, AppResult};
 use clientele_kernel::ids::ClientId;
+use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::tenancy::{TenantCtx, TenantTx};
 
 mod columns;
@@ -167,11 +168,13 @@ impl ClientService {
             return Ok(None);
         }
         let tx = ctx.read().await?;
-        let clients =
-            keyset_page(&tx, export.condition.clone(), export.order, export.after.as_ref(), EXPORT_PAGE).await?;
+        let request = PageRequest { size: EXPORT_PAGE, cursor: export.after.take(), backward: false };
+        let rows = keyset_page(&tx, export.condition.clone(), export.order, &request).await?;
         tx.commit().await?;
-        export.done = (clients.len() as u64) < EXPORT_PAGE;
-        export.after = clients.last().map(|c| keyset_of(export.order, c));
+        let clients = Page::from_overfetch(rows, &request, 0);
+        export.done = !clients.has_next_page;
+        export.after = clients.items.last().map(|c| keyset_of(export.order, c));
+        let clients = clients.items;
         if clients.is_empty() {
             return Ok(None);
         }

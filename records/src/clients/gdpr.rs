@@ -11,7 +11,7 @@ mod sources;
 use std::sync::Arc;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Map, Value, json};
 
 use crate::clients::entity::client;
@@ -24,7 +24,7 @@ use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::error::{AppError, AppResult, ErrorCode};
 use clientele_kernel::ids::ClientId;
-use clientele_kernel::page::{MAX_PAGE, Page, PageRequest};
+use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
 /// Something that stores personal data about clients (a core table, a plugin's records):
@@ -224,16 +224,11 @@ impl GdprService {
             .filter(client::Column::TenantId.eq(ctx.tenant()))
             .filter(client::Column::AnonymisedAt.is_null())
             .filter(condition);
-        let mut query = base.clone();
-        if let Some(after) = page.after {
-            query = query.filter(client::Column::Id.gt(after));
-        }
-        let first = page.first.min(MAX_PAGE);
-        let rows = query.order_by_asc(client::Column::Id).limit(first + 1).all(tx.conn()).await?;
+        let rows = page.by_id(base.clone(), client::Column::Id, true).all(tx.conn()).await?;
         let total = base.count(tx.conn()).await?;
         tx.commit().await?;
         let clients = rows.into_iter().map(Client::from_row).collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(clients, page, total))
+        Ok(Page::from_overfetch(clients, &page, total))
     }
 }
 

@@ -4,10 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 
 use crate::clients::custom_fields::{CustomEntity, CustomFieldService};
@@ -18,7 +15,7 @@ use crate::clients::service::ClientService;
 use clientele_kernel::error::{AppError, AppResult};
 use clientele_kernel::fields::FieldType;
 use clientele_kernel::ids::{CategoryId, ClientId, GroupId};
-use clientele_kernel::page::{MAX_PAGE, Page};
+use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::tenancy::TenantCtx;
 
 /// Trashed clients are hidden unless asked for.
@@ -81,8 +78,8 @@ fn encode_cursor(order: ClientOrder, c: &Client) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::json!([key, id]).to_string())
 }
 
-fn decode_cursor(raw: &str) -> AppResult<(Value, uuid::Uuid)> {
-    let invalid = || AppError::invalid("after", "This cursor is not valid.");
+fn decode_cursor(raw: &str, field: &'static str) -> AppResult<Keyset> {
+    let invalid = || AppError::invalid(field, "This cursor is not valid.");
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
     let (key, id): (Value, uuid::Uuid) = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     Ok((key, id))
@@ -103,16 +100,15 @@ fn birthday_condition(from: i32, to: i32) -> Condition {
 }
 
 impl ClientService {
-    /// One page of clients matching `filter`, in `order`, after the cursor `after`.
+    /// One page of clients matching `filter`, in `order`, beyond the page's cursor.
     pub async fn list(
         &self,
         ctx: &TenantCtx,
         filter: &ClientFilter,
         order: ClientOrder,
-        first: Option<i64>,
-        after: Option<&str>,
+        page: PageRequest<String>,
     ) -> AppResult<(Page<Client>, Vec<String>)> {
-        self.list_page(ctx, filter, order, first, after, true).await
+        self.list_page(ctx, filter, order, page, true).await
     }
 
     /// As [`list`](Self::list); the total is counted only when `with_total` (else it is 0), so a
@@ -122,21 +118,13 @@ impl ClientService {
         ctx: &TenantCtx,
         filter: &ClientFilter,
         order: ClientOrder,
-        first: Option<i64>,
-        after: Option<&str>,
+        page: PageRequest<String>,
         with_total: bool,
     ) -> AppResult<(Page<Client>, Vec<String>)> {
-        let first = match first {
-            None => clientele_kernel::page::DEFAULT_PAGE,
-            Some(n) => u64::try_from(n)
-                .ok()
-                .filter(|n| (1..=MAX_PAGE).contains(n))
-                .ok_or_else(|| AppError::invalid("first", format!("Ask for 1 to {MAX_PAGE} items.")))?,
-        };
-        let after = after.map(decode_cursor).transpose()?;
+        let request = page.decode(decode_cursor)?;
         let tx = ctx.read().await?;
         let condition = self.condition(&tx, filter).await?;
-        let clients = keyset_page(&tx, condition.clone(), order, after.as_ref(), first + 1).await?;
+        let clients = keyset_page(&tx, condition.clone(), order, &request).await?;
         let total = if with_total {
             client::Entity::find()
                 .filter(client::Column::TenantId.eq(ctx.tenant()))
@@ -147,7 +135,7 @@ impl ClientService {
             0
         };
         tx.commit().await?;
-        let page = Page::from_overfetch(clients, clientele_kernel::page::PageRequest { first, after: None }, total);
+        let page = Page::from_overfetch(clients, &request, total);
         let cursors = page.items.iter().map(|c| encode_cursor(order, c)).collect();
         Ok((page, cursors))
     }
@@ -283,24 +271,27 @@ pub(crate) fn keyset_of(order: ClientOrder, c: &Client) -> Keyset {
     (key, c.id.0)
 }
 
-/// Up to `limit` clients of the tenant matching `condition`, in `order`, after `after`.
+/// One more than a page of the tenant's clients matching `condition`, in `order`, read in the
+/// page's direction beyond its cursor.
 pub(crate) async fn keyset_page(
     tx: &clientele_kernel::TenantTx,
     condition: Condition,
     order: ClientOrder,
-    after: Option<&Keyset>,
-    limit: u64,
+    page: &PageRequest<Keyset>,
 ) -> AppResult<Vec<Client>> {
-    let mut query = client::Entity::find().filter(client::Column::TenantId.eq(tx.tenant())).filter(condition);
-    if let Some((key, id)) = after {
-        query = query.filter(after_condition(order, key, *id)?);
-    }
-    let query = match order {
-        ClientOrder::Name => query.order_by_asc(client::Column::SortName),
-        ClientOrder::Number => query.order_by_asc(client::Column::Number),
-        ClientOrder::CreatedAt => query.order_by_asc(client::Column::CreatedAt),
+    let query = client::Entity::find().filter(client::Column::TenantId.eq(tx.tenant())).filter(condition);
+    let column = match order {
+        ClientOrder::Name => client::Column::SortName,
+        ClientOrder::Number => client::Column::Number,
+        ClientOrder::CreatedAt => client::Column::CreatedAt,
     };
-    let rows = query.order_by_asc(client::Column::Id).limit(limit).all(tx.conn()).await?;
+    // A row-value comparison is one range on the (tenant, key, id) index for both databases;
+    // PostgreSQL cannot scan a range for the equivalent `key > k OR (key = k AND id > i)`.
+    let key = match &page.cursor {
+        Some((key, id)) => Some(vec![key_value(order, key, page.cursor_field())?, (*id).into()]),
+        None => None,
+    };
+    let rows = page.keyset(query, [column, client::Column::Id], key, true).all(tx.conn()).await?;
     rows.into_iter().map(Client::from_row).collect()
 }
 
@@ -312,21 +303,17 @@ fn escape_like(value: &str) -> String {
     value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// Rows strictly after `(key, id)` in the page order.
-fn after_condition(order: ClientOrder, key: &Value, id: uuid::Uuid) -> AppResult<Condition> {
-    let invalid = || AppError::invalid("after", "This cursor is not valid.");
-    let (col, value): (client::Column, sea_orm::Value) = match order {
-        ClientOrder::Name => (client::Column::SortName, key.as_str().ok_or_else(invalid)?.to_owned().into()),
-        ClientOrder::Number => (client::Column::Number, key.as_i64().ok_or_else(invalid)?.into()),
+/// The cursor's sort key as a value of the order's column.
+fn key_value(order: ClientOrder, key: &Value, field: &'static str) -> AppResult<sea_orm::Value> {
+    let invalid = || AppError::invalid(field, "This cursor is not valid.");
+    Ok(match order {
+        ClientOrder::Name => key.as_str().ok_or_else(invalid)?.to_owned().into(),
+        ClientOrder::Number => key.as_i64().ok_or_else(invalid)?.into(),
         ClientOrder::CreatedAt => {
             let at = key.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).ok_or_else(invalid)?;
-            (client::Column::CreatedAt, at.with_timezone(&Utc).into())
+            at.with_timezone(&Utc).into()
         }
-    };
-    // A row-value comparison is one range on the (tenant, key, id) index for both databases;
-    // PostgreSQL cannot scan a range for the equivalent `key > k OR (key = k AND id > i)`.
-    let row = Expr::tuple([Expr::col(col), Expr::col(client::Column::Id)]);
-    Ok(Condition::all().add(row.gt(Expr::tuple([Expr::val(value), Expr::val(id)]))))
+    })
 }
 
 /// `custom_fields.<key> = value` (or contains, for multi-choice), per backend's JSON functions.

@@ -13,9 +13,9 @@ use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 
-use crate::clients::beneficiaries::ensure_live;
 use crate::clients::entity::{client, referral_settings as settings, referral_use};
 use crate::clients::model::Patch;
+use crate::clients::service::ensure_live;
 use crate::clients::service::load_for_update;
 use crate::clients::validate;
 use clientele_kernel::Money;

@@ -112,6 +112,7 @@ impl ClientService {
         let input = &input;
         ctx.write(Permission::Write, |tx| async move {
             let before = load_for_update(&tx, id).await?;
+            ensure_not_trashed(&before)?;
             check_updatable(&before)?;
             if input.expected_version.is_some_and(|v| v != before.version) {
                 return Err(AppError::code_only(ErrorCode::StaleVersion));
@@ -300,6 +301,7 @@ impl ClientService {
         }
         let tx = ctx.begin().await?;
         let before = load_for_update(&tx, id).await?;
+        ensure_not_trashed(&before)?;
         let after = Client {
             blocked: reason.is_some(),
             blocked_reason: reason,
@@ -400,6 +402,24 @@ pub(crate) async fn client_field_defs(tx: &TenantTx) -> AppResult<Vec<CustomFiel
 }
 
 /// Whether a stored client may still be changed.
+/// LIF-05: a client in the trash comes back exactly as it left, so nothing changes under it but
+/// its restoration, its purge and its anonymisation (an erasure request does not wait).
+pub(crate) fn ensure_not_trashed(client: &Client) -> AppResult<()> {
+    if client.deleted_at.is_some() {
+        return Err(AppError::new(ErrorCode::ClientUnavailable, "This client is in the trash: restore it first."));
+    }
+    Ok(())
+}
+
+/// Refuses changes under a client in the trash ([`ensure_not_trashed`]) or anonymised (GDP-03).
+pub(crate) fn ensure_live(client: &Client) -> AppResult<()> {
+    ensure_not_trashed(client)?;
+    if client.anonymised_at.is_some() {
+        return Err(AppError::new(ErrorCode::ClientUnavailable, "This client is anonymised."));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_updatable(client: &Client) -> AppResult<()> {
     if client.anonymised_at.is_some() {
         return Err(AppError::new(ErrorCode::Validation, "An anonymised client cannot be changed."));

@@ -11,10 +11,11 @@ use crate::clients::ClientService;
 use crate::clients::model::Client;
 use crate::clients::service::ClientFilter;
 use crate::search::document::{self, Outcome, SearchContributor};
-use crate::search::{SearchIndex, SearchQuery, outbox, text};
+use crate::search::{HitKey, SearchIndex, SearchQuery, outbox, text};
 use clientele_kernel::db::Handles;
 use clientele_kernel::error::{AppError, AppResult};
 use clientele_kernel::ids::{ClientId, TenantId};
+use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::tenancy::{Actor, OrgKind, Permission, TenantCtx};
 
 /// Pending rows the worker takes per round and tenant.
@@ -40,6 +41,7 @@ pub struct SearchHit {
 pub struct SearchPage {
     pub hits: Vec<SearchHit>,
     pub has_next_page: bool,
+    pub has_previous_page: bool,
     /// Hits in the index before the filter (an estimate on Meilisearch).
     pub estimated_total: u64,
 }
@@ -57,20 +59,29 @@ pub struct SearchService {
     contributors: Vec<Arc<dyn SearchContributor>>,
 }
 
-fn encode_cursor(offset: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("search:{offset}"))
+/// A hit's [`HitKey`] as an opaque cursor: score bits, client id and rank, 24 bytes.
+fn encode_cursor(key: HitKey) -> String {
+    let mut bytes = Vec::with_capacity(24);
+    bytes.extend(key.score.to_bits().to_be_bytes());
+    bytes.extend(key.client.0.as_bytes());
+    bytes.extend(u32::try_from(key.rank).unwrap_or(u32::MAX).to_be_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Decodes a cursor of [`encode_cursor`]; a forged one, or one past [`MAX_OFFSET`], is
-/// refused before it reaches the index (which sizes its collector from the offset).
-fn decode_cursor(raw: &str) -> AppResult<usize> {
-    (raw.len() <= 32)
+/// Decodes a cursor of [`encode_cursor`]; a forged one, or one ranked past [`MAX_OFFSET`], is
+/// refused before it reaches the index (an offset-paged index sizes its collector from it).
+fn decode_cursor(raw: &str, field: &'static str) -> AppResult<HitKey> {
+    (raw.len() == 32)
         .then(|| URL_SAFE_NO_PAD.decode(raw).ok())
         .flatten()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("search:").and_then(|n| n.parse::<usize>().ok()))
-        .filter(|offset| *offset <= MAX_OFFSET)
-        .ok_or_else(|| AppError::invalid("after", "This cursor is not valid."))
+        .and_then(|b| {
+            let score = f32::from_bits(u32::from_be_bytes(b.get(..4)?.try_into().ok()?));
+            let client = ClientId(uuid::Uuid::from_slice(b.get(4..20)?).ok()?);
+            let rank = usize::try_from(u32::from_be_bytes(b.get(20..24)?.try_into().ok()?)).ok()?;
+            Some(HitKey { score, client, rank })
+        })
+        .filter(|key| key.rank <= MAX_OFFSET && key.score.is_finite())
+        .ok_or_else(|| AppError::invalid(field, "This cursor is not valid."))
 }
 
 impl SearchService {
@@ -106,59 +117,71 @@ impl SearchService {
         clients: &ClientService,
         query: &str,
         filter: &ClientFilter,
-        first: Option<i64>,
-        after: Option<&str>,
+        page: PageRequest<String>,
     ) -> AppResult<SearchPage> {
-        // The page size is checked as for every list; the cursor is an offset in the hits.
-        let first = usize::try_from(clientele_kernel::page::PageRequest::new(first, None)?.first).unwrap_or(usize::MAX);
+        // The page is checked as for every list; the cursor is a hit's place in the ranking.
+        let page = page.decode(decode_cursor)?;
+        if page.backward && page.cursor.is_none() {
+            return Err(AppError::invalid("before", "Search pages backward from a `before` cursor."));
+        }
         if query.chars().count() > MAX_QUERY_CHARS {
             return Err(AppError::invalid("query", format!("Search with at most {MAX_QUERY_CHARS} characters.")));
         }
-        let mut offset = after.map(decode_cursor).transpose()?.unwrap_or(0);
         let tokens = text::query_tokens(query);
         if tokens.is_empty() {
             return Ok(SearchPage::default());
         }
+        let size = usize::try_from(page.size).unwrap_or(usize::MAX);
         // First window: exactly a page and one (most hits pass the default filter); doubled
-        // each round a filter leaves the page short.
-        let mut window = first + 1;
-        let mut page = SearchPage::default();
-        let start = offset;
-        while page.hits.len() <= first && offset - start < MAX_SCANNED && offset <= MAX_OFFSET {
-            let found = self
-                .index
-                .search(&SearchQuery { tenant: ctx.tenant(), tokens: tokens.clone(), offset, limit: window })
-                .await?;
-            page.estimated_total = found.total;
-            let ids: Vec<ClientId> = found.hits.iter().map(|h| h.client).collect();
+        // each round a filter leaves the page short. Each window resumes after the last hit
+        // looked at, so hits read are hits seen once.
+        let (mut window, mut scanned, mut after) = (size + 1, 0, page.cursor);
+        let mut found_hits = Vec::new();
+        let mut estimated_total = 0;
+        while found_hits.len() <= size && scanned < MAX_SCANNED {
+            let q = SearchQuery {
+                tenant: ctx.tenant(),
+                tokens: tokens.clone(),
+                after,
+                backward: page.backward,
+                limit: window,
+            };
+            let found = self.index.search(&q).await?;
+            estimated_total = found.total;
+            let ids: Vec<ClientId> = found.hits.iter().map(|h| h.key.client).collect();
             let mut matching = clients.matching(ctx, filter, &ids).await?;
             let exhausted = found.hits.len() < window;
-            for (i, hit) in found.hits.into_iter().enumerate() {
-                let Some(pos) = matching.iter().position(|c| c.id == hit.client) else { continue };
+            scanned += found.hits.len();
+            for hit in found.hits {
+                after = Some(hit.key);
+                let Some(pos) = matching.iter().position(|c| c.id == hit.key.client) else { continue };
                 let highlights = hit
                     .fields
                     .iter()
                     .filter_map(|f| text::highlight(&f.value, &tokens).map(|h| (f.name.clone(), h)))
                     .collect();
-                page.hits.push(SearchHit {
+                found_hits.push(SearchHit {
                     client: matching.swap_remove(pos),
-                    score: hit.score,
+                    score: hit.key.score,
                     highlights,
-                    cursor: encode_cursor(offset + i + 1),
+                    cursor: encode_cursor(hit.key),
                 });
-                if page.hits.len() > first {
+                if found_hits.len() > size {
                     break;
                 }
             }
-            offset += window;
             window = (window * 2).min(500);
-            if exhausted {
+            if exhausted || after.is_some_and(|key| key.rank >= MAX_OFFSET) {
                 break;
             }
         }
-        page.has_next_page = page.hits.len() > first;
-        page.hits.truncate(first);
-        Ok(page)
+        let hits = Page::from_overfetch(found_hits, &page, estimated_total);
+        Ok(SearchPage {
+            hits: hits.items,
+            has_next_page: hits.has_next_page,
+            has_previous_page: hits.has_previous_page,
+            estimated_total,
+        })
     }
 
     /// How many changes of the caller's tenant wait for the index, and when it last caught up.
@@ -260,19 +283,25 @@ impl SearchService {
 mod tests {
     use super::*;
 
+    fn key(rank: usize) -> HitKey {
+        HitKey { score: 4.5, client: ClientId(uuid::Uuid::from_u128(7)), rank }
+    }
+
     #[test]
     fn cursors_round_trip_within_bounds() {
-        assert_eq!(decode_cursor(&encode_cursor(50)).ok(), Some(50));
-        assert_eq!(decode_cursor(&encode_cursor(MAX_OFFSET)).ok(), Some(MAX_OFFSET));
+        assert_eq!(decode_cursor(&encode_cursor(key(50)), "after").ok(), Some(key(50)));
+        assert_eq!(decode_cursor(&encode_cursor(key(MAX_OFFSET)), "after").ok(), Some(key(MAX_OFFSET)));
     }
 
     #[test]
     fn forged_and_out_of_range_cursors_are_refused() {
-        // issue 12 #1: `search:10000000000000000` once sized a 16 PB allocation.
-        for forged in [encode_cursor(MAX_OFFSET + 1), URL_SAFE_NO_PAD.encode("search:10000000000000000")] {
-            assert_eq!(decode_cursor(&forged).map_err(|e| e.code()), Err(clientele_kernel::ErrorCode::Validation));
+        // issue 12 #1: a forged offset once sized a 16 PB allocation.
+        let mut nan = key(1);
+        nan.score = f32::NAN;
+        for forged in [encode_cursor(key(MAX_OFFSET + 1)), encode_cursor(nan), URL_SAFE_NO_PAD.encode("search:1")] {
+            let refused = decode_cursor(&forged, "before").map_err(|e| (e.code(), e.field().map(str::to_owned)));
+            assert_eq!(refused, Err((clientele_kernel::ErrorCode::Validation, Some("before".to_owned()))));
         }
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("search:-1")).is_err());
-        assert!(decode_cursor(&"A".repeat(4096)).is_err());
+        assert!(decode_cursor(&"A".repeat(4096), "after").is_err());
     }
 }

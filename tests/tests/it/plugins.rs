@@ -92,7 +92,7 @@ pub async fn enable(app: &TestApp, supplier: &Tenant, plugin: &str, orgs: &[&Ten
 }
 
 /// A supplier with two customer organisations, signed in.
-async fn organisations(app: &TestApp) -> (Tenant, Tenant, Tenant) {
+pub(crate) async fn organisations(app: &TestApp) -> (Tenant, Tenant, Tenant) {
     let s = app.supplier("Acme Software", "owner@acme.test").await;
     let a = customer(app, &s, "Animalerie Martin", "ada@martin.test", 3).await;
     let b = customer(app, &s, "Salon Lea", "lea@salon.test", 3).await;

@@ -25,7 +25,7 @@ use crate::common::{TestClock, code};
 const REPLICAS: usize = 3;
 
 /// The `clientele` binary: `CLIENTELE_TEST_BIN`, or built here next to this test binary.
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         if let Ok(bin) = std::env::var("CLIENTELE_TEST_BIN") {
@@ -410,13 +410,15 @@ async fn replicas_behind_nginx_share_sessions_schema_seats_and_numbers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killed_and_stopped_replicas_lose_nothing() {
+    const STREAMS: usize = 8;
     let mut d = Deployment::start().await;
     let token = d.supplier("Acme", "owner@acme.test").await;
 
     // SIGKILL one replica while creations stream through nginx: every acknowledged creation is
     // stored, and every stored one is whole (its audit row committed with it).
     // Eight streams of sequential creations through nginx for 1.5 s; replica 1 dies at 0.5 s.
-    let streams = (0..8).map(|stream| {
+    let killed_at = Instant::now() + Duration::from_millis(500);
+    let streams = (0..STREAMS).map(|stream| {
         let (url, http, token) = (d.url.clone(), d.http.clone(), token.clone());
         tokio::spawn(async move {
             let (mut acknowledged, mut failed) = (Vec::new(), 0);
@@ -436,7 +438,7 @@ async fn killed_and_stopped_replicas_lose_nothing() {
                     Err(_) => None,
                 };
                 match id {
-                    Some(id) => acknowledged.push(id),
+                    Some(id) => acknowledged.push((id, Instant::now())),
                     None => failed += 1,
                 }
             }
@@ -445,7 +447,7 @@ async fn killed_and_stopped_replicas_lose_nothing() {
     });
     let load = futures::future::join_all(streams);
     let kill = async {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep_until(killed_at.into()).await;
         d.replicas[1].process.start_kill().unwrap();
     };
     let (results, ()) = tokio::join!(load, kill);
@@ -460,7 +462,15 @@ async fn killed_and_stopped_replicas_lose_nothing() {
         "SIGKILL under load: {} creations acknowledged, {failed} failed (in flight on the killed replica), {stored} stored",
         acknowledged.len()
     );
-    assert!(acknowledged.len() > 10 * failed, "nginx kept serving through the other replicas");
+    // Only what was in flight on the killed replica is lost, whatever the machine's speed: per
+    // stream its request at the kill and at most one more on a pooled connection nginx had not
+    // yet seen fail (it then marks the replica down); and the others kept answering after it.
+    assert!(failed <= 2 * STREAMS, "{failed} creations failed: more than could be in flight on the killed replica");
+    assert!(
+        acknowledged.iter().any(|(_, at)| *at > killed_at + Duration::from_millis(100)),
+        "nginx kept serving through the other replicas"
+    );
+    let acknowledged: Vec<String> = acknowledged.into_iter().map(|(id, _)| id).collect();
     for id in &acknowledged {
         let n = d.scalar(&format!("SELECT COUNT(*) AS n FROM clients WHERE id = '{id}'")).await;
         assert_eq!(n, 1, "acknowledged client {id} is missing");

@@ -150,7 +150,7 @@ const PLUGIN_COLLECTIONS: &[&str] = &[
     "Pet",
     "PetEvent",
     "CouponPack",
-    "Subscription",
+    "CouponSubscription",
     "CouponUse",
     "Theme",
     "Criterion",

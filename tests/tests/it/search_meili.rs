@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
 use clientele_adapters::MeiliIndex;
 use clientele_kernel::{ClientId, TenantId};
-use clientele_records::search::{DocField, SearchDocument, SearchIndex, SearchQuery, text};
+use clientele_records::search::{DocField, HitKey, SearchDocument, SearchIndex, SearchQuery, text};
 use serde_json::{Value, json};
 
 #[derive(Clone, Debug)]
@@ -82,6 +82,11 @@ fn doc(tenant: TenantId, n: u128) -> SearchDocument {
 }
 
 // SRC-01 SRC-05 (Meilisearch adapter: request shapes and tenant filter)
+/// A cursor at the hit ranked `rank` (Meilisearch resumes by rank alone).
+fn after_rank(rank: usize) -> HitKey {
+    HitKey { score: 0.0, client: ClientId(uuid::Uuid::from_u128(0)), rank }
+}
+
 #[tokio::test]
 async fn meilisearch_requests_have_the_documented_shape_and_the_tenant_filter() {
     let fake = Fake::default();
@@ -94,10 +99,16 @@ async fn meilisearch_requests_have_the_documented_shape_and_the_tenant_filter() 
     let tenant = TenantId(uuid::Uuid::from_u128(42));
     index.upsert((0..1_500).map(|n| doc(tenant, n)).collect()).await.unwrap();
     let hits = index
-        .search(&SearchQuery { tenant, tokens: text::query_tokens("Dup 06 12"), offset: 20, limit: 21 })
+        .search(&SearchQuery {
+            tenant,
+            tokens: text::query_tokens("Dup 06 12"),
+            after: Some(after_rank(19)),
+            backward: false,
+            limit: 21,
+        })
         .await
         .unwrap();
-    assert_eq!(hits.hits[0].client, ClientId(uuid::Uuid::from_u128(7)));
+    assert_eq!(hits.hits[0].key.client, ClientId(uuid::Uuid::from_u128(7)));
     assert_eq!(hits.hits[0].fields[0].value, "Dupont");
     index.delete(tenant, &[ClientId(uuid::Uuid::from_u128(1))]).await.unwrap();
     index.clear_tenant(tenant).await.unwrap();

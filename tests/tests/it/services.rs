@@ -2,11 +2,15 @@
 //! service methods with a `TenantCtx`, on both databases, with a fixed clock and seeded entropy
 //! (`TestApp::start_fixed`). HTTP is used only to set up organisations and users.
 
+use clientele_kernel::person::ContactPatch;
 use clientele_kernel::tenancy::Principal;
 use clientele_kernel::{
     Actor, AppError, CategoryId, ErrorCode, OrgKind, Role, SessionId, TenantCtx, TenantId, TokenScope, UserId,
 };
-use clientele_records::clients::{AccountKind, CategoryInput, ClientInput, ClientKind, EntryInput, LedgerKind};
+use clientele_records::clients::{
+    AccountKind, AddressInput, AddressKind, CategoryInput, ClientInput, ClientKind, ConsentChannel, ConsentStatus,
+    ContactInput, EntryInput, LedgerKind,
+};
 use clientele_tenants::ClientInfo;
 use clientele_tenants::password::HashBudget;
 
@@ -20,6 +24,7 @@ both_dbs_fixed!(
     category_and_group_names_are_required_and_unique,
     the_last_super_admin_stays,
     direct_login_needs_the_customers_consent,
+    a_trashed_client_is_frozen_until_restored,
 );
 
 /// A context acting as `user` of `tenant` with `role`, as a signed-in session would.
@@ -202,4 +207,50 @@ async fn direct_login_needs_the_customers_consent(app: TestApp) {
     let opened = direct.open(&supplier, customer_id, "Support", &info).await.unwrap();
     assert_eq!(opened.acting_as.to_string(), admin.admin_id, "as the customer's super-admin");
     assert_eq!(opened.session.expires_at.date_naive(), fixed_now().date_naive());
+}
+
+// LIF-03 LIF-05: a client in the trash comes back exactly as it left: nothing under it changes
+// (its record, contacts, addresses, block, consents) until it is restored; reads still answer.
+async fn a_trashed_client_is_frozen_until_restored(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let ctx = supplier_ctx(&app, &t);
+    let r = &app.state.records;
+    let made = r
+        .clients
+        .create(&ctx, ClientInput { last_name: text("Dupont"), first_name: text("Anne"), ..ClientInput::default() })
+        .await
+        .unwrap();
+    let contact_input = || ContactInput {
+        details: ContactPatch { last_name: Some("Martin".into()), ..ContactPatch::default() },
+        ..ContactInput::default()
+    };
+    let address_input =
+        || AddressInput { kind: Some(AddressKind::Main), city: text("Lyon"), ..AddressInput::default() };
+    let contact = r.contacts.create(&ctx, made.id, contact_input()).await.unwrap();
+    let address = r.addresses.create(&ctx, made.id, address_input()).await.unwrap();
+    r.clients.trash(&ctx, made.id).await.unwrap();
+    let audit_rows = app.count("audit_log").await;
+
+    let unavailable = |what: &str, err: AppError| {
+        assert_eq!(err.code(), ErrorCode::ClientUnavailable, "{what} under a trashed client: {err:?}");
+    };
+    let rename = ClientInput { first_name: text("Anna"), ..ClientInput::default() };
+    unavailable("update", r.clients.update(&ctx, made.id, rename.clone()).await.unwrap_err());
+    unavailable("block", r.clients.set_blocked(&ctx, made.id, Some("unpaid".into())).await.unwrap_err());
+    unavailable("new contact", r.contacts.create(&ctx, made.id, contact_input()).await.unwrap_err());
+    unavailable("contact change", r.contacts.update(&ctx, contact.id, contact_input()).await.unwrap_err());
+    unavailable("contact deletion", r.contacts.delete(&ctx, contact.id).await.unwrap_err());
+    unavailable("new address", r.addresses.create(&ctx, made.id, address_input()).await.unwrap_err());
+    unavailable("address change", r.addresses.update(&ctx, address.id, AddressInput::default()).await.unwrap_err());
+    unavailable("address deletion", r.addresses.delete(&ctx, address.id).await.unwrap_err());
+    let consent = r.clients.set_consent(&ctx, made.id, ConsentChannel::Email, ConsentStatus::Granted, "shop").await;
+    unavailable("consent", consent.unwrap_err());
+    assert_eq!(app.count("audit_log").await, audit_rows, "nothing refused was written");
+    assert_eq!(r.clients.get(&ctx, made.id).await.unwrap().first_name.as_deref(), Some("Anne"), "reads still answer");
+
+    let restored = r.clients.restore(&ctx, made.id).await.unwrap();
+    assert_eq!(restored.first_name.as_deref(), Some("Anne"), "it came back as it left");
+    assert_eq!(r.clients.update(&ctx, made.id, rename).await.unwrap().first_name.as_deref(), Some("Anna"));
+    r.contacts.update(&ctx, contact.id, contact_input()).await.unwrap();
+    r.addresses.delete(&ctx, address.id).await.unwrap();
 }

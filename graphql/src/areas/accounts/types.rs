@@ -51,6 +51,7 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
 
 fn user_type() -> Object {
     Object::new("User")
+        .implement("Node")
         .description("A person who signs in to one organisation.")
         .field(field::<User, _>("id", TypeRef::named_nn(TypeRef::ID), |u| Value::String(u.id.to_string())))
         .field(field::<User, _>("email", TypeRef::named_nn(TypeRef::STRING), |u| Value::String(u.email.clone())))

@@ -10,7 +10,6 @@ use async_graphql::dynamic::{
 };
 use async_graphql::{Name, Value};
 use clientele_kernel::Money;
-use clientele_kernel::page::Page;
 use clientele_kernel::{AppError, CategoryId, ClientId, GroupId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
@@ -25,8 +24,8 @@ use crate::support::field_types;
 use crate::support::input::{json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_str};
 use crate::support::loaders::{LoadCtx, Many, One, load_error, many, one, relation};
 use crate::support::{
-    Connection, Edge, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
-    parse_datetime, payload_type, tenant, to_gql, with_page_args,
+    Connection, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
+    parse_datetime, payload_type, raw_page_args, tenant, to_gql, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
@@ -415,12 +414,6 @@ pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<Cl
     })
 }
 
-fn client_connection(page: Page<Client>, cursors: Vec<String>) -> Connection {
-    let edges =
-        page.items.into_iter().zip(cursors).map(|(client, cursor)| Edge { cursor, node: Box::new(client) }).collect();
-    Connection { edges, has_next_page: page.has_next_page, total_count: page.total_count }
-}
-
 /// Registers the client types but `Client` itself, which the registry registers once every
 /// area has added its fields.
 fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
@@ -489,17 +482,14 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                         Some("CREATED_AT") => ClientOrder::CreatedAt,
                         _ => ClientOrder::Name,
                     };
-                    let first = rc.args.get("first").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
-                    let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned));
-                    let after = after.transpose()?;
                     let clients = &records(&rc)?.clients;
                     // The total costs a statement: counted only when asked for.
                     let with_total = rc.look_ahead().field("totalCount").exists();
                     let (page, cursors) = clients
-                        .list_page(tenant(&rc)?, &filter, order, first, after.as_deref(), with_total)
+                        .list_page(tenant(&rc)?, &filter, order, raw_page_args(&rc)?, with_total)
                         .await
                         .map_err(to_gql)?;
-                    Ok(Some(FieldValue::owned_any(client_connection(page, cursors))))
+                    Ok(Some(FieldValue::owned_any(Connection::with_cursors(page, cursors))))
                 }),
             ))
             .argument(InputValue::new("filter", TypeRef::named("ClientFilter")))

@@ -8,7 +8,7 @@ use clientele_records::search::{SearchHit, SearchPage, SearchStatus};
 use crate::areas::clients::client::{parse_filter, records};
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::{Connection, Edge, field, opt_datetime, tenant, to_gql, with_page_args};
+use crate::support::{Connection, Edge, field, opt_datetime, raw_page_args, tenant, to_gql, with_page_args};
 
 pub const AREA: Area = Area { register, query, ..Area::NONE };
 
@@ -21,10 +21,13 @@ struct SearchConnection {
 impl From<SearchPage> for SearchConnection {
     fn from(page: SearchPage) -> Self {
         let edges = page.hits.into_iter().map(|hit| Edge { cursor: hit.cursor.clone(), node: Box::new(hit) }).collect();
-        Self {
-            connection: Connection { edges, has_next_page: page.has_next_page, total_count: page.estimated_total },
-            estimated_total: page.estimated_total,
-        }
+        let connection = Connection {
+            edges,
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            total_count: page.estimated_total,
+        };
+        Self { connection, estimated_total: page.estimated_total }
     }
 }
 
@@ -101,13 +104,10 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                 resolver!(|rc| {
                     let text = rc.args.try_get("query")?.string()?.to_owned();
                     let filter = parse_filter(&rc)?;
-                    let first = rc.args.get("first").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
-                    let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned));
-                    let after = after.transpose()?;
                     let records = records(&rc)?;
                     let page = records
                         .search
-                        .search(tenant(&rc)?, &records.clients, &text, &filter, first, after.as_deref())
+                        .search(tenant(&rc)?, &records.clients, &text, &filter, raw_page_args(&rc)?)
                         .await
                         .map_err(to_gql)?;
                     Ok(Some(FieldValue::owned_any(SearchConnection::from(page))))

@@ -65,6 +65,7 @@ fn address_type() -> Object {
         field::<Address, _>(name, TypeRef::named(TypeRef::STRING), move |a| s(get(a)))
     };
     Object::new("Address")
+        .implement("Node")
         .description("ADR-02: a postal address of a client; DELIVERY addresses are its sites (CON-01).")
         .field(field::<Address, _>("id", TypeRef::named_nn(TypeRef::ID), |a| Value::String(a.id.to_string())))
         .field(field::<Address, _>("clientId", TypeRef::named_nn(TypeRef::ID), |a| Value::String(a.client.to_string())))

@@ -19,7 +19,7 @@ use crate::support::input::{json_object, opt_bool, opt_id, opt_str, patch_id, pa
 use crate::support::loaders::{LoadCtx, Many, One, load_error, many, relation};
 use crate::support::payload;
 use crate::support::{
-    Connection, Edge, InputNames, connection_types, datetime, field, id_arg, payload_type, tenant, to_gql,
+    Connection, InputNames, connection_types, datetime, field, id_arg, payload_type, raw_page_args, tenant, to_gql,
     with_page_args,
 };
 
@@ -45,6 +45,7 @@ fn contact_type(shape: &SchemaShape) -> Object {
         field::<Contact, _>(name, TypeRef::named(TypeRef::STRING), move |c| s(get(c)))
     };
     let mut object = Object::new("Contact")
+        .implement("Node")
         .description("CON-03: a person to reach at a client, optionally at one of its sites.")
         .field(field::<Contact, _>("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
         .field(field::<Contact, _>("clientId", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.client.to_string())))
@@ -146,23 +147,11 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                 TypeRef::named_nn("ContactConnection"),
                 resolver!(|rc| {
                     let filter = parse_filter(&rc)?;
-                    let first = rc.args.get("first").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
-                    let after = rc.args.get("after").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned));
-                    let after = after.transpose()?;
                     let contacts = &records(&rc)?.contacts;
                     let with_total = rc.look_ahead().field("totalCount").exists();
-                    let (page, cursors) = contacts
-                        .list(tenant(&rc)?, &filter, first, after.as_deref(), with_total)
-                        .await
-                        .map_err(to_gql)?;
-                    let edges = page
-                        .items
-                        .into_iter()
-                        .zip(cursors)
-                        .map(|(contact, cursor)| Edge { cursor, node: Box::new(contact) })
-                        .collect();
-                    let connection =
-                        Connection { edges, has_next_page: page.has_next_page, total_count: page.total_count };
+                    let (page, cursors) =
+                        contacts.list(tenant(&rc)?, &filter, raw_page_args(&rc)?, with_total).await.map_err(to_gql)?;
+                    let connection = Connection::with_cursors(page, cursors);
                     Ok(Some(FieldValue::owned_any(connection)))
                 }),
             ))

@@ -68,6 +68,7 @@ fn beneficiary_type() -> Object {
         field::<Beneficiary, _>(name, TypeRef::named_nn(TypeRef::BOOLEAN), move |b| Value::from(get(b)))
     };
     Object::new("Beneficiary")
+        .implement("Node")
         .description("CRD-01: a person attached to a client's account who may hold cards.")
         .field(field::<Beneficiary, _>("id", TypeRef::named_nn(TypeRef::ID), |b| Value::String(b.id.to_string())))
         .field(field::<Beneficiary, _>("clientId", TypeRef::named_nn(TypeRef::ID), |b| {

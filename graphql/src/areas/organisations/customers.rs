@@ -31,6 +31,7 @@ fn s(v: Option<&str>) -> Value {
 
 fn organisation_type() -> Object {
     let mut object = Object::new("CustomerOrganisation")
+        .implement("Node")
         .description("A customer organisation of the calling supplier (ORG-01..ORG-23).")
         .field(field::<CustomerOrg, _>("id", TypeRef::named_nn(TypeRef::ID), |o| Value::String(o.row.id.to_string())))
         .field(field::<CustomerOrg, _>("number", TypeRef::named(TypeRef::INT), |o| {

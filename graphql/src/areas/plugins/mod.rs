@@ -125,7 +125,7 @@ impl Loader<ComputeKey> for ComputeLoader {
 
 /// The upload check of plugin names; the registry hands it in, as it needs the whole schema.
 #[derive(Clone, Copy)]
-pub struct NameCheck(pub fn(&Manifest) -> Result<(), String>);
+pub struct NameCheck(pub fn(&Manifest, &[Manifest]) -> clientele_kernel::AppResult<()>);
 
 /// The plugin loaders and the plugin resolvers' data.
 fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Request {
@@ -217,6 +217,7 @@ fn collection_type(plugin: &Arc<str>, manifest: &Manifest, c: &Collection) -> Ob
     let type_name = pascal(&c.name);
     let id = |f: fn(&PluginRecord) -> Option<String>| move |r: &PluginRecord| f(r).map_or(Value::Null, Value::String);
     let mut object = Object::new(&type_name)
+        .implement("Node")
         .description(format!("{} (plugin {})", c.description, plugin.as_ref()))
         .field(field::<PluginRecord, _>("id", TypeRef::named_nn(TypeRef::ID), |r| Value::String(r.id.to_string())));
     if c.parent != Parent::Tenant {

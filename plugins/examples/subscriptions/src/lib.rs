@@ -96,7 +96,7 @@ impl Plugin for Subscriptions {
             )
             // SUB-04, SUB-06: a client's subscriptions and their coupons.
             .collection(
-                collection("subscription", "subscriptions", Parent::Client)
+                collection("couponSubscription", "subscriptions", Parent::Client)
                     .describe("SUB-04: a pack sold to the client.")
                     .field(field("pack", FieldType::Reference).required().references("couponPack"))
                     .field(field("packName", FieldType::Text).required())
@@ -108,12 +108,12 @@ impl Plugin for Subscriptions {
                     .field(field("expiresOn", FieldType::Date).describe("Last valid day; none: never expires.")),
             )
             .collection(
-                collection("couponUse", "uses", Parent::Record("subscription".into()))
+                collection("couponUse", "uses", Parent::Record("couponSubscription".into()))
                     .describe("SUB-06: one consumed coupon.")
                     .field(field("usedOn", FieldType::Date).required()),
             )
-            .computed("subscription", "remainingCoupons", FieldType::Integer, "SUB-05: coupons left.")
-            .computed("subscription", "daysLeft", FieldType::Integer, "Expiry countdown in days; none without expiry.")
+            .computed("couponSubscription", "remainingCoupons", FieldType::Integer, "SUB-05: coupons left.")
+            .computed("couponSubscription", "daysLeft", FieldType::Integer, "Expiry countdown in days; none without expiry.")
             .computed("client", "couponsLeft", FieldType::Integer, "SUB-06: coupons left over all usable subscriptions.")
             .action(
                 "sellSubscription",
@@ -126,7 +126,7 @@ impl Plugin for Subscriptions {
             .action(
                 "useCoupon",
                 "SUB-05: uses one coupon; refused if none is left, the pack expired or the client is blocked.",
-                vec![field("subscriptionId", FieldType::Reference).required().references("subscription")],
+                vec![field("subscriptionId", FieldType::Reference).required().references("couponSubscription")],
             )
     }
 
@@ -151,7 +151,7 @@ impl Plugin for Subscriptions {
                     errors.push(invalid("name", "Name the pack."));
                 }
             }
-            "subscription" => {
+            "couponSubscription" => {
                 let s: Subscription = data(&record).map_err(|e| vec![invalid("data", e)])?;
                 if s.coupons < 1 || s.used < 0 || s.used > s.coupons {
                     errors.push(invalid("used", "Between 0 and the pack's coupons."));
@@ -171,12 +171,12 @@ impl Plugin for Subscriptions {
         match field.as_str() {
             "remainingCoupons" => Ok(ids
                 .iter()
-                .map(|id| records::get("subscription", id).and_then(|r| data::<Subscription>(&r).ok()))
+                .map(|id| records::get("couponSubscription", id).and_then(|r| data::<Subscription>(&r).ok()))
                 .map(|s| s.map_or_else(|| "null".into(), |s| (s.coupons - s.used).to_string()))
                 .collect()),
             "couponsLeft" => {
                 // On clients: one query for the page.
-                let subs = records::of_clients("subscription", &ids);
+                let subs = records::of_clients("couponSubscription", &ids);
                 Ok(ids
                     .iter()
                     .map(|client| {
@@ -193,7 +193,7 @@ impl Plugin for Subscriptions {
             "daysLeft" => Ok(ids
                 .iter()
                 .map(|id| {
-                    let s = records::get("subscription", id).and_then(|r| data::<Subscription>(&r).ok());
+                    let s = records::get("couponSubscription", id).and_then(|r| data::<Subscription>(&r).ok());
                     let end = s.and_then(|s| s.expires_on).and_then(|e| date(&e));
                     end.map_or_else(|| "null".into(), |e| (e - today).num_days().max(0).to_string())
                 })
@@ -223,12 +223,12 @@ impl Plugin for Subscriptions {
                     first_used_on: None,
                     expires_on: if pack.count_from == "PURCHASE" { expiry(&pack, today) } else { None },
                 };
-                let stored = records::put("subscription", None, Some(&client.id), &sub).map_err(|e| refused(&e))?;
+                let stored = records::put("couponSubscription", None, Some(&client.id), &sub).map_err(|e| refused(&e))?;
                 Ok(to_json(&serde_json::json!({ "subscriptionId": stored.id, "coupons": sub.coupons, "expiresOn": sub.expires_on })))
             }
             "useCoupon" => {
                 let wanted: Use = parse(&input)?;
-                let record = records::get("subscription", &wanted.subscription_id).ok_or_else(|| refused("No such subscription."))?;
+                let record = records::get("couponSubscription", &wanted.subscription_id).ok_or_else(|| refused("No such subscription."))?;
                 let mut sub: Subscription = data(&record).map_err(|e| refused(&e))?;
                 let client = record.client_id.as_deref().and_then(host::get_client).ok_or_else(|| refused("No such client."))?;
                 if client.blocked {
@@ -251,7 +251,7 @@ impl Plugin for Subscriptions {
                     }
                 }
                 sub.used += 1;
-                records::put("subscription", Some(&record.id), None, &sub).map_err(|e| refused(&e))?;
+                records::put("couponSubscription", Some(&record.id), None, &sub).map_err(|e| refused(&e))?;
                 let day = serde_json::json!({ "usedOn": today.format("%Y-%m-%d").to_string() });
                 records::put("couponUse", None, Some(&record.id), &day).map_err(|e| refused(&e))?;
                 Ok(to_json(&serde_json::json!({ "remaining": sub.coupons - sub.used, "expiresOn": sub.expires_on })))

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::{ClientDocument, ClientDocumentService, DocumentKind, of_client};
 use crate::clients::entity::client_document as doc;
@@ -83,28 +83,24 @@ impl ClientDocumentService {
         let tx = ctx.read().await?;
         service::load(&tx, client).await?;
         let base = of_client(&tx, client).filter(condition);
-        let mut query = base.clone();
-        if let Some(after) = page.after {
-            // Keyset on (date, id) descending: the cursor names the last document of the page.
-            let last = of_client(&tx, client)
-                .filter(doc::Column::Id.eq(ClientDocumentId(after)))
-                .one(tx.conn())
-                .await?
-                .ok_or_else(|| AppError::invalid("after", "This cursor is not valid."))?;
-            let same_day =
-                Condition::all().add(doc::Column::DocumentDate.eq(last.document_date)).add(doc::Column::Id.lt(last.id));
-            query = query.filter(Condition::any().add(doc::Column::DocumentDate.lt(last.document_date)).add(same_day));
-        }
-        let rows = query
-            .order_by_desc(doc::Column::DocumentDate)
-            .order_by_desc(doc::Column::Id)
-            .limit(page.first + 1)
-            .all(tx.conn())
-            .await?;
+        let key = match page.cursor {
+            // Keyset on (date, id) descending: the cursor names the document at the page's edge.
+            Some(at) => {
+                let last = of_client(&tx, client)
+                    .filter(doc::Column::Id.eq(ClientDocumentId(at)))
+                    .one(tx.conn())
+                    .await?
+                    .ok_or_else(|| AppError::invalid(page.cursor_field(), "This cursor is not valid."))?;
+                Some(vec![last.document_date.into(), last.id.into()])
+            }
+            None => None,
+        };
+        let rows =
+            page.keyset(base.clone(), [doc::Column::DocumentDate, doc::Column::Id], key, false).all(tx.conn()).await?;
         let total = base.count(tx.conn()).await?;
         tx.commit().await?;
         let docs = rows.into_iter().map(ClientDocument::try_from).collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(docs, page, total))
+        Ok(Page::from_overfetch(docs, &page, total))
     }
 
     /// LED-14: a client's documents grouped by type, with counts and totals, in type order.

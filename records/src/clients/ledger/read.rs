@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select};
 
 use super::{LedgerEntry, LedgerKind, LedgerService, holders};
 use crate::clients::beneficiaries;
@@ -150,28 +150,21 @@ impl LedgerService {
         let tx = ctx.read().await?;
         load(&tx, client).await?;
         let base = of_client(&tx, client).filter(condition);
-        let mut query = base.clone();
-        if let Some(after) = page.after {
-            // Keyset on (date, posting time, id): the cursor names the last entry of the previous
-            // page. Ids are only ordered to the millisecond; postings on one account are serialised.
-            let invalid = || AppError::invalid("after", "This cursor is not valid.");
-            let last = of_client(&tx, client)
-                .filter(ledger_entry::Column::Id.eq(LedgerEntryId(after)))
-                .one(tx.conn())
-                .await?
-                .ok_or_else(invalid)?;
-            let same_time = Condition::all().add(CreatedAt.eq(last.created_at)).add(Id.gt(last.id));
-            let later_that_day = Condition::any().add(CreatedAt.gt(last.created_at)).add(same_time);
-            let same_day = Condition::all().add(EntryDate.eq(last.entry_date)).add(later_that_day);
-            query = query.filter(Condition::any().add(EntryDate.gt(last.entry_date)).add(same_day));
-        }
-        let rows = query
-            .order_by_asc(ledger_entry::Column::EntryDate)
-            .order_by_asc(ledger_entry::Column::CreatedAt)
-            .order_by_asc(ledger_entry::Column::Id)
-            .limit(page.first + 1)
-            .all(tx.conn())
-            .await?;
+        let key = match page.cursor {
+            // Keyset on (date, posting time, id): the cursor names the entry the previous page
+            // ended on (or the next one began with). Ids are only ordered to the millisecond;
+            // postings on one account are serialised.
+            Some(at) => {
+                let last = of_client(&tx, client)
+                    .filter(ledger_entry::Column::Id.eq(LedgerEntryId(at)))
+                    .one(tx.conn())
+                    .await?
+                    .ok_or_else(|| AppError::invalid(page.cursor_field(), "This cursor is not valid."))?;
+                Some(vec![last.entry_date.into(), last.created_at.into(), last.id.into()])
+            }
+            None => None,
+        };
+        let rows = page.keyset(base.clone(), [EntryDate, CreatedAt, Id], key, true).all(tx.conn()).await?;
         let total = base.count(tx.conn()).await?;
         let reversals: HashMap<LedgerEntryId, LedgerEntryId> = ledger_entry::Entity::find()
             .filter(ledger_entry::Column::TenantId.eq(ctx.tenant()))
@@ -191,7 +184,7 @@ impl LedgerService {
                 LedgerEntry::from_row(r, reversed_by).map(|e| e.with_holder(holder))
             })
             .collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(entries, page, total))
+        Ok(Page::from_overfetch(entries, &page, total))
     }
 
     /// The statement of a client's account over a period (`to` defaults to today).

@@ -63,7 +63,7 @@ async fn company(app: &TestApp, tenant: &Tenant, name: &str) -> String {
     body["data"]["createClient"]["client"]["id"].as_str().unwrap().to_owned()
 }
 
-// issue 15
+// issue 15: CLI-01 CLI-10 (a new company), SRC-01 SRC-10 (search from one character, «Vide Initial»), LED-02
 async fn a_manager_signs_in_creates_a_company_posts_an_entry_and_signs_out(app: TestApp) {
     app.supplier("Acme", "owner@acme.test").await;
     let http = browser();
@@ -201,7 +201,7 @@ async fn state_changes_need_the_csrf_token_of_the_session(app: TestApp) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "its own token");
 }
 
-// issue 15
+// issue 15: USR-07 (roles: a read-only user)
 async fn a_read_only_user_sees_no_write_controls_and_a_forged_post_is_refused(app: TestApp) {
     // A supplier cannot grant READ_ONLY; a customer organisation's super-admin can.
     let acme = app.supplier("Acme", "owner@acme.test").await;

@@ -18,6 +18,7 @@ mod cards;
 mod catalogue;
 mod clients;
 mod console;
+mod console_browser;
 mod consumers;
 mod contacts;
 mod cross_tenant;

@@ -19,6 +19,7 @@ mod catalogue;
 mod clients;
 mod console;
 mod console_browser;
+mod console_screenshots;
 mod consumers;
 mod contacts;
 mod cross_tenant;

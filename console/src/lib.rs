@@ -13,6 +13,7 @@ mod clients;
 mod i18n;
 mod pages;
 mod session;
+mod users;
 mod view;
 
 use std::sync::Arc;
@@ -83,6 +84,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/clients/new", get(clients::new_form))
         .route("/clients/{id}", get(clients::show))
         .route("/clients/{id}/ledger", post(clients::post_entry))
+        .route("/users", get(users::list).post(users::invite))
+        .route("/users/{id}/role", post(users::change_role))
+        .route("/users/{id}/status", post(users::change_status))
         .route_layer(axum::middleware::from_fn_with_state(console.clone(), session::csrf_guard))
         .with_state(console)
 }

@@ -20,6 +20,8 @@ pub(crate) struct Base {
     pub csrf: String,
     pub signed_in: bool,
     pub can_write: bool,
+    /// The users screen is in the menu (super-admins and admins).
+    pub sees_users: bool,
     /// Where the language switch comes back to.
     pub back: String,
 }
@@ -32,6 +34,7 @@ impl Base {
             csrf: caller.csrf.clone(),
             signed_in: true,
             can_write: caller.can_write(),
+            sees_users: caller.auth.ctx.can(clientele_kernel::Permission::ViewUsers),
             back: back.to_owned(),
         }
     }
@@ -43,6 +46,7 @@ impl Base {
             csrf: csrf.to_owned(),
             signed_in: false,
             can_write: false,
+            sees_users: false,
             back: back.to_owned(),
         }
     }

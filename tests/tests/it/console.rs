@@ -18,31 +18,31 @@ both_dbs!(
     another_tenants_client_is_not_found,
 );
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 
 /// A browser-like client: keeps cookies, does not follow redirects (the tests read them).
-fn browser() -> reqwest::Client {
+pub fn browser() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
 }
 
 /// The CSRF token of a page's first form.
-fn csrf(html: &str) -> String {
+pub fn csrf(html: &str) -> String {
     let at = html.find("name=\"_csrf\" value=\"").unwrap_or_else(|| panic!("no CSRF field in {html}"));
     let rest = &html[at + "name=\"_csrf\" value=\"".len()..];
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-async fn get(http: &reqwest::Client, url: String) -> (StatusCode, String) {
+pub async fn get(http: &reqwest::Client, url: String) -> (StatusCode, String) {
     let res = http.get(url).send().await.unwrap();
     (res.status(), res.text().await.unwrap())
 }
 
-fn location(res: &reqwest::Response) -> &str {
+pub fn location(res: &reqwest::Response) -> &str {
     res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 /// Signs `email` in through the console's form; returns the browser holding the session.
-async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
+pub async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
     let http = browser();
     let (_, page) = get(&http, format!("{}/sign-in", app.url)).await;
     let form = [("_csrf", csrf(&page)), ("email", email.to_owned()), ("password", PASSWORD.to_owned())];

@@ -1,6 +1,6 @@
 //! The web console (issue 15) in a real headless Chromium (`common/browser.rs`): a customer's
 //! super-admin approves the terms, searches from one character, creates a company, opens it,
-//! posts a ledger entry and switches language, with htmx doing the partial updates; axe-core
+//! posts a ledger entry, switches language and opens the users screen, with htmx doing the partial updates; axe-core
 //! (the npm devDependency of `assets/package.json`, never embedded) runs on every screen and
 //! finds no serious or critical violation.
 
@@ -249,6 +249,12 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     at(&browser, "/clients", "#q").await;
     assert_eq!(html_lang(&browser).await, other, "the language holds on the next page");
     no_serious_violations(&browser, &axe, &format!("the clients list in {other}")).await;
+
+    // The users screen, with a super-admin's controls.
+    click(&browser, "#nav-users").await;
+    at(&browser, "/users", "#invite-user").await;
+    text_with(&browser, "#user-table", "ada@martin.test").await;
+    no_serious_violations(&browser, &axe, "the users screen").await;
 
     // A client that is not there: the error page.
     browser.goto(&format!("{url}/clients/{}", uuid::Uuid::nil())).await.unwrap();

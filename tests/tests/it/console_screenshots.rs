@@ -107,6 +107,8 @@ async fn every_main_screen_in_both_languages() {
     let org = customer(&app, &acme, "Boulangerie Martin", "ada@martin.test", 3).await;
     let admin = customer_admin(&app, &org).await;
     let hotel = bakery_clients(&app, &admin).await;
+    app.user(&admin, "lucie.moreau@martin.test", "MEMBER").await;
+    app.user(&admin, "paul.roux@martin.test", "READ_ONLY").await;
     let driver = Driver::start().await;
     for (version, lang) in [(1, "fr"), (2, "en")] {
         // Each version asks again, so the terms screen shows in both languages.
@@ -149,6 +151,9 @@ async fn every_main_screen_in_both_languages() {
             ready(&browser, "#client-name").await;
             shot(&browser, &dir, &format!("client-{tab}"), lang).await;
         }
+        browser.goto(&format!("{url}/users")).await.unwrap();
+        ready(&browser, "#user-table").await;
+        shot(&browser, &dir, "users", lang).await;
         browser.close().await.unwrap();
     }
 }

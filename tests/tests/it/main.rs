@@ -20,6 +20,7 @@ mod clients;
 mod console;
 mod console_browser;
 mod console_screenshots;
+mod console_users;
 mod consumers;
 mod contacts;
 mod cross_tenant;

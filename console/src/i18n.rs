@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clientele_kernel::language::Language;
 use clientele_kernel::{ErrorCode, Money};
 use fluent_templates::fluent_bundle::FluentValue;
@@ -84,8 +84,13 @@ impl Lang {
 
     /// The string `key` with one argument.
     pub fn arg(self, key: &str, name: &'static str, value: &str) -> String {
+        self.args(key, &[(name, value)])
+    }
+
+    /// The string `key` with its arguments.
+    pub fn args(self, key: &str, values: &[(&'static str, &str)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue> =
-            HashMap::from([(Cow::Borrowed(name), FluentValue::from(value.to_owned()))]);
+            values.iter().map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from((*value).to_owned()))).collect();
         LOCALES.try_lookup_with_args(self.id(), key, &args).unwrap_or_else(|| key.to_owned())
     }
 
@@ -114,6 +119,15 @@ impl Lang {
         let sign = if n < 0 { "-" } else { "" };
         let sep = if self == Self::Fr { '\u{202f}' } else { ',' };
         format!("{sign}{}", group(n.unsigned_abs(), sep))
+    }
+
+    /// `02/12/2026 14:05 UTC` or `2 Dec 2026, 14:05 UTC` (the server keeps UTC).
+    pub fn date_time(self, at: DateTime<Utc>) -> String {
+        let time = at.format("%H:%M");
+        match self {
+            Self::Fr => format!("{} {time} UTC", self.date(at.date_naive())),
+            Self::En => format!("{}, {time} UTC", self.date(at.date_naive())),
+        }
     }
 
     /// `02/12/2026` or `2 Dec 2026`.

@@ -10,6 +10,7 @@
 //! cookie; every state-changing request carries a CSRF token bound to it ([`session`]).
 
 mod clients;
+mod direct_login;
 mod i18n;
 mod pages;
 mod session;
@@ -87,6 +88,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/status", post(users::change_status))
+        .route("/direct-login", get(direct_login::list))
+        .route("/direct-login/allowed", post(direct_login::set_allowed))
+        .route("/direct-login/{id}/revoke", post(direct_login::revoke))
         .route_layer(axum::middleware::from_fn_with_state(console.clone(), session::csrf_guard))
         .with_state(console)
 }

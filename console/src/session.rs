@@ -134,6 +134,8 @@ pub(crate) struct Signed {
     pub lang: Lang,
     pub csrf: String,
     pub htmx: bool,
+    /// In a supplier's direct-login session: what every page says about it.
+    pub banner: Option<String>,
 }
 
 impl Signed {
@@ -169,7 +171,28 @@ impl FromRequestParts<Arc<Console>> for Signed {
         if auth.terms_pending && path != "/terms" && path != "/sign-out" {
             return Err(redirect("/terms", htmx));
         }
-        Ok(Self { auth, lang, csrf: csrf_token(&secret), htmx })
+        // Only a direct-login session costs the look-up.
+        let banner = if auth.ctx.actor().on_behalf_of.is_some() {
+            match console.tenants.direct_login.current(&auth.ctx).await {
+                Ok(session) => session.map(|s| {
+                    let until = lang.date_time(s.expires_at);
+                    let values = [
+                        ("supplier", s.supplier_name.as_str()),
+                        ("user", s.supplier_user.display_name.as_str()),
+                        ("until", until.as_str()),
+                    ];
+                    lang.args("direct-login-banner", &values)
+                }),
+                Err(err) => {
+                    tracing::error!(error = %err, "console: reading the direct-login session failed");
+                    let status = StatusCode::INTERNAL_SERVER_ERROR;
+                    return Err(view::error_page(console, lang, status, ErrorCode::Internal));
+                }
+            }
+        } else {
+            None
+        };
+        Ok(Self { auth, lang, csrf: csrf_token(&secret), htmx, banner })
     }
 }
 

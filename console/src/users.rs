@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use clientele_kernel::page::{PageRequest, encode_cursor};
-use clientele_kernel::{AppError, ErrorCode, Language, Permission, Role, UserId};
+use clientele_kernel::{AppError, ErrorCode, Language, OrgKind, Permission, Role, UserId};
 use clientele_tenants::users::NewUser;
 use clientele_tenants::{User, UserStatus};
 use serde::Deserialize;
@@ -72,6 +72,8 @@ struct UsersPage {
     /// The roles this kind of organisation hands out: value and label.
     roles: Vec<(&'static str, String)>,
     can_manage: bool,
+    /// A customer's super-admin: the link to its supplier's direct logins.
+    sees_direct_login: bool,
     notice: Option<String>,
     /// Why the last change was refused.
     refusal: Option<String>,
@@ -128,6 +130,7 @@ async fn page(console: &Console, caller: &Signed, after: &str, extras: Extras, s
         rows: users.items.iter().map(|u| UserRow::of(u, caller)).collect(),
         roles,
         can_manage: ctx.can(Permission::ManageUsers),
+        sees_direct_login: ctx.kind() == OrgKind::Customer && ctx.can(Permission::ManageUsers),
         notice: extras.notice,
         refusal: extras.refusal,
         f,

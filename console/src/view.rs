@@ -22,6 +22,8 @@ pub(crate) struct Base {
     pub can_write: bool,
     /// The users screen is in the menu (super-admins and admins).
     pub sees_users: bool,
+    /// A supplier is inside the organisation (direct login): who, until when.
+    pub banner: Option<String>,
     /// Where the language switch comes back to.
     pub back: String,
 }
@@ -35,6 +37,7 @@ impl Base {
             signed_in: true,
             can_write: caller.can_write(),
             sees_users: caller.auth.ctx.can(clientele_kernel::Permission::ViewUsers),
+            banner: caller.banner.clone(),
             back: back.to_owned(),
         }
     }
@@ -47,6 +50,7 @@ impl Base {
             signed_in: false,
             can_write: false,
             sees_users: false,
+            banner: None,
             back: back.to_owned(),
         }
     }

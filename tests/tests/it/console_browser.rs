@@ -1,6 +1,7 @@
 //! The web console (issue 15) in a real headless Chromium (`common/browser.rs`): a customer's
 //! super-admin approves the terms, searches from one character, creates a company, opens it,
-//! posts a ledger entry, switches language and opens the users screen, with htmx doing the partial updates; axe-core
+//! posts a ledger entry, switches language, opens the users and direct-login screens, and a
+//! supplier inside sees the direct-login banner, with htmx doing the partial updates; axe-core
 //! (the npm devDependency of `assets/package.json`, never embedded) runs on every screen and
 //! finds no serious or critical violation.
 
@@ -10,8 +11,9 @@ use serde_json::{Value, json};
 use crate::both_dbs;
 use crate::common::browser::{Driver, click, until};
 use crate::common::{Tenant, TestApp};
+use crate::console_direct_login::{GRANT, OPEN};
 use crate::customers::{customer, customer_admin};
-use crate::terms::publish;
+use crate::terms::{accept, publish};
 
 both_dbs!(a_super_admin_works_through_the_console_in_chromium);
 
@@ -121,7 +123,7 @@ pub async fn sign_in(browser: &Client, url: &str, email: &str) {
 // issue 15: ORG-24 Q-20 (terms screen), SRC-01 SRC-13 (search from one character), CLI-01
 // CLI-10 (a new company), CLI-18 (client page tabs), LED-02 (a posted entry and the balance)
 async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
-    customer_with_pending_terms(&app).await;
+    let (acme, _) = customer_with_pending_terms(&app).await;
     let axe = axe_source();
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().unwrap();
@@ -256,6 +258,10 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     text_with(&browser, "#user-table", "ada@martin.test").await;
     no_serious_violations(&browser, &axe, "the users screen").await;
 
+    click(&browser, "#direct-login-link").await;
+    at(&browser, "/direct-login", "#direct-login-consent").await;
+    no_serious_violations(&browser, &axe, "the direct-login screen").await;
+
     // A client that is not there: the error page.
     browser.goto(&format!("{url}/clients/{}", uuid::Uuid::nil())).await.unwrap();
     at(&browser, &format!("/clients/{}", uuid::Uuid::nil()), "#error-message").await;
@@ -268,5 +274,24 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     at(&browser, "/sign-in", "#email").await;
     let value: Value = browser.execute("return document.cookie;", vec![]).await.unwrap();
     assert!(!value.as_str().unwrap_or("").contains("cls_"), "the session cookie is HttpOnly and gone");
+
+    // A supplier inside (direct login): the banner on every page, and its button ends it.
+    accept(&app, &acme.token, 1).await;
+    let granted = app.gql_ok(Some(&acme.token), GRANT, json!({ "u": acme.admin_id, "a": true })).await;
+    assert_eq!(granted["data"]["setDirectLoginPermission"]["user"]["canDirectLogin"], true, "{granted}");
+    let org = app.gql_ok(Some(&acme.token), "{ customerOrganisations { nodes { id } } }", json!({})).await;
+    let org_id = org["data"]["customerOrganisations"]["nodes"][0]["id"].clone();
+    let opened = app.gql_ok(Some(&acme.token), OPEN, json!({ "o": org_id, "r": "Help with the import" })).await;
+    let inside = opened["data"]["directLogin"]["token"].as_str().unwrap_or_else(|| panic!("{opened}")).to_owned();
+    // The browser holds the direct-login session as if it had opened it (ours is signed out).
+    let set = "document.cookie = 'clientele_session=' + arguments[0] + '; path=/'; return true;";
+    browser.execute(set, vec![json!(inside)]).await.unwrap();
+    browser.goto(&format!("{url}/clients")).await.unwrap();
+    at(&browser, "/clients", "#direct-login-banner").await;
+    text_with(&browser, "#direct-login-banner", "Acme").await;
+    no_serious_violations(&browser, &axe, "the clients list during a direct login").await;
+    click(&browser, "#end-direct-login").await;
+    at(&browser, "/sign-in", "#email").await;
+    assert_eq!(app.gql_status(Some(&inside), "{ viewer { role } }", json!({})).await.0, 401, "ended for the API too");
     browser.close().await.unwrap();
 }

@@ -19,6 +19,7 @@ mod catalogue;
 mod clients;
 mod console;
 mod console_browser;
+mod console_direct_login;
 mod console_screenshots;
 mod console_users;
 mod consumers;

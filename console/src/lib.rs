@@ -14,6 +14,7 @@ mod direct_login;
 mod i18n;
 mod pages;
 mod session;
+mod settings;
 mod users;
 mod view;
 
@@ -88,6 +89,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/status", post(users::change_status))
+        .route("/settings", get(settings::show))
+        .route("/settings/categories", post(settings::create_category))
+        .route("/settings/categories/{id}/delete", post(settings::delete_category))
+        .route("/settings/groups", post(settings::create_group))
+        .route("/settings/groups/{id}/delete", post(settings::delete_group))
+        .route("/settings/fields", post(settings::create_field))
+        .route("/settings/fields/{id}/active", post(settings::set_field_active))
         .route("/direct-login", get(direct_login::list))
         .route("/direct-login/allowed", post(direct_login::set_allowed))
         .route("/direct-login/{id}/revoke", post(direct_login::revoke))

@@ -22,6 +22,8 @@ pub(crate) struct Base {
     pub can_write: bool,
     /// The users screen is in the menu (super-admins and admins).
     pub sees_users: bool,
+    /// The settings screen is in the menu (those who may manage settings).
+    pub sees_settings: bool,
     /// A supplier is inside the organisation (direct login): who, until when.
     pub banner: Option<String>,
     /// Where the language switch comes back to.
@@ -37,6 +39,7 @@ impl Base {
             signed_in: true,
             can_write: caller.can_write(),
             sees_users: caller.auth.ctx.can(clientele_kernel::Permission::ViewUsers),
+            sees_settings: caller.auth.ctx.can(clientele_kernel::Permission::ManageSettings),
             banner: caller.banner.clone(),
             back: back.to_owned(),
         }
@@ -50,6 +53,7 @@ impl Base {
             signed_in: false,
             can_write: false,
             sees_users: false,
+            sees_settings: false,
             banner: None,
             back: back.to_owned(),
         }

@@ -1,6 +1,6 @@
 //! The web console (issue 15) in a real headless Chromium (`common/browser.rs`): a customer's
 //! super-admin approves the terms, searches from one character, creates a company, opens it,
-//! posts a ledger entry, switches language, opens the users and direct-login screens, and a
+//! posts a ledger entry, switches language, opens the users, direct-login and settings screens, and a
 //! supplier inside sees the direct-login banner, with htmx doing the partial updates; axe-core
 //! (the npm devDependency of `assets/package.json`, never embedded) runs on every screen and
 //! finds no serious or critical violation.
@@ -261,6 +261,13 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     click(&browser, "#direct-login-link").await;
     at(&browser, "/direct-login", "#direct-login-consent").await;
     no_serious_violations(&browser, &axe, "the direct-login screen").await;
+
+    click(&browser, "#nav-settings").await;
+    at(&browser, "/settings", "#new-field").await;
+    fill(&browser, "#category-name", "Fidèles").await;
+    click(&browser, "#add-category").await;
+    text_with(&browser, "#categories", "Fidèles").await;
+    no_serious_violations(&browser, &axe, "the settings screen").await;
 
     // A client that is not there: the error page.
     browser.goto(&format!("{url}/clients/{}", uuid::Uuid::nil())).await.unwrap();

@@ -108,6 +108,10 @@ async fn every_main_screen_in_both_languages() {
     let admin = customer_admin(&app, &org).await;
     let hotel = bakery_clients(&app, &admin).await;
     app.user(&admin, "lucie.moreau@martin.test", "MEMBER").await;
+    for (name, description) in [("Fidèles", "Plus de 10 passages"), ("Professionnels", "Hôtels et restaurants")] {
+        let q = "mutation($n: String!, $d: String) { createCategory(input: {name: $n, description: $d}) { category { id } userErrors { field message } } }";
+        gql(&app, &admin, q, json!({ "n": name, "d": description })).await;
+    }
     app.user(&admin, "paul.roux@martin.test", "READ_ONLY").await;
     let driver = Driver::start().await;
     for (version, lang) in [(1, "fr"), (2, "en")] {
@@ -154,6 +158,9 @@ async fn every_main_screen_in_both_languages() {
         browser.goto(&format!("{url}/users")).await.unwrap();
         ready(&browser, "#user-table").await;
         shot(&browser, &dir, "users", lang).await;
+        browser.goto(&format!("{url}/settings")).await.unwrap();
+        ready(&browser, "#new-field").await;
+        shot(&browser, &dir, "settings", lang).await;
         browser.close().await.unwrap();
     }
 }

@@ -21,6 +21,7 @@ mod console;
 mod console_browser;
 mod console_direct_login;
 mod console_screenshots;
+mod console_settings;
 mod console_users;
 mod consumers;
 mod contacts;

@@ -11,10 +11,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
 use clientele_kernel::page::PageRequest;
-use clientele_kernel::{AppError, ClientId, Money};
+use clientele_kernel::{AppError, ClientId, GroupId, Money};
 use clientele_records::clients::{
-    Address, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, Contact, EntryFilter, EntryInput, LedgerKind,
-    TrashFilter,
+    Address, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, Contact, EntryFilter, EntryInput,
+    ExportFormat, Group, LedgerKind, TrashFilter,
 };
 use serde::Deserialize;
 
@@ -40,6 +40,8 @@ pub(crate) struct ListQuery {
     dormant: String,
     /// `1`: «Vide Initial», nothing until something is typed.
     empty: String,
+    /// A group's id: its clients only.
+    group: String,
     after: String,
 }
 
@@ -52,6 +54,7 @@ impl ListQuery {
         if self.blocked == "1" {
             filter.blocked = Some(true);
         }
+        filter.group = self.group.parse::<uuid::Uuid>().ok().map(GroupId);
         if self.dormant == "1" {
             use clientele_records::clients::ClientStatus;
             filter.statuses = Some(vec![ClientStatus::Active, ClientStatus::Dormant]);
@@ -77,6 +80,7 @@ impl ListQuery {
             ("blocked", &self.blocked),
             ("dormant", &self.dormant),
             ("empty", &self.empty),
+            ("group", &self.group),
             ("after", after),
         ];
         let kept: Vec<(&str, &str)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
@@ -86,6 +90,7 @@ impl ListQuery {
 
 /// One row of the list.
 pub(crate) struct Row {
+    id: String,
     href: String,
     number: String,
     code: String,
@@ -99,6 +104,7 @@ pub(crate) struct Row {
 impl Row {
     fn of(c: &Client, t: Lang) -> Self {
         Self {
+            id: c.id.to_string(),
             href: format!("/clients/{}", c.id),
             number: t.number(c.number),
             code: c.code.clone(),
@@ -129,6 +135,8 @@ fn kind_key(kind: ClientKind) -> &'static str {
 struct ListPage {
     base: Base,
     q: ListQuery,
+    /// The group filter's choices: id and name.
+    groups: Vec<(String, String)>,
     results: Results,
 }
 
@@ -137,6 +145,14 @@ struct ListPage {
 #[template(path = "clients_results.html")]
 struct Results {
     t: Lang,
+    csrf: String,
+    /// The organisation's groups, when the caller may put clients in them.
+    groups: Vec<Group>,
+    /// This list's query string: where a bulk assignment comes back to.
+    back: String,
+    /// The export links' query string: the list's filters (not the search text, which the
+    /// index answers, nor the page).
+    export: Option<String>,
     rows: Vec<Row>,
     /// The next page's query string, when there is one.
     next: Option<String>,
@@ -158,7 +174,27 @@ pub(crate) async fn list(
     let filter = q.filter();
     let after = Some(q.after.as_str()).filter(|a| !a.is_empty());
     let text = q.q.trim();
-    let mut results = Results { t, rows: Vec::new(), next: None, waiting: false, searching: !text.is_empty() };
+    let groups = if caller.can_write() {
+        match records.categories.groups(ctx).await {
+            Ok(groups) => groups,
+            Err(err) => return view::failed(&console, &caller, &err),
+        }
+    } else {
+        Vec::new()
+    };
+    let export =
+        text.is_empty().then(|| ListQuery { q: String::new(), empty: String::new(), ..q.clone() }.with_after(""));
+    let mut results = Results {
+        t,
+        csrf: caller.csrf.clone(),
+        groups,
+        back: q.with_after(&q.after),
+        export,
+        rows: Vec::new(),
+        next: None,
+        waiting: false,
+        searching: !text.is_empty(),
+    };
     let page = match PageRequest::parse(Some(PAGE), after.map(str::to_owned), None, None) {
         Ok(page) => page,
         Err(err) => return view::failed(&console, &caller, &err),
@@ -186,7 +222,8 @@ pub(crate) async fn list(
         return view::ok(&results);
     }
     let back = format!("/clients?{}", q.with_after(&q.after));
-    view::ok(&ListPage { base: Base::of(&console, &caller, &back), q, results })
+    let groups = results.groups.iter().map(|g| (g.id.to_string(), g.name.clone())).collect();
+    view::ok(&ListPage { base: Base::of(&console, &caller, &back), q, groups, results })
 }
 
 /// A labelled value of the details tab.
@@ -618,4 +655,84 @@ pub(crate) async fn create(
         Err(err) if err.is_user_error() => again(FieldErrors::of(&err, t), Vec::new(), f),
         Err(err) => view::failed(&console, &caller, &err),
     }
+}
+
+/// `POST /clients/group`: puts the ticked clients of the list in a group (or out of any, with
+/// the empty choice), then shows the same list again.
+pub(crate) async fn assign_group(
+    State(console): State<Arc<Console>>,
+    caller: Signed,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let value = |key: &str| pairs.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str());
+    let back = Some(value("back")).filter(|b| !b.contains(['\\', '/', '#'])).unwrap_or("");
+    let assigned = async {
+        let group = match value("group") {
+            "" => None,
+            raw => Some(GroupId(raw.parse::<uuid::Uuid>().map_err(|_| AppError::not_found())?)),
+        };
+        let ids = pairs
+            .iter()
+            .filter(|(k, _)| k == "ids")
+            .map(|(_, v)| v.parse::<uuid::Uuid>().map(ClientId).map_err(|_| AppError::not_found()))
+            .collect::<Result<Vec<_>, _>>()?;
+        console.records.categories.assign_group(&caller.auth.ctx, group, &ids).await
+    }
+    .await;
+    match assigned {
+        Ok(_) => redirect(&format!("/clients?{back}"), caller.htmx),
+        Err(err) => view::failed(&console, &caller, &err),
+    }
+}
+
+/// `GET /clients/export.csv`: the list's filters as a CSV download, streamed page by page (a
+/// large list never sits in memory); the service writes the audit row.
+pub(crate) async fn export_csv(
+    State(console): State<Arc<Console>>,
+    caller: Signed,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    use axum::http::{HeaderValue, header};
+    use clientele_records::clients::export::csv_bytes;
+
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let ctx = caller.auth.ctx.clone();
+    let started = async {
+        let export = console.records.clients.start_export(&ctx, &q.filter(), q.order(), ExportFormat::Csv).await?;
+        let header = csv_bytes(Some(export.headers()), &[])?;
+        Ok::<_, AppError>((export, header))
+    }
+    .await;
+    let (export, header) = match started {
+        Ok(started) => started,
+        Err(err) => return view::failed(&console, &caller, &err),
+    };
+    let records = console.records.clone();
+    let pages = futures_util::stream::unfold((Some(header), export, false), move |(header, mut export, failed)| {
+        let (records, ctx) = (records.clone(), ctx.clone());
+        async move {
+            if let Some(header) = header {
+                return Some((Ok(header), (None, export, false)));
+            }
+            if failed {
+                return None;
+            }
+            let page = records.clients.export_page(&ctx, &mut export).await;
+            match page.and_then(|rows| rows.map(|rows| csv_bytes(None, &rows)).transpose()) {
+                Ok(Some(chunk)) => Some((Ok(chunk), (None, export, false))),
+                Ok(None) => None,
+                Err(err) => {
+                    // The status is sent already: the download is cut short.
+                    tracing::error!(error = %err, "console: CSV export failed mid-way");
+                    Some((Err(std::io::Error::other("export failed")), (None, export, true)))
+                }
+            }
+        }
+    });
+    let mut response = Response::new(axum::body::Body::from_stream(pages));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"clients.csv\""));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }

@@ -84,6 +84,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/language", post(pages::language))
         .route("/clients", get(clients::list).post(clients::create))
         .route("/clients/new", get(clients::new_form))
+        .route("/clients/group", post(clients::assign_group))
+        .route("/clients/export.csv", get(clients::export_csv))
         .route("/clients/{id}", get(clients::show))
         .route("/clients/{id}/ledger", post(clients::post_entry))
         .route("/users", get(users::list).post(users::invite))

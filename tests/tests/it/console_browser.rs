@@ -267,7 +267,13 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     fill(&browser, "#category-name", "Fidèles").await;
     click(&browser, "#add-category").await;
     text_with(&browser, "#categories", "Fidèles").await;
+    fill(&browser, "#group-name", "Tournée du mardi").await;
+    click(&browser, "#add-group").await;
+    text_with(&browser, "#groups", "Tournée du mardi").await;
     no_serious_violations(&browser, &axe, "the settings screen").await;
+    click(&browser, "a[href='/clients']").await;
+    at(&browser, "/clients", "#bulk-group").await;
+    no_serious_violations(&browser, &axe, "the clients list with its bulk assignment").await;
 
     // A client that is not there: the error page.
     browser.goto(&format!("{url}/clients/{}", uuid::Uuid::nil())).await.unwrap();

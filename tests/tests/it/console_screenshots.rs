@@ -113,6 +113,9 @@ async fn every_main_screen_in_both_languages() {
         gql(&app, &admin, q, json!({ "n": name, "d": description })).await;
     }
     app.user(&admin, "paul.roux@martin.test", "READ_ONLY").await;
+    let q =
+        "mutation { createGroup(input: {name: \"Tournée du mardi\"}) { group { id } userErrors { field message } } }";
+    gql(&app, &admin, q, json!({})).await;
     let driver = Driver::start().await;
     for (version, lang) in [(1, "fr"), (2, "en")] {
         // Each version asks again, so the terms screen shows in both languages.

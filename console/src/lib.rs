@@ -12,6 +12,7 @@
 mod clients;
 mod direct_login;
 mod i18n;
+mod imports;
 mod pages;
 mod session;
 mod settings;
@@ -91,6 +92,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/status", post(users::change_status))
+        .route("/import", get(imports::new_form).post(imports::start))
+        .route("/import/{id}", get(imports::show))
         .route("/settings", get(settings::show))
         .route("/settings/categories", post(settings::create_category))
         .route("/settings/categories/{id}/delete", post(settings::delete_category))

@@ -31,6 +31,8 @@ pub(crate) const LANG: &str = "clientele_lang";
 const CSRF_LABEL: &[u8] = b"clientele-console-csrf-v1";
 /// The most a console form may send (uploads have their own routes).
 const MAX_FORM: usize = 256 << 10;
+/// The most an import upload may send: the import's own file cap and room for the form.
+const MAX_UPLOAD: usize = clientele_records::clients::import::MAX_FILE_BYTES + (64 << 10);
 
 /// The value of cookie `name`, if the request sent it.
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -108,13 +110,22 @@ pub(crate) async fn csrf_guard(State(console): State<Arc<Console>>, req: Request
     let (parts, body) = req.into_parts();
     let lang = lang(&parts.headers);
     let refuse = |status: StatusCode, code: ErrorCode| view::error_page(&console, lang, status, code);
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM).await else {
+    // An upload (the import wizard) is multipart: its token rides in the query string, which
+    // another origin can no more compute than the form field.
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let cap = if multipart { MAX_UPLOAD } else { MAX_FORM };
+    let Ok(bytes) = axum::body::to_bytes(body, cap).await else {
         return refuse(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge);
     };
     let secret = cookie(&parts.headers, SESSION).or_else(|| cookie(&parts.headers, PRESESSION));
     let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let fields = if multipart { parts.uri.query().unwrap_or("").as_bytes() } else { &bytes[..] };
     let token = header_token.or_else(|| {
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(fields)
             .ok()?
             .into_iter()
             .find_map(|(k, v)| (k == "_csrf").then_some(v))

@@ -1,6 +1,6 @@
 //! The web console (issue 15) in a real headless Chromium (`common/browser.rs`): a customer's
 //! super-admin approves the terms, searches from one character, creates a company, opens it,
-//! posts a ledger entry, switches language, opens the users, direct-login and settings screens, and a
+//! posts a ledger entry, switches language, opens the users, direct-login, settings and import screens, and a
 //! supplier inside sees the direct-login banner, with htmx doing the partial updates; axe-core
 //! (the npm devDependency of `assets/package.json`, never embedded) runs on every screen and
 //! finds no serious or critical violation.
@@ -274,6 +274,17 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     click(&browser, "a[href='/clients']").await;
     at(&browser, "/clients", "#bulk-group").await;
     no_serious_violations(&browser, &axe, "the clients list with its bulk assignment").await;
+
+    // The import wizard: a dry run of a file with the seeds' French headers, its progress and summary.
+    click(&browser, "#import-clients").await;
+    at(&browser, "/import", "#import-form").await;
+    no_serious_violations(&browser, &axe, "the import wizard").await;
+    let file = profile.path().join("clients.csv");
+    std::fs::write(&file, "Nom,Prénom,Courriel\nDurand,Marie,marie@exemple.fr\nMartin,Paul,pas-un-courriel\n").unwrap();
+    fill(&browser, "#import-file", file.to_str().unwrap()).await;
+    click(&browser, "#start-import").await;
+    until(&browser, "the finished dry run", "return !!document.querySelector('#import-errors');").await;
+    no_serious_violations(&browser, &axe, "the import job with its row errors").await;
 
     // A client that is not there: the error page.
     browser.goto(&format!("{url}/clients/{}", uuid::Uuid::nil())).await.unwrap();

@@ -164,6 +164,9 @@ async fn every_main_screen_in_both_languages() {
         browser.goto(&format!("{url}/settings")).await.unwrap();
         ready(&browser, "#new-field").await;
         shot(&browser, &dir, "settings", lang).await;
+        browser.goto(&format!("{url}/import")).await.unwrap();
+        ready(&browser, "#import-form").await;
+        shot(&browser, &dir, "import", lang).await;
         browser.close().await.unwrap();
     }
 }

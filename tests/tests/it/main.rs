@@ -20,6 +20,7 @@ mod clients;
 mod console;
 mod console_browser;
 mod console_direct_login;
+mod console_imports;
 mod console_lists;
 mod console_screenshots;
 mod console_settings;

@@ -67,8 +67,30 @@ fn field_name(target: &Target) -> String {
     }
 }
 
-/// What a header means without a mapping: an export's header, a field name, or a custom
-/// field's label or key.
+/// French headers of the seeds' client files (Kezia, Cynod, Aptimyz), by the field they fill;
+/// an export's own headers are English (`CORE_COLUMNS`).
+const FRENCH_HEADERS: &[(&str, &str)] = &[
+    ("nom", "last_name"),
+    ("nom de famille", "last_name"),
+    ("prénom", "first_name"),
+    ("raison sociale", "company_name"),
+    ("société", "company_name"),
+    ("courriel", "email"),
+    ("adresse e-mail", "email"),
+    ("portable", "mobile"),
+    ("téléphone portable", "mobile"),
+    ("gsm", "mobile"),
+    ("tel pro", "work_phone"),
+    ("téléphone bureau", "work_phone"),
+    ("tel perso", "home_phone"),
+    ("date de naissance", "birth_date"),
+    ("info", "notes"),
+    ("alerte", "alert"),
+    ("code client", "code"),
+];
+
+/// What a header means without a mapping: an export's header, a field name, a custom field's
+/// label or key, or one of the French headers the seeds use.
 fn guess(header: &str, defs: &[CustomFieldDef]) -> Option<Target> {
     if let Some(core) = CORE_COLUMNS.iter().find(|c| c.label.eq_ignore_ascii_case(header)) {
         return core.field.and_then(|f| target(f, defs));
@@ -79,7 +101,10 @@ fn guess(header: &str, defs: &[CustomFieldDef]) -> Option<Target> {
             || d.label.eq_ignore_ascii_case(header)
             || d.key == header
     });
-    custom.cloned().map(Target::Custom).or_else(|| target(header, defs))
+    custom.cloned().map(Target::Custom).or_else(|| target(header, defs)).or_else(|| {
+        let lower = header.trim().to_lowercase();
+        FRENCH_HEADERS.iter().find(|(h, _)| *h == lower).and_then(|(_, field)| target(field, defs))
+    })
 }
 
 /// Resolves the mapping (or guesses one from the headers) to file columns.
@@ -256,6 +281,18 @@ mod tests {
             ColumnMapping { column: "whatever".into(), field: "lastName".into() },
         ];
         assert!(plan(&headers, Some(&twice), &defs).is_err());
+    }
+
+    // issue 15: a file with the seeds' French headers imports without a mapping
+    #[test]
+    fn french_headers_map_to_fields() {
+        let headers: Vec<String> =
+            ["Nom", "PRÉNOM", "Raison sociale", "Courriel", "Portable", "Date de naissance", "Alerte", "Ville"]
+                .map(str::to_owned)
+                .into();
+        let columns = plan(&headers, None, &[]).unwrap();
+        let fields: Vec<_> = columns.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["last_name", "first_name", "company_name", "email", "mobile", "birth_date", "alert"]);
     }
 
     #[test]

@@ -25,9 +25,10 @@ use crate::door::{Caller, fail};
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Filters of the list exports, as query parameters named like `ClientFilter`'s fields;
-/// `statuses` is a comma-separated list.
+/// `statuses` is a comma-separated list. Any other parameter is refused, so a filter the export
+/// does not know never exports every client instead.
 #[derive(Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListParams {
     name_prefix: Option<String>,
     email: Option<String>,
@@ -42,6 +43,11 @@ pub struct ListParams {
     wallet: Option<bool>,
     has_email: Option<bool>,
     has_mobile: Option<bool>,
+    birthday_from: Option<String>,
+    birthday_to: Option<String>,
+    birthday_in_next_days: Option<u32>,
+    created_from: Option<chrono::DateTime<chrono::Utc>>,
+    created_to: Option<chrono::DateTime<chrono::Utc>>,
     trash: Option<String>,
     order_by: Option<String>,
 }
@@ -84,6 +90,13 @@ fn parse_list(params: ListParams) -> Result<(ClientFilter, ClientOrder), AppErro
         wallet: params.wallet,
         has_email: params.has_email,
         has_mobile: params.has_mobile,
+        birthday_between: ClientFilter::birthdays(
+            ("birthdayFrom", params.birthday_from.as_deref()),
+            ("birthdayTo", params.birthday_to.as_deref()),
+        )?,
+        birthday_in_next_days: params.birthday_in_next_days.map(|d| d.min(366)),
+        created_from: params.created_from,
+        created_to: params.created_to,
         trash,
         ..ClientFilter::default()
     };

@@ -38,11 +38,14 @@ pub enum Job {
     SearchIndex,
     /// Deletes the blobs of forgotten files that were not deleted right after their commit.
     BlobSweep,
+    /// Ends the import jobs a stopped server left running (FAILED, to be started again).
+    InterruptedJobs,
 }
 
 impl Job {
     /// Every job the worker runs.
-    pub const ALL: [Self; 4] = [Self::Retention, Self::MailRetry, Self::SearchIndex, Self::BlobSweep];
+    pub const ALL: [Self; 5] =
+        [Self::Retention, Self::MailRetry, Self::SearchIndex, Self::BlobSweep, Self::InterruptedJobs];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -50,6 +53,7 @@ impl Job {
             Self::MailRetry => "mail_retry",
             Self::SearchIndex => "search_index",
             Self::BlobSweep => "blob_sweep",
+            Self::InterruptedJobs => "interrupted_jobs",
         }
     }
 
@@ -62,6 +66,7 @@ impl Job {
             Self::MailRetry => BASE + 2,
             Self::SearchIndex => BASE + 3,
             Self::BlobSweep => BASE + 4,
+            Self::InterruptedJobs => BASE + 5,
         }
     }
 
@@ -71,6 +76,7 @@ impl Job {
             Self::MailRetry => 1,
             Self::SearchIndex => 2,
             Self::BlobSweep => 3,
+            Self::InterruptedJobs => 4,
         }
     }
 
@@ -79,8 +85,11 @@ impl Job {
         match self {
             Self::Retention => Duration::from_secs(state.settings.retention.interval_minutes.max(1) * 60),
             Self::SearchIndex => Duration::from_millis(state.settings.search.poll_interval_ms.max(10)),
-            // The blob sweep keeps mail's cadence: both pick up what the request path left behind.
-            Self::MailRetry | Self::BlobSweep => Duration::from_secs(state.settings.mail.retry_interval_seconds.max(1)),
+            // The blob sweep and the interrupted jobs keep mail's cadence: all three pick up what
+            // the request path (or a stopped server) left behind.
+            Self::MailRetry | Self::BlobSweep | Self::InterruptedJobs => {
+                Duration::from_secs(state.settings.mail.retry_interval_seconds.max(1))
+            }
         }
     }
 
@@ -92,6 +101,7 @@ impl Job {
             // One writer at a time (this lock) keeps an older document from replacing a newer one.
             Self::SearchIndex => state.records.search.apply_all_pending().await,
             Self::BlobSweep => sweep_blobs(state).await,
+            Self::InterruptedJobs => fail_interrupted(state).await,
         }
     }
 }
@@ -183,6 +193,20 @@ pub async fn index_pending(state: &AppState) -> AppResult<u64> {
 /// (0 when another run held the lock).
 pub async fn sweep_forgotten_blobs(state: &AppState) -> AppResult<u64> {
     Ok(try_run(state, Job::BlobSweep).await?.unwrap_or(0))
+}
+
+/// Ends the import jobs no server runs any more, in every organisation, under the job lock.
+/// Returns how many (0 when another run held the lock).
+pub async fn fail_interrupted_jobs(state: &AppState) -> AppResult<u64> {
+    Ok(try_run(state, Job::InterruptedJobs).await?.unwrap_or(0))
+}
+
+async fn fail_interrupted(state: &AppState) -> AppResult<u64> {
+    let mut ended = 0;
+    for ctx in state.services.organisations.all_tenants().await? {
+        ended += state.records.imports.fail_interrupted(&ctx).await?;
+    }
+    Ok(ended)
 }
 
 async fn sweep_blobs(state: &AppState) -> AppResult<u64> {

@@ -9,6 +9,7 @@ use clientele_plugins::{Installed, Manifest};
 use clientele_records::clients::{CustomEntity, CustomFieldDef};
 
 use crate::support::loaders::LoadCtx;
+use crate::support::mutations::Mutations;
 
 /// Everything a tenant's schema depends on.
 #[derive(Clone, Debug, Default, Hash)]
@@ -110,8 +111,8 @@ pub struct Area {
     pub register: fn(SchemaBuilder, &SchemaShape) -> SchemaBuilder,
     /// Adds the area's fields to `Query`.
     pub query: fn(Object, &SchemaShape) -> Object,
-    /// Adds the area's fields to `Mutation`.
-    pub mutation: fn(Object, &SchemaShape) -> Object,
+    /// Adds the area's mutations (each with its input object).
+    pub mutation: fn(Mutations, &SchemaShape) -> Mutations,
     /// Adds the area's fields to `Client`.
     pub client_fields: fn(Object, &SchemaShape) -> Object,
     /// Attaches the loaders of the area's relations to a signed-in caller's request.

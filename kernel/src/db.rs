@@ -140,3 +140,26 @@ where
         conn.execute(&insert).await?;
     }
 }
+
+/// The `LIKE … ESCAPE '\'` pattern of values starting with `prefix`, compared lower-cased. Control
+/// characters are dropped: stored text never holds them (inputs refuse them), and PostgreSQL
+/// refuses a NUL in a query parameter.
+pub fn like_prefix(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.to_lowercase().chars().filter(|c| !c.is_control()) {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_prefixes_escape_wildcards_and_drop_control_characters() {
+        assert_eq!(super::like_prefix("Du_p%o\\nt\u{0}"), "du\\_p\\%o\\\\nt%");
+    }
+}

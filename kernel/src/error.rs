@@ -272,12 +272,39 @@ impl AppError {
         if self.code == ErrorCode::Internal { ErrorCode::Internal.default_message() } else { &self.message }
     }
 
-    /// True for errors a mutation reports in `userErrors` rather than as a GraphQL error.
+    /// True for errors in what the caller sent (a form shows them beside its inputs).
     pub fn is_user_error(&self) -> bool {
         matches!(
             self.code,
             ErrorCode::Validation | ErrorCode::Conflict | ErrorCode::LastSuperAdmin | ErrorCode::StaleVersion
         )
+    }
+
+    /// True for errors a mutation reports in `userErrors` rather than as a GraphQL error: the
+    /// user errors, and what the named record's existence or state refuses. Errors of the
+    /// request itself (credentials, permission, limits, our faults) stay GraphQL errors.
+    pub fn is_payload_error(&self) -> bool {
+        use ErrorCode as C;
+        self.is_user_error()
+            || matches!(
+                self.code,
+                C::NotFound
+                    | C::ClientBlocked
+                    | C::LinkedRecords
+                    | C::CreditLimitExceeded
+                    | C::NotInTrash
+                    | C::BalanceNotZero
+                    | C::SeatLimitReached
+                    | C::LicenceInUse
+                    | C::ClientUnavailable
+                    | C::BeneficiaryBlocked
+                    | C::CardBlocked
+                    | C::NoReferralRewardLeft
+                    | C::DirectLoginNotAllowed
+                    | C::UnsupportedFileType
+                    | C::ImageTooLarge
+                    | C::ImportFileTooLarge
+            )
     }
 }
 

@@ -17,7 +17,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::entity::{credential, one_time_token, organisation, session, user};
-use crate::model::{OrganisationStatus, Session, User, UserStatus, parse_stored};
+use crate::model::{Session, User, UserStatus, parse_stored};
 use crate::{password, system_ctx, throttle};
 
 #[derive(Clone, Debug)]
@@ -221,9 +221,7 @@ impl AuthService {
         blocked: bool,
         valid_from: Option<chrono::NaiveDate>,
     ) -> AppResult<()> {
-        let active = parse_stored::<OrganisationStatus>("status", status)? == OrganisationStatus::Active;
-        let started = valid_from.is_none_or(|from| from <= self.handles.now().date_naive());
-        if active && !blocked && started { Ok(()) } else { Err(ErrorCode::OrganisationUnavailable.into()) }
+        crate::model::check_available(status, blocked, valid_from, self.handles.now().date_naive())
     }
 
     /// Password sign-in. Unknown e-mail, wrong password and inactive user give the same

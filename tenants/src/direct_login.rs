@@ -24,7 +24,7 @@ use serde_json::json;
 use crate::auth::ClientInfo;
 use crate::customers::CustomerService;
 use crate::entity::{organisation, session, user};
-use crate::model::{Organisation, OrganisationStatus, Session, User, UserStatus, parse_stored};
+use crate::model::{Organisation, Session, User, UserStatus};
 use crate::system_ctx;
 use crate::users::authorize;
 
@@ -83,9 +83,7 @@ fn validate_reason(reason: &str) -> AppResult<String> {
 
 /// The same rule as sign-in (USR-08): inactive, blocked or not-yet-valid organisations are closed.
 fn check_available(org: &organisation::Model, now: DateTime<Utc>) -> AppResult<()> {
-    let active = parse_stored::<OrganisationStatus>("status", &org.status)? == OrganisationStatus::Active;
-    let started = org.valid_from.is_none_or(|from| from <= now.date_naive());
-    if active && !org.blocked && started { Ok(()) } else { Err(ErrorCode::OrganisationUnavailable.into()) }
+    crate::model::check_available(&org.status, org.blocked, org.valid_from, now.date_naive())
 }
 
 impl DirectLoginService {

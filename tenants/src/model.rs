@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use clientele_kernel::{
-    ApiTokenId, AppError, AppResult, Language, OrgKind, Role, SessionId, TenantId, TokenScope, UserId,
+    ApiTokenId, AppError, AppResult, ErrorCode, Language, OrgKind, Role, SessionId, TenantId, TokenScope, UserId,
 };
 use serde::Serialize;
 
@@ -22,6 +22,27 @@ pub enum UserStatus {
 pub enum OrganisationStatus {
     Active,
     Inactive,
+}
+
+/// USR-08: an inactive, blocked or not-yet-valid organisation cannot be used (its data stays);
+/// `ORGANISATION_UNAVAILABLE` says which of the three it is.
+pub(crate) fn check_available(
+    status: &str,
+    blocked: bool,
+    valid_from: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+) -> AppResult<()> {
+    let unavailable = |why: String| Err(AppError::new(ErrorCode::OrganisationUnavailable, why));
+    if blocked {
+        return unavailable("This organisation is blocked by its supplier.".to_owned());
+    }
+    if parse_stored::<OrganisationStatus>("status", status)? != OrganisationStatus::Active {
+        return unavailable("This organisation is inactive.".to_owned());
+    }
+    match valid_from {
+        Some(from) if from > today => unavailable(format!("This organisation can be used from {from}.")),
+        _ => Ok(()),
+    }
 }
 
 /// Parses a stored enum column; a bad value is corruption, hence internal.

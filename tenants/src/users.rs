@@ -73,11 +73,13 @@ fn validate_display_name(field: &str, name: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
+fn email_taken_error() -> AppError {
+    AppError::conflict("email", "A user with this e-mail already exists in this organisation.")
+}
+
 fn email_taken(err: sea_orm::DbErr) -> AppError {
     match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::conflict("email", "A user with this e-mail already exists in this organisation.")
-        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => email_taken_error(),
         _ => err.into(),
     }
 }
@@ -124,6 +126,15 @@ impl UserService {
         };
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
+        // A taken e-mail is the answer even in a full organisation: a free seat would not help.
+        let taken = user::Entity::find()
+            .filter(user::Column::TenantId.eq(ctx.tenant()))
+            .filter(user::Column::Email.eq(email.as_str()))
+            .one(tx.conn())
+            .await?;
+        if taken.is_some() {
+            return Err(email_taken_error());
+        }
         crate::licences::take_seat(&tx, ctx.kind()).await?;
         let now = self.handles.now();
         let row = user::ActiveModel {

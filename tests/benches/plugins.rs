@@ -75,7 +75,7 @@ async fn main() {
     let created = gql
         .run(
             Some(&supplier),
-            "mutation($i: NewCustomerOrganisationInput!) { createCustomerOrganisation(input: $i) { organisation { id contacts { userId } } } }",
+            "mutation($i: CreateCustomerOrganisationInput!) { createCustomerOrganisation(input: $i) { organisation { id contacts { userId } } } }",
             json!({ "i": { "organisation": { "name": "Pet shop", "language": "FR", "country": "FR", "city": "Lyon" },
                            "contacts": [{ "lastName": "Admin", "email": "shop@bench.test" }], "seats": 3 } }),
         )
@@ -99,7 +99,7 @@ async fn main() {
         let c = gql
             .run(
                 Some(&token),
-                "mutation($i: ClientInput!) { createClient(input: $i) { client { id } } }",
+                "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } } }",
                 json!({ "i": { "lastName": format!("Owner{n:03}"), "firstName": "Ann", "email": format!("o{n}@x.test") } }),
             )
             .await;
@@ -107,8 +107,8 @@ async fn main() {
         for name in ["Rex", "Mia"] {
             gql.run(
                 Some(&token),
-                "mutation($c: ID!, $i: PetInput!) { createPet(clientId: $c, input: $i) { pet { id } } }",
-                json!({ "c": id, "i": { "name": name, "species": "Dog", "birthDate": "2020-01-15" } }),
+                "mutation($i: CreatePetInput!) { createPet(input: $i) { pet { id } } }",
+                json!({ "i": { "clientId": id, "name": name, "species": "Dog", "birthDate": "2020-01-15" } }),
             )
             .await;
         }

@@ -238,7 +238,7 @@ async fn main() {
     let body = gql(&http, &url, None, set, json!({ "t": done.set_password_token })).await;
     let token = body["data"]["setPassword"]["token"].as_str().unwrap().to_owned();
     let create =
-        "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }";
+        "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }";
     let mut ids = Vec::with_capacity(CLIENTS);
     for n in 0..CLIENTS {
         let (last, first) = (rng.pick(LAST), rng.pick(FIRST));
@@ -297,7 +297,7 @@ async fn main() {
 
     // 4. Update → searchable with the in-process worker (polls every search.poll_interval_ms).
     clientele::jobs::spawn_in_process(state.clone());
-    let update = "mutation($id: ID!, $n: String!) { updateClient(id: $id, input: {lastName: $n}) { client { id } } }";
+    let update = "mutation($id: ID!, $n: String!) { updateClient(input: {id: $id, lastName: $n}) { client { id } } }";
     let mut lags = Vec::new();
     for (n, id) in ids.iter().take(50).enumerate() {
         let name = format!("Zqx{n:03}upd");

@@ -13,7 +13,10 @@ use async_graphql::dynamic::{
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
 use async_graphql::{PathSegment, ServerResult, Value};
 use clientele_kernel::page::MAX_PAGE;
-use clientele_kernel::{AddressId, AppError, AppResult, BeneficiaryId, ClientId, ContactId, TenantId, UserId};
+use clientele_kernel::{
+    AddressId, AppError, AppResult, BeneficiaryId, CardId, ClientDocumentId, ClientId, ContactId, ImportJobId,
+    TenantId, UserId,
+};
 use clientele_plugins::manifest::pascal;
 
 use crate::areas::clients::client::records;
@@ -182,6 +185,24 @@ async fn resolve(rc: &ResolverContext<'_>, ids: &[uuid::Uuid]) -> async_graphql:
                 for id in ids {
                     let found = records.contacts.get(ctx, ContactId(id)).await;
                     out.insert(id, found.map(|c| node(kind)(FieldValue::owned_any(c))));
+                }
+            }
+            "Card" => {
+                for id in ids {
+                    let found = records.cards.get(ctx, CardId(id)).await;
+                    out.insert(id, found.map(|c| node(kind)(FieldValue::owned_any(c))));
+                }
+            }
+            "ClientDocument" => {
+                for id in ids {
+                    let found = records.documents.get(ctx, ClientDocumentId(id)).await;
+                    out.insert(id, found.map(|d| node(kind)(FieldValue::owned_any(d))));
+                }
+            }
+            "ImportJob" => {
+                for id in ids {
+                    let found = records.imports.job(ctx, ImportJobId(id)).await;
+                    out.insert(id, found.map(|j| node(kind)(FieldValue::owned_any(j))));
                 }
             }
             "User" => {

@@ -17,8 +17,9 @@ use crate::areas::organisations::{catalogue, customers, direct_login};
 use crate::areas::{lookups, nodes, plugins};
 use crate::shape::Area;
 pub use crate::shape::{PluginSchema, SchemaShape};
-use crate::support::coded::CodeValidationErrors;
+use crate::support::coded::{CodeValidationErrors, FieldErrors};
 use crate::support::loaders::LoadCtx;
+use crate::support::mutations::Mutations;
 
 /// Every area, one line each. The fields of `Query`, `Mutation` and `Client` come in this
 /// order (the SDL lists types sorted, fields as registered).
@@ -56,15 +57,16 @@ pub const AREAS: &[Area] = &[
 /// The schema a tenant of this shape sees: the root objects and `Client`, each area's fields on
 /// them and its types, behind the backstop limits.
 pub fn build(shape: &SchemaShape) -> Result<Schema, SchemaError> {
-    let roots = (Object::new("Query"), Object::new("Mutation"), Object::new("Client").implement("Node"));
-    let (query, mutation, client) = AREAS.iter().fold(roots, |(query, mutation, client), area| {
-        ((area.query)(query, shape), (area.mutation)(mutation, shape), (area.client_fields)(client, shape))
+    let roots = (Object::new("Query"), Mutations::default(), Object::new("Client").implement("Node"));
+    let (query, mutations, client) = AREAS.iter().fold(roots, |(query, mutations, client), area| {
+        ((area.query)(query, shape), (area.mutation)(mutations, shape), (area.client_fields)(client, shape))
     });
-    let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(mutation).register(client);
-    let builder = AREAS.iter().fold(builder, |builder, area| (area.register)(builder, shape));
+    let builder = Schema::build("Query", Some("Mutation"), None).register(query).register(client);
+    let builder = AREAS.iter().fold(mutations.register(builder), |builder, area| (area.register)(builder, shape));
     // Backstops behind our own coded checks in `limits`.
     builder
         .extension(CodeValidationErrors)
+        .extension(FieldErrors)
         .extension(crate::cost::CountResolvedFields)
         .extension(nodes::NullNodes)
         .limit_depth(32)

@@ -83,8 +83,34 @@ pub fn patch_id<T: std::str::FromStr<Err = AppError>>(
     }
 }
 
+/// A required typed id.
+pub fn id<T: std::str::FromStr<Err = AppError>>(input: &ObjectAccessor<'_>, name: &str) -> Res<T> {
+    opt_id(input, name)?.ok_or_else(|| to_gql(AppError::invalid(name, "Give an id here.")))
+}
+
 pub fn opt_id<T: std::str::FromStr<Err = AppError>>(input: &ObjectAccessor<'_>, name: &str) -> Res<Option<T>> {
     Ok(patch_id(input, name)?.flatten())
+}
+
+/// A list of typed ids (absent or null: none).
+pub fn ids<T: std::str::FromStr<Err = AppError>>(input: &ObjectAccessor<'_>, name: &str) -> Res<Vec<T>> {
+    Ok(opt_ids(input, name)?.unwrap_or_default())
+}
+
+/// A list of typed ids, `None` when absent or null.
+pub fn opt_ids<T: std::str::FromStr<Err = AppError>>(input: &ObjectAccessor<'_>, name: &str) -> Res<Option<Vec<T>>> {
+    let Some(list) = present(input, name).filter(|v| !v.is_null()) else { return Ok(None) };
+    let list = list.list()?;
+    let ids = list.iter().map(|v| v.string().and_then(|s| s.parse::<T>().map_err(to_gql)));
+    Ok(Some(ids.collect::<Res<Vec<T>>>()?))
+}
+
+/// A required enum value (its field is non-null in the schema).
+pub fn enumeration<E>(input: &ObjectAccessor<'_>, name: &str) -> Res<E>
+where
+    E: strum::IntoEnumIterator + Into<&'static str> + Copy,
+{
+    opt_enum::<E>(input, name)?.ok_or_else(|| to_gql(AppError::invalid(name, "Required.")))
 }
 
 /// A `Date` (YYYY-MM-DD); the scalar's validator already refused other shapes.

@@ -5,6 +5,7 @@ pub mod coded;
 pub mod field_types;
 pub mod input;
 pub mod loaders;
+pub mod mutations;
 pub mod wire;
 
 use std::any::Any;
@@ -250,10 +251,15 @@ pub fn payload<T: Any + Send + Sync>(
 
 pub fn user_error_type() -> Object {
     Object::new("UserError")
-        .description("A validation problem with one input field.")
-        .field(field::<AppError, _>("field", TypeRef::named(TypeRef::STRING), |e| {
-            e.field().map_or(Value::Null, |f| Value::String(f.to_owned()))
-        }))
+        .description(
+            "Why the mutation did not happen: invalid input, or the record it names is missing or in another state.",
+        )
+        .field(
+            field::<AppError, _>("field", TypeRef::named_nn_list(TypeRef::STRING), |e| {
+                e.field().map_or(Value::Null, wire::user_error_path)
+            })
+            .description("The input field at fault, as a path from the argument: `[\"input\", \"email\"]`."),
+        )
         .field(field::<AppError, _>("code", TypeRef::named_nn(TypeRef::STRING), |e| {
             Value::String(e.code().as_str().into())
         }))
@@ -280,6 +286,26 @@ pub fn payload_type(name: &str, node_field: &str, node_type: &str) -> Object {
             FieldFuture::new(async move {
                 let payload = rc.parent_value.try_downcast_ref::<Payload>()?;
                 Ok(payload.node.as_deref().map(FieldValue::borrowed_any))
+            })
+        }))
+        .field(user_errors_field())
+}
+
+/// `<Name>Payload { userErrors: [UserError!]! }`: the answer of a mutation that changes no record
+/// it could show.
+pub fn outcome_payload_type(name: &str) -> Object {
+    Object::new(name).field(user_errors_field())
+}
+
+/// `<Name>Payload { <list_field>: [<ItemType>!], userErrors: [UserError!]! }` of a [`Payload`]
+/// whose node is a `Vec<T>`.
+pub fn list_payload_type<T: Any + Send + Sync>(name: &str, list_field: &str, item_type: &str) -> Object {
+    Object::new(name)
+        .field(Field::new(list_field, TypeRef::named_nn_list(item_type), |rc| {
+            FieldFuture::new(async move {
+                let payload = rc.parent_value.try_downcast_ref::<Payload>()?;
+                let items = payload.node.as_deref().and_then(|n| n.downcast_ref::<Vec<T>>());
+                Ok(items.map(|items| FieldValue::list(items.iter().map(|item| FieldValue::borrowed_any(item)))))
             })
         }))
         .field(user_errors_field())

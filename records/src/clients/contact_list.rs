@@ -55,8 +55,7 @@ fn condition(ctx: &TenantCtx, f: &ContactFilter) -> Condition {
         .to_owned();
     let mut cond = Condition::all().add(contact::Column::ClientId.in_subquery(live_clients));
     if let Some(prefix) = f.name_prefix.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        let escaped = prefix.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let pattern = format!("{escaped}%");
+        let pattern = clientele_kernel::db::like_prefix(prefix);
         let like = |col: contact::Column| {
             Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.clone()).escape('\\'))
         };

@@ -26,7 +26,7 @@ use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::error::{AppError, AppResult};
 use clientele_kernel::ids::ImportJobId;
-use clientele_kernel::tenancy::{Permission, TenantCtx};
+use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
 pub use table::{MAX_FILE_BYTES, MAX_ROWS};
 
@@ -201,15 +201,63 @@ impl ImportService {
             json!({ "format": format.as_str(), "duplicates": duplicates.as_str(), "dry_run": dry_run, "total": total });
         audit::record(&tx, ctx, AuditEntry::new("import_job.start", "import_job", job.id, audit::created(&what)))
             .await?;
-        tx.commit().await?;
-
+        // Live before the row is visible, so the interrupted-jobs sweep never takes it for orphaned.
         self.live.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, Progress::default());
+        if let Err(err) = tx.commit().await {
+            self.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&job.id);
+            return Err(err);
+        }
+
         let runner = run::Runner { handles: self.handles.clone(), live: self.live.clone() };
         let plan = run::Plan { columns, duplicates, dry_run };
         let ctx = ctx.clone();
         let id = job.id;
         tokio::spawn(async move { runner.run(ctx, id, table, plan).await });
         Ok(job)
+    }
+
+    /// Ends the running jobs of the caller's tenant that nothing runs any more (the server that
+    /// ran them stopped): FAILED, saying so, so they can be started again. On SQLite one process
+    /// runs them all, so a running job this process does not run is orphaned; on PostgreSQL
+    /// another replica may run it, so it is orphaned once its progress row, written after every
+    /// batch, has not moved for [`IMPORT_LEASE_SECONDS`]. Returns how many jobs it ended.
+    pub async fn fail_interrupted(&self, ctx: &TenantCtx) -> AppResult<u64> {
+        let now = self.handles.now();
+        let lease_start = now - chrono::Duration::seconds(IMPORT_LEASE_SECONDS);
+        let shared = self.handles.backend() == DbBackend::Postgres;
+        let is_orphan = |row: &import_job::Model| {
+            let here = self.live.lock().unwrap_or_else(PoisonError::into_inner).contains_key(&row.id);
+            !here && (!shared || row.updated_at < lease_start)
+        };
+        // Read first: a running import holds SQLite's write lock, and usually nothing is orphaned.
+        let tx = ctx.read().await?;
+        let running = running_jobs(&tx).await?;
+        tx.commit().await?;
+        if !running.iter().any(is_orphan) {
+            return Ok(0);
+        }
+        let tx = ctx.begin().await?;
+        let mut ended = 0;
+        for row in running_jobs(&tx).await?.iter().filter(|row| is_orphan(row)) {
+            let message = "The import was interrupted (the server stopped): nothing of it was kept. Start it again.";
+            let errors = json!([{ "row": null, "field": null, "message": message }]);
+            import_job::ActiveModel {
+                tenant_id: Set(ctx.tenant()),
+                id: Set(row.id),
+                status: Set(ImportStatus::Failed.as_str().to_owned()),
+                errors: Set(errors),
+                updated_at: Set(now),
+                finished_at: Set(Some(now)),
+                ..Default::default()
+            }
+            .update(tx.conn())
+            .await?;
+            let change = audit::diff(&json!({ "status": "running" }), &json!({ "status": "failed" }));
+            audit::record(&tx, ctx, AuditEntry::new("import_job.interrupted", "import_job", row.id, change)).await?;
+            ended += 1;
+        }
+        tx.commit().await?;
+        Ok(ended)
     }
 
     /// A job of the caller's tenant, with its live progress while it runs here.
@@ -226,6 +274,19 @@ impl ImportService {
         }
         Ok(job)
     }
+}
+
+/// How long a running job's progress row may stand still on PostgreSQL before the job counts as
+/// interrupted: far above the time of one batch, which writes it.
+pub const IMPORT_LEASE_SECONDS: i64 = 120;
+
+async fn running_jobs(tx: &TenantTx) -> AppResult<Vec<import_job::Model>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(import_job::Entity::find()
+        .filter(import_job::Column::TenantId.eq(tx.tenant()))
+        .filter(import_job::Column::Status.eq(ImportStatus::Running.as_str()))
+        .all(tx.conn())
+        .await?)
 }
 
 /// Writes a running job's progress to its row (PostgreSQL only, see [`Live`]), in its own

@@ -163,7 +163,7 @@ impl LedgerService {
         let mut draft =
             self.draft(input.kind, &input.amount, input.date, input.document_ref, input.note, Vec::new())?;
         let tx = ctx.begin().await?;
-        let c = postable(&tx, client).await?;
+        let c = postable(&tx, client, draft.kind.settles_debt()).await?;
         allowed(draft.kind, &c)?;
         let asked = Holder { beneficiary: input.beneficiary, card: input.card };
         draft.holder = holders::resolve(&tx, &c, asked, self.handles.now().date_naive()).await?;
@@ -193,7 +193,7 @@ impl LedgerService {
             .one(tx.conn())
             .await?
             .ok_or_else(AppError::not_found)?;
-        let c = postable(&tx, original.client_id).await?;
+        let c = postable(&tx, original.client_id, false).await?;
         if original.reverses_id.is_some() {
             return Err(AppError::invalid("id", "A reversal cannot be reversed: post a new entry instead."));
         }
@@ -238,7 +238,7 @@ impl LedgerService {
         let document_ref = month.map(|m| format!("DOTATION-{}", m.format("%Y-%m")));
         let draft = self.draft(LedgerKind::Dotation, &input.amount, input.date, document_ref, input.note, errors)?;
         let tx = ctx.begin().await?;
-        let c = postable(&tx, client).await?;
+        let c = postable(&tx, client, false).await?;
         allowed(draft.kind, &c)?;
         if let Some(reference) = draft.document_ref.as_deref()
             && standing(&tx, client, LedgerKind::Dotation, Some(reference)).await? > 0
@@ -343,8 +343,9 @@ pub(crate) async fn check_account_change(tx: &TenantTx, before: &Client, after: 
 }
 
 /// Locks the client row for the rest of the transaction, so postings on one account queue and
-/// each sees the balance the previous one left (LED-04); then refuses clients that may not move.
-async fn postable(tx: &TenantTx, id: ClientId) -> AppResult<Client> {
+/// each sees the balance the previous one left (LED-04); then refuses clients that may not move
+/// (a blocked one only takes what `settles` its debt).
+async fn postable(tx: &TenantTx, id: ClientId, settles: bool) -> AppResult<Client> {
     let client = load_for_update(tx, id).await?;
     if client.deleted_at.is_some() {
         return Err(AppError::new(ErrorCode::ClientUnavailable, "This client is in the trash: restore it first."));
@@ -352,7 +353,7 @@ async fn postable(tx: &TenantTx, id: ClientId) -> AppResult<Client> {
     if client.anonymised_at.is_some() {
         return Err(AppError::new(ErrorCode::ClientUnavailable, "This client is anonymised: its account is closed."));
     }
-    if client.blocked {
+    if client.blocked && !settles {
         return Err(AppError::code_only(ErrorCode::ClientBlocked)); // LIF-01
     }
     Ok(client)

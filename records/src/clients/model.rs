@@ -104,8 +104,12 @@ macro_rules! client_struct {
 client_fields!(client_struct);
 
 impl Client {
-    /// "Last First" for individuals, the company name for companies (sorting, exports).
+    /// "Last First" for individuals, the company name for companies (sorting, exports); an
+    /// anonymised client, whose names are erased, by its number.
     pub fn display_name(&self) -> String {
+        if self.anonymised_at.is_some() {
+            return format!("Anonymised client #{}", self.number);
+        }
         match (self.kind, &self.company_name) {
             (ClientKind::Company, Some(company)) => company.clone(),
             _ => [self.last_name.as_deref(), self.first_name.as_deref()]

@@ -10,6 +10,9 @@ const TABLES: &[NodeTable] = &[
     NodeTable { kind: "Contact", table: "contacts", scope: "tenant_id" },
     NodeTable { kind: "Address", table: "addresses", scope: "tenant_id" },
     NodeTable { kind: "Beneficiary", table: "beneficiaries", scope: "tenant_id" },
+    NodeTable { kind: "Card", table: "cards", scope: "tenant_id" },
+    NodeTable { kind: "ClientDocument", table: "client_documents", scope: "tenant_id" },
+    NodeTable { kind: "ImportJob", table: "import_jobs", scope: "tenant_id" },
 ];
 
 /// The kind of each of `ids` that is a customer record of the caller's tenant, in one statement.

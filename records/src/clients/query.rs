@@ -34,6 +34,9 @@ pub struct CustomCondition {
     pub equals: Value,
 }
 
+/// A day of the year as (month, day).
+pub type MonthDay = (u32, u32);
+
 #[derive(Clone, Debug, Default)]
 pub struct ClientFilter {
     /// Case-insensitive prefix of the last name, first name or company name.
@@ -54,13 +57,36 @@ pub struct ClientFilter {
     pub has_email: Option<bool>,
     pub has_mobile: Option<bool>,
     /// Birthdays between two month-days (inclusive, across the year end when `from > to`).
-    pub birthday_between: Option<((u32, u32), (u32, u32))>,
+    pub birthday_between: Option<(MonthDay, MonthDay)>,
     /// Birthdays from today to `n` days ahead (MKT-03).
     pub birthday_in_next_days: Option<u32>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
     pub trash: TrashFilter,
     pub custom: Vec<CustomCondition>,
+}
+
+impl ClientFilter {
+    /// `birthday_between` from its two ends as `MM-DD` (both or neither), each with the field
+    /// name the caller knows it by.
+    pub fn birthdays(from: (&str, Option<&str>), to: (&str, Option<&str>)) -> AppResult<Option<(MonthDay, MonthDay)>> {
+        match (from.1, to.1) {
+            (Some(f), Some(t)) => Ok(Some((month_day_of(from.0, f)?, month_day_of(to.0, t)?))),
+            (None, None) => Ok(None),
+            _ => Err(AppError::invalid(to.0, format!("Give both {} and {}.", from.0, to.0))),
+        }
+    }
+}
+
+/// `MM-DD` as (month, day), refused unless it is a day of a leap year.
+fn month_day_of(field: &str, raw: &str) -> AppResult<MonthDay> {
+    let invalid = || AppError::invalid(field, "Use MM-DD, e.g. 12-24.");
+    let (m, d) = raw.split_once('-').ok_or_else(invalid)?;
+    let (m, d): (u32, u32) = (m.parse().map_err(|_| invalid())?, d.parse().map_err(|_| invalid())?);
+    if chrono::NaiveDate::from_ymd_opt(2024, m, d).is_none() {
+        return Err(invalid());
+    }
+    Ok((m, d))
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -169,7 +195,7 @@ impl ClientService {
         let statuses = f.statuses.clone().unwrap_or_else(|| vec![ClientStatus::Active]);
         cond = cond.add(client::Column::Status.is_in(statuses.iter().map(|s| s.as_str())));
         if let Some(prefix) = f.name_prefix.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
+            let pattern = clientele_kernel::db::like_prefix(prefix);
             let like = |col: client::Column| {
                 Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.clone()).escape('\\'))
             };
@@ -297,10 +323,6 @@ pub(crate) async fn keyset_page(
 
 fn tx_now(service: &ClientService) -> DateTime<Utc> {
     service.handles.now()
-}
-
-fn escape_like(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// The cursor's sort key as a value of the order's column.

@@ -380,7 +380,14 @@ fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
         errors.push(AppError::invalid("tariff", "Turn on multi-tariff to choose a tariff."));
     }
     match c.account_kind {
-        AccountKind::Deposit => c.credit_limit = Money(0),
+        AccountKind::Deposit => {
+            if c.credit_limit != Money(0) {
+                errors.push(AppError::invalid(
+                    "credit_limit",
+                    "A deposit account has no credit limit: its balance never goes below zero.",
+                ));
+            }
+        }
         AccountKind::Credit => {
             if c.company_name.is_none() {
                 errors.push(AppError::invalid("company_name", "A credit account needs a company name."));

@@ -19,7 +19,7 @@ use super::OidcService;
 use super::outbound::OutboundError;
 use crate::auth::{ClientInfo, SignedIn, normalise_email};
 use crate::entity::{oidc_flow, oidc_provider, organisation, user};
-use crate::model::{OrganisationStatus, User, UserStatus, parse_stored};
+use crate::model::{User, UserStatus, parse_stored};
 use crate::system_ctx;
 
 type Client =
@@ -77,11 +77,7 @@ impl OidcService {
         let row = organisation::Entity::find_by_id(org).one(tx.conn()).await?;
         tx.commit().await?;
         let row = row.ok_or_else(AppError::not_found)?;
-        let active = parse_stored::<OrganisationStatus>("status", &row.status)? == OrganisationStatus::Active;
-        let started = row.valid_from.is_none_or(|from| from <= self.handles.now().date_naive());
-        if !(active && !row.blocked && started) {
-            return Err(ErrorCode::OrganisationUnavailable.into());
-        }
+        crate::model::check_available(&row.status, row.blocked, row.valid_from, self.handles.now().date_naive())?;
         Ok(system_ctx(&self.handles, org, parse_stored("kind", &row.kind)?))
     }
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::both_dbs;
 use crate::clients::{created, person};
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, user_error_codes};
 
 both_dbs!(
     addresses_keep_every_field_and_validate_them,
@@ -20,16 +20,20 @@ pub const ADDRESS: &str = "id clientId kind label company street complement poBo
 
 pub async fn add(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
     let q = format!(
-        "mutation($c: ID!, $i: AddressInput!) {{ createAddress(clientId: $c, input: $i) {{ address {{ {ADDRESS} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: CreateAddressInput!) {{ createAddress(input: $i) {{ address {{ {ADDRESS} }} userErrors {{ field code message }} }} }}"
     );
-    app.gql(Some(&t.token), &q, json!({ "c": client["id"], "i": input })).await["data"]["createAddress"].clone()
+    let mut input = input;
+    input["clientId"] = client["id"].clone();
+    app.gql(Some(&t.token), &q, json!({ "i": input })).await["data"]["createAddress"].clone()
 }
 
 async fn update(app: &TestApp, t: &Tenant, id: &Value, input: Value) -> Value {
     let q = format!(
-        "mutation($id: ID!, $i: AddressInput!) {{ updateAddress(id: $id, input: $i) {{ address {{ {ADDRESS} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: UpdateAddressInput!) {{ updateAddress(input: $i) {{ address {{ {ADDRESS} }} userErrors {{ field code message }} }} }}"
     );
-    app.gql(Some(&t.token), &q, json!({ "id": id, "i": input })).await["data"]["updateAddress"].clone()
+    let mut input = input;
+    input["id"] = id.clone();
+    app.gql(Some(&t.token), &q, json!({ "i": input })).await["data"]["updateAddress"].clone()
 }
 
 async fn addresses(app: &TestApp, t: &Tenant, client: &Value, kind: &str) -> Vec<Value> {
@@ -39,12 +43,12 @@ async fn addresses(app: &TestApp, t: &Tenant, client: &Value, kind: &str) -> Vec
 }
 
 fn field_names(payload: &Value) -> Vec<String> {
-    payload["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+    payload["userErrors"].as_array().unwrap().iter().map(input_field).collect()
 }
 
 /// A read-only API token of `t`: every mutation is refused to it.
 pub async fn read_token(app: &TestApp, t: &Tenant) -> String {
-    let q = "mutation { createApiToken(input: {name: \"reader\", scope: READ}) { token } }";
+    let q = "mutation { createApiToken(input: {name: \"reader\", scope: READ}) { token userErrors { code } } }";
     let body = app.gql_ok(Some(&t.token), q, json!({})).await;
     body["data"]["createApiToken"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
@@ -109,13 +113,13 @@ async fn addresses_keep_every_field_and_validate_them(app: TestApp) {
     let unknown = app
         .gql(
             Some(&t.token),
-            "mutation { createAddress(clientId: \"01890000-0000-7000-8000-000000000000\", input: {kind: MAIN, city: \"X\"}) { address { id } } }",
+            "mutation { createAddress(input: {clientId: \"01890000-0000-7000-8000-000000000000\", kind: MAIN, city: \"X\"}) { address { id } userErrors { code } } }",
             json!({}),
         )
         .await;
     assert_eq!(code(&unknown), "NOT_FOUND");
     let reader = read_token(&app, &t).await;
-    let q = "mutation($c: ID!) { createAddress(clientId: $c, input: {kind: MAIN, city: \"X\"}) { address { id } } }";
+    let q = "mutation($c: ID!) { createAddress(input: {clientId: $c, kind: MAIN, city: \"X\"}) { address { id } userErrors { code } } }";
     let refused = app.gql(Some(&reader), q, json!({ "c": client["id"] })).await;
     assert_eq!(code(&refused), "FORBIDDEN");
 }
@@ -144,7 +148,7 @@ async fn each_kind_has_exactly_one_default(app: TestApp) {
     update(&app, &t, &third["id"], json!({ "isDefault": false })).await;
     assert_eq!(defaults(&addresses(&app, &t, &client, "DELIVERY").await), ["Lille"]);
     // Deleting the default does too.
-    let q = "mutation($id: ID!) { deleteAddress(id: $id) { deletedId userErrors { code } } }";
+    let q = "mutation($id: ID!) { deleteAddress(input: {id: $id}) { deletedId userErrors { code } } }";
     let deleted = app.gql_ok(Some(&t.token), q, json!({ "id": first["id"] })).await;
     assert_eq!(deleted["data"]["deleteAddress"]["deletedId"], first["id"], "{deleted}");
     assert_eq!(defaults(&addresses(&app, &t, &client, "DELIVERY").await), ["Lens"]);
@@ -173,8 +177,7 @@ async fn each_kind_has_exactly_one_default(app: TestApp) {
 }
 
 async fn staff(app: &TestApp, t: &Tenant, input: Value) -> Value {
-    let q =
-        "mutation($i: StaffInput!) { createStaff(input: $i) { staff { id name active } userErrors { field code } } }";
+    let q = "mutation($i: CreateStaffInput!) { createStaff(input: $i) { staff { id name active } userErrors { field code } } }";
     let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
     body["data"]["createStaff"]["staff"].clone()
 }
@@ -199,7 +202,7 @@ async fn delivery_persons_are_active_delivery_staff(app: TestApp) {
     assert_eq!(field_names(&billing), ["deliveryPersonId"], "nothing is delivered to a billing address");
 
     // A former driver stays on the addresses they served but cannot be chosen again.
-    let q = "mutation($id: ID!) { deactivateStaff(id: $id) { staff { active } } }";
+    let q = "mutation($id: ID!) { deactivateStaff(input: {id: $id}) { staff { active } userErrors { code } } }";
     let gone = app.gql_ok(Some(&t.token), q, json!({ "id": driver["id"] })).await;
     assert_eq!(gone["data"]["deactivateStaff"]["staff"]["active"], false, "{gone}");
     let still = update(&app, &t, &site["address"]["id"], json!({ "label": "Entrepôt" })).await;
@@ -222,7 +225,7 @@ async fn copying_the_general_information_makes_a_site(app: TestApp) {
     )
     .await;
     let q = format!(
-        "mutation($c: ID!, $k: AddressKind) {{ copyClientToAddress(clientId: $c, kind: $k) {{ address {{ {ADDRESS} }} userErrors {{ field code }} }} }}"
+        "mutation($c: ID!, $k: AddressKind) {{ copyClientToAddress(input: {{clientId: $c, kind: $k}}) {{ address {{ {ADDRESS} }} userErrors {{ field code }} }} }}"
     );
     let copied = app.gql_ok(Some(&t.token), &q, json!({ "c": company["id"] })).await;
     let site = &copied["data"]["copyClientToAddress"]["address"];
@@ -257,7 +260,7 @@ async fn readiness(app: &TestApp, t: &Tenant, client: &Value) -> Value {
 
 async fn complete(app: &TestApp, t: &Tenant, client: &Value, address: Value) -> Value {
     let q = format!(
-        "mutation($id: ID!, $a: AddressInput!) {{ completeClientForDocuments(id: $id, address: $a) {{ readiness {{ {READINESS} }} userErrors {{ field code }} }} }}"
+        "mutation($id: ID!, $a: AddressInput!) {{ completeClientForDocuments(input: {{id: $id, address: $a}}) {{ readiness {{ {READINESS} }} userErrors {{ field code }} }} }}"
     );
     let body = app.gql(Some(&t.token), &q, json!({ "id": client["id"], "a": address })).await;
     body["data"]["completeClientForDocuments"].clone()
@@ -278,7 +281,7 @@ async fn document_readiness_lists_missing_fields_and_completes_them(app: TestApp
     // Partial completion is refused as a whole, naming what is still missing.
     let partial = complete(&app, &t, &anne, json!({ "street": "3 rue Haute" })).await;
     assert_eq!(user_error_codes(&partial), ["VALIDATION", "VALIDATION"]);
-    assert_eq!(field_names(&partial), ["postcode", "city"]);
+    assert_eq!(field_names(&partial), ["address.postcode", "address.city"]);
     assert_eq!(app.count("addresses").await, 0, "nothing was saved");
 
     let done =
@@ -310,5 +313,5 @@ async fn document_readiness_lists_missing_fields_and_completes_them(app: TestApp
     let read = app.gql_ok(Some(&t.token), q, json!({ "id": shop["id"] })).await;
     assert_eq!(read["data"]["client"]["billingAddress"]["id"], site["id"]);
     let wrong_kind = complete(&app, &t, &shop, json!({ "kind": "BILLING", "street": "1", "postcode": "69001" })).await;
-    assert_eq!(field_names(&wrong_kind), ["kind"]);
+    assert_eq!(field_names(&wrong_kind), ["address.kind"]);
 }

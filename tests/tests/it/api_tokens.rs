@@ -35,11 +35,10 @@ async fn tokens_carry_their_scope_expire_and_revoke(app: TestApp) {
     assert_eq!(listed["data"]["users"]["totalCount"], 1);
     // A read token reads but never writes; no token manages users or mints tokens.
     assert_eq!(code(&app.gql(Some(&read), "{ users { totalCount } }", json!({})).await), "FORBIDDEN");
-    let create_user =
-        "mutation { createUser(input: {email: \"t@acme.test\", displayName: \"T\", role: ADMIN}) { user { id } } }";
+    let create_user = "mutation { createUser(input: {email: \"t@acme.test\", displayName: \"T\", role: ADMIN}) { user { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&read), create_user, json!({})).await), "FORBIDDEN");
     assert_eq!(code(&app.gql(Some(&rw), create_user, json!({})).await), "FORBIDDEN");
-    let mint = "mutation { createApiToken(input: {name: \"x\", scope: READ}) { token } }";
+    let mint = "mutation { createApiToken(input: {name: \"x\", scope: READ}) { token userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&rw), mint, json!({})).await), "FORBIDDEN");
 
     let list = app.gql_ok(Some(&acme.token), "{ apiTokens { totalCount nodes { name lastUsedAt } } }", json!({})).await;
@@ -51,7 +50,7 @@ async fn tokens_carry_their_scope_expire_and_revoke(app: TestApp) {
     let revoked = app
         .gql_ok(
             Some(&acme.token),
-            "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { revokedAt } } }",
+            "mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { revokedAt } userErrors { code } } }",
             json!({ "id": rw_id }),
         )
         .await;
@@ -60,7 +59,7 @@ async fn tokens_carry_their_scope_expire_and_revoke(app: TestApp) {
     assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"));
 
     let past = app.gql(Some(&acme.token), "mutation { createApiToken(input: {name: \"old\", scope: READ, expiresAt: \"2001-01-01T00:00:00Z\"}) { userErrors { field code } } }", json!({})).await;
-    assert_eq!(past["data"]["createApiToken"]["userErrors"][0]["field"], "expiresAt");
+    assert_eq!(past["data"]["createApiToken"]["userErrors"][0]["field"], json!(["input", "expiresAt"]));
     let soon = (app.clock.now() + Duration::hours(1)).to_rfc3339();
     let (_, expiring) = create_token(&app, &acme.token, "READ", json!(soon)).await;
     assert_eq!(app.gql_status(Some(&expiring), "{ viewer { scope } }", json!({})).await.0, 200);

@@ -105,8 +105,8 @@ async fn sign_out_and_revocation_end_sessions_at_once(app: TestApp) {
     let sessions = app.gql_ok(Some(&second), "{ viewer { sessions { id } } }", json!({})).await;
     assert_eq!(sessions["data"]["viewer"]["sessions"].as_array().unwrap().len(), 2);
 
-    let out = app.gql_ok(Some(&second), "mutation { signOut }", json!({})).await;
-    assert_eq!(out["data"]["signOut"], true);
+    let out = app.gql_ok(Some(&second), "mutation { signOut { userErrors { code } } }", json!({})).await;
+    assert_eq!(out["data"]["signOut"]["userErrors"], json!([]));
     let (status, body) = app.gql_status(Some(&second), VIEWER, json!({})).await;
     assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"));
 
@@ -115,7 +115,7 @@ async fn sign_out_and_revocation_end_sessions_at_once(app: TestApp) {
     let sessions = app.gql_ok(Some(&third), "{ viewer { sessions { id current } } }", json!({})).await;
     let sessions = sessions["data"]["viewer"]["sessions"].as_array().unwrap().clone();
     assert_eq!(sessions.len(), 2);
-    let revoke = "mutation($id: ID!) { revokeSession(id: $id) { session { revokedAt } } }";
+    let revoke = "mutation($id: ID!) { revokeSession(input: {id: $id}) { session { revokedAt } userErrors { code } } }";
     let other = sessions.iter().find(|s| s["current"] == false).unwrap();
     let r = app.gql_ok(Some(&third), revoke, json!({ "id": other["id"] })).await;
     assert!(r["data"]["revokeSession"]["session"]["revokedAt"].is_string(), "{r}");
@@ -172,7 +172,7 @@ async fn deactivated_users_cannot_sign_in(app: TestApp) {
     let off = app
         .gql_ok(
             Some(&acme.token),
-            "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
+            "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { status } userErrors { code } } }",
             json!({ "id": id }),
         )
         .await;
@@ -181,7 +181,7 @@ async fn deactivated_users_cannot_sign_in(app: TestApp) {
     assert_eq!(code(&app.sign_in_raw("admin@acme.test", "correct horse battery").await), "INVALID_CREDENTIALS");
     app.gql_ok(
         Some(&acme.token),
-        "mutation($id: ID!) { reactivateUser(id: $id) { user { status } } }",
+        "mutation($id: ID!) { reactivateUser(input: {id: $id}) { user { status } userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
@@ -241,12 +241,13 @@ async fn a_stranger_elsewhere_cannot_lock_the_user_out(app: TestApp) {
 // issue 12 #7
 async fn one_password_per_request(app: TestApp) {
     app.supplier("Acme", "owner@acme.test").await;
-    let twice = "mutation { a: signIn(input: {email: \"owner@acme.test\", password: \"correct horse battery\"}) { token } \
-                 b: signIn(input: {email: \"owner@acme.test\", password: \"correct horse battery\"}) { token } }";
+    let twice = "mutation { a: signIn(input: {email: \"owner@acme.test\", password: \"correct horse battery\"}) { token userErrors { code } } \
+                 b: signIn(input: {email: \"owner@acme.test\", password: \"correct horse battery\"}) { token userErrors { code } } }";
     let body = app.gql(None, twice, json!({})).await;
-    // The first signed in; the second was refused.
-    assert!(body["data"]["a"]["token"].is_string(), "{body}");
-    assert!(body["data"]["b"].is_null(), "{body}");
+    // The second was refused; a failed non-null root field nulls `data` (GraphQL spec), and its
+    // error names it.
+    assert!(body["data"].is_null(), "{body}");
+    assert_eq!(body["errors"][0]["path"], json!(["b"]), "{body}");
     assert_eq!(code(&body), "TOO_MANY_ATTEMPTS", "{body}");
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
     // A batch is one request too.
@@ -266,7 +267,7 @@ async fn set_password_checks_the_link_first_and_throttles_per_address(app: TestA
     let made = app
         .gql_ok(
             Some(&acme.token),
-            "mutation { createUser(input: {email: \"bea@acme.test\", displayName: \"Bea\", role: ADMIN}) { user { id } } }",
+            "mutation { createUser(input: {email: \"bea@acme.test\", displayName: \"Bea\", role: ADMIN}) { user { id } userErrors { code } } }",
             json!({}),
         )
         .await;
@@ -274,10 +275,10 @@ async fn set_password_checks_the_link_first_and_throttles_per_address(app: TestA
     let link = link_for(&app, &acme.id, clientele_kernel::OrgKind::Supplier, &bea).await;
     // The good link spends the request's one password; a dead one after it is still told
     // TOKEN_INVALID, not TOO_MANY_ATTEMPTS: the link is checked before anything is hashed.
-    let both = "mutation($t: String!) { a: setPassword(input: {token: $t, password: \"bea's long password\"}) { token } \
-                b: setPassword(input: {token: \"clo_dead\", password: \"a long enough password\"}) { token } }";
+    let both = "mutation($t: String!) { a: setPassword(input: {token: $t, password: \"bea's long password\"}) { token userErrors { code } } \
+                b: setPassword(input: {token: \"clo_dead\", password: \"a long enough password\"}) { token userErrors { code } } }";
     let body = app.gql(None, both, json!({ "t": link })).await;
-    assert!(body["data"]["a"]["token"].is_string() && body["data"]["b"].is_null(), "{body}");
+    assert!(body["data"].is_null() && body["errors"][0]["path"] == json!(["b"]), "{body}");
     assert_eq!(code(&body), "TOKEN_INVALID", "{body}");
     app.sign_in("bea@acme.test", "bea's long password").await;
 
@@ -302,7 +303,7 @@ async fn setting_a_password_ends_the_users_other_sessions(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
     let (id, first) = app.user(&acme, "admin@acme.test", "ADMIN").await;
     let second = app.sign_in("admin@acme.test", "correct horse battery").await;
-    let set_user = "mutation($id: ID!, $p: String!) { setUserPassword(id: $id, password: $p) { user { id } userErrors { code } } }";
+    let set_user = "mutation($id: ID!, $p: String!) { setUserPassword(input: {id: $id, password: $p}) { user { id } userErrors { code } } }";
     let body = app.gql_ok(Some(&acme.token), set_user, json!({ "id": id, "p": "set by the owner" })).await;
     assert_eq!(body["data"]["setUserPassword"]["user"]["id"], id, "{body}");
     for token in [&first, &second] {

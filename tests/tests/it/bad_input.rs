@@ -59,7 +59,13 @@ async fn abusive_queries_are_refused_with_codes(app: TestApp) {
     assert_eq!(code(&unknown), "GRAPHQL_VALIDATION_FAILED");
     let syntax = app.gql(t, "{ viewer { ", json!({})).await;
     assert_eq!(code(&syntax), "GRAPHQL_PARSE_FAILED");
-    let bad_enum = app.gql(t, "mutation { changeUserRole(id: \"x\", role: GOD) { user { id } } }", json!({})).await;
+    let bad_enum = app
+        .gql(
+            t,
+            "mutation { changeUserRole(input: {id: \"x\", role: GOD}) { user { id } userErrors { code } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(code(&bad_enum), "GRAPHQL_VALIDATION_FAILED");
     for body in [unknown, syntax, bad_enum] {
         assert_no_internal_text(&body);

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::addresses::{audit_actions, read_token};
 use crate::both_dbs;
 use crate::clients::{create, created, person};
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, input_with, user_error_codes};
 
 both_dbs!(
     beneficiaries_keep_every_field_and_are_listed_on_the_client,
@@ -27,9 +27,9 @@ const CARD: &str = "id number status issuedOn expiresOn clientId beneficiaryId";
 
 pub async fn add_beneficiary(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
     let q = format!(
-        "mutation($c: ID!, $i: BeneficiaryInput!) {{ createBeneficiary(clientId: $c, input: $i) {{ beneficiary {{ {BENEFICIARY} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: CreateBeneficiaryInput!) {{ createBeneficiary(input: $i) {{ beneficiary {{ {BENEFICIARY} }} userErrors {{ field code message }} }} }}"
     );
-    app.gql(Some(&t.token), &q, json!({ "c": client["id"], "i": input })).await["data"]["createBeneficiary"].clone()
+    app.gql(Some(&t.token), &q, json!({ "i": input_with(input, json!({ "clientId": client["id"] })) })).await["data"]["createBeneficiary"].clone()
 }
 
 /// A beneficiary that must be created: its fields.
@@ -41,15 +41,15 @@ pub async fn beneficiary(app: &TestApp, t: &Tenant, client: &Value, last: &str, 
 
 /// `createClientCard` (holder `("clientId", id)`) or `createBeneficiaryCard` (`("beneficiaryId", id)`): the whole body.
 pub async fn issue(app: &TestApp, t: &Tenant, holder: (&str, &Value), input: Value) -> Value {
-    let (arg, mutation) = if holder.0 == "clientId" {
-        ("clientId", "createClientCard")
+    let (arg, mutation, input_type) = if holder.0 == "clientId" {
+        ("clientId", "createClientCard", "CreateClientCardInput")
     } else {
-        ("beneficiaryId", "createBeneficiaryCard")
+        ("beneficiaryId", "createBeneficiaryCard", "CreateBeneficiaryCardInput")
     };
     let q = format!(
-        "mutation($h: ID!, $i: CardInput!) {{ {mutation}({arg}: $h, input: $i) {{ card {{ {CARD} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: {input_type}!) {{ {mutation}(input: $i) {{ card {{ {CARD} }} userErrors {{ field code message }} }} }}"
     );
-    app.gql(Some(&t.token), &q, json!({ "h": holder.1, "i": input })).await
+    app.gql(Some(&t.token), &q, json!({ "i": input_with(input, json!({ arg: holder.1 })) })).await
 }
 
 /// A card that must be issued: its fields.
@@ -61,7 +61,7 @@ pub async fn card(app: &TestApp, t: &Tenant, holder: (&str, &Value), number: &st
 }
 
 fn fields(payload: &Value) -> Vec<String> {
-    payload["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+    payload["userErrors"].as_array().unwrap().iter().map(input_field).collect()
 }
 
 // CRD-01 CRD-02 CRD-03 LED-15 LED-16 Q-8
@@ -108,13 +108,13 @@ async fn beneficiaries_keep_every_field_and_are_listed_on_the_client(app: TestAp
 
     // CRD-03: detail, edit (absent keeps, null clears), delete.
     let q = format!(
-        "mutation($id: ID!, $i: BeneficiaryInput!) {{ updateBeneficiary(id: $id, input: $i) {{ beneficiary {{ {BENEFICIARY} }} userErrors {{ field }} }} }}"
+        "mutation($i: UpdateBeneficiaryInput!) {{ updateBeneficiary(input: $i) {{ beneficiary {{ {BENEFICIARY} }} userErrors {{ field }} }} }}"
     );
     let changed = app
         .gql_ok(
             Some(&t.token),
             &q,
-            json!({ "id": b["id"], "i": { "city": "Lyon", "postcode": "69001", "wallet": false, "complement": null } }),
+            json!({ "i": { "id": b["id"], "city": "Lyon", "postcode": "69001", "wallet": false, "complement": null } }),
         )
         .await;
     let changed = &changed["data"]["updateBeneficiary"]["beneficiary"];
@@ -126,7 +126,7 @@ async fn beneficiaries_keep_every_field_and_are_listed_on_the_client(app: TestAp
     let q = "query($id: ID!) { beneficiary(id: $id) { displayName city } }";
     let one = app.gql_ok(Some(&t.token), q, json!({ "id": b["id"] })).await;
     assert_eq!(one["data"]["beneficiary"], json!({ "displayName": "Dupont Léa", "city": "Lyon" }), "{one}");
-    let q = "mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId userErrors { code } } }";
+    let q = "mutation($id: ID!) { deleteBeneficiary(input: {id: $id}) { deletedId userErrors { code } } }";
     let gone = app.gql_ok(Some(&t.token), q, json!({ "id": b["id"] })).await;
     assert_eq!(gone["data"]["deleteBeneficiary"]["deletedId"], b["id"], "{gone}");
     assert_eq!(app.count("beneficiaries").await, 1);
@@ -159,18 +159,18 @@ async fn beneficiary_validation_reports_every_problem_with_its_field(app: TestAp
     }
     assert_eq!(app.count("beneficiaries").await, 0);
     let kept = beneficiary(&app, &t, &client, "Dupont", "Léa").await;
-    let q = "mutation($id: ID!) { updateBeneficiary(id: $id, input: {firstName: null}) { userErrors { field } } }";
+    let q = "mutation($id: ID!) { updateBeneficiary(input: {id: $id, firstName: null}) { userErrors { field } } }";
     let cleared = app.gql(Some(&t.token), q, json!({ "id": kept["id"] })).await;
-    assert_eq!(cleared["data"]["updateBeneficiary"]["userErrors"], json!([{ "field": "firstName" }]));
+    assert_eq!(cleared["data"]["updateBeneficiary"]["userErrors"], json!([{ "field": ["input", "firstName"] }]));
 
     // Readers cannot write; trashed clients take no beneficiary until restored (LIF-05).
     let reader = read_token(&app, &t).await;
-    let q = "mutation($c: ID!) { createBeneficiary(clientId: $c, input: {lastName: \"A\", firstName: \"B\"}) { beneficiary { id } } }";
+    let q = "mutation($c: ID!) { createBeneficiary(input: {clientId: $c, lastName: \"A\", firstName: \"B\"}) { beneficiary { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&reader), q, json!({ "c": client["id"] })).await), "FORBIDDEN");
     let other = person(&app, &t, "Martin", "Paul").await;
     app.gql_ok(
         Some(&t.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": other["id"] }),
     )
     .await;
@@ -183,9 +183,9 @@ async fn blocked_beneficiaries_are_listed_apart_and_get_no_card(app: TestApp) {
     let client = person(&app, &t, "Dupont", "Anne").await;
     let lea = beneficiary(&app, &t, &client, "Dupont", "Léa").await;
     beneficiary(&app, &t, &client, "Dupont", "Tom").await;
-    let block = "mutation($id: ID!, $r: String!) { blockBeneficiary(id: $id, reason: $r) { beneficiary { blocked blockedReason } userErrors { field } } }";
+    let block = "mutation($id: ID!, $r: String!) { blockBeneficiary(input: {id: $id, reason: $r}) { beneficiary { blocked blockedReason } userErrors { field } } }";
     let empty = app.gql(Some(&t.token), block, json!({ "id": lea["id"], "r": "  " })).await;
-    assert_eq!(empty["data"]["blockBeneficiary"]["userErrors"], json!([{ "field": "reason" }]), "{empty}");
+    assert_eq!(empty["data"]["blockBeneficiary"]["userErrors"], json!([{ "field": ["input", "reason"] }]), "{empty}");
     let blocked = app.gql_ok(Some(&t.token), block, json!({ "id": lea["id"], "r": "Lost her card twice" })).await;
     assert_eq!(
         blocked["data"]["blockBeneficiary"]["beneficiary"],
@@ -201,7 +201,7 @@ async fn blocked_beneficiaries_are_listed_apart_and_get_no_card(app: TestApp) {
     let refused = issue(&app, &t, ("beneficiaryId", &lea["id"]), json!({ "number": "C-1" })).await;
     assert_eq!(code(&refused), "BENEFICIARY_BLOCKED", "{refused}");
     assert_eq!(app.count("cards").await, 0);
-    let q = "mutation($id: ID!) { unblockBeneficiary(id: $id) { beneficiary { blocked blockedReason } } }";
+    let q = "mutation($id: ID!) { unblockBeneficiary(input: {id: $id}) { beneficiary { blocked blockedReason } userErrors { code } } }";
     let open = app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     assert_eq!(open["data"]["unblockBeneficiary"]["beneficiary"], json!({ "blocked": false, "blockedReason": null }));
     card(&app, &t, ("beneficiaryId", &lea["id"]), "C-1").await;
@@ -262,21 +262,21 @@ async fn cards_are_unique_per_tenant_and_held_by_the_client_or_a_beneficiary(app
 
     // Blocking, renumbering and deleting.
     let q = format!(
-        "mutation($id: ID!, $i: CardInput!) {{ updateCard(id: $id, input: $i) {{ card {{ {CARD} }} userErrors {{ field code }} }} }}"
+        "mutation($i: UpdateCardInput!) {{ updateCard(input: $i) {{ card {{ {CARD} }} userErrors {{ field code }} }} }}"
     );
     let blocked = app
-        .gql_ok(Some(&t.token), &q, json!({ "id": leas["id"], "i": { "status": "BLOCKED", "expiresOn": null } }))
+        .gql_ok(Some(&t.token), &q, json!({ "i": { "id": leas["id"], "status": "BLOCKED", "expiresOn": null } }))
         .await;
     let blocked = &blocked["data"]["updateCard"]["card"];
     assert_eq!((blocked["status"].as_str(), blocked["expiresOn"].clone()), (Some("BLOCKED"), Value::Null));
-    let taken = app.gql(Some(&t.token), &q, json!({ "id": leas["id"], "i": { "number": "4000-0001" } })).await;
+    let taken = app.gql(Some(&t.token), &q, json!({ "i": { "id": leas["id"], "number": "4000-0001" } })).await;
     assert_eq!(user_error_codes(&taken["data"]["updateCard"]), ["CONFLICT"]);
     assert_eq!((audit_actions(&app, "card.create").await, audit_actions(&app, "card.block").await), (3, 1));
-    let q = "mutation($id: ID!) { deleteCard(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteCard(input: {id: $id}) { deletedId userErrors { code } } }";
     let gone = app.gql_ok(Some(&t.token), q, json!({ "id": own["id"] })).await;
     assert_eq!(gone["data"]["deleteCard"]["deletedId"], own["id"]);
     // Deleting a beneficiary takes its cards.
-    let q = "mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteBeneficiary(input: {id: $id}) { deletedId userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     let q = "query($id: ID!) { card(id: $id) { id } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": leas["id"] })).await), "NOT_FOUND");
@@ -287,7 +287,7 @@ async fn blocked_clients_get_no_card(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let client = person(&app, &t, "Dupont", "Anne").await;
     let lea = beneficiary(&app, &t, &client, "Dupont", "Léa").await;
-    let q = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
+    let q = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Bad payer\"}) { client { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     for holder in [("clientId", &client["id"]), ("beneficiaryId", &lea["id"])] {
         let refused = issue(&app, &t, holder, json!({ "number": "C-9" })).await;
@@ -295,12 +295,12 @@ async fn blocked_clients_get_no_card(app: TestApp) {
     }
     assert_eq!(app.count("cards").await, 0);
     // The record itself stays editable by its managers.
-    let q = "mutation($id: ID!) { updateBeneficiary(id: $id, input: {city: \"Lyon\"}) { beneficiary { city } } }";
+    let q = "mutation($id: ID!) { updateBeneficiary(input: {id: $id, city: \"Lyon\"}) { beneficiary { city } userErrors { code } } }";
     let edited = app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     assert_eq!(edited["data"]["updateBeneficiary"]["beneficiary"]["city"], "Lyon", "{edited}");
 }
 
-const POST: &str = "mutation($c: ID!, $i: LedgerEntryInput!) { postLedgerEntry(clientId: $c, input: $i) { \
+const POST: &str = "mutation($i: PostLedgerEntryInput!) { postLedgerEntry(input: $i) { \
     entry { id amount beneficiaryId cardId } userErrors { field code } } }";
 
 // CRD-06 LED-07 LED-13
@@ -311,7 +311,9 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
     let lea = beneficiary(&app, &t, &client, "Dupont", "Léa").await;
     let tom = beneficiary(&app, &t, &client, "Dupont", "Tom").await;
     let leas_card = card(&app, &t, ("beneficiaryId", &lea["id"]), "L-1").await;
-    let post = |input: Value| app.gql(Some(&t.token), POST, json!({ "c": client["id"], "i": input }));
+    let post = |input: Value| {
+        app.gql(Some(&t.token), POST, json!({ "i": input_with(input, json!({ "clientId": client["id"] })) }))
+    };
     let ok = |body: Value| {
         let payload = body["data"]["postLedgerEntry"].clone();
         assert_eq!(payload["userErrors"], json!([]), "{body}");
@@ -340,8 +342,7 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
     assert_eq!(whole["data"]["client"], json!({ "balance": "53.00", "statement": { "entryCount": 4 } }));
 
     // A reversal concerns the same beneficiary.
-    let q =
-        "mutation($id: ID!) { reverseLedgerEntry(id: $id, reason: \"Mistake\") { entry { beneficiaryId cardId } } }";
+    let q = "mutation($id: ID!) { reverseLedgerEntry(input: {id: $id, reason: \"Mistake\"}) { entry { beneficiaryId cardId } userErrors { code } } }";
     let rev = app.gql_ok(Some(&t.token), q, json!({ "id": by_card["id"] })).await;
     assert_eq!(
         rev["data"]["reverseLedgerEntry"]["entry"],
@@ -349,13 +350,14 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
     );
 
     // Blocked cards and beneficiaries, and other clients' ones, are refused.
-    let q = "mutation($id: ID!) { updateCard(id: $id, input: {status: BLOCKED}) { card { status } } }";
+    let q =
+        "mutation($id: ID!) { updateCard(input: {id: $id, status: BLOCKED}) { card { status } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": leas_card["id"] })).await;
     assert_eq!(
         code(&post(json!({ "kind": "CREDIT_WITHDRAWN", "amount": "1", "cardId": leas_card["id"] })).await),
         "CARD_BLOCKED"
     );
-    let q = "mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"Stop\") { beneficiary { blocked } } }";
+    let q = "mutation($id: ID!) { blockBeneficiary(input: {id: $id, reason: \"Stop\"}) { beneficiary { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": tom["id"] })).await;
     assert_eq!(
         code(&post(json!({ "kind": "CREDIT_WITHDRAWN", "amount": "1", "beneficiaryId": tom["id"] })).await),
@@ -366,16 +368,16 @@ async fn beneficiary_statements_show_the_entries_posted_for_them(app: TestApp) {
     let wrong = post(json!({ "kind": "CREDIT_ADDED", "amount": "1", "beneficiaryId": strangers["id"] })).await;
     assert_eq!(
         wrong["data"]["postLedgerEntry"]["userErrors"],
-        json!([{ "field": "beneficiaryId", "code": "VALIDATION" }])
+        json!([{ "field": ["input", "beneficiaryId"], "code": "VALIDATION" }])
     );
     let q = "query($id: ID!) { client(id: $id) { statement { entryCount } } }";
     let after = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(after["data"]["client"]["statement"]["entryCount"], 5, "refused postings left nothing");
 
     // The accounts keep naming them: neither the beneficiary nor its card can be deleted.
-    let q = "mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteBeneficiary(input: {id: $id}) { deletedId userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": lea["id"] })).await), "LINKED_RECORDS");
-    let q = "mutation($id: ID!) { deleteCard(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteCard(input: {id: $id}) { deletedId userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": leas_card["id"] })).await), "LINKED_RECORDS");
 }
 
@@ -392,7 +394,7 @@ async fn beneficiaries_are_exported_and_erased_with_the_client(app: TestApp) {
     .await;
     let lea = made["beneficiary"].clone();
     let leas = card(&app, &t, ("beneficiaryId", &lea["id"]), "L-1").await;
-    let q = "mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"Léa Dupont lost it\") { beneficiary { id } } }";
+    let q = "mutation($id: ID!) { blockBeneficiary(input: {id: $id, reason: \"Léa Dupont lost it\"}) { beneficiary { id } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": lea["id"] })).await;
     card(&app, &t, ("clientId", &client["id"]), "A-1").await;
 
@@ -406,7 +408,7 @@ async fn beneficiaries_are_exported_and_erased_with_the_client(app: TestApp) {
     assert_eq!(numbers, ["A-1", "L-1"]);
     assert!(doc["audit_entries"].as_array().unwrap().iter().any(|e| e["action"] == "beneficiary.create"));
 
-    let q = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { anonymisedAt } userErrors { code } } }";
+    let q = "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { anonymisedAt } userErrors { code } } }";
     let done = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert!(done["data"]["anonymiseClient"]["client"]["anonymisedAt"].is_string(), "{done}");
     let q = format!("query($id: ID!) {{ beneficiary(id: $id) {{ {BENEFICIARY} cards {{ number }} }} }}");
@@ -432,7 +434,7 @@ async fn beneficiaries_are_exported_and_erased_with_the_client(app: TestApp) {
         }
     }
     // An anonymised client's beneficiaries stay as they are.
-    let q = "mutation($id: ID!) { updateBeneficiary(id: $id, input: {lastName: \"Back\", firstName: \"Again\"}) { beneficiary { id } } }";
+    let q = "mutation($id: ID!) { updateBeneficiary(input: {id: $id, lastName: \"Back\", firstName: \"Again\"}) { beneficiary { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": lea["id"] })).await), "CLIENT_UNAVAILABLE");
 }
 
@@ -483,26 +485,35 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         ("query($id: ID!) { beneficiary(id: $id) { lastName } }", &lea["id"]),
         ("query($id: ID!) { card(id: $id) { number } }", &leas["id"]),
         (
-            "mutation($id: ID!) { createBeneficiary(clientId: $id, input: {lastName: \"X\", firstName: \"Y\"}) { beneficiary { id } } }",
+            "mutation($id: ID!) { createBeneficiary(input: {clientId: $id, lastName: \"X\", firstName: \"Y\"}) { beneficiary { id } userErrors { code } } }",
             &client["id"],
         ),
         (
-            "mutation($id: ID!) { updateBeneficiary(id: $id, input: {lastName: \"X\"}) { beneficiary { id } } }",
+            "mutation($id: ID!) { updateBeneficiary(input: {id: $id, lastName: \"X\"}) { beneficiary { id } userErrors { code } } }",
             &lea["id"],
         ),
-        ("mutation($id: ID!) { deleteBeneficiary(id: $id) { deletedId } }", &lea["id"]),
-        ("mutation($id: ID!) { blockBeneficiary(id: $id, reason: \"x\") { beneficiary { id } } }", &lea["id"]),
-        ("mutation($id: ID!) { unblockBeneficiary(id: $id) { beneficiary { id } } }", &lea["id"]),
+        ("mutation($id: ID!) { deleteBeneficiary(input: {id: $id}) { deletedId userErrors { code } } }", &lea["id"]),
         (
-            "mutation($id: ID!) { createClientCard(clientId: $id, input: {number: \"X-1\"}) { card { id } } }",
+            "mutation($id: ID!) { blockBeneficiary(input: {id: $id, reason: \"x\"}) { beneficiary { id } userErrors { code } } }",
+            &lea["id"],
+        ),
+        (
+            "mutation($id: ID!) { unblockBeneficiary(input: {id: $id}) { beneficiary { id } userErrors { code } } }",
+            &lea["id"],
+        ),
+        (
+            "mutation($id: ID!) { createClientCard(input: {clientId: $id, number: \"X-1\"}) { card { id } userErrors { code } } }",
             &client["id"],
         ),
         (
-            "mutation($id: ID!) { createBeneficiaryCard(beneficiaryId: $id, input: {number: \"X-2\"}) { card { id } } }",
+            "mutation($id: ID!) { createBeneficiaryCard(input: {beneficiaryId: $id, number: \"X-2\"}) { card { id } userErrors { code } } }",
             &lea["id"],
         ),
-        ("mutation($id: ID!) { updateCard(id: $id, input: {status: BLOCKED}) { card { id } } }", &leas["id"]),
-        ("mutation($id: ID!) { deleteCard(id: $id) { deletedId } }", &leas["id"]),
+        (
+            "mutation($id: ID!) { updateCard(input: {id: $id, status: BLOCKED}) { card { id } userErrors { code } } }",
+            &leas["id"],
+        ),
+        ("mutation($id: ID!) { deleteCard(input: {id: $id}) { deletedId userErrors { code } } }", &leas["id"]),
     ];
     // B's ids inside A's own postings are unknown references.
     let invalid = [
@@ -515,10 +526,11 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         assert_eq!(code(&body), "NOT_FOUND", "{query}: {body}");
     }
     for (field, input) in invalid {
-        let body = app.gql(Some(&a.token), POST, json!({ "c": mine["id"], "i": input })).await;
+        let body =
+            app.gql(Some(&a.token), POST, json!({ "i": input_with(input, json!({ "clientId": mine["id"] })) })).await;
         assert_eq!(
             body["data"]["postLedgerEntry"]["userErrors"],
-            json!([{ "field": field, "code": "VALIDATION" }]),
+            json!([{ "field": ["input", field], "code": "VALIDATION" }]),
             "{body}"
         );
     }

@@ -10,7 +10,7 @@ use crate::customers::{customer, customer_admin};
 both_dbs!(customers_see_their_views_at_their_group_price, views_and_groups_stay_with_their_supplier);
 
 async fn item(app: &TestApp, s: &Tenant, sku: &str, category: &str, price: &str) -> Value {
-    let q = "mutation($i: CatalogueItemInput!) { saveCatalogueItem(input: $i) { item { id sku unitPrice } userErrors { field code } } }";
+    let q = "mutation($i: SaveCatalogueItemInput!) { saveCatalogueItem(input: $i) { item { id sku unitPrice } userErrors { field code } } }";
     let body = app
         .gql_ok(
             Some(&s.token),
@@ -22,13 +22,13 @@ async fn item(app: &TestApp, s: &Tenant, sku: &str, category: &str, price: &str)
 }
 
 async fn view(app: &TestApp, s: &Tenant, input: Value) -> Value {
-    let q = "mutation($i: CatalogueViewInput!) { saveCatalogueView(input: $i) { view { id name } userErrors { field code } } }";
+    let q = "mutation($i: SaveCatalogueViewInput!) { saveCatalogueView(input: $i) { view { id name } userErrors { field code } } }";
     let body = app.gql_ok(Some(&s.token), q, json!({ "i": input })).await;
     assert_eq!(body["data"]["saveCatalogueView"]["userErrors"], json!([]), "{body}");
     body["data"]["saveCatalogueView"]["view"].clone()
 }
 
-const ASSIGN: &str = "mutation($o: ID!, $v: ID!, $d: Boolean) { assignCatalogueView(organisationId: $o, viewId: $v, default: $d) { views { name isDefault } userErrors { code } } }";
+const ASSIGN: &str = "mutation($o: ID!, $v: ID!, $d: Boolean) { assignCatalogueView(input: {organisationId: $o, viewId: $v, default: $d}) { views { name isDefault } userErrors { code } } }";
 const MINE: &str = "{ myCatalogue { views { name isDefault } items { sku unitPrice discount effectivePrice } } }";
 
 // ORG-13 ORG-14 ORG-15 ORG-16
@@ -38,7 +38,10 @@ async fn customers_see_their_views_at_their_group_price(app: TestApp) {
     item(&app, &s, "CO-1", "colour", "42.00").await;
     item(&app, &s, "BR-1", "tools", "7.50").await;
     let dup = app.gql(Some(&s.token), "mutation { saveCatalogueItem(input: {sku: \"SH-1\", name: \"x\", unitPrice: \"1\"}) { userErrors { field code } } }", json!({})).await;
-    assert_eq!(dup["data"]["saveCatalogueItem"]["userErrors"], json!([{ "field": "sku", "code": "CONFLICT" }]));
+    assert_eq!(
+        dup["data"]["saveCatalogueItem"]["userErrors"],
+        json!([{ "field": ["input", "sku"], "code": "CONFLICT" }])
+    );
 
     let care = view(&app, &s, json!({ "name": "Care", "categories": ["care"] })).await;
     let pro = view(&app, &s, json!({ "name": "Pro", "categories": ["colour"], "itemIds": [shampoo["id"]] })).await;
@@ -62,7 +65,7 @@ async fn customers_see_their_views_at_their_group_price(app: TestApp) {
         a["data"]["assignCatalogueView"]["views"],
         json!([{ "name": "Care", "isDefault": false }, { "name": "Pro", "isDefault": true }])
     );
-    let u = app.gql_ok(Some(&s.token), "mutation($o: ID!, $v: ID!) { unassignCatalogueView(organisationId: $o, viewId: $v) { views { name isDefault } } }", json!({ "o": org["id"], "v": pro["id"] })).await;
+    let u = app.gql_ok(Some(&s.token), "mutation($o: ID!, $v: ID!) { unassignCatalogueView(input: {organisationId: $o, viewId: $v}) { views { name isDefault } userErrors { code } } }", json!({ "o": org["id"], "v": pro["id"] })).await;
     assert_eq!(
         u["data"]["unassignCatalogueView"]["views"],
         json!([{ "name": "Care", "isDefault": true }]),
@@ -74,14 +77,14 @@ async fn customers_see_their_views_at_their_group_price(app: TestApp) {
     let g = app
         .gql_ok(
             Some(&s.token),
-            "mutation { saveCustomerGroup(input: {name: \"Salons\", discount: \"10\"}) { group { id discount } } }",
+            "mutation { saveCustomerGroup(input: {name: \"Salons\", discount: \"10\"}) { group { id discount } userErrors { code } } }",
             json!({}),
         )
         .await;
     let group = g["data"]["saveCustomerGroup"]["group"]["id"].clone();
     app.gql_ok(
         Some(&s.token),
-        "mutation($o: ID!, $g: ID) { setOrganisationCustomerGroup(organisationId: $o, groupId: $g) }",
+        "mutation($o: ID!, $g: ID) { setOrganisationCustomerGroup(input: {organisationId: $o, groupId: $g}) { userErrors { code } } }",
         json!({ "o": org["id"], "g": group }),
     )
     .await;
@@ -97,7 +100,7 @@ async fn customers_see_their_views_at_their_group_price(app: TestApp) {
     // "Same conditions as the supplier": no group discount.
     app.gql_ok(
         Some(&s.token),
-        "mutation($id: ID!) { saveCustomerGroup(id: $id, input: {sameAsSupplier: true}) { group { id } } }",
+        "mutation($id: ID!) { saveCustomerGroup(input: {id: $id, sameAsSupplier: true}) { group { id } userErrors { code } } }",
         json!({ "id": group }),
     )
     .await;
@@ -116,10 +119,8 @@ async fn views_and_groups_stay_with_their_supplier(app: TestApp) {
     let a_org = customer(&app, &a, "Alpha customer", "x@ac.test", 1).await;
     let before = app.snapshot().await;
     // Alpha cannot give Beta's view to its own customer, nor its views to Beta's customer.
-    assert_eq!(
-        code(&app.gql(Some(&a.token), ASSIGN, json!({ "o": a_org["id"], "v": b_view["id"] })).await),
-        "NOT_FOUND"
-    );
+    let foreign = app.gql(Some(&a.token), ASSIGN, json!({ "o": a_org["id"], "v": b_view["id"] })).await;
+    assert_eq!(code(&foreign), "NOT_FOUND", "{foreign}");
     let a_view = app.gql_ok(Some(&a.token), "{ catalogueViews { id } }", json!({})).await;
     assert_eq!(a_view["data"]["catalogueViews"], json!([]));
     assert_eq!(
@@ -137,7 +138,7 @@ async fn views_and_groups_stay_with_their_supplier(app: TestApp) {
         code(
             &app.gql(
                 Some(&a.token),
-                "mutation($id: ID!) { saveCatalogueItem(id: $id, input: {name: \"x\"}) { item { id } } }",
+                "mutation($id: ID!) { saveCatalogueItem(input: {id: $id, name: \"x\"}) { item { id } userErrors { code } } }",
                 json!({ "id": b_item["id"] })
             )
             .await
@@ -151,6 +152,6 @@ async fn views_and_groups_stay_with_their_supplier(app: TestApp) {
             json!({ "i": b_item["id"] }),
         )
         .await;
-    assert_eq!(in_view["data"]["saveCatalogueView"]["userErrors"][0]["field"], "items");
+    assert_eq!(in_view["data"]["saveCatalogueView"]["userErrors"][0]["field"], json!(["input", "items"]));
     assert_eq!(app.snapshot().await, before);
 }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::both_dbs;
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, input_path, user_error_codes};
 
 both_dbs!(
     individual_and_company_clients_keep_every_field,
@@ -26,7 +26,7 @@ pub const FIELDS: &str = "id number code barcode kind displayName civility lastN
 
 pub async fn create(app: &TestApp, t: &Tenant, input: Value) -> Value {
     let q = format!(
-        "mutation($i: ClientInput!) {{ createClient(input: $i) {{ client {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: CreateClientInput!) {{ createClient(input: $i) {{ client {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
     );
     let body = app.gql(Some(&t.token), &q, json!({ "i": input })).await;
     body["data"]["createClient"].clone()
@@ -35,7 +35,7 @@ pub async fn create(app: &TestApp, t: &Tenant, input: Value) -> Value {
 /// Creates a client that must be valid (setup): the client.
 pub async fn created(app: &TestApp, t: &Tenant, input: Value) -> Value {
     let q = format!(
-        "mutation($i: ClientInput!) {{ createClient(input: $i) {{ client {{ {FIELDS} }} userErrors {{ code }} }} }}"
+        "mutation($i: CreateClientInput!) {{ createClient(input: $i) {{ client {{ {FIELDS} }} userErrors {{ code }} }} }}"
     );
     app.gql_ok(Some(&t.token), &q, json!({ "i": input })).await["data"]["createClient"]["client"].clone()
 }
@@ -46,9 +46,11 @@ pub async fn person(app: &TestApp, t: &Tenant, last: &str, first: &str) -> Value
 
 async fn update(app: &TestApp, t: &Tenant, id: &Value, input: Value) -> Value {
     let q = format!(
-        "mutation($id: ID!, $i: ClientInput!) {{ updateClient(id: $id, input: $i) {{ client {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: UpdateClientInput!) {{ updateClient(input: $i) {{ client {{ {FIELDS} }} userErrors {{ field code message }} }} }}"
     );
-    app.gql(Some(&t.token), &q, json!({ "id": id, "i": input })).await["data"]["updateClient"].clone()
+    let mut input = input;
+    input["id"] = id.clone();
+    app.gql(Some(&t.token), &q, json!({ "i": input })).await["data"]["updateClient"].clone()
 }
 
 // CLI-01 CLI-04 CLI-05 CLI-07 CLI-08 CLI-09 CLI-10 CLI-11 CLI-13 CLI-14 CLI-15 BIL-01 BIL-02 BIL-03 BIL-07 BIL-14 GDP-01
@@ -131,13 +133,12 @@ async fn client_validation_reports_every_problem_with_its_field(app: TestApp) {
     ];
     for (input, fields) in cases {
         let result = create(&app, &t, input.clone()).await;
-        let got: Vec<&str> =
-            result["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        let got: Vec<String> = result["userErrors"].as_array().unwrap().iter().map(input_field).collect();
         assert_eq!(got, fields, "{input}: {result}");
         assert!(result["client"].is_null());
     }
     assert_eq!(app.count("clients").await, 0, "nothing invalid was stored");
-    let bad_date = app.gql(Some(&t.token), "mutation { createClient(input: {lastName: \"A\", firstName: \"B\", birthDate: \"31/12/1980\"}) { client { id } } }", json!({})).await;
+    let bad_date = app.gql(Some(&t.token), "mutation { createClient(input: {lastName: \"A\", firstName: \"B\", birthDate: \"31/12/1980\"}) { client { id } userErrors { code } } }", json!({})).await;
     assert_eq!(code(&bad_date), "GRAPHQL_VALIDATION_FAILED");
 }
 
@@ -149,12 +150,16 @@ async fn numbers_are_sequential_and_never_reused(app: TestApp) {
     assert_eq!(b["number"].as_i64(), a["number"].as_i64().map(|n| n + 1));
     app.gql_ok(
         Some(&t.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": b["id"] }),
     )
     .await;
-    app.gql_ok(Some(&t.token), "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }", json!({ "id": b["id"] }))
-        .await;
+    app.gql_ok(
+        Some(&t.token),
+        "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { code } } }",
+        json!({ "id": b["id"] }),
+    )
+    .await;
     let c = person(&app, &t, "C", "Three").await;
     assert_eq!(c["number"].as_i64(), b["number"].as_i64().map(|n| n + 1), "a purged number leaves a gap");
     // Another tenant counts from its own start.
@@ -179,7 +184,7 @@ async fn codes_and_emails_are_unique_per_tenant(app: TestApp) {
     ] {
         let dup = create(&app, &t, input).await;
         assert_eq!(user_error_codes(&dup), ["CONFLICT"]);
-        assert_eq!(dup["userErrors"][0]["field"], field);
+        assert_eq!(dup["userErrors"][0]["field"], input_path(field));
     }
     let other = app.supplier("Other", "owner@other.test").await;
     let same =
@@ -219,7 +224,7 @@ async fn names(app: &TestApp, t: &Tenant, filter: Value) -> Vec<String> {
 // SRC-02 SRC-04 SRC-05 SRC-07 SRC-08 SRC-09 LIF-02 CAT-03 CAT-06
 async fn lists_filter_and_page(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
-    let cat = app.gql_ok(Some(&t.token), "mutation { createCategory(input: {name: \"VIP\", defaultDiscount: \"5\"}) { category { id defaultDiscount } } }", json!({})).await;
+    let cat = app.gql_ok(Some(&t.token), "mutation { createCategory(input: {name: \"VIP\", defaultDiscount: \"5\"}) { category { id defaultDiscount } userErrors { code } } }", json!({})).await;
     let vip = cat["data"]["createCategory"]["category"]["id"].clone();
     create(
         &app,
@@ -302,12 +307,12 @@ async fn birthday_windows_cross_the_year_end(app: TestApp) {
 async fn trash_restore_and_purge(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let c = person(&app, &t, "Gone", "Soon").await;
-    let purge = "mutation($id: ID!) { purgeClient(id: $id) { deletedId userErrors { code } } }";
+    let purge = "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&t.token), purge, json!({ "id": c["id"] })).await), "NOT_IN_TRASH");
     let del = app
         .gql_ok(
             Some(&t.token),
-            "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }",
+            "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code } } }",
             json!({ "id": c["id"] }),
         )
         .await;
@@ -317,7 +322,7 @@ async fn trash_restore_and_purge(app: TestApp) {
     let restored = app
         .gql_ok(
             Some(&t.token),
-            "mutation($id: ID!) { restoreClient(id: $id) { client { deletedAt lastName firstName } } }",
+            "mutation($id: ID!) { restoreClient(input: {id: $id}) { client { deletedAt lastName firstName } userErrors { code } } }",
             json!({ "id": c["id"] }),
         )
         .await;
@@ -327,7 +332,7 @@ async fn trash_restore_and_purge(app: TestApp) {
     );
     app.gql_ok(
         Some(&t.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": c["id"] }),
     )
     .await;
@@ -346,7 +351,7 @@ async fn trash_restore_and_purge(app: TestApp) {
     let refused = app
         .gql(
             Some(&t.token),
-            "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+            "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
             json!({ "id": sponsor["id"] }),
         )
         .await;
@@ -360,12 +365,12 @@ async fn blocked_clients_stay_readable(app: TestApp) {
     let no_reason = app
         .gql(
             Some(&t.token),
-            "mutation($id: ID!) { blockClient(id: $id, reason: \" \") { userErrors { field } } }",
+            "mutation($id: ID!) { blockClient(input: {id: $id, reason: \" \"}) { userErrors { field } } }",
             json!({ "id": c["id"] }),
         )
         .await;
-    assert_eq!(no_reason["data"]["blockClient"]["userErrors"][0]["field"], "reason");
-    let blocked = app.gql_ok(Some(&t.token), "mutation($id: ID!) { blockClient(id: $id, reason: \"Unpaid invoices\") { client { blocked blockedReason } } }", json!({ "id": c["id"] })).await;
+    assert_eq!(no_reason["data"]["blockClient"]["userErrors"][0]["field"], json!(["input", "reason"]));
+    let blocked = app.gql_ok(Some(&t.token), "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Unpaid invoices\"}) { client { blocked blockedReason } userErrors { code } } }", json!({ "id": c["id"] })).await;
     assert_eq!(
         blocked["data"]["blockClient"]["client"],
         json!({ "blocked": true, "blockedReason": "Unpaid invoices" })
@@ -377,7 +382,7 @@ async fn blocked_clients_stay_readable(app: TestApp) {
     let unblocked = app
         .gql_ok(
             Some(&t.token),
-            "mutation($id: ID!) { unblockClient(id: $id) { client { blocked blockedReason } } }",
+            "mutation($id: ID!) { unblockClient(input: {id: $id}) { client { blocked blockedReason } userErrors { code } } }",
             json!({ "id": c["id"] }),
         )
         .await;
@@ -406,9 +411,9 @@ async fn referral_links_refuse_cycles(app: TestApp) {
     let read = app.gql_ok(Some(&t.token), q, json!({ "id": b["id"] })).await;
     assert_eq!(read["data"]["client"]["sponsor"]["lastName"], "Alpha");
     let cycle = update(&app, &t, &a["id"], json!({ "sponsorId": b["id"] })).await;
-    assert_eq!(cycle["userErrors"][0]["field"], "sponsor");
+    assert_eq!(cycle["userErrors"][0]["field"], json!(["input", "sponsor"]));
     let own = update(&app, &t, &a["id"], json!({ "sponsorId": a["id"] })).await;
-    assert_eq!(own["userErrors"][0]["field"], "sponsor");
+    assert_eq!(own["userErrors"][0]["field"], json!(["input", "sponsor"]));
 }
 
 both_dbs!(the_retention_job_purges_old_trash);
@@ -418,7 +423,7 @@ async fn the_retention_job_purges_old_trash(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let old = person(&app, &t, "Old", "Trash").await;
     let kept = person(&app, &t, "Kept", "Alive").await;
-    let trash = "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }";
+    let trash = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }";
     app.gql_ok(Some(&t.token), trash, json!({ "id": old["id"] })).await;
     assert_eq!(clientele::jobs::run_retention(&app.state).await.unwrap(), 0, "not yet 30 days");
     app.clock.advance(chrono::Duration::days(29));
@@ -442,10 +447,10 @@ both_dbs!(billing_terms_and_flags_are_kept, groups_take_several_clients_at_once)
 // BIL-04 BIL-06 BIL-08 BIL-09 BIL-10 BIL-13 LED-01 LED-15 LED-16 MKT-01 CAT-02 CAT-04 CAT-05
 async fn billing_terms_and_flags_are_kept(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
-    let lists = "mutation { pt: createLookup(input: {kind: PAYMENT_TERMS, code: \"30D\", label: \"30 days\"}) { lookup { id } } \
-                 st: createLookup(input: {kind: SHIPPING_TERMS, code: \"EXW\", label: \"Ex works\"}) { lookup { id } } \
-                 pm: createLookup(input: {kind: PAYMENT_METHOD, code: \"CHQ\", label: \"Cheque\"}) { lookup { id } } \
-                 cat: createCategory(input: {name: \"Pros\", defaultDiscount: \"7.5\", holdForbidden: true}) { category { id defaultDiscount holdForbidden } } }";
+    let lists = "mutation { pt: createLookup(input: {kind: PAYMENT_TERMS, code: \"30D\", label: \"30 days\"}) { lookup { id } userErrors { code } } \
+                 st: createLookup(input: {kind: SHIPPING_TERMS, code: \"EXW\", label: \"Ex works\"}) { lookup { id } userErrors { code } } \
+                 pm: createLookup(input: {kind: PAYMENT_METHOD, code: \"CHQ\", label: \"Cheque\"}) { lookup { id } userErrors { code } } \
+                 cat: createCategory(input: {name: \"Pros\", defaultDiscount: \"7.5\", holdForbidden: true}) { category { id defaultDiscount holdForbidden } userErrors { code } } }";
     let made = app.gql_ok(Some(&t.token), lists, json!({})).await;
     let d = &made["data"];
     assert_eq!(d["cat"]["category"]["holdForbidden"], true, "{made}");
@@ -453,10 +458,10 @@ async fn billing_terms_and_flags_are_kept(app: TestApp) {
     let input = json!({
         "kind": "COMPANY", "companyName": "Cave Martin", "anonymousAccounting": true, "noTieredPrices": true,
         "alcoholTaxExempt": true, "paymentTermsId": d["pt"]["lookup"]["id"], "shippingTermsId": d["st"]["lookup"]["id"],
-        "paymentMethodId": d["pm"]["lookup"]["id"], "accountKind": "DEPOSIT", "creditLimit": "500", "loyalty": true,
+        "paymentMethodId": d["pm"]["lookup"]["id"], "accountKind": "DEPOSIT", "loyalty": true,
         "wallet": true, "emailReceipts": true, "categoryId": d["cat"]["category"]["id"]
     });
-    let q = "mutation($i: ClientInput!) { createClient(input: $i) { client { anonymousAccounting noTieredPrices alcoholTaxExempt \
+    let q = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { anonymousAccounting noTieredPrices alcoholTaxExempt \
              paymentTerms { code } shippingTerms { code } paymentMethod { code } accountKind creditLimit loyalty wallet emailReceipts \
              category { name } } userErrors { field } } }";
     let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
@@ -472,20 +477,24 @@ async fn billing_terms_and_flags_are_kept(app: TestApp) {
     );
     // A payment-terms id where a shipping-terms id belongs is refused on the field.
     let wrong = app.gql(Some(&t.token), "mutation($p: ID!) { createClient(input: {lastName: \"A\", firstName: \"B\", shippingTermsId: $p}) { userErrors { field } } }", json!({ "p": d["pt"]["lookup"]["id"] })).await;
-    assert_eq!(wrong["data"]["createClient"]["userErrors"][0]["field"], "shippingTerms", "{wrong}");
+    assert_eq!(wrong["data"]["createClient"]["userErrors"][0]["field"], json!(["input", "shippingTerms"]), "{wrong}");
 }
 
 // CAT-06 CAT-07
 async fn groups_take_several_clients_at_once(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let g = app
-        .gql(Some(&t.token), "mutation { createGroup(input: {name: \"Newsletter\"}) { group { id } } }", json!({}))
+        .gql(
+            Some(&t.token),
+            "mutation { createGroup(input: {name: \"Newsletter\"}) { group { id } userErrors { code } } }",
+            json!({}),
+        )
         .await;
     let group = g["data"]["createGroup"]["group"]["id"].clone();
     let a = person(&app, &t, "A", "One").await;
     let b = person(&app, &t, "B", "Two").await;
     person(&app, &t, "C", "Three").await;
-    let assign = "mutation($g: ID, $c: [ID!]!) { assignClientsToGroup(groupId: $g, clientIds: $c) { count userErrors { field } } }";
+    let assign = "mutation($g: ID, $c: [ID!]!) { assignClientsToGroup(input: {groupId: $g, clientIds: $c}) { count userErrors { field } } }";
     let r = app.gql_ok(Some(&t.token), assign, json!({ "g": group, "c": [a["id"], b["id"]] })).await;
     assert_eq!(r["data"]["assignClientsToGroup"]["count"], 2);
     assert_eq!(names(&app, &t, json!({ "groupId": group })).await, ["A", "B"]);
@@ -493,7 +502,7 @@ async fn groups_take_several_clients_at_once(app: TestApp) {
     assert_eq!(r["data"]["assignClientsToGroup"]["count"], 1);
     assert_eq!(names(&app, &t, json!({ "groupId": group })).await, ["B"]);
     let empty = app.gql(Some(&t.token), assign, json!({ "g": group, "c": [] })).await;
-    assert_eq!(empty["data"]["assignClientsToGroup"]["userErrors"][0]["field"], "clients");
+    assert_eq!(empty["data"]["assignClientsToGroup"]["userErrors"][0]["field"], json!(["input", "clients"]));
     let rows = app.rows("audit_log").await;
     assert_eq!(rows.iter().filter(|r| r.contains("client.assign_group")).count(), 3, "one audit row per client moved");
 }

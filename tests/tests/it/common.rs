@@ -366,9 +366,33 @@ fn first_user_errors(value: &Value) -> Option<&Value> {
     }
 }
 
-/// The `extensions.code` of the first error.
+/// The code of the first error a call reported: its first GraphQL error's `extensions.code`,
+/// else the first `userErrors` entry of a mutation's payload.
 pub fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .or_else(|| body.get("data").and_then(first_user_errors).and_then(|e| e[0]["code"].as_str()))
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+/// A `userErrors` entry's field as the tests name it: its path under `input`, dotted
+/// (`["input", "contacts", "1", "lastName"]` → `contacts.1.lastName`).
+pub fn input_field(error: &Value) -> String {
+    let path = error["field"].as_array().unwrap_or_else(|| panic!("no field path in {error}"));
+    assert_eq!(path.first(), Some(&json!("input")), "{error}");
+    path[1..].iter().map(|s| s.as_str().unwrap()).collect::<Vec<_>>().join(".")
+}
+
+/// The wire form of a dotted input path: `contacts.1.lastName` → `["input", "contacts", "1", "lastName"]`.
+pub fn input_path(dotted: &str) -> Value {
+    Value::from(std::iter::once("input").chain(dotted.split('.')).collect::<Vec<_>>())
+}
+
+/// A mutation's one input: the fields of `input` and those of `more` (the ids beside them).
+pub fn input_with(input: Value, more: Value) -> Value {
+    let (Value::Object(mut fields), Value::Object(more)) = (input, more) else { panic!("two JSON objects") };
+    fields.extend(more);
+    Value::Object(fields)
 }
 
 /// The codes of a payload's `userErrors`.

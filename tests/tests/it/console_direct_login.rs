@@ -12,8 +12,8 @@ use crate::customers::{customer, customer_admin};
 
 both_dbs!(a_supplier_inside_is_announced_and_the_customer_ends_and_forbids_it);
 
-pub const GRANT: &str = "mutation($u: ID!, $a: Boolean!) { setDirectLoginPermission(userId: $u, allowed: $a) { user { id canDirectLogin } userErrors { field code } } }";
-pub const OPEN: &str = "mutation($o: ID!, $r: String!) { directLogin(organisationId: $o, reason: $r) { token expiresAt actingAsUserId userErrors { field code } } }";
+pub const GRANT: &str = "mutation($u: ID!, $a: Boolean!) { setDirectLoginPermission(input: {userId: $u, allowed: $a}) { user { id canDirectLogin } userErrors { field code } } }";
+pub const OPEN: &str = "mutation($o: ID!, $r: String!) { directLogin(input: {organisationId: $o, reason: $r}) { token expiresAt actingAsUserId userErrors { field code } } }";
 
 /// A browser holding the session `token` (a direct login is opened through the API).
 async fn page_with(http: &reqwest::Client, url: String, token: &str) -> reqwest::Response {

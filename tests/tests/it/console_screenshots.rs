@@ -25,7 +25,7 @@ async fn gql(app: &TestApp, tenant: &Tenant, query: &str, variables: serde_json:
 /// and a ledger.
 async fn bakery_clients(app: &TestApp, admin: &Tenant) -> String {
     let create =
-        "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }";
+        "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }";
     for input in [
         json!({ "kind": "INDIVIDUAL", "lastName": "Bernard", "firstName": "Chloé", "email": "chloe.bernard@exemple.fr", "mobile": "06 12 34 56 78" }),
         json!({ "kind": "INDIVIDUAL", "lastName": "Bonnet", "firstName": "Hugo", "mobile": "06 98 76 54 32" }),
@@ -37,20 +37,20 @@ async fn bakery_clients(app: &TestApp, admin: &Tenant) -> String {
     let hotel = json!({ "kind": "COMPANY", "companyName": "Hôtel Bellecour", "legalForm": "SARL", "email": "compta@hotel-bellecour.fr",
                         "mobile": "04 72 10 20 30", "alert": "Livraison avant 7 h, porte de service.", "notes": "Pain de mie tranché le lundi." });
     let id = gql(app, admin, create, json!({ "i": hotel })).await["client"]["id"].as_str().unwrap().to_owned();
-    let address = json!({ "kind": "MAIN", "label": "Siège", "street": "12 place Bellecour", "postcode": "69002", "city": "Lyon", "country": "FR", "isDefault": true });
+    let address = json!({ "clientId": id, "kind": "MAIN", "label": "Siège", "street": "12 place Bellecour", "postcode": "69002", "city": "Lyon", "country": "FR", "isDefault": true });
     gql(
         app,
         admin,
-        "mutation($c: ID!, $i: AddressInput!) { createAddress(clientId: $c, input: $i) { address { id } userErrors { field message } } }",
-        json!({ "c": id, "i": address }),
+        "mutation($i: CreateAddressInput!) { createAddress(input: $i) { address { id } userErrors { field message } } }",
+        json!({ "i": address }),
     )
     .await;
-    let contact = json!({ "firstName": "Marc", "lastName": "Giraud", "jobTitle": "Chef de cuisine", "email": "marc.giraud@hotel-bellecour.fr", "phone": "04 72 10 20 31" });
+    let contact = json!({ "clientId": id, "firstName": "Marc", "lastName": "Giraud", "jobTitle": "Chef de cuisine", "email": "marc.giraud@hotel-bellecour.fr", "phone": "04 72 10 20 31" });
     gql(
         app,
         admin,
-        "mutation($c: ID!, $i: ContactInput!) { createContact(clientId: $c, input: $i) { contact { id } userErrors { field message } } }",
-        json!({ "c": id, "i": contact }),
+        "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { field message } } }",
+        json!({ "i": contact }),
     )
     .await;
     for (kind, amount, doc) in
@@ -59,8 +59,8 @@ async fn bakery_clients(app: &TestApp, admin: &Tenant) -> String {
         gql(
             app,
             admin,
-            "mutation($c: ID!, $i: LedgerEntryInput!) { postLedgerEntry(clientId: $c, input: $i) { entry { id } userErrors { field message } } }",
-            json!({ "c": id, "i": { "kind": kind, "amount": amount, "documentRef": doc } }),
+            "mutation($i: PostLedgerEntryInput!) { postLedgerEntry(input: $i) { entry { id } userErrors { field message } } }",
+            json!({ "i": { "clientId": id, "kind": kind, "amount": amount, "documentRef": doc } }),
         )
         .await;
     }

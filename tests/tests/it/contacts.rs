@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::addresses::{add, audit_actions, read_token};
 use crate::both_dbs;
 use crate::clients::{created, person};
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, user_error_codes};
 
 both_dbs!(
     contacts_keep_every_field_and_belong_to_sites,
@@ -23,13 +23,15 @@ const CONTACT: &str = "id clientId siteId title firstName lastName jobTitle depa
 
 async fn add_contact(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
     let q = format!(
-        "mutation($c: ID!, $i: ContactInput!) {{ createContact(clientId: $c, input: $i) {{ contact {{ {CONTACT} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: CreateContactInput!) {{ createContact(input: $i) {{ contact {{ {CONTACT} }} userErrors {{ field code message }} }} }}"
     );
-    app.gql(Some(&t.token), &q, json!({ "c": client["id"], "i": input })).await["data"]["createContact"].clone()
+    let mut input = input;
+    input["clientId"] = client["id"].clone();
+    app.gql(Some(&t.token), &q, json!({ "i": input })).await["data"]["createContact"].clone()
 }
 
 fn fields(payload: &Value) -> Vec<String> {
-    payload["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+    payload["userErrors"].as_array().unwrap().iter().map(input_field).collect()
 }
 
 // CON-01 CON-02 CON-03
@@ -69,9 +71,9 @@ async fn contacts_keep_every_field_and_belong_to_sites(app: TestApp) {
     assert_eq!(got["addresses"][0]["contacts"], json!([{ "lastName": "Leroy", "jobTitle": "Responsable logistique" }]));
 
     let q = format!(
-        "mutation($id: ID!, $i: ContactInput!) {{ updateContact(id: $id, input: $i) {{ contact {{ {CONTACT} }} userErrors {{ field }} }} }}"
+        "mutation($i: UpdateContactInput!) {{ updateContact(input: $i) {{ contact {{ {CONTACT} }} userErrors {{ field }} }} }}"
     );
-    let moved = app.gql_ok(Some(&t.token), &q, json!({ "id": c["id"], "i": { "siteId": null, "remark": null } })).await;
+    let moved = app.gql_ok(Some(&t.token), &q, json!({ "i": { "id": c["id"], "siteId": null, "remark": null } })).await;
     let moved = &moved["data"]["updateContact"]["contact"];
     assert_eq!((moved["siteId"].clone(), moved["remark"].clone()), (Value::Null, Value::Null), "{moved}");
     assert_eq!(moved["jobTitle"], "Responsable logistique", "absent keeps");
@@ -79,7 +81,7 @@ async fn contacts_keep_every_field_and_belong_to_sites(app: TestApp) {
     let one = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"] })).await;
     assert_eq!(one["data"]["contact"]["client"]["displayName"], "Boulangerie Martin", "{one}");
 
-    let q = "mutation($id: ID!) { deleteContact(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteContact(input: {id: $id}) { deletedId userErrors { code } } }";
     let gone = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"] })).await;
     assert_eq!(gone["data"]["deleteContact"]["deletedId"], c["id"]);
     assert_eq!(app.count("contacts").await, 1);
@@ -107,7 +109,7 @@ async fn contact_validation_reports_every_problem_with_its_field(app: TestApp) {
     }
     assert_eq!(app.count("contacts").await, 0);
     let reader = read_token(&app, &t).await;
-    let q = "mutation($c: ID!) { createContact(clientId: $c, input: {lastName: \"A\"}) { contact { id } } }";
+    let q = "mutation($c: ID!) { createContact(input: {clientId: $c, lastName: \"A\"}) { contact { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&reader), q, json!({ "c": client["id"] })).await), "FORBIDDEN");
 }
 
@@ -118,11 +120,11 @@ async fn sites_with_contacts_cannot_be_deleted(app: TestApp) {
     let site = add(&app, &t, &client, json!({ "kind": "DELIVERY", "city": "Lille" })).await["address"].clone();
     let contact =
         add_contact(&app, &t, &client, json!({ "lastName": "Leroy", "siteId": site["id"] })).await["contact"].clone();
-    let q = "mutation($id: ID!) { deleteAddress(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteAddress(input: {id: $id}) { deletedId userErrors { code } } }";
     let refused = app.gql(Some(&t.token), q, json!({ "id": site["id"] })).await;
     assert_eq!(code(&refused), "LINKED_RECORDS", "{refused}");
     assert_eq!(app.count("addresses").await, 1);
-    let q2 = "mutation($id: ID!) { updateContact(id: $id, input: {siteId: null}) { contact { siteId } } }";
+    let q2 = "mutation($id: ID!) { updateContact(input: {id: $id, siteId: null}) { contact { siteId } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q2, json!({ "id": contact["id"] })).await;
     let done = app.gql_ok(Some(&t.token), q, json!({ "id": site["id"] })).await;
     assert_eq!(done["data"]["deleteAddress"]["deletedId"], site["id"], "{done}");
@@ -135,9 +137,9 @@ async fn purging_a_client_takes_its_sites_and_contacts(app: TestApp) {
     let site = add(&app, &t, &client, json!({ "kind": "DELIVERY", "city": "Lille" })).await["address"].clone();
     add_contact(&app, &t, &client, json!({ "lastName": "Leroy", "siteId": site["id"] })).await;
     add_contact(&app, &t, &client, json!({ "lastName": "Adam" })).await;
-    let q = "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }";
+    let q = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
-    let q = "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { code } } }";
     let purged = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(purged["data"]["purgeClient"]["deletedId"], client["id"], "{purged}");
     assert_eq!((app.count("addresses").await, app.count("contacts").await), (0, 0));
@@ -186,7 +188,7 @@ async fn contacts_list_across_clients_in_keyset_pages(app: TestApp) {
     assert_eq!(names(&list(json!({ "hasEmail": false, "clientId": b["id"] }), 10, Value::Null).await), ["Albert"]);
 
     // Contacts of trashed clients leave the listing (and every audience built on it).
-    let q = "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }";
+    let q = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": b["id"] })).await;
     let left = list(json!({}), 10, Value::Null).await;
     assert_eq!((names(&left), left["totalCount"].clone()), (vec!["Bernard".to_owned(), "Martin".to_owned()], json!(2)));
@@ -197,18 +199,17 @@ async fn contacts_list_across_clients_in_keyset_pages(app: TestApp) {
 // CON-03 CF-01 CF-02
 async fn contacts_take_their_custom_fields(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
-    let q =
-        "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { customField { key } userErrors { field } } }";
+    let q = "mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { key } userErrors { field } } }";
     let def = json!({ "entity": "CONTACT", "key": "preferredChannel", "label": "Canal", "kind": "CHOICE", "choices": ["PHONE", "EMAIL"] });
     let made = app.gql_ok(Some(&t.token), q, json!({ "i": def })).await;
     assert_eq!(made["data"]["createCustomField"]["userErrors"], json!([]), "{made}");
     let client = person(&app, &t, "Dupont", "Anne").await;
-    let q = "mutation($c: ID!, $i: ContactInput!) { createContact(clientId: $c, input: $i) { contact { customFields { preferredChannel } } userErrors { field } } }";
+    let q = "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { customFields { preferredChannel } } userErrors { field } } }";
     let ok = app
         .gql_ok(
             Some(&t.token),
             q,
-            json!({ "c": client["id"], "i": { "lastName": "A", "customFields": { "preferredChannel": "EMAIL" } } }),
+            json!({ "i": { "clientId": client["id"], "lastName": "A", "customFields": { "preferredChannel": "EMAIL" } } }),
         )
         .await;
     assert_eq!(ok["data"]["createContact"]["contact"]["customFields"]["preferredChannel"], "EMAIL", "{ok}");
@@ -216,7 +217,7 @@ async fn contacts_take_their_custom_fields(app: TestApp) {
         .gql(
             Some(&t.token),
             q,
-            json!({ "c": client["id"], "i": { "lastName": "A", "customFields": { "preferredChannel": "FAX" } } }),
+            json!({ "i": { "clientId": client["id"], "lastName": "A", "customFields": { "preferredChannel": "FAX" } } }),
         )
         .await;
     assert_eq!(code(&bad), "GRAPHQL_VALIDATION_FAILED", "the enum refuses unknown values: {bad}");
@@ -234,9 +235,10 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
     let site = add(&app, &b, &client, json!({ "kind": "DELIVERY", "city": "Lille" })).await["address"].clone();
     let contact =
         add_contact(&app, &b, &client, json!({ "lastName": "Leroy", "siteId": site["id"] })).await["contact"].clone();
-    let q = "mutation { createLookup(input: {kind: TARIFF, code: \"T1\", label: \"Tarif 1\"}) { lookup { id } } }";
+    let q = "mutation { createLookup(input: {kind: TARIFF, code: \"T1\", label: \"Tarif 1\"}) { lookup { id } userErrors { code } } }";
     let lookup = app.gql_ok(Some(&b.token), q, json!({})).await["data"]["createLookup"]["lookup"]["id"].clone();
-    let q = "mutation { createStaff(input: {name: \"Luc\", isDeliveryPerson: true}) { staff { id } } }";
+    let q =
+        "mutation { createStaff(input: {name: \"Luc\", isDeliveryPerson: true}) { staff { id } userErrors { code } } }";
     let staff = app.gql_ok(Some(&b.token), q, json!({})).await["data"]["createStaff"]["staff"]["id"].clone();
     // A's own client, to point at B's records from A's side.
     let mine = person(&app, &a, "Martin", "Paul").await;
@@ -244,46 +246,61 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
 
     let not_found = [
         (
-            "mutation($id: ID!) { createAddress(clientId: $id, input: {kind: MAIN, city: \"X\"}) { address { id } } }",
+            "mutation($id: ID!) { createAddress(input: {clientId: $id, kind: MAIN, city: \"X\"}) { address { id } userErrors { code } } }",
             &client["id"],
         ),
-        ("mutation($id: ID!) { updateAddress(id: $id, input: {city: \"X\"}) { address { id } } }", &site["id"]),
-        ("mutation($id: ID!) { deleteAddress(id: $id) { deletedId } }", &site["id"]),
-        ("mutation($id: ID!) { copyClientToAddress(clientId: $id) { address { id } } }", &client["id"]),
+        (
+            "mutation($id: ID!) { updateAddress(input: {id: $id, city: \"X\"}) { address { id } userErrors { code } } }",
+            &site["id"],
+        ),
+        ("mutation($id: ID!) { deleteAddress(input: {id: $id}) { deletedId userErrors { code } } }", &site["id"]),
+        (
+            "mutation($id: ID!) { copyClientToAddress(input: {clientId: $id}) { address { id } userErrors { code } } }",
+            &client["id"],
+        ),
         ("query($id: ID!) { clientDocumentReadiness(id: $id) { ready } }", &client["id"]),
         (
-            "mutation($id: ID!) { completeClientForDocuments(id: $id, address: {street: \"1\", postcode: \"75001\", city: \"P\"}) { readiness { ready } } }",
+            "mutation($id: ID!) { completeClientForDocuments(input: {id: $id, address: {street: \"1\", postcode: \"75001\", city: \"P\"}}) { readiness { ready } userErrors { code } } }",
             &client["id"],
         ),
         (
-            "mutation($id: ID!) { createContact(clientId: $id, input: {lastName: \"X\"}) { contact { id } } }",
+            "mutation($id: ID!) { createContact(input: {clientId: $id, lastName: \"X\"}) { contact { id } userErrors { code } } }",
             &client["id"],
         ),
-        ("mutation($id: ID!) { updateContact(id: $id, input: {lastName: \"X\"}) { contact { id } } }", &contact["id"]),
-        ("mutation($id: ID!) { deleteContact(id: $id) { deletedId } }", &contact["id"]),
+        (
+            "mutation($id: ID!) { updateContact(input: {id: $id, lastName: \"X\"}) { contact { id } userErrors { code } } }",
+            &contact["id"],
+        ),
+        ("mutation($id: ID!) { deleteContact(input: {id: $id}) { deletedId userErrors { code } } }", &contact["id"]),
         ("query($id: ID!) { contact(id: $id) { lastName } }", &contact["id"]),
         ("query($id: ID!) { contacts(filter: {clientId: $id}) { totalCount } }", &client["id"]),
-        ("mutation($id: ID!) { updateLookup(id: $id, input: {label: \"X\"}) { lookup { id } } }", &lookup),
-        ("mutation($id: ID!) { deleteLookup(id: $id) { deletedId } }", &lookup),
-        ("mutation($id: ID!) { updateStaff(id: $id, input: {name: \"X\"}) { staff { id } } }", &staff),
-        ("mutation($id: ID!) { deactivateStaff(id: $id) { staff { id } } }", &staff),
+        (
+            "mutation($id: ID!) { updateLookup(input: {id: $id, label: \"X\"}) { lookup { id } userErrors { code } } }",
+            &lookup,
+        ),
+        ("mutation($id: ID!) { deleteLookup(input: {id: $id}) { deletedId userErrors { code } } }", &lookup),
+        (
+            "mutation($id: ID!) { updateStaff(input: {id: $id, name: \"X\"}) { staff { id } userErrors { code } } }",
+            &staff,
+        ),
+        ("mutation($id: ID!) { deactivateStaff(input: {id: $id}) { staff { id } userErrors { code } } }", &staff),
     ];
     // B's ids inside A's own records are refused as unknown references.
     let invalid = [
         (
-            "mutation($id: ID!, $s: ID!) { createContact(clientId: $id, input: {lastName: \"X\", siteId: $s}) { userErrors { field code } } }",
+            "mutation($id: ID!, $s: ID!) { createContact(input: {clientId: $id, lastName: \"X\", siteId: $s}) { userErrors { field code } } }",
             json!({ "id": mine["id"], "s": site["id"] }),
         ),
         (
-            "mutation($id: ID!, $s: ID!) { updateAddress(id: $id, input: {deliveryPersonId: $s}) { userErrors { field code } } }",
+            "mutation($id: ID!, $s: ID!) { updateAddress(input: {id: $id, deliveryPersonId: $s}) { userErrors { field code } } }",
             json!({ "id": my_site["id"], "s": staff }),
         ),
         (
-            "mutation($id: ID!, $s: ID!) { updateClient(id: $id, input: {representativeId: $s}) { userErrors { field code } } }",
+            "mutation($id: ID!, $s: ID!) { updateClient(input: {id: $id, representativeId: $s}) { userErrors { field code } } }",
             json!({ "id": mine["id"], "s": staff }),
         ),
         (
-            "mutation($id: ID!, $s: ID!) { updateClient(id: $id, input: {paymentTermsId: $s}) { userErrors { field code } } }",
+            "mutation($id: ID!, $s: ID!) { updateClient(input: {id: $id, paymentTermsId: $s}) { userErrors { field code } } }",
             json!({ "id": mine["id"], "s": lookup }),
         ),
     ];

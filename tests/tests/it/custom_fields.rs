@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::both_dbs;
 use crate::clients::{create, person};
-use crate::common::{Tenant, TestApp, code};
+use crate::common::{Tenant, TestApp, code, input_path};
 
 both_dbs!(
     definitions_change_the_schema_without_a_restart,
@@ -14,7 +14,7 @@ both_dbs!(
     tenants_get_their_own_custom_types,
 );
 
-const DEFINE: &str = "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { customField { id key kind } userErrors { field code } } }";
+const DEFINE: &str = "mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { id key kind } userErrors { field code } } }";
 
 async fn define(app: &TestApp, t: &Tenant, input: Value) -> Value {
     let body = app.gql(Some(&t.token), DEFINE, json!({ "i": input })).await;
@@ -48,27 +48,27 @@ async fn definitions_change_the_schema_without_a_restart(app: TestApp) {
     let upd = app
         .gql_ok(
             Some(&t.token),
-            "mutation($id: ID!) { updateCustomField(id: $id, input: {label: \"Handedness\", choices: [\"LEFT\", \"RIGHT\", \"BOTH\"]}) { customField { label choices } } }",
+            "mutation($id: ID!) { updateCustomField(input: {id: $id, label: \"Handedness\", choices: [\"LEFT\", \"RIGHT\", \"BOTH\"]}) { customField { label choices } userErrors { code } } }",
             json!({ "id": id }),
         )
         .await;
     assert_eq!(upd["data"]["updateCustomField"]["customField"]["label"], "Handedness");
     let set = app
-        .gql_ok(Some(&t.token), "mutation($id: ID!) { updateClient(id: $id, input: {customFields: {laterality: BOTH}}) { client { customFields { laterality } } } }", json!({ "id": c["id"] }))
+        .gql_ok(Some(&t.token), "mutation($id: ID!) { updateClient(input: {id: $id, customFields: {laterality: BOTH}}) { client { customFields { laterality } } userErrors { code } } }", json!({ "id": c["id"] }))
         .await;
     assert_eq!(set["data"]["updateClient"]["client"]["customFields"]["laterality"], "BOTH", "{set}");
     // A value in use cannot be removed from the list.
     let remove = app
-        .gql(Some(&t.token), "mutation($id: ID!) { updateCustomField(id: $id, input: {choices: [\"LEFT\", \"RIGHT\"]}) { userErrors { field } } }", json!({ "id": id }))
+        .gql(Some(&t.token), "mutation($id: ID!) { updateCustomField(input: {id: $id, choices: [\"LEFT\", \"RIGHT\"]}) { userErrors { field } } }", json!({ "id": id }))
         .await;
-    assert_eq!(remove["data"]["updateCustomField"]["userErrors"][0]["field"], "choices");
+    assert_eq!(remove["data"]["updateCustomField"]["userErrors"][0]["field"], json!(["input", "choices"]));
     // Bad definitions are refused.
     for (input, field) in [
         (json!({ "key": "Bad Key", "label": "X", "kind": "TEXT" }), "key"),
         (json!({ "key": "laterality", "label": "Again", "kind": "TEXT" }), "key"),
         (json!({ "key": "colour", "label": "Colour", "kind": "CHOICE" }), "choices"),
     ] {
-        assert_eq!(define(&app, &t, input).await["userErrors"][0]["field"], field);
+        assert_eq!(define(&app, &t, input).await["userErrors"][0]["field"], input_path(field));
     }
     // Members cannot define fields.
     let (_, member) = app.user(&t, "admin@acme.test", "ADMIN").await;
@@ -91,8 +91,8 @@ async fn values_are_typed_validated_and_filterable(app: TestApp) {
     .await;
 
     let missing = create(&app, &t, json!({ "lastName": "A", "firstName": "B" })).await;
-    assert_eq!(missing["userErrors"][0]["field"], "customFields.since");
-    let q = "mutation($i: ClientInput!) { createClient(input: $i) { client { id customFields { shoeSize since vip budget interests } } userErrors { field code } } }";
+    assert_eq!(missing["userErrors"][0]["field"], json!(["input", "customFields", "since"]));
+    let q = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id customFields { shoeSize since vip budget interests } } userErrors { field code } } }";
     let ok = app
         .gql_ok(
             Some(&t.token),
@@ -142,7 +142,7 @@ async fn deactivated_fields_leave_the_schema_and_keep_their_values(app: TestApp)
     let def = define(&app, &t, json!({ "key": "shoeSize", "label": "Shoe size", "kind": "INTEGER" })).await;
     let made = create(&app, &t, json!({ "lastName": "A", "firstName": "B", "customFields": { "shoeSize": 42 } })).await;
     let id = made["client"]["id"].clone();
-    let toggle = "mutation($id: ID!, $a: Boolean) { updateCustomField(id: $id, input: {active: $a}) { customField { active } } }";
+    let toggle = "mutation($id: ID!, $a: Boolean) { updateCustomField(input: {id: $id, active: $a}) { customField { active } userErrors { code } } }";
     app.gql_ok(Some(&t.token), toggle, json!({ "id": def["customField"]["id"], "a": false })).await;
     let read = "query($id: ID!) { client(id: $id) { customFields { shoeSize } } }";
     assert_eq!(code(&app.gql(Some(&t.token), read, json!({ "id": id })).await), "GRAPHQL_VALIDATION_FAILED");

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::both_dbs;
-use crate::common::{Tenant, TestApp, code};
+use crate::common::{Tenant, TestApp, code, input_field, input_with};
 
 both_dbs!(
     suppliers_create_customers_with_contacts_and_a_super_admin,
@@ -15,7 +15,7 @@ both_dbs!(
     suppliers_never_reach_another_suppliers_customers,
 );
 
-const CREATE: &str = "mutation($i: NewCustomerOrganisationInput!) { createCustomerOrganisation(input: $i) { organisation { id number name status language email country contacts { lastName email userId } licences { quantity used free } } userErrors { field code message } } }";
+const CREATE: &str = "mutation($i: CreateCustomerOrganisationInput!) { createCustomerOrganisation(input: $i) { organisation { id number name status language email country contacts { lastName email userId } licences { quantity used free } } userErrors { field code message } } }";
 
 pub async fn customer(app: &TestApp, supplier: &Tenant, name: &str, admin_email: &str, seats: i64) -> Value {
     let body = app
@@ -42,8 +42,7 @@ pub async fn customer_admin(app: &TestApp, org: &Value) -> Tenant {
         clientele_kernel::Actor::system(),
     );
     let link = app.state.services.auth.issue_set_password_token(&ctx, user_id).await.unwrap();
-    let set =
-        "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token } }";
+    let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token userErrors { code } } }";
     let body = app.gql_ok(None, set, json!({ "t": link })).await;
     let token = body["data"]["setPassword"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
     Tenant { id: org["id"].as_str().unwrap().to_owned(), admin_id: user_id.to_string(), token }
@@ -72,26 +71,23 @@ async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp
     assert_eq!(code(&denied), "FORBIDDEN");
 
     // More contact persons; validation names the field.
-    let add = "mutation($o: ID!, $i: OrganisationContactInput!) { addOrganisationContact(organisationId: $o, input: $i) { contact { lastName jobTitle } userErrors { field } } }";
+    let add = "mutation($i: AddOrganisationContactInput!) { addOrganisationContact(input: $i) { contact { lastName jobTitle } userErrors { field } } }";
     let added = app
         .gql_ok(
             Some(&s.token),
             add,
-            json!({ "o": first["id"], "i": { "lastName": "Durand", "jobTitle": "Logistics" } }),
+            json!({ "i": { "organisationId": first["id"], "lastName": "Durand", "jobTitle": "Logistics" } }),
         )
         .await;
     assert_eq!(
         added["data"]["addOrganisationContact"]["contact"],
         json!({ "lastName": "Durand", "jobTitle": "Logistics" })
     );
-    let bad =
-        app.gql(Some(&s.token), add, json!({ "o": first["id"], "i": { "lastName": " ", "email": "nope" } })).await;
-    let fields: Vec<&str> = bad["data"]["addOrganisationContact"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let bad = app
+        .gql(Some(&s.token), add, json!({ "i": { "organisationId": first["id"], "lastName": " ", "email": "nope" } }))
+        .await;
+    let fields: Vec<String> =
+        bad["data"]["addOrganisationContact"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["lastName", "email"]);
 
     let invalid = app
@@ -101,11 +97,11 @@ async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp
             json!({ "i": { "organisation": { "name": "Y", "country": "France", "email": "x" } } }),
         )
         .await;
-    let fields: Vec<&str> = invalid["data"]["createCustomerOrganisation"]["userErrors"]
+    let fields: Vec<String> = invalid["data"]["createCustomerOrganisation"]["userErrors"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["field"].as_str().unwrap())
+        .map(input_field)
         .collect();
     assert_eq!(fields, ["country", "email"]);
 }
@@ -115,8 +111,8 @@ async fn customer_search_covers_the_listed_fields(app: TestApp) {
     let s = app.supplier("Acme", "owner@acme.test").await;
     let a = customer(&app, &s, "Boulangerie Martin", "a@a.test", 1).await;
     customer(&app, &s, "Salon Lea", "b@b.test", 1).await;
-    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { postcode remarks status } userErrors { field } } }";
-    let body = app.gql_ok(Some(&s.token), upd, json!({ "id": a["id"], "i": { "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" } })).await;
+    let upd = "mutation($i: UpdateCustomerOrganisationInput!) { updateCustomerOrganisation(input: $i) { organisation { postcode remarks status } userErrors { field } } }";
+    let body = app.gql_ok(Some(&s.token), upd, json!({ "i": { "id": a["id"], "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" } })).await;
     assert_eq!(
         body["data"]["updateCustomerOrganisation"]["organisation"],
         json!({ "postcode": "69003", "remarks": "Unload at the back door", "status": "INACTIVE" })
@@ -135,24 +131,26 @@ async fn blocked_inactive_and_future_organisations_cannot_sign_in(app: TestApp) 
     let s = app.supplier("Acme", "owner@acme.test").await;
     let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
     let admin = customer_admin(&app, &org).await;
-    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { id } } }";
+    let upd = "mutation($i: UpdateCustomerOrganisationInput!) { updateCustomerOrganisation(input: $i) { organisation { id } userErrors { code } } }";
     let viewer = "{ viewer { role } }";
     let tomorrow =
         (clientele_kernel::ports::Clock::now(app.clock.as_ref()) + chrono::Duration::days(2)).date_naive().to_string();
-    for (change, undo) in [
-        (json!({ "blocked": true }), json!({ "blocked": false })),
-        (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" })),
-        (json!({ "validFrom": tomorrow }), json!({ "validFrom": null })),
+    for (change, undo, why) in [
+        (json!({ "blocked": true }), json!({ "blocked": false }), "blocked"),
+        (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" }), "inactive"),
+        (json!({ "validFrom": tomorrow }), json!({ "validFrom": null }), "can be used from"),
     ] {
-        app.gql_ok(Some(&s.token), upd, json!({ "id": org["id"], "i": change })).await;
+        app.gql_ok(Some(&s.token), upd, json!({ "i": input_with(change.clone(), json!({ "id": org["id"] })) })).await;
         let (status, body) = app.gql_status(Some(&admin.token), viewer, json!({})).await;
         assert_eq!((status, code(&body)), (401, "ORGANISATION_UNAVAILABLE"), "{change}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(why), "the answer says which ({why}): {message}");
         assert_eq!(
             code(&app.sign_in_raw("ada@martin.test", "correct horse battery").await),
             "ORGANISATION_UNAVAILABLE",
             "{change}"
         );
-        app.gql_ok(Some(&s.token), upd, json!({ "id": org["id"], "i": undo })).await;
+        app.gql_ok(Some(&s.token), upd, json!({ "i": input_with(undo, json!({ "id": org["id"] })) })).await;
         assert_eq!(
             app.gql_status(Some(&admin.token), viewer, json!({})).await.0,
             200,
@@ -168,30 +166,35 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
     let admin = customer_admin(&app, &org).await;
     app.user(&admin, "u1@martin.test", "MEMBER").await;
     let third = app
-        .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } } }", json!({}))
+        .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } userErrors { code } } }", json!({}))
         .await;
     assert_eq!(code(&third), "SEAT_LIMIT_REACHED");
+    // A taken e-mail is a conflict even when no seat is free (issue 19, product failure 4).
+    let again = app
+        .gql(Some(&admin.token), "mutation { createUser(input: {email: \"u1@martin.test\", displayName: \"U1\", role: MEMBER}) { user { id } userErrors { field code } } }", json!({}))
+        .await;
+    assert_eq!(again["data"]["createUser"]["userErrors"], json!([{ "field": ["input", "email"], "code": "CONFLICT" }]));
 
     let licences = "query($id: ID!) { customerOrganisation(id: $id) { licences { id quantity used free } } }";
     let l = app.gql_ok(Some(&s.token), licences, json!({ "id": org["id"] })).await;
     let licence = l["data"]["customerOrganisation"]["licences"][0].clone();
     assert_eq!((licence["used"].as_i64(), licence["free"].as_i64()), (Some(2), Some(0)));
-    let upd = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(organisationId: $o, id: $id, input: {quantity: $q}) { licence { quantity } userErrors { code } } }";
+    let upd = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(input: {organisationId: $o, id: $id, quantity: $q}) { licence { quantity } userErrors { code } } }";
     assert_eq!(
         code(&app.gql(Some(&s.token), upd, json!({ "o": org["id"], "id": licence["id"], "q": 1 })).await),
         "LICENCE_IN_USE"
     );
-    let del = "mutation($o: ID!, $id: ID!) { deleteLicence(organisationId: $o, id: $id) { deletedId } }";
+    let del = "mutation($o: ID!, $id: ID!) { deleteLicence(input: {organisationId: $o, id: $id}) { deletedId userErrors { code } } }";
     assert_eq!(
         code(&app.gql(Some(&s.token), del, json!({ "o": org["id"], "id": licence["id"] })).await),
         "LICENCE_IN_USE"
     );
     // A second licence adds seats.
-    let add = "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"Extra\", quantity: 5}) { licence { id quantity used free } } }";
+    let add = "mutation($o: ID!) { createLicence(input: {organisationId: $o, title: \"Extra\", quantity: 5}) { licence { id quantity used free } userErrors { code } } }";
     let extra = app.gql_ok(Some(&s.token), add, json!({ "o": org["id"] })).await;
     assert_eq!(extra["data"]["createLicence"]["licence"]["quantity"], 5);
     let ok = app
-        .gql_ok(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } } }", json!({}))
+        .gql_ok(Some(&admin.token), "mutation { createUser(input: {email: \"u2@martin.test\", displayName: \"U2\", role: MEMBER}) { user { id } userErrors { code } } }", json!({}))
         .await;
     assert!(ok["data"]["createUser"]["user"].is_object(), "{ok}");
     // Deactivating frees a seat; reactivating takes one again.
@@ -205,7 +208,7 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
         .clone();
     app.gql_ok(
         Some(&admin.token),
-        "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
+        "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { status } userErrors { code } } }",
         json!({ "id": u1 }),
     )
     .await;
@@ -220,7 +223,7 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
     let back = app
         .gql(
             Some(&admin.token),
-            "mutation($id: ID!) { reactivateUser(id: $id) { user { status } userErrors { code } } }",
+            "mutation($id: ID!) { reactivateUser(input: {id: $id}) { user { status } userErrors { code } } }",
             json!({ "id": u1 }),
         )
         .await;
@@ -235,7 +238,8 @@ async fn fifty_concurrent_creations_against_five_seats_give_exactly_five(app: Te
     let attempts = (0..50).map(|i| app.gql(Some(&admin.token), create, json!({ "e": format!("u{i}@martin.test") })));
     let results = futures::future::join_all(attempts).await;
     let created = results.iter().filter(|r| r["data"]["createUser"]["user"].is_object()).count();
-    let refused = results.iter().filter(|r| r["errors"][0]["extensions"]["code"] == "SEAT_LIMIT_REACHED").count();
+    let refused =
+        results.iter().filter(|r| r["data"]["createUser"]["userErrors"][0]["code"] == "SEAT_LIMIT_REACHED").count();
     assert_eq!(
         (created, refused),
         (5, 45),
@@ -262,11 +266,11 @@ async fn suppliers_never_reach_another_suppliers_customers(app: TestApp) {
     let before = app.snapshot().await;
     let matrix = [
         "query($o: ID!) { customerOrganisation(id: $o) { name } }",
-        "mutation($o: ID!) { updateCustomerOrganisation(id: $o, input: {name: \"pwned\"}) { organisation { id } } }",
-        "mutation($o: ID!) { addOrganisationContact(organisationId: $o, input: {lastName: \"x\"}) { contact { id } } }",
-        "mutation($o: ID!) { createLicence(organisationId: $o, input: {title: \"x\", quantity: 99}) { licence { id } } }",
-        "mutation($o: ID!, $l: ID!) { updateLicence(organisationId: $o, id: $l, input: {quantity: 99}) { licence { id } } }",
-        "mutation($o: ID!, $l: ID!) { deleteLicence(organisationId: $o, id: $l) { deletedId } }",
+        "mutation($o: ID!) { updateCustomerOrganisation(input: {id: $o, name: \"pwned\"}) { organisation { id } userErrors { code } } }",
+        "mutation($o: ID!) { addOrganisationContact(input: {organisationId: $o, lastName: \"x\"}) { contact { id } userErrors { code } } }",
+        "mutation($o: ID!) { createLicence(input: {organisationId: $o, title: \"x\", quantity: 99}) { licence { id } userErrors { code } } }",
+        "mutation($o: ID!, $l: ID!) { updateLicence(input: {organisationId: $o, id: $l, quantity: 99}) { licence { id } userErrors { code } } }",
+        "mutation($o: ID!, $l: ID!) { deleteLicence(input: {organisationId: $o, id: $l}) { deletedId userErrors { code } } }",
     ];
     for query in matrix {
         let vars =
@@ -296,25 +300,27 @@ both_dbs!(organisations_carry_several_categories);
 async fn organisations_carry_several_categories(app: TestApp) {
     let s = app.supplier("Acme", "owner@acme.test").await;
     let org = customer(&app, &s, "Martin", "ada@martin.test", 1).await;
-    let save = "mutation($i: OrganisationCategoryInput!) { saveOrganisationCategory(input: $i) { category { id title } userErrors { field } } }";
+    let save = "mutation($i: SaveOrganisationCategoryInput!) { saveOrganisationCategory(input: $i) { category { id title } userErrors { field } } }";
     let no_title = app.gql(Some(&s.token), save, json!({ "i": { "description": "x" } })).await;
-    assert_eq!(no_title["data"]["saveOrganisationCategory"]["userErrors"][0]["field"], "title");
+    assert_eq!(no_title["data"]["saveOrganisationCategory"]["userErrors"][0]["field"], json!(["input", "title"]));
     let bakers =
         app.gql_ok(Some(&s.token), save, json!({ "i": { "title": "Bakers" } })).await["data"]["saveOrganisationCategory"]
             ["category"]["id"]
             .clone();
     let north = app.gql_ok(Some(&s.token), save, json!({ "i": { "title": "North" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();
-    let set =
-        "mutation($o: ID!, $c: [ID!]!) { setOrganisationCategories(organisationId: $o, categoryIds: $c) { title } }";
+    let set = "mutation($o: ID!, $c: [ID!]!) { setOrganisationCategories(input: {organisationId: $o, categoryIds: $c}) { categories { title } userErrors { code } } }";
     let r = app.gql_ok(Some(&s.token), set, json!({ "o": org["id"], "c": [north, bakers] })).await;
-    assert_eq!(r["data"]["setOrganisationCategories"], json!([{ "title": "Bakers" }, { "title": "North" }]));
+    assert_eq!(
+        r["data"]["setOrganisationCategories"]["categories"],
+        json!([{ "title": "Bakers" }, { "title": "North" }])
+    );
     // The rest of the master data travels with the organisation.
-    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { phone homepage bankBic paymentTerms numberAtCustomer vatId registrationCourt settingsTemplate shopUrl categories { title } } userErrors { field } } }";
+    let upd = "mutation($i: UpdateCustomerOrganisationInput!) { updateCustomerOrganisation(input: $i) { organisation { phone homepage bankBic paymentTerms numberAtCustomer vatId registrationCourt settingsTemplate shopUrl categories { title } } userErrors { field } } }";
     let body = app
         .gql_ok(
             Some(&s.token),
             upd,
-            json!({ "id": org["id"], "i": { "phone": "+33 4 78 00 00 00", "homepage": "https://martin.test", "bankBic": "AGRIFRPP",
+            json!({ "i": { "id": org["id"], "phone": "+33 4 78 00 00 00", "homepage": "https://martin.test", "bankBic": "AGRIFRPP",
                     "paymentTerms": "30 days", "numberAtCustomer": "K-1001", "vatId": "FR40120027016", "registrationCourt": "Lyon",
                     "settingsTemplate": "bakery", "shopUrl": "https://shop.martin.test" } }),
         )
@@ -322,8 +328,8 @@ async fn organisations_carry_several_categories(app: TestApp) {
     let o = &body["data"]["updateCustomerOrganisation"]["organisation"];
     assert_eq!(o["numberAtCustomer"], "K-1001", "{body}");
     assert_eq!(o["categories"], json!([{ "title": "Bakers" }, { "title": "North" }]));
-    let bad = app.gql(Some(&s.token), upd, json!({ "id": org["id"], "i": { "homepage": "martin.test" } })).await;
-    assert_eq!(bad["data"]["updateCustomerOrganisation"]["userErrors"][0]["field"], "homepage");
+    let bad = app.gql(Some(&s.token), upd, json!({ "i": { "id": org["id"], "homepage": "martin.test" } })).await;
+    assert_eq!(bad["data"]["updateCustomerOrganisation"]["userErrors"][0]["field"], json!(["input", "homepage"]));
     // Another supplier's categories cannot be attached.
     let other = app.supplier("Other", "owner@other.test").await;
     let theirs = app.gql_ok(Some(&other.token), save, json!({ "i": { "title": "Theirs" } })).await["data"]["saveOrganisationCategory"]["category"]["id"].clone();

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::both_dbs;
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_with, user_error_codes};
 use crate::customers::{customer, customer_admin};
 
 both_dbs!(
@@ -22,13 +22,12 @@ both_dbs!(
     suppliers_cannot_change_the_customers_consent,
 );
 
-const GRANT: &str = "mutation($u: ID!, $a: Boolean!) { setDirectLoginPermission(userId: $u, allowed: $a) { user { id canDirectLogin } userErrors { field code } } }";
-const OPEN: &str = "mutation($o: ID!, $r: String!) { directLogin(organisationId: $o, reason: $r) { token expiresAt actingAsUserId userErrors { field code } } }";
+const GRANT: &str = "mutation($u: ID!, $a: Boolean!) { setDirectLoginPermission(input: {userId: $u, allowed: $a}) { user { id canDirectLogin } userErrors { field code } } }";
+const OPEN: &str = "mutation($o: ID!, $r: String!) { directLogin(input: {organisationId: $o, reason: $r}) { token expiresAt actingAsUserId userErrors { field code } } }";
 const VIEWER: &str = "{ viewer { role organisation { id name } user { email } impersonation { supplierOrganisation { id name } supplierUser { id email displayName } reason expiresAt } } }";
 const SESSIONS: &str = "query($f: Int, $a: String) { directLoginSessions(first: $f, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { id reason createdAt expiresAt revokedAt actingAsUserId supplierOrganisation { id name } supplierUser { email } } } }";
-const REVOKE: &str =
-    "mutation($id: ID!) { revokeDirectLoginSession(id: $id) { session { id revokedAt } userErrors { code } } }";
-const ALLOW: &str = "mutation($a: Boolean!) { setDirectLoginAllowed(allowed: $a) { organisation { id directLoginAllowed } userErrors { code } } }";
+const REVOKE: &str = "mutation($id: ID!) { revokeDirectLoginSession(input: {id: $id}) { session { id revokedAt } userErrors { code } } }";
+const ALLOW: &str = "mutation($a: Boolean!) { setDirectLoginAllowed(input: {allowed: $a}) { organisation { id directLoginAllowed } userErrors { code } } }";
 
 /// A supplier whose owner holds the direct-login right, and one customer with its super-admin.
 async fn setup(app: &TestApp) -> (Tenant, Value, Tenant) {
@@ -103,7 +102,7 @@ async fn direct_login_needs_the_right_a_super_admin_and_a_reason(app: TestApp) {
     for reason in ["", "   ", &"x".repeat(501)] {
         let body = app.gql(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": reason })).await;
         assert_eq!(user_error_codes(&body["data"]["directLogin"]), ["VALIDATION"], "{body}");
-        assert_eq!(body["data"]["directLogin"]["userErrors"][0]["field"], "reason");
+        assert_eq!(body["data"]["directLogin"]["userErrors"][0]["field"], json!(["input", "reason"]));
     }
 
     let before = now(&app);
@@ -170,7 +169,7 @@ async fn audit_rows_during_direct_login_carry_both_identities(app: TestApp) {
     let made = app
         .gql_ok(
             Some(&token),
-            "mutation { createClient(input: {lastName: \"Durand\", firstName: \"Marie\"}) { client { id } } }",
+            "mutation { createClient(input: {lastName: \"Durand\", firstName: \"Marie\"}) { client { id } userErrors { code } } }",
             json!({}),
         )
         .await;
@@ -178,7 +177,7 @@ async fn audit_rows_during_direct_login_carry_both_identities(app: TestApp) {
     let changed = app
         .gql_ok(
             Some(&token),
-            "mutation($id: ID!) { updateClient(id: $id, input: {notes: \"Moved to Lyon\"}) { client { notes } } }",
+            "mutation($id: ID!) { updateClient(input: {id: $id, notes: \"Moved to Lyon\"}) { client { notes } userErrors { code } } }",
             json!({ "id": id }),
         )
         .await;
@@ -202,14 +201,14 @@ async fn audit_rows_during_direct_login_carry_both_identities(app: TestApp) {
     // The customer's own changes carry no supplier identity.
     app.gql_ok(
         Some(&admin.token),
-        "mutation($id: ID!) { updateClient(id: $id, input: {notes: \"Back in Paris\"}) { client { notes } } }",
+        "mutation($id: ID!) { updateClient(input: {id: $id, notes: \"Back in Paris\"}) { client { notes } userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
     assert_eq!(audit(&app, "client.update").await[1].2, None);
     // Signing out ends the direct login, audited on both sides.
-    let out = app.gql_ok(Some(&token), "mutation { signOut }", json!({})).await;
-    assert_eq!(out["data"]["signOut"], true, "{out}");
+    let out = app.gql_ok(Some(&token), "mutation { signOut { userErrors { code } } }", json!({})).await;
+    assert_eq!(out["data"]["signOut"]["userErrors"], json!([]), "{out}");
     let ended = audit(&app, "direct_login.end").await;
     assert_eq!(
         ended,
@@ -240,7 +239,7 @@ async fn customers_can_forbid_direct_login(app: TestApp) {
     assert_eq!(viewer["data"]["viewer"]["organisation"]["directLoginAllowed"], false);
 
     // Allowing again is the organisation's call too (the supplier cannot, issue 12 #4).
-    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { directLoginAllowed } } }";
+    let upd = "mutation($i: UpdateCustomerOrganisationInput!) { updateCustomerOrganisation(input: $i) { organisation { directLoginAllowed } userErrors { code } } }";
     let allowed = app.gql_ok(Some(&admin.token), ALLOW, json!({ "a": true })).await;
     assert_eq!(allowed["data"]["setDirectLoginAllowed"]["organisation"]["directLoginAllowed"], true, "{allowed}");
     open(&app, &supplier, &org, "Allowed again").await;
@@ -251,10 +250,11 @@ async fn customers_can_forbid_direct_login(app: TestApp) {
         (json!({ "status": "INACTIVE" }), json!({ "status": "ACTIVE" })),
         (json!({ "validFrom": tomorrow }), json!({ "validFrom": null })),
     ] {
-        app.gql_ok(Some(&supplier.token), upd, json!({ "id": org["id"], "i": change })).await;
+        app.gql_ok(Some(&supplier.token), upd, json!({ "i": input_with(change.clone(), json!({ "id": org["id"] })) }))
+            .await;
         let body = app.gql(Some(&supplier.token), OPEN, json!({ "o": org["id"], "r": "Closed" })).await;
         assert_eq!(code(&body), "ORGANISATION_UNAVAILABLE", "{change}");
-        app.gql_ok(Some(&supplier.token), upd, json!({ "id": org["id"], "i": undo })).await;
+        app.gql_ok(Some(&supplier.token), upd, json!({ "i": input_with(undo, json!({ "id": org["id"] })) })).await;
     }
 }
 
@@ -346,7 +346,7 @@ async fn a_direct_login_session_mints_no_credentials_and_changes_no_consent(app:
     let made = app
         .gql_ok(
             Some(&admin.token),
-            "mutation { createApiToken(input: {name: \"shop\", scope: READ}) { apiToken { id } } }",
+            "mutation { createApiToken(input: {name: \"shop\", scope: READ}) { apiToken { id } userErrors { code } } }",
             json!({}),
         )
         .await;
@@ -359,27 +359,42 @@ async fn a_direct_login_session_mints_no_credentials_and_changes_no_consent(app:
 
     let before = app.snapshot().await;
     let attempts = [
-        ("mutation { createApiToken(input: {name: \"mine\", scope: READ_WRITE}) { token } }", json!({})),
-        ("mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id } } }", json!({ "id": api_token_id })),
         (
-            "mutation { createUser(input: {email: \"eve@acme.test\", displayName: \"Eve\", role: SUPER_ADMIN, password: \"correct horse battery\"}) { user { id } } }",
+            "mutation { createApiToken(input: {name: \"mine\", scope: READ_WRITE}) { token userErrors { code } } }",
             json!({}),
         ),
         (
-            "mutation($id: ID!) { changeUserRole(id: $id, role: SUPER_ADMIN) { user { id } } }",
+            "mutation($id: ID!) { revokeApiToken(input: {id: $id}) { apiToken { id } userErrors { code } } }",
+            json!({ "id": api_token_id }),
+        ),
+        (
+            "mutation { createUser(input: {email: \"eve@acme.test\", displayName: \"Eve\", role: SUPER_ADMIN, password: \"correct horse battery\"}) { user { id } userErrors { code } } }",
+            json!({}),
+        ),
+        (
+            "mutation($id: ID!) { changeUserRole(input: {id: $id, role: SUPER_ADMIN}) { user { id } userErrors { code } } }",
             json!({ "id": member_id }),
         ),
         (
-            "mutation($id: ID!) { setUserPassword(id: $id, password: \"the supplier's password\") { user { id } } }",
+            "mutation($id: ID!) { setUserPassword(input: {id: $id, password: \"the supplier's password\"}) { user { id } userErrors { code } } }",
             json!({ "id": admin.admin_id }),
         ),
         (
-            "mutation($id: ID!) { updateUser(id: $id, input: {email: \"eve@acme.test\"}) { user { id } } }",
+            "mutation($id: ID!) { updateUser(input: {id: $id, email: \"eve@acme.test\"}) { user { id } userErrors { code } } }",
             json!({ "id": admin.admin_id }),
         ),
-        ("mutation($id: ID!) { deactivateUser(id: $id) { user { id } } }", json!({ "id": member_id })),
-        ("mutation($id: ID!) { reactivateUser(id: $id) { user { id } } }", json!({ "id": member_id })),
-        ("mutation($id: ID!) { revokeSession(id: $id) { session { id } } }", json!({ "id": admin_session })),
+        (
+            "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { id } userErrors { code } } }",
+            json!({ "id": member_id }),
+        ),
+        (
+            "mutation($id: ID!) { reactivateUser(input: {id: $id}) { user { id } userErrors { code } } }",
+            json!({ "id": member_id }),
+        ),
+        (
+            "mutation($id: ID!) { revokeSession(input: {id: $id}) { session { id } userErrors { code } } }",
+            json!({ "id": admin_session }),
+        ),
         (ALLOW, json!({ "a": true })),
         (ALLOW, json!({ "a": false })),
     ];
@@ -395,7 +410,10 @@ async fn a_direct_login_session_mints_no_credentials_and_changes_no_consent(app:
         .gql_ok(Some(&inside), "mutation { createClient(input: {lastName: \"Durand\", firstName: \"Marie\"}) { client { id } userErrors { field code } } }", json!({}))
         .await;
     assert!(made["data"]["createClient"]["client"]["id"].is_string(), "{made}");
-    assert_eq!(app.gql_ok(Some(&inside), "mutation { signOut }", json!({})).await["data"]["signOut"], true);
+    assert_eq!(
+        app.gql_ok(Some(&inside), "mutation { signOut { userErrors { code } } }", json!({})).await["data"]["signOut"]["userErrors"],
+        json!([])
+    );
 }
 
 // ORG-21 issue 12 #3
@@ -419,7 +437,7 @@ async fn taking_the_right_away_or_deactivating_the_supplier_user_ends_its_direct
     let off = app
         .gql_ok(
             Some(&supplier.token),
-            "mutation($id: ID!) { deactivateUser(id: $id) { user { status } } }",
+            "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { status } userErrors { code } } }",
             json!({ "id": helper_id }),
         )
         .await;
@@ -440,7 +458,7 @@ async fn suppliers_cannot_change_the_customers_consent(app: TestApp) {
     let minted = app
         .gql_ok(
             Some(&supplier.token),
-            "mutation { createApiToken(input: {name: \"crm\", scope: READ_WRITE}) { token } }",
+            "mutation { createApiToken(input: {name: \"crm\", scope: READ_WRITE}) { token userErrors { code } } }",
             json!({}),
         )
         .await;
@@ -449,10 +467,10 @@ async fn suppliers_cannot_change_the_customers_consent(app: TestApp) {
     // The token's first use stamps it; afterwards nothing may change.
     app.gql_ok(Some(&supplier_token), "{ viewer { role } }", json!({})).await;
 
-    let upd = "mutation($id: ID!, $i: CustomerOrganisationInput!) { updateCustomerOrganisation(id: $id, input: $i) { organisation { directLoginAllowed } } }";
+    let upd = "mutation($i: UpdateCustomerOrganisationInput!) { updateCustomerOrganisation(input: $i) { organisation { directLoginAllowed } userErrors { code } } }";
     let before = app.snapshot().await;
     for token in [&supplier.token, &supplier_admin, &supplier_token] {
-        let body = app.gql(Some(token), upd, json!({ "id": org["id"], "i": { "directLoginAllowed": true } })).await;
+        let body = app.gql(Some(token), upd, json!({ "i": { "id": org["id"], "directLoginAllowed": true } })).await;
         assert!(forbidden(&body), "{body}");
         let body = app.gql(Some(token), ALLOW, json!({ "a": true })).await;
         assert!(forbidden(&body), "{body}");
@@ -462,7 +480,7 @@ async fn suppliers_cannot_change_the_customers_consent(app: TestApp) {
     assert_eq!(code(&body), "DIRECT_LOGIN_NOT_ALLOWED");
     // Other master data still changes; each consent change is in the customer's audit log.
     let renamed =
-        app.gql_ok(Some(&supplier.token), upd, json!({ "id": org["id"], "i": { "name": "Martin & fils" } })).await;
+        app.gql_ok(Some(&supplier.token), upd, json!({ "i": { "id": org["id"], "name": "Martin & fils" } })).await;
     assert_eq!(renamed["data"]["updateCustomerOrganisation"]["organisation"]["directLoginAllowed"], false, "{renamed}");
     let allowed = app.gql_ok(Some(&admin.token), ALLOW, json!({ "a": true })).await;
     assert_eq!(allowed["data"]["setDirectLoginAllowed"]["organisation"]["directLoginAllowed"], true, "{allowed}");

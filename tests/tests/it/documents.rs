@@ -7,7 +7,7 @@ use crate::addresses::{add, audit_actions, read_token};
 use crate::both_dbs;
 use crate::cards::{beneficiary, card};
 use crate::clients::person;
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, input_with, user_error_codes};
 
 both_dbs!(
     documents_keep_every_field_and_change_their_flags,
@@ -24,13 +24,13 @@ const DOCUMENT: &str = "id clientId type number date amount siteId invoiced orde
 
 async fn record(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
     let q = format!(
-        "mutation($c: ID!, $i: ClientDocumentInput!) {{ createClientDocument(clientId: $c, input: $i) {{ document {{ {DOCUMENT} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: CreateClientDocumentInput!) {{ createClientDocument(input: $i) {{ document {{ {DOCUMENT} }} userErrors {{ field code message }} }} }}"
     );
-    app.gql(Some(&t.token), &q, json!({ "c": client["id"], "i": input })).await
+    app.gql(Some(&t.token), &q, json!({ "i": input_with(input, json!({ "clientId": client["id"] })) })).await
 }
 
 /// A document that must be recorded: its fields.
-async fn document(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
+pub async fn document(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
     let body = record(app, t, client, input).await;
     let payload = &body["data"]["createClientDocument"];
     assert_eq!(payload["userErrors"], json!([]), "{body}");
@@ -38,7 +38,7 @@ async fn document(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Va
 }
 
 fn fields(payload: &Value) -> Vec<String> {
-    payload["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect()
+    payload["userErrors"].as_array().unwrap().iter().map(input_field).collect()
 }
 
 // OTH-01
@@ -61,13 +61,13 @@ async fn documents_keep_every_field_and_change_their_flags(app: TestApp) {
                 "amount": "120.50", "siteId": site["id"], "invoiced": false, "ordered": true, "delivered": false })
     );
     let q = format!(
-        "mutation($id: ID!, $i: ClientDocumentInput!) {{ updateClientDocument(id: $id, input: $i) {{ document {{ {DOCUMENT} }} userErrors {{ field code }} }} }}"
+        "mutation($i: UpdateClientDocumentInput!) {{ updateClientDocument(input: $i) {{ document {{ {DOCUMENT} }} userErrors {{ field code }} }} }}"
     );
     let changed = app
         .gql_ok(
             Some(&t.token),
             &q,
-            json!({ "id": made["id"], "i": { "invoiced": true, "delivered": true, "siteId": null } }),
+            json!({ "i": { "id": made["id"], "invoiced": true, "delivered": true, "siteId": null } }),
         )
         .await;
     let changed = &changed["data"]["updateClientDocument"]["document"];
@@ -83,7 +83,7 @@ async fn documents_keep_every_field_and_change_their_flags(app: TestApp) {
         json!({ "number": "BL-0001", "client": { "displayName": "Dupont Anne" }, "site": null }),
         "{one}"
     );
-    let q = "mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteClientDocument(input: {id: $id}) { deletedId userErrors { code } } }";
     let gone = app.gql_ok(Some(&t.token), q, json!({ "id": made["id"] })).await;
     assert_eq!(gone["data"]["deleteClientDocument"]["deletedId"], made["id"]);
     assert_eq!(app.count("client_documents").await, 0);
@@ -94,7 +94,7 @@ async fn documents_keep_every_field_and_change_their_flags(app: TestApp) {
     ];
     assert_eq!(actions, [1, 1, 1]);
     let reader = read_token(&app, &t).await;
-    let q = "mutation($c: ID!) { createClientDocument(clientId: $c, input: {type: QUOTE, number: \"D-1\", amount: \"1\"}) { document { id } } }";
+    let q = "mutation($c: ID!) { createClientDocument(input: {clientId: $c, type: QUOTE, number: \"D-1\", amount: \"1\"}) { document { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&reader), q, json!({ "c": client["id"] })).await), "FORBIDDEN");
 }
 
@@ -133,9 +133,9 @@ async fn document_validation_reports_every_problem_with_its_field(app: TestApp) 
     assert_eq!(app.count("client_documents").await, 0);
     let made = document(&app, &t, &client, json!({ "type": "ORDER", "number": "C-1", "amount": "-3" })).await;
     assert_eq!(made["amount"], "-3.00", "credit corrections may be negative");
-    let q = "mutation($id: ID!) { updateClientDocument(id: $id, input: {type: INVOICE}) { userErrors { field } } }";
+    let q = "mutation($id: ID!) { updateClientDocument(input: {id: $id, type: INVOICE}) { userErrors { field } } }";
     let retyped = app.gql(Some(&t.token), q, json!({ "id": made["id"] })).await;
-    assert_eq!(retyped["data"]["updateClientDocument"]["userErrors"], json!([{ "field": "type" }]));
+    assert_eq!(retyped["data"]["updateClientDocument"]["userErrors"], json!([{ "field": ["input", "type"] }]));
     let q = "query($id: ID!) { client(id: $id) { documents(filter: {from: \"2026-02-01\", to: \"2026-01-01\"}) { totalCount } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await), "VALIDATION");
 }
@@ -222,7 +222,7 @@ async fn documents_filter_by_period_type_site_and_progress_in_pages(app: TestApp
                { "type": "DELIVERY_NOTE", "count": 1, "total": "100.00" }])
     );
     // A site with documents cannot be deleted.
-    let q = "mutation($id: ID!) { deleteAddress(id: $id) { deletedId } }";
+    let q = "mutation($id: ID!) { deleteAddress(input: {id: $id}) { deletedId userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&t.token), q, json!({ "id": lens["id"] })).await), "LINKED_RECORDS");
 }
 
@@ -232,19 +232,21 @@ async fn clients_with_documents_stay_out_of_the_trash(app: TestApp) {
     let client = person(&app, &t, "Dupont", "Anne").await;
     let invoice = document(&app, &t, &client, json!({ "type": "INVOICE", "number": "F-1", "amount": "10" })).await;
     document(&app, &t, &client, json!({ "type": "ORDER", "number": "C-1", "amount": "10" })).await;
-    let q = "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }";
+    let q =
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code message } } }";
     let refused = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert_eq!(code(&refused), "LINKED_RECORDS", "{refused}");
-    let message = refused["errors"][0]["message"].as_str().unwrap();
+    let message = refused["data"]["deleteClient"]["userErrors"][0]["message"].as_str().unwrap();
     assert!(message.contains("2 document(s)"), "a clear message: {message}");
     let read = app
         .gql_ok(Some(&t.token), "query($id: ID!) { client(id: $id) { deletedAt } }", json!({ "id": client["id"] }))
         .await;
     assert!(read["data"]["client"]["deletedAt"].is_null());
-    let delete = "mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId } }";
+    let delete = "mutation($id: ID!) { deleteClientDocument(input: {id: $id}) { deletedId userErrors { code } } }";
     app.gql_ok(Some(&t.token), delete, json!({ "id": invoice["id"] })).await;
     let still = app.gql(Some(&t.token), q, json!({ "id": client["id"] })).await;
-    assert!(still["errors"][0]["message"].as_str().unwrap().contains("1 document(s)"), "{still}");
+    let message = still["data"]["deleteClient"]["userErrors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("1 document(s)"), "{still}");
     let q2 = "query($id: ID!) { client(id: $id) { documents { nodes { id } } } }";
     let left = app.gql_ok(Some(&t.token), q2, json!({ "id": client["id"] })).await;
     let last = left["data"]["client"]["documents"]["nodes"][0]["id"].clone();
@@ -261,13 +263,13 @@ async fn blocked_clients_take_no_new_document(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let client = person(&app, &t, "Dupont", "Anne").await;
     let order = document(&app, &t, &client, json!({ "type": "ORDER", "number": "C-1", "amount": "10" })).await;
-    let q = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
+    let q = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Bad payer\"}) { client { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     let body = record(&app, &t, &client, json!({ "type": "INVOICE", "number": "F-1", "amount": "10" })).await;
     assert_eq!(code(&body), "CLIENT_BLOCKED", "{body}");
     assert_eq!(app.count("client_documents").await, 1);
     // Documents already linked still follow their course.
-    let q = "mutation($id: ID!) { updateClientDocument(id: $id, input: {delivered: true}) { document { delivered } } }";
+    let q = "mutation($id: ID!) { updateClientDocument(input: {id: $id, delivered: true}) { document { delivered } userErrors { code } } }";
     let done = app.gql_ok(Some(&t.token), q, json!({ "id": order["id"] })).await;
     assert_eq!(done["data"]["updateClientDocument"]["document"]["delivered"], true, "{done}");
 }
@@ -289,7 +291,7 @@ async fn anonymising_keeps_documents_and_merging_moves_them(app: TestApp) {
         .await;
     let docs = &export["data"]["exportClientData"]["documents"];
     assert_eq!((docs[0]["number"].as_str(), docs[0]["amount"].as_str()), (Some("F-1"), Some("10.00")), "{export}");
-    let q = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { anonymisedAt } userErrors { code } } }";
+    let q = "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { anonymisedAt } userErrors { code } } }";
     let done = app.gql_ok(Some(&t.token), q, json!({ "id": client["id"] })).await;
     assert!(done["data"]["anonymiseClient"]["client"]["anonymisedAt"].is_string(), "{done}");
     let q = "query($id: ID!) { clientDocument(id: $id) { number amount siteId } }";
@@ -307,8 +309,7 @@ async fn anonymising_keeps_documents_and_merging_moves_them(app: TestApp) {
     let lea = beneficiary(&app, &t, &dup, "Martin", "Léa").await;
     let leas = card(&app, &t, ("beneficiaryId", &lea["id"]), "L-7").await;
     card(&app, &t, ("clientId", &dup["id"]), "D-7").await;
-    let q =
-        "mutation($k: ID!, $m: ID!) { mergeClients(keepId: $k, mergeId: $m) { client { id } userErrors { code } } }";
+    let q = "mutation($k: ID!, $m: ID!) { mergeClients(input: {keepId: $k, mergeId: $m}) { client { id } userErrors { code } } }";
     let merged = app.gql_ok(Some(&t.token), q, json!({ "k": keep["id"], "m": dup["id"] })).await;
     assert_eq!(merged["data"]["mergeClients"]["userErrors"], json!([]), "{merged}");
     let q = "query($id: ID!) { client(id: $id) { documents { nodes { number } } beneficiaries { firstName } cards { number clientId } } }";
@@ -348,14 +349,14 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         ("query($id: ID!) { clientDocument(id: $id) { number } }", &doc["id"]),
         ("query($id: ID!) { client(id: $id) { documents { totalCount } } }", &client["id"]),
         (
-            "mutation($id: ID!) { createClientDocument(clientId: $id, input: {type: QUOTE, number: \"X\", amount: \"1\"}) { document { id } } }",
+            "mutation($id: ID!) { createClientDocument(input: {clientId: $id, type: QUOTE, number: \"X\", amount: \"1\"}) { document { id } userErrors { code } } }",
             &client["id"],
         ),
         (
-            "mutation($id: ID!) { updateClientDocument(id: $id, input: {invoiced: false}) { document { id } } }",
+            "mutation($id: ID!) { updateClientDocument(input: {id: $id, invoiced: false}) { document { id } userErrors { code } } }",
             &doc["id"],
         ),
-        ("mutation($id: ID!) { deleteClientDocument(id: $id) { deletedId } }", &doc["id"]),
+        ("mutation($id: ID!) { deleteClientDocument(input: {id: $id}) { deletedId userErrors { code } } }", &doc["id"]),
     ];
     let before = app.snapshot().await;
     for (query, id) in not_found {
@@ -363,11 +364,11 @@ async fn foreign_record_ids_are_not_found_and_change_nothing(app: TestApp) {
         assert_eq!(code(&body), "NOT_FOUND", "{query}: {body}");
     }
     // B's site inside A's own document is an unknown reference.
-    let q = "mutation($id: ID!, $s: ID!) { updateClientDocument(id: $id, input: {siteId: $s}) { userErrors { field code } } }";
+    let q = "mutation($id: ID!, $s: ID!) { updateClientDocument(input: {id: $id, siteId: $s}) { userErrors { field code } } }";
     let body = app.gql(Some(&a.token), q, json!({ "id": my_doc["id"], "s": site["id"] })).await;
     assert_eq!(
         body["data"]["updateClientDocument"]["userErrors"],
-        json!([{ "field": "siteId", "code": "VALIDATION" }])
+        json!([{ "field": ["input", "siteId"], "code": "VALIDATION" }])
     );
     assert_eq!(app.snapshot().await, before, "tenant B is untouched and no audit row was written");
     // B's number is free in A, and A's lists show none of B's documents.

@@ -40,8 +40,9 @@ const UNREACHED: &[(&str, &str)] = &[
 ];
 
 const CLIENT: &str =
-    "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field code message } } }";
-const POST: &str = "mutation($c: ID!, $i: LedgerEntryInput!) { postLedgerEntry(clientId: $c, input: $i) { balance userErrors { field code message } } }";
+    "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field code message } } }";
+const POST: &str =
+    "mutation($i: PostLedgerEntryInput!) { postLedgerEntry(input: $i) { balance userErrors { field code message } } }";
 const NO_ID: &str = "01890000-0000-7000-8000-000000000000";
 
 /// The first top-level error, or the first `userErrors` entry of the one payload in `data`.
@@ -112,20 +113,18 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
 
     // Credentials and access.
     shapes.add("UNAUTHENTICATED", &app.gql(None, "{ clients { totalCount } }", json!({})).await);
-    let mint = "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }";
+    let mint = "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token userErrors { code } } }";
     let read = app.gql_ok(token, mint, json!({})).await["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
-    let create_user =
-        "mutation { createUser(input: {email: \"x@acme.test\", displayName: \"X\", role: ADMIN}) { user { id } } }";
+    let create_user = "mutation { createUser(input: {email: \"x@acme.test\", displayName: \"X\", role: ADMIN}) { user { id } userErrors { code } } }";
     shapes.add("FORBIDDEN", &app.gql(Some(&read), create_user, json!({})).await);
     shapes.add("INVALID_CREDENTIALS", &app.sign_in_raw("owner@acme.test", "not the password").await);
     for _ in 0..5 {
         app.sign_in_raw("ghost@acme.test", "a wrong guess").await;
     }
     shapes.add("TOO_MANY_ATTEMPTS", &app.sign_in_raw("ghost@acme.test", "a wrong guess").await);
-    let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"a brand new password\"}) { token } }";
+    let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"a brand new password\"}) { token userErrors { code } } }";
     shapes.add("TOKEN_INVALID", &app.gql(None, set, json!({ "t": "clo_garbage" })).await);
-    let demote =
-        "mutation($id: ID!) { changeUserRole(id: $id, role: ADMIN) { user { id } userErrors { field code message } } }";
+    let demote = "mutation($id: ID!) { changeUserRole(input: {id: $id, role: ADMIN}) { user { id } userErrors { field code message } } }";
     shapes.add("LAST_SUPER_ADMIN", &app.gql(token, demote, json!({ "id": t.admin_id })).await);
 
     // Records.
@@ -142,56 +141,56 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
         &app.gql(token, CLIENT, json!({ "i": { "lastName": "Again", "firstName": "A", "code": "C-1" } })).await,
     );
     let anne = created(&app, &t, json!({ "lastName": "Dupont", "firstName": "Anne" })).await;
-    let update = "mutation($id: ID!, $i: ClientInput!) { updateClient(id: $id, input: $i) { client { id } userErrors { field code message } } }";
-    let stale = json!({ "id": anne["id"], "i": { "notes": "x", "expectedVersion": 99 } });
+    let update = "mutation($i: UpdateClientInput!) { updateClient(input: $i) { client { id } userErrors { field code message } } }";
+    let stale = json!({ "i": { "id": anne["id"], "notes": "x", "expectedVersion": 99 } });
     shapes.add("STALE_VERSION", &app.gql(token, update, stale).await);
-    let purge = "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }";
+    let purge = "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { field code message } } }";
     shapes.add("NOT_IN_TRASH", &app.gql(token, purge, json!({ "id": anne["id"] })).await);
-    let use_reward = "mutation($id: ID!) { useReferralReward(clientId: $id) { userErrors { field code message } } }";
+    let use_reward =
+        "mutation($id: ID!) { useReferralReward(input: {clientId: $id}) { userErrors { field code message } } }";
     shapes.add("NO_REFERRAL_REWARD_LEFT", &app.gql(token, use_reward, json!({ "id": anne["id"] })).await);
 
     // The ledger.
     let owing = credit_client(&app, &t, "Owing").await;
-    let invoice = |amount: &str| json!({ "c": owing["id"], "i": { "kind": "INVOICE", "amount": amount } });
+    let invoice = |amount: &str| json!({ "i": { "clientId": owing["id"], "kind": "INVOICE", "amount": amount } });
     app.gql_ok(token, POST, invoice("5")).await;
     shapes.add("CREDIT_LIMIT_EXCEEDED", &app.gql(token, POST, invoice("100")).await);
-    let delete = "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }";
+    let delete = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { field code message } } }";
     shapes.add("LINKED_RECORDS", &app.gql(token, delete, json!({ "id": owing["id"] })).await);
-    let anonymise = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { field code message } } }";
+    let anonymise = "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { field code message } } }";
     shapes.add("BALANCE_NOT_ZERO", &app.gql(token, anonymise, json!({ "id": owing["id"] })).await);
     let blocked = credit_client(&app, &t, "Blocked").await;
-    let block = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
+    let block = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Bad payer\"}) { client { blocked } userErrors { code } } }";
     app.gql_ok(token, block, json!({ "id": blocked["id"] })).await;
-    let payment = |c: &Value| json!({ "c": c["id"], "i": { "kind": "PAYMENT", "amount": "1" } });
-    shapes.add("CLIENT_BLOCKED", &app.gql(token, POST, payment(&blocked)).await);
+    let sale = |c: &Value| json!({ "i": { "clientId": c["id"], "kind": "INVOICE", "amount": "1" } });
+    shapes.add("CLIENT_BLOCKED", &app.gql(token, POST, sale(&blocked)).await);
     let trashed = credit_client(&app, &t, "Trashed").await;
     app.gql_ok(token, delete, json!({ "id": trashed["id"] })).await;
-    shapes.add("CLIENT_UNAVAILABLE", &app.gql(token, POST, payment(&trashed)).await);
+    shapes.add("CLIENT_UNAVAILABLE", &app.gql(token, POST, sale(&trashed)).await);
 
     // Customer organisations: seats, licences, direct login, terms, availability.
     let org = customer(&app, &t, "Martin", "ada@martin.test", 1).await;
     let admin = customer_admin(&app, &org).await;
     // OIDC configuration refuses a private issuer before calling it.
-    let configure = "mutation($i: String!) { configureOidcProvider(issuer: $i, clientId: \"c\", clientSecret: \"s\") { provider { issuer } userErrors { field code message } } }";
+    let configure = "mutation($i: String!) { configureOidcProvider(input: {issuer: $i, clientId: \"c\", clientSecret: \"s\"}) { provider { issuer } userErrors { field code message } } }";
     let refused = app.gql(Some(&admin.token), configure, json!({ "i": "https://127.0.0.1" })).await;
     shapes.add("OIDC_ISSUER_REFUSED", &refused);
-    let member =
-        "mutation { createUser(input: {email: \"u@martin.test\", displayName: \"U\", role: MEMBER}) { user { id } } }";
+    let member = "mutation { createUser(input: {email: \"u@martin.test\", displayName: \"U\", role: MEMBER}) { user { id } userErrors { field code message } } }";
     shapes.add("SEAT_LIMIT_REACHED", &app.gql(Some(&admin.token), member, json!({})).await);
     let licences = "query($id: ID!) { customerOrganisation(id: $id) { licences { id } } }";
     let read = app.gql_ok(token, licences, json!({ "id": org["id"] })).await;
     let licence = &read["data"]["customerOrganisation"]["licences"][0];
-    let shrink = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(organisationId: $o, id: $id, input: {quantity: $q}) { licence { id } userErrors { field code message } } }";
+    let shrink = "mutation($o: ID!, $id: ID!, $q: Int) { updateLicence(input: {organisationId: $o, id: $id, quantity: $q}) { licence { id } userErrors { field code message } } }";
     let shrunk = app.gql(token, shrink, json!({ "o": org["id"], "id": licence["id"], "q": 0 })).await;
     shapes.add("LICENCE_IN_USE", &shrunk);
-    let grant = "mutation($u: ID!) { setDirectLoginPermission(userId: $u, allowed: true) { user { id } } }";
+    let grant = "mutation($u: ID!) { setDirectLoginPermission(input: {userId: $u, allowed: true}) { user { id } userErrors { code } } }";
     app.gql_ok(token, grant, json!({ "u": t.admin_id })).await;
-    let forbid = "mutation { setDirectLoginAllowed(allowed: false) { organisation { id } } }";
+    let forbid =
+        "mutation { setDirectLoginAllowed(input: {allowed: false}) { organisation { id } userErrors { code } } }";
     app.gql_ok(Some(&admin.token), forbid, json!({})).await;
-    let open = "mutation($o: ID!) { directLogin(organisationId: $o, reason: \"Support\") { token } }";
+    let open = "mutation($o: ID!) { directLogin(input: {organisationId: $o, reason: \"Support\"}) { token userErrors { field code message } } }";
     shapes.add("DIRECT_LOGIN_NOT_ALLOWED", &app.gql(token, open, json!({ "o": org["id"] })).await);
-    let block_org =
-        "mutation($id: ID!) { updateCustomerOrganisation(id: $id, input: {blocked: true}) { organisation { id } } }";
+    let block_org = "mutation($id: ID!) { updateCustomerOrganisation(input: {id: $id, blocked: true}) { organisation { id } userErrors { code } } }";
     app.gql_ok(token, block_org, json!({ "id": org["id"] })).await;
     shapes.add("ORGANISATION_UNAVAILABLE", &app.gql(Some(&admin.token), "{ viewer { role } }", json!({})).await);
     // Publishing terms gates everyone who has not accepted them: last.
@@ -208,6 +207,62 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
         );
     }
     insta::assert_json_snapshot!("error_shapes", shapes.0, { ".*.extensions.requestId" => "[request id]" });
+}
+
+both_dbs!(field_errors_carry_their_path_and_leave_null_in_data);
+
+// issue 14
+async fn field_errors_carry_their_path_and_leave_null_in_data(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let token = Some(t.token.as_str());
+    let anne = created(&app, &t, json!({ "lastName": "Dupont", "firstName": "Anne" })).await;
+
+    // A nullable field that fails is null beside the fields that worked; its error says where.
+    let q = "query($a: ID!, $b: ID!) { found: client(id: $a) { lastName } missing: client(id: $b) { lastName } }";
+    let body = app.gql(token, q, json!({ "a": anne["id"], "b": NO_ID })).await;
+    assert_eq!(body["data"], json!({ "found": { "lastName": "Dupont" }, "missing": null }), "{body}");
+    let error = &body["errors"][0];
+    assert_eq!((error_code(error), &error["path"]), ("NOT_FOUND", &json!(["missing"])), "{body}");
+    let column = q.find("missing:").unwrap() + 1;
+    assert_eq!(error["locations"], json!([{ "line": 1, "column": column }]), "{body}");
+
+    // A non-null field that fails nulls its parent, here `data`, and its error has its path.
+    let mint = "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token userErrors { code } } }";
+    let read = app.gql_ok(token, mint, json!({})).await["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
+    let create = "mutation { created: createClient(input: {lastName: \"X\", firstName: \"Y\"}) { client { id } userErrors { code } } }";
+    let body = app.gql(Some(&read), create, json!({})).await;
+    assert!(body["data"].is_null(), "{body}");
+    assert_eq!((error_code(&body["errors"][0]), &body["errors"][0]["path"]), ("FORBIDDEN", &json!(["created"])));
+}
+
+both_dbs!(mutations_report_record_and_input_errors_as_user_errors);
+
+// issue 14
+async fn mutations_report_record_and_input_errors_as_user_errors(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let other = app.supplier("Other", "owner@other.test").await;
+    let theirs = created(&app, &other, json!({ "lastName": "Secret", "firstName": "S" })).await;
+    let update = "mutation($i: UpdateClientInput!) { updateClient(input: $i) { client { id } userErrors { field code message } } }";
+
+    // Not found: the payload says so, `data` keeps it, no GraphQL error.
+    let missing = app.gql(Some(&t.token), update, json!({ "i": { "id": NO_ID, "notes": "x" } })).await;
+    let not_found =
+        json!({ "client": null, "userErrors": [{ "field": null, "code": "NOT_FOUND", "message": "Not found." }] });
+    assert_eq!(missing["data"]["updateClient"], not_found, "{missing}");
+    assert!(missing["errors"].is_null(), "{missing}");
+    // Another tenant's client gets the same answer as a missing one.
+    let foreign = app.gql(Some(&t.token), update, json!({ "i": { "id": theirs["id"], "notes": "x" } })).await;
+    assert_eq!(foreign["data"], missing["data"], "no existence oracle");
+
+    // An invalid input field is named by its path from the argument.
+    let create =
+        "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field code } } }";
+    let bad = json!({ "i": { "lastName": "X", "firstName": "Y", "email": "nope" } });
+    let body = app.gql(Some(&t.token), create, bad).await;
+    assert_eq!(
+        body["data"]["createClient"]["userErrors"],
+        json!([{ "field": ["input", "email"], "code": "VALIDATION" }])
+    );
 }
 
 // issue 13

@@ -21,6 +21,7 @@ both_dbs!(
     ledgers_export_to_xlsx,
     exports_and_imports_need_a_token_and_stay_in_their_tenant,
     workbook_bombs_are_refused_before_parsing,
+    imports_a_stopped_server_left_running_end_failed,
 );
 
 const CLIENT: &str = "lastName firstName companyName kind civility email mobile homePhone workPhone birthDate status \
@@ -47,11 +48,11 @@ async fn settings(app: &TestApp, t: &Tenant) {
         json!({ "key": "vip", "label": "VIP", "kind": "BOOLEAN" }),
         json!({ "key": "since", "label": "Customer since", "kind": "DATE" }),
     ] {
-        let q = "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { userErrors { message } } }";
+        let q = "mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { userErrors { message } } }";
         let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
         assert_eq!(body["data"]["createCustomField"]["userErrors"], json!([]), "{body}");
     }
-    let q = "mutation { createCategory(input: {name: \"Regulars\"}) { category { id } } createGroup(input: {name: \"Club\"}) { group { id } } }";
+    let q = "mutation { createCategory(input: {name: \"Regulars\"}) { category { id } userErrors { code } } createGroup(input: {name: \"Club\"}) { group { id } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({})).await;
 }
 
@@ -61,8 +62,7 @@ async fn ids(app: &TestApp, t: &Tenant) -> (Value, Value) {
 }
 
 async fn create(app: &TestApp, t: &Tenant, input: Value) -> Value {
-    let q =
-        "mutation($i: ClientInput!) { createClient(input: $i) { client { id number } userErrors { field message } } }";
+    let q = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id number } userErrors { field message } } }";
     let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
     assert_eq!(body["data"]["createClient"]["userErrors"], json!([]), "{body}");
     body["data"]["createClient"]["client"].clone()
@@ -78,7 +78,7 @@ async fn clients(app: &TestApp, t: &Tenant, fields: &str) -> Vec<Value> {
 /// Starts an import through GraphQL; returns the payload.
 async fn start(app: &TestApp, t: &Tenant, file: &[u8], format: &str, options: Value) -> Value {
     let q = "mutation($f: String!, $fmt: ImportFormat!, $m: [ImportColumnInput!], $d: DuplicatePolicy, $dry: Boolean) {
-        startClientImport(file: $f, format: $fmt, mapping: $m, duplicates: $d, dryRun: $dry) {
+        startClientImport(input: {file: $f, format: $fmt, mapping: $m, duplicates: $d, dryRun: $dry}) {
             importJob { id status total } userErrors { field code message } } }";
     let mut vars = json!({ "f": base64::engine::general_purpose::STANDARD.encode(file), "fmt": format });
     for (k, v) in options.as_object().into_iter().flatten() {
@@ -215,13 +215,18 @@ async fn list_exports_follow_the_filters(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     settings(&app, &t).await;
     let (category, _) = ids(&app, &t).await;
-    create(&app, &t, json!({ "lastName": "Martin", "firstName": "Paul", "categoryId": category })).await;
+    create(
+        &app,
+        &t,
+        json!({ "lastName": "Martin", "firstName": "Paul", "categoryId": category, "birthDate": "1980-02-29" }),
+    )
+    .await;
     create(&app, &t, json!({ "lastName": "Martinez", "firstName": "Ana" })).await;
     create(&app, &t, json!({ "lastName": "Bernard", "firstName": "Luc", "status": "DORMANT" })).await;
     let gone = create(&app, &t, json!({ "lastName": "Zola", "firstName": "Emile" })).await;
     app.gql_ok(
         Some(&t.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": gone["id"] }),
     )
     .await;
@@ -238,6 +243,7 @@ async fn list_exports_follow_the_filters(app: TestApp) {
         ("?statuses=DORMANT", vec!["Bernard"]),
         ("?trash=ONLY", vec!["Zola"]),
         ("?statuses=ACTIVE,DORMANT&orderBy=NUMBER", vec!["Martin", "Martinez", "Bernard"]),
+        ("?birthdayFrom=02-01&birthdayTo=03-01", vec!["Martin"]),
     ] {
         let (status, .., body) = get(&app, Some(&t.token), &format!("/exports/clients.csv{query}")).await;
         assert_eq!(status, 200, "{query}");
@@ -247,6 +253,12 @@ async fn list_exports_follow_the_filters(app: TestApp) {
     assert_eq!(status, 400);
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(code(&body), "VALIDATION");
+    // A filter the export does not know is refused, never ignored (which would export everyone).
+    for (query, expected) in [("?birthdayFrom=02-01", "VALIDATION"), ("?birthday=02-29", "BAD_REQUEST")] {
+        let (status, .., body) = get(&app, Some(&t.token), &format!("/exports/clients.csv{query}")).await;
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((status, code(&body)), (400, expected), "{query}: {body}");
+    }
     let (status, .., body) = get(&app, Some(&t.token), "/exports/clients.xlsx?categoryId=nope").await;
     assert_eq!((status, code(&serde_json::from_slice(&body).unwrap())), (400, "INVALID_ID"));
 }
@@ -298,14 +310,14 @@ async fn dry_runs_report_row_errors_and_write_nothing(app: TestApp) {
 
     // Problems with the request itself are the mutation's user errors.
     let bad = start(&app, &t, b"Name\nX\n", "CSV", json!({ "m": [{ "column": "Nope", "field": "lastName" }] })).await;
-    assert_eq!(bad["userErrors"][0]["field"], "mapping");
+    assert_eq!(bad["userErrors"][0]["field"], json!(["input", "mapping"]));
     let bad = start(&app, &t, b"Name\nX\n", "CSV", json!({ "m": [{ "column": "Name", "field": "password" }] })).await;
-    assert_eq!(bad["userErrors"][0]["field"], "mapping");
+    assert_eq!(bad["userErrors"][0]["field"], json!(["input", "mapping"]));
     let bad = start(&app, &t, b"not a workbook", "XLSX", json!({})).await;
-    assert_eq!(bad["userErrors"][0]["field"], "file");
-    let q = "mutation { startClientImport(file: \"%%%\", format: CSV) { userErrors { field } } }";
+    assert_eq!(bad["userErrors"][0]["field"], json!(["input", "file"]));
+    let q = "mutation { startClientImport(input: {file: \"%%%\", format: CSV}) { userErrors { field } } }";
     let bad = app.gql(Some(&t.token), q, json!({})).await;
-    assert_eq!(bad["data"]["startClientImport"]["userErrors"][0]["field"], "file");
+    assert_eq!(bad["data"]["startClientImport"]["userErrors"][0]["field"], json!(["input", "file"]));
 }
 
 // EXP-01
@@ -529,12 +541,12 @@ async fn exports_and_imports_need_a_token_and_stay_in_their_tenant(app: TestApp)
     }
 
     // A read-only token exports but does not import.
-    let q = "mutation { createApiToken(input: {name: \"reader\", scope: READ}) { token } }";
+    let q = "mutation { createApiToken(input: {name: \"reader\", scope: READ}) { token userErrors { code } } }";
     let reader =
         app.gql_ok(Some(&a.token), q, json!({})).await["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
     let (status, ..) = get(&app, Some(&reader), "/exports/clients.csv").await;
     assert_eq!(status, 200);
-    let q = "mutation($f: String!) { startClientImport(file: $f, format: CSV) { importJob { id } } }";
+    let q = "mutation($f: String!) { startClientImport(input: {file: $f, format: CSV}) { importJob { id } userErrors { code } } }";
     let body = app.gql(Some(&reader), q, json!({ "f": "TGFzdCBuYW1lClgK" })).await;
     assert_eq!(code(&body), "FORBIDDEN");
     let res =
@@ -602,7 +614,7 @@ async fn workbook_bombs_are_refused_before_parsing(app: TestApp) {
     let body: Value = res.json().await.unwrap();
     assert_eq!((status, code(&body)), (400, "IMPORT_FILE_TOO_LARGE"), "{body}");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("distinct texts"), "{body}");
-    let q = "mutation($f: String!) { startClientImport(file: $f, format: XLSX, dryRun: true) { importJob { id } } }";
+    let q = "mutation($f: String!) { startClientImport(input: {file: $f, format: XLSX, dryRun: true}) { importJob { id } userErrors { code } } }";
     let body =
         app.gql(Some(&t.token), q, json!({ "f": base64::engine::general_purpose::STANDARD.encode(&bomb) })).await;
     assert_eq!(code(&body), "IMPORT_FILE_TOO_LARGE", "{body}");
@@ -631,4 +643,56 @@ fn xlsx_of_one_client(bomb: &[u8]) -> Vec<u8> {
         }
     }
     zip.finish().unwrap().into_inner()
+}
+
+// issue 19 (product failure 10): a job whose server stopped does not stay RUNNING for ever.
+async fn imports_a_stopped_server_left_running_end_failed(app: TestApp) {
+    use clientele_records::clients::entity::import_job;
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let tenant: uuid::Uuid = t.id.parse().unwrap();
+    let now = clientele_kernel::ports::Clock::now(app.clock.as_ref());
+    // As a crash leaves them: running, nobody running them; one moved a moment ago.
+    let lease = clientele_records::clients::import::IMPORT_LEASE_SECONDS;
+    let ago = |seconds: i64| now - chrono::Duration::seconds(seconds);
+    let mut ids = Vec::new();
+    for (n, updated_at) in [(1_u128, ago(lease * 5)), (2, ago(1))] {
+        let id = uuid::Uuid::from_u128(n);
+        import_job::ActiveModel {
+            tenant_id: Set(tenant.into()),
+            id: Set(id.into()),
+            status: Set("running".into()),
+            format: Set("csv".into()),
+            duplicates: Set("skip".into()),
+            dry_run: Set(false),
+            total: Set(100_000),
+            processed: Set(0),
+            created: Set(0),
+            updated: Set(0),
+            skipped: Set(0),
+            errors: Set(json!([])),
+            created_by: Set(None),
+            created_at: Set(ago(lease * 5)),
+            updated_at: Set(updated_at),
+            finished_at: Set(None),
+        }
+        .insert(&app.admin_db)
+        .await
+        .unwrap();
+        ids.push(id.to_string());
+    }
+    let postgres = app.admin_db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let ended = clientele::jobs::fail_interrupted_jobs(&app.state).await.unwrap();
+    // SQLite has one server, which runs neither; on PostgreSQL another replica may be running
+    // the one whose progress just moved.
+    assert_eq!(ended, if postgres { 1 } else { 2 });
+    let stale = finished(&app, &t, &json!(ids[0])).await;
+    assert_eq!(stale["status"], "FAILED", "{stale}");
+    assert!(stale["errors"][0]["message"].as_str().unwrap().contains("interrupted"), "{stale}");
+    let fresh = app.gql_ok(Some(&t.token), JOB, json!({ "id": ids[1] })).await;
+    let expected = if postgres { "RUNNING" } else { "FAILED" };
+    assert_eq!(fresh["data"]["importJob"]["status"], expected, "{fresh}");
+    assert_eq!(clientele::jobs::fail_interrupted_jobs(&app.state).await.unwrap(), 0, "each job ends once");
+    // The import can be started again.
+    let job = import(&app, &t, b"Last name;First name\nDupont;Anne\n", "CSV", json!({})).await;
+    assert_eq!((job["status"].as_str(), job["created"].as_i64()), (Some("SUCCEEDED"), Some(1)), "{job}");
 }

@@ -205,7 +205,7 @@ async fn client_files(app: &TestApp, t: &Tenant, client: &Value) -> Value {
 }
 
 const DELETE: &str =
-    "mutation($id: ID!, $c: ID) { deleteFile(id: $id, customerId: $c) { deletedId userErrors { code } } }";
+    "mutation($id: ID!, $c: ID) { deleteFile(input: {id: $id, customerId: $c}) { deletedId userErrors { code } } }";
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {
     app.rows("audit_log").await.into_iter().filter(|r| r.contains("file.")).collect()
@@ -380,12 +380,12 @@ async fn trash_keeps_files_and_purge_and_anonymisation_erase_them(app: TestApp) 
     let doc = stored(&app, &t.token, &[("client", id(&gone))], "id.pdf", b"%PDF-1.7\n".to_vec()).await;
     let mut gone_keys = keys(&t.id, "client", id(&gone), &photo);
     gone_keys.extend(keys(&t.id, "client", id(&gone), &doc));
-    let trash = "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }";
+    let trash = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code } } }";
     app.gql_ok(Some(&t.token), trash, json!({ "id": gone["id"] })).await;
     assert_eq!(all_exist(&app, &gone_keys).await, [true; 3], "the trash keeps files: a restore brings them back");
     let (status, body) = upload(&app, &t.token, &[("client", id(&gone))], "late.txt", b"x".to_vec()).await;
     assert_eq!((status, code(&body)), (409, "CLIENT_UNAVAILABLE"));
-    let purge = "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }";
+    let purge = "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { code } } }";
     let body = app.gql_ok(Some(&t.token), purge, json!({ "id": gone["id"] })).await;
     assert_eq!(body["data"]["purgeClient"]["deletedId"], gone["id"], "{body}");
     assert_eq!(all_exist(&app, &gone_keys).await, [false; 3]);
@@ -393,7 +393,7 @@ async fn trash_keeps_files_and_purge_and_anonymisation_erase_them(app: TestApp) 
     let anon = person(&app, &t, "Forget", "Me").await;
     let photo = stored(&app, &t.token, &[("client", id(&anon)), ("kind", "photo")], "p.jpg", jpeg_with_exif()).await;
     let anon_keys = keys(&t.id, "client", id(&anon), &photo);
-    let anonymise = "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { anonymisedAt } userErrors { code } } }";
+    let anonymise = "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { anonymisedAt } userErrors { code } } }";
     let body = app.gql_ok(Some(&t.token), anonymise, json!({ "id": anon["id"] })).await;
     assert!(body["data"]["anonymiseClient"]["client"]["anonymisedAt"].is_string(), "{body}");
     assert_eq!(all_exist(&app, &anon_keys).await, [false, false], "a photo is personal data");
@@ -434,7 +434,7 @@ async fn suppliers_attach_files_their_customers_read(app: TestApp) {
     assert_eq!((status, code(&body)), (400, "VALIDATION"), "organisations have attachments only");
     let input = json!({ "customerId": org_id, "kind": "PHOTO", "file": null });
     let (_, body) = gql_upload(&app, &s.token, input, "p.png", png(2, 2)).await;
-    assert_eq!(body["data"]["uploadFile"]["userErrors"], json!([{ "field": "kind", "code": "VALIDATION" }]));
+    assert_eq!(body["data"]["uploadFile"]["userErrors"], json!([{ "field": ["input", "kind"], "code": "VALIDATION" }]));
 
     let listed = app.gql_ok(Some(&s.token), ORG_FILES, json!({ "id": org_id })).await;
     assert_eq!(listed["data"]["customerOrganisation"]["attachments"][0]["id"], file["id"], "{listed}");
@@ -484,7 +484,11 @@ async fn foreign_ids_are_not_found_and_change_nothing(app: TestApp) {
     assert_eq!(own["data"]["organisationFiles"], json!([]));
     // Read-only callers upload and delete nothing.
     let ro = app
-        .gql_ok(Some(&a.token), "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }", json!({}))
+        .gql_ok(
+            Some(&a.token),
+            "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token userErrors { code } } }",
+            json!({}),
+        )
         .await["data"]["createApiToken"]["token"]
         .as_str()
         .unwrap()
@@ -533,7 +537,7 @@ async fn the_sweep_job_deletes_what_a_crash_left_behind(app: TestApp) {
     assert_eq!(clientele::jobs::sweep_forgotten_blobs(&app.state).await.unwrap(), 0);
 }
 
-const ARCHIVE: &str = "mutation($c: ID!) { archiveClientPhoto(clientId: $c) { file { id kind fileName sha256 url thumbnailUrl } userErrors { field code } } }";
+const ARCHIVE: &str = "mutation($c: ID!) { archiveClientPhoto(input: {clientId: $c}) { file { id kind fileName sha256 url thumbnailUrl } userErrors { field code } } }";
 
 // FIL-03 FIL-04
 async fn archiving_copies_the_photo_into_the_gallery(app: TestApp) {
@@ -542,7 +546,7 @@ async fn archiving_copies_the_photo_into_the_gallery(app: TestApp) {
     let none = app.gql(Some(&t.token), ARCHIVE, json!({ "c": c["id"] })).await;
     assert_eq!(
         none["data"]["archiveClientPhoto"]["userErrors"],
-        json!([{ "field": "clientId", "code": "VALIDATION" }])
+        json!([{ "field": ["input", "clientId"], "code": "VALIDATION" }])
     );
     let photo = stored(&app, &t.token, &[("client", id(&c)), ("kind", "photo")], "first.jpg", jpeg_with_exif()).await;
     let body = app.gql_ok(Some(&t.token), ARCHIVE, json!({ "c": c["id"] })).await;
@@ -615,7 +619,10 @@ async fn graphql_multipart_uploads_pass_the_same_checks(app: TestApp) {
     let (status, body) = gql_upload(&app, &t.token, attachment.clone(), "big.txt", vec![b'a'; body_cap + 1]).await;
     assert_eq!((status, code(&body)), (413, "PAYLOAD_TOO_LARGE"));
     let (_, body) = gql_upload(&app, &t.token, json!({ "file": null }), "a.txt", b"a".to_vec()).await;
-    assert_eq!(body["data"]["uploadFile"]["userErrors"], json!([{ "field": "clientId", "code": "VALIDATION" }]));
+    assert_eq!(
+        body["data"]["uploadFile"]["userErrors"],
+        json!([{ "field": ["input", "clientId"], "code": "VALIDATION" }])
+    );
     let before = app.snapshot().await;
     let (_, body) = gql_upload(&app, &other.token, attachment, "a.txt", b"a".to_vec()).await;
     assert_eq!(code(&body), "NOT_FOUND", "another tenant's client");

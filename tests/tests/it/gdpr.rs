@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::both_dbs;
 use crate::clients::{create, person};
-use crate::common::{Tenant, TestApp, code, mentions_id, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_path, mentions_id, user_error_codes};
 
 both_dbs!(
     consent_decisions_are_recorded_with_their_source,
@@ -119,7 +119,11 @@ async fn add_entry(app: &TestApp, t: &Tenant, c: &Value, cents: i64) -> String {
 /// A read-only API token: the read-only caller a supplier organisation can have.
 async fn read_token(app: &TestApp, t: &Tenant) -> String {
     let body = app
-        .gql_ok(Some(&t.token), "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }", json!({}))
+        .gql_ok(
+            Some(&t.token),
+            "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token userErrors { code } } }",
+            json!({}),
+        )
         .await;
     body["data"]["createApiToken"]["token"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
@@ -138,15 +142,15 @@ async fn audit_changes(app: &TestApp, action: &str) -> Vec<Value> {
 
 const HISTORY: &str = "query($id: ID!) { client(id: $id) { consentEmail consentSms consentHistory { channel status source actorId at } } }";
 const SET_CONSENT: &str = "mutation($id: ID!, $ch: ConsentChannel!, $st: ConsentStatus!, $src: String!) { \
-    setClientConsent(clientId: $id, channel: $ch, status: $st, source: $src) { client { consentEmail consentSms version } userErrors { field code } } }";
+    setClientConsent(input: {clientId: $id, channel: $ch, status: $st, source: $src}) { client { consentEmail consentSms version } userErrors { field code } } }";
 const EXPORT: &str = "query($id: ID!) { exportClientData(id: $id) }";
 const ANONYMISE: &str = "mutation($id: ID!, $confirm: Boolean!, $force: Boolean, $reason: String) { \
-    anonymiseClient(id: $id, confirm: $confirm, force: $force, reason: $reason) { \
+    anonymiseClient(input: {id: $id, confirm: $confirm, force: $force, reason: $reason}) { \
     client { id number code lastName firstName email mobile notes alert bankIban birthDate consentEmail consentSms anonymisedAt categoryId } \
     userErrors { field code message } } }";
 const CANDIDATES: &str = "query($b: AnonymisationBalance!, $first: Int, $after: String) { \
     anonymisationCandidates(balance: $b, first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }";
-const MERGE: &str = "mutation($k: ID!, $m: ID!) { mergeClients(keepId: $k, mergeId: $m) { \
+const MERGE: &str = "mutation($k: ID!, $m: ID!) { mergeClients(input: {keepId: $k, mergeId: $m}) { \
     client { id email notes alert mobile consentSms sponsorId version } userErrors { field code message } } }";
 
 // GDP-01 GDP-02
@@ -190,7 +194,10 @@ async fn consent_decisions_are_recorded_with_their_source(app: TestApp) {
 
     // Validation and permissions.
     let blank = set("EMAIL", "GRANTED", "   ").await;
-    assert_eq!(blank["data"]["setClientConsent"]["userErrors"], json!([{ "field": "source", "code": "VALIDATION" }]));
+    assert_eq!(
+        blank["data"]["setClientConsent"]["userErrors"],
+        json!([{ "field": ["input", "source"], "code": "VALIDATION" }])
+    );
     let reader = read_token(&app, &t).await;
     let denied =
         app.gql(Some(&reader), SET_CONSENT, json!({ "id": id, "ch": "EMAIL", "st": "GRANTED", "src": "form" })).await;
@@ -205,7 +212,7 @@ async fn export_holds_everything_stored_about_the_client(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     app.gql_ok(
         Some(&t.token),
-        "mutation { createCustomField(input: {key: \"shoe\", label: \"Shoe size\", kind: INTEGER}) { customField { id } } }",
+        "mutation { createCustomField(input: {key: \"shoe\", label: \"Shoe size\", kind: INTEGER}) { customField { id } userErrors { code } } }",
         json!({}),
     )
     .await;
@@ -279,12 +286,16 @@ async fn export_holds_everything_stored_about_the_client(app: TestApp) {
 async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let cat = app
-        .gql_ok(Some(&t.token), "mutation { createCategory(input: {name: \"VIP\"}) { category { id } } }", json!({}))
+        .gql_ok(
+            Some(&t.token),
+            "mutation { createCategory(input: {name: \"VIP\"}) { category { id } userErrors { code } } }",
+            json!({}),
+        )
         .await;
     let vip = cat["data"]["createCategory"]["category"]["id"].clone();
     app.gql_ok(
         Some(&t.token),
-        "mutation { createCustomField(input: {key: \"nickname\", label: \"Nickname\", kind: TEXT}) { customField { id } } }",
+        "mutation { createCustomField(input: {key: \"nickname\", label: \"Nickname\", kind: TEXT}) { customField { id } userErrors { code } } }",
         json!({}),
     )
     .await;
@@ -327,7 +338,7 @@ async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp)
     .await;
     app.gql_ok(
         Some(&t.token),
-        "mutation($id: ID!) { blockClient(id: $id, reason: \"Owes a favour\") { client { id } } }",
+        "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Owes a favour\"}) { client { id } userErrors { code } } }",
         json!({ "id": c["id"] }),
     )
     .await;
@@ -340,7 +351,7 @@ async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp)
     // Explicit confirmation, super-admins only.
     let unconfirmed = app.gql(Some(&t.token), ANONYMISE, json!({ "id": id, "confirm": false })).await;
     assert_eq!(user_error_codes(&unconfirmed["data"]["anonymiseClient"]), ["VALIDATION"]);
-    assert_eq!(unconfirmed["data"]["anonymiseClient"]["userErrors"][0]["field"], "confirm");
+    assert_eq!(unconfirmed["data"]["anonymiseClient"]["userErrors"][0]["field"], json!(["input", "confirm"]));
     let (_, admin) = app.user(&t, "admin@acme.test", "ADMIN").await;
     let denied = app.gql(Some(&admin), ANONYMISE, json!({ "id": id, "confirm": true })).await;
     assert_eq!(code(&denied), "FORBIDDEN");
@@ -354,6 +365,9 @@ async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp)
         assert!(anon[field].is_null(), "{field} survived: {anon}");
     }
     assert_eq!(anon["number"], c["number"], "the number stays");
+    let shown = "query($id: ID!) { client(id: $id) { displayName } }";
+    let shown = app.gql_ok(Some(&t.token), shown, json!({ "id": id })).await;
+    assert_eq!(shown["data"]["client"]["displayName"], format!("Anonymised client #{}", c["number"]));
     assert_eq!(anon["code"], c["number"].to_string(), "a personal code falls back to the number");
     assert_eq!(anon["categoryId"], vip, "the category stays");
     assert!(anon["anonymisedAt"].is_string());
@@ -403,7 +417,7 @@ async fn anonymisation_erases_personal_data_and_keeps_the_accounts(app: TestApp)
     let update = app
         .gql(
             Some(&t.token),
-            "mutation($id: ID!) { updateClient(id: $id, input: {lastName: \"Back\"}) { client { id } userErrors { code message } } }",
+            "mutation($id: ID!) { updateClient(input: {id: $id, lastName: \"Back\"}) { client { id } userErrors { code message } } }",
             json!({ "id": id }),
         )
         .await;
@@ -449,7 +463,7 @@ async fn non_zero_balances_are_listed_apart_and_need_force(app: TestApp) {
     let no_reason = app
         .gql(Some(&t.token), ANONYMISE, json!({ "id": owing["id"], "confirm": true, "force": true, "reason": " " }))
         .await;
-    assert_eq!(no_reason["data"]["anonymiseClient"]["userErrors"][0]["field"], "reason");
+    assert_eq!(no_reason["data"]["anonymiseClient"]["userErrors"][0]["field"], json!(["input", "reason"]));
     assert_eq!(app.snapshot().await, before, "nothing changed");
 
     let forced = app
@@ -477,7 +491,7 @@ async fn bulk_anonymisation_is_all_or_nothing(app: TestApp) {
     let b = person(&app, &t, "Beta", "B").await;
     let owing = person(&app, &t, "Owing", "O").await;
     add_entry(&app, &t, &owing, 100).await;
-    let bulk = "mutation($ids: [ID!]!, $confirm: Boolean!) { anonymiseClients(ids: $ids, confirm: $confirm) { \
+    let bulk = "mutation($ids: [ID!]!, $confirm: Boolean!) { anonymiseClients(input: {ids: $ids, confirm: $confirm}) { \
                 clients { lastName anonymisedAt } userErrors { field code } } }";
     let before = app.snapshot().await;
     let refused = app.gql(Some(&t.token), bulk, json!({ "ids": [a["id"], owing["id"]], "confirm": true })).await;
@@ -485,10 +499,10 @@ async fn bulk_anonymisation_is_all_or_nothing(app: TestApp) {
     let unconfirmed = app.gql(Some(&t.token), bulk, json!({ "ids": [a["id"]], "confirm": false })).await;
     assert_eq!(
         unconfirmed["data"]["anonymiseClients"]["userErrors"],
-        json!([{ "field": "confirm", "code": "VALIDATION" }])
+        json!([{ "field": ["input", "confirm"], "code": "VALIDATION" }])
     );
     let empty = app.gql(Some(&t.token), bulk, json!({ "ids": [], "confirm": true })).await;
-    assert_eq!(empty["data"]["anonymiseClients"]["userErrors"][0]["field"], "ids");
+    assert_eq!(empty["data"]["anonymiseClients"]["userErrors"][0]["field"], json!(["input", "ids"]));
     assert_eq!(app.snapshot().await, before, "all or nothing");
 
     let done = app.gql_ok(Some(&t.token), bulk, json!({ "ids": [a["id"], b["id"], a["id"]], "confirm": true })).await;
@@ -610,22 +624,22 @@ async fn merging_refuses_self_trashed_anonymised_and_cycles(app: TestApp) {
     let field_of = |body: &Value| body["data"]["mergeClients"]["userErrors"][0]["field"].clone();
     let before = app.snapshot().await;
     let own = app.gql(Some(&t.token), MERGE, json!({ "k": alpha["id"], "m": alpha["id"] })).await;
-    assert_eq!(field_of(&own), "mergeId");
+    assert_eq!(field_of(&own), input_path("mergeId"));
     assert_eq!(app.snapshot().await, before);
     app.gql_ok(
         Some(&t.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": beta["id"] }),
     )
     .await;
     let trashed = app.gql(Some(&t.token), MERGE, json!({ "k": alpha["id"], "m": beta["id"] })).await;
-    assert_eq!(field_of(&trashed), "mergeId");
+    assert_eq!(field_of(&trashed), input_path("mergeId"));
     let trashed = app.gql(Some(&t.token), MERGE, json!({ "k": beta["id"], "m": alpha["id"] })).await;
-    assert_eq!(field_of(&trashed), "keepId");
+    assert_eq!(field_of(&trashed), input_path("keepId"));
     let gamma = person(&app, &t, "Gamma", "C").await;
     app.gql_ok(Some(&t.token), ANONYMISE, json!({ "id": gamma["id"], "confirm": true })).await;
     let anonymised = app.gql(Some(&t.token), MERGE, json!({ "k": alpha["id"], "m": gamma["id"] })).await;
-    assert_eq!(field_of(&anonymised), "mergeId");
+    assert_eq!(field_of(&anonymised), input_path("mergeId"));
     let reader = read_token(&app, &t).await;
     assert_eq!(code(&app.gql(Some(&reader), MERGE, json!({ "k": alpha["id"], "m": beta["id"] })).await), "FORBIDDEN");
 
@@ -636,7 +650,7 @@ async fn merging_refuses_self_trashed_anonymised_and_cycles(app: TestApp) {
         create(&app, &t, json!({ "lastName": "Kept", "firstName": "K", "sponsorId": sponsee["client"]["id"] })).await;
     let snapshot = app.snapshot().await;
     let cycle = app.gql(Some(&t.token), MERGE, json!({ "k": kept["client"]["id"], "m": merged["id"] })).await;
-    assert_eq!(field_of(&cycle), "sponsor", "{cycle}");
+    assert_eq!(field_of(&cycle), input_path("sponsor"), "{cycle}");
     assert_eq!(app.snapshot().await, snapshot, "a refused merge changes nothing");
 }
 
@@ -653,11 +667,11 @@ async fn foreign_ids_are_not_found_for_gdpr_and_merge(app: TestApp) {
         (ANONYMISE, json!({ "id": t, "confirm": true })),
         (ANONYMISE, json!({ "id": t, "confirm": true, "force": true, "reason": "pwned" })),
         (
-            "mutation($ids: [ID!]!) { anonymiseClients(ids: $ids, confirm: true) { clients { id } } }",
+            "mutation($ids: [ID!]!) { anonymiseClients(input: {ids: $ids, confirm: true}) { clients { id } userErrors { code } } }",
             json!({ "ids": [t] }),
         ),
         (
-            "mutation($ids: [ID!]!) { anonymiseClients(ids: $ids, confirm: true) { clients { id } } }",
+            "mutation($ids: [ID!]!) { anonymiseClients(input: {ids: $ids, confirm: true}) { clients { id } userErrors { code } } }",
             json!({ "ids": [m, t] }),
         ),
         (MERGE, json!({ "k": m, "m": t })),

@@ -550,7 +550,7 @@ async fn generated_documents_never_fail_inside_the_server(app: TestApp) {
         let body = app
             .gql_ok(
                 Some(&admin.token),
-                "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { code } } }",
+                "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { code } } }",
                 json!({ "i": { "lastName": last, "firstName": first, "email": format!("{first}@example.test") } }),
             )
             .await;

@@ -174,7 +174,7 @@ async fn automatic_persisted_queries_follow_apollo(app: TestApp) {
     let other = app.supplier("Other", "owner@other.test").await;
     app.gql_ok(
         Some(&other.token),
-        "mutation { createCustomField(input: {entity: CLIENT, key: \"size\", label: \"Size\", kind: INTEGER}) { customField { id } } }",
+        "mutation { createCustomField(input: {entity: CLIENT, key: \"size\", label: \"Size\", kind: INTEGER}) { customField { id } userErrors { code } } }",
         json!({}),
     )
     .await;
@@ -182,12 +182,12 @@ async fn automatic_persisted_queries_follow_apollo(app: TestApp) {
     assert_eq!(code(&answer), "PERSISTED_QUERY_NOT_FOUND", "{answer}");
     // A persisted mutation never runs over GET: kept by a POST (a throwaway session signs
     // out), then asked for by its hash alone.
-    let mutation = "mutation { signOut }";
+    let mutation = "mutation { signOut { userErrors { code } } }";
     let mpq = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(mutation) } });
     let throwaway = app.user(&acme, "clerk@acme.test", "ADMIN").await.1;
     let (_, _, signed_out) =
         post(&app, Some(&throwaway), GRAPHQL_RESPONSE, &json!({ "query": mutation, "extensions": mpq })).await;
-    assert_eq!(signed_out["data"]["signOut"], true, "{signed_out}");
+    assert_eq!(signed_out["data"]["signOut"]["userErrors"], json!([]), "{signed_out}");
     let res = app
         .http
         .get(format!("{}/graphql", app.url))
@@ -225,7 +225,7 @@ async fn get_answers_carry_etags_and_answer_304(app: TestApp) {
     // The answer changes, so does the tag.
     app.gql_ok(
         Some(&acme.token),
-        &format!("mutation {{ updateUser(id: \"{}\", input: {{displayName: \"Owner\"}}) {{ user {{ id }} userErrors {{ message }} }} }}", acme.admin_id),
+        &format!("mutation {{ updateUser(input: {{id: \"{}\", displayName: \"Owner\"}}) {{ user {{ id }} userErrors {{ message }} }} }}", acme.admin_id),
         json!({}),
     )
     .await;
@@ -233,7 +233,7 @@ async fn get_answers_carry_etags_and_answer_304(app: TestApp) {
     let before = get(q, None).await.unwrap().headers()["etag"].to_str().unwrap().to_owned();
     app.gql_ok(
         Some(&acme.token),
-        &format!("mutation {{ updateUser(id: \"{}\", input: {{displayName: \"Boss\"}}) {{ user {{ id }} userErrors {{ message }} }} }}", acme.admin_id),
+        &format!("mutation {{ updateUser(input: {{id: \"{}\", displayName: \"Boss\"}}) {{ user {{ id }} userErrors {{ message }} }} }}", acme.admin_id),
         json!({}),
     )
     .await;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::both_dbs;
 use crate::clients::{create, person};
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, input_with, user_error_codes};
 
 both_dbs!(
     entries_take_their_sign_from_their_kind,
@@ -27,25 +27,25 @@ const ENTRY: &str = "id kind amount currency date documentRef note authorId reve
 
 fn post_doc() -> String {
     format!(
-        "mutation($c: ID!, $i: LedgerEntryInput!) {{ postLedgerEntry(clientId: $c, input: $i) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
+        "mutation($i: PostLedgerEntryInput!) {{ postLedgerEntry(input: $i) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
     )
 }
 
 fn reverse_doc() -> String {
     format!(
-        "mutation($id: ID!, $r: String!) {{ reverseLedgerEntry(id: $id, reason: $r) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
+        "mutation($id: ID!, $r: String!) {{ reverseLedgerEntry(input: {{id: $id, reason: $r}}) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
     )
 }
 
 fn dotation_doc() -> String {
     format!(
-        "mutation($c: ID!, $i: DotationInput!) {{ postDotation(clientId: $c, input: $i) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
+        "mutation($i: PostDotationInput!) {{ postDotation(input: $i) {{ entry {{ {ENTRY} }} balance userErrors {{ field code message }} }} }}"
     )
 }
 
 /// The whole response of a posting.
 async fn post(app: &TestApp, t: &Tenant, client: &Value, input: Value) -> Value {
-    app.gql(Some(&t.token), &post_doc(), json!({ "c": client["id"], "i": input })).await
+    app.gql(Some(&t.token), &post_doc(), json!({ "i": input_with(input, json!({ "clientId": client["id"] })) })).await
 }
 
 /// A posting that must succeed: its payload.
@@ -138,8 +138,7 @@ async fn entries_take_their_sign_from_their_kind(app: TestApp) {
     ] {
         let body = post(&app, &t, &c, input.clone()).await;
         let payload = &body["data"]["postLedgerEntry"];
-        let got: Vec<&str> =
-            payload["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        let got: Vec<String> = payload["userErrors"].as_array().unwrap().iter().map(input_field).collect();
         assert_eq!(got, fields, "{input}: {body}");
         assert!(payload["entry"].is_null());
     }
@@ -171,13 +170,17 @@ async fn credit_accounts_stop_at_their_limit(app: TestApp) {
     assert_eq!(account(&app, &t, &c).await, json!({ "balance": "-100.00", "availableCredit": "0.00" }));
 
     // The limit cannot drop below what the client owes; once lowered, payments still pass.
-    let q = "mutation($id: ID!, $i: ClientInput!) { updateClient(id: $id, input: $i) { client { creditLimit } userErrors { field code } } }";
-    let lower = app.gql(Some(&t.token), q, json!({ "id": c["id"], "i": { "creditLimit": "50" } })).await;
-    assert_eq!(lower["data"]["updateClient"]["userErrors"], json!([{ "field": "creditLimit", "code": "VALIDATION" }]));
-    let to_deposit = app.gql(Some(&t.token), q, json!({ "id": c["id"], "i": { "accountKind": "DEPOSIT" } })).await;
-    assert_eq!(to_deposit["data"]["updateClient"]["userErrors"][0]["field"], "accountKind");
+    let q = "mutation($i: UpdateClientInput!) { updateClient(input: $i) { client { creditLimit } userErrors { field code } } }";
+    let lower = app.gql(Some(&t.token), q, json!({ "i": { "id": c["id"], "creditLimit": "50" } })).await;
+    assert_eq!(
+        lower["data"]["updateClient"]["userErrors"],
+        json!([{ "field": ["input", "creditLimit"], "code": "VALIDATION" }])
+    );
+    let to_deposit = json!({ "i": { "id": c["id"], "accountKind": "DEPOSIT", "creditLimit": "0" } });
+    let to_deposit = app.gql(Some(&t.token), q, to_deposit).await;
+    assert_eq!(to_deposit["data"]["updateClient"]["userErrors"][0]["field"], json!(["input", "accountKind"]));
     assert_eq!(posted(&app, &t, &c, json!({ "kind": "PAYMENT", "amount": "60" })).await["balance"], "-40.00");
-    let lower = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"], "i": { "creditLimit": "40" } })).await;
+    let lower = app.gql_ok(Some(&t.token), q, json!({ "i": { "id": c["id"], "creditLimit": "40" } })).await;
     assert_eq!(lower["data"]["updateClient"]["client"]["creditLimit"], "40.00", "{lower}");
     assert_eq!(
         code(&post(&app, &t, &c, json!({ "kind": "INVOICE", "amount": "0.01" })).await),
@@ -190,6 +193,10 @@ async fn deposit_accounts_never_go_below_zero(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let c = deposit_client(&app, &t, "Wallet").await;
     assert_eq!(c["creditLimit"], "0.00");
+    // A credit limit on a deposit account is a mistake to show, not a value to drop.
+    let limited = json!({ "lastName": "Limit", "firstName": "L", "accountKind": "DEPOSIT", "creditLimit": "50" });
+    let refused = create(&app, &t, limited).await;
+    assert_eq!(refused["userErrors"][0]["field"], json!(["input", "creditLimit"]), "{refused}");
     assert_eq!(code(&post(&app, &t, &c, json!({ "kind": "INVOICE", "amount": "1" })).await), "CREDIT_LIMIT_EXCEEDED");
     let added = posted(&app, &t, &c, json!({ "kind": "CREDIT_ADDED", "amount": "50" })).await;
     assert_eq!(added["balance"], "50.00");
@@ -221,21 +228,30 @@ async fn blocked_trashed_and_anonymised_clients_refuse_postings(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let c = deposit_client(&app, &t, "Blocked").await;
     let added = posted(&app, &t, &c, json!({ "kind": "CREDIT_ADDED", "amount": "10" })).await;
-    let block = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
+    let block = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Bad payer\"}) { client { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), block, json!({ "id": c["id"] })).await;
     let before = app.snapshot().await;
     assert_eq!(code(&post(&app, &t, &c, json!({ "kind": "CREDIT_ADDED", "amount": "1" })).await), "CLIENT_BLOCKED");
     assert_eq!(code(&reverse(&app, &t, &added["entry"]["id"], "Oops").await), "CLIENT_BLOCKED");
-    let dotation = app.gql(Some(&t.token), &dotation_doc(), json!({ "c": c["id"], "i": { "amount": "5" } })).await;
+    let dotation =
+        app.gql(Some(&t.token), &dotation_doc(), json!({ "i": { "clientId": c["id"], "amount": "5" } })).await;
     assert_eq!(code(&dotation), "CLIENT_BLOCKED");
     assert_eq!(app.snapshot().await, before, "nothing stored, nothing audited");
     assert_eq!(account(&app, &t, &c).await["balance"], "10.00", "a blocked client stays readable");
-    let unblock = "mutation($id: ID!) { unblockClient(id: $id) { client { blocked } } }";
+    // A bad payer may still settle its debt: payments and credit notes go through, sales do not.
+    let owing = person(&app, &t, "Owing", "O").await;
+    posted(&app, &t, &owing, json!({ "kind": "INVOICE", "amount": "30" })).await;
+    app.gql_ok(Some(&t.token), block, json!({ "id": owing["id"] })).await;
+    assert_eq!(code(&post(&app, &t, &owing, json!({ "kind": "INVOICE", "amount": "5" })).await), "CLIENT_BLOCKED");
+    posted(&app, &t, &owing, json!({ "kind": "PAYMENT", "amount": "20" })).await;
+    let settled = posted(&app, &t, &owing, json!({ "kind": "CREDIT_NOTE", "amount": "10" })).await;
+    assert_eq!(settled["balance"], "0.00");
+    let unblock = "mutation($id: ID!) { unblockClient(input: {id: $id}) { client { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), unblock, json!({ "id": c["id"] })).await;
     posted(&app, &t, &c, json!({ "kind": "CREDIT_WITHDRAWN", "amount": "10" })).await;
 
     // A trashed client's account cannot move (its balance is 0, or it could not be trashed).
-    let del = "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }";
+    let del = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code } } }";
     let trashed = app.gql_ok(Some(&t.token), del, json!({ "id": c["id"] })).await;
     assert!(trashed["data"]["deleteClient"]["client"]["deletedAt"].is_string(), "{trashed}");
     assert_eq!(code(&post(&app, &t, &c, json!({ "kind": "CREDIT_ADDED", "amount": "1" })).await), "CLIENT_UNAVAILABLE");
@@ -257,12 +273,17 @@ async fn blocked_trashed_and_anonymised_clients_refuse_postings(app: TestApp) {
 
     // Posting needs write access: a read-only API token is refused.
     let token = app
-        .gql_ok(Some(&t.token), "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token } }", json!({}))
+        .gql_ok(
+            Some(&t.token),
+            "mutation { createApiToken(input: {name: \"ro\", scope: READ}) { token userErrors { code } } }",
+            json!({}),
+        )
         .await;
     let ro = token["data"]["createApiToken"]["token"].as_str().unwrap();
     let c2 = person(&app, &t, "Plain", "P").await;
-    let body =
-        app.gql(Some(ro), &post_doc(), json!({ "c": c2["id"], "i": { "kind": "INVOICE", "amount": "1" } })).await;
+    let body = app
+        .gql(Some(ro), &post_doc(), json!({ "i": { "clientId": c2["id"], "kind": "INVOICE", "amount": "1" } }))
+        .await;
     assert_eq!(code(&body), "FORBIDDEN");
 }
 
@@ -273,7 +294,7 @@ async fn reversals_cancel_once_and_are_audited(app: TestApp) {
     let invoice = posted(&app, &t, &c, json!({ "kind": "INVOICE", "amount": "42", "documentRef": "F-9" })).await;
     let id = invoice["entry"]["id"].clone();
     let blank = reverse(&app, &t, &id, "  ").await;
-    assert_eq!(blank["data"]["reverseLedgerEntry"]["userErrors"][0]["field"], "reason");
+    assert_eq!(blank["data"]["reverseLedgerEntry"]["userErrors"][0]["field"], json!(["input", "reason"]));
     let undone = reverse(&app, &t, &id, "Wrong client").await;
     let payload = &undone["data"]["reverseLedgerEntry"];
     assert_eq!(payload["userErrors"], json!([]), "{undone}");
@@ -292,7 +313,7 @@ async fn reversals_cancel_once_and_are_audited(app: TestApp) {
     let twice = reverse(&app, &t, &id, "Again").await;
     assert_eq!(user_error_codes(&twice["data"]["reverseLedgerEntry"]), ["CONFLICT"]);
     let of_reversal = reverse(&app, &t, &reversal["id"], "Undo the undo").await;
-    assert_eq!(of_reversal["data"]["reverseLedgerEntry"]["userErrors"][0]["field"], "id");
+    assert_eq!(of_reversal["data"]["reverseLedgerEntry"]["userErrors"][0]["field"], json!(["input", "id"]));
     let q = "query($id: ID!) { client(id: $id) { ledgerEntries { nodes { id reversedById reversesId } } } }";
     let list = app.gql_ok(Some(&t.token), q, json!({ "id": c["id"] })).await;
     let nodes = &list["data"]["client"]["ledgerEntries"]["nodes"];
@@ -432,7 +453,8 @@ async fn concurrent_postings_respect_the_credit_limit(app: TestApp) {
     let results = futures::future::join_all(attempts).await;
     let won = results.iter().filter(|r| r["data"]["postLedgerEntry"]["entry"].is_object()).count();
     assert_eq!(won, 3, "{results:?}");
-    let refused = results.iter().filter(|r| r["errors"].is_array()).map(code).collect::<Vec<_>>();
+    let refused =
+        results.iter().filter(|r| !r["data"]["postLedgerEntry"]["entry"].is_object()).map(code).collect::<Vec<_>>();
     assert_eq!(refused, ["CREDIT_LIMIT_EXCEEDED"; 7]);
     assert_eq!(account(&app, &t, &c).await, json!({ "balance": "-30.00", "availableCredit": "0.00" }));
     assert_eq!(app.count("ledger_entries").await, 3);
@@ -443,14 +465,16 @@ async fn balance_blocks_trash_and_history_blocks_purge(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let c = person(&app, &t, "Owing", "O").await;
     posted(&app, &t, &c, json!({ "kind": "INVOICE", "amount": "12" })).await;
-    let del = "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }";
+    let del =
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code message } } }";
     let refused = app.gql(Some(&t.token), del, json!({ "id": c["id"] })).await;
     assert_eq!(code(&refused), "LINKED_RECORDS");
-    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("balance"), "{refused}");
+    let message = refused["data"]["deleteClient"]["userErrors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("balance"), "{refused}");
     posted(&app, &t, &c, json!({ "kind": "PAYMENT", "amount": "12" })).await;
     let trashed = app.gql_ok(Some(&t.token), del, json!({ "id": c["id"] })).await;
     assert!(trashed["data"]["deleteClient"]["client"]["deletedAt"].is_string(), "{trashed}");
-    let purge = "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }";
+    let purge = "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { code } } }";
     let kept = app.gql(Some(&t.token), purge, json!({ "id": c["id"] })).await;
     assert_eq!(code(&kept), "LINKED_RECORDS", "ledger history is kept for the accounts");
     assert_eq!(app.count("ledger_entries").await, 2);
@@ -463,7 +487,9 @@ async fn dotations_credit_the_account(app: TestApp) {
     let dotate = |input: Value| {
         let (app, t, c) = (&app, &t, &c);
         async move {
-            let body = app.gql(Some(&t.token), &dotation_doc(), json!({ "c": c["id"], "i": input })).await;
+            let body = app
+                .gql(Some(&t.token), &dotation_doc(), json!({ "i": input_with(input, json!({ "clientId": c["id"] })) }))
+                .await;
             body["data"]["postDotation"].clone()
         }
     };
@@ -476,12 +502,12 @@ async fn dotations_credit_the_account(app: TestApp) {
     assert_eq!(user_error_codes(&dotate(json!({ "amount": "10", "month": "2026-01" })).await), ["CONFLICT"]);
     assert_eq!(dotate(json!({ "amount": "10", "month": "2026-02" })).await["balance"], "45.00");
     let bad = dotate(json!({ "amount": "-1", "month": "2026-13" })).await;
-    let fields: Vec<&str> =
-        bad["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<String> = bad["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["month", "amount"]);
     let none = person(&app, &t, "NoAccount", "N").await;
-    let body = app.gql(Some(&t.token), &dotation_doc(), json!({ "c": none["id"], "i": { "amount": "5" } })).await;
-    assert_eq!(body["data"]["postDotation"]["userErrors"][0]["field"], "kind");
+    let body =
+        app.gql(Some(&t.token), &dotation_doc(), json!({ "i": { "clientId": none["id"], "amount": "5" } })).await;
+    assert_eq!(body["data"]["postDotation"]["userErrors"][0]["field"], json!(["input", "kind"]));
 }
 
 async fn foreign_ledger_ids_are_not_found_and_change_nothing(app: TestApp) {
@@ -492,9 +518,9 @@ async fn foreign_ledger_ids_are_not_found_and_change_nothing(app: TestApp) {
         posted(&app, &b, &b_client, json!({ "kind": "CREDIT_ADDED", "amount": "10" })).await["entry"]["id"].clone();
     let before = app.snapshot().await;
     let cases = [
-        (post_doc(), json!({ "c": b_client["id"], "i": { "kind": "PAYMENT", "amount": "1" } })),
+        (post_doc(), json!({ "i": { "clientId": b_client["id"], "kind": "PAYMENT", "amount": "1" } })),
         (reverse_doc(), json!({ "id": b_entry, "r": "pwned" })),
-        (dotation_doc(), json!({ "c": b_client["id"], "i": { "amount": "1" } })),
+        (dotation_doc(), json!({ "i": { "clientId": b_client["id"], "amount": "1" } })),
         (
             "query($id: ID!) { client(id: $id) { balance availableCredit ledgerEntries { totalCount } statement { closingBalance } operations { kind } } }".to_owned(),
             json!({ "id": b_client["id"] }),

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::addresses::{audit_actions, read_token};
 use crate::both_dbs;
 use crate::clients::{create, person};
-use crate::common::{Tenant, TestApp, code};
+use crate::common::{Tenant, TestApp, code, input_field};
 
 both_dbs!(
     lists_hold_entries_per_kind_with_unique_codes,
@@ -14,7 +14,7 @@ both_dbs!(
 );
 
 async fn lookup(app: &TestApp, t: &Tenant, input: Value) -> Value {
-    let q = "mutation($i: LookupInput!) { createLookup(input: $i) { lookup { id kind code label position active } userErrors { field code } } }";
+    let q = "mutation($i: CreateLookupInput!) { createLookup(input: $i) { lookup { id kind code label position active } userErrors { field code } } }";
     app.gql(Some(&t.token), q, json!({ "i": input })).await["data"]["createLookup"].clone()
 }
 
@@ -50,30 +50,29 @@ async fn lists_hold_entries_per_kind_with_unique_codes(app: TestApp) {
 
     // Codes are unique per list, not across lists.
     let dup = lookup(&app, &t, json!({ "kind": "PAYMENT_TERMS", "code": "30J", "label": "Again" })).await;
-    assert_eq!(dup["userErrors"], json!([{ "field": "code", "code": "CONFLICT" }]), "{dup}");
+    assert_eq!(dup["userErrors"], json!([{ "field": ["input", "code"], "code": "CONFLICT" }]), "{dup}");
     let other_list = lookup(&app, &t, json!({ "kind": "SHIPPING_TERMS", "code": "30J", "label": "Ok" })).await;
     assert_eq!(other_list["userErrors"], json!([]));
     let invalid = lookup(&app, &t, json!({ "code": "has space", "label": "" })).await;
-    let fields: Vec<&str> =
-        invalid["userErrors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<String> = invalid["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["kind", "code", "label"], "{invalid}");
 
     let id = &other_list["lookup"]["id"];
-    let q = "mutation($id: ID!, $i: LookupInput!) { updateLookup(id: $id, input: $i) { lookup { label active kind } userErrors { field } } }";
+    let q = "mutation($i: UpdateLookupInput!) { updateLookup(input: $i) { lookup { label active kind } userErrors { field } } }";
     let changed =
-        app.gql_ok(Some(&t.token), q, json!({ "id": id, "i": { "label": "Renamed", "active": false } })).await;
+        app.gql_ok(Some(&t.token), q, json!({ "i": { "id": id, "label": "Renamed", "active": false } })).await;
     assert_eq!(
         changed["data"]["updateLookup"]["lookup"],
         json!({ "label": "Renamed", "active": false, "kind": "SHIPPING_TERMS" })
     );
     assert_eq!(list(&app, &t.token, "SHIPPING_TERMS", true).await, ["FRANCO"], "inactive entries only when asked");
-    let moved = app.gql(Some(&t.token), q, json!({ "id": id, "i": { "kind": "TARIFF" } })).await;
-    assert_eq!(moved["data"]["updateLookup"]["userErrors"], json!([{ "field": "kind" }]));
+    let moved = app.gql(Some(&t.token), q, json!({ "i": { "id": id, "kind": "TARIFF" } })).await;
+    assert_eq!(moved["data"]["updateLookup"]["userErrors"], json!([{ "field": ["input", "kind"] }]));
 
     // A read-only token reads the lists but cannot change them.
     let member = read_token(&app, &t).await;
     assert_eq!(list(&app, &member, "TARIFF", false).await, ["PRO"]);
-    let q = "mutation { createLookup(input: {kind: TARIFF, code: \"X\", label: \"X\"}) { lookup { id } } }";
+    let q = "mutation { createLookup(input: {kind: TARIFF, code: \"X\", label: \"X\"}) { lookup { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&member), q, json!({})).await), "FORBIDDEN");
 }
 
@@ -91,7 +90,7 @@ async fn referenced_entries_are_deactivated_not_deleted(app: TestApp) {
     let category = app.gql_ok(Some(&t.token), q, json!({ "t": tariff["id"] })).await;
     assert_eq!(category["data"]["createCategory"]["userErrors"], json!([]), "{category}");
 
-    let delete = "mutation($id: ID!) { deleteLookup(id: $id) { deletedId } }";
+    let delete = "mutation($id: ID!) { deleteLookup(input: {id: $id}) { deletedId userErrors { code } } }";
     for used in [&terms, &tariff] {
         let refused = app.gql(Some(&t.token), delete, json!({ "id": used["id"] })).await;
         assert_eq!(code(&refused), "LINKED_RECORDS", "{refused}");
@@ -101,9 +100,9 @@ async fn referenced_entries_are_deactivated_not_deleted(app: TestApp) {
     assert_eq!(app.count("lookups").await, 2);
 
     // Deactivated: the client keeps it and stays editable, new clients cannot pick it.
-    let q = "mutation($id: ID!) { updateLookup(id: $id, input: {active: false}) { lookup { active } } }";
+    let q = "mutation($id: ID!) { updateLookup(input: {id: $id, active: false}) { lookup { active } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": terms["id"] })).await;
-    let q = "mutation($id: ID!) { updateClient(id: $id, input: {notes: \"still fine\"}) { client { paymentTerms { code active } } userErrors { field } } }";
+    let q = "mutation($id: ID!) { updateClient(input: {id: $id, notes: \"still fine\"}) { client { paymentTerms { code active } } userErrors { field } } }";
     let kept = app.gql_ok(Some(&t.token), q, json!({ "id": client["client"]["id"] })).await;
     assert_eq!(
         kept["data"]["updateClient"]["client"]["paymentTerms"],
@@ -111,17 +110,17 @@ async fn referenced_entries_are_deactivated_not_deleted(app: TestApp) {
         "{kept}"
     );
     let fresh = create(&app, &t, json!({ "lastName": "C", "firstName": "D", "paymentTermsId": terms["id"] })).await;
-    assert_eq!(fresh["userErrors"][0]["field"], "paymentTerms", "{fresh}");
+    assert_eq!(fresh["userErrors"][0]["field"], json!(["input", "paymentTerms"]), "{fresh}");
     // An entry of another list is refused.
     let wrong = create(&app, &t, json!({ "lastName": "C", "firstName": "D", "paymentMethodId": tariff["id"] })).await;
-    assert_eq!(wrong["userErrors"][0]["field"], "paymentMethod", "{wrong}");
+    assert_eq!(wrong["userErrors"][0]["field"], json!(["input", "paymentMethod"]), "{wrong}");
 }
 
 // OTH-04 BIL-12 ADR-06
 async fn staff_directory_and_client_relations(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let (user_id, _) = app.user(&t, "rita@acme.test", "ADMIN").await;
-    let q = "mutation($i: StaffInput!) { createStaff(input: $i) { staff { id name isRepresentative isDeliveryPerson isSalesperson active userId } userErrors { field code } } }";
+    let q = "mutation($i: CreateStaffInput!) { createStaff(input: $i) { staff { id name isRepresentative isDeliveryPerson isSalesperson active userId } userErrors { field code } } }";
     let rita = app
         .gql_ok(
             Some(&t.token),
@@ -139,18 +138,18 @@ async fn staff_directory_and_client_relations(app: TestApp) {
         .await;
     assert_eq!(
         bad["data"]["createStaff"]["userErrors"],
-        json!([{ "field": "name", "code": "VALIDATION" }, { "field": "userId", "code": "VALIDATION" }])
+        json!([{ "field": ["input", "name"], "code": "VALIDATION" }, { "field": ["input", "userId"], "code": "VALIDATION" }])
     );
     assert_eq!(audit_actions(&app, "staff.create").await, 2);
 
     // BIL-12: only an active representative looks after a client.
     let refused = create(&app, &t, json!({ "lastName": "A", "firstName": "B", "representativeId": luc["id"] })).await;
-    assert_eq!(refused["userErrors"][0]["field"], "representative", "{refused}");
-    let terms = app.gql_ok(Some(&t.token), "mutation { createLookup(input: {kind: PAYMENT_TERMS, code: \"30J\", label: \"30 jours\"}) { lookup { id } } }", json!({})).await;
+    assert_eq!(refused["userErrors"][0]["field"], json!(["input", "representative"]), "{refused}");
+    let terms = app.gql_ok(Some(&t.token), "mutation { createLookup(input: {kind: PAYMENT_TERMS, code: \"30J\", label: \"30 jours\"}) { lookup { id } userErrors { code } } }", json!({})).await;
     let tariff = app
         .gql_ok(
             Some(&t.token),
-            "mutation { createLookup(input: {kind: TARIFF, code: \"PRO\", label: \"Pro\"}) { lookup { id } } }",
+            "mutation { createLookup(input: {kind: TARIFF, code: \"PRO\", label: \"Pro\"}) { lookup { id } userErrors { code } } }",
             json!({}),
         )
         .await;
@@ -170,7 +169,7 @@ async fn staff_directory_and_client_relations(app: TestApp) {
         "{read}"
     );
 
-    let q = "mutation($id: ID!) { deactivateStaff(id: $id) { staff { active } } }";
+    let q = "mutation($id: ID!) { deactivateStaff(input: {id: $id}) { staff { active } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": rita["staff"]["id"] })).await;
     let all = app
         .gql_ok(Some(&t.token), "{ all: staff { name active } current: staff(activeOnly: true) { name } }", json!({}))
@@ -179,10 +178,10 @@ async fn staff_directory_and_client_relations(app: TestApp) {
     assert_eq!(all["data"]["current"], json!([{ "name": "Luc" }]));
     let again = person(&app, &t, "C", "D").await;
     let q =
-        "mutation($id: ID!, $r: ID!) { updateClient(id: $id, input: {representativeId: $r}) { userErrors { field } } }";
+        "mutation($id: ID!, $r: ID!) { updateClient(input: {id: $id, representativeId: $r}) { userErrors { field } } }";
     let stale = app.gql(Some(&t.token), q, json!({ "id": again["id"], "r": rita["staff"]["id"] })).await;
-    assert_eq!(stale["data"]["updateClient"]["userErrors"], json!([{ "field": "representative" }]));
+    assert_eq!(stale["data"]["updateClient"]["userErrors"], json!([{ "field": ["input", "representative"] }]));
     let member = read_token(&app, &t).await;
-    let q = "mutation { createStaff(input: {name: \"X\"}) { staff { id } } }";
+    let q = "mutation { createStaff(input: {name: \"X\"}) { staff { id } userErrors { code } } }";
     assert_eq!(code(&app.gql(Some(&member), q, json!({})).await), "FORBIDDEN");
 }

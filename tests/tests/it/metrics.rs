@@ -137,7 +137,7 @@ fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|&n| n.to_owned()).collect()
 }
 
-const CREATE: &str = "mutation CreateClient($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field code message } } }";
+const CREATE: &str = "mutation CreateClient($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field code message } } }";
 const ACTION: &str = "mutation { NAME { result userErrors { code message } } }";
 
 // issue 14
@@ -175,6 +175,7 @@ async fn metrics_cover_what_an_operator_watches(app: TestApp) {
     jobs::deliver_pending_mail(&app.state).await.unwrap();
     assert!(jobs::index_pending(&app.state).await.unwrap() >= 1);
     jobs::sweep_forgotten_blobs(&app.state).await.unwrap();
+    jobs::fail_interrupted_jobs(&app.state).await.unwrap();
     person(&app, &s, "Waits", "Forindex").await;
     waiting_mail_and_blob(&app, &s.id).await;
     clientele::metrics::sample_outboxes(&app.state).await.unwrap();

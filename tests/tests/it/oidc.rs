@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
 use crate::both_dbs_with;
-use crate::common::{Tenant, TestApp, assert_no_internal_text, code, user_error_codes};
+use crate::common::{Tenant, TestApp, assert_no_internal_text, code, input_field, user_error_codes};
 use crate::customers::{customer, customer_admin};
 
 both_dbs_with!(allow_loopback_provider;
@@ -39,7 +39,7 @@ fn allow_loopback_provider(settings: &mut Settings) {
     settings.auth.oidc_allow_http_issuers = true;
 }
 
-const CONFIGURE: &str = "mutation($i: String!, $c: String!, $s: String, $e: Boolean) { configureOidcProvider(issuer: $i, clientId: $c, clientSecret: $s, enabled: $e) { provider { id issuer clientId enabled } userErrors { field code } } }";
+const CONFIGURE: &str = "mutation($i: String!, $c: String!, $s: String, $e: Boolean) { configureOidcProvider(input: {issuer: $i, clientId: $c, clientSecret: $s, enabled: $e}) { provider { id issuer clientId enabled } userErrors { field code } } }";
 const CLIENT_ID: &str = "clientele";
 const CLIENT_SECRET: &str = "a client secret of the test provider";
 
@@ -299,7 +299,7 @@ async fn unverified_foreign_or_inactive_accounts_are_refused(app: TestApp) {
     let (bob, _) = app.user(&s.admin, "bob@martin.test", "MEMBER").await;
     app.gql_ok(
         Some(&s.admin.token),
-        "mutation($id: ID!) { deactivateUser(id: $id) { user { id } } }",
+        "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { id } userErrors { code } } }",
         json!({ "id": bob }),
     )
     .await;
@@ -353,12 +353,8 @@ async fn providers_are_configured_by_super_admins_and_keep_their_secret(app: Tes
     assert_eq!(code(&app.gql(Some(&admin_token), read, json!({})).await), "FORBIDDEN");
     // Validation names the fields.
     let bad = app.gql(Some(&s.admin.token), CONFIGURE, json!({ "i": "ftp://x.test", "c": " ", "s": "" })).await;
-    let fields: Vec<&str> = bad["data"]["configureOidcProvider"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<String> =
+        bad["data"]["configureOidcProvider"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["issuer", "clientId", "clientSecret"], "{bad}");
     // Another organisation starts without a provider and needs a secret for its first one.
     let other = customer(&app, &s.supplier, "Salon Lea", "lea@salon.test", 2).await;

@@ -21,7 +21,7 @@ async fn uploads_refuse_clashing_names_naming_the_manifest_field(app: TestApp) {
     let said = |field: &str, words: &[&str]| {
         errors.iter().any(|e| {
             let message = e["message"].as_str().unwrap_or_default();
-            e["field"] == field && words.iter().all(|w| message.contains(w))
+            crate::common::input_field(e) == field && words.iter().all(|w| message.contains(w))
         })
     };
     assert!(said("component.collections.0.name", &["`Subscription`", "reserve"]), "{refused}");

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::both_dbs;
 use crate::clients::person;
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, input_with, user_error_codes};
 use crate::customers::{customer, customer_admin};
 
 /// The example plugins enabled in the reference tenant (`graphql/schema.graphql`).
@@ -40,7 +40,7 @@ pub fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}; build the guests with scripts/build-guests"))
 }
 
-const UPLOAD: &str = "mutation($c: Upload!) { uploadPlugin(component: $c) { pluginVersion { id pluginId name version sha256 manifest } userErrors { field code message } } }";
+const UPLOAD: &str = "mutation($c: Upload!) { uploadPlugin(input: {component: $c}) { pluginVersion { id pluginId name version sha256 manifest } userErrors { field code message } } }";
 
 /// Uploads a component through a GraphQL multipart request; returns the payload.
 pub async fn upload(app: &TestApp, token: &str, bytes: &[u8]) -> Value {
@@ -100,16 +100,16 @@ pub(crate) async fn organisations(app: &TestApp) -> (Tenant, Tenant, Tenant) {
     (s, a, b)
 }
 
-const SPECIES: &str = "mutation($i: SpeciesInput!) { createSpecies(input: $i) { species { id name } userErrors { field code message } } }";
-const BREED: &str = "mutation($s: ID!, $i: BreedInput!) { createBreed(speciesId: $s, input: $i) { breed { id name parentId } userErrors { field code message } } }";
+const SPECIES: &str = "mutation($i: CreateSpeciesInput!) { createSpecies(input: $i) { species { id name } userErrors { field code message } } }";
+const BREED: &str = "mutation($i: CreateBreedInput!) { createBreed(input: $i) { breed { id name parentId } userErrors { field code message } } }";
 const PET_FIELDS: &str = "id clientId name species breed sex birthDate identification notes version ageInMonths";
-const EVENT: &str = "mutation($p: ID!, $i: PetEventInput!) { createPetEvent(petId: $p, input: $i) { petEvent { id parentId clientId date kind description amount } userErrors { field code message } } }";
+const EVENT: &str = "mutation($i: CreatePetEventInput!) { createPetEvent(input: $i) { petEvent { id parentId clientId date kind description amount } userErrors { field code message } } }";
 
 async fn create_pet(app: &TestApp, t: &Tenant, client: &str, input: Value) -> Value {
     let q = format!(
-        "mutation($c: ID!, $i: PetInput!) {{ createPet(clientId: $c, input: $i) {{ pet {{ {PET_FIELDS} }} userErrors {{ field code message }} }} }}"
+        "mutation($i: CreatePetInput!) {{ createPet(input: $i) {{ pet {{ {PET_FIELDS} }} userErrors {{ field code message }} }} }}"
     );
-    let body = app.gql(Some(&t.token), &q, json!({ "c": client, "i": input })).await;
+    let body = app.gql(Some(&t.token), &q, json!({ "i": input_with(input, json!({ "clientId": client })) })).await;
     assert!(body["errors"].is_null(), "{body}");
     body["data"]["createPet"].clone()
 }
@@ -149,7 +149,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     let dog = app.gql_ok(Some(&a.token), SPECIES, json!({ "i": { "name": "Dog" } })).await;
     let dog = dog["data"]["createSpecies"]["species"]["id"].as_str().unwrap().to_owned();
     app.gql_ok(Some(&a.token), SPECIES, json!({ "i": { "name": "Cat" } })).await;
-    let lab = app.gql_ok(Some(&a.token), BREED, json!({ "s": dog, "i": { "name": "Labrador" } })).await;
+    let lab = app.gql_ok(Some(&a.token), BREED, json!({ "i": { "speciesId": dog, "name": "Labrador" } })).await;
     assert_eq!(lab["data"]["createBreed"]["breed"]["parentId"], json!(dog), "{lab}");
     let list = app.gql_ok(Some(&a.token), "{ species { name breeds { name } } }", json!({})).await;
     assert_eq!(
@@ -161,21 +161,21 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     let owner = person(&app, &a, "Martin", "Anne").await;
     let owner_id = owner["id"].as_str().unwrap();
     let body = app
-        .gql(Some(&a.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"Rex\"}) { pet { id } userErrors { field code } } }", json!({ "c": owner_id }))
+        .gql(Some(&a.token), "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"Rex\"}) { pet { id } userErrors { field code } } }", json!({ "c": owner_id }))
         .await;
-    let fields: Vec<&str> = body["data"]["createPet"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<String> =
+        body["data"]["createPet"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["species", "birthDate"], "{body}");
     let future =
         create_pet(&app, &a, owner_id, json!({ "name": "Rex", "species": "Dog", "birthDate": "2999-01-01" })).await;
-    assert_eq!(future["userErrors"][0]["field"], "birthDate", "{future}");
+    assert_eq!(future["userErrors"][0]["field"], json!(["input", "birthDate"]), "{future}");
     let pony =
         create_pet(&app, &a, owner_id, json!({ "name": "Rex", "species": "Pony", "birthDate": "2020-01-01" })).await;
-    assert_eq!(pony["userErrors"][0]["field"], "species", "plugin validate: not one of the tenant's species {pony}");
+    assert_eq!(
+        pony["userErrors"][0]["field"],
+        json!(["input", "species"]),
+        "plugin validate: not one of the tenant's species {pony}"
+    );
     let poodle = create_pet(
         &app,
         &a,
@@ -204,13 +204,13 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     // PET-05: dated history of services and sales.
     let rex_id = rex["id"].as_str().unwrap();
     let ev = app
-        .gql_ok(Some(&a.token), EVENT, json!({ "p": rex_id, "i": { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming", "amount": "35.50" } }))
+        .gql_ok(Some(&a.token), EVENT, json!({ "i": { "petId": rex_id, "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming", "amount": "35.50" } }))
         .await;
     assert_eq!(ev["data"]["createPetEvent"]["petEvent"]["clientId"], json!(owner_id), "{ev}");
     app.gql_ok(
         Some(&a.token),
         EVENT,
-        json!({ "p": rex_id, "i": { "date": "2026-04-02", "kind": "SALE", "description": "Kibble 12 kg" } }),
+        json!({ "i": { "petId": rex_id, "date": "2026-04-02", "kind": "SALE", "description": "Kibble 12 kg" } }),
     )
     .await;
 
@@ -238,7 +238,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
 
     // PET-04: edit (with optimistic concurrency) and delete, history included.
     let q = format!(
-        "mutation($id: ID!, $v: Int) {{ updatePet(id: $id, version: $v, input: {{notes: null, breed: \"Labrador\"}}) {{ pet {{ {PET_FIELDS} }} userErrors {{ code }} }} }}"
+        "mutation($id: ID!, $v: Int) {{ updatePet(input: {{id: $id, version: $v, notes: null, breed: \"Labrador\"}}) {{ pet {{ {PET_FIELDS} }} userErrors {{ code }} }} }}"
     );
     let edited = app.gql_ok(Some(&a.token), &q, json!({ "id": rex_id, "v": 1 })).await;
     let edited = &edited["data"]["updatePet"]["pet"];
@@ -251,7 +251,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     let del = app
         .gql_ok(
             Some(&a.token),
-            "mutation($id: ID!) { deletePet(id: $id) { deletedId userErrors { code } } }",
+            "mutation($id: ID!) { deletePet(input: {id: $id}) { deletedId userErrors { code } } }",
             json!({ "id": rex_id }),
         )
         .await;
@@ -336,25 +336,29 @@ async fn plugin_records_never_cross_tenants(app: TestApp) {
     let update = app
         .gql(
             Some(&b.token),
-            "mutation($id: ID!) { updatePet(id: $id, input: {name: \"Stolen\"}) { pet { id } } }",
+            "mutation($id: ID!) { updatePet(input: {id: $id, name: \"Stolen\"}) { pet { id } userErrors { code } } }",
             json!({ "id": pet_id }),
         )
         .await;
     assert_eq!(code(&update), "NOT_FOUND", "{update}");
     let delete = app
-        .gql(Some(&b.token), "mutation($id: ID!) { deletePet(id: $id) { deletedId } }", json!({ "id": pet_id }))
+        .gql(
+            Some(&b.token),
+            "mutation($id: ID!) { deletePet(input: {id: $id}) { deletedId userErrors { code } } }",
+            json!({ "id": pet_id }),
+        )
         .await;
     assert_eq!(code(&delete), "NOT_FOUND", "{delete}");
     let child = app
         .gql(
             Some(&b.token),
             EVENT,
-            json!({ "p": pet_id, "i": { "date": "2026-01-01", "kind": "SALE", "description": "x" } }),
+            json!({ "i": { "petId": pet_id, "date": "2026-01-01", "kind": "SALE", "description": "x" } }),
         )
         .await;
     assert_eq!(code(&child), "NOT_FOUND", "{child}");
     let body = app
-        .gql(Some(&b.token), "mutation($c: ID!) { createPet(clientId: $c, input: {name: \"X\", species: \"Dog\", birthDate: \"2020-01-01\"}) { pet { id } } }", json!({ "c": anne["id"] }))
+        .gql(Some(&b.token), "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"X\", species: \"Dog\", birthDate: \"2020-01-01\"}) { pet { id } userErrors { code } } }", json!({ "c": anne["id"] }))
         .await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
     let list = app.gql_ok(Some(&b.token), "{ clients(first: 10) { nodes { pets { id } } } }", json!({})).await;
@@ -373,7 +377,7 @@ async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app:
     app.gql_ok(
         Some(&a.token),
         EVENT,
-        json!({ "p": pet["id"], "i": { "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming" } }),
+        json!({ "i": { "petId": pet["id"], "date": "2026-03-01", "kind": "SERVICE", "description": "Grooming" } }),
     )
     .await;
 
@@ -383,17 +387,25 @@ async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app:
     assert_eq!(section["petEvent"][0]["data"]["description"], "Grooming");
 
     // Trash and restore keep the records; anonymisation erases the personal fields only.
-    app.gql_ok(Some(&a.token), "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": id }))
-        .await;
-    app.gql_ok(Some(&a.token), "mutation($id: ID!) { restoreClient(id: $id) { client { id } } }", json!({ "id": id }))
-        .await;
+    app.gql_ok(
+        Some(&a.token),
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    app.gql_ok(
+        Some(&a.token),
+        "mutation($id: ID!) { restoreClient(input: {id: $id}) { client { id } userErrors { code } } }",
+        json!({ "id": id }),
+    )
+    .await;
     let back =
         app.gql_ok(Some(&a.token), "query($id: ID!) { client(id: $id) { pets { name } } }", json!({ "id": id })).await;
     assert_eq!(back["data"]["client"]["pets"], json!([{ "name": "Rex" }]), "{back}");
     let anon = app
         .gql_ok(
             Some(&a.token),
-            "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { code } } }",
+            "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { code } } }",
             json!({ "id": id }),
         )
         .await;
@@ -413,12 +425,16 @@ async fn plugin_records_follow_their_client_to_the_trash_export_and_erasure(app:
     assert_eq!(app.count("plugin_records").await, 3);
     app.gql_ok(
         Some(&a.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": bob["id"] }),
     )
     .await;
     let purged = app
-        .gql_ok(Some(&a.token), "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }", json!({ "id": bob["id"] }))
+        .gql_ok(
+            Some(&a.token),
+            "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { code } } }",
+            json!({ "id": bob["id"] }),
+        )
         .await;
     assert_eq!(purged["data"]["purgeClient"]["deletedId"], bob["id"], "{purged}");
     assert_eq!(app.count("plugin_records").await, 2, "Bob's pet went with him");
@@ -435,7 +451,7 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     // The CLI path: `clientele plugin install FILE --supplier …`.
     let next = clientele::install_plugin(&app.state, s.id.parse().unwrap(), wasm("pets_next")).await.unwrap();
     assert_eq!(next.version, "1.1.0");
-    let up = app.gql_ok(Some(&s.token), "mutation($p: ID!) { upgradePlugin(pluginId: $p, version: \"1.1.0\") { organisationIds userErrors { code } } }", json!({ "p": pets })).await;
+    let up = app.gql_ok(Some(&s.token), "mutation($p: ID!) { upgradePlugin(input: {pluginId: $p, version: \"1.1.0\"}) { organisationIds userErrors { code } } }", json!({ "p": pets })).await;
     assert_eq!(up["data"]["upgradePlugin"]["organisationIds"].as_array().unwrap().len(), 2, "{up}");
     let body = app
         .gql_ok(
@@ -451,7 +467,7 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     let body = app
         .gql(
             Some(&a.token),
-            "mutation($p: ID!) { disablePlugin(pluginId: $p) { organisationIds } }",
+            "mutation($p: ID!) { disablePlugin(input: {pluginId: $p}) { organisationIds userErrors { code } } }",
             json!({ "p": pets }),
         )
         .await;
@@ -461,7 +477,7 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     let off = app
         .gql_ok(
             Some(&s.token),
-            "mutation($p: ID!) { disablePlugin(pluginId: $p) { organisationIds userErrors { code } } }",
+            "mutation($p: ID!) { disablePlugin(input: {pluginId: $p}) { organisationIds userErrors { code } } }",
             json!({ "p": pets }),
         )
         .await;
@@ -501,7 +517,7 @@ async fn reference_tenant_manifests_match_the_example_components(app: TestApp) {
     );
 }
 
-const PACK: &str = "mutation($i: CouponPackInput!) { createCouponPack(input: $i) { couponPack { id name coupons price countFrom } userErrors { field code message } } }";
+const PACK: &str = "mutation($i: CreateCouponPackInput!) { createCouponPack(input: $i) { couponPack { id name coupons price countFrom } userErrors { field code message } } }";
 const SELL: &str = "mutation($c: String!, $p: ID!) { sellSubscription(input: {clientId: $c, packId: $p}) { result userErrors { code message } } }";
 const USE: &str = "mutation($s: ID!) { useCoupon(input: {subscriptionId: $s}) { result userErrors { code message } } }";
 const SUBS: &str = "query($id: ID!) { client(id: $id) { couponsLeft subscriptions { id packName coupons used price purchasedOn firstUsedOn expiresOn remainingCoupons daysLeft uses { usedOn } } } }";
@@ -515,12 +531,8 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     let both = app
         .gql(Some(&a.token), PACK, json!({ "i": { "name": "Bad", "coupons": 0, "price": "10", "validityDays": 3, "validityMonths": 1, "countFrom": "PURCHASE" } }))
         .await;
-    let fields: Vec<&str> = both["data"]["createCouponPack"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<String> =
+        both["data"]["createCouponPack"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["coupons", "validityMonths"], "{both}");
     let discovery = app
         .gql_ok(Some(&a.token), PACK, json!({ "i": { "name": "Discovery", "coupons": 2, "price": "30.00", "couponName": "Entry", "validityMonths": 1, "countFrom": "FIRST_USE" } }))
@@ -588,7 +600,7 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     let bobs = sold["data"]["sellSubscription"]["result"]["subscriptionId"].as_str().unwrap().to_owned();
     app.gql_ok(
         Some(&a.token),
-        "mutation($id: ID!) { blockClient(id: $id, reason: \"Unpaid\") { client { blocked } } }",
+        "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Unpaid\"}) { client { blocked } userErrors { code } } }",
         json!({ "id": bob["id"] }),
     )
     .await;
@@ -604,7 +616,7 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
 /// Creates a named record through `create<Type>`, under `parent` when given; returns its id.
 async fn named(app: &TestApp, t: &Tenant, ty: &str, parent: Option<(&str, &str)>, name: &str) -> String {
     let (args, vars) = match parent {
-        Some((arg, id)) => (format!("({arg}: $p, input: {{name: $n}})"), json!({ "p": id, "n": name })),
+        Some((arg, id)) => (format!("(input: {{{arg}: $p, name: $n}})"), json!({ "p": id, "n": name })),
         None => ("(input: {name: $n})".to_owned(), json!({ "n": name })),
     };
     let decl = if parent.is_some() { "($p: ID!, $n: String!)" } else { "($n: String!)" };
@@ -614,7 +626,7 @@ async fn named(app: &TestApp, t: &Tenant, ty: &str, parent: Option<(&str, &str)>
     body["data"][format!("create{ty}")][&field]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
-const ENTRY: &str = "mutation($s: ID!, $i: SheetEntryInput!) { createSheetEntry(sheetId: $s, input: $i) { sheetEntry { id value } userErrors { field code } } }";
+const ENTRY: &str = "mutation($i: CreateSheetEntryInput!) { createSheetEntry(input: $i) { sheetEntry { id value } userErrors { field code } } }";
 
 // HAI-01 HAI-03 HAI-04
 async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
@@ -626,7 +638,7 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
     let blond = named(&app, &a, "Criterion", Some(("themeId", &colouring)), "Blond").await;
     let mix = named(&app, &a, "Answer", Some(("criterionId", &blond)), "Coloration Bld HL44432").await;
     let renamed = app
-        .gql_ok(Some(&a.token), "mutation($id: ID!) { updateAnswer(id: $id, input: {name: \"Coloration Bld HL444321\"}) { answer { name version } } }", json!({ "id": mix }))
+        .gql_ok(Some(&a.token), "mutation($id: ID!) { updateAnswer(input: {id: $id, name: \"Coloration Bld HL444321\"}) { answer { name version } userErrors { code } } }", json!({ "id": mix }))
         .await;
     assert_eq!(renamed["data"]["updateAnswer"]["answer"], json!({ "name": "Coloration Bld HL444321", "version": 2 }));
     let care = named(&app, &a, "Theme", None, "Care").await;
@@ -639,18 +651,19 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
 
     // HAI-04: a dated sheet per visit, with its author and the dosages.
     let anne = person(&app, &a, "Martin", "Anne").await;
-    let q = "mutation($c: ID!, $d: Date!) { createSheet(clientId: $c, input: {date: $d, author: \"Lea\"}) { sheet { id } } }";
+    let q = "mutation($c: ID!, $d: Date!) { createSheet(input: {clientId: $c, date: $d, author: \"Lea\"}) { sheet { id } userErrors { code } } }";
     let first = app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01" })).await;
     let first = first["data"]["createSheet"]["sheet"]["id"].as_str().unwrap().to_owned();
     let entry = app
-        .gql_ok(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": blond, "answer": mix, "value": "30 g + 45 ml 6 %" } }))
+        .gql_ok(Some(&a.token), ENTRY, json!({ "i": { "sheetId": first, "theme": colouring, "criterion": blond, "answer": mix, "value": "30 g + 45 ml 6 %" } }))
         .await;
     assert_eq!(entry["data"]["createSheetEntry"]["userErrors"], json!([]), "{entry}");
-    let wrong =
-        app.gql(Some(&a.token), ENTRY, json!({ "s": first, "i": { "theme": colouring, "criterion": dry } })).await;
+    let wrong = app
+        .gql(Some(&a.token), ENTRY, json!({ "i": { "sheetId": first, "theme": colouring, "criterion": dry } }))
+        .await;
     assert_eq!(
         wrong["data"]["createSheetEntry"]["userErrors"],
-        json!([{ "field": "criterion", "code": "VALIDATION" }]),
+        json!([{ "field": ["input", "criterion"], "code": "VALIDATION" }]),
         "{wrong}"
     );
     app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-03-15" })).await;
@@ -663,12 +676,16 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
 
     // Deleting a theme deletes its criteria and answers.
     let before = app.count("plugin_records").await;
-    app.gql_ok(Some(&a.token), "mutation($id: ID!) { deleteTheme(id: $id) { deletedId } }", json!({ "id": care }))
-        .await;
+    app.gql_ok(
+        Some(&a.token),
+        "mutation($id: ID!) { deleteTheme(input: {id: $id}) { deletedId userErrors { code } } }",
+        json!({ "id": care }),
+    )
+    .await;
     assert_eq!(app.count("plugin_records").await, before - 2);
 }
 
-const SET_NIR: &str = "mutation($c: ID!, $v: String) { setNationalId(clientId: $c, value: $v) { client { id nationalId } userErrors { field code message } } }";
+const SET_NIR: &str = "mutation($c: ID!, $v: String) { setNationalId(input: {clientId: $c, value: $v}) { client { id nationalId } userErrors { field code message } } }";
 
 // CF-04 (through a plugin) GDP-03 GDP-06
 async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp) {
@@ -677,7 +694,7 @@ async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp)
     enable(&app, &s, &plugin, &[&a]).await;
     let anne = person(&app, &a, "Martin", "Anne").await;
     let bad = app.gql(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 90" })).await;
-    assert_eq!(bad["data"]["setNationalId"]["userErrors"][0]["field"], "nationalId", "{bad}");
+    assert_eq!(bad["data"]["setNationalId"]["userErrors"][0]["field"], json!(["input", "nationalId"]), "{bad}");
     assert!(bad["data"]["setNationalId"]["userErrors"][0]["message"].as_str().unwrap().contains("key"), "{bad}");
     let good = app.gql_ok(Some(&a.token), SET_NIR, json!({ "c": anne["id"], "v": "1 85 05 78 006 084 91" })).await;
     assert_eq!(good["data"]["setNationalId"]["client"]["nationalId"], "1 85 05 78 006 084 91", "{good}");
@@ -698,7 +715,7 @@ async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp)
     );
     app.gql_ok(
         Some(&a.token),
-        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } } }",
+        "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { code } } }",
         json!({ "id": anne["id"] }),
     )
     .await;

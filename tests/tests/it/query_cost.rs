@@ -64,12 +64,12 @@ async fn a_page_of_clients_costs_one_statement_per_relation(app: TestApp) {
     )
     .await;
     let create =
-        "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }";
+        "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }";
     let children = "mutation($c: ID!) { \
-        a1: createAddress(clientId: $c, input: {kind: MAIN, city: \"Lille\"}) { address { id } } \
-        a2: createAddress(clientId: $c, input: {kind: DELIVERY, city: \"Lens\"}) { address { id } } \
-        c1: createContact(clientId: $c, input: {lastName: \"Leroy\"}) { contact { id } } \
-        c2: createContact(clientId: $c, input: {lastName: \"Adam\", email: \"adam@x.test\"}) { contact { id } } }";
+        a1: createAddress(input: {clientId: $c, kind: MAIN, city: \"Lille\"}) { address { id } } \
+        a2: createAddress(input: {clientId: $c, kind: DELIVERY, city: \"Lens\"}) { address { id } } \
+        c1: createContact(input: {clientId: $c, lastName: \"Leroy\"}) { contact { id } } \
+        c2: createContact(input: {clientId: $c, lastName: \"Adam\", email: \"adam@x.test\"}) { contact { id } } }";
     for i in 0..PAGE {
         let input = json!({ "lastName": format!("Client{i:02}"), "firstName": "X", "categoryId": category, "groupId": group,
                             "representativeId": rep, "paymentTermsId": terms, "customFields": { "shoeSize": 40 } });

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::addresses::{audit_actions, read_token};
 use crate::both_dbs;
 use crate::clients::{create, person};
-use crate::common::{Tenant, TestApp, code, user_error_codes};
+use crate::common::{Tenant, TestApp, code, input_field, input_path, user_error_codes};
 use crate::customers::{customer, customer_admin};
 
 both_dbs!(
@@ -18,11 +18,11 @@ both_dbs!(
 );
 
 const SETTINGS: &str = "enabled rewardKind rewardValue skipDiscountForbidden offerText printOnReceipt";
-const USE: &str = "mutation($id: ID!) { useReferralReward(clientId: $id) { rewards { clientId earned used remaining } userErrors { code } } }";
+const USE: &str = "mutation($id: ID!) { useReferralReward(input: {clientId: $id}) { rewards { clientId earned used remaining } userErrors { code } } }";
 
 async fn update_settings(app: &TestApp, token: &str, input: Value) -> Value {
     let q = format!(
-        "mutation($i: ReferralSettingsInput!) {{ updateReferralSettings(input: $i) {{ referralSettings {{ {SETTINGS} updatedAt }} userErrors {{ field code message }} }} }}"
+        "mutation($i: UpdateReferralSettingsInput!) {{ updateReferralSettings(input: $i) {{ referralSettings {{ {SETTINGS} updatedAt }} userErrors {{ field code message }} }} }}"
     );
     app.gql(Some(token), &q, json!({ "i": input })).await
 }
@@ -67,7 +67,11 @@ async fn referral_settings_are_read_by_everyone_and_changed_by_admins(app: TestA
 
     // REF-02: a discount in percent or a fixed rebate, each checked as such.
     let refused = update_settings(&app, &admin.token, json!({ "rewardValue": "150" })).await;
-    assert_eq!(refused["data"]["updateReferralSettings"]["userErrors"][0]["field"], "rewardValue", "{refused}");
+    assert_eq!(
+        refused["data"]["updateReferralSettings"]["userErrors"][0]["field"],
+        json!(["input", "rewardValue"]),
+        "{refused}"
+    );
     let rebate =
         update_settings(&app, &admin.token, json!({ "rewardKind": "FIXED_REBATE", "rewardValue": "150" })).await;
     let rebate = &rebate["data"]["updateReferralSettings"];
@@ -76,12 +80,8 @@ async fn referral_settings_are_read_by_everyone_and_changed_by_admins(app: TestA
         (Some("FIXED_REBATE"), Some("150.00"))
     );
     let bad = update_settings(&app, &admin.token, json!({ "rewardValue": "-1", "offerText": "x".repeat(501) })).await;
-    let fields: Vec<&str> = bad["data"]["updateReferralSettings"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<String> =
+        bad["data"]["updateReferralSettings"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["rewardValue", "offerText"]);
     let cleared = update_settings(&app, &admin.token, json!({ "offerText": null, "enabled": false })).await;
     let cleared = &cleared["data"]["updateReferralSettings"]["referralSettings"];
@@ -114,7 +114,7 @@ async fn each_sponsee_earns_one_reward_and_using_one_decrements(app: TestApp) {
     // A sponsee in the trash earns nothing; used rewards stay used.
     app.gql_ok(
         Some(&t.token),
-        "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
         json!({ "id": first["id"] }),
     )
     .await;
@@ -123,10 +123,10 @@ async fn each_sponsee_earns_one_reward_and_using_one_decrements(app: TestApp) {
     assert_eq!(code(&none), "NO_REFERRAL_REWARD_LEFT");
     sponsee(&app, &t, &sponsor, "Filleul3").await;
     // LIF-01: a blocked sponsor uses nothing.
-    let q = "mutation($id: ID!) { blockClient(id: $id, reason: \"Bad payer\") { client { blocked } } }";
+    let q = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Bad payer\"}) { client { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": sponsor["id"] })).await;
     assert_eq!(code(&app.gql(Some(&t.token), USE, json!({ "id": sponsor["id"] })).await), "CLIENT_BLOCKED");
-    let q = "mutation($id: ID!) { unblockClient(id: $id) { client { blocked } } }";
+    let q = "mutation($id: ID!) { unblockClient(input: {id: $id}) { client { blocked } userErrors { code } } }";
     app.gql_ok(Some(&t.token), q, json!({ "id": sponsor["id"] })).await;
     let again = app.gql_ok(Some(&t.token), USE, json!({ "id": sponsor["id"] })).await;
     assert_eq!(again["data"]["useReferralReward"]["rewards"]["remaining"], 0, "{again}");
@@ -157,7 +157,10 @@ async fn concurrent_uses_never_spend_more_rewards_than_earned(app: TestApp) {
     let attempts = (0..8).map(|_| app.gql(Some(&t.token), USE, json!({ "id": sponsor["id"] })));
     let results = futures::future::join_all(attempts).await;
     let won = results.iter().filter(|r| r["data"]["useReferralReward"]["rewards"].is_object()).count();
-    let refused = results.iter().filter(|r| r["errors"][0]["extensions"]["code"] == "NO_REFERRAL_REWARD_LEFT").count();
+    let refused = results
+        .iter()
+        .filter(|r| user_error_codes(&r["data"]["useReferralReward"]) == ["NO_REFERRAL_REWARD_LEFT"])
+        .count();
     assert_eq!((won, refused), (3, 5), "{results:#?}");
     assert_eq!(rewards(&app, &t, &sponsor).await, json!({ "earned": 3, "used": 3, "remaining": 0 }));
 }
@@ -172,21 +175,21 @@ async fn with_sponsorship_off_no_client_gets_a_new_sponsor(app: TestApp) {
 
     let made = create(&app, &t, json!({ "lastName": "Nouveau", "firstName": "N", "sponsorId": sponsor["id"] })).await;
     assert_eq!(
-        (made["userErrors"][0]["field"].as_str(), user_error_codes(&made)),
-        (Some("sponsor"), vec!["VALIDATION".to_owned()]),
+        (made["userErrors"][0]["field"].clone(), user_error_codes(&made)),
+        (input_path("sponsor"), vec!["VALIDATION".to_owned()]),
         "{made}"
     );
     assert!(made["client"].is_null());
     let other = person(&app, &t, "Autre", "A").await;
-    let q = "mutation($id: ID!, $i: ClientInput!) { updateClient(id: $id, input: $i) { client { sponsorId notes } userErrors { field code } } }";
-    let set = app.gql(Some(&t.token), q, json!({ "id": other["id"], "i": { "sponsorId": sponsor["id"] } })).await;
+    let q = "mutation($i: UpdateClientInput!) { updateClient(input: $i) { client { sponsorId notes } userErrors { field code } } }";
+    let set = app.gql(Some(&t.token), q, json!({ "i": { "id": other["id"], "sponsorId": sponsor["id"] } })).await;
     assert_eq!(
         set["data"]["updateClient"]["userErrors"],
-        json!([{ "field": "sponsor", "code": "VALIDATION" }]),
+        json!([{ "field": ["input", "sponsor"], "code": "VALIDATION" }]),
         "{set}"
     );
     // Links made before stay, the sponsee stays editable, and a link may be removed.
-    let kept = app.gql_ok(Some(&t.token), q, json!({ "id": linked["id"], "i": { "notes": "still here" } })).await;
+    let kept = app.gql_ok(Some(&t.token), q, json!({ "i": { "id": linked["id"], "notes": "still here" } })).await;
     assert_eq!(
         kept["data"]["updateClient"]["client"],
         json!({ "sponsorId": sponsor["id"], "notes": "still here" }),
@@ -198,11 +201,11 @@ async fn with_sponsorship_off_no_client_gets_a_new_sponsor(app: TestApp) {
         ["VALIDATION"],
         "no reward while off: {off_use}"
     );
-    let removed = app.gql_ok(Some(&t.token), q, json!({ "id": linked["id"], "i": { "sponsorId": null } })).await;
+    let removed = app.gql_ok(Some(&t.token), q, json!({ "i": { "id": linked["id"], "sponsorId": null } })).await;
     assert_eq!(removed["data"]["updateClient"]["client"]["sponsorId"], Value::Null, "{removed}");
 
     update_settings(&app, &t.token, json!({ "enabled": true })).await;
-    let back = app.gql_ok(Some(&t.token), q, json!({ "id": other["id"], "i": { "sponsorId": sponsor["id"] } })).await;
+    let back = app.gql_ok(Some(&t.token), q, json!({ "i": { "id": other["id"], "sponsorId": sponsor["id"] } })).await;
     assert_eq!(back["data"]["updateClient"]["client"]["sponsorId"], sponsor["id"], "{back}");
 }
 

@@ -19,31 +19,42 @@ const CLIENT: &str = "... on Client { id displayName number }";
 const CONTACT: &str = "... on Contact { id lastName email }";
 const ADDRESS: &str = "... on Address { id label city }";
 const USER: &str = "... on User { id email role }";
+const CARD: &str = "... on Card { id number status }";
+const DOCUMENT: &str = "... on ClientDocument { id type number amount }";
 
 async fn node(app: &TestApp, token: &str, id: &Value) -> Value {
-    let q = format!("query($id: ID!) {{ node(id: $id) {{ __typename id {CLIENT} {CONTACT} {ADDRESS} {USER} }} }}");
+    let q = format!(
+        "query($id: ID!) {{ node(id: $id) {{ __typename id {CLIENT} {CONTACT} {ADDRESS} {USER} {CARD} {DOCUMENT} }} }}"
+    );
     app.gql(Some(token), &q, json!({ "id": id })).await
 }
 
-// CLI-01 CON-01 ADR-01
+// CLI-01 CON-01 ADR-01 CRD-05 OTH-01
 async fn node_answers_each_kind_as_its_own_query(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
     let client = person(&app, &t, "Dupont", "Anne").await;
-    let q = "mutation($c: ID!, $i: ContactInput!) { createContact(clientId: $c, input: $i) { contact { id } } }";
+    let q = "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }";
     let contact = app
-        .gql_ok(Some(&t.token), q, json!({ "c": client["id"], "i": { "lastName": "Leroy", "email": "l@x.test" } }))
+        .gql_ok(
+            Some(&t.token),
+            q,
+            json!({ "i": { "clientId": client["id"], "lastName": "Leroy", "email": "l@x.test" } }),
+        )
         .await;
     let contact = contact["data"]["createContact"]["contact"]["id"].clone();
-    let q = "mutation($c: ID!, $i: AddressInput!) { createAddress(clientId: $c, input: $i) { address { id } } }";
+    let q = "mutation($i: CreateAddressInput!) { createAddress(input: $i) { address { id } } }";
     let address = app
         .gql_ok(
             Some(&t.token),
             q,
-            json!({ "c": client["id"], "i": { "kind": "DELIVERY", "label": "Dépôt", "city": "Lille" } }),
+            json!({ "i": { "clientId": client["id"], "kind": "DELIVERY", "label": "Dépôt", "city": "Lille" } }),
         )
         .await;
     let address = address["data"]["createAddress"]["address"]["id"].clone();
     let user = json!(t.admin_id);
+    let card = crate::cards::card(&app, &t, ("clientId", &client["id"]), "C-1").await["id"].clone();
+    let document = json!({ "type": "INVOICE", "number": "F-1", "amount": "10" });
+    let document = crate::documents::document(&app, &t, &client, document).await["id"].clone();
 
     let own = |query: &str, id: &Value| {
         let (app, token, query, id) = (&app, t.token.clone(), query.to_owned(), id.clone());
@@ -53,6 +64,8 @@ async fn node_answers_each_kind_as_its_own_query(app: TestApp) {
         ("Client", client["id"].clone(), format!("query($id: ID!) {{ it: client(id: $id) {{ {CLIENT} }} }}")),
         ("Contact", contact.clone(), format!("query($id: ID!) {{ it: contact(id: $id) {{ {CONTACT} }} }}")),
         ("User", user.clone(), format!("query($id: ID!) {{ it: user(id: $id) {{ {USER} }} }}")),
+        ("Card", card, format!("query($id: ID!) {{ it: card(id: $id) {{ {CARD} }} }}")),
+        ("ClientDocument", document, format!("query($id: ID!) {{ it: clientDocument(id: $id) {{ {DOCUMENT} }} }}")),
     ];
     for (kind, id, query) in cases {
         let mut found = node(&app, &t.token, &id).await;
@@ -160,8 +173,8 @@ async fn connections_page_backward_to_the_start(app: TestApp) {
         [("Dupont", "Anne"), ("Martin", "Paul"), ("Albert", "Zoé"), ("Bernard", "Luc"), ("Dupont", "Marc")]
     {
         let c = person(&app, &t, last, first).await;
-        let q = "mutation($c: ID!, $i: ContactInput!) { createContact(clientId: $c, input: $i) { contact { id } } }";
-        app.gql_ok(Some(&t.token), q, json!({ "c": c["id"], "i": { "lastName": first } })).await;
+        let q = "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }";
+        app.gql_ok(Some(&t.token), q, json!({ "i": { "clientId": c["id"], "lastName": first } })).await;
     }
     created(&app, &t, json!({ "kind": "COMPANY", "companyName": "Boulangerie" })).await;
     both_ways(&app, &t.token, "clients", "", 6).await;

@@ -22,12 +22,12 @@ async fn app_role_sees_no_tenant_rows_without_a_tenant() {
     let app = TestApp::start(Backend::Postgres).await;
     let a = app.supplier("Alpha", "owner@alpha.test").await;
     app.supplier("Beta", "owner@beta.test").await;
-    let mint = "mutation { createApiToken(input: {name: \"ci\", scope: READ}) { token } }";
+    let mint = "mutation { createApiToken(input: {name: \"ci\", scope: READ}) { token userErrors { code } } }";
     app.gql_ok(Some(&a.token), mint, json!({})).await;
-    let setup = "mutation { createCategory(input: {name: \"VIP\"}) { category { id } } createGroup(input: {name: \"G\"}) { group { id } } \
-                 createCustomField(input: {key: \"size\", label: \"Size\", kind: INTEGER}) { customField { id } } }";
+    let setup = "mutation { createCategory(input: {name: \"VIP\"}) { category { id } userErrors { code } } createGroup(input: {name: \"G\"}) { group { id } userErrors { code } } \
+                 createCustomField(input: {key: \"size\", label: \"Size\", kind: INTEGER}) { customField { id } userErrors { code } } }";
     app.gql_ok(Some(&a.token), setup, json!({})).await;
-    let client = "mutation { createClient(input: {lastName: \"A\", firstName: \"B\", consentEmail: GRANTED}) { client { id } } }";
+    let client = "mutation { createClient(input: {lastName: \"A\", firstName: \"B\", consentEmail: GRANTED}) { client { id } userErrors { code } } }";
     app.gql_ok(Some(&a.token), client, json!({})).await;
     let app_db = Database::connect(app.app_db_url.clone().unwrap()).await.unwrap();
 

@@ -394,7 +394,7 @@ async fn accept_pending_terms(app: &TestApp, token: &str) {
         let res = app
             .gql_ok(
                 Some(token),
-                "mutation($v: Int!) { respondToTerms(version: $v, approve: true) { terms { status } userErrors { code } } }",
+                "mutation($v: Int!) { respondToTerms(input: {version: $v, approve: true}) { terms { status } userErrors { code } } }",
                 json!({ "v": terms["version"] }),
             )
             .await;
@@ -406,7 +406,7 @@ async fn create_client(app: &TestApp, token: &str, last: &str) -> String {
     let body = app
         .gql_ok(
             Some(token),
-            "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { code } } }",
+            "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { code } } }",
             json!({ "i": { "lastName": last, "firstName": "Matrix" } }),
         )
         .await;
@@ -445,7 +445,7 @@ async fn every_mutation_allows_exactly_the_credentials_of_its_class(app: TestApp
     let grant = app
         .gql_ok(
             Some(&supplier.token),
-            "mutation($u: ID!) { setDirectLoginPermission(userId: $u, allowed: true) { user { canDirectLogin } } }",
+            "mutation($u: ID!) { setDirectLoginPermission(input: {userId: $u, allowed: true}) { user { canDirectLogin } userErrors { code } } }",
             json!({ "u": supplier.admin_id }),
         )
         .await;
@@ -463,7 +463,7 @@ async fn every_mutation_allows_exactly_the_credentials_of_its_class(app: TestApp
     let opened = app
         .gql_ok(
             Some(&supplier.token),
-            "mutation($o: ID!) { directLogin(organisationId: $o, reason: \"Role matrix\") { token } }",
+            "mutation($o: ID!) { directLogin(input: {organisationId: $o, reason: \"Role matrix\"}) { token userErrors { code } } }",
             json!({ "o": org["id"] }),
         )
         .await;
@@ -543,7 +543,7 @@ async fn every_mutation_allows_exactly_the_credentials_of_its_class(app: TestApp
             let mut got = outcome(status, &body, &field.name);
             // Someone else's session is not found: that is how a revocation is refused.
             if class_of(&field.name) == Some(Class::OwnSessions)
-                && got == Outcome::Allowed("error NOT_FOUND".to_owned())
+                && got == Outcome::Allowed("userError NOT_FOUND".to_owned())
             {
                 got = Outcome::Denied("NOT_FOUND".to_owned());
             }

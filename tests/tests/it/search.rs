@@ -78,7 +78,7 @@ async fn create(app: &TestApp, t: &Tenant, input: Value) -> String {
     let d = gql_ok(
         app,
         t,
-        "mutation($i: ClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }",
+        "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }",
         json!({ "i": input }),
     )
     .await;
@@ -87,10 +87,10 @@ async fn create(app: &TestApp, t: &Tenant, input: Value) -> String {
 
 /// The data of [`SCENARIOS`] in `t`; returns the ids by name.
 pub async fn seed(app: &TestApp, t: &Tenant) -> HashMap<&'static str, String> {
-    gql_ok(app, t, "mutation { createCustomField(input: {key: \"colour\", label: \"Colour\", kind: TEXT, searchable: true}) { customField { id } } }", json!({})).await;
+    gql_ok(app, t, "mutation { createCustomField(input: {key: \"colour\", label: \"Colour\", kind: TEXT, searchable: true}) { customField { id } userErrors { code } } }", json!({})).await;
     let mut ids = HashMap::new();
     let dupont = create(app, t, json!({ "lastName": "Dupont", "firstName": "Jean", "email": "jean.dupont@exemple.fr", "mobile": "06 12 34 56 78" })).await;
-    gql_ok(app, t, "mutation($c: ID!) { createAddress(clientId: $c, input: {kind: MAIN, city: \"Paris\", postcode: \"75011\"}) { address { id } } }", json!({ "c": dupont })).await;
+    gql_ok(app, t, "mutation($c: ID!) { createAddress(input: {clientId: $c, kind: MAIN, city: \"Paris\", postcode: \"75011\"}) { address { id } userErrors { code } } }", json!({ "c": dupont })).await;
     ids.insert("Dupont", dupont);
     ids.insert("Dupontel", create(app, t, json!({ "lastName": "Dupontel", "firstName": "Paul" })).await);
     ids.insert(
@@ -108,15 +108,21 @@ pub async fn seed(app: &TestApp, t: &Tenant) -> HashMap<&'static str, String> {
     );
     let zola =
         create(app, t, json!({ "lastName": "Zola", "firstName": "Marie", "notes": "Allergique aux noix" })).await;
-    gql_ok(app, t, "mutation($c: ID!) { createContact(clientId: $c, input: {firstName: \"Ulysse\", lastName: \"Vernier\"}) { contact { id } } }", json!({ "c": zola })).await;
+    gql_ok(app, t, "mutation($c: ID!) { createContact(input: {clientId: $c, firstName: \"Ulysse\", lastName: \"Vernier\"}) { contact { id } userErrors { code } } }", json!({ "c": zola })).await;
     ids.insert("Zola", zola);
     let trashed = create(app, t, json!({ "lastName": "Xavier", "firstName": "Quentin" })).await;
-    gql_ok(app, t, "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": trashed })).await;
+    gql_ok(
+        app,
+        t,
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
+        json!({ "id": trashed }),
+    )
+    .await;
     let anonymised = create(app, t, json!({ "lastName": "Anon", "firstName": "Yvette" })).await;
     gql_ok(
         app,
         t,
-        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } userErrors { message } } }",
+        "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { message } } }",
         json!({ "id": anonymised }),
     )
     .await;
@@ -243,7 +249,7 @@ async fn every_write_path_reaches_the_index(app: TestApp) {
     gql_ok(
         &app,
         &a,
-        "mutation($id: ID!) { updateClient(id: $id, input: {lastName: \"Mercier\"}) { client { id } } }",
+        "mutation($id: ID!) { updateClient(input: {id: $id, lastName: \"Mercier\"}) { client { id } userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
@@ -254,18 +260,24 @@ async fn every_write_path_reaches_the_index(app: TestApp) {
     let contact = gql_ok(
         &app,
         &a,
-        "mutation($c: ID!) { createContact(clientId: $c, input: {lastName: \"Oudin\"}) { contact { id } } }",
+        "mutation($c: ID!) { createContact(input: {clientId: $c, lastName: \"Oudin\"}) { contact { id } userErrors { code } } }",
         json!({ "c": id }),
     )
     .await;
     index(&app).await;
     assert_eq!(found(&app, &a, "oudin").await, ["Mercier"]);
     let contact = contact["createContact"]["contact"]["id"].clone();
-    gql_ok(&app, &a, "mutation($id: ID!) { deleteContact(id: $id) { deletedId } }", json!({ "id": contact })).await;
     gql_ok(
         &app,
         &a,
-        "mutation($c: ID!) { createAddress(clientId: $c, input: {kind: MAIN, city: \"Lyon\"}) { address { id } } }",
+        "mutation($id: ID!) { deleteContact(input: {id: $id}) { deletedId userErrors { code } } }",
+        json!({ "id": contact }),
+    )
+    .await;
+    gql_ok(
+        &app,
+        &a,
+        "mutation($c: ID!) { createAddress(input: {clientId: $c, kind: MAIN, city: \"Lyon\"}) { address { id } userErrors { code } } }",
         json!({ "c": id }),
     )
     .await;
@@ -277,14 +289,14 @@ async fn every_write_path_reaches_the_index(app: TestApp) {
     let field = gql_ok(
         &app,
         &a,
-        "mutation { createCustomField(input: {key: \"pet\", label: \"Pet\", kind: TEXT}) { customField { id } } }",
+        "mutation { createCustomField(input: {key: \"pet\", label: \"Pet\", kind: TEXT}) { customField { id } userErrors { code } } }",
         json!({}),
     )
     .await;
     gql_ok(
         &app,
         &a,
-        "mutation($id: ID!) { updateClient(id: $id, input: {customFields: {pet: \"Rantanplan\"}}) { client { id } } }",
+        "mutation($id: ID!) { updateClient(input: {id: $id, customFields: {pet: \"Rantanplan\"}}) { client { id } userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
@@ -293,7 +305,7 @@ async fn every_write_path_reaches_the_index(app: TestApp) {
     gql_ok(
         &app,
         &a,
-        "mutation($id: ID!) { updateCustomField(id: $id, input: {searchable: true}) { customField { id } } }",
+        "mutation($id: ID!) { updateCustomField(input: {id: $id, searchable: true}) { customField { id } userErrors { code } } }",
         json!({ "id": field["createCustomField"]["customField"]["id"] }),
     )
     .await;
@@ -301,14 +313,26 @@ async fn every_write_path_reaches_the_index(app: TestApp) {
     assert_eq!(found(&app, &a, "rantan").await, ["Mercier"]);
 
     // Trash removes the document, restore brings it back, block keeps it.
-    gql_ok(&app, &a, "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": id })).await;
-    index(&app).await;
-    assert!(found(&app, &a, "merc").await.is_empty());
-    gql_ok(&app, &a, "mutation($id: ID!) { restoreClient(id: $id) { client { id } } }", json!({ "id": id })).await;
     gql_ok(
         &app,
         &a,
-        "mutation($id: ID!) { blockClient(id: $id, reason: \"unpaid\") { client { id } } }",
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    index(&app).await;
+    assert!(found(&app, &a, "merc").await.is_empty());
+    gql_ok(
+        &app,
+        &a,
+        "mutation($id: ID!) { restoreClient(input: {id: $id}) { client { id } userErrors { code } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    gql_ok(
+        &app,
+        &a,
+        "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"unpaid\"}) { client { id } userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
@@ -328,12 +352,24 @@ async fn anonymise_rewrites_and_purge_removes(app: TestApp) {
     gql_ok(
         &app,
         &a,
-        "mutation($id: ID!) { anonymiseClient(id: $id, confirm: true) { client { id } } }",
+        "mutation($id: ID!) { anonymiseClient(input: {id: $id, confirm: true}) { client { id } userErrors { code } } }",
         json!({ "id": anon }),
     )
     .await;
-    gql_ok(&app, &a, "mutation($id: ID!) { deleteClient(id: $id) { client { id } } }", json!({ "id": purged })).await;
-    gql_ok(&app, &a, "mutation($id: ID!) { purgeClient(id: $id) { deletedId } }", json!({ "id": purged })).await;
+    gql_ok(
+        &app,
+        &a,
+        "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }",
+        json!({ "id": purged }),
+    )
+    .await;
+    gql_ok(
+        &app,
+        &a,
+        "mutation($id: ID!) { purgeClient(input: {id: $id}) { deletedId userErrors { code } } }",
+        json!({ "id": purged }),
+    )
+    .await;
     index(&app).await;
     assert!(found(&app, &a, "perr").await.is_empty(), "the anonymised name is gone from the index");
     assert!(found(&app, &a, "iris").await.is_empty());
@@ -404,7 +440,7 @@ async fn a_worker_killed_mid_batch_converges_and_reindex_rebuilds(app: TestApp) 
             gql_ok(
                 &app,
                 &a,
-                "mutation($id: ID!) { updateClient(id: $id, input: {lastName: \"Rouxel\"}) { client { id } } }",
+                "mutation($id: ID!) { updateClient(input: {id: $id, lastName: \"Rouxel\"}) { client { id } userErrors { code } } }",
                 json!({ "id": id }),
             )
             .await;
@@ -441,7 +477,7 @@ async fn the_in_process_worker_makes_updates_searchable_within_a_second(app: Tes
     gql_ok(
         &app,
         &a,
-        "mutation($id: ID!) { updateClient(id: $id, input: {lastName: \"Vautrin\"}) { client { id } } }",
+        "mutation($id: ID!) { updateClient(input: {id: $id, lastName: \"Vautrin\"}) { client { id } userErrors { code } } }",
         json!({ "id": id }),
     )
     .await;
@@ -524,7 +560,7 @@ async fn imported_clients_are_searchable(app: TestApp) {
     use base64::Engine as _;
     let a = app.supplier("Alpha", "owner@alpha.test").await;
     let file = base64::engine::general_purpose::STANDARD.encode("Last name,First name\nImbert,Ivo\nIsnard,Ines\n");
-    let started = gql_ok(&app, &a, "mutation($f: String!) { startClientImport(file: $f, format: CSV) { importJob { id } userErrors { message } } }", json!({ "f": file })).await;
+    let started = gql_ok(&app, &a, "mutation($f: String!) { startClientImport(input: {file: $f, format: CSV}) { importJob { id } userErrors { message } } }", json!({ "f": file })).await;
     let id = started["startClientImport"]["importJob"]["id"].clone();
     for _ in 0..600 {
         let job = gql_ok(&app, &a, "query($id: ID!) { importJob(id: $id) { status } }", json!({ "id": id })).await;

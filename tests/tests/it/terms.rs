@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::both_dbs;
-use crate::common::{Tenant, TestApp, code};
+use crate::common::{Tenant, TestApp, code, input_field};
 use crate::customers::{customer, customer_admin};
 
 both_dbs!(
@@ -14,7 +14,7 @@ both_dbs!(
 );
 
 const PUBLISH: &str = "mutation($i: PublishTermsInput!) { publishTerms(input: $i) { terms { version language title status } userErrors { field code message } } }";
-const RESPOND: &str = "mutation($v: Int!, $a: Boolean!) { respondToTerms(version: $v, approve: $a) { terms { version status respondedAt } userErrors { field code } } }";
+const RESPOND: &str = "mutation($v: Int!, $a: Boolean!) { respondToTerms(input: {version: $v, approve: $a}) { terms { version status respondedAt } userErrors { field code } } }";
 const CURRENT: &str = "{ currentTerms { version language title body status respondedAt } }";
 const LOGINS: &str = "query($id: ID!) { customerOrganisation(id: $id) { userLogins { email role status lastSignInAt termsStatus termsRespondedAt } } }";
 
@@ -46,7 +46,7 @@ async fn refused_by_gate(app: &TestApp, token: &str) {
         "{ clients { totalCount } }",
         "{ users { totalCount } }",
         "{ viewer { role } clients { totalCount } }",
-        "mutation { createClient(input: {lastName: \"X\"}) { client { id } } }",
+        "mutation { createClient(input: {lastName: \"X\"}) { client { id } userErrors { code } } }",
     ] {
         assert_eq!(code(&app.gql(Some(token), query, json!({})).await), "TERMS_NOT_ACCEPTED", "{query}");
     }
@@ -92,7 +92,7 @@ async fn the_gate_refuses_everything_but_the_terms_until_they_are_approved(app: 
 
     // Only the current version can be answered.
     let stale = app.gql(Some(&admin.token), RESPOND, json!({ "v": 2, "a": true })).await;
-    assert_eq!(stale["data"]["respondToTerms"]["userErrors"][0]["field"], "version", "{stale}");
+    assert_eq!(stale["data"]["respondToTerms"]["userErrors"][0]["field"], json!(["input", "version"]), "{stale}");
 
     // a refusal is recorded with its date and keeps the user out, in new sessions too.
     let refused = app.gql_ok(Some(&admin.token), RESPOND, json!({ "v": 1, "a": false })).await;
@@ -153,14 +153,10 @@ async fn new_versions_ask_everyone_again_and_translations_do_not(app: TestApp) {
     let unknown = app
         .gql(Some(&s.token), PUBLISH, json!({ "i": { "language": "DE", "title": "x", "body": "y", "version": 7 } }))
         .await;
-    assert_eq!(unknown["data"]["publishTerms"]["userErrors"][0]["field"], "version", "{unknown}");
+    assert_eq!(unknown["data"]["publishTerms"]["userErrors"][0]["field"], json!(["input", "version"]), "{unknown}");
     let empty = app.gql(Some(&s.token), PUBLISH, json!({ "i": { "language": "DE", "title": " ", "body": "" } })).await;
-    let fields: Vec<&str> = empty["data"]["publishTerms"]["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<String> =
+        empty["data"]["publishTerms"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["title", "body"]);
 
     // A new version asks everyone again: the supplier, and each customer's users.

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::both_dbs;
-use crate::common::{TestApp, code, user_error_codes};
+use crate::common::{TestApp, code, input_path, user_error_codes};
 
 both_dbs!(
     super_admins_create_update_and_list_users,
@@ -40,7 +40,7 @@ async fn super_admins_create_update_and_list_users(app: TestApp) {
     let updated = app
         .gql_ok(
             Some(&acme.token),
-            "mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"Ann B.\", language: DE}) { user { displayName language } } }",
+            "mutation($id: ID!) { updateUser(input: {id: $id, displayName: \"Ann B.\", language: DE}) { user { displayName language } userErrors { code } } }",
             json!({ "id": id }),
         )
         .await;
@@ -61,14 +61,23 @@ async fn every_user_mutation_checks_the_callers_role(app: TestApp) {
     let attempts = [
         (CREATE, json!({ "i": { "email": "x@acme.test", "displayName": "X", "role": "ADMIN" } })),
         (
-            "mutation($id: ID!) { updateUser(id: $id, input: {displayName: \"X\"}) { user { id } } }",
+            "mutation($id: ID!) { updateUser(input: {id: $id, displayName: \"X\"}) { user { id } userErrors { code } } }",
             json!({ "id": target }),
         ),
-        ("mutation($id: ID!) { changeUserRole(id: $id, role: ADMIN) { user { id } } }", json!({ "id": target })),
-        ("mutation($id: ID!) { deactivateUser(id: $id) { user { id } } }", json!({ "id": target })),
-        ("mutation($id: ID!) { reactivateUser(id: $id) { user { id } } }", json!({ "id": target })),
         (
-            "mutation($id: ID!) { setUserPassword(id: $id, password: \"a long new password\") { user { id } } }",
+            "mutation($id: ID!) { changeUserRole(input: {id: $id, role: ADMIN}) { user { id } userErrors { code } } }",
+            json!({ "id": target }),
+        ),
+        (
+            "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { id } userErrors { code } } }",
+            json!({ "id": target }),
+        ),
+        (
+            "mutation($id: ID!) { reactivateUser(input: {id: $id}) { user { id } userErrors { code } } }",
+            json!({ "id": target }),
+        ),
+        (
+            "mutation($id: ID!) { setUserPassword(input: {id: $id, password: \"a long new password\"}) { user { id } userErrors { code } } }",
             json!({ "id": target }),
         ),
     ];
@@ -84,8 +93,9 @@ async fn every_user_mutation_checks_the_callers_role(app: TestApp) {
 
 async fn the_last_super_admin_can_be_neither_demoted_nor_deactivated(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
-    let demote = "mutation($id: ID!) { changeUserRole(id: $id, role: ADMIN) { user { role } userErrors { code } } }";
-    let deactivate = "mutation($id: ID!) { deactivateUser(id: $id) { user { status } userErrors { code } } }";
+    let demote =
+        "mutation($id: ID!) { changeUserRole(input: {id: $id, role: ADMIN}) { user { role } userErrors { code } } }";
+    let deactivate = "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { status } userErrors { code } } }";
     let d = app.gql(Some(&acme.token), demote, json!({ "id": acme.admin_id })).await;
     assert_eq!(user_error_codes(&d["data"]["changeUserRole"]), ["LAST_SUPER_ADMIN"]);
     let d = app.gql(Some(&acme.token), deactivate, json!({ "id": acme.admin_id })).await;
@@ -120,7 +130,7 @@ async fn user_input_is_validated(app: TestApp) {
         let body = create(&app, &acme.token, input.clone()).await;
         let errors = &body["data"]["createUser"]["userErrors"];
         assert_eq!(errors[0]["code"], expected, "{input}: {body}");
-        assert_eq!(errors[0]["field"], field, "{input}: {body}");
+        assert_eq!(errors[0]["field"], input_path(field), "{input}: {body}");
         assert!(body["data"]["createUser"]["user"].is_null());
     }
     assert_eq!(app.count("users").await, before);

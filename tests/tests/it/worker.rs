@@ -21,7 +21,7 @@ const TRASHED: i64 = 24;
 /// Puts `TRASHED` clients in the trash and moves the clock past the retention period.
 async fn expired_trash(app: &TestApp) -> Tenant {
     let t = app.supplier("Acme", "owner@acme.test").await;
-    let trash = "mutation($id: ID!) { deleteClient(id: $id) { client { deletedAt } } }";
+    let trash = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { deletedAt } userErrors { code } } }";
     for i in 0..TRASHED {
         let c = person(app, &t, &format!("Old{i}"), "Trash").await;
         let done = app.gql_ok(Some(&t.token), trash, json!({ "id": c["id"] })).await;

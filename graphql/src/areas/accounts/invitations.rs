@@ -16,11 +16,13 @@ use clientele_tenants::registration::{
 use crate::areas::organisations::customers::text_name;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{opt_enum, opt_i64, opt_str};
+use crate::support::input::{opt_enum, opt_i64, opt_id, opt_str};
+use crate::support::mutations::{Mutation, Mutations, id_field, input, input_id};
 use crate::support::payload;
 use crate::support::{
-    Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
-    page_args, parse_datetime, payload_type, request, services, tenant, to_gql, user_errors_field, with_page_args,
+    Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, opt_datetime,
+    outcome_payload_type, page_args, parse_datetime, payload_type, request, services, tenant, to_gql,
+    user_errors_field, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
@@ -64,23 +66,13 @@ fn node_value<T: Any + Send + Sync>(name: &str, ty: TypeRef, get: fn(&T) -> Valu
 }
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
-    let org_input = REGISTRATION_TEXTS.into_iter().fold(
-        InputObject::new("RegisterOrganisationInput")
-            .field(InputValue::new("name", TypeRef::named_nn(TypeRef::STRING)))
-            .field(InputValue::new("language", TypeRef::named("Language")))
-            .field(
-                InputValue::new("contact", TypeRef::named_nn("RegistrationContactInput"))
-                    .description("The person registering: the organisation's first super-admin."),
-            ),
-        |o, text| o.field(InputValue::new(text_name(text), TypeRef::named(TypeRef::STRING))),
-    );
     let [connection, edge] = connection_types("RegistrationLink");
     builder
+        .register(outcome_payload_type("RequestPasswordResetPayload"))
         .register(enum_type::<LinkStatus>("RegistrationLinkStatus"))
         .register(link_type())
         .register(connection)
         .register(edge)
-        .register(org_input)
         .register(
             InputObject::new("RegistrationContactInput")
                 .field(InputValue::new("title", TypeRef::named(TypeRef::STRING)))
@@ -88,15 +80,6 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
                 .field(InputValue::new("lastName", TypeRef::named_nn(TypeRef::STRING)))
                 .field(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)))
                 .field(InputValue::new("phone", TypeRef::named(TypeRef::STRING))),
-        )
-        .register(
-            InputObject::new("CreateRegistrationLinkInput")
-                .field(InputValue::new("expiresAt", TypeRef::named_nn("DateTime")))
-                .field(
-                    InputValue::new("maxUses", TypeRef::named(TypeRef::INT))
-                        .description("How many organisations may register with it; left out: no limit."),
-                )
-                .field(InputValue::new("note", TypeRef::named(TypeRef::STRING))),
         )
         .register(
             Object::new("SendAccessDataPayload")
@@ -188,21 +171,42 @@ fn registration(input: &async_graphql::dynamic::ObjectAccessor<'_>) -> async_gra
 /// `sendAccessData` arguments not named as the camelCase of their domain field.
 const ACCESS_INPUT: InputNames = InputNames::renaming(&[("contact", "contactId"), ("organisation", "organisationId")]);
 
+/// The fields of the inputs that were `CreateRegistrationLinkInput`.
+fn create_registration_link_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("expiresAt", TypeRef::named_nn("DateTime")),
+        InputValue::new("maxUses", TypeRef::named(TypeRef::INT))
+            .description("How many organisations may register with it; left out: no limit."),
+        InputValue::new("note", TypeRef::named(TypeRef::STRING)),
+    ]
+}
+
+/// The fields of `registerOrganisation`'s input.
+fn register_organisation_fields() -> Vec<InputValue> {
+    let mut fields = vec![
+        InputValue::new("token", TypeRef::named_nn(TypeRef::STRING)).description("The registration link's token."),
+        InputValue::new("name", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("language", TypeRef::named("Language")),
+        InputValue::new("contact", TypeRef::named_nn("RegistrationContactInput"))
+            .description("The person registering: the organisation's first super-admin."),
+    ];
+    fields.extend(
+        REGISTRATION_TEXTS.into_iter().map(|text| InputValue::new(text_name(text), TypeRef::named(TypeRef::STRING))),
+    );
+    fields
+}
+
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "sendAccessData",
-                TypeRef::named_nn("SendAccessDataPayload"),
+                "SendAccessDataPayload",
                 resolver!(|rc| {
-                    let org: TenantId = id_arg(&rc, "organisationId")?;
-                    let contact = rc
-                        .args
-                        .get("contactId")
-                        .filter(|v| !v.is_null())
-                        .map(|_| id_arg::<TenantId>(&rc, "contactId").map(|c| c.0))
-                        .transpose()?;
+                    let input = input(&rc)?;
+                    let org: TenantId = crate::support::input::id(&input, "organisationId")?;
+                    let contact = opt_id::<TenantId>(&input, "contactId")?.map(|c| c.0);
                     ACCESS_INPUT.payload(services(&rc)?.access.send_access_data(tenant(&rc)?, org, contact).await)
                 }),
             )
@@ -211,37 +215,34 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                  one-time link to set a password, at that user's own e-mail address only. A user who already has a \
                  password gets a short-lived reset link instead.",
             )
-            .argument(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("contactId", TypeRef::named(TypeRef::ID))),
+            .input(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("contactId", TypeRef::named(TypeRef::ID))),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "requestPasswordReset",
-                TypeRef::named_nn(TypeRef::BOOLEAN),
+                "RequestPasswordResetPayload",
                 resolver!(|rc| {
-                    let email = rc.args.try_get("email")?.string()?;
-                    let organisation = match rc.args.get("organisation").filter(|v| !v.is_null()) {
-                        Some(_) => Some(id_arg::<TenantId>(&rc, "organisation")?),
-                        None => None,
-                    };
+                    let input = input(&rc)?;
+                    let email = input.try_get("email")?.string()?;
+                    let organisation = opt_id::<TenantId>(&input, "organisation")?;
                     let client = &request(&rc)?.client;
-                    services(&rc)?.access.request_password_reset(email, organisation, client).await.map_err(to_gql)?;
-                    Ok(Some(FieldValue::value(true)))
+                    payload(services(&rc)?.access.request_password_reset(email, organisation, client).await)
                 }),
             )
             .description(
-                "USR-04: mails a link to choose a new password when the account exists. The answer is always true, \
-                 whether or not it does.",
+                "USR-04: mails a link to choose a new password when the account exists. The answer is the same \
+                 (no userErrors), whether or not it does.",
             )
-            .argument(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)))
-            .argument(InputValue::new("organisation", TypeRef::named(TypeRef::ID))),
+            .input(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)))
+            .input(InputValue::new("organisation", TypeRef::named(TypeRef::ID))),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "createRegistrationLink",
-                TypeRef::named_nn("CreateRegistrationLinkPayload"),
+                "CreateRegistrationLinkPayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
                     let expires_at = match parse_datetime("expiresAt", input.try_get("expiresAt")?.string()?) {
                         Ok(at) => at,
                         Err(err) => return payload::<()>(Err(err)),
@@ -254,34 +255,33 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                     payload(services(&rc)?.registration.create_link(tenant(&rc)?, new).await)
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("CreateRegistrationLinkInput"))),
+            .inputs(create_registration_link_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "revokeRegistrationLink",
-                TypeRef::named_nn("RegistrationLinkPayload"),
+                "RegistrationLinkPayload",
                 resolver!(|rc| {
-                    let id: TenantId = id_arg(&rc, "id")?;
+                    let id: TenantId = input_id(&rc)?;
                     payload(services(&rc)?.registration.revoke_link(tenant(&rc)?, id.0).await)
                 }),
             )
-            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
+            .input(id_field()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "registerOrganisation",
-                TypeRef::named_nn("RegisterOrganisationPayload"),
+                "RegisterOrganisationPayload",
                 resolver!(|rc| {
-                    let token = rc.args.try_get("token")?.string()?;
-                    let input = registration(&rc.args.try_get("input")?.object()?)?;
-                    payload(services(&rc)?.registration.register(token, input).await)
+                    let input = input(&rc)?;
+                    let token = input.try_get("token")?.string()?;
+                    payload(services(&rc)?.registration.register(token, registration(&input)?).await)
                 }),
             )
             .description(
                 "USR-05: registers a customer organisation through a supplier's registration link, without signing \
                  in. The contact becomes its super-admin and is mailed a link to set a password.",
             )
-            .argument(InputValue::new("token", TypeRef::named_nn(TypeRef::STRING)))
-            .argument(InputValue::new("input", TypeRef::named_nn("RegisterOrganisationInput"))),
+            .inputs(register_organisation_fields()),
         )
 }

@@ -7,6 +7,8 @@ use clientele_tenants::oidc::{OidcProvider, ProviderInput};
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::input::{opt_bool, opt_str};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::{Payload, datetime, field, payload_type, services, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
@@ -48,35 +50,27 @@ fn query(query: Object, _: &SchemaShape) -> Object {
     )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation.field(
-        Field::new(
+        Mutation::new(
             "configureOidcProvider",
-            TypeRef::named_nn("OidcProviderPayload"),
+            "OidcProviderPayload",
             resolver!(|rc| {
-                let text = |name: &str| -> async_graphql::Result<Option<String>> {
-                    rc.args.get(name).filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned)).transpose()
-                };
+                let fields = input(&rc)?;
                 let input = ProviderInput {
-                    issuer: text("issuer")?.unwrap_or_default(),
-                    client_id: text("clientId")?.unwrap_or_default(),
-                    client_secret: text("clientSecret")?,
-                    enabled: rc
-                        .args
-                        .get("enabled")
-                        .filter(|v| !v.is_null())
-                        .map(|v| v.boolean())
-                        .transpose()?
-                        .unwrap_or(true),
+                    issuer: opt_str(&fields, "issuer")?.unwrap_or_default(),
+                    client_id: opt_str(&fields, "clientId")?.unwrap_or_default(),
+                    client_secret: opt_str(&fields, "clientSecret")?,
+                    enabled: opt_bool(&fields, "enabled")?.unwrap_or(true),
                 };
                 let result = services(&rc)?.oidc.configure(tenant(&rc)?, input).await;
                 Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
             }),
         )
         .description("Sets the organisation's OpenID provider (super-admins). Leave `clientSecret` out to keep it.")
-        .argument(InputValue::new("issuer", TypeRef::named_nn(TypeRef::STRING)))
-        .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::STRING)))
-        .argument(InputValue::new("clientSecret", TypeRef::named(TypeRef::STRING)))
-        .argument(InputValue::new("enabled", TypeRef::named(TypeRef::BOOLEAN))),
+        .input(InputValue::new("issuer", TypeRef::named_nn(TypeRef::STRING)))
+        .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::STRING)))
+        .input(InputValue::new("clientSecret", TypeRef::named(TypeRef::STRING)))
+        .input(InputValue::new("enabled", TypeRef::named(TypeRef::BOOLEAN))),
     )
 }

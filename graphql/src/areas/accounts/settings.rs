@@ -1,7 +1,7 @@
 //! Organisation settings in the schema: client categories, groups and custom-field definitions.
 
 use async_graphql::Value;
-use async_graphql::dynamic::{Field, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
+use async_graphql::dynamic::{Field, FieldValue, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef};
 use clientele_kernel::FieldType;
 use clientele_kernel::Money;
 use clientele_kernel::{AppError, CategoryId, ClientId, CustomFieldId, GroupId, LookupId};
@@ -13,9 +13,10 @@ use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::field_types;
-use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id, patch_str};
+use crate::support::input::{self, opt_bool, opt_enum, opt_i64, opt_str, patch_id, patch_str};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::payload;
-use crate::support::{Payload, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::{Payload, enum_type, enum_value, field, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
@@ -91,32 +92,6 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
                     Value::from(d.active)
                 })),
         )
-        .register(
-            InputObject::new("CategoryInput")
-                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("defaultDiscount", TypeRef::named("Decimal")))
-                .field(InputValue::new("tariffId", TypeRef::named(TypeRef::ID)))
-                .field(InputValue::new("holdForbidden", TypeRef::named(TypeRef::BOOLEAN))),
-        )
-        .register(
-            InputObject::new("GroupInput")
-                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING))),
-        )
-        .register(
-            InputObject::new("CustomFieldInput")
-                .description("entity, key and kind are set at creation and never change.")
-                .field(InputValue::new("entity", TypeRef::named("CustomFieldEntity")))
-                .field(InputValue::new("key", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("label", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("kind", TypeRef::named("CustomFieldKind")))
-                .field(InputValue::new("choices", TypeRef::named_nn_list(TypeRef::STRING)))
-                .field(InputValue::new("position", TypeRef::named(TypeRef::INT)))
-                .field(InputValue::new("required", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("searchable", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN))),
-        )
         .register(payload_type("CategoryPayload", "category", "Category"))
         .register(payload_type("GroupPayload", "group", "Group"))
         .register(payload_type("CustomFieldPayload", "customField", "CustomField"))
@@ -157,155 +132,180 @@ fn query(query: Object, _: &SchemaShape) -> Object {
         ))
 }
 
-fn category_input(rc: &async_graphql::dynamic::ResolverContext<'_>) -> async_graphql::Result<CategoryInput> {
-    let input = rc.args.try_get("input")?.object()?;
+fn category_fields() -> [InputValue; 5] {
+    [
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("description", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("defaultDiscount", TypeRef::named("Decimal")),
+        InputValue::new("tariffId", TypeRef::named(TypeRef::ID)),
+        InputValue::new("holdForbidden", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
+fn group_fields() -> [InputValue; 2] {
+    [
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("description", TypeRef::named(TypeRef::STRING)),
+    ]
+}
+
+fn custom_field_fields() -> [InputValue; 9] {
+    [
+        InputValue::new("entity", TypeRef::named("CustomFieldEntity")).description("Set at creation, never changed."),
+        InputValue::new("key", TypeRef::named(TypeRef::STRING)).description("Set at creation, never changed."),
+        InputValue::new("label", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("kind", TypeRef::named("CustomFieldKind")).description("Set at creation, never changed."),
+        InputValue::new("choices", TypeRef::named_nn_list(TypeRef::STRING)),
+        InputValue::new("position", TypeRef::named(TypeRef::INT)),
+        InputValue::new("required", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("searchable", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
+fn category_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CategoryInput> {
     Ok(CategoryInput {
-        name: opt_str(&input, "name")?,
-        description: patch_str(&input, "description")?,
-        default_discount: patch_str(&input, "defaultDiscount")?,
-        tariff: patch_id::<LookupId>(&input, "tariffId")?,
-        hold_forbidden: opt_bool(&input, "holdForbidden")?,
+        name: opt_str(input, "name")?,
+        description: patch_str(input, "description")?,
+        default_discount: patch_str(input, "defaultDiscount")?,
+        tariff: patch_id::<LookupId>(input, "tariffId")?,
+        hold_forbidden: opt_bool(input, "holdForbidden")?,
     })
 }
 
-fn custom_field_input(rc: &async_graphql::dynamic::ResolverContext<'_>) -> async_graphql::Result<CustomFieldInput> {
-    let input = rc.args.try_get("input")?.object()?;
+fn custom_field_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CustomFieldInput> {
     let choices = match input.get("choices").filter(|v| !v.is_null()) {
         Some(list) => Some(list.list()?.iter().map(|v| v.string().map(str::to_owned)).collect::<Result<Vec<_>, _>>()?),
         None => None,
     };
     Ok(CustomFieldInput {
-        entity: opt_enum::<CustomEntity>(&input, "entity")?,
-        key: opt_str(&input, "key")?,
-        label: opt_str(&input, "label")?,
-        kind: opt_enum::<FieldType>(&input, "kind")?,
+        entity: opt_enum::<CustomEntity>(input, "entity")?,
+        key: opt_str(input, "key")?,
+        label: opt_str(input, "label")?,
+        kind: opt_enum::<FieldType>(input, "kind")?,
         choices,
-        position: opt_i64(&input, "position")?.map(|p| i32::try_from(p.clamp(-10_000, 10_000)).unwrap_or(0)),
-        required: opt_bool(&input, "required")?,
-        searchable: opt_bool(&input, "searchable")?,
-        active: opt_bool(&input, "active")?,
+        position: opt_i64(input, "position")?.map(|p| i32::try_from(p.clamp(-10_000, 10_000)).unwrap_or(0)),
+        required: opt_bool(input, "required")?,
+        searchable: opt_bool(input, "searchable")?,
+        active: opt_bool(input, "active")?,
     })
 }
 
-fn input_arg(field: Field, ty: &str) -> Field {
-    field.argument(InputValue::new("input", TypeRef::named_nn(ty)))
-}
-
-fn id_arg_field(field: Field) -> Field {
-    field.argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
-}
-
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
+    let id = || InputValue::new("id", TypeRef::named_nn(TypeRef::ID));
     mutation
-        .field(input_arg(
-            Field::new(
+        .field(
+            Mutation::new(
                 "createCategory",
-                TypeRef::named_nn("CategoryPayload"),
+                "CategoryPayload",
                 resolver!(|rc| {
-                    let input = category_input(&rc)?;
-                    payload(records(&rc)?.categories.save_category(tenant(&rc)?, None, input).await)
+                    let category = category_input(&input(&rc)?)?;
+                    payload(records(&rc)?.categories.save_category(tenant(&rc)?, None, category).await)
                 }),
-            ),
-            "CategoryInput",
-        ))
-        .field(id_arg_field(input_arg(
-            Field::new(
+            )
+            .inputs(category_fields()),
+        )
+        .field(
+            Mutation::new(
                 "updateCategory",
-                TypeRef::named_nn("CategoryPayload"),
+                "CategoryPayload",
                 resolver!(|rc| {
-                    let id: CategoryId = id_arg(&rc, "id")?;
-                    let input = category_input(&rc)?;
-                    payload(records(&rc)?.categories.save_category(tenant(&rc)?, Some(id), input).await)
+                    let input = input(&rc)?;
+                    let id: CategoryId = input::id(&input, "id")?;
+                    let category = category_input(&input)?;
+                    payload(records(&rc)?.categories.save_category(tenant(&rc)?, Some(id), category).await)
                 }),
-            ),
-            "CategoryInput",
-        )))
-        .field(id_arg_field(Field::new(
-            "deleteCategory",
-            TypeRef::named_nn("DeletePayload"),
-            resolver!(|rc| {
-                let id: CategoryId = id_arg(&rc, "id")?;
-                deleted(records(&rc)?.categories.delete_category(tenant(&rc)?, id).await.map(|id| id.to_string()))
-            }),
-        )))
-        .field(input_arg(
-            Field::new(
-                "createGroup",
-                TypeRef::named_nn("GroupPayload"),
+            )
+            .input(id())
+            .inputs(category_fields()),
+        )
+        .field(
+            Mutation::new(
+                "deleteCategory",
+                "DeletePayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
+                    let id: CategoryId = input::id(&input(&rc)?, "id")?;
+                    deleted(records(&rc)?.categories.delete_category(tenant(&rc)?, id).await.map(|id| id.to_string()))
+                }),
+            )
+            .input(id()),
+        )
+        .field(
+            Mutation::new(
+                "createGroup",
+                "GroupPayload",
+                resolver!(|rc| {
+                    let input = input(&rc)?;
                     let (name, description) = (opt_str(&input, "name")?, patch_str(&input, "description")?);
                     payload(records(&rc)?.categories.save_group(tenant(&rc)?, None, name, description).await)
                 }),
-            ),
-            "GroupInput",
-        ))
-        .field(id_arg_field(input_arg(
-            Field::new(
+            )
+            .inputs(group_fields()),
+        )
+        .field(
+            Mutation::new(
                 "updateGroup",
-                TypeRef::named_nn("GroupPayload"),
+                "GroupPayload",
                 resolver!(|rc| {
-                    let id: GroupId = id_arg(&rc, "id")?;
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
+                    let id: GroupId = input::id(&input, "id")?;
                     let (name, description) = (opt_str(&input, "name")?, patch_str(&input, "description")?);
                     payload(records(&rc)?.categories.save_group(tenant(&rc)?, Some(id), name, description).await)
                 }),
-            ),
-            "GroupInput",
-        )))
-        .field(id_arg_field(Field::new(
-            "deleteGroup",
-            TypeRef::named_nn("DeletePayload"),
-            resolver!(|rc| {
-                let id: GroupId = id_arg(&rc, "id")?;
-                deleted(records(&rc)?.categories.delete_group(tenant(&rc)?, id).await.map(|id| id.to_string()))
-            }),
-        )))
+            )
+            .input(id())
+            .inputs(group_fields()),
+        )
         .field(
-            Field::new(
-                "assignClientsToGroup",
-                TypeRef::named_nn("AssignGroupPayload"),
+            Mutation::new(
+                "deleteGroup",
+                "DeletePayload",
                 resolver!(|rc| {
-                    let group = match rc.args.get("groupId").filter(|v| !v.is_null()) {
-                        Some(v) => Some(v.string()?.parse::<GroupId>().map_err(to_gql)?),
-                        None => None,
-                    };
-                    let ids = rc
-                        .args
-                        .try_get("clientIds")?
-                        .list()?
-                        .iter()
-                        .map(|v| v.string().and_then(|s| s.parse::<ClientId>().map_err(to_gql)))
-                        .collect::<async_graphql::Result<Vec<_>>>()?;
+                    let id: GroupId = input::id(&input(&rc)?, "id")?;
+                    deleted(records(&rc)?.categories.delete_group(tenant(&rc)?, id).await.map(|id| id.to_string()))
+                }),
+            )
+            .input(id()),
+        )
+        .field(
+            Mutation::new(
+                "assignClientsToGroup",
+                "AssignGroupPayload",
+                resolver!(|rc| {
+                    let input = input(&rc)?;
+                    let group: Option<GroupId> = input::opt_id(&input, "groupId")?;
+                    let ids = input::ids::<ClientId>(&input, "clientIds")?;
                     payload(records(&rc)?.categories.assign_group(tenant(&rc)?, group, &ids).await)
                 }),
             )
             .description("CAT-07: puts several clients in a group at once (no groupId: out of any group).")
-            .argument(InputValue::new("groupId", TypeRef::named(TypeRef::ID)))
-            .argument(InputValue::new("clientIds", TypeRef::named_nn_list_nn(TypeRef::ID))),
+            .input(InputValue::new("groupId", TypeRef::named(TypeRef::ID)))
+            .input(InputValue::new("clientIds", TypeRef::named_nn_list_nn(TypeRef::ID))),
         )
-        .field(input_arg(
-            Field::new(
+        .field(
+            Mutation::new(
                 "createCustomField",
-                TypeRef::named_nn("CustomFieldPayload"),
+                "CustomFieldPayload",
                 resolver!(|rc| {
-                    let input = custom_field_input(&rc)?;
-                    payload(records(&rc)?.custom_fields.create(tenant(&rc)?, input).await)
+                    let field = custom_field_input(&input(&rc)?)?;
+                    payload(records(&rc)?.custom_fields.create(tenant(&rc)?, field).await)
                 }),
-            ),
-            "CustomFieldInput",
-        ))
-        .field(id_arg_field(input_arg(
-            Field::new(
+            )
+            .inputs(custom_field_fields()),
+        )
+        .field(
+            Mutation::new(
                 "updateCustomField",
-                TypeRef::named_nn("CustomFieldPayload"),
+                "CustomFieldPayload",
                 resolver!(|rc| {
-                    let id: CustomFieldId = id_arg(&rc, "id")?;
-                    let input = custom_field_input(&rc)?;
-                    payload(records(&rc)?.custom_fields.update(tenant(&rc)?, id, input).await)
+                    let input = input(&rc)?;
+                    let id: CustomFieldId = input::id(&input, "id")?;
+                    let field = custom_field_input(&input)?;
+                    payload(records(&rc)?.custom_fields.update(tenant(&rc)?, id, field).await)
                 }),
-            ),
-            "CustomFieldInput",
-        )))
+            )
+            .input(id())
+            .inputs(custom_field_fields()),
+        )
 }

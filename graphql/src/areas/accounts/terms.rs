@@ -2,7 +2,7 @@
 //! current version, and the supplier's view of its customers' user logins.
 
 use async_graphql::Value;
-use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
 use clientele_kernel::{AppError, Language};
 use clientele_tenants::customers::CustomerOrg;
 use clientele_tenants::terms::{PublishTerms, TermsStatus, TermsView, UserLogin};
@@ -10,6 +10,7 @@ use clientele_tenants::terms::{PublishTerms, TermsStatus, TermsView, UserLogin};
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_enum, opt_i64};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::{
     Payload, datetime, enum_type, enum_value, field, opt_datetime, payload_type, services, tenant, to_gql,
 };
@@ -54,15 +55,6 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
         .register(enum_type::<TermsStatus>("TermsStatus"))
         .register(terms_type())
         .register(user_login_type())
-        .register(
-            InputObject::new("PublishTermsInput")
-                .field(InputValue::new("language", TypeRef::named_nn("Language")))
-                .field(InputValue::new("title", TypeRef::named_nn(TypeRef::STRING)))
-                .field(InputValue::new("body", TypeRef::named_nn(TypeRef::STRING)))
-                .field(InputValue::new("version", TypeRef::named(TypeRef::INT)).description(
-                    "Left out: a new version that every user must approve again. An existing version: its text in another language.",
-                )),
-        )
         .register(payload_type("TermsPayload", "terms", "TermsOfUse"))
 }
 
@@ -100,14 +92,26 @@ fn query(query: Object, _: &SchemaShape) -> Object {
     )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+/// The fields of the inputs that were `PublishTermsInput`.
+fn publish_terms_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("language", TypeRef::named_nn("Language")),
+        InputValue::new("title", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("body", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("version", TypeRef::named(TypeRef::INT)).description(
+                    "Left out: a new version that every user must approve again. An existing version: its text in another language.",
+                ),
+    ]
+}
+
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "publishTerms",
-                TypeRef::named_nn("TermsPayload"),
+                "TermsPayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
                     let version = opt_i64(&input, "version")?.map(|v| i32::try_from(v).unwrap_or(-1));
                     let publish = PublishTerms {
                         language: opt_enum::<Language>(&input, "language")?.unwrap_or_default(),
@@ -119,20 +123,21 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                 }),
             )
             .description("A supplier publishes terms of use for its users and its customers' users.")
-            .argument(InputValue::new("input", TypeRef::named_nn("PublishTermsInput"))),
+            .inputs(publish_terms_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "respondToTerms",
-                TypeRef::named_nn("TermsPayload"),
+                "TermsPayload",
                 resolver!(|rc| {
-                    let version = i32::try_from(rc.args.try_get("version")?.i64()?).unwrap_or(-1);
-                    let approve = rc.args.try_get("approve")?.boolean()?;
+                    let input = input(&rc)?;
+                    let version = i32::try_from(input.try_get("version")?.i64()?).unwrap_or(-1);
+                    let approve = input.try_get("approve")?.boolean()?;
                     payload(services(&rc)?.terms.respond(tenant(&rc)?, version, approve).await)
                 }),
             )
             .description("Approves or refuses the current terms of use; a refusal keeps the caller blocked.")
-            .argument(InputValue::new("version", TypeRef::named_nn(TypeRef::INT)))
-            .argument(InputValue::new("approve", TypeRef::named_nn(TypeRef::BOOLEAN))),
+            .input(InputValue::new("version", TypeRef::named_nn(TypeRef::INT)))
+            .input(InputValue::new("approve", TypeRef::named_nn(TypeRef::BOOLEAN))),
         )
 }

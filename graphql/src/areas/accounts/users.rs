@@ -2,7 +2,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
+    Field, FieldFuture, FieldValue, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::{ApiTokenId, AppError, Language, Role, SessionId, TenantId, TokenScope, UserId};
 use clientele_tenants::SignedIn;
@@ -10,47 +10,17 @@ use clientele_tenants::users::{NewUser, UserPatch};
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::mutations::{Mutation, Mutations, id_field, input, input_id};
 use crate::support::payload;
-use crate::support::{Payload, datetime, field, id_arg, parse_datetime, parse_enum, request, services, tenant, to_gql};
+use crate::support::{
+    Payload, datetime, field, outcome_payload_type, parse_datetime, parse_enum, request, services, tenant, to_gql,
+};
 
 pub const AREA: Area = Area { register, mutation, ..Area::NONE };
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
-        .register(
-            InputObject::new("SignInInput")
-                .field(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)))
-                .field(InputValue::new("password", TypeRef::named_nn(TypeRef::STRING)))
-                .field(
-                    InputValue::new("organisation", TypeRef::named(TypeRef::ID))
-                        .description("Needed only when the e-mail belongs to several organisations."),
-                ),
-        )
-        .register(
-            InputObject::new("SetPasswordInput")
-                .field(InputValue::new("token", TypeRef::named_nn(TypeRef::STRING)))
-                .field(InputValue::new("password", TypeRef::named_nn(TypeRef::STRING))),
-        )
-        .register(
-            InputObject::new("CreateUserInput")
-                .field(InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)))
-                .field(InputValue::new("displayName", TypeRef::named_nn(TypeRef::STRING)))
-                .field(InputValue::new("role", TypeRef::named_nn("Role")))
-                .field(InputValue::new("language", TypeRef::named("Language")))
-                .field(InputValue::new("password", TypeRef::named(TypeRef::STRING))),
-        )
-        .register(
-            InputObject::new("UpdateUserInput")
-                .field(InputValue::new("email", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("displayName", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("language", TypeRef::named("Language"))),
-        )
-        .register(
-            InputObject::new("CreateApiTokenInput")
-                .field(InputValue::new("name", TypeRef::named_nn(TypeRef::STRING)))
-                .field(InputValue::new("scope", TypeRef::named_nn("TokenScope")))
-                .field(InputValue::new("expiresAt", TypeRef::named("DateTime"))),
-        )
+        .register(outcome_payload_type("SignOutPayload"))
         .register(
             secret_payload("SignInPayload", "token", "The session token: send it as `Authorization: Bearer …`.")
                 .field(node_field::<SignedIn>("user", "User", |s| FieldValue::borrowed_any(&s.user)))
@@ -119,23 +89,53 @@ fn signed_in(result: Result<SignedIn, AppError>) -> async_graphql::Result<Option
     Ok(Some(FieldValue::owned_any(payload)))
 }
 
-fn id_field(
-    name: &str,
-    ty: &str,
-    resolver: impl for<'a> Fn(async_graphql::dynamic::ResolverContext<'a>) -> FieldFuture<'a> + Send + Sync + 'static,
-) -> Field {
-    Field::new(name, TypeRef::named_nn(ty), resolver).argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+/// The fields of the inputs that were `SignInInput`.
+fn sign_in_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("password", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("organisation", TypeRef::named(TypeRef::ID))
+            .description("Needed only when the e-mail belongs to several organisations."),
+    ]
+}
+
+/// The fields of the inputs that were `SetPasswordInput`.
+fn set_password_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("token", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("password", TypeRef::named_nn(TypeRef::STRING)),
+    ]
+}
+
+/// The fields of the inputs that were `CreateUserInput`.
+fn create_user_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("displayName", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("role", TypeRef::named_nn("Role")),
+        InputValue::new("language", TypeRef::named("Language")),
+        InputValue::new("password", TypeRef::named(TypeRef::STRING)),
+    ]
+}
+
+/// The fields of the inputs that were `CreateApiTokenInput`.
+fn create_api_token_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("name", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("scope", TypeRef::named_nn("TokenScope")),
+        InputValue::new("expiresAt", TypeRef::named("DateTime")),
+    ]
 }
 
 #[allow(clippy::too_many_lines)] // the list of root mutations reads best in one place
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "signIn",
-                TypeRef::named_nn("SignInPayload"),
+                "SignInPayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
                     let organisation =
                         opt_str(&input, "organisation")?.map(str::parse::<TenantId>).transpose().map_err(to_gql)?;
                     let email = input.try_get("email")?.string()?;
@@ -144,14 +144,14 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                     signed_in(services(&rc)?.auth.sign_in(email, password, organisation, &req.client).await)
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("SignInInput"))),
+            .inputs(sign_in_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "setPassword",
-                TypeRef::named_nn("SignInPayload"),
+                "SignInPayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
                     let token = input.try_get("token")?.string()?;
                     let password = input.try_get("password")?.string()?;
                     let req = request(&rc)?;
@@ -159,30 +159,30 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                 }),
             )
             .description("Redeems a one-time set-password link and signs in.")
-            .argument(InputValue::new("input", TypeRef::named_nn("SetPasswordInput"))),
+            .inputs(set_password_fields()),
         )
-        .field(Field::new(
+        .field(Mutation::new(
             "signOut",
-            TypeRef::named_nn(TypeRef::BOOLEAN),
-            resolver!(|rc| {
-                services(&rc)?.auth.sign_out(tenant(&rc)?).await.map_err(to_gql)?;
-                Ok(Some(FieldValue::value(true)))
-            }),
-        ))
-        .field(id_field(
-            "revokeSession",
-            "SessionPayload",
-            resolver!(|rc| {
-                let id: SessionId = id_arg(&rc, "id")?;
-                payload(services(&rc)?.auth.revoke_session(tenant(&rc)?, id).await)
-            }),
+            "SignOutPayload",
+            resolver!(|rc| payload(services(&rc)?.auth.sign_out(tenant(&rc)?).await)),
         ))
         .field(
-            Field::new(
-                "createUser",
-                TypeRef::named_nn("UserPayload"),
+            Mutation::new(
+                "revokeSession",
+                "SessionPayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
+                    let id: SessionId = input_id(&rc)?;
+                    payload(services(&rc)?.auth.revoke_session(tenant(&rc)?, id).await)
+                }),
+            )
+            .input(id_field()),
+        )
+        .field(
+            Mutation::new(
+                "createUser",
+                "UserPayload",
+                resolver!(|rc| {
+                    let input = input(&rc)?;
                     let new_user = NewUser {
                         email: input.try_get("email")?.string()?.to_owned(),
                         display_name: input.try_get("displayName")?.string()?.to_owned(),
@@ -193,15 +193,15 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                     payload(services(&rc)?.users.create(tenant(&rc)?, new_user).await)
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("CreateUserInput"))),
+            .inputs(create_user_fields()),
         )
         .field(
-            id_field(
+            Mutation::new(
                 "updateUser",
                 "UserPayload",
                 resolver!(|rc| {
-                    let id: UserId = id_arg(&rc, "id")?;
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
+                    let id: UserId = crate::support::input::id(&input, "id")?;
                     let patch = UserPatch {
                         email: opt_str(&input, "email")?.map(str::to_owned),
                         display_name: opt_str(&input, "displayName")?.map(str::to_owned),
@@ -210,54 +210,69 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                     payload(services(&rc)?.users.update(tenant(&rc)?, id, patch).await)
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("UpdateUserInput"))),
+            .input(id_field())
+            .inputs([
+                InputValue::new("email", TypeRef::named(TypeRef::STRING)),
+                InputValue::new("displayName", TypeRef::named(TypeRef::STRING)),
+                InputValue::new("language", TypeRef::named("Language")),
+            ]),
         )
         .field(
-            id_field(
+            Mutation::new(
                 "changeUserRole",
                 "UserPayload",
                 resolver!(|rc| {
-                    let id: UserId = id_arg(&rc, "id")?;
-                    let role = parse_enum::<Role>(rc.args.try_get("role")?.enum_name()?).unwrap_or(Role::ReadOnly);
+                    let input = input(&rc)?;
+                    let id: UserId = crate::support::input::id(&input, "id")?;
+                    let role = parse_enum::<Role>(input.try_get("role")?.enum_name()?).unwrap_or(Role::ReadOnly);
                     payload(services(&rc)?.users.change_role(tenant(&rc)?, id, role).await)
                 }),
             )
-            .argument(InputValue::new("role", TypeRef::named_nn("Role"))),
+            .input(id_field())
+            .input(InputValue::new("role", TypeRef::named_nn("Role"))),
         )
-        .field(id_field(
-            "deactivateUser",
-            "UserPayload",
-            resolver!(|rc| {
-                let id: UserId = id_arg(&rc, "id")?;
-                payload(services(&rc)?.users.deactivate(tenant(&rc)?, id).await)
-            }),
-        ))
-        .field(id_field(
-            "reactivateUser",
-            "UserPayload",
-            resolver!(|rc| {
-                let id: UserId = id_arg(&rc, "id")?;
-                payload(services(&rc)?.users.reactivate(tenant(&rc)?, id).await)
-            }),
-        ))
         .field(
-            id_field(
+            Mutation::new(
+                "deactivateUser",
+                "UserPayload",
+                resolver!(|rc| {
+                    let id: UserId = input_id(&rc)?;
+                    payload(services(&rc)?.users.deactivate(tenant(&rc)?, id).await)
+                }),
+            )
+            .input(id_field()),
+        )
+        .field(
+            Mutation::new(
+                "reactivateUser",
+                "UserPayload",
+                resolver!(|rc| {
+                    let id: UserId = input_id(&rc)?;
+                    payload(services(&rc)?.users.reactivate(tenant(&rc)?, id).await)
+                }),
+            )
+            .input(id_field()),
+        )
+        .field(
+            Mutation::new(
                 "setUserPassword",
                 "UserPayload",
                 resolver!(|rc| {
-                    let id: UserId = id_arg(&rc, "id")?;
-                    let password = rc.args.try_get("password")?.string()?.to_owned();
+                    let input = input(&rc)?;
+                    let id: UserId = crate::support::input::id(&input, "id")?;
+                    let password = input.try_get("password")?.string()?.to_owned();
                     payload(services(&rc)?.users.set_password(tenant(&rc)?, id, password).await)
                 }),
             )
-            .argument(InputValue::new("password", TypeRef::named_nn(TypeRef::STRING))),
+            .input(id_field())
+            .input(InputValue::new("password", TypeRef::named_nn(TypeRef::STRING))),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "createApiToken",
-                TypeRef::named_nn("CreateApiTokenPayload"),
+                "CreateApiTokenPayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
                     let name = input.try_get("name")?.string()?;
                     let scope =
                         parse_enum::<TokenScope>(input.try_get("scope")?.enum_name()?).unwrap_or(TokenScope::Read);
@@ -276,14 +291,17 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                     Ok(Some(FieldValue::owned_any(payload)))
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("CreateApiTokenInput"))),
+            .inputs(create_api_token_fields()),
         )
-        .field(id_field(
-            "revokeApiToken",
-            "ApiTokenPayload",
-            resolver!(|rc| {
-                let id: ApiTokenId = id_arg(&rc, "id")?;
-                payload(services(&rc)?.api_tokens.revoke(tenant(&rc)?, id).await)
-            }),
-        ))
+        .field(
+            Mutation::new(
+                "revokeApiToken",
+                "ApiTokenPayload",
+                resolver!(|rc| {
+                    let id: ApiTokenId = input_id(&rc)?;
+                    payload(services(&rc)?.api_tokens.revoke(tenant(&rc)?, id).await)
+                }),
+            )
+            .input(id_field()),
+        )
 }

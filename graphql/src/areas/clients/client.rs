@@ -21,8 +21,11 @@ use serde_json::Value as Json;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::field_types;
-use crate::support::input::{json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_str};
+use crate::support::input::{
+    self, json_object, opt_bool, opt_enum, opt_enum_name, opt_i64, opt_id, opt_str, patch_str,
+};
 use crate::support::loaders::{LoadCtx, Many, One, load_error, many, one, relation};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::{
     Connection, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, opt_datetime,
     parse_datetime, payload_type, raw_page_args, tenant, to_gql, with_page_args,
@@ -268,29 +271,30 @@ fn client_fields(client: Object, shape: &SchemaShape) -> Object {
     object
 }
 
-/// `ClientInput`: the client table's input fields in table order, the hand-written ones where
-/// they always were.
-fn client_input_type(shape: &SchemaShape) -> InputObject {
+/// The fields of a client's input: the client table's input fields in table order, the
+/// hand-written ones where they always were. Fields left out keep their value; null clears one.
+fn client_input_fields(shape: &SchemaShape) -> Vec<InputValue> {
     let string = || TypeRef::named(TypeRef::STRING);
-    let mut input = InputObject::new("ClientInput")
-        .description("Fields left out keep their value; null clears one.")
-        .field(InputValue::new("code", string()));
+    let mut fields = vec![InputValue::new("code", string())];
     for spec in FIELDS.iter().filter(|f| f.input) {
         if spec.name == "civility" {
-            input = input.field(InputValue::new("kind", TypeRef::named("ClientKind")));
+            fields.push(InputValue::new("kind", TypeRef::named("ClientKind")));
         }
-        input = input.field(InputValue::new(wire_name(spec), TypeRef::named(wire_type(spec))));
+        fields.push(InputValue::new(wire_name(spec), TypeRef::named(wire_type(spec))));
         if spec.name == "email" {
             for phone in ["mobile", "homePhone", "workPhone"] {
-                input = input.field(InputValue::new(phone, string()));
+                fields.push(InputValue::new(phone, string()));
             }
         }
     }
-    input = input.field(InputValue::new("expectedVersion", TypeRef::named(TypeRef::INT)));
+    fields.push(
+        InputValue::new("expectedVersion", TypeRef::named(TypeRef::INT))
+            .description("The version you read: refused with STALE_VERSION if the client changed since."),
+    );
     if !shape.client_fields.is_empty() {
-        input = input.field(InputValue::new("customFields", TypeRef::named("ClientCustomFieldsInput")));
+        fields.push(InputValue::new("customFields", TypeRef::named("ClientCustomFieldsInput")));
     }
-    input
+    fields
 }
 
 fn parse_client_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ClientInput> {
@@ -348,16 +352,6 @@ fn filter_type(shape: &SchemaShape) -> InputObject {
     filter
 }
 
-fn month_day(field: &str, raw: &str) -> Result<(u32, u32), AppError> {
-    let invalid = || AppError::invalid(field, "Use MM-DD, e.g. 12-24.");
-    let (m, d) = raw.split_once('-').ok_or_else(invalid)?;
-    let (m, d): (u32, u32) = (m.parse().map_err(|_| invalid())?, d.parse().map_err(|_| invalid())?);
-    if chrono::NaiveDate::from_ymd_opt(2024, m, d).is_none() {
-        return Err(invalid());
-    }
-    Ok((m, d))
-}
-
 pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientFilter> {
     let Some(input) = rc.args.get("filter").filter(|v| !v.is_null()) else { return Ok(ClientFilter::default()) };
     let input = input.object()?;
@@ -370,13 +364,11 @@ pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<Cl
         ),
         None => None,
     };
-    let birthday_between = match (opt_str(&input, "birthdayFrom")?, opt_str(&input, "birthdayTo")?) {
-        (Some(from), Some(to)) => {
-            Some((month_day("birthdayFrom", &from).map_err(to_gql)?, month_day("birthdayTo", &to).map_err(to_gql)?))
-        }
-        (None, None) => None,
-        _ => return Err(to_gql(AppError::invalid("birthdayTo", "Give both birthdayFrom and birthdayTo."))),
-    };
+    let birthday_between = ClientFilter::birthdays(
+        ("birthdayFrom", opt_str(&input, "birthdayFrom")?.as_deref()),
+        ("birthdayTo", opt_str(&input, "birthdayTo")?.as_deref()),
+    )
+    .map_err(to_gql)?;
     let when = |name: &str| -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
         opt_str(&input, name)?.map(|raw| parse_datetime(name, &raw).map_err(to_gql)).transpose()
     };
@@ -449,7 +441,6 @@ fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
                 .item(EnumItem::new("ONLY"))
                 .item(EnumItem::new("INCLUDE")),
         )
-        .register(client_input_type(shape))
         .register(filter_type(shape))
         .register(payload_type("ClientPayload", "client", "Client"))
         .register(
@@ -522,41 +513,42 @@ fn with_id(
     name: &str,
     ty: &str,
     resolver: impl for<'a> Fn(ResolverContext<'a>) -> FieldFuture<'a> + Send + Sync + 'static,
-) -> Field {
-    Field::new(name, TypeRef::named_nn(ty), resolver).argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+) -> Mutation {
+    Mutation::new(name, ty, resolver).input(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, shape: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "createClient",
-                TypeRef::named_nn("ClientPayload"),
+                "ClientPayload",
                 resolver!(|rc| {
-                    let input = parse_client_input(&rc.args.try_get("input")?.object()?)?;
+                    let input = parse_client_input(&input(&rc)?)?;
                     client_payload(records(&rc)?.clients.create(tenant(&rc)?, input).await)
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("ClientInput"))),
+            .inputs(client_input_fields(shape)),
         )
         .field(
             with_id(
                 "updateClient",
                 "ClientPayload",
                 resolver!(|rc| {
-                    let id: ClientId = id_arg(&rc, "id")?;
-                    let input = parse_client_input(&rc.args.try_get("input")?.object()?)?;
-                    client_payload(records(&rc)?.clients.update(tenant(&rc)?, id, input).await)
+                    let input = input(&rc)?;
+                    let id: ClientId = input::id(&input, "id")?;
+                    let client = parse_client_input(&input)?;
+                    client_payload(records(&rc)?.clients.update(tenant(&rc)?, id, client).await)
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("ClientInput"))),
+            .inputs(client_input_fields(shape)),
         )
         .field(
             with_id(
                 "deleteClient",
                 "ClientPayload",
                 resolver!(|rc| {
-                    let id: ClientId = id_arg(&rc, "id")?;
+                    let id: ClientId = input::id(&input(&rc)?, "id")?;
                     client_payload(records(&rc)?.clients.trash(tenant(&rc)?, id).await)
                 }),
             )
@@ -566,7 +558,7 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
             "restoreClient",
             "ClientPayload",
             resolver!(|rc| {
-                let id: ClientId = id_arg(&rc, "id")?;
+                let id: ClientId = input::id(&input(&rc)?, "id")?;
                 client_payload(records(&rc)?.clients.restore(tenant(&rc)?, id).await)
             }),
         ))
@@ -575,7 +567,7 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                 "purgeClient",
                 "DeletePayload",
                 resolver!(|rc| {
-                    let id: ClientId = id_arg(&rc, "id")?;
+                    let id: ClientId = input::id(&input(&rc)?, "id")?;
                     delete_payload(records(&rc)?.clients.purge(tenant(&rc)?, id).await)
                 }),
             )
@@ -586,18 +578,19 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                 "blockClient",
                 "ClientPayload",
                 resolver!(|rc| {
-                    let id: ClientId = id_arg(&rc, "id")?;
-                    let reason = rc.args.try_get("reason")?.string()?.to_owned();
+                    let input = input(&rc)?;
+                    let id: ClientId = input::id(&input, "id")?;
+                    let reason = input.try_get("reason")?.string()?.to_owned();
                     client_payload(records(&rc)?.clients.set_blocked(tenant(&rc)?, id, Some(reason)).await)
                 }),
             )
-            .argument(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING))),
+            .input(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING))),
         )
         .field(with_id(
             "unblockClient",
             "ClientPayload",
             resolver!(|rc| {
-                let id: ClientId = id_arg(&rc, "id")?;
+                let id: ClientId = input::id(&input(&rc)?, "id")?;
                 client_payload(records(&rc)?.clients.set_blocked(tenant(&rc)?, id, None).await)
             }),
         ))

@@ -17,6 +17,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{date_arg, opt_bool, opt_enum, opt_id, opt_str, patch_date, patch_id};
 use crate::support::loaders::{One, load_error};
+use crate::support::mutations::{Mutation, Mutations, id_field, input, input_id};
 use crate::support::payload;
 use crate::support::{
     Connection, InputNames, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, parse_enum,
@@ -34,6 +35,7 @@ fn document_type() -> Object {
         field::<ClientDocument, _>(name, TypeRef::named_nn(TypeRef::BOOLEAN), move |d| Value::from(get(d)))
     };
     Object::new("ClientDocument")
+        .implement("Node")
         .description("OTH-01: a document of the client (quote, order, invoice…) as a reference.")
         .field(field::<ClientDocument, _>("id", TypeRef::named_nn(TypeRef::ID), |d| Value::String(d.id.to_string())))
         .field(field::<ClientDocument, _>("clientId", TypeRef::named_nn(TypeRef::ID), |d| {
@@ -83,18 +85,6 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
         .register(document_type())
         .register(connection)
         .register(edge)
-        .register(
-            InputObject::new("ClientDocumentInput")
-                .description("type, number and amount are required on creation; the type never changes.")
-                .field(InputValue::new("type", TypeRef::named("DocumentType")))
-                .field(InputValue::new("number", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("date", TypeRef::named("Date")).description("Default: today."))
-                .field(InputValue::new("amount", TypeRef::named("Decimal")))
-                .field(InputValue::new("siteId", TypeRef::named(TypeRef::ID)).description("An address of the client."))
-                .field(flag("invoiced"))
-                .field(flag("ordered"))
-                .field(flag("delivered")),
-        )
         .register(
             InputObject::new("ClientDocumentFilter")
                 .description("OTH-01: dates are inclusive; every condition given must hold.")
@@ -165,48 +155,64 @@ fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<DocumentFilte
 /// `ClientDocumentInput` fields not named as the camelCase of their domain field.
 const DOCUMENT_INPUT: InputNames = InputNames::renaming(&[("kind", "type"), ("site", "siteId")]);
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
-    let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
-    let input = || InputValue::new("input", TypeRef::named_nn("ClientDocumentInput"));
+/// The fields of a document's inputs: type, number and amount are required on creation; the type
+/// never changes.
+fn document_fields() -> [InputValue; 8] {
+    let flag = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::BOOLEAN));
+    [
+        InputValue::new("type", TypeRef::named("DocumentType")).description("Required on creation; never changes."),
+        InputValue::new("number", TypeRef::named(TypeRef::STRING)).description("Required on creation."),
+        InputValue::new("date", TypeRef::named("Date")).description("Default: today."),
+        InputValue::new("amount", TypeRef::named("Decimal")).description("Required on creation."),
+        InputValue::new("siteId", TypeRef::named(TypeRef::ID)).description("An address of the client."),
+        flag("invoiced"),
+        flag("ordered"),
+        flag("delivered"),
+    ]
+}
+
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "createClientDocument",
-                TypeRef::named_nn("ClientDocumentPayload"),
+                "ClientDocumentPayload",
                 resolver!(|rc| {
-                    let client: ClientId = id_arg(&rc, "clientId")?;
-                    let input = document_input(&rc.args.try_get("input")?.object()?)?;
-                    DOCUMENT_INPUT.payload(records(&rc)?.documents.create(tenant(&rc)?, client, input).await)
+                    let input = input(&rc)?;
+                    let client: ClientId = crate::support::input::id(&input, "clientId")?;
+                    let document = document_input(&input)?;
+                    DOCUMENT_INPUT.payload(records(&rc)?.documents.create(tenant(&rc)?, client, document).await)
                 }),
             )
-            .argument(id("clientId"))
-            .argument(input())
+            .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .inputs(document_fields())
             .description("OTH-01: links a document to a client. Refused with CLIENT_BLOCKED (LIF-01)."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "updateClientDocument",
-                TypeRef::named_nn("ClientDocumentPayload"),
+                "ClientDocumentPayload",
                 resolver!(|rc| {
-                    let id: ClientDocumentId = id_arg(&rc, "id")?;
-                    let input = document_input(&rc.args.try_get("input")?.object()?)?;
-                    DOCUMENT_INPUT.payload(records(&rc)?.documents.update(tenant(&rc)?, id, input).await)
+                    let input = input(&rc)?;
+                    let id: ClientDocumentId = crate::support::input::id(&input, "id")?;
+                    let document = document_input(&input)?;
+                    DOCUMENT_INPUT.payload(records(&rc)?.documents.update(tenant(&rc)?, id, document).await)
                 }),
             )
-            .argument(id("id"))
-            .argument(input()),
+            .input(id_field())
+            .inputs(document_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "deleteClientDocument",
-                TypeRef::named_nn("DeletePayload"),
+                "DeletePayload",
                 resolver!(|rc| {
-                    let id: ClientDocumentId = id_arg(&rc, "id")?;
+                    let id: ClientDocumentId = input_id(&rc)?;
                     let result = records(&rc)?.documents.delete(tenant(&rc)?, id).await;
                     payload(result.map(|id| id.to_string()))
                 }),
             )
-            .argument(id("id")),
+            .input(id_field()),
         )
 }
 

@@ -5,7 +5,7 @@
 use async_graphql::Value;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+    Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::{AppError, ClientId, FileId, Permission, TenantId};
 use clientele_records::clients::Client;
@@ -17,8 +17,9 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::opt_id;
 use crate::support::loaders::{LoadCtx, Many, load_error, many, relation};
+use crate::support::mutations::{Mutation, Mutations, id_field, input};
 use crate::support::{
-    InputNames, datetime, enum_type, enum_value, field, id_arg, parse_enum, payload, payload_type, tenant, to_gql,
+    InputNames, datetime, enum_type, enum_value, field, parse_enum, payload, payload_type, tenant, to_gql,
 };
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
@@ -81,19 +82,11 @@ fn file_type() -> Object {
 }
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
-    builder
-        .enable_uploading()
-        .register(
-            InputObject::new("UploadFileInput")
-                .description("FIL-01, FIL-06: name a client, or (a supplier) one of its customer organisations.")
-                .field(InputValue::new("clientId", TypeRef::named(TypeRef::ID)))
-                .field(InputValue::new("customerId", TypeRef::named(TypeRef::ID)))
-                .field(InputValue::new("kind", TypeRef::named("FileKind")).description("Default: ATTACHMENT."))
-                .field(InputValue::new("file", TypeRef::named_nn(TypeRef::UPLOAD))),
-        )
-        .register(enum_type::<FileKind>("FileKind"))
-        .register(file_type())
-        .register(payload_type("FilePayload", "file", "File"))
+    builder.enable_uploading().register(enum_type::<FileKind>("FileKind")).register(file_type()).register(payload_type(
+        "FilePayload",
+        "file",
+        "File",
+    ))
 }
 
 fn list(files: Vec<StoredFile>) -> FieldValue<'static> {
@@ -133,12 +126,22 @@ fn upload_input(rc: &ResolverContext<'_>) -> async_graphql::Result<Result<Upload
 /// `archiveClientPhoto` arguments not named as the camelCase of their domain field.
 const ARCHIVE_INPUT: InputNames = InputNames::renaming(&[("client", "clientId")]);
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+/// The fields of the inputs that were `UploadFileInput`.
+fn upload_file_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("clientId", TypeRef::named(TypeRef::ID)),
+        InputValue::new("customerId", TypeRef::named(TypeRef::ID)),
+        InputValue::new("kind", TypeRef::named("FileKind")).description("Default: ATTACHMENT."),
+        InputValue::new("file", TypeRef::named_nn(TypeRef::UPLOAD)),
+    ]
+}
+
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "uploadFile",
-                TypeRef::named_nn("FilePayload"),
+                "FilePayload",
                 resolver!(|rc| {
                     let ctx = tenant(&rc)?;
                     // A caller who may not upload learns that before anything about the file.
@@ -152,41 +155,40 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                     payload(result)
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("UploadFileInput")))
+            .inputs(upload_file_fields())
+            .input_description("FIL-01, FIL-06: name a client, or (a supplier) one of its customer organisations.")
             .description(
                 "FIL-01, FIL-06, FIL-07: stores a file sent as a GraphQL multipart request (the same checks as \
                  `POST /files`: size cap, sniffed type, pixel limit, re-encoding without metadata).",
             ),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "archiveClientPhoto",
-                TypeRef::named_nn("FilePayload"),
+                "FilePayload",
                 resolver!(|rc| {
-                    let client: ClientId = id_arg(&rc, "clientId")?;
+                    let client: ClientId = crate::support::input::id(&input(&rc)?, "clientId")?;
                     let result = records(&rc)?.files.archive_photo(tenant(&rc)?, client).await;
                     ARCHIVE_INPUT.payload(result)
                 }),
             )
-            .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
             .description("FIL-03: copies the client's current photo into its gallery; the photo stays."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "deleteFile",
-                TypeRef::named_nn("DeletePayload"),
+                "DeletePayload",
                 resolver!(|rc| {
-                    let id: FileId = id_arg(&rc, "id")?;
-                    let customer = match rc.args.get("customerId").filter(|v| !v.is_null()) {
-                        Some(v) => Some(v.string()?.parse::<TenantId>().map_err(to_gql)?),
-                        None => None,
-                    };
+                    let input = input(&rc)?;
+                    let id: FileId = crate::support::input::id(&input, "id")?;
+                    let customer = crate::support::input::opt_id::<TenantId>(&input, "customerId")?;
                     let result = records(&rc)?.files.delete(tenant(&rc)?, id, customer).await;
                     payload(result.map(|id| id.to_string()))
                 }),
             )
-            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
-            .argument(
+            .input(id_field())
+            .input(
                 InputValue::new("customerId", TypeRef::named(TypeRef::ID))
                     .description("A supplier deleting a file of this customer organisation."),
             )

@@ -4,7 +4,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{
-    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, Scalar, SchemaBuilder, TypeRef,
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, Scalar, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::{AppError, ClientId};
 use clientele_records::clients::{BalanceFilter, Client, ConsentChannel, ConsentStatus};
@@ -12,9 +12,11 @@ use clientele_records::clients::{BalanceFilter, Client, ConsentChannel, ConsentS
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::input::{enumeration, opt_bool, opt_str};
+use crate::support::mutations::{Mutation, Mutations, id_field, input};
 use crate::support::payload;
 use crate::support::{
-    Connection, Payload, enum_type, id_arg, page_args, parse_enum, tenant, to_gql, user_errors_field, with_page_args,
+    Connection, Payload, enum_type, id_arg, page_args, tenant, to_gql, user_errors_field, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
@@ -43,14 +45,6 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
                 }))
                 .field(user_errors_field()),
         )
-}
-
-fn enum_arg<E>(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<E>
-where
-    E: strum::IntoEnumIterator + Into<&'static str> + Copy,
-{
-    let value = rc.args.try_get(name)?;
-    parse_enum::<E>(value.enum_name()?).ok_or_else(|| to_gql(AppError::invalid(name, "Unknown value.")))
 }
 
 fn query(query: Object, _: &SchemaShape) -> Object {
@@ -94,75 +88,69 @@ fn query(query: Object, _: &SchemaShape) -> Object {
         )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "setClientConsent",
-                TypeRef::named_nn("ClientPayload"),
+                "ClientPayload",
                 resolver!(|rc| {
-                    let id: ClientId = id_arg(&rc, "clientId")?;
-                    let channel = enum_arg::<ConsentChannel>(&rc, "channel")?;
-                    let status = enum_arg::<ConsentStatus>(&rc, "status")?;
-                    let source = rc.args.try_get("source")?.string()?;
+                    let input = input(&rc)?;
+                    let id: ClientId = crate::support::input::id(&input, "clientId")?;
+                    let channel = enumeration::<ConsentChannel>(&input, "channel")?;
+                    let status = enumeration::<ConsentStatus>(&input, "status")?;
+                    let source = input.try_get("source")?.string()?;
                     payload(records(&rc)?.clients.set_consent(tenant(&rc)?, id, channel, status, source).await)
                 }),
             )
-            .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("channel", TypeRef::named_nn("ConsentChannel")))
-            .argument(InputValue::new("status", TypeRef::named_nn("ConsentStatus")))
-            .argument(
+            .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("channel", TypeRef::named_nn("ConsentChannel")))
+            .input(InputValue::new("status", TypeRef::named_nn("ConsentStatus")))
+            .input(
                 InputValue::new("source", TypeRef::named_nn(TypeRef::STRING))
                     .description("Where the decision came from: web form, shop, phone…"),
             )
             .description("GDP-01, GDP-02: records a consent decision in the history."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "anonymiseClient",
-                TypeRef::named_nn("ClientPayload"),
+                "ClientPayload",
                 resolver!(|rc| {
-                    let id: ClientId = id_arg(&rc, "id")?;
-                    let confirm = rc.args.try_get("confirm")?.boolean()?;
-                    let force = rc.args.get("force").filter(|v| !v.is_null()).map(|v| v.boolean()).transpose()?;
-                    let reason = match rc.args.get("reason").filter(|v| !v.is_null()) {
-                        Some(v) => v.string()?.to_owned(),
-                        None => String::new(),
-                    };
-                    let force_reason = force.unwrap_or(false).then_some(reason.as_str());
+                    let input = input(&rc)?;
+                    let id: ClientId = crate::support::input::id(&input, "id")?;
+                    let confirm = input.try_get("confirm")?.boolean()?;
+                    let force = opt_bool(&input, "force")?.unwrap_or(false);
+                    let reason = opt_str(&input, "reason")?.unwrap_or_default();
+                    let force_reason = force.then_some(reason.as_str());
                     payload(records(&rc)?.gdpr.anonymise(tenant(&rc)?, id, confirm, force_reason).await)
                 }),
             )
-            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("confirm", TypeRef::named_nn(TypeRef::BOOLEAN)).description("Must be true."))
-            .argument(
+            .input(id_field())
+            .input(InputValue::new("confirm", TypeRef::named_nn(TypeRef::BOOLEAN)).description("Must be true."))
+            .input(
                 InputValue::new("force", TypeRef::named(TypeRef::BOOLEAN))
                     .description("Q-12: anonymise despite a non-zero balance; needs a reason."),
             )
-            .argument(InputValue::new("reason", TypeRef::named(TypeRef::STRING)))
+            .input(InputValue::new("reason", TypeRef::named(TypeRef::STRING)))
             .description(
                 "GDP-03: erases the client's personal data for good; number, category and ledger stay. \
                  Super-admins; the balance must be zero (BALANCE_NOT_ZERO).",
             ),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "anonymiseClients",
-                TypeRef::named_nn("AnonymiseClientsPayload"),
+                "AnonymiseClientsPayload",
                 resolver!(|rc| {
-                    let ids = rc
-                        .args
-                        .try_get("ids")?
-                        .list()?
-                        .iter()
-                        .map(|v| v.string().and_then(|s| s.parse::<ClientId>().map_err(to_gql)))
-                        .collect::<async_graphql::Result<Vec<_>>>()?;
-                    let confirm = rc.args.try_get("confirm")?.boolean()?;
+                    let input = input(&rc)?;
+                    let ids = crate::support::input::ids::<ClientId>(&input, "ids")?;
+                    let confirm = input.try_get("confirm")?.boolean()?;
                     payload(records(&rc)?.gdpr.anonymise_many(tenant(&rc)?, &ids, confirm).await)
                 }),
             )
-            .argument(InputValue::new("ids", TypeRef::named_nn_list_nn(TypeRef::ID)))
-            .argument(InputValue::new("confirm", TypeRef::named_nn(TypeRef::BOOLEAN)))
+            .input(InputValue::new("ids", TypeRef::named_nn_list_nn(TypeRef::ID)))
+            .input(InputValue::new("confirm", TypeRef::named_nn(TypeRef::BOOLEAN)))
             .description("GDP-03: anonymises up to 100 clients, all or none; each balance must be zero."),
         )
 }

@@ -12,8 +12,9 @@ use clientele_records::clients::{
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::mutations::{Mutation, Mutations};
 use crate::support::{
-    Payload, datetime, enum_type, enum_value, field, id_arg, opt_datetime, parse_enum, payload_type, tenant, to_gql,
+    Payload, datetime, enum_type, enum_value, field, id_arg, opt_datetime, payload_type, tenant, to_gql,
 };
 
 /// Client imports as jobs.
@@ -46,6 +47,7 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
         )
         .register(
             Object::new("ImportJob")
+                .implement("Node")
                 .description("A client import: a dry run checks every row, a real run writes all of them or none.")
                 .field(field::<ImportJob, _>("id", TypeRef::named_nn(TypeRef::ID), |j| Value::String(j.id.to_string())))
                 .field(field::<ImportJob, _>("status", TypeRef::named_nn("ImportStatus"), |j| enum_value(j.status)))
@@ -89,24 +91,14 @@ fn query(query: Object, _: &SchemaShape) -> Object {
     )
 }
 
-fn enum_arg<E>(rc: &async_graphql::dynamic::ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<E>>
-where
-    E: strum::IntoEnumIterator + Into<&'static str> + Copy,
-{
-    match rc.args.get(name).filter(|v| !v.is_null()) {
-        Some(v) => Ok(parse_enum::<E>(v.enum_name()?)),
-        None => Ok(None),
-    }
-}
-
 fn parse_request(
     rc: &async_graphql::dynamic::ResolverContext<'_>,
 ) -> async_graphql::Result<Result<ImportRequest, AppError>> {
-    let Ok(content) = base64::engine::general_purpose::STANDARD.decode(rc.args.try_get("file")?.string()?.trim())
-    else {
+    let input = crate::support::mutations::input(rc)?;
+    let Ok(content) = base64::engine::general_purpose::STANDARD.decode(input.try_get("file")?.string()?.trim()) else {
         return Ok(Err(AppError::invalid("file", "Send the file's content as base64.")));
     };
-    let mapping = match rc.args.get("mapping").filter(|v| !v.is_null()) {
+    let mapping = match input.get("mapping").filter(|v| !v.is_null()) {
         None => None,
         Some(list) => Some(
             list.list()?
@@ -123,18 +115,18 @@ fn parse_request(
     };
     Ok(Ok(ImportRequest {
         content,
-        format: enum_arg(rc, "format")?.unwrap_or(ImportFormat::Csv),
+        format: crate::support::input::opt_enum(&input, "format")?.unwrap_or(ImportFormat::Csv),
         mapping,
-        duplicates: enum_arg(rc, "duplicates")?.unwrap_or(DuplicatePolicy::Skip),
-        dry_run: rc.args.get("dryRun").filter(|v| !v.is_null()).map(|v| v.boolean()).transpose()?.unwrap_or(false),
+        duplicates: crate::support::input::opt_enum(&input, "duplicates")?.unwrap_or(DuplicatePolicy::Skip),
+        dry_run: crate::support::input::opt_bool(&input, "dryRun")?.unwrap_or(false),
     }))
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation.field(
-        Field::new(
+        Mutation::new(
             "startClientImport",
-            TypeRef::named_nn("StartClientImportPayload"),
+            "StartClientImportPayload",
             resolver!(|rc| {
                 let ctx = tenant(&rc)?;
                 // A caller who may not import learns that before anything about the file.
@@ -152,17 +144,17 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
             "Starts importing clients from a CSV or .xlsx file given as base64 (larger files: POST /imports). \
              Poll importJob for progress and row errors.",
         )
-        .argument(InputValue::new("file", TypeRef::named_nn(TypeRef::STRING)).description("The file, base64-encoded."))
-        .argument(InputValue::new("format", TypeRef::named_nn("ImportFormat")))
-        .argument(
+        .input(InputValue::new("file", TypeRef::named_nn(TypeRef::STRING)).description("The file, base64-encoded."))
+        .input(InputValue::new("format", TypeRef::named_nn("ImportFormat")))
+        .input(
             InputValue::new("mapping", TypeRef::named_nn_list("ImportColumnInput"))
                 .description("Default: columns whose header is an export header, a field name or a custom field."),
         )
-        .argument(
+        .input(
             InputValue::new("duplicates", TypeRef::named("DuplicatePolicy"))
                 .description("Rows matching a client by e-mail, code, barcode or phone. Default: SKIP."),
         )
-        .argument(
+        .input(
             InputValue::new("dryRun", TypeRef::named(TypeRef::BOOLEAN))
                 .description("Check every row and report errors without writing."),
         ),

@@ -1,29 +1,31 @@
 //! Merging duplicate clients in the schema.
 
-use async_graphql::dynamic::{Field, FieldValue, InputValue, Object, TypeRef};
+use async_graphql::dynamic::{FieldValue, InputValue, TypeRef};
 use clientele_kernel::ClientId;
 
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::{Payload, id_arg, tenant};
+use crate::support::mutations::{Mutation, Mutations, input};
+use crate::support::{Payload, tenant};
 
 pub const AREA: Area = Area { mutation, ..Area::NONE };
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation.field(
-        Field::new(
+        Mutation::new(
             "mergeClients",
-            TypeRef::named_nn("ClientPayload"),
+            "ClientPayload",
             resolver!(|rc| {
-                let keep: ClientId = id_arg(&rc, "keepId")?;
-                let merge: ClientId = id_arg(&rc, "mergeId")?;
+                let input = input(&rc)?;
+                let keep: ClientId = crate::support::input::id(&input, "keepId")?;
+                let merge: ClientId = crate::support::input::id(&input, "mergeId")?;
                 let result = records(&rc)?.clients.merge(tenant(&rc)?, keep, merge).await;
                 Ok(Some(FieldValue::owned_any(Payload::from_result(result)?)))
             }),
         )
-        .argument(InputValue::new("keepId", TypeRef::named_nn(TypeRef::ID)))
-        .argument(InputValue::new("mergeId", TypeRef::named_nn(TypeRef::ID)))
+        .input(InputValue::new("keepId", TypeRef::named_nn(TypeRef::ID)))
+        .input(InputValue::new("mergeId", TypeRef::named_nn(TypeRef::ID)))
         .description(
             "Merges a duplicate into the kept client: contacts, addresses, ledger entries, sponsees and \
              consent history move over, the kept client's empty fields are filled (never overwritten), \

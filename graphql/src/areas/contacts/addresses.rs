@@ -15,8 +15,9 @@ use crate::areas::clients::client::{ClientById, records};
 use crate::areas::lookups::load_staff;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{opt_bool, opt_enum, patch_id, patch_str};
+use crate::support::input::{self, opt_bool, opt_enum, patch_id, patch_str};
 use crate::support::loaders::{LoadCtx, Many, One, load_error, many, one, relation};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::payload;
 use crate::support::{InputNames, datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
@@ -124,26 +125,35 @@ fn address_type() -> Object {
         .field(field::<Address, _>("updatedAt", TypeRef::named_nn("DateTime"), |a| datetime(a.updated_at)))
 }
 
-fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
+/// The fields of an address's input: kind is required on creation and never changes; null
+/// clears a field.
+fn address_fields() -> Vec<InputValue> {
     let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
+    vec![
+        InputValue::new("kind", TypeRef::named("AddressKind")).description("Required on creation; never changes."),
+        text("label"),
+        text("company"),
+        text("street"),
+        text("complement"),
+        text("poBox"),
+        text("postcode"),
+        text("city"),
+        text("country").description("ISO 3166-1 alpha-2 code, e.g. FR."),
+        text("remark"),
+        InputValue::new("isDefault", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("deliveryPersonId", TypeRef::named(TypeRef::ID)),
+    ]
+}
+
+fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
         .register(enum_type::<AddressKind>("AddressKind"))
         .register(address_type())
         .register(
-            InputObject::new("AddressInput")
-                .description("kind is required on creation and never changes; null clears a field.")
-                .field(InputValue::new("kind", TypeRef::named("AddressKind")))
-                .field(text("label"))
-                .field(text("company"))
-                .field(text("street"))
-                .field(text("complement"))
-                .field(text("poBox"))
-                .field(text("postcode"))
-                .field(text("city"))
-                .field(text("country").description("ISO 3166-1 alpha-2 code, e.g. FR."))
-                .field(text("remark"))
-                .field(InputValue::new("isDefault", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("deliveryPersonId", TypeRef::named(TypeRef::ID))),
+            address_fields()
+                .into_iter()
+                .fold(InputObject::new("AddressInput"), InputObject::field)
+                .description("An address as `completeClientForDocuments` takes it; null clears a field."),
         )
         .register(payload_type("AddressPayload", "address", "Address"))
         .register(
@@ -209,114 +219,93 @@ fn address_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<AddressInp
     })
 }
 
-fn arg(field: Field, name: &str, ty: TypeRef) -> Field {
-    field.argument(InputValue::new(name, ty))
-}
-
 /// `AddressInput` fields not named as the camelCase of their domain field.
 const ADDRESS_INPUT: InputNames = InputNames::renaming(&[("delivery_person", "deliveryPersonId")]);
 
+/// `completeClientForDocuments` takes the address as its `address` field.
+const COMPLETE_INPUT: InputNames = InputNames::nested("address", &[("delivery_person", "deliveryPersonId")]);
+
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
-    let id = || TypeRef::named_nn(TypeRef::ID);
-    let input = || TypeRef::named_nn("AddressInput");
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
+    let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
     mutation
-        .field(arg(
-            arg(
-                Field::new(
-                    "createAddress",
-                    TypeRef::named_nn("AddressPayload"),
-                    resolver!(|rc| {
-                        let client: ClientId = id_arg(&rc, "clientId")?;
-                        let input = address_input(&rc.args.try_get("input")?.object()?)?;
-                        ADDRESS_INPUT.payload(records(&rc)?.addresses.create(tenant(&rc)?, client, input).await)
-                    }),
-                ),
-                "clientId",
-                id(),
-            ),
-            "input",
-            input(),
-        ))
-        .field(arg(
-            arg(
-                Field::new(
-                    "updateAddress",
-                    TypeRef::named_nn("AddressPayload"),
-                    resolver!(|rc| {
-                        let id: AddressId = id_arg(&rc, "id")?;
-                        let input = address_input(&rc.args.try_get("input")?.object()?)?;
-                        ADDRESS_INPUT.payload(records(&rc)?.addresses.update(tenant(&rc)?, id, input).await)
-                    }),
-                ),
-                "id",
-                id(),
-            ),
-            "input",
-            input(),
-        ))
         .field(
-            arg(
-                Field::new(
-                    "deleteAddress",
-                    TypeRef::named_nn("DeletePayload"),
-                    resolver!(|rc| {
-                        let id: AddressId = id_arg(&rc, "id")?;
-                        let result = records(&rc)?.addresses.delete(tenant(&rc)?, id).await;
-                        payload(result.map(|id| id.to_string()))
-                    }),
-                ),
-                "id",
-                id(),
+            Mutation::new(
+                "createAddress",
+                "AddressPayload",
+                resolver!(|rc| {
+                    let input = input(&rc)?;
+                    let client: ClientId = input::id(&input, "clientId")?;
+                    let address = address_input(&input)?;
+                    ADDRESS_INPUT.payload(records(&rc)?.addresses.create(tenant(&rc)?, client, address).await)
+                }),
             )
+            .input(id("clientId"))
+            .inputs(address_fields()),
+        )
+        .field(
+            Mutation::new(
+                "updateAddress",
+                "AddressPayload",
+                resolver!(|rc| {
+                    let input = input(&rc)?;
+                    let id: AddressId = input::id(&input, "id")?;
+                    let address = address_input(&input)?;
+                    ADDRESS_INPUT.payload(records(&rc)?.addresses.update(tenant(&rc)?, id, address).await)
+                }),
+            )
+            .input(id("id"))
+            .inputs(address_fields()),
+        )
+        .field(
+            Mutation::new(
+                "deleteAddress",
+                "DeletePayload",
+                resolver!(|rc| {
+                    let id: AddressId = input::id(&input(&rc)?, "id")?;
+                    let result = records(&rc)?.addresses.delete(tenant(&rc)?, id).await;
+                    payload(result.map(|id| id.to_string()))
+                }),
+            )
+            .input(id("id"))
             .description("Refused with LINKED_RECORDS while contacts belong to the address."),
         )
         .field(
-            arg(
-                arg(
-                    Field::new(
-                        "copyClientToAddress",
-                        TypeRef::named_nn("AddressPayload"),
-                        resolver!(|rc| {
-                            let client: ClientId = id_arg(&rc, "clientId")?;
-                            let kind = match rc.args.get("kind").filter(|v| !v.is_null()) {
-                                Some(v) => crate::support::parse_enum::<AddressKind>(v.enum_name()?)
-                                    .ok_or_else(|| to_gql(AppError::invalid("kind", "Unknown address kind.")))?,
-                                None => AddressKind::Delivery,
-                            };
-                            payload(records(&rc)?.addresses.copy_client(tenant(&rc)?, client, kind).await)
-                        }),
-                    ),
-                    "clientId",
-                    id(),
-                ),
-                "kind",
-                TypeRef::named("AddressKind"),
+            Mutation::new(
+                "copyClientToAddress",
+                "AddressPayload",
+                resolver!(|rc| {
+                    let input = input(&rc)?;
+                    let client: ClientId = input::id(&input, "clientId")?;
+                    let kind = match input.get("kind").filter(|v| !v.is_null()) {
+                        Some(v) => crate::support::parse_enum::<AddressKind>(v.enum_name()?)
+                            .ok_or_else(|| to_gql(AppError::invalid("kind", "Unknown address kind.")))?,
+                        None => AddressKind::Delivery,
+                    };
+                    payload(records(&rc)?.addresses.copy_client(tenant(&rc)?, client, kind).await)
+                }),
             )
+            .input(id("clientId"))
+            .input(InputValue::new("kind", TypeRef::named("AddressKind")))
             .description(
                 "CON-04 «Recopier les Informations Générales»: a new address (default DELIVERY) holding the \
                  client's name and main address.",
             ),
         )
         .field(
-            arg(
-                arg(
-                    Field::new(
-                        "completeClientForDocuments",
-                        TypeRef::named_nn("DocumentReadinessPayload"),
-                        resolver!(|rc| {
-                            let client: ClientId = id_arg(&rc, "id")?;
-                            let input = address_input(&rc.args.try_get("address")?.object()?)?;
-                            let addresses = &records(&rc)?.addresses;
-                            ADDRESS_INPUT.payload(addresses.complete_for_documents(tenant(&rc)?, client, input).await)
-                        }),
-                    ),
-                    "id",
-                    id(),
-                ),
-                "address",
-                input(),
+            Mutation::new(
+                "completeClientForDocuments",
+                "DocumentReadinessPayload",
+                resolver!(|rc| {
+                    let input = input(&rc)?;
+                    let client: ClientId = input::id(&input, "id")?;
+                    let address = address_input(&input.try_get("address")?.object()?)?;
+                    let addresses = &records(&rc)?.addresses;
+                    COMPLETE_INPUT.payload(addresses.complete_for_documents(tenant(&rc)?, client, address).await)
+                }),
             )
+            .input(id("id"))
+            .input(InputValue::new("address", TypeRef::named_nn("AddressInput")))
             .description("CLI-16: fills the billing address in one call (creating it if needed)."),
         )
 }

@@ -15,8 +15,9 @@ use crate::areas::clients::client::{ClientById, records, register_custom_fields}
 use crate::areas::contacts::addresses::load_address;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{json_object, opt_bool, opt_id, opt_str, patch_id, patch_str};
+use crate::support::input::{self, json_object, opt_bool, opt_id, opt_str, patch_id, patch_str};
 use crate::support::loaders::{LoadCtx, Many, One, load_error, many, relation};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::payload;
 use crate::support::{
     Connection, InputNames, connection_types, datetime, field, id_arg, payload_type, raw_page_args, tenant, to_gql,
@@ -94,28 +95,33 @@ fn contact_type(shape: &SchemaShape) -> Object {
     object
 }
 
+/// The fields of a contact's input: lastName is required on creation; null clears a field.
+fn contact_fields(shape: &SchemaShape) -> Vec<InputValue> {
+    let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
+    let mut fields = vec![
+        InputValue::new("siteId", TypeRef::named(TypeRef::ID)).description("An address of the same client."),
+        text("title"),
+        text("firstName"),
+        text("lastName").description("Required on creation."),
+        text("jobTitle"),
+        text("department"),
+        text("phone"),
+        text("fax"),
+        text("mobile"),
+        text("email"),
+        text("remark"),
+    ];
+    if !shape.contact_fields.is_empty() {
+        fields.push(InputValue::new("customFields", TypeRef::named("ContactCustomFieldsInput")));
+    }
+    fields
+}
+
 fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
     let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
-    let mut input = InputObject::new("ContactInput")
-        .description("lastName is required on creation; null clears a field.")
-        .field(InputValue::new("siteId", TypeRef::named(TypeRef::ID)).description("An address of the same client."))
-        .field(text("title"))
-        .field(text("firstName"))
-        .field(text("lastName"))
-        .field(text("jobTitle"))
-        .field(text("department"))
-        .field(text("phone"))
-        .field(text("fax"))
-        .field(text("mobile"))
-        .field(text("email"))
-        .field(text("remark"));
-    if !shape.contact_fields.is_empty() {
-        input = input.field(InputValue::new("customFields", TypeRef::named("ContactCustomFieldsInput")));
-    }
     let [connection, edge] = connection_types("Contact");
     let builder = builder
         .register(contact_type(shape))
-        .register(input)
         .register(
             InputObject::new("ContactFilter")
                 .description("CON-05: contacts of trashed clients never appear.")
@@ -194,47 +200,48 @@ fn contact_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<ContactInp
 /// `ContactInput` fields not named as the camelCase of their domain field.
 const CONTACT_INPUT: InputNames = InputNames::renaming(&[("site", "siteId")]);
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, shape: &SchemaShape) -> Mutations {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
-    let input = || InputValue::new("input", TypeRef::named_nn("ContactInput"));
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "createContact",
-                TypeRef::named_nn("ContactPayload"),
+                "ContactPayload",
                 resolver!(|rc| {
-                    let client: ClientId = id_arg(&rc, "clientId")?;
-                    let input = contact_input(&rc.args.try_get("input")?.object()?)?;
-                    CONTACT_INPUT.payload(records(&rc)?.contacts.create(tenant(&rc)?, client, input).await)
+                    let input = input(&rc)?;
+                    let client: ClientId = input::id(&input, "clientId")?;
+                    let contact = contact_input(&input)?;
+                    CONTACT_INPUT.payload(records(&rc)?.contacts.create(tenant(&rc)?, client, contact).await)
                 }),
             )
-            .argument(id("clientId"))
-            .argument(input()),
+            .input(id("clientId"))
+            .inputs(contact_fields(shape)),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "updateContact",
-                TypeRef::named_nn("ContactPayload"),
+                "ContactPayload",
                 resolver!(|rc| {
-                    let id: ContactId = id_arg(&rc, "id")?;
-                    let input = contact_input(&rc.args.try_get("input")?.object()?)?;
-                    CONTACT_INPUT.payload(records(&rc)?.contacts.update(tenant(&rc)?, id, input).await)
+                    let input = input(&rc)?;
+                    let id: ContactId = input::id(&input, "id")?;
+                    let contact = contact_input(&input)?;
+                    CONTACT_INPUT.payload(records(&rc)?.contacts.update(tenant(&rc)?, id, contact).await)
                 }),
             )
-            .argument(id("id"))
-            .argument(input()),
+            .input(id("id"))
+            .inputs(contact_fields(shape)),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "deleteContact",
-                TypeRef::named_nn("DeletePayload"),
+                "DeletePayload",
                 resolver!(|rc| {
-                    let id: ContactId = id_arg(&rc, "id")?;
+                    let id: ContactId = input::id(&input(&rc)?, "id")?;
                     let result = records(&rc)?.contacts.delete(tenant(&rc)?, id).await;
                     payload(result.map(|id| id.to_string()))
                 }),
             )
-            .argument(id("id")),
+            .input(id("id")),
         )
 }
 

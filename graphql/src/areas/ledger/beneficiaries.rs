@@ -4,8 +4,7 @@
 use async_graphql::Value;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
-    TypeRef,
+    Field, FieldFuture, FieldValue, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::{BeneficiaryId, ClientId};
 use clientele_records::clients::{Beneficiary, BeneficiaryInput, Card, Civility, Client};
@@ -15,6 +14,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{date_arg, opt_bool, patch_enum, patch_str};
 use crate::support::loaders::{LoadCtx, Many, One, load_error, many, one, relation};
+use crate::support::mutations::{Mutation, Mutations, id_in, input, input_id};
 use crate::support::payload;
 use crate::support::{datetime, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
@@ -135,26 +135,7 @@ fn beneficiary_type() -> Object {
 }
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
-    let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
-    builder
-        .register(beneficiary_type())
-        .register(
-            InputObject::new("BeneficiaryInput")
-                .description("CRD-02: lastName and firstName are required; null clears a field.")
-                .field(InputValue::new("civility", TypeRef::named("Civility")))
-                .field(text("lastName"))
-                .field(text("firstName"))
-                .field(text("street"))
-                .field(text("complement"))
-                .field(text("postcode"))
-                .field(text("city"))
-                .field(text("country").description("ISO 3166-1 alpha-2 code, e.g. FR."))
-                .field(text("mobile"))
-                .field(text("email"))
-                .field(InputValue::new("loyalty", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("wallet", TypeRef::named(TypeRef::BOOLEAN))),
-        )
-        .register(payload_type("BeneficiaryPayload", "beneficiary", "Beneficiary"))
+    builder.register(beneficiary_type()).register(payload_type("BeneficiaryPayload", "beneficiary", "Beneficiary"))
 }
 
 fn query(query: Object, _: &SchemaShape) -> Object {
@@ -190,77 +171,97 @@ fn beneficiary_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<Benefi
     })
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+/// The fields of the inputs that were `BeneficiaryInput`.
+fn beneficiary_fields() -> Vec<InputValue> {
+    let text = |name: &str| InputValue::new(name, TypeRef::named(TypeRef::STRING));
+    vec![
+        InputValue::new("civility", TypeRef::named("Civility")),
+        text("lastName"),
+        text("firstName"),
+        text("street"),
+        text("complement"),
+        text("postcode"),
+        text("city"),
+        text("country").description("ISO 3166-1 alpha-2 code, e.g. FR."),
+        text("mobile"),
+        text("email"),
+        InputValue::new("loyalty", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("wallet", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
-    let input = || InputValue::new("input", TypeRef::named_nn("BeneficiaryInput"));
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "createBeneficiary",
-                TypeRef::named_nn("BeneficiaryPayload"),
+                "BeneficiaryPayload",
                 resolver!(|rc| {
-                    let client: ClientId = id_arg(&rc, "clientId")?;
-                    let input = beneficiary_input(&rc.args.try_get("input")?.object()?)?;
+                    let client: ClientId = id_in(&rc, "clientId")?;
+                    let input = beneficiary_input(&input(&rc)?)?;
                     payload(records(&rc)?.beneficiaries.create(tenant(&rc)?, client, input).await)
                 }),
             )
-            .argument(id("clientId"))
-            .argument(input())
+            .input(id("clientId"))
+            .inputs(beneficiary_fields())
+            .input_description("CRD-02: lastName and firstName are required; null clears a field.")
             .description("CRD-02: adds a beneficiary to a client."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "updateBeneficiary",
-                TypeRef::named_nn("BeneficiaryPayload"),
+                "BeneficiaryPayload",
                 resolver!(|rc| {
-                    let id: BeneficiaryId = id_arg(&rc, "id")?;
-                    let input = beneficiary_input(&rc.args.try_get("input")?.object()?)?;
+                    let id: BeneficiaryId = input_id(&rc)?;
+                    let input = beneficiary_input(&input(&rc)?)?;
                     payload(records(&rc)?.beneficiaries.update(tenant(&rc)?, id, input).await)
                 }),
             )
-            .argument(id("id"))
-            .argument(input()),
+            .input(id("id"))
+            .inputs(beneficiary_fields())
+            .input_description("CRD-02: lastName and firstName are required; null clears a field."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "deleteBeneficiary",
-                TypeRef::named_nn("DeletePayload"),
+                "DeletePayload",
                 resolver!(|rc| {
-                    let id: BeneficiaryId = id_arg(&rc, "id")?;
+                    let id: BeneficiaryId = input_id(&rc)?;
                     let result = records(&rc)?.beneficiaries.delete(tenant(&rc)?, id).await;
                     payload(result.map(|id| id.to_string()))
                 }),
             )
-            .argument(id("id"))
+            .input(id("id"))
             .description(
                 "CRD-03: deletes a beneficiary and its cards (the caller confirms first). Refused with \
                  LINKED_RECORDS once ledger entries name it: block it instead.",
             ),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "blockBeneficiary",
-                TypeRef::named_nn("BeneficiaryPayload"),
+                "BeneficiaryPayload",
                 resolver!(|rc| {
-                    let id: BeneficiaryId = id_arg(&rc, "id")?;
-                    let reason = rc.args.try_get("reason")?.string()?.to_owned();
+                    let id: BeneficiaryId = input_id(&rc)?;
+                    let reason = input(&rc)?.try_get("reason")?.string()?.to_owned();
                     payload(records(&rc)?.beneficiaries.set_blocked(tenant(&rc)?, id, Some(reason)).await)
                 }),
             )
-            .argument(id("id"))
-            .argument(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING)))
+            .input(id("id"))
+            .input(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING)))
             .description("CRD-04: blocks a beneficiary: no new card, no posting on its behalf."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "unblockBeneficiary",
-                TypeRef::named_nn("BeneficiaryPayload"),
+                "BeneficiaryPayload",
                 resolver!(|rc| {
-                    let id: BeneficiaryId = id_arg(&rc, "id")?;
+                    let id: BeneficiaryId = input_id(&rc)?;
                     payload(records(&rc)?.beneficiaries.set_blocked(tenant(&rc)?, id, None).await)
                 }),
             )
-            .argument(id("id")),
+            .input(id("id")),
         )
 }
 

@@ -4,7 +4,7 @@
 use async_graphql::Value;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
+    Field, FieldFuture, FieldValue, InputValue, Object, ObjectAccessor, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::{CardId, ClientId};
 use clientele_records::clients::{Card, CardHolder, CardInput, CardStatus, Client};
@@ -15,6 +15,7 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_enum, opt_str, patch_date};
 use crate::support::loaders::{LoadCtx, Many, One, load_error, many, relation};
+use crate::support::mutations::{Mutation, Mutations, id_in, input, input_id};
 use crate::support::payload;
 use crate::support::{datetime, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
 
@@ -34,6 +35,7 @@ fn loaders(request: async_graphql::Request, cx: &LoadCtx) -> async_graphql::Requ
 fn card_type() -> Object {
     let date = |d: chrono::NaiveDate| Value::String(d.to_string());
     Object::new("Card")
+        .implement("Node")
         .description("CRD-05: a card held by a client or one of its beneficiaries.")
         .field(field::<Card, _>("id", TypeRef::named_nn(TypeRef::ID), |c| Value::String(c.id.to_string())))
         .field(
@@ -75,18 +77,11 @@ fn card_type() -> Object {
 }
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
-    builder
-        .register(enum_type::<CardStatus>("CardStatus"))
-        .register(card_type())
-        .register(
-            InputObject::new("CardInput")
-                .description("number is required on creation; the holder never changes.")
-                .field(InputValue::new("number", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("status", TypeRef::named("CardStatus")).description("Default: ACTIVE."))
-                .field(InputValue::new("issuedOn", TypeRef::named("Date")).description("Default: today."))
-                .field(InputValue::new("expiresOn", TypeRef::named("Date")).description("After issuedOn; null: none.")),
-        )
-        .register(payload_type("CardPayload", "card", "Card"))
+    builder.register(enum_type::<CardStatus>("CardStatus")).register(card_type()).register(payload_type(
+        "CardPayload",
+        "card",
+        "Card",
+    ))
 }
 
 fn query(query: Object, _: &SchemaShape) -> Object {
@@ -113,63 +108,75 @@ fn card_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<CardInput> {
     })
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+/// The fields of the inputs that were `CardInput`.
+fn card_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("number", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("status", TypeRef::named("CardStatus")).description("Default: ACTIVE."),
+        InputValue::new("issuedOn", TypeRef::named("Date")).description("Default: today."),
+        InputValue::new("expiresOn", TypeRef::named("Date")).description("After issuedOn; null: none."),
+    ]
+}
+
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let id = |name: &str| InputValue::new(name, TypeRef::named_nn(TypeRef::ID));
-    let input = || InputValue::new("input", TypeRef::named_nn("CardInput"));
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "createClientCard",
-                TypeRef::named_nn("CardPayload"),
+                "CardPayload",
                 resolver!(|rc| {
-                    let holder = CardHolder::Client(id_arg(&rc, "clientId")?);
-                    let input = card_input(&rc.args.try_get("input")?.object()?)?;
+                    let holder = CardHolder::Client(id_in(&rc, "clientId")?);
+                    let input = card_input(&input(&rc)?)?;
                     payload(records(&rc)?.cards.create(tenant(&rc)?, holder, input).await)
                 }),
             )
-            .argument(id("clientId"))
-            .argument(input())
+            .input(id("clientId"))
+            .inputs(card_fields())
+            .input_description("number is required on creation; the holder never changes.")
             .description("CRD-05: issues a card to the client. Refused with CLIENT_BLOCKED (LIF-01)."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "createBeneficiaryCard",
-                TypeRef::named_nn("CardPayload"),
+                "CardPayload",
                 resolver!(|rc| {
-                    let holder = CardHolder::Beneficiary(id_arg(&rc, "beneficiaryId")?);
-                    let input = card_input(&rc.args.try_get("input")?.object()?)?;
+                    let holder = CardHolder::Beneficiary(id_in(&rc, "beneficiaryId")?);
+                    let input = card_input(&input(&rc)?)?;
                     payload(records(&rc)?.cards.create(tenant(&rc)?, holder, input).await)
                 }),
             )
-            .argument(id("beneficiaryId"))
-            .argument(input())
+            .input(id("beneficiaryId"))
+            .inputs(card_fields())
+            .input_description("number is required on creation; the holder never changes.")
             .description("CRD-05: adds a card to a beneficiary. Refused with CLIENT_BLOCKED or BENEFICIARY_BLOCKED."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "updateCard",
-                TypeRef::named_nn("CardPayload"),
+                "CardPayload",
                 resolver!(|rc| {
-                    let id: CardId = id_arg(&rc, "id")?;
-                    let input = card_input(&rc.args.try_get("input")?.object()?)?;
+                    let id: CardId = input_id(&rc)?;
+                    let input = card_input(&input(&rc)?)?;
                     payload(records(&rc)?.cards.update(tenant(&rc)?, id, input).await)
                 }),
             )
-            .argument(id("id"))
-            .argument(input())
+            .input(id("id"))
+            .inputs(card_fields())
+            .input_description("number is required on creation; the holder never changes.")
             .description("Changes a card's number, status (block, unblock) or dates."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "deleteCard",
-                TypeRef::named_nn("DeletePayload"),
+                "DeletePayload",
                 resolver!(|rc| {
-                    let id: CardId = id_arg(&rc, "id")?;
+                    let id: CardId = input_id(&rc)?;
                     let result = records(&rc)?.cards.delete(tenant(&rc)?, id).await;
                     payload(result.map(|id| id.to_string()))
                 }),
             )
-            .argument(id("id"))
+            .input(id("id"))
             .description("Refused with LINKED_RECORDS once ledger entries name the card: block it instead."),
         )
 }

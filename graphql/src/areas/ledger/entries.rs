@@ -4,8 +4,7 @@
 use async_graphql::Value;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder,
-    TypeRef,
+    Field, FieldFuture, FieldValue, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::Money;
 use clientele_kernel::{AppError, BeneficiaryId, CardId, ClientId, LedgerEntryId};
@@ -19,9 +18,10 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{date_arg, opt_id, opt_str, patch_date};
 use crate::support::loaders::{LoadCtx, One, load_error, one, relation};
+use crate::support::mutations::{Mutation, Mutations, id_in, input, input_id};
 use crate::support::{
-    Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args,
-    parse_enum, tenant, to_gql, user_errors_field, with_page_args,
+    Connection, InputNames, Payload, connection_types, datetime, enum_type, enum_value, field, page_args, parse_enum,
+    tenant, to_gql, user_errors_field, with_page_args,
 };
 
 pub const AREA: Area = Area { register, mutation, client_fields, loaders, ..Area::NONE };
@@ -177,34 +177,6 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
         .register(statement_type())
         .register(operation_type())
         .register(payload_type())
-        .register(
-            InputObject::new("LedgerEntryInput")
-                .description("INVOICE and CREDIT_WITHDRAWN lower the balance, CREDIT_NOTE, PAYMENT, CREDIT_ADDED and DOTATION raise it: type a positive amount. OPENING and ADJUSTMENT take a signed amount.")
-                .field(InputValue::new("kind", TypeRef::named_nn("LedgerEntryKind")))
-                .field(InputValue::new("amount", TypeRef::named_nn("Decimal")))
-                .field(InputValue::new("date", TypeRef::named("Date")).description("Default: today; never in the future."))
-                .field(InputValue::new("documentRef", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("note", TypeRef::named(TypeRef::STRING)))
-                .field(
-                    InputValue::new("beneficiaryId", TypeRef::named(TypeRef::ID))
-                        .description("LED-07: the beneficiary of the client the entry is for."),
-                )
-                .field(
-                    InputValue::new("cardId", TypeRef::named(TypeRef::ID))
-                        .description("LED-07: the card used; it names its holder. Refused with CARD_BLOCKED."),
-                ),
-        )
-        .register(
-            InputObject::new("DotationInput")
-                .description("LED-17: an allowance credited to the client.")
-                .field(InputValue::new("amount", TypeRef::named_nn("Decimal")))
-                .field(
-                    InputValue::new("month", TypeRef::named(TypeRef::STRING))
-                        .description("YYYY-MM: the monthly allowance of that month, posted at most once."),
-                )
-                .field(InputValue::new("date", TypeRef::named("Date")))
-                .field(InputValue::new("note", TypeRef::named(TypeRef::STRING))),
-        )
 }
 
 /// Adds the ledger fields to the `Client` type.
@@ -324,51 +296,77 @@ fn dotation_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<DotationI
     })
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+/// The fields of the inputs that were `LedgerEntryInput`.
+fn entry_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("kind", TypeRef::named_nn("LedgerEntryKind")),
+        InputValue::new("amount", TypeRef::named_nn("Decimal")),
+        InputValue::new("date", TypeRef::named("Date")).description("Default: today; never in the future."),
+        InputValue::new("documentRef", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("note", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("beneficiaryId", TypeRef::named(TypeRef::ID))
+            .description("LED-07: the beneficiary of the client the entry is for."),
+        InputValue::new("cardId", TypeRef::named(TypeRef::ID))
+            .description("LED-07: the card used; it names its holder. Refused with CARD_BLOCKED."),
+    ]
+}
+
+/// The fields of the inputs that were `DotationInput`.
+fn dotation_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("amount", TypeRef::named_nn("Decimal")),
+        InputValue::new("month", TypeRef::named(TypeRef::STRING))
+            .description("YYYY-MM: the monthly allowance of that month, posted at most once."),
+        InputValue::new("date", TypeRef::named("Date")),
+        InputValue::new("note", TypeRef::named(TypeRef::STRING)),
+    ]
+}
+
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "postLedgerEntry",
-                TypeRef::named_nn("LedgerEntryPayload"),
+                "LedgerEntryPayload",
                 resolver!(|rc| {
-                    let client: ClientId = id_arg(&rc, "clientId")?;
-                    let input = entry_input(&rc.args.try_get("input")?.object()?)?;
+                    let client: ClientId = id_in(&rc, "clientId")?;
+                    let input = entry_input(&input(&rc)?)?;
                     posted(records(&rc)?.ledger.post(tenant(&rc)?, client, input).await)
                 }),
             )
-            .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("input", TypeRef::named_nn("LedgerEntryInput")))
+            .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .inputs(entry_fields()).input_description("INVOICE and CREDIT_WITHDRAWN lower the balance, CREDIT_NOTE, PAYMENT, CREDIT_ADDED and DOTATION raise it: type a positive amount. OPENING and ADJUSTMENT take a signed amount.")
             .description(
                 "LED-07: posts an entry. Refused with CLIENT_BLOCKED (LIF-01), CLIENT_UNAVAILABLE (trash, \
                  anonymised), CREDIT_LIMIT_EXCEEDED (LED-04, LED-05), BENEFICIARY_BLOCKED or CARD_BLOCKED.",
             ),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "reverseLedgerEntry",
-                TypeRef::named_nn("LedgerEntryPayload"),
+                "LedgerEntryPayload",
                 resolver!(|rc| {
-                    let id: LedgerEntryId = id_arg(&rc, "id")?;
-                    let reason = rc.args.try_get("reason")?.string()?.to_owned();
+                    let id: LedgerEntryId = input_id(&rc)?;
+                    let reason = input(&rc)?.try_get("reason")?.string()?.to_owned();
                     posted(records(&rc)?.ledger.reverse(tenant(&rc)?, id, reason).await)
                 }),
             )
-            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING)))
+            .input(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING)))
             .description("Cancels an entry with one of the opposite amount; each entry once, reversals never."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "postDotation",
-                TypeRef::named_nn("LedgerEntryPayload"),
+                "LedgerEntryPayload",
                 resolver!(|rc| {
-                    let client: ClientId = id_arg(&rc, "clientId")?;
-                    let input = dotation_input(&rc.args.try_get("input")?.object()?)?;
+                    let client: ClientId = id_in(&rc, "clientId")?;
+                    let input = dotation_input(&input(&rc)?)?;
                     posted(records(&rc)?.ledger.post_dotation(tenant(&rc)?, client, input).await)
                 }),
             )
-            .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("input", TypeRef::named_nn("DotationInput")))
+            .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .inputs(dotation_fields()).input_description("LED-17: an allowance credited to the client.")
             .description("LED-17: credits a dotation (deposit and credit accounts)."),
         )
 }

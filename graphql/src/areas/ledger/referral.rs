@@ -3,7 +3,7 @@
 
 use async_graphql::Value;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, SchemaBuilder, TypeRef};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
 use clientele_kernel::ClientId;
 use clientele_records::clients::{Client, ReferralRewards, ReferralSettings, ReferralSettingsInput, RewardKind};
 
@@ -12,8 +12,9 @@ use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::input::{opt_bool, opt_enum, opt_str, patch_str};
 use crate::support::loaders::{LoadCtx, One, load_error, one, relation};
+use crate::support::mutations::{Mutation, Mutations, id_in, input};
 use crate::support::payload;
-use crate::support::{enum_type, enum_value, field, id_arg, opt_datetime, payload_type, tenant, to_gql};
+use crate::support::{enum_type, enum_value, field, opt_datetime, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -65,19 +66,6 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
                     .description("Null until first saved (the defaults apply)."),
                 ),
         )
-        .register(
-            InputObject::new("ReferralSettingsInput")
-                .description("Fields left out keep their value.")
-                .field(InputValue::new("enabled", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("rewardKind", TypeRef::named("ReferralRewardKind")))
-                .field(
-                    InputValue::new("rewardValue", TypeRef::named("Decimal"))
-                        .description("0–100 for a discount, a positive amount for a rebate."),
-                )
-                .field(InputValue::new("skipDiscountForbidden", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("offerText", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("printOnReceipt", TypeRef::named(TypeRef::BOOLEAN))),
-        )
         .register(payload_type("ReferralSettingsPayload", "referralSettings", "ReferralSettings"))
         .register(
             Object::new("ReferralRewards")
@@ -106,14 +94,27 @@ fn query(query: Object, _: &SchemaShape) -> Object {
     )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+/// The fields of the inputs that were `ReferralSettingsInput`.
+fn referral_settings_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("enabled", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("rewardKind", TypeRef::named("ReferralRewardKind")),
+        InputValue::new("rewardValue", TypeRef::named("Decimal"))
+            .description("0–100 for a discount, a positive amount for a rebate."),
+        InputValue::new("skipDiscountForbidden", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("offerText", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("printOnReceipt", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "updateReferralSettings",
-                TypeRef::named_nn("ReferralSettingsPayload"),
+                "ReferralSettingsPayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
                     let input = ReferralSettingsInput {
                         enabled: opt_bool(&input, "enabled")?,
                         reward_kind: opt_enum::<RewardKind>(&input, "rewardKind")?,
@@ -125,19 +126,20 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                     payload(records(&rc)?.referral.update_settings(tenant(&rc)?, input).await)
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("ReferralSettingsInput")))
+            .inputs(referral_settings_fields())
+            .input_description("Fields left out keep their value.")
             .description("REF-01..03: admins only."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "useReferralReward",
-                TypeRef::named_nn("ReferralRewardsPayload"),
+                "ReferralRewardsPayload",
                 resolver!(|rc| {
-                    let id: ClientId = id_arg(&rc, "clientId")?;
+                    let id: ClientId = id_in(&rc, "clientId")?;
                     payload(records(&rc)?.referral.use_reward(tenant(&rc)?, id).await)
                 }),
             )
-            .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
             .description(
                 "Q-14: the sponsor uses one reward. Refused with NO_REFERRAL_REWARD_LEFT when none is left, \
                  CLIENT_BLOCKED for a blocked client.",

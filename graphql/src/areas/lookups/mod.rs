@@ -4,7 +4,7 @@
 use async_graphql::Value;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+    Field, FieldFuture, FieldValue, InputValue, Object, ObjectAccessor, ResolverContext, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::{AppError, LookupId, StaffId, UserId};
 use clientele_records::clients::{Client, Lookup, LookupInput, LookupKind, StaffInput, StaffMember};
@@ -12,10 +12,11 @@ use clientele_records::clients::{Client, Lookup, LookupInput, LookupKind, StaffI
 use crate::areas::clients::client::records;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_id};
+use crate::support::input::{self, opt_bool, opt_enum, opt_i64, opt_str, patch_id};
 use crate::support::loaders::{LoadCtx, One, load_error, one, relation};
+use crate::support::mutations::{Mutation, Mutations, input};
 use crate::support::payload;
-use crate::support::{InputNames, enum_type, enum_value, field, id_arg, payload_type, tenant, to_gql};
+use crate::support::{InputNames, enum_type, enum_value, field, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
 
@@ -98,24 +99,6 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
                     s.user.map_or(Value::Null, |u| Value::String(u.to_string()))
                 })),
         )
-        .register(
-            InputObject::new("LookupInput")
-                .description("kind is set at creation and never changes.")
-                .field(InputValue::new("kind", TypeRef::named("LookupKind")))
-                .field(InputValue::new("code", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("label", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("position", TypeRef::named(TypeRef::INT)))
-                .field(InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN))),
-        )
-        .register(
-            InputObject::new("StaffInput")
-                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("isRepresentative", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("isDeliveryPerson", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("isSalesperson", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN)))
-                .field(InputValue::new("userId", TypeRef::named(TypeRef::ID))),
-        )
         .register(payload_type("LookupPayload", "lookup", "Lookup"))
         .register(payload_type("StaffPayload", "staff", "Staff"))
 }
@@ -157,111 +140,129 @@ fn query(query: Object, _: &SchemaShape) -> Object {
         )
 }
 
-fn lookup_input(rc: &ResolverContext<'_>) -> async_graphql::Result<LookupInput> {
-    let input = rc.args.try_get("input")?.object()?;
+fn lookup_fields() -> [InputValue; 5] {
+    [
+        InputValue::new("kind", TypeRef::named("LookupKind")).description("Set at creation, never changed."),
+        InputValue::new("code", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("label", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("position", TypeRef::named(TypeRef::INT)),
+        InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
+fn staff_fields() -> [InputValue; 6] {
+    [
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("isRepresentative", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("isDeliveryPerson", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("isSalesperson", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("userId", TypeRef::named(TypeRef::ID)),
+    ]
+}
+
+fn lookup_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<LookupInput> {
     Ok(LookupInput {
-        kind: opt_enum::<LookupKind>(&input, "kind")?,
-        code: opt_str(&input, "code")?,
-        label: opt_str(&input, "label")?,
-        position: opt_i64(&input, "position")?.map(|p| i32::try_from(p.clamp(-10_000, 10_000)).unwrap_or(0)),
-        active: opt_bool(&input, "active")?,
+        kind: opt_enum::<LookupKind>(input, "kind")?,
+        code: opt_str(input, "code")?,
+        label: opt_str(input, "label")?,
+        position: opt_i64(input, "position")?.map(|p| i32::try_from(p.clamp(-10_000, 10_000)).unwrap_or(0)),
+        active: opt_bool(input, "active")?,
     })
 }
 
-fn staff_input(rc: &ResolverContext<'_>) -> async_graphql::Result<StaffInput> {
-    let input = rc.args.try_get("input")?.object()?;
+fn staff_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<StaffInput> {
     Ok(StaffInput {
-        name: opt_str(&input, "name")?,
-        is_representative: opt_bool(&input, "isRepresentative")?,
-        is_delivery_person: opt_bool(&input, "isDeliveryPerson")?,
-        is_salesperson: opt_bool(&input, "isSalesperson")?,
-        active: opt_bool(&input, "active")?,
-        user: patch_id::<UserId>(&input, "userId")?,
+        name: opt_str(input, "name")?,
+        is_representative: opt_bool(input, "isRepresentative")?,
+        is_delivery_person: opt_bool(input, "isDeliveryPerson")?,
+        is_salesperson: opt_bool(input, "isSalesperson")?,
+        active: opt_bool(input, "active")?,
+        user: patch_id::<UserId>(input, "userId")?,
     })
 }
 
-fn with_input(field: Field, ty: &str) -> Field {
-    field.argument(InputValue::new("input", TypeRef::named_nn(ty)))
-}
-
-fn with_id(field: Field) -> Field {
-    field.argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
-}
-
-/// `StaffInput` fields not named as the camelCase of their domain field.
+/// Staff inputs' fields not named as the camelCase of their domain field.
 const STAFF_INPUT: InputNames = InputNames::renaming(&[("user", "userId")]);
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
+    let id = || InputValue::new("id", TypeRef::named_nn(TypeRef::ID));
     mutation
-        .field(with_input(
-            Field::new(
+        .field(
+            Mutation::new(
                 "createLookup",
-                TypeRef::named_nn("LookupPayload"),
+                "LookupPayload",
                 resolver!(|rc| {
-                    let input = lookup_input(&rc)?;
-                    payload(records(&rc)?.lookups.save_lookup(tenant(&rc)?, None, input).await)
+                    let lookup = lookup_input(&input(&rc)?)?;
+                    payload(records(&rc)?.lookups.save_lookup(tenant(&rc)?, None, lookup).await)
                 }),
-            ),
-            "LookupInput",
-        ))
-        .field(with_id(with_input(
-            Field::new(
+            )
+            .inputs(lookup_fields()),
+        )
+        .field(
+            Mutation::new(
                 "updateLookup",
-                TypeRef::named_nn("LookupPayload"),
+                "LookupPayload",
                 resolver!(|rc| {
-                    let id: LookupId = id_arg(&rc, "id")?;
-                    let input = lookup_input(&rc)?;
-                    payload(records(&rc)?.lookups.save_lookup(tenant(&rc)?, Some(id), input).await)
+                    let input = input(&rc)?;
+                    let id: LookupId = input::id(&input, "id")?;
+                    let lookup = lookup_input(&input)?;
+                    payload(records(&rc)?.lookups.save_lookup(tenant(&rc)?, Some(id), lookup).await)
                 }),
-            ),
-            "LookupInput",
-        )))
-        .field(with_id(
-            Field::new(
+            )
+            .input(id())
+            .inputs(lookup_fields()),
+        )
+        .field(
+            Mutation::new(
                 "deleteLookup",
-                TypeRef::named_nn("DeletePayload"),
+                "DeletePayload",
                 resolver!(|rc| {
-                    let id: LookupId = id_arg(&rc, "id")?;
+                    let id: LookupId = input::id(&input(&rc)?, "id")?;
                     let result = records(&rc)?.lookups.delete_lookup(tenant(&rc)?, id).await;
                     payload(result.map(|id| id.to_string()))
                 }),
             )
+            .input(id())
             .description("Refused with LINKED_RECORDS while clients or categories use the entry: deactivate it."),
-        ))
-        .field(with_input(
-            Field::new(
+        )
+        .field(
+            Mutation::new(
                 "createStaff",
-                TypeRef::named_nn("StaffPayload"),
+                "StaffPayload",
                 resolver!(|rc| {
-                    let input = staff_input(&rc)?;
-                    STAFF_INPUT.payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, None, input).await)
+                    let staff = staff_input(&input(&rc)?)?;
+                    STAFF_INPUT.payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, None, staff).await)
                 }),
-            ),
-            "StaffInput",
-        ))
-        .field(with_id(with_input(
-            Field::new(
+            )
+            .inputs(staff_fields()),
+        )
+        .field(
+            Mutation::new(
                 "updateStaff",
-                TypeRef::named_nn("StaffPayload"),
+                "StaffPayload",
                 resolver!(|rc| {
-                    let id: StaffId = id_arg(&rc, "id")?;
-                    let input = staff_input(&rc)?;
-                    STAFF_INPUT.payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, Some(id), input).await)
+                    let input = input(&rc)?;
+                    let id: StaffId = input::id(&input, "id")?;
+                    let staff = staff_input(&input)?;
+                    STAFF_INPUT.payload(records(&rc)?.lookups.save_staff(tenant(&rc)?, Some(id), staff).await)
                 }),
-            ),
-            "StaffInput",
-        )))
-        .field(with_id(
-            Field::new(
+            )
+            .input(id())
+            .inputs(staff_fields()),
+        )
+        .field(
+            Mutation::new(
                 "deactivateStaff",
-                TypeRef::named_nn("StaffPayload"),
+                "StaffPayload",
                 resolver!(|rc| {
-                    let id: StaffId = id_arg(&rc, "id")?;
+                    let id: StaffId = input::id(&input(&rc)?, "id")?;
                     payload(records(&rc)?.lookups.deactivate_staff(tenant(&rc)?, id).await)
                 }),
             )
+            .input(id())
             .description("Staff are never deleted: records keep pointing at former staff."),
-        ))
+        )
 }
 
 fn client_fields(client: Object, _: &SchemaShape) -> Object {

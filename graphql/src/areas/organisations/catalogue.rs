@@ -3,7 +3,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+    Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::TenantId;
 use clientele_tenants::catalogue::{
@@ -12,9 +12,10 @@ use clientele_tenants::catalogue::{
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{opt_bool, opt_str, patch_str};
+use crate::support::input::{self, opt_bool, opt_id, opt_str, patch_str};
+use crate::support::mutations::{Mutation, Mutations, id_in, input};
 use crate::support::payload;
-use crate::support::{Payload, field, id_arg, payload_type, services, tenant, to_gql};
+use crate::support::{Payload, field, id_arg, outcome_payload_type, payload_type, services, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
 
@@ -60,6 +61,7 @@ fn view_fields<T: std::any::Any + Send + Sync>(object: Object, get: fn(&T) -> &C
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
     builder
+        .register(outcome_payload_type("SetOrganisationCustomerGroupPayload"))
         .register(item_fields::<CatalogueItem>(
             Object::new("CatalogueItem").description("An item of the supplier's catalogue."),
             |i| i,
@@ -120,36 +122,12 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
                     })
                 })),
         )
-        .register(
-            InputObject::new("CatalogueItemInput")
-                .field(InputValue::new("sku", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("category", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("unitPrice", TypeRef::named("Decimal")))
-                .field(InputValue::new("currency", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN))),
-        )
-        .register(
-            InputObject::new("CatalogueViewInput")
-                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("categories", TypeRef::named_nn_list(TypeRef::STRING)))
-                .field(InputValue::new("itemIds", TypeRef::named_nn_list(TypeRef::ID)))
-                .field(InputValue::new("supplierDefault", TypeRef::named(TypeRef::BOOLEAN))),
-        )
-        .register(
-            InputObject::new("CustomerGroupInput")
-                .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("discount", TypeRef::named("Decimal")))
-                .field(InputValue::new("sameAsSupplier", TypeRef::named(TypeRef::BOOLEAN))),
-        )
         .register(payload_type("CatalogueItemPayload", "item", "CatalogueItem"))
         .register(payload_type("CatalogueViewPayload", "view", "CatalogueView"))
         .register(payload_type("CustomerGroupPayload", "group", "CustomerGroup"))
         .register(
             Object::new("AssignedViewsPayload")
-                .field(Field::new("views", TypeRef::named_list_nn("AssignedCatalogueView"), |rc| {
+                .field(Field::new("views", TypeRef::named_nn_list("AssignedCatalogueView"), |rc| {
                     FieldFuture::new(async move {
                         let p = rc.parent_value.try_downcast_ref::<Payload>()?;
                         let views = p.node.as_deref().and_then(|n| n.downcast_ref::<Vec<AssignedView>>());
@@ -203,14 +181,11 @@ fn query(query: Object, _: &SchemaShape) -> Object {
 }
 
 fn opt_uuid(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<uuid::Uuid>> {
-    match rc.args.get(name).filter(|v| !v.is_null()) {
-        Some(_) => Ok(Some(id_arg::<TenantId>(rc, name)?.0)),
-        None => Ok(None),
-    }
+    Ok(opt_id::<TenantId>(&input(rc)?, name)?.map(|id| id.0))
 }
 
 fn item_input(rc: &ResolverContext<'_>) -> async_graphql::Result<ItemInput> {
-    let i = rc.args.try_get("input")?.object()?;
+    let i = input(rc)?;
     Ok(ItemInput {
         sku: opt_str(&i, "sku")?,
         name: opt_str(&i, "name")?,
@@ -223,7 +198,7 @@ fn item_input(rc: &ResolverContext<'_>) -> async_graphql::Result<ItemInput> {
 }
 
 fn view_input(rc: &ResolverContext<'_>) -> async_graphql::Result<ViewInput> {
-    let i = rc.args.try_get("input")?.object()?;
+    let i = input(rc)?;
     let strings = |name: &str| -> async_graphql::Result<Option<Vec<String>>> {
         match i.get(name).filter(|v| !v.is_null()) {
             Some(list) => {
@@ -248,81 +223,118 @@ fn view_input(rc: &ResolverContext<'_>) -> async_graphql::Result<ViewInput> {
     })
 }
 
-fn with(field: Field, args: &[(&str, TypeRef)]) -> Field {
-    args.iter().fold(field, |f, (name, ty)| f.argument(InputValue::new(*name, ty.clone())))
+fn with(mutation: Mutation, args: &[(&str, TypeRef)]) -> Mutation {
+    args.iter().fold(mutation, |m, (name, ty)| m.input(InputValue::new(*name, ty.clone())))
+}
+
+/// The fields of the inputs that were `CatalogueItemInput`.
+fn item_input_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("sku", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("description", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("category", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("unitPrice", TypeRef::named("Decimal")),
+        InputValue::new("currency", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("active", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
+/// The fields of the inputs that were `CatalogueViewInput`.
+fn view_input_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("description", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("categories", TypeRef::named_nn_list(TypeRef::STRING)),
+        InputValue::new("itemIds", TypeRef::named_nn_list(TypeRef::ID)),
+        InputValue::new("supplierDefault", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
+}
+
+/// The fields of the inputs that were `CustomerGroupInput`.
+fn group_input_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("discount", TypeRef::named("Decimal")),
+        InputValue::new("sameAsSupplier", TypeRef::named(TypeRef::BOOLEAN)),
+    ]
 }
 
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let id_opt = || ("id", TypeRef::named(TypeRef::ID));
     let org = || ("organisationId", TypeRef::named_nn(TypeRef::ID));
     mutation
-        .field(with(
-            Field::new(
-                "saveCatalogueItem",
-                TypeRef::named_nn("CatalogueItemPayload"),
+        .field(
+            with(
+                Mutation::new(
+                    "saveCatalogueItem",
+                    "CatalogueItemPayload",
+                    resolver!(|rc| {
+                        let id = opt_uuid(&rc, "id")?;
+                        let input = item_input(&rc)?;
+                        payload(services(&rc)?.catalogue.save_item(tenant(&rc)?, id, input).await)
+                    }),
+                )
+                .description("Creates an item, or changes the item `id`."),
+                &[id_opt()],
+            )
+            .inputs(item_input_fields()),
+        )
+        .field(
+            with(
+                Mutation::new(
+                    "saveCatalogueView",
+                    "CatalogueViewPayload",
+                    resolver!(|rc| {
+                        let id = opt_uuid(&rc, "id")?;
+                        let input = view_input(&rc)?;
+                        payload(services(&rc)?.catalogue.save_view(tenant(&rc)?, id, input).await)
+                    }),
+                ),
+                &[id_opt()],
+            )
+            .inputs(view_input_fields()),
+        )
+        .field(
+            with(
+                Mutation::new(
+                    "saveCustomerGroup",
+                    "CustomerGroupPayload",
+                    resolver!(|rc| {
+                        let id = opt_uuid(&rc, "id")?;
+                        let i = input(&rc)?;
+                        let (name, discount, same) =
+                            (opt_str(&i, "name")?, opt_str(&i, "discount")?, opt_bool(&i, "sameAsSupplier")?);
+                        payload(services(&rc)?.catalogue.save_group(tenant(&rc)?, id, name, discount, same).await)
+                    }),
+                ),
+                &[id_opt()],
+            )
+            .inputs(group_input_fields()),
+        )
+        .field(
+            Mutation::new(
+                "setOrganisationCustomerGroup",
+                "SetOrganisationCustomerGroupPayload",
                 resolver!(|rc| {
-                    let id = opt_uuid(&rc, "id")?;
-                    let input = item_input(&rc)?;
-                    payload(services(&rc)?.catalogue.save_item(tenant(&rc)?, id, input).await)
+                    let input = input(&rc)?;
+                    let org: TenantId = input::id(&input, "organisationId")?;
+                    let group = opt_id::<TenantId>(&input, "groupId")?.map(|g| g.0);
+                    payload(services(&rc)?.catalogue.set_customer_group(tenant(&rc)?, org, group).await)
                 }),
             )
-            .description("Creates an item, or changes the item `id`."),
-            &[id_opt(), ("input", TypeRef::named_nn("CatalogueItemInput"))],
-        ))
+            .input(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("groupId", TypeRef::named(TypeRef::ID)).description("Null: no group.")),
+        )
         .field(with(
-            Field::new(
-                "saveCatalogueView",
-                TypeRef::named_nn("CatalogueViewPayload"),
-                resolver!(|rc| {
-                    let id = opt_uuid(&rc, "id")?;
-                    let input = view_input(&rc)?;
-                    payload(services(&rc)?.catalogue.save_view(tenant(&rc)?, id, input).await)
-                }),
-            ),
-            &[id_opt(), ("input", TypeRef::named_nn("CatalogueViewInput"))],
-        ))
-        .field(with(
-            Field::new(
-                "saveCustomerGroup",
-                TypeRef::named_nn("CustomerGroupPayload"),
-                resolver!(|rc| {
-                    let id = opt_uuid(&rc, "id")?;
-                    let i = rc.args.try_get("input")?.object()?;
-                    let (name, discount, same) =
-                        (opt_str(&i, "name")?, opt_str(&i, "discount")?, opt_bool(&i, "sameAsSupplier")?);
-                    payload(services(&rc)?.catalogue.save_group(tenant(&rc)?, id, name, discount, same).await)
-                }),
-            ),
-            &[id_opt(), ("input", TypeRef::named_nn("CustomerGroupInput"))],
-        ))
-        .field(with(
-            Field::new(
-                "setOrganisationCustomerGroup",
-                TypeRef::named_nn(TypeRef::BOOLEAN),
-                resolver!(|rc| {
-                    let org: TenantId = id_arg(&rc, "organisationId")?;
-                    let group = opt_uuid(&rc, "groupId")?;
-                    services(&rc)?.catalogue.set_customer_group(tenant(&rc)?, org, group).await.map_err(to_gql)?;
-                    Ok(Some(FieldValue::value(true)))
-                }),
-            ),
-            &[org(), ("groupId", TypeRef::named(TypeRef::ID))],
-        ))
-        .field(with(
-            Field::new(
+            Mutation::new(
                 "assignCatalogueView",
-                TypeRef::named_nn("AssignedViewsPayload"),
+                "AssignedViewsPayload",
                 resolver!(|rc| {
-                    let org: TenantId = id_arg(&rc, "organisationId")?;
-                    let view: TenantId = id_arg(&rc, "viewId")?;
-                    let default = rc
-                        .args
-                        .get("default")
-                        .filter(|v| !v.is_null())
-                        .map(|v| v.boolean())
-                        .transpose()?
-                        .unwrap_or(false);
+                    let org: TenantId = id_in(&rc, "organisationId")?;
+                    let view: TenantId = id_in(&rc, "viewId")?;
+                    let default = opt_bool(&input(&rc)?, "default")?.unwrap_or(false);
                     payload(services(&rc)?.catalogue.assign_view(tenant(&rc)?, org, view.0, default).await)
                 }),
             )
@@ -330,12 +342,12 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
             &[org(), ("viewId", TypeRef::named_nn(TypeRef::ID)), ("default", TypeRef::named(TypeRef::BOOLEAN))],
         ))
         .field(with(
-            Field::new(
+            Mutation::new(
                 "unassignCatalogueView",
-                TypeRef::named_nn("AssignedViewsPayload"),
+                "AssignedViewsPayload",
                 resolver!(|rc| {
-                    let org: TenantId = id_arg(&rc, "organisationId")?;
-                    let view: TenantId = id_arg(&rc, "viewId")?;
+                    let org: TenantId = id_in(&rc, "organisationId")?;
+                    let view: TenantId = id_in(&rc, "viewId")?;
                     payload(services(&rc)?.catalogue.unassign_view(tenant(&rc)?, org, view.0).await)
                 }),
             ),

@@ -16,11 +16,12 @@ use strum::IntoEnumIterator;
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{opt_bool, opt_enum, opt_i64, opt_str, patch_date, patch_str};
+use crate::support::input::{id, opt_bool, opt_enum, opt_i64, opt_id, opt_str, patch_date, patch_str};
+use crate::support::mutations::{Mutation, Mutations, id_in, input, input_id};
 use crate::support::payload;
 use crate::support::{
-    Connection, connection_types, datetime, enum_type, enum_value, field, id_arg, page_args, payload_type, services,
-    tenant, to_gql, with_page_args,
+    Connection, connection_types, datetime, enum_type, enum_value, field, id_arg, list_payload_type, page_args,
+    payload_type, services, tenant, to_gql, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
@@ -122,31 +123,6 @@ fn licence_type() -> Object {
 }
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
-    let mut org_input = InputObject::new("CustomerOrganisationInput")
-        .description("Fields left out keep their value; null clears one.")
-        .field(InputValue::new("name", TypeRef::named(TypeRef::STRING)))
-        .field(InputValue::new("status", TypeRef::named("OrganisationStatus")))
-        .field(InputValue::new("language", TypeRef::named("Language")))
-        .field(InputValue::new("blocked", TypeRef::named(TypeRef::BOOLEAN)))
-        .field(InputValue::new("validFrom", TypeRef::named("Date")))
-        .field(InputValue::new("directLoginAllowed", TypeRef::named(TypeRef::BOOLEAN)).description(
-            "On creation only: afterwards the consent is the customer's (`setDirectLoginAllowed`), and \
-             `updateCustomerOrganisation` refuses this field with FORBIDDEN.",
-        ));
-    for text in OrgText::iter() {
-        org_input = org_input.field(InputValue::new(text_name(text), TypeRef::named(TypeRef::STRING)));
-    }
-    let contact_input =
-        ["title", "firstName", "lastName", "jobTitle", "department", "phone", "fax", "mobile", "email", "remark"]
-            .into_iter()
-            .fold(InputObject::new("OrganisationContactInput"), |o, name| {
-                let ty = if name == "lastName" {
-                    TypeRef::named_nn(TypeRef::STRING)
-                } else {
-                    TypeRef::named(TypeRef::STRING)
-                };
-                o.field(InputValue::new(name, ty))
-            });
     let [connection, edge] = connection_types("CustomerOrganisation");
     builder
         .register(
@@ -162,38 +138,23 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
                     s(c.description.as_deref())
                 })),
         )
-        .register(
-            InputObject::new("OrganisationCategoryInput")
-                .field(InputValue::new("title", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING))),
-        )
         .register(payload_type("OrganisationCategoryPayload", "category", "OrganisationCategory"))
+        .register(list_payload_type::<OrgCategory>(
+            "SetOrganisationCategoriesPayload",
+            "categories",
+            "OrganisationCategory",
+        ))
         .register(organisation_type())
         .register(contact_type())
         .register(licence_type())
         .register(enum_type::<LicenceKind>("LicenceKind"))
-        .register(org_input)
-        .register(contact_input)
         .register(
-            InputObject::new("NewCustomerOrganisationInput")
-                .field(InputValue::new("organisation", TypeRef::named_nn("CustomerOrganisationInput")))
-                .field(
-                    InputValue::new("contacts", TypeRef::named_nn_list("OrganisationContactInput"))
-                        .description("The first contact becomes the super-admin."),
-                )
-                .field(
-                    InputValue::new("seats", TypeRef::named(TypeRef::INT))
-                        .description("Seats of the first licence (default 1)."),
-                ),
+            org_fields()
+                .into_iter()
+                .fold(InputObject::new("CustomerOrganisationInput"), InputObject::field)
+                .description("Fields left out keep their value; null clears one."),
         )
-        .register(
-            InputObject::new("LicenceInput")
-                .field(InputValue::new("title", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("description", TypeRef::named(TypeRef::STRING)))
-                .field(InputValue::new("kind", TypeRef::named("LicenceKind")))
-                .field(InputValue::new("quantity", TypeRef::named(TypeRef::INT)))
-                .field(InputValue::new("transmitted", TypeRef::named(TypeRef::INT))),
-        )
+        .register(contact_fields().into_iter().fold(InputObject::new("OrganisationContactInput"), InputObject::field))
         .register(payload_type("CustomerOrganisationPayload", "organisation", "CustomerOrganisation"))
         .register(payload_type("OrganisationContactPayload", "contact", "OrganisationContact"))
         .register(payload_type("LicencePayload", "licence", "Licence"))
@@ -250,7 +211,7 @@ fn licence_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<LicenceInp
 }
 
 fn org_arg(rc: &ResolverContext<'_>) -> async_graphql::Result<TenantId> {
-    id_arg(rc, "organisationId")
+    id_in(rc, "organisationId")
 }
 
 fn query(query: Object, _: &SchemaShape) -> Object {
@@ -300,54 +261,110 @@ fn query(query: Object, _: &SchemaShape) -> Object {
         )
 }
 
+/// The fields of `CustomerOrganisationInput` (inside `createCustomerOrganisation`'s input) and of
+/// `updateCustomerOrganisation`'s.
+fn org_fields() -> Vec<InputValue> {
+    let mut fields = vec![
+        InputValue::new("name", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("status", TypeRef::named("OrganisationStatus")),
+        InputValue::new("language", TypeRef::named("Language")),
+        InputValue::new("blocked", TypeRef::named(TypeRef::BOOLEAN)),
+        InputValue::new("validFrom", TypeRef::named("Date")),
+        InputValue::new("directLoginAllowed", TypeRef::named(TypeRef::BOOLEAN)).description(
+            "On creation only: afterwards the consent is the customer's (`setDirectLoginAllowed`), and \
+             `updateCustomerOrganisation` refuses this field with FORBIDDEN.",
+        ),
+    ];
+    fields.extend(OrgText::iter().map(|text| InputValue::new(text_name(text), TypeRef::named(TypeRef::STRING))));
+    fields
+}
+
+/// The fields of `OrganisationContactInput` (the contacts of a new organisation) and of
+/// `addOrganisationContact`'s input.
+fn contact_fields() -> Vec<InputValue> {
+    ["title", "firstName", "lastName", "jobTitle", "department", "phone", "fax", "mobile", "email", "remark"]
+        .into_iter()
+        .map(|name| {
+            let ty =
+                if name == "lastName" { TypeRef::named_nn(TypeRef::STRING) } else { TypeRef::named(TypeRef::STRING) };
+            InputValue::new(name, ty)
+        })
+        .collect()
+}
+
+/// The fields of the inputs that were `NewCustomerOrganisationInput`.
+fn new_org_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("organisation", TypeRef::named_nn("CustomerOrganisationInput")),
+        InputValue::new("contacts", TypeRef::named_nn_list("OrganisationContactInput"))
+            .description("The first contact becomes the super-admin."),
+        InputValue::new("seats", TypeRef::named(TypeRef::INT)).description("Seats of the first licence (default 1)."),
+    ]
+}
+
+/// The fields of the inputs that were `LicenceInput`.
+fn licence_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("title", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("description", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("kind", TypeRef::named("LicenceKind")),
+        InputValue::new("quantity", TypeRef::named(TypeRef::INT)),
+        InputValue::new("transmitted", TypeRef::named(TypeRef::INT)),
+    ]
+}
+
+/// The fields of the inputs that were `OrganisationCategoryInput`.
+fn org_category_fields() -> Vec<InputValue> {
+    vec![
+        InputValue::new("title", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("description", TypeRef::named(TypeRef::STRING)),
+    ]
+}
+
 #[allow(clippy::too_many_lines)] // one mutation after the other
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     let org_id = || InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID));
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "saveOrganisationCategory",
-                TypeRef::named_nn("OrganisationCategoryPayload"),
+                "OrganisationCategoryPayload",
                 resolver!(|rc| {
-                    let id = match rc.args.get("id").filter(|v| !v.is_null()) {
-                        Some(_) => Some(id_arg::<TenantId>(&rc, "id")?.0),
-                        None => None,
-                    };
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
+                    let id = opt_id::<TenantId>(&input, "id")?.map(|id| id.0);
                     let (title, description) = (opt_str(&input, "title")?, patch_str(&input, "description")?);
                     payload(services(&rc)?.org_categories.save(tenant(&rc)?, id, title, description).await)
                 }),
             )
             .description("Creates a category, or changes the category `id`.")
-            .argument(InputValue::new("id", TypeRef::named(TypeRef::ID)))
-            .argument(InputValue::new("input", TypeRef::named_nn("OrganisationCategoryInput"))),
+            .input(InputValue::new("id", TypeRef::named(TypeRef::ID)))
+            .inputs(org_category_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "setOrganisationCategories",
-                TypeRef::named_nn_list_nn("OrganisationCategory"),
+                "SetOrganisationCategoriesPayload",
                 resolver!(|rc| {
-                    let org = org_arg(&rc)?;
-                    let ids = rc
-                        .args
+                    let input = input(&rc)?;
+                    let org: TenantId = id(&input, "organisationId")?;
+                    let ids = input
                         .try_get("categoryIds")?
                         .list()?
                         .iter()
                         .map(|v| v.string().and_then(|s| s.parse::<TenantId>().map(|t| t.0).map_err(to_gql)))
                         .collect::<async_graphql::Result<Vec<_>>>()?;
-                    let list = services(&rc)?.org_categories.set_for(tenant(&rc)?, org, &ids).await.map_err(to_gql)?;
-                    Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
+                    payload(services(&rc)?.org_categories.set_for(tenant(&rc)?, org, &ids).await)
                 }),
             )
-            .argument(org_id())
-            .argument(InputValue::new("categoryIds", TypeRef::named_nn_list_nn(TypeRef::ID))),
+            .input(org_id())
+            .input(InputValue::new("categoryIds", TypeRef::named_nn_list_nn(TypeRef::ID))),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "createCustomerOrganisation",
-                TypeRef::named_nn("CustomerOrganisationPayload"),
+                "CustomerOrganisationPayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
+                    let input = input(&rc)?;
                     let contacts = match input.get("contacts").filter(|v| !v.is_null()) {
                         Some(list) => list
                             .list()?
@@ -365,74 +382,74 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                     payload(services(&rc)?.customers.create(tenant(&rc)?, new).await.map(|(org, _)| org))
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("NewCustomerOrganisationInput"))),
+            .inputs(new_org_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "updateCustomerOrganisation",
-                TypeRef::named_nn("CustomerOrganisationPayload"),
+                "CustomerOrganisationPayload",
                 resolver!(|rc| {
-                    let id: TenantId = id_arg(&rc, "id")?;
-                    let input = customer_input(&rc.args.try_get("input")?.object()?)?;
-                    payload(services(&rc)?.customers.update(tenant(&rc)?, id, input).await)
+                    let id: TenantId = input_id(&rc)?;
+                    let update = customer_input(&input(&rc)?)?;
+                    payload(services(&rc)?.customers.update(tenant(&rc)?, id, update).await)
                 }),
             )
-            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("input", TypeRef::named_nn("CustomerOrganisationInput"))),
+            .input(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+            .inputs(org_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "addOrganisationContact",
-                TypeRef::named_nn("OrganisationContactPayload"),
+                "OrganisationContactPayload",
                 resolver!(|rc| {
                     let org = org_arg(&rc)?;
-                    let input = contact_input(&rc.args.try_get("input")?.object()?)?;
+                    let input = contact_input(&input(&rc)?)?;
                     payload(services(&rc)?.customers.add_contact(tenant(&rc)?, org, input).await)
                 }),
             )
-            .argument(org_id())
-            .argument(InputValue::new("input", TypeRef::named_nn("OrganisationContactInput"))),
+            .input(org_id())
+            .inputs(contact_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "createLicence",
-                TypeRef::named_nn("LicencePayload"),
+                "LicencePayload",
                 resolver!(|rc| {
                     let org = org_arg(&rc)?;
-                    let input = licence_input(&rc.args.try_get("input")?.object()?)?;
+                    let input = licence_input(&input(&rc)?)?;
                     payload(services(&rc)?.licences.create(tenant(&rc)?, org, input).await)
                 }),
             )
-            .argument(org_id())
-            .argument(InputValue::new("input", TypeRef::named_nn("LicenceInput"))),
+            .input(org_id())
+            .inputs(licence_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "updateLicence",
-                TypeRef::named_nn("LicencePayload"),
+                "LicencePayload",
                 resolver!(|rc| {
                     let org = org_arg(&rc)?;
-                    let id: TenantId = id_arg(&rc, "id")?;
-                    let input = licence_input(&rc.args.try_get("input")?.object()?)?;
+                    let id: TenantId = input_id(&rc)?;
+                    let input = licence_input(&input(&rc)?)?;
                     payload(services(&rc)?.licences.update(tenant(&rc)?, org, id.0, input).await)
                 }),
             )
-            .argument(org_id())
-            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("input", TypeRef::named_nn("LicenceInput"))),
+            .input(org_id())
+            .input(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+            .inputs(licence_fields()),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "deleteLicence",
-                TypeRef::named_nn("DeletePayload"),
+                "DeletePayload",
                 resolver!(|rc| {
                     let org = org_arg(&rc)?;
-                    let id: TenantId = id_arg(&rc, "id")?;
+                    let id: TenantId = input_id(&rc)?;
                     payload(services(&rc)?.licences.delete(tenant(&rc)?, org, id.0).await.map(|id| id.to_string()))
                 }),
             )
             .description("Refused while the organisation's active users need its seats.")
-            .argument(org_id())
-            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
+            .input(org_id())
+            .input(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
         )
 }

@@ -8,10 +8,11 @@ use clientele_tenants::direct_login::{DirectLogin, DirectLoginSession, SupplierU
 
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
+use crate::support::mutations::{Mutation, Mutations, id_in, input, input_id};
 use crate::support::payload;
 use crate::support::{
-    Connection, Payload, connection_types, datetime, field, id_arg, opt_datetime, page_args, payload_type, request,
-    services, tenant, to_gql, user_errors_field, with_page_args,
+    Connection, Payload, connection_types, datetime, field, opt_datetime, page_args, payload_type, request, services,
+    tenant, to_gql, user_errors_field, with_page_args,
 };
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
@@ -125,29 +126,30 @@ fn query(query: Object, _: &SchemaShape) -> Object {
     )
 }
 
-fn mutation(mutation: Object, _: &SchemaShape) -> Object {
+fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "setDirectLoginPermission",
-                TypeRef::named_nn("UserPayload"),
+                "UserPayload",
                 resolver!(|rc| {
-                    let id: UserId = id_arg(&rc, "userId")?;
-                    let allowed = rc.args.try_get("allowed")?.boolean()?;
+                    let id: UserId = id_in(&rc, "userId")?;
+                    let allowed = input(&rc)?.try_get("allowed")?.boolean()?;
                     payload(services(&rc)?.direct_login.set_permission(tenant(&rc)?, id, allowed).await)
                 }),
             )
             .description("A supplier's super-admins grant or revoke a user's right to direct login.")
-            .argument(InputValue::new("userId", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("allowed", TypeRef::named_nn(TypeRef::BOOLEAN))),
+            .input(InputValue::new("userId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("allowed", TypeRef::named_nn(TypeRef::BOOLEAN))),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "directLogin",
-                TypeRef::named_nn("DirectLoginPayload"),
+                "DirectLoginPayload",
                 resolver!(|rc| {
-                    let org: TenantId = id_arg(&rc, "organisationId")?;
-                    let reason = rc.args.try_get("reason")?.string()?;
+                    let org: TenantId = id_in(&rc, "organisationId")?;
+                    let input = input(&rc)?;
+                    let reason = input.try_get("reason")?.string()?;
                     let client = &request(&rc)?.client;
                     let opened = services(&rc)?.direct_login.open(tenant(&rc)?, org, reason, client).await;
                     let payload = match opened {
@@ -161,26 +163,26 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                 "ORG-21: opens a session of at most 60 minutes in one of the supplier's customer organisations, \
                  as its super-admin. Needs the direct-login right and a reason.",
             )
-            .argument(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING))),
+            .input(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("reason", TypeRef::named_nn(TypeRef::STRING))),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "revokeDirectLoginSession",
-                TypeRef::named_nn("DirectLoginSessionPayload"),
+                "DirectLoginSessionPayload",
                 resolver!(|rc| {
-                    let id: SessionId = id_arg(&rc, "id")?;
+                    let id: SessionId = input_id(&rc)?;
                     payload(services(&rc)?.direct_login.revoke(tenant(&rc)?, id).await)
                 }),
             )
-            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
+            .input(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "setDirectLoginAllowed",
-                TypeRef::named_nn("DirectLoginAllowedPayload"),
+                "DirectLoginAllowedPayload",
                 resolver!(|rc| {
-                    let allowed = rc.args.try_get("allowed")?.boolean()?;
+                    let allowed = input(&rc)?.try_get("allowed")?.boolean()?;
                     payload(services(&rc)?.direct_login.set_allowed(tenant(&rc)?, allowed).await)
                 }),
             )
@@ -188,6 +190,6 @@ fn mutation(mutation: Object, _: &SchemaShape) -> Object {
                 "A customer's own super-admins, signed in as themselves, allow or forbid direct login (audited in \
                  the customer); forbidding ends open ones.",
             )
-            .argument(InputValue::new("allowed", TypeRef::named_nn(TypeRef::BOOLEAN))),
+            .input(InputValue::new("allowed", TypeRef::named_nn(TypeRef::BOOLEAN))),
         )
 }

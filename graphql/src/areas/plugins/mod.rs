@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::Value;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+    Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::{AppError, ErrorCode, FieldType, PluginId, PluginRecordId, TenantCtx, TenantId};
 use clientele_plugins::manifest::{Collection, FieldDef, Parent, pascal};
@@ -20,8 +20,11 @@ use clientele_records::clients::Client;
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
 use crate::support::field_types;
+use crate::support::input::opt_i64;
 use crate::support::loaders::{LoadCtx, LoadError, load_error};
-use crate::support::{InputNames, Payload, datetime, field, id_arg, payload, payload_type, tenant, to_gql};
+use crate::support::mutations::{Mutation, Mutations, id_field, id_in, input, input_id};
+use crate::support::wire::INPUT;
+use crate::support::{InputNames, Payload, datetime, field, payload, payload_type, tenant, to_gql};
 
 /// The plugins in the schema; the lifecycle types and mutations are in every schema.
 pub const AREA: Area = Area { register, query, mutation, client_fields, loaders };
@@ -144,22 +147,23 @@ fn field_type(type_name: &str, f: &FieldDef) -> TypeRef {
     field_types::type_ref(f.ty, &choice_enum(type_name, f))
 }
 
-/// The enums, input object and payload of a list of fields.
-fn register_fields(
-    mut builder: SchemaBuilder,
-    type_name: &str,
-    input_name: &str,
-    fields: &[FieldDef],
-) -> SchemaBuilder {
-    let mut input = InputObject::new(input_name);
-    for f in fields {
-        if f.ty == FieldType::Choice {
-            builder = builder.register(field_types::choice_enum(&choice_enum(type_name, f), &f.choices));
-        }
-        let description = if f.required { format!("Required. {}", f.description) } else { f.description.clone() };
-        input = input.field(InputValue::new(&f.name, field_type(type_name, f)).description(description));
-    }
-    if fields.is_empty() { builder } else { builder.register(input) }
+/// The choice enums of a list of fields.
+fn register_choices(builder: SchemaBuilder, type_name: &str, fields: &[FieldDef]) -> SchemaBuilder {
+    fields
+        .iter()
+        .filter(|f| f.ty == FieldType::Choice)
+        .fold(builder, |b, f| b.register(field_types::choice_enum(&choice_enum(type_name, f), &f.choices)))
+}
+
+/// The input fields of a list of fields (a record's or an action's).
+fn input_fields(type_name: &str, fields: &[FieldDef]) -> Vec<InputValue> {
+    fields
+        .iter()
+        .map(|f| {
+            let description = if f.required { format!("Required. {}", f.description) } else { f.description.clone() };
+            InputValue::new(&f.name, field_type(type_name, f)).description(description)
+        })
+        .collect()
 }
 
 fn children_field(
@@ -315,16 +319,6 @@ fn register(mut builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
                 .field(field::<Installed, _>("config", TypeRef::named_nn("JSON"), |i| {
                     Value::from_json(i.config.clone()).unwrap_or(Value::Null)
                 })),
-        )
-        .register(
-            InputObject::new("EnablePluginInput")
-                .field(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
-                .field(InputValue::new("version", TypeRef::named(TypeRef::STRING)).description("Default: the newest."))
-                .field(InputValue::new("organisationIds", TypeRef::named_nn_list_nn(TypeRef::ID)))
-                .field(
-                    InputValue::new("config", TypeRef::named("JSON"))
-                        .description("The organisations' config, a JSON object."),
-                ),
         );
     if shape.plugins.is_empty() {
         return builder;
@@ -356,13 +350,13 @@ fn register(mut builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
         let plugin: Arc<str> = p.name.as_str().into();
         for c in &p.manifest.collections {
             let type_name = pascal(&c.name);
-            builder = register_fields(builder, &type_name, &format!("{type_name}Input"), &c.fields)
+            builder = register_choices(builder, &type_name, &c.fields)
                 .register(collection_type(&plugin, &p.manifest, c))
                 .register(payload_type(&format!("{type_name}Payload"), &c.name, &type_name));
         }
         for a in &p.manifest.actions {
             let type_name = pascal(&a.name);
-            builder = register_fields(builder, &type_name, &format!("{type_name}Input"), &a.input);
+            builder = register_choices(builder, &type_name, &a.input);
         }
         for f in p.manifest.custom_fields.iter().filter(|f| f.field.ty == FieldType::Choice) {
             let f = &f.field;
@@ -423,19 +417,21 @@ fn query(mut query: Object, shape: &SchemaShape) -> Object {
     query
 }
 
-fn input_json(rc: &ResolverContext<'_>) -> async_graphql::Result<serde_json::Map<String, serde_json::Value>> {
-    match rc.args.get("input") {
+/// The mutation's input as JSON, without the `reserved` fields (ids and version beside the
+/// plugin's own fields).
+fn input_json(
+    rc: &ResolverContext<'_>,
+    reserved: &[&str],
+) -> async_graphql::Result<serde_json::Map<String, serde_json::Value>> {
+    let mut map = match rc.args.get(INPUT) {
         Some(v) if !v.is_null() => match v.as_value().clone().into_json()? {
-            serde_json::Value::Object(map) => Ok(map),
-            _ => Ok(serde_json::Map::new()),
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
         },
-        _ => Ok(serde_json::Map::new()),
-    }
-}
-
-fn ids_arg(rc: &ResolverContext<'_>, name: &str) -> async_graphql::Result<Option<Vec<TenantId>>> {
-    let Some(list) = rc.args.get(name).filter(|v| !v.is_null()) else { return Ok(None) };
-    Ok(Some(tenant_ids(&list)?))
+        _ => serde_json::Map::new(),
+    };
+    map.retain(|key, _| !reserved.contains(&key.as_str()));
+    Ok(map)
 }
 
 fn tenant_ids(value: &async_graphql::dynamic::ValueAccessor<'_>) -> async_graphql::Result<Vec<TenantId>> {
@@ -444,7 +440,7 @@ fn tenant_ids(value: &async_graphql::dynamic::ValueAccessor<'_>) -> async_graphq
 }
 
 /// Lifecycle mutations, and the CRUD and actions of every enabled plugin.
-fn mutation(mut mutation: Object, shape: &SchemaShape) -> Object {
+fn mutation(mut mutation: Mutations, shape: &SchemaShape) -> Mutations {
     mutation = lifecycle(mutation);
     for p in &shape.plugins {
         mutation = custom_field_mutations(mutation, &p.name, &p.manifest);
@@ -453,101 +449,98 @@ fn mutation(mut mutation: Object, shape: &SchemaShape) -> Object {
         }
         for a in &p.manifest.actions {
             let (plugin, action) = (p.name.clone(), a.name.clone());
-            let mut f = Field::new(&a.name, TypeRef::named_nn("PluginActionPayload"), move |rc| {
+            let action_mutation = Mutation::new(&a.name, "PluginActionPayload", move |rc| {
                 let (plugin, action) = (plugin.clone(), action.clone());
                 FieldFuture::new(async move {
                     let cx = plugin_ctx(&rc)?;
                     let installed = cx.plugin(&plugin).map_err(to_gql)?;
-                    let input = serde_json::Value::Object(input_json(&rc)?);
+                    let input = serde_json::Value::Object(input_json(&rc, &[])?);
                     payload(cx.plugins.records.action(&cx.ctx, installed, &action, &input).await)
                 })
             })
-            .description(format!("Action of the {} plugin. {}", p.name, a.description));
-            if !a.input.is_empty() {
-                f = f.argument(InputValue::new("input", TypeRef::named_nn(format!("{}Input", pascal(&a.name)))));
-            }
-            mutation = mutation.field(f);
+            .description(format!("Action of the {} plugin. {}", p.name, a.description))
+            .inputs(input_fields(&pascal(&a.name), &a.input));
+            mutation = mutation.field(action_mutation);
         }
     }
     mutation
 }
 
-fn crud(mutation: Object, plugin: &str, c: &Collection) -> Object {
+fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
     let type_name = pascal(&c.name);
-    let parent_arg = match &c.parent {
+    let parent_field = match &c.parent {
         Parent::Tenant => None,
         Parent::Client => Some("clientId".to_owned()),
         Parent::Record(p) => Some(format!("{p}Id")),
     };
-    let (p1, c1, a1) = (plugin.to_owned(), c.name.clone(), parent_arg.clone());
-    let mut create =
-        Field::new(format!("create{type_name}"), TypeRef::named_nn(format!("{type_name}Payload")), move |rc| {
-            let (plugin, collection, arg) = (p1.clone(), c1.clone(), a1.clone());
-            FieldFuture::new(async move {
-                let cx = plugin_ctx(&rc)?;
-                let installed = cx.plugin(&plugin).map_err(to_gql)?;
-                let parent = match &arg {
-                    Some(name) => Some(id_arg::<PluginRecordId>(&rc, name)?.0),
-                    None => None,
-                };
-                let data = serde_json::Value::Object(input_json(&rc)?);
-                payload(cx.plugins.records.create(&cx.ctx, installed, &collection, parent, &data).await)
-            })
+    let fields = || input_fields(&type_name, &c.fields);
+    let (p1, c1, a1) = (plugin.to_owned(), c.name.clone(), parent_field.clone());
+    let mut create = Mutation::new(&format!("create{type_name}"), &format!("{type_name}Payload"), move |rc| {
+        let (plugin, collection, parent_field) = (p1.clone(), c1.clone(), a1.clone());
+        FieldFuture::new(async move {
+            let cx = plugin_ctx(&rc)?;
+            let installed = cx.plugin(&plugin).map_err(to_gql)?;
+            let parent = match &parent_field {
+                Some(name) => Some(id_in::<PluginRecordId>(&rc, name)?.0),
+                None => None,
+            };
+            let reserved: Vec<&str> = parent_field.as_deref().into_iter().collect();
+            let data = serde_json::Value::Object(input_json(&rc, &reserved)?);
+            payload(cx.plugins.records.create(&cx.ctx, installed, &collection, parent, &data).await)
         })
-        .argument(InputValue::new("input", TypeRef::named_nn(format!("{type_name}Input"))))
-        .description(format!("Creates a {} (plugin {plugin}).", c.name));
-    if let Some(arg) = &parent_arg {
-        create = create.argument(InputValue::new(arg, TypeRef::named_nn(TypeRef::ID)));
+    })
+    .description(format!("Creates a {} (plugin {plugin}).", c.name));
+    if let Some(name) = &parent_field {
+        create = create.input(InputValue::new(name, TypeRef::named_nn(TypeRef::ID)));
     }
     let (p2, c2) = (plugin.to_owned(), c.name.clone());
-    let update =
-        Field::new(format!("update{type_name}"), TypeRef::named_nn(format!("{type_name}Payload")), move |rc| {
-            let (plugin, collection) = (p2.clone(), c2.clone());
-            FieldFuture::new(async move {
-                let cx = plugin_ctx(&rc)?;
-                let installed = cx.plugin(&plugin).map_err(to_gql)?;
-                let id: PluginRecordId = id_arg(&rc, "id")?;
-                let version = rc.args.get("version").filter(|v| !v.is_null()).map(|v| v.i64()).transpose()?;
-                let patch = input_json(&rc)?;
-                payload(cx.plugins.records.update(&cx.ctx, installed, &collection, id, patch, version).await)
-            })
+    let update = Mutation::new(&format!("update{type_name}"), &format!("{type_name}Payload"), move |rc| {
+        let (plugin, collection) = (p2.clone(), c2.clone());
+        FieldFuture::new(async move {
+            let cx = plugin_ctx(&rc)?;
+            let installed = cx.plugin(&plugin).map_err(to_gql)?;
+            let id: PluginRecordId = input_id(&rc)?;
+            let version = opt_i64(&input(&rc)?, "version")?;
+            let patch = input_json(&rc, &["id", "version"])?;
+            payload(cx.plugins.records.update(&cx.ctx, installed, &collection, id, patch, version).await)
         })
-        .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
-        .argument(InputValue::new("input", TypeRef::named_nn(format!("{type_name}Input"))))
-        .argument(
-            InputValue::new("version", TypeRef::named(TypeRef::INT))
-                .description("The version read: refused with STALE_VERSION if it changed."),
-        )
-        .description("Fields given replace the stored ones; null clears an optional field.");
+    })
+    .input(id_field())
+    .input(
+        InputValue::new("version", TypeRef::named(TypeRef::INT))
+            .description("The version read: refused with STALE_VERSION if it changed."),
+    )
+    .description("Fields given replace the stored ones; null clears an optional field.");
     let (p3, c3) = (plugin.to_owned(), c.name.clone());
-    let delete = Field::new(format!("delete{type_name}"), TypeRef::named_nn("DeletePluginRecordPayload"), move |rc| {
+    let delete = Mutation::new(&format!("delete{type_name}"), "DeletePluginRecordPayload", move |rc| {
         let (plugin, collection) = (p3.clone(), c3.clone());
         FieldFuture::new(async move {
             let cx = plugin_ctx(&rc)?;
             let installed = cx.plugin(&plugin).map_err(to_gql)?;
-            let id: PluginRecordId = id_arg(&rc, "id")?;
+            let id: PluginRecordId = input_id(&rc)?;
             payload(cx.plugins.records.delete(&cx.ctx, installed, &collection, id).await)
         })
     })
-    .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+    .input(id_field())
     .description("Deletes the record and every record under it.");
-    mutation.field(create).field(update).field(delete)
+    mutation.field(create.inputs(fields())).field(update.inputs(fields())).field(delete)
 }
 
 /// Plugin lifecycle inputs not named as the camelCase of their domain field (only these: a
 /// plugin's own fields keep the plugin's names).
 const LIFECYCLE_INPUT: InputNames = InputNames::renaming(&[("customers", "organisationIds")]);
 
-fn lifecycle(mutation: Object) -> Object {
+fn lifecycle(mutation: Mutations) -> Mutations {
     mutation
         .field(
-            Field::new(
+            Mutation::new(
                 "uploadPlugin",
-                TypeRef::named_nn("PluginVersionPayload"),
+                "PluginVersionPayload",
                 resolver!(|rc| {
                     // A caller who may not upload learns that before anything about the file.
                     clientele_plugins::registry::require_supplier(tenant(&rc)?).map_err(to_gql)?;
-                    let upload = crate::support::upload_file(&rc, &rc.args.try_get("component")?, "component")?;
+                    let input = input(&rc)?;
+                    let upload = crate::support::upload_file(&rc, &input.try_get("component")?, "component")?;
                     let mut bytes = Vec::new();
                     std::io::Read::read_to_end(&mut upload.into_read(), &mut bytes)?;
                     let plugins = platform(&rc)?;
@@ -555,7 +548,7 @@ fn lifecycle(mutation: Object) -> Object {
                     payload(plugins.registry.upload(tenant(&rc)?, bytes, check).await)
                 }),
             )
-            .argument(
+            .input(
                 InputValue::new("component", TypeRef::named_nn(TypeRef::UPLOAD))
                     .description("The .wasm component (GraphQL multipart request)."),
             )
@@ -564,13 +557,12 @@ fn lifecycle(mutation: Object) -> Object {
             ),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "enablePlugin",
-                TypeRef::named_nn("PluginOrganisationsPayload"),
+                "PluginOrganisationsPayload",
                 resolver!(|rc| {
-                    let input = rc.args.try_get("input")?.object()?;
-                    let plugin: PluginId = crate::support::input::opt_id(&input, "pluginId")?
-                        .ok_or_else(|| to_gql(AppError::invalid("pluginId", "Required.")))?;
+                    let input = input(&rc)?;
+                    let plugin: PluginId = crate::support::input::id(&input, "pluginId")?;
                     let version = crate::support::input::opt_str(&input, "version")?;
                     let orgs = tenant_ids(&input.try_get("organisationIds")?)?;
                     let config = match input.get("config") {
@@ -582,38 +574,46 @@ fn lifecycle(mutation: Object) -> Object {
                         .payload(registry.enable(tenant(&rc)?, plugin, version.as_deref(), &orgs, config).await)
                 }),
             )
-            .argument(InputValue::new("input", TypeRef::named_nn("EnablePluginInput")))
+            .input(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("version", TypeRef::named(TypeRef::STRING)).description("Default: the newest."))
+            .input(InputValue::new("organisationIds", TypeRef::named_nn_list_nn(TypeRef::ID)))
+            .input(
+                InputValue::new("config", TypeRef::named("JSON"))
+                    .description("The organisations' config, a JSON object."),
+            )
             .description(
                 "Suppliers: enables a plugin for some of their customer organisations, with their config. Audited.",
             ),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "upgradePlugin",
-                TypeRef::named_nn("PluginOrganisationsPayload"),
+                "PluginOrganisationsPayload",
                 resolver!(|rc| {
-                    let plugin: PluginId = id_arg(&rc, "pluginId")?;
-                    let version = rc.args.try_get("version")?.string()?.to_owned();
+                    let input = input(&rc)?;
+                    let plugin: PluginId = crate::support::input::id(&input, "pluginId")?;
+                    let version = input.try_get("version")?.string()?.to_owned();
                     payload(platform(&rc)?.registry.upgrade(tenant(&rc)?, plugin, &version).await)
                 }),
             )
-            .argument(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("version", TypeRef::named_nn(TypeRef::STRING)))
+            .input(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("version", TypeRef::named_nn(TypeRef::STRING)))
             .description("Suppliers: moves every organisation running the plugin to this version; records are kept."),
         )
         .field(
-            Field::new(
+            Mutation::new(
                 "disablePlugin",
-                TypeRef::named_nn("PluginOrganisationsPayload"),
+                "PluginOrganisationsPayload",
                 resolver!(|rc| {
-                    let plugin: PluginId = id_arg(&rc, "pluginId")?;
-                    let orgs = ids_arg(&rc, "organisationIds")?;
+                    let input = input(&rc)?;
+                    let plugin: PluginId = crate::support::input::id(&input, "pluginId")?;
+                    let orgs = crate::support::input::opt_ids::<TenantId>(&input, "organisationIds")?;
                     LIFECYCLE_INPUT
                         .payload(platform(&rc)?.registry.disable(tenant(&rc)?, plugin, orgs.as_deref()).await)
                 }),
             )
-            .argument(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
-            .argument(
+            .input(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
+            .input(
                 InputValue::new("organisationIds", TypeRef::named_nn_list(TypeRef::ID))
                     .description("Left out: every organisation (kill switch)."),
             )
@@ -657,17 +657,17 @@ fn custom_field(plugin: &Arc<str>, f: &FieldDef) -> Field {
 }
 
 /// `set<Field>(clientId, value)` for each of a plugin's custom fields on clients.
-fn custom_field_mutations(mut mutation: Object, plugin: &str, manifest: &Manifest) -> Object {
+fn custom_field_mutations(mut mutation: Mutations, plugin: &str, manifest: &Manifest) -> Mutations {
     for f in manifest.custom_fields.iter().filter(|f| f.entity == "client").map(|f| &f.field) {
         let (p, name) = (plugin.to_owned(), f.name.clone());
         mutation = mutation.field(
-            Field::new(format!("set{}", pascal(&f.name)), TypeRef::named_nn("ClientPayload"), move |rc| {
+            Mutation::new(&format!("set{}", pascal(&f.name)), "ClientPayload", move |rc| {
                 let (plugin, name) = (p.clone(), name.clone());
                 FieldFuture::new(async move {
                     let cx = plugin_ctx(&rc)?;
                     let installed = cx.plugin(&plugin).map_err(to_gql)?;
-                    let client: clientele_kernel::ClientId = id_arg(&rc, "clientId")?;
-                    let value = match rc.args.get("value") {
+                    let client: clientele_kernel::ClientId = id_in(&rc, "clientId")?;
+                    let value = match input(&rc)?.get("value") {
                         Some(v) => v.as_value().clone().into_json()?,
                         None => serde_json::Value::Null,
                     };
@@ -680,8 +680,8 @@ fn custom_field_mutations(mut mutation: Object, plugin: &str, manifest: &Manifes
                     payload(result)
                 })
             })
-            .argument(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
-            .argument(InputValue::new("value", field_type("Client", f)).description("Null clears it."))
+            .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .input(InputValue::new("value", field_type("Client", f)).description("Null clears it."))
             .description(format!("Sets the client's {} (plugin {plugin}). {}", f.name, f.description)),
         );
     }

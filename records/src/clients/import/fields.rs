@@ -67,33 +67,68 @@ fn field_name(target: &Target) -> String {
     }
 }
 
-/// French headers of the seeds' client files (Kezia, Cynod, Aptimyz), by the field they fill;
-/// an export's own headers are English (`CORE_COLUMNS`).
+/// The headers French shops' files use (their tills' and spreadsheets' exports), compared
+/// without case, accents or punctuation, and the field each names.
 const FRENCH_HEADERS: &[(&str, &str)] = &[
     ("nom", "last_name"),
     ("nom de famille", "last_name"),
-    ("prénom", "first_name"),
+    ("prenom", "first_name"),
+    ("civilite", "civility"),
     ("raison sociale", "company_name"),
-    ("société", "company_name"),
+    ("societe", "company_name"),
+    ("entreprise", "company_name"),
     ("courriel", "email"),
-    ("adresse e-mail", "email"),
+    ("mail", "email"),
+    ("adresse email", "email"),
+    ("adresse mail", "email"),
     ("portable", "mobile"),
-    ("téléphone portable", "mobile"),
-    ("gsm", "mobile"),
+    ("tel portable", "mobile"),
+    ("telephone portable", "mobile"),
+    ("telephone", "home_phone"),
+    ("tel", "home_phone"),
+    ("tel fixe", "home_phone"),
+    ("telephone fixe", "home_phone"),
+    ("tel domicile", "home_phone"),
     ("tel pro", "work_phone"),
-    ("téléphone bureau", "work_phone"),
-    ("tel perso", "home_phone"),
+    ("telephone professionnel", "work_phone"),
+    ("telephone bureau", "work_phone"),
     ("date de naissance", "birth_date"),
-    ("info", "notes"),
-    ("alerte", "alert"),
     ("code client", "code"),
+    ("categorie", "category"),
+    ("groupe", "group"),
+    ("etablissement", "establishment"),
+    ("code comptable", "accounting_code"),
+    ("remarque", "notes"),
+    ("remarques", "notes"),
+    ("notes", "notes"),
+    ("alerte", "alert"),
 ];
 
-/// What a header means without a mapping: an export's header, a field name, a custom field's
-/// label or key, or one of the French headers the seeds use.
-fn guess(header: &str, defs: &[CustomFieldDef]) -> Option<Target> {
+/// A header as [`FRENCH_HEADERS`] holds it: lower case, French accents and punctuation gone.
+fn folded(header: &str) -> String {
+    let plain: String = header
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            c if c.is_alphanumeric() => c,
+            _ => ' ',
+        })
+        .collect();
+    plain.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What a header means without a mapping: an export's header, a French shop's header, a field
+/// name, or a custom field's label or key. `Some(None)`: a column an export writes that an
+/// import does not set (`Number`, `Created at`); `None`: a header that names nothing.
+fn guess(header: &str, defs: &[CustomFieldDef]) -> Option<Option<Target>> {
     if let Some(core) = CORE_COLUMNS.iter().find(|c| c.label.eq_ignore_ascii_case(header)) {
-        return core.field.and_then(|f| target(f, defs));
+        return Some(core.field.and_then(|f| target(f, defs)));
     }
     let labels: Vec<String> = CORE_COLUMNS.iter().map(|c| c.label.to_owned()).collect();
     let custom = defs.iter().filter(|d| d.active).find(|d| {
@@ -101,10 +136,9 @@ fn guess(header: &str, defs: &[CustomFieldDef]) -> Option<Target> {
             || d.label.eq_ignore_ascii_case(header)
             || d.key == header
     });
-    custom.cloned().map(Target::Custom).or_else(|| target(header, defs)).or_else(|| {
-        let lower = header.trim().to_lowercase();
-        FRENCH_HEADERS.iter().find(|(h, _)| *h == lower).and_then(|(_, field)| target(field, defs))
-    })
+    let found = custom.cloned().map(Target::Custom).or_else(|| target(header, defs));
+    let french = || FRENCH_HEADERS.iter().find(|(h, _)| *h == folded(header)).and_then(|(_, f)| target(f, defs));
+    found.or_else(french).map(Some)
 }
 
 /// Resolves the mapping (or guesses one from the headers) to file columns.
@@ -129,13 +163,23 @@ pub(crate) fn plan(
             columns.push(Column { index, field: field_name(&target), target });
         }
     } else {
+        let mut unknown = Vec::new();
         for (index, header) in headers.iter().enumerate() {
-            if let Some(target) = guess(header, defs) {
-                columns.push(Column { index, field: field_name(&target), target });
+            match guess(header, defs) {
+                Some(Some(target)) => columns.push(Column { index, field: field_name(&target), target }),
+                Some(None) => {}
+                None if header.trim().is_empty() => {}
+                None => unknown.push(format!("\"{header}\"")),
             }
         }
         if columns.is_empty() {
             errors.push(AppError::invalid("mapping", "No column header names a client field: give a mapping."));
+        } else if !unknown.is_empty() {
+            // Said before any row: a column read as nothing would lose its data without a word.
+            let list = unknown.join(", ");
+            let message =
+                format!("These columns name no client field: {list}. Give a mapping of the columns to import.");
+            errors.push(AppError::invalid("mapping", message));
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -271,9 +315,13 @@ mod tests {
         let defs = [def("shoeSize", "Shoe size", FieldType::Integer, &[])];
         let headers: Vec<String> =
             ["Number", "Last name", "E-mail", "Shoe size", "whatever", "firstName"].map(str::to_owned).into();
-        let columns = plan(&headers, None, &defs).unwrap();
+        // A header that names nothing is said before any row, not dropped with its data.
+        let unknown = plan(&headers, None, &defs).unwrap_err();
+        assert!(unknown.public_message().contains("\"whatever\""), "{unknown:?}");
+        let known: Vec<String> = headers.iter().filter(|h| *h != "whatever").cloned().collect();
+        let columns = plan(&known, None, &defs).unwrap();
         let fields: Vec<_> = columns.iter().map(|c| (c.index, c.field.as_str())).collect();
-        assert_eq!(fields, [(1, "last_name"), (2, "email"), (3, "custom_fields.shoeSize"), (5, "first_name")]);
+        assert_eq!(fields, [(1, "last_name"), (2, "email"), (3, "custom_fields.shoeSize"), (4, "first_name")]);
         let wrong = [ColumnMapping { column: "Nope".into(), field: "lastName".into() }];
         assert!(plan(&headers, Some(&wrong), &defs).is_err());
         let twice = [
@@ -283,16 +331,17 @@ mod tests {
         assert!(plan(&headers, Some(&twice), &defs).is_err());
     }
 
-    // issue 15: a file with the seeds' French headers imports without a mapping
     #[test]
-    fn french_headers_map_to_fields() {
+    fn french_shops_headers_map_without_a_mapping() {
         let headers: Vec<String> =
-            ["Nom", "PRÉNOM", "Raison sociale", "Courriel", "Portable", "Date de naissance", "Alerte", "Ville"]
+            ["Nom", "Prénom", "Civilité", "Courriel", "Tél. portable", "Téléphone", "Date de naissance", "Catégorie"]
                 .map(str::to_owned)
                 .into();
         let columns = plan(&headers, None, &[]).unwrap();
         let fields: Vec<_> = columns.iter().map(|c| c.field.as_str()).collect();
-        assert_eq!(fields, ["last_name", "first_name", "company_name", "email", "mobile", "birth_date", "alert"]);
+        let expected =
+            ["last_name", "first_name", "civility", "email", "mobile", "home_phone", "birth_date", "category"];
+        assert_eq!(fields, expected);
     }
 
     #[test]

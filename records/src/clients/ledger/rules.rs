@@ -49,6 +49,12 @@ impl LedgerKind {
         }
     }
 
+    /// Whether the entry pays what the client owes: the only postings a blocked client still
+    /// takes (LIF-01: a bad payer may settle its debt; no new sale).
+    pub fn settles_debt(self) -> bool {
+        matches!(self, Self::Payment | Self::CreditNote)
+    }
+
     /// Whether an account of kind `account` takes entries of this kind (see the module doc).
     pub fn allowed_on(self, account: AccountKind) -> bool {
         account != AccountKind::None || !matches!(self, Self::CreditAdded | Self::CreditWithdrawn | Self::Dotation)

@@ -20,11 +20,13 @@ fn main() -> BuildResult<()> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
     let assets = root.join("assets");
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    for watched in ["package.json", "package-lock.json", "embed.json", "graphiql"] {
+    for watched in ["package.json", "package-lock.json", "embed.json", "graphiql", "console"] {
         println!("cargo:rerun-if-changed={}", assets.join(watched).display());
     }
-    for entry in fs::read_dir(assets.join("graphiql"))? {
-        println!("cargo:rerun-if-changed={}", entry?.path().display());
+    for dir in ["graphiql", "console"] {
+        for entry in fs::read_dir(assets.join(dir))? {
+            println!("cargo:rerun-if-changed={}", entry?.path().display());
+        }
     }
     println!("cargo:rerun-if-env-changed=CLIENTELE_ASSETS_NODE_MODULES");
 
@@ -66,6 +68,8 @@ fn main() -> BuildResult<()> {
     }
     add("licences.txt", licences(&node_modules)?.as_bytes())?;
     code.push_str("];\n");
+    // Where the test-only packages are (the browser tests inject axe-core from there).
+    writeln!(code, "pub const NODE_MODULES: &str = {:?};", node_modules.display().to_string())?;
     fs::write(out.join("assets.rs"), code)?;
     Ok(())
 }
@@ -120,10 +124,14 @@ fn licences(node_modules: &Path) -> BuildResult<String> {
     let packages = lock["packages"].as_object().ok_or("node_modules/.package-lock.json: no packages")?;
     let mut text = String::from(
         "Licences of the npm packages embedded in (or bundled into what is embedded in) this server's\n\
-         browser assets: GraphiQL, React, React DOM and their dependencies.\n",
+         browser assets: GraphiQL, React, React DOM and their dependencies; htmx and Pico CSS.\n",
     );
     for (key, package) in packages {
         let Some(path) = key.strip_prefix("node_modules/") else { continue };
+        // Test-only packages (axe-core) are never embedded.
+        if package["dev"].as_bool() == Some(true) {
+            continue;
+        }
         let dir = node_modules.join(path);
         let name = path.rsplit("node_modules/").next().unwrap_or(path);
         let version = package["version"].as_str().unwrap_or("?");

@@ -1,7 +1,7 @@
 //! Browser assets compiled into the binary (listed once, in `assets/embed.json`; embedded by
 //! `build.rs`): served under content-hashed names at `/assets/<name>.<hash>.<ext>`, cached by
 //! browsers for a year (`immutable`), so a new build's files never meet an old build's cache.
-//! `/graphiql` is the one page built from them.
+//! `/graphiql` is built from them, and the web console (`clientele-console`) links to its own.
 
 use std::sync::LazyLock;
 
@@ -30,6 +30,17 @@ pub fn named(name: &str) -> Option<&'static Asset> {
 /// The path an asset is served at, relative to the server's root (`assets/graphiql.0123abcd.js`).
 pub fn href(name: &str) -> String {
     named(name).map_or_else(String::new, |a| format!("assets/{}", a.file))
+}
+
+/// The files a console page links to, by absolute path (console pages live at any depth).
+pub fn console() -> clientele_console::Assets {
+    let at = |name: &str| format!("/{}", href(name));
+    clientele_console::Assets {
+        htmx: at("htmx.js"),
+        css: at("pico.css"),
+        console_css: at("console.css"),
+        console_js: at("console.js"),
+    }
 }
 
 /// `GET /assets/{file}`: an embedded file by its hashed name.

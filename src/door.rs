@@ -114,9 +114,29 @@ fn refused(err: &AppError, rid: Option<&str>) -> Response {
 /// request id; the tenant joins the request's tracing span.
 async fn authenticate(state: &AppState, headers: &HeaderMap, meta: &Meta) -> Result<Option<Authenticated>, AppError> {
     let Some(token) = bearer(headers) else { return Ok(None) };
-    let auth = state.services.auth.resolve(token).await?;
+    resolve(state, token, meta.rid.clone()).await.map(Some)
+}
+
+async fn resolve(state: &AppState, secret: &str, rid: Option<Arc<str>>) -> Result<Authenticated, AppError> {
+    let auth = state.services.auth.resolve(secret).await?;
     tracing::Span::current().record("tenant_id", tracing::field::display(auth.ctx.tenant()));
-    Ok(Some(Authenticated { ctx: auth.ctx.with_request_id(meta.rid.clone()), ..auth }))
+    Ok(Authenticated { ctx: auth.ctx.with_request_id(rid), ..auth })
+}
+
+/// The door of the web console: its session cookie holds the same secret a bearer carries and
+/// goes through the same resolution; the console applies the terms gate as a redirect.
+pub(crate) struct ConsoleDoor(pub Arc<AppState>);
+
+#[async_trait::async_trait]
+impl clientele_console::Door for ConsoleDoor {
+    fn meta(&self, parts: &Parts) -> (ClientInfo, Option<Arc<str>>) {
+        let meta = Meta::of(parts, &self.0);
+        (meta.client, meta.rid)
+    }
+
+    async fn resolve(&self, secret: &str, rid: Option<Arc<str>>) -> Result<Authenticated, AppError> {
+        resolve(&self.0, secret, rid).await
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -1,7 +1,7 @@
 //! HTTP surface: `/graphql` (GraphQL over HTTP: POST and GET, `application/json` and
 //! `application/graphql-response+json`, CORS), `/graphiql` and its embedded assets, health,
-//! readiness, metrics, set-password and registration pages, and the caller's tenant SDL
-//! (`/graphql/schema.graphql`).
+//! readiness, metrics, set-password and registration pages, the caller's tenant SDL
+//! (`/graphql/schema.graphql`); the web console at `/`.
 
 use std::sync::Arc;
 
@@ -47,10 +47,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/imports", axum::routing::post(crate::exports::start_import))
         // Uploads read their own, larger, capped body (see `files::upload`).
         .route("/files", axum::routing::post(crate::files::upload).layer(axum::extract::DefaultBodyLimit::disable()))
-        .route("/files/{id}", get(crate::files::download));
+        .route("/files/{id}", get(crate::files::download))
+        .route("/assets/{file}", get(crate::assets::serve))
+        .merge(clientele_console::router(crate::console(&state)));
     if state.settings.server.graphiql {
-        router =
-            router.route("/graphiql", get(crate::assets::graphiql)).route("/assets/{file}", get(crate::assets::serve));
+        router = router.route("/graphiql", get(crate::assets::graphiql));
     }
     if state.settings.server.metrics_bind.is_none() {
         router = router.route("/metrics", get(metrics));

@@ -50,6 +50,22 @@ pub struct AppState {
     pub job_locks: jobs::JobLocks,
 }
 
+/// Where the npm packages of the embedded assets were installed at build time: the browser
+/// tests inject the test-only axe-core from there (it is never served).
+#[doc(hidden)]
+pub const ASSETS_NODE_MODULES: &str = assets::NODE_MODULES;
+
+/// The web console over this server's services, entering through its door.
+fn console(state: &Arc<AppState>) -> Arc<clientele_console::Console> {
+    Arc::new(clientele_console::Console::new(
+        state.services.clone(),
+        state.records.clone(),
+        Arc::new(door::ConsoleDoor(state.clone())),
+        state.handles.entropy.clone(),
+        assets::console(),
+    ))
+}
+
 /// Runs pending migrations with the owner URL.
 pub async fn migrate(settings: &Settings) -> Result<(), clientele_kernel::AppError> {
     if settings.database.url.is_none() {

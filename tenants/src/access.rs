@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, Role, TenantCtx, TenantId, UserId};
+use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, Permission, Role, TenantCtx, TenantId, UserId};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
@@ -104,6 +104,48 @@ impl AccessService {
         audit::record(&tx, &acting_in(ctx, org), entry).await?;
         tx.commit().await?;
         self.outbox.deliver_soon(org, vec![mail_id]);
+        Ok(AccessDataSent { user: user.id, recipient })
+    }
+
+    /// A super-admin's invitation: mails an active user of the caller's own organisation their
+    /// access data (login and a set-password link; a reset link when they have a password), at
+    /// their own address, like [`send_access_data`](Self::send_access_data) does for a supplier.
+    pub async fn invite(&self, ctx: &TenantCtx, user_id: UserId) -> AppResult<AccessDataSent> {
+        let tx = ctx.begin().await?;
+        crate::users::authorize(&tx, ctx, Permission::ManageUsers).await?;
+        let org =
+            organisation::Entity::find_by_id(ctx.tenant()).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        // Locked: two invitations at once leave exactly one working reset link.
+        let row = user::Entity::find_by_id((ctx.tenant(), user_id))
+            .lock_exclusive()
+            .one(tx.conn())
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        let user = User::from_row(row)?;
+        if user.status != UserStatus::Active {
+            return Err(AppError::invalid("user", "This user is inactive."));
+        }
+        let (token, purpose) = self.auth.issue_link(&tx, user.id).await?;
+        let link = self.auth.settings().set_password_link(&token);
+        let letter = Letter {
+            name: &user.display_name,
+            organisation: &org.name,
+            login: &user.email,
+            link: &link,
+            valid_hours: hours(self.auth.link_ttl(purpose)),
+        };
+        let recipient = user.email.clone();
+        let mail = render(MailKind::AccessData, user.language, &recipient, &letter);
+        let mail_id = self.outbox.enqueue(&tx, MailKind::AccessData, mail).await?;
+        let entry = AuditEntry::new(
+            "user.send_access_data",
+            "user",
+            user.id,
+            json!({ "recipient": recipient, "mail_id": mail_id, "purpose": purpose }),
+        );
+        audit::record(&tx, ctx, entry).await?;
+        tx.commit().await?;
+        self.outbox.deliver_soon(ctx.tenant(), vec![mail_id]);
         Ok(AccessDataSent { user: user.id, recipient })
     }
 

@@ -1,5 +1,7 @@
 //! Test harness: a real server per test on SQLite or on a fresh PostgreSQL database.
 
+pub mod browser;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

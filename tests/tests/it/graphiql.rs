@@ -1,14 +1,13 @@
 //! GraphiQL served entirely from the binary (issue 14): the page and its assets over HTTP, and
-//! the page itself in a real headless Chromium driven over `WebDriver` (chromium and
-//! chromium-driver from Debian, installed by `.ci/run`): it loads, signs in, opens the docs
-//! of the schema and runs a query, with no other origin reachable.
+//! the page itself in a real headless Chromium driven over `WebDriver` (`common/browser.rs`):
+//! it loads, signs in, opens the docs of the schema and runs a query, with no other origin
+//! reachable.
 
-use std::time::Duration;
-
-use fantoccini::{Client, ClientBuilder};
-use serde_json::{Value, json};
+use fantoccini::Client;
+use serde_json::json;
 
 use crate::common::TestApp;
+use crate::common::browser::{Driver, click, until};
 use crate::{both_dbs, both_dbs_with};
 
 both_dbs!(the_page_and_its_assets_come_from_the_binary, graphiql_works_in_chromium);
@@ -71,65 +70,6 @@ async fn graphiql_can_be_turned_off(app: TestApp) {
     assert_eq!(html.status(), 200);
 }
 
-/// A chromedriver on a free loopback port, ended with the test.
-struct Driver {
-    _process: tokio::process::Child,
-    url: String,
-}
-
-impl Driver {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let binary = std::env::var("CLIENTELE_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
-        let process = tokio::process::Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("{binary}: {e} (install Debian's chromium and chromium-driver, as .ci/run does)")
-            });
-        let url = format!("http://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Self { _process: process, url };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("chromedriver did not listen on {port}");
-    }
-
-    async fn browser(&self, profile: &std::path::Path) -> Client {
-        let binary = std::env::var("CLIENTELE_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".to_owned(),
-            json!({ "binary": binary, "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,900",
-                format!("--user-data-dir={}", profile.display()),
-            ] }),
-        );
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        ClientBuilder::new(connector).capabilities(caps).connect(&self.url).await.unwrap()
-    }
-}
-
-/// Waits up to 20 s for `script` (a JS function body) to return a truthy value; returns it.
-async fn until(browser: &Client, what: &str, script: &str) -> Value {
-    for _ in 0..200 {
-        let value = browser.execute(script, vec![]).await.unwrap();
-        if !matches!(&value, Value::Null | Value::Bool(false)) && value != json!("") {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = std::fs::write("/tmp/clientele-graphiql-failure.png", browser.screenshot().await.unwrap_or_default());
-    panic!("timed out waiting for {what} (screenshot: /tmp/clientele-graphiql-failure.png)");
-}
-
 /// Puts `text` into GraphiQL's query editor (`CodeMirror` 5) and presses the run button.
 async fn run(browser: &Client, text: &str) {
     let set =
@@ -141,18 +81,6 @@ async fn run(browser: &Client, text: &str) {
         "const b = document.querySelector('.graphiql-execute-button'); return b && !b.hasAttribute('aria-haspopup');";
     until(browser, "a single operation", single).await;
     click(browser, ".graphiql-execute-button").await;
-}
-
-/// Clicks the element `css` finds, as a user would; GraphiQL re-renders as the schema
-/// arrives, so a found element may go stale: found again then.
-async fn click(browser: &Client, css: &str) {
-    for _ in 0..20 {
-        match browser.find(fantoccini::Locator::Css(css)).await {
-            Ok(element) if element.click().await.is_ok() => return,
-            _ => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    panic!("could not click {css}");
 }
 
 const RESPONSE: &str =

@@ -1,0 +1,109 @@
+//! The web console: server-rendered HTML for the people who use Clientele all day, served by
+//! the same binary at `/` beside the API (`/graphql`).
+//!
+//! One more adapter over the domain: handlers take the caller the server's request door
+//! resolves ([`Door`]), call the same services as the GraphQL resolvers
+//! ([`RecordServices`], [`TenantServices`]) and render askama templates (`templates/`,
+//! compile-time, auto-escaping). With htmx a control asks for a fragment (`HX-Request`); every
+//! control is also a plain link or form answered with a full page. Strings come from Fluent
+//! (`locales/`, French and English). The session secret is the API's own, in an `HttpOnly`
+//! cookie; every state-changing request carries a CSRF token bound to it ([`session`]).
+
+mod clients;
+mod direct_login;
+mod i18n;
+mod imports;
+mod pages;
+mod session;
+mod settings;
+mod users;
+mod view;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use clientele_kernel::AppError;
+use clientele_kernel::ports::Entropy;
+use clientele_records::clients::RecordServices;
+use clientele_tenants::{Authenticated, ClientInfo, TenantServices};
+
+pub use i18n::Lang;
+
+/// The server's request door, as the console uses it: the same resolution and gates as a
+/// bearer credential on the API (implemented by the `clientele` binary in `src/door.rs`).
+#[async_trait::async_trait]
+pub trait Door: Send + Sync {
+    /// The caller's address and user agent, and the request id, as the door reads them.
+    fn meta(&self, parts: &Parts) -> (ClientInfo, Option<Arc<str>>);
+
+    /// Resolves a session secret into the caller, exactly as the door resolves a bearer one.
+    async fn resolve(&self, secret: &str, rid: Option<Arc<str>>) -> Result<Authenticated, AppError>;
+}
+
+/// The embedded files a console page links to (paths from the server's root).
+#[derive(Clone, Debug, Default)]
+pub struct Assets {
+    pub htmx: String,
+    pub css: String,
+    pub console_css: String,
+    pub console_js: String,
+}
+
+/// Everything a console handler reaches.
+pub struct Console {
+    pub tenants: TenantServices,
+    pub records: Arc<RecordServices>,
+    door: Arc<dyn Door>,
+    entropy: Arc<dyn Entropy>,
+    assets: Assets,
+    /// Cookies get `Secure` when the server is reached over https.
+    secure: bool,
+}
+
+impl Console {
+    pub fn new(
+        tenants: TenantServices,
+        records: Arc<RecordServices>,
+        door: Arc<dyn Door>,
+        entropy: Arc<dyn Entropy>,
+        assets: Assets,
+    ) -> Self {
+        let secure = tenants.auth.settings().public_url.starts_with("https://");
+        Self { tenants, records, door, entropy, assets, secure }
+    }
+}
+
+/// The console's routes, for any outer router state (the server merges them at `/`).
+pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router<S> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
+        .route("/sign-out", post(pages::sign_out))
+        .route("/terms", get(pages::terms).post(pages::answer_terms))
+        .route("/language", post(pages::language))
+        .route("/clients", get(clients::list).post(clients::create))
+        .route("/clients/new", get(clients::new_form))
+        .route("/clients/group", post(clients::assign_group))
+        .route("/clients/export.csv", get(clients::export_csv))
+        .route("/clients/{id}", get(clients::show))
+        .route("/clients/{id}/ledger", post(clients::post_entry))
+        .route("/users", get(users::list).post(users::invite))
+        .route("/users/{id}/role", post(users::change_role))
+        .route("/users/{id}/status", post(users::change_status))
+        .route("/import", get(imports::new_form).post(imports::start))
+        .route("/import/{id}", get(imports::show))
+        .route("/settings", get(settings::show))
+        .route("/settings/categories", post(settings::create_category))
+        .route("/settings/categories/{id}/delete", post(settings::delete_category))
+        .route("/settings/groups", post(settings::create_group))
+        .route("/settings/groups/{id}/delete", post(settings::delete_group))
+        .route("/settings/fields", post(settings::create_field))
+        .route("/settings/fields/{id}/active", post(settings::set_field_active))
+        .route("/direct-login", get(direct_login::list))
+        .route("/direct-login/allowed", post(direct_login::set_allowed))
+        .route("/direct-login/{id}/revoke", post(direct_login::revoke))
+        .route_layer(axum::middleware::from_fn_with_state(console.clone(), session::csrf_guard))
+        .with_state(console)
+}

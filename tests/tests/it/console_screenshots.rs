@@ -1,0 +1,172 @@
+//! `scripts/screenshots`: a PNG of each main console screen, in French and in English, taken
+//! in the same headless Chromium as the browser tests (`common/browser.rs`). Ignored by default:
+//! the script runs it with `CLIENTELE_TEST_SCREENSHOTS` naming the folder to write.
+
+use fantoccini::Client;
+use serde_json::json;
+
+use crate::common::browser::{Driver, click, until};
+use crate::common::{Backend, Tenant, TestApp};
+use crate::console_browser::sign_in;
+use crate::customers::{customer, customer_admin};
+use crate::terms::{accept, publish};
+
+/// Width and height of every screenshot, in CSS pixels.
+const SIZE: (u32, u32) = (1100, 900);
+
+async fn gql(app: &TestApp, tenant: &Tenant, query: &str, variables: serde_json::Value) -> serde_json::Value {
+    let body = app.gql_ok(Some(&tenant.token), query, variables).await;
+    let payload = body["data"].as_object().and_then(|d| d.values().next()).cloned().unwrap_or_default();
+    assert_eq!(payload["userErrors"], json!([]), "{body}");
+    payload
+}
+
+/// A few clients that look like a bakery's, one of them with an alert, an address, a contact
+/// and a ledger.
+async fn bakery_clients(app: &TestApp, admin: &Tenant) -> String {
+    let create =
+        "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } userErrors { field message } } }";
+    for input in [
+        json!({ "kind": "INDIVIDUAL", "lastName": "Bernard", "firstName": "Chloé", "email": "chloe.bernard@exemple.fr", "mobile": "06 12 34 56 78" }),
+        json!({ "kind": "INDIVIDUAL", "lastName": "Bonnet", "firstName": "Hugo", "mobile": "06 98 76 54 32" }),
+        json!({ "kind": "INDIVIDUAL", "lastName": "Lefèvre", "firstName": "Inès", "email": "ines.lefevre@exemple.fr" }),
+        json!({ "kind": "COMPANY", "companyName": "Café des Arts", "email": "contact@cafedesarts.fr", "mobile": "04 78 00 11 22" }),
+    ] {
+        gql(app, admin, create, json!({ "i": input })).await;
+    }
+    let hotel = json!({ "kind": "COMPANY", "companyName": "Hôtel Bellecour", "legalForm": "SARL", "email": "compta@hotel-bellecour.fr",
+                        "mobile": "04 72 10 20 30", "alert": "Livraison avant 7 h, porte de service.", "notes": "Pain de mie tranché le lundi." });
+    let id = gql(app, admin, create, json!({ "i": hotel })).await["client"]["id"].as_str().unwrap().to_owned();
+    let address = json!({ "clientId": id, "kind": "MAIN", "label": "Siège", "street": "12 place Bellecour", "postcode": "69002", "city": "Lyon", "country": "FR", "isDefault": true });
+    gql(
+        app,
+        admin,
+        "mutation($i: CreateAddressInput!) { createAddress(input: $i) { address { id } userErrors { field message } } }",
+        json!({ "i": address }),
+    )
+    .await;
+    let contact = json!({ "clientId": id, "firstName": "Marc", "lastName": "Giraud", "jobTitle": "Chef de cuisine", "email": "marc.giraud@hotel-bellecour.fr", "phone": "04 72 10 20 31" });
+    gql(
+        app,
+        admin,
+        "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { field message } } }",
+        json!({ "i": contact }),
+    )
+    .await;
+    for (kind, amount, doc) in
+        [("INVOICE", "184.20", "F-2026-0141"), ("PAYMENT", "150.00", "VIR-0932"), ("INVOICE", "96.40", "F-2026-0157")]
+    {
+        gql(
+            app,
+            admin,
+            "mutation($i: PostLedgerEntryInput!) { postLedgerEntry(input: $i) { entry { id } userErrors { field message } } }",
+            json!({ "i": { "clientId": id, "kind": kind, "amount": amount, "documentRef": doc } }),
+        )
+        .await;
+    }
+    app.state.records.search.apply_all_pending().await.unwrap();
+    id
+}
+
+/// Switches the page to `lang` with the header's button, if it is in the other language.
+async fn in_lang(browser: &Client, lang: &str) {
+    let now = browser.execute("return document.documentElement.lang;", vec![]).await.unwrap();
+    if now != json!(lang) {
+        click(browser, "#switch-language").await;
+        until(
+            browser,
+            lang,
+            &format!("return document.documentElement.lang === {} && document.readyState === 'complete';", json!(lang)),
+        )
+        .await;
+    }
+}
+
+async fn ready(browser: &Client, css: &str) {
+    let script =
+        format!("return document.readyState === 'complete' && document.querySelector({}) !== null;", json!(css));
+    until(browser, css, &script).await;
+}
+
+async fn shot(browser: &Client, dir: &str, screen: &str, lang: &str) {
+    // No caret or focus ring caught mid-blink.
+    browser.execute("document.activeElement && document.activeElement.blur(); return true;", vec![]).await.unwrap();
+    let png = browser.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{screen}: a PNG");
+    let path = format!("{dir}/console-{screen}-{lang}.png");
+    std::fs::write(&path, png).unwrap_or_else(|e| panic!("{path}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes PNGs: run by scripts/screenshots"]
+async fn every_main_screen_in_both_languages() {
+    let dir =
+        std::env::var("CLIENTELE_TEST_SCREENSHOTS").expect("CLIENTELE_TEST_SCREENSHOTS names the folder to write");
+    let app = TestApp::start(Backend::Sqlite).await;
+    let acme = app.supplier("Acme", "owner@acme.test").await;
+    let org = customer(&app, &acme, "Boulangerie Martin", "ada@martin.test", 3).await;
+    let admin = customer_admin(&app, &org).await;
+    let hotel = bakery_clients(&app, &admin).await;
+    app.user(&admin, "lucie.moreau@martin.test", "MEMBER").await;
+    for (name, description) in [("Fidèles", "Plus de 10 passages"), ("Professionnels", "Hôtels et restaurants")] {
+        let q = "mutation($n: String!, $d: String) { createCategory(input: {name: $n, description: $d}) { category { id } userErrors { field message } } }";
+        gql(&app, &admin, q, json!({ "n": name, "d": description })).await;
+    }
+    app.user(&admin, "paul.roux@martin.test", "READ_ONLY").await;
+    let q =
+        "mutation { createGroup(input: {name: \"Tournée du mardi\"}) { group { id } userErrors { field message } } }";
+    gql(&app, &admin, q, json!({})).await;
+    let driver = Driver::start().await;
+    for (version, lang) in [(1, "fr"), (2, "en")] {
+        // Each version asks again, so the terms screen shows in both languages.
+        let body = "Vos données clients restent les vôtres : Clientele ne les partage avec personne.\n\n\
+            Chaque utilisateur garde son mot de passe pour lui et ferme sa session sur un poste partagé.";
+        if version > 1 {
+            // The supplier's own users are asked too, publishing included.
+            accept(&app, &acme.token, version - 1).await;
+        }
+        let terms = publish(&app, &acme, "FR", "Conditions d'utilisation", body, None).await;
+        assert_eq!(terms["version"], version, "{terms}");
+        let profile = tempfile::tempdir().unwrap();
+        let browser = driver.browser_sized(profile.path(), SIZE.0, SIZE.1).await;
+        let url = &app.url;
+        browser.goto(&format!("{url}/sign-in")).await.unwrap();
+        ready(&browser, "#email").await;
+        in_lang(&browser, lang).await;
+        shot(&browser, &dir, "sign-in", lang).await;
+
+        sign_in(&browser, url, "ada@martin.test").await;
+        ready(&browser, "#approve-terms").await;
+        in_lang(&browser, lang).await;
+        shot(&browser, &dir, "terms", lang).await;
+        click(&browser, "#approve-terms").await;
+        ready(&browser, "#client-table").await;
+        shot(&browser, &dir, "clients", lang).await;
+
+        browser.goto(&format!("{url}/clients?q=b")).await.unwrap();
+        ready(&browser, "#client-table").await;
+        shot(&browser, &dir, "search", lang).await;
+
+        browser.goto(&format!("{url}/clients/new?kind=company")).await.unwrap();
+        ready(&browser, "#save-client").await;
+        click(&browser, "#save-client").await;
+        ready(&browser, "#f-company_name-error").await;
+        shot(&browser, &dir, "new-company", lang).await;
+
+        for tab in ["details", "addresses", "ledger"] {
+            browser.goto(&format!("{url}/clients/{hotel}?tab={tab}")).await.unwrap();
+            ready(&browser, "#client-name").await;
+            shot(&browser, &dir, &format!("client-{tab}"), lang).await;
+        }
+        browser.goto(&format!("{url}/users")).await.unwrap();
+        ready(&browser, "#user-table").await;
+        shot(&browser, &dir, "users", lang).await;
+        browser.goto(&format!("{url}/settings")).await.unwrap();
+        ready(&browser, "#new-field").await;
+        shot(&browser, &dir, "settings", lang).await;
+        browser.goto(&format!("{url}/import")).await.unwrap();
+        ready(&browser, "#import-form").await;
+        shot(&browser, &dir, "import", lang).await;
+        browser.close().await.unwrap();
+    }
+}

@@ -1,0 +1,153 @@
+//! The console's users screen (issue 15, screen 6) over real HTTP: a customer's super-admin
+//! lists the users, invites one (a set-password link by mail), changes a role, deactivates and
+//! reactivates, and is told plainly that the last super-admin stays; an admin sees the list
+//! without its controls and a forged POST is refused; a read-only user has no users screen.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::both_dbs;
+use crate::common::{Tenant, TestApp};
+use crate::console::{csrf, get, location, signed_in};
+use crate::customers::{customer, customer_admin};
+
+both_dbs!(a_super_admin_invites_changes_roles_and_keeps_the_last_super_admin, admins_see_users_and_readers_do_not);
+
+const LAST_SUPER_ADMIN: [&str; 2] = [
+    "The organisation must keep at least one active super-admin.",
+    "L’organisation doit garder au moins un super-administrateur actif.",
+];
+
+/// The user holding `email`, as the API shows it.
+async fn user(app: &TestApp, admin: &Tenant, email: &str) -> Value {
+    let body = app.gql_ok(Some(&admin.token), "{ users { nodes { id email role status } } }", json!({})).await;
+    let nodes = body["data"]["users"]["nodes"].as_array().unwrap_or_else(|| panic!("{body}")).clone();
+    nodes.into_iter().find(|u| u["email"] == email).unwrap_or_else(|| panic!("{email} in {body}"))
+}
+
+async fn post(http: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let res = http.post(url).form(form).send().await.unwrap();
+    let to = location(&res).to_owned();
+    (res.status(), to, res.text().await.unwrap())
+}
+
+async fn customer_with_admin(app: &TestApp) -> Tenant {
+    let acme = app.supplier("Acme", "owner@acme.test").await;
+    let org = customer(app, &acme, "Boulangerie Martin", "ada@martin.test", 4).await;
+    customer_admin(app, &org).await
+}
+
+// issue 15: USR-01 (unique login e-mail), USR-03 (the password set through a link), USR-07
+// (roles, status, the super-admin kept), ORG-20 (access data by mail)
+async fn a_super_admin_invites_changes_roles_and_keeps_the_last_super_admin(app: TestApp) {
+    let admin = customer_with_admin(&app).await;
+    let http = signed_in(&app, "ada@martin.test").await;
+    let (status, page) = get(&http, format!("{}/users", app.url)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"nav-users\"") && page.contains("ada@martin.test"), "{page}");
+    assert!(page.contains("id=\"invite-user\"") && page.contains("action=\"/users/"), "a super-admin's controls");
+    let token = csrf(&page);
+    let url = format!("{}/users", app.url);
+
+    // A wrong address is shown next to its field; nothing is created or mailed.
+    let bad = [("_csrf", token.as_str()), ("email", "bob"), ("display_name", "Bob"), ("role", "member")];
+    let (status, _, page) = post(&http, url.clone(), &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"f-email-error\"") && page.contains("value=\"Bob\""), "{page}");
+    // Users of every organisation: the supplier's owner and Ada.
+    assert_eq!((app.count("users").await, app.count("mail_outbox").await), (2, 0));
+
+    // The invitation: the user without a password, a set-password link by mail.
+    let invite = [
+        ("_csrf", token.as_str()),
+        ("email", "bob@martin.test"),
+        ("display_name", "Bob"),
+        ("role", "member"),
+        ("language", "en"),
+    ];
+    let (status, to, _) = post(&http, url.clone(), &invite).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/users?invited=bob%40martin.test"));
+    assert_eq!(app.count("mail_outbox").await, 1, "the access data is queued");
+    let mail = app.rows("mail_outbox").await.remove(0);
+    assert!(
+        mail.contains("bob@martin.test") && mail.contains("/set-password?token="),
+        "a set-password link to Bob: {mail}"
+    );
+    let (_, page) = get(&http, format!("{}{to}", app.url)).await;
+    assert!(page.contains("id=\"notice\"") && page.contains("bob@martin.test"), "{page}");
+    let bob = user(&app, &admin, "bob@martin.test").await;
+    assert_eq!((&bob["role"], &bob["status"]), (&json!("MEMBER"), &json!("ACTIVE")));
+    let (status, _, page) = post(&http, url.clone(), &invite).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the same e-mail twice");
+    assert!(page.contains("id=\"f-email-error\""), "{page}");
+
+    // A role change, deactivation and reactivation, and the access data sent again.
+    let bob_id = bob["id"].as_str().unwrap();
+    let (status, to, _) =
+        post(&http, format!("{url}/{bob_id}/role"), &[("_csrf", token.as_str()), ("role", "admin")]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/users"));
+    assert_eq!(user(&app, &admin, "bob@martin.test").await["role"], "ADMIN");
+    let status_url = format!("{url}/{bob_id}/status");
+    let (status, _, _) = post(&http, status_url.clone(), &[("_csrf", token.as_str()), ("action", "deactivate")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(user(&app, &admin, "bob@martin.test").await["status"], "INACTIVE");
+    let (_, page) = get(&http, url.clone()).await;
+    assert!(page.contains("value=\"reactivate\""), "{page}");
+    let (status, _, _) = post(&http, status_url.clone(), &[("_csrf", token.as_str()), ("action", "reactivate")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(user(&app, &admin, "bob@martin.test").await["status"], "ACTIVE");
+    let (status, to, _) = post(&http, status_url, &[("_csrf", token.as_str()), ("action", "invite")]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/users?invited=bob%40martin.test"));
+    assert_eq!(app.count("mail_outbox").await, 2);
+
+    // The last super-admin can neither step down nor deactivate herself: said in plain words.
+    let ada = user(&app, &admin, "ada@martin.test").await;
+    let ada_id = ada["id"].as_str().unwrap();
+    for (path, form) in [
+        ("role", [("_csrf", token.as_str()), ("role", "admin")]),
+        ("status", [("_csrf", token.as_str()), ("action", "deactivate")]),
+    ] {
+        let (status, _, page) = post(&http, format!("{url}/{ada_id}/{path}"), &form).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{path}");
+        assert!(page.contains("id=\"refusal\"") && LAST_SUPER_ADMIN.iter().any(|m| page.contains(m)), "{page}");
+        assert!(page.contains("bob@martin.test"), "the list is still shown");
+    }
+    let ada = user(&app, &admin, "ada@martin.test").await;
+    assert_eq!((&ada["role"], &ada["status"]), (&json!("SUPER_ADMIN"), &json!("ACTIVE")));
+}
+
+// issue 15: USR-07 (what each role may do with users)
+async fn admins_see_users_and_readers_do_not(app: TestApp) {
+    let admin = customer_with_admin(&app).await;
+    app.user(&admin, "carl@martin.test", "ADMIN").await;
+    app.user(&admin, "rita@martin.test", "READ_ONLY").await;
+    let ada_id = user(&app, &admin, "ada@martin.test").await["id"].as_str().unwrap().to_owned();
+
+    let carl = signed_in(&app, "carl@martin.test").await;
+    let (status, page) = get(&carl, format!("{}/users", app.url)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("ada@martin.test") && page.contains("rita@martin.test"), "{page}");
+    assert!(!page.contains("id=\"invite-user\"") && !page.contains("action=\"/users/"), "no controls: {page}");
+    // A forged POST with the admin's own valid token: the service refuses it.
+    let token = csrf(&page);
+    let (status, _, _) = post(
+        &carl,
+        format!("{}/users/{ada_id}/status", app.url),
+        &[("_csrf", token.as_str()), ("action", "deactivate")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let invite =
+        [("_csrf", token.as_str()), ("email", "eve@martin.test"), ("display_name", "Eve"), ("role", "super_admin")];
+    let (status, _, _) = post(&carl, format!("{}/users", app.url), &invite).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("users").await, 4, "the supplier's owner, Ada, Carl and Rita");
+    assert_eq!(user(&app, &admin, "ada@martin.test").await["status"], "ACTIVE");
+
+    let rita = signed_in(&app, "rita@martin.test").await;
+    let (status, page) = get(&rita, format!("{}/clients", app.url)).await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("id=\"nav-users\""), "{page}");
+    let (status, _) = get(&rita, format!("{}/users", app.url)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

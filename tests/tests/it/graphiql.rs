@@ -80,7 +80,28 @@ async fn run(browser: &Client, text: &str) {
     let single =
         "const b = document.querySelector('.graphiql-execute-button'); return b && !b.hasAttribute('aria-haspopup');";
     until(browser, "a single operation", single).await;
+    // GraphiQL derives the operation name from the editor after a debounce, and would send the
+    // previous text's name (`SignIn`, the default tab's) with this one: wait until its tab state
+    // holds this text and this text's name.
+    let synced = "const s = JSON.parse(localStorage.getItem('graphiql:tabState') || 'null'); \
+                  const t = s && s.tabs[s.activeTabIndex]; \
+                  return !!t && t.query === arguments[0] && (t.operationName || null) === arguments[1];";
+    let args = vec![json!(text), json!(operation_name(text))];
+    for _ in 0..100 {
+        if browser.execute(synced, args.clone()).await.unwrap() == json!(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     click(browser, ".graphiql-execute-button").await;
+}
+
+/// The name of a document's one operation (`mutation SignIn { … }`), `None` when anonymous.
+fn operation_name(text: &str) -> Option<&str> {
+    let text = text.trim_start();
+    let rest = text.strip_prefix("mutation").or_else(|| text.strip_prefix("query"))?;
+    let name = rest.trim_start().split(|c: char| !(c.is_alphanumeric() || c == '_')).next()?;
+    (!name.is_empty()).then_some(name)
 }
 
 const RESPONSE: &str =

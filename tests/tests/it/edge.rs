@@ -148,8 +148,10 @@ async fn read_head(stream: &mut tokio::net::TcpStream) -> String {
 async fn exports_and_imports_keep_the_terms_gate(app: TestApp) {
     let s = app.supplier("Acme", "owner@acme.test").await;
     person(&app, &s, "Dupont", "Ann").await;
+    // Who publishes them has approved them: a colleague has not.
+    let (_, colleague) = app.user(&s, "colleague@acme.test", "ADMIN").await;
     crate::terms::publish(&app, &s, "FR", "Conditions", "Soyez sympa.", None).await;
-    let get = |path: &str| app.http.get(format!("{}{path}", app.url)).bearer_auth(&s.token).send();
+    let get = |path: &str| app.http.get(format!("{}{path}", app.url)).bearer_auth(&colleague).send();
     for path in ["/exports/clients.csv", "/exports/clients.xlsx"] {
         let res = get(path).await.unwrap();
         assert_eq!(res.status(), 403, "{path}");
@@ -160,7 +162,7 @@ async fn exports_and_imports_keep_the_terms_gate(app: TestApp) {
     let import = app
         .http
         .post(format!("{}/imports?format=CSV", app.url))
-        .bearer_auth(&s.token)
+        .bearer_auth(&colleague)
         .header("content-type", "text/csv")
         .body("Nom;Prénom\nMartin;Léa\n")
         .send()
@@ -170,11 +172,12 @@ async fn exports_and_imports_keep_the_terms_gate(app: TestApp) {
     assert_eq!(code(&import.json().await.unwrap()), "TERMS_NOT_ACCEPTED");
     assert_eq!(app.count("clients").await, clients_before, "nothing imported");
     let upload = reqwest::multipart::Form::new().text("client", uuid::Uuid::nil().to_string());
-    let res = app.http.post(format!("{}/files", app.url)).bearer_auth(&s.token).multipart(upload).send().await.unwrap();
+    let res =
+        app.http.post(format!("{}/files", app.url)).bearer_auth(&colleague).multipart(upload).send().await.unwrap();
     assert_eq!(res.status(), 403);
 
     // Once approved, the same calls work.
-    crate::terms::accept(&app, &s.token, 1).await;
+    crate::terms::accept(&app, &colleague, 1).await;
     let res = get("/exports/clients.csv").await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("Dupont"));

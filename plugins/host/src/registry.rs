@@ -279,17 +279,18 @@ impl PluginRegistry {
     }
 
     /// Enables a plugin (a given version, or its newest) for some customer organisations with
-    /// their config; an installed one is re-enabled with the new version and config.
+    /// their config; an installed one is re-enabled with the new version, and keeps its last
+    /// config unless one is given (a new installation without one gets `{}`).
     pub async fn enable(
         &self,
         ctx: &TenantCtx,
         plugin: PluginId,
         wanted: Option<&str>,
         customers: &[TenantId],
-        config: Value,
+        config: Option<Value>,
     ) -> AppResult<Vec<TenantId>> {
         require_supplier(ctx)?;
-        if !config.is_object() || config.to_string().len() > MAX_CONFIG {
+        if config.as_ref().is_some_and(|c| !c.is_object() || c.to_string().len() > MAX_CONFIG) {
             return Err(AppError::invalid("config", "Give the config as a JSON object of at most 16 KiB."));
         }
         let mut tx = ctx.begin().await?;
@@ -306,6 +307,11 @@ impl PluginRegistry {
             let before =
                 existing.as_ref().map(|i| json!({ "version": i.version, "enabled": i.enabled, "config": i.config }));
             let is_new = existing.is_none();
+            let config = match (&config, &existing) {
+                (Some(given), _) => given.clone(),
+                (None, Some(installed)) => installed.config.clone(),
+                (None, None) => json!({}),
+            };
             let mut row = match existing {
                 Some(row) => row.into_active_model(),
                 None => install::ActiveModel {

@@ -490,6 +490,17 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
     enable(&app, &s, &pets, &[&a]).await;
     let body = app.gql_ok(Some(&a.token), "{ clients(first: 5) { nodes { pets { name } } } }", json!({})).await;
     assert_eq!(body["data"]["clients"]["nodes"][0]["pets"], json!([{ "name": "Rex" }]), "{body}");
+    // Enabled again without a config: each organisation keeps its last one (issue 17, DX).
+    app.gql_ok(
+        Some(&s.token),
+        "mutation($p: ID!) { disablePlugin(input: {pluginId: $p}) { organisationIds } }",
+        json!({ "p": pets }),
+    )
+    .await;
+    let again = json!({ "i": { "pluginId": pets, "organisationIds": [a.id] } });
+    app.gql_ok(Some(&s.token), ENABLE, again).await;
+    let mine = app.gql_ok(Some(&a.token), "{ installedPlugins { name config } }", json!({})).await;
+    assert_eq!(mine["data"]["installedPlugins"], json!([{ "name": "pets", "config": { "shop": "Le Chenil" } }]));
     let audited = app.rows("audit_log").await.iter().filter(|r| r.contains("plugin.")).count();
     assert!(audited >= 6, "upload, enable, upgrade, disable are audited ({audited})");
 }

@@ -566,8 +566,8 @@ fn lifecycle(mutation: Mutations) -> Mutations {
                     let version = crate::support::input::opt_str(&input, "version")?;
                     let orgs = tenant_ids(&input.try_get("organisationIds")?)?;
                     let config = match input.get("config") {
-                        Some(v) if !v.is_null() => v.as_value().clone().into_json()?,
-                        _ => serde_json::json!({}),
+                        Some(v) if !v.is_null() => Some(v.as_value().clone().into_json()?),
+                        _ => None,
                     };
                     let registry = &platform(&rc)?.registry;
                     LIFECYCLE_INPUT
@@ -579,7 +579,7 @@ fn lifecycle(mutation: Mutations) -> Mutations {
             .input(InputValue::new("organisationIds", TypeRef::named_nn_list_nn(TypeRef::ID)))
             .input(
                 InputValue::new("config", TypeRef::named("JSON"))
-                    .description("The organisations' config, a JSON object."),
+                    .description("The organisations' config, a JSON object; left out, each keeps its last one."),
             )
             .description(
                 "Suppliers: enables a plugin for some of their customer organisations, with their config. Audited.",

@@ -187,7 +187,7 @@ pub(crate) async fn invite(
             email: f.email.clone(),
             display_name: f.display_name.clone(),
             role,
-            language: language_of(&f.language),
+            language: Some(language_of(&f.language)),
             password: None,
         };
         console.tenants.users.create(ctx, input).await

@@ -125,7 +125,7 @@ impl OrganisationService {
             email: email.to_owned(),
             display_name: email.split('@').next().unwrap_or(email).to_owned(),
             role: Role::SuperAdmin,
-            language: Language::default(),
+            language: Some(Language::default()),
             password: None,
         };
         let admin = users.create(&ctx, new_user).await?;

@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::auth::{end_sessions, normalise_email, store_password};
-use crate::entity::{session, user};
+use crate::entity::{organisation, session, user};
 use crate::model::{User, UserStatus, parse_stored};
 use crate::password;
 
@@ -24,7 +24,8 @@ pub struct NewUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
-    pub language: Language,
+    /// `None`: the organisation's language.
+    pub language: Option<Language>,
     /// Optional initial password (USR-03); otherwise the user sets one through a link.
     pub password: Option<String>,
 }
@@ -136,6 +137,13 @@ impl UserService {
             return Err(email_taken_error());
         }
         crate::licences::take_seat(&tx, ctx.kind()).await?;
+        let language = match input.language {
+            Some(language) => language,
+            None => {
+                let org = organisation::Entity::find_by_id(ctx.tenant()).one(tx.conn()).await?;
+                parse_stored("language", &org.ok_or_else(AppError::not_found)?.language)?
+            }
+        };
         let now = self.handles.now();
         let row = user::ActiveModel {
             tenant_id: Set(ctx.tenant()),
@@ -144,7 +152,7 @@ impl UserService {
             display_name: Set(display_name),
             role: Set(input.role.as_str().to_owned()),
             status: Set("active".to_owned()),
-            language: Set(input.language.tag().to_owned()),
+            language: Set(language.tag().to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
             last_sign_in_at: Set(None),

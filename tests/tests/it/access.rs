@@ -14,6 +14,7 @@ use crate::{both_dbs, per_backend, with_smtp};
 with_smtp!(
     access_data_lead_to_a_password_the_terms_and_sign_in,
     password_reset_answers_alike_is_single_use_and_expires,
+    users_created_without_a_password_are_invited_in_their_organisations_language,
 );
 both_dbs!(the_file_mailer_writes_eml_files, suppliers_cannot_send_access_data_to_other_suppliers_customers);
 per_backend!(undelivered_mail_is_retried, smtp_credentials_are_presented);
@@ -291,4 +292,28 @@ async fn suppliers_cannot_send_access_data_to_other_suppliers_customers(app: Tes
     // A customer's user is no supplier.
     let admin = customer_admin(&app, &theirs).await;
     assert_eq!(code(&app.gql(Some(&admin.token), SEND, json!({ "o": theirs["id"] })).await), "FORBIDDEN");
+}
+
+// USR-03, issue 19 (product failure 3): a user created without a password is mailed a link to
+// set one, in the organisation's language, which the user inherits.
+async fn users_created_without_a_password_are_invited_in_their_organisations_language(app: TestApp, sink: SmtpSink) {
+    let s = app.supplier("Acme Software", "owner@acme.test").await;
+    let org = customer(&app, &s, "Boulangerie Martin", "ada@martin.test", 3).await;
+    let admin = customer_admin(&app, &org).await;
+    let q = "mutation { createUser(input: {email: \"bob@martin.test\", displayName: \"Bob\", role: MEMBER}) { user { email language } userErrors { code } } }";
+    let made = app.gql_ok(Some(&admin.token), q, json!({})).await;
+    assert_eq!(made["data"]["createUser"]["user"], json!({ "email": "bob@martin.test", "language": "FR" }));
+    let mail = sink.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["bob@martin.test"]));
+    assert_eq!(mail["subject"], "Vos accès à Boulangerie Martin");
+    let body = mail["body"].as_str().unwrap();
+    assert!(body.starts_with("Bonjour Bob,"), "{body}");
+    let token = link_token(body);
+    let set = app.gql_ok(None, SET, json!({ "t": token, "p": "a long new password" })).await;
+    assert!(set["data"]["setPassword"]["token"].is_string(), "{set}");
+    // With a password given, nothing is mailed.
+    let q = "mutation { createUser(input: {email: \"cleo@martin.test\", displayName: \"Cleo\", role: MEMBER, password: \"another long password\"}) { user { id } userErrors { code } } }";
+    app.gql_ok(Some(&admin.token), q, json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().len(), 1);
 }

@@ -113,8 +113,9 @@ fn create_user_fields() -> Vec<InputValue> {
         InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)),
         InputValue::new("displayName", TypeRef::named_nn(TypeRef::STRING)),
         InputValue::new("role", TypeRef::named_nn("Role")),
-        InputValue::new("language", TypeRef::named("Language")),
-        InputValue::new("password", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("language", TypeRef::named("Language")).description("Default: the organisation's language."),
+        InputValue::new("password", TypeRef::named(TypeRef::STRING))
+            .description("Left out: the user is mailed a link to set one."),
     ]
 }
 
@@ -187,10 +188,17 @@ fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
                         email: input.try_get("email")?.string()?.to_owned(),
                         display_name: input.try_get("displayName")?.string()?.to_owned(),
                         role: parse_enum::<Role>(input.try_get("role")?.enum_name()?).unwrap_or(Role::ReadOnly),
-                        language: opt_enum::<Language>(&input, "language")?.unwrap_or_default(),
+                        language: opt_enum::<Language>(&input, "language")?,
                         password: opt_str(&input, "password")?.map(str::to_owned),
                     };
-                    payload(services(&rc)?.users.create(tenant(&rc)?, new_user).await)
+                    let invite = new_user.password.is_none();
+                    let (services, ctx) = (services(&rc)?, tenant(&rc)?);
+                    let created = match services.users.create(ctx, new_user).await {
+                        // Without a password the new user is mailed a link to set one (USR-03).
+                        Ok(user) if invite => services.access.invite(ctx, user.id).await.map(|_| user),
+                        other => other,
+                    };
+                    payload(created)
                 }),
             )
             .inputs(create_user_fields()),

@@ -137,12 +137,11 @@ impl UserService {
             return Err(email_taken_error());
         }
         crate::licences::take_seat(&tx, ctx.kind()).await?;
-        let language = match input.language {
-            Some(language) => language,
-            None => {
-                let org = organisation::Entity::find_by_id(ctx.tenant()).one(tx.conn()).await?;
-                parse_stored("language", &org.ok_or_else(AppError::not_found)?.language)?
-            }
+        let language = if let Some(language) = input.language {
+            language
+        } else {
+            let org = organisation::Entity::find_by_id(ctx.tenant()).one(tx.conn()).await?;
+            parse_stored("language", &org.ok_or_else(AppError::not_found)?.language)?
         };
         let now = self.handles.now();
         let row = user::ActiveModel {

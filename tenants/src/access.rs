@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, Permission, Role, TenantCtx, TenantId, UserId};
+use clientele_kernel::{
+    AppError, AppResult, ErrorCode, OrgKind, Permission, Role, TenantCtx, TenantId, TenantTx, UserId,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
@@ -79,32 +81,10 @@ impl AccessService {
         if user.status != UserStatus::Active {
             return Err(AppError::invalid("contact", "This contact's login is inactive."));
         }
-        // A credentials link goes to the user's own address only: never to the organisation's
-        // notification address, which the supplier can set, nor to anything else it can set.
-        let recipient = user.email.clone();
-        // A user who has a password gets a reset: short-lived, and audited as one.
-        let (token, purpose) = self.auth.issue_link(&tx, user.id).await?;
-        let settings = self.auth.settings();
-        let link = settings.set_password_link(&token);
-        let letter = Letter {
-            name: &user.display_name,
-            organisation: &org_row.name,
-            login: &user.email,
-            link: &link,
-            valid_hours: hours(self.auth.link_ttl(purpose)),
-        };
-        let mail = render(MailKind::AccessData, user.language, &recipient, &letter);
-        let mail_id = self.outbox.enqueue(&tx, MailKind::AccessData, mail).await?;
-        let entry = AuditEntry::new(
-            "user.send_access_data",
-            "user",
-            user.id,
-            json!({ "recipient": recipient, "mail_id": mail_id, "purpose": purpose }),
-        );
-        audit::record(&tx, &acting_in(ctx, org), entry).await?;
+        let mail_id = self.mail_access_data(&tx, &acting_in(ctx, org), &org_row.name, &user).await?;
         tx.commit().await?;
         self.outbox.deliver_soon(org, vec![mail_id]);
-        Ok(AccessDataSent { user: user.id, recipient })
+        Ok(AccessDataSent { user: user.id, recipient: user.email })
     }
 
     /// A super-admin's invitation: mails an active user of the caller's own organisation their
@@ -125,28 +105,43 @@ impl AccessService {
         if user.status != UserStatus::Active {
             return Err(AppError::invalid("user", "This user is inactive."));
         }
-        let (token, purpose) = self.auth.issue_link(&tx, user.id).await?;
+        let mail_id = self.mail_access_data(&tx, ctx, &org.name, &user).await?;
+        tx.commit().await?;
+        self.outbox.deliver_soon(ctx.tenant(), vec![mail_id]);
+        Ok(AccessDataSent { user: user.id, recipient: user.email })
+    }
+
+    /// Queues `user`'s access data in `tx` (their login and a one-time link: set-password, or a
+    /// short-lived reset when they have a password), audited as `audit_ctx`; the mail to deliver.
+    async fn mail_access_data(
+        &self,
+        tx: &TenantTx,
+        audit_ctx: &TenantCtx,
+        organisation: &str,
+        user: &User,
+    ) -> AppResult<uuid::Uuid> {
+        // A credentials link goes to the user's own address only: never to the organisation's
+        // notification address, which the supplier can set, nor to anything else it can set.
+        let recipient = user.email.as_str();
+        let (token, purpose) = self.auth.issue_link(tx, user.id).await?;
         let link = self.auth.settings().set_password_link(&token);
         let letter = Letter {
             name: &user.display_name,
-            organisation: &org.name,
+            organisation,
             login: &user.email,
             link: &link,
             valid_hours: hours(self.auth.link_ttl(purpose)),
         };
-        let recipient = user.email.clone();
-        let mail = render(MailKind::AccessData, user.language, &recipient, &letter);
-        let mail_id = self.outbox.enqueue(&tx, MailKind::AccessData, mail).await?;
+        let mail = render(MailKind::AccessData, user.language, recipient, &letter);
+        let mail_id = self.outbox.enqueue(tx, MailKind::AccessData, mail).await?;
         let entry = AuditEntry::new(
             "user.send_access_data",
             "user",
             user.id,
             json!({ "recipient": recipient, "mail_id": mail_id, "purpose": purpose }),
         );
-        audit::record(&tx, ctx, entry).await?;
-        tx.commit().await?;
-        self.outbox.deliver_soon(ctx.tenant(), vec![mail_id]);
-        Ok(AccessDataSent { user: user.id, recipient })
+        audit::record(tx, audit_ctx, entry).await?;
+        Ok(mail_id)
     }
 
     /// USR-04: mails a reset link to every active account holding `email` (in `organisation`

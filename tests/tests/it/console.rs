@@ -52,15 +52,11 @@ pub async fn signed_in(app: &TestApp, email: &str) -> reqwest::Client {
     http
 }
 
-async fn company(app: &TestApp, tenant: &Tenant, name: &str) -> String {
-    let body = app
-        .gql_ok(
-            Some(&tenant.token),
-            "mutation($n: String!) { createClient(input: {kind: COMPANY, companyName: $n}) { client { id } userErrors { message } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    body["data"]["createClient"]["client"]["id"].as_str().unwrap().to_owned()
+/// A company client of `tenant`, created through the API: its id.
+pub(crate) async fn company(app: &TestApp, tenant: &Tenant, name: &str) -> String {
+    let q = "mutation($n: String!) { createClient(input: {kind: COMPANY, companyName: $n}) { client { id } userErrors { message } } }";
+    let body = app.gql_ok(Some(&tenant.token), q, json!({ "n": name })).await;
+    body["data"]["createClient"]["client"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
 // issue 15: CLI-01 CLI-10 (a new company), SRC-01 SRC-10 (search from one character, «Vide Initial»), LED-02

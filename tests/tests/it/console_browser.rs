@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::both_dbs;
 use crate::common::browser::{Driver, click, until};
 use crate::common::{Tenant, TestApp};
+use crate::console::company;
 use crate::console_direct_login::{GRANT, OPEN};
 use crate::customers::{customer, customer_admin};
 use crate::terms::{accept, publish};
@@ -83,18 +84,6 @@ async fn text_with(browser: &Client, css: &str, wanted: &str) -> String {
 async fn html_lang(browser: &Client) -> String {
     let value = browser.execute("return document.documentElement.lang;", vec![]).await.unwrap();
     value.as_str().unwrap_or_default().to_owned()
-}
-
-async fn company(app: &TestApp, tenant: &Tenant, name: &str) {
-    let body = app
-        .gql_ok(
-            Some(&tenant.token),
-            "mutation($n: String!) { createClient(input: {kind: COMPANY, companyName: $n}) { client { id } userErrors { message } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    assert_eq!(body["data"]["createClient"]["userErrors"], json!([]), "{body}");
-    assert!(body["data"]["createClient"]["client"]["id"].is_string(), "{body}");
 }
 
 /// A supplier and its customer organisation's super-admin, with two clients and terms of use

@@ -6,17 +6,11 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both_dbs;
-use crate::common::{Tenant, TestApp};
-use crate::console::{csrf, get, location, signed_in};
+use crate::common::TestApp;
+use crate::console::{company, csrf, get, location, signed_in};
 use crate::customers::{customer, customer_admin};
 
 both_dbs!(ticked_clients_go_in_a_group_and_the_filtered_list_exports);
-
-async fn company(app: &TestApp, tenant: &Tenant, name: &str) -> String {
-    let q = "mutation($n: String!) { createClient(input: {kind: COMPANY, companyName: $n}) { client { id } userErrors { message } } }";
-    let body = app.gql_ok(Some(&tenant.token), q, json!({ "n": name })).await;
-    body["data"]["createClient"]["client"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
-}
 
 // issue 15: CAT-07 (several clients put in a group at once), SRC-08 (the group filter), EXP-01
 // (the filtered list exported)

@@ -90,7 +90,7 @@ impl ListQuery {
 
 /// One row of the list.
 pub(crate) struct Row {
-    id: String,
+    pub(crate) id: String,
     href: String,
     number: String,
     code: String,
@@ -102,7 +102,7 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    fn of(c: &Client, t: Lang) -> Self {
+    pub(crate) fn of(c: &Client, t: Lang) -> Self {
         Self {
             id: c.id.to_string(),
             href: format!("/clients/{}", c.id),
@@ -255,7 +255,7 @@ struct ClientPage {
 /// One tab of the client page: a full page shows it inside the page, htmx swaps it alone.
 #[derive(Template)]
 #[template(path = "client_tab.html")]
-struct Tab {
+pub(crate) struct Tab {
     t: Lang,
     id: String,
     csrf: String,
@@ -268,6 +268,7 @@ struct Tab {
     balance: String,
     credit_limit: String,
     entry_form: EntryForm,
+    pub(crate) record: crate::record::RecordTab,
 }
 
 /// The posting form's values and messages.
@@ -293,7 +294,7 @@ pub(crate) struct TabQuery {
     tab: String,
 }
 
-fn parse_id(raw: &str) -> Result<ClientId, AppError> {
+pub(crate) fn parse_id(raw: &str) -> Result<ClientId, AppError> {
     raw.parse::<uuid::Uuid>().map(ClientId).map_err(|_| AppError::not_found())
 }
 
@@ -318,7 +319,7 @@ pub(crate) async fn show(
     }
 }
 
-fn page(console: &Console, caller: &Signed, client: &Client, tab: Tab, status: StatusCode) -> Response {
+pub(crate) fn page(console: &Console, caller: &Signed, client: &Client, tab: Tab, status: StatusCode) -> Response {
     if caller.htmx {
         return view::html(status, &tab);
     }
@@ -333,7 +334,7 @@ fn page(console: &Console, caller: &Signed, client: &Client, tab: Tab, status: S
     view::html(status, &page)
 }
 
-async fn tab(
+pub(crate) async fn tab(
     console: &Console,
     caller: &Signed,
     client: &Client,
@@ -356,7 +357,13 @@ async fn tab(
         balance: String::new(),
         credit_limit: t.money(client.credit_limit),
         entry_form: form,
+        record: crate::record::RecordTab::default(),
     };
+    if let Some(which) = crate::record::TABS.iter().find(|w| **w == which) {
+        tab.which = which;
+        tab.record = crate::record::RecordTab::load(console, caller, client, which).await?;
+        return Ok(tab);
+    }
     match which {
         "addresses" => {
             tab.which = "addresses";
@@ -438,7 +445,7 @@ fn ledger_kind(raw: &str) -> Option<LedgerKind> {
     raw.parse().ok()
 }
 
-fn opt(s: &str) -> Option<String> {
+pub(crate) fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 

@@ -14,6 +14,7 @@ mod direct_login;
 mod i18n;
 mod imports;
 mod pages;
+mod record;
 mod session;
 mod settings;
 mod users;
@@ -89,6 +90,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/clients/export.csv", get(clients::export_csv))
         .route("/clients/{id}", get(clients::show))
         .route("/clients/{id}/ledger", post(clients::post_entry))
+        .route("/clients/{id}/consent", post(record::set_consent))
+        .route("/clients/{id}/files", post(record::upload))
+        .route("/clients/{id}/trash", post(record::trash))
+        .route("/clients/{id}/restore", post(record::restore))
+        .route("/clients/{id}/purge", post(record::purge))
+        .route("/clients/{id}/anonymise", post(record::anonymise))
+        .route("/clients/{id}/merge", post(record::merge))
+        .route("/clients/{id}/export.json", get(record::gdpr_export))
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/status", post(users::change_status))

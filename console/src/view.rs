@@ -160,6 +160,12 @@ impl FieldErrors {
         out
     }
 
+    /// Every message in one line, for a form too small to show them by field.
+    pub fn summary(&self) -> String {
+        let each = self.general.iter().chain(self.fields.iter().map(|(_, m)| m));
+        each.map(String::as_str).collect::<Vec<_>>().join(" ")
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.fields.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
     }

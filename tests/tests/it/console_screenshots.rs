@@ -153,7 +153,7 @@ async fn every_main_screen_in_both_languages() {
         ready(&browser, "#f-company_name-error").await;
         shot(&browser, &dir, "new-company", lang).await;
 
-        for tab in ["details", "addresses", "ledger"] {
+        for tab in ["details", "addresses", "ledger", "cards", "consent", "files", "record"] {
             browser.goto(&format!("{url}/clients/{hotel}?tab={tab}")).await.unwrap();
             ready(&browser, "#client-name").await;
             shot(&browser, &dir, &format!("client-{tab}"), lang).await;

@@ -162,22 +162,22 @@ fn size(t: Lang, bytes: i64) -> String {
 async fn answer(
     console: &Console,
     caller: &Signed,
-    client: &Client,
+    id: ClientId,
     which: &str,
     result: Result<(), AppError>,
 ) -> Response {
     let err = match result {
         Ok(()) if caller.htmx => {
-            return match refreshed(console, caller, client.id, which).await {
+            return match refreshed(console, caller, id, which).await {
                 Ok((client, tab)) => clients::page(console, caller, &client, tab, StatusCode::OK),
                 Err(err) => view::failed(console, caller, &err),
             };
         }
-        Ok(()) => return redirect(&format!("/clients/{}?tab={which}", client.id), false),
+        Ok(()) => return redirect(&format!("/clients/{id}?tab={which}"), false),
         Err(err) if err.is_user_error() => err,
         Err(err) => return view::failed(console, caller, &err),
     };
-    match refreshed(console, caller, client.id, which).await {
+    match refreshed(console, caller, id, which).await {
         Ok((client, mut tab)) => {
             tab.record.error = Some(view::FieldErrors::of(&err, caller.lang).summary());
             clients::page(console, caller, &client, tab, StatusCode::UNPROCESSABLE_ENTITY)
@@ -197,10 +197,17 @@ async fn refreshed(
     Ok((client, tab))
 }
 
-/// The client of the path, or the error page (another tenant's id is not found).
-async fn client_of(console: &Console, caller: &Signed, id: &str) -> Result<Client, Response> {
-    let found = async { console.records.clients.get(&caller.auth.ctx, parse_id(id)?).await }.await;
-    found.map_err(|err| view::failed(console, caller, &err))
+/// Runs `action` on the client of the path and answers with its tab (a malformed id, like
+/// another tenant's, is not found: the service says so for the latter).
+async fn act<F, Fut>(console: &Console, caller: &Signed, raw: &str, which: &str, action: F) -> Response
+where
+    F: FnOnce(ClientId) -> Fut,
+    Fut: Future<Output = Result<(), AppError>>,
+{
+    match parse_id(raw) {
+        Ok(id) => answer(console, caller, id, which, action(id).await).await,
+        Err(err) => view::failed(console, caller, &err),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -218,20 +225,16 @@ pub(crate) async fn set_consent(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<ConsentFields>,
 ) -> Response {
-    let client = match client_of(&console, &caller, &id).await {
-        Ok(client) => client,
-        Err(page) => return page,
-    };
-    let result = async {
+    let (records, ctx) = (&console.records, &caller.auth.ctx);
+    act(&console, &caller, &id, "consent", |id| async move {
         let channel =
             f.channel.parse::<ConsentChannel>().map_err(|_| AppError::invalid("channel", "Choose a channel."))?;
         let status =
             f.status.parse::<ConsentStatus>().map_err(|_| AppError::invalid("status", "Choose a decision."))?;
         let source = opt(&f.source).ok_or_else(|| AppError::invalid("source", "Say where the decision came from."))?;
-        console.records.clients.set_consent(&caller.auth.ctx, client.id, channel, status, &source).await.map(|_| ())
-    }
-    .await;
-    answer(&console, &caller, &client, "consent", result).await
+        records.clients.set_consent(ctx, id, channel, status, &source).await.map(|_| ())
+    })
+    .await
 }
 
 /// `POST /clients/{id}/files` (multipart, FIL-01..03): a photo (the current one goes to the
@@ -242,11 +245,8 @@ pub(crate) async fn upload(
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let client = match client_of(&console, &caller, &id).await {
-        Ok(client) => client,
-        Err(page) => return page,
-    };
-    let result = async {
+    let (records, ctx) = (&console.records, &caller.auth.ctx);
+    act(&console, &caller, &id, "files", |id| async move {
         let unreadable = |_| AppError::invalid("file", "The upload could not be read.");
         let mut multipart =
             Multipart::from_request(request, &()).await.map_err(|_| AppError::invalid("file", "Send a file."))?;
@@ -269,31 +269,22 @@ pub(crate) async fn upload(
         }
         let (file_name, bytes) =
             file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| AppError::invalid("file", "Choose a file."))?;
-        let upload = Upload { owner: Owner::Client(client.id), kind, file_name, bytes };
-        console.records.files.upload(&caller.auth.ctx, upload).await.map(|_| ())
-    }
-    .await;
-    answer(&console, &caller, &client, "files", result).await
+        let upload = Upload { owner: Owner::Client(id), kind, file_name, bytes };
+        records.files.upload(ctx, upload).await.map(|_| ())
+    })
+    .await
 }
 
 /// `POST /clients/{id}/trash` (LIF-03): to the trash; it stays frozen there until restored.
 pub(crate) async fn trash(State(console): State<Arc<Console>>, caller: Signed, Path(id): Path<String>) -> Response {
-    let client = match client_of(&console, &caller, &id).await {
-        Ok(client) => client,
-        Err(page) => return page,
-    };
-    let result = console.records.clients.trash(&caller.auth.ctx, client.id).await.map(|_| ());
-    answer(&console, &caller, &client, "record", result).await
+    let (records, ctx) = (&console.records, &caller.auth.ctx);
+    act(&console, &caller, &id, "record", |id| async move { records.clients.trash(ctx, id).await.map(|_| ()) }).await
 }
 
 /// `POST /clients/{id}/restore` (LIF-03).
 pub(crate) async fn restore(State(console): State<Arc<Console>>, caller: Signed, Path(id): Path<String>) -> Response {
-    let client = match client_of(&console, &caller, &id).await {
-        Ok(client) => client,
-        Err(page) => return page,
-    };
-    let result = console.records.clients.restore(&caller.auth.ctx, client.id).await.map(|_| ());
-    answer(&console, &caller, &client, "record", result).await
+    let (records, ctx) = (&console.records, &caller.auth.ctx);
+    act(&console, &caller, &id, "record", |id| async move { records.clients.restore(ctx, id).await.map(|_| ()) }).await
 }
 
 #[derive(Deserialize, Default)]
@@ -310,18 +301,18 @@ pub(crate) async fn purge(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<Confirm>,
 ) -> Response {
-    let client = match client_of(&console, &caller, &id).await {
-        Ok(client) => client,
-        Err(page) => return page,
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(err) => return view::failed(&console, &caller, &err),
     };
     let result = if f.confirm == "1" {
-        console.records.clients.purge(&caller.auth.ctx, client.id).await.map(|_| ())
+        console.records.clients.purge(&caller.auth.ctx, id).await.map(|_| ())
     } else {
         Err(AppError::invalid("confirm", "Tick the box to confirm."))
     };
     match result {
         Ok(()) => redirect("/clients?trash=only", caller.htmx),
-        Err(err) => answer(&console, &caller, &client, "record", Err(err)).await,
+        Err(err) => answer(&console, &caller, id, "record", Err(err)).await,
     }
 }
 
@@ -332,12 +323,11 @@ pub(crate) async fn anonymise(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<Confirm>,
 ) -> Response {
-    let client = match client_of(&console, &caller, &id).await {
-        Ok(client) => client,
-        Err(page) => return page,
-    };
-    let result = console.records.gdpr.anonymise(&caller.auth.ctx, client.id, f.confirm == "1", None).await.map(|_| ());
-    answer(&console, &caller, &client, "record", result).await
+    let (records, ctx) = (&console.records, &caller.auth.ctx);
+    act(&console, &caller, &id, "record", |id| async move {
+        records.gdpr.anonymise(ctx, id, f.confirm == "1", None).await.map(|_| ())
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -355,25 +345,20 @@ pub(crate) async fn merge(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<MergeFields>,
 ) -> Response {
-    let client = match client_of(&console, &caller, &id).await {
-        Ok(client) => client,
-        Err(page) => return page,
-    };
-    let ctx = &caller.auth.ctx;
-    let result = async {
+    let (records, ctx) = (&console.records, &caller.auth.ctx);
+    act(&console, &caller, &id, "record", |id| async move {
         let code = opt(&f.other).ok_or_else(|| AppError::invalid("other", "Enter the other client's number."))?;
         let filter = ClientFilter { code: Some(code), ..ClientFilter::default() };
         let (page, _) =
-            console.records.clients.list_page(ctx, &filter, ClientOrder::Name, PageRequest::first(2), false).await?;
+            records.clients.list_page(ctx, &filter, ClientOrder::Name, PageRequest::first(2), false).await?;
         let other = match page.items.as_slice() {
             [other] => other.id,
             [] => return Err(AppError::invalid("other", "No client has this number.")),
             _ => return Err(AppError::invalid("other", "Several clients have this code: enter the number.")),
         };
-        console.records.clients.merge(ctx, client.id, other).await.map(|_| ())
-    }
-    .await;
-    answer(&console, &caller, &client, "record", result).await
+        records.clients.merge(ctx, id, other).await.map(|_| ())
+    })
+    .await
 }
 
 /// `GET /clients/{id}/export.json` (GDP-02): everything held about the client, as a download;
@@ -383,13 +368,15 @@ pub(crate) async fn gdpr_export(
     caller: Signed,
     Path(id): Path<String>,
 ) -> Response {
-    let client = match client_of(&console, &caller, &id).await {
-        Ok(client) => client,
-        Err(page) => return page,
-    };
-    match console.records.gdpr.export(&caller.auth.ctx, client.id).await {
-        Ok(doc) => {
-            let disposition = format!("attachment; filename=\"client-{}.json\"", client.number);
+    let (records, ctx) = (&console.records, &caller.auth.ctx);
+    let exported = async {
+        let client = records.clients.get(ctx, parse_id(&id)?).await?;
+        Ok::<_, AppError>((client.number, records.gdpr.export(ctx, client.id).await?))
+    }
+    .await;
+    match exported {
+        Ok((number, doc)) => {
+            let disposition = format!("attachment; filename=\"client-{number}.json\"");
             let disposition = HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment"));
             let headers = [
                 (header::CONTENT_DISPOSITION, disposition),

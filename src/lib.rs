@@ -60,9 +60,11 @@ fn console(state: &Arc<AppState>) -> Arc<clientele_console::Console> {
     Arc::new(clientele_console::Console::new(
         state.services.clone(),
         state.records.clone(),
+        state.plugins.clone(),
         Arc::new(door::ConsoleDoor(state.clone())),
         state.handles.entropy.clone(),
         assets::console(),
+        state.settings.data_dir.join("tmp"),
     ))
 }
 

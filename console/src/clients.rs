@@ -232,6 +232,12 @@ pub(crate) struct Item {
     value: String,
 }
 
+impl Item {
+    pub(crate) fn new(label: String, value: String) -> Self {
+        Self { label, value }
+    }
+}
+
 /// A ledger entry as shown.
 pub(crate) struct EntryRow {
     date: String,
@@ -260,7 +266,7 @@ pub(crate) struct Tab {
     id: String,
     csrf: String,
     can_write: bool,
-    which: &'static str,
+    pub(crate) which: &'static str,
     details: Vec<Item>,
     addresses: Vec<Address>,
     contacts: Vec<Contact>,
@@ -269,6 +275,9 @@ pub(crate) struct Tab {
     credit_limit: String,
     entry_form: EntryForm,
     pub(crate) record: crate::record::RecordTab,
+    /// The tabs the organisation's plugins add, and the one shown when `which` is `plugin`.
+    plugin_tabs: Vec<crate::plugin_tabs::TabLink>,
+    pub(crate) plugin: crate::plugin_tabs::PluginTab,
 }
 
 /// The posting form's values and messages.
@@ -358,7 +367,18 @@ pub(crate) async fn tab(
         credit_limit: t.money(client.credit_limit),
         entry_form: form,
         record: crate::record::RecordTab::default(),
+        plugin_tabs: Vec::new(),
+        plugin: crate::plugin_tabs::PluginTab::default(),
     };
+    let installed = console.plugins.registry.installed(ctx).await?;
+    tab.plugin_tabs = crate::plugin_tabs::links(&installed);
+    if which.contains('.') {
+        tab.which = "plugin";
+        tab.plugin = crate::plugin_tabs::load(console, caller, client, &installed, which, None)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        return Ok(tab);
+    }
     if let Some(which) = crate::record::TABS.iter().find(|w| **w == which) {
         tab.which = which;
         tab.record = crate::record::RecordTab::load(console, caller, client, which).await?;
@@ -390,7 +410,10 @@ pub(crate) async fn tab(
             let balances = records.ledger.balances(ctx, &[client.id]).await?;
             tab.balance = t.money(balances.get(&client.id).copied().unwrap_or(Money(0)));
         }
-        _ => tab.details = details(client, t),
+        _ => {
+            tab.details = details(client, t);
+            tab.details.extend(crate::plugin_tabs::details(console, caller, client, &installed).await?);
+        }
     }
     Ok(tab)
 }
@@ -691,6 +714,42 @@ pub(crate) async fn assign_group(
         Err(err) => view::failed(&console, &caller, &err),
     }
 }
+
+/// `GET /clients/export.xlsx`: the list's filters as a workbook. It is written to a temp file
+/// (a workbook is a zip: it cannot be streamed as it is read), opened, then unlinked, so nothing
+/// stays on disk whatever happens to the download; the service writes the audit row.
+pub(crate) async fn export_xlsx(
+    State(console): State<Arc<Console>>,
+    caller: Signed,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    use axum::http::{HeaderValue, header};
+
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let written = async {
+        let dir = &console.tmp_dir;
+        tokio::fs::create_dir_all(dir).await.map_err(AppError::internal)?;
+        let file = tempfile::NamedTempFile::new_in(dir).map_err(AppError::internal)?;
+        console.records.clients.export_xlsx(&caller.auth.ctx, &q.filter(), q.order(), file.path(), dir).await?;
+        let reader = tokio::fs::File::open(file.path()).await.map_err(AppError::internal)?;
+        let length = reader.metadata().await.map_err(AppError::internal)?.len();
+        Ok::<_, AppError>((reader, length))
+    }
+    .await;
+    let (reader, length) = match written {
+        Ok(written) => written,
+        Err(err) => return view::failed(&console, &caller, &err),
+    };
+    let mut response = Response::new(axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(reader)));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"clients.xlsx\""));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `GET /clients/export.csv`: the list's filters as a CSV download, streamed page by page (a
 /// large list never sits in memory); the service writes the audit row.

@@ -13,7 +13,9 @@ mod clients;
 mod direct_login;
 mod i18n;
 mod imports;
+mod lists;
 mod pages;
+mod plugin_tabs;
 mod record;
 mod session;
 mod settings;
@@ -56,9 +58,12 @@ pub struct Assets {
 pub struct Console {
     pub tenants: TenantServices,
     pub records: Arc<RecordServices>,
+    pub plugins: Arc<clientele_plugins::Plugins>,
     door: Arc<dyn Door>,
     entropy: Arc<dyn Entropy>,
     assets: Assets,
+    /// Where exports are written before they are sent (the server's `<data_dir>/tmp`).
+    tmp_dir: std::path::PathBuf,
     /// Cookies get `Secure` when the server is reached over https.
     secure: bool,
 }
@@ -67,12 +72,14 @@ impl Console {
     pub fn new(
         tenants: TenantServices,
         records: Arc<RecordServices>,
+        plugins: Arc<clientele_plugins::Plugins>,
         door: Arc<dyn Door>,
         entropy: Arc<dyn Entropy>,
         assets: Assets,
+        tmp_dir: std::path::PathBuf,
     ) -> Self {
         let secure = tenants.auth.settings().public_url.starts_with("https://");
-        Self { tenants, records, door, entropy, assets, secure }
+        Self { tenants, records, plugins, door, entropy, assets, tmp_dir, secure }
     }
 }
 
@@ -88,6 +95,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/clients/new", get(clients::new_form))
         .route("/clients/group", post(clients::assign_group))
         .route("/clients/export.csv", get(clients::export_csv))
+        .route("/clients/export.xlsx", get(clients::export_xlsx))
         .route("/clients/{id}", get(clients::show))
         .route("/clients/{id}/ledger", post(clients::post_entry))
         .route("/clients/{id}/consent", post(record::set_consent))
@@ -98,10 +106,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/clients/{id}/anonymise", post(record::anonymise))
         .route("/clients/{id}/merge", post(record::merge))
         .route("/clients/{id}/export.json", get(record::gdpr_export))
+        .route("/clients/{id}/plugins/{tab}", post(plugin_tabs::create))
+        .route("/clients/{id}/plugins/{tab}/{record}/delete", post(plugin_tabs::delete))
         .route("/users", get(users::list).post(users::invite))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/status", post(users::change_status))
         .route("/import", get(imports::new_form).post(imports::start))
+        .route("/import/columns", post(imports::columns))
         .route("/import/{id}", get(imports::show))
         .route("/settings", get(settings::show))
         .route("/settings/categories", post(settings::create_category))
@@ -110,6 +121,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/settings/groups/{id}/delete", post(settings::delete_group))
         .route("/settings/fields", post(settings::create_field))
         .route("/settings/fields/{id}/active", post(settings::set_field_active))
+        .route("/settings/lists", get(lists::lists).post(lists::add_lookup))
+        .route("/settings/lists/{id}/active", post(lists::set_lookup_active))
+        .route("/settings/staff", post(lists::add_staff))
+        .route("/settings/staff/{id}/active", post(lists::set_staff_active))
+        .route("/settings/referral", get(lists::referral).post(lists::save_referral))
         .route("/direct-login", get(direct_login::list))
         .route("/direct-login/allowed", post(direct_login::set_allowed))
         .route("/direct-login/{id}/revoke", post(direct_login::revoke))

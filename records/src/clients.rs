@@ -43,7 +43,8 @@ pub use document_readiness::DocumentReadiness;
 pub use export::{Cell, ClientExport, ExportFormat};
 pub use gdpr::{BalanceFilter, GdprService, PersonalDataSource};
 pub use import::{
-    ColumnMapping, DuplicatePolicy, ImportFormat, ImportJob, ImportRequest, ImportRowError, ImportService, ImportStatus,
+    ColumnMapping, DuplicatePolicy, ImportField, ImportFormat, ImportJob, ImportPreview, ImportRequest, ImportRowError,
+    ImportService, ImportStatus, PreviewColumn,
 };
 pub use ledger::{
     DotationInput, EntryFilter, EntryInput, LedgerEntry, LedgerKind, LedgerService, Operation, Posted, Statement,

@@ -83,6 +83,32 @@ pub struct ImportRowError {
     pub message: String,
 }
 
+/// A file's columns as an import reads them, for a person to map before starting: the field
+/// each header is taken for (its mapping name, `last_name` or `custom_fields.shoeSize`), a few of
+/// its values, and every field a column can feed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportPreview {
+    pub columns: Vec<PreviewColumn>,
+    pub fields: Vec<ImportField>,
+    /// Data rows in the file (the header row not counted).
+    pub rows: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviewColumn {
+    pub header: String,
+    pub field: Option<String>,
+    pub samples: Vec<String>,
+}
+
+/// A field an import can set: its mapping name and its label (the export's header, or the
+/// custom field's own label).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportField {
+    pub name: String,
+    pub label: String,
+}
+
 /// An import job and where it stands.
 #[derive(Clone, Debug)]
 pub struct ImportJob {
@@ -214,6 +240,18 @@ impl ImportService {
         let id = job.id;
         tokio::spawn(async move { runner.run(ctx, id, table, plan).await });
         Ok(job)
+    }
+
+    /// Reads a file's header row and first values, and what each header would feed without a
+    /// mapping; writes nothing. A file an import would refuse to read is refused here too.
+    pub async fn preview(&self, ctx: &TenantCtx, format: ImportFormat, content: Vec<u8>) -> AppResult<ImportPreview> {
+        ctx.require(Permission::Write)?;
+        let table =
+            tokio::task::spawn_blocking(move || table::read(format, &content)).await.map_err(AppError::internal)??;
+        let tx = ctx.read().await?;
+        let defs = client_field_defs(&tx).await?;
+        tx.commit().await?;
+        Ok(fields::preview(&table, &defs))
     }
 
     /// Ends the running jobs of the caller's tenant that nothing runs any more (the server that

@@ -14,6 +14,7 @@ use crate::console::{get, location, signed_in};
 use crate::customers::{customer, customer_admin};
 
 both_dbs!(a_dry_run_shows_row_errors_and_a_clean_file_imports);
+both_dbs!(the_columns_of_a_file_are_mapped_before_it_imports);
 
 /// The CSRF token the upload form carries in its action.
 fn upload_token(page: &str) -> String {
@@ -26,6 +27,13 @@ fn upload(csv: &str, dry_run: bool) -> Form {
     let file = Part::bytes(csv.as_bytes().to_vec()).file_name("clients.csv").mime_str("text/csv").unwrap();
     let form = Form::new().part("file", file).text("duplicates", "skip");
     if dry_run { form.text("dry_run", "1") } else { form }
+}
+
+/// The file and the columns with the field chosen for each (an empty field ignores its column).
+fn mapped(csv: &str, mapping: &[(&str, &str)], dry_run: bool) -> Form {
+    mapping.iter().fold(upload(csv, dry_run), |form, (column, field)| {
+        form.text("column", (*column).to_owned()).text("field", (*field).to_owned())
+    })
 }
 
 /// Follows the job page until the job is no longer running; returns the page.
@@ -92,4 +100,86 @@ async fn a_dry_run_shows_row_errors_and_a_clean_file_imports(app: TestApp) {
     let res = rita.post(&url).multipart(upload(good, false)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("clients").await, 2);
+}
+
+// issue 15 (the import wizard: columns shown with their guessed fields, changed or ignored)
+async fn the_columns_of_a_file_are_mapped_before_it_imports(app: TestApp) {
+    let acme = app.supplier("Acme", "owner@acme.test").await;
+    let org = customer(&app, &acme, "Boulangerie Martin", "ada@martin.test", 3).await;
+    let admin = customer_admin(&app, &org).await;
+    let http = signed_in(&app, "ada@martin.test").await;
+    let (_, page) = get(&http, format!("{}/import", app.url)).await;
+    let token = upload_token(&page);
+    let file = "Nom;Prénom;Fidélité;Portable\nDurand;Marie;carte or;06 12 34 56 78\nMartin;Paul;;\n";
+
+    // Started as it is, the column no header names stops it before any row.
+    let url = format!("{}/import?_csrf={token}", app.url);
+    let res = http.post(&url).multipart(upload(file, false)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"import-error\""), "{page}");
+    assert_eq!(app.count("import_jobs").await, 0, "refused before a job starts");
+
+    // The columns, with the field each header is taken for and its first values; htmx gets them alone.
+    let columns = format!("{}/import/columns?_csrf={token}", app.url);
+    let res = http.post(&columns).header("hx-request", "true").multipart(upload(file, false)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let fragment = res.text().await.unwrap();
+    assert!(fragment.contains("id=\"import-mapping\"") && !fragment.contains("<html"), "{fragment}");
+    assert!(fragment.contains("<option value=\"last_name\" selected>"), "Nom is the last name: {fragment}");
+    assert!(fragment.contains("<option value=\"mobile\" selected>"), "Portable is the mobile: {fragment}");
+    assert_eq!(fragment.matches(" selected>").count(), 3, "Fidélité is taken for nothing: {fragment}");
+    assert!(fragment.contains("carte or") && fragment.contains("Durand · Martin"), "{fragment}");
+    assert_eq!(app.count("clients").await, 0, "showing the columns writes nothing");
+    // Without htmx, the whole page with the columns in its form.
+    let res = http.post(&columns).multipart(upload(file, false)).send().await.unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("<html") && page.contains("id=\"import-mapping\""), "{page}");
+
+    // Every column ignored: refused, said.
+    let none = [("Nom", ""), ("Prénom", ""), ("Fidélité", ""), ("Portable", "")];
+    let res = http.post(&url).header("hx-request", "true").multipart(mapped(file, &none, false)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refusal = res.text().await.unwrap();
+    assert!(refusal.contains("id=\"import-error\"") && !refusal.contains("<html"), "{refusal}");
+    assert_eq!(app.count("clients").await, 0);
+
+    // Fidélité fed to the notes, Portable ignored: to htmx the job's state below the form.
+    let mapping = [("Nom", "last_name"), ("Prénom", "first_name"), ("Fidélité", "notes"), ("Portable", "")];
+    let res =
+        http.post(&url).header("hx-request", "true").multipart(mapped(file, &mapping, false)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let fragment = res.text().await.unwrap();
+    assert!(fragment.contains("id=\"import-job\"") && !fragment.contains("<html"), "{fragment}");
+    let at = fragment.find("hx-get=\"/import/").map(|at| &fragment[at + "hx-get=\"".len()..]);
+    let job = at.and_then(|rest| rest.split('"').next()).map(str::to_owned);
+    if let Some(job) = job {
+        let page = finished(&http, format!("{}{job}", app.url)).await;
+        assert!(!page.contains("id=\"import-errors\""), "{page}");
+    }
+    for _ in 0..100 {
+        if app.count("clients").await == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = app
+        .gql_ok(
+            Some(&admin.token),
+            "{ clients(orderBy: NAME) { nodes { lastName notes mobile } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let nodes = &body["data"]["clients"]["nodes"];
+    assert_eq!(nodes[0]["lastName"], "Durand", "{body}");
+    assert_eq!(nodes[0]["notes"], "carte or", "the column went where it was mapped: {body}");
+    assert!(nodes[0]["mobile"].is_null(), "the ignored column wrote nothing: {body}");
+
+    // A reader sees no columns either.
+    app.user(&admin, "rita@martin.test", "READ_ONLY").await;
+    let rita = signed_in(&app, "rita@martin.test").await;
+    let (_, page) = get(&rita, format!("{}/import", app.url)).await;
+    let url = format!("{}/import/columns?_csrf={}", app.url, upload_token(&page));
+    let res = rita.post(&url).multipart(upload(file, false)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

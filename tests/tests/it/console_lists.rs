@@ -57,6 +57,17 @@ async fn ticked_clients_go_in_a_group_and_the_filtered_list_exports(app: TestApp
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "a header and the group's two clients: {csv}");
     assert!(csv.contains("Hôtel Bellecour") && csv.contains("Café des Arts") && !csv.contains("Garage Vidal"), "{csv}");
+    // The same list as a workbook, read back with a real .xlsx reader.
+    assert!(page.contains(&format!("href=\"/clients/export.xlsx?group={group}\"")), "{page}");
+    let res = http.get(format!("{}/clients/export.xlsx?group={group}", app.url)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("clients.xlsx"));
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a workbook");
+    let sheet = calamine::Reader::worksheet_range_at(&mut book, 0).expect("a sheet").expect("readable");
+    assert_eq!(sheet.height(), 3, "a header and the group's two clients");
+    let cells: Vec<String> = sheet.rows().flatten().map(ToString::to_string).collect();
+    assert!(cells.iter().any(|c| c == "Hôtel Bellecour") && !cells.iter().any(|c| c == "Garage Vidal"), "{cells:?}");
     let (_, searched) = get(&http, format!("{}/clients?q=caf", app.url)).await;
     assert!(!searched.contains("id=\"export-csv\""), "a search's hits are not what the export would write");
 

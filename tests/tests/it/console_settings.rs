@@ -10,7 +10,11 @@ use crate::common::TestApp;
 use crate::console::{csrf, get, location, signed_in};
 use crate::customers::{customer, customer_admin};
 
-both_dbs!(a_super_admin_sets_up_categories_groups_and_custom_fields, readers_see_settings_without_controls);
+both_dbs!(
+    a_super_admin_sets_up_categories_groups_and_custom_fields,
+    readers_see_settings_without_controls,
+    lists_staff_and_sponsorship_are_kept_in_the_settings
+);
 
 async fn post(http: &reqwest::Client, url: String, form: &[(&str, &str)]) -> (StatusCode, String, String) {
     let res = http.post(url).form(form).send().await.unwrap();
@@ -105,4 +109,140 @@ async fn readers_see_settings_without_controls(app: TestApp) {
         post(&rita, format!("{}/settings/groups", app.url), &[("_csrf", &token), ("name", "Forged")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("client_groups").await, 0);
+}
+
+// issue 15 (screen 5: lookups, staff, referral settings): BIL-15 (tenant lists with code, label
+// and active; deactivated, never deleted), REF-01..03 (the switch, the reward, the offer text)
+async fn lists_staff_and_sponsorship_are_kept_in_the_settings(app: TestApp) {
+    let acme = app.supplier("Acme", "owner@acme.test").await;
+    let org = customer(&app, &acme, "Boulangerie Martin", "ada@martin.test", 3).await;
+    let admin = customer_admin(&app, &org).await;
+    let http = signed_in(&app, "ada@martin.test").await;
+    let url = format!("{}/settings/lists", app.url);
+    let (status, page) = get(&http, url.clone()).await;
+    assert_eq!(status, 200);
+    for list in ["tariff", "payment_terms", "shipping_terms", "payment_method", "cross_discount"] {
+        assert!(page.contains(&format!("id=\"new-{list}\"")), "{list} has its form: {page}");
+    }
+    let token = csrf(&page);
+
+    // A payment term: the missing label is said in place, on its own list's form.
+    let form = [("_csrf", token.as_str()), ("kind", "payment_terms"), ("code", "30J"), ("label", "")];
+    let (status, _, page) = post(&http, url.clone(), &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"payment_terms-label-error\"") && page.contains("value=\"30J\""), "{page}");
+    assert!(!page.contains("id=\"tariff-label-error\""), "only the refused form: {page}");
+    let form =
+        [("_csrf", token.as_str()), ("kind", "payment_terms"), ("code", "30J"), ("label", "30 jours fin de mois")];
+    let (status, to, _) = post(&http, url.clone(), &form).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/settings/lists"));
+    // The same code twice in one list is refused.
+    let (status, _, page) = post(&http, url.clone(), &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    // A list the form never offers (a forged field) is a bad request.
+    let form = [("_csrf", token.as_str()), ("kind", "not_a_list"), ("code", "X"), ("label", "X")];
+    let (status, _, _) = post(&http, url.clone(), &form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let body = app
+        .gql_ok(Some(&admin.token), "{ lookups(kind: PAYMENT_TERMS) { code label active } }", serde_json::json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["lookups"],
+        serde_json::json!([{ "code": "30J", "label": "30 jours fin de mois", "active": true }])
+    );
+
+    // Deactivated, kept, and back.
+    let (_, page) = get(&http, url.clone()).await;
+    let entry = first_id(&page, "lists");
+    let (status, _, _) = post(&http, format!("{url}/{entry}/active"), &[("_csrf", &token), ("active", "0")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let body = app
+        .gql_ok(
+            Some(&admin.token),
+            "{ lookups(kind: PAYMENT_TERMS, activeOnly: false) { active } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["lookups"], serde_json::json!([{ "active": false }]), "deactivated, not deleted");
+    let (status, _, _) = post(&http, format!("{url}/{entry}/active"), &[("_csrf", &token), ("active", "1")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // The staff directory: a name is required; roles are ticked.
+    let staff = format!("{}/settings/staff", app.url);
+    let (status, _, page) = post(&http, staff.clone(), &[("_csrf", &token), ("name", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"staff-name-error\""), "{page}");
+    let form = [("_csrf", token.as_str()), ("name", "Julie Vendeuse"), ("salesperson", "1")];
+    let (status, _, _) = post(&http, staff.clone(), &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&http, url.clone()).await;
+    assert!(page.contains("Julie Vendeuse"), "{page}");
+    let member = first_id(&page, "staff");
+    let (status, _, _) = post(&http, format!("{staff}/{member}/active"), &[("_csrf", &token), ("active", "0")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let body = app
+        .gql_ok(Some(&admin.token), "{ staff(activeOnly: false) { name isSalesperson active } }", serde_json::json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["staff"],
+        serde_json::json!([{ "name": "Julie Vendeuse", "isSalesperson": true, "active": false }])
+    );
+
+    // Sponsorship: a discount over 100 % is refused next to the field, then 10,5 % is kept.
+    let referral = format!("{}/settings/referral", app.url);
+    let (status, page) = get(&http, referral.clone()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"save-referral\""), "{page}");
+    let form =
+        [("_csrf", token.as_str()), ("enabled", "1"), ("reward_kind", "discount_percent"), ("reward_value", "150")];
+    let (status, _, page) = post(&http, referral.clone(), &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"referral-value-error\"") && page.contains("value=\"150\""), "{page}");
+    let form = [
+        ("_csrf", token.as_str()),
+        ("enabled", "1"),
+        ("reward_kind", "discount_percent"),
+        ("reward_value", "10,5"),
+        ("offer_text", "Parrainez un ami : -10,5 % sur votre prochain achat"),
+        ("print_on_receipt", "1"),
+    ];
+    let (status, to, _) = post(&http, referral.clone(), &form).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/settings/referral"));
+    let body = app
+        .gql_ok(
+            Some(&admin.token),
+            "{ referralSettings { enabled rewardKind rewardValue offerText printOnReceipt skipDiscountForbidden } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let settings = &body["data"]["referralSettings"];
+    assert_eq!(settings["rewardValue"], "10.50", "{body}");
+    assert_eq!(
+        (settings["printOnReceipt"].as_bool(), settings["skipDiscountForbidden"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let (_, page) = get(&http, referral.clone()).await;
+    assert!(page.contains("value=\"10.50\"") && page.contains("Parrainez un ami"), "{page}");
+
+    // A reader sees the lists and the settings without their controls; a forged POST is refused.
+    app.user(&admin, "rita@martin.test", "READ_ONLY").await;
+    let rita = signed_in(&app, "rita@martin.test").await;
+    let (status, page) = get(&rita, url.clone()).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("30 jours fin de mois") && !page.contains("id=\"new-tariff\"") && !page.contains("/active\""),
+        "{page}"
+    );
+    let (_, page) = get(&rita, referral.clone()).await;
+    assert!(page.contains("<fieldset disabled>") && !page.contains("id=\"save-referral\""), "{page}");
+    let form = [
+        ("_csrf", csrf(&page)),
+        ("kind", "tariff".to_owned()),
+        ("code", "T1".to_owned()),
+        ("label", "Forged".to_owned()),
+    ];
+    let res = rita.post(url.clone()).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let body = app.gql_ok(Some(&admin.token), "{ lookups(kind: TARIFF) { code } }", serde_json::json!({})).await;
+    assert_eq!(body["data"]["lookups"], serde_json::json!([]));
 }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use super::ColumnMapping;
+use super::table::Table;
+use super::{ColumnMapping, ImportField, ImportPreview, PreviewColumn};
 use crate::clients::custom_fields::CustomFieldDef;
 use crate::clients::export::{CORE_COLUMNS, Names, custom_header};
 use crate::clients::fields::{FIELDS, FieldValue, Kind, Target as Refers, camel, choice_of, spec};
@@ -150,6 +151,9 @@ pub(crate) fn plan(
     let mut columns: Vec<Column> = Vec::new();
     let mut errors = Vec::new();
     if let Some(mapping) = mapping {
+        if mapping.is_empty() {
+            errors.push(AppError::invalid("mapping", "Map at least one column to a client field."));
+        }
         for m in mapping {
             let index = headers.iter().position(|h| h.eq_ignore_ascii_case(m.column.trim()));
             let Some(index) = index else {
@@ -192,6 +196,50 @@ pub(crate) fn plan(
         Some(err) => Err(err),
         None => Ok(columns),
     }
+}
+
+/// Values shown per column in a preview.
+const SAMPLES: usize = 3;
+
+/// What each header of `table` feeds without a mapping, with its first non-empty values, and
+/// every field a mapping can name.
+pub(crate) fn preview(table: &Table, defs: &[CustomFieldDef]) -> ImportPreview {
+    let columns = table
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(index, header)| PreviewColumn {
+            header: header.clone(),
+            field: guess(header, defs).flatten().map(|t| field_name(&t)),
+            samples: table
+                .rows
+                .iter()
+                .filter_map(|row| row.cells.get(index))
+                .map(str::trim)
+                .filter(|cell| !cell.is_empty())
+                .take(SAMPLES)
+                .map(str::to_owned)
+                .collect(),
+        })
+        .collect();
+    ImportPreview { columns, fields: choices(defs), rows: table.rows.len() }
+}
+
+/// Every field a mapping can name, in the export's column order, then the active custom fields.
+fn choices(defs: &[CustomFieldDef]) -> Vec<ImportField> {
+    let core = CORE_COLUMNS.iter().filter_map(|c| {
+        let name = c.field?;
+        target(name, defs).is_some().then(|| ImportField { name: name.to_owned(), label: c.label.to_owned() })
+    });
+    let unexported = FIELDS
+        .iter()
+        .filter(|f| f.input && f.import && !CORE_COLUMNS.iter().any(|c| c.field == Some(f.name)))
+        .map(|f| ImportField { name: f.name.to_owned(), label: camel(f.name) });
+    let custom = defs
+        .iter()
+        .filter(|d| d.active)
+        .map(|d| ImportField { name: format!("custom_fields.{}", d.key), label: d.label.clone() });
+    core.chain(unexported).chain(custom).collect()
 }
 
 /// Category and group ids by lower-cased name, for cells that name them.
@@ -308,6 +356,41 @@ mod tests {
             searchable: false,
             active: true,
         }
+    }
+
+    // Issue 15 (import wizard): the columns a person maps, with what each header is taken for.
+    #[test]
+    fn a_preview_guesses_each_header_and_lists_every_field() {
+        let defs = [def("shoeSize", "Pointure", FieldType::Integer, &[])];
+        let csv = "Nom;Prénom;Pointure;Fidélité\nDupont;Anne;38;oui\n;Jean;;\nMartin;;41;\n";
+        let table = super::super::table::read(super::super::ImportFormat::Csv, csv.as_bytes()).unwrap();
+        let preview = preview(&table, &defs);
+        assert_eq!(preview.rows, 3);
+        let seen: Vec<_> = preview.columns.iter().map(|c| (c.header.as_str(), c.field.as_deref())).collect();
+        assert_eq!(
+            seen,
+            [
+                ("Nom", Some("last_name")),
+                ("Prénom", Some("first_name")),
+                ("Pointure", Some("custom_fields.shoeSize")),
+                ("Fidélité", None)
+            ]
+        );
+        // Empty cells are not samples.
+        assert_eq!(preview.columns[0].samples, ["Dupont", "Martin"]);
+        assert_eq!(preview.columns[3].samples, ["oui"]);
+        let names: Vec<_> = preview.fields.iter().map(|f| f.name.as_str()).collect();
+        for name in ["last_name", "code", "mobile", "email", "custom_fields.shoeSize"] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+        // Every choice is a field a mapping accepts, once.
+        for f in &preview.fields {
+            assert!(target(&f.name, &defs).is_some(), "{}", f.name);
+        }
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
     }
 
     #[test]

@@ -186,6 +186,54 @@ mod tests {
         assert_eq!(Lang::Fr.s("sign-in"), "Se connecter");
     }
 
+    /// The string keys written literally in the templates and handlers (`t.s("key")`,
+    /// `t.arg("key", …)`, `t.args("key", …)`).
+    fn used_keys() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut keys = Vec::new();
+        for dir in ["templates", "src"] {
+            for entry in std::fs::read_dir(root.join(dir)).into_iter().flatten().flatten() {
+                // This file names keys only as examples.
+                if entry.file_name() == "i18n.rs" {
+                    continue;
+                }
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                for call in [".s(\"", ".arg(\"", ".args(\""] {
+                    for (at, _) in text.match_indices(call) {
+                        let rest = &text[at + call.len()..];
+                        let key = &rest[..rest.find('"').unwrap_or(0)];
+                        if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                            keys.push(key.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
+    // issue 15 (every string through Fluent): a key a page names is in both languages.
+    #[test]
+    fn every_key_the_pages_name_is_translated() {
+        let used = used_keys();
+        assert!(used.len() > 100, "the pages were read: {}", used.len());
+        for lang in [Lang::Fr, Lang::En] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang.tag());
+            let text: String = std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+                .collect();
+            let defined = keys(&text);
+            for key in &used {
+                assert!(defined.contains(&key.as_str()), "{key} has no {} string", lang.tag());
+            }
+        }
+    }
+
     // issue 15
     #[test]
     fn money_dates_and_numbers_follow_the_locale() {

@@ -261,3 +261,5 @@ merge-other = Number of the client to merge into this one
 merge = Merge
 to-trash = Move to the trash
 anonymise = Anonymise
+plugin-none = Nothing recorded yet.
+plugin-new = New: { $name }

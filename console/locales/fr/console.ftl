@@ -313,3 +313,5 @@ merge-other = Numéro du client à fusionner dans celui-ci
 merge = Fusionner
 to-trash = Mettre à la corbeille
 anonymise = Anonymiser
+plugin-none = Rien d’enregistré pour l’instant.
+plugin-new = Nouveau : { $name }

@@ -112,7 +112,9 @@ pub async fn sign_in(browser: &Client, url: &str, email: &str) {
 // issue 15: ORG-24 Q-20 (terms screen), SRC-01 SRC-13 (search from one character), CLI-01
 // CLI-10 (a new company), CLI-18 (client page tabs), LED-02 (a posted entry and the balance)
 async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
-    let (acme, _) = customer_with_pending_terms(&app).await;
+    let (acme, admin) = customer_with_pending_terms(&app).await;
+    let pets = crate::plugins::uploaded(&app, &acme, "pets").await;
+    crate::plugins::enable(&app, &acme, &pets, &[&admin]).await;
     let axe = axe_source();
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().unwrap();
@@ -226,6 +228,21 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     no_serious_violations(&browser, &axe, "the client page (ledger with an entry)").await;
     assert_eq!(app.count("ledger_entries").await, 1);
 
+    // The record's other tabs, and the one the pets plugin adds (its form refused empty: the
+    // messages by their fields, swapped in by htmx).
+    for tab in ["cards", "consent", "files", "record"] {
+        click(&browser, &format!("#tab-{tab}")).await;
+        until(&browser, &format!("the {tab} tab"), &format!("return location.search.includes('tab={tab}');")).await;
+        until(&browser, &format!("the {tab} tab's content"), "return !!document.querySelector('#tab h2');").await;
+        no_serious_violations(&browser, &axe, &format!("the client page ({tab})")).await;
+    }
+    click(&browser, "#tab-pets-pet").await;
+    until(&browser, "the pets tab", "return !!document.querySelector('#plugin-form');").await;
+    no_serious_violations(&browser, &axe, "the client page (a plugin's tab)").await;
+    click(&browser, "#plugin-save").await;
+    until(&browser, "the pet refused", "return !!document.querySelector('#plugin-name-error');").await;
+    no_serious_violations(&browser, &axe, "the client page (a plugin's form with its errors)").await;
+
     // The other language, on the same page.
     let other = if lang == "fr" { "en" } else { "fr" };
     click(&browser, "#switch-language").await;
@@ -260,6 +277,17 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     click(&browser, "#add-group").await;
     text_with(&browser, "#groups", "Tournée du mardi").await;
     no_serious_violations(&browser, &axe, "the settings screen").await;
+    click(&browser, "a[href='/settings/lists']").await;
+    at(&browser, "/settings/lists", "#new-payment_terms").await;
+    fill(&browser, "#payment_terms-code", "30J").await;
+    click(&browser, "#add-payment_terms").await;
+    until(&browser, "the payment term refused", "return !!document.querySelector('#payment_terms-label-error');").await;
+    no_serious_violations(&browser, &axe, "the lists and staff settings with an error").await;
+    click(&browser, "a[href='/settings/referral']").await;
+    at(&browser, "/settings/referral", "#referral-form").await;
+    no_serious_violations(&browser, &axe, "the sponsorship settings").await;
+    click(&browser, "a[href='/settings']").await;
+    at(&browser, "/settings", "#new-field").await;
     click(&browser, "a[href='/clients']").await;
     at(&browser, "/clients", "#bulk-group").await;
     no_serious_violations(&browser, &axe, "the clients list with its bulk assignment").await;
@@ -271,6 +299,11 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     let file = profile.path().join("clients.csv");
     std::fs::write(&file, "Nom,Prénom,Courriel\nDurand,Marie,marie@exemple.fr\nMartin,Paul,pas-un-courriel\n").unwrap();
     fill(&browser, "#import-file", file.to_str().unwrap()).await;
+    // Chosen, the file's columns come in with the field each is taken for.
+    until(&browser, "the file's columns", "return !!document.querySelector('#import-mapping');").await;
+    let mapped = browser.execute("return document.querySelector('#map-0').value;", vec![]).await.unwrap();
+    assert_eq!(mapped, json!("last_name"), "Nom is the last name");
+    no_serious_violations(&browser, &axe, "the import wizard with the file's columns").await;
     click(&browser, "#start-import").await;
     until(&browser, "the finished dry run", "return !!document.querySelector('#import-errors');").await;
     no_serious_violations(&browser, &axe, "the import job with its row errors").await;

@@ -116,6 +116,14 @@ async fn every_main_screen_in_both_languages() {
     let q =
         "mutation { createGroup(input: {name: \"Tournée du mardi\"}) { group { id } userErrors { field message } } }";
     gql(&app, &admin, q, json!({})).await;
+    for (code, label) in [("COMPTANT", "Comptant"), ("30J", "30 jours fin de mois")] {
+        let q = "mutation($c: String!, $l: String!) { createLookup(input: {kind: PAYMENT_TERMS, code: $c, label: $l}) { lookup { id } userErrors { field message } } }";
+        gql(&app, &admin, q, json!({ "c": code, "l": label })).await;
+    }
+    let pets = crate::plugins::uploaded(&app, &acme, "pets").await;
+    crate::plugins::enable(&app, &acme, &pets, &[&admin]).await;
+    let q = "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"Ficelle\", species: \"Chien\", sex: FEMALE, birthDate: \"2023-04-12\"}) { pet { id } userErrors { field message } } }";
+    gql(&app, &admin, q, json!({ "c": hotel })).await;
     let driver = Driver::start().await;
     for (version, lang) in [(1, "fr"), (2, "en")] {
         // Each version asks again, so the terms screen shows in both languages.
@@ -153,7 +161,7 @@ async fn every_main_screen_in_both_languages() {
         ready(&browser, "#f-company_name-error").await;
         shot(&browser, &dir, "new-company", lang).await;
 
-        for tab in ["details", "addresses", "ledger", "cards", "consent", "files", "record"] {
+        for tab in ["details", "addresses", "ledger", "cards", "consent", "files", "record", "pets.pet"] {
             browser.goto(&format!("{url}/clients/{hotel}?tab={tab}")).await.unwrap();
             ready(&browser, "#client-name").await;
             shot(&browser, &dir, &format!("client-{tab}"), lang).await;
@@ -164,8 +172,25 @@ async fn every_main_screen_in_both_languages() {
         browser.goto(&format!("{url}/settings")).await.unwrap();
         ready(&browser, "#new-field").await;
         shot(&browser, &dir, "settings", lang).await;
+        browser.goto(&format!("{url}/settings/lists")).await.unwrap();
+        ready(&browser, "#new-staff").await;
+        shot(&browser, &dir, "settings-lists", lang).await;
+        browser.goto(&format!("{url}/settings/referral")).await.unwrap();
+        ready(&browser, "#referral-form").await;
+        shot(&browser, &dir, "settings-referral", lang).await;
         browser.goto(&format!("{url}/import")).await.unwrap();
         ready(&browser, "#import-form").await;
+        let file = profile.path().join("clients.csv");
+        std::fs::write(&file, "Nom;Prénom;Portable;Fidélité\nDurand;Marie;06 12 34 56 78;carte or\nMartin;Paul;;\n")
+            .unwrap();
+        browser
+            .find(fantoccini::Locator::Css("#import-file"))
+            .await
+            .unwrap()
+            .send_keys(file.to_str().unwrap())
+            .await
+            .unwrap();
+        ready(&browser, "#import-mapping").await;
         shot(&browser, &dir, "import", lang).await;
         browser.close().await.unwrap();
     }

@@ -54,6 +54,8 @@ pub struct Settings {
     pub search: SearchSettings,
     pub files: FilesConfig,
     pub oidc: OidcConfig,
+    /// Plugin quotas (`[plugins.quotas]`) and breaker (`[plugins.breaker]`), issue 17.
+    pub plugins: clientele_plugins::PluginSettings,
 }
 
 /// Keys of the OIDC client secrets stored per organisation (encrypted at rest).
@@ -302,6 +304,7 @@ impl Default for Settings {
             search: SearchSettings::default(),
             files: FilesConfig::default(),
             oidc: OidcConfig::default(),
+            plugins: clientele_plugins::PluginSettings::default(),
         }
     }
 }

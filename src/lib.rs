@@ -126,6 +126,7 @@ impl AppState {
         let plugins = Arc::new(clientele_plugins::Plugins::new(
             &handles,
             clientele_plugins::CallLimits::default(),
+            settings.plugins,
             Some(settings.data_dir.join("plugin-cache")),
         )?);
         let graphql = GraphqlService::new(services.clone(), records.clone(), plugins.clone(), Limits::default());

@@ -105,6 +105,9 @@ pub enum ErrorCode {
     LinkInvalid,
     /// An automatic persisted query's hash is not known (yet): send the query with its hash.
     PersistedQueryNotFound,
+    /// A plugin went past one of its quotas in this organisation (writes per minute, stored
+    /// records, concurrent calls…); the message names which. Nothing of the call was changed.
+    PluginQuotaExceeded,
     /// Something failed on our side; details are in the server log under the request id.
     Internal,
 }
@@ -166,6 +169,7 @@ impl ErrorCode {
             Self::ImportFileTooLarge => "This workbook is too large once uncompressed.",
             Self::LinkInvalid => "This download link is invalid or has expired.",
             Self::PersistedQueryNotFound => "PersistedQueryNotFound",
+            Self::PluginQuotaExceeded => "A plugin went past one of its quotas; nothing was changed.",
             Self::Internal => "Internal error.",
         }
     }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use clientele::{AppState, Settings, install_crypto_provider, router};
 use clientele_kernel::{Actor, OrgKind, TenantCtx};
-use clientele_plugins::{CallLimits, Runtime};
+use clientele_plugins::{CallLimits, PluginSettings, Runtime};
 use serde_json::{Value, json};
 
 const CLIENTS: usize = 60;
@@ -164,7 +164,8 @@ async fn main() {
     let cache = tempfile::tempdir().unwrap();
     let mut compile = Vec::new();
     for _ in 0..3 {
-        let runtime = Runtime::new(CallLimits::default(), Some(cache.path().to_path_buf())).unwrap();
+        let runtime =
+            Runtime::new(CallLimits::default(), PluginSettings::default(), Some(cache.path().to_path_buf())).unwrap();
         let _ = std::fs::remove_dir_all(cache.path());
         let t = Instant::now();
         runtime.prepare(&hash, &bytes).unwrap();
@@ -172,7 +173,8 @@ async fn main() {
     }
     let mut load = Vec::new();
     for _ in 0..3 {
-        let runtime = Runtime::new(CallLimits::default(), Some(cache.path().to_path_buf())).unwrap();
+        let runtime =
+            Runtime::new(CallLimits::default(), PluginSettings::default(), Some(cache.path().to_path_buf())).unwrap();
         let t = Instant::now();
         assert!(runtime.cached(&hash).is_some());
         load.push(t.elapsed());

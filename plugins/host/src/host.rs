@@ -3,7 +3,8 @@
 //! buffered (reads see them) and applied by the caller only when the call succeeds, so a
 //! plugin that traps half-way changes nothing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use clientele_kernel::{AppError, AppResult, ClientId, PluginRecordId, TenantCtx};
 use clientele_records::clients::entity::client;
@@ -11,17 +12,23 @@ use clientele_records::clients::fields::camel;
 use sea_orm::EntityTrait;
 use serde_json::Value;
 
+use crate::quotas::{Exceeded, Quota, Quotas};
 use crate::records::{self, MAX_LIST, PluginRecord, Write};
 use crate::registry::Installed;
-use crate::runtime::{HostApi, wit};
+use crate::runtime::{HostApi, Runtime, wit};
 
 pub struct TenantHost {
     ctx: TenantCtx,
     plugin: Installed,
     handle: tokio::runtime::Handle,
     writable: bool,
-    max_writes: usize,
+    runtime: Arc<Runtime>,
+    quotas: Quotas,
     writes: Vec<Write>,
+    /// What each collection written to held when the call first wrote to it: records, bytes.
+    stored: HashMap<String, (u64, u64)>,
+    /// The quota a write went past (the guest got an `Err`; the call then answers it).
+    exceeded: Option<Exceeded>,
     log: LogBudget,
 }
 
@@ -34,15 +41,23 @@ struct LogBudget {
 
 impl TenantHost {
     /// Must be built on the runtime (it keeps its handle for the call's thread).
-    pub fn new(ctx: TenantCtx, plugin: Installed, writable: bool, limits: &crate::CallLimits) -> Self {
+    pub fn new(ctx: TenantCtx, plugin: Installed, writable: bool, runtime: Arc<Runtime>) -> Self {
+        let quotas = runtime.quotas;
         Self {
             ctx,
             plugin,
             handle: tokio::runtime::Handle::current(),
             writable,
-            max_writes: limits.max_writes,
+            runtime,
+            quotas,
             writes: Vec::new(),
-            log: LogBudget { lines: limits.max_log_lines, bytes: limits.max_log_bytes, dropped: 0 },
+            stored: HashMap::new(),
+            exceeded: None,
+            log: LogBudget {
+                lines: quotas.log_lines_per_call as usize,
+                bytes: quotas.log_bytes_per_call as usize,
+                dropped: 0,
+            },
         }
     }
 
@@ -77,15 +92,77 @@ impl TenantHost {
         })
     }
 
+    /// Remembers the quota gone past and gives the guest's refusal.
+    fn refuse(&mut self, exceeded: Exceeded) -> String {
+        self.exceeded.get_or_insert(exceeded);
+        exceeded.to_string()
+    }
+
+    /// Buffers a write within the call's and the minute's write quotas; the refusal is what
+    /// the guest sees (`records::put` answers it as its `Err`).
     fn push(&mut self, write: Write) -> Result<(), String> {
         if !self.writable {
             return Err("this call may not write records".into());
         }
-        if self.writes.len() >= self.max_writes {
-            return Err(format!("a call may write at most {} records", self.max_writes));
+        let q = self.quotas;
+        if self.writes.len() >= q.writes_per_call as usize {
+            return Err(self.refuse(Exceeded { quota: Quota::WritesPerCall, limit: q.writes_per_call.into() }));
+        }
+        let (tenant, plugin, now) = (self.ctx.tenant(), self.plugin.plugin, self.ctx.handles().now());
+        if let Err(exceeded) = self.runtime.usage.write(tenant, plugin, now, q.writes_per_minute) {
+            return Err(self.refuse(exceeded));
         }
         self.writes.push(write);
         Ok(())
+    }
+
+    /// Refuses a put that would take its collection past the stored records or bytes quotas:
+    /// what it held when the call first wrote to it, changed by the call's writes and this one.
+    fn check_storage(
+        &mut self,
+        put: &PluginRecord,
+        before: Option<&PluginRecord>,
+    ) -> Result<Result<(), String>, String> {
+        let collection = put.collection.as_str();
+        if !self.stored.contains_key(collection) {
+            let plugin = self.plugin.plugin;
+            let held = self.run(async {
+                let tx = self.ctx.read().await?;
+                let held = records::stored(&tx, plugin, collection).await?;
+                tx.commit().await?;
+                Ok(held)
+            })?;
+            self.stored.insert(collection.to_owned(), held);
+        }
+        // Per record: its stored state (before the call) and its last state.
+        let mut net: HashMap<PluginRecordId, (Option<&PluginRecord>, Option<&PluginRecord>)> = HashMap::new();
+        let writes = self.writes.iter().map(|w| match w {
+            Write::Put { record, before } => (record, before.as_ref(), Some(record)),
+            Write::Delete(record) => (record, Some(record), None),
+        });
+        for (r, stored, last) in writes.chain([(put, before, Some(put))]).filter(|w| w.0.collection == collection) {
+            net.entry(r.id).or_insert((stored, None)).1 = last;
+        }
+        let size = |r: &PluginRecord| Value::Object(r.data.clone()).to_string().len() as u64;
+        let (mut n, mut bytes) = self.stored.get(collection).copied().unwrap_or_default();
+        for (stored, last) in net.into_values() {
+            if let Some(r) = stored {
+                (n, bytes) = (n.saturating_sub(1), bytes.saturating_sub(size(r)));
+            }
+            if let Some(r) = last {
+                (n, bytes) = (n + 1, bytes + size(r));
+            }
+        }
+        let q = self.quotas;
+        if n > q.records_per_collection {
+            let limit = q.records_per_collection;
+            return Ok(Err(self.refuse(Exceeded { quota: Quota::RecordsPerCollection, limit })));
+        }
+        if bytes > q.bytes_per_collection {
+            let limit = q.bytes_per_collection;
+            return Ok(Err(self.refuse(Exceeded { quota: Quota::BytesPerCollection, limit })));
+        }
+        Ok(Ok(()))
     }
 }
 
@@ -194,8 +271,12 @@ impl HostApi for TenantHost {
             None => None,
         };
         let stored = record.to_wit();
-        self.push(Write::Put { record, before })?;
-        Ok(Ok(stored))
+        if self.writable
+            && let Err(refusal) = self.check_storage(&record, before.as_ref())?
+        {
+            return Ok(Err(refusal));
+        }
+        Ok(self.push(Write::Put { record, before }).map(|()| stored))
     }
 
     fn delete_record(&mut self, collection: &str, id: &str) -> Result<bool, String> {
@@ -257,6 +338,10 @@ impl HostApi for TenantHost {
             wit::LogLevel::Warn => tracing::warn!(%tenant, plugin, message),
             wit::LogLevel::Error => tracing::error!(%tenant, plugin, message),
         }
+    }
+
+    fn exceeded(&self) -> Option<Exceeded> {
+        self.exceeded
     }
 
     fn into_writes(self: Box<Self>) -> Vec<Write> {

@@ -3,16 +3,20 @@
 //! host-owned plugin records with their calls into plugins (`records`).
 
 mod artifact;
+pub mod breaker;
 mod convert;
 pub mod entity;
 mod host;
 pub mod manifest;
 pub mod metrics;
+pub mod quotas;
 pub mod records;
 pub mod registry;
 pub mod runtime;
 
+pub use breaker::BreakerSettings;
 pub use manifest::Manifest;
+pub use quotas::Quotas;
 pub use records::{PluginRecord, PluginRecords, RecordsSource, SearchFields};
 pub use registry::{Installed, PluginRegistry, PluginSummary, UploadedVersion};
 pub use runtime::{CallLimits, Runtime};
@@ -21,6 +25,14 @@ use std::sync::Arc;
 
 use clientele_kernel::AppResult;
 use clientele_kernel::db::Handles;
+
+/// What the configuration sets of plugins (`[plugins]`): their quotas and breaker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginSettings {
+    pub quotas: Quotas,
+    pub breaker: BreakerSettings,
+}
 
 /// The plugin platform of one server process: runtime, registry and records.
 pub struct Plugins {
@@ -31,8 +43,13 @@ pub struct Plugins {
 
 impl Plugins {
     /// Starts the runtime; compiled artifacts are cached under `cache_dir` when given.
-    pub fn new(handles: &Arc<Handles>, limits: CallLimits, cache_dir: Option<std::path::PathBuf>) -> AppResult<Self> {
-        let runtime = Arc::new(Runtime::new(limits, cache_dir)?);
+    pub fn new(
+        handles: &Arc<Handles>,
+        limits: CallLimits,
+        settings: PluginSettings,
+        cache_dir: Option<std::path::PathBuf>,
+    ) -> AppResult<Self> {
+        let runtime = Arc::new(Runtime::new(limits, settings, cache_dir)?);
         let registry = Arc::new(PluginRegistry::new(handles.clone(), runtime.clone()));
         let records = PluginRecords::new(handles.clone(), runtime.clone(), registry.clone());
         Ok(Self { runtime, registry, records })

@@ -17,6 +17,8 @@ pub const CALL_DURATION: &str = "clientele_plugin_call_duration_seconds";
 pub const LOGS_DROPPED: &str = "clientele_plugin_log_lines_dropped_total";
 /// Times a plugin's breaker opened in some organisation.
 pub const BREAKER_TRIPS: &str = "clientele_plugin_breaker_trips_total";
+/// Times a plugin went past one of its quotas in some organisation, by quota.
+pub const QUOTA_EXCEEDED: &str = "clientele_plugin_quota_exceeded_total";
 
 /// Bucket bounds of [`CALL_DURATION`], in seconds (a call's deadline is 100 ms by default).
 pub const CALL_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
@@ -44,6 +46,11 @@ pub fn describe() {
         Unit::Count,
         "Times a plugin's circuit breaker opened in an organisation (it then answers PLUGIN_SUSPENDED for a while), by plugin name."
     );
+    describe_counter!(
+        QUOTA_EXCEEDED,
+        Unit::Count,
+        "Times a plugin went past one of its quotas in an organisation (PLUGIN_QUOTA_EXCEEDED), by plugin name and quota."
+    );
 }
 
 pub(crate) fn called(plugin: &str, took: Duration) {
@@ -61,4 +68,8 @@ pub(crate) fn logs_dropped(plugin: &str, lines: u64) {
 
 pub(crate) fn tripped(plugin: &str) {
     counter!(BREAKER_TRIPS, "plugin" => plugin.to_owned()).increment(1);
+}
+
+pub(crate) fn quota_exceeded(plugin: &str, quota: &'static str) {
+    counter!(QUOTA_EXCEEDED, "plugin" => plugin.to_owned(), "quota" => quota).increment(1);
 }

@@ -16,11 +16,13 @@ use clientele_records::search::{DocField, SearchContributor};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Map, Value, json};
 
+use crate::breaker::Outcome;
 use crate::entity::{install, record};
 use crate::host::TenantHost;
 use crate::manifest::{Collection, Manifest, Parent, check_data};
+use crate::quotas::Exceeded;
 use crate::registry::{Installed, PluginRegistry};
-use crate::runtime::{Runtime, check_output, wit};
+use crate::runtime::{Runtime, check_output, failed, wit};
 
 /// The pseudo-collection holding a plugin's custom fields of one client (one record per
 /// client, parent = the client); not a camelCase name, so no collection can take it.
@@ -150,6 +152,23 @@ pub(crate) async fn find(
         .all(tx.conn())
         .await?;
     Ok(rows.into_iter().map(PluginRecord::from_row).collect())
+}
+
+/// What one collection of a plugin holds in the tenant: records, and bytes of JSON data (as
+/// the database prints it).
+pub(crate) async fn stored(tx: &TenantTx, plugin: PluginId, collection: &str) -> AppResult<(u64, u64)> {
+    let (n, bytes): (i64, Option<i64>) = record::Entity::find()
+        .select_only()
+        .column_as(record::Column::Id.count(), "n")
+        .column_as(sea_orm::sea_query::Expr::cust("SUM(LENGTH(CAST(\"data\" AS TEXT)))"), "bytes")
+        .filter(record::Column::TenantId.eq(tx.tenant()))
+        .filter(record::Column::PluginId.eq(plugin))
+        .filter(record::Column::Collection.eq(collection))
+        .into_tuple()
+        .one(tx.conn())
+        .await?
+        .unwrap_or((0, None));
+    Ok((u64::try_from(n).unwrap_or(0), bytes.and_then(|b| u64::try_from(b).ok()).unwrap_or(0)))
 }
 
 /// The client a new record of `collection` under `parent` belongs to; checks the parent is
@@ -410,15 +429,14 @@ impl PluginRecords {
 
     /// A host bound to the caller's tenant and this plugin, for one call.
     fn host(&self, ctx: &TenantCtx, plugin: &Installed, writable: bool) -> Box<TenantHost> {
-        Box::new(TenantHost::new(ctx.clone(), plugin.clone(), writable, &self.runtime.limits()))
+        Box::new(TenantHost::new(ctx.clone(), plugin.clone(), writable, self.runtime.clone()))
     }
 
-    async fn prepared(&self, ctx: &TenantCtx, plugin: &Installed) -> AppResult<crate::runtime::Prepared> {
-        self.runtime.check_breaker(ctx.tenant(), plugin.plugin)?;
-        self.registry.prepared(ctx, plugin).await
-    }
-
-    /// Runs one guest call for `plugin` in the caller's tenant, counting it for the breaker.
+    /// Runs one guest call for `plugin` in the caller's tenant: refused at once while its
+    /// breaker is open, when the organisation runs its quota of calls already or when the
+    /// plugin spent this minute's guest time; its outcome (failed, past a quota, slow or fine)
+    /// counts for the breaker. A quota a host function refused ends the call with that quota's
+    /// error, its writes dropped, even when the guest went on.
     async fn call<R, F>(&self, ctx: &TenantCtx, plugin: &Installed, writable: bool, f: F) -> AppResult<(R, Vec<Write>)>
     where
         R: Send + 'static,
@@ -426,18 +444,48 @@ impl PluginRecords {
             + Send
             + 'static,
     {
-        let prepared = self.prepared(ctx, plugin).await?;
-        let result = self.runtime.call(&prepared, &plugin.name, self.host(ctx, plugin, writable), f).await;
-        self.runtime.record_outcome(ctx.tenant(), plugin.plugin, &plugin.name, result.is_ok());
-        let (value, host) = result?;
-        Ok((value, TenantHost::into_writes(host)))
+        let (tenant, id, name) = (ctx.tenant(), plugin.plugin, plugin.name.as_str());
+        let rt = &self.runtime;
+        rt.breakers.admit(tenant, id, self.handles.now())?;
+        let _slot = rt.usage.enter(tenant, rt.quotas.concurrent_calls).map_err(|e| e.into_error(tenant, name))?;
+        let (limits, now) = (rt.limits(), self.handles.now());
+        if let Err(exceeded) =
+            rt.usage.check_guest_time(tenant, id, now, rt.quotas.guest_ms_per_minute, limits.fuel_per_ms)
+        {
+            rt.breakers.record(tenant, id, name, Outcome::QuotaExceeded, now);
+            return Err(exceeded.into_error(tenant, name));
+        }
+        let prepared = self.registry.prepared(ctx, plugin).await?;
+        let ran = rt.run(&prepared, name, self.host(ctx, plugin, writable), f).await?;
+        let now = self.handles.now();
+        rt.usage.burnt(tenant, id, now, ran.fuel);
+        let exceeded = ran
+            .host
+            .exceeded()
+            .or_else(|| ran.result.as_ref().err().and_then(|e| e.downcast_ref::<Exceeded>().copied()));
+        let slow =
+            ran.fuel.saturating_mul(100) > limits.fuel().saturating_mul(rt.breakers.settings().slow_percent.into());
+        let (outcome, result) = match (exceeded, ran.result) {
+            (Some(exceeded), _) => (Outcome::QuotaExceeded, Err(exceeded.into_error(tenant, name))),
+            (None, Err(err)) => (Outcome::Failed, Err(failed(name, &err))),
+            (None, Ok(value)) => (if slow { Outcome::Slow } else { Outcome::Ok }, Ok(value)),
+        };
+        rt.breakers.record(tenant, id, name, outcome, now);
+        let value = result?;
+        Ok((value, TenantHost::into_writes(ran.host)))
     }
 
     /// An oversized answer fails the call like a trap, and counts for the breaker.
     fn checked_output(&self, ctx: &TenantCtx, plugin: &Installed, bytes: usize) -> AppResult<()> {
         let checked = check_output(&plugin.name, self.runtime.limits(), bytes);
         if checked.is_err() {
-            self.runtime.record_outcome(ctx.tenant(), plugin.plugin, &plugin.name, false);
+            self.runtime.breakers.record(
+                ctx.tenant(),
+                plugin.plugin,
+                &plugin.name,
+                Outcome::Failed,
+                self.handles.now(),
+            );
         }
         checked
     }

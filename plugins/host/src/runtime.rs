@@ -16,14 +16,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clientele_kernel::{AppError, AppResult, ErrorCode, PluginId, TenantId};
+use clientele_kernel::{AppError, AppResult, ErrorCode};
 use parking_lot::Mutex;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, Trap,
 };
 
+use crate::PluginSettings;
+use crate::breaker::Breakers;
 use crate::manifest::Manifest as HostManifest;
+use crate::quotas::{Exceeded, Quota, Quotas, Usage};
 
 wasmtime::component::bindgen!({
     world: "plugin",
@@ -54,11 +57,6 @@ pub struct CallLimits {
     pub memory: usize,
     /// Total bytes of text a call may return (computed values, action results).
     pub max_output: usize,
-    /// Records a call may write.
-    pub max_writes: usize,
-    /// Log lines, and bytes of them, a call may write; the rest is dropped and counted.
-    pub max_log_lines: usize,
-    pub max_log_bytes: usize,
 }
 
 impl Default for CallLimits {
@@ -70,9 +68,6 @@ impl Default for CallLimits {
             wall: Duration::from_secs(1),
             memory: 64 << 20,
             max_output: 1 << 20,
-            max_writes: 500,
-            max_log_lines: 100,
-            max_log_bytes: 16 << 10,
         }
     }
 }
@@ -99,9 +94,6 @@ pub const WORK_FUEL_PER_UNIT: u64 = 33_534;
 const TICK: Duration = Duration::from_millis(5);
 /// Instances alive at once (the pool's size); calls beyond wait for a permit.
 const POOL: u32 = 64;
-/// Consecutive failures of one plugin in one tenant that trip its breaker, and for how long.
-const BREAKER_FAILURES: u32 = 5;
-const BREAKER_PAUSE: Duration = Duration::from_mins(1);
 /// Largest component accepted.
 pub const MAX_COMPONENT: usize = 10 << 20;
 
@@ -137,6 +129,10 @@ pub trait HostApi: Send {
     fn log(&mut self, level: wit::LogLevel, message: &str);
     /// The writes buffered during the call.
     fn into_writes(self: Box<Self>) -> Vec<crate::records::Write>;
+    /// The quota a host function refused the call past (the guest saw an `Err`), if any.
+    fn exceeded(&self) -> Option<Exceeded> {
+        None
+    }
 }
 
 /// The store's data for one call.
@@ -152,6 +148,9 @@ pub struct CallState {
     /// Bytes of text the guest sent through host functions, capped like outputs.
     sent: usize,
     max_output: usize,
+    /// Host functions called so far, and the quota of them.
+    host_calls: u32,
+    max_host_calls: u32,
 }
 
 /// CPU time of the calling thread (the guest's: a call runs on one blocking thread, and the
@@ -172,12 +171,23 @@ fn trap(message: String) -> wasmtime::Error {
 }
 
 impl CallState {
-    /// Runs a host function, counting its time apart from the guest's.
-    fn timed<R>(&mut self, f: impl FnOnce(&mut Box<dyn HostApi>) -> R) -> R {
+    /// Counts a host function call: past the quota, the call ends with the quota's error.
+    fn tick(&mut self) -> wasmtime::Result<()> {
+        self.host_calls += 1;
+        if self.host_calls > self.max_host_calls {
+            let limit = self.max_host_calls.into();
+            return Err(wasmtime::Error::new(Exceeded { quota: Quota::HostCallsPerCall, limit }));
+        }
+        Ok(())
+    }
+
+    /// Runs a host function (counted), its time apart from the guest's.
+    fn timed<R>(&mut self, f: impl FnOnce(&mut Box<dyn HostApi>) -> Result<R, String>) -> wasmtime::Result<R> {
+        self.tick()?;
         let t = thread_cpu();
         let out = f(&mut self.host);
         self.in_host += thread_cpu().saturating_sub(t);
-        out
+        out.map_err(trap)
     }
 
     fn count(&mut self, bytes: usize) -> wasmtime::Result<()> {
@@ -190,35 +200,38 @@ impl wit::Host for CallState {}
 
 impl clientele::plugin::host::Host for CallState {
     fn get_record(&mut self, collection: String, id: String) -> wasmtime::Result<Option<wit::StoredRecord>> {
-        self.timed(|h| h.get_record(&collection, &id)).map_err(trap)
+        self.timed(|h| h.get_record(&collection, &id))
     }
 
     fn query_records(&mut self, query: wit::RecordQuery) -> wasmtime::Result<Vec<wit::StoredRecord>> {
-        self.timed(|h| h.query_records(query)).map_err(trap)
+        self.timed(|h| h.query_records(query))
     }
 
     fn put_record(&mut self, record: wit::RecordInput) -> wasmtime::Result<Result<wit::StoredRecord, String>> {
         self.count(record.data.len())?;
-        self.timed(|h| h.put_record(record)).map_err(trap)
+        self.timed(|h| h.put_record(record))
     }
 
     fn delete_record(&mut self, collection: String, id: String) -> wasmtime::Result<bool> {
-        self.timed(|h| h.delete_record(&collection, &id)).map_err(trap)
+        self.timed(|h| h.delete_record(&collection, &id))
     }
 
     fn get_client(&mut self, id: String) -> wasmtime::Result<Option<wit::ClientInfo>> {
-        self.timed(|h| h.get_client(&id)).map_err(trap)
+        self.timed(|h| h.get_client(&id))
     }
 
     fn config(&mut self) -> wasmtime::Result<String> {
+        self.tick()?;
         Ok(self.host.config())
     }
 
     fn now(&mut self) -> wasmtime::Result<String> {
+        self.tick()?;
         Ok(self.host.now())
     }
 
     fn log(&mut self, level: wit::LogLevel, message: String) -> wasmtime::Result<()> {
+        self.tick()?;
         self.count(message.len())?;
         self.host.log(level, &message);
         Ok(())
@@ -231,12 +244,6 @@ pub struct Prepared {
     pre: PluginPre<CallState>,
 }
 
-#[derive(Default)]
-struct BreakerState {
-    failures: u32,
-    open_until: Option<Instant>,
-}
-
 /// The plugin runtime of one server process.
 pub struct Runtime {
     engine: Engine,
@@ -247,7 +254,10 @@ pub struct Runtime {
     /// Where compiled artifacts are kept between restarts (none: memory only).
     cache_dir: Option<PathBuf>,
     permits: tokio::sync::Semaphore,
-    breakers: Mutex<HashMap<(TenantId, PluginId), BreakerState>>,
+    /// The quotas of every organisation and plugin, what they used, and their breakers.
+    pub quotas: Quotas,
+    pub usage: Usage,
+    pub breakers: Breakers,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -259,7 +269,7 @@ impl std::fmt::Debug for Runtime {
 /// A failure of the plugin (trap, fuel, deadline, memory, size): logged with its whole cause
 /// (backtrace, host error text), shown to the caller as `PLUGIN_FAILED` with a short reason
 /// that holds nothing of either.
-fn failed(plugin: &str, err: &wasmtime::Error) -> AppError {
+pub(crate) fn failed(plugin: &str, err: &wasmtime::Error) -> AppError {
     let (reason, label) = match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => ("it ran out of fuel", "fuel"),
         Some(Trap::Interrupt) => ("it ran past its deadline", "deadline"),
@@ -275,7 +285,7 @@ fn failed(plugin: &str, err: &wasmtime::Error) -> AppError {
 
 impl Runtime {
     /// An engine with the pooling allocator, fuel and epochs, and a thread ticking the epoch.
-    pub fn new(limits: CallLimits, cache_dir: Option<PathBuf>) -> AppResult<Self> {
+    pub fn new(limits: CallLimits, settings: PluginSettings, cache_dir: Option<PathBuf>) -> AppResult<Self> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(POOL)
             .total_core_instances(POOL * 4)
@@ -311,7 +321,9 @@ impl Runtime {
             compiled: Mutex::new(HashMap::new()),
             cache_dir,
             permits: tokio::sync::Semaphore::new(POOL as usize),
-            breakers: Mutex::new(HashMap::new()),
+            quotas: settings.quotas,
+            usage: Usage::default(),
+            breakers: Breakers::new(settings.breaker),
         })
     }
 
@@ -428,40 +440,6 @@ impl Runtime {
         format!("{:016x}", hasher.finish())
     }
 
-    /// Fails fast while the breaker of (`tenant`, `plugin`) is open.
-    pub fn check_breaker(&self, tenant: TenantId, plugin: PluginId) -> AppResult<()> {
-        let mut breakers = self.breakers.lock();
-        let state = breakers.entry((tenant, plugin)).or_default();
-        match state.open_until {
-            Some(until) if Instant::now() < until => Err(AppError::code_only(ErrorCode::PluginSuspended)),
-            Some(_) => {
-                // Half-open: one more failure trips it again.
-                state.open_until = None;
-                state.failures = BREAKER_FAILURES - 1;
-                Ok(())
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Records the outcome of a call of `plugin` (named `name`) for the breaker.
-    pub fn record_outcome(&self, tenant: TenantId, plugin: PluginId, name: &str, ok: bool) {
-        let mut breakers = self.breakers.lock();
-        let state = breakers.entry((tenant, plugin)).or_default();
-        if ok {
-            *state = BreakerState::default();
-        } else {
-            state.failures += 1;
-            if state.failures >= BREAKER_FAILURES {
-                tracing::warn!(%tenant, %plugin, "plugin breaker tripped");
-                if state.open_until.is_none() {
-                    crate::metrics::tripped(name); // calls in flight when it opened do not count again
-                }
-                state.open_until = Some(Instant::now() + BREAKER_PAUSE);
-            }
-        }
-    }
-
     /// Runs `f` on a fresh instance, on a blocking thread, under the call limits. Returns its
     /// result and the host, whose buffered writes the caller may then apply.
     pub async fn call<R, F>(
@@ -475,11 +453,25 @@ impl Runtime {
         R: Send + 'static,
         F: FnOnce(&Plugin, &mut Store<CallState>) -> wasmtime::Result<R> + Send + 'static,
     {
+        let ran = self.run(prepared, plugin, host, f).await?;
+        match ran.result {
+            Ok(value) => Ok((value, ran.host)),
+            Err(err) => Err(failed(plugin, &err)),
+        }
+    }
+
+    /// As [`call`](Self::call), also giving the fuel the call burnt and its raw outcome.
+    pub async fn run<R, F>(&self, prepared: &Prepared, plugin: &str, host: Box<dyn HostApi>, f: F) -> AppResult<Ran<R>>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Plugin, &mut Store<CallState>) -> wasmtime::Result<R> + Send + 'static,
+    {
         let started = Instant::now();
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         let engine = self.engine.clone();
         let pre = prepared.pre.clone();
         let limits = self.limits;
+        let max_host_calls = self.quotas.host_calls_per_call;
         let task = tokio::task::spawn_blocking(move || {
             let state = CallState {
                 limits: StoreLimitsBuilder::new()
@@ -493,6 +485,8 @@ impl Runtime {
                 in_host: Duration::ZERO,
                 sent: 0,
                 max_output: limits.max_output,
+                host_calls: 0,
+                max_host_calls,
             };
             let mut store = Store::new(&engine, state);
             store.limiter(|s| &mut s.limits);
@@ -508,21 +502,26 @@ impl Runtime {
                     Err(wasmtime::Error::from(Trap::Interrupt))
                 }
             });
-            let run = (|| {
+            let result = (|| {
                 store.set_fuel(limits.fuel())?;
                 store.set_epoch_deadline(1);
                 let plugin = pre.instantiate(&mut store)?;
                 f(&plugin, &mut store)
             })();
-            (run, store.into_data().host)
+            let fuel = limits.fuel().saturating_sub(store.get_fuel().unwrap_or(0));
+            Ran { result, host: store.into_data().host, fuel }
         });
-        let (run, host) = task.await.map_err(AppError::internal)?;
+        let ran = task.await.map_err(AppError::internal)?;
         crate::metrics::called(plugin, started.elapsed());
-        match run {
-            Ok(value) => Ok((value, host)),
-            Err(err) => Err(failed(plugin, &err)),
-        }
+        Ok(ran)
     }
+}
+
+/// A finished call: the guest's result (or trap), the host, and the fuel burnt.
+pub struct Ran<R> {
+    pub result: wasmtime::Result<R>,
+    pub host: Box<dyn HostApi>,
+    pub fuel: u64,
 }
 
 /// Refuses an answer larger than the output cap: `PLUGIN_FAILED`, like a trap.
@@ -589,7 +588,7 @@ mod tests {
             eprintln!("skipped: CLIENTELE_TEST_PLUGIN_DIR has no hostile.wasm (scripts/build-guests)");
             return;
         };
-        let runtime = Arc::new(Runtime::new(CallLimits::default(), None).unwrap());
+        let runtime = Arc::new(Runtime::new(CallLimits::default(), PluginSettings::default(), None).unwrap());
         let prepared = runtime.prepare(&sha256(&bytes), &bytes).unwrap();
         let (small, _) = work(&runtime, &prepared, 100).await;
         let (large, _) = work(&runtime, &prepared, 1100).await;
@@ -613,7 +612,7 @@ mod tests {
             wall: Duration::from_secs(20),
             ..CallLimits::default()
         };
-        let runtime = Arc::new(Runtime::new(limits, None).unwrap());
+        let runtime = Arc::new(Runtime::new(limits, PluginSettings::default(), None).unwrap());
         let prepared = runtime.prepare(&sha256(&bytes), &bytes).unwrap();
         let mut rates = Vec::new();
         for _ in 0..20 {

@@ -30,6 +30,7 @@ const UNREACHED: &[(&str, &str)] = &[
     ("OIDC_STATE_INVALID", "needs a started OIDC sign-in and its browser cookie (oidc.rs)"),
     ("PLUGIN_FAILED", "needs the misbehaving guest plugin built by scripts/build-guests (plugins.rs)"),
     ("PLUGIN_SUSPENDED", "needs the misbehaving guest plugin built by scripts/build-guests (plugins.rs)"),
+    ("PLUGIN_QUOTA_EXCEEDED", "needs the hostile guest plugin built by scripts/build-guests (plugin_quotas.rs)"),
     ("TIMEOUT", "needs a server with a tiny deadline and a slow request (edge.rs)"),
     ("UNSUPPORTED_FILE_TYPE", "a multipart upload answer, asserted with its status in files.rs"),
     ("IMAGE_TOO_LARGE", "a multipart upload answer, asserted with its status in files.rs"),

@@ -50,6 +50,7 @@ mod metrics;
 mod oidc;
 mod plugin_limits;
 mod plugin_names;
+mod plugin_quotas;
 mod plugins;
 mod query_cost;
 mod referral;

@@ -18,14 +18,14 @@ use crate::plugins::{enable, organisations, uploaded};
 both_dbs!(guest_time_is_bounded_by_fuel_so_a_busy_machine_fails_no_correct_call, log_floods_stop_at_the_call_quota,);
 
 /// Units of the hostile guest's `work` that burn `share` of a call's fuel.
-fn units_for(share: f64) -> u64 {
+pub(crate) fn units_for(share: f64) -> u64 {
     let fuel = CallLimits::default().fuel();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
     let units = (fuel as f64 * share / WORK_FUEL_PER_UNIT as f64) as u64;
     units
 }
 
-async fn work(app: &TestApp, t: &Tenant, units: u64) -> (Value, Duration) {
+pub(crate) async fn work(app: &TestApp, t: &Tenant, units: u64) -> (Value, Duration) {
     let started = Instant::now();
     let body = app
         .gql(
@@ -37,7 +37,7 @@ async fn work(app: &TestApp, t: &Tenant, units: u64) -> (Value, Duration) {
     (body, started.elapsed())
 }
 
-async fn spin(app: &TestApp, t: &Tenant) -> (Value, Duration) {
+pub(crate) async fn spin(app: &TestApp, t: &Tenant) -> (Value, Duration) {
     let started = Instant::now();
     let body = app.gql(Some(&t.token), "mutation { spin { result } }", json!({})).await;
     (body, started.elapsed())
@@ -116,7 +116,7 @@ async fn guest_time_is_bounded_by_fuel_so_a_busy_machine_fails_no_correct_call(a
 }
 
 /// The value of the `/metrics` sample `name{labels}` (0 when absent).
-async fn sample(app: &TestApp, series: &str) -> f64 {
+pub(crate) async fn sample(app: &TestApp, series: &str) -> f64 {
     let text = app.http.get(format!("{}/metrics", app.url)).send().await.unwrap().text().await.unwrap();
     text.lines().find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse::<f64>().ok())).unwrap_or(0.0)
 }
@@ -133,8 +133,8 @@ async fn log_floods_stop_at_the_call_quota(app: TestApp) {
     let body = app.gql_ok(Some(&a.token), flood, json!({ "n": 1000 })).await;
     assert_eq!(body["data"]["logFlood"]["result"]["logged"], 1000, "{body}");
     // 1 KiB lines: 16 of them fill the 16 KiB; the other 984 are dropped.
-    let limits = CallLimits::default();
-    let kept = (limits.max_log_bytes / 1024).min(limits.max_log_lines);
+    let quotas = clientele_plugins::Quotas::default();
+    let kept = (quotas.log_bytes_per_call / 1024).min(quotas.log_lines_per_call);
     #[allow(clippy::cast_precision_loss)]
     let expected = (1000 - kept) as f64;
     assert!((sample(&app, series).await - before - expected).abs() < 0.5, "{} dropped", sample(&app, series).await);

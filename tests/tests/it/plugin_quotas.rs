@@ -1,0 +1,226 @@
+//! Quotas and the breaker of plugins (issue 17, items 1 and 3): the hostile guest
+//! (`plugins/testing/hostile`) goes past each quota of one organisation, which answers
+//! `PLUGIN_QUOTA_EXCEEDED` naming the quota, counts it in
+//! `clientele_plugin_quota_exceeded_total{plugin,quota}`, and leaves the neighbour organisation
+//! working; the breaker opens on a failure rate, refuses at once, and recovers by a probe.
+
+use chrono::Duration as Minutes;
+use clientele::Settings;
+use serde_json::{Value, json};
+
+use crate::both_dbs_with;
+use crate::common::{Tenant, TestApp, code};
+use crate::plugin_limits::{sample, spin, units_for, work};
+use crate::plugins::{enable, organisations, uploaded};
+
+both_dbs_with!(per_call; host_calls_per_call_are_capped, writes_per_call_are_capped_and_none_is_applied);
+both_dbs_with!(per_minute; writes_per_minute_are_capped_until_the_next_minute);
+both_dbs_with!(few_records; stored_records_per_collection_are_capped);
+both_dbs_with!(few_bytes; stored_bytes_per_collection_are_capped);
+both_dbs_with!(one_at_a_time; concurrent_calls_beyond_the_quota_are_refused_at_once);
+both_dbs_with!(little_guest_time; guest_time_per_minute_is_capped_until_the_next_minute);
+both_dbs_with!(defaults; the_breaker_opens_on_a_failure_rate_and_a_probe_closes_it);
+
+fn per_call(s: &mut Settings) {
+    s.plugins.quotas.host_calls_per_call = 50;
+    s.plugins.quotas.writes_per_call = 20;
+}
+
+fn per_minute(s: &mut Settings) {
+    s.plugins.quotas.writes_per_minute = 30;
+}
+
+fn few_records(s: &mut Settings) {
+    s.plugins.quotas.records_per_collection = 25;
+}
+
+fn few_bytes(s: &mut Settings) {
+    // A crumb is about 20 bytes of JSON (`{"label":"crumb 12"}`).
+    s.plugins.quotas.bytes_per_collection = 500;
+}
+
+fn one_at_a_time(s: &mut Settings) {
+    s.plugins.quotas.concurrent_calls = 1;
+}
+
+fn little_guest_time(s: &mut Settings) {
+    s.plugins.quotas.guest_ms_per_minute = 150;
+}
+
+fn defaults(_: &mut Settings) {}
+
+/// The supplier's hostile plugin enabled for two customer organisations.
+async fn hostile(app: &TestApp) -> (Tenant, Tenant) {
+    let (s, a, b) = organisations(app).await;
+    let plugin = uploaded(app, &s, "hostile").await;
+    let enabled = enable(app, &s, &plugin, &[&a, &b]).await;
+    assert_eq!(enabled["organisationIds"].as_array().map(Vec::len), Some(2), "{enabled}");
+    (a, b)
+}
+
+const FLOOD: &str = "mutation($n: Int!) { writeFlood(input: {count: $n}) { result userErrors { code message } } }";
+
+async fn flood(app: &TestApp, t: &Tenant, n: u32) -> Value {
+    app.gql(Some(&t.token), FLOOD, json!({ "n": n })).await
+}
+
+/// Writes `n` crumbs, which must all be accepted.
+async fn flooded(app: &TestApp, t: &Tenant, n: u32) {
+    let body = app.gql_ok(Some(&t.token), FLOOD, json!({ "n": n })).await;
+    assert_eq!(body["data"]["writeFlood"]["result"]["accepted"], json!(n), "{body}");
+}
+
+fn series(quota: &str) -> String {
+    format!("clientele_plugin_quota_exceeded_total{{plugin=\"hostile\",quota=\"{quota}\"}}")
+}
+
+/// Asserts `body` is the quota error naming `name`, and that the metric of `label` grew
+/// since `before` (other tests run beside this one, so at least by one).
+async fn assert_refused(app: &TestApp, body: &Value, name: &str, label: &str, before: f64) {
+    assert_eq!(code(body), "PLUGIN_QUOTA_EXCEEDED", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(name), "the message names the quota {name:?}: {body}");
+    assert!(sample(app, &series(label)).await >= before + 1.0, "{label} counted");
+}
+
+async fn crumbs(app: &TestApp) -> i64 {
+    app.count("plugin_records").await
+}
+
+// issue 17 item 1: host calls per plugin call (a read flood ends at the quota).
+async fn host_calls_per_call_are_capped(app: TestApp) {
+    let (a, b) = hostile(&app).await;
+    let before = sample(&app, &series("host_calls_per_call")).await;
+    let read = "mutation { readFlood { result } }";
+    let body = app.gql(Some(&a.token), read, json!({})).await;
+    assert_refused(&app, &body, "host calls per call", "host_calls_per_call", before).await;
+    // The neighbour's calls still work.
+    flooded(&app, &b, 5).await;
+}
+
+// issue 17 item 1: records written per call; `records::put` answers the guest an `Err` past
+// it (the guest reports how many it got in), and the call writes nothing.
+async fn writes_per_call_are_capped_and_none_is_applied(app: TestApp) {
+    let (a, b) = hostile(&app).await;
+    flooded(&app, &a, 20).await;
+    let before = sample(&app, &series("writes_per_call")).await;
+    let body = flood(&app, &a, 21).await;
+    assert_refused(&app, &body, "writes per call", "writes_per_call", before).await;
+    assert_eq!(crumbs(&app).await, 20, "the refused call wrote nothing");
+    flooded(&app, &b, 20).await;
+}
+
+// issue 17 item 1: records written per organisation and plugin per minute.
+async fn writes_per_minute_are_capped_until_the_next_minute(app: TestApp) {
+    let (a, b) = hostile(&app).await;
+    flooded(&app, &a, 20).await;
+    let before = sample(&app, &series("writes_per_minute")).await;
+    let body = flood(&app, &a, 20).await;
+    assert_refused(&app, &body, "writes per minute", "writes_per_minute", before).await;
+    assert_eq!(crumbs(&app).await, 20);
+    // Another organisation has its own minute.
+    flooded(&app, &b, 20).await;
+    app.clock.advance(Minutes::minutes(1));
+    flooded(&app, &a, 20).await;
+}
+
+// issue 17 item 1: stored records per collection, per organisation.
+async fn stored_records_per_collection_are_capped(app: TestApp) {
+    let (a, b) = hostile(&app).await;
+    flooded(&app, &a, 20).await;
+    let before = sample(&app, &series("records_per_collection")).await;
+    let body = flood(&app, &a, 10).await;
+    assert_refused(&app, &body, "stored records per collection", "records_per_collection", before).await;
+    flooded(&app, &a, 5).await; // up to the quota
+    flooded(&app, &b, 25).await;
+    assert_eq!(crumbs(&app).await, 50);
+}
+
+// issue 17 item 1: stored bytes (of JSON data) per collection, per organisation.
+async fn stored_bytes_per_collection_are_capped(app: TestApp) {
+    let (a, b) = hostile(&app).await;
+    flooded(&app, &a, 20).await;
+    let before = sample(&app, &series("bytes_per_collection")).await;
+    let body = flood(&app, &a, 10).await;
+    assert_refused(&app, &body, "stored bytes per collection", "bytes_per_collection", before).await;
+    assert_eq!(crumbs(&app).await, 20);
+    flooded(&app, &b, 20).await;
+}
+
+// issue 17 item 1: concurrent calls per organisation, refused at once rather than queued.
+async fn concurrent_calls_beyond_the_quota_are_refused_at_once(app: TestApp) {
+    let (a, b) = hostile(&app).await;
+    let units = units_for(0.7);
+    let before = sample(&app, &series("concurrent_calls")).await;
+    let calls = (0..6).map(|_| work(&app, &a, units));
+    let answers = futures::future::join_all(calls).await;
+    let (done, refused): (Vec<_>, Vec<_>) =
+        answers.iter().partition(|(body, _)| body["data"]["work"]["result"]["units"] == json!(units));
+    assert!(!done.is_empty(), "{answers:?}");
+    assert!(!refused.is_empty(), "six calls at once, one allowed: {answers:?}");
+    for (body, _) in &refused {
+        assert_refused(&app, body, "concurrent calls per organisation", "concurrent_calls", before).await;
+    }
+    // Refused at once, not queued behind the running call.
+    let longest = done.iter().map(|(_, took)| *took).max().unwrap_or_default();
+    assert!(refused.iter().all(|(_, took)| *took <= longest), "{answers:?}");
+    // The neighbour is not counted with it.
+    let (body, _) = work(&app, &b, units).await;
+    assert_eq!(body["data"]["work"]["result"]["units"], json!(units), "{body}");
+}
+
+// issue 17 item 1: guest time (fuel) per organisation and plugin per minute.
+async fn guest_time_per_minute_is_capped_until_the_next_minute(app: TestApp) {
+    let (a, b) = hostile(&app).await;
+    // 70 ms of guest time each: three fit under 150 ms (the third starts at 140).
+    let units = units_for(0.7);
+    for i in 0..3 {
+        let (body, _) = work(&app, &a, units).await;
+        assert_eq!(body["data"]["work"]["result"]["units"], json!(units), "call {i}: {body}");
+    }
+    let before = sample(&app, &series("guest_ms_per_minute")).await;
+    let (body, _) = work(&app, &a, units).await;
+    assert_refused(&app, &body, "guest time per minute", "guest_ms_per_minute", before).await;
+    let (body, _) = work(&app, &b, units).await;
+    assert_eq!(body["data"]["work"]["result"]["units"], json!(units), "{body}");
+    app.clock.advance(Minutes::minutes(1));
+    let (body, _) = work(&app, &a, units).await;
+    assert_eq!(body["data"]["work"]["result"]["units"], json!(units), "{body}");
+}
+
+/// Four failures (runaway loops) and one success, twice: the ten calls the window needs.
+async fn four_failures_and_a_success_twice(app: &TestApp, t: &Tenant) {
+    for _ in 0..2 {
+        for _ in 0..4 {
+            let (body, _) = spin(app, t).await;
+            assert_eq!(code(&body), "PLUGIN_FAILED", "{body}");
+        }
+        let (body, _) = work(app, t, 10).await;
+        assert_eq!(body["data"]["work"]["result"]["units"], json!(10), "{body}");
+    }
+}
+
+// issue 17 item 3: four failures and a success, repeated, trip the breaker (a rate over a
+// window, not a streak); open, it refuses at once, for this organisation only; after the
+// cool-down one probe call closes it.
+async fn the_breaker_opens_on_a_failure_rate_and_a_probe_closes_it(app: TestApp) {
+    let (a, b) = hostile(&app).await;
+    let trips = "clientele_plugin_breaker_trips_total{plugin=\"hostile\"}";
+    let before = sample(&app, trips).await;
+    four_failures_and_a_success_twice(&app, &a).await;
+    let (body, took) = work(&app, &a, 10).await;
+    assert_eq!(code(&body), "PLUGIN_SUSPENDED", "{body}");
+    assert!(took < std::time::Duration::from_millis(200), "refused at once: {took:?}");
+    assert!(sample(&app, trips).await >= before + 1.0);
+    let (body, _) = work(&app, &b, 10).await;
+    assert_eq!(body["data"]["work"]["result"]["units"], json!(10), "the neighbour: {body}");
+    // Still open within the cool-down; past it, the probe succeeds and the breaker closes.
+    app.clock.advance(Minutes::seconds(30));
+    assert_eq!(code(&work(&app, &a, 10).await.0), "PLUGIN_SUSPENDED");
+    app.clock.advance(Minutes::seconds(31));
+    let (body, _) = work(&app, &a, 10).await;
+    assert_eq!(body["data"]["work"]["result"]["units"], json!(10), "the probe: {body}");
+    // Closed again (the loops fail as loops, not as suspended), the same pattern trips it again.
+    four_failures_and_a_success_twice(&app, &a).await;
+    assert_eq!(code(&work(&app, &a, 10).await.0), "PLUGIN_SUSPENDED");
+}

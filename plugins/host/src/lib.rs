@@ -18,7 +18,7 @@ pub use breaker::BreakerSettings;
 pub use manifest::Manifest;
 pub use quotas::Quotas;
 pub use records::{PluginRecord, PluginRecords, RecordsSource, SearchFields};
-pub use registry::{Installed, PluginRegistry, PluginSummary, UploadedVersion};
+pub use registry::{Installed, PluginHealth, PluginRegistry, PluginSummary, UploadedVersion};
 pub use runtime::{CallLimits, Runtime};
 
 use std::sync::Arc;

@@ -54,6 +54,13 @@ impl Installed {
     }
 }
 
+/// A plugin's quotas and breaker in one organisation ([`PluginRegistry::health`]).
+#[derive(Clone, Debug)]
+pub struct PluginHealth {
+    pub quotas: crate::Quotas,
+    pub breaker: crate::breaker::Status,
+}
+
 /// An uploaded version.
 #[derive(Clone, Debug)]
 pub struct UploadedVersion {
@@ -415,6 +422,19 @@ impl PluginRegistry {
         audit::record(&tx, ctx, AuditEntry::new("plugin.disable", "plugin", plugin, changes)).await?;
         tx.commit().await?;
         Ok(done)
+    }
+
+    /// How a supplier's plugin fares in one of its customer organisations: the quotas it runs
+    /// under and its breaker's state and latest transitions (in this server process).
+    /// `NOT_FOUND` unless both are the supplier's.
+    pub async fn health(&self, ctx: &TenantCtx, plugin: PluginId, customer: TenantId) -> AppResult<PluginHealth> {
+        require_supplier(ctx)?;
+        let tx = ctx.read().await?;
+        plugin::Entity::find_by_id((ctx.tenant(), plugin)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        customers_of(self.handles.orgs.as_ref(), &tx, ctx.tenant(), Some(&[customer])).await?;
+        tx.commit().await?;
+        let breaker = self.runtime.breakers.status(customer, plugin, self.handles.now());
+        Ok(PluginHealth { quotas: self.runtime.quotas, breaker })
     }
 
     /// The plugins enabled in the caller's organisation.

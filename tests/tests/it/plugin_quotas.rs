@@ -51,11 +51,25 @@ fn defaults(_: &mut Settings) {}
 
 /// The supplier's hostile plugin enabled for two customer organisations.
 async fn hostile(app: &TestApp) -> (Tenant, Tenant) {
+    let (_, _, a, b) = hostile_of(app).await;
+    (a, b)
+}
+
+/// As [`hostile`], with the supplier and the plugin's id.
+async fn hostile_of(app: &TestApp) -> (Tenant, String, Tenant, Tenant) {
     let (s, a, b) = organisations(app).await;
     let plugin = uploaded(app, &s, "hostile").await;
     let enabled = enable(app, &s, &plugin, &[&a, &b]).await;
     assert_eq!(enabled["organisationIds"].as_array().map(Vec::len), Some(2), "{enabled}");
-    (a, b)
+    (s, plugin, a, b)
+}
+
+const HEALTH: &str = "query($p: ID!, $o: ID!) { pluginHealth(pluginId: $p, organisationId: $o) { quotas { writesPerCall concurrentCalls } breakerState breakerHistory { at state reason } } }";
+
+/// The supplier's view of the plugin in `org`.
+async fn health(app: &TestApp, supplier: &Tenant, plugin: &str, org: &Tenant) -> Value {
+    let body = app.gql_ok(Some(&supplier.token), HEALTH, json!({ "p": plugin, "o": org.id })).await;
+    body["data"]["pluginHealth"].clone()
 }
 
 const FLOOD: &str = "mutation($n: Int!) { writeFlood(input: {count: $n}) { result userErrors { code message } } }";
@@ -204,7 +218,7 @@ async fn four_failures_and_a_success_twice(app: &TestApp, t: &Tenant) {
 // window, not a streak); open, it refuses at once, for this organisation only; after the
 // cool-down one probe call closes it.
 async fn the_breaker_opens_on_a_failure_rate_and_a_probe_closes_it(app: TestApp) {
-    let (a, b) = hostile(&app).await;
+    let (s, plugin, a, b) = hostile_of(&app).await;
     let trips = "clientele_plugin_breaker_trips_total{plugin=\"hostile\"}";
     let before = sample(&app, trips).await;
     four_failures_and_a_success_twice(&app, &a).await;
@@ -214,12 +228,29 @@ async fn the_breaker_opens_on_a_failure_rate_and_a_probe_closes_it(app: TestApp)
     assert!(sample(&app, trips).await >= before + 1.0);
     let (body, _) = work(&app, &b, 10).await;
     assert_eq!(body["data"]["work"]["result"]["units"], json!(10), "the neighbour: {body}");
+    // The supplier sees the state, why it opened, and the quotas in force; a customer may not.
+    let open = health(&app, &s, &plugin, &a).await;
+    assert_eq!(open["breakerState"], "OPEN", "{open}");
+    assert_eq!(open["breakerHistory"].as_array().map(Vec::len), Some(1), "{open}");
+    let reason = open["breakerHistory"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("8 of the last 10 calls"), "{open}");
+    assert_eq!(open["quotas"], json!({ "writesPerCall": 500, "concurrentCalls": 8 }), "{open}");
+    let neighbour = health(&app, &s, &plugin, &b).await;
+    assert_eq!((&neighbour["breakerState"], &neighbour["breakerHistory"]), (&json!("CLOSED"), &json!([])));
+    let denied = app.gql(Some(&a.token), HEALTH, json!({ "p": plugin, "o": a.id })).await;
+    assert_eq!(code(&denied), "FORBIDDEN", "{denied}");
     // Still open within the cool-down; past it, the probe succeeds and the breaker closes.
     app.clock.advance(Minutes::seconds(30));
     assert_eq!(code(&work(&app, &a, 10).await.0), "PLUGIN_SUSPENDED");
     app.clock.advance(Minutes::seconds(31));
+    assert_eq!(health(&app, &s, &plugin, &a).await["breakerState"], "HALF_OPEN");
     let (body, _) = work(&app, &a, 10).await;
     assert_eq!(body["data"]["work"]["result"]["units"], json!(10), "the probe: {body}");
+    let states: Vec<Value> = health(&app, &s, &plugin, &a).await["breakerHistory"]
+        .as_array()
+        .map(|h| h.iter().map(|t| t["state"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(states, [json!("OPEN"), json!("HALF_OPEN"), json!("CLOSED")]);
     // Closed again (the loops fail as loops, not as suspended), the same pattern trips it again.
     four_failures_and_a_success_twice(&app, &a).await;
     assert_eq!(code(&work(&app, &a, 10).await.0), "PLUGIN_SUSPENDED");

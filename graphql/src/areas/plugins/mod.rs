@@ -3,6 +3,8 @@
 //! with their CRUD, its computed fields (one guest call per page through a `DataLoader`) and
 //! its actions as mutations. A tenant without a plugin has none of its types.
 
+mod health;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -263,7 +265,7 @@ fn collection_type(plugin: &Arc<str>, manifest: &Manifest, c: &Collection) -> Ob
 /// Types of every enabled plugin, plus the lifecycle types every schema has.
 #[allow(clippy::too_many_lines)] // the lifecycle types, then each plugin's, in one place
 fn register(mut builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
-    builder = builder
+    builder = health::register(builder)
         .enable_uploading()
         .register(
             Object::new("PluginVersion")
@@ -396,7 +398,8 @@ fn query(mut query: Object, shape: &SchemaShape) -> Object {
                 }),
             )
             .description("Suppliers: every uploaded version of their plugins, newest first."),
-        );
+        )
+        .field(health::query_field());
     for p in &shape.plugins {
         for c in p.manifest.collections.iter().filter(|c| c.parent == Parent::Tenant) {
             let (plugin, collection) = (p.name.clone(), c.name.clone());

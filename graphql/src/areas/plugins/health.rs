@@ -1,0 +1,100 @@
+//! A supplier's view of how its plugin fares in one customer organisation (issue 17): the
+//! quotas it runs under and its breaker's state and latest transitions.
+
+use crate::resolver;
+use crate::support::{datetime, field, id_arg, tenant, to_gql};
+use async_graphql::dynamic::{
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef,
+};
+use async_graphql::{Name, Value};
+use clientele_kernel::{PluginId, TenantId};
+use clientele_plugins::breaker::{State, Transition};
+use clientele_plugins::{PluginHealth, Plugins, Quotas};
+
+fn int(n: impl TryInto<i32>) -> Value {
+    Value::from(n.try_into().unwrap_or(i32::MAX))
+}
+
+fn state(s: State) -> Value {
+    Value::Enum(Name::new(s.as_str()))
+}
+
+fn quota(name: &str, get: fn(&Quotas) -> Value) -> Field {
+    field::<Quotas, _>(name, TypeRef::named_nn(TypeRef::INT), get)
+}
+
+pub(super) fn register(builder: SchemaBuilder) -> SchemaBuilder {
+    let states = [State::Closed, State::Open, State::HalfOpen];
+    builder
+        .register(
+            states
+                .iter()
+                .fold(Enum::new("PluginBreakerState"), |e, s| e.item(EnumItem::new(s.as_str())))
+                .description("Where a plugin's circuit breaker stands in an organisation."),
+        )
+        .register(
+            Object::new("PluginQuotas")
+                .description("What a plugin may use in an organisation (the server's `[plugins.quotas]`).")
+                .field(quota("hostCallsPerCall", |q| int(q.host_calls_per_call)))
+                .field(quota("writesPerCall", |q| int(q.writes_per_call)))
+                .field(quota("writesPerMinute", |q| int(q.writes_per_minute)))
+                .field(quota("recordsPerCollection", |q| int(q.records_per_collection)))
+                .field(quota("bytesPerCollection", |q| int(q.bytes_per_collection)))
+                .field(quota("concurrentCalls", |q| int(q.concurrent_calls)))
+                .field(quota("guestMsPerMinute", |q| int(q.guest_ms_per_minute)))
+                .field(quota("logLinesPerCall", |q| int(q.log_lines_per_call)))
+                .field(quota("logBytesPerCall", |q| int(q.log_bytes_per_call))),
+        )
+        .register(
+            Object::new("PluginBreakerTransition")
+                .description("A change of a plugin breaker's state, with when and why.")
+                .field(field::<Transition, _>("at", TypeRef::named_nn("DateTime"), |t| datetime(t.at)))
+                .field(field::<Transition, _>("state", TypeRef::named_nn("PluginBreakerState"), |t| state(t.state)))
+                .field(field::<Transition, _>("reason", TypeRef::named_nn(TypeRef::STRING), |t| {
+                    Value::String(t.reason.clone())
+                })),
+        )
+        .register(
+            Object::new("PluginHealth")
+                .description("How a plugin fares in one organisation, as this server process counts it.")
+                .field(Field::new("quotas", TypeRef::named_nn("PluginQuotas"), |rc| {
+                    FieldFuture::new(async move {
+                        let h = rc.parent_value.try_downcast_ref::<PluginHealth>()?;
+                        Ok(Some(FieldValue::owned_any(h.quotas)))
+                    })
+                }))
+                .field(field::<PluginHealth, _>("breakerState", TypeRef::named_nn("PluginBreakerState"), |h| {
+                    state(h.breaker.state)
+                }))
+                .field(
+                    Field::new("breakerHistory", TypeRef::named_nn_list_nn("PluginBreakerTransition"), |rc| {
+                        FieldFuture::new(async move {
+                            let h = rc.parent_value.try_downcast_ref::<PluginHealth>()?;
+                            Ok(Some(FieldValue::list(h.breaker.history.iter().cloned().map(FieldValue::owned_any))))
+                        })
+                    })
+                    .description("The latest transitions, oldest first."),
+                ),
+        )
+}
+
+pub(super) fn query_field() -> Field {
+    Field::new(
+        "pluginHealth",
+        TypeRef::named_nn("PluginHealth"),
+        resolver!(|rc| {
+            let plugin: PluginId = id_arg(&rc, "pluginId")?;
+            let organisation: TenantId = id_arg(&rc, "organisationId")?;
+            let health = rc
+                .data::<std::sync::Arc<Plugins>>()?
+                .registry
+                .health(tenant(&rc)?, plugin, organisation)
+                .await
+                .map_err(to_gql)?;
+            Ok(Some(FieldValue::owned_any(health)))
+        }),
+    )
+    .argument(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
+    .argument(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
+    .description("Suppliers: the quotas and breaker of one of their plugins in one of their customer organisations.")
+}

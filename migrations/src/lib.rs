@@ -29,6 +29,7 @@ mod m20261124_000012_search_outbox;
 mod m20261124_000013_files;
 mod m20261124_000014_plugins;
 mod m20261202_000015_client_fax;
+mod m20261203_000016_plugin_quotas;
 mod pg;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000013_files::Migration),
             Box::new(m20261124_000014_plugins::Migration),
             Box::new(m20261202_000015_client_fax::Migration),
+            Box::new(m20261203_000016_plugin_quotas::Migration),
         ]
     }
 }

@@ -70,6 +70,8 @@ pub mod install {
         pub manifest: Json,
         pub config: Json,
         pub enabled: bool,
+        /// The supplier's quota overrides (some `Quotas` keys), null for none.
+        pub quotas: Option<Json>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

@@ -42,7 +42,7 @@ struct LogBudget {
 impl TenantHost {
     /// Must be built on the runtime (it keeps its handle for the call's thread).
     pub fn new(ctx: TenantCtx, plugin: Installed, writable: bool, runtime: Arc<Runtime>) -> Self {
-        let quotas = runtime.quotas;
+        let quotas = runtime.quotas.with(&plugin.quotas);
         Self {
             ctx,
             plugin,

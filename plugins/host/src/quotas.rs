@@ -56,6 +56,21 @@ impl Default for Quotas {
     }
 }
 
+impl Quotas {
+    /// These quotas with a supplier's overrides applied: a JSON object of some of their keys
+    /// (as in the config); anything else leaves them as they are.
+    #[must_use]
+    pub fn with(self, overrides: &serde_json::Value) -> Self {
+        let (Ok(serde_json::Value::Object(mut all)), serde_json::Value::Object(some)) =
+            (serde_json::to_value(self), overrides)
+        else {
+            return self;
+        };
+        all.extend(some.clone());
+        serde_json::from_value(serde_json::Value::Object(all)).unwrap_or(self)
+    }
+}
+
 /// One quota, as errors and metrics name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Quota {

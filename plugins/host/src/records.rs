@@ -445,18 +445,18 @@ impl PluginRecords {
             + 'static,
     {
         let (tenant, id, name) = (ctx.tenant(), plugin.plugin, plugin.name.as_str());
-        let rt = &self.runtime;
+        let (rt, quotas) = (&self.runtime, self.runtime.quotas.with(&plugin.quotas));
         rt.breakers.admit(tenant, id, self.handles.now())?;
-        let _slot = rt.usage.enter(tenant, rt.quotas.concurrent_calls).map_err(|e| e.into_error(tenant, name))?;
+        let _slot = rt.usage.enter(tenant, quotas.concurrent_calls).map_err(|e| e.into_error(tenant, name))?;
         let (limits, now) = (rt.limits(), self.handles.now());
         if let Err(exceeded) =
-            rt.usage.check_guest_time(tenant, id, now, rt.quotas.guest_ms_per_minute, limits.fuel_per_ms)
+            rt.usage.check_guest_time(tenant, id, now, quotas.guest_ms_per_minute, limits.fuel_per_ms)
         {
             rt.breakers.record(tenant, id, name, Outcome::QuotaExceeded, now);
             return Err(exceeded.into_error(tenant, name));
         }
         let prepared = self.registry.prepared(ctx, plugin).await?;
-        let ran = rt.run(&prepared, name, self.host(ctx, plugin, writable), f).await?;
+        let ran = rt.run(&prepared, name, self.host(ctx, plugin, writable), quotas.host_calls_per_call, f).await?;
         let now = self.handles.now();
         rt.usage.burnt(tenant, id, now, ran.fuel);
         let exceeded = ran

@@ -34,6 +34,8 @@ pub struct Installed {
     pub manifest: Arc<Manifest>,
     pub config: Value,
     pub enabled: bool,
+    /// The supplier's quota overrides in this organisation (`Quotas::with`), null for none.
+    pub quotas: Value,
 }
 
 impl Installed {
@@ -50,6 +52,7 @@ impl Installed {
             manifest: Arc::new(manifest),
             config: row.config,
             enabled: row.enabled,
+            quotas: row.quotas.unwrap_or(Value::Null),
         })
     }
 }
@@ -433,8 +436,59 @@ impl PluginRegistry {
         plugin::Entity::find_by_id((ctx.tenant(), plugin)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
         customers_of(self.handles.orgs.as_ref(), &tx, ctx.tenant(), Some(&[customer])).await?;
         tx.commit().await?;
+        // The supplier administers the customer (checked above): read its installation there.
+        let reader = Actor { role: Role::ReadOnly, scope: TokenScope::Read, ..Actor::system() };
+        let tx = ctx.derive(customer, OrgKind::Customer, reader).read().await?;
+        let row = Self::install_row(&tx, customer, plugin).await?.ok_or_else(AppError::not_found)?;
+        tx.commit().await?;
+        let quotas = self.runtime.quotas.with(row.quotas.as_ref().unwrap_or(&Value::Null));
         let breaker = self.runtime.breakers.status(customer, plugin, self.handles.now());
-        Ok(PluginHealth { quotas: self.runtime.quotas, breaker })
+        Ok(PluginHealth { quotas, breaker })
+    }
+
+    /// Sets the quotas of a plugin in one customer organisation: `overrides` holds some of the
+    /// `Quotas` keys (as in the config, whole numbers ≥ 0); the others go back to the server's. The
+    /// plugin must be installed there. Audited in the customer's organisation and the supplier's.
+    pub async fn set_quotas(
+        &self,
+        ctx: &TenantCtx,
+        plugin: PluginId,
+        customer: TenantId,
+        overrides: serde_json::Map<String, Value>,
+    ) -> AppResult<PluginHealth> {
+        require_supplier(ctx)?;
+        let problems: Vec<AppError> = overrides
+            .iter()
+            .filter(|(_, v)| !v.as_i64().is_some_and(|n| (0..=i64::from(i32::MAX)).contains(&n)))
+            .map(|(k, _)| AppError::invalid(k, "Give a whole number of at least 0."))
+            .collect();
+        if let Some(err) = AppError::all(problems) {
+            return Err(err);
+        }
+        let overrides = Value::Object(overrides);
+        if serde_json::from_value::<crate::Quotas>(overrides.clone()).is_err() {
+            return Err(AppError::invalid("quotas", "Unknown quota."));
+        }
+        let mut tx = ctx.begin().await?;
+        plugin::Entity::find_by_id((ctx.tenant(), plugin)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        customers_of(self.handles.orgs.as_ref(), &tx, ctx.tenant(), Some(&[customer])).await?;
+        tx.scope_to(customer).await?;
+        let row = Self::install_row(&tx, customer, plugin).await?.ok_or_else(AppError::not_found)?;
+        let before = json!({ "quotas": row.quotas.clone().unwrap_or(Value::Null) });
+        let stored = overrides.as_object().is_some_and(|o| !o.is_empty()).then(|| overrides.clone());
+        let mut row = row.into_active_model();
+        row.quotas = Set(stored.clone());
+        row.updated_at = Set(self.handles.now());
+        row.update(tx.conn()).await?;
+        self.handles.orgs.bump_config_version(&tx).await?;
+        let changes = audit::diff(&before, &json!({ "quotas": stored.clone().unwrap_or(Value::Null) }));
+        audit::record(&tx, ctx, AuditEntry::new("plugin.quotas", "plugin", plugin, changes)).await?;
+        tx.scope_to(ctx.tenant()).await?;
+        let changes = json!({ "organisation": customer, "quotas": stored });
+        audit::record(&tx, ctx, AuditEntry::new("plugin.quotas", "plugin", plugin, changes)).await?;
+        tx.commit().await?;
+        let quotas = self.runtime.quotas.with(&overrides);
+        Ok(PluginHealth { quotas, breaker: self.runtime.breakers.status(customer, plugin, self.handles.now()) })
     }
 
     /// The plugins enabled in the caller's organisation.

@@ -453,15 +453,23 @@ impl Runtime {
         R: Send + 'static,
         F: FnOnce(&Plugin, &mut Store<CallState>) -> wasmtime::Result<R> + Send + 'static,
     {
-        let ran = self.run(prepared, plugin, host, f).await?;
+        let ran = self.run(prepared, plugin, host, self.quotas.host_calls_per_call, f).await?;
         match ran.result {
             Ok(value) => Ok((value, ran.host)),
             Err(err) => Err(failed(plugin, &err)),
         }
     }
 
-    /// As [`call`](Self::call), also giving the fuel the call burnt and its raw outcome.
-    pub async fn run<R, F>(&self, prepared: &Prepared, plugin: &str, host: Box<dyn HostApi>, f: F) -> AppResult<Ran<R>>
+    /// As [`call`](Self::call), with the call's quota of host calls, giving the fuel the call
+    /// burnt and its raw outcome.
+    pub async fn run<R, F>(
+        &self,
+        prepared: &Prepared,
+        plugin: &str,
+        host: Box<dyn HostApi>,
+        max_host_calls: u32,
+        f: F,
+    ) -> AppResult<Ran<R>>
     where
         R: Send + 'static,
         F: FnOnce(&Plugin, &mut Store<CallState>) -> wasmtime::Result<R> + Send + 'static,
@@ -471,7 +479,6 @@ impl Runtime {
         let engine = self.engine.clone();
         let pre = prepared.pre.clone();
         let limits = self.limits;
-        let max_host_calls = self.quotas.host_calls_per_call;
         let task = tokio::task::spawn_blocking(move || {
             let state = CallState {
                 limits: StoreLimitsBuilder::new()

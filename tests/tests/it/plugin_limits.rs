@@ -135,7 +135,6 @@ async fn log_floods_stop_at_the_call_quota(app: TestApp) {
     // 1 KiB lines: 16 of them fill the 16 KiB; the other 984 are dropped.
     let quotas = clientele_plugins::Quotas::default();
     let kept = (quotas.log_bytes_per_call / 1024).min(quotas.log_lines_per_call);
-    #[allow(clippy::cast_precision_loss)]
-    let expected = (1000 - kept) as f64;
+    let expected = f64::from(1000 - kept);
     assert!((sample(&app, series).await - before - expected).abs() < 0.5, "{} dropped", sample(&app, series).await);
 }

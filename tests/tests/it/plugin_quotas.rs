@@ -19,7 +19,11 @@ both_dbs_with!(few_records; stored_records_per_collection_are_capped);
 both_dbs_with!(few_bytes; stored_bytes_per_collection_are_capped);
 both_dbs_with!(one_at_a_time; concurrent_calls_beyond_the_quota_are_refused_at_once);
 both_dbs_with!(little_guest_time; guest_time_per_minute_is_capped_until_the_next_minute);
-both_dbs_with!(defaults; the_breaker_opens_on_a_failure_rate_and_a_probe_closes_it);
+both_dbs_with!(
+    defaults;
+    the_breaker_opens_on_a_failure_rate_and_a_probe_closes_it,
+    suppliers_set_the_quotas_of_one_organisation,
+);
 
 fn per_call(s: &mut Settings) {
     s.plugins.quotas.host_calls_per_call = 50;
@@ -254,4 +258,41 @@ async fn the_breaker_opens_on_a_failure_rate_and_a_probe_closes_it(app: TestApp)
     // Closed again (the loops fail as loops, not as suspended), the same pattern trips it again.
     four_failures_and_a_success_twice(&app, &a).await;
     assert_eq!(code(&work(&app, &a, 10).await.0), "PLUGIN_SUSPENDED");
+}
+
+const SET: &str = "mutation($i: SetPluginQuotasInput!) { setPluginQuotas(input: $i) { pluginHealth { quotas { writesPerMinute concurrentCalls } } userErrors { field code message } } }";
+
+// issue 17 item 1: a supplier overrides quotas per organisation and plugin (audited, checked
+// inside its transaction); the neighbour keeps the server's.
+async fn suppliers_set_the_quotas_of_one_organisation(app: TestApp) {
+    let (s, plugin, a, b) = hostile_of(&app).await;
+    let set = |token: String, quotas: Value| {
+        let mut input = json!({ "pluginId": plugin, "organisationId": a.id });
+        input.as_object_mut().unwrap().extend(quotas.as_object().unwrap().clone());
+        let app = &app;
+        async move { app.gql(Some(&token), SET, json!({ "i": input })).await }
+    };
+    let done = set(s.token.clone(), json!({ "writesPerMinute": 10 })).await;
+    assert_eq!(done["data"]["setPluginQuotas"]["userErrors"], json!([]), "{done}");
+    let quotas = &done["data"]["setPluginQuotas"]["pluginHealth"]["quotas"];
+    assert_eq!(quotas, &json!({ "writesPerMinute": 10, "concurrentCalls": 8 }), "{done}");
+    assert!(app.rows("audit_log").await.iter().any(|r| r.contains("plugin.quotas")), "audited");
+    let body = flood(&app, &a, 11).await;
+    assert_eq!(code(&body), "PLUGIN_QUOTA_EXCEEDED", "{body}");
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap_or_default().contains("writes per minute (at most 10)"),
+        "{body}"
+    );
+    flooded(&app, &b, 11).await;
+    assert_eq!(health(&app, &s, &plugin, &b).await["quotas"]["writesPerMinute"], 3000);
+    assert_eq!(health(&app, &s, &plugin, &a).await["quotas"]["writesPerMinute"], 10);
+    // Customers may not; a negative quota is refused with its field.
+    let denied = set(a.token.clone(), json!({ "writesPerMinute": 100 })).await;
+    assert_eq!(code(&denied), "FORBIDDEN", "{denied}");
+    let invalid = set(s.token.clone(), json!({ "concurrentCalls": -1 })).await;
+    let errors = &invalid["data"]["setPluginQuotas"]["userErrors"];
+    assert_eq!((&errors[0]["field"], &errors[0]["code"]), (&json!(["input", "concurrentCalls"]), &json!("VALIDATION")));
+    // Left out, a quota goes back to the server's.
+    let reset = set(s.token.clone(), json!({})).await;
+    assert_eq!(reset["data"]["setPluginQuotas"]["pluginHealth"]["quotas"]["writesPerMinute"], 3000, "{reset}");
 }

@@ -89,7 +89,8 @@ fn class_of(mutation: &str) -> Option<Class> {
         | "uploadPlugin"
         | "enablePlugin"
         | "upgradePlugin"
-        | "disablePlugin" => SupplierManageCustomers,
+        | "disablePlugin"
+        | "setPluginQuotas" => SupplierManageCustomers,
         "createCategory" | "updateCategory" | "deleteCategory" | "createGroup" | "updateGroup" | "deleteGroup"
         | "createCustomField" | "updateCustomField" | "createLookup" | "updateLookup" | "deleteLookup"
         | "createStaff" | "updateStaff" | "deactivateStaff" | "updateReferralSettings" => ManageSettings,

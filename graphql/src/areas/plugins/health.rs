@@ -2,7 +2,23 @@
 //! quotas it runs under and its breaker's state and latest transitions.
 
 use crate::resolver;
-use crate::support::{datetime, field, id_arg, tenant, to_gql};
+use crate::support::mutations::{Mutation, Mutations, input};
+use crate::support::{datetime, field, id_arg, payload, payload_type, tenant, to_gql};
+
+/// A quota: its GraphQL name, its config key, and its value.
+type QuotaField = (&'static str, &'static str, fn(&Quotas) -> Value);
+
+const QUOTAS: &[QuotaField] = &[
+    ("hostCallsPerCall", "host_calls_per_call", |q| int(q.host_calls_per_call)),
+    ("writesPerCall", "writes_per_call", |q| int(q.writes_per_call)),
+    ("writesPerMinute", "writes_per_minute", |q| int(q.writes_per_minute)),
+    ("recordsPerCollection", "records_per_collection", |q| int(q.records_per_collection)),
+    ("bytesPerCollection", "bytes_per_collection", |q| int(q.bytes_per_collection)),
+    ("concurrentCalls", "concurrent_calls", |q| int(q.concurrent_calls)),
+    ("guestMsPerMinute", "guest_ms_per_minute", |q| int(q.guest_ms_per_minute)),
+    ("logLinesPerCall", "log_lines_per_call", |q| int(q.log_lines_per_call)),
+    ("logBytesPerCall", "log_bytes_per_call", |q| int(q.log_bytes_per_call)),
+];
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef,
 };
@@ -19,10 +35,6 @@ fn state(s: State) -> Value {
     Value::Enum(Name::new(s.as_str()))
 }
 
-fn quota(name: &str, get: fn(&Quotas) -> Value) -> Field {
-    field::<Quotas, _>(name, TypeRef::named_nn(TypeRef::INT), get)
-}
-
 pub(super) fn register(builder: SchemaBuilder) -> SchemaBuilder {
     let states = [State::Closed, State::Open, State::HalfOpen];
     builder
@@ -32,19 +44,13 @@ pub(super) fn register(builder: SchemaBuilder) -> SchemaBuilder {
                 .fold(Enum::new("PluginBreakerState"), |e, s| e.item(EnumItem::new(s.as_str())))
                 .description("Where a plugin's circuit breaker stands in an organisation."),
         )
-        .register(
-            Object::new("PluginQuotas")
-                .description("What a plugin may use in an organisation (the server's `[plugins.quotas]`).")
-                .field(quota("hostCallsPerCall", |q| int(q.host_calls_per_call)))
-                .field(quota("writesPerCall", |q| int(q.writes_per_call)))
-                .field(quota("writesPerMinute", |q| int(q.writes_per_minute)))
-                .field(quota("recordsPerCollection", |q| int(q.records_per_collection)))
-                .field(quota("bytesPerCollection", |q| int(q.bytes_per_collection)))
-                .field(quota("concurrentCalls", |q| int(q.concurrent_calls)))
-                .field(quota("guestMsPerMinute", |q| int(q.guest_ms_per_minute)))
-                .field(quota("logLinesPerCall", |q| int(q.log_lines_per_call)))
-                .field(quota("logBytesPerCall", |q| int(q.log_bytes_per_call))),
-        )
+        .register(QUOTAS.iter().fold(
+            Object::new("PluginQuotas").description(
+                "What a plugin may use in an organisation: the server's `[plugins.quotas]`, or its supplier's.",
+            ),
+            |o, &(name, _, get)| o.field(field::<Quotas, _>(name, TypeRef::named_nn(TypeRef::INT), get)),
+        ))
+        .register(payload_type("SetPluginQuotasPayload", "pluginHealth", "PluginHealth"))
         .register(
             Object::new("PluginBreakerTransition")
                 .description("A change of a plugin breaker's state, with when and why.")
@@ -97,4 +103,32 @@ pub(super) fn query_field() -> Field {
     .argument(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
     .argument(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
     .description("Suppliers: the quotas and breaker of one of their plugins in one of their customer organisations.")
+}
+
+/// `setPluginQuotas`: a supplier sets some quotas of its plugin in one customer organisation.
+pub(super) fn mutation(mutation: Mutations) -> Mutations {
+    let set = Mutation::new(
+        "setPluginQuotas",
+        "SetPluginQuotasPayload",
+        resolver!(|rc| {
+            let input = input(&rc)?;
+            let plugin: PluginId = crate::support::input::id(&input, "pluginId")?;
+            let organisation: TenantId = crate::support::input::id(&input, "organisationId")?;
+            let mut overrides = serde_json::Map::new();
+            for &(name, key, _) in QUOTAS {
+                if let Some(n) = crate::support::input::opt_i64(&input, name)? {
+                    overrides.insert(key.to_owned(), n.into());
+                }
+            }
+            let registry = &rc.data::<std::sync::Arc<Plugins>>()?.registry;
+            payload(registry.set_quotas(tenant(&rc)?, plugin, organisation, overrides).await)
+        }),
+    )
+    .input(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
+    .input(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)));
+    let set = QUOTAS.iter().fold(set, |m, &(name, _, _)| m.input(InputValue::new(name, TypeRef::named(TypeRef::INT))));
+    mutation.field(set.description(
+        "Suppliers: sets the quotas of a plugin in one of their customer organisations; a quota left out goes back to \
+         the server's. Audited.",
+    ))
 }

@@ -534,7 +534,7 @@ fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
 const LIFECYCLE_INPUT: InputNames = InputNames::renaming(&[("customers", "organisationIds")]);
 
 fn lifecycle(mutation: Mutations) -> Mutations {
-    mutation
+    health::mutation(mutation)
         .field(
             Mutation::new(
                 "uploadPlugin",

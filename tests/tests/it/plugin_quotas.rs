@@ -68,7 +68,7 @@ async fn hostile_of(app: &TestApp) -> (Tenant, String, Tenant, Tenant) {
     (s, plugin, a, b)
 }
 
-const HEALTH: &str = "query($p: ID!, $o: ID!) { pluginHealth(pluginId: $p, organisationId: $o) { quotas { writesPerCall concurrentCalls } breakerState breakerHistory { at state reason } } }";
+const HEALTH: &str = "query($p: ID!, $o: ID!) { pluginHealth(pluginId: $p, organisationId: $o) { quotas { writesPerCall writesPerMinute concurrentCalls } breakerState breakerHistory { at state reason } } }";
 
 /// The supplier's view of the plugin in `org`.
 async fn health(app: &TestApp, supplier: &Tenant, plugin: &str, org: &Tenant) -> Value {
@@ -238,7 +238,11 @@ async fn the_breaker_opens_on_a_failure_rate_and_a_probe_closes_it(app: TestApp)
     assert_eq!(open["breakerHistory"].as_array().map(Vec::len), Some(1), "{open}");
     let reason = open["breakerHistory"][0]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("8 of the last 10 calls"), "{open}");
-    assert_eq!(open["quotas"], json!({ "writesPerCall": 500, "concurrentCalls": 8 }), "{open}");
+    assert_eq!(
+        open["quotas"],
+        json!({ "writesPerCall": 500, "writesPerMinute": 3000, "concurrentCalls": 8 }),
+        "{open}"
+    );
     let neighbour = health(&app, &s, &plugin, &b).await;
     assert_eq!((&neighbour["breakerState"], &neighbour["breakerHistory"]), (&json!("CLOSED"), &json!([])));
     let denied = app.gql(Some(&a.token), HEALTH, json!({ "p": plugin, "o": a.id })).await;

@@ -255,6 +255,16 @@ mod tests {
         assert!(usage.write(t, p, now + chrono::Duration::minutes(1), 2).is_ok());
     }
 
+    // issue 17 item 1: a supplier's overrides replace the keys they name, and only those.
+    #[test]
+    fn overrides_replace_the_quotas_they_name() {
+        let q = Quotas::default().with(&serde_json::json!({ "writes_per_minute": 10 }));
+        assert_eq!(q, Quotas { writes_per_minute: 10, ..Quotas::default() });
+        assert_eq!(Quotas::default().with(&serde_json::Value::Null), Quotas::default());
+        let unknown = serde_json::json!({ "nonsense": 1 });
+        assert_eq!(Quotas::default().with(&unknown), Quotas::default());
+    }
+
     // issue 17 item 1: concurrent calls of an organisation are refused past the quota, and a
     // finished call frees its place.
     #[test]

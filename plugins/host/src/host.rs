@@ -25,7 +25,7 @@ pub struct TenantHost {
     runtime: Arc<Runtime>,
     quotas: Quotas,
     writes: Vec<Write>,
-    /// What each collection written to held when the call first wrote to it: records, bytes.
+    /// What each collection written to holds with the call's writes: records, bytes.
     stored: HashMap<String, (u64, u64)>,
     /// The quota a write went past (the guest got an `Err`; the call then answers it).
     exceeded: Option<Exceeded>,
@@ -116,43 +116,35 @@ impl TenantHost {
         Ok(())
     }
 
-    /// Refuses a put that would take its collection past the stored records or bytes quotas:
-    /// what it held when the call first wrote to it, changed by the call's writes and this one.
-    fn check_storage(
+    /// What `collection` holds with the call's writes so far: read once per call and
+    /// collection, then kept up to date by [`Self::stored_after`]'s callers.
+    fn held(&mut self, collection: &str) -> Result<(u64, u64), String> {
+        if let Some(held) = self.stored.get(collection) {
+            return Ok(*held);
+        }
+        let plugin = self.plugin.plugin;
+        let held = self.run(async {
+            let tx = self.ctx.read().await?;
+            let held = records::stored(&tx, plugin, collection).await?;
+            tx.commit().await?;
+            Ok(held)
+        })?;
+        self.stored.insert(collection.to_owned(), held);
+        Ok(held)
+    }
+
+    /// What `put`'s collection would hold once `put` replaces `current` (its state now, if
+    /// any), or the refusal past the stored records or bytes quotas.
+    fn stored_after(
         &mut self,
         put: &PluginRecord,
-        before: Option<&PluginRecord>,
-    ) -> Result<Result<(), String>, String> {
-        let collection = put.collection.as_str();
-        if !self.stored.contains_key(collection) {
-            let plugin = self.plugin.plugin;
-            let held = self.run(async {
-                let tx = self.ctx.read().await?;
-                let held = records::stored(&tx, plugin, collection).await?;
-                tx.commit().await?;
-                Ok(held)
-            })?;
-            self.stored.insert(collection.to_owned(), held);
-        }
-        // Per record: its stored state (before the call) and its last state.
-        let mut net: HashMap<PluginRecordId, (Option<&PluginRecord>, Option<&PluginRecord>)> = HashMap::new();
-        let writes = self.writes.iter().map(|w| match w {
-            Write::Put { record, before } => (record, before.as_ref(), Some(record)),
-            Write::Delete(record) => (record, Some(record), None),
-        });
-        for (r, stored, last) in writes.chain([(put, before, Some(put))]).filter(|w| w.0.collection == collection) {
-            net.entry(r.id).or_insert((stored, None)).1 = last;
-        }
-        let size = |r: &PluginRecord| Value::Object(r.data.clone()).to_string().len() as u64;
-        let (mut n, mut bytes) = self.stored.get(collection).copied().unwrap_or_default();
-        for (stored, last) in net.into_values() {
-            if let Some(r) = stored {
-                (n, bytes) = (n.saturating_sub(1), bytes.saturating_sub(size(r)));
-            }
-            if let Some(r) = last {
-                (n, bytes) = (n + 1, bytes + size(r));
-            }
-        }
+        current: Option<&PluginRecord>,
+    ) -> Result<Result<(u64, u64), String>, String> {
+        let (n, bytes) = self.held(&put.collection)?;
+        let (n, bytes) = match current {
+            Some(old) => (n, (bytes + size(put)).saturating_sub(size(old))),
+            None => (n + 1, bytes + size(put)),
+        };
         let q = self.quotas;
         if n > q.records_per_collection {
             let limit = q.records_per_collection;
@@ -162,8 +154,13 @@ impl TenantHost {
             let limit = q.bytes_per_collection;
             return Ok(Err(self.refuse(Exceeded { quota: Quota::BytesPerCollection, limit })));
         }
-        Ok(Ok(()))
+        Ok(Ok((n, bytes)))
     }
+}
+
+/// Bytes of a record's JSON data, as the stored quotas count them.
+fn size(r: &PluginRecord) -> u64 {
+    serde_json::to_string(&r.data).map_or(0, |s| s.len() as u64)
 }
 
 impl HostApi for TenantHost {
@@ -258,6 +255,14 @@ impl HostApi for TenantHost {
             },
             None => PluginRecord::new(handles, plugin, &collection.name, parent, client, clean),
         };
+        let held = if self.writable {
+            match self.stored_after(&record, existing.as_ref())? {
+                Ok(held) => Some(held),
+                Err(refusal) => return Ok(Err(refusal)),
+            }
+        } else {
+            None
+        };
         // A record written twice in one call: the stored row is still the "before".
         let before = match existing {
             Some(r) => self
@@ -270,20 +275,24 @@ impl HostApi for TenantHost {
                 .unwrap_or(Some(r)),
             None => None,
         };
-        let stored = record.to_wit();
-        if self.writable
-            && let Err(refusal) = self.check_storage(&record, before.as_ref())?
-        {
+        let (stored, collection) = (record.to_wit(), record.collection.clone());
+        if let Err(refusal) = self.push(Write::Put { record, before }) {
             return Ok(Err(refusal));
         }
-        Ok(self.push(Write::Put { record, before }).map(|()| stored))
+        if let Some(held) = held {
+            self.stored.insert(collection, held);
+        }
+        Ok(Ok(stored))
     }
 
     fn delete_record(&mut self, collection: &str, id: &str) -> Result<bool, String> {
         let Ok(id) = id.parse::<uuid::Uuid>() else { return Ok(false) };
         match self.current(PluginRecordId(id))? {
             Some(r) if r.collection == collection => {
+                let gone = size(&r);
                 self.push(Write::Delete(r))?;
+                let (n, bytes) = self.held(collection)?;
+                self.stored.insert(collection.to_owned(), (n.saturating_sub(1), bytes.saturating_sub(gone)));
                 Ok(true)
             }
             _ => Ok(false),

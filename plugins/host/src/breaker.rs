@@ -245,6 +245,24 @@ mod tests {
         assert_eq!(states, [State::Open, State::HalfOpen, State::Closed]);
     }
 
+    // issue 17 item 3: a failed probe opens it again for another cool-down.
+    #[test]
+    fn a_failed_probe_opens_it_again() {
+        let (t, p) = ids();
+        let breakers = Breakers::new(BreakerSettings::default());
+        let now: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+        for _ in 0..10 {
+            breakers.record(t, p, "x", Outcome::QuotaExceeded, now);
+        }
+        let later = now + Duration::seconds(61);
+        assert!(breakers.admit(t, p, later).is_ok(), "the probe");
+        breakers.record(t, p, "x", Outcome::Failed, later);
+        assert!(breakers.admit(t, p, later + Duration::seconds(59)).is_err(), "open again");
+        assert!(breakers.admit(t, p, later + Duration::seconds(61)).is_ok(), "the next probe");
+        let states: Vec<State> = breakers.status(t, p, later).history.iter().map(|h| h.state).collect();
+        assert_eq!(states, [State::Open, State::HalfOpen, State::Open, State::HalfOpen]);
+    }
+
     // issue 17 item 3: occasional failures leave it closed.
     #[test]
     fn a_low_failure_rate_leaves_it_closed() {

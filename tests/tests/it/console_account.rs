@@ -47,7 +47,8 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
 /// Signs in through the console's form with `password`; the status.
 async fn sign_in_with(app: &TestApp, http: &reqwest::Client, email: &str, password: &str) -> StatusCode {
     let (_, page) = get(http, format!("{}/sign-in", app.url)).await;
-    let form = [("_csrf", csrf(&page).as_str()), ("email", email), ("password", password)];
+    let token = csrf(&page);
+    let form = [("_csrf", token.as_str()), ("email", email), ("password", password)];
     post(http, format!("{}/sign-in", app.url), &form).await.0
 }
 
@@ -70,9 +71,16 @@ async fn an_invited_user_chooses_a_password_in_the_console_then_signs_in(app: Te
     let token = link_token(mail["body"].as_str().unwrap());
 
     // The link opens the console's page, in the browser's language, with the rules shown.
-    let bob = browser();
+    let mut english = reqwest::header::HeaderMap::new();
+    english.insert("accept-language", reqwest::header::HeaderValue::from_static("en-GB,en;q=0.8"));
+    let bob = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(english)
+        .build()
+        .unwrap();
     let link = format!("{}/set-password?token={token}", app.url);
-    let res = bob.get(&link).header("accept-language", "en-GB,en;q=0.8").send().await.unwrap();
+    let res = bob.get(&link).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
     assert!(page.contains("<html lang=\"en\">") && page.contains("Choose your password"), "{page}");
@@ -117,7 +125,15 @@ async fn an_invited_user_chooses_a_password_in_the_console_then_signs_in(app: Te
     assert_eq!(status, 200);
     assert!(page.contains("id=\"sign-out\""), "{page}");
 
-    // The link works once; the password signs in from another browser.
+    // The link works once (the page's token now follows the session); the password signs in
+    // from another browser.
+    let signed_token = csrf(&get(&bob, link).await.1);
+    let good = [
+        ("_csrf", signed_token.as_str()),
+        ("token", &token),
+        ("password", "bob's long password"),
+        ("confirm", "bob's long password"),
+    ];
     let (status, _, page) = post(&bob, url, &good).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("id=\"account-message\"") && page.contains("href=\"/forgot-password\""), "{page}");
@@ -130,7 +146,7 @@ async fn the_bootstrap_link_opens_the_console_page(app: TestApp) {
     let done = s.organisations.bootstrap(&s.auth, &s.users, "Acme", "owner@acme.test", false).await.unwrap();
     let http = browser();
     let (status, page) = get(&http, format!("{}/set-password?token={}", app.url, done.set_password_token)).await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{page}");
     assert!(page.contains(&done.set_password_token) && page.contains("<html lang=\"fr\">"), "{page}");
     assert!(page.contains("Choisissez votre mot de passe"), "{page}");
     let (status, page) = get(&http, format!("{}/set-password?token=%3Cscript%3E", app.url)).await;
@@ -153,7 +169,15 @@ async fn the_bootstrap_link_opens_the_console_page(app: TestApp) {
     assert!(differ.text().await.unwrap().contains("Les deux mots de passe diffèrent."));
     assert_eq!(form("a long password!", "a long password!").await.unwrap().status(), 303);
     app.sign_in("owner@acme.test", "a long password!").await;
-    assert_eq!(form("a long password!", "a long password!").await.unwrap().status(), 400, "single use");
+    // Signed in now: the page's token follows the session cookie.
+    let token = csrf(&get(&http, format!("{}/set-password?token=x", app.url)).await.1);
+    let again = [
+        ("_csrf", token.as_str()),
+        ("token", &done.set_password_token),
+        ("password", "a long password!"),
+        ("confirm", "a long password!"),
+    ];
+    assert_eq!(post(&http, format!("{}/set-password", app.url), &again).await.0, 400, "single use");
 }
 
 // issue 15 (forgotten password): USR-04 (reset by mail, no account enumeration, throttled)

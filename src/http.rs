@@ -1,7 +1,7 @@
 //! HTTP surface: `/graphql` (GraphQL over HTTP: POST and GET, `application/json` and
 //! `application/graphql-response+json`, CORS), `/graphiql` and its embedded assets, health,
-//! readiness, metrics, set-password and registration pages, the caller's tenant SDL
-//! (`/graphql/schema.graphql`); the web console at `/`.
+//! readiness, metrics, the registration page, the caller's tenant SDL
+//! (`/graphql/schema.graphql`); the web console at `/` (its set-password page included).
 
 use std::sync::Arc;
 
@@ -35,7 +35,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/graphql/schema.graphql", get(tenant_schema))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/set-password", get(crate::set_password::form).post(crate::set_password::submit))
         .route("/register", get(crate::register::form).post(crate::register::submit))
         .route("/oidc/{organisation}/start", get(crate::oidc::start))
         .route("/oidc/{organisation}/callback", get(crate::oidc::callback))

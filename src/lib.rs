@@ -10,7 +10,6 @@ pub mod jobs;
 pub mod metrics;
 mod oidc;
 mod register;
-mod set_password;
 
 use std::sync::Arc;
 

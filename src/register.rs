@@ -7,14 +7,29 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use clientele_kernel::person::ContactDetails;
 use clientele_kernel::{ErrorCode, Language};
 use clientele_tenants::customers::{CustomerInput, OrgText};
 use clientele_tenants::registration::Registration;
 
 use crate::AppState;
-use crate::set_password::{page, well_formed};
+
+/// Link secrets are base64url with a short prefix; anything else is refused, so the token can
+/// be echoed into the form without escaping.
+fn well_formed(token: &str) -> bool {
+    !token.is_empty() && token.len() < 200 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A plain page around `body`.
+fn page(status: StatusCode, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Clientele</title>\
+         <meta name=\"viewport\" content=\"width=device-width\"></head><body style=\"font-family:sans-serif;max-width:28rem;margin:4rem auto\">\
+         <h1>Clientele</h1>{body}</body></html>"
+    );
+    (status, [("cache-control", "no-store"), ("referrer-policy", "no-referrer")], Html(html)).into_response()
+}
 
 #[derive(serde::Deserialize)]
 pub struct LinkParams {

@@ -14,3 +14,10 @@ document.addEventListener("keydown", (event) => {
     if (create) { event.preventDefault(); create.click(); }
   }
 });
+
+// A form marked data-autosubmit (the landing of an OIDC sign-in) is sent at once; without
+// script its button does the same.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form[data-autosubmit]");
+  if (form) form.requestSubmit();
+});

@@ -9,6 +9,7 @@
 //! (`locales/`, French and English). The session secret is the API's own, in an `HttpOnly`
 //! cookie; every state-changing request carries a CSRF token bound to it ([`session`]).
 
+mod account;
 mod clients;
 mod direct_login;
 mod i18n;
@@ -89,6 +90,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/", get(pages::home))
         .route("/sign-in", get(pages::sign_in_form).post(pages::sign_in))
         .route("/sign-out", post(pages::sign_out))
+        .route("/set-password", get(account::set_password_form).post(account::set_password))
+        .route("/forgot-password", get(account::forgot_form).post(account::forgot))
+        .route(account::OIDC_LANDING, get(account::oidc_landing))
+        .route("/oidc/session/console", post(account::oidc_finish))
+        .route("/account/sessions", get(account::sessions))
+        .route("/account/sessions/others", post(account::revoke_others))
+        .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route("/terms", get(pages::terms).post(pages::answer_terms))
         .route("/language", post(pages::language))
         .route("/clients", get(clients::list).post(clients::create))

@@ -3,15 +3,16 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use clientele_kernel::ErrorCode;
+use clientele_kernel::{ErrorCode, TenantId};
 use serde::Deserialize;
 
 use crate::session::{self, LANG, SESSION, Signed, Visitor};
 use crate::view::{self, Base, redirect};
-use crate::{Console, Lang};
+use crate::{Console, Lang, account};
 
 /// `GET /`: the clients list, or the sign-in page.
 pub(crate) async fn home(headers: HeaderMap) -> Response {
@@ -25,14 +26,50 @@ struct SignInPage {
     base: Base,
     email: String,
     error: Option<String>,
+    /// The organisation the page is for (`?organisation=<id>`), empty for any.
+    organisation: String,
+    /// The host of the organisation's OIDC provider, when it has one: a "sign in with" button.
+    oidc: Option<String>,
+    /// `return_to` of that button, URL-encoded.
+    oidc_return: &'static str,
 }
 
-pub(crate) async fn sign_in_form(State(console): State<Arc<Console>>, visitor: Visitor) -> Response {
-    let page = SignInPage {
-        base: Base::visitor(&console, visitor.lang, &visitor.csrf, "/sign-in"),
-        email: String::new(),
-        error: None,
-    };
+impl SignInPage {
+    /// The page for `organisation` (its OIDC button when it has a provider).
+    async fn new(console: &Console, visitor: &Visitor, organisation: Option<TenantId>) -> Self {
+        let oidc = match organisation {
+            Some(org) => console.tenants.oidc.sign_in_offer(org).await.unwrap_or_else(|err| {
+                tracing::error!(error = %err, "console: reading the organisation's OIDC provider failed");
+                None
+            }),
+            None => None,
+        };
+        Self {
+            base: Base::visitor(console, visitor.lang, &visitor.csrf, "/sign-in"),
+            email: String::new(),
+            error: None,
+            organisation: organisation.map(|o| o.to_string()).unwrap_or_default(),
+            oidc,
+            oidc_return: "%2Fsign-in%2Foidc",
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SignInParams {
+    organisation: String,
+}
+
+/// `GET /sign-in[?organisation=<id>]`: e-mail and password, and the organisation's OIDC
+/// provider when it has one.
+pub(crate) async fn sign_in_form(
+    State(console): State<Arc<Console>>,
+    visitor: Visitor,
+    params: Result<Query<SignInParams>, QueryRejection>,
+) -> Response {
+    let org = params.ok().and_then(|Query(p)| account::organisation(&p.organisation));
+    let page = SignInPage::new(&console, &visitor, org).await;
     visitor.keep(view::ok(&page))
 }
 
@@ -42,6 +79,8 @@ pub(crate) struct SignInForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    organisation: String,
 }
 
 /// `POST /sign-in`: the API's own password sign-in; its session secret goes into the cookie.
@@ -51,17 +90,10 @@ pub(crate) async fn sign_in(
     axum::Form(form): axum::Form<SignInForm>,
 ) -> Response {
     let lang = visitor.lang;
-    match console.tenants.auth.sign_in(&form.email, &form.password, None, &visitor.client).await {
-        Ok(signed) => {
-            let mut to = redirect("/clients", false);
-            let h = to.headers_mut();
-            h.append(header::SET_COOKIE, session::set_cookie(&console, SESSION, &signed.token, None));
-            // The user's own language first; the browser's otherwise (then French).
-            if let Some(own) = Lang::of(signed.user.language) {
-                h.append(header::SET_COOKIE, session::set_cookie(&console, LANG, own.tag(), Some(31_536_000)));
-            }
-            to
-        }
+    let org = account::organisation(&form.organisation);
+    match console.tenants.auth.sign_in(&form.email, &form.password, org, &visitor.client).await {
+        // The user's own language first; the browser's otherwise (then French).
+        Ok(signed) => account::with_session(&console, redirect("/clients", false), &signed),
         Err(err) => {
             let code = err.code();
             if code == ErrorCode::Internal {
@@ -72,11 +104,14 @@ pub(crate) async fn sign_in(
                 ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            let page = SignInPage {
-                base: Base::visitor(&console, lang, &visitor.csrf, "/sign-in"),
-                email: form.email,
-                error: Some(lang.error(code)),
-            };
+            let mut page = SignInPage::new(&console, &visitor, org).await;
+            page.email = form.email;
+            // Several organisations hold the address: say what to do, not just "invalid".
+            page.error = Some(if err.field() == Some("organisation") {
+                lang.s("account-several-organisations")
+            } else {
+                lang.error(code)
+            });
             visitor.keep(view::html(status, &page))
         }
     }

@@ -231,7 +231,10 @@ impl FromRequestParts<Arc<Console>> for Visitor {
             let set = set_cookie(console, PRESESSION, &secret, None);
             (secret, Some(set))
         };
-        Ok(Self { lang: lang(&parts.headers), csrf: csrf_token(&secret), client, new_cookie })
+        // The guard checks against the session cookie when there is one (a signed-in user on a
+        // page for visitors, such as a set-password link): the token follows the same secret.
+        let bound = cookie(&parts.headers, SESSION).unwrap_or(secret.as_str());
+        Ok(Self { lang: lang(&parts.headers), csrf: csrf_token(bound), client, new_cookie })
     }
 }
 

@@ -420,6 +420,24 @@ impl AuthService {
         self.revoke_session(ctx, session).await.map(|_| ())
     }
 
+    /// Ends the caller's other sessions ("sign out everywhere else"), keeping the current one;
+    /// returns how many ended. Direct-login sessions acting as the user are not the user's.
+    pub async fn sign_out_others(&self, ctx: &TenantCtx) -> AppResult<u64> {
+        let invalid =
+            || AppError::new(ErrorCode::Validation, "Only a session can sign out; revoke API tokens instead.");
+        let session = ctx.actor().session().ok_or_else(invalid)?;
+        let user = ctx.actor().user().ok_or_else(invalid)?;
+        if ctx.actor().on_behalf_of.is_some() {
+            return Err(ErrorCode::Forbidden.into());
+        }
+        let tx = ctx.begin().await?;
+        let ended = end_sessions(&tx, user, Some(session), self.handles.now()).await?;
+        audit::record(&tx, ctx, AuditEntry::new("session.revoke_others", "user", user, json!({ "ended": ended })))
+            .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
     /// The caller's sessions that are still valid, newest first. Direct-login sessions belong
     /// to the supplier user who opened them, not to the super-admin they act as.
     pub async fn my_sessions(&self, ctx: &TenantCtx) -> AppResult<Vec<Session>> {

@@ -153,6 +153,9 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The address and user agent the session was opened from, as the HTTP layer saw them.
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 impl From<entity::session::Model> for Session {
@@ -163,6 +166,8 @@ impl From<entity::session::Model> for Session {
             created_at: row.created_at,
             expires_at: row.expires_at,
             revoked_at: row.revoked_at,
+            client_addr: row.client_addr,
+            user_agent: row.user_agent,
         }
     }
 }

@@ -151,6 +151,25 @@ impl OidcService {
         .set_redirect_uri(redirect))
     }
 
+    /// What a sign-in page offers for `org`: the host of its enabled provider (for a "sign in
+    /// with …" button), or `None` when it has none or is unavailable. Nothing secret: starting
+    /// a sign-in there tells as much.
+    pub async fn sign_in_offer(&self, org: TenantId) -> AppResult<Option<String>> {
+        let ctx = match self.organisation(org).await {
+            Ok(ctx) => ctx,
+            Err(err) if err.code() == ErrorCode::Internal => return Err(err),
+            Err(_) => return Ok(None),
+        };
+        match self.enabled_provider(&ctx, None).await {
+            Ok(provider) => {
+                let host = Url::parse(&provider.issuer).ok().and_then(|u| u.host_str().map(str::to_owned));
+                Ok(Some(host.unwrap_or(provider.issuer)))
+            }
+            Err(err) if err.code() == ErrorCode::NotFound => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Starts a sign-in at `org`'s provider; returns the provider URL to send the browser to.
     pub async fn start(&self, org: TenantId, return_to: Option<&str>) -> AppResult<String> {
         let return_to = safe_return_to(return_to)?;

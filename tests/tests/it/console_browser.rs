@@ -1,6 +1,7 @@
 //! The web console (issue 15) in a real headless Chromium (`common/browser.rs`): a customer's
 //! super-admin approves the terms, searches from one character, creates a company, opens it,
-//! posts a ledger entry, switches language, opens the users, direct-login, settings and import screens, and a
+//! posts a ledger entry, switches language, opens the users, sessions, direct-login, settings and import screens
+//! (and before sign-in the forgotten-password, set-password and OIDC landing pages), and a
 //! supplier inside sees the direct-login banner, with htmx doing the partial updates; axe-core
 //! (the npm devDependency of `assets/package.json`, never embedded) runs on every screen and
 //! finds no serious or critical violation.
@@ -138,6 +139,25 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     at(&browser, "/sign-in", "#sign-in-error").await;
     no_serious_violations(&browser, &axe, "the sign-in page with its error").await;
 
+    // The account pages before sign-in: a forgotten password, a set-password link, an OIDC landing.
+    click(&browser, "#forgot-password").await;
+    at(&browser, "/forgot-password", "#f-email").await;
+    no_serious_violations(&browser, &axe, "the forgotten-password form").await;
+    fill(&browser, "#f-email", "nobody@martin.test").await;
+    click(&browser, "#forgot-submit").await;
+    at(&browser, "/forgot-password", "#account-message").await;
+    no_serious_violations(&browser, &axe, "the forgotten-password answer").await;
+    browser.goto(&format!("{url}/set-password?token=clo_not-a-real-link")).await.unwrap();
+    at(&browser, "/set-password", "#f-password").await;
+    no_serious_violations(&browser, &axe, "the set-password page").await;
+    click(&browser, "#set-password-submit").await;
+    at(&browser, "/set-password", "#f-password-error").await;
+    no_serious_violations(&browser, &axe, "the set-password page with its errors").await;
+    // The landing submits itself (console.js); with no finished OIDC sign-in it says so.
+    browser.goto(&format!("{url}/sign-in/oidc")).await.unwrap();
+    at(&browser, "/oidc/session/console", "#account-message").await;
+    no_serious_violations(&browser, &axe, "the OIDC landing's refusal").await;
+
     // Pending terms come first; approving them opens the clients list.
     sign_in(&browser, &url, "ada@martin.test").await;
     at(&browser, "/terms", "#approve-terms").await;
@@ -263,6 +283,12 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     at(&browser, "/users", "#invite-user").await;
     text_with(&browser, "#user-table", "ada@martin.test").await;
     no_serious_violations(&browser, &axe, "the users screen").await;
+
+    click(&browser, "#nav-sessions").await;
+    at(&browser, "/account/sessions", "#this-session").await;
+    no_serious_violations(&browser, &axe, "the sessions screen").await;
+    click(&browser, "#nav-users").await;
+    at(&browser, "/users", "#invite-user").await;
 
     click(&browser, "#direct-login-link").await;
     at(&browser, "/direct-login", "#direct-login-consent").await;

@@ -142,6 +142,14 @@ async fn every_main_screen_in_both_languages() {
         ready(&browser, "#email").await;
         in_lang(&browser, lang).await;
         shot(&browser, &dir, "sign-in", lang).await;
+        browser.goto(&format!("{url}/forgot-password")).await.unwrap();
+        ready(&browser, "#forgot-form").await;
+        shot(&browser, &dir, "forgot-password", lang).await;
+        browser.goto(&format!("{url}/set-password?token=clo_example")).await.unwrap();
+        ready(&browser, "#set-password-submit").await;
+        click(&browser, "#set-password-submit").await;
+        ready(&browser, "#f-password-error").await;
+        shot(&browser, &dir, "set-password", lang).await;
 
         sign_in(&browser, url, "ada@martin.test").await;
         ready(&browser, "#approve-terms").await;
@@ -169,6 +177,9 @@ async fn every_main_screen_in_both_languages() {
         browser.goto(&format!("{url}/users")).await.unwrap();
         ready(&browser, "#user-table").await;
         shot(&browser, &dir, "users", lang).await;
+        browser.goto(&format!("{url}/account/sessions")).await.unwrap();
+        ready(&browser, "#session-table").await;
+        shot(&browser, &dir, "sessions", lang).await;
         browser.goto(&format!("{url}/settings")).await.unwrap();
         ready(&browser, "#new-field").await;
         shot(&browser, &dir, "settings", lang).await;

@@ -18,6 +18,7 @@ mod cards;
 mod catalogue;
 mod clients;
 mod console;
+mod console_account;
 mod console_browser;
 mod console_direct_login;
 mod console_imports;

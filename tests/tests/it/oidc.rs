@@ -35,7 +35,7 @@ both_dbs_with!(production_settings;
 fn production_settings(_: &mut Settings) {}
 
 /// The test provider speaks plain http on loopback.
-fn allow_loopback_provider(settings: &mut Settings) {
+pub(crate) fn allow_loopback_provider(settings: &mut Settings) {
     settings.auth.oidc_allow_http_issuers = true;
 }
 
@@ -89,19 +89,19 @@ impl Provider {
 }
 
 /// A customer organisation with its super-admin, its provider configured, and a browser.
-struct Setup {
-    supplier: Tenant,
-    org: String,
-    admin: Tenant,
+pub(crate) struct Setup {
+    pub supplier: Tenant,
+    pub org: String,
+    pub admin: Tenant,
     provider: Provider,
-    browser: reqwest::Client,
+    pub browser: reqwest::Client,
 }
 
 fn browser() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-async fn setup(app: &TestApp, code_ttl_seconds: u32) -> Setup {
+pub(crate) async fn setup(app: &TestApp, code_ttl_seconds: u32) -> Setup {
     let supplier = app.supplier("Acme Software", "owner@acme.test").await;
     let org = customer(app, &supplier, "Boulangerie Martin", "ada@martin.test", 5).await;
     let admin = customer_admin(app, &org).await;
@@ -125,7 +125,7 @@ fn location(res: &reqwest::Response) -> String {
 /// Starts a sign-in and signs `login` in at the provider; returns the callback URL the provider
 /// sends the browser back to (not followed yet). Each sign-in at the provider starts with no
 /// provider session, as if in a fresh private window, so `login` is asked for every time.
-async fn to_callback(app: &TestApp, s: &Setup, login: &str, return_to: &str) -> String {
+pub(crate) async fn to_callback(app: &TestApp, s: &Setup, login: &str, return_to: &str) -> String {
     let provider_leg = browser();
     let res = provider_leg
         .get(format!("{}/oidc/{}/start", app.url, s.org))
@@ -155,7 +155,7 @@ async fn to_callback(app: &TestApp, s: &Setup, login: &str, return_to: &str) -> 
 }
 
 /// Follows a callback URL; returns the status, the `Location`, the cookie set, and the body.
-async fn callback(s: &Setup, url: &str) -> (u16, Option<String>, Option<String>, Value) {
+pub(crate) async fn callback(s: &Setup, url: &str) -> (u16, Option<String>, Option<String>, Value) {
     let res = s.browser.get(url).send().await.unwrap();
     let status = res.status().as_u16();
     let location = res.headers().get(reqwest::header::LOCATION).map(|v| v.to_str().unwrap().to_owned());

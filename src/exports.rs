@@ -10,12 +10,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId, TenantCtx};
-use clientele_records::clients::export::csv_bytes;
+use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId};
+use clientele_records::clients::export::{csv_bytes, csv_stream};
 use clientele_records::clients::import::MAX_FILE_BYTES;
 use clientele_records::clients::{
-    ClientExport, ClientFilter, ClientKind, ClientOrder, ClientStatus, ColumnMapping, DuplicatePolicy, ExportFormat,
-    ImportFormat, ImportRequest, RecordServices, TrashFilter,
+    ClientFilter, ClientKind, ClientOrder, ClientStatus, ColumnMapping, DuplicatePolicy, ExportFormat, ImportFormat,
+    ImportRequest, TrashFilter,
 };
 use serde_json::json;
 
@@ -159,46 +159,10 @@ pub async fn clients_csv(
         Ok(attachment(
             "text/csv; charset=utf-8",
             "clients.csv",
-            Body::from_stream(csv_stream(&state, ctx, export, header)),
+            Body::from_stream(csv_stream(state.records.clone(), ctx, export, header)),
         ))
     };
     respond(result.await, rid.as_deref())
-}
-
-/// The CSV body: the header, then one chunk per page. A failure mid-way cuts the download
-/// short (the status is sent already) and is logged.
-fn csv_stream(
-    state: &AppState,
-    ctx: TenantCtx,
-    export: ClientExport,
-    header: Vec<u8>,
-) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
-    struct Cursor {
-        records: Arc<RecordServices>,
-        ctx: TenantCtx,
-        export: ClientExport,
-        header: Option<Vec<u8>>,
-        failed: bool,
-    }
-    let cursor = Cursor { records: state.records.clone(), ctx, export, header: Some(header), failed: false };
-    futures_util::stream::unfold(cursor, |mut c| async move {
-        if let Some(header) = c.header.take() {
-            return Some((Ok(header), c));
-        }
-        if c.failed {
-            return None;
-        }
-        let page = c.records.clients.export_page(&c.ctx, &mut c.export).await;
-        match page.and_then(|rows| rows.map(|rows| csv_bytes(None, &rows)).transpose()) {
-            Ok(Some(chunk)) => Some((Ok(chunk), c)),
-            Ok(None) => None,
-            Err(err) => {
-                tracing::error!(error = %err, "CSV export failed mid-way");
-                c.failed = true;
-                Some((Err(std::io::Error::other("export failed")), c))
-            }
-        }
-    })
 }
 
 /// `GET /exports/clients.xlsx`: the filtered list as an Excel workbook (EXP-01, EXP-09).

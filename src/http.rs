@@ -16,6 +16,8 @@ use axum::routing::get;
 use clientele_graphql::{Answer, Served, error_response};
 use clientele_kernel::ErrorCode;
 use sha2::{Digest, Sha256};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -58,7 +60,14 @@ pub fn router(state: Arc<AppState>) -> Router {
     if let Some(cors) = cors(&state.settings.server.cors_allowed_origins) {
         router = router.layer(cors);
     }
+    // gzip for those who ask (browsers, API clients): pages, assets, GraphQL and CSV answers;
+    // not images and workbooks, which are compressed already.
+    let compressible = DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/vnd.openxmlformats"))
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new("application/wasm"));
     router
+        .layer(CompressionLayer::new().gzip(true).compress_when(compressible))
         .layer(middleware::from_fn(record_metrics))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
@@ -248,6 +257,12 @@ async fn graphql_post(
     if multipart && caller.auth.is_none() {
         return fail(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated);
     }
+    // 413 says the limit: a plugin component or a file over it is the usual cause.
+    let too_large = |limit: usize| {
+        let message = format!("The request body is larger than the {} MiB accepted here.", limit.div_ceil(1 << 20));
+        let body = clientele_graphql::error_message_response(ErrorCode::PayloadTooLarge, &message, rid.as_deref());
+        typed((StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response(), media)
+    };
     let max = if multipart {
         state.records.files.settings().max_upload_bytes.max(clientele_plugins::runtime::MAX_COMPONENT) + MAX_BODY
     } else {
@@ -256,16 +271,14 @@ async fn graphql_post(
     let bytes = match tokio::time::timeout_at(deadline, read_limited(body, max)).await {
         Err(_) => return fail(StatusCode::REQUEST_TIMEOUT, ErrorCode::Timeout),
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(BodyError::TooLarge)) => return fail(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+        Ok(Err(BodyError::TooLarge)) => return too_large(if multipart { max - MAX_BODY } else { max }),
         Ok(Err(BodyError::Broken)) => return fail(StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
     };
     let batch = if multipart {
         let options = async_graphql::http::MultipartOptions::default().max_file_size(max - MAX_BODY).max_num_files(10);
         match async_graphql::http::receive_batch_body(Some(content_type), &bytes[..], options).await {
             Ok(batch) => batch,
-            Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
-                return fail(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge);
-            }
+            Err(async_graphql::ParseRequestError::PayloadTooLarge) => return too_large(max - MAX_BODY),
             Err(_) => return fail(StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
         }
     } else {

@@ -759,7 +759,7 @@ pub(crate) async fn export_csv(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
     use axum::http::{HeaderValue, header};
-    use clientele_records::clients::export::csv_bytes;
+    use clientele_records::clients::export::{csv_bytes, csv_stream};
 
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let ctx = caller.auth.ctx.clone();
@@ -773,28 +773,7 @@ pub(crate) async fn export_csv(
         Ok(started) => started,
         Err(err) => return view::failed(&console, &caller, &err),
     };
-    let records = console.records.clone();
-    let pages = futures_util::stream::unfold((Some(header), export, false), move |(header, mut export, failed)| {
-        let (records, ctx) = (records.clone(), ctx.clone());
-        async move {
-            if let Some(header) = header {
-                return Some((Ok(header), (None, export, false)));
-            }
-            if failed {
-                return None;
-            }
-            let page = records.clients.export_page(&ctx, &mut export).await;
-            match page.and_then(|rows| rows.map(|rows| csv_bytes(None, &rows)).transpose()) {
-                Ok(Some(chunk)) => Some((Ok(chunk), (None, export, false))),
-                Ok(None) => None,
-                Err(err) => {
-                    // The status is sent already: the download is cut short.
-                    tracing::error!(error = %err, "console: CSV export failed mid-way");
-                    Some((Err(std::io::Error::other("export failed")), (None, export, true)))
-                }
-            }
-        }
-    });
+    let pages = csv_stream(console.records.clone(), ctx, export, header);
     let mut response = Response::new(axum::body::Body::from_stream(pages));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

@@ -4,9 +4,9 @@
 //! `HttpOnly`, `SameSite=Lax`, `Secure` behind https; it is resolved through the server's door
 //! on every request, so a revoked session ends at once. CSRF: every state-changing request
 //! carries a token (form field `_csrf` or header `X-CSRF-Token`) that is the HMAC-SHA256 of a
-//! fixed label keyed by the cookie's secret (OWASP's "signed, session-bound" token): a page of
-//! another origin can neither read the cookie nor compute it. Before sign-in the secret is a
-//! random pre-session cookie, so the sign-in form is protected too.
+//! fixed label keyed by the cookie's secret (OWASP's "signed, session-bound" token), masked with a
+//! fresh pad on every page: a page of another origin can neither read the cookie nor compute it.
+//! Before sign-in the secret is a random pre-session cookie, so the sign-in form is protected too.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -63,14 +63,22 @@ fn mac(secret: &str) -> Option<Hmac<Sha256>> {
     Some(mac)
 }
 
-/// The CSRF token of a cookie secret.
+/// The CSRF token of a cookie secret, masked afresh for each page: a random pad, then the MAC
+/// XOR the pad. A compressed page thus never repeats it, so its size cannot leak it to a guesser
+/// who injects text into the same page (BREACH).
 pub(crate) fn csrf_token(secret: &str) -> String {
-    mac(secret).map(|m| hex(&m.finalize().into_bytes())).unwrap_or_default()
+    let Some(mac) = mac(secret) else { return String::new() };
+    let pad: [u8; 32] = rand::random();
+    let mut token = pad.to_vec();
+    token.extend(mac.finalize().into_bytes().iter().zip(pad).map(|(m, p)| m ^ p));
+    hex(&token)
 }
 
 fn csrf_valid(secret: &str, token: &str) -> bool {
-    let Some(bytes) = unhex(token) else { return false };
-    mac(secret).is_some_and(|m| m.verify_slice(&bytes).is_ok())
+    let Some(bytes) = unhex(token).filter(|b| b.len() == 64) else { return false };
+    let (pad, masked) = bytes.split_at(32);
+    let tag: Vec<u8> = masked.iter().zip(pad).map(|(m, p)| m ^ p).collect();
+    mac(secret).is_some_and(|m| m.verify_slice(&tag).is_ok())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -261,6 +269,9 @@ mod tests {
         assert!(!csrf_valid("cls_secret-one", ""));
         assert!(!csrf_valid("cls_secret-one", &token[..10]));
         assert!(!csrf_valid("cls_secret-one", "zz"));
+        let again = csrf_token("cls_secret-one");
+        assert_ne!(token, again, "each page gets its own mask");
+        assert!(csrf_valid("cls_secret-one", &again));
     }
 
     // issue 15

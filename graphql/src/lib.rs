@@ -60,7 +60,12 @@ const TERMS_PENDING_FIELDS: &[&str] = &["__typename", "viewer", "currentTerms", 
 
 /// A GraphQL error response with one coded error.
 pub fn error_response(code: ErrorCode, request_id: Option<&str>) -> Response {
-    let mut error = ServerError::new(code.default_message(), None);
+    error_message_response(code, code.default_message(), request_id)
+}
+
+/// As [`error_response`], with a message more precise than the code's (a limit's value).
+pub fn error_message_response(code: ErrorCode, message: &str, request_id: Option<&str>) -> Response {
+    let mut error = ServerError::new(message, None);
     stamp(&mut error, code, request_id);
     Response::from_errors(vec![error])
 }

@@ -4,6 +4,7 @@
 //! (`export/columns.rs`) is also what imports match headers against: an export imports back.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rust_xlsxwriter::{Format, Workbook};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
@@ -12,7 +13,7 @@ use serde_json::json;
 use crate::clients::entity::ledger_entry;
 use crate::clients::query::{Keyset, keyset_of, keyset_page};
 use crate::clients::service::{ClientService, load};
-use crate::clients::{ClientFilter, ClientOrder};
+use crate::clients::{ClientFilter, ClientOrder, RecordServices};
 use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::error::{AppError, AppResult};
@@ -262,6 +263,47 @@ pub(crate) async fn ledger_entries(tx: &TenantTx, client: ClientId) -> AppResult
         .order_by_asc(ledger_entry::Column::Id)
         .all(tx.conn())
         .await?)
+}
+
+/// The CSV download of an export: `header`, then one chunk per page, each page its own short
+/// read. A failure mid-way ends the body with an error (the status is sent already: the download
+/// is cut short) and is logged. Fused: polled again past its end (as a compressing layer may),
+/// it stays ended.
+pub fn csv_stream(
+    records: Arc<RecordServices>,
+    ctx: TenantCtx,
+    export: ClientExport,
+    header: Vec<u8>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    use futures_util::StreamExt as _;
+
+    struct Cursor {
+        records: Arc<RecordServices>,
+        ctx: TenantCtx,
+        export: ClientExport,
+        header: Option<Vec<u8>>,
+        failed: bool,
+    }
+    let cursor = Cursor { records, ctx, export, header: Some(header), failed: false };
+    futures_util::stream::unfold(cursor, |mut c| async move {
+        if let Some(header) = c.header.take() {
+            return Some((Ok(header), c));
+        }
+        if c.failed {
+            return None;
+        }
+        let page = c.records.clients.export_page(&c.ctx, &mut c.export).await;
+        match page.and_then(|rows| rows.map(|rows| csv_bytes(None, &rows)).transpose()) {
+            Ok(Some(chunk)) => Some((Ok(chunk), c)),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::error!(error = %err, "CSV export failed mid-way");
+                c.failed = true;
+                Some((Err(std::io::Error::other("export failed")), c))
+            }
+        }
+    })
+    .fuse()
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ async fn malformed_requests_get_coded_transport_errors(app: TestApp) {
     let huge = format!(r#"{{"query":"{{ viewer {{ role }} }}","variables":{{"x":"{}"}}}}"#, "a".repeat(2 << 20));
     let (status, body) = post_raw(&app, "application/json", huge).await;
     assert_eq!((status, code(&body)), (413, "PAYLOAD_TOO_LARGE"));
+    // issue 17 item 4: the answer says the limit.
+    assert_eq!(body["errors"][0]["message"], "The request body is larger than the 1 MiB accepted here.", "{body}");
     let (status, body) = post_raw(&app, "application/json", r#"{"query": 42}"#).await;
     assert_eq!((status, code(&body)), (400, "BAD_REQUEST"));
     let (status, body) = app.gql_status(Some("cls_not-a-token"), "{ viewer { role } }", json!({})).await;

@@ -68,6 +68,19 @@ async fn ticked_clients_go_in_a_group_and_the_filtered_list_exports(app: TestApp
     assert_eq!(sheet.height(), 3, "a header and the group's two clients");
     let cells: Vec<String> = sheet.rows().flatten().map(ToString::to_string).collect();
     assert!(cells.iter().any(|c| c == "Hôtel Bellecour") && !cells.iter().any(|c| c == "Garage Vidal"), "{cells:?}");
+    // Asked for gzip (browsers do), pages, assets and the CSV come compressed; a workbook is a
+    // zip already and comes as it is.
+    let gzip = |url: String| http.get(url).header("accept-encoding", "gzip").send();
+    for path in [format!("/clients?group={group}"), format!("/clients/export.csv?group={group}")] {
+        let res = gzip(format!("{}{path}", app.url)).await.unwrap();
+        assert_eq!(res.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"), "{path}");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&res.bytes().await.unwrap()[..]), &mut text)
+            .unwrap();
+        assert!(text.contains("Hôtel Bellecour"), "{path}: {text}");
+    }
+    let res = gzip(format!("{}/clients/export.xlsx?group={group}", app.url)).await.unwrap();
+    assert!(res.headers().get("content-encoding").is_none(), "a workbook is not compressed twice");
     let (_, searched) = get(&http, format!("{}/clients?q=caf", app.url)).await;
     assert!(!searched.contains("id=\"export-csv\""), "a search's hits are not what the export would write");
 

@@ -20,6 +20,7 @@ mod plugin_tabs;
 mod record;
 mod session;
 mod settings;
+mod tokens;
 mod users;
 mod view;
 
@@ -117,6 +118,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/clients/{id}/plugins/{tab}", post(plugin_tabs::create))
         .route("/clients/{id}/plugins/{tab}/{record}/delete", post(plugin_tabs::delete))
         .route("/users", get(users::list).post(users::invite))
+        .route("/users/tokens", get(tokens::list).post(tokens::create))
+        .route("/users/tokens/{id}/revoke", post(tokens::revoke))
         .route("/users/{id}/role", post(users::change_role))
         .route("/users/{id}/status", post(users::change_status))
         .route("/import", get(imports::new_form).post(imports::start))
@@ -129,6 +132,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/settings/groups/{id}/delete", post(settings::delete_group))
         .route("/settings/fields", post(settings::create_field))
         .route("/settings/fields/{id}/active", post(settings::set_field_active))
+        .route("/settings/fields/{id}/move", post(settings::move_field))
         .route("/settings/lists", get(lists::lists).post(lists::add_lookup))
         .route("/settings/lists/{id}/active", post(lists::set_lookup_active))
         .route("/settings/staff", post(lists::add_staff))

@@ -1,5 +1,5 @@
 //! The organisation's settings (issue 15, screen 5): client categories and groups (create,
-//! delete) and custom fields (create, deactivate, reactivate), through the same services as the
+//! delete) and custom fields (create, order, deactivate, reactivate), through the same services as the
 //! API's settings mutations; everyone sees them, only those who may manage settings get the
 //! controls.
 
@@ -29,9 +29,24 @@ pub(crate) struct FieldRow {
     kind: String,
     required: bool,
     active: bool,
+    /// Another field of its record type comes before it (it can move up), after it (down).
+    earlier: bool,
+    later: bool,
 }
 
 impl FieldRow {
+    /// The rows of `defs` (in display order), each knowing whether it can move.
+    fn all(defs: &[CustomFieldDef], t: Lang) -> Vec<Self> {
+        let of_entity = |i: usize| defs.iter().enumerate().filter(move |(j, d)| *j != i && d.entity == defs[i].entity);
+        (0..defs.len())
+            .map(|i| Self {
+                earlier: of_entity(i).any(|(j, _)| j < i),
+                later: of_entity(i).any(|(j, _)| j > i),
+                ..Self::of(&defs[i], t)
+            })
+            .collect()
+    }
+
     fn of(d: &CustomFieldDef, t: Lang) -> Self {
         Self {
             id: d.id.to_string(),
@@ -40,6 +55,8 @@ impl FieldRow {
             kind: t.s(&format!("type-{}", <&str>::from(d.kind))),
             required: d.required,
             active: d.active,
+            earlier: false,
+            later: false,
         }
     }
 }
@@ -119,7 +136,7 @@ async fn page(
         can_manage: ctx.can(Permission::ManageSettings),
         categories,
         groups,
-        fields: fields.iter().map(|d| FieldRow::of(d, t)).collect(),
+        fields: FieldRow::all(&fields, t),
         types: FORM_TYPES.iter().map(|k| (<&str>::from(*k), t.s(&format!("type-{}", <&str>::from(*k))))).collect(),
         form,
         f,
@@ -243,6 +260,31 @@ pub(crate) async fn set_field_active(
     let result = async {
         let input = CustomFieldInput { active: Some(form.active == "1"), ..CustomFieldInput::default() };
         console.records.custom_fields.update(&caller.auth.ctx, parse(&id, CustomFieldId)?, input).await
+    };
+    done(&console, &caller, "", SettingsFields::default(), result.await).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct MoveForm {
+    /// `up` or `down`.
+    to: String,
+}
+
+/// `POST /settings/fields/{id}/move`: one place earlier or later among its record type's fields.
+pub(crate) async fn move_field(
+    State(console): State<Arc<Console>>,
+    caller: Signed,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<MoveForm>,
+) -> Response {
+    let result = async {
+        let earlier = match form.to.as_str() {
+            "up" => true,
+            "down" => false,
+            _ => return Err(AppError::invalid("to", "Choose up or down.")),
+        };
+        console.records.custom_fields.step(&caller.auth.ctx, parse(&id, CustomFieldId)?, earlier).await
     };
     done(&console, &caller, "", SettingsFields::default(), result.await).await
 }

@@ -74,6 +74,8 @@ struct UsersPage {
     can_manage: bool,
     /// A customer's super-admin: the link to its supplier's direct logins.
     sees_direct_login: bool,
+    /// The link to the organisation's API tokens (those who may manage them).
+    sees_tokens: bool,
     notice: Option<String>,
     /// Why the last change was refused.
     refusal: Option<String>,
@@ -131,6 +133,7 @@ async fn page(console: &Console, caller: &Signed, after: &str, extras: Extras, s
         roles,
         can_manage: ctx.can(Permission::ManageUsers),
         sees_direct_login: ctx.kind() == OrgKind::Customer && ctx.can(Permission::ManageUsers),
+        sees_tokens: ctx.can(Permission::ManageApiTokens),
         notice: extras.notice,
         refusal: extras.refusal,
         f,

@@ -263,3 +263,5 @@ to-trash = Move to the trash
 anonymise = Anonymise
 plugin-none = Nothing recorded yet.
 plugin-new = New: { $name }
+field-move-up-which = Move { $name } up
+field-move-down-which = Move { $name } down

@@ -316,3 +316,5 @@ to-trash = Mettre à la corbeille
 anonymise = Anonymiser
 plugin-none = Rien d’enregistré pour l’instant.
 plugin-new = Nouveau : { $name }
+field-move-up-which = Monter { $name }
+field-move-down-which = Descendre { $name }

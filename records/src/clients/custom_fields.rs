@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr,
     Statement,
@@ -302,6 +303,44 @@ impl CustomFieldService {
         audit::record(&tx, ctx, AuditEntry::new("custom_field.update", "custom_field", id, changes)).await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Moves a definition one place earlier or later among those of its entity (the order records
+    /// show them in): the entity's fields are numbered again 1, 2, 3… with the two swapped, so
+    /// fields created with the same position get a distinct one. At either end it stays put.
+    pub async fn step(&self, ctx: &TenantCtx, id: CustomFieldId, earlier: bool) -> AppResult<Vec<CustomFieldDef>> {
+        ctx.require(Permission::ManageSettings)?;
+        let tx = ctx.begin().await?;
+        let all = Self::list_in(&tx).await?;
+        let entity = all.iter().find(|d| d.id == id).ok_or_else(AppError::not_found)?.entity;
+        let mut defs: Vec<CustomFieldDef> = all.into_iter().filter(|d| d.entity == entity).collect();
+        let before: Vec<String> = defs.iter().map(|d| d.key.clone()).collect();
+        let at = defs.iter().position(|d| d.id == id).ok_or_else(AppError::not_found)?;
+        let other = if earlier { at.checked_sub(1) } else { Some(at + 1).filter(|&n| n < defs.len()) };
+        if let Some(other) = other {
+            defs.swap(at, other);
+        }
+        let now = self.handles.now();
+        for (n, def) in (1..).zip(defs.iter_mut()) {
+            if def.position != n {
+                def.position = n;
+                custom_field::Entity::update_many()
+                    .col_expr(custom_field::Column::Position, Expr::value(n))
+                    .col_expr(custom_field::Column::UpdatedAt, Expr::value(now))
+                    .filter(custom_field::Column::TenantId.eq(ctx.tenant()))
+                    .filter(custom_field::Column::Id.eq(def.id))
+                    .exec(tx.conn())
+                    .await?;
+            }
+        }
+        let after: Vec<String> = defs.iter().map(|d| d.key.clone()).collect();
+        if before != after {
+            self.handles.orgs.bump_config_version(&tx).await?;
+            let changes = audit::diff(&json!({ "order": before }), &json!({ "order": after }));
+            audit::record(&tx, ctx, AuditEntry::new("custom_field.reorder", "custom_field", id, changes)).await?;
+        }
+        tx.commit().await?;
+        Ok(defs)
     }
 }
 

@@ -35,7 +35,7 @@ fn first_id(page: &str, what: &str) -> String {
 async fn a_super_admin_sets_up_categories_groups_and_custom_fields(app: TestApp) {
     let acme = app.supplier("Acme", "owner@acme.test").await;
     let org = customer(&app, &acme, "Boulangerie Martin", "ada@martin.test", 3).await;
-    customer_admin(&app, &org).await;
+    let admin = customer_admin(&app, &org).await;
     let http = signed_in(&app, "ada@martin.test").await;
     let url = format!("{}/settings", app.url);
     let (status, page) = get(&http, url.clone()).await;
@@ -82,6 +82,41 @@ async fn a_super_admin_sets_up_categories_groups_and_custom_fields(app: TestApp)
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = get(&http, url.clone()).await;
     assert!(!page.contains("Tournée du mardi") && page.contains("name=\"active\" value=\"0\""), "{page}");
+
+    // The order of the fields: a second one comes after the first (same position, then key); the
+    // first can only go down, the last only up; moved up, it comes first, and stays there.
+    assert!(!page.contains("name=\"to\""), "a lone field does not move: {page}");
+    let shoe = [("_csrf", token.as_str()), ("label", "Pointure"), ("key", "shoeSize"), ("kind", "integer")];
+    let (status, _, _) = post(&http, format!("{url}/fields"), &shoe).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&http, url.clone()).await;
+    assert!(page.find("loyaltyCard").unwrap() < page.find("shoeSize").unwrap(), "{page}");
+    assert_eq!((page.matches("value=\"up\"").count(), page.matches("value=\"down\"").count()), (1, 1), "{page}");
+    let moves = |page: &str| {
+        let at = page.find("value=\"up\"").unwrap();
+        let form = page[..at].rfind("action=\"/settings/fields/").unwrap();
+        page[form + "action=\"/settings/fields/".len()..at].split('/').next().unwrap().to_owned()
+    };
+    let shoe_id = moves(&page);
+    let (status, _, page) =
+        post(&http, format!("{url}/fields/{shoe_id}/move"), &[("_csrf", &token), ("to", "sideways")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    let (status, to, _) = post(&http, format!("{url}/fields/{shoe_id}/move"), &[("_csrf", &token), ("to", "up")]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/settings"));
+    let (_, page) = get(&http, url.clone()).await;
+    assert!(page.find("shoeSize").unwrap() < page.find("loyaltyCard").unwrap(), "{page}");
+    let (status, _, _) = post(&http, format!("{url}/fields/{shoe_id}/move"), &[("_csrf", &token), ("to", "up")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "at the top it stays put");
+    let (_, page) = get(&http, url.clone()).await;
+    assert!(page.find("shoeSize").unwrap() < page.find("loyaltyCard").unwrap(), "{page}");
+    // The API lists them in the same order.
+    let body = app.gql_ok(Some(&admin.token), "{ customFields { key position } }", serde_json::json!({})).await;
+    assert_eq!(
+        body["data"]["customFields"],
+        serde_json::json!([
+            { "key": "shoeSize", "position": 1 }, { "key": "loyaltyCard", "position": 2 }
+        ])
+    );
 }
 
 // issue 15

@@ -11,7 +11,11 @@ use crate::common::{Tenant, TestApp};
 use crate::console::{csrf, get, location, signed_in};
 use crate::customers::{customer, customer_admin};
 
-both_dbs!(a_super_admin_invites_changes_roles_and_keeps_the_last_super_admin, admins_see_users_and_readers_do_not);
+both_dbs!(
+    a_super_admin_invites_changes_roles_and_keeps_the_last_super_admin,
+    admins_see_users_and_readers_do_not,
+    api_tokens_are_shown_once_work_and_are_revoked
+);
 
 const LAST_SUPER_ADMIN: [&str; 2] = [
     "The organisation must keep at least one active super-admin.",
@@ -150,4 +154,63 @@ async fn admins_see_users_and_readers_do_not(app: TestApp) {
     assert!(!page.contains("id=\"nav-users\""), "{page}");
     let (status, _) = get(&rita, format!("{}/users", app.url)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+// issue 15 (screen 6: API tokens)
+async fn api_tokens_are_shown_once_work_and_are_revoked(app: TestApp) {
+    let admin = customer_with_admin(&app).await;
+    app.user(&admin, "rita@martin.test", "READ_ONLY").await;
+    let ada = signed_in(&app, "ada@martin.test").await;
+    let (_, page) = get(&ada, format!("{}/users", app.url)).await;
+    assert!(page.contains("href=\"/users/tokens\""), "{page}");
+    let url = format!("{}/users/tokens", app.url);
+    let (status, page) = get(&ada, url.clone()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"no-tokens\"") && page.contains("id=\"new-token\""), "{page}");
+    let token = csrf(&page);
+
+    // A name is required; the last day cannot be past; both said next to their field.
+    let (status, _, page) = post(&ada, url.clone(), &[("_csrf", &token), ("name", " "), ("scope", "read")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"t-name-error\""), "{page}");
+    let past = [("_csrf", token.as_str()), ("name", "Caisse"), ("scope", "read"), ("expires_at", "2020-01-31")];
+    let (status, _, page) = post(&ada, url.clone(), &past).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"t-expires-error\"") && page.contains("value=\"Caisse\""), "{page}");
+
+    // Created: the secret is on this answer only, and it opens the API with its scope.
+    let form = [("_csrf", token.as_str()), ("name", "Caisse"), ("scope", "read"), ("expires_at", "")];
+    let (status, _, page) = post(&ada, url.clone(), &form).await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    let at =
+        page.find("id=\"token-secret\" readonly value=\"").unwrap() + "id=\"token-secret\" readonly value=\"".len();
+    let secret = page[at..at + page[at..].find('"').unwrap()].to_owned();
+    let body = app.gql_ok(Some(&secret), "{ viewer { role } }", json!({})).await;
+    assert_eq!(body["data"]["viewer"]["role"], "READ_ONLY", "a read token acts read-only: {body}");
+    let write = "mutation { createGroup(input: {name: \"x\"}) { group { id } userErrors { code } } }";
+    let body = app.gql(Some(&secret), write, json!({})).await;
+    assert!(body.to_string().contains("\"FORBIDDEN\""), "a read token cannot write: {body}");
+    assert_eq!(app.count("client_groups").await, 0);
+    let (_, page) = get(&ada, url.clone()).await;
+    assert!(page.contains("Caisse") && !page.contains(&secret), "never shown again: {page}");
+
+    // A read-only user has no token screen, and a forged creation is refused.
+    let rita = signed_in(&app, "rita@martin.test").await;
+    let (status, rita_page) = get(&rita, url.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{rita_page}");
+    let (_, home) = get(&rita, format!("{}/clients", app.url)).await;
+    let forged = [("_csrf", csrf(&home)), ("name", "Forged".to_owned()), ("scope", "read_write".to_owned())];
+    let res = rita.post(url.clone()).form(&forged).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Revoked: the row says so and the secret no longer opens the API.
+    let prefix = "action=\"/users/tokens/";
+    let at = page.find(prefix).unwrap() + prefix.len();
+    let id = page[at..at + page[at..].find('/').unwrap()].to_owned();
+    let (status, to, _) = post(&ada, format!("{url}/{id}/revoke"), &[("_csrf", &token)]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/users/tokens"));
+    let (_, page) = get(&ada, url.clone()).await;
+    assert!(!page.contains(prefix), "no revoke button once revoked: {page}");
+    let (status, body) = app.gql_status(Some(&secret), "{ viewer { role } }", json!({})).await;
+    assert_eq!(status, 401, "{body}");
 }

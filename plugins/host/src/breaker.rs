@@ -4,7 +4,9 @@
 //! their guest time), once the window holds `min_calls`; so failures mixed with successes trip
 //! it too. Open, it refuses calls at once (`PLUGIN_SUSPENDED`) for `cooldown_seconds`; then one
 //! probe call is let through (half-open): its success closes the breaker, its failure opens it
-//! again. Each transition is kept, with its time and reason, for the supplier.
+//! again. Each transition is kept, with its time and reason, for the supplier, and so are the
+//! latest failures with their whole cause (what callers never see: the wasm backtrace, the
+//! message of a panic the guest logged), for the plugin's developer.
 //!
 //! Times come from the server's clock; the state lives in memory, per server process.
 
@@ -87,15 +89,42 @@ pub struct Transition {
     pub reason: String,
 }
 
-/// A breaker's state and its latest transitions, oldest first.
+/// A failed call as its supplier sees it: which export ran, when, why in short, and the whole
+/// cause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub at: DateTime<Utc>,
+    /// `action crash`, `compute spin`, `validate pet`, `event pet.created`.
+    pub call: String,
+    pub reason: String,
+    /// The error chain with the guest's backtrace, then the error lines the call logged; capped.
+    pub detail: String,
+}
+
+impl Failure {
+    pub fn new(at: DateTime<Utc>, call: String, reason: &str, detail: &str) -> Self {
+        let mut end = detail.len().min(DETAIL);
+        while !detail.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self { at, call, reason: reason.to_owned(), detail: detail[..end].to_owned() }
+    }
+}
+
+/// A breaker's state and its latest transitions, oldest first, and its latest failures, newest
+/// first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
     pub state: State,
     pub history: Vec<Transition>,
+    pub failures: Vec<Failure>,
 }
 
 /// Transitions kept per breaker.
 const HISTORY: usize = 20;
+/// Failures kept per breaker, and the most of each one's detail.
+const FAILURES: usize = 20;
+const DETAIL: usize = 8 << 10;
 
 struct Breaker {
     state: State,
@@ -104,11 +133,18 @@ struct Breaker {
     /// The window: when each call ended and whether it went bad.
     calls: VecDeque<(DateTime<Utc>, bool)>,
     history: VecDeque<Transition>,
+    failures: VecDeque<Failure>,
 }
 
 impl Breaker {
     fn new(now: DateTime<Utc>) -> Self {
-        Self { state: State::Closed, since: now, calls: VecDeque::new(), history: VecDeque::new() }
+        Self {
+            state: State::Closed,
+            since: now,
+            calls: VecDeque::new(),
+            history: VecDeque::new(),
+            failures: VecDeque::new(),
+        }
     }
 
     fn move_to(&mut self, state: State, since: DateTime<Utc>, at: DateTime<Utc>, reason: String) {
@@ -200,15 +236,29 @@ impl Breakers {
         }
     }
 
-    /// The state and history of the breaker of (`tenant`, `plugin`).
+    /// Keeps a failure for the supplier (the call's outcome is counted by [`record`](Self::record)).
+    pub fn failed(&self, tenant: TenantId, plugin: PluginId, failure: Failure) {
+        let mut breakers = self.breakers.lock();
+        let b = breakers.entry((tenant, plugin)).or_insert_with(|| Breaker::new(failure.at));
+        if b.failures.len() == FAILURES {
+            b.failures.pop_back();
+        }
+        b.failures.push_front(failure);
+    }
+
+    /// The state, history and failures of the breaker of (`tenant`, `plugin`).
     pub fn status(&self, tenant: TenantId, plugin: PluginId, now: DateTime<Utc>) -> Status {
         let breakers = self.breakers.lock();
         match breakers.get(&(tenant, plugin)) {
-            None => Status { state: State::Closed, history: Vec::new() },
+            None => Status { state: State::Closed, history: Vec::new(), failures: Vec::new() },
             Some(b) => {
                 // An open breaker past its cool-down lets the next call probe.
                 let state = if b.state == State::Open && now >= b.since { State::HalfOpen } else { b.state };
-                Status { state, history: b.history.iter().cloned().collect() }
+                Status {
+                    state,
+                    history: b.history.iter().cloned().collect(),
+                    failures: b.failures.iter().cloned().collect(),
+                }
             }
         }
     }
@@ -222,6 +272,23 @@ mod tests {
 
     fn ids() -> (TenantId, PluginId) {
         (TenantId(uuid::Uuid::from_u128(1)), PluginId(uuid::Uuid::from_u128(2)))
+    }
+
+    // issue 17 item 4: the latest failures, newest first, as many as kept, their detail capped
+    // on a character boundary.
+    #[test]
+    fn failures_are_kept_newest_first_and_capped() {
+        let (t, p) = ids();
+        let breakers = Breakers::default();
+        let now: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+        for i in 0..FAILURES + 5 {
+            breakers.failed(t, p, Failure::new(now, format!("action n{i}"), "it trapped", &"é".repeat(DETAIL)));
+        }
+        let failures = breakers.status(t, p, now).failures;
+        assert_eq!(failures.len(), FAILURES);
+        assert_eq!(failures[0].call, format!("action n{}", FAILURES + 4));
+        assert!(failures[0].detail.len() <= DETAIL && failures[0].detail.starts_with('é'));
+        assert_eq!(breakers.status(t, p, now).state, State::Closed, "a failure alone does not trip it");
     }
 
     // issue 17 item 3: four failures and a success, repeated, trip it (a rate, not a streak).

@@ -3,7 +3,7 @@
 //! buffered (reads see them) and applied by the caller only when the call succeeds, so a
 //! plugin that traps half-way changes nothing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use clientele_kernel::{AppError, AppResult, ClientId, PluginRecordId, TenantCtx};
@@ -30,7 +30,13 @@ pub struct TenantHost {
     /// The quota a write went past (the guest got an `Err`; the call then answers it).
     exceeded: Option<Exceeded>,
     log: LogBudget,
+    /// The latest error lines, kept past the budget too, for the call's failure if it fails.
+    errors: VecDeque<String>,
 }
+
+/// Error lines kept per call for its failure, and the most of each.
+const ERROR_LINES: usize = 5;
+const ERROR_LINE: usize = 1 << 10;
 
 /// What a call may still log, and what it logged past that (dropped, counted once at its end).
 struct LogBudget {
@@ -58,6 +64,7 @@ impl TenantHost {
                 bytes: quotas.log_bytes_per_call as usize,
                 dropped: 0,
             },
+            errors: VecDeque::new(),
         }
     }
 
@@ -334,6 +341,12 @@ impl HostApi for TenantHost {
     }
 
     fn log(&mut self, level: wit::LogLevel, message: &str) {
+        if matches!(level, wit::LogLevel::Error) {
+            if self.errors.len() == ERROR_LINES {
+                self.errors.pop_front();
+            }
+            self.errors.push_back(message.chars().take(ERROR_LINE).collect());
+        }
         if self.log.lines == 0 || message.len() > self.log.bytes {
             self.log.dropped += 1;
             return;
@@ -351,6 +364,10 @@ impl HostApi for TenantHost {
 
     fn exceeded(&self) -> Option<Exceeded> {
         self.exceeded
+    }
+
+    fn logged_errors(&self) -> Vec<String> {
+        self.errors.iter().cloned().collect()
     }
 
     fn into_writes(self: Box<Self>) -> Vec<Write> {

@@ -16,13 +16,13 @@ use clientele_records::search::{DocField, SearchContributor};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Map, Value, json};
 
-use crate::breaker::Outcome;
+use crate::breaker::{Failure, Outcome};
 use crate::entity::{install, record};
 use crate::host::TenantHost;
 use crate::manifest::{Collection, Manifest, Parent, check_data};
 use crate::quotas::Exceeded;
 use crate::registry::{Installed, PluginRegistry};
-use crate::runtime::{Runtime, check_output, failed, wit};
+use crate::runtime::{Runtime, check_output, failed, reason, wit};
 
 /// The pseudo-collection holding a plugin's custom fields of one client (one record per
 /// client, parent = the client); not a camelCase name, so no collection can take it.
@@ -437,7 +437,14 @@ impl PluginRecords {
     /// plugin spent this minute's guest time; its outcome (failed, past a quota, slow or fine)
     /// counts for the breaker. A quota a host function refused ends the call with that quota's
     /// error, its writes dropped, even when the guest went on.
-    async fn call<R, F>(&self, ctx: &TenantCtx, plugin: &Installed, writable: bool, f: F) -> AppResult<(R, Vec<Write>)>
+    async fn call<R, F>(
+        &self,
+        ctx: &TenantCtx,
+        plugin: &Installed,
+        what: String,
+        writable: bool,
+        f: F,
+    ) -> AppResult<(R, Vec<Write>)>
     where
         R: Send + 'static,
         F: FnOnce(&crate::runtime::Plugin, &mut wasmtime::Store<crate::runtime::CallState>) -> wasmtime::Result<R>
@@ -467,7 +474,15 @@ impl PluginRecords {
             ran.fuel.saturating_mul(100) > limits.fuel().saturating_mul(rt.breakers.settings().slow_percent.into());
         let (outcome, result) = match (exceeded, ran.result) {
             (Some(exceeded), _) => (Outcome::QuotaExceeded, Err(exceeded.into_error(tenant, name))),
-            (None, Err(err)) => (Outcome::Failed, Err(failed(name, &err))),
+            (None, Err(err)) => {
+                let mut detail = format!("{err:?}");
+                for line in ran.host.logged_errors() {
+                    detail.push_str("\nlogged: ");
+                    detail.push_str(&line);
+                }
+                rt.breakers.failed(tenant, id, Failure::new(now, what, reason(&err).0, &detail));
+                (Outcome::Failed, Err(failed(name, Some(tenant), &err)))
+            }
             (None, Ok(value)) => (if slow { Outcome::Slow } else { Outcome::Ok }, Ok(value)),
         };
         rt.breakers.record(tenant, id, name, outcome, now);
@@ -476,18 +491,24 @@ impl PluginRecords {
     }
 
     /// An oversized answer fails the call like a trap, and counts for the breaker.
-    fn checked_output(&self, ctx: &TenantCtx, plugin: &Installed, bytes: usize) -> AppResult<()> {
+    fn checked_output(&self, ctx: &TenantCtx, plugin: &Installed, what: &str, bytes: usize) -> AppResult<()> {
         let checked = check_output(&plugin.name, self.runtime.limits(), bytes);
         if checked.is_err() {
-            self.runtime.breakers.record(
-                ctx.tenant(),
-                plugin.plugin,
-                &plugin.name,
-                Outcome::Failed,
-                self.handles.now(),
-            );
+            let (breakers, now) = (&self.runtime.breakers, self.handles.now());
+            breakers.record(ctx.tenant(), plugin.plugin, &plugin.name, Outcome::Failed, now);
+            let detail = format!("{bytes} bytes; at most {} are accepted", self.runtime.limits().max_output);
+            let failure = Failure::new(now, what.to_owned(), "its answer was too large", &detail);
+            breakers.failed(ctx.tenant(), plugin.plugin, failure);
         }
         checked
+    }
+
+    /// Keeps an export's own refusal of its job (a computed field it could not compute, an
+    /// event it refused) as a failure for the supplier; the call itself ran.
+    fn refused(&self, ctx: &TenantCtx, plugin: &Installed, what: String, message: &str) {
+        tracing::warn!(tenant = %ctx.tenant(), plugin = plugin.name, call = what, message, "plugin refused its call");
+        let failure = Failure::new(self.handles.now(), what, "it answered an error", message);
+        self.runtime.breakers.failed(ctx.tenant(), plugin.plugin, failure);
     }
 
     /// Creates a record after the host's and the plugin's checks.
@@ -558,7 +579,8 @@ impl PluginRecords {
     async fn write(&self, ctx: &TenantCtx, plugin: &Installed, write: Write, verb: &str) -> AppResult<()> {
         if let Write::Put { record, .. } = &write {
             let stored = record.to_wit();
-            let (verdict, _) = self.call(ctx, plugin, false, move |p, s| p.call_validate(s, &stored)).await?;
+            let what = format!("validate {}", record.collection);
+            let (verdict, _) = self.call(ctx, plugin, what, false, move |p, s| p.call_validate(s, &stored)).await?;
             if let Err(errors) = verdict {
                 return Err(invalid_all(errors.into_iter().map(|e| (e.field, e.message)).collect()));
             }
@@ -571,15 +593,16 @@ impl PluginRecords {
         tx.commit().await?;
         let event = format!("{}.{verb}", record.collection);
         if plugin.manifest.events.contains(&event) {
+            let what = format!("event {event}");
             let event = wit::Event { name: event, record: record.to_wit() };
             // The change stands; a failing listener is logged (and counted by the breaker).
-            match self.call(ctx, plugin, true, move |p, s| p.call_on_event(s, &event)).await {
+            match self.call(ctx, plugin, what.clone(), true, move |p, s| p.call_on_event(s, &event)).await {
                 Ok((Ok(()), writes)) => {
                     let tx = ctx.begin().await?;
                     apply(&tx, ctx, &plugin.manifest, &writes).await?;
                     tx.commit().await?;
                 }
-                Ok((Err(message), _)) => tracing::warn!(plugin = plugin.name, message, "plugin event refused"),
+                Ok((Err(message), _)) => self.refused(ctx, plugin, what, &message),
                 Err(err) => tracing::warn!(plugin = plugin.name, error = %err, "plugin event failed"),
             }
         }
@@ -598,12 +621,14 @@ impl PluginRecords {
         let ty = def.ty;
         let (field, n) = (field.to_owned(), ids.len());
         let args: Vec<String> = ids.iter().map(ToString::to_string).collect();
-        let (answer, _) = self.call(ctx, plugin, false, move |p, s| p.call_compute(s, &field, &args)).await?;
+        let what = format!("compute {field}");
+        let (answer, _) =
+            self.call(ctx, plugin, what.clone(), false, move |p, s| p.call_compute(s, &field, &args)).await?;
         let values = answer.map_err(|message| {
-            tracing::warn!(plugin = plugin.name, message, "plugin compute refused");
+            self.refused(ctx, plugin, what.clone(), &message);
             AppError::new(ErrorCode::PluginFailed, format!("The plugin {} could not compute this field.", plugin.name))
         })?;
-        self.checked_output(ctx, plugin, values.iter().map(String::len).sum())?;
+        self.checked_output(ctx, plugin, &what, values.iter().map(String::len).sum())?;
         if values.len() != n {
             return Err(AppError::new(
                 ErrorCode::PluginFailed,
@@ -623,8 +648,9 @@ impl PluginRecords {
         }
         let clean = check_data(&def.input, input).map_err(invalid_all)?;
         let (name, json) = (name.to_owned(), Value::Object(clean.clone()).to_string());
-        let action = name.clone();
-        let (answer, writes) = self.call(ctx, plugin, true, move |p, s| p.call_action(s, &action, &json)).await?;
+        let (action, what) = (name.clone(), format!("action {name}"));
+        let (answer, writes) =
+            self.call(ctx, plugin, what.clone(), true, move |p, s| p.call_action(s, &action, &json)).await?;
         let output = match answer {
             Ok(output) => output,
             Err(wit::Refusal::Invalid(errors)) => {
@@ -632,7 +658,7 @@ impl PluginRecords {
             }
             Err(wit::Refusal::Refused(message)) => return Err(AppError::new(ErrorCode::Validation, message)),
         };
-        self.checked_output(ctx, plugin, output.len())?;
+        self.checked_output(ctx, plugin, &what, output.len())?;
         let value: Value = serde_json::from_str(&output).map_err(|_| {
             AppError::new(
                 ErrorCode::PluginFailed,

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clientele_kernel::{AppError, AppResult, ErrorCode};
+use clientele_kernel::{AppError, AppResult, ErrorCode, TenantId};
 use parking_lot::Mutex;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
@@ -132,6 +132,10 @@ pub trait HostApi: Send {
     /// The quota a host function refused the call past (the guest saw an `Err`), if any.
     fn exceeded(&self) -> Option<Exceeded> {
         None
+    }
+    /// The latest error lines the call logged (a panic's message among them), for its failure.
+    fn logged_errors(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -269,18 +273,24 @@ impl std::fmt::Debug for Runtime {
 /// A failure of the plugin (trap, fuel, deadline, memory, size): logged with its whole cause
 /// (backtrace, host error text), shown to the caller as `PLUGIN_FAILED` with a short reason
 /// that holds nothing of either.
-pub(crate) fn failed(plugin: &str, err: &wasmtime::Error) -> AppError {
-    let (reason, label) = match err.downcast_ref::<Trap>() {
+pub(crate) fn failed(plugin: &str, tenant: Option<TenantId>, err: &wasmtime::Error) -> AppError {
+    let (reason, label) = reason(err);
+    crate::metrics::failed(plugin, label);
+    let tenant = tenant.map(|t| t.to_string());
+    tracing::warn!(plugin, tenant, reason, cause = format!("{err:?}"), "plugin call failed");
+    AppError::new(ErrorCode::PluginFailed, format!("The plugin {plugin} failed ({reason}); nothing was changed."))
+}
+
+/// Why a call failed, in a few words, and as a metrics label.
+pub(crate) fn reason(err: &wasmtime::Error) -> (&'static str, &'static str) {
+    match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => ("it ran out of fuel", "fuel"),
         Some(Trap::Interrupt) => ("it ran past its deadline", "deadline"),
         Some(Trap::MemoryOutOfBounds | Trap::TableOutOfBounds) => ("it accessed memory out of bounds", "memory"),
         Some(Trap::StackOverflow) => ("its stack overflowed", "stack"),
         Some(_) => ("it trapped", "trap"),
         None => ("it could not complete", "other"),
-    };
-    crate::metrics::failed(plugin, label);
-    tracing::warn!(plugin, reason, cause = format!("{err:?}"), "plugin call failed");
-    AppError::new(ErrorCode::PluginFailed, format!("The plugin {plugin} failed ({reason}); nothing was changed."))
+    }
 }
 
 impl Runtime {
@@ -357,8 +367,15 @@ impl Runtime {
         Err(AppError::invalid(
             "component",
             format!(
-                "The component imports {}, which plugins may not use (no filesystem, sockets, clocks or environment).",
-                forbidden.join(", ")
+                "The component imports {}, which plugins may not use (no filesystem, sockets, clocks, randomness \
+                 or environment).{}",
+                forbidden.join(", "),
+                if forbidden.iter().any(|name| name.contains("wasi:random/")) {
+                    " std's HashMap and HashSet import wasi:random for their seed: use BTreeMap and BTreeSet, or a \
+                     hasher with a fixed seed."
+                } else {
+                    ""
+                }
             ),
         ))
     }
@@ -456,7 +473,7 @@ impl Runtime {
         let ran = self.run(prepared, plugin, host, self.quotas.host_calls_per_call, f).await?;
         match ran.result {
             Ok(value) => Ok((value, ran.host)),
-            Err(err) => Err(failed(plugin, &err)),
+            Err(err) => Err(failed(plugin, None, &err)),
         }
     }
 

@@ -80,24 +80,41 @@ macro_rules! register_plugin {
 
         impl $crate::bindings::Guest for __ClientelePluginExport {
             fn describe() -> $crate::Manifest {
+                $crate::panic_hook();
                 <$plugin as $crate::Plugin>::describe()
             }
             fn validate(record: $crate::StoredRecord) -> Result<(), Vec<$crate::FieldError>> {
+                $crate::panic_hook();
                 <$plugin as $crate::Plugin>::validate(record)
             }
             fn compute(field: String, ids: Vec<String>) -> Result<Vec<$crate::Json>, String> {
+                $crate::panic_hook();
                 <$plugin as $crate::Plugin>::compute(field, ids)
             }
             fn action(name: String, input: $crate::Json) -> Result<$crate::Json, $crate::Refusal> {
+                $crate::panic_hook();
                 <$plugin as $crate::Plugin>::action(name, input)
             }
             fn on_event(event: $crate::Event) -> Result<(), String> {
+                $crate::panic_hook();
                 <$plugin as $crate::Plugin>::on_event(event)
             }
         }
 
         $crate::bindings::export_plugin!(__ClientelePluginExport with_types_in $crate::bindings);
     };
+}
+
+/// Sends a panic's message and place to the host's log (level error) instead of std's default
+/// hook, which would ask for the environment (refused: the call would end with an unrelated
+/// `wasi:cli/environment` trap). Installed by every export of [`register_plugin!`]; the call
+/// still ends, as a plugin failure the supplier sees with this message.
+#[doc(hidden)]
+pub fn panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| host::log(LogLevel::Error, &format!("panic: {info}"))));
+    });
 }
 
 impl Manifest {

@@ -29,6 +29,7 @@ both_dbs!(
     coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted,
     technical_sheets_reproduce_a_mix_from_the_tenants_tree,
     a_plugin_custom_field_on_clients_is_checked_by_the_plugin,
+    failures_reach_the_supplier_with_their_cause_and_never_the_caller,
 );
 
 /// A component of the guest workspace.
@@ -308,12 +309,49 @@ async fn misbehaving_plugins_fail_fast_with_a_code_and_trip_the_breaker(app: Tes
     assert_eq!(other["data"]["behave"]["result"], json!({ "ok": true }), "{other}");
 }
 
+// issue 17 item 4: a panic's message and the wasm backtrace go to the supplier's failure log
+// (pluginHealth), computed-field failures too; the caller gets a short coded error.
+async fn failures_reach_the_supplier_with_their_cause_and_never_the_caller(app: TestApp) {
+    let (s, a, b) = organisations(&app).await;
+    let bad = uploaded(&app, &s, "misbehaving").await;
+    enable(&app, &s, &bad, &[&a, &b]).await;
+    let (body, _) = act(&app, &a, "panic").await;
+    assert_eq!(code(&body), "PLUGIN_FAILED", "{body}");
+    let said = body.to_string();
+    assert!(!said.contains("went wrong") && !said.contains("backtrace") && !said.contains("wasm"), "{said}");
+    person(&app, &a, "Loop", "Lea").await;
+    let page = app.gql(Some(&a.token), "{ clients(first: 5) { nodes { id spin } } }", json!({})).await;
+    assert_eq!(code(&page), "PLUGIN_FAILED", "{page}");
+
+    let query = "query($p: ID!, $o: ID!) { pluginHealth(pluginId: $p, organisationId: $o) { failures { at call reason detail } } }";
+    let health = app.gql_ok(Some(&s.token), query, json!({ "p": bad, "o": a.id })).await;
+    let failures = health["data"]["pluginHealth"]["failures"].as_array().unwrap_or_else(|| panic!("{health}")).clone();
+    assert_eq!(failures.len(), 2, "{health}");
+    assert_eq!(failures[0]["call"], "compute spin", "newest first: {health}");
+    let reason = failures[0]["reason"].as_str().unwrap();
+    assert!(reason == "it ran out of fuel" || reason == "it ran past its deadline", "{health}");
+    assert_eq!(failures[1]["call"], "action panic", "{health}");
+    let detail = failures[1]["detail"].as_str().unwrap();
+    assert!(detail.contains("wasm backtrace"), "{detail}");
+    assert!(detail.contains("logged: panic: ") && detail.contains("the thing went wrong: no label for 42"), "{detail}");
+    // Another organisation's log holds nothing of it; a customer cannot read the log.
+    let other = app.gql_ok(Some(&s.token), query, json!({ "p": bad, "o": b.id })).await;
+    assert_eq!(other["data"]["pluginHealth"]["failures"], json!([]), "{other}");
+    let refused = app.gql(Some(&a.token), query, json!({ "p": bad, "o": a.id })).await;
+    assert!(refused["data"].is_null() || refused["data"]["pluginHealth"].is_null(), "{refused}");
+    assert!(!refused["errors"][0]["extensions"]["code"].is_null(), "{refused}");
+}
+
 // DESIGN §6: only our WIT package at our version, and the inert WASI p2 set.
 async fn forbidden_imports_and_other_wit_versions_are_refused_at_upload(app: TestApp) {
     let (s, a, _) = organisations(&app).await;
     let snoop = upload(&app, &s.token, &wasm("forbidden_import")).await;
     assert_eq!(user_error_codes(&snoop), ["VALIDATION"], "{snoop}");
     assert!(snoop["userErrors"][0]["message"].as_str().unwrap().contains("wasi:filesystem"), "{snoop}");
+    // std's HashMap asks for a random seed: refused, with what to use instead.
+    let words = upload(&app, &s.token, &wasm("hash_seed")).await;
+    let message = words["userErrors"][0]["message"].as_str().unwrap_or_else(|| panic!("{words}"));
+    assert!(message.contains("wasi:random/insecure-seed") && message.contains("BTreeMap"), "{words}");
     let old = upload(&app, &s.token, &wasm("wrong_version")).await;
     assert_eq!(user_error_codes(&old), ["VALIDATION"], "{old}");
     assert!(old["userErrors"][0]["message"].as_str().unwrap().contains("clientele:plugin"), "{old}");

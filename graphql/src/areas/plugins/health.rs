@@ -24,7 +24,7 @@ use async_graphql::dynamic::{
 };
 use async_graphql::{Name, Value};
 use clientele_kernel::{PluginId, TenantId};
-use clientele_plugins::breaker::{State, Transition};
+use clientele_plugins::breaker::{Failure, State, Transition};
 use clientele_plugins::{PluginHealth, Plugins, Quotas};
 
 fn int(n: impl TryInto<i32>) -> Value {
@@ -61,6 +61,30 @@ pub(super) fn register(builder: SchemaBuilder) -> SchemaBuilder {
                 })),
         )
         .register(
+            Object::new("PluginFailure")
+                .description(
+                    "A failed call of a plugin in an organisation, with its whole cause: what its callers are never \
+                     shown, for the plugin's developer.",
+                )
+                .field(field::<Failure, _>("at", TypeRef::named_nn("DateTime"), |f| datetime(f.at)))
+                .field(
+                    field::<Failure, _>("call", TypeRef::named_nn(TypeRef::STRING), |f| Value::String(f.call.clone()))
+                        .description("The export that ran and on what: `action crash`, `compute spin`, `validate pet`, `event pet.created`."),
+                )
+                .field(field::<Failure, _>("reason", TypeRef::named_nn(TypeRef::STRING), |f| {
+                    Value::String(f.reason.clone())
+                }))
+                .field(
+                    field::<Failure, _>("detail", TypeRef::named_nn(TypeRef::STRING), |f| {
+                        Value::String(f.detail.clone())
+                    })
+                    .description(
+                        "The error and the guest's backtrace (with function names when the component kept them), \
+                         then the error lines the call logged, a panic's message among them; at most 8 KiB.",
+                    ),
+                ),
+        )
+        .register(
             Object::new("PluginHealth")
                 .description("How a plugin fares in one organisation, as this server process counts it.")
                 .field(Field::new("quotas", TypeRef::named_nn("PluginQuotas"), |rc| {
@@ -80,6 +104,15 @@ pub(super) fn register(builder: SchemaBuilder) -> SchemaBuilder {
                         })
                     })
                     .description("The latest transitions, oldest first."),
+                )
+                .field(
+                    Field::new("failures", TypeRef::named_nn_list_nn("PluginFailure"), |rc| {
+                        FieldFuture::new(async move {
+                            let h = rc.parent_value.try_downcast_ref::<PluginHealth>()?;
+                            Ok(Some(FieldValue::list(h.breaker.failures.iter().cloned().map(FieldValue::owned_any))))
+                        })
+                    })
+                    .description("The latest failed calls (at most 20), newest first."),
                 ),
         )
 }
@@ -102,7 +135,10 @@ pub(super) fn query_field() -> Field {
     )
     .argument(InputValue::new("pluginId", TypeRef::named_nn(TypeRef::ID)))
     .argument(InputValue::new("organisationId", TypeRef::named_nn(TypeRef::ID)))
-    .description("Suppliers: the quotas and breaker of one of their plugins in one of their customer organisations.")
+    .description(
+        "Suppliers: the quotas, breaker and latest failures of one of their plugins in one of their customer \
+         organisations.",
+    )
 }
 
 /// `setPluginQuotas`: a supplier sets some quotas of its plugin in one customer organisation.

@@ -1,5 +1,5 @@
 //! A plugin that misbehaves on request, for the host's containment tests: an infinite loop, an
-//! allocation bomb, a trap and an oversized answer, each an action; `spin` loops in `compute`.
+//! allocation bomb, a trap, a panic and an oversized answer, each an action; `spin` loops in `compute`.
 
 use clientele_plugin_sdk::{FieldType, Json, Manifest, Parent, Plugin, Refusal, collection, field, register_plugin};
 
@@ -13,6 +13,7 @@ impl Plugin for Misbehaving {
             .action("spinForever", "An infinite loop.", vec![])
             .action("allocateAll", "Allocates until the memory cap.", vec![])
             .action("crash", "A trap.", vec![])
+            .action("panic", "A panic with a message.", vec![])
             .action("shout", "Answers 16 MiB.", vec![])
             .action("behave", "Answers a small value.", vec![])
     }
@@ -34,6 +35,7 @@ impl Plugin for Misbehaving {
                 }
             }
             "crash" => std::process::abort(),
+            "panic" => panic!("the thing went wrong: no label for {}", 42),
             "shout" => Ok(format!("\"{}\"", "a".repeat(16 << 20))),
             _ => Ok("{\"ok\":true}".into()),
         }

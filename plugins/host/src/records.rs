@@ -219,14 +219,26 @@ pub(crate) async fn check_record(
         return Err(AppError::invalid("data", format!("At most {} KiB of data.", MAX_INPUT >> 10)));
     }
     let clean = check_data(&collection.fields, data).map_err(invalid_all)?;
-    for f in collection.fields.iter().filter(|f| f.ty == FieldType::Reference) {
-        let Some(id) = clean.get(&f.name).and_then(Value::as_str).and_then(|s| s.parse().ok()) else { continue };
+    check_references(tx, plugin, &collection.fields, &clean).await?;
+    Ok(clean)
+}
+
+/// Refuses a reference of `data` (checked against `fields`) that names no record of this
+/// plugin's named collection in this tenant.
+async fn check_references(
+    tx: &TenantTx,
+    plugin: PluginId,
+    fields: &[crate::manifest::FieldDef],
+    data: &Map<String, Value>,
+) -> AppResult<()> {
+    for f in fields.iter().filter(|f| f.ty == FieldType::Reference) {
+        let Some(id) = data.get(&f.name).and_then(Value::as_str).and_then(|s| s.parse().ok()) else { continue };
         let target = load(tx, plugin, PluginRecordId(id)).await?;
         if target.is_none_or(|t| Some(&t.collection) != f.reference.as_ref()) {
             return Err(AppError::invalid(&f.name, "No such record."));
         }
     }
-    Ok(clean)
+    Ok(())
 }
 
 /// Applies writes with one audit row each, deleting the descendants of deleted records.
@@ -306,16 +318,16 @@ pub(crate) async fn apply(tx: &TenantTx, ctx: &TenantCtx, manifest: &Manifest, w
 
 /// What the audit log keeps of a record: personal fields by name only.
 fn audit_view(manifest: &Manifest, r: &PluginRecord) -> Value {
-    let personal: HashSet<&str> = manifest
-        .collection(&r.collection)
-        .map(|c| c.fields.iter().filter(|f| f.personal).map(|f| f.name.as_str()).collect())
-        .unwrap_or_default();
-    let data: Map<String, Value> = r
-        .data
-        .iter()
+    let fields = manifest.collection(&r.collection).map_or(&[][..], |c| &c.fields[..]);
+    json!({ "plugin": manifest.name, "collection": r.collection, "parentId": r.parent_id, "data": masked(fields, &r.data) })
+}
+
+/// `data` with the values of the fields `fields` marks personal replaced by `"(personal)"`.
+fn masked(fields: &[crate::manifest::FieldDef], data: &Map<String, Value>) -> Map<String, Value> {
+    let personal: HashSet<&str> = fields.iter().filter(|f| f.personal).map(|f| f.name.as_str()).collect();
+    data.iter()
         .map(|(k, v)| (k.clone(), if personal.contains(k.as_str()) { json!("(personal)") } else { v.clone() }))
-        .collect();
-    json!({ "plugin": manifest.name, "collection": r.collection, "parentId": r.parent_id, "data": data })
+        .collect()
 }
 
 /// The records service: what GraphQL calls for plugin collections, computed fields and actions.
@@ -647,6 +659,9 @@ impl PluginRecords {
             return Err(AppError::invalid("input", format!("At most {} KiB of input.", MAX_INPUT >> 10)));
         }
         let clean = check_data(&def.input, input).map_err(invalid_all)?;
+        let tx = ctx.read().await?;
+        check_references(&tx, plugin.plugin, &def.input, &clean).await?;
+        tx.commit().await?;
         let (name, json) = (name.to_owned(), Value::Object(clean.clone()).to_string());
         let (action, what) = (name.clone(), format!("action {name}"));
         let (answer, writes) =
@@ -667,7 +682,8 @@ impl PluginRecords {
         })?;
         let tx = ctx.begin().await?;
         apply(&tx, ctx, &plugin.manifest, &writes).await?;
-        let changes = json!({ "plugin": plugin.name, "action": name, "input": clean, "writes": writes.len() });
+        let input = masked(&def.input, &clean);
+        let changes = json!({ "plugin": plugin.name, "action": name, "input": input, "writes": writes.len() });
         audit::record(&tx, ctx, AuditEntry::new("plugin.action", "plugin", plugin.plugin, changes)).await?;
         tx.commit().await?;
         Ok(value)
@@ -809,5 +825,23 @@ impl PersonalDataSource for RecordsSource {
                 .await?;
         }
         Ok(if erased == 0 { Value::Null } else { json!({ "erased": erased }) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::FieldDef;
+
+    // issue 17 item 4: a personal value of an action's input (or a record) is audited by name only.
+    #[test]
+    fn personal_values_are_masked_for_the_audit_log() {
+        let fields = [
+            FieldDef { personal: true, ..FieldDef::plain("plate", FieldType::Text) },
+            FieldDef::plain("km", FieldType::Integer),
+        ];
+        let data = json!({ "plate": "AB-123-CD", "km": 42 });
+        let Value::Object(data) = data else { unreachable!() };
+        assert_eq!(Value::Object(masked(&fields, &data)), json!({ "plate": "(personal)", "km": 42 }));
     }
 }

@@ -30,6 +30,7 @@ both_dbs!(
     technical_sheets_reproduce_a_mix_from_the_tenants_tree,
     a_plugin_custom_field_on_clients_is_checked_by_the_plugin,
     failures_reach_the_supplier_with_their_cause_and_never_the_caller,
+    subscriptions_recorded_by_hand_are_completed_by_the_plugins_listeners,
 );
 
 /// A component of the guest workspace.
@@ -158,15 +159,26 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
         json!([{ "name": "Dog", "breeds": [{ "name": "Labrador" }] }, { "name": "Cat", "breeds": [] }])
     );
 
-    // PET-03: the manifest's checks (required, types, choices), then the plugin's own.
+    // PET-03: the manifest's checks (required, types, choices), then the plugin's own. Required
+    // fields are non-null in a creation's input (issue 17 item 4), so the schema refuses their
+    // absence; empty, they are refused by the host, each by its field.
     let owner = person(&app, &a, "Martin", "Anne").await;
     let owner_id = owner["id"].as_str().unwrap();
     let body = app
         .gql(Some(&a.token), "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"Rex\"}) { pet { id } userErrors { field code } } }", json!({ "c": owner_id }))
         .await;
-    let fields: Vec<String> =
-        body["data"]["createPet"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
-    assert_eq!(fields, ["species", "birthDate"], "{body}");
+    assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("species"), "{body}");
+    let body = app
+        .gql(Some(&a.token), "mutation($c: ID!) { createPet(input: {clientId: $c, name: \" \", species: \"\", birthDate: \"2020-01-01\"}) { pet { id } userErrors { field code } } }", json!({ "c": owner_id }))
+        .await;
+    let fields: Vec<String> = body["data"]["createPet"]["userErrors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(input_field)
+        .collect();
+    assert_eq!(fields, ["name", "species"], "{body}");
     let future =
         create_pet(&app, &a, owner_id, json!({ "name": "Rex", "species": "Dog", "birthDate": "2999-01-01" })).await;
     assert_eq!(future["userErrors"][0]["field"], json!(["input", "birthDate"]), "{future}");
@@ -617,6 +629,10 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     let sold = &sold["data"]["sellSubscription"]["result"];
     assert_eq!((sold["coupons"].clone(), sold["expiresOn"].clone()), (json!(2), Value::Null), "{sold}");
     let sub = sold["subscriptionId"].as_str().unwrap().to_owned();
+    // Issue 17 item 4: the host checks an action's reference input: a subscription is no pack.
+    let wrong = app.gql(Some(&a.token), SELL, json!({ "c": id, "p": sub })).await;
+    assert_eq!(user_error_codes(&wrong["data"]["sellSubscription"]), ["VALIDATION"], "{wrong}");
+    assert_eq!(wrong["data"]["sellSubscription"]["userErrors"][0]["message"], "No such record.", "{wrong}");
 
     // SUB-05: each use decrements; the first starts the countdown; none left is refused.
     let used = app.gql_ok(Some(&a.token), USE, json!({ "s": sub })).await;
@@ -666,6 +682,66 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     );
     let audited = app.rows("audit_log").await.iter().filter(|r| r.contains("plugin.action")).count();
     assert!(audited >= 5, "every sale and use is audited ({audited})");
+}
+
+// issue 17 item 5 (events): SUB-03, SUB-05 — a subscription and a use recorded by hand, through
+// the generic mutations, are completed by the plugin's `on_event` listeners.
+async fn subscriptions_recorded_by_hand_are_completed_by_the_plugins_listeners(app: TestApp) {
+    let (s, a, _) = organisations(&app).await;
+    let plugin = uploaded(&app, &s, "subscriptions").await;
+    enable(&app, &s, &plugin, &[&a]).await;
+    let pack = |i: Value| {
+        let app = &app;
+        let token = a.token.clone();
+        async move {
+            let body = app.gql_ok(Some(&token), PACK, json!({ "i": i })).await;
+            body["data"]["createCouponPack"]["couponPack"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+        }
+    };
+    let week =
+        pack(json!({ "name": "Week", "coupons": 5, "price": "0", "validityDays": 7, "countFrom": "PURCHASE" })).await;
+    let month =
+        pack(json!({ "name": "Month", "coupons": 2, "price": "9", "validityMonths": 1, "countFrom": "FIRST_USE" }))
+            .await;
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let by_hand = |pack: String, name: &'static str| {
+        let (app, token, client) = (&app, a.token.clone(), anne["id"].clone());
+        async move {
+            let create = "mutation($i: CreateCouponSubscriptionInput!) { createCouponSubscription(input: $i) { couponSubscription { id expiresOn } userErrors { field message } } }";
+            let i = json!({ "clientId": client, "pack": pack, "packName": name, "purchasedOn": "2026-03-02", "coupons": 5, "used": 0, "price": "0" });
+            let body = app.gql_ok(Some(&token), create, json!({ "i": i })).await;
+            body["data"]["createCouponSubscription"]["couponSubscription"]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let weekly = by_hand(week, "Week").await;
+    let monthly = by_hand(month, "Month").await;
+    let use_on = |sub: String, day: &'static str| {
+        let (app, token) = (&app, a.token.clone());
+        async move {
+            let create = "mutation($s: ID!, $d: Date!) { createCouponUse(input: {couponSubscriptionId: $s, usedOn: $d}) { couponUse { id } userErrors { field message } } }";
+            app.gql_ok(Some(&token), create, json!({ "s": sub, "d": day })).await;
+        }
+    };
+    use_on(weekly.clone(), "2026-03-03").await;
+    use_on(monthly.clone(), "2026-03-05").await;
+    use_on(monthly.clone(), "2026-03-06").await;
+
+    let view = app.gql_ok(Some(&a.token), SUBS, json!({ "id": anne["id"] })).await;
+    let subs = view["data"]["client"]["subscriptions"].as_array().unwrap_or_else(|| panic!("{view}"));
+    let of = |id: &str| subs.iter().find(|s| s["id"] == id).unwrap_or_else(|| panic!("{id} in {view}"));
+    // Counted from the purchase: the listener of its creation set the last day.
+    let (w, m) = (of(&weekly), of(&monthly));
+    assert_eq!(
+        (w["expiresOn"].clone(), w["used"].clone(), w["firstUsedOn"].clone()),
+        (json!("2026-03-09"), json!(1), json!("2026-03-03")),
+        "{view}"
+    );
+    // Counted from the first use: the listener of the first use started it; both uses count.
+    assert_eq!(
+        (m["expiresOn"].clone(), m["used"].clone(), m["firstUsedOn"].clone()),
+        (json!("2026-04-05"), json!(2), json!("2026-03-05")),
+        "{view}"
+    );
 }
 
 /// Creates a named record through `create<Type>`, under `parent` when given; returns its id.

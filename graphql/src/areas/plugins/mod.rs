@@ -157,13 +157,17 @@ fn register_choices(builder: SchemaBuilder, type_name: &str, fields: &[FieldDef]
         .fold(builder, |b, f| b.register(field_types::choice_enum(&choice_enum(type_name, f), &f.choices)))
 }
 
-/// The input fields of a list of fields (a record's or an action's).
-fn input_fields(type_name: &str, fields: &[FieldDef]) -> Vec<InputValue> {
+/// The input fields of a list of fields (a record's or an action's): `whole` (a creation, an
+/// action) makes the required ones non-null; an update names only what changes. (A record's
+/// output fields stay nullable: records stored before an upgrade made a field required lack it.)
+fn input_fields(type_name: &str, fields: &[FieldDef], whole: bool) -> Vec<InputValue> {
     fields
         .iter()
         .map(|f| {
-            let description = if f.required { format!("Required. {}", f.description) } else { f.description.clone() };
-            InputValue::new(&f.name, field_type(type_name, f)).description(description)
+            let ty = field_type(type_name, f);
+            let ty = if whole && f.required { TypeRef::NonNull(Box::new(ty)) } else { ty };
+            let input = InputValue::new(&f.name, ty);
+            if f.description.is_empty() { input } else { input.description(f.description.clone()) }
         })
         .collect()
 }
@@ -462,7 +466,7 @@ fn mutation(mut mutation: Mutations, shape: &SchemaShape) -> Mutations {
                 })
             })
             .description(format!("Action of the {} plugin. {}", p.name, a.description))
-            .inputs(input_fields(&pascal(&a.name), &a.input));
+            .inputs(input_fields(&pascal(&a.name), &a.input, true));
             mutation = mutation.field(action_mutation);
         }
     }
@@ -476,7 +480,7 @@ fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
         Parent::Client => Some("clientId".to_owned()),
         Parent::Record(p) => Some(format!("{p}Id")),
     };
-    let fields = || input_fields(&type_name, &c.fields);
+    let fields = |whole| input_fields(&type_name, &c.fields, whole);
     let (p1, c1, a1) = (plugin.to_owned(), c.name.clone(), parent_field.clone());
     let mut create = Mutation::new(&format!("create{type_name}"), &format!("{type_name}Payload"), move |rc| {
         let (plugin, collection, parent_field) = (p1.clone(), c1.clone(), a1.clone());
@@ -526,7 +530,7 @@ fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
     })
     .input(id_field())
     .description("Deletes the record and every record under it.");
-    mutation.field(create.inputs(fields())).field(update.inputs(fields())).field(delete)
+    mutation.field(create.inputs(fields(true))).field(update.inputs(fields(false))).field(delete)
 }
 
 /// Plugin lifecycle inputs not named as the camelCase of their domain field (only these: a

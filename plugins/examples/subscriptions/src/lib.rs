@@ -2,11 +2,13 @@
 //! packs (name, coupons, price, validity in days or months counted from purchase or from
 //! first use), a client's subscriptions with their remaining coupons and every coupon used,
 //! selling a pack to a client, using a coupon (refused when expired, exhausted or the client is
-//! blocked), and the expiry countdown.
+//! blocked), and the expiry countdown. Subscriptions and uses recorded by hand (the generic
+//! `createCouponSubscription` / `createCouponUse`, an import) are completed by event listeners:
+//! a subscription gets the expiry its pack gives, a use counts on its subscription.
 
 use chrono::{Months, NaiveDate};
 use clientele_plugin_sdk::{
-    FieldError, FieldType, Json, Manifest, Parent, Plugin, Refusal, StoredRecord, collection, data, field, host,
+    Event, FieldError, FieldType, Json, Manifest, Parent, Plugin, Refusal, StoredRecord, collection, data, field, host,
     invalid, parse, records, register_plugin, to_json,
 };
 use serde::{Deserialize, Serialize};
@@ -123,6 +125,8 @@ impl Plugin for Subscriptions {
                     field("packId", FieldType::Reference).required().references("couponPack"),
                 ],
             )
+            .on("couponSubscription.created")
+            .on("couponUse.created")
             .action(
                 "useCoupon",
                 "SUB-05: uses one coupon; refused if none is left, the pack expired or the client is blocked.",
@@ -199,6 +203,58 @@ impl Plugin for Subscriptions {
                 })
                 .collect()),
             other => Err(format!("unknown computed field {other}")),
+        }
+    }
+
+    fn on_event(event: Event) -> Result<(), String> {
+        match event.name.as_str() {
+            // SUB-03: recorded by hand, it expires when its pack says (from the purchase, or from
+            // a first use it already has).
+            "couponSubscription.created" => {
+                let mut sub: Subscription = data(&event.record)?;
+                if sub.expires_on.is_some() {
+                    return Ok(());
+                }
+                let Some(pack) = records::get("couponPack", &sub.pack).and_then(|p| data::<Pack>(&p).ok()) else {
+                    return Ok(());
+                };
+                let start = match pack.count_from.as_str() {
+                    "PURCHASE" => date(&sub.purchased_on),
+                    _ => sub.first_used_on.as_deref().and_then(date),
+                };
+                if let Some(start) = start {
+                    sub.expires_on = expiry(&pack, start);
+                    records::put("couponSubscription", Some(&event.record.id), None, &sub)?;
+                }
+                Ok(())
+            }
+            // SUB-05: a use recorded by hand counts on its subscription and starts a first-use
+            // countdown, as `useCoupon` does.
+            "couponUse.created" => {
+                let Some(parent) = event.record.parent_id.as_deref() else { return Ok(()) };
+                let Some(record) = records::get("couponSubscription", parent) else { return Ok(()) };
+                let mut sub: Subscription = data(&record)?;
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Used {
+                    used_on: String,
+                }
+                let used: Used = data(&event.record)?;
+                if sub.first_used_on.is_none() {
+                    sub.first_used_on = Some(used.used_on.clone());
+                    if sub.expires_on.is_none()
+                        && let Some(pack) = records::get("couponPack", &sub.pack).and_then(|p| data::<Pack>(&p).ok())
+                        && pack.count_from == "FIRST_USE"
+                        && let Some(start) = date(&used.used_on)
+                    {
+                        sub.expires_on = expiry(&pack, start);
+                    }
+                }
+                sub.used += 1;
+                records::put("couponSubscription", Some(&record.id), None, &sub)?;
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 

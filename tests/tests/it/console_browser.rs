@@ -290,6 +290,15 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     click(&browser, "#nav-users").await;
     at(&browser, "/users", "#invite-user").await;
 
+    click(&browser, "#tokens-link").await;
+    at(&browser, "/users/tokens", "#new-token").await;
+    fill(&browser, "#t-name", "Caisse").await;
+    click(&browser, "#create-token").await;
+    text_with(&browser, "#token-created", "Caisse").await;
+    no_serious_violations(&browser, &axe, "the API tokens screen with a new token").await;
+    click(&browser, "#nav-users").await;
+    at(&browser, "/users", "#invite-user").await;
+
     click(&browser, "#direct-login-link").await;
     at(&browser, "/direct-login", "#direct-login-consent").await;
     no_serious_violations(&browser, &axe, "the direct-login screen").await;
@@ -302,6 +311,14 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     fill(&browser, "#group-name", "Tournée du mardi").await;
     click(&browser, "#add-group").await;
     text_with(&browser, "#groups", "Tournée du mardi").await;
+    for (key, label) in [("loyaltyCard", "Carte fidélité"), ("shoeSize", "Pointure")] {
+        fill(&browser, "#field-label", label).await;
+        fill(&browser, "#field-key", key).await;
+        click(&browser, "#add-field").await;
+        text_with(&browser, "#field-table", key).await;
+    }
+    click(&browser, "button[name='to'][value='up']").await;
+    until(&browser, "the field moved up", "const rows = [...document.querySelectorAll('#field-table tbody tr')]; return rows.length === 2 && rows[0].textContent.includes('shoeSize');").await;
     no_serious_violations(&browser, &axe, "the settings screen").await;
     click(&browser, "a[href='/settings/lists']").await;
     at(&browser, "/settings/lists", "#new-payment_terms").await;

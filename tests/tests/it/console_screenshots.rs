@@ -120,6 +120,12 @@ async fn every_main_screen_in_both_languages() {
         let q = "mutation($c: String!, $l: String!) { createLookup(input: {kind: PAYMENT_TERMS, code: $c, label: $l}) { lookup { id } userErrors { field message } } }";
         gql(&app, &admin, q, json!({ "c": code, "l": label })).await;
     }
+    for (key, label, kind) in [("loyaltyCard", "Carte fidélité", "TEXT"), ("shoeSize", "Pointure", "INTEGER")] {
+        let q = "mutation($k: String!, $l: String!, $t: CustomFieldKind!) { createCustomField(input: {key: $k, label: $l, kind: $t}) { customField { id } userErrors { field message } } }";
+        gql(&app, &admin, q, json!({ "k": key, "l": label, "t": kind })).await;
+    }
+    let q = "mutation { createApiToken(input: {name: \"Caisse du magasin\", scope: READ_WRITE}) { token userErrors { field message } } }";
+    gql(&app, &admin, q, json!({})).await;
     let pets = crate::plugins::uploaded(&app, &acme, "pets").await;
     crate::plugins::enable(&app, &acme, &pets, &[&admin]).await;
     let q = "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"Ficelle\", species: \"Chien\", sex: FEMALE, birthDate: \"2023-04-12\"}) { pet { id } userErrors { field message } } }";
@@ -177,12 +183,21 @@ async fn every_main_screen_in_both_languages() {
         browser.goto(&format!("{url}/users")).await.unwrap();
         ready(&browser, "#user-table").await;
         shot(&browser, &dir, "users", lang).await;
+        browser.goto(&format!("{url}/users/tokens")).await.unwrap();
+        ready(&browser, "#t-name").await;
+        browser.find(fantoccini::Locator::Css("#t-name")).await.unwrap().send_keys("Export comptable").await.unwrap();
+        click(&browser, "#create-token").await;
+        ready(&browser, "#token-created").await;
+        shot(&browser, &dir, "api-tokens", lang).await;
         browser.goto(&format!("{url}/account/sessions")).await.unwrap();
         ready(&browser, "#session-table").await;
         shot(&browser, &dir, "sessions", lang).await;
         browser.goto(&format!("{url}/settings")).await.unwrap();
         ready(&browser, "#new-field").await;
         shot(&browser, &dir, "settings", lang).await;
+        browser.goto(&format!("{url}/settings#custom-fields")).await.unwrap();
+        ready(&browser, "#field-table").await;
+        shot(&browser, &dir, "settings-fields", lang).await;
         browser.goto(&format!("{url}/settings/lists")).await.unwrap();
         ready(&browser, "#new-staff").await;
         shot(&browser, &dir, "settings-lists", lang).await;

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Issue 17: the neighbours bench (tests/benches/neighbours.rs) — another organisation's reads
+# and writes with no plugin load, a well-behaved one, and each hostile load, in one run.
 # Issue 6, item 9: a page of 50 clients (with their pets) through GraphQL, without and with
 # the pets plugin's computed field `petNames`, in one run, plus compile / cached-load / warm
 # call latencies of one plugin call. Embedded SQLite; the guests are built first.
@@ -27,3 +29,5 @@ export CLIENTELE_TEST_PLUGIN_DIR
 # The dev profile already optimises the wasm compiler (Cargo.toml); the guests are optimised
 # by it whatever the host profile.
 cargo bench --profile "${BENCH_PROFILE:-dev}" -p clientele-tests --bench plugins
+# Issue 17: another organisation's latency beside each hostile plugin load, and the ratios.
+cargo bench --profile "${BENCH_PROFILE:-dev}" -p clientele-tests --bench neighbours

@@ -176,7 +176,7 @@ async fn main() {
     assert_eq!(nodes.len(), 50);
     let first = nodes[0]["id"].as_str().unwrap().to_owned();
     let html = browser.get(format!("{base}/clients")).send().await.unwrap().text().await.unwrap();
-    assert_eq!(html.matches("<a href=\"/clients/").count(), 50, "the console lists 50 clients");
+    assert_eq!(html.matches("<td><a href=\"/clients/").count(), 50, "the console lists 50 clients");
     assert!(nodes.iter().all(|n| html.contains(n["id"].as_str().unwrap())), "the same 50");
     let shown = browser.get(format!("{base}/clients/{first}")).send().await.unwrap().text().await.unwrap();
     assert!(shown.contains(nodes[0]["email"].as_str().unwrap()), "the client page shows the client");

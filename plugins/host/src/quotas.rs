@@ -149,13 +149,26 @@ struct Minute {
     /// Minutes since the epoch of the window.
     at: i64,
     writes: u64,
-    fuel: u64,
 }
 
-/// The per-minute and concurrency accounts of one server process.
+/// The guest time a plugin spent in an organisation, as a bucket of fuel that drains at the
+/// quota's rate (`guest_ms_per_minute` spread evenly over the minute). A call is refused while
+/// the bucket holds more than a tenth of a minute's allowance: a burst gets at most that far
+/// ahead of the rate, instead of taking every core until a minute's worth is spent.
+#[derive(Default)]
+struct GuestTime {
+    fuel: u64,
+    drained_at: Option<DateTime<Utc>>,
+}
+
+/// The most of a minute's guest time a plugin may run ahead of its rate: a tenth.
+const GUEST_BURST: u64 = 10;
+
+/// The per-minute, guest-time and concurrency accounts of one server process.
 #[derive(Default)]
 pub struct Usage {
     minutes: Mutex<HashMap<(TenantId, PluginId), Minute>>,
+    guest: Mutex<HashMap<(TenantId, PluginId), GuestTime>>,
     running: Arc<Mutex<HashMap<TenantId, u32>>>,
 }
 
@@ -211,7 +224,8 @@ impl Usage {
         })
     }
 
-    /// Refuses a call while this minute's guest time (`ms` milliseconds, as fuel) is spent.
+    /// Refuses a call while the plugin runs more than a tenth of a minute's guest time (`ms`
+    /// milliseconds per minute, as fuel) ahead of that rate.
     pub fn check_guest_time(
         &self,
         tenant: TenantId,
@@ -220,16 +234,24 @@ impl Usage {
         ms: u64,
         fuel_per_ms: u64,
     ) -> Result<(), Exceeded> {
-        let spent = self.minute(tenant, plugin, now, |m| m.fuel);
-        if spent >= ms.saturating_mul(fuel_per_ms) {
+        let per_minute = ms.saturating_mul(fuel_per_ms);
+        let mut guest = self.guest.lock();
+        let g = guest.entry((tenant, plugin)).or_default();
+        let elapsed = g.drained_at.map_or(0, |at| u64::try_from((now - at).num_milliseconds()).unwrap_or(0));
+        let drained = u128::from(per_minute) * u128::from(elapsed) / 60_000;
+        g.fuel = g.fuel.saturating_sub(u64::try_from(drained).unwrap_or(u64::MAX));
+        g.drained_at = Some(now);
+        if g.fuel > per_minute / GUEST_BURST {
             return Err(Exceeded { quota: Quota::GuestTimePerMinute, limit: ms });
         }
         Ok(())
     }
 
-    /// Adds the fuel a call burnt to this minute's.
-    pub fn burnt(&self, tenant: TenantId, plugin: PluginId, now: DateTime<Utc>, fuel: u64) {
-        self.minute(tenant, plugin, now, |m| m.fuel = m.fuel.saturating_add(fuel));
+    /// Adds the fuel a call burnt to the plugin's guest time in the organisation.
+    pub fn burnt(&self, tenant: TenantId, plugin: PluginId, fuel: u64) {
+        let mut guest = self.guest.lock();
+        let g = guest.entry((tenant, plugin)).or_default();
+        g.fuel = g.fuel.saturating_add(fuel);
     }
 }
 
@@ -253,6 +275,26 @@ mod tests {
         assert!(usage.write(t, p, now, 2).is_ok());
         assert_eq!(usage.write(t, p, now, 2).unwrap_err().quota, Quota::WritesPerMinute);
         assert!(usage.write(t, p, now + chrono::Duration::minutes(1), 2).is_ok());
+    }
+
+    // issue 17 item 2: guest time drains at the quota's rate; a burst may run a tenth of a
+    // minute's allowance ahead of it, not the whole minute's.
+    #[test]
+    fn guest_time_is_a_rate_with_a_small_burst() {
+        let (t, p) = ids();
+        let usage = Usage::default();
+        let now: DateTime<Utc> = "2026-03-02T09:00:10Z".parse().unwrap();
+        // 6,000 ms a minute at 1 fuel per ms: 100 ms a second, a burst of 600 ms.
+        assert!(usage.check_guest_time(t, p, now, 6_000, 1).is_ok());
+        usage.burnt(t, p, 600);
+        assert!(usage.check_guest_time(t, p, now, 6_000, 1).is_ok(), "a tenth of the minute ahead is allowed");
+        usage.burnt(t, p, 1);
+        let refused = usage.check_guest_time(t, p, now, 6_000, 1).unwrap_err();
+        assert_eq!(refused.quota, Quota::GuestTimePerMinute);
+        // A second later 100 ms drained: calls run again, well before the minute is over.
+        assert!(usage.check_guest_time(t, p, now + chrono::Duration::seconds(1), 6_000, 1).is_ok());
+        // Another organisation has its own account.
+        assert!(usage.check_guest_time(TenantId(uuid::Uuid::from_u128(9)), p, now, 6_000, 1).is_ok());
     }
 
     // issue 17 item 1: a supplier's overrides replace the keys they name, and only those.

@@ -477,7 +477,7 @@ impl PluginRecords {
         let prepared = self.registry.prepared(ctx, plugin).await?;
         let ran = rt.run(&prepared, name, self.host(ctx, plugin, writable), quotas.host_calls_per_call, f).await?;
         let now = self.handles.now();
-        rt.usage.burnt(tenant, id, now, ran.fuel);
+        rt.usage.burnt(tenant, id, ran.fuel);
         let exceeded = ran
             .host
             .exceeded()

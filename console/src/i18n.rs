@@ -186,6 +186,25 @@ mod tests {
         assert_eq!(Lang::Fr.s("sign-in"), "Se connecter");
     }
 
+    // issue 15: every other file of strings (account, tokens…) has its twin, key for key.
+    #[test]
+    fn every_file_of_strings_has_the_same_keys_in_both_languages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let mut files = 0;
+        for entry in std::fs::read_dir(root.join("fr")).unwrap().flatten() {
+            let name = entry.file_name();
+            if name == "console.ftl" {
+                continue; // checked above, with the error codes only French spells out
+            }
+            let fr = std::fs::read_to_string(entry.path()).unwrap();
+            let en = std::fs::read_to_string(root.join("en").join(&name))
+                .unwrap_or_else(|_| panic!("{} has no English twin", name.display()));
+            assert_eq!(keys(&fr), keys(&en), "{}: the same strings, in the same order", name.display());
+            files += 1;
+        }
+        assert!(files >= 2, "account.ftl and tokens.ftl at least");
+    }
+
     /// The string keys written literally in the templates and handlers (`t.s("key")`,
     /// `t.arg("key", …)`, `t.args("key", …)`).
     fn used_keys() -> Vec<String> {

@@ -356,9 +356,13 @@ impl Settings {
     pub fn figment(file: Option<&Path>) -> Figment {
         let file = file.map_or_else(|| PathBuf::from("clientele.toml"), Path::to_path_buf);
         // `CLIENTELE_DATABASE__URL` and `CLIENTELE__DATABASE__URL` both mean `database.url`.
-        // `CLIENTELE_CONFIG` names the file and `CLIENTELE_TEST_*` belongs to the test suite.
+        // `CLIENTELE_CONFIG` names the file; `CLIENTELE_TEST_*` belongs to the test suite and
+        // `CLIENTELE_GUEST_TARGET` to scripts/build-guests.
         let env = Env::prefixed("CLIENTELE_")
-            .filter(|key| key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_"))
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                key != "config" && key != "guest_target" && !key.starts_with("test_")
+            })
             .map(|key| key.as_str().trim_start_matches('_').replace("__", ".").into());
         Figment::from(Serialized::defaults(Self::default()))
             .merge(FileAdapter::wrap(Toml::file(file)))
@@ -555,6 +559,7 @@ mod tests {
             jail.set_env("CLIENTELE__LOG__FORMAT", "json");
             jail.set_env("CLIENTELE_DATABASE__URL_FILE", "db-url");
             jail.set_env("CLIENTELE_TEST_SOMETHING", "ignored");
+            jail.set_env("CLIENTELE_GUEST_TARGET", "/tmp/ignored");
             jail.set_env("CLIENTELE_CONFIG", "clientele.toml");
             jail.create_file("smtp-password", "hunter2 hunter2\n")?;
             jail.set_env("CLIENTELE_MAIL__TRANSPORT", "smtp");

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use crate::breaker::{Failure, Outcome};
 use crate::entity::{install, record};
 use crate::host::TenantHost;
-use crate::manifest::{Collection, Manifest, Parent, check_data};
+use crate::manifest::{Collection, FieldDef, Manifest, Parent, check_data};
 use crate::quotas::Exceeded;
 use crate::registry::{Installed, PluginRegistry};
 use crate::runtime::{Runtime, check_output, failed, reason, wit};
@@ -228,7 +228,7 @@ pub(crate) async fn check_record(
 async fn check_references(
     tx: &TenantTx,
     plugin: PluginId,
-    fields: &[crate::manifest::FieldDef],
+    fields: &[FieldDef],
     data: &Map<String, Value>,
 ) -> AppResult<()> {
     for f in fields.iter().filter(|f| f.ty == FieldType::Reference) {
@@ -323,7 +323,7 @@ fn audit_view(manifest: &Manifest, r: &PluginRecord) -> Value {
 }
 
 /// `data` with the values of the fields `fields` marks personal replaced by `"(personal)"`.
-fn masked(fields: &[crate::manifest::FieldDef], data: &Map<String, Value>) -> Map<String, Value> {
+fn masked(fields: &[FieldDef], data: &Map<String, Value>) -> Map<String, Value> {
     let personal: HashSet<&str> = fields.iter().filter(|f| f.personal).map(|f| f.name.as_str()).collect();
     data.iter()
         .map(|(k, v)| (k.clone(), if personal.contains(k.as_str()) { json!("(personal)") } else { v.clone() }))
@@ -446,7 +446,7 @@ impl PluginRecords {
 
     /// Runs one guest call for `plugin` in the caller's tenant: refused at once while its
     /// breaker is open, when the organisation runs its quota of calls already or when the
-    /// plugin spent this minute's guest time; its outcome (failed, past a quota, slow or fine)
+    /// plugin runs too far ahead of its guest-time rate; its outcome (failed, past a quota, slow or fine)
     /// counts for the breaker. A quota a host function refused ends the call with that quota's
     /// error, its writes dropped, even when the guest went on.
     async fn call<R, F>(
@@ -710,7 +710,7 @@ pub struct RecordsSource;
 /// tenant: a disabled plugin's data is still the client's.
 async fn fields_where(
     tx: &TenantTx,
-    keep: fn(&crate::manifest::FieldDef) -> bool,
+    keep: fn(&FieldDef) -> bool,
 ) -> AppResult<Vec<(PluginId, String, String, Vec<String>)>> {
     let installs = install::Entity::find().filter(install::Column::TenantId.eq(tx.tenant())).all(tx.conn()).await?;
     let mut out = Vec::new();
@@ -831,7 +831,6 @@ impl PersonalDataSource for RecordsSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::FieldDef;
 
     // issue 17 item 4: a personal value of an action's input (or a record) is audited by name only.
     #[test]

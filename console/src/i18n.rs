@@ -233,6 +233,14 @@ mod tests {
         keys
     }
 
+    // issue 16 (the audit trail): its strings, in the same order, in both languages.
+    #[test]
+    fn the_audit_trail_speaks_both_languages() {
+        let fr = keys(include_str!("../locales/fr/audit.ftl"));
+        assert!(fr.contains(&"audit-via-supplier"));
+        assert_eq!(fr, keys(include_str!("../locales/en/audit.ftl")));
+    }
+
     // issue 15 (every string through Fluent): a key a page names is in both languages.
     #[test]
     fn every_key_the_pages_name_is_translated() {

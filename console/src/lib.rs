@@ -10,6 +10,7 @@
 //! cookie; every state-changing request carries a CSRF token bound to it ([`session`]).
 
 mod account;
+mod audit;
 mod clients;
 mod direct_login;
 mod i18n;
@@ -118,6 +119,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/clients/{id}/plugins/{tab}", post(plugin_tabs::create))
         .route("/clients/{id}/plugins/{tab}/{record}/delete", post(plugin_tabs::delete))
         .route("/users", get(users::list).post(users::invite))
+        .route("/audit", get(audit::list))
+        .route("/audit/export.csv", get(audit::export_csv))
         .route("/users/tokens", get(tokens::list).post(tokens::create))
         .route("/users/tokens/{id}/revoke", post(tokens::revoke))
         .route("/users/{id}/role", post(users::change_role))

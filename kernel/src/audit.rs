@@ -8,6 +8,8 @@ use crate::error::AppResult;
 use crate::ids::AuditId;
 use crate::tenancy::{TenantCtx, TenantTx};
 
+pub mod trail;
+
 pub mod entity {
     use sea_orm::entity::prelude::*;
 

@@ -1,6 +1,7 @@
 //! The [`Organisations`] port: what other crates may know of organisations and users, whose
 //! tables the tenants crate owns (it implements the port). No crate reads another's tables.
 
+use crate::audit::trail::{ActorNames, ActorQuery, SupplierNames};
 use crate::error::AppResult;
 use crate::ids::{TenantId, UserId};
 use crate::tenancy::{OrgKind, TenantCtx, TenantTx};
@@ -23,4 +24,13 @@ pub trait Organisations: Send + Sync {
     /// Proves the caller administers `customer`, re-scopes `tx` to it and returns the context
     /// to audit with there (acting on behalf of the supplier user). `NOT_FOUND` otherwise.
     async fn enter(&self, ctx: &TenantCtx, tx: &mut TenantTx, customer: TenantId) -> AppResult<TenantCtx>;
+
+    /// Names who acted in audit entries of the transaction's tenant: its users and API
+    /// tokens, and the direct-login sessions supplier users held in it. Leaves the supplier
+    /// maps empty (see [`Organisations::suppliers`]).
+    async fn actors(&self, tx: &TenantTx, query: &ActorQuery) -> AppResult<ActorNames>;
+
+    /// The names of supplier organisations and of their users named as acting on behalf of in
+    /// `ctx`'s tenant's audit entries, read inside each supplier (the tenant cannot see them).
+    async fn suppliers(&self, ctx: &TenantCtx, users: &[(TenantId, UserId)]) -> AppResult<SupplierNames>;
 }

@@ -30,6 +30,7 @@ mod m20261124_000013_files;
 mod m20261124_000014_plugins;
 mod m20261202_000015_client_fax;
 mod m20261203_000016_plugin_quotas;
+mod m20261203_000017_audit_by_actor;
 mod pg;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000014_plugins::Migration),
             Box::new(m20261202_000015_client_fax::Migration),
             Box::new(m20261203_000016_plugin_quotas::Migration),
+            Box::new(m20261203_000017_audit_by_actor::Migration),
         ]
     }
 }

@@ -58,6 +58,8 @@ pub struct TenantServices {
     pub registration: Arc<registration::RegistrationService>,
     pub terms: Arc<terms::TermsService>,
     pub outbox: Arc<mail::MailOutbox>,
+    /// The organisation's audit trail (read side; the kernel owns the log).
+    pub audit: Arc<clientele_kernel::audit::trail::AuditTrail>,
 }
 
 impl TenantServices {
@@ -77,6 +79,7 @@ impl TenantServices {
             )),
             terms: Arc::new(terms::TermsService::new(handles.clone())),
             outbox,
+            audit: Arc::default(),
             auth,
             customers,
             catalogue: Arc::new(catalogue::CatalogueService::new(handles.clone())),

@@ -2,6 +2,7 @@
 //! added to `Client`, and the loaders it needs).
 
 pub mod accounts;
+pub mod audit;
 pub mod clients;
 pub mod contacts;
 pub mod ledger;

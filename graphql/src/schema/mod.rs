@@ -14,7 +14,7 @@ use crate::areas::clients::{client, consents, documents, files, gdpr, imports, m
 use crate::areas::contacts::{addresses, contact};
 use crate::areas::ledger::{beneficiaries, cards, entries, referral};
 use crate::areas::organisations::{catalogue, customers, direct_login};
-use crate::areas::{lookups, nodes, plugins};
+use crate::areas::{audit, lookups, nodes, plugins};
 use crate::shape::Area;
 pub use crate::shape::{PluginSchema, SchemaShape};
 use crate::support::coded::{CodeValidationErrors, FieldErrors};
@@ -51,6 +51,7 @@ pub const AREAS: &[Area] = &[
     search::AREA,
     files::AREA,
     plugins::AREA,
+    audit::AREA,
     nodes::AREA,
 ];
 

@@ -284,6 +284,12 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     text_with(&browser, "#user-table", "ada@martin.test").await;
     no_serious_violations(&browser, &axe, "the users screen").await;
 
+    // The audit trail, with what was just done (issue 16, item 7).
+    click(&browser, "#nav-audit").await;
+    at(&browser, "/audit", "#audit-filters").await;
+    text_with(&browser, "#audit-table", "ada@martin.test").await;
+    no_serious_violations(&browser, &axe, "the audit trail").await;
+
     click(&browser, "#nav-sessions").await;
     at(&browser, "/account/sessions", "#this-session").await;
     no_serious_violations(&browser, &axe, "the sessions screen").await;

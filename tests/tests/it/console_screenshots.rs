@@ -189,6 +189,9 @@ async fn every_main_screen_in_both_languages() {
         click(&browser, "#create-token").await;
         ready(&browser, "#token-created").await;
         shot(&browser, &dir, "api-tokens", lang).await;
+        browser.goto(&format!("{url}/audit")).await.unwrap();
+        ready(&browser, "#audit-table").await;
+        shot(&browser, &dir, "audit", lang).await;
         browser.goto(&format!("{url}/account/sessions")).await.unwrap();
         ready(&browser, "#session-table").await;
         shot(&browser, &dir, "sessions", lang).await;

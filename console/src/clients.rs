@@ -370,7 +370,7 @@ pub(crate) async fn tab(
         plugin_tabs: Vec::new(),
         plugin: crate::plugin_tabs::PluginTab::default(),
     };
-    let installed = console.plugins.registry.installed(ctx).await?;
+    let installed = console.plugins.registry.enabled(ctx, caller.auth.config_version).await?;
     tab.plugin_tabs = crate::plugin_tabs::links(&installed);
     if which.contains('.') {
         tab.which = "plugin";

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clientele_kernel::language::Language;
-use clientele_kernel::{ErrorCode, Money};
+use clientele_kernel::{ErrorCode, Money, Reason};
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid};
 
@@ -94,6 +94,16 @@ impl Lang {
         LOCALES.try_lookup_with_args(self.id(), key, &args).unwrap_or_else(|| key.to_owned())
     }
 
+    /// Why a value was refused, for people.
+    pub fn reason(self, reason: &Reason) -> String {
+        let args = reason.args();
+        let values: Vec<(&'static str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        match self {
+            Self::En => reason.message(),
+            Self::Fr => self.args(reason.key(), &values),
+        }
+    }
+
     /// The message of an error code, for people.
     pub fn error(self, code: ErrorCode) -> String {
         match self {
@@ -159,6 +169,7 @@ fn group(mut n: u64, sep: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clientele_kernel::AppError;
     use strum::IntoEnumIterator as _;
 
     fn keys(ftl: &str) -> Vec<&str> {
@@ -193,8 +204,8 @@ mod tests {
         let mut files = 0;
         for entry in std::fs::read_dir(root.join("fr")).unwrap().flatten() {
             let name = entry.file_name();
-            if name == "console.ftl" {
-                continue; // checked above, with the error codes only French spells out
+            if name == "console.ftl" || name == "reasons.ftl" {
+                continue; // checked above and below: error codes and reasons only French spells out
             }
             let fr = std::fs::read_to_string(entry.path()).unwrap();
             let en = std::fs::read_to_string(root.join("en").join(&name))
@@ -203,6 +214,30 @@ mod tests {
             files += 1;
         }
         assert!(files >= 2, "account.ftl and tokens.ftl at least");
+    }
+
+    // issue 15: a refusal the kernel gives a reason for reads in French as precisely as in English.
+    #[test]
+    fn every_reason_has_a_french_message_with_its_arguments() {
+        let fr = keys(include_str!("../locales/fr/reasons.ftl"));
+        let reasons: Vec<Reason> = Reason::iter().collect();
+        assert_eq!(fr, reasons.iter().map(Reason::key).collect::<Vec<_>>(), "one message per reason, in order");
+        let long = Reason::TooLong { max: 200 };
+        assert_eq!(Lang::Fr.reason(&long), "200 caractères au plus.");
+        assert_eq!(Lang::En.reason(&long), "Use at most 200 characters.");
+        for reason in &reasons {
+            assert!(!Lang::Fr.reason(reason).starts_with("reason-"), "{reason:?} is worded");
+        }
+        let refused = AppError::all(vec![
+            AppError::refused("email", Reason::Email),
+            AppError::invalid("code", "Something only English words."),
+        ])
+        .unwrap();
+        let fr = crate::view::FieldErrors::of(&refused, Lang::Fr);
+        assert_eq!(fr.get("email"), Some("Saisissez une adresse e-mail valable."));
+        assert_eq!(fr.get("code"), Some(Lang::Fr.error(ErrorCode::Validation).as_str()));
+        let en = crate::view::FieldErrors::of(&refused, Lang::En);
+        assert_eq!(en.get("code"), Some("Something only English words."));
     }
 
     /// The string keys written literally in the templates and handlers (`t.s("key")`,

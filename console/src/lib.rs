@@ -16,11 +16,13 @@ mod direct_login;
 mod i18n;
 mod imports;
 mod lists;
+mod organisations;
 mod pages;
 mod plugin_tabs;
 mod record;
 mod session;
 mod settings;
+mod terms_of_use;
 mod tokens;
 mod users;
 mod view;
@@ -141,6 +143,16 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/settings/staff", post(lists::add_staff))
         .route("/settings/staff/{id}/active", post(lists::set_staff_active))
         .route("/settings/referral", get(lists::referral).post(lists::save_referral))
+        .route("/organisations", get(organisations::list).post(organisations::create))
+        .route("/organisations/new", get(organisations::new_form))
+        .route("/organisations/registration-link", post(organisations::registration_link))
+        .route("/organisations/{id}", get(organisations::show).post(organisations::save))
+        .route("/organisations/{id}/contacts", post(organisations::add_contact))
+        .route("/organisations/{id}/licences", post(organisations::add_licence))
+        .route("/organisations/{id}/blocked", post(organisations::set_blocked))
+        .route("/organisations/{id}/access-data", post(organisations::send_access_data))
+        .route("/organisations/{id}/direct-login", post(organisations::direct_login))
+        .route("/terms-of-use", get(terms_of_use::show).post(terms_of_use::publish))
         .route("/direct-login", get(direct_login::list))
         .route("/direct-login/allowed", post(direct_login::set_allowed))
         .route("/direct-login/{id}/revoke", post(direct_login::revoke))

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::session::{self, LANG, SESSION, Signed, Visitor};
 use crate::view::{self, Base, redirect};
-use crate::{Console, Lang, account};
+use crate::{Console, Lang, account, organisations};
 
 /// `GET /`: the clients list, or the sign-in page.
 pub(crate) async fn home(headers: HeaderMap) -> Response {
@@ -118,12 +118,30 @@ pub(crate) async fn sign_in(
 }
 
 /// `POST /sign-out`: revokes the session (every replica sees it at once) and drops the cookie.
-pub(crate) async fn sign_out(State(console): State<Arc<Console>>, caller: Signed) -> Response {
+/// `POST /sign-out`. Ending a direct login the console opened brings its supplier back to its
+/// own session (kept aside by `organisations::direct_login`), on the organisation's page.
+pub(crate) async fn sign_out(State(console): State<Arc<Console>>, caller: Signed, headers: HeaderMap) -> Response {
+    let own =
+        session::cookie(&headers, organisations::RETURN).filter(|_| caller.auth.ctx.actor().on_behalf_of.is_some());
+    signed_out(&console, caller, own).await
+}
+
+/// Ends the caller's session; `own`: the supplier's session to go back to.
+async fn signed_out(console: &Console, caller: Signed, own: Option<&str>) -> Response {
     if let Err(err) = console.tenants.auth.sign_out(&caller.auth.ctx).await {
-        return view::failed(&console, &caller, &err);
+        return view::failed(console, &caller, &err);
     }
-    let mut to = redirect("/sign-in", caller.htmx);
-    to.headers_mut().append(header::SET_COOKIE, session::set_cookie(&console, SESSION, "", Some(0)));
+    let mut to = match own {
+        Some(_) => redirect(&format!("/organisations/{}", caller.auth.ctx.tenant()), caller.htmx),
+        None => redirect("/sign-in", caller.htmx),
+    };
+    let cookies = to.headers_mut();
+    let session = own.map_or_else(
+        || session::set_cookie(console, SESSION, "", Some(0)),
+        |own| session::set_cookie(console, SESSION, own, None),
+    );
+    cookies.append(header::SET_COOKIE, session);
+    cookies.append(header::SET_COOKIE, session::set_cookie(console, organisations::RETURN, "", Some(0)));
     to
 }
 
@@ -170,7 +188,7 @@ pub(crate) async fn answer_terms(
     if let Err(err) = console.tenants.terms.respond(&caller.auth.ctx, form.version, approve).await {
         return view::failed(&console, &caller, &err);
     }
-    if approve { redirect("/clients", caller.htmx) } else { sign_out(State(console), caller).await }
+    if approve { redirect("/clients", caller.htmx) } else { signed_out(&console, caller, None).await }
 }
 
 #[derive(Deserialize)]

@@ -256,10 +256,15 @@ async fn answer(
 }
 
 /// The client of the path, the enabled plugins and the tab's plugin and collection.
-async fn target(console: &Console, caller: &Signed, id: &str, key: &str) -> Result<(Client, Vec<Installed>), AppError> {
+async fn target(
+    console: &Console,
+    caller: &Signed,
+    id: &str,
+    key: &str,
+) -> Result<(Client, Arc<Vec<Installed>>), AppError> {
     let client: ClientId = parse_id(id)?;
     let client = console.records.clients.get(&caller.auth.ctx, client).await?;
-    let installed = console.plugins.registry.installed(&caller.auth.ctx).await?;
+    let installed = console.plugins.registry.enabled(&caller.auth.ctx, caller.auth.config_version).await?;
     find(&installed, key).ok_or_else(AppError::not_found)?;
     Ok((client, installed))
 }

@@ -155,6 +155,8 @@ pub(crate) struct Signed {
     pub htmx: bool,
     /// In a supplier's direct-login session: what every page says about it.
     pub banner: Option<String>,
+    /// The caller's address and user agent, as the door reads them.
+    pub client: ClientInfo,
 }
 
 impl Signed {
@@ -172,7 +174,7 @@ impl FromRequestParts<Arc<Console>> for Signed {
         let Some(secret) = cookie(&parts.headers, SESSION).map(str::to_owned) else {
             return Err(redirect("/sign-in", htmx));
         };
-        let (_, rid) = console.door.meta(parts);
+        let (client, rid) = console.door.meta(parts);
         let auth = match console.door.resolve(&secret, rid).await {
             Ok(auth) => auth,
             Err(err) if err.code() == ErrorCode::Internal => {
@@ -211,7 +213,7 @@ impl FromRequestParts<Arc<Console>> for Signed {
         } else {
             None
         };
-        Ok(Self { auth, lang, csrf: csrf_token(&secret), htmx, banner })
+        Ok(Self { auth, lang, csrf: csrf_token(&secret), htmx, banner, client })
     }
 }
 

@@ -24,6 +24,8 @@ pub(crate) struct Base {
     pub sees_users: bool,
     /// The settings screen is in the menu (those who may manage settings).
     pub sees_settings: bool,
+    /// The supplier's customer organisations are in the menu.
+    pub sees_customers: bool,
     /// A supplier is inside the organisation (direct login): who, until when.
     pub banner: Option<String>,
     /// Where the language switch comes back to.
@@ -40,6 +42,7 @@ impl Base {
             can_write: caller.can_write(),
             sees_users: caller.auth.ctx.can(clientele_kernel::Permission::ViewUsers),
             sees_settings: caller.auth.ctx.can(clientele_kernel::Permission::ManageSettings),
+            sees_customers: crate::organisations::sees_customers(caller),
             banner: caller.banner.clone(),
             back: back.to_owned(),
         }
@@ -54,6 +57,7 @@ impl Base {
             can_write: false,
             sees_users: false,
             sees_settings: false,
+            sees_customers: false,
             banner: None,
             back: back.to_owned(),
         }
@@ -143,13 +147,14 @@ pub(crate) struct FieldErrors {
 }
 
 impl FieldErrors {
-    /// The errors of `err` in `lang`: English keeps the service's own precise message, French
-    /// the code's message.
+    /// The errors of `err` in `lang`: English keeps the service's own precise message; French
+    /// words the refusal's [`Reason`](clientele_kernel::Reason) when it has one, else its code.
     pub fn of(err: &AppError, lang: Lang) -> Self {
         let mut out = Self::default();
         for e in err.each() {
-            let message = match lang {
-                Lang::En if e.code() != ErrorCode::Internal => e.public_message().to_owned(),
+            let message = match (lang, e.reason()) {
+                (Lang::En, _) if e.code() != ErrorCode::Internal => e.public_message().to_owned(),
+                (Lang::Fr, Some(reason)) => lang.reason(reason),
                 _ => lang.error(e.code()),
             };
             match e.field() {

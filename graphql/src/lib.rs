@@ -111,7 +111,8 @@ impl GraphqlService {
     /// SDL of a tenant's schema read in `ctx` (`clientele schema --tenant`): the same text
     /// [`caller_sdl`](Self::caller_sdl) gives its users.
     pub async fn tenant_sdl(&self, ctx: &TenantCtx) -> AppResult<String> {
-        let (shape, _) = cache::tenant_shape(ctx, &self.records, &self.plugins).await?;
+        let installed = self.plugins.registry.installed(ctx).await?;
+        let shape = cache::tenant_shape(ctx, &self.records, &installed).await?;
         Self::sdl(&shape).map_err(|e| AppError::internal(e.to_string()))
     }
 

@@ -181,11 +181,94 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// Why an input value is refused, for the refusals people meet most in forms: the API's message
+/// is [`message`](Self::message) (English), the console words it in the reader's language from
+/// [`key`](Self::key) and [`args`](Self::args). Refusals without a reason show their code's
+/// message there.
+#[derive(Clone, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "kebab-case", prefix = "reason-")]
+pub enum Reason {
+    TooLong {
+        max: usize,
+    },
+    /// 1 to `max` characters.
+    Length {
+        max: usize,
+    },
+    /// A name of 1 to `max` characters.
+    NameLength {
+        max: usize,
+    },
+    ControlCharacters,
+    Email,
+    PhoneCharacters,
+    Phone,
+    Postcode,
+    Country,
+    Siren,
+    Siret,
+    SiretPrefix,
+    Iban,
+    Bic,
+    IndividualLastName,
+    IndividualFirstName,
+    CompanyName,
+    Amount,
+    PositiveAmount,
+    FutureEntry,
+    BlockReason,
+}
+
+impl Reason {
+    /// Its Fluent message id (`reason-too-long`).
+    pub fn key(&self) -> &'static str {
+        self.into()
+    }
+
+    /// Its Fluent arguments.
+    pub fn args(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::TooLong { max } | Self::Length { max } | Self::NameLength { max } => vec![("max", max.to_string())],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The English message.
+    pub fn message(&self) -> String {
+        let text = match self {
+            Self::TooLong { max } => return format!("Use at most {max} characters."),
+            Self::Length { max } => return format!("Enter 1 to {max} characters."),
+            Self::NameLength { max } => return format!("Enter a name of 1 to {max} characters."),
+            Self::ControlCharacters => "Remove control characters.",
+            Self::Email => "Enter a valid e-mail address.",
+            Self::PhoneCharacters => "Enter a phone number with digits, spaces, dots, dashes or a leading +.",
+            Self::Phone => "This is not a valid phone number.",
+            Self::Postcode => "This is not a valid postcode for the country.",
+            Self::Country => "Use a two-letter ISO 3166-1 country code, e.g. FR or BE.",
+            Self::Siren => "A SIREN is 9 digits with a valid check digit.",
+            Self::Siret => "A SIRET is 14 digits with a valid check digit.",
+            Self::SiretPrefix => "The SIRET must start with the SIREN.",
+            Self::Iban => "This IBAN is not valid.",
+            Self::Bic => "A BIC is 8 or 11 letters and digits.",
+            Self::IndividualLastName => "An individual needs a last name.",
+            Self::IndividualFirstName => "An individual needs a first name.",
+            Self::CompanyName => "A company needs a company name.",
+            Self::Amount => "Enter an amount with at most two decimals.",
+            Self::PositiveAmount => "Enter a positive amount with at most two decimals.",
+            Self::FutureEntry => "An entry cannot be dated in the future.",
+            Self::BlockReason => "Say why the client is blocked.",
+        };
+        text.to_owned()
+    }
+}
+
 /// An error with a public code and message; `Internal` keeps its cause for the log only.
 #[derive(Debug)]
 pub struct AppError {
     code: ErrorCode,
     message: String,
+    /// Why a value was refused, when it is one of the [`Reason`]s.
+    reason: Option<Reason>,
     field: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
     /// Further validation errors reported together with this one.
@@ -196,7 +279,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, source: None, more: Vec::new() }
+        Self { code, message: message.into(), reason: None, field: None, source: None, more: Vec::new() }
     }
 
     pub fn code_only(code: ErrorCode) -> Self {
@@ -206,6 +289,12 @@ impl AppError {
     /// A validation failure on one input field (becomes a `userErrors` entry).
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self { field: Some(field.to_owned()), ..Self::new(ErrorCode::Validation, message) }
+    }
+
+    /// A validation failure on one input field, for one of the common [`Reason`]s.
+    pub fn refused(field: &str, reason: Reason) -> Self {
+        let message = reason.message();
+        Self { reason: Some(reason), ..Self::invalid(field, message) }
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
@@ -260,6 +349,10 @@ impl AppError {
 
     pub fn field(&self) -> Option<&str> {
         self.field.as_deref()
+    }
+
+    pub fn reason(&self) -> Option<&Reason> {
+        self.reason.as_ref()
     }
 
     /// This error and the ones reported with it, each field path passed through `rename`:

@@ -35,7 +35,7 @@ pub mod ports;
 pub mod tenancy;
 pub mod token;
 
-pub use error::{AppError, AppResult, ErrorCode};
+pub use error::{AppError, AppResult, ErrorCode, Reason};
 pub use fields::FieldType;
 pub use ids::*;
 pub use language::Language;

@@ -2,7 +2,7 @@
 //! (records, CON-03) and an organisation's contact persons (tenants, ORG-18). Each owner adds
 //! what is its own (a client contact's site and custom fields, an organisation contact's login).
 
-use crate::error::AppError;
+use crate::error::{AppError, Reason};
 
 /// Who a contact person is and how to reach them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -109,16 +109,16 @@ impl ContactDetails {
 pub fn check_text(errors: &mut Vec<AppError>, field: &str, value: Option<&str>, max: usize, multiline: bool) {
     let Some(value) = value else { return };
     if value.chars().count() > max {
-        errors.push(AppError::invalid(field, format!("Use at most {max} characters.")));
+        errors.push(AppError::refused(field, Reason::TooLong { max }));
     } else if value.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
-        errors.push(AppError::invalid(field, "Remove control characters."));
+        errors.push(AppError::refused(field, Reason::ControlCharacters));
     }
 }
 
 /// Refuses a value that is not shaped like an e-mail address.
 pub fn check_email(errors: &mut Vec<AppError>, field: &str, value: Option<&str>) {
     if value.is_some_and(|v| !is_email(v)) {
-        errors.push(AppError::invalid(field, "Enter a valid e-mail address."));
+        errors.push(AppError::refused(field, Reason::Email));
     }
 }
 

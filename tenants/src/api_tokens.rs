@@ -7,7 +7,7 @@ use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::token::{self, SecretKind};
-use clientele_kernel::{ApiTokenId, AppError, AppResult, Permission, TenantCtx, TokenScope};
+use clientele_kernel::{ApiTokenId, AppError, AppResult, Permission, Reason, TenantCtx, TokenScope};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
@@ -34,7 +34,7 @@ impl ApiTokenService {
     ) -> AppResult<(ApiToken, String)> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid("name", "Enter a name of 1 to 100 characters."));
+            return Err(AppError::refused("name", Reason::NameLength { max: 100 }));
         }
         let now = self.handles.now();
         if expires_at.is_some_and(|at| at <= now) {

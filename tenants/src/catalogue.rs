@@ -8,7 +8,7 @@ use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::{
-    Actor, AppError, AppResult, OrgKind, Permission, Role, TenantCtx, TenantId, TenantTx, TokenScope,
+    Actor, AppError, AppResult, OrgKind, Permission, Reason, Role, TenantCtx, TenantId, TenantTx, TokenScope,
 };
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
 use serde_json::json;
@@ -134,7 +134,7 @@ fn taken(field: &str, what: &str) -> impl Fn(sea_orm::DbErr) -> AppError {
 
 fn text(errors: &mut Vec<AppError>, field: &str, value: &str, max: usize) {
     if value.trim().is_empty() || value.chars().count() > max {
-        errors.push(AppError::invalid(field, format!("Enter 1 to {max} characters.")));
+        errors.push(AppError::refused(field, Reason::Length { max }));
     }
 }
 
@@ -212,7 +212,7 @@ impl CatalogueService {
         if let Some(price) = input.unit_price {
             match Money::parse(&price) {
                 Some(m) if m.0 >= 0 => after.unit_price = m,
-                _ => errors.push(AppError::invalid("unit_price", "Enter a positive amount with at most two decimals.")),
+                _ => errors.push(AppError::refused("unit_price", Reason::PositiveAmount)),
             }
         }
         if let Some(currency) = input.currency {

@@ -9,7 +9,7 @@ use clientele_kernel::db::Handles;
 use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::person::{ContactDetails, check_email};
 use clientele_kernel::{
-    AppError, AppResult, Language, OrgKind, Permission, Role, TenantCtx, TenantId, TenantTx, UserId,
+    AppError, AppResult, Language, OrgKind, Permission, Reason, Role, TenantCtx, TenantId, TenantTx, UserId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
@@ -233,7 +233,7 @@ fn apply(row: &mut organisation::ActiveModel, input: CustomerInput) -> AppResult
         if let Some(v) = &value
             && (v.chars().count() > field.max_len() || v.chars().any(|c| c.is_control() && c != '\n'))
         {
-            errors.push(AppError::invalid(name, format!("Use at most {} characters.", field.max_len())));
+            errors.push(AppError::refused(name, Reason::TooLong { max: field.max_len() }));
         }
         match field {
             OrgText::Email | OrgText::NotificationEmail => check_email(&mut errors, name, value.as_deref()),

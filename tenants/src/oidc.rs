@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Duration, Utc};
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::{AppError, AppResult, ErrorCode, Permission, TenantCtx};
+use clientele_kernel::{AppError, AppResult, ErrorCode, Permission, Reason, TenantCtx};
 use openidconnect::url::Url;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
@@ -104,7 +104,7 @@ pub struct OidcService {
 fn clean_text(field: &str, value: &str, max: usize, errors: &mut Vec<AppError>) -> String {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
-        errors.push(AppError::invalid(field, format!("Enter 1 to {max} characters.")));
+        errors.push(AppError::refused(field, Reason::Length { max }));
     }
     value.to_owned()
 }

@@ -50,6 +50,15 @@ pub struct UserLogin {
     pub terms_responded_at: Option<DateTime<Utc>>,
 }
 
+/// One text a supplier published, as its list of versions shows it.
+#[derive(Clone, Debug)]
+pub struct PublishedText {
+    pub version: i32,
+    pub language: Language,
+    pub title: String,
+    pub published_at: DateTime<Utc>,
+}
+
 /// `publishTerms`: without `version` a new version (everyone is asked again); with an existing
 /// version, a translation of it (nobody is asked again).
 #[derive(Clone, Debug)]
@@ -178,6 +187,30 @@ impl TermsService {
         };
         tx.commit().await?;
         view(doc, answered)
+    }
+
+    /// Every text the supplier published, newest version first, its languages in order.
+    pub async fn published(&self, ctx: &TenantCtx) -> AppResult<Vec<PublishedText>> {
+        CustomerService::require_supplier(ctx)?;
+        let tx = ctx.read().await?;
+        let docs = terms_document::Entity::find()
+            .filter(terms_document::Column::TenantId.eq(ctx.tenant()))
+            .order_by_desc(terms_document::Column::Version)
+            .order_by_asc(terms_document::Column::Language)
+            .limit(500)
+            .all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        docs.into_iter()
+            .map(|doc| {
+                Ok(PublishedText {
+                    version: doc.version,
+                    language: parse_stored("language", &doc.language)?,
+                    title: doc.title,
+                    published_at: doc.published_at,
+                })
+            })
+            .collect()
     }
 
     /// The version the caller must have approved, in the caller's language (else English, else

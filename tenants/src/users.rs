@@ -5,7 +5,7 @@ use std::sync::Arc;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::page::{Page, PageRequest};
-use clientele_kernel::{AppError, AppResult, Language, Permission, Role, TenantCtx, TenantTx, UserId};
+use clientele_kernel::{AppError, AppResult, Language, Permission, Reason, Role, TenantCtx, TenantTx, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, SqlErr,
 };
@@ -59,17 +59,13 @@ pub(crate) async fn authorize(tx: &TenantTx, ctx: &TenantCtx, permission: Permis
 
 fn validate_email(field: &str, email: &str) -> AppResult<String> {
     let email = normalise_email(email);
-    if clientele_kernel::person::is_email(&email) {
-        Ok(email)
-    } else {
-        Err(AppError::invalid(field, "Enter a valid e-mail address."))
-    }
+    if clientele_kernel::person::is_email(&email) { Ok(email) } else { Err(AppError::refused(field, Reason::Email)) }
 }
 
 fn validate_display_name(field: &str, name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, "Enter a name of 1 to 200 characters."));
+        return Err(AppError::refused(field, Reason::NameLength { max: 200 }));
     }
     Ok(name.to_owned())
 }

@@ -18,9 +18,9 @@ const CAPACITY: NonZeroUsize = NonZeroUsize::new(256).expect("non-zero");
 
 pub struct SchemaCache {
     by_fingerprint: Mutex<LruCache<u64, Arc<Schema>>>,
-    /// A tenant's config version → its fingerprint and enabled plugins (every change of
-    /// either bumps the version).
-    by_tenant: Mutex<LruCache<(TenantId, i64), (u64, Installed)>>,
+    /// A tenant's config version → its fingerprint (every change of its configuration bumps
+    /// the version).
+    by_tenant: Mutex<LruCache<(TenantId, i64), u64>>,
 }
 
 type Installed = Arc<Vec<clientele_plugins::Installed>>;
@@ -44,16 +44,17 @@ impl SchemaCache {
             let (schema, fp) = self.for_shape(&SchemaShape::default())?;
             return Ok((schema, Arc::default(), fp));
         };
+        let installed = plugins.registry.enabled(&auth.ctx, auth.config_version).await?;
         let key = (auth.ctx.tenant(), auth.config_version);
-        let known = self.by_tenant.lock().get(&key).cloned();
-        if let Some((fp, installed)) = known
+        let known = self.by_tenant.lock().get(&key).copied();
+        if let Some(fp) = known
             && let Some(schema) = self.by_fingerprint.lock().get(&fp).cloned()
         {
             return Ok((schema, installed, fp));
         }
-        let (shape, installed) = tenant_shape(&auth.ctx, records, plugins).await?;
+        let shape = tenant_shape(&auth.ctx, records, &installed).await?;
         let (schema, fp) = self.for_shape(&shape)?;
-        self.by_tenant.lock().put(key, (fp, installed.clone()));
+        self.by_tenant.lock().put(key, fp);
         Ok((schema, installed, fp))
     }
 
@@ -69,14 +70,12 @@ impl SchemaCache {
     }
 }
 
-/// What a tenant's schema is built from, read in the tenant: its active custom fields and its
-/// enabled plugins (also returned, for the plugin resolvers).
+/// What a tenant's schema is built from: its active custom fields, read in the tenant, and
+/// its enabled plugins.
 pub async fn tenant_shape(
     ctx: &TenantCtx,
     records: &RecordServices,
-    plugins: &clientele_plugins::Plugins,
-) -> AppResult<(SchemaShape, Installed)> {
-    let installed = Arc::new(plugins.registry.installed(ctx).await?);
-    let shape = SchemaShape::from_definitions(records.custom_fields.list(ctx).await?).with_plugins(&installed);
-    Ok((shape, installed))
+    installed: &[clientele_plugins::Installed],
+) -> AppResult<SchemaShape> {
+    Ok(SchemaShape::from_definitions(records.custom_fields.list(ctx).await?).with_plugins(installed))
 }

@@ -3,6 +3,7 @@
 //! or all of them at once (kill switch). Every change is audited and bumps the customers'
 //! config version, so their schema follows without a restart.
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use clientele_kernel::audit::{self, AuditEntry};
@@ -11,6 +12,8 @@ use clientele_kernel::{
     Actor, AppError, AppResult, ErrorCode, OrgKind, Organisations, Permission, PluginId, PluginInstallId,
     PluginVersionId, Role, TenantCtx, TenantId, TenantTx, TokenScope,
 };
+use lru::LruCache;
+use parking_lot::Mutex;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -87,7 +90,16 @@ pub struct PluginSummary {
 pub struct PluginRegistry {
     handles: Arc<Handles>,
     runtime: Arc<Runtime>,
+    /// A tenant's config version → its enabled plugins (every change of an installation bumps
+    /// the version, on every replica's next request).
+    enabled: Mutex<EnabledCache>,
 }
+
+/// (tenant, config version) → its enabled plugins.
+type EnabledCache = LruCache<(TenantId, i64), Arc<Vec<Installed>>>;
+
+/// Tenants whose enabled plugins are kept.
+const ENABLED_CACHE: NonZeroUsize = NonZeroUsize::new(1024).expect("non-zero");
 
 /// Largest per-tenant config, in bytes of JSON.
 const MAX_CONFIG: usize = 16 << 10;
@@ -135,7 +147,7 @@ async fn customers_of(
 
 impl PluginRegistry {
     pub fn new(handles: Arc<Handles>, runtime: Arc<Runtime>) -> Self {
-        Self { handles, runtime }
+        Self { handles, runtime, enabled: Mutex::new(LruCache::new(ENABLED_CACHE)) }
     }
 
     /// Checks and stores a new version of a plugin (the plugin is created with its first
@@ -491,7 +503,19 @@ impl PluginRegistry {
         Ok(PluginHealth { quotas, breaker: self.runtime.breakers.status(customer, plugin, self.handles.now()) })
     }
 
-    /// The plugins enabled in the caller's organisation.
+    /// The plugins enabled in the caller's organisation at its `config_version` (the one its
+    /// credential was resolved with): read once per version, then from memory.
+    pub async fn enabled(&self, ctx: &TenantCtx, config_version: i64) -> AppResult<Arc<Vec<Installed>>> {
+        let key = (ctx.tenant(), config_version);
+        if let Some(known) = self.enabled.lock().get(&key).cloned() {
+            return Ok(known);
+        }
+        let installed = Arc::new(self.installed(ctx).await?);
+        self.enabled.lock().put(key, installed.clone());
+        Ok(installed)
+    }
+
+    /// The plugins enabled in the caller's organisation, read now.
     pub async fn installed(&self, ctx: &TenantCtx) -> AppResult<Vec<Installed>> {
         let tx = ctx.read().await?;
         let rows = install::Entity::find()

@@ -10,7 +10,7 @@ use crate::clients::entity::{category, client, group, lookup};
 use crate::clients::validate;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::error::{AppError, AppResult};
+use clientele_kernel::error::{AppError, AppResult, Reason};
 use clientele_kernel::ids::{CategoryId, ClientId, GroupId, LookupId};
 use clientele_kernel::tenancy::{Permission, TenantCtx};
 
@@ -71,7 +71,7 @@ fn name_taken(err: sea_orm::DbErr) -> AppError {
 
 fn check_name(errors: &mut Vec<AppError>, name: &str) {
     if name.is_empty() || name.chars().count() > 100 {
-        errors.push(AppError::invalid("name", "Enter a name of 1 to 100 characters."));
+        errors.push(AppError::refused("name", Reason::NameLength { max: 100 }));
     }
 }
 

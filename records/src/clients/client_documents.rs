@@ -21,7 +21,7 @@ use crate::clients::validate;
 use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::error::{AppError, AppResult, ErrorCode};
+use clientele_kernel::error::{AppError, AppResult, ErrorCode, Reason};
 use clientele_kernel::ids::{AddressId, ClientDocumentId, ClientId};
 use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
@@ -138,7 +138,7 @@ impl ClientDocument {
         }
         match input.amount.as_deref().map(Money::parse) {
             Some(Some(amount)) => self.amount = amount,
-            Some(None) => errors.push(AppError::invalid("amount", "Enter an amount with at most two decimals.")),
+            Some(None) => errors.push(AppError::refused("amount", Reason::Amount)),
             None if creating => errors.push(AppError::invalid("amount", "Enter the document's amount.")),
             None => {}
         }

@@ -20,7 +20,7 @@ use serde_json::{Value as Json, json};
 use crate::clients::model::{AccountKind, Civility, Client, ClientInput, ClientStatus, ConsentStatus};
 use crate::clients::validate;
 use clientele_kernel::Money;
-use clientele_kernel::error::AppError;
+use clientele_kernel::error::{AppError, Reason};
 use clientele_kernel::ids::{CategoryId, ClientId, GroupId, LookupId, StaffId};
 use clientele_kernel::language::Language;
 
@@ -557,7 +557,7 @@ impl Accept<String> for Money {
     fn accept(&mut self, input: String, spec: &FieldSpec, errors: &mut Vec<AppError>) {
         match Money::parse(&input) {
             Some(m) if m.0 >= 0 => *self = m,
-            _ => errors.push(AppError::invalid(spec.name, "Enter a positive amount with at most two decimals.")),
+            _ => errors.push(AppError::refused(spec.name, Reason::PositiveAmount)),
         }
     }
 }

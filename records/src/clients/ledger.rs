@@ -33,7 +33,7 @@ use crate::clients::validate;
 use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::error::{AppError, AppResult, ErrorCode};
+use clientele_kernel::error::{AppError, AppResult, ErrorCode, Reason};
 use clientele_kernel::ids::{BeneficiaryId, CardId, ClientId, LedgerEntryId, UserId};
 use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
@@ -267,14 +267,14 @@ impl LedgerService {
                 Money(0)
             }
             None => {
-                errors.push(AppError::invalid("amount", "Enter an amount with at most two decimals."));
+                errors.push(AppError::refused("amount", Reason::Amount));
                 Money(0)
             }
         };
         let today = self.handles.now().date_naive();
         let date = date.unwrap_or(today);
         if date > today {
-            errors.push(AppError::invalid("date", "An entry cannot be dated in the future."));
+            errors.push(AppError::refused("date", Reason::FutureEntry));
         }
         let document_ref = validate::clean(document_ref);
         validate::text(&mut errors, "document_ref", document_ref.as_deref(), 100, false);

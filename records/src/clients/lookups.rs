@@ -13,7 +13,7 @@ use crate::clients::entity::{category, client, lookup};
 use crate::clients::validate;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::error::{AppError, AppResult, ErrorCode};
+use clientele_kernel::error::{AppError, AppResult, ErrorCode, Reason};
 use clientele_kernel::ids::LookupId;
 use clientele_kernel::tenancy::{Permission, TenantCtx};
 
@@ -72,7 +72,7 @@ fn lookup_view(l: &Lookup) -> Value {
 
 pub(crate) fn label_or_name(errors: &mut Vec<AppError>, field: &str, value: &str) {
     if value.is_empty() {
-        errors.push(AppError::invalid(field, "Enter 1 to 100 characters."));
+        errors.push(AppError::refused(field, Reason::Length { max: 100 }));
     }
     validate::text(errors, field, Some(value), 100, false);
 }

@@ -21,7 +21,7 @@ use crate::clients::validate;
 use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::error::{AppError, AppResult, ErrorCode};
+use clientele_kernel::error::{AppError, AppResult, ErrorCode, Reason};
 use clientele_kernel::ids::ClientId;
 use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
@@ -141,8 +141,7 @@ impl ReferralSettings {
             RewardKind::FixedRebate => match Money::parse(&value) {
                 Some(m) if m.0 >= 0 => self.reward_value = m,
                 _ => {
-                    errors
-                        .push(AppError::invalid("reward_value", "Enter a positive amount with at most two decimals."));
+                    errors.push(AppError::refused("reward_value", Reason::PositiveAmount));
                 }
             },
         }

@@ -14,7 +14,7 @@ use crate::clients::validate;
 use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
-use clientele_kernel::error::{AppError, AppResult, ErrorCode};
+use clientele_kernel::error::{AppError, AppResult, ErrorCode, Reason};
 use clientele_kernel::ids::ClientId;
 use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
@@ -293,7 +293,7 @@ impl ClientService {
         let reason = validate::clean(reason);
         let mut errors = Vec::new();
         if blocking && reason.is_none() {
-            errors.push(AppError::invalid("reason", "Say why the client is blocked."));
+            errors.push(AppError::refused("reason", Reason::BlockReason));
         }
         validate::text(&mut errors, "reason", reason.as_deref(), 500, false);
         if let Some(err) = AppError::all(errors) {
@@ -361,10 +361,10 @@ fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
     match c.kind {
         ClientKind::Individual => {
             if c.last_name.is_none() {
-                errors.push(AppError::invalid("last_name", "An individual needs a last name."));
+                errors.push(AppError::refused("last_name", Reason::IndividualLastName));
             }
             if c.first_name.is_none() {
-                errors.push(AppError::invalid("first_name", "An individual needs a first name."));
+                errors.push(AppError::refused("first_name", Reason::IndividualFirstName));
             }
             if c.bill_excl_tax {
                 errors.push(AppError::invalid("bill_excl_tax", "Only companies can be billed excluding tax."));
@@ -372,7 +372,7 @@ fn business_rules(c: &mut Client, errors: &mut Vec<AppError>) {
         }
         ClientKind::Company => {
             if c.company_name.is_none() {
-                errors.push(AppError::invalid("company_name", "A company needs a company name."));
+                errors.push(AppError::refused("company_name", Reason::CompanyName));
             }
         }
     }

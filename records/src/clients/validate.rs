@@ -3,7 +3,7 @@
 //! clients get precise `userErrors`.
 
 use crate::clients::model::Phone;
-use clientele_kernel::error::AppError;
+use clientele_kernel::error::{AppError, Reason};
 
 /// Trims; an empty string means "no value".
 pub fn clean(value: Option<String>) -> Option<String> {
@@ -18,7 +18,7 @@ pub use clientele_kernel::person::{check_email as email, check_text as text};
 pub fn phone(errors: &mut Vec<AppError>, field: &str, value: Option<String>) -> Option<Phone> {
     let typed = value?;
     if typed.chars().count() > 40 || !typed.chars().all(|c| c.is_ascii_digit() || " +-.()/".contains(c)) {
-        errors.push(AppError::invalid(field, "Enter a phone number with digits, spaces, dots, dashes or a leading +."));
+        errors.push(AppError::refused(field, Reason::PhoneCharacters));
         return None;
     }
     let e164 = phonenumber::parse(Some(phonenumber::country::Id::FR), &typed)
@@ -26,7 +26,7 @@ pub fn phone(errors: &mut Vec<AppError>, field: &str, value: Option<String>) -> 
         .filter(phonenumber::is_valid)
         .map(|n| n.format().mode(phonenumber::Mode::E164).to_string());
     if e164.is_none() {
-        errors.push(AppError::invalid(field, "This is not a valid phone number."));
+        errors.push(AppError::refused(field, Reason::Phone));
     }
     Some(Phone { typed, e164 })
 }
@@ -60,13 +60,13 @@ pub fn siren_siret(
     if let Some(s) = &siren
         && (s.len() != 9 || !s.bytes().all(|b| b.is_ascii_digit()) || !luhn(s))
     {
-        errors.push(AppError::invalid("siren", "A SIREN is 9 digits with a valid check digit."));
+        errors.push(AppError::refused("siren", Reason::Siren));
     }
     if let Some(s) = &siret {
         if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) || !luhn(s) {
-            errors.push(AppError::invalid("siret", "A SIRET is 14 digits with a valid check digit."));
+            errors.push(AppError::refused("siret", Reason::Siret));
         } else if siren.as_ref().is_some_and(|siren| !s.starts_with(siren.as_str())) {
-            errors.push(AppError::invalid("siret", "The SIRET must start with the SIREN."));
+            errors.push(AppError::refused("siret", Reason::SiretPrefix));
         }
     }
     (siren, siret)
@@ -78,7 +78,7 @@ pub fn bank(errors: &mut Vec<AppError>, iban: Option<&str>, bic: Option<&str>) -
     if let Some(value) = &iban
         && value.parse::<iban::Iban>().is_err()
     {
-        errors.push(AppError::invalid("bank_iban", "This IBAN is not valid."));
+        errors.push(AppError::refused("bank_iban", Reason::Iban));
     }
     let bic = bic.map(|v| digits_only(v).to_uppercase());
     if let Some(value) = &bic {
@@ -86,7 +86,7 @@ pub fn bank(errors: &mut Vec<AppError>, iban: Option<&str>, bic: Option<&str>) -
             && value[..6].bytes().all(|b| b.is_ascii_uppercase())
             && value[6..].bytes().all(|b| b.is_ascii_alphanumeric());
         if !ok {
-            errors.push(AppError::invalid("bank_bic", "A BIC is 8 or 11 letters and digits."));
+            errors.push(AppError::refused("bank_bic", Reason::Bic));
         }
     }
     (iban, bic)
@@ -117,7 +117,7 @@ pub fn country(errors: &mut Vec<AppError>, field: &str, value: Option<&str>) -> 
     let value = value?;
     let upper = value.to_ascii_uppercase();
     if value.len() != 2 || celes::Country::from_alpha2(&upper).is_err() {
-        errors.push(AppError::invalid(field, "Use a two-letter ISO 3166-1 country code, e.g. FR or BE."));
+        errors.push(AppError::refused(field, Reason::Country));
     }
     Some(upper)
 }
@@ -131,7 +131,7 @@ pub fn postcode(errors: &mut Vec<AppError>, field: &str, value: Option<&str>, co
         value.len() <= 12 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
     };
     if !ok {
-        errors.push(AppError::invalid(field, "This is not a valid postcode for the country."));
+        errors.push(AppError::refused(field, Reason::Postcode));
     }
 }
 

@@ -25,6 +25,7 @@ mod console_browser;
 mod console_direct_login;
 mod console_imports;
 mod console_lists;
+mod console_organisations;
 mod console_plugins;
 mod console_record;
 mod console_screenshots;

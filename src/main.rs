@@ -37,6 +37,12 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Create the platform (once) and a platform administrator, who runs the suppliers in the
+    /// console (`/suppliers`); prints a set-password link.
+    PlatformAdmin {
+        #[arg(long)]
+        email: String,
+    },
     /// Print the GraphQL SDL of an organisation's schema (its custom fields and enabled plugins,
     /// as `GET /graphql/schema.graphql` gives its users), or without `--tenant` of the reference
     /// tenant (sample custom fields of every kind, the example plugins: graphql/schema.graphql).
@@ -117,15 +123,17 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             let state = AppState::start(settings).await?;
             let s = &state.services;
             let done = s.organisations.bootstrap(&s.auth, &s.users, &supplier, &email, force).await?;
-            let base = state.settings.server.public_url.trim_end_matches('/');
             println!("Supplier {supplier} created (organisation {}).", done.supplier);
             println!("Super-admin {email} created (user {}).", done.super_admin);
-            println!("Set the password once, within {} hours:", state.settings.auth.set_password_ttl_minutes / 60);
-            println!("  {base}/set-password?token={}", done.set_password_token);
-            println!(
-                "or through GraphQL: mutation {{ setPassword(input: {{ token: \"{}\", password: \"…\" }}) {{ token }} }}",
-                done.set_password_token
-            );
+            print_set_password(&state, &done.set_password_token);
+            Ok(())
+        }
+        Command::PlatformAdmin { email } => {
+            let state = AppState::start(settings).await?;
+            let s = &state.services;
+            let (user, token) = s.organisations.platform_admin(&s.auth, &s.users, &email).await?;
+            println!("Platform administrator {email} created (user {user}).");
+            print_set_password(&state, &token);
             Ok(())
         }
         Command::Reindex { tenant } => {
@@ -168,6 +176,16 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             Ok(())
         }
     }
+}
+
+/// Prints the single-use set-password link of a new account, and its GraphQL form.
+fn print_set_password(state: &AppState, token: &str) {
+    let base = state.settings.server.public_url.trim_end_matches('/');
+    println!("Set the password once, within {} hours:", state.settings.auth.set_password_ttl_minutes / 60);
+    println!("  {base}/set-password?token={token}");
+    println!(
+        "or through GraphQL: mutation {{ setPassword(input: {{ token: \"{token}\", password: \"…\" }}) {{ token }} }}"
+    );
 }
 
 async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {

@@ -167,6 +167,10 @@ pub(crate) async fn list(
     caller: Signed,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
+    // The platform has no clients: its administrators land on its suppliers.
+    if crate::suppliers::sees_suppliers(&caller) {
+        return redirect("/suppliers", caller.htmx);
+    }
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let t = caller.lang;
     let ctx = &caller.auth.ctx;

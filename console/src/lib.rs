@@ -22,6 +22,7 @@ mod plugin_tabs;
 mod record;
 mod session;
 mod settings;
+mod suppliers;
 mod terms_of_use;
 mod tokens;
 mod users;
@@ -152,6 +153,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/organisations/{id}/blocked", post(organisations::set_blocked))
         .route("/organisations/{id}/access-data", post(organisations::send_access_data))
         .route("/organisations/{id}/direct-login", post(organisations::direct_login))
+        .route("/suppliers", get(suppliers::list).post(suppliers::create))
+        .route("/suppliers/{id}/blocked", post(suppliers::set_blocked))
         .route("/terms-of-use", get(terms_of_use::show).post(terms_of_use::publish))
         .route("/direct-login", get(direct_login::list))
         .route("/direct-login/allowed", post(direct_login::set_allowed))

@@ -41,7 +41,7 @@ pub(crate) fn sees_customers(caller: &Signed) -> bool {
     ctx.kind() == OrgKind::Supplier && ctx.can(Permission::ManageCustomers) && ctx.actor().on_behalf_of.is_none()
 }
 
-fn parse_org(raw: &str) -> AppResult<TenantId> {
+pub(crate) fn parse_org(raw: &str) -> AppResult<TenantId> {
     raw.parse::<uuid::Uuid>().map(TenantId).map_err(|_| AppError::not_found())
 }
 

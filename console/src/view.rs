@@ -26,6 +26,8 @@ pub(crate) struct Base {
     pub sees_settings: bool,
     /// The supplier's customer organisations are in the menu.
     pub sees_customers: bool,
+    /// The platform's suppliers are in the menu (platform administrators), instead of clients.
+    pub sees_suppliers: bool,
     /// A supplier is inside the organisation (direct login): who, until when.
     pub banner: Option<String>,
     /// Where the language switch comes back to.
@@ -43,6 +45,7 @@ impl Base {
             sees_users: caller.auth.ctx.can(clientele_kernel::Permission::ViewUsers),
             sees_settings: caller.auth.ctx.can(clientele_kernel::Permission::ManageSettings),
             sees_customers: crate::organisations::sees_customers(caller),
+            sees_suppliers: crate::suppliers::sees_suppliers(caller),
             banner: caller.banner.clone(),
             back: back.to_owned(),
         }
@@ -58,6 +61,7 @@ impl Base {
             sees_users: false,
             sees_settings: false,
             sees_customers: false,
+            sees_suppliers: false,
             banner: None,
             back: back.to_owned(),
         }

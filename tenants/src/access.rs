@@ -81,7 +81,7 @@ impl AccessService {
         if user.status != UserStatus::Active {
             return Err(AppError::invalid("contact", "This contact's login is inactive."));
         }
-        let mail_id = self.mail_access_data(&tx, &acting_in(ctx, org), &org_row.name, &user).await?;
+        let mail_id = self.queue_access_data(&tx, &acting_in(ctx, org), &org_row.name, &user).await?;
         tx.commit().await?;
         self.outbox.deliver_soon(org, vec![mail_id]);
         Ok(AccessDataSent { user: user.id, recipient: user.email })
@@ -105,7 +105,7 @@ impl AccessService {
         if user.status != UserStatus::Active {
             return Err(AppError::invalid("user", "This user is inactive."));
         }
-        let mail_id = self.mail_access_data(&tx, ctx, &org.name, &user).await?;
+        let mail_id = self.queue_access_data(&tx, ctx, &org.name, &user).await?;
         tx.commit().await?;
         self.outbox.deliver_soon(ctx.tenant(), vec![mail_id]);
         Ok(AccessDataSent { user: user.id, recipient: user.email })
@@ -113,7 +113,7 @@ impl AccessService {
 
     /// Queues `user`'s access data in `tx` (their login and a one-time link: set-password, or a
     /// short-lived reset when they have a password), audited as `audit_ctx`; the mail to deliver.
-    async fn mail_access_data(
+    pub(crate) async fn queue_access_data(
         &self,
         tx: &TenantTx,
         audit_ctx: &TenantCtx,
@@ -142,6 +142,11 @@ impl AccessService {
         );
         audit::record(tx, audit_ctx, entry).await?;
         Ok(mail_id)
+    }
+
+    /// Delivers a mail queued in a committed transaction of `tenant` without waiting.
+    pub(crate) fn deliver_soon(&self, tenant: TenantId, mail: uuid::Uuid) {
+        self.outbox.deliver_soon(tenant, vec![mail]);
     }
 
     /// USR-04: mails a reset link to every active account holding `email` (in `organisation`

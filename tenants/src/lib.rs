@@ -19,6 +19,7 @@ pub mod organisations;
 pub mod password;
 pub mod registration;
 mod standing;
+pub mod suppliers;
 pub mod terms;
 mod throttle;
 pub mod users;
@@ -56,6 +57,7 @@ pub struct TenantServices {
     pub organisations: Arc<OrganisationService>,
     pub access: Arc<access::AccessService>,
     pub registration: Arc<registration::RegistrationService>,
+    pub suppliers: Arc<suppliers::SupplierService>,
     pub terms: Arc<terms::TermsService>,
     pub outbox: Arc<mail::MailOutbox>,
     /// The organisation's audit trail (read side; the kernel owns the log).
@@ -68,9 +70,11 @@ impl TenantServices {
         let customers = Arc::new(customers::CustomerService::new(handles.clone()));
         let outbox = Arc::new(mail::MailOutbox::new(handles.clone(), mailer));
         let oidc = Arc::new(oidc::OidcService::new(handles.clone(), settings.oidc, auth.clone()));
+        let access = Arc::new(access::AccessService::new(handles.clone(), auth.clone(), outbox.clone()));
         Self {
             oidc,
-            access: Arc::new(access::AccessService::new(handles.clone(), auth.clone(), outbox.clone())),
+            suppliers: Arc::new(suppliers::SupplierService::new(handles.clone(), access.clone())),
+            access,
             registration: Arc::new(registration::RegistrationService::new(
                 handles.clone(),
                 auth.clone(),

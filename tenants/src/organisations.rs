@@ -93,15 +93,7 @@ impl OrganisationService {
         let platform = system_ctx(&self.handles, PLATFORM_ID, OrgKind::Platform);
         let tx = platform.begin().await?;
         let now = self.handles.now();
-        if organisation::Entity::find_by_id(PLATFORM_ID).one(tx.conn()).await?.is_none() {
-            insert_org(&tx, PLATFORM_ID, OrgKind::Platform, None, "Clientele platform", now).await?;
-            audit::record(
-                &tx,
-                &platform,
-                AuditEntry::new("organisation.create", "organisation", PLATFORM_ID, json!({})),
-            )
-            .await?;
-        }
+        ensure_platform(&tx, &platform, now).await?;
         let suppliers = organisation::Entity::find()
             .filter(organisation::Column::ParentId.eq(PLATFORM_ID))
             .filter(organisation::Column::Kind.eq(OrgKind::Supplier.as_str()))
@@ -114,7 +106,7 @@ impl OrganisationService {
             ));
         }
         let supplier = TenantId(self.handles.new_id());
-        insert_org(&tx, supplier, OrgKind::Supplier, Some(PLATFORM_ID), name, now).await?;
+        insert_org(&tx, supplier, OrgKind::Supplier, Some(PLATFORM_ID), name, Language::default(), now).await?;
         let changes = audit::created(&json!({ "kind": "supplier", "name": name }));
         audit::record(&tx, &platform, AuditEntry::new("organisation.create", "organisation", supplier, changes))
             .await?;
@@ -132,22 +124,62 @@ impl OrganisationService {
         let set_password_token = auth.issue_set_password_token(&ctx, admin.id).await?;
         Ok(Bootstrapped { supplier, super_admin: admin.id, set_password_token })
     }
+
+    /// Creates the platform (once) and a platform administrator, who runs the suppliers in the
+    /// console; returns their id and a set-password link secret.
+    pub async fn platform_admin(
+        &self,
+        auth: &AuthService,
+        users: &UserService,
+        email: &str,
+    ) -> AppResult<(UserId, String)> {
+        let platform = system_ctx(&self.handles, PLATFORM_ID, OrgKind::Platform);
+        let tx = platform.begin().await?;
+        ensure_platform(&tx, &platform, self.handles.now()).await?;
+        tx.commit().await?;
+        let new_user = NewUser {
+            email: email.to_owned(),
+            display_name: email.split('@').next().unwrap_or(email).to_owned(),
+            role: Role::SuperAdmin,
+            language: Some(Language::default()),
+            password: None,
+        };
+        let admin = users.create(&platform, new_user).await?;
+        Ok((admin.id, auth.issue_set_password_token(&platform, admin.id).await?))
+    }
 }
 
-async fn insert_org(
+/// Creates the platform's row the first time.
+async fn ensure_platform(
+    tx: &clientele_kernel::TenantTx,
+    platform: &TenantCtx,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if organisation::Entity::find_by_id(PLATFORM_ID).one(tx.conn()).await?.is_none() {
+        insert_org(tx, PLATFORM_ID, OrgKind::Platform, None, "Clientele platform", Language::default(), now).await?;
+        let entry = AuditEntry::new("organisation.create", "organisation", PLATFORM_ID, json!({}));
+        audit::record(tx, platform, entry).await?;
+    }
+    Ok(())
+}
+
+/// Inserts a platform or supplier row (a customer has its own, with its number).
+pub(crate) async fn insert_org(
     tx: &clientele_kernel::TenantTx,
     id: TenantId,
     kind: OrgKind,
     parent: Option<TenantId>,
     name: &str,
+    language: Language,
     now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    organisation::ActiveModel {
+) -> AppResult<organisation::Model> {
+    let row = organisation::ActiveModel {
         id: Set(id),
         kind: Set(kind.as_str().to_owned()),
         parent_id: Set(parent),
         name: Set(name.to_owned()),
         status: Set("active".to_owned()),
+        language: Set(language.tag().to_owned()),
         config_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
@@ -155,5 +187,5 @@ async fn insert_org(
     }
     .insert(tx.conn())
     .await?;
-    Ok(())
+    Ok(row)
 }

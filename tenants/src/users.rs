@@ -57,12 +57,12 @@ pub(crate) async fn authorize(tx: &TenantTx, ctx: &TenantCtx, permission: Permis
     Ok(())
 }
 
-fn validate_email(field: &str, email: &str) -> AppResult<String> {
+pub(crate) fn validate_email(field: &str, email: &str) -> AppResult<String> {
     let email = normalise_email(email);
     if clientele_kernel::person::is_email(&email) { Ok(email) } else { Err(AppError::refused(field, Reason::Email)) }
 }
 
-fn validate_display_name(field: &str, name: &str) -> AppResult<String> {
+pub(crate) fn validate_display_name(field: &str, name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(AppError::refused(field, Reason::NameLength { max: 200 }));

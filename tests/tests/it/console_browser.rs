@@ -17,7 +17,7 @@ use crate::console_direct_login::{GRANT, OPEN};
 use crate::customers::{customer, customer_admin};
 use crate::terms::{accept, publish};
 
-both_dbs!(a_super_admin_works_through_the_console_in_chromium);
+both_dbs!(a_super_admin_works_through_the_console_in_chromium, a_supplier_runs_its_portal_in_chromium);
 
 /// axe-core's browser build, from the npm install `build.rs` made for the embedded assets.
 fn axe_source() -> String {
@@ -388,5 +388,67 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
     click(&browser, "#end-direct-login").await;
     at(&browser, "/sign-in", "#email").await;
     assert_eq!(app.gql_status(Some(&inside), "{ viewer { role } }", json!({})).await.0, 401, "ended for the API too");
+    browser.close().await.unwrap();
+}
+
+// issue 16: ORG-01 (the list and its search), ORG-03 (a new organisation), ORG-04..ORG-10 (its
+// tabs), ORG-11 (licences), ORG-24 (terms of use), ORG-26 (the organisation's users), in both
+// languages, with axe-core on every screen
+async fn a_supplier_runs_its_portal_in_chromium(app: TestApp) {
+    customer_with_pending_terms(&app).await;
+    let axe = axe_source();
+    let driver = Driver::start().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = driver.browser(profile.path()).await;
+    let url = app.url.clone();
+    sign_in(&browser, &url, "owner@acme.test").await;
+    until(&browser, "signed in", "return document.querySelector('#nav-organisations') !== null;").await;
+
+    // A new organisation: its errors beside the fields, then its page.
+    click(&browser, "#nav-organisations").await;
+    at(&browser, "/organisations", "#org-table").await;
+    text_with(&browser, "#org-table", "Boulangerie Martin").await;
+    no_serious_violations(&browser, &axe, "the organisations list").await;
+    click(&browser, "#new-organisation").await;
+    at(&browser, "/organisations/new", "#o-name").await;
+    click(&browser, "#create-org").await;
+    at(&browser, "/organisations", "#o-name-error").await;
+    no_serious_violations(&browser, &axe, "the new organisation form with its errors").await;
+    fill(&browser, "#o-name", "Fromagerie Durand").await;
+    fill(&browser, "#o-last_name", "Durand").await;
+    fill(&browser, "#o-email", "jean@durand.test").await;
+    click(&browser, "#create-org").await;
+    until(
+        &browser,
+        "the new organisation's page",
+        "return document.querySelector('#tab-basic[aria-current]') !== null;",
+    )
+    .await;
+    text_with(&browser, "#org-name", "Fromagerie Durand").await;
+    let page = path(&browser).await;
+    for lang in ["fr", "en"] {
+        if html_lang(&browser).await != lang {
+            click(&browser, "#switch-language").await;
+            until(&browser, lang, &format!("return document.documentElement.lang === {};", json!(lang))).await;
+        }
+        for tab in ["basic", "advanced", "settings", "contacts", "licences", "users"] {
+            browser.goto(&format!("{url}{page}?tab={tab}")).await.unwrap();
+            until(&browser, tab, &format!("return document.querySelector('#tab-{tab}[aria-current]') !== null;")).await;
+            no_serious_violations(&browser, &axe, &format!("the organisation's {tab} tab in {lang}")).await;
+        }
+        text_with(&browser, "#org-user-table", "jean@durand.test").await;
+        click(&browser, "#nav-terms-of-use").await;
+        at(&browser, "/terms-of-use", "#terms-table").await;
+        no_serious_violations(&browser, &axe, &format!("the terms of use in {lang}")).await;
+    }
+    // A translation of the published version, from the form.
+    browser.find(Locator::Css("#t-version option[value='1']")).await.unwrap().click().await.unwrap();
+    browser.find(Locator::Css("#t-language option[value='en-US']")).await.unwrap().click().await.unwrap();
+    fill(&browser, "#t-title", "Terms of use").await;
+    fill(&browser, "#t-body", "Be kind.").await;
+    click(&browser, "#publish-terms-button").await;
+    text_with(&browser, "#terms-notice", "1").await;
+    text_with(&browser, "#terms-table", "en-US").await;
+    no_serious_violations(&browser, &axe, "the terms of use with a translation").await;
     browser.close().await.unwrap();
 }

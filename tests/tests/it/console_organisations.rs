@@ -3,7 +3,8 @@
 //! in French), adds licences and contact persons, sends the access data (the mail lands in the
 //! SMTP sink and its link opens the set-password page), blocks and unblocks, goes into the
 //! customer by direct login and back to its own session, publishes terms of use and sees who
-//! approved them; a customer's user has no such screen.
+//! approved them; a customer's user has no such screen. A platform administrator creates a
+//! supplier (its super-admin's access data land in the sink) and blocks and unblocks it.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -15,7 +16,7 @@ use crate::customers::customer;
 use crate::smtp_sink::{SmtpSink, link_token};
 use crate::with_smtp;
 
-with_smtp!(a_supplier_runs_its_customer_organisations_in_the_console);
+with_smtp!(a_supplier_runs_its_customer_organisations_in_the_console, a_platform_admin_runs_the_suppliers);
 
 /// Posts `form` (with the page's CSRF token) to `path`; the status, `Location` and body.
 async fn post(http: &reqwest::Client, url: String, page: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
@@ -229,4 +230,73 @@ async fn a_supplier_runs_its_customer_organisations_in_the_console(app: TestApp,
     assert_eq!(get(&ada, format!("{base}/organisations")).await.0, StatusCode::FORBIDDEN);
     assert_eq!(get(&ada, format!("{base}/organisations/{org}")).await.0, StatusCode::FORBIDDEN);
     assert_eq!(get(&ada, format!("{base}/terms-of-use")).await.0, StatusCode::FORBIDDEN);
+}
+
+// issue 16 (screen 8): the platform's suppliers, a new one with its super-admin, blocked and unblocked
+async fn a_platform_admin_runs_the_suppliers(app: TestApp, sink: SmtpSink) {
+    let acme = app.supplier("Acme Software", "owner@acme.test").await;
+    let s = &app.state.services;
+    let (_, token) = s.organisations.platform_admin(&s.auth, &s.users, "root@clientele.test").await.unwrap();
+    let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { userErrors { code } } }";
+    let body = app.gql_ok(None, set, json!({ "t": token })).await;
+    assert_eq!(body["data"]["setPassword"]["userErrors"], json!([]), "{body}");
+    let root = signed_in(&app, "root@clientele.test").await;
+    let base = &app.url;
+
+    // The platform has no clients: its administrator lands on the suppliers.
+    let res = root.get(format!("{base}/clients")).send().await.unwrap();
+    assert_eq!((res.status(), location(&res)), (StatusCode::SEE_OTHER, "/suppliers"));
+    let (status, page) = get(&root, format!("{base}/suppliers")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"nav-suppliers\"") && page.contains("Acme Software"), "{page}");
+    assert!(!page.contains("href=\"/clients\""), "no clients in the platform's menu: {page}");
+
+    // A new supplier: refused by field, then made; its super-admin gets the access data.
+    let refused = [("name", " "), ("language", "fr"), ("admin_name", ""), ("email", "nobody@")];
+    let (status, _, page) = post(&root, format!("{base}/suppliers"), &page, &refused).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"s-name-error\"") && page.contains("id=\"s-email-error\""), "{page}");
+    let made = [
+        ("name", "Logiciels Bernard"),
+        ("language", "fr"),
+        ("admin_name", "Léa Bernard"),
+        ("email", "lea@bernard.test"),
+    ];
+    let (status, _, page) = post(&root, format!("{base}/suppliers"), &page, &made).await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    assert!(page.contains("id=\"supplier-notice\"") && page.contains("Logiciels Bernard"), "{page}");
+    let mail = sink.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["lea@bernard.test"]));
+    let link = link_token(mail["body"].as_str().unwrap());
+    let body = app.gql_ok(None, set, json!({ "t": link })).await;
+    assert_eq!(body["data"]["setPassword"]["userErrors"], json!([]), "the link sets Léa's password: {body}");
+    let lea = signed_in(&app, "lea@bernard.test").await;
+    let (status, own) = get(&lea, format!("{base}/organisations")).await;
+    assert_eq!(status, 200, "Léa runs her supplier's customers: {own}");
+    assert_eq!(get(&lea, format!("{base}/suppliers")).await.0, StatusCode::FORBIDDEN, "not the platform's screen");
+
+    // Blocked, Acme's users cannot sign in; unblocked, they can again.
+    let (status, _, page) =
+        post(&root, format!("{base}/suppliers/{}/blocked", acme.id), &page, &[("blocked", "1")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("id=\"unblock-{}\"", acme.id)), "{page}");
+    let sign_in = "mutation { signIn(input: {email: \"owner@acme.test\", password: \"correct horse battery\"}) { token userErrors { code } } }";
+    let body = app.gql(None, sign_in, json!({})).await;
+    assert!(body["data"]["signIn"]["token"].is_null(), "blocked: {body}");
+    let (status, _, page) =
+        post(&root, format!("{base}/suppliers/{}/blocked", acme.id), &page, &[("blocked", "0")]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("id=\"block-{}\"", acme.id)), "{page}");
+    let body = app.gql(None, sign_in, json!({})).await;
+    assert!(body["data"]["signIn"]["token"].is_string(), "unblocked: {body}");
+
+    // Nobody else gets the screen, nor forges its forms.
+    let owner = signed_in(&app, "owner@acme.test").await;
+    let (status, clients) = get(&owner, format!("{base}/clients")).await;
+    assert_eq!(status, 200);
+    assert!(!clients.contains("nav-suppliers"), "{clients}");
+    assert_eq!(get(&owner, format!("{base}/suppliers")).await.0, StatusCode::FORBIDDEN);
+    let (status, _, _) =
+        post(&owner, format!("{base}/suppliers/{}/blocked", acme.id), &clients, &[("blocked", "1")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

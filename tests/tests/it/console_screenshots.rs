@@ -222,5 +222,24 @@ async fn every_main_screen_in_both_languages() {
         ready(&browser, "#import-mapping").await;
         shot(&browser, &dir, "import", lang).await;
         browser.close().await.unwrap();
+
+        // The supplier's portal (issue 16).
+        let profile = tempfile::tempdir().unwrap();
+        let browser = driver.browser_sized(profile.path(), SIZE.0, SIZE.1).await;
+        sign_in(&browser, url, "owner@acme.test").await;
+        ready(&browser, "#nav-organisations").await;
+        in_lang(&browser, lang).await;
+        browser.goto(&format!("{url}/organisations")).await.unwrap();
+        ready(&browser, "#org-table").await;
+        shot(&browser, &dir, "organisations", lang).await;
+        for tab in ["basic", "licences", "users"] {
+            browser.goto(&format!("{url}/organisations/{}?tab={tab}", org["id"].as_str().unwrap())).await.unwrap();
+            ready(&browser, &format!("#tab-{tab}[aria-current]")).await;
+            shot(&browser, &dir, &format!("organisation-{tab}"), lang).await;
+        }
+        browser.goto(&format!("{url}/terms-of-use")).await.unwrap();
+        ready(&browser, "#terms-table").await;
+        shot(&browser, &dir, "terms-of-use", lang).await;
+        browser.close().await.unwrap();
     }
 }

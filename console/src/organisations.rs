@@ -340,9 +340,9 @@ impl UserRow {
             email: u.email.clone(),
             role: t.s(&format!("role-{}", u.role.as_str())),
             status: t.s(&format!("status-{}", <&str>::from(u.status))),
-            last_sign_in: u.last_sign_in_at.map(|at| t.date_time(at)).unwrap_or_default(),
+            last_sign_in: u.last_sign_in_at.map(|at| t.date(at.date_naive())).unwrap_or_default(),
             terms: t.s(&format!("terms-status-{}", <&str>::from(login.terms_status))),
-            terms_at: login.terms_responded_at.map(|at| t.date_time(at)).unwrap_or_default(),
+            terms_at: login.terms_responded_at.map(|at| t.date(at.date_naive())).unwrap_or_default(),
         }
     }
 }

@@ -649,7 +649,7 @@ async fn action_answer(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct BlockFields {
-    blocked: String,
+    pub(crate) blocked: String,
 }
 
 /// `POST /organisations/{id}/blocked` (ORG-13): blocks (`blocked=1`) or unblocks the organisation.

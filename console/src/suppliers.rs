@@ -14,7 +14,7 @@ use clientele_tenants::suppliers::{NewSupplier, Supplier};
 use serde::Deserialize;
 
 use crate::Console;
-use crate::organisations::{languages, parse_org};
+use crate::organisations::{BlockFields, languages, parse_org};
 use crate::session::Signed;
 use crate::view::{self, Base, FieldErrors};
 
@@ -126,12 +126,6 @@ pub(crate) async fn create(
         }
         Err(err) => view::failed(&console, &caller, &err),
     }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct BlockFields {
-    blocked: String,
 }
 
 /// `POST /suppliers/{id}/blocked`: blocks (`blocked=1`) or unblocks the supplier.

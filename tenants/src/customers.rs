@@ -566,7 +566,8 @@ async fn insert_contact(
     Ok(contact_from_row(row))
 }
 
-async fn insert_user(
+/// Inserts an active user without a password (they set it through their access data).
+pub(crate) async fn insert_user(
     tx: &TenantTx,
     handles: &Handles,
     org: TenantId,

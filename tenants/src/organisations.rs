@@ -113,16 +113,8 @@ impl OrganisationService {
         tx.commit().await?;
 
         let ctx = system_ctx(&self.handles, supplier, OrgKind::Supplier);
-        let new_user = NewUser {
-            email: email.to_owned(),
-            display_name: email.split('@').next().unwrap_or(email).to_owned(),
-            role: Role::SuperAdmin,
-            language: Some(Language::default()),
-            password: None,
-        };
-        let admin = users.create(&ctx, new_user).await?;
-        let set_password_token = auth.issue_set_password_token(&ctx, admin.id).await?;
-        Ok(Bootstrapped { supplier, super_admin: admin.id, set_password_token })
+        let (super_admin, set_password_token) = first_super_admin(auth, users, &ctx, email).await?;
+        Ok(Bootstrapped { supplier, super_admin, set_password_token })
     }
 
     /// Creates the platform (once) and a platform administrator, who runs the suppliers in the
@@ -137,16 +129,26 @@ impl OrganisationService {
         let tx = platform.begin().await?;
         ensure_platform(&tx, &platform, self.handles.now()).await?;
         tx.commit().await?;
-        let new_user = NewUser {
-            email: email.to_owned(),
-            display_name: email.split('@').next().unwrap_or(email).to_owned(),
-            role: Role::SuperAdmin,
-            language: Some(Language::default()),
-            password: None,
-        };
-        let admin = users.create(&platform, new_user).await?;
-        Ok((admin.id, auth.issue_set_password_token(&platform, admin.id).await?))
+        first_super_admin(auth, users, &platform, email).await
     }
+}
+
+/// A super-admin of `ctx`'s organisation named after `email`, and their set-password link secret.
+async fn first_super_admin(
+    auth: &AuthService,
+    users: &UserService,
+    ctx: &TenantCtx,
+    email: &str,
+) -> AppResult<(UserId, String)> {
+    let new_user = NewUser {
+        email: email.to_owned(),
+        display_name: email.split('@').next().unwrap_or(email).to_owned(),
+        role: Role::SuperAdmin,
+        language: Some(Language::default()),
+        password: None,
+    };
+    let admin = users.create(ctx, new_user).await?;
+    Ok((admin.id, auth.issue_set_password_token(ctx, admin.id).await?))
 }
 
 /// Creates the platform's row the first time.

@@ -12,6 +12,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use serde_json::json;
 
 use crate::access::AccessService;
+use crate::customers::insert_user;
 use crate::entity::{organisation, user};
 use crate::model::User;
 use crate::organisations::{PLATFORM_ID, insert_org};
@@ -107,21 +108,8 @@ impl SupplierService {
         let mut actor = *ctx.actor();
         actor.on_behalf_of = ctx.actor().user().map(|u| (ctx.tenant(), u));
         let inside = ctx.derive(id, OrgKind::Supplier, actor);
-        let admin = user::ActiveModel {
-            tenant_id: Set(id),
-            id: Set(UserId(self.handles.new_id())),
-            email: Set(email),
-            display_name: Set(admin_name),
-            role: Set(Role::SuperAdmin.as_str().to_owned()),
-            status: Set("active".to_owned()),
-            language: Set(language.to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            last_sign_in_at: Set(None),
-            ..Default::default()
-        }
-        .insert(tx.conn())
-        .await?;
+        let admin = insert_user(&tx, &self.handles, id, &email, &admin_name, Role::SuperAdmin, new.language).await?;
+        let admin = user::Entity::find_by_id((id, admin)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
         let admin = User::from_row(admin)?;
         let entry = AuditEntry::new("user.create", "user", admin.id, audit::created(&admin.audit_view()));
         audit::record(&tx, &inside, entry).await?;

@@ -393,7 +393,7 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
 
 // issue 16: ORG-01 (the list and its search), ORG-03 (a new organisation), ORG-04..ORG-10 (its
 // tabs), ORG-11 (licences), ORG-24 (terms of use), ORG-26 (the organisation's users), in both
-// languages, with axe-core on every screen
+// languages, and the platform's suppliers, with axe-core on every screen
 async fn a_supplier_runs_its_portal_in_chromium(app: TestApp) {
     customer_with_pending_terms(&app).await;
     let axe = axe_source();
@@ -450,5 +450,26 @@ async fn a_supplier_runs_its_portal_in_chromium(app: TestApp) {
     text_with(&browser, "#terms-notice", "1").await;
     text_with(&browser, "#terms-table", "en-US").await;
     no_serious_violations(&browser, &axe, "the terms of use with a translation").await;
+
+    // The platform's administrator: the suppliers, a refused new one, then blocked Acme.
+    let s = &app.state.services;
+    let (_, token) = s.organisations.platform_admin(&s.auth, &s.users, "root@clientele.test").await.unwrap();
+    let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { userErrors { code } } }";
+    let body = app.gql_ok(None, set, json!({ "t": token })).await;
+    assert_eq!(body["data"]["setPassword"]["userErrors"], json!([]), "{body}");
+    click(&browser, "#sign-out").await;
+    at(&browser, "/sign-in", "#email").await;
+    sign_in(&browser, &url, "root@clientele.test").await;
+    at(&browser, "/suppliers", "#supplier-table").await;
+    text_with(&browser, "#supplier-table", "Acme").await;
+    no_serious_violations(&browser, &axe, "the suppliers").await;
+    click(&browser, "#create-supplier").await;
+    at(&browser, "/suppliers", "#s-name-error").await;
+    no_serious_violations(&browser, &axe, "the new supplier form with its errors").await;
+    click(&browser, "#supplier-table button.outline").await;
+    until(&browser, "the block's notice", "return document.querySelector('#supplier-notice') !== null;").await;
+    let unblock = "return document.querySelector('#supplier-table button[id^=unblock-]') !== null;";
+    until(&browser, "Acme blocked, with its unblock button", unblock).await;
+    no_serious_violations(&browser, &axe, "the suppliers with one blocked").await;
     browser.close().await.unwrap();
 }

@@ -649,7 +649,14 @@ async fn action_answer(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct BlockFields {
-    pub(crate) blocked: String,
+    blocked: String,
+}
+
+impl BlockFields {
+    /// Whether the form asks to block (`blocked=1`) rather than unblock.
+    pub(crate) fn block(&self) -> bool {
+        self.blocked == "1"
+    }
 }
 
 /// `POST /organisations/{id}/blocked` (ORG-13): blocks (`blocked=1`) or unblocks the organisation.
@@ -660,7 +667,7 @@ pub(crate) async fn set_blocked(
     axum::Form(f): axum::Form<BlockFields>,
 ) -> Response {
     let Ok(id) = parse_org(&id) else { return view::failed(&console, &caller, &AppError::not_found()) };
-    let blocked = f.blocked == "1";
+    let blocked = f.block();
     let input = CustomerInput { blocked: Some(blocked), ..CustomerInput::default() };
     let done = console.tenants.customers.update(&caller.auth.ctx, id, input).await;
     let key = if blocked { "org-blocked-done" } else { "org-unblocked-done" };

@@ -135,7 +135,7 @@ pub(crate) async fn set_blocked(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<BlockFields>,
 ) -> Response {
-    let blocked = f.blocked == "1";
+    let blocked = f.block();
     let done = async {
         let id: TenantId = parse_org(&id)?;
         console.tenants.suppliers.set_blocked(&caller.auth.ctx, id, blocked).await

@@ -380,8 +380,9 @@ impl CustomerService {
                         .flatten()
                         .collect::<Vec<_>>()
                         .join(" ");
-                    let user =
-                        insert_user(tx, &self.handles, id, email, &name, Role::SuperAdmin, created.language()).await?;
+                    let user = insert_user(tx, &self.handles, id, email, &name, Role::SuperAdmin, created.language())
+                        .await?
+                        .id;
                     super_admin = Some(user);
                     Some(user)
                 }
@@ -510,9 +511,15 @@ impl CustomerService {
 /// A context for the supplier's user acting inside its customer: audit rows there record the
 /// supplier identity as acting-on-behalf-of.
 pub(crate) fn acting_in(ctx: &TenantCtx, customer: TenantId) -> TenantCtx {
+    acting_in_child(ctx, customer, OrgKind::Customer)
+}
+
+/// The context to audit with inside `child`, an organisation of `kind` under the caller's:
+/// the same actor, acting on behalf of the caller's own user.
+pub(crate) fn acting_in_child(ctx: &TenantCtx, child: TenantId, kind: OrgKind) -> TenantCtx {
     let mut actor = *ctx.actor();
     actor.on_behalf_of = ctx.actor().user().map(|u| (ctx.tenant(), u));
-    ctx.derive(customer, OrgKind::Customer, actor)
+    ctx.derive(child, kind, actor)
 }
 
 fn contact_from_row(r: org_contact::Model) -> OrgContact {
@@ -575,10 +582,10 @@ pub(crate) async fn insert_user(
     name: &str,
     role: Role,
     language: Language,
-) -> AppResult<UserId> {
+) -> AppResult<user::Model> {
     let now = handles.now();
     let id = UserId(handles.new_id());
-    user::ActiveModel {
+    let row = user::ActiveModel {
         tenant_id: Set(org),
         id: Set(id),
         email: Set(email.to_owned()),
@@ -593,7 +600,7 @@ pub(crate) async fn insert_user(
     }
     .insert(tx.conn())
     .await?;
-    Ok(id)
+    Ok(row)
 }
 
 /// A customer row with no master data yet.

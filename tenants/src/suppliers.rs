@@ -12,8 +12,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Quer
 use serde_json::json;
 
 use crate::access::AccessService;
-use crate::customers::insert_user;
-use crate::entity::{organisation, user};
+use crate::customers::{acting_in_child, insert_user};
+use crate::entity::organisation;
 use crate::model::User;
 use crate::organisations::{PLATFORM_ID, insert_org};
 use crate::users::{authorize, validate_display_name, validate_email};
@@ -105,11 +105,8 @@ impl SupplierService {
         // The super-admin belongs to the new supplier: the transaction now runs in its tenant,
         // and what happens there is audited as the platform administrator acting on its behalf.
         tx.scope_to(id).await?;
-        let mut actor = *ctx.actor();
-        actor.on_behalf_of = ctx.actor().user().map(|u| (ctx.tenant(), u));
-        let inside = ctx.derive(id, OrgKind::Supplier, actor);
+        let inside = acting_in_child(ctx, id, OrgKind::Supplier);
         let admin = insert_user(&tx, &self.handles, id, &email, &admin_name, Role::SuperAdmin, new.language).await?;
-        let admin = user::Entity::find_by_id((id, admin)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
         let admin = User::from_row(admin)?;
         let entry = AuditEntry::new("user.create", "user", admin.id, audit::created(&admin.audit_view()));
         audit::record(&tx, &inside, entry).await?;

@@ -130,6 +130,11 @@ async fn every_main_screen_in_both_languages() {
     crate::plugins::enable(&app, &acme, &pets, &[&admin]).await;
     let q = "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"Ficelle\", species: \"Chien\", sex: FEMALE, birthDate: \"2023-04-12\"}) { pet { id } userErrors { field message } } }";
     gql(&app, &admin, q, json!({ "c": hotel })).await;
+    let s = &app.state.services;
+    let (_, token) = s.organisations.platform_admin(&s.auth, &s.users, "root@clientele.test").await.unwrap();
+    let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token userErrors { field message } } }";
+    let body = app.gql_ok(None, set, json!({ "t": token })).await;
+    assert_eq!(body["data"]["setPassword"]["userErrors"], json!([]), "{body}");
     let driver = Driver::start().await;
     for (version, lang) in [(1, "fr"), (2, "en")] {
         // Each version asks again, so the terms screen shows in both languages.
@@ -240,6 +245,16 @@ async fn every_main_screen_in_both_languages() {
         browser.goto(&format!("{url}/terms-of-use")).await.unwrap();
         ready(&browser, "#terms-table").await;
         shot(&browser, &dir, "terms-of-use", lang).await;
+        browser.close().await.unwrap();
+
+        // The platform's suppliers.
+        let profile = tempfile::tempdir().unwrap();
+        let browser = driver.browser_sized(profile.path(), SIZE.0, SIZE.1).await;
+        sign_in(&browser, url, "root@clientele.test").await;
+        ready(&browser, "#supplier-table").await;
+        in_lang(&browser, lang).await;
+        ready(&browser, "#supplier-table").await;
+        shot(&browser, &dir, "suppliers", lang).await;
         browser.close().await.unwrap();
     }
 }

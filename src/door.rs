@@ -137,6 +137,14 @@ impl clientele_console::Door for ConsoleDoor {
     async fn resolve(&self, secret: &str, rid: Option<Arc<str>>) -> Result<Authenticated, AppError> {
         resolve(&self.0, secret, rid).await
     }
+
+    fn check_plugin_names(
+        &self,
+        manifest: &clientele_plugins::Manifest,
+        others: &[clientele_plugins::Manifest],
+    ) -> Result<(), AppError> {
+        clientele_graphql::GraphqlService::check_plugin_names(manifest, others)
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

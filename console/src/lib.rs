@@ -19,6 +19,7 @@ mod lists;
 mod organisations;
 mod pages;
 mod plugin_tabs;
+mod plugins;
 mod record;
 mod session;
 mod settings;
@@ -41,7 +42,8 @@ use clientele_tenants::{Authenticated, ClientInfo, TenantServices};
 pub use i18n::Lang;
 
 /// The server's request door, as the console uses it: the same resolution and gates as a
-/// bearer credential on the API (implemented by the `clientele` binary in `src/door.rs`).
+/// bearer credential on the API (implemented by the `clientele` binary in `src/door.rs`), and
+/// the one check of the GraphQL layer the console needs.
 #[async_trait::async_trait]
 pub trait Door: Send + Sync {
     /// The caller's address and user agent, and the request id, as the door reads them.
@@ -49,6 +51,14 @@ pub trait Door: Send + Sync {
 
     /// Resolves a session secret into the caller, exactly as the door resolves a bearer one.
     async fn resolve(&self, secret: &str, rid: Option<Arc<str>>) -> Result<Authenticated, AppError>;
+
+    /// The upload check of a plugin's GraphQL names against the API's and the supplier's other
+    /// plugins' (`others`), which the GraphQL layer makes by building the schemas it compares.
+    fn check_plugin_names(
+        &self,
+        manifest: &clientele_plugins::Manifest,
+        others: &[clientele_plugins::Manifest],
+    ) -> Result<(), AppError>;
 }
 
 /// The embedded files a console page links to (paths from the server's root).
@@ -155,6 +165,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/organisations/{id}/direct-login", post(organisations::direct_login))
         .route("/suppliers", get(suppliers::list).post(suppliers::create))
         .route("/suppliers/{id}/blocked", post(suppliers::set_blocked))
+        .route("/plugins", get(plugins::list).post(plugins::upload))
+        .route("/plugins/{id}", get(plugins::show))
+        .route("/plugins/{id}/enable", post(plugins::enable))
+        .route("/plugins/{id}/upgrade", post(plugins::upgrade))
+        .route("/plugins/{id}/disable", post(plugins::disable))
         .route("/terms-of-use", get(terms_of_use::show).post(terms_of_use::publish))
         .route("/direct-login", get(direct_login::list))
         .route("/direct-login/allowed", post(direct_login::set_allowed))

@@ -72,7 +72,7 @@ pub(crate) struct PluginTab {
 }
 
 /// `birthDate` → `Birth date`: plugin fields have names, not translated labels.
-fn label(name: &str) -> String {
+pub(crate) fn label(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for (i, c) in name.chars().enumerate() {
         if i == 0 {
@@ -123,7 +123,7 @@ fn shown(value: Option<&Value>, ty: FieldType, t: Lang) -> String {
     }
 }
 
-fn field(def: &FieldDef, value: String, error: Option<String>) -> Field {
+pub(crate) fn field(def: &FieldDef, value: String, error: Option<String>) -> Field {
     Field {
         name: def.name.clone(),
         label: label(&def.name),
@@ -179,8 +179,7 @@ pub(crate) async fn details(
 ) -> Result<Vec<Item>, AppError> {
     let mut items = Vec::new();
     for plugin in installed {
-        let defs: Vec<&FieldDef> =
-            plugin.manifest.custom_fields.iter().filter(|f| f.entity == "client").map(|f| &f.field).collect();
+        let defs: Vec<&FieldDef> = plugin.manifest.client_fields().collect();
         if defs.is_empty() {
             continue;
         }
@@ -216,10 +215,11 @@ fn json_of(def: &FieldDef, raw: Option<&str>) -> Option<Value> {
     })
 }
 
-fn data_of(collection: &Collection, form: &[(String, String)]) -> Value {
+/// The values a form sent for `fields`, as the JSON object they take.
+pub(crate) fn data_of<'a>(fields: impl IntoIterator<Item = &'a FieldDef>, form: &[(String, String)]) -> Value {
     let sent = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let data: Map<String, Value> =
-        collection.fields.iter().filter_map(|f| Some((f.name.clone(), json_of(f, sent(&f.name))?))).collect();
+        fields.into_iter().filter_map(|f| Some((f.name.clone(), json_of(f, sent(&f.name))?))).collect();
     Value::Object(data)
 }
 
@@ -282,7 +282,7 @@ pub(crate) async fn create(
     };
     let result = async {
         let (plugin, collection) = find(&installed, &key).ok_or_else(AppError::not_found)?;
-        let data = data_of(collection, &form);
+        let data = data_of(&collection.fields, &form);
         let records = &console.plugins.records;
         records.create(&caller.auth.ctx, plugin, &collection.name, Some(client.id.0), &data).await.map(|_| ())
     }

@@ -194,7 +194,9 @@ fn origin(manifest: &Manifest, name: &str) -> String {
     for (i, c) in manifest.computed.iter().enumerate() {
         stems.push((format!("computed.{i}.name"), c.name.clone()));
     }
-    for (i, f) in manifest.custom_fields.iter().enumerate() {
+    for (i, f) in
+        manifest.custom_fields.iter().enumerate().filter(|(_, f)| f.entity == clientele_plugins::manifest::CLIENT)
+    {
         stems.push((format!("customFields.{i}.field.name"), f.field.name.clone()));
         stems.push((format!("customFields.{i}.field.name"), pascal(&f.field.name)));
     }

@@ -65,8 +65,16 @@ pub struct Collection {
     pub fields: Vec<FieldDef>,
 }
 
+/// The entity of a client's custom field.
+pub const CLIENT: &str = "client";
+/// The entity of a setting of the plugin: the supplier gives its value for each organisation
+/// when it enables the plugin (the console's form is made of these fields), the host checks it,
+/// and the plugin reads it with `config`.
+pub const CONFIG: &str = "config";
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CustomField {
+    /// [`CLIENT`] or [`CONFIG`].
     pub entity: String,
     pub field: FieldDef,
 }
@@ -133,6 +141,27 @@ impl Manifest {
         self.collections.iter().find(|c| c.name == name)
     }
 
+    /// The fields the plugin adds to clients.
+    pub fn client_fields(&self) -> impl Iterator<Item = &FieldDef> {
+        self.fields_of(CLIENT)
+    }
+
+    /// The plugin's settings, given per organisation when it is enabled.
+    pub fn config_fields(&self) -> impl Iterator<Item = &FieldDef> {
+        self.fields_of(CONFIG)
+    }
+
+    fn fields_of<'a>(&'a self, entity: &'a str) -> impl Iterator<Item = &'a FieldDef> {
+        self.custom_fields.iter().filter(move |f| f.entity == entity).map(|f| &f.field)
+    }
+
+    /// Checks an organisation's config against [`Self::config_fields`]: unknown keys, wrong
+    /// types, missing required values, one problem per field; normalised as record data is.
+    pub fn check_config(&self, config: &Value) -> Result<Map<String, Value>, Vec<FieldProblem>> {
+        let fields: Vec<FieldDef> = self.config_fields().cloned().collect();
+        check_data(&fields, config)
+    }
+
     pub fn action(&self, name: &str) -> Option<&Action> {
         self.actions.iter().find(|a| a.name == name)
     }
@@ -159,7 +188,7 @@ impl Manifest {
             out.push((format!("{ty}Input"), format!("actions.{i}.name")));
             choices(&mut out, &ty, &format!("actions.{i}.input"), &a.input);
         }
-        for (i, f) in self.custom_fields.iter().enumerate() {
+        for (i, f) in self.custom_fields.iter().enumerate().filter(|(_, f)| f.entity == CLIENT) {
             choices(&mut out, "Client", &format!("customFields.{i}.field"), std::slice::from_ref(&f.field));
         }
         out
@@ -204,11 +233,24 @@ impl Manifest {
             Self::check_fields(&mut out, &format!("collection `{}`", c.name), &c.fields, &self.collections, true);
         }
         for cf in &self.custom_fields {
-            if cf.entity != "client" {
-                out.push(format!("custom field `{}`: only clients take custom fields", cf.field.name));
+            match cf.entity.as_str() {
+                CLIENT => {}
+                CONFIG => {
+                    let f = &cf.field;
+                    if f.personal || f.searchable || f.ty == FieldType::Reference {
+                        out.push(format!(
+                            "config field `{}`: a setting is not personal, searchable or a reference",
+                            f.name
+                        ));
+                    }
+                }
+                _ => out.push(format!("custom field `{}`: the entity must be `client` or `config`", cf.field.name)),
             }
-            Self::check_fields(&mut out, "custom fields", std::slice::from_ref(&cf.field), &self.collections, true);
         }
+        let client: Vec<FieldDef> = self.client_fields().cloned().collect();
+        Self::check_fields(&mut out, "custom fields", &client, &self.collections, true);
+        let config: Vec<FieldDef> = self.config_fields().cloned().collect();
+        Self::check_fields(&mut out, "config fields", &config, &self.collections, false);
         for c in &self.computed {
             if !camel(&c.name) {
                 out.push(format!("computed field `{}` must be camelCase", c.name));

@@ -357,24 +357,19 @@ impl PluginRecords {
         value: Value,
     ) -> AppResult<()> {
         ctx.require(Permission::Write)?;
-        let def = plugin
-            .manifest
-            .custom_fields
-            .iter()
-            .find(|f| f.entity == "client" && f.field.name == name)
-            .ok_or_else(AppError::not_found)?;
+        let def = plugin.manifest.client_fields().find(|f| f.name == name).ok_or_else(AppError::not_found)?;
         let pseudo = Collection {
             name: CLIENT_FIELDS.into(),
             plural: CLIENT_FIELDS.into(),
             description: String::new(),
             parent: Parent::Client,
-            fields: plugin.manifest.custom_fields.iter().map(|f| f.field.clone()).collect(),
+            fields: plugin.manifest.client_fields().cloned().collect(),
         };
         let tx = ctx.read().await?;
         resolve_parent(&tx, plugin.plugin, &pseudo, Some(client.0), &[]).await?;
         let before = find(&tx, plugin.plugin, CLIENT_FIELDS, Some(&[client.0]), None, 1).await?.into_iter().next();
         let mut merged = before.as_ref().map(|r| r.data.clone()).unwrap_or_default();
-        merged.insert(def.field.name.clone(), value);
+        merged.insert(def.name.clone(), value);
         let clean = check_record(&tx, plugin.plugin, &pseudo, &Value::Object(merged)).await?;
         tx.commit().await?;
         let record = match &before {
@@ -716,11 +711,11 @@ async fn fields_where(
     let mut out = Vec::new();
     for i in installs {
         let Ok(manifest) = serde_json::from_value::<Manifest>(i.manifest) else { continue };
-        for c in manifest.collections {
+        for c in &manifest.collections {
             let names = c.fields.iter().filter(|f| keep(f)).map(|f| f.name.clone()).collect();
-            out.push((i.plugin_id, i.plugin_name.clone(), c.name, names));
+            out.push((i.plugin_id, i.plugin_name.clone(), c.name.clone(), names));
         }
-        let custom = manifest.custom_fields.iter().filter(|f| keep(&f.field)).map(|f| f.field.name.clone()).collect();
+        let custom = manifest.client_fields().filter(|f| keep(f)).map(|f| f.name.clone()).collect();
         out.push((i.plugin_id, i.plugin_name.clone(), CLIENT_FIELDS.to_owned(), custom));
     }
     Ok(out)

@@ -67,6 +67,14 @@ pub struct PluginHealth {
     pub breaker: crate::breaker::Status,
 }
 
+/// A plugin in one of the supplier's customer organisations ([`PluginRegistry::installations`]).
+#[derive(Clone, Debug)]
+pub struct Installation {
+    pub customer: TenantId,
+    pub installed: Installed,
+    pub breaker: crate::breaker::Status,
+}
+
 /// An uploaded version.
 #[derive(Clone, Debug)]
 pub struct UploadedVersion {
@@ -122,6 +130,12 @@ fn uploaded(row: version::Model, name: &str) -> AppResult<UploadedVersion> {
     })
 }
 
+/// The problems of a config, each on its field (`config.shop`).
+fn config_problems(problems: Vec<crate::manifest::FieldProblem>) -> AppError {
+    let each = problems.into_iter().map(|(f, m)| AppError::invalid(&format!("config.{f}"), m)).collect();
+    AppError::all(each).unwrap_or_else(|| AppError::invalid("config", "Invalid config."))
+}
+
 /// The supplier's customer organisations among `ids` (all of them for `None`); `NOT_FOUND`
 /// if one is not its customer. Runs in the supplier's scope.
 async fn customers_of(
@@ -163,9 +177,11 @@ impl PluginRegistry {
         require_supplier(ctx)?;
         let host = Box::new(UploadHost { now: self.handles.now().to_rfc3339() });
         let (sha256, manifest) = self.runtime.inspect(bytes.clone(), host).await?;
-        let problems = manifest.problems();
-        if !problems.is_empty() {
-            return Err(AppError::invalid("component", format!("The manifest is refused: {}.", problems.join("; "))));
+        let problems = manifest.problems().into_iter();
+        if let Some(err) =
+            AppError::all(problems.map(|p| AppError::invalid("component", format!("Manifest: {p}."))).collect())
+        {
+            return Err(err);
         }
         check(&manifest, &self.other_manifests(ctx, &manifest.name).await?)?;
         let tx = ctx.begin().await?;
@@ -317,6 +333,13 @@ impl PluginRegistry {
         }
         let mut tx = ctx.begin().await?;
         let (name, v) = Self::load_version(&tx, plugin, wanted).await?;
+        let config = match config {
+            None => None,
+            Some(given) => {
+                let manifest: Manifest = serde_json::from_value(v.manifest.clone()).map_err(AppError::internal)?;
+                Some(Value::Object(manifest.check_config(&given).map_err(config_problems)?))
+            }
+        };
         let targets = customers_of(self.handles.orgs.as_ref(), &tx, ctx.tenant(), Some(customers)).await?;
         let now = self.handles.now();
         for &customer in &targets {
@@ -398,6 +421,25 @@ impl PluginRegistry {
         audit::record(&tx, ctx, AuditEntry::new("plugin.upgrade", "plugin", plugin, changes)).await?;
         tx.commit().await?;
         Ok(moved)
+    }
+
+    /// Where a supplier's plugin is installed: each customer organisation running it (enabled
+    /// or not) with its version, config and breaker state, in the supplier's customer order.
+    pub async fn installations(&self, ctx: &TenantCtx, plugin: PluginId) -> AppResult<Vec<Installation>> {
+        require_supplier(ctx)?;
+        let mut tx = ctx.read().await?;
+        plugin::Entity::find_by_id((ctx.tenant(), plugin)).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
+        let mut out = Vec::new();
+        for customer in customers_of(self.handles.orgs.as_ref(), &tx, ctx.tenant(), None).await? {
+            tx.scope_to(customer).await?;
+            let Some(row) = Self::install_row(&tx, customer, plugin).await? else { continue };
+            let breaker = self.runtime.breakers.status(customer, plugin, self.handles.now());
+            let installed = Installed::from_row(row)?;
+            out.push(Installation { customer, installed, breaker });
+        }
+        tx.scope_to(ctx.tenant()).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn install_row(tx: &TenantTx, customer: TenantId, plugin: PluginId) -> AppResult<Option<install::Model>> {

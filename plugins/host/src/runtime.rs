@@ -341,8 +341,8 @@ impl Runtime {
         self.limits
     }
 
-    /// Refuses imports other than ours (at our version) and the inert WASI p2 set, naming
-    /// every offending import.
+    /// Refuses imports other than ours (at our version) and the inert WASI p2 set: one error
+    /// per offending import.
     fn check_imports(&self, component: &Component) -> AppResult<()> {
         let ty = component.component_type();
         let mut forbidden = Vec::new();
@@ -361,23 +361,22 @@ impl Runtime {
                 forbidden.push(format!("`{name}`"));
             }
         }
-        if forbidden.is_empty() {
-            return Ok(());
-        }
-        Err(AppError::invalid(
-            "component",
-            format!(
-                "The component imports {}, which plugins may not use (no filesystem, sockets, clocks, randomness \
-                 or environment).{}",
-                forbidden.join(", "),
-                if forbidden.iter().any(|name| name.contains("wasi:random/")) {
-                    " std's HashMap and HashSet import wasi:random for their seed: use BTreeMap and BTreeSet, or a \
-                     hasher with a fixed seed."
-                } else {
-                    ""
-                }
-            ),
-        ))
+        let each = forbidden.iter().map(|name| {
+            let hint = if name.contains("wasi:random/") {
+                " std's HashMap and HashSet import wasi:random for their seed: use BTreeMap and BTreeSet, or a \
+                 hasher with a fixed seed."
+            } else {
+                ""
+            };
+            AppError::invalid(
+                "component",
+                format!(
+                    "The component imports {name}, which plugins may not use (no filesystem, sockets, clocks, \
+                     randomness or environment).{hint}"
+                ),
+            )
+        });
+        AppError::all(each.collect()).map_or(Ok(()), Err)
     }
 
     fn link(&self, component: &Component) -> AppResult<Prepared> {

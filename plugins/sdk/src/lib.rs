@@ -145,6 +145,13 @@ impl Manifest {
         self
     }
 
+    /// A setting of the plugin, given per organisation by the supplier who enables it (read it
+    /// with `host::config()`).
+    #[must_use]
+    pub fn config_field(self, field: FieldDef) -> Self {
+        self.custom_field("config", field)
+    }
+
     /// A computed read-only field on "client" or on one of the plugin's collections.
     #[must_use]
     pub fn computed(mut self, entity: &str, name: &str, ty: FieldType, description: &str) -> Self {

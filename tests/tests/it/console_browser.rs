@@ -2,7 +2,8 @@
 //! super-admin approves the terms, searches from one character, creates a company, opens it,
 //! posts a ledger entry, switches language, opens the users, sessions, direct-login, settings and import screens
 //! (and before sign-in the forgotten-password, set-password and OIDC landing pages), and a
-//! supplier inside sees the direct-login banner, with htmx doing the partial updates; axe-core
+//! supplier inside sees the direct-login banner (and, in its own portal, uploads and enables a
+//! plugin whose tab the customer then has), with htmx doing the partial updates; axe-core
 //! (the npm devDependency of `assets/package.json`, never embedded) runs on every screen and
 //! finds no serious or critical violation.
 
@@ -15,6 +16,7 @@ use crate::common::{Tenant, TestApp};
 use crate::console::company;
 use crate::console_direct_login::{GRANT, OPEN};
 use crate::customers::{customer, customer_admin};
+use crate::plugins::wasm_path;
 use crate::terms::{accept, publish};
 
 both_dbs!(a_super_admin_works_through_the_console_in_chromium, a_supplier_runs_its_portal_in_chromium);
@@ -395,7 +397,7 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
 // tabs), ORG-11 (licences), ORG-24 (terms of use), ORG-26 (the organisation's users), in both
 // languages, and the platform's suppliers, with axe-core on every screen
 async fn a_supplier_runs_its_portal_in_chromium(app: TestApp) {
-    customer_with_pending_terms(&app).await;
+    let (_, ada) = customer_with_pending_terms(&app).await;
     let axe = axe_source();
     let driver = Driver::start().await;
     let profile = tempfile::tempdir().unwrap();
@@ -450,6 +452,32 @@ async fn a_supplier_runs_its_portal_in_chromium(app: TestApp) {
     text_with(&browser, "#terms-notice", "1").await;
     text_with(&browser, "#terms-table", "en-US").await;
     no_serious_violations(&browser, &axe, "the terms of use with a translation").await;
+
+    // Plugins (screen 6): the pets component uploaded through the form, enabled for Boulangerie
+    // Martin with a setting from its manifest; the customer's client page has its tab at once.
+    click(&browser, "#nav-plugins").await;
+    at(&browser, "/plugins", "#no-plugins").await;
+    no_serious_violations(&browser, &axe, "the plugins").await;
+    let component = browser.find(Locator::Css("#p-component")).await.unwrap();
+    component.send_keys(&wasm_path("pets")).await.unwrap();
+    click(&browser, "#upload-plugin-button").await;
+    text_with(&browser, "#plugin-notice", "1.0.0").await;
+    no_serious_violations(&browser, &axe, "a plugin's page").await;
+    click(&browser, &format!("#offered input[value='{}']", ada.id)).await;
+    fill(&browser, "#plugin-shop", "Boulangerie Martin").await;
+    click(&browser, "#enable-plugin-button").await;
+    text_with(&browser, "#installs-table", "Boulangerie Martin").await;
+    no_serious_violations(&browser, &axe, "a plugin enabled in an organisation").await;
+    accept(&app, &ada.token, 1).await;
+    let client = company(&app, &ada, "Chenil du Lac").await;
+    click(&browser, "#sign-out").await;
+    at(&browser, "/sign-in", "#email").await;
+    sign_in(&browser, &url, "ada@martin.test").await;
+    at(&browser, "/clients", "main").await;
+    browser.goto(&format!("{url}/clients/{client}")).await.unwrap();
+    click(&browser, "#tab-pets-pet").await;
+    until(&browser, "the plugin's tab", "return document.querySelector('#plugin-form') !== null;").await;
+    no_serious_violations(&browser, &axe, "a plugin's tab on the customer's client page").await;
 
     // The platform's administrator: the suppliers, a refused new one, then blocked Acme.
     let s = &app.state.services;

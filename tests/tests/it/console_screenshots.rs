@@ -127,7 +127,7 @@ async fn every_main_screen_in_both_languages() {
     let q = "mutation { createApiToken(input: {name: \"Caisse du magasin\", scope: READ_WRITE}) { token userErrors { field message } } }";
     gql(&app, &admin, q, json!({})).await;
     let pets = crate::plugins::uploaded(&app, &acme, "pets").await;
-    crate::plugins::enable(&app, &acme, &pets, &[&admin]).await;
+    crate::plugins::enable_with(&app, &acme, &pets, &[&admin], json!({ "shop": "Boulangerie Martin" })).await;
     let q = "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"Ficelle\", species: \"Chien\", sex: FEMALE, birthDate: \"2023-04-12\"}) { pet { id } userErrors { field message } } }";
     gql(&app, &admin, q, json!({ "c": hotel })).await;
     let s = &app.state.services;
@@ -245,6 +245,12 @@ async fn every_main_screen_in_both_languages() {
         browser.goto(&format!("{url}/terms-of-use")).await.unwrap();
         ready(&browser, "#terms-table").await;
         shot(&browser, &dir, "terms-of-use", lang).await;
+        browser.goto(&format!("{url}/plugins")).await.unwrap();
+        ready(&browser, "#plugins-table").await;
+        shot(&browser, &dir, "plugins", lang).await;
+        browser.goto(&format!("{url}/plugins/{pets}")).await.unwrap();
+        ready(&browser, "#installs-table").await;
+        shot(&browser, &dir, "plugin", lang).await;
         browser.close().await.unwrap();
 
         // The platform's suppliers.

@@ -364,8 +364,7 @@ fn register(mut builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
             let type_name = pascal(&a.name);
             builder = register_choices(builder, &type_name, &a.input);
         }
-        for f in p.manifest.custom_fields.iter().filter(|f| f.field.ty == FieldType::Choice) {
-            let f = &f.field;
+        for f in p.manifest.client_fields().filter(|f| f.ty == FieldType::Choice) {
             builder = builder.register(field_types::choice_enum(&choice_enum("Client", f), &f.choices));
         }
     }
@@ -638,7 +637,7 @@ fn client_fields(mut client: Object, shape: &SchemaShape) -> Object {
         for comp in p.manifest.computed.iter().filter(|c| c.entity == "client") {
             client = client.field(computed_field(&plugin, &comp.name, comp.ty, &comp.description, client_id));
         }
-        for f in p.manifest.custom_fields.iter().filter(|f| f.entity == "client").map(|f| &f.field) {
+        for f in p.manifest.client_fields() {
             client = client.field(custom_field(&plugin, f));
         }
     }
@@ -665,7 +664,7 @@ fn custom_field(plugin: &Arc<str>, f: &FieldDef) -> Field {
 
 /// `set<Field>(clientId, value)` for each of a plugin's custom fields on clients.
 fn custom_field_mutations(mut mutation: Mutations, plugin: &str, manifest: &Manifest) -> Mutations {
-    for f in manifest.custom_fields.iter().filter(|f| f.entity == "client").map(|f| &f.field) {
+    for f in manifest.client_fields() {
         let (p, name) = (plugin.to_owned(), f.name.clone());
         mutation = mutation.field(
             Mutation::new(&format!("set{}", pascal(&f.name)), "ClientPayload", move |rc| {

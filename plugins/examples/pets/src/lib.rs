@@ -17,6 +17,20 @@ struct Pet {
     species: String,
     breed: Option<String>,
     birth_date: String,
+    identification: Option<String>,
+}
+
+/// The organisation's settings of the plugin (`config_field`s), as the host checked them.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Settings {
+    identification_required: bool,
+}
+
+impl Settings {
+    fn read() -> Self {
+        serde_json::from_str(&host::config()).unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]
@@ -72,6 +86,11 @@ impl Plugin for Pets {
             // PET-06: the till shows the pets' names when the client is called up.
             .computed("client", "petNames", FieldType::Text, "PET-06: the client's pets, by name.")
             .computed("pet", "ageInMonths", FieldType::Integer, "Whole months since the birth date.")
+            .config_field(field("shop", FieldType::Text).describe("The shop's name, as its pet cards show it."))
+            .config_field(
+                field("identificationRequired", FieldType::Boolean)
+                    .describe("Refuse a pet without its chip or tattoo number."),
+            )
     }
 
     fn validate(record: StoredRecord) -> Result<(), Vec<FieldError>> {
@@ -87,6 +106,9 @@ impl Plugin for Pets {
         }
         if pet.name.trim().is_empty() {
             errors.push(invalid("name", "Give the pet a name."));
+        }
+        if Settings::read().identification_required && pet.identification.as_deref().is_none_or(|i| i.trim().is_empty()) {
+            errors.push(invalid("identification", "This shop records every pet's chip or tattoo number."));
         }
         // With a species list (PET-02), the species and breed must come from it.
         let species = records::all("species");

@@ -11,6 +11,7 @@
 
 mod account;
 mod audit;
+mod catalogue;
 mod clients;
 mod direct_login;
 mod i18n;
@@ -163,6 +164,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/organisations/{id}/blocked", post(organisations::set_blocked))
         .route("/organisations/{id}/access-data", post(organisations::send_access_data))
         .route("/organisations/{id}/direct-login", post(organisations::direct_login))
+        .route("/organisations/{id}/views", post(catalogue::assign_view))
+        .route("/organisations/{id}/views/{view}/unassign", post(catalogue::unassign_view))
+        .route("/organisations/{id}/customer-group", post(catalogue::set_customer_group))
+        .route("/catalogue", get(catalogue::show))
+        .route("/catalogue/items", post(catalogue::create_item))
+        .route("/catalogue/items/{id}/active", post(catalogue::set_item_active))
+        .route("/catalogue/views", post(catalogue::create_view))
+        .route("/catalogue/groups", post(catalogue::create_group))
         .route("/suppliers", get(suppliers::list).post(suppliers::create))
         .route("/suppliers/{id}/blocked", post(suppliers::set_blocked))
         .route("/plugins", get(plugins::list).post(plugins::upload))

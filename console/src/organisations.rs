@@ -24,6 +24,7 @@ use clientele_tenants::terms::UserLogin;
 use serde::Deserialize;
 use strum::IntoEnumIterator;
 
+use crate::catalogue::{GroupRow, ViewRow, price};
 use crate::clients::opt;
 use crate::session::{self, SESSION, Signed};
 use crate::view::{self, Base, FieldErrors, redirect};
@@ -264,7 +265,7 @@ pub(crate) async fn create(
 }
 
 /// The tabs of an organisation's page, by their `?tab=` name.
-const TABS: [&str; 6] = ["basic", "advanced", "settings", "contacts", "licences", "users"];
+const TABS: [&str; 7] = ["basic", "advanced", "settings", "catalogue", "contacts", "licences", "users"];
 
 /// The master-data fields each form tab edits.
 fn tab_fields(tab: &str) -> &'static [OrgText] {
@@ -376,6 +377,8 @@ struct OrgPage {
     contacts: Vec<ContactRow>,
     licences: Vec<LicenceRow>,
     users: Vec<UserRow>,
+    /// The catalogue tab: what it shows of the supplier's catalogue for this organisation.
+    catalogue: Option<OrgCatalogue>,
     /// What the last toolbar action or form did, or why it was refused.
     notice: Option<String>,
     errors: FieldErrors,
@@ -385,6 +388,44 @@ impl OrgPage {
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field)
     }
+}
+
+/// An organisation's catalogue and conditions (ORG-13..ORG-15).
+pub(crate) struct OrgCatalogue {
+    /// The views assigned to it: (id, name, is its default).
+    assigned: Vec<(String, String, bool)>,
+    /// Every view of the supplier, to assign.
+    views: Vec<ViewRow>,
+    groups: Vec<GroupRow>,
+    /// Its customer group's id, empty for none.
+    group: String,
+    /// The items it sees: (SKU, name, list price, its price).
+    items: Vec<(String, String, String, String)>,
+}
+
+async fn org_catalogue(console: &Console, caller: &Signed, org: &CustomerOrg) -> AppResult<OrgCatalogue> {
+    let (ctx, t, catalogue) = (&caller.auth.ctx, caller.lang, &console.tenants.catalogue);
+    let seen = catalogue.catalogue_of(ctx, org.row.id).await?;
+    let assigned = catalogue.views_of(ctx, org.row.id).await?;
+    Ok(OrgCatalogue {
+        assigned: assigned.iter().map(|a| (a.view.id.to_string(), a.view.name.clone(), a.is_default)).collect(),
+        views: catalogue.views(ctx).await?.iter().map(ViewRow::of).collect(),
+        groups: catalogue.groups(ctx).await?.iter().map(|g| GroupRow::of(g, t)).collect(),
+        group: org.row.customer_group_id.map(|g| g.to_string()).unwrap_or_default(),
+        items: seen
+            .items
+            .iter()
+            .map(|p| {
+                let currency = &p.item.currency;
+                (
+                    p.item.sku.clone(),
+                    p.item.name.clone(),
+                    price(p.item.unit_price, currency, t),
+                    price(p.effective_price, currency, t),
+                )
+            })
+            .collect(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -415,10 +456,11 @@ async fn org_page(console: &Console, caller: &Signed, id: TenantId, which: &'sta
         let contacts = if which == "contacts" { console.tenants.customers.contacts(ctx, id).await? } else { vec![] };
         let licences = if which == "licences" { console.tenants.licences.list(ctx, id).await? } else { vec![] };
         let users = if which == "users" { console.tenants.terms.user_logins(ctx, id).await? } else { vec![] };
-        Ok::<_, AppError>((org, contacts, licences, users))
+        let catalogue = if which == "catalogue" { Some(org_catalogue(console, caller, &org).await?) } else { None };
+        Ok::<_, AppError>((org, contacts, licences, users, catalogue))
     }
     .await;
-    let (org, contacts, licences, users) = match loaded {
+    let (org, contacts, licences, users, catalogue) = match loaded {
         Ok(loaded) => loaded,
         Err(err) => return view::failed(console, caller, &err),
     };
@@ -482,6 +524,7 @@ async fn org_page(console: &Console, caller: &Signed, id: TenantId, which: &'sta
             .collect(),
         licences: licences.iter().map(|l| licence_row(l, t)).collect(),
         users: users.iter().map(|u| UserRow::of(u, t)).collect(),
+        catalogue,
         notice: shown.notice,
         errors: shown.errors,
     };
@@ -622,7 +665,7 @@ pub(crate) async fn add_licence(
 }
 
 /// The tab again after an action: its notice, or the refusal's messages beside the form.
-async fn action_answer(
+pub(crate) async fn action_answer(
     console: &Console,
     caller: &Signed,
     id: TenantId,

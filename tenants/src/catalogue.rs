@@ -563,45 +563,63 @@ impl CatalogueService {
         let reader = Actor { role: Role::ReadOnly, scope: TokenScope::Read, ..Actor::system() };
         let supplier_ctx = ctx.derive(supplier, OrgKind::Supplier, reader);
         let tx = supplier_ctx.read().await?;
-        let mut views = assigned_views(&tx, own.id).await?;
-        if views.is_empty() {
-            views = load_views(&tx)
-                .await?
-                .into_iter()
-                .filter(|v| v.supplier_default)
-                .map(|view| AssignedView { view, is_default: true })
-                .collect();
-        }
-        let discount_bp = match own.customer_group_id {
-            Some(g) => customer_group::Entity::find_by_id((supplier, g))
-                .one(tx.conn())
-                .await?
-                .filter(|g| !g.same_as_supplier)
-                .map_or(0, |g| g.discount_bp),
-            None => 0,
-        };
-        let items = catalogue_item::Entity::find()
-            .filter(catalogue_item::Column::TenantId.eq(supplier))
-            .filter(catalogue_item::Column::Active.eq(true))
-            .order_by_asc(catalogue_item::Column::Sku)
-            .all(tx.conn())
-            .await?;
+        let catalogue = priced(&tx, &own).await?;
         tx.commit().await?;
-        // Items come in SKU order, each once, however many views select it.
-        let visible: Vec<PricedItem> = items
-            .into_iter()
-            .filter(|i| {
-                views.iter().any(|v| {
-                    v.view.items.contains(&i.id) || i.category.as_ref().is_some_and(|c| v.view.categories.contains(c))
-                })
-            })
-            .map(|i| {
-                let item = item(i);
-                PricedItem { effective_price: discounted(item.unit_price, discount_bp), discount_bp, item }
-            })
-            .collect();
-        Ok(CustomerCatalogue { views, items: visible })
+        Ok(catalogue)
     }
+
+    /// What one of the supplier's customers sees of its catalogue, at its prices (ORG-13..15).
+    pub async fn catalogue_of(&self, ctx: &TenantCtx, org: TenantId) -> AppResult<CustomerCatalogue> {
+        Self::require_supplier(ctx)?;
+        let tx = ctx.read().await?;
+        let own = CustomerService::load_child(&tx, ctx.tenant(), org).await?;
+        let catalogue = priced(&tx, &own).await?;
+        tx.commit().await?;
+        Ok(catalogue)
+    }
+}
+
+/// The views of `own` (or its supplier's default view, ORG-14) and their active items at the
+/// price its customer group gives (ORG-15), read in its supplier's tenant (`tx`).
+async fn priced(tx: &TenantTx, own: &organisation::Model) -> AppResult<CustomerCatalogue> {
+    let supplier = tx.tenant();
+    let mut views = assigned_views(tx, own.id).await?;
+    if views.is_empty() {
+        views = load_views(tx)
+            .await?
+            .into_iter()
+            .filter(|v| v.supplier_default)
+            .map(|view| AssignedView { view, is_default: true })
+            .collect();
+    }
+    let discount_bp = match own.customer_group_id {
+        Some(g) => customer_group::Entity::find_by_id((supplier, g))
+            .one(tx.conn())
+            .await?
+            .filter(|g| !g.same_as_supplier)
+            .map_or(0, |g| g.discount_bp),
+        None => 0,
+    };
+    let items = catalogue_item::Entity::find()
+        .filter(catalogue_item::Column::TenantId.eq(supplier))
+        .filter(catalogue_item::Column::Active.eq(true))
+        .order_by_asc(catalogue_item::Column::Sku)
+        .all(tx.conn())
+        .await?;
+    // Items come in SKU order, each once, however many views select it.
+    let visible: Vec<PricedItem> = items
+        .into_iter()
+        .filter(|i| {
+            views.iter().any(|v| {
+                v.view.items.contains(&i.id) || i.category.as_ref().is_some_and(|c| v.view.categories.contains(c))
+            })
+        })
+        .map(|i| {
+            let item = item(i);
+            PricedItem { effective_price: discounted(item.unit_price, discount_bp), discount_bp, item }
+        })
+        .collect();
+    Ok(CustomerCatalogue { views, items: visible })
 }
 
 fn group(r: customer_group::Model) -> CustomerGroup {

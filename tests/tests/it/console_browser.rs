@@ -433,12 +433,15 @@ async fn a_supplier_runs_its_portal_in_chromium(app: TestApp) {
             click(&browser, "#switch-language").await;
             until(&browser, lang, &format!("return document.documentElement.lang === {};", json!(lang))).await;
         }
-        for tab in ["basic", "advanced", "settings", "contacts", "licences", "users"] {
+        for tab in ["basic", "advanced", "settings", "catalogue", "contacts", "licences", "users"] {
             browser.goto(&format!("{url}{page}?tab={tab}")).await.unwrap();
             until(&browser, tab, &format!("return document.querySelector('#tab-{tab}[aria-current]') !== null;")).await;
             no_serious_violations(&browser, &axe, &format!("the organisation's {tab} tab in {lang}")).await;
         }
         text_with(&browser, "#org-user-table", "jean@durand.test").await;
+        click(&browser, "#nav-catalogue").await;
+        at(&browser, "/catalogue", "#new-item").await;
+        no_serious_violations(&browser, &axe, &format!("the catalogue in {lang}")).await;
         click(&browser, "#nav-terms-of-use").await;
         at(&browser, "/terms-of-use", "#terms-table").await;
         no_serious_violations(&browser, &axe, &format!("the terms of use in {lang}")).await;

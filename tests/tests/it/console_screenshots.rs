@@ -130,6 +130,18 @@ async fn every_main_screen_in_both_languages() {
     crate::plugins::enable_with(&app, &acme, &pets, &[&admin], json!({ "shop": "Boulangerie Martin" })).await;
     let q = "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"Ficelle\", species: \"Chien\", sex: FEMALE, birthDate: \"2023-04-12\"}) { pet { id } userErrors { field message } } }";
     gql(&app, &admin, q, json!({ "c": hotel })).await;
+    let q = "mutation($i: SaveCatalogueItemInput!) { saveCatalogueItem(input: $i) { item { id } userErrors { field message } } }";
+    for (sku, name, category, price) in [
+        ("PAIN-01", "Baguette tradition", "Pain", "1.30"),
+        ("VIEN-01", "Croissant au beurre", "Viennoiserie", "1.45"),
+        ("PAT-01", "Tarte aux pommes", "Pâtisserie", "18.00"),
+    ] {
+        let item = json!({ "sku": sku, "name": name, "category": category, "unitPrice": price });
+        gql(&app, &acme, q, json!({ "i": item })).await;
+    }
+    let q = "mutation($i: SaveCatalogueViewInput!) { saveCatalogueView(input: $i) { view { id } userErrors { field message } } }";
+    let view = json!({ "name": "Boulangerie", "categories": ["Pain", "Viennoiserie"], "supplierDefault": true });
+    gql(&app, &acme, q, json!({ "i": view })).await;
     let s = &app.state.services;
     let (_, token) = s.organisations.platform_admin(&s.auth, &s.users, "root@clientele.test").await.unwrap();
     let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { token userErrors { field message } } }";
@@ -237,7 +249,7 @@ async fn every_main_screen_in_both_languages() {
         browser.goto(&format!("{url}/organisations")).await.unwrap();
         ready(&browser, "#org-table").await;
         shot(&browser, &dir, "organisations", lang).await;
-        for tab in ["basic", "licences", "users"] {
+        for tab in ["basic", "catalogue", "licences", "users"] {
             browser.goto(&format!("{url}/organisations/{}?tab={tab}", org["id"].as_str().unwrap())).await.unwrap();
             ready(&browser, &format!("#tab-{tab}[aria-current]")).await;
             shot(&browser, &dir, &format!("organisation-{tab}"), lang).await;
@@ -245,6 +257,9 @@ async fn every_main_screen_in_both_languages() {
         browser.goto(&format!("{url}/terms-of-use")).await.unwrap();
         ready(&browser, "#terms-table").await;
         shot(&browser, &dir, "terms-of-use", lang).await;
+        browser.goto(&format!("{url}/catalogue")).await.unwrap();
+        ready(&browser, "#items-table").await;
+        shot(&browser, &dir, "catalogue", lang).await;
         browser.goto(&format!("{url}/plugins")).await.unwrap();
         ready(&browser, "#plugins-table").await;
         shot(&browser, &dir, "plugins", lang).await;

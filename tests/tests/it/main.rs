@@ -22,6 +22,7 @@ mod console;
 mod console_account;
 mod console_audit;
 mod console_browser;
+mod console_catalogue;
 mod console_direct_login;
 mod console_imports;
 mod console_lists;

@@ -727,33 +727,16 @@ pub(crate) async fn export_xlsx(
     caller: Signed,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    use axum::http::{HeaderValue, header};
-
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let written = async {
+        let file = view::temp_file(&console).await?;
         let dir = &console.tmp_dir;
-        tokio::fs::create_dir_all(dir).await.map_err(AppError::internal)?;
-        let file = tempfile::NamedTempFile::new_in(dir).map_err(AppError::internal)?;
         console.records.clients.export_xlsx(&caller.auth.ctx, &q.filter(), q.order(), file.path(), dir).await?;
-        let reader = tokio::fs::File::open(file.path()).await.map_err(AppError::internal)?;
-        let length = reader.metadata().await.map_err(AppError::internal)?.len();
-        Ok::<_, AppError>((reader, length))
+        view::workbook(file, "clients.xlsx").await
     }
     .await;
-    let (reader, length) = match written {
-        Ok(written) => written,
-        Err(err) => return view::failed(&console, &caller, &err),
-    };
-    let mut response = Response::new(axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(reader)));
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"clients.xlsx\""));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    written.unwrap_or_else(|err| view::failed(&console, &caller, &err))
 }
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `GET /clients/export.csv`: the list's filters as a CSV download, streamed page by page (a
 /// large list never sits in memory); the service writes the audit row.

@@ -157,6 +157,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/settings/referral", get(lists::referral).post(lists::save_referral))
         .route("/organisations", get(organisations::list).post(organisations::create))
         .route("/organisations/new", get(organisations::new_form))
+        .route("/organisations/export.xlsx", get(organisations::export_xlsx))
         .route("/organisations/registration-link", post(organisations::registration_link))
         .route("/organisations/{id}", get(organisations::show).post(organisations::save))
         .route("/organisations/{id}/contacts", post(organisations::add_contact))

@@ -33,6 +33,9 @@ use crate::{Console, Lang};
 /// Organisations per page.
 const PAGE: i64 = 50;
 
+/// Organisations read per query by the export (the largest page).
+const EXPORT_PAGE: i64 = 100;
+
 /// The cookie that keeps the supplier's own session while it is inside a customer.
 pub(crate) const RETURN: &str = "clientele_return";
 
@@ -76,7 +79,40 @@ impl OrgRow {
 pub(crate) struct ListQuery {
     q: String,
     status: String,
+    category: String,
+    language: String,
+    /// `1` blocked only, `0` not blocked, empty both.
+    blocked: String,
     after: String,
+}
+
+impl ListQuery {
+    fn filter(&self) -> AppResult<CustomerFilter> {
+        Ok(CustomerFilter {
+            query: opt(&self.q),
+            status: parsed(&self.status, "status", "Choose a status.")?,
+            category: parsed(&self.category, "category", "Choose a category.")?,
+            language: parsed(&self.language, "language", "Choose a language.")?,
+            blocked: match self.blocked.as_str() {
+                "" => None,
+                "1" => Some(true),
+                "0" => Some(false),
+                _ => return Err(AppError::invalid("blocked", "Choose blocked or not.")),
+            },
+        })
+    }
+
+    /// The filters as a query string (no page), for the export and next-page links.
+    fn filters(&self) -> String {
+        let pairs = [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("category", &self.category),
+            ("language", &self.language),
+            ("blocked", &self.blocked),
+        ];
+        serde_urlencoded::to_string(pairs.iter().filter(|(_, v)| !v.is_empty()).collect::<Vec<_>>()).unwrap_or_default()
+    }
 }
 
 #[derive(Template)]
@@ -85,6 +121,11 @@ struct ListPage {
     base: Base,
     q: ListQuery,
     statuses: Vec<(&'static str, String)>,
+    /// The supplier's organisation categories: (id, title).
+    categories: Vec<(String, String)>,
+    languages: Vec<&'static str>,
+    /// The list's filters as a query string, for the export link.
+    filters: String,
     rows: Vec<OrgRow>,
     /// How many organisations match, for people.
     total: String,
@@ -105,20 +146,14 @@ async fn list_page(
     link: (Option<String>, FieldErrors),
     status: StatusCode,
 ) -> Response {
+    let ctx = &caller.auth.ctx;
     let listed = async {
-        let filter = CustomerFilter {
-            query: opt(&q.q),
-            status: if q.status.is_empty() {
-                None
-            } else {
-                Some(q.status.parse().map_err(|_| AppError::invalid("status", "Choose a status."))?)
-            },
-        };
         let request = PageRequest::new(Some(PAGE), opt(&q.after), None, None)?;
-        console.tenants.customers.list(&caller.auth.ctx, &filter, request).await
+        let orgs = console.tenants.customers.list(ctx, &q.filter()?, request).await?;
+        Ok::<_, AppError>((orgs, console.tenants.org_categories.list(ctx).await?))
     }
     .await;
-    let orgs = match listed {
+    let (orgs, categories) = match listed {
         Ok(orgs) => orgs,
         Err(err) => return view::failed(console, caller, &err),
     };
@@ -126,6 +161,9 @@ async fn list_page(
     let page = ListPage {
         base: Base::of(console, caller, "/organisations"),
         statuses: statuses(t),
+        categories: categories.into_iter().map(|c| (c.id.to_string(), c.title)).collect(),
+        languages: languages(),
+        filters: q.filters(),
         rows: orgs.items.iter().map(|o| OrgRow::of(o, t)).collect(),
         total: t.number(i64::try_from(orgs.total_count).unwrap_or(i64::MAX)),
         next: orgs.has_next_page.then(|| orgs.items.last().map(|o| encode_cursor(o.row.id.0))).flatten(),
@@ -134,6 +172,77 @@ async fn list_page(
         q,
     };
     view::html(status, &page)
+}
+
+/// A filter's value: none when left empty, else parsed (refused with `message` at `field`).
+fn parsed<T: std::str::FromStr>(raw: &str, field: &str, message: &str) -> AppResult<Option<T>> {
+    opt(raw).map(|v| v.parse().map_err(|_| AppError::invalid(field, message))).transpose()
+}
+
+/// The export's columns: number, company, the address and communication fields, status,
+/// language, blocked, valid from.
+const EXPORTED: [OrgText; 7] = [
+    OrgText::LegalForm,
+    OrgText::Street,
+    OrgText::Postcode,
+    OrgText::City,
+    OrgText::Country,
+    OrgText::Phone,
+    OrgText::Email,
+];
+
+/// `GET /organisations/export.xlsx` (issue 16, screen 1): the organisations the list's filters
+/// find, every page of them, as a workbook written to a temp file and sent from there.
+pub(crate) async fn export_xlsx(
+    State(console): State<Arc<Console>>,
+    caller: Signed,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Response {
+    use clientele_records::clients::export::{Cell, XlsxSheet};
+
+    let q = query.map(|Query(q)| q).unwrap_or_default();
+    let t = caller.lang;
+    let ctx = &caller.auth.ctx;
+    let written = async {
+        let filter = q.filter()?;
+        let file = view::temp_file(&console).await?;
+        let dir = &console.tmp_dir;
+        let mut headers = vec![t.s("field-number"), t.s("org-field-name")];
+        headers.extend(EXPORTED.iter().map(|&f| t.s(&format!("org-field-{}", <&str>::from(f)))));
+        headers.extend(["field-status", "org-field-language", "org-blocked", "org-field-valid_from"].map(|k| t.s(k)));
+        let mut sheet = XlsxSheet::new(dir, &t.s("nav-organisations"), &headers)?;
+        let mut after = None;
+        loop {
+            let page = console
+                .tenants
+                .customers
+                .list(ctx, &filter, PageRequest::new(Some(EXPORT_PAGE), after, None, None)?)
+                .await?;
+            let rows: Vec<Vec<Cell>> = page
+                .items
+                .iter()
+                .map(|o| {
+                    let r = &o.row;
+                    let mut cells = vec![r.number.map_or(Cell::Empty, Cell::Int), Cell::Text(r.name.clone())];
+                    cells.extend(EXPORTED.iter().map(|f| f.get(r).map_or(Cell::Empty, |v| Cell::Text(v.to_owned()))));
+                    cells.push(Cell::Text(t.s(&format!("org-status-{}", <&str>::from(o.status())))));
+                    cells.push(Cell::Text(o.language().tag().to_owned()));
+                    cells.push(Cell::Bool(r.blocked));
+                    cells.push(r.valid_from.map_or(Cell::Empty, Cell::Date));
+                    cells
+                })
+                .collect();
+            sheet.write_rows(&rows)?;
+            match page.items.last() {
+                Some(last) if page.has_next_page => after = Some(encode_cursor(last.row.id.0)),
+                _ => break,
+            }
+        }
+        sheet.save(file.path().to_owned()).await?;
+        view::workbook(file, "organisations.xlsx").await
+    }
+    .await;
+    written.unwrap_or_else(|err| view::failed(&console, &caller, &err))
 }
 
 /// `GET /organisations`.

@@ -253,7 +253,7 @@ async fn plugin_page(console: &Console, caller: &Signed, id: PluginId, q: PageQu
         let installs = registry.installations(ctx, id).await?;
         let ids: Vec<TenantId> = installs.iter().map(|i| i.customer).collect();
         let names = console.tenants.customers.names(ctx, &ids).await?;
-        let filter = CustomerFilter { query: opt(&q.q), status: None };
+        let filter = CustomerFilter { query: opt(&q.q), ..CustomerFilter::default() };
         let offered = console.tenants.customers.list(ctx, &filter, PageRequest::new(Some(OFFERED), None, None, None)?);
         Ok::<_, AppError>((plugin, installs, names, offered.await?))
     }

@@ -179,3 +179,27 @@ impl FieldErrors {
         self.fields.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
     }
 }
+
+/// A new file in the server's temp folder, removed when dropped.
+pub(crate) async fn temp_file(console: &Console) -> Result<tempfile::NamedTempFile, AppError> {
+    tokio::fs::create_dir_all(&console.tmp_dir).await.map_err(AppError::internal)?;
+    tempfile::NamedTempFile::new_in(&console.tmp_dir).map_err(AppError::internal)
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A workbook written to `file`, sent as the download `name` (a plain file name) and streamed
+/// from disk; the file's name is removed at once, its content when the answer is sent.
+pub(crate) async fn workbook(file: tempfile::NamedTempFile, name: &'static str) -> Result<Response, AppError> {
+    let reader = tokio::fs::File::open(file.path()).await.map_err(AppError::internal)?;
+    let length = reader.metadata().await.map_err(AppError::internal)?.len();
+    drop(file);
+    let mut response = Response::new(axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(reader)));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    let disposition = format!("attachment; filename=\"{name}\"");
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(AppError::internal)?);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

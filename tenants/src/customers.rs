@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use crate::entity::{licence, org_contact, organisation, user};
+use crate::entity::{licence, org_category_link, org_contact, organisation, user};
 use crate::model::{OrganisationStatus, parse_stored};
 
 /// A text field of the organisation's master data: `None` keeps, `Some(None)` clears.
@@ -208,6 +208,10 @@ pub struct CustomerFilter {
     /// Words matched against number, company, complement, street, country, postcode, city, remark.
     pub query: Option<String>,
     pub status: Option<OrganisationStatus>,
+    /// Organisations in this category of the supplier's (ORG-23).
+    pub category: Option<uuid::Uuid>,
+    pub language: Option<Language>,
+    pub blocked: Option<bool>,
 }
 
 pub struct CustomerService {
@@ -464,6 +468,21 @@ impl CustomerService {
             .add(organisation::Column::Kind.eq(OrgKind::Customer.as_str()));
         if let Some(status) = filter.status {
             cond = cond.add(organisation::Column::Status.eq(<&str>::from(status)));
+        }
+        if let Some(language) = filter.language {
+            cond = cond.add(organisation::Column::Language.eq(language.tag()));
+        }
+        if let Some(blocked) = filter.blocked {
+            cond = cond.add(organisation::Column::Blocked.eq(blocked));
+        }
+        if let Some(category) = filter.category {
+            let linked = sea_orm::sea_query::Query::select()
+                .column(org_category_link::Column::OrganisationId)
+                .from(org_category_link::Entity)
+                .and_where(org_category_link::Column::TenantId.eq(ctx.tenant()))
+                .and_where(org_category_link::Column::CategoryId.eq(category))
+                .to_owned();
+            cond = cond.add(organisation::Column::Id.in_subquery(linked));
         }
         for word in filter.query.as_deref().unwrap_or_default().split_whitespace().take(5) {
             let pattern =

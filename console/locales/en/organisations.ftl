@@ -121,3 +121,5 @@ supplier-create = Create the supplier
 supplier-created = { $name } created: its access data went to { $email }.
 supplier-blocked = { $name } is blocked: its users can no longer sign in.
 supplier-unblocked = { $name } is unblocked.
+org-category = Category
+org-export = Export to .xlsx

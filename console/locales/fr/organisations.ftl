@@ -121,3 +121,5 @@ supplier-create = Créer le fournisseur
 supplier-created = { $name } est créé : ses données d’accès sont parties à { $email }.
 supplier-blocked = { $name } est bloqué : ses utilisateurs ne peuvent plus se connecter.
 supplier-unblocked = { $name } est débloqué.
+org-category = Catégorie
+org-export = Exporter en .xlsx

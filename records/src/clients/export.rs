@@ -77,8 +77,9 @@ pub fn csv_bytes(headers: Option<&[String]>, rows: &[Vec<Cell>]) -> AppResult<Ve
 }
 
 /// A one-sheet workbook written row by row in constant memory mode: rows go to a temp file in
-/// `tmp_dir` as they are written, so its size does not grow with the row count.
-struct XlsxSheet {
+/// `tmp_dir` as they are written, so its size does not grow with the row count. The console's
+/// list of organisations is written with it too.
+pub struct XlsxSheet {
     book: Workbook,
     row: u32,
     date: Format,
@@ -91,7 +92,7 @@ fn xlsx_err(err: rust_xlsxwriter::XlsxError) -> AppError {
 }
 
 impl XlsxSheet {
-    fn new(tmp_dir: &Path, name: &str, headers: &[String]) -> AppResult<Self> {
+    pub fn new(tmp_dir: &Path, name: &str, headers: &[String]) -> AppResult<Self> {
         let mut book = Workbook::new();
         book.set_tempdir(tmp_dir).map_err(xlsx_err)?;
         let bold = Format::new().set_bold();
@@ -113,7 +114,7 @@ impl XlsxSheet {
         })
     }
 
-    fn write_rows(&mut self, rows: &[Vec<Cell>]) -> AppResult<()> {
+    pub fn write_rows(&mut self, rows: &[Vec<Cell>]) -> AppResult<()> {
         let sheet = self.book.worksheet_from_index(0).map_err(xlsx_err)?;
         for cells in rows {
             for (col, cell) in (0u16..).zip(cells) {
@@ -138,7 +139,7 @@ impl XlsxSheet {
     }
 
     /// Zips the workbook to `path` off the async threads: it takes a moment for large sheets.
-    async fn save(mut self, path: PathBuf) -> AppResult<()> {
+    pub async fn save(mut self, path: PathBuf) -> AppResult<()> {
         tokio::task::spawn_blocking(move || self.book.save(path).map_err(xlsx_err)).await.map_err(AppError::internal)?
     }
 }

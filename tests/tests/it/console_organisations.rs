@@ -14,9 +14,10 @@ use crate::console::{csrf, get, location, signed_in};
 use crate::console_direct_login::GRANT;
 use crate::customers::customer;
 use crate::smtp_sink::{SmtpSink, link_token};
-use crate::with_smtp;
+use crate::{both_dbs, with_smtp};
 
 with_smtp!(a_supplier_runs_its_customer_organisations_in_the_console, a_platform_admin_runs_the_suppliers);
+both_dbs!(the_organisation_list_filters_by_category_language_and_blocked_and_exports);
 
 /// Posts `form` (with the page's CSRF token) to `path`; the status, `Location` and body.
 async fn post(http: &reqwest::Client, url: String, page: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
@@ -296,5 +297,64 @@ async fn a_platform_admin_runs_the_suppliers(app: TestApp, sink: SmtpSink) {
     assert_eq!(get(&owner, format!("{base}/suppliers")).await.0, StatusCode::FORBIDDEN);
     let (status, _, _) =
         post(&owner, format!("{base}/suppliers/{}/blocked", acme.id), &clients, &[("blocked", "1")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+// issue 16 (screen 1: "filters (status, category, language, blocked); export of the list to
+// .xlsx"), ORG-01 ORG-23
+async fn the_organisation_list_filters_by_category_language_and_blocked_and_exports(app: TestApp) {
+    let supplier = app.supplier("Acme Software", "owner@acme.test").await;
+    let martin = customer(&app, &supplier, "Boulangerie Martin", "ada@martin.test", 1).await;
+    let durand = customer(&app, &supplier, "Fromagerie Durand", "jean@durand.test", 1).await;
+    let save = "mutation($i: SaveOrganisationCategoryInput!) { saveOrganisationCategory(input: $i) { category { id } userErrors { field } } }";
+    let body = app.gql_ok(Some(&supplier.token), save, json!({ "i": { "title": "Boulangers" } })).await;
+    let bakers = body["data"]["saveOrganisationCategory"]["category"]["id"].as_str().unwrap().to_owned();
+    let set = "mutation($o: ID!, $c: [ID!]!) { setOrganisationCategories(input: {organisationId: $o, categoryIds: $c}) { categories { title } userErrors { code } } }";
+    app.gql_ok(Some(&supplier.token), set, json!({ "o": martin["id"], "c": [bakers] })).await;
+    let owner = signed_in(&app, "owner@acme.test").await;
+    let base = &app.url;
+
+    let (_, page) = get(&owner, format!("{base}/organisations")).await;
+    assert!(page.contains(&format!("<option value=\"{bakers}\">Boulangers</option>")), "{page}");
+    let (_, page) = get(&owner, format!("{base}/organisations?category={bakers}")).await;
+    assert!(page.contains("Boulangerie Martin") && !page.contains("Fromagerie Durand"), "{page}");
+    assert!(page.contains(&format!("href=\"/organisations/export.xlsx?category={bakers}\"")), "{page}");
+    let (_, page) = get(&owner, format!("{base}/organisations?language=en-US")).await;
+    assert!(page.contains("id=\"no-organisations\""), "both are French: {page}");
+    // Blocked: the one blocked, then the others.
+    let token = csrf(&page);
+    let res = owner
+        .post(format!("{base}/organisations/{}/blocked", martin["id"].as_str().unwrap()))
+        .form(&[("_csrf", token.as_str()), ("blocked", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, page) = get(&owner, format!("{base}/organisations?blocked=1")).await;
+    assert!(page.contains("Boulangerie Martin") && !page.contains("Fromagerie Durand"), "{page}");
+    let (_, page) = get(&owner, format!("{base}/organisations?blocked=0")).await;
+    assert!(!page.contains("Boulangerie Martin") && page.contains("Fromagerie Durand"), "{page}");
+    let (status, _) = get(&owner, format!("{base}/organisations?blocked=maybe")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // The export: every organisation the filters find, read back with a real .xlsx reader.
+    let res = owner.get(format!("{base}/organisations/export.xlsx?language=fr")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("organisations.xlsx"));
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a workbook");
+    let sheet = calamine::Reader::worksheet_range_at(&mut book, 0).expect("a sheet").expect("readable");
+    assert_eq!(sheet.height(), 3, "a header and both organisations");
+    let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(ToString::to_string).collect()).collect();
+    assert!(rows[1..].iter().any(|r| r[1] == "Boulangerie Martin" && r.contains(&"Lyon".to_owned())), "{rows:?}");
+    let res = owner.get(format!("{base}/organisations/export.xlsx?category={bakers}")).send().await.unwrap();
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("a workbook");
+    let sheet = calamine::Reader::worksheet_range_at(&mut book, 0).expect("a sheet").expect("readable");
+    assert_eq!(sheet.height(), 2, "a header and the category's one organisation");
+    // A customer cannot export its supplier's list.
+    crate::customers::customer_admin(&app, &durand).await;
+    let jean = signed_in(&app, "jean@durand.test").await;
+    let (status, _) = get(&jean, format!("{base}/organisations/export.xlsx")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -238,6 +238,7 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                             .map(|v| v.enum_name().map(crate::support::parse_enum::<OrganisationStatus>))
                             .transpose()?
                             .flatten(),
+                        ..CustomerFilter::default()
                     };
                     let page = services(&rc)?.customers.list(tenant(&rc)?, &filter, page_args(&rc)?).await.map_err(to_gql)?;
                     Ok(Some(FieldValue::owned_any(Connection::from_page(page, |o| o.row.id.0))))

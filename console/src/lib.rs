@@ -17,6 +17,7 @@ mod direct_login;
 mod i18n;
 mod imports;
 mod lists;
+mod organisation_tabs;
 mod organisations;
 mod pages;
 mod plugin_tabs;
@@ -165,6 +166,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/organisations/{id}/blocked", post(organisations::set_blocked))
         .route("/organisations/{id}/access-data", post(organisations::send_access_data))
         .route("/organisations/{id}/direct-login", post(organisations::direct_login))
+        .route("/organisations/{id}/categories", post(organisation_tabs::set_categories))
+        .route("/organisations/{id}/files", post(organisation_tabs::upload))
+        .route("/organisations/{id}/files/{file}/delete", post(organisation_tabs::delete_file))
         .route("/organisations/{id}/views", post(catalogue::assign_view))
         .route("/organisations/{id}/views/{view}/unassign", post(catalogue::unassign_view))
         .route("/organisations/{id}/customer-group", post(catalogue::set_customer_group))

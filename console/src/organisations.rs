@@ -26,6 +26,7 @@ use strum::IntoEnumIterator;
 
 use crate::catalogue::{GroupRow, ViewRow, price};
 use crate::clients::opt;
+use crate::record::{FileRow, file_rows};
 use crate::session::{self, SESSION, Signed};
 use crate::view::{self, Base, FieldErrors, redirect};
 use crate::{Console, Lang};
@@ -374,7 +375,8 @@ pub(crate) async fn create(
 }
 
 /// The tabs of an organisation's page, by their `?tab=` name.
-const TABS: [&str; 7] = ["basic", "advanced", "settings", "catalogue", "contacts", "licences", "users"];
+const TABS: [&str; 9] =
+    ["basic", "advanced", "settings", "catalogue", "files", "contacts", "licences", "users", "plugins"];
 
 /// The master-data fields each form tab edits.
 fn tab_fields(tab: &str) -> &'static [OrgText] {
@@ -488,6 +490,11 @@ struct OrgPage {
     users: Vec<UserRow>,
     /// The catalogue tab: what it shows of the supplier's catalogue for this organisation.
     catalogue: Option<OrgCatalogue>,
+    /// The settings tab's categories: (id, title, the organisation's).
+    categories: Vec<(String, String, bool)>,
+    files: Vec<FileRow>,
+    /// The plugins tab: the supplier's plugins installed here.
+    plugins: Vec<OrgPlugin>,
     /// What the last toolbar action or form did, or why it was refused.
     notice: Option<String>,
     errors: FieldErrors,
@@ -497,6 +504,16 @@ impl OrgPage {
     fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field)
     }
+}
+
+/// A plugin installed in the organisation.
+pub(crate) struct OrgPlugin {
+    id: String,
+    name: String,
+    version: String,
+    enabled: bool,
+    breaker: &'static str,
+    failures: usize,
 }
 
 /// An organisation's catalogue and conditions (ORG-13..ORG-15).
@@ -557,19 +574,81 @@ struct Shown {
     errors: FieldErrors,
 }
 
+/// What the tab shown needs beside the organisation, as rows for people (the other tabs' stay empty).
+#[derive(Default)]
+struct TabRows {
+    contacts: Vec<ContactRow>,
+    licences: Vec<LicenceRow>,
+    users: Vec<UserRow>,
+    catalogue: Option<OrgCatalogue>,
+    categories: Vec<(String, String, bool)>,
+    files: Vec<FileRow>,
+    plugins: Vec<OrgPlugin>,
+}
+
+async fn tab_rows(console: &Console, caller: &Signed, org: &CustomerOrg, which: &str) -> AppResult<TabRows> {
+    let (t, ctx, id) = (caller.lang, &caller.auth.ctx, org.row.id);
+    let mut rows = TabRows::default();
+    match which {
+        "contacts" => {
+            let contacts = console.tenants.customers.contacts(ctx, id).await?;
+            rows.contacts = contacts
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ContactRow {
+                    name: [c.details.first_name.as_deref(), Some(c.details.last_name.as_str())]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    email: c.details.email.clone().unwrap_or_default(),
+                    phone: c.details.phone.clone().or_else(|| c.details.mobile.clone()).unwrap_or_default(),
+                    super_admin: i == 0,
+                })
+                .collect();
+        }
+        "licences" => {
+            rows.licences = console.tenants.licences.list(ctx, id).await?.iter().map(|l| licence_row(l, t)).collect();
+        }
+        "users" => {
+            rows.users = console.tenants.terms.user_logins(ctx, id).await?.iter().map(|u| UserRow::of(u, t)).collect();
+        }
+        "catalogue" => rows.catalogue = Some(org_catalogue(console, caller, org).await?),
+        "settings" => {
+            let mine: Vec<uuid::Uuid> =
+                console.tenants.org_categories.of(ctx, id).await?.iter().map(|c| c.id).collect();
+            let all = console.tenants.org_categories.list(ctx).await?;
+            rows.categories = all.into_iter().map(|c| (c.id.to_string(), c.title, mine.contains(&c.id))).collect();
+        }
+        "files" => rows.files = file_rows(console, t, &console.records.files.of_organisation(ctx, id).await?),
+        "plugins" => {
+            let installed = console.plugins.registry.installed_in(ctx, id).await?;
+            rows.plugins = installed
+                .into_iter()
+                .map(|i| OrgPlugin {
+                    id: i.installed.plugin.to_string(),
+                    name: i.installed.name,
+                    version: i.installed.version,
+                    enabled: i.installed.enabled,
+                    breaker: crate::plugins::breaker_state(i.breaker.state),
+                    failures: i.breaker.failures.len(),
+                })
+                .collect();
+        }
+        _ => {}
+    }
+    Ok(rows)
+}
+
 async fn org_page(console: &Console, caller: &Signed, id: TenantId, which: &'static str, shown: Shown) -> Response {
     let t = caller.lang;
-    let ctx = &caller.auth.ctx;
     let loaded = async {
-        let org = console.tenants.customers.get(ctx, id).await?;
-        let contacts = if which == "contacts" { console.tenants.customers.contacts(ctx, id).await? } else { vec![] };
-        let licences = if which == "licences" { console.tenants.licences.list(ctx, id).await? } else { vec![] };
-        let users = if which == "users" { console.tenants.terms.user_logins(ctx, id).await? } else { vec![] };
-        let catalogue = if which == "catalogue" { Some(org_catalogue(console, caller, &org).await?) } else { None };
-        Ok::<_, AppError>((org, contacts, licences, users, catalogue))
+        let org = console.tenants.customers.get(&caller.auth.ctx, id).await?;
+        let rows = tab_rows(console, caller, &org, which).await?;
+        Ok::<_, AppError>((org, rows))
     }
     .await;
-    let (org, contacts, licences, users, catalogue) = match loaded {
+    let (org, rows) = match loaded {
         Ok(loaded) => loaded,
         Err(err) => return view::failed(console, caller, &err),
     };
@@ -602,6 +681,7 @@ async fn org_page(console: &Console, caller: &Signed, id: TenantId, which: &'sta
         };
         inputs.insert(0, name);
     }
+    let TabRows { contacts, licences, users, catalogue, categories, files, plugins } = rows;
     let page = OrgPage {
         base: Base::of(console, caller, &format!("/organisations/{id}?tab={which}")),
         id: id.to_string(),
@@ -617,23 +697,13 @@ async fn org_page(console: &Console, caller: &Signed, id: TenantId, which: &'sta
         language: org.language().tag(),
         languages: languages(),
         valid_from: org.row.valid_from.map(|d| d.to_string()).unwrap_or_default(),
-        contacts: contacts
-            .iter()
-            .enumerate()
-            .map(|(i, c)| ContactRow {
-                name: [c.details.first_name.as_deref(), Some(c.details.last_name.as_str())]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                email: c.details.email.clone().unwrap_or_default(),
-                phone: c.details.phone.clone().or_else(|| c.details.mobile.clone()).unwrap_or_default(),
-                super_admin: i == 0,
-            })
-            .collect(),
-        licences: licences.iter().map(|l| licence_row(l, t)).collect(),
-        users: users.iter().map(|u| UserRow::of(u, t)).collect(),
+        contacts,
+        licences,
+        users,
         catalogue,
+        categories,
+        files,
+        plugins,
         notice: shown.notice,
         errors: shown.errors,
     };

@@ -222,6 +222,15 @@ impl Default for Shown {
     }
 }
 
+/// A breaker's state as its key (`plugins-breaker-<state>`).
+pub(crate) fn breaker_state(state: BreakerState) -> &'static str {
+    match state {
+        BreakerState::Closed => "closed",
+        BreakerState::Open => "open",
+        BreakerState::HalfOpen => "half_open",
+    }
+}
+
 fn install_row(i: Installation, names: &[(TenantId, String)], t: Lang) -> InstallRow {
     let name = names.iter().find(|(id, _)| *id == i.customer).map(|(_, n)| n.clone()).unwrap_or_default();
     InstallRow {
@@ -229,11 +238,7 @@ fn install_row(i: Installation, names: &[(TenantId, String)], t: Lang) -> Instal
         name,
         version: i.installed.version,
         enabled: i.installed.enabled,
-        breaker: match i.breaker.state {
-            BreakerState::Closed => "closed",
-            BreakerState::Open => "open",
-            BreakerState::HalfOpen => "half_open",
-        },
+        breaker: breaker_state(i.breaker.state),
         failures: i
             .breaker
             .failures

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use clientele_kernel::page::PageRequest;
 use clientele_kernel::{AppError, ClientId, Permission};
 use clientele_records::clients::{Client, ClientFilter, ClientOrder, ConsentChannel, ConsentStatus};
-use clientele_records::files::{FileKind, Owner, Upload, Variant};
+use clientele_records::files::{FileKind, Owner, StoredFile, Upload, Variant};
 use serde::Deserialize;
 
 use crate::clients::{self, EntryForm, opt, parse_id};
@@ -45,6 +45,7 @@ pub(crate) struct ConsentRow {
 }
 
 pub(crate) struct FileRow {
+    pub id: String,
     pub name: String,
     pub kind: String,
     pub size: String,
@@ -131,25 +132,27 @@ impl RecordTab {
                     })
                     .collect();
             }
-            "files" => {
-                let files = &records.files;
-                tab.files = files
-                    .of_clients(ctx, &ids)
-                    .await?
-                    .iter()
-                    .map(|f| FileRow {
-                        name: f.file_name.clone(),
-                        kind: t.s(&format!("file-{}", f.kind.as_str())),
-                        size: size(t, f.size),
-                        url: files.url(f, Variant::Original).unwrap_or_default(),
-                        thumbnail: files.url(f, Variant::Thumbnail),
-                    })
-                    .collect();
-            }
+            "files" => tab.files = file_rows(console, t, &records.files.of_clients(ctx, &ids).await?),
             _ => {}
         }
         Ok(tab)
     }
+}
+
+/// Files as rows, each with its signed download links.
+pub(crate) fn file_rows(console: &Console, t: Lang, stored: &[StoredFile]) -> Vec<FileRow> {
+    let files = &console.records.files;
+    stored
+        .iter()
+        .map(|f| FileRow {
+            id: f.id.to_string(),
+            name: f.file_name.clone(),
+            kind: t.s(&format!("file-{}", f.kind.as_str())),
+            size: size(t, f.size),
+            url: files.url(f, Variant::Original).unwrap_or_default(),
+            thumbnail: files.url(f, Variant::Thumbnail),
+        })
+        .collect()
 }
 
 /// A file size in KiB (at least 1), with the locale's digits.

@@ -442,6 +442,31 @@ impl PluginRegistry {
         Ok(out)
     }
 
+    /// The supplier's plugins installed in one of its customer organisations (enabled or not),
+    /// by name, with their breaker state; `NOT_FOUND` unless the organisation is its customer.
+    pub async fn installed_in(&self, ctx: &TenantCtx, customer: TenantId) -> AppResult<Vec<Installation>> {
+        require_supplier(ctx)?;
+        let mut tx = ctx.read().await?;
+        customers_of(self.handles.orgs.as_ref(), &tx, ctx.tenant(), Some(&[customer])).await?;
+        tx.scope_to(customer).await?;
+        let rows = install::Entity::find()
+            .filter(install::Column::TenantId.eq(customer))
+            .filter(install::Column::SupplierId.eq(ctx.tenant()))
+            .order_by_asc(install::Column::PluginName)
+            .all(tx.conn())
+            .await?;
+        tx.scope_to(ctx.tenant()).await?;
+        tx.commit().await?;
+        let now = self.handles.now();
+        rows.into_iter()
+            .map(|row| {
+                let installed = Installed::from_row(row)?;
+                let breaker = self.runtime.breakers.status(customer, installed.plugin, now);
+                Ok(Installation { customer, installed, breaker })
+            })
+            .collect()
+    }
+
     async fn install_row(tx: &TenantTx, customer: TenantId, plugin: PluginId) -> AppResult<Option<install::Model>> {
         Ok(install::Entity::find()
             .filter(install::Column::TenantId.eq(customer))

@@ -433,7 +433,7 @@ async fn a_supplier_runs_its_portal_in_chromium(app: TestApp) {
             click(&browser, "#switch-language").await;
             until(&browser, lang, &format!("return document.documentElement.lang === {};", json!(lang))).await;
         }
-        for tab in ["basic", "advanced", "settings", "catalogue", "contacts", "licences", "users"] {
+        for tab in ["basic", "advanced", "settings", "catalogue", "files", "contacts", "licences", "plugins", "users"] {
             browser.goto(&format!("{url}{page}?tab={tab}")).await.unwrap();
             until(&browser, tab, &format!("return document.querySelector('#tab-{tab}[aria-current]') !== null;")).await;
             no_serious_violations(&browser, &axe, &format!("the organisation's {tab} tab in {lang}")).await;

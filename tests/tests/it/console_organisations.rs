@@ -17,7 +17,10 @@ use crate::smtp_sink::{SmtpSink, link_token};
 use crate::{both_dbs, with_smtp};
 
 with_smtp!(a_supplier_runs_its_customer_organisations_in_the_console, a_platform_admin_runs_the_suppliers);
-both_dbs!(the_organisation_list_filters_by_category_language_and_blocked_and_exports);
+both_dbs!(
+    the_organisation_list_filters_by_category_language_and_blocked_and_exports,
+    an_organisations_categories_files_and_plugins_tabs,
+);
 
 /// Posts `form` (with the page's CSRF token) to `path`; the status, `Location` and body.
 async fn post(http: &reqwest::Client, url: String, page: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
@@ -357,4 +360,81 @@ async fn the_organisation_list_filters_by_category_language_and_blocked_and_expo
     let jean = signed_in(&app, "jean@durand.test").await;
     let (status, _) = get(&jean, format!("{base}/organisations/export.xlsx")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+// issue 16 (screen 2: "settings (categories…)", "files", "and its plugins"), ORG-23 FIL-06
+async fn an_organisations_categories_files_and_plugins_tabs(app: TestApp) {
+    let supplier = app.supplier("Acme Software", "owner@acme.test").await;
+    let org = customer(&app, &supplier, "Boulangerie Martin", "ada@martin.test", 1).await;
+    let ada = crate::customers::customer_admin(&app, &org).await;
+    let id = org["id"].as_str().unwrap();
+    let owner = signed_in(&app, "owner@acme.test").await;
+    let base = &app.url;
+
+    // Categories: a new one made and ticked from the settings tab.
+    let (_, page) = get(&owner, format!("{base}/organisations/{id}?tab=settings")).await;
+    assert!(page.contains("id=\"no-categories\""), "{page}");
+    let token = csrf(&page);
+    let form = [("_csrf", token.as_str()), ("new_category", "Boulangers")];
+    let res = owner.post(format!("{base}/organisations/{id}/categories")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"org-notice\"") && page.contains("checked> Boulangers"), "{page}");
+    let q = "query($id: ID!) { customerOrganisation(id: $id) { categories { title } } }";
+    let body = app.gql_ok(Some(&supplier.token), q, json!({ "id": id })).await;
+    assert_eq!(body["data"]["customerOrganisation"]["categories"], json!([{ "title": "Boulangers" }]), "{body}");
+    // Unticked: none, the category still offered.
+    let res = owner
+        .post(format!("{base}/organisations/{id}/categories"))
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("> Boulangers</label>") && !page.contains("checked> Boulangers"), "{page}");
+    let body = app.gql_ok(Some(&supplier.token), q, json!({ "id": id })).await;
+    assert_eq!(body["data"]["customerOrganisation"]["categories"], json!([]), "{body}");
+
+    // Files: uploaded by the supplier, downloadable by a signed link, read by the customer, deleted.
+    let part = reqwest::multipart::Part::bytes(b"Tarifs 2027\n".to_vec())
+        .file_name("tarifs.txt")
+        .mime_str("text/plain")
+        .unwrap();
+    let res = owner
+        .post(format!("{base}/organisations/{id}/files?_csrf={token}"))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"file-table\"") && page.contains(">tarifs.txt</a>"), "{page}");
+    let at = page.find(">tarifs.txt</a>").unwrap();
+    let href = page[..at].rsplit("href=\"").next().unwrap().split('"').next().unwrap().replace("&#38;", "&");
+    let res = owner.get(&href).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{href}");
+    assert_eq!(res.text().await.unwrap(), "Tarifs 2027\n");
+    let body = app.gql_ok(Some(&ada.token), "{ organisationFiles { fileName } }", json!({})).await;
+    assert_eq!(body["data"]["organisationFiles"], json!([{ "fileName": "tarifs.txt" }]), "its users read it: {body}");
+    let delete = format!("action=\"/organisations/{id}/files/");
+    let file = page[page.find(&delete).unwrap() + delete.len()..].split('/').next().unwrap().to_owned();
+    let res = owner
+        .post(format!("{base}/organisations/{id}/files/{file}/delete"))
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("id=\"no-files\""));
+
+    // Plugins: none, then the pets plugin once enabled here.
+    let (_, page) = get(&owner, format!("{base}/organisations/{id}?tab=plugins")).await;
+    assert!(page.contains("id=\"no-plugins\""), "{page}");
+    let pets = crate::plugins::uploaded(&app, &supplier, "pets").await;
+    crate::plugins::enable(&app, &supplier, &pets, &[&ada]).await;
+    let (_, page) = get(&owner, format!("{base}/organisations/{id}?tab=plugins")).await;
+    assert!(
+        page.contains(&format!("<a href=\"/plugins/{pets}\">pets</a>")) && page.contains("<td>1.0.0</td>"),
+        "{page}"
+    );
 }

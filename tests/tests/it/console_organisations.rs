@@ -239,6 +239,8 @@ async fn a_supplier_runs_its_customer_organisations_in_the_console(app: TestApp,
 // issue 16 (screen 8): the platform's suppliers, a new one with its super-admin, blocked and unblocked
 async fn a_platform_admin_runs_the_suppliers(app: TestApp, sink: SmtpSink) {
     let acme = app.supplier("Acme Software", "owner@acme.test").await;
+    let martin = customer(&app, &acme, "Boulangerie Martin", "ada@martin.test", 1).await;
+    let martin = crate::customers::customer_admin(&app, &martin).await;
     let s = &app.state.services;
     let (_, token) = s.organisations.platform_admin(&s.auth, &s.users, "root@clientele.test").await.unwrap();
     let set = "mutation($t: String!) { setPassword(input: {token: $t, password: \"correct horse battery\"}) { userErrors { code } } }";
@@ -286,6 +288,11 @@ async fn a_platform_admin_runs_the_suppliers(app: TestApp, sink: SmtpSink) {
     assert!(page.contains(&format!("id=\"unblock-{}\"", acme.id)), "{page}");
     let refused = app.sign_in_raw("owner@acme.test", "correct horse battery").await;
     assert_eq!(code(&refused), "ORGANISATION_UNAVAILABLE", "blocked: {refused}");
+    // Its customers keep working: their session, a new sign-in, their own clients.
+    app.gql_ok(Some(&martin.token), "{ clients(first: 1) { nodes { id } } }", json!({})).await;
+    app.sign_in("ada@martin.test", "correct horse battery").await;
+    let ada = signed_in(&app, "ada@martin.test").await;
+    assert_eq!(get(&ada, format!("{base}/clients")).await.0, 200, "a blocked supplier's customer works on");
     let (status, _, page) =
         post(&root, format!("{base}/suppliers/{}/blocked", acme.id), &page, &[("blocked", "0")]).await;
     assert_eq!(status, 200);

@@ -51,6 +51,14 @@ impl Lang {
         }
     }
 
+    /// The stored language this console language is.
+    pub fn language(self) -> Language {
+        match self {
+            Self::Fr => Language::Fr,
+            Self::En => Language::EnUs,
+        }
+    }
+
     /// The console language for a user's or an organisation's stored language, if it has one.
     pub fn of(language: Language) -> Option<Self> {
         Self::parse(language.tag())

@@ -19,7 +19,7 @@ use clientele_kernel::{AppError, AppResult, ErrorCode, Language, OrgKind, Permis
 use clientele_tenants::OrganisationStatus;
 use clientele_tenants::customers::{CustomerFilter, CustomerInput, CustomerOrg, NewCustomer, OrgText};
 use clientele_tenants::licences::{Licence, LicenceInput};
-use clientele_tenants::registration::NewRegistrationLink;
+use clientele_tenants::registration::{NewRegistrationLink, Prospect};
 use clientele_tenants::terms::UserLogin;
 use serde::Deserialize;
 use strum::IntoEnumIterator;
@@ -261,6 +261,9 @@ pub(crate) async fn list(
 pub(crate) struct LinkFields {
     days: String,
     note: String,
+    /// A prospect's address to mail the link to, and its language.
+    send_to: String,
+    language: String,
 }
 
 /// `POST /organisations/registration-link` (ORG-02): a link for a prospect to register, shown once.
@@ -273,12 +276,20 @@ pub(crate) async fn registration_link(
         let days = f.days.trim().parse::<i64>().ok().filter(|d| (1..=90).contains(d));
         let days = days.ok_or_else(|| AppError::invalid("days", "Give 1 to 90 days."))?;
         let expires_at = caller.auth.ctx.handles().now() + chrono::Duration::days(days);
-        let input = NewRegistrationLink { expires_at, max_uses: Some(1), note: opt(&f.note) };
+        let send_to = match opt(&f.send_to) {
+            Some(email) => Some(Prospect {
+                email,
+                language: parsed(&f.language, "language", "Choose a language.")?.unwrap_or_default(),
+            }),
+            None => None,
+        };
+        let input = NewRegistrationLink { expires_at, max_uses: Some(1), note: opt(&f.note), send_to };
         console.tenants.registration.create_link(&caller.auth.ctx, input).await
     }
     .await;
     match made {
         Ok(created) => {
+            // The link is shown once either way; a mailed one is said to be on its way.
             let shown = (Some(created.url), FieldErrors::default());
             list_page(&console, &caller, ListQuery::default(), shown, StatusCode::CREATED).await
         }

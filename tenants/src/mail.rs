@@ -33,6 +33,8 @@ pub enum MailKind {
     PasswordReset,
     /// ORG-02: the new super-admin of a self-registered organisation.
     Registered,
+    /// ORG-02: a registration link a supplier mails to a prospect.
+    RegistrationInvite,
 }
 
 /// The values a message is filled with.
@@ -98,6 +100,24 @@ fn templates(kind: MailKind, language: Language) -> (&'static str, &'static str)
             "Guten Tag {name},\n\nvielen Dank für die Registrierung von {organisation}. Sie sind deren Administrator.\n\
              Legen Sie Ihr Passwort über diesen Link fest (gültig {hours} Stunden, nur einmal verwendbar):\n\n{link}\n\n\
              Ihr Benutzername ist die E-Mail-Adresse {login}. Passwörter versenden wir nie per E-Mail.\n",
+        ),
+        (MailKind::RegistrationInvite, Language::Fr) => (
+            "{organisation} vous invite à inscrire votre organisation",
+            "Bonjour,\n\n{organisation} vous invite à inscrire votre organisation.\n\
+             Inscrivez-la avec ce lien (valable {hours} heures) ; vous en serez l'administrateur :\n\n{link}\n\n\
+             Si vous n'attendiez pas ce message, ignorez-le.\n",
+        ),
+        (MailKind::RegistrationInvite, Language::De) => (
+            "{organisation} lädt Sie zur Registrierung Ihrer Organisation ein",
+            "Guten Tag,\n\n{organisation} lädt Sie ein, Ihre Organisation zu registrieren.\n\
+             Registrieren Sie sie über diesen Link (gültig {hours} Stunden); Sie werden ihr Administrator:\n\n{link}\n\n\
+             Falls Sie diese Nachricht nicht erwartet haben, ignorieren Sie sie bitte.\n",
+        ),
+        (MailKind::RegistrationInvite, _) => (
+            "{organisation} invites you to register your organisation",
+            "Hello,\n\n{organisation} invites you to register your organisation.\n\
+             Register it with this link (valid {hours} hours); you will be its administrator:\n\n{link}\n\n\
+             If you did not expect this message, ignore it.\n",
         ),
         (MailKind::Registered, _) => (
             "Registration of {organisation}",

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
 use clientele_kernel::page::{Page, PageRequest};
-use clientele_kernel::person::ContactDetails;
+use clientele_kernel::person::{ContactDetails, check_email};
 use clientele_kernel::token::{self, SecretKind};
-use clientele_kernel::{AppError, AppResult, ErrorCode, OrgKind, TenantCtx, TenantId};
+use clientele_kernel::{AppError, AppResult, ErrorCode, Language, OrgKind, TenantCtx, TenantId};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 
@@ -71,6 +71,15 @@ pub struct NewRegistrationLink {
     pub expires_at: DateTime<Utc>,
     pub max_uses: Option<i32>,
     pub note: Option<String>,
+    /// A prospect to mail the link to (ORG-02), in its language.
+    pub send_to: Option<Prospect>,
+}
+
+/// Who a registration link is mailed to.
+#[derive(Clone, Debug)]
+pub struct Prospect {
+    pub email: String,
+    pub language: Language,
 }
 
 /// A link as created: its secret is shown this once.
@@ -127,6 +136,10 @@ impl RegistrationService {
         if note.as_ref().is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control)) {
             errors.push(AppError::invalid("note", "Use at most 200 characters on one line."));
         }
+        let send_to = input.send_to.map(|p| Prospect { email: p.email.trim().to_lowercase(), ..p });
+        if let Some(p) = &send_to {
+            check_email(&mut errors, "send_to", Some(&p.email));
+        }
         if let Some(err) = AppError::all(errors) {
             return Err(err);
         }
@@ -146,12 +159,35 @@ impl RegistrationService {
         }
         .insert(tx.conn())
         .await?;
-        let changes =
-            audit::created(&json!({ "note": row.note, "max_uses": row.max_uses, "expires_at": row.expires_at }));
+        let url = format!("{}/register?token={}", self.auth.settings().public_url.trim_end_matches('/'), secret.plain);
+        let sent_to = send_to.as_ref().map(|p| p.email.clone());
+        let changes = audit::created(
+            &json!({ "note": row.note, "max_uses": row.max_uses, "expires_at": row.expires_at, "sent_to": sent_to }),
+        );
         audit::record(&tx, ctx, AuditEntry::new("registration_link.create", "registration_link", row.id, changes))
             .await?;
+        let mail = match &send_to {
+            Some(prospect) => {
+                let supplier = organisation::Entity::find_by_id(ctx.tenant())
+                    .one(tx.conn())
+                    .await?
+                    .ok_or_else(AppError::not_found)?;
+                let letter = Letter {
+                    name: "",
+                    organisation: &supplier.name,
+                    login: &prospect.email,
+                    link: &url,
+                    valid_hours: (input.expires_at - now).num_hours(),
+                };
+                let mail = render(MailKind::RegistrationInvite, prospect.language, &prospect.email, &letter);
+                Some(self.outbox.enqueue(&tx, MailKind::RegistrationInvite, mail).await?)
+            }
+            None => None,
+        };
         tx.commit().await?;
-        let url = format!("{}/register?token={}", self.auth.settings().public_url.trim_end_matches('/'), secret.plain);
+        if let Some(mail) = mail {
+            self.outbox.deliver_soon(ctx.tenant(), vec![mail]);
+        }
         Ok(CreatedLink { link: RegistrationLink::from_row(row, now), token: secret.plain, url })
     }
 

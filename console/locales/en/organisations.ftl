@@ -136,3 +136,5 @@ org-file-hint = The organisation's users can read it; you alone change it.
 org-file-added = The file is added.
 org-file-deleted = The file is deleted.
 org-no-plugins = No plugin of yours runs here.
+org-link-send-to = Mail it to (optional)
+org-link-send-to-hint = The prospect's address: the link is mailed there too.

@@ -136,3 +136,5 @@ org-file-hint = Les utilisateurs de l'organisation peuvent le lire ; vous seul l
 org-file-added = Le fichier est ajouté.
 org-file-deleted = Le fichier est supprimé.
 org-no-plugins = Aucune de vos extensions ne fonctionne ici.
+org-link-send-to = L'envoyer à (facultatif)
+org-link-send-to-hint = L'adresse du prospect : le lien y est aussi envoyé.

@@ -62,6 +62,20 @@ async fn a_supplier_runs_its_customer_organisations_in_the_console(app: TestApp,
         post(&owner, format!("{base}/organisations/registration-link"), &list, &[("days", "0")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"link-days-error\""), "{page}");
+    // Mailed to a prospect too, in the language chosen; a wrong address is refused at its field.
+    let to = [("days", "7"), ("send_to", "nobody@"), ("language", "fr")];
+    let (status, _, page) = post(&owner, format!("{base}/organisations/registration-link"), &list, &to).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"link-send-to-error\""), "{page}");
+    let to = [("days", "7"), ("send_to", "Prospect@Boulangerie.test"), ("language", "fr")];
+    let (status, _, page) = post(&owner, format!("{base}/organisations/registration-link"), &list, &to).await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    let mail = sink.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["prospect@boulangerie.test"]));
+    let body = mail["body"].as_str().unwrap();
+    assert!(body.contains("Acme Software vous invite") && body.contains("/register?token="), "{body}");
+    let link = body.split_whitespace().find(|w| w.contains("/register?token=")).unwrap();
+    assert!(page.contains(&format!("value=\"{link}\"")), "the link shown is the one mailed: {page}");
 
     // A new organisation: refusals by field, in French (the language chosen), then made.
     let (_, form) = get(&owner, format!("{base}/organisations/new")).await;
@@ -146,7 +160,7 @@ async fn a_supplier_runs_its_customer_organisations_in_the_console(app: TestApp,
     let (status, _, page) = post(&owner, format!("{base}/organisations/{org}/access-data"), &page, &[]).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("ada@martin.test") && page.contains("id=\"org-notice\""), "{page}");
-    let mail = sink.wait_for(1).await.remove(0);
+    let mail = sink.wait_for(2).await.remove(1);
     assert_eq!(mail["rcpt_tos"], json!(["ada@martin.test"]));
     let token = link_token(mail["body"].as_str().unwrap());
     let (status, set) = get(&reqwest::Client::new(), format!("{base}/set-password?token={token}")).await;

@@ -10,7 +10,7 @@ use clientele_kernel::{Language, TenantId};
 use clientele_tenants::access::AccessDataSent;
 use clientele_tenants::customers::{CustomerInput, OrgText};
 use clientele_tenants::registration::{
-    CreatedLink, LinkStatus, NewRegistrationLink, Registered, Registration, RegistrationLink,
+    CreatedLink, LinkStatus, NewRegistrationLink, Prospect, Registered, Registration, RegistrationLink,
 };
 
 use crate::areas::organisations::customers::text_name;
@@ -178,6 +178,9 @@ fn create_registration_link_fields() -> Vec<InputValue> {
         InputValue::new("maxUses", TypeRef::named(TypeRef::INT))
             .description("How many organisations may register with it; left out: no limit."),
         InputValue::new("note", TypeRef::named(TypeRef::STRING)),
+        InputValue::new("sendTo", TypeRef::named(TypeRef::STRING))
+            .description("ORG-02: a prospect's e-mail address to mail the link to."),
+        InputValue::new("language", TypeRef::named("Language")).description("The language of that mail."),
     ]
 }
 
@@ -251,6 +254,13 @@ fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
                         expires_at,
                         max_uses: opt_i64(&input, "maxUses")?.map(|m| i32::try_from(m).unwrap_or(-1)),
                         note: opt_str(&input, "note")?,
+                        send_to: match opt_str(&input, "sendTo")? {
+                            Some(email) => Some(Prospect {
+                                email,
+                                language: opt_enum::<Language>(&input, "language")?.unwrap_or_default(),
+                            }),
+                            None => None,
+                        },
                     };
                     payload(services(&rc)?.registration.create_link(tenant(&rc)?, new).await)
                 }),

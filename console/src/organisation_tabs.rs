@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use clientele_kernel::{AppError, AppResult, FileId};
 use clientele_records::files::{FileKind, Owner, Upload};
@@ -52,18 +52,7 @@ pub(crate) async fn upload(
 ) -> Response {
     let Ok(org) = parse_org(&id) else { return view::failed(&console, &caller, &AppError::not_found()) };
     let done = async {
-        let unreadable = |_| AppError::invalid("file", "The upload could not be read.");
-        let mut multipart =
-            Multipart::from_request(request, &()).await.map_err(|_| AppError::invalid("file", "Send a file."))?;
-        let mut file = None;
-        while let Some(part) = multipart.next_field().await.map_err(unreadable)? {
-            if part.name() == Some("file") {
-                let name = part.file_name().unwrap_or_default().to_owned();
-                file = Some((name, part.bytes().await.map_err(unreadable)?.to_vec()));
-            }
-        }
-        let (file_name, bytes) =
-            file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| AppError::invalid("file", "Choose a file."))?;
+        let (file_name, bytes) = view::file_part(view::multipart(request, "file").await?, "file", "Choose a file.")?;
         let upload = Upload { owner: Owner::Organisation(org), kind: FileKind::Attachment, file_name, bytes };
         console.records.files.upload(&caller.auth.ctx, upload).await?;
         Ok("org-file-added")

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use clientele_kernel::page::PageRequest;
@@ -169,18 +169,8 @@ pub(crate) async fn list(State(console): State<Arc<Console>>, caller: Signed) ->
 pub(crate) async fn upload(State(console): State<Arc<Console>>, caller: Signed, request: Request) -> Response {
     let uploaded = async {
         gate(&caller)?;
-        let unreadable = |_| AppError::invalid("component", "The upload could not be read.");
-        let mut multipart =
-            Multipart::from_request(request, &()).await.map_err(|_| AppError::invalid("component", "Send a file."))?;
-        let mut bytes = Vec::new();
-        while let Some(part) = multipart.next_field().await.map_err(unreadable)? {
-            if part.name() == Some("component") {
-                bytes = part.bytes().await.map_err(unreadable)?.to_vec();
-            }
-        }
-        if bytes.is_empty() {
-            return Err(AppError::invalid("component", "Choose a .wasm component."));
-        }
+        let parts = view::multipart(request, "component").await?;
+        let (_, bytes) = view::file_part(parts, "component", "Choose a .wasm component.")?;
         let check = |manifest: &_, others: &_| console.door.check_plugin_names(manifest, others);
         console.plugins.registry.upload(&caller.auth.ctx, bytes, check).await
     }

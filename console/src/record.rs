@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use clientele_kernel::page::PageRequest;
@@ -250,28 +250,10 @@ pub(crate) async fn upload(
 ) -> Response {
     let (records, ctx) = (&console.records, &caller.auth.ctx);
     act(&console, &caller, &id, "files", |id| async move {
-        let unreadable = |_| AppError::invalid("file", "The upload could not be read.");
-        let mut multipart =
-            Multipart::from_request(request, &()).await.map_err(|_| AppError::invalid("file", "Send a file."))?;
-        let (mut kind, mut file) = (FileKind::Attachment, None);
-        while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
-            match field.name().unwrap_or_default() {
-                "kind" => {
-                    let raw = field.text().await.map_err(unreadable)?;
-                    kind = match raw.as_str() {
-                        "photo" => FileKind::Photo,
-                        _ => FileKind::Attachment,
-                    };
-                }
-                "file" => {
-                    let name = field.file_name().unwrap_or_default().to_owned();
-                    file = Some((name, field.bytes().await.map_err(unreadable)?.to_vec()));
-                }
-                _ => {}
-            }
-        }
-        let (file_name, bytes) =
-            file.filter(|(_, b)| !b.is_empty()).ok_or_else(|| AppError::invalid("file", "Choose a file."))?;
+        let parts = view::multipart(request, "file").await?;
+        let photo = parts.iter().any(|p| p.name == "kind" && p.bytes == b"photo");
+        let kind = if photo { FileKind::Photo } else { FileKind::Attachment };
+        let (file_name, bytes) = view::file_part(parts, "file", "Choose a file.")?;
         let upload = Upload { owner: Owner::Client(id), kind, file_name, bytes };
         records.files.upload(ctx, upload).await.map(|_| ())
     })

@@ -203,3 +203,36 @@ pub(crate) async fn workbook(file: tempfile::NamedTempFile, name: &'static str) 
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+/// A multipart form as its parts: each `(field, file name, bytes)` (a text field has no file
+/// name). The body was capped by the CSRF guard.
+pub(crate) async fn multipart(request: axum::extract::Request, field: &str) -> Result<Vec<FormPart>, AppError> {
+    use axum::extract::FromRequest;
+
+    let unreadable = |_| AppError::invalid(field, "The upload could not be read.");
+    let mut form = axum::extract::Multipart::from_request(request, &())
+        .await
+        .map_err(|_| AppError::invalid(field, "Send a file."))?;
+    let mut parts = Vec::new();
+    while let Some(part) = form.next_field().await.map_err(unreadable)? {
+        let (name, file_name) = (part.name().unwrap_or_default().to_owned(), part.file_name().map(str::to_owned));
+        parts.push(FormPart { name, file_name, bytes: part.bytes().await.map_err(unreadable)?.to_vec() });
+    }
+    Ok(parts)
+}
+
+/// One part of a multipart form.
+pub(crate) struct FormPart {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// The non-empty file sent in `field`, with its file name; `invalid(field, message)` when none.
+pub(crate) fn file_part(parts: Vec<FormPart>, field: &str, message: &str) -> Result<(String, Vec<u8>), AppError> {
+    parts
+        .into_iter()
+        .find(|p| p.name == field && !p.bytes.is_empty())
+        .map(|p| (p.file_name.unwrap_or_default(), p.bytes))
+        .ok_or_else(|| AppError::invalid(field, message))
+}

@@ -10,16 +10,18 @@
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-use crate::both_dbs;
 use crate::common::browser::{Driver, click, until};
 use crate::common::{Tenant, TestApp};
 use crate::console::company;
 use crate::console_direct_login::{GRANT, OPEN};
 use crate::customers::{customer, customer_admin};
 use crate::plugins::wasm_path;
+use crate::smtp_sink::{SmtpSink, link_token};
 use crate::terms::{accept, publish};
+use crate::{both_dbs, with_smtp};
 
-both_dbs!(a_super_admin_works_through_the_console_in_chromium, a_supplier_runs_its_portal_in_chromium);
+both_dbs!(a_super_admin_works_through_the_console_in_chromium);
+with_smtp!(a_supplier_runs_its_portal_in_chromium);
 
 /// axe-core's browser build, from the npm install `build.rs` made for the embedded assets.
 fn axe_source() -> String {
@@ -394,9 +396,11 @@ async fn a_super_admin_works_through_the_console_in_chromium(app: TestApp) {
 }
 
 // issue 16: ORG-01 (the list and its search), ORG-03 (a new organisation), ORG-04..ORG-10 (its
-// tabs), ORG-11 (licences), ORG-24 (terms of use), ORG-26 (the organisation's users), in both
-// languages, and the platform's suppliers, with axe-core on every screen
-async fn a_supplier_runs_its_portal_in_chromium(app: TestApp) {
+// tabs), ORG-11 (licences), ORG-13..ORG-15 (catalogue), ORG-20 (access data by mail), ORG-24
+// (terms of use), ORG-26 (the organisation's users), in both languages, a plugin uploaded and
+// enabled whose tab the customer has (PET-01), and the platform's suppliers, with axe-core on
+// every screen
+async fn a_supplier_runs_its_portal_in_chromium(app: TestApp, sink: SmtpSink) {
     let (_, ada) = customer_with_pending_terms(&app).await;
     let axe = axe_source();
     let driver = Driver::start().await;
@@ -428,6 +432,15 @@ async fn a_supplier_runs_its_portal_in_chromium(app: TestApp) {
     .await;
     text_with(&browser, "#org-name", "Fromagerie Durand").await;
     let page = path(&browser).await;
+    // Its access data by mail: the link the SMTP sink received opens the set-password page.
+    click(&browser, "#send-access-data").await;
+    until(&browser, "the access data sent", "return document.querySelector('#org-notice') !== null;").await;
+    let mail = sink.wait_for(1).await.remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["jean@durand.test"]), "{mail}");
+    let token = link_token(mail["body"].as_str().unwrap());
+    browser.goto(&format!("{url}/set-password?token={token}")).await.unwrap();
+    at(&browser, "/set-password", "#set-password-form").await;
+    no_serious_violations(&browser, &axe, "the set-password page of the access-data mail").await;
     for lang in ["fr", "en"] {
         if html_lang(&browser).await != lang {
             click(&browser, "#switch-language").await;

@@ -314,6 +314,16 @@ async fn organisations_carry_several_categories(app: TestApp) {
         r["data"]["setOrganisationCategories"]["categories"],
         json!([{ "title": "Bakers" }, { "title": "North" }])
     );
+    // ORG-01 ORG-23: the list filters by category, language and blocked.
+    customer(&app, &s, "Durand", "jean@durand.test", 1).await;
+    let list = "query($c: ID, $l: Language, $b: Boolean) { customerOrganisations(first: 10, categoryId: $c, language: $l, blocked: $b) { nodes { name } } }";
+    let names = |body: Value| body["data"]["customerOrganisations"]["nodes"].clone();
+    let in_bakers = app.gql_ok(Some(&s.token), list, json!({ "c": bakers })).await;
+    assert_eq!(names(in_bakers), json!([{ "name": "Martin" }]));
+    let english = app.gql_ok(Some(&s.token), list, json!({ "l": "EN_US" })).await;
+    assert_eq!(names(english), json!([]));
+    let open = app.gql_ok(Some(&s.token), list, json!({ "b": false })).await;
+    assert_eq!(names(open).as_array().unwrap().len(), 2);
     // The rest of the master data travels with the organisation.
     let upd = "mutation($i: UpdateCustomerOrganisationInput!) { updateCustomerOrganisation(input: $i) { organisation { phone homepage bankBic paymentTerms numberAtCustomer vatId registrationCourt settingsTemplate shopUrl categories { title } } userErrors { field } } }";
     let body = app

@@ -229,16 +229,21 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                 "customerOrganisations",
                 TypeRef::named_nn("CustomerOrganisationConnection"),
                 resolver!(|rc| {
+                    let arg = |name: &str| rc.args.get(name).filter(|v| !v.is_null());
                     let filter = CustomerFilter {
-                        query: rc.args.get("query").filter(|v| !v.is_null()).map(|v| v.string().map(str::to_owned)).transpose()?,
-                        status: rc
-                            .args
-                            .get("status")
-                            .filter(|v| !v.is_null())
+                        query: arg("query").map(|v| v.string().map(str::to_owned)).transpose()?,
+                        status: arg("status")
                             .map(|v| v.enum_name().map(crate::support::parse_enum::<OrganisationStatus>))
                             .transpose()?
                             .flatten(),
-                        ..CustomerFilter::default()
+                        category: arg("categoryId")
+                            .map(|v| v.string().and_then(|s| s.parse::<TenantId>().map(|t| t.0).map_err(to_gql)))
+                            .transpose()?,
+                        language: arg("language")
+                            .map(|v| v.enum_name().map(crate::support::parse_enum::<Language>))
+                            .transpose()?
+                            .flatten(),
+                        blocked: arg("blocked").map(|v| v.boolean()).transpose()?,
                     };
                     let page = services(&rc)?.customers.list(tenant(&rc)?, &filter, page_args(&rc)?).await.map_err(to_gql)?;
                     Ok(Some(FieldValue::owned_any(Connection::from_page(page, |o| o.row.id.0))))
@@ -246,7 +251,10 @@ fn query(query: Object, _: &SchemaShape) -> Object {
             ))
             .description("SRC-16: the supplier's customers, searched over number, company, complement, street, country, postcode, city and remark.")
             .argument(InputValue::new("query", TypeRef::named(TypeRef::STRING)))
-            .argument(InputValue::new("status", TypeRef::named("OrganisationStatus"))),
+            .argument(InputValue::new("status", TypeRef::named("OrganisationStatus")))
+            .argument(InputValue::new("categoryId", TypeRef::named(TypeRef::ID)).description("ORG-23: in this category."))
+            .argument(InputValue::new("language", TypeRef::named("Language")))
+            .argument(InputValue::new("blocked", TypeRef::named(TypeRef::BOOLEAN))),
         )
         .field(
             Field::new(

@@ -141,6 +141,23 @@ impl Manifest {
         self.collections.iter().find(|c| c.name == name)
     }
 
+    /// Whether a collection's records belong to a client, directly or through their parents.
+    fn client_owned(&self, collection: &Collection) -> bool {
+        let mut parent = &collection.parent;
+        // Parents come first (checked in `problems`), so the walk ends.
+        for _ in 0..=self.collections.len() {
+            match parent {
+                Parent::Client => return true,
+                Parent::Tenant => return false,
+                Parent::Record(name) => match self.collection(name) {
+                    Some(c) => parent = &c.parent,
+                    None => return false,
+                },
+            }
+        }
+        false
+    }
+
     /// The fields the plugin adds to clients.
     pub fn client_fields(&self) -> impl Iterator<Item = &FieldDef> {
         self.fields_of(CLIENT)
@@ -249,6 +266,21 @@ impl Manifest {
         }
         let client: Vec<FieldDef> = self.client_fields().cloned().collect();
         Self::check_fields(&mut out, "custom fields", &client, &self.collections, true);
+        // What a client's search document holds is erased with the client: a searchable field
+        // of a client's records identifies the client (a number plate, a chip number).
+        let of_clients = self
+            .collections
+            .iter()
+            .filter(|c| self.client_owned(c))
+            .flat_map(|c| c.fields.iter().map(move |f| (format!("collection `{}`", c.name), f)));
+        for (owner, f) in of_clients.chain(client.iter().map(|f| ("custom fields".to_owned(), f))) {
+            if f.searchable && !f.personal {
+                out.push(format!(
+                    "{owner}: searchable field `{}` is indexed with the client, so it must be personal (erased with the client)",
+                    f.name
+                ));
+            }
+        }
         let config: Vec<FieldDef> = self.config_fields().cloned().collect();
         Self::check_fields(&mut out, "config fields", &config, &self.collections, false);
         for c in &self.computed {
@@ -470,6 +502,76 @@ mod tests {
                 "`actions.0.name` makes the GraphQL type `PetEventInput`, as `collections.2.name` does",
             ]
         );
+    }
+
+    #[test]
+    fn searchable_fields_of_a_clients_records_are_personal() {
+        let collection = |name: &str, parent, fields| Collection {
+            name: name.into(),
+            plural: format!("{name}s"),
+            description: String::new(),
+            parent,
+            fields,
+        };
+        let plate = FieldDef { searchable: true, ..f("plate", FieldType::Text) };
+        let manifest = Manifest {
+            name: "garage".into(),
+            version: "1".into(),
+            description: String::new(),
+            collections: vec![
+                // A tenant's list may be searchable without being personal.
+                collection("brand", Parent::Tenant, vec![FieldDef { searchable: true, ..f("name", FieldType::Text) }]),
+                collection("car", Parent::Client, vec![FieldDef { personal: true, ..plate.clone() }]),
+                collection("repair", Parent::Record("car".into()), vec![plate.clone()]),
+            ],
+            custom_fields: vec![CustomField {
+                entity: CLIENT.into(),
+                field: FieldDef { searchable: true, ..f("fleet", FieldType::Text) },
+            }],
+            computed: Vec::new(),
+            actions: Vec::new(),
+            events: Vec::new(),
+        };
+        assert_eq!(
+            manifest.problems(),
+            [
+                "collection `repair`: searchable field `plate` is indexed with the client, so it must be personal (erased with the client)",
+                "custom fields: searchable field `fleet` is indexed with the client, so it must be personal (erased with the client)",
+            ]
+        );
+    }
+
+    #[test]
+    fn config_fields_are_settings() {
+        let setting = |field: FieldDef| CustomField { entity: CONFIG.into(), field };
+        let manifest = Manifest {
+            name: "shop".into(),
+            version: "1".into(),
+            description: String::new(),
+            collections: Vec::new(),
+            custom_fields: vec![
+                setting(FieldDef { required: true, ..f("shop", FieldType::Text) }),
+                setting(f("reminderDays", FieldType::Integer)),
+                setting(FieldDef { personal: true, ..f("owner", FieldType::Text) }),
+                CustomField { entity: "order".into(), field: f("x", FieldType::Text) },
+            ],
+            computed: Vec::new(),
+            actions: Vec::new(),
+            events: Vec::new(),
+        };
+        assert_eq!(
+            manifest.problems(),
+            [
+                "config field `owner`: a setting is not personal, searchable or a reference",
+                "custom field `x`: the entity must be `client` or `config`",
+            ]
+        );
+        assert_eq!(manifest.client_fields().count(), 0);
+        let clean = manifest.check_config(&json!({ "shop": " Le Chenil ", "reminderDays": 30 })).unwrap();
+        assert_eq!(Value::Object(clean), json!({ "shop": "Le Chenil", "reminderDays": 30 }));
+        let refused = manifest.check_config(&json!({ "reminderDays": "soon", "colour": 1 })).unwrap_err();
+        let fields: Vec<&str> = refused.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["colour", "shop", "reminderDays"]);
     }
 
     #[test]

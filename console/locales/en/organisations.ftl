@@ -138,3 +138,5 @@ org-file-deleted = The file is deleted.
 org-no-plugins = No plugin of yours runs here.
 org-link-send-to = Mail it to (optional)
 org-link-send-to-hint = The prospect's address: the link is mailed there too.
+supplier-status-active = Active
+supplier-status-blocked = Blocked

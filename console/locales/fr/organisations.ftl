@@ -138,3 +138,5 @@ org-file-deleted = Le fichier est supprimé.
 org-no-plugins = Aucune de vos extensions ne fonctionne ici.
 org-link-send-to = L'envoyer à (facultatif)
 org-link-send-to-hint = L'adresse du prospect : le lien y est aussi envoyé.
+supplier-status-active = Actif
+supplier-status-blocked = Bloqué

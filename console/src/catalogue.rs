@@ -16,7 +16,7 @@ use clientele_tenants::catalogue::{CatalogueItem, CatalogueView, CustomerGroup, 
 use serde::Deserialize;
 
 use crate::clients::opt;
-use crate::organisations::{self, parse_org, sees_customers};
+use crate::organisations::{self, parse_org, require_customers};
 use crate::session::Signed;
 use crate::view::{self, Base, FieldErrors};
 use crate::{Console, Lang};
@@ -133,10 +133,6 @@ impl CataloguePage {
     }
 }
 
-fn gate(caller: &Signed) -> AppResult<()> {
-    if sees_customers(caller) { Ok(()) } else { Err(AppError::forbidden()) }
-}
-
 async fn page(
     console: &Console,
     caller: &Signed,
@@ -154,7 +150,7 @@ async fn page(
     let ctx = &caller.auth.ctx;
     let catalogue = &console.tenants.catalogue;
     let loaded = async {
-        gate(caller)?;
+        require_customers(caller)?;
         Ok::<_, AppError>((catalogue.items(ctx).await?, catalogue.views(ctx).await?, catalogue.groups(ctx).await?))
     }
     .await;

@@ -46,6 +46,11 @@ pub(crate) fn sees_customers(caller: &Signed) -> bool {
     ctx.kind() == OrgKind::Supplier && ctx.can(Permission::ManageCustomers) && ctx.actor().on_behalf_of.is_none()
 }
 
+/// `FORBIDDEN` unless the caller runs customer organisations ([`sees_customers`]).
+pub(crate) fn require_customers(caller: &Signed) -> AppResult<()> {
+    if sees_customers(caller) { Ok(()) } else { Err(AppError::forbidden()) }
+}
+
 pub(crate) fn parse_org(raw: &str) -> AppResult<TenantId> {
     raw.parse::<uuid::Uuid>().map(TenantId).map_err(|_| AppError::not_found())
 }
@@ -543,9 +548,9 @@ pub(crate) struct OrgCatalogue {
 async fn org_catalogue(console: &Console, caller: &Signed, org: &CustomerOrg) -> AppResult<OrgCatalogue> {
     let (ctx, t, catalogue) = (&caller.auth.ctx, caller.lang, &console.tenants.catalogue);
     let seen = catalogue.catalogue_of(ctx, org.row.id).await?;
-    let assigned = catalogue.views_of(ctx, org.row.id).await?;
+    let assigned = seen.views.iter().filter(|_| seen.own_views);
     Ok(OrgCatalogue {
-        assigned: assigned.iter().map(|a| (a.view.id.to_string(), a.view.name.clone(), a.is_default)).collect(),
+        assigned: assigned.map(|a| (a.view.id.to_string(), a.view.name.clone(), a.is_default)).collect(),
         views: catalogue.views(ctx).await?.iter().map(ViewRow::of).collect(),
         groups: catalogue.groups(ctx).await?.iter().map(|g| GroupRow::of(g, t)).collect(),
         group: org.row.customer_group_id.map(|g| g.to_string()).unwrap_or_default(),

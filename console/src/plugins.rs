@@ -22,7 +22,7 @@ use clientele_tenants::customers::CustomerFilter;
 use serde::Deserialize;
 
 use crate::clients::opt;
-use crate::organisations::{parse_org, sees_customers};
+use crate::organisations::{parse_org, require_customers};
 use crate::plugin_tabs::{Field, data_of, field};
 use crate::session::Signed;
 use crate::view::{self, Base, FieldErrors};
@@ -115,9 +115,10 @@ impl PluginPage {
     }
 }
 
-/// Only a supplier's administrators, in person, see the plugins.
-fn gate(caller: &Signed) -> AppResult<()> {
-    if sees_customers(caller) { Ok(()) } else { Err(AppError::forbidden()) }
+/// The supplier's plugin `id` with its versions, newest first.
+async fn summary(console: &Console, caller: &Signed, id: PluginId) -> AppResult<PluginSummary> {
+    let plugins = console.plugins.registry.list(&caller.auth.ctx).await?;
+    plugins.into_iter().find(|p| p.id == id).ok_or_else(AppError::not_found)
 }
 
 fn parse_plugin(raw: &str) -> AppResult<PluginId> {
@@ -132,7 +133,7 @@ async fn list_page(
     status: StatusCode,
 ) -> Response {
     let listed = async {
-        gate(caller)?;
+        require_customers(caller)?;
         console.plugins.registry.list(&caller.auth.ctx).await
     }
     .await;
@@ -168,7 +169,7 @@ pub(crate) async fn list(State(console): State<Arc<Console>>, caller: Signed) ->
 /// its plugin's page, or the list with every refusal.
 pub(crate) async fn upload(State(console): State<Arc<Console>>, caller: Signed, request: Request) -> Response {
     let uploaded = async {
-        gate(&caller)?;
+        require_customers(&caller)?;
         let parts = view::multipart(request, "component").await?;
         let (_, bytes) = view::file_part(parts, "component", "Choose a .wasm component.")?;
         let check = |manifest: &_, others: &_| console.door.check_plugin_names(manifest, others);
@@ -242,9 +243,9 @@ fn install_row(i: Installation, names: &[(TenantId, String)], t: Lang) -> Instal
 async fn plugin_page(console: &Console, caller: &Signed, id: PluginId, q: PageQuery, shown: Shown) -> Response {
     let ctx = &caller.auth.ctx;
     let loaded = async {
-        gate(caller)?;
+        require_customers(caller)?;
         let registry = &console.plugins.registry;
-        let plugin = registry.list(ctx).await?.into_iter().find(|p| p.id == id).ok_or_else(AppError::not_found)?;
+        let plugin = summary(console, caller, id).await?;
         let installs = registry.installations(ctx, id).await?;
         let ids: Vec<TenantId> = installs.iter().map(|i| i.customer).collect();
         let names = console.tenants.customers.names(ctx, &ids).await?;
@@ -361,13 +362,13 @@ pub(crate) async fn enable(
     let Ok(plugin) = parse_plugin(&id) else { return view::failed(&console, &caller, &AppError::not_found()) };
     let ctx = &caller.auth.ctx;
     let done = async {
-        gate(&caller)?;
+        require_customers(&caller)?;
         let registry = &console.plugins.registry;
         let wanted = version_of(&form);
-        let summary = registry.list(ctx).await?.into_iter().find(|p| p.id == plugin).ok_or_else(AppError::not_found)?;
+        let found = summary(&console, &caller, plugin).await?;
         let version = match &wanted {
-            Some(v) => summary.versions.iter().find(|x| &x.version == v),
-            None => summary.versions.first(),
+            Some(v) => found.versions.iter().find(|x| &x.version == v),
+            None => found.versions.first(),
         };
         let version = version.ok_or_else(|| AppError::invalid("version", "Choose a version of this plugin."))?;
         let config = data_of(version.manifest.config_fields(), &form);
@@ -392,7 +393,7 @@ pub(crate) async fn upgrade(
 ) -> Response {
     let Ok(plugin) = parse_plugin(&id) else { return view::failed(&console, &caller, &AppError::not_found()) };
     let done = async {
-        gate(&caller)?;
+        require_customers(&caller)?;
         let version = version_of(&form).ok_or_else(|| AppError::invalid("version", "Choose a version."))?;
         let moved = console.plugins.registry.upgrade(&caller.auth.ctx, plugin, &version).await?;
         let count = moved.len().to_string();
@@ -413,7 +414,7 @@ pub(crate) async fn disable(
     let Ok(plugin) = parse_plugin(&id) else { return view::failed(&console, &caller, &AppError::not_found()) };
     let sent = |name: &str| form.iter().any(|(k, v)| k == name && v == "1");
     let done = async {
-        gate(&caller)?;
+        require_customers(&caller)?;
         let orgs = organisations(&form)?;
         let all = sent("all");
         if all && !sent("confirm") {

@@ -69,6 +69,8 @@ pub struct PricedItem {
 pub struct CustomerCatalogue {
     pub views: Vec<AssignedView>,
     pub items: Vec<PricedItem>,
+    /// The views are the organisation's own; false: none is, and these are its supplier's default.
+    pub own_views: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -555,7 +557,7 @@ impl CatalogueService {
                 organisation::Entity::find_by_id(ctx.tenant()).one(tx.conn()).await?.ok_or_else(AppError::not_found)?;
             tx.commit().await?;
             let (Some(OrgKind::Customer), Some(supplier)) = (OrgKind::from_stored(&own.kind), own.parent_id) else {
-                return Ok(CustomerCatalogue { views: Vec::new(), items: Vec::new() });
+                return Ok(CustomerCatalogue { views: Vec::new(), items: Vec::new(), own_views: false });
             };
             (own, supplier)
         };
@@ -584,7 +586,8 @@ impl CatalogueService {
 async fn priced(tx: &TenantTx, own: &organisation::Model) -> AppResult<CustomerCatalogue> {
     let supplier = tx.tenant();
     let mut views = assigned_views(tx, own.id).await?;
-    if views.is_empty() {
+    let own_views = !views.is_empty();
+    if !own_views {
         views = load_views(tx)
             .await?
             .into_iter()
@@ -619,7 +622,7 @@ async fn priced(tx: &TenantTx, own: &organisation::Model) -> AppResult<CustomerC
             PricedItem { effective_price: discounted(item.unit_price, discount_bp), discount_bp, item }
         })
         .collect();
-    Ok(CustomerCatalogue { views, items: visible })
+    Ok(CustomerCatalogue { views, items: visible, own_views })
 }
 
 fn group(r: customer_group::Model) -> CustomerGroup {

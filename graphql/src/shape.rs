@@ -5,7 +5,7 @@
 use std::hash::{Hash, Hasher};
 
 use async_graphql::dynamic::{Object, SchemaBuilder};
-use clientele_plugins::{Installed, Manifest};
+use clientele_plugins::{Installed, Installs, Manifest};
 use clientele_records::clients::{CustomEntity, CustomFieldDef};
 
 use crate::support::loaders::LoadCtx;
@@ -18,7 +18,8 @@ pub struct SchemaShape {
     pub client_fields: Vec<CustomFieldDef>,
     /// Active custom fields of contacts, in display order.
     pub contact_fields: Vec<CustomFieldDef>,
-    /// Plugins enabled in the organisation, by name, with their version and manifest.
+    /// Plugins installed in the organisation (enabled or switched off), by name, with their
+    /// version and manifest.
     pub plugins: Vec<PluginSchema>,
 }
 
@@ -30,10 +31,11 @@ impl SchemaShape {
         Self { client_fields, contact_fields, plugins: Vec::new() }
     }
 
-    /// With the plugins enabled in the organisation.
+    /// With the plugins installed in the organisation, enabled or switched off.
     #[must_use]
-    pub fn with_plugins(mut self, installed: &[Installed]) -> Self {
-        self.plugins = installed.iter().map(PluginSchema::of).collect();
+    pub fn with_plugins(mut self, installs: &Installs) -> Self {
+        self.plugins = installs.enabled.iter().chain(&installs.switched_off).map(PluginSchema::of).collect();
+        self.plugins.sort_by(|a, b| a.name.cmp(&b.name));
         self
     }
 
@@ -83,21 +85,30 @@ impl SchemaShape {
     }
 }
 
-/// What the schema of a tenant needs of one enabled plugin.
+/// What the schema of a tenant needs of one installed plugin.
 #[derive(Clone, Debug, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PluginSchema {
     pub name: String,
     pub version: String,
     pub manifest: Manifest,
+    /// False once switched off: its types stay, its entry points answer null with
+    /// `PLUGIN_DISABLED` (nullable, so the rest of a document still answers).
+    #[serde(default = "switched_on")]
+    pub enabled: bool,
+}
+
+const fn switched_on() -> bool {
+    true
 }
 
 impl PluginSchema {
-    /// The schema's view of an enabled plugin.
+    /// The schema's view of an installed plugin.
     pub fn of(installed: &Installed) -> Self {
         Self {
             name: installed.name.clone(),
             version: installed.version.clone(),
             manifest: (*installed.manifest).clone(),
+            enabled: installed.enabled,
         }
     }
 }

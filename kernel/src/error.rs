@@ -108,6 +108,9 @@ pub enum ErrorCode {
     /// A plugin went past one of its quotas in this organisation (writes per minute, stored
     /// records, concurrent calls…); the message names which. Nothing of the call was changed.
     PluginQuotaExceeded,
+    /// The plugin is switched off in this organisation (disabled by its supplier, or every
+    /// organisation at once by the kill switch): its fields answer null, its mutations nothing.
+    PluginDisabled,
     /// Something failed on our side; details are in the server log under the request id.
     Internal,
 }
@@ -170,6 +173,7 @@ impl ErrorCode {
             Self::LinkInvalid => "This download link is invalid or has expired.",
             Self::PersistedQueryNotFound => "PersistedQueryNotFound",
             Self::PluginQuotaExceeded => "A plugin went past one of its quotas; nothing was changed.",
+            Self::PluginDisabled => "This plugin is switched off in this organisation.",
             Self::Internal => "Internal error.",
         }
     }
@@ -401,6 +405,7 @@ impl AppError {
                     | C::UnsupportedFileType
                     | C::ImageTooLarge
                     | C::ImportFileTooLarge
+                    | C::PluginDisabled
             )
     }
 }

@@ -180,7 +180,7 @@ async fn main() {
         load.push(t.elapsed());
     }
     let installed = state.plugins.registry.installed(&system).await.unwrap();
-    let pets = &installed[0];
+    let pets = &installed.enabled[0];
     let records = &state.plugins.records;
     records.compute(&system, pets, "ageInMonths", Vec::new()).await.unwrap();
     let mut warm = Vec::new();

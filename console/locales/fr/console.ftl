@@ -136,6 +136,7 @@ error-IMPORT_FILE_TOO_LARGE = Ce classeur est trop volumineux une fois décompre
 error-LINK_INVALID = Ce lien de téléchargement n’est pas valable ou a expiré.
 error-PERSISTED_QUERY_NOT_FOUND = Requête enregistrée inconnue.
 error-PLUGIN_QUOTA_EXCEEDED = Un module a dépassé l’un de ses quotas ; rien n’a été modifié.
+error-PLUGIN_DISABLED = Ce module est désactivé dans cette organisation.
 error-INTERNAL = Erreur interne.
 nav-users = Utilisateurs
 actions = Actions

@@ -44,7 +44,8 @@ impl SchemaCache {
             let (schema, fp) = self.for_shape(&SchemaShape::default())?;
             return Ok((schema, Arc::default(), fp));
         };
-        let installed = plugins.registry.enabled(&auth.ctx, auth.config_version).await?;
+        let installs = plugins.registry.installs(&auth.ctx, auth.config_version).await?;
+        let installed = installs.enabled.clone();
         let key = (auth.ctx.tenant(), auth.config_version);
         let known = self.by_tenant.lock().get(&key).copied();
         if let Some(fp) = known
@@ -52,7 +53,7 @@ impl SchemaCache {
         {
             return Ok((schema, installed, fp));
         }
-        let shape = tenant_shape(&auth.ctx, records, &installed).await?;
+        let shape = tenant_shape(&auth.ctx, records, &installs).await?;
         let (schema, fp) = self.for_shape(&shape)?;
         self.by_tenant.lock().put(key, fp);
         Ok((schema, installed, fp))
@@ -71,11 +72,11 @@ impl SchemaCache {
 }
 
 /// What a tenant's schema is built from: its active custom fields, read in the tenant, and
-/// its enabled plugins.
+/// its installed plugins.
 pub async fn tenant_shape(
     ctx: &TenantCtx,
     records: &RecordServices,
-    installed: &[clientele_plugins::Installed],
+    installs: &clientele_plugins::Installs,
 ) -> AppResult<SchemaShape> {
-    Ok(SchemaShape::from_definitions(records.custom_fields.list(ctx).await?).with_plugins(installed))
+    Ok(SchemaShape::from_definitions(records.custom_fields.list(ctx).await?).with_plugins(installs))
 }

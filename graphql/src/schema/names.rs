@@ -45,7 +45,12 @@ pub fn check(manifest: &Manifest, others: &[Manifest]) -> AppResult<()> {
 /// Adds to `found` the clashes of `manifest` with the schema of the API and `beside` (a name
 /// found already, against the API, is not reported again).
 fn clashes(beside: &[Manifest], manifest: &Manifest, by: &str, found: &mut Vec<(String, AppError)>) -> AppResult<()> {
-    let plugin = |m: &Manifest| PluginSchema { name: m.name.clone(), version: m.version.clone(), manifest: m.clone() };
+    let plugin = |m: &Manifest| PluginSchema {
+        name: m.name.clone(),
+        version: m.version.clone(),
+        manifest: m.clone(),
+        enabled: true,
+    };
     // The reference tenant's custom fields (one of every kind) bring the types they make.
     let before = SchemaShape { plugins: beside.iter().map(plugin).collect(), ..SchemaShape::reference() };
     let mut clash = |name: &str, why: &str| {

@@ -27,6 +27,7 @@ fn field(f: wit::FieldDef) -> FieldDef {
         required: f.required,
         personal: f.personal,
         searchable: f.searchable,
+        exportable: f.exportable,
         choices: f.choices,
         reference: f.reference,
     }

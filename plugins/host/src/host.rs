@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clientele_kernel::{AppError, AppResult, ClientId, PluginRecordId, TenantCtx};
 use clientele_records::clients::entity::client;
 use clientele_records::clients::fields::camel;
+use clientele_records::clients::lookups::LookupService;
 use sea_orm::EntityTrait;
 use serde_json::Value;
 
@@ -19,6 +20,7 @@ use crate::runtime::{HostApi, Runtime, wit};
 
 pub struct TenantHost {
     ctx: TenantCtx,
+    lookups: LookupService,
     plugin: Installed,
     handle: tokio::runtime::Handle,
     writable: bool,
@@ -47,10 +49,17 @@ struct LogBudget {
 
 impl TenantHost {
     /// Must be built on the runtime (it keeps its handle for the call's thread).
-    pub fn new(ctx: TenantCtx, plugin: Installed, writable: bool, runtime: Arc<Runtime>) -> Self {
+    pub fn new(
+        ctx: TenantCtx,
+        lookups: LookupService,
+        plugin: Installed,
+        writable: bool,
+        runtime: Arc<Runtime>,
+    ) -> Self {
         let quotas = runtime.quotas.with(&plugin.quotas);
         Self {
             ctx,
+            lookups,
             plugin,
             handle: tokio::runtime::Handle::current(),
             writable,
@@ -332,6 +341,21 @@ impl HostApi for TenantHost {
         }))
     }
 
+    fn staff(&mut self) -> Result<Vec<wit::StaffMember>, String> {
+        let staff = self.run(self.lookups.staff(&self.ctx, false))?;
+        Ok(staff
+            .into_iter()
+            .map(|m| wit::StaffMember {
+                id: m.id.to_string(),
+                name: m.name,
+                representative: m.is_representative,
+                delivery_person: m.is_delivery_person,
+                salesperson: m.is_salesperson,
+                active: m.active,
+            })
+            .collect())
+    }
+
     fn config(&mut self) -> String {
         self.plugin.config.to_string()
     }
@@ -400,6 +424,9 @@ impl HostApi for UploadHost {
     }
     fn get_client(&mut self, _: &str) -> Result<Option<wit::ClientInfo>, String> {
         Ok(None)
+    }
+    fn staff(&mut self) -> Result<Vec<wit::StaffMember>, String> {
+        Ok(Vec::new())
     }
     fn config(&mut self) -> String {
         "{}".into()

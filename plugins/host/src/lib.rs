@@ -6,6 +6,7 @@ mod artifact;
 pub mod breaker;
 mod convert;
 pub mod entity;
+mod guest;
 mod host;
 pub mod manifest;
 pub mod metrics;
@@ -18,7 +19,7 @@ pub use breaker::BreakerSettings;
 pub use manifest::Manifest;
 pub use quotas::Quotas;
 pub use records::{PluginRecord, PluginRecords, RecordsSource, SearchFields};
-pub use registry::{Installed, PluginHealth, PluginRegistry, PluginSummary, UploadedVersion};
+pub use registry::{Installed, Installs, PluginHealth, PluginRegistry, PluginSummary, UploadedVersion};
 pub use runtime::{CallLimits, Runtime};
 
 use std::sync::Arc;

@@ -27,12 +27,20 @@ pub struct FieldDef {
     pub required: bool,
     pub personal: bool,
     pub searchable: bool,
+    /// In the client's data export beside the personal fields (WIT 0.2.0); manifests of 0.1.0
+    /// components, and those stored before 0.2.0, export every field.
+    #[serde(default = "exported")]
+    pub exportable: bool,
     pub choices: Vec<String>,
     pub reference: Option<String>,
 }
 
+const fn exported() -> bool {
+    true
+}
+
 impl FieldDef {
-    /// An optional, non-personal, non-searchable field.
+    /// An optional, non-personal, non-searchable, non-exported field.
     pub fn plain(name: &str, ty: FieldType) -> Self {
         Self {
             name: name.to_owned(),
@@ -41,6 +49,7 @@ impl FieldDef {
             required: false,
             personal: false,
             searchable: false,
+            exportable: false,
             choices: Vec::new(),
             reference: None,
         }

@@ -9,11 +9,14 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clientele_kernel::{AppError, ErrorCode, PluginId, TenantId};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+use tokio::time::Instant;
 
 /// The quotas of every organisation and plugin (`[plugins.quotas]` in the config).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -29,8 +32,8 @@ pub struct Quotas {
     pub records_per_collection: u64,
     /// Bytes of JSON data one collection of a plugin may hold in an organisation.
     pub bytes_per_collection: u64,
-    /// Plugin calls of one organisation running at once (all its plugins); one more is
-    /// refused at once, not queued.
+    /// Plugin calls of one organisation running at once (all its plugins); one more waits
+    /// for its turn (see `turn_wait_ms`).
     pub concurrent_calls: u32,
     /// Guest time (as fuel: milliseconds × the runtime's `fuel_per_ms`) a plugin may use in an
     /// organisation per minute.
@@ -38,6 +41,10 @@ pub struct Quotas {
     /// Log lines, and bytes of them, one call may write; the rest is dropped and counted.
     pub log_lines_per_call: u32,
     pub log_bytes_per_call: u32,
+    /// How long a call may wait for its turn — a place among its organisation's concurrent
+    /// calls, then its plugin's guest-time rate — before it is refused. A refusal comes only
+    /// after that wait, so a flood of callers waits instead of spinning on refusals.
+    pub turn_wait_ms: u32,
 }
 
 impl Default for Quotas {
@@ -52,6 +59,7 @@ impl Default for Quotas {
             guest_ms_per_minute: 20_000,
             log_lines_per_call: 100,
             log_bytes_per_call: 16 << 10,
+            turn_wait_ms: 2_000,
         }
     }
 }
@@ -169,23 +177,28 @@ const GUEST_BURST: u64 = 10;
 pub struct Usage {
     minutes: Mutex<HashMap<(TenantId, PluginId), Minute>>,
     guest: Mutex<HashMap<(TenantId, PluginId), GuestTime>>,
-    running: Arc<Mutex<HashMap<TenantId, u32>>>,
+    running: Arc<Mutex<HashMap<TenantId, Running>>>,
+}
+
+/// The calls of one organisation running now, and who waits for one of them to end.
+#[derive(Default)]
+struct Running {
+    calls: u32,
+    ended: Arc<Notify>,
 }
 
 /// A running call of an organisation; frees its place when dropped.
 pub struct Slot {
     tenant: TenantId,
-    running: Arc<Mutex<HashMap<TenantId, u32>>>,
+    running: Arc<Mutex<HashMap<TenantId, Running>>>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut running = self.running.lock();
-        if let Some(n) = running.get_mut(&self.tenant) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                running.remove(&self.tenant);
-            }
+        if let Some(r) = running.get_mut(&self.tenant) {
+            r.calls = r.calls.saturating_sub(1);
+            r.ended.notify_waiters();
         }
     }
 }
@@ -202,15 +215,30 @@ impl Usage {
         f(m)
     }
 
-    /// A place for one more call of `tenant`, or the refusal when `limit` run already.
-    pub fn enter(&self, tenant: TenantId, limit: u32) -> Result<Slot, Exceeded> {
-        let mut running = self.running.lock();
-        let n = running.entry(tenant).or_default();
-        if *n >= limit {
-            return Err(Exceeded { quota: Quota::ConcurrentCalls, limit: limit.into() });
+    /// A place for one more call of `tenant` while fewer than `limit` run, waiting until
+    /// `until` for one to end; then the refusal.
+    pub async fn enter(&self, tenant: TenantId, limit: u32, until: Instant) -> Result<Slot, Exceeded> {
+        loop {
+            let ended = {
+                let mut running = self.running.lock();
+                let r = running.entry(tenant).or_default();
+                if r.calls < limit {
+                    r.calls += 1;
+                    return Ok(Slot { tenant, running: self.running.clone() });
+                }
+                r.ended.clone()
+            };
+            let notified = ended.notified();
+            tokio::pin!(notified);
+            // Registered before looking again, so an end between the two is not missed.
+            notified.as_mut().enable();
+            if self.running.lock().get(&tenant).is_some_and(|r| r.calls < limit) {
+                continue;
+            }
+            if tokio::time::timeout_at(until, notified).await.is_err() {
+                return Err(Exceeded { quota: Quota::ConcurrentCalls, limit: limit.into() });
+            }
         }
-        *n += 1;
-        Ok(Slot { tenant, running: self.running.clone() })
     }
 
     /// Counts one write this minute, refused past `limit`.
@@ -224,16 +252,17 @@ impl Usage {
         })
     }
 
-    /// Refuses a call while the plugin runs more than a tenth of a minute's guest time (`ms`
-    /// milliseconds per minute, as fuel) ahead of that rate.
-    pub fn check_guest_time(
+    /// How long the plugin must wait before its next call while it runs more than a tenth of a
+    /// minute's guest time (`ms` milliseconds per minute, as fuel) ahead of that rate; zero
+    /// when it may run now.
+    pub fn guest_time_wait(
         &self,
         tenant: TenantId,
         plugin: PluginId,
         now: DateTime<Utc>,
         ms: u64,
         fuel_per_ms: u64,
-    ) -> Result<(), Exceeded> {
+    ) -> Duration {
         let per_minute = ms.saturating_mul(fuel_per_ms);
         let mut guest = self.guest.lock();
         let g = guest.entry((tenant, plugin)).or_default();
@@ -241,10 +270,38 @@ impl Usage {
         let drained = u128::from(per_minute) * u128::from(elapsed) / 60_000;
         g.fuel = g.fuel.saturating_sub(u64::try_from(drained).unwrap_or(u64::MAX));
         g.drained_at = Some(now);
-        if g.fuel > per_minute / GUEST_BURST {
-            return Err(Exceeded { quota: Quota::GuestTimePerMinute, limit: ms });
+        let ahead = g.fuel.saturating_sub(per_minute / GUEST_BURST);
+        if ahead == 0 {
+            return Duration::ZERO;
         }
-        Ok(())
+        if per_minute == 0 {
+            return Duration::MAX;
+        }
+        let millis = (u128::from(ahead) * 60_000).div_ceil(u128::from(per_minute));
+        Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+    }
+
+    /// Waits (holding the call's place, so the organisation's calls keep their order) until
+    /// the plugin is back within its guest-time rate; refused when that is later than `until`.
+    pub async fn wait_for_guest_time(
+        &self,
+        tenant: TenantId,
+        plugin: PluginId,
+        clock: impl Fn() -> DateTime<Utc>,
+        (ms, fuel_per_ms): (u64, u64),
+        until: Instant,
+    ) -> Result<(), Exceeded> {
+        loop {
+            let wait = self.guest_time_wait(tenant, plugin, clock(), ms, fuel_per_ms);
+            if wait.is_zero() {
+                return Ok(());
+            }
+            let Some(at) = Instant::now().checked_add(wait).filter(|at| *at <= until) else {
+                tokio::time::sleep_until(until).await;
+                return Err(Exceeded { quota: Quota::GuestTimePerMinute, limit: ms });
+            };
+            tokio::time::sleep_until(at).await;
+        }
     }
 
     /// Adds the fuel a call burnt to the plugin's guest time in the organisation.
@@ -285,16 +342,19 @@ mod tests {
         let usage = Usage::default();
         let now: DateTime<Utc> = "2026-03-02T09:00:10Z".parse().unwrap();
         // 6,000 ms a minute at 1 fuel per ms: 100 ms a second, a burst of 600 ms.
-        assert!(usage.check_guest_time(t, p, now, 6_000, 1).is_ok());
+        assert!(usage.guest_time_wait(t, p, now, 6_000, 1).is_zero());
         usage.burnt(t, p, 600);
-        assert!(usage.check_guest_time(t, p, now, 6_000, 1).is_ok(), "a tenth of the minute ahead is allowed");
+        assert!(usage.guest_time_wait(t, p, now, 6_000, 1).is_zero(), "a tenth of the minute ahead is allowed");
         usage.burnt(t, p, 1);
-        let refused = usage.check_guest_time(t, p, now, 6_000, 1).unwrap_err();
-        assert_eq!(refused.quota, Quota::GuestTimePerMinute);
+        assert_eq!(
+            usage.guest_time_wait(t, p, now, 6_000, 1),
+            Duration::from_millis(10),
+            "1 ms of fuel at 100 a second"
+        );
         // A second later 100 ms drained: calls run again, well before the minute is over.
-        assert!(usage.check_guest_time(t, p, now + chrono::Duration::seconds(1), 6_000, 1).is_ok());
+        assert!(usage.guest_time_wait(t, p, now + chrono::Duration::seconds(1), 6_000, 1).is_zero());
         // Another organisation has its own account.
-        assert!(usage.check_guest_time(TenantId(uuid::Uuid::from_u128(9)), p, now, 6_000, 1).is_ok());
+        assert!(usage.guest_time_wait(TenantId(uuid::Uuid::from_u128(9)), p, now, 6_000, 1).is_zero());
     }
 
     // issue 17 item 1: a supplier's overrides replace the keys they name, and only those.
@@ -307,16 +367,46 @@ mod tests {
         assert_eq!(Quotas::default().with(&unknown), Quotas::default());
     }
 
-    // issue 17 item 1: concurrent calls of an organisation are refused past the quota, and a
-    // finished call frees its place.
-    #[test]
-    fn slots_are_refused_past_the_quota_and_freed_on_drop() {
+    // issue 17 items 1 and 2: a call past the organisation's concurrent calls waits for one to
+    // end (then runs), or is refused when none ends before its deadline; others are not counted.
+    #[tokio::test(start_paused = true)]
+    async fn slots_wait_for_a_call_to_end_or_are_refused_at_their_deadline() {
         let (t, _) = ids();
-        let usage = Usage::default();
-        let first = usage.enter(t, 1).unwrap();
-        assert_eq!(usage.enter(t, 1).err().map(|e| e.quota), Some(Quota::ConcurrentCalls));
-        assert!(usage.enter(TenantId(uuid::Uuid::from_u128(3)), 1).is_ok(), "another organisation");
+        let usage = Arc::new(Usage::default());
+        let soon = || Instant::now() + Duration::from_millis(100);
+        let first = usage.enter(t, 1, soon()).await.unwrap();
+        let refused = usage.enter(t, 1, soon()).await.err().map(|e| e.quota);
+        assert_eq!(refused, Some(Quota::ConcurrentCalls));
+        assert!(usage.enter(TenantId(uuid::Uuid::from_u128(3)), 1, soon()).await.is_ok(), "another organisation");
+        let waiting = tokio::spawn({
+            let usage = usage.clone();
+            async move { usage.enter(t, 1, Instant::now() + Duration::from_secs(5)).await.map(drop) }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "it waits while the first runs");
         drop(first);
-        assert!(usage.enter(t, 1).is_ok());
+        assert!(waiting.await.unwrap().is_ok(), "and runs once it ends");
+    }
+
+    // issue 17 item 2: past its rate, a call waits for the bucket to drain (the wait is exact),
+    // and is refused, after waiting until its deadline, when that is too far.
+    #[tokio::test(start_paused = true)]
+    async fn guest_time_waits_for_the_rate_or_is_refused_at_the_deadline() {
+        let (t, p) = ids();
+        let usage = Usage::default();
+        let at: DateTime<Utc> = "2026-03-02T09:00:10Z".parse().unwrap();
+        // 6,000 ms a minute at 1 fuel per ms: 100 ms a second, a burst of 600 ms; 650 ahead.
+        usage.burnt(t, p, 650);
+        assert_eq!(usage.guest_time_wait(t, p, at, 6_000, 1), Duration::from_millis(500));
+        let started = Instant::now();
+        let clock = move || at + chrono::Duration::from_std(started.elapsed()).unwrap();
+        let until = started + Duration::from_secs(1);
+        assert!(usage.wait_for_guest_time(t, p, clock, (6_000, 1), until).await.is_ok());
+        assert_eq!(started.elapsed(), Duration::from_millis(500));
+        usage.burnt(t, p, 5_000);
+        let started = Instant::now();
+        let refused = usage.wait_for_guest_time(t, p, clock, (6_000, 1), started + Duration::from_secs(1)).await;
+        assert_eq!(refused.err().map(|e| e.quota), Some(Quota::GuestTimePerMinute));
+        assert_eq!(started.elapsed(), Duration::from_secs(1), "refused at its deadline, not at once");
     }
 }

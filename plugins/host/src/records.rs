@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
@@ -436,13 +437,14 @@ impl PluginRecords {
 
     /// A host bound to the caller's tenant and this plugin, for one call.
     fn host(&self, ctx: &TenantCtx, plugin: &Installed, writable: bool) -> Box<TenantHost> {
-        Box::new(TenantHost::new(ctx.clone(), plugin.clone(), writable, self.runtime.clone()))
+        let lookups = clientele_records::clients::lookups::LookupService::new(self.handles.clone());
+        Box::new(TenantHost::new(ctx.clone(), lookups, plugin.clone(), writable, self.runtime.clone()))
     }
 
     /// Runs one guest call for `plugin` in the caller's tenant: refused at once while its
-    /// breaker is open, when the organisation runs its quota of calls already or when the
-    /// plugin runs too far ahead of its guest-time rate; its outcome (failed, past a quota, slow or fine)
-    /// counts for the breaker. A quota a host function refused ends the call with that quota's
+    /// breaker is open; it waits for its turn (a place among the organisation's concurrent
+    /// calls, then the plugin's guest-time rate) at most `turn_wait_ms`, then is refused; its
+    /// outcome (failed, past a quota, slow or fine) counts for the breaker. A quota a host function refused ends the call with that quota's
     /// error, its writes dropped, even when the guest went on.
     async fn call<R, F>(
         &self,
@@ -454,19 +456,20 @@ impl PluginRecords {
     ) -> AppResult<(R, Vec<Write>)>
     where
         R: Send + 'static,
-        F: FnOnce(&crate::runtime::Plugin, &mut wasmtime::Store<crate::runtime::CallState>) -> wasmtime::Result<R>
+        F: FnOnce(&crate::runtime::Guest, &mut wasmtime::Store<crate::runtime::CallState>) -> wasmtime::Result<R>
             + Send
             + 'static,
     {
         let (tenant, id, name) = (ctx.tenant(), plugin.plugin, plugin.name.as_str());
         let (rt, quotas) = (&self.runtime, self.runtime.quotas.with(&plugin.quotas));
         rt.breakers.admit(tenant, id, self.handles.now())?;
-        let _slot = rt.usage.enter(tenant, quotas.concurrent_calls).map_err(|e| e.into_error(tenant, name))?;
-        let (limits, now) = (rt.limits(), self.handles.now());
-        if let Err(exceeded) =
-            rt.usage.check_guest_time(tenant, id, now, quotas.guest_ms_per_minute, limits.fuel_per_ms)
-        {
-            rt.breakers.record(tenant, id, name, Outcome::QuotaExceeded, now);
+        let until = tokio::time::Instant::now() + Duration::from_millis(quotas.turn_wait_ms.into());
+        let _slot =
+            rt.usage.enter(tenant, quotas.concurrent_calls, until).await.map_err(|e| e.into_error(tenant, name))?;
+        let limits = rt.limits();
+        let rate = (quotas.guest_ms_per_minute, limits.fuel_per_ms);
+        if let Err(exceeded) = rt.usage.wait_for_guest_time(tenant, id, || self.handles.now(), rate, until).await {
+            rt.breakers.record(tenant, id, name, Outcome::QuotaExceeded, self.handles.now());
             return Err(exceeded.into_error(tenant, name));
         }
         let prepared = self.registry.prepared(ctx, plugin).await?;
@@ -697,8 +700,8 @@ fn typed(ty: FieldType, raw: &str) -> Value {
     if ok { value } else { Value::Null }
 }
 
-/// The plugin records of a client in its GDPR export, and their personal fields erased on
-/// anonymisation (GDP-03, GDP-06).
+/// The plugin records of a client in its GDPR export (their personal and exportable fields), and
+/// their personal fields erased on anonymisation (GDP-03, GDP-06).
 pub struct RecordsSource;
 
 /// Names of the fields `keep` selects per (plugin, collection), from every installation of the
@@ -775,12 +778,17 @@ impl PersonalDataSource for RecordsSource {
             .order_by_asc(record::Column::CreatedAt)
             .all(tx.conn())
             .await?;
-        let names = personal_fields(tx).await?;
+        // What the manifest lets out: the personal fields and those marked exportable.
+        let exported = fields_where(tx, |f| f.personal || f.exportable).await?;
         let mut out = Map::new();
         for row in rows {
-            let plugin =
-                names.iter().find(|n| n.0 == row.plugin_id).map_or_else(|| row.plugin_id.to_string(), |n| n.1.clone());
-            let r = PluginRecord::from_row(row);
+            let kept = exported.iter().find(|n| n.0 == row.plugin_id && n.2 == row.collection);
+            let plugin = exported
+                .iter()
+                .find(|n| n.0 == row.plugin_id)
+                .map_or_else(|| row.plugin_id.to_string(), |n| n.1.clone());
+            let mut r = PluginRecord::from_row(row);
+            r.data.retain(|k, _| kept.is_some_and(|n| n.3.contains(k)));
             let entry = json!({ "id": r.id, "parentId": r.parent_id, "data": r.data, "createdAt": r.created_at, "updatedAt": r.updated_at });
             let by_plugin = out.entry(plugin).or_insert_with(|| json!({}));
             if let Some(map) = by_plugin.as_object_mut()

@@ -98,16 +98,27 @@ pub struct PluginSummary {
 pub struct PluginRegistry {
     handles: Arc<Handles>,
     runtime: Arc<Runtime>,
-    /// A tenant's config version → its enabled plugins (every change of an installation bumps
+    /// A tenant's config version → its installations (every change of an installation bumps
     /// the version, on every replica's next request).
-    enabled: Mutex<EnabledCache>,
+    installs: Mutex<InstallsCache>,
 }
 
-/// (tenant, config version) → its enabled plugins.
-type EnabledCache = LruCache<(TenantId, i64), Arc<Vec<Installed>>>;
+/// The plugins installed in an organisation, as of one config version.
+#[derive(Debug, Default)]
+pub struct Installs {
+    /// Those enabled: they run and their records are reachable.
+    pub enabled: Arc<Vec<Installed>>,
+    /// Those switched off (disabled for the organisation, or by the kill switch): their types
+    /// stay in the organisation's schema, so a document that names them still runs and finds
+    /// their fields null with `PLUGIN_DISABLED`.
+    pub switched_off: Vec<Installed>,
+}
 
-/// Tenants whose enabled plugins are kept.
-const ENABLED_CACHE: NonZeroUsize = NonZeroUsize::new(1024).expect("non-zero");
+/// (tenant, config version) → its installations.
+type InstallsCache = LruCache<(TenantId, i64), Arc<Installs>>;
+
+/// Tenants whose installations are kept.
+const INSTALLS_CACHE: NonZeroUsize = NonZeroUsize::new(1024).expect("non-zero");
 
 /// Largest per-tenant config, in bytes of JSON.
 const MAX_CONFIG: usize = 16 << 10;
@@ -161,7 +172,7 @@ async fn customers_of(
 
 impl PluginRegistry {
     pub fn new(handles: Arc<Handles>, runtime: Arc<Runtime>) -> Self {
-        Self { handles, runtime, enabled: Mutex::new(LruCache::new(ENABLED_CACHE)) }
+        Self { handles, runtime, installs: Mutex::new(LruCache::new(INSTALLS_CACHE)) }
     }
 
     /// Checks and stores a new version of a plugin (the plugin is created with its first
@@ -571,28 +582,39 @@ impl PluginRegistry {
     }
 
     /// The plugins enabled in the caller's organisation at its `config_version` (the one its
-    /// credential was resolved with): read once per version, then from memory.
+    /// credential was resolved with).
     pub async fn enabled(&self, ctx: &TenantCtx, config_version: i64) -> AppResult<Arc<Vec<Installed>>> {
-        let key = (ctx.tenant(), config_version);
-        if let Some(known) = self.enabled.lock().get(&key).cloned() {
-            return Ok(known);
-        }
-        let installed = Arc::new(self.installed(ctx).await?);
-        self.enabled.lock().put(key, installed.clone());
-        Ok(installed)
+        Ok(self.installs(ctx, config_version).await?.enabled.clone())
     }
 
-    /// The plugins enabled in the caller's organisation, read now.
-    pub async fn installed(&self, ctx: &TenantCtx) -> AppResult<Vec<Installed>> {
+    /// The plugins installed in the caller's organisation at its `config_version`: read once
+    /// per version, then from memory.
+    pub async fn installs(&self, ctx: &TenantCtx, config_version: i64) -> AppResult<Arc<Installs>> {
+        let key = (ctx.tenant(), config_version);
+        if let Some(known) = self.installs.lock().get(&key).cloned() {
+            return Ok(known);
+        }
+        let installs = Arc::new(self.installed(ctx).await?);
+        self.installs.lock().put(key, installs.clone());
+        Ok(installs)
+    }
+
+    /// The plugins installed in the caller's organisation, read now.
+    pub async fn installed(&self, ctx: &TenantCtx) -> AppResult<Installs> {
         let tx = ctx.read().await?;
         let rows = install::Entity::find()
             .filter(install::Column::TenantId.eq(ctx.tenant()))
-            .filter(install::Column::Enabled.eq(true))
             .order_by_asc(install::Column::PluginName)
             .all(tx.conn())
             .await?;
         tx.commit().await?;
-        rows.into_iter().map(Installed::from_row).collect()
+        let (enabled, switched_off): (Vec<_>, Vec<_>) = rows
+            .into_iter()
+            .map(Installed::from_row)
+            .collect::<AppResult<Vec<_>>>()?
+            .into_iter()
+            .partition(|i| i.enabled);
+        Ok(Installs { enabled: Arc::new(enabled), switched_off })
     }
 
     /// The compiled version an installation runs: cached, or read from the supplier's

@@ -28,17 +28,7 @@ use crate::breaker::Breakers;
 use crate::manifest::Manifest as HostManifest;
 use crate::quotas::{Exceeded, Quota, Quotas, Usage};
 
-wasmtime::component::bindgen!({
-    world: "plugin",
-    path: "../wit",
-    imports: { default: trappable },
-});
-
-pub use clientele::plugin::types as wit;
-
-/// The WIT package a component must be built against.
-pub const WIT_PACKAGE: &str = "clientele:plugin";
-pub const WIT_VERSION: &str = "0.1.0";
+pub use crate::guest::{Guest, GuestPre, WIT_PACKAGE, WIT_VERSIONS, wit};
 
 /// What one call may use.
 #[derive(Clone, Copy, Debug)]
@@ -124,6 +114,7 @@ pub trait HostApi: Send {
     fn put_record(&mut self, record: wit::RecordInput) -> Result<Result<wit::StoredRecord, String>, String>;
     fn delete_record(&mut self, collection: &str, id: &str) -> Result<bool, String>;
     fn get_client(&mut self, id: &str) -> Result<Option<wit::ClientInfo>, String>;
+    fn staff(&mut self) -> Result<Vec<wit::StaffMember>, String>;
     fn config(&mut self) -> String;
     fn now(&mut self) -> String;
     fn log(&mut self, level: wit::LogLevel, message: &str);
@@ -202,7 +193,7 @@ impl CallState {
 
 impl wit::Host for CallState {}
 
-impl clientele::plugin::host::Host for CallState {
+impl crate::guest::v2::clientele::plugin::host::Host for CallState {
     fn get_record(&mut self, collection: String, id: String) -> wasmtime::Result<Option<wit::StoredRecord>> {
         self.timed(|h| h.get_record(&collection, &id))
     }
@@ -222,6 +213,10 @@ impl clientele::plugin::host::Host for CallState {
 
     fn get_client(&mut self, id: String) -> wasmtime::Result<Option<wit::ClientInfo>> {
         self.timed(|h| h.get_client(&id))
+    }
+
+    fn staff(&mut self) -> wasmtime::Result<Vec<wit::StaffMember>> {
+        self.timed(|h| h.staff())
     }
 
     fn config(&mut self) -> wasmtime::Result<String> {
@@ -245,7 +240,7 @@ impl clientele::plugin::host::Host for CallState {
 /// A compiled, linked plugin version, ready to instantiate.
 #[derive(Clone)]
 pub struct Prepared {
-    pre: PluginPre<CallState>,
+    pre: GuestPre,
 }
 
 /// The plugin runtime of one server process.
@@ -310,8 +305,7 @@ impl Runtime {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| AppError::internal(format!("plugin engine: {e:#}")))?;
         let mut linker = Linker::new(&engine);
-        Plugin::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| AppError::internal(format!("plugin linker: {e:#}")))?;
+        crate::guest::link_host(&mut linker).map_err(|e| AppError::internal(format!("plugin linker: {e:#}")))?;
         let weak = engine.weak();
         std::thread::Builder::new()
             .name("plugin-epoch".into())
@@ -341,21 +335,25 @@ impl Runtime {
         self.limits
     }
 
-    /// Refuses imports other than ours (at our version) and the inert WASI p2 set: one error
-    /// per offending import.
-    fn check_imports(&self, component: &Component) -> AppResult<()> {
+    /// Refuses imports other than ours (at a version this server runs, one for all) and the
+    /// inert WASI p2 set: one error per offending import. Gives the version imported, if any.
+    fn check_imports(&self, component: &Component) -> AppResult<Option<&'static str>> {
         let ty = component.component_type();
         let mut forbidden = Vec::new();
+        let mut targets = None;
         for (name, _) in ty.imports(&self.engine) {
             let (base, version) = name.split_once('@').unwrap_or((name, ""));
             let ours = base.starts_with(&format!("{WIT_PACKAGE}/"));
-            if ours && version != WIT_VERSION {
-                return Err(AppError::invalid(
-                    "component",
-                    format!(
-                        "The component targets {WIT_PACKAGE}@{version}; this server runs {WIT_PACKAGE}@{WIT_VERSION}."
-                    ),
-                ));
+            if ours {
+                let known = WIT_VERSIONS.iter().find(|v| **v == version);
+                if known.is_none() || targets.is_some_and(|t| Some(&t) != known) {
+                    let runs = WIT_VERSIONS.map(|v| format!("{WIT_PACKAGE}@{v}")).join(" or ");
+                    return Err(AppError::invalid(
+                        "component",
+                        format!("The component targets {WIT_PACKAGE}@{version}; this server runs {runs}."),
+                    ));
+                }
+                targets = known.copied();
             }
             if !ours && !WASI_ALLOWED.contains(&base) {
                 forbidden.push(format!("`{name}`"));
@@ -376,21 +374,22 @@ impl Runtime {
                 ),
             )
         });
-        AppError::all(each.collect()).map_or(Ok(()), Err)
+        AppError::all(each.collect()).map_or(Ok(targets), Err)
     }
 
     fn link(&self, component: &Component) -> AppResult<Prepared> {
-        self.check_imports(component)?;
+        let version = self.check_imports(component)?;
         let mut linker = self.linker.clone();
         // The inert WASI imports trap if ever called.
         linker
             .define_unknown_imports_as_traps(component)
             .map_err(|e| AppError::invalid("component", format!("Unusable imports: {e}")))?;
-        let pre = linker.instantiate_pre(component).and_then(PluginPre::new).map_err(|e| {
-            AppError::invalid(
-                "component",
-                format!("The component does not implement the world {WIT_PACKAGE}/plugin@{WIT_VERSION}: {e}"),
-            )
+        let pre = GuestPre::new(&linker, component, version).map_err(|e| {
+            let world = version.map_or_else(
+                || WIT_VERSIONS.map(|v| format!("{WIT_PACKAGE}/plugin@{v}")).join(" or "),
+                |v| format!("{WIT_PACKAGE}/plugin@{v}"),
+            );
+            AppError::invalid("component", format!("The component does not implement the world {world}: {e}"))
         })?;
         Ok(Prepared { pre })
     }
@@ -410,7 +409,7 @@ impl Runtime {
         let prepared =
             tokio::task::spawn_blocking(move || this.prepare(&key, &bytes)).await.map_err(AppError::internal)??;
         // Not a plugin name (those have no spaces): the metrics label of uploads stays apart.
-        let (manifest, _) = self.call(&prepared, "being uploaded", host, |p, s| p.call_describe(s)).await?;
+        let (manifest, _) = self.call(&prepared, "being uploaded", host, Guest::call_describe).await?;
         let manifest = crate::convert::manifest(manifest);
         Ok((hash, manifest))
     }
@@ -467,7 +466,7 @@ impl Runtime {
     ) -> AppResult<(R, Box<dyn HostApi>)>
     where
         R: Send + 'static,
-        F: FnOnce(&Plugin, &mut Store<CallState>) -> wasmtime::Result<R> + Send + 'static,
+        F: FnOnce(&Guest, &mut Store<CallState>) -> wasmtime::Result<R> + Send + 'static,
     {
         let ran = self.run(prepared, plugin, host, self.quotas.host_calls_per_call, f).await?;
         match ran.result {
@@ -488,7 +487,7 @@ impl Runtime {
     ) -> AppResult<Ran<R>>
     where
         R: Send + 'static,
-        F: FnOnce(&Plugin, &mut Store<CallState>) -> wasmtime::Result<R> + Send + 'static,
+        F: FnOnce(&Guest, &mut Store<CallState>) -> wasmtime::Result<R> + Send + 'static,
     {
         let started = Instant::now();
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;

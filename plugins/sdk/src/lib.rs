@@ -23,12 +23,12 @@
 //! The host stores the records, checks them against the manifest, and serves them through
 //! GraphQL; code runs only for `validate`, `compute`, `action` and `on_event`.
 
-/// The generated bindings of `clientele:plugin@0.1.0` (`plugins/wit/plugin.wit`).
+/// The generated bindings of `clientele:plugin@0.2.0` (`plugins/wit/0.2.0/plugin.wit`).
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod bindings {
     wit_bindgen::generate!({
         world: "plugin",
-        path: "../wit",
+        path: "../wit/0.2.0",
         pub_export_macro: true,
         export_macro_name: "export_plugin",
         default_bindings_module: "clientele_plugin_sdk::bindings",
@@ -38,7 +38,7 @@ pub mod bindings {
 pub use bindings::clientele::plugin::host;
 pub use bindings::clientele::plugin::types::{
     ActionDef, ClientInfo, CollectionDef, ComputedDef, CustomFieldDef, Event, FieldDef, FieldError, FieldType, Json,
-    LogLevel, Manifest, Parent, RecordInput, RecordQuery, Refusal, StoredRecord,
+    LogLevel, Manifest, Parent, RecordInput, RecordQuery, Refusal, StaffMember, StoredRecord,
 };
 
 use serde::Serialize;
@@ -197,7 +197,7 @@ impl CollectionDef {
     }
 }
 
-/// An optional, non-personal, non-searchable field.
+/// An optional, non-personal, non-searchable field, left out of the client's data export.
 pub fn field(name: &str, ty: FieldType) -> FieldDef {
     FieldDef {
         name: name.into(),
@@ -206,6 +206,7 @@ pub fn field(name: &str, ty: FieldType) -> FieldDef {
         required: false,
         personal: false,
         searchable: false,
+        exportable: false,
         choices: Vec::new(),
         reference: None,
     }
@@ -228,6 +229,14 @@ impl FieldDef {
     #[must_use]
     pub fn searchable(mut self) -> Self {
         self.searchable = true;
+        self
+    }
+
+    /// In the client's data export (GDPR access) though not personal; personal fields always
+    /// are. Leave it out for what means nothing to the client (counters, caches, ids).
+    #[must_use]
+    pub fn exportable(mut self) -> Self {
+        self.exportable = true;
         self
     }
 

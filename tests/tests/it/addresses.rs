@@ -176,7 +176,7 @@ async fn each_kind_has_exactly_one_default(app: TestApp) {
     assert_eq!(defaults(&billing).len(), 1, "{billing:?}");
 }
 
-async fn staff(app: &TestApp, t: &Tenant, input: Value) -> Value {
+pub(crate) async fn staff(app: &TestApp, t: &Tenant, input: Value) -> Value {
     let q = "mutation($i: CreateStaffInput!) { createStaff(input: $i) { staff { id name active } userErrors { field code } } }";
     let body = app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
     body["data"]["createStaff"]["staff"].clone()

@@ -31,6 +31,7 @@ const UNREACHED: &[(&str, &str)] = &[
     ("PLUGIN_FAILED", "needs the misbehaving guest plugin built by scripts/build-guests (plugins.rs)"),
     ("PLUGIN_SUSPENDED", "needs the misbehaving guest plugin built by scripts/build-guests (plugins.rs)"),
     ("PLUGIN_QUOTA_EXCEEDED", "needs the hostile guest plugin built by scripts/build-guests (plugin_quotas.rs)"),
+    ("PLUGIN_DISABLED", "needs an example plugin enabled, then switched off (plugins.rs, the kill switch)"),
     ("TIMEOUT", "needs a server with a tiny deadline and a slow request (edge.rs)"),
     ("UNSUPPORTED_FILE_TYPE", "a multipart upload answer, asserted with its status in files.rs"),
     ("IMAGE_TOO_LARGE", "a multipart upload answer, asserted with its status in files.rs"),

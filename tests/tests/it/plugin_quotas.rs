@@ -4,6 +4,8 @@
 //! `clientele_plugin_quota_exceeded_total{plugin,quota}`, and leaves the neighbour organisation
 //! working; the breaker opens on a failure rate, refuses at once, and recovers by a probe.
 
+use std::time::Duration;
+
 use chrono::Duration as Minutes;
 use clientele::Settings;
 use serde_json::{Value, json};
@@ -17,7 +19,8 @@ both_dbs_with!(per_call; host_calls_per_call_are_capped, writes_per_call_are_cap
 both_dbs_with!(per_minute; writes_per_minute_are_capped_until_the_next_minute);
 both_dbs_with!(few_records; stored_records_per_collection_are_capped);
 both_dbs_with!(few_bytes; stored_bytes_per_collection_are_capped);
-both_dbs_with!(one_at_a_time; concurrent_calls_beyond_the_quota_are_refused_at_once);
+both_dbs_with!(one_at_a_time; concurrent_calls_beyond_the_quota_wait_their_turn);
+both_dbs_with!(one_at_a_time_briefly; a_call_without_a_turn_in_time_is_refused_after_its_wait);
 both_dbs_with!(little_guest_time; guest_time_is_a_rate_per_organisation_with_a_small_burst);
 both_dbs_with!(
     defaults;
@@ -47,9 +50,15 @@ fn one_at_a_time(s: &mut Settings) {
     s.plugins.quotas.concurrent_calls = 1;
 }
 
+fn one_at_a_time_briefly(s: &mut Settings) {
+    s.plugins.quotas.concurrent_calls = 1;
+    s.plugins.quotas.turn_wait_ms = 150;
+}
+
 fn little_guest_time(s: &mut Settings) {
     // 25 ms a second; a burst may run 150 ms (a tenth of the minute's) ahead of that.
     s.plugins.quotas.guest_ms_per_minute = 1_500;
+    s.plugins.quotas.turn_wait_ms = 1_000;
 }
 
 fn defaults(_: &mut Settings) {}
@@ -166,8 +175,31 @@ async fn stored_bytes_per_collection_are_capped(app: TestApp) {
     flooded(&app, &b, 20).await;
 }
 
-// issue 17 item 1: concurrent calls per organisation, refused at once rather than queued.
-async fn concurrent_calls_beyond_the_quota_are_refused_at_once(app: TestApp) {
+// issue 17 items 1 and 2: past its concurrent calls, an organisation's calls wait for their
+// turn instead of being refused (a flood cannot spin on refusals), one at a time.
+async fn concurrent_calls_beyond_the_quota_wait_their_turn(app: TestApp) {
+    let (a, b) = hostile(&app).await;
+    let units = units_for(0.3);
+    let calls = (0..4).map(|_| work(&app, &a, units));
+    let answers = futures::future::join_all(calls).await;
+    let mut ran = Vec::new();
+    for (body, _) in &answers {
+        let result = &body["data"]["work"]["result"];
+        assert_eq!(result["units"], json!(units), "{answers:?}");
+        let at = |k: &str| result[k].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        ran.push((at("started"), at("ended")));
+    }
+    // One at a time: by the host's clock, no call's guest time overlaps another's.
+    ran.sort();
+    assert!(ran.windows(2).all(|w| w[0].1 <= w[1].0), "overlapping calls: {ran:?}");
+    // The neighbour has its own place.
+    let (body, _) = work(&app, &b, units).await;
+    assert_eq!(body["data"]["work"]["result"]["units"], json!(units), "{body}");
+}
+
+// issue 17 item 1: a call that gets no place within `turn_wait_ms` is refused with the quota
+// it waited for, and only after that wait.
+async fn a_call_without_a_turn_in_time_is_refused_after_its_wait(app: TestApp) {
     let (a, b) = hostile(&app).await;
     let units = units_for(0.7);
     let before = sample(&app, &series("concurrent_calls")).await;
@@ -176,14 +208,11 @@ async fn concurrent_calls_beyond_the_quota_are_refused_at_once(app: TestApp) {
     let (done, refused): (Vec<_>, Vec<_>) =
         answers.iter().partition(|(body, _)| body["data"]["work"]["result"]["units"] == json!(units));
     assert!(!done.is_empty(), "{answers:?}");
-    assert!(!refused.is_empty(), "six calls at once, one allowed: {answers:?}");
-    for (body, _) in &refused {
+    assert!(!refused.is_empty(), "six calls of 70 ms, one at a time, 150 ms to wait: {answers:?}");
+    for (body, took) in &refused {
         assert_refused(&app, body, "concurrent calls per organisation", "concurrent_calls", before).await;
+        assert!(*took >= Duration::from_millis(150), "refused only after its wait: {took:?}");
     }
-    // Refused at once, not queued behind the running call.
-    let longest = done.iter().map(|(_, took)| *took).max().unwrap_or_default();
-    assert!(refused.iter().all(|(_, took)| *took <= longest), "{answers:?}");
-    // The neighbour is not counted with it.
     let (body, _) = work(&app, &b, units).await;
     assert_eq!(body["data"]["work"]["result"]["units"], json!(units), "{body}");
 }
@@ -198,9 +227,12 @@ async fn guest_time_is_a_rate_per_organisation_with_a_small_burst(app: TestApp) 
         let (body, _) = work(&app, &a, units).await;
         assert_eq!(body["data"]["work"]["result"]["units"], json!(units), "call {i}: {body}");
     }
+    // The fourth would have to wait 2.4 s for the rate to allow it: it waits its turn_wait_ms
+    // (1 s), then is refused.
     let before = sample(&app, &series("guest_ms_per_minute")).await;
-    let (body, _) = work(&app, &a, units).await;
+    let (body, took) = work(&app, &a, units).await;
     assert_refused(&app, &body, "guest time per minute", "guest_ms_per_minute", before).await;
+    assert!(took >= Duration::from_secs(1), "refused after its wait, not at once: {took:?}");
     let (body, _) = work(&app, &b, units).await;
     assert_eq!(body["data"]["work"]["result"]["units"], json!(units), "{body}");
     // Ten seconds drain 250 ms: calls run again well before the minute is over (the unit test

@@ -31,6 +31,7 @@ both_dbs!(
     a_plugin_custom_field_on_clients_is_checked_by_the_plugin,
     failures_reach_the_supplier_with_their_cause_and_never_the_caller,
     subscriptions_recorded_by_hand_are_completed_by_the_plugins_listeners,
+    a_component_of_wit_0_1_0_still_runs_and_exports_every_field,
 );
 
 /// Where a component of the guest workspace is.
@@ -552,10 +553,29 @@ async fn upgrades_keep_records_and_the_kill_switch_disables_everywhere(app: Test
         )
         .await;
     assert_eq!(off["data"]["disablePlugin"]["organisationIds"].as_array().unwrap().len(), 2, "{off}");
-    for t in [&a, &b] {
-        let body = app.gql(Some(&t.token), "{ clients(first: 1) { nodes { pets { id } } } }", json!({})).await;
-        assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    // A document naming the plugin's fields still runs: they answer null with PLUGIN_DISABLED
+    // (issue 17, item 4), the rest of the document as before; its mutations say so in userErrors.
+    let stored = app.count("plugin_records").await;
+    let named = "{ species { id } clients(first: 1) { nodes { lastName petNames pets { id } } } }";
+    let body = app.gql(Some(&a.token), named, json!({})).await;
+    assert_eq!(body["data"]["species"], Value::Null, "{body}");
+    assert_eq!(body["data"]["clients"]["nodes"][0], json!({ "lastName": "Martin", "petNames": null, "pets": null }));
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 3, "{body}");
+    for e in errors {
+        assert_eq!(e["extensions"]["code"], "PLUGIN_DISABLED", "{body}");
+        assert_eq!(e["message"], "The pets plugin is switched off in this organisation.", "{body}");
     }
+    let body = app.gql(Some(&b.token), "{ species { id } }", json!({})).await;
+    assert_eq!(code(&body), "PLUGIN_DISABLED", "{body}");
+    let create = "mutation($c: ID!) { createPet(input: {clientId: $c, name: \"Médor\", species: \"Dog\", birthDate: \"2020-01-01\"}) { pet { id } userErrors { code } } }";
+    let body = app.gql(Some(&a.token), create, json!({ "c": anne["id"] })).await;
+    assert_eq!(
+        body["data"]["createPet"],
+        json!({ "pet": null, "userErrors": [{ "code": "PLUGIN_DISABLED" }] }),
+        "{body}"
+    );
+    assert_eq!(app.count("plugin_records").await, stored, "nothing was written");
     // Enabled again: the data is still there.
     enable_with(&app, &s, &pets, &[&a], json!({ "shop": "Le Chenil" })).await;
     let body = app.gql_ok(Some(&a.token), "{ clients(first: 5) { nodes { pets { name } } } }", json!({})).await;
@@ -665,6 +685,12 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     assert_eq!(subs[0]["uses"].as_array().unwrap().len(), 2);
     let days = subs[0]["daysLeft"].as_i64().unwrap();
     assert!((27..=31).contains(&days), "a month left: {days}");
+    // Issue 17 item 4: the client's data export holds what the manifest lets out (personal and
+    // exportable fields): the pack's name and the counts, not the pack's record id.
+    let export = app.gql_ok(Some(&a.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": id })).await;
+    let exported = &export["data"]["exportClientData"]["plugins"]["subscriptions"]["couponSubscription"][0]["data"];
+    assert_eq!((exported["packName"].clone(), exported["used"].clone()), (json!("Discovery"), json!(2)), "{export}");
+    assert!(exported.get("pack").is_none(), "not exportable: {export}");
 
     // Counted from purchase: a week later the pack is expired.
     let sold = app.gql_ok(Some(&a.token), SELL, json!({ "c": id, "p": week })).await;
@@ -773,7 +799,7 @@ async fn named(app: &TestApp, t: &Tenant, ty: &str, parent: Option<(&str, &str)>
 
 const ENTRY: &str = "mutation($i: CreateSheetEntryInput!) { createSheetEntry(input: $i) { sheetEntry { id value } userErrors { field code } } }";
 
-// HAI-01 HAI-03 HAI-04
+// HAI-01 HAI-02 HAI-03 HAI-04
 async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
     let (s, a, _) = organisations(&app).await;
     let plugin = uploaded(&app, &s, "hairdresser").await;
@@ -794,10 +820,29 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
         json!({ "name": "Colouring", "criteria": [{ "name": "Blond", "answers": [{ "name": "Coloration Bld HL444321" }] }] })
     );
 
-    // HAI-04: a dated sheet per visit, with its author and the dosages.
+    // HAI-02: the author is an active salesperson of the staff directory (read through the
+    // host's `staff`, WIT 0.2.0).
+    let lea = crate::addresses::staff(&app, &a, json!({ "name": "Léa", "isSalesperson": true })).await;
+    let marc = crate::addresses::staff(&app, &a, json!({ "name": "Marc", "isDeliveryPerson": true })).await;
+    let paul = crate::addresses::staff(&app, &a, json!({ "name": "Paul", "isSalesperson": true })).await;
+    let gone = "mutation($id: ID!) { deactivateStaff(input: {id: $id}) { staff { active } userErrors { code } } }";
+    app.gql_ok(Some(&a.token), gone, json!({ "id": paul["id"] })).await;
     let anne = person(&app, &a, "Martin", "Anne").await;
-    let q = "mutation($c: ID!, $d: Date!) { createSheet(input: {clientId: $c, date: $d, author: \"Lea\"}) { sheet { id } userErrors { code } } }";
-    let first = app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01" })).await;
+    let q = "mutation($c: ID!, $d: Date!, $by: String!) { createSheet(input: {clientId: $c, date: $d, author: $by}) { sheet { id } userErrors { field code message } } }";
+    for (who, why) in [
+        (&marc, "Marc is not a salesperson."),
+        (&paul, "Paul no longer works here."),
+        (&json!({ "id": "nobody" }), "Pick a salesperson of the staff."),
+    ] {
+        let refused = app.gql(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01", "by": who["id"] })).await;
+        assert_eq!(
+            refused["data"]["createSheet"]["userErrors"],
+            json!([{ "field": ["input", "author"], "code": "VALIDATION", "message": why }]),
+            "{refused}"
+        );
+    }
+    // HAI-04: a dated sheet per visit, with its author and the dosages.
+    let first = app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-02-01", "by": lea["id"] })).await;
     let first = first["data"]["createSheet"]["sheet"]["id"].as_str().unwrap().to_owned();
     let entry = app
         .gql_ok(Some(&a.token), ENTRY, json!({ "i": { "sheetId": first, "theme": colouring, "criterion": blond, "answer": mix, "value": "30 g + 45 ml 6 %" } }))
@@ -811,7 +856,7 @@ async fn technical_sheets_reproduce_a_mix_from_the_tenants_tree(app: TestApp) {
         json!([{ "field": ["input", "criterion"], "code": "VALIDATION" }]),
         "{wrong}"
     );
-    app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-03-15" })).await;
+    app.gql_ok(Some(&a.token), q, json!({ "c": anne["id"], "d": "2026-03-15", "by": lea["id"] })).await;
     let view = app
         .gql_ok(Some(&a.token), "query($id: ID!) { client(id: $id) { lastVisit technicalSheets { date author entries { value answer } } } }", json!({ "id": anne["id"] }))
         .await;
@@ -868,4 +913,33 @@ async fn a_plugin_custom_field_on_clients_is_checked_by_the_plugin(app: TestApp)
         .gql_ok(Some(&a.token), "query($id: ID!) { client(id: $id) { nationalId } }", json!({ "id": anne["id"] }))
         .await;
     assert_eq!(after["data"]["client"]["nationalId"], Value::Null, "{after}");
+}
+
+// Issue 17 item 4 (WIT 0.2.0 beside 0.1.0): a component built against 0.1.0 is still accepted
+// and served — its checks read the client through the 0.1.0 host, its actions query and write —
+// and, as 0.1.0 has no `exportable`, every field of its records is in the client's export.
+async fn a_component_of_wit_0_1_0_still_runs_and_exports_every_field(app: TestApp) {
+    let (s, a, _) = organisations(&app).await;
+    let legacy = uploaded(&app, &s, "legacy").await;
+    enable(&app, &s, &legacy, &[&a]).await;
+    let anne = person(&app, &a, "Martin", "Anne").await;
+    let visit = "mutation($c: ID!, $p: String!) { createVisit(input: {clientId: $c, place: $p, counter: \"7\"}) { visit { id place } userErrors { field code message } } }";
+    app.gql_ok(Some(&a.token), visit, json!({ "c": anne["id"], "p": "Lyon" })).await;
+    let copy = "mutation($c: String!) { copyVisits(input: {clientId: $c}) { result userErrors { code message } } }";
+    let copied = app.gql_ok(Some(&a.token), copy, json!({ "c": anne["id"] })).await;
+    assert_eq!(copied["data"]["copyVisits"]["result"], json!({ "copied": 1 }), "{copied}");
+    let export =
+        app.gql_ok(Some(&a.token), "query($id: ID!) { exportClientData(id: $id) }", json!({ "id": anne["id"] })).await;
+    let visits = export["data"]["exportClientData"]["plugins"]["legacy"]["visit"].as_array().unwrap().clone();
+    assert_eq!(visits.len(), 2, "{export}");
+    assert!(visits.iter().all(|v| v["data"] == json!({ "place": "Lyon", "counter": "7" })), "{export}");
+    // Its check reads the client through the host: a blocked client gets no visit.
+    let block = "mutation($id: ID!) { blockClient(input: {id: $id, reason: \"Unpaid\"}) { client { blocked } userErrors { code } } }";
+    app.gql_ok(Some(&a.token), block, json!({ "id": anne["id"] })).await;
+    let refused = app.gql(Some(&a.token), visit, json!({ "c": anne["id"], "p": "Lille" })).await;
+    assert_eq!(
+        refused["data"]["createVisit"]["userErrors"],
+        json!([{ "field": ["input", "place"], "code": "VALIDATION", "message": "The client is blocked." }]),
+        "{refused}"
+    );
 }

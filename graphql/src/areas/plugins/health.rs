@@ -18,6 +18,7 @@ const QUOTAS: &[QuotaField] = &[
     ("guestMsPerMinute", "guest_ms_per_minute", |q| int(q.guest_ms_per_minute)),
     ("logLinesPerCall", "log_lines_per_call", |q| int(q.log_lines_per_call)),
     ("logBytesPerCall", "log_bytes_per_call", |q| int(q.log_bytes_per_call)),
+    ("turnWaitMs", "turn_wait_ms", |q| int(q.turn_wait_ms)),
 ];
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef,

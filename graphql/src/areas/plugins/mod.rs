@@ -41,9 +41,26 @@ pub struct PluginCtx {
 }
 
 impl PluginCtx {
+    /// An enabled plugin of the caller's organisation; the schema names only installed ones,
+    /// so any other is switched off.
     fn plugin(&self, name: &str) -> Result<&Installed, AppError> {
-        self.installed.iter().find(|i| i.name == name).ok_or_else(AppError::not_found)
+        self.installed.iter().find(|i| i.name == name).ok_or_else(|| switched_off(name))
     }
+}
+
+fn switched_off(plugin: &str) -> AppError {
+    AppError::new(ErrorCode::PluginDisabled, format!("The {plugin} plugin is switched off in this organisation."))
+}
+
+/// The entry point of a switched-off plugin: its name, made nullable, answering null with
+/// `PLUGIN_DISABLED`, so a document that names it still gets the rest of its answer.
+fn switched_off_field(plugin: &str, name: &str, ty: TypeRef) -> Field {
+    let plugin: Arc<str> = plugin.into();
+    Field::new(name, ty, move |_| {
+        let plugin = plugin.clone();
+        FieldFuture::new(async move { Err::<Option<FieldValue<'_>>, _>(to_gql(switched_off(&plugin))) })
+    })
+    .description("Switched off in this organisation: answers null with PLUGIN_DISABLED.")
 }
 
 fn plugin_ctx<'a>(rc: &ResolverContext<'a>) -> async_graphql::Result<&'a PluginCtx> {
@@ -405,6 +422,10 @@ fn query(mut query: Object, shape: &SchemaShape) -> Object {
         .field(health::query_field());
     for p in &shape.plugins {
         for c in p.manifest.collections.iter().filter(|c| c.parent == Parent::Tenant) {
+            if !p.enabled {
+                query = query.field(switched_off_field(&p.name, &c.plural, TypeRef::named_nn_list(pascal(&c.name))));
+                continue;
+            }
             let (plugin, collection) = (p.name.clone(), c.name.clone());
             query = query.field(
                 Field::new(&c.plural, TypeRef::named_nn_list_nn(pascal(&c.name)), move |rc| {
@@ -459,7 +480,10 @@ fn mutation(mut mutation: Mutations, shape: &SchemaShape) -> Mutations {
                 let (plugin, action) = (plugin.clone(), action.clone());
                 FieldFuture::new(async move {
                     let cx = plugin_ctx(&rc)?;
-                    let installed = cx.plugin(&plugin).map_err(to_gql)?;
+                    let installed = match cx.plugin(&plugin) {
+                        Ok(installed) => installed,
+                        Err(err) => return payload::<()>(Err(err)),
+                    };
                     let input = serde_json::Value::Object(input_json(&rc, &[])?);
                     payload(cx.plugins.records.action(&cx.ctx, installed, &action, &input).await)
                 })
@@ -485,7 +509,10 @@ fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
         let (plugin, collection, parent_field) = (p1.clone(), c1.clone(), a1.clone());
         FieldFuture::new(async move {
             let cx = plugin_ctx(&rc)?;
-            let installed = cx.plugin(&plugin).map_err(to_gql)?;
+            let installed = match cx.plugin(&plugin) {
+                Ok(installed) => installed,
+                Err(err) => return payload::<()>(Err(err)),
+            };
             let parent = match &parent_field {
                 Some(name) => Some(id_in::<PluginRecordId>(&rc, name)?.0),
                 None => None,
@@ -504,7 +531,10 @@ fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
         let (plugin, collection) = (p2.clone(), c2.clone());
         FieldFuture::new(async move {
             let cx = plugin_ctx(&rc)?;
-            let installed = cx.plugin(&plugin).map_err(to_gql)?;
+            let installed = match cx.plugin(&plugin) {
+                Ok(installed) => installed,
+                Err(err) => return payload::<()>(Err(err)),
+            };
             let id: PluginRecordId = input_id(&rc)?;
             let version = opt_i64(&input(&rc)?, "version")?;
             let patch = input_json(&rc, &["id", "version"])?;
@@ -522,7 +552,10 @@ fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
         let (plugin, collection) = (p3.clone(), c3.clone());
         FieldFuture::new(async move {
             let cx = plugin_ctx(&rc)?;
-            let installed = cx.plugin(&plugin).map_err(to_gql)?;
+            let installed = match cx.plugin(&plugin) {
+                Ok(installed) => installed,
+                Err(err) => return payload::<()>(Err(err)),
+            };
             let id: PluginRecordId = input_id(&rc)?;
             payload(cx.plugins.records.delete(&cx.ctx, installed, &collection, id).await)
         })
@@ -627,18 +660,31 @@ fn lifecycle(mutation: Mutations) -> Mutations {
         )
 }
 
-/// Client fields of every enabled plugin: its client collections and computed fields.
+/// Client fields of every installed plugin: its client collections, computed and custom fields
+/// (null with `PLUGIN_DISABLED` once it is switched off).
 fn client_fields(mut client: Object, shape: &SchemaShape) -> Object {
     for p in &shape.plugins {
         let plugin: Arc<str> = p.name.as_str().into();
         for c in p.manifest.collections.iter().filter(|c| c.parent == Parent::Client) {
-            client = client.field(children_field(&plugin, c, client_id));
+            client = client.field(if p.enabled {
+                children_field(&plugin, c, client_id)
+            } else {
+                switched_off_field(&p.name, &c.plural, TypeRef::named_nn_list(pascal(&c.name)))
+            });
         }
         for comp in p.manifest.computed.iter().filter(|c| c.entity == "client") {
-            client = client.field(computed_field(&plugin, &comp.name, comp.ty, &comp.description, client_id));
+            client = client.field(if p.enabled {
+                computed_field(&plugin, &comp.name, comp.ty, &comp.description, client_id)
+            } else {
+                switched_off_field(&p.name, &comp.name, field_type("", &FieldDef::plain(&comp.name, comp.ty)))
+            });
         }
         for f in p.manifest.client_fields() {
-            client = client.field(custom_field(&plugin, f));
+            client = client.field(if p.enabled {
+                custom_field(&plugin, f)
+            } else {
+                switched_off_field(&p.name, &f.name, field_type("Client", f))
+            });
         }
     }
     client
@@ -671,7 +717,10 @@ fn custom_field_mutations(mut mutation: Mutations, plugin: &str, manifest: &Mani
                 let (plugin, name) = (p.clone(), name.clone());
                 FieldFuture::new(async move {
                     let cx = plugin_ctx(&rc)?;
-                    let installed = cx.plugin(&plugin).map_err(to_gql)?;
+                    let installed = match cx.plugin(&plugin) {
+                        Ok(installed) => installed,
+                        Err(err) => return payload::<()>(Err(err)),
+                    };
                     let client: clientele_kernel::ClientId = id_in(&rc, "clientId")?;
                     let value = match input(&rc)?.get("value") {
                         Some(v) => v.as_value().clone().into_json()?,

@@ -4,8 +4,8 @@
 //! so an exact mix can be reproduced later.
 
 use clientele_plugin_sdk::{
-    FieldError, FieldType, Json, Manifest, Parent, Plugin, StoredRecord, collection, data, field, invalid, records,
-    register_plugin, to_json,
+    FieldError, FieldType, Json, Manifest, Parent, Plugin, StoredRecord, collection, data, field, host, invalid,
+    records, register_plugin, to_json,
 };
 use serde::Deserialize;
 
@@ -22,17 +22,25 @@ struct Entry {
 #[derive(Deserialize)]
 struct Sheet {
     date: String,
+    author: String,
 }
 
 impl Plugin for Hairdresser {
     fn describe() -> Manifest {
         let named = |name: &str, plural: &str, parent: Parent, about: &str| {
-            collection(name, plural, parent).describe(about).field(field("name", FieldType::Text).required().searchable())
+            collection(name, plural, parent)
+                .describe(about)
+                .field(field("name", FieldType::Text).required().searchable())
         };
         Manifest::new("hairdresser", env!("CARGO_PKG_VERSION"), "Technical sheets of hairdressing and beauty salons.")
             // HAI-03: the tree, defined per organisation.
             .collection(named("theme", "themes", Parent::Tenant, "HAI-03: a theme, e.g. Colouring."))
-            .collection(named("criterion", "criteria", Parent::Record("theme".into()), "HAI-03: a criterion of a theme, e.g. Blond."))
+            .collection(named(
+                "criterion",
+                "criteria",
+                Parent::Record("theme".into()),
+                "HAI-03: a criterion of a theme, e.g. Blond.",
+            ))
             .collection(named(
                 "answer",
                 "answers",
@@ -43,8 +51,13 @@ impl Plugin for Hairdresser {
             .collection(
                 collection("sheet", "technicalSheets", Parent::Client)
                     .describe("HAI-04: the technical sheet of one visit.")
-                    .field(field("date", FieldType::Date).required())
-                    .field(field("author", FieldType::Text).required().describe("HAI-02: the salesperson who did it."))
+                    .field(field("date", FieldType::Date).exportable().required())
+                    .field(
+                        field("author", FieldType::Text)
+                            .exportable()
+                            .required()
+                            .describe("HAI-02: the id of the salesperson who did it (an active one of the staff)."),
+                    )
                     .field(field("notes", FieldType::LongText).personal()),
             )
             .collection(
@@ -53,12 +66,24 @@ impl Plugin for Hairdresser {
                     .field(field("theme", FieldType::Reference).required().references("theme"))
                     .field(field("criterion", FieldType::Reference).required().references("criterion"))
                     .field(field("answer", FieldType::Reference).references("answer"))
-                    .field(field("value", FieldType::Text).describe("Dosages, e.g. 30 g + 45 ml 6 %.")),
+                    .field(field("value", FieldType::Text).exportable().describe("Dosages, e.g. 30 g + 45 ml 6 %.")),
             )
             .computed("client", "lastVisit", FieldType::Date, "HAI-04: the date of the client's latest sheet.")
     }
 
     fn validate(record: StoredRecord) -> Result<(), Vec<FieldError>> {
+        if record.collection == "sheet" {
+            // HAI-02: only an active salesperson of the staff directory can be the author.
+            let sheet: Sheet = data(&record).map_err(|e| vec![invalid("data", e)])?;
+            let staff = host::staff();
+            let author = staff.iter().find(|m| m.id == sheet.author);
+            return match author {
+                Some(m) if m.salesperson && m.active => Ok(()),
+                Some(m) if m.salesperson => Err(vec![invalid("author", format!("{} no longer works here.", m.name))]),
+                Some(m) => Err(vec![invalid("author", format!("{} is not a salesperson.", m.name))]),
+                None => Err(vec![invalid("author", "Pick a salesperson of the staff.")]),
+            };
+        }
         if record.collection != "sheetEntry" {
             return Ok(());
         }

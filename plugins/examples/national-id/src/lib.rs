@@ -35,7 +35,8 @@ impl Plugin for NationalId {
     }
 
     fn validate(record: StoredRecord) -> Result<(), Vec<FieldError>> {
-        let data: serde_json::Value = serde_json::from_str(&record.data).map_err(|e| vec![invalid("data", e.to_string())])?;
+        let data: serde_json::Value =
+            serde_json::from_str(&record.data).map_err(|e| vec![invalid("data", e.to_string())])?;
         match data.get("nationalId").and_then(|v| v.as_str()).and_then(problem) {
             Some(message) => Err(vec![invalid("nationalId", message)]),
             None => Ok(()),

@@ -45,52 +45,60 @@ struct Breed {
 
 impl Plugin for Pets {
     fn describe() -> Manifest {
-        Manifest::new("pets", env!("CARGO_PKG_VERSION"), "Pets of clients, with the tenant's species and breeds (pet shops).")
-            // PET-02: the tenant's lists.
-            .collection(
-                collection("species", "species", Parent::Tenant)
-                    .describe("PET-02: a species («genre») the tenant offers: dog, cat, pony…")
-                    .field(field("name", FieldType::Text).required().searchable()),
-            )
-            .collection(
-                collection("breed", "breeds", Parent::Record("species".into()))
-                    .describe("PET-02: a breed of a species: labrador, persian…")
-                    .field(field("name", FieldType::Text).required().searchable()),
-            )
-            // PET-03: several pets per client; name, species, breed and birth date.
-            .collection(
-                collection("pet", "pets", Parent::Client)
-                    .describe("PET-03: a pet of the client.")
-                    .field(field("name", FieldType::Text).required().personal().searchable())
-                    .field(field("species", FieldType::Text).required().describe("One of the tenant's species."))
-                    .field(field("breed", FieldType::Text).describe("One of the species' breeds."))
-                    .field(field("sex", FieldType::Choice).choices(&["MALE", "FEMALE", "UNKNOWN"]))
-                    .field(field("birthDate", FieldType::Date).required())
-                    .field(
-                        field("identification", FieldType::Text)
-                            .personal()
-                            .searchable()
-                            .describe("Chip or tattoo number."),
-                    )
-                    .field(field("notes", FieldType::LongText).personal()),
-            )
-            // PET-05: the pet's history of services and sales.
-            .collection(
-                collection("petEvent", "history", Parent::Record("pet".into()))
-                    .describe("PET-05: a service or sale for the pet, dated.")
-                    .field(field("date", FieldType::Date).required())
-                    .field(field("kind", FieldType::Choice).required().choices(&["SERVICE", "SALE", "VISIT", "OTHER"]))
-                    .field(field("description", FieldType::Text).required().personal())
-                    .field(field("amount", FieldType::Decimal)),
-            )
-            // PET-06: the till shows the pets' names when the client is called up.
-            .computed("client", "petNames", FieldType::Text, "PET-06: the client's pets, by name.")
-            .computed("pet", "ageInMonths", FieldType::Integer, "Whole months since the birth date.")
-            .config_field(field("shop", FieldType::Text).describe("The shop's name, as its pet cards show it."))
-            .config_field(
-                field("identificationRequired", FieldType::Boolean)
-                    .describe("Refuse a pet without its chip or tattoo number."),
-            )
+        Manifest::new(
+            "pets",
+            env!("CARGO_PKG_VERSION"),
+            "Pets of clients, with the tenant's species and breeds (pet shops).",
+        )
+        // PET-02: the tenant's lists.
+        .collection(
+            collection("species", "species", Parent::Tenant)
+                .describe("PET-02: a species («genre») the tenant offers: dog, cat, pony…")
+                .field(field("name", FieldType::Text).required().searchable()),
+        )
+        .collection(
+            collection("breed", "breeds", Parent::Record("species".into()))
+                .describe("PET-02: a breed of a species: labrador, persian…")
+                .field(field("name", FieldType::Text).required().searchable()),
+        )
+        // PET-03: several pets per client; name, species, breed and birth date.
+        .collection(
+            collection("pet", "pets", Parent::Client)
+                .describe("PET-03: a pet of the client.")
+                .field(field("name", FieldType::Text).required().personal().searchable())
+                .field(
+                    field("species", FieldType::Text).exportable().required().describe("One of the tenant's species."),
+                )
+                .field(field("breed", FieldType::Text).exportable().describe("One of the species' breeds."))
+                .field(field("sex", FieldType::Choice).exportable().choices(&["MALE", "FEMALE", "UNKNOWN"]))
+                .field(field("birthDate", FieldType::Date).exportable().required())
+                .field(
+                    field("identification", FieldType::Text).personal().searchable().describe("Chip or tattoo number."),
+                )
+                .field(field("notes", FieldType::LongText).personal()),
+        )
+        // PET-05: the pet's history of services and sales.
+        .collection(
+            collection("petEvent", "history", Parent::Record("pet".into()))
+                .describe("PET-05: a service or sale for the pet, dated.")
+                .field(field("date", FieldType::Date).exportable().required())
+                .field(
+                    field("kind", FieldType::Choice)
+                        .exportable()
+                        .required()
+                        .choices(&["SERVICE", "SALE", "VISIT", "OTHER"]),
+                )
+                .field(field("description", FieldType::Text).required().personal())
+                .field(field("amount", FieldType::Decimal).exportable()),
+        )
+        // PET-06: the till shows the pets' names when the client is called up.
+        .computed("client", "petNames", FieldType::Text, "PET-06: the client's pets, by name.")
+        .computed("pet", "ageInMonths", FieldType::Integer, "Whole months since the birth date.")
+        .config_field(field("shop", FieldType::Text).describe("The shop's name, as its pet cards show it."))
+        .config_field(
+            field("identificationRequired", FieldType::Boolean)
+                .describe("Refuse a pet without its chip or tattoo number."),
+        )
     }
 
     fn validate(record: StoredRecord) -> Result<(), Vec<FieldError>> {
@@ -107,7 +115,8 @@ impl Plugin for Pets {
         if pet.name.trim().is_empty() {
             errors.push(invalid("name", "Give the pet a name."));
         }
-        if Settings::read().identification_required && pet.identification.as_deref().is_none_or(|i| i.trim().is_empty()) {
+        if Settings::read().identification_required && pet.identification.as_deref().is_none_or(|i| i.trim().is_empty())
+        {
             errors.push(invalid("identification", "This shop records every pet's chip or tattoo number."));
         }
         // With a species list (PET-02), the species and breed must come from it.

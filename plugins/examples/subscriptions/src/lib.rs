@@ -78,60 +78,71 @@ fn refused(message: &str) -> Refusal {
 
 impl Plugin for Subscriptions {
     fn describe() -> Manifest {
-        Manifest::new("subscriptions", env!("CARGO_PKG_VERSION"), "Coupon packs sold to clients and used one coupon at a time.")
-            // SUB-01, SUB-02, SUB-03: the packs on sale.
-            .collection(
-                collection("couponPack", "couponPacks", Parent::Tenant)
-                    .describe("SUB-02: a pack of coupons on sale («Abonnement»), e.g. Discovery: 10 entries.")
-                    .field(field("name", FieldType::Text).required().searchable())
-                    .field(field("coupons", FieldType::Integer).required().describe("Coupons in the pack."))
-                    .field(field("price", FieldType::Decimal).required().describe("Sale price incl. VAT; 0 allowed."))
-                    .field(field("couponName", FieldType::Text).describe("SUB-01: the coupon item, e.g. Entry."))
-                    .field(field("validityDays", FieldType::Integer).describe("SUB-03: valid this many days…"))
-                    .field(field("validityMonths", FieldType::Integer).describe("…or this many months (not both)."))
-                    .field(
-                        field("countFrom", FieldType::Choice)
-                            .required()
-                            .choices(&["PURCHASE", "FIRST_USE"])
-                            .describe("SUB-03: the validity runs from the purchase or from the first use."),
-                    ),
-            )
-            // SUB-04, SUB-06: a client's subscriptions and their coupons.
-            .collection(
-                collection("couponSubscription", "subscriptions", Parent::Client)
-                    .describe("SUB-04: a pack sold to the client.")
-                    .field(field("pack", FieldType::Reference).required().references("couponPack"))
-                    .field(field("packName", FieldType::Text).required())
-                    .field(field("purchasedOn", FieldType::Date).required())
-                    .field(field("coupons", FieldType::Integer).required())
-                    .field(field("used", FieldType::Integer).required())
-                    .field(field("price", FieldType::Decimal).required())
-                    .field(field("firstUsedOn", FieldType::Date))
-                    .field(field("expiresOn", FieldType::Date).describe("Last valid day; none: never expires.")),
-            )
-            .collection(
-                collection("couponUse", "uses", Parent::Record("couponSubscription".into()))
-                    .describe("SUB-06: one consumed coupon.")
-                    .field(field("usedOn", FieldType::Date).required()),
-            )
-            .computed("couponSubscription", "remainingCoupons", FieldType::Integer, "SUB-05: coupons left.")
-            .computed("couponSubscription", "daysLeft", FieldType::Integer, "Expiry countdown in days; none without expiry.")
-            .computed("client", "couponsLeft", FieldType::Integer, "SUB-06: coupons left over all usable subscriptions.")
-            .action(
-                "sellSubscription",
-                "SUB-04: sells a pack to a client, crediting its coupons.",
-                vec![
-                    field("clientId", FieldType::Text).required(),
-                    field("packId", FieldType::Reference).required().references("couponPack"),
-                ],
-            )
-            .on("couponSubscription.created")
-            .on("couponUse.created")
-            .action(
-                "useCoupon",
-                "SUB-05: uses one coupon; refused if none is left, the pack expired or the client is blocked.",
-                vec![field("subscriptionId", FieldType::Reference).required().references("couponSubscription")],
-            )
+        Manifest::new(
+            "subscriptions",
+            env!("CARGO_PKG_VERSION"),
+            "Coupon packs sold to clients and used one coupon at a time.",
+        )
+        // SUB-01, SUB-02, SUB-03: the packs on sale.
+        .collection(
+            collection("couponPack", "couponPacks", Parent::Tenant)
+                .describe("SUB-02: a pack of coupons on sale («Abonnement»), e.g. Discovery: 10 entries.")
+                .field(field("name", FieldType::Text).required().searchable())
+                .field(field("coupons", FieldType::Integer).required().describe("Coupons in the pack."))
+                .field(field("price", FieldType::Decimal).required().describe("Sale price incl. VAT; 0 allowed."))
+                .field(field("couponName", FieldType::Text).describe("SUB-01: the coupon item, e.g. Entry."))
+                .field(field("validityDays", FieldType::Integer).describe("SUB-03: valid this many days…"))
+                .field(field("validityMonths", FieldType::Integer).describe("…or this many months (not both)."))
+                .field(
+                    field("countFrom", FieldType::Choice)
+                        .required()
+                        .choices(&["PURCHASE", "FIRST_USE"])
+                        .describe("SUB-03: the validity runs from the purchase or from the first use."),
+                ),
+        )
+        // SUB-04, SUB-06: a client's subscriptions and their coupons.
+        .collection(
+            collection("couponSubscription", "subscriptions", Parent::Client)
+                .describe("SUB-04: a pack sold to the client.")
+                .field(field("pack", FieldType::Reference).required().references("couponPack"))
+                .field(field("packName", FieldType::Text).exportable().required())
+                .field(field("purchasedOn", FieldType::Date).exportable().required())
+                .field(field("coupons", FieldType::Integer).exportable().required())
+                .field(field("used", FieldType::Integer).exportable().required())
+                .field(field("price", FieldType::Decimal).exportable().required())
+                .field(field("firstUsedOn", FieldType::Date).exportable())
+                .field(
+                    field("expiresOn", FieldType::Date).exportable().describe("Last valid day; none: never expires."),
+                ),
+        )
+        .collection(
+            collection("couponUse", "uses", Parent::Record("couponSubscription".into()))
+                .describe("SUB-06: one consumed coupon.")
+                .field(field("usedOn", FieldType::Date).exportable().required()),
+        )
+        .computed("couponSubscription", "remainingCoupons", FieldType::Integer, "SUB-05: coupons left.")
+        .computed(
+            "couponSubscription",
+            "daysLeft",
+            FieldType::Integer,
+            "Expiry countdown in days; none without expiry.",
+        )
+        .computed("client", "couponsLeft", FieldType::Integer, "SUB-06: coupons left over all usable subscriptions.")
+        .action(
+            "sellSubscription",
+            "SUB-04: sells a pack to a client, crediting its coupons.",
+            vec![
+                field("clientId", FieldType::Text).required(),
+                field("packId", FieldType::Reference).required().references("couponPack"),
+            ],
+        )
+        .on("couponSubscription.created")
+        .on("couponUse.created")
+        .action(
+            "useCoupon",
+            "SUB-05: uses one coupon; refused if none is left, the pack expired or the client is blocked.",
+            vec![field("subscriptionId", FieldType::Reference).required().references("couponSubscription")],
+        )
     }
 
     fn validate(record: StoredRecord) -> Result<(), Vec<FieldError>> {
@@ -279,14 +290,19 @@ impl Plugin for Subscriptions {
                     first_used_on: None,
                     expires_on: if pack.count_from == "PURCHASE" { expiry(&pack, today) } else { None },
                 };
-                let stored = records::put("couponSubscription", None, Some(&client.id), &sub).map_err(|e| refused(&e))?;
-                Ok(to_json(&serde_json::json!({ "subscriptionId": stored.id, "coupons": sub.coupons, "expiresOn": sub.expires_on })))
+                let stored =
+                    records::put("couponSubscription", None, Some(&client.id), &sub).map_err(|e| refused(&e))?;
+                Ok(to_json(
+                    &serde_json::json!({ "subscriptionId": stored.id, "coupons": sub.coupons, "expiresOn": sub.expires_on }),
+                ))
             }
             "useCoupon" => {
                 let wanted: Use = parse(&input)?;
-                let record = records::get("couponSubscription", &wanted.subscription_id).ok_or_else(|| refused("No such subscription."))?;
+                let record = records::get("couponSubscription", &wanted.subscription_id)
+                    .ok_or_else(|| refused("No such subscription."))?;
                 let mut sub: Subscription = data(&record).map_err(|e| refused(&e))?;
-                let client = record.client_id.as_deref().and_then(host::get_client).ok_or_else(|| refused("No such client."))?;
+                let client =
+                    record.client_id.as_deref().and_then(host::get_client).ok_or_else(|| refused("No such client."))?;
                 if client.blocked {
                     return Err(refused("This client is blocked."));
                 }

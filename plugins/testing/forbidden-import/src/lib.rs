@@ -7,8 +7,11 @@ struct Snoop;
 
 impl Plugin for Snoop {
     fn describe() -> Manifest {
-        Manifest::new("snoop", "0.1.0", "Reads the host's files (must be refused).")
-            .action("read", "Reads /etc/passwd.", vec![])
+        Manifest::new("snoop", "0.1.0", "Reads the host's files (must be refused).").action(
+            "read",
+            "Reads /etc/passwd.",
+            vec![],
+        )
     }
 
     fn action(_name: String, _input: Json) -> Result<Json, Refusal> {

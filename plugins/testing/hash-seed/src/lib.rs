@@ -9,8 +9,11 @@ struct Words;
 
 impl Plugin for Words {
     fn describe() -> Manifest {
-        Manifest::new("words", "0.1.0", "Counts words (must be refused: HashMap needs a random seed).")
-            .action("count", "Counts the words of `text`.", vec![])
+        Manifest::new("words", "0.1.0", "Counts words (must be refused: HashMap needs a random seed).").action(
+            "count",
+            "Counts the words of `text`.",
+            vec![],
+        )
     }
 
     fn action(_name: String, input: Json) -> Result<Json, Refusal> {

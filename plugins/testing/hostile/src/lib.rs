@@ -23,17 +23,19 @@ struct Size {
 impl Plugin for Hostile {
     fn describe() -> Manifest {
         Manifest::new("hostile", "0.1.0", "Stays under, or goes past, each limit (tests).")
-            .collection(
-                collection("crumb", "crumbs", Parent::Tenant).field(field("label", FieldType::Text).required()),
-            )
+            .collection(collection("crumb", "crumbs", Parent::Tenant).field(field("label", FieldType::Text).required()))
             .computed("client", "weight", FieldType::Integer, "A little CPU work per client.")
-            .action("work", "Well-behaved CPU work: `units` of JSON building, printing and parsing.", vec![
-                field("units", FieldType::Integer).required(),
-            ])
+            .action(
+                "work",
+                "Well-behaved CPU work: `units` of JSON building, printing and parsing.",
+                vec![field("units", FieldType::Integer).required()],
+            )
             .action("readFlood", "Reads records until the host says no.", vec![])
-            .action("writeFlood", "Writes `count` records; answers how many were accepted.", vec![
-                field("count", FieldType::Integer).required(),
-            ])
+            .action(
+                "writeFlood",
+                "Writes `count` records; answers how many were accepted.",
+                vec![field("count", FieldType::Integer).required()],
+            )
             .action("logFlood", "Logs `count` lines of 1 KiB.", vec![field("count", FieldType::Integer).required()])
             .action("spin", "A runaway loop.", vec![])
     }
@@ -45,7 +47,12 @@ impl Plugin for Hostile {
     fn action(name: String, input: Json) -> Result<Json, Refusal> {
         let size: Size = parse(&input)?;
         match name.as_str() {
-            "work" => Ok(to_json(&json!({ "units": size.units, "sum": work(size.units) }))),
+            "work" => {
+                // When the guest ran, by the host's clock: tests check calls did not overlap.
+                let started = host::now();
+                let sum = work(size.units);
+                Ok(to_json(&json!({ "units": size.units, "sum": sum, "started": started, "ended": host::now() })))
+            }
             "readFlood" => {
                 let mut reads: u64 = 0;
                 loop {

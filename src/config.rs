@@ -251,6 +251,10 @@ pub struct ServerSettings {
     /// The address people reach the server at; used in links printed or mailed.
     pub public_url: String,
     pub request_timeout_ms: u64,
+    /// Signed-in requests of one organisation running at once on this server; more wait their
+    /// turn until their deadline (then `TOO_MANY_REQUESTS`), so a flood from one organisation
+    /// takes its share of the cores, not its neighbours'.
+    pub requests_per_organisation: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// Serve `/metrics` on this address only (e.g. an internal interface), not on `bind`.
@@ -321,6 +325,7 @@ impl Default for ServerSettings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".to_owned(),
             request_timeout_ms: 10_000,
+            requests_per_organisation: 4,
             trust_forwarded_for: false,
             metrics_bind: None,
             graphiql: true,

@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::http::REQUEST_ID;
+use crate::turns::Turn;
 
 /// Where a request came from: its id (as [`sanitize_request_id`] left it) and client address.
 #[derive(Clone, Debug)]
@@ -57,10 +58,12 @@ impl FromRequestParts<Arc<AppState>> for Meta {
     }
 }
 
-/// A signed-in caller past every gate.
+/// A signed-in caller past every gate, with its organisation's turn (`crate::turns`) for the
+/// time the handler runs.
 pub(crate) struct Caller {
     pub auth: Authenticated,
     pub meta: Meta,
+    pub(crate) _turn: Turn,
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {
@@ -76,8 +79,15 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         if auth.terms_pending {
             return Err(fail(&ErrorCode::TermsNotAccepted.into(), meta.rid()));
         }
-        Ok(Self { auth, meta })
+        let turn = take_turn(state, &auth, &meta).await.map_err(|err| fail(&err, meta.rid()))?;
+        Ok(Self { auth, meta, _turn: turn })
     }
+}
+
+/// The organisation's turn for one request, waited for until the request's deadline.
+async fn take_turn(state: &AppState, auth: &Authenticated, meta: &Meta) -> Result<Turn, AppError> {
+    let until = meta.arrived + std::time::Duration::from_millis(state.settings.server.request_timeout_ms);
+    state.turns.take(auth.ctx.tenant(), until).await
 }
 
 /// The caller of `/graphql`: anonymous, or signed in with a valid credential (a presented
@@ -85,6 +95,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 pub(crate) struct GraphqlCaller {
     pub auth: Option<Authenticated>,
     pub meta: Meta,
+    pub(crate) _turn: Option<Turn>,
 }
 
 impl FromRequestParts<Arc<AppState>> for GraphqlCaller {
@@ -92,10 +103,12 @@ impl FromRequestParts<Arc<AppState>> for GraphqlCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Response> {
         let meta = Meta::of(parts, state);
-        match authenticate(state, &parts.headers, &meta).await {
-            Ok(auth) => Ok(Self { auth, meta }),
-            Err(err) => Err(refused(&err, meta.rid())),
-        }
+        let auth = authenticate(state, &parts.headers, &meta).await.map_err(|err| refused(&err, meta.rid()))?;
+        let turn = match &auth {
+            Some(auth) => Some(take_turn(state, auth, &meta).await.map_err(|err| fail(&err, meta.rid()))?),
+            None => None,
+        };
+        Ok(Self { auth, meta, _turn: turn })
     }
 }
 
@@ -136,6 +149,11 @@ impl clientele_console::Door for ConsoleDoor {
 
     async fn resolve(&self, secret: &str, rid: Option<Arc<str>>) -> Result<Authenticated, AppError> {
         resolve(&self.0, secret, rid).await
+    }
+
+    async fn turn(&self, auth: &Authenticated, arrived: tokio::time::Instant) -> Result<Turn, AppError> {
+        let until = arrived + std::time::Duration::from_millis(self.0.settings.server.request_timeout_ms);
+        self.0.turns.take(auth.ctx.tenant(), until).await
     }
 
     fn check_plugin_names(
@@ -189,7 +207,7 @@ pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::UnsupportedFileType | ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::ImageTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::ClientUnavailable | ErrorCode::Conflict => StatusCode::CONFLICT,
-        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyAttempts | ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Timeout => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,

@@ -438,7 +438,8 @@ async fn execute(
     deadline: tokio::time::Instant,
     served: Served,
 ) -> Answer {
-    let GraphqlCaller { auth, meta } = caller;
+    // The turn is held until the answer is made.
+    let GraphqlCaller { auth, meta, _turn } = caller;
     let operations = crate::metrics::graphql_operations(&batch, auth.is_some());
     let answer = state.graphql.execute(batch, auth, meta.client, meta.rid, deadline, served).await;
     crate::metrics::graphql_answered(&operations, &answer.response);

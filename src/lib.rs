@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod metrics;
 mod oidc;
 mod register;
+mod turns;
 
 use std::sync::Arc;
 
@@ -52,6 +53,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Keeps two runs of a background job apart inside this process (see [`jobs`]).
     pub job_locks: jobs::JobLocks,
+    /// Each organisation's share of the requests running here (`turns`).
+    turns: turns::Turns,
 }
 
 /// Where the npm packages of the embedded assets were installed at build time: the browser
@@ -119,6 +122,7 @@ impl AppState {
         auth.oidc.secret_keys = settings.oidc_secret_keys(entropy.as_ref())?;
         let orgs = Arc::new(clientele_tenants::OrganisationDirectory);
         let handles = Arc::new(Handles { db, clock, entropy, blobs, orgs });
+        let turns = turns::Turns::new(settings.server.requests_per_organisation);
         let services = TenantServices::new(handles.clone(), auth, settings.mailer()?);
         let files = FileService::new(handles.clone(), settings.file_settings(), signer);
         let mut records = clientele_records::clients::RecordServices::new(&handles, settings.search_index()?, files);
@@ -143,6 +147,7 @@ impl AppState {
             graphql,
             metrics: metrics::handle(),
             job_locks: jobs::JobLocks::default(),
+            turns,
         }))
     }
 }

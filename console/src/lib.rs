@@ -54,6 +54,14 @@ pub trait Door: Send + Sync {
     /// Resolves a session secret into the caller, exactly as the door resolves a bearer one.
     async fn resolve(&self, secret: &str, rid: Option<Arc<str>>) -> Result<Authenticated, AppError>;
 
+    /// The caller's organisation's turn for one request that reached the door at `arrived`
+    /// (its share of the requests running on the server), held while the page is made.
+    async fn turn(
+        &self,
+        auth: &Authenticated,
+        arrived: tokio::time::Instant,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, AppError>;
+
     /// The upload check of a plugin's GraphQL names against the API's and the supplier's other
     /// plugins' (`others`), which the GraphQL layer makes by building the schemas it compares.
     fn check_plugin_names(

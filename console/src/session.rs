@@ -157,6 +157,8 @@ pub(crate) struct Signed {
     pub banner: Option<String>,
     /// The caller's address and user agent, as the door reads them.
     pub client: ClientInfo,
+    /// The organisation's turn, held while the page is made.
+    _turn: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Signed {
@@ -174,6 +176,7 @@ impl FromRequestParts<Arc<Console>> for Signed {
         let Some(secret) = cookie(&parts.headers, SESSION).map(str::to_owned) else {
             return Err(redirect("/sign-in", htmx));
         };
+        let arrived = tokio::time::Instant::now();
         let (client, rid) = console.door.meta(parts);
         let auth = match console.door.resolve(&secret, rid).await {
             Ok(auth) => auth,
@@ -213,7 +216,18 @@ impl FromRequestParts<Arc<Console>> for Signed {
         } else {
             None
         };
-        Ok(Self { auth, lang, csrf: csrf_token(&secret), htmx, banner, client })
+        let turn = match console.door.turn(&auth, arrived).await {
+            Ok(turn) => turn,
+            Err(err) => {
+                let status = if err.code() == ErrorCode::Internal {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::TOO_MANY_REQUESTS
+                };
+                return Err(view::error_page(console, lang, status, err.code()));
+            }
+        };
+        Ok(Self { auth, lang, csrf: csrf_token(&secret), htmx, banner, client, _turn: turn })
     }
 }
 

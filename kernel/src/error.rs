@@ -111,6 +111,9 @@ pub enum ErrorCode {
     /// The plugin is switched off in this organisation (disabled by its supplier, or every
     /// organisation at once by the kill switch): its fields answer null, its mutations nothing.
     PluginDisabled,
+    /// The caller's organisation has its share of requests running on this server already and
+    /// none ended in time (a flood waits its turn, then gets this).
+    TooManyRequests,
     /// Something failed on our side; details are in the server log under the request id.
     Internal,
 }
@@ -174,6 +177,7 @@ impl ErrorCode {
             Self::PersistedQueryNotFound => "PersistedQueryNotFound",
             Self::PluginQuotaExceeded => "A plugin went past one of its quotas; nothing was changed.",
             Self::PluginDisabled => "This plugin is switched off in this organisation.",
+            Self::TooManyRequests => "Your organisation has too many requests running; try again in a moment.",
             Self::Internal => "Internal error.",
         }
     }

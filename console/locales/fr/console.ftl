@@ -137,6 +137,7 @@ error-LINK_INVALID = Ce lien de téléchargement n’est pas valable ou a expir�
 error-PERSISTED_QUERY_NOT_FOUND = Requête enregistrée inconnue.
 error-PLUGIN_QUOTA_EXCEEDED = Un module a dépassé l’un de ses quotas ; rien n’a été modifié.
 error-PLUGIN_DISABLED = Ce module est désactivé dans cette organisation.
+error-TOO_MANY_REQUESTS = Votre organisation a trop de demandes en cours ; réessayez dans un instant.
 error-INTERNAL = Erreur interne.
 nav-users = Utilisateurs
 actions = Actions

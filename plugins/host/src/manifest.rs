@@ -473,7 +473,11 @@ mod tests {
                              "personal": true, "searchable": false, "choices": [], "reference": null });
         let def: FieldDef = serde_json::from_value(stored.clone()).unwrap();
         assert_eq!(def.ty, FieldType::LongText);
-        assert_eq!(serde_json::to_value(&def).unwrap(), stored);
+        // Stored before WIT 0.2.0 (no `exportable`): exported, as every field was then.
+        assert!(def.exportable);
+        let mut written = stored;
+        written["exportable"] = json!(true);
+        assert_eq!(serde_json::to_value(&def).unwrap(), written);
     }
 
     #[test]

@@ -32,6 +32,7 @@ const UNREACHED: &[(&str, &str)] = &[
     ("PLUGIN_SUSPENDED", "needs the misbehaving guest plugin built by scripts/build-guests (plugins.rs)"),
     ("PLUGIN_QUOTA_EXCEEDED", "needs the hostile guest plugin built by scripts/build-guests (plugin_quotas.rs)"),
     ("PLUGIN_DISABLED", "needs an example plugin enabled, then switched off (plugins.rs, the kill switch)"),
+    ("TOO_MANY_REQUESTS", "needs an organisation's share of requests held running (edge.rs)"),
     ("TIMEOUT", "needs a server with a tiny deadline and a slow request (edge.rs)"),
     ("UNSUPPORTED_FILE_TYPE", "a multipart upload answer, asserted with its status in files.rs"),
     ("IMAGE_TOO_LARGE", "a multipart upload answer, asserted with its status in files.rs"),

@@ -676,6 +676,14 @@ async fn coupon_packs_are_sold_used_and_refused_when_expired_or_exhausted(app: T
     let none = app.gql(Some(&a.token), USE, json!({ "s": sub })).await;
     assert_eq!(user_error_codes(&none["data"]["useCoupon"]), ["VALIDATION"], "{none}");
     assert!(none["data"]["useCoupon"]["userErrors"][0]["message"].as_str().unwrap().contains("No coupon"));
+    // SUB-01: a correction by hand cannot give used coupons back.
+    let reset = "mutation($s: ID!) { updateCouponSubscription(input: {id: $s, used: 0}) { couponSubscription { used } userErrors { field code message } } }";
+    let reset = app.gql(Some(&a.token), reset, json!({ "s": sub })).await;
+    assert_eq!(
+        reset["data"]["updateCouponSubscription"]["userErrors"],
+        json!([{ "field": ["input", "used"], "code": "VALIDATION", "message": "2 coupons were used: not fewer." }]),
+        "{reset}"
+    );
 
     // SUB-06: the client record shows its subscriptions and consumed coupons.
     let view = app.gql_ok(Some(&a.token), SUBS, json!({ "id": id })).await;

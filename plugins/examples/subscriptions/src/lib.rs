@@ -171,6 +171,11 @@ impl Plugin for Subscriptions {
                 if s.coupons < 1 || s.used < 0 || s.used > s.coupons {
                     errors.push(invalid("used", "Between 0 and the pack's coupons."));
                 }
+                // SUB-01: the coupons used stay used; a correction cannot give them back.
+                let uses = records::children("couponUse", &record.id).len();
+                if usize::try_from(s.used).is_ok_and(|used| used < uses) {
+                    errors.push(invalid("used", format!("{uses} coupons were used: not fewer.")));
+                }
             }
             _ => {}
         }

@@ -395,8 +395,21 @@ impl CustomerService {
             };
             insert_contact(tx, &self.handles, id, &contact, user).await?;
         }
-        if super_admin.is_some() && new.seats < 1 {
-            return Err(AppError::invalid("seats", "The first contact becomes a user: give at least one seat."));
+        // ORG-19: without a first contact who can sign in, a default super-admin signs in with the
+        // organisation's own e-mail; without either, nobody could ever administer it.
+        if super_admin.is_none() {
+            let Some(email) = created.row.email.clone() else {
+                return Err(AppError::invalid(
+                    "contacts",
+                    "Give the first contact an e-mail, or the organisation one: its super-admin signs in with it.",
+                ));
+            };
+            let name = created.row.name.clone();
+            let user = insert_user(tx, &self.handles, id, &email, &name, Role::SuperAdmin, created.language()).await?;
+            super_admin = Some(user.id);
+        }
+        if new.seats < 1 {
+            return Err(AppError::invalid("seats", "The super-admin is a user: give at least one seat."));
         }
         audit::record(
             tx,

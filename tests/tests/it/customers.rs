@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::both_dbs;
-use crate::common::{Tenant, TestApp, code, input_field, input_with};
+use crate::common::{Tenant, TestApp, code, input_field, input_with, user_error_codes};
 
 both_dbs!(
     suppliers_create_customers_with_contacts_and_a_super_admin,
@@ -89,6 +89,22 @@ async fn suppliers_create_customers_with_contacts_and_a_super_admin(app: TestApp
     let fields: Vec<String> =
         bad["data"]["addOrganisationContact"]["userErrors"].as_array().unwrap().iter().map(input_field).collect();
     assert_eq!(fields, ["lastName", "email"]);
+
+    // ORG-19: without a contact, a default super-admin signs in with the organisation's e-mail;
+    // with neither, it is refused (nobody could ever administer it).
+    let bare = json!({ "i": { "organisation": { "name": "Fleurs Roux", "email": "contact@roux.test" }, "seats": 1 } });
+    let bare = app.gql_ok(Some(&s.token), CREATE, bare).await;
+    let bare = &bare["data"]["createCustomerOrganisation"]["organisation"];
+    assert_eq!(bare["contacts"], json!([]), "{bare}");
+    let logins = "query($id: ID!) { customerOrganisation(id: $id) { userLogins { email role } } }";
+    let logins = app.gql_ok(Some(&s.token), logins, json!({ "id": bare["id"] })).await;
+    assert_eq!(
+        logins["data"]["customerOrganisation"]["userLogins"],
+        json!([{ "email": "contact@roux.test", "role": "SUPER_ADMIN" }])
+    );
+    let nobody = app.gql(Some(&s.token), CREATE, json!({ "i": { "organisation": { "name": "Z" } } })).await;
+    assert_eq!(user_error_codes(&nobody["data"]["createCustomerOrganisation"]), ["VALIDATION"], "{nobody}");
+    assert_eq!(input_field(&nobody["data"]["createCustomerOrganisation"]["userErrors"][0]), "contacts");
 
     let invalid = app
         .gql(

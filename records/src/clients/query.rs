@@ -58,8 +58,9 @@ pub struct ClientFilter {
     pub has_mobile: Option<bool>,
     /// Birthdays between two month-days (inclusive, across the year end when `from > to`).
     pub birthday_between: Option<(MonthDay, MonthDay)>,
-    /// Birthdays from today to `n` days ahead (MKT-03).
-    pub birthday_in_next_days: Option<u32>,
+    /// Birthdays from `back` days ago to `ahead` days from today, year ignored (MKT-03: J−n…J+n,
+    /// just passed or coming); see [`ClientFilter::birthdays_around_today`].
+    pub birthday_within: Option<(u32, u32)>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
     pub trash: TrashFilter,
@@ -74,6 +75,27 @@ impl ClientFilter {
             (Some(f), Some(t)) => Ok(Some((month_day_of(from.0, f)?, month_day_of(to.0, t)?))),
             (None, None) => Ok(None),
             _ => Err(AppError::invalid(to.0, format!("Give both {} and {}.", from.0, to.0))),
+        }
+    }
+}
+
+impl ClientFilter {
+    /// `birthday_within` from the days ahead and the days back (either or both), each with the
+    /// field name the caller knows it by: 0 to 366, a negative window is refused with what to
+    /// use instead.
+    pub fn birthdays_around_today(
+        ahead: (&str, Option<i64>),
+        back: (&str, Option<i64>),
+    ) -> AppResult<Option<(u32, u32)>> {
+        let days = |(field, n): (&str, Option<i64>), other: &str| match n {
+            None => Ok(None),
+            Some(n) => u32::try_from(n).ok().filter(|d| *d <= 366).map(Some).ok_or_else(|| {
+                AppError::invalid(field, format!("Give 0 to 366 days; for the other side of today use {other}."))
+            }),
+        };
+        match (days(ahead, back.0)?, days(back, ahead.0)?) {
+            (None, None) => Ok(None),
+            (a, b) => Ok(Some((b.unwrap_or(0), a.unwrap_or(0)))),
         }
     }
 }
@@ -258,10 +280,11 @@ impl ClientService {
         if let Some((from, to)) = f.birthday_between {
             cond = cond.add(birthday_condition(month_day(from), month_day(to)));
         }
-        if let Some(days) = f.birthday_in_next_days {
+        if let Some((back, ahead)) = f.birthday_within {
             let today: NaiveDate = tx_now(self).date_naive();
-            let end = today + Duration::days(i64::from(Ord::min(days, 366)));
-            cond = cond.add(if days >= 365 { Condition::all() } else { birthday_condition(mmdd(today), mmdd(end)) });
+            let (start, end) = (today - Duration::days(i64::from(back)), today + Duration::days(i64::from(ahead)));
+            let whole_year = back + ahead >= 365;
+            cond = cond.add(if whole_year { Condition::all() } else { birthday_condition(mmdd(start), mmdd(end)) });
             cond = cond.add(client::Column::BirthMmdd.is_not_null());
         }
         if let Some(from) = f.created_from {

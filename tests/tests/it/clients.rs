@@ -301,6 +301,27 @@ async fn birthday_windows_cross_the_year_end(app: TestApp) {
     assert_eq!(names(&app, &t, json!({ "birthdayFrom": "02-28", "birthdayTo": "03-01" })).await, ["Leap"]);
     let bad = app.gql(Some(&t.token), LIST, json!({ "f": { "birthdayFrom": "13-01", "birthdayTo": "01-01" } })).await;
     assert_eq!(code(&bad), "VALIDATION");
+
+    // MKT-03: relative to today, J-n (just passed) and J+n (coming); a negative window is
+    // refused with what to use instead.
+    let born = |days: i64| {
+        let day = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
+        chrono::NaiveDate::from_ymd_opt(2000, chrono::Datelike::month(&day), chrono::Datelike::day(&day))
+            .unwrap()
+            .to_string()
+    };
+    create(&app, &t, json!({ "lastName": "Past", "firstName": "X", "birthDate": born(-3) })).await;
+    create(&app, &t, json!({ "lastName": "Soon", "firstName": "X", "birthDate": born(3) })).await;
+    let around = |f: Value| names(&app, &t, f);
+    let recent = around(json!({ "birthdayInLastDays": 5 })).await;
+    assert!(recent.contains(&"Past".to_owned()) && !recent.contains(&"Soon".to_owned()), "{recent:?}");
+    let coming = around(json!({ "birthdayInNextDays": 5 })).await;
+    assert!(coming.contains(&"Soon".to_owned()) && !coming.contains(&"Past".to_owned()), "{coming:?}");
+    let both = around(json!({ "birthdayInLastDays": 5, "birthdayInNextDays": 5 })).await;
+    assert!(both.contains(&"Soon".to_owned()) && both.contains(&"Past".to_owned()), "{both:?}");
+    let negative = app.gql(Some(&t.token), LIST, json!({ "f": { "birthdayInNextDays": -3 } })).await;
+    assert_eq!(code(&negative), "VALIDATION", "{negative}");
+    assert!(negative["errors"][0]["message"].as_str().unwrap().contains("birthdayInLastDays"), "{negative}");
 }
 
 // LIF-03 LIF-04 LIF-05 Q-22

@@ -342,7 +342,14 @@ fn filter_type(shape: &SchemaShape) -> InputObject {
                 .description("MM-DD, with birthdayTo; may wrap past the year end."),
         )
         .field(InputValue::new("birthdayTo", TypeRef::named(TypeRef::STRING)))
-        .field(InputValue::new("birthdayInNextDays", TypeRef::named(TypeRef::INT)))
+        .field(
+            InputValue::new("birthdayInNextDays", TypeRef::named(TypeRef::INT))
+                .description("MKT-03: birthdays from today to this many days ahead (0–366), year ignored."),
+        )
+        .field(
+            InputValue::new("birthdayInLastDays", TypeRef::named(TypeRef::INT))
+                .description("MKT-03: birthdays just passed, from this many days ago (0–366) to today."),
+        )
         .field(InputValue::new("createdFrom", TypeRef::named("DateTime")))
         .field(InputValue::new("createdTo", TypeRef::named("DateTime")))
         .field(InputValue::new("trash", TypeRef::named("TrashFilter")));
@@ -393,8 +400,11 @@ pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<Cl
         has_email: opt_bool(&input, "hasEmail")?,
         has_mobile: opt_bool(&input, "hasMobile")?,
         birthday_between,
-        birthday_in_next_days: opt_i64(&input, "birthdayInNextDays")?
-            .map(|d| u32::try_from(d.clamp(0, 366)).unwrap_or(0)),
+        birthday_within: ClientFilter::birthdays_around_today(
+            ("birthdayInNextDays", opt_i64(&input, "birthdayInNextDays")?),
+            ("birthdayInLastDays", opt_i64(&input, "birthdayInLastDays")?),
+        )
+        .map_err(to_gql)?,
         created_from: when("createdFrom")?,
         created_to: when("createdTo")?,
         trash: match opt_enum_name(&input, "trash")?.as_deref() {

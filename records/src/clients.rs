@@ -54,7 +54,7 @@ pub use model::{
     AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentChannel, ConsentStatus, Phone,
 };
 pub use referral::{ReferralRewards, ReferralService, ReferralSettings, ReferralSettingsInput, RewardKind};
-pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter};
+pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter, WebClient};
 pub use staff::{StaffInput, StaffMember};
 
 use clientele_kernel::db::Handles;

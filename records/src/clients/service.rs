@@ -40,6 +40,13 @@ fn set<T>(target: &mut T, value: Option<T>) {
 }
 
 /// A unique-key violation, named after the field it concerns.
+/// A web shop's client ([`ClientService::ensure_by_email`]) and whether this call made it.
+#[derive(Clone, Debug)]
+pub struct WebClient {
+    pub client: Client,
+    pub created: bool,
+}
+
 pub(crate) fn unique_violation(err: sea_orm::DbErr) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) => {
@@ -105,6 +112,42 @@ impl ClientService {
             Ok(client)
         })
         .await
+    }
+
+    /// CLI-17: the client a web shop's user is, for a self-registration or an order: the one
+    /// with this e-mail, else a new one made from `input`. Idempotent: a retry, or two orders at
+    /// once, give one client (the second creation meets the e-mail's uniqueness and reads the
+    /// first). A client in the trash is refused (`CLIENT_UNAVAILABLE`), never duplicated.
+    pub async fn ensure_by_email(&self, ctx: &TenantCtx, input: ClientInput) -> AppResult<WebClient> {
+        ctx.require(Permission::Write)?;
+        let email = input.email.clone().flatten().map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty());
+        let Some(email) = email else {
+            return Err(AppError::invalid("email", "Give the web user's e-mail: it is what finds the client again."));
+        };
+        if let Some(client) = self.by_email(ctx, &email).await? {
+            ensure_live(&client)?;
+            return Ok(WebClient { client, created: false });
+        }
+        match self.create(ctx, input).await {
+            Ok(client) => Ok(WebClient { client, created: true }),
+            Err(err) if err.code() == ErrorCode::Conflict && err.field() == Some("email") => {
+                let client = self.by_email(ctx, &email).await?.ok_or(err)?;
+                ensure_live(&client)?;
+                Ok(WebClient { client, created: false })
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn by_email(&self, ctx: &TenantCtx, email: &str) -> AppResult<Option<Client>> {
+        let tx = ctx.read().await?;
+        let row = client::Entity::find()
+            .filter(client::Column::TenantId.eq(ctx.tenant()))
+            .filter(client::Column::Email.eq(email))
+            .one(tx.conn())
+            .await?;
+        tx.commit().await?;
+        row.map(Client::from_row).transpose()
     }
 
     pub async fn update(&self, ctx: &TenantCtx, id: ClientId, input: ClientInput) -> AppResult<Client> {

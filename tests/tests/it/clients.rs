@@ -6,6 +6,7 @@ use crate::both_dbs;
 use crate::common::{Tenant, TestApp, code, input_field, input_path, user_error_codes};
 
 both_dbs!(
+    a_web_shop_finds_or_makes_its_users_client_once,
     individual_and_company_clients_keep_every_field,
     client_validation_reports_every_problem_with_its_field,
     numbers_are_sequential_and_never_reused,
@@ -305,7 +306,7 @@ async fn birthday_windows_cross_the_year_end(app: TestApp) {
     // MKT-03: relative to today, J-n (just passed) and J+n (coming); a negative window is
     // refused with what to use instead.
     let born = |days: i64| {
-        let day = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
+        let day = clientele_kernel::ports::Clock::now(app.clock.as_ref()).date_naive() + chrono::Duration::days(days);
         chrono::NaiveDate::from_ymd_opt(2000, chrono::Datelike::month(&day), chrono::Datelike::day(&day))
             .unwrap()
             .to_string()
@@ -526,4 +527,61 @@ async fn groups_take_several_clients_at_once(app: TestApp) {
     assert_eq!(empty["data"]["assignClientsToGroup"]["userErrors"][0]["field"], json!(["input", "clients"]));
     let rows = app.rows("audit_log").await;
     assert_eq!(rows.iter().filter(|r| r.contains("client.assign_group")).count(), 3, "one audit row per client moved");
+}
+
+const WEB: &str = "mutation($i: RegisterWebClientInput!) { registerWebClient(input: $i) { client { id email lastName } created userErrors { field code message } } }";
+
+// CLI-17: a self-registration or an order from the web shop finds the client by e-mail or makes
+// it, once: retries and concurrent orders give one client; the trash is refused, not duplicated.
+async fn a_web_shop_finds_or_makes_its_users_client_once(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let first = app
+        .gql_ok(
+            Some(&t.token),
+            WEB,
+            json!({ "i": { "email": "Web@Shop.test", "lastName": "Durand", "firstName": "Léa" } }),
+        )
+        .await;
+    let first = &first["data"]["registerWebClient"];
+    assert_eq!((first["created"].clone(), first["client"]["email"].clone()), (json!(true), json!("web@shop.test")));
+    let again = app
+        .gql_ok(
+            Some(&t.token),
+            WEB,
+            json!({ "i": { "email": " web@shop.TEST", "lastName": "Other", "firstName": "X" } }),
+        )
+        .await;
+    let again = &again["data"]["registerWebClient"];
+    assert_eq!(again["created"], false, "{again}");
+    assert_eq!(again["client"], first["client"], "found by its e-mail, unchanged");
+
+    // Five orders of a new user at once: one client.
+    let orders = (0..5).map(|_| {
+        app.gql(
+            Some(&t.token),
+            WEB,
+            json!({ "i": { "email": "new@shop.test", "lastName": "Neuf", "firstName": "Noé" } }),
+        )
+    });
+    let answers = futures::future::join_all(orders).await;
+    let ids: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|a| a["data"]["registerWebClient"]["client"]["id"].as_str().unwrap_or_else(|| panic!("{a}")).to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "{answers:?}");
+    let made = answers.iter().filter(|a| a["data"]["registerWebClient"]["created"] == true).count();
+    assert_eq!(made, 1, "{answers:?}");
+
+    let missing = app.gql(Some(&t.token), WEB, json!({ "i": { "lastName": "Anonyme", "firstName": "A" } })).await;
+    assert_eq!(missing["data"]["registerWebClient"]["userErrors"][0]["field"], json!(["input", "email"]), "{missing}");
+    let trash = "mutation($id: ID!) { deleteClient(input: {id: $id}) { client { id } userErrors { code } } }";
+    app.gql_ok(Some(&t.token), trash, json!({ "id": first["client"]["id"] })).await;
+    let trashed = app
+        .gql(
+            Some(&t.token),
+            WEB,
+            json!({ "i": { "email": "web@shop.test", "lastName": "Durand", "firstName": "Léa" } }),
+        )
+        .await;
+    assert_eq!(code(&trashed), "CLIENT_UNAVAILABLE", "{trashed}");
 }

@@ -14,7 +14,7 @@ use clientele_kernel::{AppError, CategoryId, ClientId, GroupId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
     AccountKind, Category, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus,
-    ConsentStatus, CustomCondition, CustomFieldDef, Group, Phone, RecordServices, TrashFilter,
+    ConsentStatus, CustomCondition, CustomFieldDef, Group, Phone, RecordServices, TrashFilter, WebClient,
 };
 use serde_json::Value as Json;
 
@@ -454,6 +454,27 @@ fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
         .register(filter_type(shape))
         .register(payload_type("ClientPayload", "client", "Client"))
         .register(
+            Object::new("WebClientPayload")
+                .field(Field::new("client", TypeRef::named("Client"), |rc| {
+                    FieldFuture::new(async move {
+                        let p = rc.parent_value.try_downcast_ref::<Payload>()?;
+                        let web = p.node.as_deref().and_then(|n| n.downcast_ref::<WebClient>());
+                        Ok(web.map(|w| FieldValue::borrowed_any(&w.client)))
+                    })
+                }))
+                .field(
+                    Field::new("created", TypeRef::named(TypeRef::BOOLEAN), |rc| {
+                        FieldFuture::new(async move {
+                            let p = rc.parent_value.try_downcast_ref::<Payload>()?;
+                            let web = p.node.as_deref().and_then(|n| n.downcast_ref::<WebClient>());
+                            Ok(web.map(|w| FieldValue::value(w.created)))
+                        })
+                    })
+                    .description("True when this call made the client; false when it was found by its e-mail."),
+                )
+                .field(crate::support::user_errors_field()),
+        )
+        .register(
             Object::new("DeletePayload")
                 .field(field::<Payload, _>("deletedId", TypeRef::named(TypeRef::ID), |p| {
                     p.node
@@ -539,6 +560,22 @@ fn mutation(mutation: Mutations, shape: &SchemaShape) -> Mutations {
                 }),
             )
             .inputs(client_input_fields(shape)),
+        )
+        .field(
+            Mutation::new(
+                "registerWebClient",
+                "WebClientPayload",
+                resolver!(|rc| {
+                    let input = parse_client_input(&input(&rc)?)?;
+                    let web = records(&rc)?.clients.ensure_by_email(tenant(&rc)?, input).await;
+                    Ok(Some(FieldValue::owned_any(Payload::from_result(web)?)))
+                }),
+            )
+            .inputs(client_input_fields(shape))
+            .description(
+                "CLI-17: for a web shop, when a user self-registers or orders: the client with this e-mail, \
+                 else a new one from the input (e-mail required). Idempotent: retries and concurrent orders give one client.",
+            ),
         )
         .field(
             with_id(

@@ -169,6 +169,25 @@ pub async fn clients_csv(
     respond(result.await, rid.as_deref())
 }
 
+/// `GET /exports/accounting.csv`: the accounting mapping of the filtered clients (EXP-09), the
+/// clients marked for anonymous accounting merged into one account.
+pub async fn accounting_csv(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
+    let result = async {
+        let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
+        let (filter, _) = parse_list(params)?;
+        let rows = state.records.clients.accounting_rows(&ctx, &filter).await?;
+        let headers = clientele_records::clients::ClientService::ACCOUNTING_HEADERS.map(str::to_owned);
+        let bytes = csv_bytes(Some(&headers), &rows)?;
+        Ok(attachment("text/csv; charset=utf-8", "accounting.csv", Body::from(bytes)))
+    };
+    respond(result.await, rid.as_deref())
+}
+
 /// `GET /exports/clients.xlsx`: the filtered list as an Excel workbook (EXP-01, EXP-09).
 pub async fn clients_xlsx(
     State(state): State<Arc<AppState>>,

@@ -43,6 +43,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/oidc/session", axum::routing::post(crate::oidc::session))
         .route("/exports/clients.csv", get(crate::exports::clients_csv))
         .route("/exports/clients.xlsx", get(crate::exports::clients_xlsx))
+        .route("/exports/accounting.csv", get(crate::exports::accounting_csv))
         .route("/exports/clients/{id}", get(crate::exports::client_csv))
         .route("/exports/clients/{id}/ledger.xlsx", get(crate::exports::client_ledger_xlsx))
         .route("/imports", axum::routing::post(crate::exports::start_import))

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::clients::entity::ledger_entry;
 use crate::clients::query::{Keyset, keyset_of, keyset_page};
 use crate::clients::service::{ClientService, load};
-use crate::clients::{ClientFilter, ClientOrder, RecordServices};
+use crate::clients::{Client, ClientFilter, ClientOrder, RecordServices};
 use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::error::{AppError, AppResult};
@@ -33,6 +33,8 @@ pub const EXPORT_PAGE: u64 = 1000;
 pub enum ExportFormat {
     Csv,
     Xlsx,
+    /// The accounting mapping (EXP-09), as CSV.
+    Accounting,
 }
 
 impl ExportFormat {
@@ -40,6 +42,7 @@ impl ExportFormat {
         match self {
             Self::Csv => "csv",
             Self::Xlsx => "xlsx",
+            Self::Accounting => "accounting",
         }
     }
 }
@@ -166,6 +169,43 @@ impl ClientService {
     /// The next page of an export (at most [`EXPORT_PAGE`] rows), or `None` when it is done.
     /// Each page is its own short read, so a slow download holds no connection.
     pub async fn export_page(&self, ctx: &TenantCtx, export: &mut ClientExport) -> AppResult<Option<Vec<Vec<Cell>>>> {
+        let clients = self.export_clients(ctx, export).await?;
+        Ok(clients.map(|clients| clients.iter().map(|c| export.sheet.row(c)).collect()))
+    }
+
+    /// EXP-09: the accounting mapping of the clients matching `filter`, by number: one row per
+    /// client (its accounting code, else its code; its name; its number), and the clients marked
+    /// `anonymous_accounting` merged into one account, "ANONYME" (the seed's «Anonyme»), with
+    /// how many they are. Audited as an export.
+    pub async fn accounting_rows(&self, ctx: &TenantCtx, filter: &ClientFilter) -> AppResult<Vec<Vec<Cell>>> {
+        let mut export = self.start_export(ctx, filter, ClientOrder::Number, ExportFormat::Accounting).await?;
+        let (mut rows, mut anonymous) = (Vec::new(), 0_i64);
+        while let Some(clients) = self.export_clients(ctx, &mut export).await? {
+            for c in clients {
+                if c.anonymous_accounting {
+                    anonymous += 1;
+                    continue;
+                }
+                let account = c.accounting_code.clone().unwrap_or_else(|| c.code.clone());
+                rows.push(vec![Cell::Text(account), Cell::Text(c.display_name()), Cell::Int(c.number), Cell::Int(1)]);
+            }
+        }
+        if anonymous > 0 {
+            rows.push(vec![
+                Cell::Text("ANONYME".into()),
+                Cell::Text("Anonyme".into()),
+                Cell::Empty,
+                Cell::Int(anonymous),
+            ]);
+        }
+        Ok(rows)
+    }
+
+    /// The headers of [`accounting_rows`](Self::accounting_rows).
+    pub const ACCOUNTING_HEADERS: [&'static str; 4] = ["Account", "Name", "Client number", "Clients"];
+
+    /// The next page of an export's clients, or `None` when it is done.
+    async fn export_clients(&self, ctx: &TenantCtx, export: &mut ClientExport) -> AppResult<Option<Vec<Client>>> {
         if export.done {
             return Ok(None);
         }
@@ -176,11 +216,7 @@ impl ClientService {
         let clients = Page::from_overfetch(rows, &request, 0);
         export.done = !clients.has_next_page;
         export.after = clients.items.last().map(|c| keyset_of(export.order, c));
-        let clients = clients.items;
-        if clients.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(clients.iter().map(|c| export.sheet.row(c)).collect()))
+        Ok(Some(clients.items).filter(|c| !c.is_empty()))
     }
 
     /// Writes the filtered list to an .xlsx file at `path`; returns the number of clients.

@@ -13,6 +13,7 @@ use crate::both_dbs;
 use crate::common::{Tenant, TestApp, code};
 
 both_dbs!(
+    the_accounting_export_merges_anonymous_accounting_into_one_account,
     exports_import_back_as_the_same_clients,
     list_exports_follow_the_filters,
     dry_runs_report_row_errors_and_write_nothing,
@@ -695,4 +696,36 @@ async fn imports_a_stopped_server_left_running_end_failed(app: TestApp) {
     // The import can be started again.
     let job = import(&app, &t, b"Last name;First name\nDupont;Anne\n", "CSV", json!({})).await;
     assert_eq!((job["status"].as_str(), job["created"].as_i64()), (Some("SUCCEEDED"), Some(1)), "{job}");
+}
+
+// EXP-09: the accounting mapping (account, name, number) of the filtered clients; those marked
+// for anonymous accounting («Code Comptable Anonyme») become one "Anonyme" account.
+async fn the_accounting_export_merges_anonymous_accounting_into_one_account(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let coded =
+        create(&app, &t, json!({ "lastName": "Dupont", "firstName": "Anne", "accountingCode": "411DUP" })).await;
+    let plain = create(&app, &t, json!({ "lastName": "Martin", "firstName": "Paul" })).await;
+    for name in ["Passant", "Visiteur"] {
+        create(&app, &t, json!({ "lastName": name, "firstName": "X", "anonymousAccounting": true })).await;
+    }
+    let (status, content_type, disposition, csv) = get(&app, Some(&t.token), "/exports/accounting.csv").await;
+    assert_eq!((status, content_type.as_str()), (200, "text/csv; charset=utf-8"));
+    assert_eq!(disposition, "attachment; filename=\"accounting.csv\"");
+    let number = |c: &Value| c["number"].to_string();
+    assert_eq!(
+        csv_rows(&csv),
+        [
+            vec!["Account".to_owned(), "Name".into(), "Client number".into(), "Clients".into()],
+            vec!["411DUP".into(), "Dupont Anne".into(), number(&coded), "1".into()],
+            vec![number(&plain), "Martin Paul".into(), number(&plain), "1".into()],
+            vec!["ANONYME".into(), "Anonyme".into(), String::new(), "2".into()],
+        ]
+    );
+    // The list's filters hold, and an unknown one is refused rather than ignored.
+    let (status, .., csv) = get(&app, Some(&t.token), "/exports/accounting.csv?namePrefix=Dup").await;
+    assert_eq!((status, csv_rows(&csv).len()), (200, 2));
+    let (status, ..) = get(&app, Some(&t.token), "/exports/accounting.csv?sponsor=1").await;
+    assert_eq!(status, 400);
+    let (status, ..) = get(&app, None, "/exports/accounting.csv").await;
+    assert_eq!(status, 401);
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::json;
 
-pub use content::{ContentLimits, Processed};
+pub use content::{ContentLimits, Crop, PhotoEdit, Processed};
 pub use gdpr::FilesSource;
 pub use service::FileService;
 pub use signing::{MAX_TTL_SECONDS, UrlSigner, Variant};

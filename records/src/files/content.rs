@@ -95,7 +95,68 @@ fn decode_error(err: &ImageError, limits: &ContentLimits) -> AppError {
     }
 }
 
+/// FIL-04: how to change a photo: a crop (in the photo's pixels as shown), then a rotation
+/// clockwise by a quarter turn or more.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhotoEdit {
+    pub crop: Option<Crop>,
+    /// 0, 90, 180 or 270.
+    pub rotate: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Crop {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl PhotoEdit {
+    /// Refuses a rotation that is no quarter turn and an edit that changes nothing.
+    pub fn check(&self) -> AppResult<()> {
+        if ![0, 90, 180, 270].contains(&self.rotate) {
+            return Err(AppError::invalid("rotate", "Rotate by 90, 180 or 270 degrees."));
+        }
+        if self.crop.is_none() && self.rotate == 0 {
+            return Err(AppError::invalid("rotate", "Give a rotation, a crop, or both."));
+        }
+        Ok(())
+    }
+}
+
+/// Applies `edit` to a stored photo (as the upload left it: JPEG or PNG, no metadata) and
+/// re-encodes it in its format, with a new thumbnail. A crop outside the photo is refused.
+pub fn edit(bytes: &[u8], edit: PhotoEdit, limits: &ContentLimits) -> AppResult<Processed> {
+    let format = image::guess_format(bytes).map_err(|_| unsupported())?;
+    let mut img = decode(bytes, format, limits)?;
+    if let Some(c) = edit.crop {
+        let inside = c.width > 0
+            && c.height > 0
+            && u64::from(c.x) + u64::from(c.width) <= u64::from(img.width())
+            && u64::from(c.y) + u64::from(c.height) <= u64::from(img.height());
+        if !inside {
+            let message = format!("Crop within the photo's {} × {} pixels.", img.width(), img.height());
+            return Err(AppError::invalid("crop", message));
+        }
+        img = img.crop_imm(c.x, c.y, c.width, c.height);
+    }
+    img = match edit.rotate {
+        90 => img.rotate90(),
+        180 => img.rotate180(),
+        270 => img.rotate270(),
+        _ => img,
+    };
+    encoded(&img, format, limits)
+}
+
 fn image(bytes: &[u8], format: ImageFormat, limits: &ContentLimits) -> AppResult<Processed> {
+    let img = decode(bytes, format, limits)?;
+    encoded(&img, format, limits)
+}
+
+/// Decodes an image within the pixel limit, its orientation tag applied to the pixels.
+fn decode(bytes: &[u8], format: ImageFormat, limits: &ContentLimits) -> AppResult<DynamicImage> {
     // The header alone gives the size: a bomb is refused before anything is allocated.
     let (width, height) =
         ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(|e| decode_error(&e, limits))?;
@@ -114,10 +175,15 @@ fn image(bytes: &[u8], format: ImageFormat, limits: &ContentLimits) -> AppResult
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(&e, limits))?;
     img.apply_orientation(orientation);
+    Ok(img)
+}
+
+/// An image re-encoded (PNG stays PNG, the rest becomes JPEG) with its thumbnail.
+fn encoded(img: &DynamicImage, format: ImageFormat, limits: &ContentLimits) -> AppResult<Processed> {
     let thumbnail = img.thumbnail(limits.thumbnail_side, limits.thumbnail_side);
     let (content_type, bytes, thumbnail) = match format {
-        ImageFormat::Png => ("image/png", encode_png(&img)?, encode_png(&thumbnail)?),
-        _ => ("image/jpeg", encode_jpeg(&img)?, encode_jpeg(&thumbnail)?),
+        ImageFormat::Png => ("image/png", encode_png(img)?, encode_png(&thumbnail)?),
+        _ => ("image/jpeg", encode_jpeg(img)?, encode_jpeg(&thumbnail)?),
     };
     Ok(Processed {
         content_type,
@@ -149,6 +215,21 @@ mod tests {
     fn png(w: u32, h: u32) -> Vec<u8> {
         let img = DynamicImage::new_rgb8(w, h);
         encode_png(&img).unwrap()
+    }
+
+    // FIL-04: crop then rotate, in the stored format, with a new thumbnail; a crop outside the
+    // photo and a rotation that is no quarter turn are refused.
+    #[test]
+    fn photos_are_cropped_then_rotated() {
+        let stored = process(&png(40, 20), "p.png", true, &LIMITS).unwrap().bytes;
+        let crop = Some(Crop { x: 5, y: 0, width: 30, height: 10 });
+        let done = edit(&stored, PhotoEdit { crop, rotate: 90 }, &LIMITS).unwrap();
+        assert_eq!((done.content_type, done.width, done.height), ("image/png", Some(10), Some(30)));
+        assert!(done.thumbnail.is_some());
+        let outside = Some(Crop { x: 30, y: 0, width: 20, height: 10 });
+        assert_eq!(edit(&stored, PhotoEdit { crop: outside, rotate: 0 }, &LIMITS).unwrap_err().field(), Some("crop"));
+        assert_eq!(PhotoEdit { crop: None, rotate: 45 }.check().unwrap_err().field(), Some("rotate"));
+        assert_eq!(PhotoEdit::default().check().unwrap_err().field(), Some("rotate"));
     }
 
     #[test]

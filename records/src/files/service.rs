@@ -138,6 +138,36 @@ impl FileService {
         self.store(ctx, owner, draft, bytes, thumbnail, "file.archive").await
     }
 
+    /// FIL-04: crops and/or rotates the client's current photo; the edited photo replaces it
+    /// (re-encoded, with a new thumbnail; archive it first to keep the original), audited with
+    /// the edit.
+    pub async fn edit_photo(
+        &self,
+        ctx: &TenantCtx,
+        client: ClientId,
+        edit: content::PhotoEdit,
+    ) -> AppResult<StoredFile> {
+        edit.check()?;
+        let owner = Owner::Client(client);
+        let (tx, _) = self.open(ctx, owner, true).await?;
+        let photo = self.photo_row(&tx, owner).await?;
+        tx.commit().await?;
+        let photo = photo.ok_or_else(|| AppError::invalid("client", "This client has no photo to edit."))?;
+        let bytes = self.handles.blobs.get(&BlobKey::parse(ctx.tenant(), &photo.blob_key)?).await?;
+        let limits = self.settings.limits;
+        let edited = tokio::task::spawn_blocking(move || content::edit(&bytes, edit, &limits))
+            .await
+            .map_err(AppError::internal)??;
+        let draft = Draft {
+            kind: FileKind::Photo,
+            file_name: photo.file_name,
+            content_type: edited.content_type.to_owned(),
+            width: edited.width.and_then(|w| i32::try_from(w).ok()),
+            height: edited.height.and_then(|h| i32::try_from(h).ok()),
+        };
+        self.store(ctx, owner, draft, edited.bytes, edited.thumbnail, "file.edit").await
+    }
+
     /// Writes a new file's blobs and row without ever leaving a blob untracked: its keys are
     /// claimed (tombstones due later) before the blobs are written, and the transaction that
     /// inserts the row drops the claim. A new photo replaces the current one.

@@ -571,6 +571,30 @@ async fn archiving_copies_the_photo_into_the_gallery(app: TestApp) {
     assert_eq!(all_exist(&app, &keys(&t.id, "client", id(&c), &copy)).await, [true, true]);
     assert_eq!(all_exist(&app, &keys(&t.id, "client", id(&c), &photo)).await, [false, false]);
     assert!(audit_actions(&app).await.iter().any(|r| r.contains("file.archive")));
+
+    // FIL-04: modify the photo: crop, then rotate; the edited one replaces it.
+    let edit = "mutation($c: ID!, $crop: PhotoCropInput, $r: Int) { editClientPhoto(input: {clientId: $c, crop: $crop, rotate: $r}) { file { id kind fileName contentType width height url } userErrors { field code message } } }";
+    let crop = json!({ "x": 5, "y": 0, "width": 20, "height": 10 });
+    let edited = app.gql_ok(Some(&t.token), edit, json!({ "c": c["id"], "crop": crop, "r": 90 })).await;
+    let edited = &edited["data"]["editClientPhoto"]["file"];
+    assert_eq!(
+        (edited["kind"].clone(), edited["fileName"].clone(), edited["width"].clone(), edited["height"].clone()),
+        (json!("PHOTO"), json!("second.png"), json!(10), json!(20)),
+        "{edited}"
+    );
+    let (status, bytes, _) = get(&app, edited["url"].as_str().unwrap()).await;
+    let shown = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((status, shown.width(), shown.height()), (200, 10, 20));
+    let files = app
+        .gql_ok(Some(&t.token), "query($id: ID!) { client(id: $id) { photo { id } } }", json!({ "id": c["id"] }))
+        .await;
+    assert_eq!(files["data"]["client"]["photo"]["id"], edited["id"], "the edited photo is the client's");
+    let outside = json!({ "x": 0, "y": 0, "width": 50, "height": 50 });
+    let refused = app.gql(Some(&t.token), edit, json!({ "c": c["id"], "crop": outside })).await;
+    assert_eq!(refused["data"]["editClientPhoto"]["userErrors"][0]["field"], json!(["input", "crop"]), "{refused}");
+    let skew = app.gql(Some(&t.token), edit, json!({ "c": c["id"], "r": 45 })).await;
+    assert_eq!(skew["data"]["editClientPhoto"]["userErrors"][0]["field"], json!(["input", "rotate"]), "{skew}");
+    assert!(audit_actions(&app).await.iter().any(|r| r.contains("file.edit")));
 }
 
 const UPLOAD_FILE: &str = "mutation($i: UploadFileInput!) { uploadFile(input: $i) { \

@@ -5,11 +5,11 @@
 use async_graphql::Value;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{
-    Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
+    Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, SchemaBuilder, TypeRef,
 };
 use clientele_kernel::{AppError, ClientId, FileId, Permission, TenantId};
 use clientele_records::clients::Client;
-use clientele_records::files::{FileKind, Owner, StoredFile, Upload, Variant};
+use clientele_records::files::{Crop, FileKind, Owner, PhotoEdit, StoredFile, Upload, Variant};
 use clientele_tenants::customers::CustomerOrg;
 
 use crate::areas::clients::client::records;
@@ -82,11 +82,17 @@ fn file_type() -> Object {
 }
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
-    builder.enable_uploading().register(enum_type::<FileKind>("FileKind")).register(file_type()).register(payload_type(
-        "FilePayload",
-        "file",
-        "File",
-    ))
+    let crop = ["x", "y", "width", "height"]
+        .into_iter()
+        .fold(InputObject::new("PhotoCropInput").description("FIL-04: a rectangle of a photo, in pixels."), |o, f| {
+            o.field(InputValue::new(f, TypeRef::named_nn(TypeRef::INT)))
+        });
+    builder
+        .enable_uploading()
+        .register(enum_type::<FileKind>("FileKind"))
+        .register(file_type())
+        .register(payload_type("FilePayload", "file", "File"))
+        .register(crop)
 }
 
 fn list(files: Vec<StoredFile>) -> FieldValue<'static> {
@@ -174,6 +180,45 @@ fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
             )
             .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
             .description("FIL-03: copies the client's current photo into its gallery; the photo stays."),
+        )
+        .field(
+            Mutation::new(
+                "editClientPhoto",
+                "FilePayload",
+                resolver!(|rc| {
+                    let input = input(&rc)?;
+                    let client: ClientId = crate::support::input::id(&input, "clientId")?;
+                    let rotate = crate::support::input::opt_i64(&input, "rotate")?.unwrap_or(0);
+                    let crop = match input.get("crop").filter(|v| !v.is_null()) {
+                        Some(crop) => {
+                            let crop = crop.object()?;
+                            let side = |name: &str| -> async_graphql::Result<u32> {
+                                let n = crop.try_get(name)?.i64()?;
+                                u32::try_from(n)
+                                    .map_err(|_| to_gql(AppError::invalid(&format!("crop.{name}"), "At least 0.")))
+                            };
+                            Some(Crop { x: side("x")?, y: side("y")?, width: side("width")?, height: side("height")? })
+                        }
+                        None => None,
+                    };
+                    let edit = PhotoEdit { crop, rotate: u16::try_from(rotate).unwrap_or(u16::MAX) };
+                    let result = records(&rc)?.files.edit_photo(tenant(&rc)?, client, edit).await;
+                    ARCHIVE_INPUT.payload(result)
+                }),
+            )
+            .input(InputValue::new("clientId", TypeRef::named_nn(TypeRef::ID)))
+            .input(
+                InputValue::new("crop", TypeRef::named("PhotoCropInput"))
+                    .description("The part to keep, in the photo's pixels as shown."),
+            )
+            .input(
+                InputValue::new("rotate", TypeRef::named(TypeRef::INT))
+                    .description("Clockwise, after the crop: 90, 180 or 270."),
+            )
+            .description(
+                "FIL-04: crops and/or rotates the client's photo; the edited photo replaces it (archive it first to \
+                 keep the original).",
+            ),
         )
         .field(
             Mutation::new(

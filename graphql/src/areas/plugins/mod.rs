@@ -48,6 +48,17 @@ impl PluginCtx {
     }
 }
 
+/// The enabled plugin a mutation acts through; once switched off, the mutation answers
+/// `PLUGIN_DISABLED` in its `userErrors`.
+macro_rules! enabled {
+    ($cx:expr, $plugin:expr) => {
+        match $cx.plugin(&$plugin) {
+            Ok(installed) => installed,
+            Err(err) => return payload::<()>(Err(err)),
+        }
+    };
+}
+
 fn switched_off(plugin: &str) -> AppError {
     AppError::new(ErrorCode::PluginDisabled, format!("The {plugin} plugin is switched off in this organisation."))
 }
@@ -480,10 +491,7 @@ fn mutation(mut mutation: Mutations, shape: &SchemaShape) -> Mutations {
                 let (plugin, action) = (plugin.clone(), action.clone());
                 FieldFuture::new(async move {
                     let cx = plugin_ctx(&rc)?;
-                    let installed = match cx.plugin(&plugin) {
-                        Ok(installed) => installed,
-                        Err(err) => return payload::<()>(Err(err)),
-                    };
+                    let installed = enabled!(cx, plugin);
                     let input = serde_json::Value::Object(input_json(&rc, &[])?);
                     payload(cx.plugins.records.action(&cx.ctx, installed, &action, &input).await)
                 })
@@ -509,10 +517,7 @@ fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
         let (plugin, collection, parent_field) = (p1.clone(), c1.clone(), a1.clone());
         FieldFuture::new(async move {
             let cx = plugin_ctx(&rc)?;
-            let installed = match cx.plugin(&plugin) {
-                Ok(installed) => installed,
-                Err(err) => return payload::<()>(Err(err)),
-            };
+            let installed = enabled!(cx, plugin);
             let parent = match &parent_field {
                 Some(name) => Some(id_in::<PluginRecordId>(&rc, name)?.0),
                 None => None,
@@ -531,10 +536,7 @@ fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
         let (plugin, collection) = (p2.clone(), c2.clone());
         FieldFuture::new(async move {
             let cx = plugin_ctx(&rc)?;
-            let installed = match cx.plugin(&plugin) {
-                Ok(installed) => installed,
-                Err(err) => return payload::<()>(Err(err)),
-            };
+            let installed = enabled!(cx, plugin);
             let id: PluginRecordId = input_id(&rc)?;
             let version = opt_i64(&input(&rc)?, "version")?;
             let patch = input_json(&rc, &["id", "version"])?;
@@ -552,10 +554,7 @@ fn crud(mutation: Mutations, plugin: &str, c: &Collection) -> Mutations {
         let (plugin, collection) = (p3.clone(), c3.clone());
         FieldFuture::new(async move {
             let cx = plugin_ctx(&rc)?;
-            let installed = match cx.plugin(&plugin) {
-                Ok(installed) => installed,
-                Err(err) => return payload::<()>(Err(err)),
-            };
+            let installed = enabled!(cx, plugin);
             let id: PluginRecordId = input_id(&rc)?;
             payload(cx.plugins.records.delete(&cx.ctx, installed, &collection, id).await)
         })
@@ -717,10 +716,7 @@ fn custom_field_mutations(mut mutation: Mutations, plugin: &str, manifest: &Mani
                 let (plugin, name) = (p.clone(), name.clone());
                 FieldFuture::new(async move {
                     let cx = plugin_ctx(&rc)?;
-                    let installed = match cx.plugin(&plugin) {
-                        Ok(installed) => installed,
-                        Err(err) => return payload::<()>(Err(err)),
-                    };
+                    let installed = enabled!(cx, plugin);
                     let client: clientele_kernel::ClientId = id_in(&rc, "clientId")?;
                     let value = match input(&rc)?.get("value") {
                         Some(v) => v.as_value().clone().into_json()?,

@@ -239,8 +239,12 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
     )
     .await;
 
-    // PET-06: the client comes with its pets and their names (computed, batched per page).
+    // PET-06: the client comes with its pets and their names (computed, batched per page: one
+    // guest call for the page, whatever its size; nextest runs each test in its own process, so
+    // the counter is this test's).
     let other = person(&app, &a, "Durand", "Paul").await;
+    let calls = "clientele_plugin_calls_total{plugin=\"pets\"}";
+    let before = crate::plugin_limits::sample(&app, calls).await;
     let page = app
         .gql_ok(
             Some(&a.token),
@@ -249,6 +253,7 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
         )
         .await;
     let nodes = page["data"]["clients"]["nodes"].as_array().unwrap_or_else(|| panic!("{page}"));
+    assert_eq!(crate::plugin_limits::sample(&app, calls).await - before, 1.0, "one guest call for the page");
     let anne = nodes.iter().find(|n| n["id"] == json!(owner_id)).unwrap();
     assert_eq!(anne["petNames"], "Rex, Mia");
     assert_eq!(

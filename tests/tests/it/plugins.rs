@@ -253,7 +253,8 @@ async fn pets_work_end_to_end_for_the_organisations_that_enabled_them(app: TestA
         )
         .await;
     let nodes = page["data"]["clients"]["nodes"].as_array().unwrap_or_else(|| panic!("{page}"));
-    assert_eq!(crate::plugin_limits::sample(&app, calls).await - before, 1.0, "one guest call for the page");
+    let page_calls = crate::plugin_limits::sample(&app, calls).await - before;
+    assert!((page_calls - 1.0).abs() < f64::EPSILON, "one guest call for the page, not {page_calls}");
     let anne = nodes.iter().find(|n| n["id"] == json!(owner_id)).unwrap();
     assert_eq!(anne["petNames"], "Rex, Mia");
     assert_eq!(

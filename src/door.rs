@@ -79,14 +79,15 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         if auth.terms_pending {
             return Err(fail(&ErrorCode::TermsNotAccepted.into(), meta.rid()));
         }
-        let turn = take_turn(state, &auth, &meta).await.map_err(|err| fail(&err, meta.rid()))?;
+        let turn = take_turn(state, &auth, meta.arrived).await.map_err(|err| fail(&err, meta.rid()))?;
         Ok(Self { auth, meta, _turn: turn })
     }
 }
 
-/// The organisation's turn for one request, waited for until the request's deadline.
-async fn take_turn(state: &AppState, auth: &Authenticated, meta: &Meta) -> Result<Turn, AppError> {
-    let until = meta.arrived + std::time::Duration::from_millis(state.settings.server.request_timeout_ms);
+/// The organisation's turn for one request that reached the door at `arrived`, waited for
+/// until the request's deadline.
+async fn take_turn(state: &AppState, auth: &Authenticated, arrived: tokio::time::Instant) -> Result<Turn, AppError> {
+    let until = arrived + std::time::Duration::from_millis(state.settings.server.request_timeout_ms);
     state.turns.take(auth.ctx.tenant(), until).await
 }
 
@@ -105,7 +106,7 @@ impl FromRequestParts<Arc<AppState>> for GraphqlCaller {
         let meta = Meta::of(parts, state);
         let auth = authenticate(state, &parts.headers, &meta).await.map_err(|err| refused(&err, meta.rid()))?;
         let turn = match &auth {
-            Some(auth) => Some(take_turn(state, auth, &meta).await.map_err(|err| fail(&err, meta.rid()))?),
+            Some(auth) => Some(take_turn(state, auth, meta.arrived).await.map_err(|err| fail(&err, meta.rid()))?),
             None => None,
         };
         Ok(Self { auth, meta, _turn: turn })
@@ -152,8 +153,7 @@ impl clientele_console::Door for ConsoleDoor {
     }
 
     async fn turn(&self, auth: &Authenticated, arrived: tokio::time::Instant) -> Result<Turn, AppError> {
-        let until = arrived + std::time::Duration::from_millis(self.0.settings.server.request_timeout_ms);
-        self.0.turns.take(auth.ctx.tenant(), until).await
+        take_turn(&self.0, auth, arrived).await
     }
 
     fn check_plugin_names(

@@ -147,6 +147,8 @@ impl FileService {
         client: ClientId,
         edit: content::PhotoEdit,
     ) -> AppResult<StoredFile> {
+        // Who may not edit learns it before anything about the input.
+        ctx.require(Permission::Write)?;
         edit.check()?;
         let owner = Owner::Client(client);
         let (tx, _) = self.open(ctx, owner, true).await?;

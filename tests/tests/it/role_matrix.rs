@@ -95,6 +95,7 @@ fn class_of(mutation: &str) -> Option<Class> {
         | "createCustomField" | "updateCustomField" | "createLookup" | "updateLookup" | "deleteLookup"
         | "createStaff" | "updateStaff" | "deactivateStaff" | "updateReferralSettings" => ManageSettings,
         "createClient"
+        | "registerWebClient"
         | "updateClient"
         | "deleteClient"
         | "restoreClient"
@@ -130,6 +131,7 @@ fn class_of(mutation: &str) -> Option<Class> {
         | "startClientImport"
         | "uploadFile"
         | "archiveClientPhoto"
+        | "editClientPhoto"
         | "deleteFile"
         // Plugin records and actions (enabled plugins add these).
         | "sellSubscription"

@@ -58,6 +58,12 @@ fn name<E: std::str::FromStr>(field: &str, raw: &str) -> Result<E, AppError> {
     raw.trim().to_lowercase().parse().map_err(|_| AppError::invalid(field, format!("`{raw}` is not a valid value.")))
 }
 
+/// The list's filter and order from a query string (a parameter it does not know is refused).
+fn list_query(params: Result<Query<ListParams>, QueryRejection>) -> Result<(ClientFilter, ClientOrder), AppError> {
+    let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
+    parse_list(params)
+}
+
 fn parse_list(params: ListParams) -> Result<(ClientFilter, ClientOrder), AppError> {
     let statuses = params
         .statuses
@@ -156,8 +162,7 @@ pub async fn clients_csv(
 ) -> Response {
     let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
-        let (filter, order) = parse_list(params)?;
+        let (filter, order) = list_query(params)?;
         let export = state.records.clients.start_export(&ctx, &filter, order, ExportFormat::Csv).await?;
         let header = csv_bytes(Some(export.headers()), &[])?;
         Ok(attachment(
@@ -178,8 +183,7 @@ pub async fn accounting_csv(
 ) -> Response {
     let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
-        let (filter, _) = parse_list(params)?;
+        let (filter, _) = list_query(params)?;
         let rows = state.records.clients.accounting_rows(&ctx, &filter).await?;
         let headers = clientele_records::clients::ClientService::ACCOUNTING_HEADERS.map(str::to_owned);
         let bytes = csv_bytes(Some(&headers), &rows)?;
@@ -196,8 +200,7 @@ pub async fn clients_xlsx(
 ) -> Response {
     let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
-        let (filter, order) = parse_list(params)?;
+        let (filter, order) = list_query(params)?;
         let dir = tmp_dir(&state)?;
         let file = tempfile::NamedTempFile::new_in(&dir).map_err(AppError::internal)?;
         state.records.clients.export_xlsx(&ctx, &filter, order, file.path(), &dir).await?;

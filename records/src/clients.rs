@@ -22,6 +22,7 @@ mod merge;
 pub mod model;
 pub mod nodes;
 mod query;
+pub use query::Neighbours;
 pub mod referral;
 pub mod service;
 pub mod staff;

@@ -188,6 +188,31 @@ impl ClientService {
         Ok((page, cursors))
     }
 
+    /// SRC-12: the first, previous, next and last clients of the list that `filter` and `order`
+    /// make, around client `id` (its previous and next are those around its place in that
+    /// order, whether it matches the filter or not); four one-row keyset reads.
+    pub async fn neighbours(
+        &self,
+        ctx: &TenantCtx,
+        filter: &ClientFilter,
+        order: ClientOrder,
+        id: ClientId,
+    ) -> AppResult<Neighbours> {
+        let tx = ctx.read().await?;
+        let current = crate::clients::service::load(&tx, id).await?;
+        let condition = self.condition(&tx, filter).await?;
+        let at = Some(keyset_of(order, &current));
+        let mut found = Vec::with_capacity(4);
+        for (cursor, backward) in [(None, false), (at.clone(), true), (at, false), (None, true)] {
+            let one = PageRequest { size: 1, cursor, backward };
+            found.push(keyset_page(&tx, condition.clone(), order, &one).await?.into_iter().next());
+        }
+        tx.commit().await?;
+        let [first, previous, next, last] =
+            <[Option<Client>; 4]>::try_from(found).map_err(|_| AppError::internal("four reads"))?;
+        Ok(Neighbours { first, previous, next, last })
+    }
+
     /// The clients among `ids` that match `filter` (search hits narrowed by the list filters).
     pub async fn matching(&self, ctx: &TenantCtx, filter: &ClientFilter, ids: &[ClientId]) -> AppResult<Vec<Client>> {
         if ids.is_empty() {
@@ -305,6 +330,15 @@ impl ClientService {
         }
         Ok(cond)
     }
+}
+
+/// A client's place in a list ([`ClientService::neighbours`]), for first/previous/next/last.
+#[derive(Clone, Debug, Default)]
+pub struct Neighbours {
+    pub first: Option<Client>,
+    pub previous: Option<Client>,
+    pub next: Option<Client>,
+    pub last: Option<Client>,
 }
 
 /// Where a keyset page starts: the sort key and id of the last row of the previous page.

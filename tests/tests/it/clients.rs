@@ -7,6 +7,7 @@ use crate::common::{Tenant, TestApp, code, input_field, input_path, user_error_c
 
 both_dbs!(
     a_web_shop_finds_or_makes_its_users_client_once,
+    a_record_knows_its_first_previous_next_and_last_in_a_list,
     individual_and_company_clients_keep_every_field,
     client_validation_reports_every_problem_with_its_field,
     numbers_are_sequential_and_never_reused,
@@ -584,4 +585,37 @@ async fn a_web_shop_finds_or_makes_its_users_client_once(app: TestApp) {
         )
         .await;
     assert_eq!(code(&trashed), "CLIENT_UNAVAILABLE", "{trashed}");
+}
+
+// SRC-12: first / previous / next / last inside the current (filtered, ordered) list.
+async fn a_record_knows_its_first_previous_next_and_last_in_a_list(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    for name in ["Bernard", "Dupont", "Durand", "Martin", "Petit"] {
+        create(&app, &t, json!({ "lastName": name, "firstName": "X" })).await;
+    }
+    let ids = |body: &Value| -> Vec<String> {
+        body["data"]["clients"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = app.gql_ok(Some(&t.token), "{ clients(first: 10) { nodes { id } } }", json!({})).await;
+    let all = ids(&all);
+    let q = "query($id: ID!, $f: ClientFilter) { clientNeighbours(id: $id, filter: $f) { first { lastName } previous { lastName } next { lastName } last { lastName } } }";
+    let around = app.gql_ok(Some(&t.token), q, json!({ "id": all[2] })).await;
+    assert_eq!(
+        around["data"]["clientNeighbours"],
+        json!({ "first": { "lastName": "Bernard" }, "previous": { "lastName": "Dupont" },
+                "next": { "lastName": "Martin" }, "last": { "lastName": "Petit" } })
+    );
+    // Inside a filtered list: names starting with «Du».
+    let du = app.gql_ok(Some(&t.token), q, json!({ "id": all[1], "f": { "namePrefix": "Du" } })).await;
+    assert_eq!(
+        du["data"]["clientNeighbours"],
+        json!({ "first": { "lastName": "Dupont" }, "previous": null, "next": { "lastName": "Durand" }, "last": { "lastName": "Durand" } })
+    );
+    let nobody = app.gql(Some(&t.token), q, json!({ "id": "01890000-0000-7000-8000-000000000000" })).await;
+    assert_eq!(code(&nobody), "NOT_FOUND", "{nobody}");
 }

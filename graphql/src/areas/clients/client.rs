@@ -14,7 +14,7 @@ use clientele_kernel::{AppError, CategoryId, ClientId, GroupId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
     AccountKind, Category, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus,
-    ConsentStatus, CustomCondition, CustomFieldDef, Group, Phone, RecordServices, TrashFilter, WebClient,
+    ConsentStatus, CustomCondition, CustomFieldDef, Group, Neighbours, Phone, RecordServices, TrashFilter, WebClient,
 };
 use serde_json::Value as Json;
 
@@ -359,6 +359,16 @@ fn filter_type(shape: &SchemaShape) -> InputObject {
     filter
 }
 
+/// The `orderBy` argument of a client list (default: by name).
+fn parse_order(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientOrder> {
+    let order = rc.args.get("orderBy").filter(|v| !v.is_null()).map(|v| v.enum_name().map(str::to_owned));
+    Ok(match order.transpose()?.as_deref() {
+        Some("NUMBER") => ClientOrder::Number,
+        Some("CREATED_AT") => ClientOrder::CreatedAt,
+        _ => ClientOrder::Name,
+    })
+}
+
 pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientFilter> {
     let Some(input) = rc.args.get("filter").filter(|v| !v.is_null()) else { return Ok(ClientFilter::default()) };
     let input = input.object()?;
@@ -453,6 +463,23 @@ fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
         )
         .register(filter_type(shape))
         .register(payload_type("ClientPayload", "client", "Client"))
+        .register(["first", "previous", "next", "last"].into_iter().fold(
+            Object::new("ClientNeighbours").description("SRC-12: a client's place in a list."),
+            |o, name| {
+                o.field(Field::new(name, TypeRef::named("Client"), move |rc| {
+                    FieldFuture::new(async move {
+                        let n = rc.parent_value.try_downcast_ref::<Neighbours>()?;
+                        let c = match name {
+                            "first" => &n.first,
+                            "previous" => &n.previous,
+                            "next" => &n.next,
+                            _ => &n.last,
+                        };
+                        Ok(c.as_ref().map(|c| FieldValue::borrowed_any(c)))
+                    })
+                }))
+            },
+        ))
         .register(
             Object::new("WebClientPayload")
                 .field(Field::new("client", TypeRef::named("Client"), |rc| {
@@ -496,14 +523,7 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                 "clients",
                 TypeRef::named_nn("ClientConnection"),
                 resolver!(|rc| {
-                    let filter = parse_filter(&rc)?;
-                    let order =
-                        rc.args.get("orderBy").filter(|v| !v.is_null()).map(|v| v.enum_name().map(str::to_owned));
-                    let order = match order.transpose()?.as_deref() {
-                        Some("NUMBER") => ClientOrder::Number,
-                        Some("CREATED_AT") => ClientOrder::CreatedAt,
-                        _ => ClientOrder::Name,
-                    };
+                    let (filter, order) = (parse_filter(&rc)?, parse_order(&rc)?);
                     let clients = &records(&rc)?.clients;
                     // The total costs a statement: counted only when asked for.
                     let with_total = rc.look_ahead().field("totalCount").exists();
@@ -517,6 +537,25 @@ fn query(query: Object, _: &SchemaShape) -> Object {
             .argument(InputValue::new("filter", TypeRef::named("ClientFilter")))
             .argument(InputValue::new("orderBy", TypeRef::named("ClientOrder")))
             .description("Clients of the caller's organisation; dormant and trashed ones only when asked for."),
+        )
+        .field(
+            Field::new(
+                "clientNeighbours",
+                TypeRef::named_nn("ClientNeighbours"),
+                resolver!(|rc| {
+                    let id: ClientId = id_arg(&rc, "id")?;
+                    let (filter, order) = (parse_filter(&rc)?, parse_order(&rc)?);
+                    let around = records(&rc)?.clients.neighbours(tenant(&rc)?, &filter, order, id).await;
+                    Ok(Some(FieldValue::owned_any(around.map_err(to_gql)?)))
+                }),
+            )
+            .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
+            .argument(InputValue::new("filter", TypeRef::named("ClientFilter")))
+            .argument(InputValue::new("orderBy", TypeRef::named("ClientOrder")))
+            .description(
+                "SRC-12: the first, previous, next and last clients of the list `clients(filter, orderBy)` gives, around \
+                 this client's place in it.",
+            ),
         )
         .field(
             Field::new(

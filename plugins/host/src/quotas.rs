@@ -226,16 +226,12 @@ impl Usage {
                     r.calls += 1;
                     return Ok(Slot { tenant, running: self.running.clone() });
                 }
-                r.ended.clone()
+                // Registered under the lock a `Slot` takes to notify: no end is missed.
+                let mut ended = Box::pin(r.ended.clone().notified_owned());
+                ended.as_mut().enable();
+                ended
             };
-            let notified = ended.notified();
-            tokio::pin!(notified);
-            // Registered before looking again, so an end between the two is not missed.
-            notified.as_mut().enable();
-            if self.running.lock().get(&tenant).is_some_and(|r| r.calls < limit) {
-                continue;
-            }
-            if tokio::time::timeout_at(until, notified).await.is_err() {
+            if tokio::time::timeout_at(until, ended).await.is_err() {
                 return Err(Exceeded { quota: Quota::ConcurrentCalls, limit: limit.into() });
             }
         }

@@ -202,14 +202,11 @@ impl ClientService {
         let current = crate::clients::service::load(&tx, id).await?;
         let condition = self.condition(&tx, filter).await?;
         let at = Some(keyset_of(order, &current));
-        let mut found = Vec::with_capacity(4);
-        for (cursor, backward) in [(None, false), (at.clone(), true), (at, false), (None, true)] {
-            let one = PageRequest { size: 1, cursor, backward };
-            found.push(keyset_page(&tx, condition.clone(), order, &one).await?.into_iter().next());
-        }
+        let first = nearest(&tx, &condition, order, None, false).await?;
+        let previous = nearest(&tx, &condition, order, at.clone(), true).await?;
+        let next = nearest(&tx, &condition, order, at, false).await?;
+        let last = nearest(&tx, &condition, order, None, true).await?;
         tx.commit().await?;
-        let [first, previous, next, last] =
-            <[Option<Client>; 4]>::try_from(found).map_err(|_| AppError::internal("four reads"))?;
         Ok(Neighbours { first, previous, next, last })
     }
 
@@ -376,6 +373,18 @@ pub(crate) async fn keyset_page(
     };
     let rows = page.keyset(query, [column, client::Column::Id], key, true).all(tx.conn()).await?;
     rows.into_iter().map(Client::from_row).collect()
+}
+
+/// The one client just beyond `cursor` (or at the start of the list) in `order`, or before it.
+async fn nearest(
+    tx: &clientele_kernel::TenantTx,
+    condition: &Condition,
+    order: ClientOrder,
+    cursor: Option<Keyset>,
+    backward: bool,
+) -> AppResult<Option<Client>> {
+    let one = PageRequest { size: 1, cursor, backward };
+    Ok(keyset_page(tx, condition.clone(), order, &one).await?.into_iter().next())
 }
 
 fn tx_now(service: &ClientService) -> DateTime<Utc> {

@@ -130,6 +130,16 @@ impl AppState {
         records.gdpr = clientele_records::clients::GdprService::new(handles.clone())
             .with_source(Arc::new(clientele_plugins::RecordsSource));
         records.search.add_contributor(Arc::new(clientele_plugins::SearchFields)); // searchable plugin fields
+        match records.search.index().stale().await {
+            Ok(false) => {}
+            Ok(true) => {
+                for ctx in services.organisations.all_tenants().await? {
+                    records.search.rebuild_later(ctx.tenant()).await?;
+                }
+            }
+            // The index may be down at start: searches and the worker then report it.
+            Err(err) => tracing::warn!(error = %err, "could not tell whether the search index is current"),
+        }
         let records = Arc::new(records);
         let plugins = Arc::new(clientele_plugins::Plugins::new(
             &handles,

@@ -16,6 +16,7 @@ use clientele_records::clients::{
     Address, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, Contact, EntryFilter, EntryInput,
     ExportFormat, Group, LedgerKind, TrashFilter,
 };
+use clientele_records::search::Matching;
 use serde::Deserialize;
 
 use crate::session::Signed;
@@ -42,6 +43,10 @@ pub(crate) struct ListQuery {
     empty: String,
     /// A group's id: its clients only.
     group: String,
+    /// `prefix` or `exact`; anything else: contains.
+    mode: String,
+    /// `1`: phone digits match French numbers only.
+    fr: String,
     after: String,
 }
 
@@ -60,6 +65,11 @@ impl ListQuery {
             filter.statuses = Some(vec![ClientStatus::Active, ClientStatus::Dormant]);
         }
         filter
+    }
+
+    /// «Début» (prefix), «Validation» (exact) or contains; «FR>» French numbers only.
+    fn matching(&self) -> Matching {
+        Matching { mode: self.mode.parse().unwrap_or_default(), french_phones: self.fr == "1" }
     }
 
     fn order(&self) -> ClientOrder {
@@ -81,6 +91,8 @@ impl ListQuery {
             ("dormant", &self.dormant),
             ("empty", &self.empty),
             ("group", &self.group),
+            ("mode", &self.mode),
+            ("fr", &self.fr),
             ("after", after),
         ];
         let kept: Vec<(&str, &str)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
@@ -204,7 +216,7 @@ pub(crate) async fn list(
         Err(err) => return view::failed(&console, &caller, &err),
     };
     if !text.is_empty() {
-        match records.search.search(ctx, &records.clients, text, &filter, page).await {
+        match records.search.search(ctx, &records.clients, text, q.matching(), &filter, page).await {
             Ok(page) => {
                 results.rows = page.hits.iter().map(|h| Row::of(&h.client, t)).collect();
                 results.next = page.has_next_page.then(|| page.hits.last().map(|h| q.with_after(&h.cursor))).flatten();

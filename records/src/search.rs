@@ -21,6 +21,7 @@ use clientele_kernel::ids::{ClientId, TenantId};
 pub use document::SearchContributor;
 pub use outbox::{touch, touch_all, touch_many};
 pub use service::{SearchHit, SearchPage, SearchService, SearchStatus};
+pub use text::{MatchMode, Matching};
 
 /// One searchable text of a document: shown, highlighted and matched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +31,16 @@ pub struct DocField {
     pub value: String,
     /// Names, company and code: ranked before the other fields.
     pub primary: bool,
+}
+
+impl DocField {
+    /// The fields that hold a phone number as typed: searched through the document's
+    /// [`phones`](SearchDocument::phones) digits, shown and highlighted as typed.
+    pub const PHONES: [&str; 4] = ["mobile", "homePhone", "workPhone", "contactPhone"];
+
+    pub fn is_phone(&self) -> bool {
+        Self::PHONES.contains(&self.name.as_str())
+    }
 }
 
 /// The search document of one client.
@@ -42,21 +53,33 @@ pub struct SearchDocument {
     pub fields: Vec<DocField>,
     /// Every digit form of every phone number (see [`text::phone_forms`]).
     pub phones: Vec<String>,
+    /// The national digits of its French numbers (see [`text::french_phone`]): what a search for
+    /// French numbers only («FR>») matches.
+    pub french_phones: Vec<String>,
 }
 
 impl SearchDocument {
-    /// The folded words of every field, each once.
+    /// The folded words of every field and every phone form, each once: what the exact mode
+    /// matches.
     pub fn words(&self) -> Vec<String> {
-        let mut words: Vec<String> = self.fields.iter().flat_map(|f| text::words(&f.value)).collect();
+        let mut words: Vec<String> =
+            self.fields.iter().flat_map(|f| text::words(&f.value)).chain(self.phones.iter().cloned()).collect();
         words.sort_unstable();
         words.dedup();
         words
     }
 
-    /// The prefixes `words` (from [`words`](Self::words)) and the phone forms are found by,
-    /// each once.
-    pub fn prefixes<'a>(&'a self, words: &'a [String]) -> Vec<&'a str> {
-        let mut all: Vec<&str> = words.iter().chain(self.phones.iter()).flat_map(|w| text::prefixes(w)).collect();
+    /// The prefixes of `words` (from [`words`](Self::words)), each once.
+    pub fn prefixes(words: &[String]) -> Vec<&str> {
+        let mut all: Vec<&str> = words.iter().flat_map(|w| text::prefixes(w)).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// The inner fragments of `words` ([`text::infixes`]), each once.
+    pub fn infixes(words: &[String]) -> Vec<&str> {
+        let mut all: Vec<&str> = words.iter().flat_map(|w| text::infixes(w)).collect();
         all.sort_unstable();
         all.dedup();
         all
@@ -69,6 +92,8 @@ pub struct SearchQuery {
     pub tenant: TenantId,
     /// Tokens from [`text::query_tokens`]; every one must match (progressive narrowing, SRC-01).
     pub tokens: Vec<String>,
+    /// How each token matches.
+    pub matching: text::Matching,
     /// The hit this window starts beyond (`None`: from the best hit, or the worst backward).
     pub after: Option<HitKey>,
     /// Reads towards better hits, nearest to `after` first.
@@ -149,6 +174,13 @@ pub trait SearchIndex: Send + Sync {
 
     /// How many documents `tenant` has.
     async fn stats(&self, tenant: TenantId) -> AppResult<IndexStats>;
+
+    /// Whether the documents this index held when the process started may be of an older shape
+    /// (a release that indexes more, or an index replaced at opening), so that every client must
+    /// be indexed again ([`SearchService::rebuild_later`]). Asked once at start.
+    async fn stale(&self) -> AppResult<bool> {
+        Ok(false)
+    }
 
     /// Lets background work a bulk load started finish (tantivy's segment merges), so searches
     /// that follow do not compete with it. Nothing to do by default.

@@ -1,8 +1,9 @@
 //! Benchmark (issue 7, item 8): 1,000 tenants × 1,000 clients (1M documents) in the embedded
 //! tantivy index. Prints the indexing rate (bulk into the index, and through the outbox
-//! worker), `searchClients` end to end over HTTP for one- to three-character prefixes beside the
-//! same query run directly on the index in the same run, and the time from a client update to
-//! its being searchable with the in-process worker.
+//! worker), `searchClients` end to end over HTTP for one- to three-character prefixes and for
+//! fragments inside words and numbers beside the same query run directly on the index in the
+//! same run, and the time from a client update to its being searchable with the in-process
+//! worker.
 //!
 //! Run with `bench/search.sh` (release build). `BENCH_TENANTS` lowers the tenant count on a slow
 //! machine; the figures say what was used.
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use clientele::{AppState, Settings, install_crypto_provider, router};
 use clientele_kernel::{ClientId, TenantId};
-use clientele_records::search::{DocField, SearchDocument, SearchQuery, text};
+use clientele_records::search::{DocField, Matching, SearchDocument, SearchQuery, text};
 use serde_json::{Value, json};
 
 const CLIENTS: usize = 1_000;
@@ -121,8 +122,11 @@ const CITIES: &[(&str, &str)] = &[
     ("Grenoble", "38000"),
 ];
 /// The prefixes measured: one to three characters of common names.
-const QUERIES: &[&str] =
-    &["m", "ma", "mar", "d", "du", "dup", "l", "le", "lef", "b", "be", "ber", "g", "ga", "gar", "r", "ro", "rou"];
+/// Prefixes of one to three characters, then fragments inside words and numbers (SRC-02, SRC-05).
+const QUERIES: &[&str] = &[
+    "m", "ma", "mar", "d", "du", "dup", "l", "le", "lef", "b", "be", "ber", "g", "ga", "gar", "r", "ro", "rou", "ont",
+    "ard", "ier", "erna", "12 34",
+];
 
 /// A small deterministic generator: the same data on every run.
 struct Rng(u64);
@@ -158,6 +162,7 @@ fn synthetic(tenant: TenantId, n: usize, rng: &mut Rng) -> SearchDocument {
             field("postcode", postcode.to_owned(), false),
         ],
         phones: text::phone_forms(&mobile, Some(&format!("+33{}", &mobile[1..]))),
+        french_phones: vec![mobile],
     }
 }
 
@@ -270,7 +275,14 @@ async fn main() {
     let (mut all_gql, mut all_idx) = (Vec::new(), Vec::new());
     for q in QUERIES {
         let (mut g, mut i) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-        let direct = SearchQuery { tenant, tokens: text::query_tokens(q), after: None, backward: false, limit: 50 };
+        let direct = SearchQuery {
+            tenant,
+            tokens: text::query_tokens(q),
+            matching: Matching::default(),
+            after: None,
+            backward: false,
+            limit: 50,
+        };
         for _ in 0..rounds {
             let start = Instant::now();
             gql(&http, &url, Some(&token), search, json!({ "q": q })).await;

@@ -2,12 +2,19 @@
 //! tenant, `tenant_id` filterable, and a `tenant_id = "…"` filter on every search and every
 //! deletion by filter. Writes wait for their task, so a document is searchable (or gone) when
 //! the worker marks it indexed.
+//!
+//! Meilisearch matches whole words, and the last query word also as a prefix. Fragments inside
+//! words (SRC-02) are found through the suffixes of every word (`fragments`: "pont" is a word
+//! there for Dupont): a one-word query finds any fragment, a longer one the fragments that end
+//! a word, except in its last word. Each mode searches its own attributes: the contains mode
+//! adds the fragments, the exact mode sends every word as a one-word phrase (no prefix, no
+//! typo), a search of French numbers only (`FR>`) looks at their own attributes.
 
 use std::time::Duration;
 
 use clientele_kernel::{AppResult, ClientId, TenantId};
 use clientele_records::search::{
-    DocField, HitKey, IndexHit, IndexHits, IndexStats, SearchDocument, SearchIndex, SearchQuery,
+    DocField, HitKey, IndexHit, IndexHits, IndexStats, MatchMode, SearchDocument, SearchIndex, SearchQuery, text,
 };
 use meilisearch_sdk::client::Client;
 use meilisearch_sdk::documents::DocumentDeletionQuery;
@@ -38,6 +45,10 @@ struct MeiliDoc {
     primary: Vec<String>,
     secondary: Vec<String>,
     phones: Vec<String>,
+    /// Suffixes of every word and phone form ([`text::suffixes`]).
+    fragments: Vec<String>,
+    french_phones: Vec<String>,
+    french_fragments: Vec<String>,
     /// Returned for highlighting, not searched.
     fields: Vec<DocField>,
 }
@@ -58,11 +69,34 @@ fn tenant_filter(tenant: TenantId) -> String {
     format!("tenant_id = \"{tenant}\"")
 }
 
+/// What is searched, in rank order.
+const SEARCHABLE: [&str; 6] = ["primary", "secondary", "phones", "fragments", "french_phones", "french_fragments"];
+
+/// The attributes a query searches on.
+fn searched_on(q: &SearchQuery) -> &'static [&'static str] {
+    let french = q.matching.french_phones && q.tokens.iter().all(|t| text::is_digits(t));
+    match (q.matching.mode, french) {
+        (MatchMode::Contains, false) => &SEARCHABLE[..4],
+        (MatchMode::Prefix | MatchMode::Exact, false) => &SEARCHABLE[..3],
+        (MatchMode::Contains, true) => &SEARCHABLE[4..],
+        (MatchMode::Prefix | MatchMode::Exact, true) => &SEARCHABLE[4..5],
+    }
+}
+
+/// The suffixes of `words`, each once.
+fn suffixes(words: &[String]) -> Vec<String> {
+    let mut all: Vec<String> = words.iter().flat_map(|w| text::suffixes(w)).map(str::to_owned).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 /// Index settings: what is searched (in rank order), the tenant filter, typo tolerance from five
-/// characters, and exactness ranked right after the number of matched words.
+/// characters but never on fragments and French numbers, and exactness ranked right after the
+/// number of matched words.
 pub fn settings() -> Settings {
     Settings::new()
-        .with_searchable_attributes(["primary", "secondary", "phones"])
+        .with_searchable_attributes(SEARCHABLE)
         .with_filterable_attributes(["tenant_id"])
         .with_sortable_attributes(["version"])
         .with_displayed_attributes(["client_id", "fields", "version"])
@@ -70,6 +104,7 @@ pub fn settings() -> Settings {
         .with_typo_tolerance(TypoToleranceSettings {
             enabled: Some(true),
             min_word_size_for_typos: Some(MinWordSizeForTypos { one_typo: Some(5), two_typos: Some(255) }),
+            disable_on_attributes: Some(SEARCHABLE[3..].iter().map(|a| (*a).to_owned()).collect()),
             ..TypoToleranceSettings::default()
         })
 }
@@ -130,7 +165,11 @@ impl SearchIndex for MeiliIndex {
         let docs: Vec<MeiliDoc> = docs
             .into_iter()
             .map(|d| {
-                let (primary, secondary): (Vec<&DocField>, Vec<&DocField>) = d.fields.iter().partition(|f| f.primary);
+                // Phones as typed stay out of the searched text: Meilisearch would split "3456"
+                // into "34 56" and find it at the start of a number's third pair.
+                let (primary, secondary): (Vec<&DocField>, Vec<&DocField>) =
+                    d.fields.iter().filter(|f| !f.is_phone()).partition(|f| f.primary);
+                let fragments = suffixes(&d.words());
                 MeiliDoc {
                     key: key(d.tenant, d.client),
                     tenant_id: d.tenant.to_string(),
@@ -139,6 +178,9 @@ impl SearchIndex for MeiliIndex {
                     primary: primary.into_iter().map(|f| f.value.clone()).collect(),
                     secondary: secondary.into_iter().map(|f| f.value.clone()).collect(),
                     phones: d.phones.clone(),
+                    fragments,
+                    french_fragments: suffixes(&d.french_phones),
+                    french_phones: d.french_phones,
                     fields: d.fields,
                 }
             })
@@ -168,11 +210,15 @@ impl SearchIndex for MeiliIndex {
         let (offset, limit) = q.window()?;
         self.ensure().await?;
         let filter = tenant_filter(q.tenant);
-        let text = q.tokens.join(" ");
+        let text = match q.matching.mode {
+            MatchMode::Exact => q.tokens.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" "),
+            MatchMode::Contains | MatchMode::Prefix => q.tokens.join(" "),
+        };
         let found = self
             .index
             .search()
             .with_query(&text)
+            .with_attributes_to_search_on(searched_on(q))
             .with_filter(&filter)
             .with_offset(offset)
             .with_limit(limit)
@@ -196,6 +242,16 @@ impl SearchIndex for MeiliIndex {
             hits.reverse(); // nearest to the cursor first
         }
         Ok(IndexHits { total: found.estimated_total_hits.unwrap_or_default() as u64, hits })
+    }
+
+    /// The index exists with other searchable attributes than this release's: its documents
+    /// lack what this release adds.
+    async fn stale(&self) -> AppResult<bool> {
+        match self.index.get_searchable_attributes().await {
+            Ok(attributes) => Ok(attributes != SEARCHABLE),
+            Err(Error::Meilisearch(e)) if e.error_code == ErrorCode::IndexNotFound => Ok(false),
+            Err(e) => Err(failed("settings", e)),
+        }
     }
 
     async fn clear_tenant(&self, tenant: TenantId) -> AppResult<()> {

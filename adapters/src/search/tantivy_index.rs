@@ -2,11 +2,14 @@
 //! as a term every query must match.
 //!
 //! Prefix search from one character uses edge n-grams built at index time (field `prefixes`:
-//! every prefix of every folded word and phone form), so a query token is one term lookup
-//! intersected with the tenant's postings, whatever its length. Prefix or regex queries would
-//! instead expand a one-letter token into every term of every tenant starting with it. Whole
-//! words (field `words`) rank exact matches first and carry typo tolerance (fuzzy prefix,
-//! distance 1) from five characters. Every clause scores a constant, so a document's score
+//! every prefix of every folded word and phone form), and fragment search (SRC-02) every inner
+//! fragment of three characters or more (field `infixes`), so a query token is one or two term
+//! lookups intersected with the tenant's postings, whatever its length. Prefix or regex queries
+//! would instead expand a one-letter token into every term of every tenant starting with it.
+//! Whole words (field `words`) rank exact matches first, are all the exact mode matches, and
+//! carry typo tolerance (fuzzy prefix, distance 1) from five characters. A French number's digits
+//! are indexed once more behind [`FRENCH`], the terms a search of French numbers only (`FR>`)
+//! looks up. Every clause scores a constant, so a document's score
 //! depends on it and the query alone, never on the rest of the index: a page resumes after its
 //! last `(score, client)` ([`keyset`]) and documents added or removed meanwhile elsewhere in
 //! the ranking move nothing.
@@ -18,7 +21,8 @@ use std::sync::Arc;
 
 use clientele_kernel::{AppResult, ClientId, TenantId};
 use clientele_records::search::{
-    DocField, HitKey, IndexHit, IndexHits, IndexStats, MAX_WINDOW, SearchDocument, SearchIndex, SearchQuery, text,
+    DocField, HitKey, IndexHit, IndexHits, IndexStats, MAX_WINDOW, MatchMode, SearchDocument, SearchIndex, SearchQuery,
+    text,
 };
 use parking_lot::Mutex;
 use tantivy::collector::Count;
@@ -35,6 +39,9 @@ use super::failed;
 const CLIENT_HI: &str = "client_hi";
 const CLIENT_LO: &str = "client_lo";
 
+/// Marks the terms of French numbers: folded words never hold it.
+const FRENCH: char = '#';
+
 /// Memory the writer buffers before it flushes a segment.
 const WRITER_HEAP: usize = 256 * 1024 * 1024;
 
@@ -48,6 +55,7 @@ struct Fields {
     version: Field,
     words: Field,
     prefixes: Field,
+    infixes: Field,
     stored: Field,
 }
 
@@ -57,6 +65,8 @@ struct Inner {
     /// Opened on the first write: a process that only searches takes no writer lock.
     writer: Mutex<Option<IndexWriter>>,
     f: Fields,
+    /// An index of an older schema was replaced at opening: every document must be rebuilt.
+    replaced: bool,
 }
 
 /// A tantivy index in a directory (`<data_dir>/search`).
@@ -82,6 +92,7 @@ fn schema() -> (Schema, Fields) {
         words: b.add_text_field("words", tokens(IndexRecordOption::WithFreqs, true)),
         // Many terms per document, matched for presence: no frequencies, no length norms.
         prefixes: b.add_text_field("prefixes", tokens(IndexRecordOption::Basic, false)),
+        infixes: b.add_text_field("infixes", tokens(IndexRecordOption::Basic, false)),
         stored: b.add_text_field("fields", STORED),
     };
     (b.build(), f)
@@ -89,6 +100,24 @@ fn schema() -> (Schema, Fields) {
 
 fn term(field: Field, token: &str) -> TermQuery {
     TermQuery::new(Term::from_field_text(field, token), IndexRecordOption::Basic)
+}
+
+/// The text of a document's `words`, `prefixes` and `infixes` fields: its words, their prefixes and
+/// inner fragments, then its French numbers' again behind [`FRENCH`].
+fn terms(d: &SearchDocument) -> (String, String, String) {
+    let words = d.words();
+    let mut out =
+        (words.join(" "), SearchDocument::prefixes(&words).join(" "), SearchDocument::infixes(&words).join(" "));
+    let mark = |into: &mut String, terms: &[&str]| {
+        for t in terms {
+            into.extend([' ', FRENCH]);
+            into.push_str(t);
+        }
+    };
+    mark(&mut out.0, &d.french_phones.iter().map(String::as_str).collect::<Vec<_>>());
+    mark(&mut out.1, &SearchDocument::prefixes(&d.french_phones));
+    mark(&mut out.2, &SearchDocument::infixes(&d.french_phones));
+    out
 }
 
 fn key(tenant: TenantId, client: ClientId) -> String {
@@ -101,11 +130,14 @@ impl TantivyIndex {
         std::fs::create_dir_all(dir).map_err(|e| failed("create directory", e))?;
         let (schema, f) = schema();
         let directory = MmapDirectory::open(dir).map_err(|e| failed("open directory", e))?;
+        let mut replaced = false;
         let index = match Index::open_or_create(directory.clone(), schema.clone()) {
             Err(tantivy::TantivyError::SchemaError(_)) => {
                 // An index of an older schema: the documents are rebuilt from the database
-                // (`clientele reindex`), so start afresh rather than refuse to start.
-                tracing::warn!(dir = %dir.display(), "search index of an older schema replaced; run `clientele reindex`");
+                // (`stale`: the server marks every client for the worker), so start afresh
+                // rather than refuse to start.
+                tracing::warn!(dir = %dir.display(), "search index of an older schema replaced; every client is indexed again");
+                replaced = true;
                 std::fs::remove_dir_all(dir)
                     .and_then(|()| std::fs::create_dir_all(dir))
                     .map_err(|e| failed("reset", e))?;
@@ -114,16 +146,16 @@ impl TantivyIndex {
             }
             other => other.map_err(|e| failed("open", e))?,
         };
-        Self::from_index(index, f)
+        Self::from_index(index, f, replaced)
     }
 
     /// An index in memory (benchmarks, unit tests).
     pub fn in_ram() -> AppResult<Self> {
         let (schema, f) = schema();
-        Self::from_index(Index::create_in_ram(schema), f)
+        Self::from_index(Index::create_in_ram(schema), f, false)
     }
 
-    fn from_index(index: Index, f: Fields) -> AppResult<Self> {
+    fn from_index(index: Index, f: Fields, replaced: bool) -> AppResult<Self> {
         // Reloaded by hand after each of our commits, so a write is searchable when `upsert`
         // returns; and on commits of another process sharing the directory (`clientele worker`).
         let reader = index
@@ -131,7 +163,7 @@ impl TantivyIndex {
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()
             .map_err(|e| failed("reader", e))?;
-        Ok(Self(Arc::new(Inner { index, reader, writer: Mutex::new(None), f })))
+        Ok(Self(Arc::new(Inner { index, reader, writer: Mutex::new(None), f, replaced })))
     }
 
     /// Runs `change` on the writer, commits and reloads the reader, off the async runtime.
@@ -157,20 +189,30 @@ impl TantivyIndex {
         .map_err(|e| failed("writer task", e))?
     }
 
-    /// The query of `q`: its tenant, and every token (as a prefix: 1, as a whole word: 3 more,
-    /// or at one typo from five characters: 0.5).
+    /// The query of `q`: its tenant, and every token. Contains and prefix modes: as a prefix
+    /// (1), as a whole word (3 more), as an inner fragment from three characters in the contains
+    /// mode (0.5), or at one typo from five characters (0.5); the exact mode: the whole word.
     fn query(&self, q: &SearchQuery) -> Box<dyn Query> {
         let f = self.0.f;
         let tenant = TermQuery::new(Term::from_field_text(f.tenant, &q.tenant.to_string()), IndexRecordOption::Basic);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
             vec![(Occur::Must, Box::new(ConstScoreQuery::new(Box::new(tenant), 0.0)))];
+        let scored = |field, token: &str, score| -> (Occur, Box<dyn Query>) {
+            (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(term(field, token)), score)))
+        };
         for token in &q.tokens {
-            let token = text::clamp_prefix(token);
-            let mut any: Vec<(Occur, Box<dyn Query>)> = vec![
-                (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(term(f.prefixes, token)), 1.0))),
-                (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(term(f.words, token)), 3.0))),
-            ];
-            if token.chars().count() >= text::TYPO_MIN_CHARS {
+            let french = q.matching.french_phones && text::is_digits(token);
+            let token = if french { format!("{FRENCH}{token}") } else { token.clone() };
+            if q.matching.mode == MatchMode::Exact {
+                clauses.push((Occur::Must, Box::new(BooleanQuery::new(vec![scored(f.words, &token, 3.0)]))));
+                continue;
+            }
+            let token = text::clamp_prefix(&token);
+            let mut any = vec![scored(f.prefixes, token, 1.0), scored(f.words, token, 3.0)];
+            if q.matching.mode == MatchMode::Contains && token.chars().count() >= text::MIN_FRAGMENT {
+                any.push(scored(f.infixes, token, 0.5));
+            }
+            if !french && token.chars().count() >= text::TYPO_MIN_CHARS {
                 let fuzzy = FuzzyTermQuery::new_prefix(Term::from_field_text(f.words, token), 1, true);
                 any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), 0.5))));
             }
@@ -218,8 +260,7 @@ impl SearchIndex for TantivyIndex {
                 let key = key(d.tenant, d.client);
                 writer.delete_term(Term::from_field_text(f.key, &key));
                 let stored = serde_json::to_string(&d.fields).map_err(|e| failed("encode", e))?;
-                let words = d.words();
-                let prefixes = d.prefixes(&words).join(" ");
+                let (words, prefixes, infixes) = terms(&d);
                 writer
                     .add_document(doc!(
                         f.key => key,
@@ -228,8 +269,9 @@ impl SearchIndex for TantivyIndex {
                         f.client_hi => d.client.0.as_u64_pair().0,
                         f.client_lo => d.client.0.as_u64_pair().1,
                         f.version => d.version,
-                        f.words => words.join(" "),
+                        f.words => words,
                         f.prefixes => prefixes,
+                        f.infixes => infixes,
                         f.stored => stored,
                     ))
                     .map_err(|e| failed("add", e))?;
@@ -264,6 +306,10 @@ impl SearchIndex for TantivyIndex {
         .await
     }
 
+    async fn stale(&self) -> AppResult<bool> {
+        Ok(self.0.replaced)
+    }
+
     async fn settle(&self) -> AppResult<()> {
         let inner = self.0.clone();
         tokio::task::spawn_blocking(move || {
@@ -295,6 +341,7 @@ mod tests {
             version: 1,
             fields: vec![DocField { name: "lastName".into(), value: last.into(), primary: true }],
             phones: phone.map(|p| text::phone_forms(p, Some(p))).unwrap_or_default(),
+            french_phones: phone.and_then(|p| text::french_phone(p, Some(p))).into_iter().collect(),
         }
     }
 
@@ -306,19 +353,44 @@ mod tests {
             .upsert(vec![
                 doc(a, 10, "Dupont", Some("+33612345678")),
                 doc(a, 11, "Dupontel", None),
-                doc(a, 12, "Müller", None),
+                doc(a, 12, "Müller", Some("+447700900123")),
                 doc(b, 20, "Dupont", None),
             ])
             .await
             .unwrap();
-        let find = |tenant, q: &str| {
-            let q = SearchQuery { tenant, tokens: text::query_tokens(q), after: None, backward: false, limit: 10 };
+        let find_as = |tenant, q: &str, mode, french_phones| {
+            let matching = text::Matching { mode, french_phones };
+            let q = SearchQuery {
+                tenant,
+                tokens: text::query_tokens(q),
+                matching,
+                after: None,
+                backward: false,
+                limit: 10,
+            };
             index.search_blocking(&q).unwrap().hits.into_iter().map(|h| h.key.client.0.as_u128()).collect::<Vec<_>>()
         };
+        let find = |tenant, q: &str| find_as(tenant, q, MatchMode::Prefix, false);
+        let contains = |q: &str| find_as(a, q, MatchMode::Contains, false);
+        // SRC-02 SRC-05: fragments inside words and numbers; the start ranks first.
+        assert_eq!(contains("pont"), [10, 11]);
+        assert_eq!(contains("ontel"), [11]);
+        assert!(find(a, "pont").is_empty());
+        assert_eq!(contains("34 56 78"), [10]);
+        assert_eq!(contains("on"), Vec::<u128>::new(), "two characters match starts only");
+        // SRC-03: whole words, no typo.
+        assert_eq!(find_as(a, "dupont", MatchMode::Exact, false), [10]);
+        assert!(find_as(a, "dupon", MatchMode::Exact, false).is_empty());
+        assert_eq!(find_as(a, "0612345678", MatchMode::Exact, false), [10]);
+        // SRC-05 «FR>»: French numbers only.
+        assert_eq!(find_as(a, "0612", MatchMode::Prefix, true), [10]);
+        assert!(find_as(a, "33612", MatchMode::Prefix, true).is_empty());
         assert_eq!(find(a, "d").len(), 2);
         assert_eq!(find(a, "dupont"), [10, 11], "the exact word first");
         assert!(find(a, "dupnt").contains(&10));
         assert_eq!(find(a, "mull"), [12]);
+        assert_eq!(contains("7700"), [12]);
+        assert!(find_as(a, "7700", MatchMode::Contains, true).is_empty(), "not a French number");
         assert_eq!(find(a, "06 12"), [10]);
         assert_eq!(find(b, "d"), [20]);
         index.delete(a, &[ClientId(uuid::Uuid::from_u128(10))]).await.unwrap();

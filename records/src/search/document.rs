@@ -39,6 +39,13 @@ fn field(name: &str, value: Option<&str>, primary: bool) -> Option<DocField> {
     Some(DocField { name: name.to_owned(), value: value.to_owned(), primary })
 }
 
+/// A phone number in `doc`: shown as typed, found by its digit forms.
+fn add_phone(doc: &mut SearchDocument, name: &str, typed: &str, e164: Option<&str>) {
+    doc.fields.extend(field(name, Some(typed), false));
+    doc.phones.extend(text::phone_forms(typed, e164));
+    doc.french_phones.extend(text::french_phone(typed, e164));
+}
+
 /// The text of a custom field value: strings and numbers as they are, lists joined.
 fn custom_text(value: &Value) -> Option<String> {
     match value {
@@ -96,7 +103,14 @@ pub(super) async fn build(
             out.push(Outcome::Remove { id, purged: !clients.contains_key(&id) });
             continue;
         };
-        let mut doc = SearchDocument { tenant, client: id, version, fields: Vec::new(), phones: Vec::new() };
+        let mut doc = SearchDocument {
+            tenant,
+            client: id,
+            version,
+            fields: Vec::new(),
+            phones: Vec::new(),
+            french_phones: Vec::new(),
+        };
         let number = c.number.to_string();
         doc.fields.extend(
             [
@@ -108,14 +122,15 @@ pub(super) async fn build(
                 field("barcode", c.barcode.as_deref(), true),
                 field("email", c.email.as_deref(), false),
                 field("notes", c.notes.as_deref(), false), // SRC-06
+                field("alert", c.alert.as_deref(), false),
             ]
             .into_iter()
             .flatten(),
         );
-        for (name, phone) in [("mobile", &c.mobile), ("homePhone", &c.home_phone), ("workPhone", &c.work_phone)] {
+        let [mobile, home, work, contact_phone] = DocField::PHONES;
+        for (name, phone) in [(mobile, &c.mobile), (home, &c.home_phone), (work, &c.work_phone)] {
             if let Some(Phone { typed, e164 }) = phone {
-                doc.fields.extend(field(name, Some(typed), false));
-                doc.phones.extend(text::phone_forms(typed, e164.as_deref()));
+                add_phone(&mut doc, name, typed, e164.as_deref());
             }
         }
         for k in contacts.iter().filter(|k| k.client_id == id) {
@@ -123,8 +138,7 @@ pub(super) async fn build(
             doc.fields.extend(field("contact", Some(&name.join(" ")), false));
             doc.fields.extend(field("contactEmail", k.email.as_deref(), false));
             for phone in [&k.phone, &k.mobile].into_iter().flatten() {
-                doc.fields.extend(field("contactPhone", Some(phone), false));
-                doc.phones.extend(text::phone_forms(phone, None));
+                add_phone(&mut doc, contact_phone, phone, None);
             }
         }
         for a in addresses.iter().filter(|a| a.client_id == id) {
@@ -138,8 +152,10 @@ pub(super) async fn build(
         }
         doc.fields.extend(extra.remove(&id).unwrap_or_default());
         doc.fields.dedup();
-        doc.phones.sort();
-        doc.phones.dedup();
+        for phones in [&mut doc.phones, &mut doc.french_phones] {
+            phones.sort();
+            phones.dedup();
+        }
         out.push(Outcome::Index(doc));
     }
     Ok(out)

@@ -11,7 +11,7 @@ use crate::clients::ClientService;
 use crate::clients::model::Client;
 use crate::clients::service::ClientFilter;
 use crate::search::document::{self, Outcome, SearchContributor};
-use crate::search::{HitKey, SearchIndex, SearchQuery, outbox, text};
+use crate::search::{HitKey, Matching, SearchIndex, SearchQuery, outbox, text};
 use clientele_kernel::db::Handles;
 use clientele_kernel::error::{AppError, AppResult};
 use clientele_kernel::ids::{ClientId, TenantId};
@@ -105,8 +105,8 @@ impl SearchService {
         &self.index
     }
 
-    /// Clients of the caller's tenant matching `query` (SRC-01..05) and `filter` (SRC-08), best
-    /// first. An empty query gives an empty page (SRC-10).
+    /// Clients of the caller's tenant matching `query` as `matching` says (SRC-01..05) and
+    /// `filter` (SRC-08), best first. An empty query gives an empty page (SRC-10).
     ///
     /// The filter is applied in SQL over each window of hit ids rather than indexed: the list
     /// filters (custom fields, birthdays, categories…) then mean exactly what they mean in
@@ -116,6 +116,7 @@ impl SearchService {
         ctx: &TenantCtx,
         clients: &ClientService,
         query: &str,
+        matching: Matching,
         filter: &ClientFilter,
         page: PageRequest<String>,
     ) -> AppResult<SearchPage> {
@@ -142,6 +143,7 @@ impl SearchService {
             let q = SearchQuery {
                 tenant: ctx.tenant(),
                 tokens: tokens.clone(),
+                matching,
                 after,
                 backward: page.backward,
                 limit: window,
@@ -149,19 +151,19 @@ impl SearchService {
             let found = self.index.search(&q).await?;
             estimated_total = found.total;
             let ids: Vec<ClientId> = found.hits.iter().map(|h| h.key.client).collect();
-            let mut matching = clients.matching(ctx, filter, &ids).await?;
+            let mut passing = clients.matching(ctx, filter, &ids).await?;
             let exhausted = found.hits.len() < window;
             scanned += found.hits.len();
             for hit in found.hits {
                 after = Some(hit.key);
-                let Some(pos) = matching.iter().position(|c| c.id == hit.key.client) else { continue };
+                let Some(pos) = passing.iter().position(|c| c.id == hit.key.client) else { continue };
                 let highlights = hit
                     .fields
                     .iter()
-                    .filter_map(|f| text::highlight(&f.value, &tokens).map(|h| (f.name.clone(), h)))
+                    .filter_map(|f| text::highlight(&f.value, &tokens, matching.mode).map(|h| (f.name.clone(), h)))
                     .collect();
                 found_hits.push(SearchHit {
-                    client: matching.swap_remove(pos),
+                    client: passing.swap_remove(pos),
                     score: hit.key.score,
                     highlights,
                     cursor: encode_cursor(hit.key),
@@ -271,6 +273,16 @@ impl SearchService {
         let done = self.apply_pending(ctx, u64::MAX).await?;
         self.index.settle().await?;
         Ok(done)
+    }
+
+    /// Marks every client of `tenant` for the worker to index again (after an upgrade whose
+    /// documents hold more: [`SearchIndex::stale`]); searches keep answering from the documents
+    /// there meanwhile. Returns how many clients were marked.
+    pub async fn rebuild_later(&self, tenant: TenantId) -> AppResult<u64> {
+        let tx = self.system_ctx(tenant).begin().await?;
+        let marked = outbox::touch_all(&tx).await?;
+        tx.commit().await?;
+        Ok(marked)
     }
 
     /// A worker context's reindex of `tenant` (the CLI, which runs as the server).

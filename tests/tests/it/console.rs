@@ -75,7 +75,8 @@ pub(crate) async fn company(app: &TestApp, tenant: &Tenant, name: &str) -> Strin
     body["data"]["createClient"]["client"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
 }
 
-// issue 15: CLI-01 CLI-10 (a new company), SRC-01 SRC-10 (search from one character, «Vide Initial»), LED-02
+// issue 15: CLI-01 CLI-10 (a new company), SRC-01 SRC-10 (search from one character, «Vide Initial»), LED-02,
+// SRC-02 SRC-03 SRC-05 (search modes)
 async fn a_manager_signs_in_creates_a_company_posts_an_entry_and_signs_out(app: TestApp) {
     app.supplier("Acme", "owner@acme.test").await;
     let http = browser();
@@ -160,7 +161,7 @@ async fn a_manager_signs_in_creates_a_company_posts_an_entry_and_signs_out(app: 
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("id=\"entry-amount-error\""));
 
-    // Search answers from the first character; to htmx, only the results.
+    // SRC-01: search answers from the first character; to htmx, only the results.
     app.state.records.search.apply_all_pending().await.unwrap();
     let res = http.get(format!("{}/clients?q=b", app.url)).header("hx-request", "true").send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -168,6 +169,15 @@ async fn a_manager_signs_in_creates_a_company_posts_an_entry_and_signs_out(app: 
     assert!(fragment.contains("Boulangerie Martin") && !fragment.contains("<html"), "{fragment}");
     let (_, none) = get(&http, format!("{}/clients?q=zz", app.url)).await;
     assert!(none.contains("id=\"no-results\""), "{none}");
+    // SRC-02 SRC-03 SRC-05: a fragment by default; «Début» and «Validation» from the form.
+    let (_, inner) = get(&http, format!("{}/clients?q=ulang", app.url)).await;
+    assert!(inner.contains("Boulangerie Martin") && inner.contains("id=\"mode\""), "{inner}");
+    let (_, start) = get(&http, format!("{}/clients?q=ulang&mode=prefix", app.url)).await;
+    assert!(start.contains("id=\"no-results\"") && start.contains("value=\"prefix\" selected"), "{start}");
+    let (_, exact) = get(&http, format!("{}/clients?q=boulangerie&mode=exact", app.url)).await;
+    assert!(exact.contains("Boulangerie Martin"), "{exact}");
+    let (_, exact) = get(&http, format!("{}/clients?q=boulanger&mode=exact", app.url)).await;
+    assert!(exact.contains("id=\"no-results\""), "{exact}");
     let (_, waiting) = get(&http, format!("{}/clients?empty=1", app.url)).await;
     assert!(waiting.contains("id=\"waiting\"") && !waiting.contains("Boulangerie Martin"), "«Vide Initial»");
 

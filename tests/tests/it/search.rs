@@ -20,15 +20,26 @@ use crate::common::{Tenant, TestApp};
 use crate::{both_dbs, both_dbs_with};
 
 /// One search and the clients (last or company name) it must find; `ordered` when the order
-/// matters (exact matches first).
+/// matters (exact matches first); its `mode` (`None`: the default, CONTAINS) and whether phone
+/// digits match French numbers only.
 pub struct Scenario {
     pub query: &'static str,
     pub expect: &'static [&'static str],
     pub ordered: bool,
+    pub mode: Option<&'static str>,
+    pub french: bool,
 }
 
 const fn any(query: &'static str, expect: &'static [&'static str]) -> Scenario {
-    Scenario { query, expect, ordered: false }
+    Scenario { query, expect, ordered: false, mode: None, french: false }
+}
+
+const fn in_mode(mode: &'static str, query: &'static str, expect: &'static [&'static str]) -> Scenario {
+    Scenario { query, expect, ordered: false, mode: Some(mode), french: false }
+}
+
+const fn french(mode: &'static str, query: &'static str, expect: &'static [&'static str]) -> Scenario {
+    Scenario { query, expect, ordered: false, mode: Some(mode), french: true }
 }
 
 /// The scenarios every adapter must pass, over the data of [`seed`].
@@ -38,7 +49,29 @@ pub const SCENARIOS: &[Scenario] = &[
     any("dupo", &["Dupont", "Dupontel"]),
     any("dupontel", &["Dupontel"]),
     // SRC-03: the exact name first.
-    Scenario { query: "dupont", expect: &["Dupont", "Dupontel"], ordered: true },
+    Scenario { query: "dupont", expect: &["Dupont", "Dupontel"], ordered: true, mode: None, french: false },
+    // SRC-02: fragments inside words from three characters, in names, companies and numbers.
+    any("pont", &["Dupont", "Dupontel"]),
+    any("ontel", &["Dupontel"]),
+    any("angerie", &["Boulangerie Kaplan"]),
+    // SRC-05: inside phone numbers, with or without the separators.
+    any("5678", &["Dupont"]),
+    any("34 56 78", &["Dupont"]),
+    any("7946", &["Smith"]),
+    // SRC-05 «Début»: the start of words and numbers only.
+    in_mode("PREFIX", "pont", &[]),
+    in_mode("PREFIX", "34 56", &[]),
+    in_mode("PREFIX", "06 12", &["Dupont"]),
+    in_mode("PREFIX", "dupo", &["Dupont", "Dupontel"]),
+    // SRC-05 «FR>»: French numbers only.
+    french("CONTAINS", "7946", &[]),
+    french("CONTAINS", "5678", &["Dupont"]),
+    french("PREFIX", "06 12", &["Dupont"]),
+    // SRC-03 «Validation»: whole words, no typo, no fragment.
+    in_mode("EXACT", "dupont", &["Dupont"]),
+    in_mode("EXACT", "dupon", &[]),
+    in_mode("EXACT", "dupomt", &[]),
+    in_mode("EXACT", "jean dupont", &["Dupont"]),
     // SRC-07: several words, each a prefix.
     any("jean dup", &["Dupont"]),
     // SRC-05, Q-21: phone digits whatever the formatting.
@@ -63,8 +96,9 @@ pub const SCENARIOS: &[Scenario] = &[
     // CLI-15 searchable custom fields; contacts' names (CON-05).
     any("turq", &["Lefèvre"]),
     any("vernier", &["Zola"]),
-    // SRC-06: keywords in the notes.
+    // SRC-06: keywords in the notes; the alert (CLI-13).
     any("allergique", &["Zola"]),
+    any("impayee", &["Lefèvre"]),
     // Gone from the index: trashed, anonymised.
     any("quentin", &[]),
     any("yvette", &[]),
@@ -94,11 +128,16 @@ pub async fn seed(app: &TestApp, t: &Tenant) -> HashMap<&'static str, String> {
     ids.insert("Dupont", dupont);
     ids.insert("Dupontel", create(app, t, json!({ "lastName": "Dupontel", "firstName": "Paul" })).await);
     ids.insert(
+        "Smith",
+        create(app, t, json!({ "lastName": "Smith", "firstName": "Ann", "mobile": "+44 20 7946 0958" })).await,
+    );
+    ids.insert(
         "Lefèvre",
         create(
             app,
             t,
-            json!({ "lastName": "Lefèvre", "firstName": "Éloïse", "customFields": { "colour": "Turquoise" } }),
+            json!({ "lastName": "Lefèvre", "firstName": "Éloïse", "customFields": { "colour": "Turquoise" },
+                    "alert": "Relancer la facture impayée" }),
         )
         .await,
     );
@@ -129,7 +168,8 @@ pub async fn seed(app: &TestApp, t: &Tenant) -> HashMap<&'static str, String> {
     ids
 }
 
-const SEARCH: &str = "query($q: String!, $f: ClientFilter, $first: Int, $after: String) { searchClients(query: $q, filter: $f, first: $first, after: $after) { \
+const SEARCH: &str = "query($q: String!, $mode: SearchMode, $fr: Boolean, $f: ClientFilter, $first: Int, $after: String) { \
+    searchClients(query: $q, mode: $mode, frenchPhonesOnly: $fr, filter: $f, first: $first, after: $after) { \
     edges { cursor score node { id lastName companyName } highlights { field snippet } } pageInfo { hasNextPage endCursor } estimatedTotal } }";
 
 fn name(node: &Value) -> String {
@@ -138,7 +178,12 @@ fn name(node: &Value) -> String {
 
 /// Names of the hits of `query`, best first.
 pub async fn found(app: &TestApp, t: &Tenant, query: &str) -> Vec<String> {
-    let d = gql_ok(app, t, SEARCH, json!({ "q": query })).await;
+    found_as(app, t, query, None, false).await
+}
+
+/// [`found`] in `mode`, French numbers only when `french`.
+async fn found_as(app: &TestApp, t: &Tenant, query: &str, mode: Option<&str>, french: bool) -> Vec<String> {
+    let d = gql_ok(app, t, SEARCH, json!({ "q": query, "mode": mode, "fr": french })).await;
     d["searchClients"]["edges"].as_array().unwrap().iter().map(|e| name(&e["node"])).collect()
 }
 
@@ -151,14 +196,14 @@ pub async fn index(app: &TestApp) {
 pub async fn run_scenarios(app: &TestApp, t: &Tenant) {
     let mut failures = Vec::new();
     for s in SCENARIOS {
-        let mut got = found(app, t, s.query).await;
+        let mut got = found_as(app, t, s.query, s.mode, s.french).await;
         let mut want: Vec<String> = s.expect.iter().map(|s| (*s).to_owned()).collect();
         if !s.ordered {
             got.sort();
             want.sort();
         }
         if got != want {
-            failures.push(format!("{:?}: got {got:?}, want {want:?}", s.query));
+            failures.push(format!("{:?} ({:?}, french {}): got {got:?}, want {want:?}", s.query, s.mode, s.french));
         }
     }
     assert!(failures.is_empty(), "scenarios failed:\n{}", failures.join("\n"));
@@ -207,6 +252,20 @@ async fn scenarios_tenant_isolation_highlights_and_filters(app: TestApp) {
         d["searchClients"]["edges"][0]["highlights"],
         json!([{ "field": "mobile", "snippet": "<em>06 12 34 56 78</em>" }])
     );
+    // SRC-02: a fragment lights up the word it is in; the start of a word ranks before it.
+    let d = gql_ok(&app, &a, SEARCH, json!({ "q": "ontel" })).await;
+    assert_eq!(
+        d["searchClients"]["edges"][0]["highlights"],
+        json!([{ "field": "lastName", "snippet": "<em>Dupontel</em>" }])
+    );
+    let d = gql_ok(&app, &a, SEARCH, json!({ "q": "dup" })).await;
+    let fragment = gql_ok(&app, &a, SEARCH, json!({ "q": "upon" })).await;
+    assert!(
+        d["searchClients"]["edges"][0]["score"].as_f64() > fragment["searchClients"]["edges"][0]["score"].as_f64(),
+        "{d} {fragment}"
+    );
+    let body = app.gql(Some(&a.token), SEARCH, json!({ "q": "d", "mode": "ANYWHERE" })).await;
+    assert!(body.get("errors").is_some(), "an unknown mode is refused: {body}");
 
     // SRC-10: an empty query is an empty list.
     assert!(found(&app, &a, "  ").await.is_empty());
@@ -235,6 +294,42 @@ async fn scenarios_tenant_isolation_highlights_and_filters(app: TestApp) {
     assert_eq!(crate::common::code(&body), "VALIDATION");
     let body = app.gql(None, SEARCH, json!({ "q": "d" })).await;
     assert!(body.get("errors").is_some(), "anonymous callers cannot search: {body}");
+}
+
+both_dbs_with!(own_search_dir; an_index_of_an_older_schema_is_rebuilt_from_the_database);
+
+fn own_search_dir(settings: &mut Settings) {
+    settings.search.dir = Some(settings.data_dir.join("own-search"));
+}
+
+// SRC-02 (an upgrade that indexes fragments rebuilds what an earlier release indexed)
+async fn an_index_of_an_older_schema_is_rebuilt_from_the_database(app: TestApp) {
+    let a = app.supplier("Alpha", "owner@alpha.test").await;
+    for name in ["Dupont", "Dupontel"] {
+        create(&app, &a, json!({ "lastName": name, "firstName": "Jean" })).await;
+    }
+    index(&app).await;
+    let status = "{ searchStatus { pending } }";
+    assert_eq!(gql_ok(&app, &a, status, json!({})).await["searchStatus"]["pending"], 0);
+    // The directory as an earlier release left it: an index of another schema.
+    let dir = app.state.settings.search.dir.clone().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut older = tantivy::schema::Schema::builder();
+    older.add_text_field("key", tantivy::schema::STRING);
+    tantivy::Index::create_in_dir(&dir, older.build()).unwrap();
+
+    let restarted = clientele::AppState::start(app.state.settings.clone()).await.unwrap();
+    // Every client waits for the worker again; the index answers meanwhile (empty here).
+    assert_eq!(gql_ok(&app, &a, status, json!({})).await["searchStatus"]["pending"], 2);
+    clientele::jobs::index_pending(&restarted).await.unwrap();
+    let tenant: TenantId = a.id.parse().unwrap();
+    assert_eq!(restarted.records.search.index().stats(tenant).await.unwrap().documents, 2);
+    assert_eq!(gql_ok(&app, &a, status, json!({})).await["searchStatus"]["pending"], 0);
+    // A second start finds the index current: nothing is marked again.
+    let again = clientele::AppState::start(app.state.settings.clone()).await.unwrap();
+    assert!(!again.records.search.index().stale().await.unwrap());
+    assert_eq!(gql_ok(&app, &a, status, json!({})).await["searchStatus"]["pending"], 0);
 }
 
 both_dbs!(every_write_path_reaches_the_index);

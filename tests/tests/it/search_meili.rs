@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
 use clientele_adapters::MeiliIndex;
 use clientele_kernel::{ClientId, TenantId};
-use clientele_records::search::{DocField, HitKey, SearchDocument, SearchIndex, SearchQuery, text};
+use clientele_records::search::{DocField, HitKey, Matching, SearchDocument, SearchIndex, SearchQuery, text};
 use serde_json::{Value, json};
 
 #[derive(Clone, Debug)]
@@ -78,6 +78,7 @@ fn doc(tenant: TenantId, n: u128) -> SearchDocument {
             DocField { name: "city".into(), value: "Paris".into(), primary: false },
         ],
         phones: text::phone_forms("06 12 34 56 78", Some("+33612345678")),
+        french_phones: vec!["0612345678".into()],
     }
 }
 
@@ -102,6 +103,7 @@ async fn meilisearch_requests_have_the_documented_shape_and_the_tenant_filter() 
         .search(&SearchQuery {
             tenant,
             tokens: text::query_tokens("Dup 06 12"),
+            matching: Matching::default(),
             after: Some(after_rank(19)),
             backward: false,
             limit: 21,
@@ -123,7 +125,10 @@ async fn meilisearch_requests_have_the_documented_shape_and_the_tenant_filter() 
     assert_eq!((writes[1].method.as_str(), writes[1].path.as_str()), ("PATCH", "/indexes/clients_test/settings"));
     let settings = &writes[1].body;
     assert_eq!(settings["filterableAttributes"], json!(["tenant_id"]));
-    assert_eq!(settings["searchableAttributes"], json!(["primary", "secondary", "phones"]));
+    assert_eq!(
+        settings["searchableAttributes"],
+        json!(["primary", "secondary", "phones", "fragments", "french_phones", "french_fragments"])
+    );
     assert_eq!(settings["rankingRules"][1], "exactness", "exact matches right after matched words");
     assert_eq!(settings["typoTolerance"]["minWordSizeForTypos"]["oneTypo"], 5);
     assert!(seen.iter().filter(|s| s.path.starts_with("/tasks/")).count() >= 6, "tasks are awaited");
@@ -139,6 +144,10 @@ async fn meilisearch_requests_have_the_documented_shape_and_the_tenant_filter() 
     assert_eq!(first["primary"], json!(["Dupont"]));
     assert_eq!(first["secondary"], json!(["Paris"]));
     assert!(first["phones"].as_array().unwrap().contains(&json!("0612345678")));
+    // SRC-02: fragments are the suffixes of words and numbers.
+    assert!(first["fragments"].as_array().unwrap().contains(&json!("pont")));
+    assert!(first["fragments"].as_array().unwrap().contains(&json!("345678")));
+    assert_eq!(first["french_phones"], json!(["0612345678"]));
     // Every search carries the tenant filter (the query, and the count behind `stats`).
     let searches: Vec<&Seen> = seen.iter().filter(|s| s.path.ends_with("/search")).collect();
     assert_eq!(searches.len(), 2);
@@ -148,6 +157,7 @@ async fn meilisearch_requests_have_the_documented_shape_and_the_tenant_filter() 
     assert_eq!(searches[0].body["q"], "dup 06 12");
     assert_eq!((searches[0].body["offset"].clone(), searches[0].body["limit"].clone()), (json!(20), json!(21)));
     assert_eq!(searches[0].body["attributesToRetrieve"], json!(["client_id", "fields"]));
+    assert_eq!(searches[0].body["attributesToSearchOn"], json!(["primary", "secondary", "phones", "fragments"]));
     // Deletions: by key, and a tenant's documents by the tenant filter.
     let by_key = writes.iter().find(|s| s.path.ends_with("/documents/delete-batch")).unwrap();
     assert_eq!(by_key.body, json!([format!("{tenant}_{}", uuid::Uuid::from_u128(1))]));

@@ -1,14 +1,16 @@
-//! Search in the schema (SRC-01..08, DESIGN.md §7): `searchClients(query, filter, first, after)`
-//! with highlights, and `searchStatus { pending lastIndexedAt }`.
+//! Search in the schema (SRC-01..08, DESIGN.md §7): `searchClients(query, mode,
+//! frenchPhonesOnly, filter, first, after)` with highlights, and `searchStatus { pending
+//! lastIndexedAt }`.
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, SchemaBuilder, TypeRef};
-use clientele_records::search::{SearchHit, SearchPage, SearchStatus};
+use clientele_records::search::{MatchMode, Matching, SearchHit, SearchPage, SearchStatus};
 
 use crate::areas::clients::client::{parse_filter, records};
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::{Connection, Edge, field, opt_datetime, raw_page_args, tenant, to_gql, with_page_args};
+use crate::support::input::{opt_bool, opt_enum};
+use crate::support::{Connection, Edge, enum_type, field, opt_datetime, raw_page_args, tenant, to_gql, with_page_args};
 
 pub const AREA: Area = Area { register, query, ..Area::NONE };
 
@@ -92,7 +94,12 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
         .field(field::<SearchStatus, _>("lastIndexedAt", TypeRef::named("DateTime"), |s| {
             opt_datetime(s.last_indexed_at)
         }));
-    builder.register(highlight).register(hit).register(connection).register(status)
+    let mode = enum_type::<MatchMode>("SearchMode").description(
+        "How each word of a search matches: CONTAINS anywhere inside a word or a number from three \
+         characters (shorter words: at the start), PREFIX at the start of words and numbers («Début»), \
+         EXACT whole words and whole numbers without typos («Validation»).",
+    );
+    builder.register(highlight).register(hit).register(connection).register(status).register(mode)
 }
 
 fn query(query: Object, _: &SchemaShape) -> Object {
@@ -103,22 +110,36 @@ fn query(query: Object, _: &SchemaShape) -> Object {
                 TypeRef::named_nn("ClientSearchConnection"),
                 resolver!(|rc| {
                     let text = rc.args.try_get("query")?.string()?.to_owned();
+                    let matching = Matching {
+                        mode: opt_enum(&rc.args, "mode")?.unwrap_or_default(),
+                        french_phones: opt_bool(&rc.args, "frenchPhonesOnly")?.unwrap_or(false),
+                    };
                     let filter = parse_filter(&rc)?;
                     let records = records(&rc)?;
                     let page = records
                         .search
-                        .search(tenant(&rc)?, &records.clients, &text, &filter, raw_page_args(&rc)?)
+                        .search(tenant(&rc)?, &records.clients, &text, matching, &filter, raw_page_args(&rc)?)
                         .await
                         .map_err(to_gql)?;
                     Ok(Some(FieldValue::owned_any(SearchConnection::from(page))))
                 }),
             ))
             .argument(InputValue::new("query", TypeRef::named_nn(TypeRef::STRING)))
+            .argument(
+                InputValue::new("mode", TypeRef::named("SearchMode"))
+                    .default_value(Value::Enum(async_graphql::Name::new("CONTAINS"))),
+            )
+            .argument(
+                InputValue::new("frenchPhonesOnly", TypeRef::named(TypeRef::BOOLEAN))
+                    .default_value(false)
+                    .description("Digits match French numbers only («FR>»), not numbers of other countries."),
+            )
             .argument(InputValue::new("filter", TypeRef::named("ClientFilter")))
             .description(
-                "Clients matching every word of `query` by prefix from one character (names, company, \
-                 e-mail, code, city, phone digits in any format, searchable custom fields), at one typo \
-                 from five characters, exact matches first; narrowed by `filter` as in `clients`.",
+                "Clients matching every word of `query` as `mode` says (names, company, e-mail, code, \
+                 city, phone digits in any format, searchable custom fields, alerts), at one typo from \
+                 five characters except in the exact mode, whole words first, then starts, then \
+                 fragments; narrowed by `filter` as in `clients`.",
             ),
         )
         .field(Field::new(

@@ -10,12 +10,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId};
+use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId, SelectionId};
 use clientele_records::clients::export::{csv_bytes, csv_stream};
 use clientele_records::clients::import::MAX_FILE_BYTES;
 use clientele_records::clients::{
-    ClientFilter, ClientKind, ClientOrder, ClientStatus, ColumnMapping, DuplicatePolicy, ExportFormat, ImportFormat,
-    ImportRequest, TrashFilter,
+    ClientFilter, ClientKind, ClientOrder, ClientStatus, ColumnMapping, ConsentStatus, DuplicatePolicy, ExportFormat,
+    ImportFormat, ImportRequest, TrashFilter,
 };
 use serde_json::json;
 
@@ -50,6 +50,9 @@ pub struct ListParams {
     created_from: Option<chrono::DateTime<chrono::Utc>>,
     created_to: Option<chrono::DateTime<chrono::Utc>>,
     trash: Option<String>,
+    consent_email: Option<String>,
+    consent_sms: Option<String>,
+    selection_id: Option<String>,
     order_by: Option<String>,
 }
 
@@ -108,6 +111,9 @@ fn parse_list(params: ListParams) -> Result<(ClientFilter, ClientOrder), AppErro
         created_from: params.created_from,
         created_to: params.created_to,
         trash,
+        consent_email: params.consent_email.map(|c| name::<ConsentStatus>("consentEmail", &c)).transpose()?,
+        consent_sms: params.consent_sms.map(|c| name::<ConsentStatus>("consentSms", &c)).transpose()?,
+        selection: params.selection_id.map(|id| id.parse::<SelectionId>()).transpose()?,
         ..ClientFilter::default()
     };
     Ok((filter, order))

@@ -59,6 +59,8 @@ id_type!(
     CustomFieldId,
     /// An entry of a tenant list (tariff, payment terms…, BIL-15).
     LookupId,
+    /// A saved selection of clients (SRC-14).
+    SelectionId,
     /// A member of the staff directory (OTH-04).
     StaffId,
     /// A person attached to a client who may hold cards (CRD-01).

@@ -8,8 +8,10 @@
 macro_rules! stored_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+                 serde::Serialize, serde::Deserialize)]
         #[strum(serialize_all = "snake_case")]
+        #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),* }
 
         impl $name {

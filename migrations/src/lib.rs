@@ -31,6 +31,7 @@ mod m20261124_000014_plugins;
 mod m20261202_000015_client_fax;
 mod m20261203_000016_plugin_quotas;
 mod m20261203_000017_audit_by_actor;
+mod m20261207_000018_saved_selections;
 mod pg;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_client_fax::Migration),
             Box::new(m20261203_000016_plugin_quotas::Migration),
             Box::new(m20261203_000017_audit_by_actor::Migration),
+            Box::new(m20261207_000018_saved_selections::Migration),
         ]
     }
 }
@@ -107,4 +109,5 @@ pub const TENANT_TABLES: &[&str] = &[
     "plugin_versions",
     "plugin_installs",
     "plugin_records",
+    "saved_selections",
 ];

@@ -24,6 +24,7 @@ pub mod nodes;
 mod query;
 pub use query::Neighbours;
 pub mod referral;
+pub mod selections;
 pub mod service;
 pub mod staff;
 pub mod validate;
@@ -55,6 +56,7 @@ pub use model::{
     AccountKind, Civility, Client, ClientInput, ClientKind, ClientStatus, ConsentChannel, ConsentStatus, Phone,
 };
 pub use referral::{ReferralRewards, ReferralService, ReferralSettings, ReferralSettingsInput, RewardKind};
+pub use selections::{Selection, SelectionInput, SelectionService};
 pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter, WebClient};
 pub use staff::{StaffInput, StaffMember};
 
@@ -74,6 +76,7 @@ pub struct RecordServices {
     pub cards: CardService,
     pub documents: ClientDocumentService,
     pub referral: ReferralService,
+    pub selections: SelectionService,
     pub imports: ImportService,
     pub search: crate::search::SearchService,
     pub files: crate::files::FileService,
@@ -101,6 +104,7 @@ impl RecordServices {
             cards: CardService::new(handles.clone()),
             documents: ClientDocumentService::new(handles.clone()),
             referral: ReferralService::new(handles.clone()),
+            selections: SelectionService::new(handles.clone()),
             imports: ImportService::new(handles.clone()),
             search: crate::search::SearchService::new(handles.clone(), index),
             files,

@@ -10,7 +10,7 @@ pub mod cache;
 pub(crate) mod names;
 
 use crate::areas::accounts::{invitations, oidc, query, settings, terms, types, users};
-use crate::areas::clients::{client, consents, documents, files, gdpr, imports, merge, search};
+use crate::areas::clients::{client, consents, documents, files, gdpr, imports, merge, search, selections};
 use crate::areas::contacts::{addresses, contact};
 use crate::areas::ledger::{beneficiaries, cards, entries, referral};
 use crate::areas::organisations::{catalogue, customers, direct_login};
@@ -49,6 +49,7 @@ pub const AREAS: &[Area] = &[
     referral::AREA,
     imports::AREA,
     search::AREA,
+    selections::AREA,
     files::AREA,
     plugins::AREA,
     audit::AREA,

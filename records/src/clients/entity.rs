@@ -17,4 +17,5 @@ pub mod ledger_holder;
 pub mod lookup;
 pub mod referral_settings;
 pub mod referral_use;
+pub mod saved_selection;
 pub mod staff;

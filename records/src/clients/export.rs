@@ -158,7 +158,7 @@ impl ClientService {
         format: ExportFormat,
     ) -> AppResult<ClientExport> {
         let tx = ctx.begin().await?;
-        let condition = self.condition(&tx, filter).await?;
+        let condition = self.condition(ctx, &tx, filter).await?;
         let sheet = Sheet::load(&tx).await?;
         let what = json!({ "format": format.as_str(), "filter": format!("{filter:?}"), "order": format!("{order:?}") });
         audit::record(&tx, ctx, AuditEntry::new("client.export", "client", "list", audit::created(&what))).await?;

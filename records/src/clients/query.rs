@@ -5,21 +5,23 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clients::custom_fields::{CustomEntity, CustomFieldService};
 use crate::clients::entity::client;
 use crate::clients::mapping::mmdd;
-use crate::clients::model::{Client, ClientKind, ClientStatus};
+use crate::clients::model::{Client, ClientKind, ClientStatus, ConsentStatus};
 use crate::clients::service::ClientService;
 use clientele_kernel::error::{AppError, AppResult};
 use clientele_kernel::fields::FieldType;
-use clientele_kernel::ids::{CategoryId, ClientId, GroupId};
+use clientele_kernel::ids::{CategoryId, ClientId, GroupId, SelectionId};
 use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::tenancy::TenantCtx;
 
 /// Trashed clients are hidden unless asked for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TrashFilter {
     #[default]
     Exclude,
@@ -28,7 +30,7 @@ pub enum TrashFilter {
 }
 
 /// A condition on one custom field: equality, or membership for multi-choice fields.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CustomCondition {
     pub key: String,
     pub equals: Value,
@@ -37,7 +39,10 @@ pub struct CustomCondition {
 /// A day of the year as (month, day).
 pub type MonthDay = (u32, u32);
 
-#[derive(Clone, Debug, Default)]
+/// What a list keeps. Serialisable: a saved selection (SRC-14) stores one, so fields are only
+/// ever added, with their default meaning "no condition".
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ClientFilter {
     /// Case-insensitive prefix of the last name, first name or company name.
     pub name_prefix: Option<String>,
@@ -65,6 +70,12 @@ pub struct ClientFilter {
     pub created_to: Option<DateTime<Utc>>,
     pub trash: TrashFilter,
     pub custom: Vec<CustomCondition>,
+    /// SRC-08: the consent recorded on each channel.
+    pub consent_email: Option<ConsentStatus>,
+    pub consent_sms: Option<ConsentStatus>,
+    /// SRC-14: the clients of a saved selection the caller sees (its filter, and its ticked
+    /// clients when some were), which this filter narrows.
+    pub selection: Option<SelectionId>,
 }
 
 impl ClientFilter {
@@ -137,6 +148,20 @@ fn month_day(mmdd: (u32, u32)) -> i32 {
     i32::try_from(mmdd.0 * 100 + mmdd.1).unwrap_or_default()
 }
 
+/// Digits contained in any phone number: a national number typed with its leading 0 matches
+/// the E.164 form without it. `None` without a digit.
+fn phone_condition(phone: &str) -> Option<Condition> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.strip_prefix('0').unwrap_or(&digits);
+    (!digits.is_empty()).then(|| {
+        let pattern = format!("%{digits}%");
+        Condition::any()
+            .add(client::Column::MobileE164.like(pattern.clone()))
+            .add(client::Column::HomePhoneE164.like(pattern.clone()))
+            .add(client::Column::WorkPhoneE164.like(pattern))
+    })
+}
+
 /// Birthdays in a month-day window; a window that wraps past December 31st is two ranges.
 fn birthday_condition(from: i32, to: i32) -> Condition {
     let col = client::Column::BirthMmdd;
@@ -171,7 +196,7 @@ impl ClientService {
     ) -> AppResult<(Page<Client>, Vec<String>)> {
         let request = page.decode(decode_cursor)?;
         let tx = ctx.read().await?;
-        let condition = self.condition(&tx, filter).await?;
+        let condition = self.condition(ctx, &tx, filter).await?;
         let clients = keyset_page(&tx, condition.clone(), order, &request).await?;
         let total = if with_total {
             client::Entity::find()
@@ -200,7 +225,7 @@ impl ClientService {
     ) -> AppResult<Neighbours> {
         let tx = ctx.read().await?;
         let current = crate::clients::service::load(&tx, id).await?;
-        let condition = self.condition(&tx, filter).await?;
+        let condition = self.condition(ctx, &tx, filter).await?;
         let at = Some(keyset_of(order, &current));
         let first = nearest(&tx, &condition, order, None, false).await?;
         let previous = nearest(&tx, &condition, order, at.clone(), true).await?;
@@ -216,7 +241,7 @@ impl ClientService {
             return Ok(Vec::new());
         }
         let tx = ctx.read().await?;
-        let condition = self.condition(&tx, filter).await?;
+        let condition = self.condition(ctx, &tx, filter).await?;
         let rows = client::Entity::find()
             .filter(client::Column::TenantId.eq(ctx.tenant()))
             .filter(client::Column::Id.is_in(ids.iter().map(|i| i.0)))
@@ -227,10 +252,43 @@ impl ClientService {
         rows.into_iter().map(Client::from_row).collect()
     }
 
-    /// The SQL condition of a filter (shared by lists and exports); unknown custom fields are refused.
-    pub(crate) async fn condition(&self, tx: &clientele_kernel::TenantTx, f: &ClientFilter) -> AppResult<Condition> {
+    /// The clients of saved selection `id` as `ctx`'s caller sees it: its ticked clients, if
+    /// any, that its filter keeps.
+    async fn selection_condition(
+        &self,
+        ctx: &TenantCtx,
+        tx: &clientele_kernel::TenantTx,
+        id: SelectionId,
+    ) -> AppResult<Condition> {
+        let saved = crate::clients::selections::visible(tx, ctx.actor(), id).await?;
+        let mut cond = Condition::all();
+        if let Some(ids) = &saved.clients {
+            cond = cond.add(client::Column::Id.is_in(ids.iter().map(|c| c.0)));
+        }
+        // A saved filter names no selection (refused at saving): one level deep.
+        Ok(cond.add(Box::pin(self.condition(ctx, tx, &saved.filter)).await?))
+    }
+
+    /// The SQL condition of a filter (shared by lists and exports), read in `tx` as `ctx`'s
+    /// caller (whose saved selections it may name); unknown custom fields are refused.
+    pub(crate) async fn condition(
+        &self,
+        ctx: &TenantCtx,
+        tx: &clientele_kernel::TenantTx,
+        f: &ClientFilter,
+    ) -> AppResult<Condition> {
         let backend = tx.get_database_backend();
         let mut cond = Condition::all();
+        if let Some(id) = f.selection {
+            cond = cond.add(self.selection_condition(ctx, tx, id).await?);
+        }
+        for (col, value) in
+            [(client::Column::ConsentEmail, f.consent_email), (client::Column::ConsentSms, f.consent_sms)]
+        {
+            if let Some(status) = value {
+                cond = cond.add(col.eq(status.as_str()));
+            }
+        }
         cond = match f.trash {
             TrashFilter::Exclude => cond.add(client::Column::DeletedAt.is_null()),
             TrashFilter::Only => cond.add(client::Column::DeletedAt.is_not_null()),
@@ -253,19 +311,8 @@ impl ClientService {
         if let Some(email) = &f.email {
             cond = cond.add(client::Column::Email.eq(email.trim().to_lowercase()));
         }
-        if let Some(phone) = &f.phone {
-            let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-            // A national number typed with its leading 0 matches the E.164 form without it.
-            let digits = digits.strip_prefix('0').unwrap_or(&digits).to_owned();
-            if !digits.is_empty() {
-                let pattern = format!("%{digits}%");
-                cond = cond.add(
-                    Condition::any()
-                        .add(client::Column::MobileE164.like(pattern.clone()))
-                        .add(client::Column::HomePhoneE164.like(pattern.clone()))
-                        .add(client::Column::WorkPhoneE164.like(pattern)),
-                );
-            }
+        if let Some(phone) = f.phone.as_deref().and_then(phone_condition) {
+            cond = cond.add(phone);
         }
         if let Some(code) = f.code.as_deref().map(str::trim) {
             let mut any = Condition::any().add(client::Column::Code.eq(code)).add(client::Column::Barcode.eq(code));

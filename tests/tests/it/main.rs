@@ -67,6 +67,7 @@ mod role_matrix;
 mod schema;
 mod search;
 mod search_meili;
+mod selections;
 mod services;
 mod tenant_schema;
 mod terms;

@@ -58,7 +58,8 @@ fn one_at_a_time_briefly(s: &mut Settings) {
 
 fn one_request_at_a_time(s: &mut Settings) {
     s.server.requests_per_organisation = 1;
-    s.server.request_timeout_ms = 1_500;
+    // Room for the plugin upload of the setup (a component compiles) on a loaded machine.
+    s.server.request_timeout_ms = 3_000;
 }
 
 fn little_guest_time(s: &mut Settings) {
@@ -227,7 +228,7 @@ async fn an_organisations_flood_waits_its_turn_at_the_door(app: TestApp) {
     for (body, took) in &refused {
         assert!(["TOO_MANY_REQUESTS", "TIMEOUT"].contains(&code(body)), "{body}");
         without_turn += usize::from(code(body) == "TOO_MANY_REQUESTS");
-        assert!(*took >= Duration::from_millis(1_400), "refused at its deadline, not at once: {took:?}");
+        assert!(*took >= Duration::from_millis(2_900), "refused at its deadline, not at once: {took:?}");
     }
     assert!(without_turn > 0, "{answers:?}");
 }

@@ -96,6 +96,9 @@ fn class_of(mutation: &str) -> Option<Class> {
         | "createStaff" | "updateStaff" | "deactivateStaff" | "updateReferralSettings" => ManageSettings,
         "createClient"
         | "registerWebClient"
+        | "createSavedSelection"
+        | "updateSavedSelection"
+        | "deleteSavedSelection"
         | "updateClient"
         | "deleteClient"
         | "restoreClient"

@@ -10,7 +10,7 @@ use async_graphql::dynamic::{
 };
 use async_graphql::{Name, Value};
 use clientele_kernel::Money;
-use clientele_kernel::{AppError, CategoryId, ClientId, GroupId};
+use clientele_kernel::{AppError, CategoryId, ClientId, GroupId, SelectionId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
     AccountKind, Category, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus,
@@ -352,7 +352,13 @@ fn filter_type(shape: &SchemaShape) -> InputObject {
         )
         .field(InputValue::new("createdFrom", TypeRef::named("DateTime")))
         .field(InputValue::new("createdTo", TypeRef::named("DateTime")))
-        .field(InputValue::new("trash", TypeRef::named("TrashFilter")));
+        .field(InputValue::new("trash", TypeRef::named("TrashFilter")))
+        .field(InputValue::new("consentEmail", TypeRef::named("ConsentStatus")).description("SRC-08."))
+        .field(InputValue::new("consentSms", TypeRef::named("ConsentStatus")))
+        .field(InputValue::new("selectionId", TypeRef::named(TypeRef::ID)).description(
+            "SRC-14: only the clients of this saved selection (its filter, and its ticked clients when some \
+             were), which the rest of this filter narrows.",
+        ));
     if !shape.client_fields.is_empty() {
         filter = filter.field(InputValue::new("customFields", TypeRef::named("ClientCustomFieldsFilter")));
     }
@@ -371,7 +377,11 @@ fn parse_order(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientOrder> {
 
 pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientFilter> {
     let Some(input) = rc.args.get("filter").filter(|v| !v.is_null()) else { return Ok(ClientFilter::default()) };
-    let input = input.object()?;
+    filter_of(&input.object()?)
+}
+
+/// A `ClientFilter` input object as the domain's filter.
+pub(crate) fn filter_of(input: &ObjectAccessor<'_>) -> async_graphql::Result<ClientFilter> {
     let statuses = match input.get("statuses").filter(|v| !v.is_null()) {
         Some(list) => Some(
             list.list()?
@@ -382,47 +392,50 @@ pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<Cl
         None => None,
     };
     let birthday_between = ClientFilter::birthdays(
-        ("birthdayFrom", opt_str(&input, "birthdayFrom")?.as_deref()),
-        ("birthdayTo", opt_str(&input, "birthdayTo")?.as_deref()),
+        ("birthdayFrom", opt_str(input, "birthdayFrom")?.as_deref()),
+        ("birthdayTo", opt_str(input, "birthdayTo")?.as_deref()),
     )
     .map_err(to_gql)?;
     let when = |name: &str| -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
-        opt_str(&input, name)?.map(|raw| parse_datetime(name, &raw).map_err(to_gql)).transpose()
+        opt_str(input, name)?.map(|raw| parse_datetime(name, &raw).map_err(to_gql)).transpose()
     };
-    let custom = json_object(&input, "customFields")?
+    let custom = json_object(input, "customFields")?
         .unwrap_or_default()
         .into_iter()
         .filter(|(_, v)| !v.is_null())
         .map(|(key, equals)| CustomCondition { key, equals })
         .collect();
     Ok(ClientFilter {
-        name_prefix: opt_str(&input, "namePrefix")?,
-        email: opt_str(&input, "email")?,
-        phone: opt_str(&input, "phone")?,
-        code: opt_str(&input, "code")?,
-        kind: opt_enum::<ClientKind>(&input, "kind")?,
-        category: opt_id::<CategoryId>(&input, "categoryId")?,
-        group: opt_id::<GroupId>(&input, "groupId")?,
+        name_prefix: opt_str(input, "namePrefix")?,
+        email: opt_str(input, "email")?,
+        phone: opt_str(input, "phone")?,
+        code: opt_str(input, "code")?,
+        kind: opt_enum::<ClientKind>(input, "kind")?,
+        category: opt_id::<CategoryId>(input, "categoryId")?,
+        group: opt_id::<GroupId>(input, "groupId")?,
         statuses,
-        blocked: opt_bool(&input, "blocked")?,
-        loyalty: opt_bool(&input, "loyalty")?,
-        wallet: opt_bool(&input, "wallet")?,
-        has_email: opt_bool(&input, "hasEmail")?,
-        has_mobile: opt_bool(&input, "hasMobile")?,
+        blocked: opt_bool(input, "blocked")?,
+        loyalty: opt_bool(input, "loyalty")?,
+        wallet: opt_bool(input, "wallet")?,
+        has_email: opt_bool(input, "hasEmail")?,
+        has_mobile: opt_bool(input, "hasMobile")?,
         birthday_between,
         birthday_within: ClientFilter::birthdays_around_today(
-            ("birthdayInNextDays", opt_i64(&input, "birthdayInNextDays")?),
-            ("birthdayInLastDays", opt_i64(&input, "birthdayInLastDays")?),
+            ("birthdayInNextDays", opt_i64(input, "birthdayInNextDays")?),
+            ("birthdayInLastDays", opt_i64(input, "birthdayInLastDays")?),
         )
         .map_err(to_gql)?,
         created_from: when("createdFrom")?,
         created_to: when("createdTo")?,
-        trash: match opt_enum_name(&input, "trash")?.as_deref() {
+        trash: match opt_enum_name(input, "trash")?.as_deref() {
             Some("ONLY") => TrashFilter::Only,
             Some("INCLUDE") => TrashFilter::Include,
             _ => TrashFilter::Exclude,
         },
         custom,
+        consent_email: opt_enum::<ConsentStatus>(input, "consentEmail")?,
+        consent_sms: opt_enum::<ConsentStatus>(input, "consentSms")?,
+        selection: opt_id::<SelectionId>(input, "selectionId")?,
     })
 }
 

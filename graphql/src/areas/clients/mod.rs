@@ -9,3 +9,4 @@ pub mod gdpr;
 pub mod imports;
 pub mod merge;
 pub mod search;
+pub mod selections;

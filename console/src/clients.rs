@@ -11,10 +11,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
 use clientele_kernel::page::PageRequest;
-use clientele_kernel::{AppError, ClientId, GroupId, Money};
+use clientele_kernel::{AppError, ClientId, GroupId, Money, SelectionId};
 use clientele_records::clients::{
     Address, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, Contact, EntryFilter, EntryInput,
-    ExportFormat, Group, LedgerKind, TrashFilter,
+    ExportFormat, Group, LedgerKind, SelectionInput, TrashFilter,
 };
 use clientele_records::search::Matching;
 use serde::Deserialize;
@@ -47,6 +47,8 @@ pub(crate) struct ListQuery {
     mode: String,
     /// `1`: phone digits match French numbers only.
     fr: String,
+    /// A saved selection's id (SRC-14): its clients only.
+    sel: String,
     after: String,
 }
 
@@ -60,6 +62,7 @@ impl ListQuery {
             filter.blocked = Some(true);
         }
         filter.group = self.group.parse::<uuid::Uuid>().ok().map(GroupId);
+        filter.selection = self.sel.parse::<uuid::Uuid>().ok().map(SelectionId);
         if self.dormant == "1" {
             use clientele_records::clients::ClientStatus;
             filter.statuses = Some(vec![ClientStatus::Active, ClientStatus::Dormant]);
@@ -93,6 +96,7 @@ impl ListQuery {
             ("group", &self.group),
             ("mode", &self.mode),
             ("fr", &self.fr),
+            ("sel", &self.sel),
             ("after", after),
         ];
         let kept: Vec<(&str, &str)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
@@ -149,6 +153,10 @@ struct ListPage {
     q: ListQuery,
     /// The group filter's choices: id and name.
     groups: Vec<(String, String)>,
+    /// The saved selections the caller sees: id and name.
+    selections: Vec<(String, String)>,
+    /// This list's query string, saved by «Enregistrer la sélection».
+    query: String,
     results: Results,
 }
 
@@ -239,7 +247,43 @@ pub(crate) async fn list(
     }
     let back = format!("/clients?{}", q.with_after(&q.after));
     let groups = results.groups.iter().map(|g| (g.id.to_string(), g.name.clone())).collect();
-    view::ok(&ListPage { base: Base::of(&console, &caller, &back), q, groups, results })
+    let selections = match records.selections.list(ctx).await {
+        Ok(list) => list.into_iter().map(|s| (s.id.to_string(), s.name)).collect(),
+        Err(err) => return view::failed(&console, &caller, &err),
+    };
+    let query = q.with_after("");
+    view::ok(&ListPage { base: Base::of(&console, &caller, &back), q, groups, selections, query, results })
+}
+
+/// The form of «Enregistrer la sélection»: a name, shared or personal, and the list's query.
+#[derive(Deserialize)]
+pub(crate) struct SaveSelection {
+    name: String,
+    #[serde(default)]
+    shared: String,
+    #[serde(default)]
+    query: String,
+}
+
+/// `POST /clients/selections` (SRC-14): saves the list's filter and order under a name, then
+/// shows the list of that selection.
+pub(crate) async fn save_selection(
+    State(console): State<Arc<Console>>,
+    caller: Signed,
+    axum::Form(form): axum::Form<SaveSelection>,
+) -> Response {
+    let q: ListQuery = serde_urlencoded::from_str(&form.query).unwrap_or_default();
+    let input = SelectionInput {
+        name: Some(form.name),
+        shared: Some(form.shared == "1"),
+        filter: Some(q.filter()),
+        order: Some(q.order()),
+        clients: None,
+    };
+    match console.records.selections.save(&caller.auth.ctx, None, input).await {
+        Ok(saved) => redirect(&format!("/clients?sel={}", saved.id), caller.htmx),
+        Err(err) => view::failed(&console, &caller, &err),
+    }
 }
 
 /// A labelled value of the details tab.

@@ -127,6 +127,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(console: Arc<Console>) -> Router
         .route("/clients", get(clients::list).post(clients::create))
         .route("/clients/new", get(clients::new_form))
         .route("/clients/group", post(clients::assign_group))
+        .route("/clients/selections", post(clients::save_selection))
         .route("/clients/export.csv", get(clients::export_csv))
         .route("/clients/export.xlsx", get(clients::export_xlsx))
         .route("/clients/{id}", get(clients::show))

@@ -76,7 +76,7 @@ pub(crate) async fn company(app: &TestApp, tenant: &Tenant, name: &str) -> Strin
 }
 
 // issue 15: CLI-01 CLI-10 (a new company), SRC-01 SRC-10 (search from one character, «Vide Initial»), LED-02,
-// SRC-02 SRC-03 SRC-05 (search modes)
+// SRC-02 SRC-03 SRC-05 (search modes), SRC-14 (saving a selection)
 async fn a_manager_signs_in_creates_a_company_posts_an_entry_and_signs_out(app: TestApp) {
     app.supplier("Acme", "owner@acme.test").await;
     let http = browser();
@@ -178,6 +178,26 @@ async fn a_manager_signs_in_creates_a_company_posts_an_entry_and_signs_out(app: 
     assert!(exact.contains("Boulangerie Martin"), "{exact}");
     let (_, exact) = get(&http, format!("{}/clients?q=boulanger&mode=exact", app.url)).await;
     assert!(exact.contains("id=\"no-results\""), "{exact}");
+    // SRC-14: the list's filter saved under a name, then chosen from the filters.
+    let (_, list) = get(&http, format!("{}/clients?kind=company&sort=number", app.url)).await;
+    let save = [
+        ("_csrf", csrf(&list)),
+        ("name", "Sociétés".into()),
+        ("shared", "1".into()),
+        ("query", "kind=company&sort=number".into()),
+    ];
+    let res = http.post(format!("{}/clients/selections", app.url)).form(&save).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let saved = location(&res);
+    assert!(saved.starts_with("/clients?sel="), "{saved}");
+    let (_, chosen) = get(&http, format!("{}{saved}", app.url)).await;
+    assert!(chosen.contains("Boulangerie Martin") && chosen.contains("Sociétés</option>"), "{chosen}");
+    let api = cookie.trim_start_matches("clientele_session=").split(';').next().unwrap();
+    let d = app.gql_ok(Some(api), "{ savedSelections { name shared filter orderBy } }", json!({})).await;
+    assert_eq!(
+        d["data"]["savedSelections"],
+        json!([{ "name": "Sociétés", "shared": true, "filter": { "kind": "COMPANY" }, "orderBy": "NUMBER" }])
+    );
     let (_, waiting) = get(&http, format!("{}/clients?empty=1", app.url)).await;
     assert!(waiting.contains("id=\"waiting\"") && !waiting.contains("Boulangerie Martin"), "«Vide Initial»");
 

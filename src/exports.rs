@@ -14,8 +14,8 @@ use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId, Selec
 use clientele_records::clients::export::{csv_bytes, csv_stream};
 use clientele_records::clients::import::MAX_FILE_BYTES;
 use clientele_records::clients::{
-    ClientFilter, ClientKind, ClientOrder, ClientStatus, ColumnMapping, ConsentStatus, DuplicatePolicy, ExportFormat,
-    ImportFormat, ImportRequest, TrashFilter,
+    ClientFilter, ClientKind, ClientOrder, ClientStatus, ColumnMapping, ConsentChannel, ConsentStatus, DuplicatePolicy,
+    ExportFormat, ImportFormat, ImportRequest, TrashFilter,
 };
 use serde_json::json;
 
@@ -52,6 +52,7 @@ pub struct ListParams {
     trash: Option<String>,
     consent_email: Option<String>,
     consent_sms: Option<String>,
+    reachable_by: Option<String>,
     selection_id: Option<String>,
     order_by: Option<String>,
 }
@@ -113,6 +114,7 @@ fn parse_list(params: ListParams) -> Result<(ClientFilter, ClientOrder), AppErro
         trash,
         consent_email: params.consent_email.map(|c| name::<ConsentStatus>("consentEmail", &c)).transpose()?,
         consent_sms: params.consent_sms.map(|c| name::<ConsentStatus>("consentSms", &c)).transpose()?,
+        reachable_by: params.reachable_by.map(|c| name::<ConsentChannel>("reachableBy", &c)).transpose()?,
         selection: params.selection_id.map(|id| id.parse::<SelectionId>()).transpose()?,
         ..ClientFilter::default()
     };

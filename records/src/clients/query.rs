@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::clients::custom_fields::{CustomEntity, CustomFieldService};
 use crate::clients::entity::client;
 use crate::clients::mapping::mmdd;
-use crate::clients::model::{Client, ClientKind, ClientStatus, ConsentStatus};
+use crate::clients::model::{Client, ClientKind, ClientStatus, ConsentChannel, ConsentStatus};
 use crate::clients::service::ClientService;
 use clientele_kernel::error::{AppError, AppResult};
 use clientele_kernel::fields::FieldType;
@@ -73,6 +73,10 @@ pub struct ClientFilter {
     /// SRC-08: the consent recorded on each channel.
     pub consent_email: Option<ConsentStatus>,
     pub consent_sms: Option<ConsentStatus>,
+    /// MKT-02, GDP-02: the clients a campaign on this channel may reach: with an e-mail address
+    /// (a mobile for SMS) and no refusal recorded on it. The others stay in the list, flagged
+    /// by their consent, and are never reached.
+    pub reachable_by: Option<ConsentChannel>,
     /// SRC-14: the clients of a saved selection the caller sees (its filter, and its ticked
     /// clients when some were), which this filter narrows.
     pub selection: Option<SelectionId>,
@@ -146,6 +150,25 @@ fn decode_cursor(raw: &str, field: &'static str) -> AppResult<Keyset> {
 
 fn month_day(mmdd: (u32, u32)) -> i32 {
     i32::try_from(mmdd.0 * 100 + mmdd.1).unwrap_or_default()
+}
+
+/// The consent conditions of `f`: its status on each channel (SRC-08), and whether a channel
+/// may reach the client (MKT-02, GDP-02).
+fn consent_condition(f: &ClientFilter) -> Condition {
+    let mut cond = Condition::all();
+    for (col, value) in [(client::Column::ConsentEmail, f.consent_email), (client::Column::ConsentSms, f.consent_sms)] {
+        if let Some(status) = value {
+            cond = cond.add(col.eq(status.as_str()));
+        }
+    }
+    if let Some(channel) = f.reachable_by {
+        let (address, consent) = match channel {
+            ConsentChannel::Email => (client::Column::Email, client::Column::ConsentEmail),
+            ConsentChannel::Sms => (client::Column::Mobile, client::Column::ConsentSms),
+        };
+        cond = cond.add(address.is_not_null()).add(consent.ne(ConsentStatus::Refused.as_str()));
+    }
+    cond
 }
 
 /// Digits contained in any phone number: a national number typed with its leading 0 matches
@@ -282,13 +305,7 @@ impl ClientService {
         if let Some(id) = f.selection {
             cond = cond.add(self.selection_condition(ctx, tx, id).await?);
         }
-        for (col, value) in
-            [(client::Column::ConsentEmail, f.consent_email), (client::Column::ConsentSms, f.consent_sms)]
-        {
-            if let Some(status) = value {
-                cond = cond.add(col.eq(status.as_str()));
-            }
-        }
+        cond = cond.add(consent_condition(f));
         cond = match f.trash {
             TrashFilter::Exclude => cond.add(client::Column::DeletedAt.is_null()),
             TrashFilter::Only => cond.add(client::Column::DeletedAt.is_not_null()),

@@ -40,7 +40,7 @@ async fn names(app: &TestApp, token: &str, filter: Value, order: &str) -> Vec<St
         .collect()
 }
 
-// SRC-14 SRC-08 MKT-03 EXP-01
+// SRC-14 SRC-08 MKT-02 MKT-03 GDP-02 EXP-01
 async fn saved_selections_narrow_lists_searches_and_exports(app: TestApp) {
     let a = app.supplier("Alpha", "owner@alpha.test").await;
     let today = clientele_kernel::ports::Clock::now(app.state.handles.clock.as_ref()).date_naive();
@@ -63,6 +63,25 @@ async fn saved_selections_narrow_lists_searches_and_exports(app: TestApp) {
     // SRC-08: the consent recorded on a channel.
     assert_eq!(names(&app, &a.token, json!({ "consentEmail": "GRANTED" }), "NAME").await, ["Dupont"]);
     assert_eq!(names(&app, &a.token, json!({ "consentEmail": "REFUSED" }), "NAME").await, ["Martin"]);
+    // MKT-02 GDP-02: an audience is the clients a channel reaches; a refusal is never reached,
+    // and stays in the list flagged by its consent.
+    assert_eq!(names(&app, &a.token, json!({ "reachableBy": "EMAIL" }), "NAME").await, ["Dupont"]);
+    assert!(names(&app, &a.token, json!({ "reachableBy": "SMS" }), "NAME").await.is_empty(), "nobody has a mobile");
+    let audience = save(
+        &app,
+        &a.token,
+        json!({ "name": "Anniversaires par e-mail", "filter": { "reachableBy": "EMAIL", "birthdayInNextDays": 30 } }),
+    )
+    .await;
+    assert_eq!(
+        audience["filter"],
+        json!({ "reachableBy": "EMAIL", "birthdayInLastDays": 0, "birthdayInNextDays": 30 })
+    );
+    let audience = json!({ "selectionId": audience["id"] });
+    assert_eq!(names(&app, &a.token, audience, "NAME").await, ["Dupont"]);
+    let res = app.http.get(format!("{}/exports/clients.csv?reachableBy=EMAIL", app.url)).bearer_auth(&a.token);
+    let csv = res.send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains("Dupont") && !csv.contains("Martin") && !csv.contains("Bernard"), "{csv}");
 
     // A shared filter with its order, shown back as the input that makes it.
     let emailable =

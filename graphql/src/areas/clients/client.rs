@@ -14,7 +14,8 @@ use clientele_kernel::{AppError, CategoryId, ClientId, GroupId, SelectionId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
     AccountKind, Category, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus,
-    ConsentStatus, CustomCondition, CustomFieldDef, Group, Neighbours, Phone, RecordServices, TrashFilter, WebClient,
+    ConsentChannel, ConsentStatus, CustomCondition, CustomFieldDef, Group, Neighbours, Phone, RecordServices,
+    TrashFilter, WebClient,
 };
 use serde_json::Value as Json;
 
@@ -355,6 +356,11 @@ fn filter_type(shape: &SchemaShape) -> InputObject {
         .field(InputValue::new("trash", TypeRef::named("TrashFilter")))
         .field(InputValue::new("consentEmail", TypeRef::named("ConsentStatus")).description("SRC-08."))
         .field(InputValue::new("consentSms", TypeRef::named("ConsentStatus")))
+        .field(InputValue::new("reachableBy", TypeRef::named("ConsentChannel")).description(
+            "MKT-02, GDP-02: the clients a campaign on this channel may reach: with an e-mail address (a mobile \
+             for SMS) and no refusal on it. Without it, refusals stay in the list, flagged by `consentEmail` / \
+             `consentSms`.",
+        ))
         .field(InputValue::new("selectionId", TypeRef::named(TypeRef::ID)).description(
             "SRC-14: only the clients of this saved selection (its filter, and its ticked clients when some \
              were), which the rest of this filter narrows.",
@@ -435,6 +441,7 @@ pub(crate) fn filter_of(input: &ObjectAccessor<'_>) -> async_graphql::Result<Cli
         custom,
         consent_email: opt_enum::<ConsentStatus>(input, "consentEmail")?,
         consent_sms: opt_enum::<ConsentStatus>(input, "consentSms")?,
+        reachable_by: opt_enum::<ConsentChannel>(input, "reachableBy")?,
         selection: opt_id::<SelectionId>(input, "selectionId")?,
     })
 }

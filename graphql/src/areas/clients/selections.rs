@@ -73,6 +73,7 @@ fn filter_json(f: &ClientFilter) -> Json {
     }
     put("consentEmail", f.consent_email.map_or(Json::Null, |c| enum_name(c.as_str())));
     put("consentSms", f.consent_sms.map_or(Json::Null, |c| enum_name(c.as_str())));
+    put("reachableBy", f.reachable_by.map_or(Json::Null, |c| enum_name(c.as_str())));
     Json::Object(out)
 }
 

@@ -69,17 +69,13 @@ impl SearchDocument {
         words
     }
 
-    /// The prefixes of `words` (from [`words`](Self::words)), each once.
-    pub fn prefixes(words: &[String]) -> Vec<&str> {
-        let mut all: Vec<&str> = words.iter().flat_map(|w| text::prefixes(w)).collect();
-        all.sort_unstable();
-        all.dedup();
-        all
-    }
-
-    /// The inner fragments of `words` ([`text::infixes`]), each once.
-    pub fn infixes(words: &[String]) -> Vec<&str> {
-        let mut all: Vec<&str> = words.iter().flat_map(|w| text::infixes(w)).collect();
+    /// The terms `split` makes of `words` (from [`words`](Self::words)), each once:
+    /// [`text::prefixes`], [`text::infixes`], [`text::suffixes`].
+    pub fn terms<'a, I>(words: &'a [String], split: impl Fn(&'a str) -> I) -> Vec<&'a str>
+    where
+        I: IntoIterator<Item = &'a str>,
+    {
+        let mut all: Vec<&str> = words.iter().flat_map(|w| split(w)).collect();
         all.sort_unstable();
         all.dedup();
         all

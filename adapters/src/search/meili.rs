@@ -85,10 +85,7 @@ fn searched_on(q: &SearchQuery) -> &'static [&'static str] {
 
 /// The suffixes of `words`, each once.
 fn suffixes(words: &[String]) -> Vec<String> {
-    let mut all: Vec<String> = words.iter().flat_map(|w| text::suffixes(w)).map(str::to_owned).collect();
-    all.sort_unstable();
-    all.dedup();
-    all
+    SearchDocument::terms(words, text::suffixes).into_iter().map(str::to_owned).collect()
 }
 
 /// Index settings: what is searched (in rank order), the tenant filter, typo tolerance from five

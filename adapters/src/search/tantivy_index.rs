@@ -106,8 +106,11 @@ fn term(field: Field, token: &str) -> TermQuery {
 /// inner fragments, then its French numbers' again behind [`FRENCH`].
 fn terms(d: &SearchDocument) -> (String, String, String) {
     let words = d.words();
-    let mut out =
-        (words.join(" "), SearchDocument::prefixes(&words).join(" "), SearchDocument::infixes(&words).join(" "));
+    let mut out = (
+        words.join(" "),
+        SearchDocument::terms(&words, text::prefixes).join(" "),
+        SearchDocument::terms(&words, text::infixes).join(" "),
+    );
     let mark = |into: &mut String, terms: &[&str]| {
         for t in terms {
             into.extend([' ', FRENCH]);
@@ -115,8 +118,8 @@ fn terms(d: &SearchDocument) -> (String, String, String) {
         }
     };
     mark(&mut out.0, &d.french_phones.iter().map(String::as_str).collect::<Vec<_>>());
-    mark(&mut out.1, &SearchDocument::prefixes(&d.french_phones));
-    mark(&mut out.2, &SearchDocument::infixes(&d.french_phones));
+    mark(&mut out.1, &SearchDocument::terms(&d.french_phones, text::prefixes));
+    mark(&mut out.2, &SearchDocument::terms(&d.french_phones, text::infixes));
     out
 }
 

@@ -126,7 +126,9 @@ fn month_day_of(field: &str, raw: &str) -> AppResult<MonthDay> {
     Ok((m, d))
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Stored by its snake-case name (a saved selection's `order_by`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum ClientOrder {
     /// Last name, first name, or company (SRC-09).
     #[default]

@@ -51,24 +51,11 @@ pub struct SelectionInput {
     pub clients: Option<Option<Vec<ClientId>>>,
 }
 
-fn order_name(order: ClientOrder) -> &'static str {
-    match order {
-        ClientOrder::Name => "name",
-        ClientOrder::Number => "number",
-        ClientOrder::CreatedAt => "created_at",
-    }
-}
-
 impl TryFrom<saved_selection::Model> for Selection {
     type Error = AppError;
     fn try_from(r: saved_selection::Model) -> AppResult<Self> {
         let bad = |what: &str| AppError::internal(format!("bad stored saved_selections.{what} of {}", r.id));
-        let order = match r.order_by.as_str() {
-            "name" => ClientOrder::Name,
-            "number" => ClientOrder::Number,
-            "created_at" => ClientOrder::CreatedAt,
-            _ => return Err(bad("order_by")),
-        };
+        let order: ClientOrder = r.order_by.parse().map_err(|_| bad("order_by"))?;
         let filter = serde_json::from_value(r.filter.clone()).map_err(|_| bad("filter"))?;
         let clients = r.client_ids.clone().map(serde_json::from_value).transpose().map_err(|_| bad("client_ids"))?;
         Ok(Self {
@@ -89,7 +76,7 @@ fn view(s: &Selection) -> Value {
         "name": s.name,
         "shared": s.owner.is_none(),
         "filter": s.filter,
-        "order": order_name(s.order),
+        "order": <&str>::from(s.order),
         "ticked": s.clients.as_ref().map(Vec::len),
     })
 }
@@ -210,7 +197,7 @@ impl SelectionService {
             name: Set(after.name.clone()),
             owner_id: Set(after.owner),
             filter: Set(filter),
-            order_by: Set(order_name(after.order).to_owned()),
+            order_by: Set(<&str>::from(after.order).to_owned()),
             client_ids: Set(ticked),
             created_by: Set(ctx.actor().user()),
             created_at: Set(after.created_at),

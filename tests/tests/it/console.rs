@@ -243,7 +243,7 @@ async fn state_changes_need_the_csrf_token_of_the_session(app: TestApp) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "its own token");
 }
 
-// issue 15: USR-07 (roles: a read-only user)
+// issue 15: USR-07 (roles: a read-only user), SRC-14 (saving a selection is a write)
 async fn a_read_only_user_sees_no_write_controls_and_a_forged_post_is_refused(app: TestApp) {
     // A supplier cannot grant READ_ONLY; a customer organisation's super-admin can.
     let acme = app.supplier("Acme", "owner@acme.test").await;
@@ -268,8 +268,13 @@ async fn a_read_only_user_sees_no_write_controls_and_a_forged_post_is_refused(ap
     let entry = [("_csrf", token.as_str()), ("kind", "invoice"), ("amount", "10")];
     let res = http.post(format!("{}/clients/{id}/ledger", app.url)).form(&entry).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let save = [("_csrf", token.as_str()), ("name", "Lecture"), ("shared", "1"), ("query", "")];
+    let res = http.post(format!("{}/clients/selections", app.url)).form(&save).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(!list.contains("save-selection"), "no way to save a selection: {list}");
     assert_eq!(app.count("clients").await, 1);
     assert_eq!(app.count("ledger_entries").await, 0);
+    assert_eq!(app.count("saved_selections").await, 0);
 }
 
 // issue 15

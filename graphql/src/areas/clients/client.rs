@@ -373,12 +373,7 @@ fn filter_type(shape: &SchemaShape) -> InputObject {
 
 /// The `orderBy` argument of a client list (default: by name).
 fn parse_order(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientOrder> {
-    let order = rc.args.get("orderBy").filter(|v| !v.is_null()).map(|v| v.enum_name().map(str::to_owned));
-    Ok(match order.transpose()?.as_deref() {
-        Some("NUMBER") => ClientOrder::Number,
-        Some("CREATED_AT") => ClientOrder::CreatedAt,
-        _ => ClientOrder::Name,
-    })
+    Ok(opt_enum::<ClientOrder>(&rc.args, "orderBy")?.unwrap_or_default())
 }
 
 pub(crate) fn parse_filter(rc: &ResolverContext<'_>) -> async_graphql::Result<ClientFilter> {
@@ -469,12 +464,7 @@ fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
         .register(enum_type::<ClientStatus>("ClientStatus"))
         .register(enum_type::<AccountKind>("AccountKind"))
         .register(enum_type::<ConsentStatus>("ConsentStatus"))
-        .register(
-            Enum::new("ClientOrder")
-                .item(EnumItem::new("NAME"))
-                .item(EnumItem::new("NUMBER"))
-                .item(EnumItem::new("CREATED_AT")),
-        )
+        .register(enum_type::<ClientOrder>("ClientOrder"))
         .register(
             Enum::new("TrashFilter")
                 .item(EnumItem::new("EXCLUDE"))

@@ -13,20 +13,11 @@ use serde_json::{Map, Value as Json, json};
 use crate::areas::clients::client::{filter_of, records};
 use crate::resolver;
 use crate::shape::{Area, SchemaShape};
-use crate::support::input::{self, opt_bool, opt_enum_name, opt_ids, opt_str};
+use crate::support::input::{self, opt_bool, opt_enum, opt_ids, opt_str};
 use crate::support::mutations::{Mutation, Mutations, input};
-use crate::support::{InputNames, datetime, field, gql_enum_name, payload, payload_type, tenant, to_gql};
+use crate::support::{InputNames, datetime, enum_value, field, gql_enum_name, payload, payload_type, tenant, to_gql};
 
 pub const AREA: Area = Area { register, query, mutation, ..Area::NONE };
-
-fn order_value(order: ClientOrder) -> Value {
-    let name = match order {
-        ClientOrder::Name => "NAME",
-        ClientOrder::Number => "NUMBER",
-        ClientOrder::CreatedAt => "CREATED_AT",
-    };
-    Value::Enum(async_graphql::Name::new(name))
-}
 
 /// A domain filter as the `ClientFilter` input that makes it: what a saved selection shows back.
 fn filter_json(f: &ClientFilter) -> Json {
@@ -103,7 +94,7 @@ fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {
             })
             .description("The saved `ClientFilter`, as the input object that makes it."),
         )
-        .field(field::<Selection, _>("orderBy", TypeRef::named_nn("ClientOrder"), |s| order_value(s.order)))
+        .field(field::<Selection, _>("orderBy", TypeRef::named_nn("ClientOrder"), |s| enum_value(s.order)))
         .field(
             field::<Selection, _>("clientIds", TypeRef::named_nn_list(TypeRef::ID), |s| {
                 s.clients.as_ref().map_or(Value::Null, |ids| {
@@ -161,11 +152,7 @@ fn selection_input(input: &ObjectAccessor<'_>) -> async_graphql::Result<Selectio
         Some(v) => Some(filter_of(&v.object()?)?),
         None => None,
     };
-    let order = opt_enum_name(input, "orderBy")?.map(|name| match name.as_str() {
-        "NUMBER" => ClientOrder::Number,
-        "CREATED_AT" => ClientOrder::CreatedAt,
-        _ => ClientOrder::Name,
-    });
+    let order = opt_enum::<ClientOrder>(input, "orderBy")?;
     let clients = match input.get("clientIds") {
         None => None,
         Some(v) if v.is_null() => Some(None),

@@ -114,6 +114,9 @@ pub enum ErrorCode {
     /// The caller's organisation has its share of requests running on this server already and
     /// none ended in time (a flood waits its turn, then gets this).
     TooManyRequests,
+    /// Clients of the organisation may be the one being created (same e-mail, code, phone, or
+    /// name and postcode): nothing was created; the payload lists them.
+    PossibleDuplicate,
     /// Something failed on our side; details are in the server log under the request id.
     Internal,
 }
@@ -178,6 +181,9 @@ impl ErrorCode {
             Self::PluginQuotaExceeded => "A plugin went past one of its quotas; nothing was changed.",
             Self::PluginDisabled => "This plugin is switched off in this organisation.",
             Self::TooManyRequests => "Your organisation has too many requests running; try again in a moment.",
+            Self::PossibleDuplicate => {
+                "This client may already exist: check the possible duplicates, or create it anyway."
+            }
             Self::Internal => "Internal error.",
         }
     }
@@ -305,6 +311,12 @@ impl AppError {
         Self { reason: Some(reason), ..Self::invalid(field, message) }
     }
 
+    /// This error on one input field; `""` names the input as a whole.
+    #[must_use]
+    pub fn on_field(self, field: &str) -> Self {
+        Self { field: Some(field.to_owned()), ..self }
+    }
+
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
         Self { field: Some(field.to_owned()), ..Self::new(ErrorCode::Conflict, message) }
     }
@@ -410,6 +422,7 @@ impl AppError {
                     | C::ImageTooLarge
                     | C::ImportFileTooLarge
                     | C::PluginDisabled
+                    | C::PossibleDuplicate
             )
     }
 }

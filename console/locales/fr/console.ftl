@@ -147,6 +147,7 @@ error-PERSISTED_QUERY_NOT_FOUND = Requête enregistrée inconnue.
 error-PLUGIN_QUOTA_EXCEEDED = Un module a dépassé l’un de ses quotas ; rien n’a été modifié.
 error-PLUGIN_DISABLED = Ce module est désactivé dans cette organisation.
 error-TOO_MANY_REQUESTS = Votre organisation a trop de demandes en cours ; réessayez dans un instant.
+error-POSSIBLE_DUPLICATE = Ce client existe peut-être déjà : vérifiez les doublons possibles, ou créez-le quand même.
 error-INTERNAL = Erreur interne.
 nav-users = Utilisateurs
 actions = Actions

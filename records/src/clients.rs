@@ -10,6 +10,7 @@ mod contact_list;
 pub mod contacts;
 pub mod custom_fields;
 pub mod document_readiness;
+mod duplicates;
 pub mod entity;
 pub mod export;
 pub mod fields;
@@ -57,7 +58,7 @@ pub use model::{
 };
 pub use referral::{ReferralRewards, ReferralService, ReferralSettings, ReferralSettingsInput, RewardKind};
 pub use selections::{Selection, SelectionInput, SelectionService};
-pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, TrashFilter, WebClient};
+pub use service::{ClientFilter, ClientOrder, ClientService, CustomCondition, NewClient, TrashFilter, WebClient};
 pub use staff::{StaffInput, StaffMember};
 
 use clientele_kernel::db::Handles;

@@ -8,9 +8,9 @@ use sea_orm::{
 
 use crate::clients::custom_fields::{CustomEntity, CustomFieldDef, CustomFieldService, merge_values};
 use crate::clients::entity::{category, client, group, ledger_entry, lookup, staff};
-use crate::clients::fields;
 use crate::clients::model::{AccountKind, Client, ClientInput, ClientKind, ClientReferences, ConsentStatus};
 use crate::clients::validate;
+use crate::clients::{duplicates, fields};
 use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::db::Handles;
@@ -39,7 +39,15 @@ fn set<T>(target: &mut T, value: Option<T>) {
     }
 }
 
-/// A unique-key violation, named after the field it concerns.
+/// What [`ClientService::create_unless_duplicate`] did.
+#[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // one per creation, short-lived
+pub enum NewClient {
+    Created(Client),
+    /// Nothing was created: these clients may be the same one, the strongest match first.
+    PossibleDuplicates(Vec<Client>),
+}
+
 /// A web shop's client ([`ClientService::ensure_by_email`]) and whether this call made it.
 #[derive(Clone, Debug)]
 pub struct WebClient {
@@ -47,6 +55,7 @@ pub struct WebClient {
     pub created: bool,
 }
 
+/// A unique-key violation, named after the field it concerns.
 pub(crate) fn unique_violation(err: sea_orm::DbErr) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(msg)) => {
@@ -89,29 +98,78 @@ impl ClientService {
     }
 
     pub async fn create(&self, ctx: &TenantCtx, input: ClientInput) -> AppResult<Client> {
-        let now = self.handles.now();
-        let id = ClientId(self.handles.new_id());
-        let consents = (input.consent_email, input.consent_sms);
+        let (id, now) = (ClientId(self.handles.new_id()), self.handles.now());
         let input = &input;
         ctx.write(Permission::Write, |tx| async move {
-            let mut client = Client::blank(id, now);
-            self.apply(&tx, &mut client, input.clone(), true).await?;
-            client.number = next_number(&tx).await?;
-            if client.code.is_empty() {
-                client.code = client.number.to_string(); // CLI-03: the code defaults to the number
-            }
-            client
-                .to_active(ctx.tenant(), ctx.actor().user().map(|u| u.0))
-                .insert(tx.conn())
-                .await
-                .map_err(unique_violation)?;
-            crate::search::touch(&tx, client.id).await?;
-            record_consents(&tx, ctx, client.id, consents, None, now).await?;
-            let changes = audit::created(&client.audit_view());
-            audit::record(&tx, ctx, AuditEntry::new("client.create", "client", client.id, changes)).await?;
-            Ok(client)
+            let client = self.new_client(&tx, id, now, input.clone()).await?;
+            self.insert_new(&tx, ctx, client, input).await
         })
         .await
+    }
+
+    /// Issue 19: as [`create`](Self::create), unless clients of the tenant may be the same one
+    /// (same e-mail, code, barcode or phone, or same last name with an address at `postcode`):
+    /// then nothing is created and they are returned. People creating a client by hand (the API,
+    /// the console) come here; imports, web shops and merges have their own rules.
+    pub async fn create_unless_duplicate(
+        &self,
+        ctx: &TenantCtx,
+        input: ClientInput,
+        postcode: Option<&str>,
+    ) -> AppResult<NewClient> {
+        let (id, now) = (ClientId(self.handles.new_id()), self.handles.now());
+        let input = &input;
+        ctx.write(Permission::Write, |tx| async move {
+            let client = self.new_client(&tx, id, now, input.clone()).await?;
+            // Taking no number still locks the tenant's counter row: on PostgreSQL a concurrent
+            // creation waits here until this one commits, then finds the client it wrote (SQLite
+            // runs one write at a time).
+            next_numbers(&tx, 0).await?;
+            let found = duplicates::possible(&tx, &client, postcode).await?;
+            if !found.is_empty() {
+                return Ok(NewClient::PossibleDuplicates(found));
+            }
+            self.insert_new(&tx, ctx, client, input).await.map(NewClient::Created)
+        })
+        .await
+    }
+
+    /// A client made from `input` and validated, not yet numbered.
+    async fn new_client(
+        &self,
+        tx: &TenantTx,
+        id: ClientId,
+        now: chrono::DateTime<chrono::Utc>,
+        input: ClientInput,
+    ) -> AppResult<Client> {
+        let mut client = Client::blank(id, now);
+        self.apply(tx, &mut client, input, true).await?;
+        Ok(client)
+    }
+
+    /// Numbers and inserts a new client, with the consents `input` gave and its audit entry.
+    async fn insert_new(
+        &self,
+        tx: &TenantTx,
+        ctx: &TenantCtx,
+        mut client: Client,
+        input: &ClientInput,
+    ) -> AppResult<Client> {
+        client.number = next_number(tx).await?;
+        if client.code.is_empty() {
+            client.code = client.number.to_string(); // CLI-03: the code defaults to the number
+        }
+        client
+            .to_active(ctx.tenant(), ctx.actor().user().map(|u| u.0))
+            .insert(tx.conn())
+            .await
+            .map_err(unique_violation)?;
+        crate::search::touch(tx, client.id).await?;
+        let consents = (input.consent_email, input.consent_sms);
+        record_consents(tx, ctx, client.id, consents, None, client.created_at).await?;
+        let changes = audit::created(&client.audit_view());
+        audit::record(tx, ctx, AuditEntry::new("client.create", "client", client.id, changes)).await?;
+        Ok(client)
     }
 
     /// CLI-17: the client a web shop's user is, for a self-registration or an order: the one

@@ -1,18 +1,18 @@
 //! Running an import job: rows in batches, each checked against the clients it may duplicate,
 //! then (real runs, while no row failed) written in the job's one transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, Condition, ConnectionTrait, DbBackend};
 
 use super::fields::{Column, Lookups};
 use super::prepare::{Consents, Prepared, Preparer};
 use super::table::{Row, Table};
 use super::{DuplicatePolicy, ImportRowError, ImportStatus, Live, Progress, finish, persist_progress};
-use crate::clients::entity::client;
+use crate::clients::duplicates::{phones, sharing_keys};
 use crate::clients::export::Names;
 use crate::clients::model::Client;
 use crate::clients::service::{
@@ -199,7 +199,8 @@ impl Run<'_> {
         prepared: Vec<Result<Prepared, Vec<AppError>>>,
     ) -> AppResult<Vec<Action>> {
         self.progress.processed += i64::try_from(rows.len()).unwrap_or(i64::MAX);
-        let found = lookup(tx, prepared.iter().flatten().map(|p| &p.fresh)).await?;
+        let fresh = prepared.iter().flatten().map(|p| &p.fresh);
+        let found = sharing_keys(tx, fresh, Condition::all(), None).await?;
         let existing = Existing::new(found);
         let mut actions = Vec::new();
         for (row, prepared) in rows.iter().zip(prepared) {
@@ -292,10 +293,6 @@ fn keys(c: &Client) -> Vec<(&'static str, String)> {
     keys
 }
 
-fn phones(c: &Client) -> impl Iterator<Item = &str> {
-    [&c.mobile, &c.home_phone, &c.work_phone].into_iter().flatten().filter_map(|p| p.e164.as_deref())
-}
-
 /// The existing clients a batch may duplicate, indexed by their unique values and phones.
 struct Existing {
     clients: Vec<Client>,
@@ -326,42 +323,6 @@ impl Existing {
         let by_key = keys(row).into_iter().find_map(|(field, value)| self.holder(field, &value));
         by_key.or_else(|| phones(row).find_map(|p| self.by_phone.get(p)).map(|i| &self.clients[*i]))
     }
-}
-
-/// Existing clients sharing an e-mail, code, barcode or phone with any of `rows`. One query per
-/// column: an OR across columns would make SQLite scan the whole tenant for every batch.
-async fn lookup<'a>(tx: &TenantTx, rows: impl Iterator<Item = &'a Client>) -> AppResult<Vec<Client>> {
-    let (mut emails, mut codes, mut barcodes, mut phone_keys) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for c in rows {
-        emails.extend(c.email.clone());
-        codes.extend(Some(c.code.clone()).filter(|s| !s.is_empty()));
-        barcodes.extend(c.barcode.clone());
-        phone_keys.extend(phones(c).map(str::to_owned));
-    }
-    let (mut found, mut seen) = (Vec::new(), HashSet::new());
-    for (column, values) in [
-        (client::Column::Email, &emails),
-        (client::Column::Code, &codes),
-        (client::Column::Barcode, &barcodes),
-        (client::Column::MobileE164, &phone_keys),
-        (client::Column::HomePhoneE164, &phone_keys),
-        (client::Column::WorkPhoneE164, &phone_keys),
-    ] {
-        if values.is_empty() {
-            continue;
-        }
-        let rows = client::Entity::find()
-            .filter(client::Column::TenantId.eq(tx.tenant()))
-            .filter(column.is_in(values.iter().cloned()))
-            .all(tx.conn())
-            .await?;
-        for row in rows {
-            if seen.insert(row.id) {
-                found.push(Client::from_row(row)?);
-            }
-        }
-    }
-    Ok(found)
 }
 
 /// Writes a batch: inserts in a few statements, updates one by one, audit rows and consent

@@ -99,9 +99,9 @@ impl InputNames {
     }
 }
 
-/// The segments of a dotted input path.
+/// The segments of a dotted input path; `""` (the input as a whole) has none.
 fn segments(path: &str) -> impl Iterator<Item = &str> {
-    path.split('.')
+    path.split('.').filter(|s| !s.is_empty())
 }
 
 /// `userErrors[].field`: the input path under the mutation's `input` argument.

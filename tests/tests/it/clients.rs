@@ -179,10 +179,11 @@ async fn codes_and_emails_are_unique_per_tenant(app: TestApp) {
     )
     .await;
     assert_eq!(first["userErrors"], json!([]));
+    // Allowed as a possible duplicate (issue 19), a unique value is still refused.
     for (input, field) in [
-        (json!({ "lastName": "C", "firstName": "D", "code": "CARD-1" }), "code"),
-        (json!({ "lastName": "C", "firstName": "D", "barcode": "3760001" }), "barcode"),
-        (json!({ "lastName": "C", "firstName": "D", "email": "A@X.test" }), "email"),
+        (json!({ "lastName": "C", "firstName": "D", "code": "CARD-1", "allowDuplicate": true }), "code"),
+        (json!({ "lastName": "C", "firstName": "D", "barcode": "3760001", "allowDuplicate": true }), "barcode"),
+        (json!({ "lastName": "C", "firstName": "D", "email": "A@X.test", "allowDuplicate": true }), "email"),
     ] {
         let dup = create(&app, &t, input).await;
         assert_eq!(user_error_codes(&dup), ["CONFLICT"]);
@@ -196,8 +197,13 @@ async fn codes_and_emails_are_unique_per_tenant(app: TestApp) {
 
 async fn concurrent_creations_with_one_code_let_exactly_one_win(app: TestApp) {
     let t = app.supplier("Acme", "owner@acme.test").await;
-    let attempts =
-        (0..8).map(|i| create(&app, &t, json!({ "lastName": format!("N{i}"), "firstName": "X", "code": "SAME" })));
+    let attempts = (0..8).map(|i| {
+        create(
+            &app,
+            &t,
+            json!({ "lastName": format!("N{i}"), "firstName": "X", "code": "SAME", "allowDuplicate": true }),
+        )
+    });
     let results = futures::future::join_all(attempts).await;
     let won = results.iter().filter(|r| r["client"].is_object()).count();
     assert_eq!(won, 1, "{results:?}");

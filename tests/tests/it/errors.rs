@@ -140,9 +140,11 @@ async fn every_reachable_error_code_has_a_snapshotted_shape(app: TestApp) {
     );
     created(&app, &t, json!({ "lastName": "Taken", "firstName": "T", "code": "C-1" })).await;
     shapes.add(
-        "CONFLICT",
+        "POSSIBLE_DUPLICATE",
         &app.gql(token, CLIENT, json!({ "i": { "lastName": "Again", "firstName": "A", "code": "C-1" } })).await,
     );
+    let anyway = json!({ "i": { "lastName": "Again", "firstName": "A", "code": "C-1", "allowDuplicate": true } });
+    shapes.add("CONFLICT", &app.gql(token, CLIENT, anyway).await);
     let anne = created(&app, &t, json!({ "lastName": "Dupont", "firstName": "Anne" })).await;
     let update = "mutation($i: UpdateClientInput!) { updateClient(input: $i) { client { id } userErrors { field code message } } }";
     let stale = json!({ "i": { "id": anne["id"], "notes": "x", "expectedVersion": 99 } });

@@ -10,12 +10,12 @@ use async_graphql::dynamic::{
 };
 use async_graphql::{Name, Value};
 use clientele_kernel::Money;
-use clientele_kernel::{AppError, CategoryId, ClientId, GroupId, SelectionId};
+use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId, SelectionId};
 use clientele_records::clients::fields::{self, FIELDS, FieldSpec, FieldValue as TableValue, Kind};
 use clientele_records::clients::{
     AccountKind, Category, Civility, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, ClientStatus,
-    ConsentChannel, ConsentStatus, CustomCondition, CustomFieldDef, Group, Neighbours, Phone, RecordServices,
-    TrashFilter, WebClient,
+    ConsentChannel, ConsentStatus, CustomCondition, CustomFieldDef, Group, Neighbours, NewClient, Phone,
+    RecordServices, TrashFilter, WebClient,
 };
 use serde_json::Value as Json;
 
@@ -473,6 +473,7 @@ fn register(builder: SchemaBuilder, shape: &SchemaShape) -> SchemaBuilder {
         )
         .register(filter_type(shape))
         .register(payload_type("ClientPayload", "client", "Client"))
+        .register(create_client_payload())
         .register(["first", "previous", "next", "last"].into_iter().fold(
             Object::new("ClientNeighbours").description("SRC-12: a client's place in a list."),
             |o, name| {
@@ -597,19 +598,80 @@ fn with_id(
     Mutation::new(name, ty, resolver).input(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)))
 }
 
+/// Issue 19: `createClient` refuses a client that may already exist, unless `allowDuplicate`.
+fn create_client(shape: &SchemaShape) -> Mutation {
+    Mutation::new(
+        "createClient",
+        "CreateClientPayload",
+        resolver!(|rc| {
+            let input = input(&rc)?;
+            let (client, clients) = (parse_client_input(&input)?, &records(&rc)?.clients);
+            let created = if opt_bool(&input, "allowDuplicate")? == Some(true) {
+                clients.create(tenant(&rc)?, client).await.map(NewClient::Created)
+            } else {
+                let postcode = opt_str(&input, "postcode")?;
+                clients.create_unless_duplicate(tenant(&rc)?, client, postcode.as_deref()).await
+            };
+            Ok(Some(FieldValue::owned_any(created_payload(created)?)))
+        }),
+    )
+    .inputs(client_input_fields(shape))
+    .input(InputValue::new("postcode", TypeRef::named(TypeRef::STRING)).description(
+        "The postcode of the address you will add (createAddress); not saved here: with `lastName` it finds \
+         clients of the same name at that postcode (see `allowDuplicate`).",
+    ))
+    .input(InputValue::new("allowDuplicate", TypeRef::named(TypeRef::BOOLEAN)).default_value(false).description(
+        "False refuses to create a client that may already exist (same e-mail, code, barcode or \
+         phone, or same last name at `postcode`) with POSSIBLE_DUPLICATE and lists them in `duplicates`; \
+         true creates it anyway (an e-mail, code or barcode stays unique).",
+    ))
+}
+
+fn create_client_payload() -> Object {
+    Object::new("CreateClientPayload")
+        .field(Field::new("client", TypeRef::named("Client"), |rc| {
+            FieldFuture::new(async move {
+                let created = rc.parent_value.try_downcast_ref::<Payload>()?.node.as_deref();
+                Ok(match created.and_then(|n| n.downcast_ref()) {
+                    Some(NewClient::Created(client)) => Some(FieldValue::borrowed_any(client)),
+                    _ => None,
+                })
+            })
+        }))
+        .field(
+            Field::new("duplicates", TypeRef::named_nn_list_nn("Client"), |rc| {
+                FieldFuture::new(async move {
+                    let created = rc.parent_value.try_downcast_ref::<Payload>()?.node.as_deref();
+                    let found = match created.and_then(|n| n.downcast_ref()) {
+                        Some(NewClient::PossibleDuplicates(found)) => found.as_slice(),
+                        _ => &[],
+                    };
+                    Ok(Some(FieldValue::list(found.iter().map(|c| FieldValue::borrowed_any(c)))))
+                })
+            })
+            .description("The clients this one may duplicate, when it was not created for them."),
+        )
+        .field(crate::support::user_errors_field())
+}
+
+/// `createClient`'s answer: possible duplicates come as one user error beside their list.
+fn created_payload(result: Result<NewClient, AppError>) -> async_graphql::Result<Payload> {
+    let mut payload = Payload::from_result(result)?;
+    if let Some(NewClient::PossibleDuplicates(found)) = payload.node.as_deref().and_then(|n| n.downcast_ref()) {
+        let n = found.len();
+        let message = format!(
+            "This client may already exist: {n} possible duplicate{} in `duplicates`. Send `allowDuplicate: true` \
+             to create it anyway.",
+            if n == 1 { "" } else { "s" }
+        );
+        payload.user_errors.push(AppError::new(ErrorCode::PossibleDuplicate, message).on_field(""));
+    }
+    Ok(payload)
+}
+
 fn mutation(mutation: Mutations, shape: &SchemaShape) -> Mutations {
     mutation
-        .field(
-            Mutation::new(
-                "createClient",
-                "ClientPayload",
-                resolver!(|rc| {
-                    let input = parse_client_input(&input(&rc)?)?;
-                    client_payload(records(&rc)?.clients.create(tenant(&rc)?, input).await)
-                }),
-            )
-            .inputs(client_input_fields(shape)),
-        )
+        .field(create_client(shape))
         .field(
             Mutation::new(
                 "registerWebClient",

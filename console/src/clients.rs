@@ -14,7 +14,7 @@ use clientele_kernel::page::PageRequest;
 use clientele_kernel::{AppError, ClientId, GroupId, Money, SelectionId};
 use clientele_records::clients::{
     Address, Client, ClientFilter, ClientInput, ClientKind, ClientOrder, Contact, EntryFilter, EntryInput,
-    ExportFormat, Group, LedgerKind, SelectionInput, TrashFilter,
+    ExportFormat, Group, LedgerKind, NewClient, SelectionInput, TrashFilter,
 };
 use clientele_records::search::Matching;
 use serde::Deserialize;
@@ -690,31 +690,6 @@ fn input_of(f: &ClientFields) -> Result<ClientInput, AppError> {
     Ok(input)
 }
 
-/// Clients of the tenant with the same e-mail, code or phone digits (before saving a new one).
-async fn duplicates(console: &Console, caller: &Signed, f: &ClientFields) -> Result<Vec<Client>, AppError> {
-    let mut found: Vec<Client> = Vec::new();
-    let probes = [
-        opt(&f.email).map(|email| ClientFilter { email: Some(email), ..ClientFilter::default() }),
-        opt(&f.code).map(|code| ClientFilter { code: Some(code), ..ClientFilter::default() }),
-        opt(&f.mobile)
-            .filter(|m| m.chars().filter(char::is_ascii_digit).count() >= 6)
-            .map(|phone| ClientFilter { phone: Some(phone), ..ClientFilter::default() }),
-    ];
-    for filter in probes.into_iter().flatten() {
-        let (page, _) = console
-            .records
-            .clients
-            .list_page(&caller.auth.ctx, &filter, ClientOrder::Name, PageRequest::first(5), false)
-            .await?;
-        for c in page.items {
-            if !found.iter().any(|d| d.id == c.id) {
-                found.push(c);
-            }
-        }
-    }
-    Ok(found)
-}
-
 /// `POST /clients`: creates the client, after showing possible duplicates once.
 pub(crate) async fn create(
     State(console): State<Arc<Console>>,
@@ -730,18 +705,18 @@ pub(crate) async fn create(
         Ok(input) => input,
         Err(err) => return again(FieldErrors::of(&err, t), Vec::new(), f),
     };
-    if f.confirmed != "1" {
-        match duplicates(&console, &caller, &f).await {
-            Ok(found) if !found.is_empty() => {
-                let rows = found.iter().map(|c| Row::of(c, t)).collect();
-                return again(FieldErrors::default(), rows, ClientFields { confirmed: "1".to_owned(), ..f });
-            }
-            Ok(_) => {}
-            Err(err) => return view::failed(&console, &caller, &err),
+    let clients = &console.records.clients;
+    let created = if f.confirmed == "1" {
+        clients.create(&caller.auth.ctx, input).await.map(NewClient::Created)
+    } else {
+        clients.create_unless_duplicate(&caller.auth.ctx, input, None).await
+    };
+    match created {
+        Ok(NewClient::Created(client)) => redirect(&format!("/clients/{}", client.id), caller.htmx),
+        Ok(NewClient::PossibleDuplicates(found)) => {
+            let rows = found.iter().map(|c| Row::of(c, t)).collect();
+            again(FieldErrors::default(), rows, ClientFields { confirmed: "1".to_owned(), ..f })
         }
-    }
-    match console.records.clients.create(&caller.auth.ctx, input).await {
-        Ok(client) => redirect(&format!("/clients/{}", client.id), caller.htmx),
         Err(err) if err.is_user_error() => again(FieldErrors::of(&err, t), Vec::new(), f),
         Err(err) => view::failed(&console, &caller, &err),
     }

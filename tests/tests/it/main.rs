@@ -39,6 +39,7 @@ mod custom_fields;
 mod customers;
 mod direct_login;
 mod documents;
+mod duplicates;
 mod edge;
 mod errors;
 mod exports;

@@ -7,12 +7,14 @@ use crate::addresses::add;
 use crate::both_dbs;
 use crate::clients::created;
 use crate::common::{Tenant, TestApp, user_error_codes};
+use crate::console::{csrf, get, location, signed_in};
 
 both_dbs!(
     each_probe_finds_the_client_and_nothing_is_created,
     allow_duplicate_creates_anyway,
     trashed_clients_and_other_organisations_are_never_duplicates,
     concurrent_creations_of_one_person_make_one_client,
+    the_console_shows_duplicates_once_then_creates_anyway,
 );
 
 const CREATE: &str = "mutation($i: CreateClientInput!) { createClient(input: $i) { client { id } \
@@ -149,4 +151,32 @@ async fn concurrent_creations_of_one_person_make_one_client(app: TestApp) {
         assert_eq!(user_error_codes(lost), ["POSSIBLE_DUPLICATE"]);
     }
     assert_eq!(count(&app, &t).await, 1);
+}
+
+// issue 19 failure 9 (the console's new-client form)
+async fn the_console_shows_duplicates_once_then_creates_anyway(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    created(&app, &t, json!({ "lastName": "Dupré", "firstName": "Anne", "mobile": "06 12 34 56 78" })).await;
+    let http = signed_in(&app, "owner@acme.test").await;
+    let (_, form) = get(&http, format!("{}/clients/new?kind=individual", app.url)).await;
+    let token = csrf(&form);
+    let mut fields = vec![
+        ("_csrf", token.as_str()),
+        ("kind", "individual"),
+        ("last_name", "Martin"),
+        ("first_name", "Léa"),
+        ("work_phone", "+33 6 12 34 56 78"),
+    ];
+    let res = http.post(format!("{}/clients", app.url)).form(&fields).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"duplicates\"") && page.contains("Dupré Anne"), "{page}");
+    assert!(page.contains("name=\"confirmed\" value=\"1\""), "{page}");
+    assert_eq!(app.count("clients").await, 1, "nothing saved");
+
+    fields.push(("confirmed", "1"));
+    let res = http.post(format!("{}/clients", app.url)).form(&fields).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(location(&res).starts_with("/clients/"), "{}", location(&res));
+    assert_eq!(app.count("clients").await, 2);
 }

@@ -60,6 +60,12 @@ pub async fn commit_detached(tx: DatabaseTransaction) -> AppResult<()> {
     tokio::spawn(tx.commit()).await.map_err(crate::error::AppError::internal)?.map_err(Into::into)
 }
 
+/// Rows a SQLite connection's worker thread may read ahead of its caller. sqlx's default (50)
+/// makes every row past the 50th a thread hand-off (a full channel wakes the worker for each row
+/// taken: two context switches per row), which cost a page of 100 plugin records 1 ms; a page
+/// or a batch of ours fits in this many, so a query's rows cross in a few hand-offs.
+const ROW_BUFFER: usize = 1024;
+
 /// Opens a pool. SQLite runs in WAL mode with a busy timeout so readers never block writers.
 pub async fn connect(url: &str, max_connections: u32) -> AppResult<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.to_owned());
@@ -68,12 +74,16 @@ pub async fn connect(url: &str, max_connections: u32) -> AppResult<DatabaseConne
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        // A ping on every checkout is a round trip per transaction (a worker-thread hop on
+        // SQLite); a connection is checked only after it sat idle long enough to be dropped.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .create_if_missing(true)
+                .row_buffer_size(ROW_BUFFER)
         });
     Ok(Database::connect(options).await?)
 }

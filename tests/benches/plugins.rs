@@ -134,7 +134,9 @@ async fn main() {
     };
     let secs: f64 = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10.0);
     println!("scenario                                                 pages/s     p50_ms     p99_ms");
-    for concurrency in [1, 4] {
+    // BENCH_PAGES=0 skips the pages, to profile the calls alone.
+    let pages = std::env::var("BENCH_PAGES").map_or(true, |v| v != "0");
+    for concurrency in [1, 4].into_iter().filter(|_| pages) {
         load::latencies(concurrency, 2.0, page(without)).await; // warm-up
         load::latencies(concurrency, 2.0, page(with)).await;
         // Alternating halves, so drift of the shared machine hits both alike.
@@ -192,11 +194,24 @@ async fn main() {
     // The guest call behind one page: petNames of 50 clients (one host query, 100 pets).
     let ids: Vec<uuid::Uuid> = nodes.iter().map(|n| n["id"].as_str().unwrap().parse().unwrap()).collect();
     let mut page_call = Vec::new();
-    for _ in 0..100 {
+    let calls: usize = std::env::var("BENCH_CALLS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+    for _ in 0..calls {
         let t = Instant::now();
         records.compute(&system, pets, "petNames", ids.clone()).await.unwrap();
         page_call.push(t.elapsed());
     }
+    let mut host_read = Vec::new();
+    for _ in 0..calls {
+        let t = Instant::now();
+        let found = records.by_parents(&system, pets, "pet", &ids).await.unwrap();
+        assert_eq!(found.len(), 100);
+        host_read.push(t.elapsed());
+    }
+    println!(
+        "the same 100 pets read by the host alone (1 DB query): p50 {:.3} ms, p99 {:.3} ms",
+        pct(&mut host_read, 0.5),
+        pct(&mut host_read, 0.99)
+    );
     println!(
         "petNames of a page of 50 clients (store + instance + 1 DB query + call): p50 {:.2} ms, p99 {:.2} ms",
         pct(&mut page_call, 0.5),

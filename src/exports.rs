@@ -10,6 +10,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use clientele_kernel::language::Language;
+use clientele_kernel::tenancy::TenantCtx;
 use clientele_kernel::{AppError, CategoryId, ClientId, ErrorCode, GroupId, SelectionId};
 use clientele_records::clients::export::{csv_bytes, csv_stream};
 use clientele_records::clients::import::MAX_FILE_BYTES;
@@ -18,6 +20,7 @@ use clientele_records::clients::{
     ExportFormat, ImportFormat, ImportRequest, TrashFilter,
 };
 use serde_json::json;
+use strum::IntoEnumIterator;
 
 use crate::AppState;
 use crate::door::{Caller, fail};
@@ -55,6 +58,8 @@ pub struct ListParams {
     reachable_by: Option<String>,
     selection_id: Option<String>,
     order_by: Option<String>,
+    /// The headers' language (EXP-01): `FR`, `EN_US`… as GraphQL's `Language` names them.
+    language: Option<String>,
 }
 
 /// A GraphQL enum name (`DORMANT`) as the domain enum.
@@ -62,10 +67,33 @@ fn name<E: std::str::FromStr>(field: &str, raw: &str) -> Result<E, AppError> {
     raw.trim().to_lowercase().parse().map_err(|_| AppError::invalid(field, format!("`{raw}` is not a valid value.")))
 }
 
-/// The list's filter and order from a query string (a parameter it does not know is refused).
-fn list_query(params: Result<Query<ListParams>, QueryRejection>) -> Result<(ClientFilter, ClientOrder), AppError> {
-    let Query(params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
-    parse_list(params)
+/// The list's filter and order from a query string (a parameter it does not know is refused),
+/// and the headers' language asked for, if any.
+fn list_query(
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<(ClientFilter, ClientOrder, Option<Language>), AppError> {
+    let Query(mut params) = params.map_err(|e| AppError::new(ErrorCode::BadRequest, e.body_text()))?;
+    let language = params.language.take().map(|raw| language_named(&raw)).transpose()?;
+    let (filter, order) = parse_list(params)?;
+    Ok((filter, order, language))
+}
+
+/// A language by its GraphQL name (`EN_US`) or its tag (`en-US`), in any case.
+fn language_named(raw: &str) -> Result<Language, AppError> {
+    let wanted = raw.trim().replace('_', "-");
+    Language::iter()
+        .find(|l| l.tag().eq_ignore_ascii_case(&wanted))
+        .ok_or_else(|| AppError::invalid("language", format!("`{raw}` is not a language: use FR, EN_US…")))
+}
+
+/// EXP-01: an export's headers speak the language asked for, else the signed-in user's, else
+/// English (an API token has no person behind it).
+async fn headers_language(state: &AppState, ctx: &TenantCtx, asked: Option<Language>) -> Result<Language, AppError> {
+    match (asked, ctx.actor().user()) {
+        (Some(language), _) => Ok(language),
+        (None, Some(user)) => Ok(state.services.users.get(ctx, user).await?.language),
+        (None, None) => Ok(Language::EnUs),
+    }
 }
 
 fn parse_list(params: ListParams) -> Result<(ClientFilter, ClientOrder), AppError> {
@@ -170,8 +198,9 @@ pub async fn clients_csv(
 ) -> Response {
     let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let (filter, order) = list_query(params)?;
-        let export = state.records.clients.start_export(&ctx, &filter, order, ExportFormat::Csv).await?;
+        let (filter, order, language) = list_query(params)?;
+        let language = headers_language(&state, &ctx, language).await?;
+        let export = state.records.clients.start_export(&ctx, &filter, order, ExportFormat::Csv, language).await?;
         let header = csv_bytes(Some(export.headers()), &[])?;
         Ok(attachment(
             "text/csv; charset=utf-8",
@@ -191,7 +220,7 @@ pub async fn accounting_csv(
 ) -> Response {
     let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let (filter, _) = list_query(params)?;
+        let (filter, ..) = list_query(params)?;
         let rows = state.records.clients.accounting_rows(&ctx, &filter).await?;
         let headers = clientele_records::clients::ClientService::ACCOUNTING_HEADERS.map(str::to_owned);
         let bytes = csv_bytes(Some(&headers), &rows)?;
@@ -208,10 +237,11 @@ pub async fn clients_xlsx(
 ) -> Response {
     let (ctx, rid) = (caller.auth.ctx, caller.meta.rid);
     let result = async {
-        let (filter, order) = list_query(params)?;
+        let (filter, order, language) = list_query(params)?;
+        let language = headers_language(&state, &ctx, language).await?;
         let dir = tmp_dir(&state)?;
         let file = tempfile::NamedTempFile::new_in(&dir).map_err(AppError::internal)?;
-        state.records.clients.export_xlsx(&ctx, &filter, order, file.path(), &dir).await?;
+        state.records.clients.export_xlsx(&ctx, (&filter, order), language, file.path(), &dir).await?;
         send_file(file, XLSX, "clients.xlsx").await
     };
     respond(result.await, rid.as_deref())
@@ -223,7 +253,8 @@ pub async fn client_csv(State(state): State<Arc<AppState>>, caller: Caller, Path
     let result = async {
         // The router cannot match `{id}.csv` within one segment: the suffix is checked here.
         let id: ClientId = file.strip_suffix(".csv").ok_or_else(AppError::not_found)?.parse()?;
-        let (name, bytes) = state.records.clients.export_one_csv(&ctx, id).await?;
+        let language = headers_language(&state, &ctx, None).await?;
+        let (name, bytes) = state.records.clients.export_one_csv(&ctx, id, language).await?;
         Ok(attachment("text/csv; charset=utf-8", &name, Body::from(bytes)))
     };
     respond(result.await, rid.as_deref())

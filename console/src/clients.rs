@@ -762,7 +762,8 @@ pub(crate) async fn export_xlsx(
     let written = async {
         let file = view::temp_file(&console).await?;
         let dir = &console.tmp_dir;
-        console.records.clients.export_xlsx(&caller.auth.ctx, &q.filter(), q.order(), file.path(), dir).await?;
+        let (list, language) = ((&q.filter(), q.order()), caller.lang.language());
+        console.records.clients.export_xlsx(&caller.auth.ctx, list, language, file.path(), dir).await?;
         view::workbook(file, "clients.xlsx").await
     }
     .await;
@@ -782,7 +783,8 @@ pub(crate) async fn export_csv(
     let q = query.map(|Query(q)| q).unwrap_or_default();
     let ctx = caller.auth.ctx.clone();
     let started = async {
-        let export = console.records.clients.start_export(&ctx, &q.filter(), q.order(), ExportFormat::Csv).await?;
+        let (clients, language) = (&console.records.clients, caller.lang.language());
+        let export = clients.start_export(&ctx, &q.filter(), q.order(), ExportFormat::Csv, language).await?;
         let header = csv_bytes(Some(export.headers()), &[])?;
         Ok::<_, AppError>((export, header))
     }

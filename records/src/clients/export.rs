@@ -18,13 +18,14 @@ use clientele_kernel::Money;
 use clientele_kernel::audit::{self, AuditEntry};
 use clientele_kernel::error::{AppError, AppResult};
 use clientele_kernel::ids::ClientId;
+use clientele_kernel::language::Language;
 use clientele_kernel::page::{Page, PageRequest};
 use clientele_kernel::tenancy::{TenantCtx, TenantTx};
 
 mod columns;
 
 pub use columns::Cell;
-pub(crate) use columns::{CORE_COLUMNS, Names, Sheet, custom_header};
+pub(crate) use columns::{CORE_COLUMNS, Names, PageData, Sheet, custom_header};
 
 /// Rows read per query: bounds what an export holds in memory at once.
 pub const EXPORT_PAGE: u64 = 1000;
@@ -148,18 +149,20 @@ impl XlsxSheet {
 }
 
 impl ClientService {
-    /// Starts an export of the clients matching `filter`, in `order`: checks the filter, loads
-    /// the columns, and writes the audit row. Any authenticated user may export what they can list.
+    /// Starts an export of the clients matching `filter`, in `order`, with headers in
+    /// `language`: checks the filter, loads the columns, and writes the audit row. Any
+    /// authenticated user may export what they can list.
     pub async fn start_export(
         &self,
         ctx: &TenantCtx,
         filter: &ClientFilter,
         order: ClientOrder,
         format: ExportFormat,
+        language: Language,
     ) -> AppResult<ClientExport> {
         let tx = ctx.begin().await?;
         let condition = self.condition(ctx, &tx, filter).await?;
-        let sheet = Sheet::load(&tx).await?;
+        let sheet = Sheet::load(&tx, language).await?;
         let what = json!({ "format": format.as_str(), "filter": format!("{filter:?}"), "order": format!("{order:?}") });
         audit::record(&tx, ctx, AuditEntry::new("client.export", "client", "list", audit::created(&what))).await?;
         tx.commit().await?;
@@ -169,8 +172,11 @@ impl ClientService {
     /// The next page of an export (at most [`EXPORT_PAGE`] rows), or `None` when it is done.
     /// Each page is its own short read, so a slow download holds no connection.
     pub async fn export_page(&self, ctx: &TenantCtx, export: &mut ClientExport) -> AppResult<Option<Vec<Vec<Cell>>>> {
-        let clients = self.export_clients(ctx, export).await?;
-        Ok(clients.map(|clients| clients.iter().map(|c| export.sheet.row(c)).collect()))
+        let Some(clients) = self.export_clients(ctx, export).await? else { return Ok(None) };
+        let tx = ctx.read().await?;
+        let page = PageData::load(&tx, &clients).await?;
+        tx.commit().await?;
+        Ok(Some(clients.iter().map(|c| export.sheet.row(c, &page)).collect()))
     }
 
     /// EXP-09: the accounting mapping of the clients matching `filter`, by number: one row per
@@ -178,7 +184,8 @@ impl ClientService {
     /// `anonymous_accounting` merged into one account, "ANONYME" (the seed's «Anonyme»), with
     /// how many they are. Audited as an export.
     pub async fn accounting_rows(&self, ctx: &TenantCtx, filter: &ClientFilter) -> AppResult<Vec<Vec<Cell>>> {
-        let mut export = self.start_export(ctx, filter, ClientOrder::Number, ExportFormat::Accounting).await?;
+        let (order, format) = (ClientOrder::Number, ExportFormat::Accounting);
+        let mut export = self.start_export(ctx, filter, order, format, Language::EnUs).await?;
         let (mut rows, mut anonymous) = (Vec::new(), 0_i64);
         while let Some(clients) = self.export_clients(ctx, &mut export).await? {
             for c in clients {
@@ -219,16 +226,17 @@ impl ClientService {
         Ok(Some(clients.items).filter(|c| !c.is_empty()))
     }
 
-    /// Writes the filtered list to an .xlsx file at `path`; returns the number of clients.
+    /// Writes the filtered list to an .xlsx file at `path`, headers in `language`; returns the
+    /// number of clients.
     pub async fn export_xlsx(
         &self,
         ctx: &TenantCtx,
-        filter: &ClientFilter,
-        order: ClientOrder,
+        (filter, order): (&ClientFilter, ClientOrder),
+        language: Language,
         path: &Path,
         tmp_dir: &Path,
     ) -> AppResult<u64> {
-        let mut export = self.start_export(ctx, filter, order, ExportFormat::Xlsx).await?;
+        let mut export = self.start_export(ctx, filter, order, ExportFormat::Xlsx, language).await?;
         let mut sheet = XlsxSheet::new(tmp_dir, "Clients", export.headers())?;
         let mut count = 0;
         while let Some(rows) = self.export_page(ctx, &mut export).await? {
@@ -240,14 +248,20 @@ impl ClientService {
     }
 
     /// One client as CSV, named `Fiche_Client_<number>.csv` (EXP-02), in the list's columns.
-    pub async fn export_one_csv(&self, ctx: &TenantCtx, id: ClientId) -> AppResult<(String, Vec<u8>)> {
+    pub async fn export_one_csv(
+        &self,
+        ctx: &TenantCtx,
+        id: ClientId,
+        language: Language,
+    ) -> AppResult<(String, Vec<u8>)> {
         let tx = ctx.begin().await?;
         let client = load(&tx, id).await?;
-        let sheet = Sheet::load(&tx).await?;
+        let sheet = Sheet::load(&tx, language).await?;
+        let page = PageData::load(&tx, std::slice::from_ref(&client)).await?;
         let what = json!({ "format": "csv", "scope": "record" });
         audit::record(&tx, ctx, AuditEntry::new("client.export", "client", id, audit::created(&what))).await?;
         tx.commit().await?;
-        let bytes = csv_bytes(Some(&sheet.headers), &[sheet.row(&client)])?;
+        let bytes = csv_bytes(Some(&sheet.headers), &[sheet.row(&client, &page)])?;
         Ok((format!("Fiche_Client_{}.csv", client.number), bytes))
     }
 
@@ -363,10 +377,12 @@ mod tests {
 
     #[test]
     fn core_columns_have_distinct_headers_and_import_fields() {
-        let mut labels: Vec<_> = CORE_COLUMNS.iter().map(|c| c.label.to_lowercase()).collect();
-        labels.sort_unstable();
-        labels.dedup();
-        assert_eq!(labels.len(), CORE_COLUMNS.len());
+        for language in [Language::EnUs, Language::Fr] {
+            let mut labels: Vec<_> = CORE_COLUMNS.iter().map(|c| c.header.get(language).to_lowercase()).collect();
+            labels.sort_unstable();
+            labels.dedup();
+            assert_eq!(labels.len(), CORE_COLUMNS.len(), "{language:?}");
+        }
         let mut fields: Vec<_> = CORE_COLUMNS.iter().filter_map(|c| c.field).collect();
         fields.sort_unstable();
         fields.dedup();

@@ -29,40 +29,40 @@ use clientele_kernel::language::Language;
 macro_rules! client_fields {
     ($then:ident) => {
         $then! {
-            barcode: Option<String> = code().personal().moves().import().export(2, "Barcode"),
-            civility: Option<Civility> = choice("Civility").personal().import().export(4, "Civility"),
-            last_name: Option<String> = text(100).personal().import().export(5, "Last name"),
-            first_name: Option<String> = text(100).personal().import().export(6, "First name"),
-            company_name: Option<String> = text(200).personal().import().export(7, "Company"),
+            barcode: Option<String> = code().personal().moves().import().export(2, "Barcode", "Code-barres"),
+            civility: Option<Civility> = choice("Civility").personal().import().export(4, "Civility", "Civilité"),
+            last_name: Option<String> = text(100).personal().import().export(5, "Last name", "Nom"),
+            first_name: Option<String> = text(100).personal().import().export(6, "First name", "Prénom"),
+            company_name: Option<String> = text(200).personal().import().export(7, "Company", "Raison sociale"),
             legal_form: Option<String> = text(100).import(),
             head_office: Option<String> = text(200).personal().import(),
             siren: Option<String> = of(Kind::Siren).personal().by_hand().import(),
             siret: Option<String> = of(Kind::Siret).personal().by_hand().import(),
             naf_code: Option<String> = text(10).import(),
             vat_number: Option<String> = text(20).personal().import(),
-            email: Option<String> = of(Kind::Email).personal().moves().import().export(8, "E-mail"),
+            email: Option<String> = of(Kind::Email).personal().moves().import().export(8, "E-mail", "E-mail"),
             manager_mobile: Option<String> = text(40).personal().import(),
             fax: Option<String> = text(40).personal().import(),
-            language: Language = choice("Language").import().export(13, "Language"),
-            birth_date: Option<NaiveDate> = of(Kind::PastDate).personal().import().export(12, "Birth date"),
+            language: Language = choice("Language").import().export(13, "Language", "Langue"),
+            birth_date: Option<NaiveDate> = of(Kind::PastDate).personal().import().export(12, "Birth date", "Date de naissance"),
             alert: Option<String> = long_text(2000).personal().import().about("CLI-13: shown whenever the client is called up."),
             notes: Option<String> = long_text(20_000).personal().import(),
-            establishment: Option<String> = text(100).import().export(16, "Establishment"),
-            status: ClientStatus = choice("ClientStatus").import().export(17, "Status"),
-            blocked: bool = flag().read_only().export(18, "Blocked"),
+            establishment: Option<String> = text(100).import().export(16, "Establishment", "Établissement"),
+            status: ClientStatus = choice("ClientStatus").import().export(17, "Status", "Statut"),
+            blocked: bool = flag().read_only().export(18, "Blocked", "Bloqué"),
             blocked_reason: Option<String> = text(500).read_only().by_hand(),
             #[sea_orm(column_name = "category_id")]
-            category: Option<CategoryId> = refers(Target::Category).import().export(14, "Category"),
+            category: Option<CategoryId> = refers(Target::Category).import().export(14, "Category", "Catégorie"),
             #[sea_orm(column_name = "group_id")]
-            group: Option<GroupId> = refers(Target::Group).import().export(15, "Group"),
+            group: Option<GroupId> = refers(Target::Group).import().export(15, "Group", "Groupe"),
             #[sea_orm(column_name = "sponsor_id")]
             sponsor: Option<ClientId> = refers(Target::Client).by_hand(),
             #[sea_orm(column_name = "representative_id")]
             representative: Option<StaffId> = refers(Target::Staff),
             vat_exempt: bool = flag().import(),
             bill_excl_tax: bool = flag().import(),
-            accounting_code: Option<String> = text(40).import().export(19, "Accounting code"),
-            anonymous_accounting: bool = flag().import().export(20, "Anonymous accounting"),
+            accounting_code: Option<String> = text(40).import().export(19, "Accounting code", "Code comptable"),
+            anonymous_accounting: bool = flag().import().export(20, "Anonymous accounting", "Code comptable anonyme"),
             multi_tariff: bool = flag(),
             #[sea_orm(column_name = "tariff_id")]
             tariff: Option<LookupId> = refers(Target::Lookup).by_hand(),
@@ -177,7 +177,7 @@ pub struct FieldSpec {
     /// Whether imports may set it.
     pub import: bool,
     /// The export column: its place among the core columns and its header.
-    pub export: Option<(u8, &'static str)>,
+    pub export: Option<(u8, Header)>,
     /// The description of the GraphQL field.
     pub about: Option<&'static str>,
     pub(crate) get: fn(&Client) -> FieldValue,
@@ -195,8 +195,23 @@ pub struct Spec {
     personal: bool,
     merge: Option<Merge>,
     import: bool,
-    export: Option<(u8, &'static str)>,
+    export: Option<(u8, Header)>,
     about: Option<&'static str>,
+}
+
+/// An export column's header in English and in French (EXP-01: the file speaks its reader's
+/// language; imports recognise both).
+#[derive(Clone, Copy, Debug)]
+pub struct Header {
+    pub en: &'static str,
+    pub fr: &'static str,
+}
+
+impl Header {
+    /// French for French readers, English for everyone else.
+    pub fn get(self, language: Language) -> &'static str {
+        if language == Language::Fr { self.fr } else { self.en }
+    }
 }
 
 const fn of(kind: Kind) -> Spec {
@@ -237,8 +252,8 @@ impl Spec {
     const fn import(self) -> Self {
         Self { import: true, ..self }
     }
-    const fn export(self, position: u8, header: &'static str) -> Self {
-        Self { export: Some((position, header)), ..self }
+    const fn export(self, position: u8, en: &'static str, fr: &'static str) -> Self {
+        Self { export: Some((position, Header { en, fr })), ..self }
     }
     const fn about(self, text: &'static str) -> Self {
         Self { about: Some(text), ..self }

@@ -38,6 +38,7 @@ use clientele_kernel::ids::{BeneficiaryId, CardId, ClientId, LedgerEntryId, User
 use clientele_kernel::tenancy::{Permission, TenantCtx, TenantTx};
 
 pub use holders::Holder;
+pub(crate) use read::balances;
 pub use read::{EntryFilter, Operation, Statement};
 pub use rules::{LedgerKind, after_posting, available_credit, floor};
 

@@ -16,6 +16,7 @@ both_dbs!(
     the_accounting_export_merges_anonymous_accounting_into_one_account,
     exports_import_back_as_the_same_clients,
     list_exports_follow_the_filters,
+    exports_speak_the_readers_language_with_address_and_balance,
     dry_runs_report_row_errors_and_write_nothing,
     failed_imports_change_nothing,
     duplicates_are_skipped_updated_or_created,
@@ -209,6 +210,61 @@ async fn exports_import_back_as_the_same_clients(app: TestApp) {
     let (status, ..) = get(&app, Some(&a.token), &format!("/exports/clients/{id}.pdf")).await;
     assert_eq!(status, 404);
     assert!(app.rows("audit_log").await.iter().filter(|r| r.contains("client.export")).count() >= 3);
+}
+
+// EXP-01
+async fn exports_speak_the_readers_language_with_address_and_balance(app: TestApp) {
+    let t = app.supplier("Acme", "owner@acme.test").await;
+    let anne = create(&app, &t, json!({ "lastName": "Dupont", "firstName": "Anne", "accountKind": "DEPOSIT" })).await;
+    create(&app, &t, json!({ "lastName": "Martin", "firstName": "Paul" })).await;
+    let q = "mutation($i: CreateAddressInput!) { createAddress(input: $i) { address { id } userErrors { code } } }";
+    for (kind, city) in [("DELIVERY", "Paris"), ("MAIN", "Lyon")] {
+        let input = json!({ "clientId": anne["id"], "kind": kind, "street": "3 rue Mercière", "postcode": "69002",
+                            "city": city, "country": "fr" });
+        app.gql_ok(Some(&t.token), q, json!({ "i": input })).await;
+    }
+    let q = "mutation($i: PostLedgerEntryInput!) { postLedgerEntry(input: $i) { entry { id } userErrors { code } } }";
+    let entry = json!({ "clientId": anne["id"], "kind": "CREDIT_ADDED", "amount": "120.50" });
+    app.gql_ok(Some(&t.token), q, json!({ "i": entry })).await;
+
+    // No language asked: the signed-in user's (English here).
+    let (status, .., csv) = get(&app, Some(&t.token), "/exports/clients.csv").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&csv);
+    for column in ["Last name", "Street", "Postcode", "City", "Country", "Balance"] {
+        assert!(rows[0].contains(&column.to_owned()), "{column} in {:?}", rows[0]);
+    }
+    // Asked in French: French headers, the main address (not the delivery one), the balance.
+    let (status, .., csv) = get(&app, Some(&t.token), "/exports/clients.csv?language=FR").await;
+    assert_eq!(status, 200);
+    let rows = csv_rows(&csv);
+    let at = |name: &str| rows[0].iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {:?}", rows[0]));
+    let dupont = rows.iter().find(|r| r[at("Nom")] == "Dupont").unwrap();
+    let martin = rows.iter().find(|r| r[at("Nom")] == "Martin").unwrap();
+    assert_eq!(
+        [&dupont[at("Prénom")], &dupont[at("Rue")], &dupont[at("Code postal")], &dupont[at("Ville")]],
+        ["Anne", "3 rue Mercière", "69002", "Lyon"]
+    );
+    assert_eq!((dupont[at("Pays")].as_str(), dupont[at("Solde")].as_str()), ("FR", "120.50"));
+    assert_eq!((martin[at("Ville")].as_str(), martin[at("Solde")].as_str()), ("", "0.00"));
+    let (status, .., xlsx) = get(&app, Some(&t.token), "/exports/clients.xlsx?language=fr").await;
+    assert_eq!(status, 200);
+    let header: Vec<String> = sheet(&xlsx)[0].iter().map(ToString::to_string).collect();
+    assert_eq!(header, rows[0], "the workbook speaks French too");
+
+    // A French export imports back: its headers are known, the address and balance are read-only.
+    let other = app.supplier("Beta", "owner@beta.test").await;
+    let job = import(&app, &other, &csv, "CSV", json!({})).await;
+    assert_eq!((job["status"].as_str(), job["created"].as_i64()), (Some("SUCCEEDED"), Some(2)), "{job}");
+    let names = clients(&app, &other, "lastName firstName").await;
+    assert_eq!(
+        names,
+        [json!({ "lastName": "Dupont", "firstName": "Anne" }), json!({ "lastName": "Martin", "firstName": "Paul" })]
+    );
+
+    let (status, .., body) = get(&app, Some(&t.token), "/exports/clients.csv?language=klingon").await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (400, Some("VALIDATION")), "{body}");
 }
 
 // EXP-01 SRC-08

@@ -9,15 +9,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
+use crate::clients::addresses::{self, Address, AddressKind};
 use crate::clients::custom_fields::CustomFieldDef;
 use crate::clients::entity::{category, group};
-use crate::clients::fields::{FIELDS, FieldSpec, FieldValue, Kind, Target};
+use crate::clients::fields::{FIELDS, FieldSpec, FieldValue, Header, Kind, Target};
+use crate::clients::ledger;
 use crate::clients::model::Client;
 use crate::clients::service::client_field_defs;
 use clientele_kernel::Money;
 use clientele_kernel::error::AppResult;
 use clientele_kernel::fields::FieldType;
-use clientele_kernel::ids::{CategoryId, GroupId};
+use clientele_kernel::ids::{CategoryId, ClientId, GroupId};
+use clientele_kernel::language::Language;
 use clientele_kernel::tenancy::TenantTx;
 
 /// One cell, typed so spreadsheets get numbers, dates and booleans rather than text.
@@ -73,9 +76,38 @@ impl Names {
     }
 }
 
+/// What a page of an export reads besides its clients: each client's default main address and
+/// its balance (EXP-01's address and balance columns), one query each per page.
+pub(crate) struct PageData {
+    addresses: HashMap<ClientId, Address>,
+    balances: HashMap<ClientId, Money>,
+}
+
+impl PageData {
+    pub(crate) async fn load(tx: &TenantTx, clients: &[Client]) -> AppResult<Self> {
+        let ids: Vec<ClientId> = clients.iter().map(|c| c.id).collect();
+        let mut addresses = HashMap::new();
+        // Default addresses come first: the first main address of a client is the one shown.
+        for a in addresses::of_clients(tx, &ids).await?.into_iter().filter(|a| a.kind == AddressKind::Main) {
+            addresses.entry(a.client).or_insert(a);
+        }
+        Ok(Self { addresses, balances: ledger::balances(tx, &ids).await? })
+    }
+
+    fn address(&self, c: &Client, part: fn(&Address) -> Option<&String>) -> Cell {
+        Cell::text(self.addresses.get(&c.id).and_then(part).map(String::as_str))
+    }
+}
+
+/// What a column's value may come from: the client, the tenant's names, the page's data.
+pub(crate) struct Known<'a> {
+    names: &'a Names,
+    page: &'a PageData,
+}
+
 /// A core column: its header, the domain field imports map it back to, and its value.
 pub(crate) struct CoreColumn {
-    pub label: &'static str,
+    pub header: Header,
     pub field: Option<&'static str>,
     get: Get,
 }
@@ -87,27 +119,44 @@ enum Get {
     Hand(Getter),
 }
 
-type Getter = fn(&Client, &Names) -> Cell;
+type Getter = fn(&Client, &Known<'_>) -> Cell;
 
-/// The hand-written core columns: place in the file, header, domain field, value.
-const HAND_COLUMNS: [(u8, &str, Option<&str>, Getter); 7] = [
-    (0, "Number", None, |c, _| Cell::Int(c.number)),
-    (1, "Code", Some("code"), |c, _| Cell::Text(c.code.clone())),
-    (3, "Kind", Some("kind"), |c, _| Cell::name(c.kind.as_str())),
-    (9, "Mobile", Some("mobile"), |c, _| Cell::text(c.mobile.as_ref().map(|p| p.typed.as_str()))),
-    (10, "Home phone", Some("home_phone"), |c, _| Cell::text(c.home_phone.as_ref().map(|p| p.typed.as_str()))),
-    (11, "Work phone", Some("work_phone"), |c, _| Cell::text(c.work_phone.as_ref().map(|p| p.typed.as_str()))),
-    (21, "Created at", None, |c, _| Cell::DateTime(c.created_at)),
+const fn header(en: &'static str, fr: &'static str) -> Header {
+    Header { en, fr }
+}
+
+/// The hand-written core columns: place in the file, header, domain field, value. The address
+/// and balance columns are for reading: an import does not set them.
+const HAND_COLUMNS: [(u8, Header, Option<&str>, Getter); 12] = [
+    (0, header("Number", "Numéro"), None, |c, _| Cell::Int(c.number)),
+    (1, header("Code", "Code"), Some("code"), |c, _| Cell::Text(c.code.clone())),
+    (3, header("Kind", "Type"), Some("kind"), |c, _| Cell::name(c.kind.as_str())),
+    (9, header("Mobile", "Portable"), Some("mobile"), |c, _| Cell::text(c.mobile.as_ref().map(|p| p.typed.as_str()))),
+    (10, header("Home phone", "Téléphone"), Some("home_phone"), |c, _| {
+        Cell::text(c.home_phone.as_ref().map(|p| p.typed.as_str()))
+    }),
+    (11, header("Work phone", "Téléphone professionnel"), Some("work_phone"), |c, _| {
+        Cell::text(c.work_phone.as_ref().map(|p| p.typed.as_str()))
+    }),
+    (21, header("Created at", "Créé le"), None, |c, _| Cell::DateTime(c.created_at)),
+    (22, header("Street", "Rue"), None, |c, k| k.page.address(c, |a| a.street.as_ref())),
+    (23, header("Postcode", "Code postal"), None, |c, k| k.page.address(c, |a| a.postcode.as_ref())),
+    (24, header("City", "Ville"), None, |c, k| k.page.address(c, |a| a.city.as_ref())),
+    (25, header("Country", "Pays"), None, |c, k| k.page.address(c, |a| a.country.as_ref())),
+    (26, header("Balance", "Solde"), None, |c, k| {
+        Cell::Amount(k.page.balances.get(&c.id).copied().unwrap_or(Money(0)))
+    }),
 ];
 
 /// Every core column, EXP-01 and EXP-09's among them, in file order: the hand-written ones and
 /// the client table's fields that have an export column.
 pub(crate) static CORE_COLUMNS: LazyLock<Vec<CoreColumn>> = LazyLock::new(|| {
     let hand =
-        HAND_COLUMNS.iter().map(|&(at, label, field, get)| (at, CoreColumn { label, field, get: Get::Hand(get) }));
+        HAND_COLUMNS.iter().map(|&(at, header, field, get)| (at, CoreColumn { header, field, get: Get::Hand(get) }));
     let table = FIELDS.iter().filter_map(|spec| {
-        let (at, label) = spec.export?;
-        Some((at, CoreColumn { label, field: (spec.input && spec.import).then_some(spec.name), get: Get::Field(spec) }))
+        let (at, header) = spec.export?;
+        let field = (spec.input && spec.import).then_some(spec.name);
+        Some((at, CoreColumn { header, field, get: Get::Field(spec) }))
     });
     let mut columns: Vec<_> = hand.chain(table).collect();
     columns.sort_by_key(|(at, _)| *at);
@@ -115,9 +164,15 @@ pub(crate) static CORE_COLUMNS: LazyLock<Vec<CoreColumn>> = LazyLock::new(|| {
 });
 
 impl CoreColumn {
-    fn cell(&self, c: &Client, names: &Names) -> Cell {
+    /// Whether `header` names this column, in either language (what imports read back).
+    pub(crate) fn is_named(&self, header: &str) -> bool {
+        self.header.en.eq_ignore_ascii_case(header) || self.header.fr.to_lowercase() == header.to_lowercase()
+    }
+
+    fn cell(&self, c: &Client, known: &Known<'_>) -> Cell {
+        let names = known.names;
         match self.get {
-            Get::Hand(get) => get(c, names),
+            Get::Hand(get) => get(c, known),
             Get::Field(spec) => match ((spec.get)(c), spec.kind) {
                 (FieldValue::Id(id), Kind::Ref(Target::Category)) => {
                     Cell::text(names.categories.get(&CategoryId(id)).map(String::as_str))
@@ -170,10 +225,11 @@ pub(crate) struct Sheet {
 }
 
 impl Sheet {
-    /// The core columns and the tenant's active custom fields, in display order.
-    pub(crate) async fn load(tx: &TenantTx) -> AppResult<Self> {
+    /// The core columns and the tenant's active custom fields, in display order, with the
+    /// core columns' headers in `language`.
+    pub(crate) async fn load(tx: &TenantTx, language: Language) -> AppResult<Self> {
         let defs: Vec<_> = client_field_defs(tx).await?.into_iter().filter(|d| d.active).collect();
-        let mut headers: Vec<String> = CORE_COLUMNS.iter().map(|c| c.label.to_owned()).collect();
+        let mut headers: Vec<String> = CORE_COLUMNS.iter().map(|c| c.header.get(language).to_owned()).collect();
         for def in &defs {
             let header = custom_header(def, &headers);
             headers.push(header);
@@ -181,8 +237,10 @@ impl Sheet {
         Ok(Self { headers, defs, names: Names::load(tx).await? })
     }
 
-    pub(crate) fn row(&self, c: &Client) -> Vec<Cell> {
-        let core = CORE_COLUMNS.iter().map(|col| col.cell(c, &self.names));
+    /// A client's row; `page` was read for the page it is on.
+    pub(crate) fn row(&self, c: &Client, page: &PageData) -> Vec<Cell> {
+        let known = Known { names: &self.names, page };
+        let core = CORE_COLUMNS.iter().map(|col| col.cell(c, &known));
         core.chain(self.defs.iter().map(|d| custom_cell(d, c.custom_fields.get(&d.key)))).collect()
     }
 }

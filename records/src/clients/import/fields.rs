@@ -128,10 +128,11 @@ fn folded(header: &str) -> String {
 /// name, or a custom field's label or key. `Some(None)`: a column an export writes that an
 /// import does not set (`Number`, `Created at`); `None`: a header that names nothing.
 fn guess(header: &str, defs: &[CustomFieldDef]) -> Option<Option<Target>> {
-    if let Some(core) = CORE_COLUMNS.iter().find(|c| c.label.eq_ignore_ascii_case(header)) {
+    if let Some(core) = CORE_COLUMNS.iter().find(|c| c.is_named(header)) {
         return Some(core.field.and_then(|f| target(f, defs)));
     }
-    let labels: Vec<String> = CORE_COLUMNS.iter().map(|c| c.label.to_owned()).collect();
+    // Either language's export may have set a custom field's header apart from a core one.
+    let labels: Vec<String> = CORE_COLUMNS.iter().flat_map(|c| [c.header.en, c.header.fr]).map(str::to_owned).collect();
     let custom = defs.iter().filter(|d| d.active).find(|d| {
         custom_header(d, &labels).eq_ignore_ascii_case(header)
             || d.label.eq_ignore_ascii_case(header)
@@ -229,7 +230,7 @@ pub(crate) fn preview(table: &Table, defs: &[CustomFieldDef]) -> ImportPreview {
 fn choices(defs: &[CustomFieldDef]) -> Vec<ImportField> {
     let core = CORE_COLUMNS.iter().filter_map(|c| {
         let name = c.field?;
-        target(name, defs).is_some().then(|| ImportField { name: name.to_owned(), label: c.label.to_owned() })
+        target(name, defs).is_some().then(|| ImportField { name: name.to_owned(), label: c.header.en.to_owned() })
     });
     let unexported = FIELDS
         .iter()

@@ -119,23 +119,29 @@ fn of_scope(tx: &TenantTx, client: ClientId, beneficiary: Option<BeneficiaryId>)
     }
 }
 
+/// The balance of each client in `ids` that has entries, in one aggregate query.
+pub(crate) async fn balances(tx: &TenantTx, ids: &[ClientId]) -> AppResult<HashMap<ClientId, Money>> {
+    let rows: Vec<(ClientId, i64)> = ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::ClientId)
+        .expr_as(sum("amount_minor"), "total")
+        .filter(ledger_entry::Column::TenantId.eq(tx.tenant()))
+        .filter(ledger_entry::Column::ClientId.is_in(ids.iter().copied()))
+        .group_by(ledger_entry::Column::ClientId)
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    Ok(rows.into_iter().map(|(id, total)| (id, Money(total))).collect())
+}
+
 impl LedgerService {
     /// The balance of each client in `ids` with one aggregate query (for the `DataLoader`);
     /// clients without entries are absent, their balance is 0.
     pub async fn balances(&self, ctx: &TenantCtx, ids: &[ClientId]) -> AppResult<HashMap<ClientId, Money>> {
         let tx = ctx.read().await?;
-        let rows: Vec<(ClientId, i64)> = ledger_entry::Entity::find()
-            .select_only()
-            .column(ledger_entry::Column::ClientId)
-            .expr_as(sum("amount_minor"), "total")
-            .filter(ledger_entry::Column::TenantId.eq(ctx.tenant()))
-            .filter(ledger_entry::Column::ClientId.is_in(ids.iter().copied()))
-            .group_by(ledger_entry::Column::ClientId)
-            .into_tuple()
-            .all(tx.conn())
-            .await?;
+        let balances = balances(&tx, ids).await?;
         tx.commit().await?;
-        Ok(rows.into_iter().map(|(id, total)| (id, Money(total))).collect())
+        Ok(balances)
     }
 
     /// One page of a client's entries in date order, then posting order, filtered.

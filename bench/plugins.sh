@@ -22,6 +22,11 @@
 # out (a page's ids arrive in one poll; still one guest call per page, tested):
 #   1 client : +37.8% p99 / +60.3% p50 -> +25.7% / +35.7%; 4 clients: +42.2% -> +53.6% p99 (noisy:
 #   the guest call itself measured 1.43 -> 2.08 ms p50 between the two runs). Target not met.
+# 2026-12-08, release, BENCH_SECS=8, one run: 1 client +41.0% p99, 4 clients +90.0% p99 (page
+#   4.93 ms p50 alone). The guest call behind a page: 1.95 ms p50, of which the host's read of the
+#   page's 100 pets alone is 0.94 ms (printed beside it): SQLite rows cross from sqlx's worker
+#   thread one hand-off at a time (perf stat, BENCH_PAGES=0 BENCH_CALLS=3100: 128 context
+#   switches per read with sqlx's 50-row buffer, 40 with 1,024). Target not met.
 # Neighbours (dev, 8 s): every hostile load <= 1.5x the well-behaved one since the fair turns
 #   (32 callers of slow calls: read p99 3.89x -> 1.26x).
 # The ≤ 10% p99 target is not met in the dev profile: most of the added time is the host side

@@ -29,6 +29,7 @@ pub(crate) struct UserRow {
     id: String,
     name: String,
     email: String,
+    username: Option<String>,
     role: &'static str,
     role_label: String,
     active: bool,
@@ -44,6 +45,7 @@ impl UserRow {
             id: u.id.to_string(),
             name: u.display_name.clone(),
             email: u.email.clone(),
+            username: u.username.clone(),
             role: u.role.as_str(),
             role_label: t.s(&format!("role-{}", u.role.as_str())),
             active: u.status == UserStatus::Active,
@@ -60,6 +62,8 @@ impl UserRow {
 pub(crate) struct InviteFields {
     email: String,
     display_name: String,
+    /// Optional (USR-02): left empty, the user has none.
+    username: String,
     role: String,
     language: String,
 }
@@ -188,6 +192,7 @@ pub(crate) async fn invite(
         let role = f.role.parse::<Role>().map_err(|_| AppError::invalid("role", "Choose a role."))?;
         let input = NewUser {
             email: f.email.clone(),
+            username: Some(f.username.trim()).filter(|u| !u.is_empty()).map(str::to_owned),
             display_name: f.display_name.clone(),
             role,
             language: Some(language_of(&f.language)),

@@ -32,6 +32,7 @@ mod m20261202_000015_client_fax;
 mod m20261203_000016_plugin_quotas;
 mod m20261203_000017_audit_by_actor;
 mod m20261207_000018_saved_selections;
+mod m20261208_000020_usernames;
 mod pg;
 
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_plugin_quotas::Migration),
             Box::new(m20261203_000017_audit_by_actor::Migration),
             Box::new(m20261207_000018_saved_selections::Migration),
+            Box::new(m20261208_000020_usernames::Migration),
         ]
     }
 }

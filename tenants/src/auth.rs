@@ -224,18 +224,20 @@ impl AuthService {
         crate::model::check_available(status, blocked, valid_from, self.handles.now().date_naive())
     }
 
-    /// Password sign-in. Unknown e-mail, wrong password and inactive user give the same
-    /// answer in the same time; failures are throttled per account and per client address.
+    /// Password sign-in with the e-mail or the username (USR-02) as `login`. Unknown account,
+    /// wrong password and inactive user give the same answer in the same time; failures are
+    /// throttled per account and per client address.
     pub async fn sign_in(
         &self,
-        email: &str,
+        login: &str,
         password: &str,
         organisation: Option<TenantId>,
         client: &ClientInfo,
     ) -> AppResult<SignedIn> {
         // Over budget nothing is counted or checked: the request asked for more than it may.
         client.hashes.spend()?;
-        let email = normalise_email(email);
+        // Usernames fold as e-mails do, and hold no '@': one normal form serves both.
+        let login = normalise_email(login);
         let db = &self.handles.db;
         let now = self.handles.now();
         // Counted before any password is checked: concurrent guesses queue on the count.
@@ -245,18 +247,18 @@ impl AuthService {
         {
             return Err(ErrorCode::TooManyAttempts.into());
         }
-        let pair_key = throttle::pair_key(&email, client.addr.as_deref());
+        let pair_key = throttle::pair_key(&login, client.addr.as_deref());
         if throttle::attempt(db, &pair_key, throttle::ACCOUNT, now).await? == throttle::Verdict::Locked {
             return Err(ErrorCode::TooManyAttempts.into());
         }
         // Past the per-account ceiling (guesses from many addresses) attempts only slow down.
-        let ceiling_key = throttle::account_key(&email);
+        let ceiling_key = throttle::account_key(&login);
         if throttle::attempt(db, &ceiling_key, throttle::ACCOUNT_CEILING, now).await? == throttle::Verdict::Locked {
             tokio::time::sleep(throttle::CEILING_DELAY).await;
         }
 
         let mut matched = Vec::new();
-        let candidates = self.candidates(&email, organisation).await?;
+        let candidates = self.candidates(&login, organisation).await?;
         if candidates.is_empty() {
             password::verify(password.to_owned(), None).await?;
         }
@@ -272,7 +274,7 @@ impl AuthService {
         if !matched.is_empty() {
             return Err(AppError::invalid(
                 "organisation",
-                "This e-mail address belongs to several organisations: say which one.",
+                "This e-mail address or username belongs to several organisations: say which one.",
             ));
         }
         org_available?;
@@ -284,22 +286,28 @@ impl AuthService {
         self.open_session(&ctx, user, client, "password").await
     }
 
-    /// `(tenant, user)` pairs holding this e-mail, seen through the sign-in policy only.
+    /// `(tenant, user)` pairs holding this normalised e-mail, or this username when it has no
+    /// '@' (USR-02), seen through the matching sign-in policy only.
     pub(crate) async fn candidates(
         &self,
-        email: &str,
+        login: &str,
         organisation: Option<TenantId>,
     ) -> AppResult<Vec<(TenantId, UserId)>> {
+        let (setting, column) = if login.contains('@') {
+            ("app.sign_in_email", user::Column::Email)
+        } else {
+            ("app.sign_in_username", user::Column::Username)
+        };
         let tx = self.handles.db.begin().await?;
         if tx.get_database_backend() == DbBackend::Postgres {
             tx.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT set_config('app.sign_in_email', $1, true)",
-                [email.into()],
+                "SELECT set_config($1, $2, true)",
+                [setting.into(), login.into()],
             ))
             .await?;
         }
-        let mut query = user::Entity::find().filter(user::Column::Email.eq(email));
+        let mut query = user::Entity::find().filter(column.eq(login));
         if let Some(org) = organisation {
             query = query.filter(user::Column::TenantId.eq(org));
         }
@@ -667,7 +675,7 @@ pub(crate) async fn store_password(
     Ok(())
 }
 
-/// E-mail addresses compare trimmed and case-insensitively (USR-01).
+/// E-mail addresses (USR-01) and usernames (USR-02) compare trimmed and case-insensitively.
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }

@@ -1,6 +1,13 @@
 //! Licences of customer organisations (ORG-25, USR-07): seats that users consume. Creating or
 //! reactivating a user takes a seat in the same transaction, with the licence rows locked, so
 //! concurrent creations can never exceed the quantity.
+//!
+//! Users are not assigned to a licence. The organisation's active users fill its customer-user
+//! licences one after the other, oldest first (creation time, then id), each up to its seats
+//! (quantity less transmitted); supplier-user licences hold none of them. So each licence's
+//! `used` is its own share, the shares add up to the active users, and one more user fits
+//! exactly when some customer-user licence shows a free seat: the check on creation reads the
+//! same numbers the licences show.
 
 use std::sync::Arc;
 
@@ -33,14 +40,32 @@ pub struct Licence {
     pub quantity: i32,
     /// seats delegated elsewhere.
     pub transmitted: i32,
-    /// Seats taken: active users of the organisation (customer-user licences).
+    /// This licence's seats held by active users (see the module's rule).
     pub used: i64,
 }
 
 impl Licence {
-    /// Seats left: quantity − transmitted − used (shared across licences of a kind, shown per licence).
+    /// Seats it offers: quantity − transmitted.
+    fn seats(&self) -> i64 {
+        (i64::from(self.quantity) - i64::from(self.transmitted)).max(0)
+    }
+
+    /// Seats of this licence left: quantity − transmitted − used.
     pub fn free(&self) -> i64 {
-        (i64::from(self.quantity) - i64::from(self.transmitted) - self.used).max(0)
+        self.seats() - self.used
+    }
+
+    fn of(row: licence::Model) -> AppResult<Self> {
+        Ok(Self {
+            id: row.id,
+            organisation: row.tenant_id,
+            title: row.title,
+            kind: crate::model::parse_stored("kind", &row.kind)?,
+            description: row.description,
+            quantity: row.quantity,
+            transmitted: row.transmitted,
+            used: 0,
+        })
     }
 }
 
@@ -66,15 +91,30 @@ async fn active_users(tx: &TenantTx) -> AppResult<i64> {
     Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-/// Capacity of the customer-user licences, with their rows locked until the transaction ends.
-async fn locked_capacity(tx: &TenantTx) -> AppResult<i64> {
-    let rows = licence::Entity::find()
+/// Gives `active` users their seats, licence after licence in the order given (the module's
+/// rule); returns how many found none.
+fn fill(licences: &mut [Licence], mut active: i64) -> i64 {
+    for licence in licences.iter_mut().filter(|l| l.kind == LicenceKind::CustomerUser) {
+        licence.used = active.min(licence.seats());
+        active -= licence.used;
+    }
+    active
+}
+
+/// The organisation's licences in the order their seats fill, each with its seats in use, and
+/// the active users left without a seat (none while the limits hold). `lock`: the licence rows
+/// stay locked until the transaction ends, so concurrent seat takers queue.
+async fn filled(tx: &TenantTx, lock: bool) -> AppResult<(Vec<Licence>, i64)> {
+    let mut query = licence::Entity::find()
         .filter(licence::Column::TenantId.eq(tx.tenant()))
-        .filter(licence::Column::Kind.eq(<&str>::from(LicenceKind::CustomerUser)))
-        .lock_exclusive()
-        .all(tx.conn())
-        .await?;
-    Ok(rows.iter().map(|l| i64::from(l.quantity) - i64::from(l.transmitted)).sum())
+        .order_by_asc(licence::Column::CreatedAt)
+        .order_by_asc(licence::Column::Id);
+    if lock {
+        query = query.lock_exclusive();
+    }
+    let mut licences = query.all(tx.conn()).await?.into_iter().map(Licence::of).collect::<AppResult<Vec<_>>>()?;
+    let unseated = fill(&mut licences, active_users(tx).await?);
+    Ok((licences, unseated))
 }
 
 /// Takes a seat for one more active user of a customer organisation, or `SEAT_LIMIT_REACHED`.
@@ -83,8 +123,8 @@ pub(crate) async fn take_seat(tx: &TenantTx, kind: OrgKind) -> AppResult<()> {
     if kind != OrgKind::Customer {
         return Ok(());
     }
-    let capacity = locked_capacity(tx).await?;
-    if active_users(tx).await? >= capacity {
+    let (licences, _) = filled(tx, true).await?;
+    if !licences.iter().any(|l| l.kind == LicenceKind::CustomerUser && l.free() > 0) {
         return Err(ErrorCode::SeatLimitReached.into());
     }
     Ok(())
@@ -117,34 +157,12 @@ impl LicenceService {
         Ok(tx)
     }
 
-    async fn view(tx: &TenantTx, row: licence::Model) -> AppResult<Licence> {
-        let kind: LicenceKind = crate::model::parse_stored("kind", &row.kind)?;
-        let used = if kind == LicenceKind::CustomerUser { active_users(tx).await? } else { 0 };
-        Ok(Licence {
-            id: row.id,
-            organisation: row.tenant_id,
-            title: row.title,
-            description: row.description,
-            kind,
-            quantity: row.quantity,
-            transmitted: row.transmitted,
-            used,
-        })
-    }
-
+    /// The customer's licences, oldest first: the order their seats fill.
     pub async fn list(&self, ctx: &TenantCtx, org: TenantId) -> AppResult<Vec<Licence>> {
         let tx = Self::in_customer(ctx, org, false).await?;
-        let rows = licence::Entity::find()
-            .filter(licence::Column::TenantId.eq(org))
-            .order_by_asc(licence::Column::Id)
-            .all(tx.conn())
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(Self::view(&tx, row).await?);
-        }
+        let (licences, _) = filled(&tx, false).await?;
         tx.commit().await?;
-        Ok(out)
+        Ok(licences)
     }
 
     pub async fn create(&self, ctx: &TenantCtx, org: TenantId, input: LicenceInput) -> AppResult<Licence> {
@@ -169,7 +187,7 @@ impl LicenceService {
         .await?;
         let changes = audit::created(&json!({ "title": row.title, "kind": row.kind, "quantity": row.quantity }));
         audit::record(&tx, &acting_in(ctx, org), AuditEntry::new("licence.create", "licence", row.id, changes)).await?;
-        let licence = Self::view(&tx, row).await?;
+        let licence = with_id(filled(&tx, false).await?.0, row.id)?;
         tx.commit().await?;
         Ok(licence)
     }
@@ -204,7 +222,7 @@ impl LicenceService {
         }
         active.updated_at = Set(self.handles.now());
         let row = active.update(tx.conn()).await?;
-        ensure_capacity(&tx).await?;
+        let licence = with_id(ensure_capacity(&tx).await?, id)?;
         let after = json!({ "title": row.title, "quantity": row.quantity, "transmitted": row.transmitted });
         audit::record(
             &tx,
@@ -212,7 +230,6 @@ impl LicenceService {
             AuditEntry::new("licence.update", "licence", id, audit::diff(&before, &after)),
         )
         .await?;
-        let licence = Self::view(&tx, row).await?;
         tx.commit().await?;
         Ok(licence)
     }
@@ -230,10 +247,42 @@ impl LicenceService {
     }
 }
 
-/// After a change to the licences: active users must still fit (the transaction rolls back otherwise).
-async fn ensure_capacity(tx: &TenantTx) -> AppResult<()> {
-    if active_users(tx).await? > locked_capacity(tx).await? {
+/// After a change to the licences: every active user must still have a seat (the transaction
+/// rolls back otherwise). Returns the licences as they now are.
+async fn ensure_capacity(tx: &TenantTx) -> AppResult<Vec<Licence>> {
+    let (licences, unseated) = filled(tx, true).await?;
+    if unseated > 0 {
         return Err(ErrorCode::LicenceInUse.into());
     }
-    Ok(())
+    Ok(licences)
+}
+
+fn with_id(licences: Vec<Licence>, id: uuid::Uuid) -> AppResult<Licence> {
+    licences.into_iter().find(|l| l.id == id).ok_or_else(AppError::not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn licence(kind: LicenceKind, quantity: i32, transmitted: i32) -> Licence {
+        let organisation = TenantId(uuid::Uuid::nil());
+        let (id, title, description, used) = (uuid::Uuid::nil(), String::new(), None, 0);
+        Licence { id, organisation, title, description, kind, quantity, transmitted, used }
+    }
+
+    // ORG-25
+    #[test]
+    fn active_users_fill_customer_licences_in_order() {
+        let mut licences = [
+            licence(LicenceKind::CustomerUser, 3, 1),
+            licence(LicenceKind::SupplierUser, 5, 0),
+            licence(LicenceKind::CustomerUser, 4, 0),
+        ];
+        assert_eq!(fill(&mut licences, 3), 0);
+        let shown = licences.iter().map(|l| (l.used, l.free())).collect::<Vec<_>>();
+        assert_eq!(shown, [(2, 0), (0, 5), (1, 3)]);
+        assert_eq!(fill(&mut licences, 8), 2, "past every seat");
+        assert_eq!(licences.iter().map(|l| l.used).collect::<Vec<_>>(), [2, 0, 4]);
+    }
 }

@@ -55,6 +55,8 @@ pub struct User {
     pub id: UserId,
     pub tenant: TenantId,
     pub email: String,
+    /// USR-02: an optional second sign-in name, in lower case.
+    pub username: Option<String>,
     pub display_name: String,
     pub role: Role,
     pub status: UserStatus,
@@ -75,6 +77,7 @@ impl User {
             status: parse_stored("status", &row.status)?,
             language: parse_stored("language", &row.language)?,
             email: row.email,
+            username: row.username,
             display_name: row.display_name,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -87,6 +90,7 @@ impl User {
     pub(crate) fn audit_view(&self) -> serde_json::Value {
         serde_json::json!({
             "email": self.email,
+            "username": self.username,
             "display_name": self.display_name,
             "role": self.role.as_str(),
             "status": self.status,

@@ -142,6 +142,7 @@ async fn first_super_admin(
 ) -> AppResult<(UserId, String)> {
     let new_user = NewUser {
         email: email.to_owned(),
+        username: None,
         display_name: email.split('@').next().unwrap_or(email).to_owned(),
         role: Role::SuperAdmin,
         language: Some(Language::default()),

@@ -22,6 +22,8 @@ const REACTIVATE: &str = "user.reactivate";
 #[derive(Clone, Debug)]
 pub struct NewUser {
     pub email: String,
+    /// USR-02: a second name to sign in with.
+    pub username: Option<String>,
     pub display_name: String,
     pub role: Role,
     /// `None`: the organisation's language.
@@ -34,6 +36,8 @@ pub struct NewUser {
 #[derive(Clone, Debug, Default)]
 pub struct UserPatch {
     pub email: Option<String>,
+    /// `Some(None)` clears the username.
+    pub username: Option<Option<String>>,
     pub display_name: Option<String>,
     pub language: Option<Language>,
 }
@@ -70,12 +74,30 @@ pub(crate) fn validate_display_name(field: &str, name: &str) -> AppResult<String
     Ok(name.to_owned())
 }
 
+/// USR-02: 3 to 64 ASCII letters, digits, `.`, `_` or `-`, folded to lower case as e-mails are.
+/// Never an `@`, so what someone signs in with is either an e-mail or a username, never both.
+pub(crate) fn validate_username(field: &str, username: &str) -> AppResult<String> {
+    let username = normalise_email(username);
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b".-_".contains(&b);
+    if (3..=64).contains(&username.len()) && username.bytes().all(allowed) {
+        Ok(username)
+    } else {
+        Err(AppError::refused(field, Reason::Username))
+    }
+}
+
 fn email_taken_error() -> AppError {
     AppError::conflict("email", "A user with this e-mail already exists in this organisation.")
 }
 
-fn email_taken(err: sea_orm::DbErr) -> AppError {
+fn username_taken_error() -> AppError {
+    AppError::conflict("username", "A user with this username already exists in this organisation.")
+}
+
+/// A unique index refused the row: which one its message names tells the field.
+fn taken(err: sea_orm::DbErr) -> AppError {
     match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(index)) if index.contains("username") => username_taken_error(),
         Some(SqlErr::UniqueConstraintViolation(_)) => email_taken_error(),
         _ => err.into(),
     }
@@ -111,6 +133,7 @@ impl UserService {
     pub async fn create(&self, ctx: &TenantCtx, input: NewUser) -> AppResult<User> {
         let email = validate_email("email", &input.email)?;
         let display_name = validate_display_name("display_name", &input.display_name)?;
+        let username = input.username.as_deref().map(|u| validate_username("username", u)).transpose()?;
         if !input.role.allowed_in(ctx.kind()) {
             return Err(AppError::invalid("role", "This role does not exist in this kind of organisation."));
         }
@@ -123,14 +146,18 @@ impl UserService {
         };
         let tx = ctx.begin().await?;
         authorize(&tx, ctx, Permission::ManageUsers).await?;
-        // A taken e-mail is the answer even in a full organisation: a free seat would not help.
-        let taken = user::Entity::find()
-            .filter(user::Column::TenantId.eq(ctx.tenant()))
-            .filter(user::Column::Email.eq(email.as_str()))
-            .one(tx.conn())
-            .await?;
-        if taken.is_some() {
+        // A taken e-mail or username is the answer even in a full organisation: a free seat
+        // would not help.
+        let same = |column: user::Column, value: &str| {
+            user::Entity::find().filter(user::Column::TenantId.eq(ctx.tenant())).filter(column.eq(value)).one(tx.conn())
+        };
+        if same(user::Column::Email, &email).await?.is_some() {
             return Err(email_taken_error());
+        }
+        if let Some(username) = &username
+            && same(user::Column::Username, username).await?.is_some()
+        {
+            return Err(username_taken_error());
         }
         crate::licences::take_seat(&tx, ctx.kind()).await?;
         let language = if let Some(language) = input.language {
@@ -144,6 +171,7 @@ impl UserService {
             tenant_id: Set(ctx.tenant()),
             id: Set(UserId(self.handles.new_id())),
             email: Set(email),
+            username: Set(username),
             display_name: Set(display_name),
             role: Set(input.role.as_str().to_owned()),
             status: Set("active".to_owned()),
@@ -155,7 +183,7 @@ impl UserService {
         }
         .insert(tx.conn())
         .await
-        .map_err(email_taken)?;
+        .map_err(taken)?;
         let created = User::from_row(row)?;
         if let Some(hash) = password_hash {
             store_password(&tx, ctx.tenant(), created.id, hash, now).await?;
@@ -172,11 +200,16 @@ impl UserService {
 
     pub async fn update(&self, ctx: &TenantCtx, id: UserId, patch: UserPatch) -> AppResult<User> {
         let email = patch.email.as_deref().map(|e| validate_email("email", e)).transpose()?;
+        let username =
+            patch.username.map(|u| u.as_deref().map(|u| validate_username("username", u)).transpose()).transpose()?;
         let display_name =
             patch.display_name.as_deref().map(|n| validate_display_name("display_name", n)).transpose()?;
         self.change(ctx, id, "user.update", |_, row| {
             if let Some(email) = email {
                 row.email = Set(email);
+            }
+            if let Some(username) = username {
+                row.username = Set(username);
             }
             if let Some(name) = display_name {
                 row.display_name = Set(name);
@@ -285,7 +318,7 @@ impl UserService {
         let mut active: user::ActiveModel = row.into();
         edit(&current, &mut active)?;
         active.updated_at = Set(self.handles.now());
-        let after = User::from_row(active.update(tx.conn()).await.map_err(email_taken)?)?;
+        let after = User::from_row(active.update(tx.conn()).await.map_err(taken)?)?;
         if after.status == UserStatus::Inactive && before.status == UserStatus::Active {
             session::Entity::update_many()
                 .col_expr(session::Column::RevokedAt, sea_orm::sea_query::Expr::value(self.handles.now()))
@@ -345,6 +378,15 @@ mod tests {
         assert_eq!(validate_email("email", "  Ann@Example.COM ").ok().as_deref(), Some("ann@example.com"));
         for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@.com"] {
             assert!(validate_email("email", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn usernames_are_folded_and_never_look_like_an_email() {
+        assert_eq!(validate_username("username", " Ann.Smith_2-b ").ok().as_deref(), Some("ann.smith_2-b"));
+        assert!(validate_username("username", &"a".repeat(64)).is_ok());
+        for bad in ["", "ab", "ann@example.com", "ann smith", "anné", "ann+1", &"a".repeat(65)] {
+            assert!(validate_username("username", bad).is_err(), "{bad}");
         }
     }
 }

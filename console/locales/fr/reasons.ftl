@@ -5,6 +5,7 @@ reason-length = Saisissez de 1 à { $max } caractères.
 reason-name-length = Saisissez un nom de 1 à { $max } caractères.
 reason-control-characters = Retirez les caractères de contrôle.
 reason-email = Saisissez une adresse e-mail valable.
+reason-username = Utilisez de 3 à 64 lettres, chiffres, points, tirets bas ou tirets (sans @).
 reason-phone-characters = Un numéro de téléphone ne contient que des chiffres, espaces, points, tirets ou un + au début.
 reason-phone = Ce numéro de téléphone n’est pas valable.
 reason-postcode = Ce code postal n’est pas valable pour le pays.

@@ -18,6 +18,8 @@ pub struct Model {
     pub last_sign_in_at: Option<DateTimeUtc>,
     pub terms_accepted_version: i32,
     pub can_direct_login: bool,
+    /// USR-02: folded to lower case; unique in the organisation when set.
+    pub username: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

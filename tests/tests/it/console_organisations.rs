@@ -138,6 +138,11 @@ async fn a_supplier_runs_its_customer_organisations_in_the_console(app: TestApp,
             .await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Caisse") && page.contains("id=\"org-notice\""), "{page}");
+    // ORG-25: each licence its own seats; the super-admin holds one of the first licence's 3.
+    assert!(
+        page.contains("<td>3</td><td>1</td><td>2</td>") && page.contains("<td>5</td><td>0</td><td>5</td>"),
+        "{page}"
+    );
     let (status, _, page) =
         post(&owner, format!("{base}/organisations/{org}/licences"), &page, &[("title", ""), ("quantity", "1")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -14,7 +14,8 @@ use crate::customers::{customer, customer_admin};
 both_dbs!(
     a_super_admin_invites_changes_roles_and_keeps_the_last_super_admin,
     admins_see_users_and_readers_do_not,
-    api_tokens_are_shown_once_work_and_are_revoked
+    api_tokens_are_shown_once_work_and_are_revoked,
+    a_username_is_given_in_the_invitation_and_signs_in,
 );
 
 const LAST_SUPER_ADMIN: [&str; 2] = [
@@ -154,6 +155,41 @@ async fn admins_see_users_and_readers_do_not(app: TestApp) {
     assert!(!page.contains("id=\"nav-users\""), "{page}");
     let (status, _) = get(&rita, format!("{}/users", app.url)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+// USR-02
+async fn a_username_is_given_in_the_invitation_and_signs_in(app: TestApp) {
+    let admin = customer_with_admin(&app).await;
+    let http = signed_in(&app, "ada@martin.test").await;
+    let url = format!("{}/users", app.url);
+    let (_, page) = get(&http, url.clone()).await;
+    assert!(page.contains("id=\"f-username\""), "{page}");
+    let token = csrf(&page);
+    let invite = |email, username| {
+        [("_csrf", token.as_str()), ("email", email), ("display_name", "U"), ("role", "member"), ("username", username)]
+    };
+    let (status, _, page) = post(&http, url.clone(), &invite("bob@martin.test", "bob@martin")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"f-username-error\"") && page.contains("(sans @)"), "in French: {page}");
+    let (status, _, _) = post(&http, url.clone(), &invite("bob@martin.test", " Bob.M ")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&http, url.clone()).await;
+    assert!(page.contains("bob@martin.test · bob.m"), "{page}");
+    let (status, _, page) = post(&http, url.clone(), &invite("carl@martin.test", "BOB.m")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "taken whatever the case");
+    assert!(page.contains("id=\"f-username-error\""), "{page}");
+    // Left empty, the user has none.
+    let (status, _, _) = post(&http, url.clone(), &invite("carl@martin.test", " ")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = get(&http, url.clone()).await;
+    assert!(page.contains("carl@martin.test</small>"), "{page}");
+
+    // The sign-in form takes the username in the e-mail's field.
+    let (_, page) = get(&crate::console::browser(), format!("{}/sign-in", app.url)).await;
+    assert!(page.contains("E-mail ou nom d’utilisateur") && page.contains("type=\"text\" id=\"email\""), "{page}");
+    let create = "mutation { createUser(input: {email: \"dan@martin.test\", username: \"dan\", displayName: \"Dan\", role: MEMBER, password: \"correct horse battery\"}) { user { id } userErrors { code } } }";
+    app.gql_ok(Some(&admin.token), create, json!({})).await;
+    signed_in(&app, "Dan").await;
 }
 
 // issue 15 (screen 6: API tokens)

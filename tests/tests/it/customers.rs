@@ -11,6 +11,7 @@ both_dbs!(
     customer_search_covers_the_listed_fields,
     blocked_inactive_and_future_organisations_cannot_sign_in,
     licences_count_seats_and_refuse_going_below_use,
+    each_licence_shows_its_own_used_and_free_seats,
     fifty_concurrent_creations_against_five_seats_give_exactly_five,
     suppliers_never_reach_another_suppliers_customers,
 );
@@ -244,6 +245,44 @@ async fn licences_count_seats_and_refuse_going_below_use(app: TestApp) {
         )
         .await;
     assert_eq!(code(&back), "SEAT_LIMIT_REACHED");
+}
+
+// ORG-25
+async fn each_licence_shows_its_own_used_and_free_seats(app: TestApp) {
+    let s = app.supplier("Acme", "owner@acme.test").await;
+    let org = customer(&app, &s, "Martin", "ada@martin.test", 2).await;
+    let admin = customer_admin(&app, &org).await;
+    let add = "mutation($o: ID!, $k: LicenceKind!, $q: Int!, $t: Int!) { createLicence(input: {organisationId: $o, title: \"More\", kind: $k, quantity: $q, transmitted: $t}) { licence { id } userErrors { code } } }";
+    for (kind, quantity, transmitted) in [("CUSTOMER_USER", 3, 1), ("SUPPLIER_USER", 4, 0)] {
+        let vars = json!({ "o": org["id"], "k": kind, "q": quantity, "t": transmitted });
+        app.gql_ok(Some(&s.token), add, vars).await;
+    }
+    let shown = async || {
+        let query = "query($id: ID!) { customerOrganisation(id: $id) { licences { used free } } }";
+        let body = app.gql_ok(Some(&s.token), query, json!({ "id": org["id"] })).await;
+        let licences = body["data"]["customerOrganisation"]["licences"].as_array().unwrap().clone();
+        licences.iter().map(|l| (l["used"].as_i64().unwrap(), l["free"].as_i64().unwrap())).collect::<Vec<_>>()
+    };
+    // Oldest first: the first licence holds the super-admin, the others nobody yet.
+    assert_eq!(shown().await, [(1, 1), (0, 2), (0, 4)]);
+    let create = "mutation($e: String!) { createUser(input: {email: $e, displayName: \"U\", role: MEMBER}) { user { id } userErrors { code } } }";
+    let mut ids = Vec::new();
+    for (i, after) in [[(2, 0), (0, 2), (0, 4)], [(2, 0), (1, 1), (0, 4)], [(2, 0), (2, 0), (0, 4)]].iter().enumerate()
+    {
+        let made = app.gql_ok(Some(&admin.token), create, json!({ "e": format!("u{i}@martin.test") })).await;
+        ids.push(made["data"]["createUser"]["user"]["id"].clone());
+        assert_eq!(&shown().await, after, "after user {i}");
+    }
+    // Every customer-user seat is taken: a free supplier-user seat does not let a customer user in.
+    let refused = app.gql(Some(&admin.token), create, json!({ "e": "late@martin.test" })).await;
+    assert_eq!(code(&refused), "SEAT_LIMIT_REACHED");
+    assert_eq!(shown().await, [(2, 0), (2, 0), (0, 4)]);
+    // A deactivated user's seat comes back on the licence that fills last.
+    let deactivate = "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { id } userErrors { code } } }";
+    app.gql_ok(Some(&admin.token), deactivate, json!({ "id": ids[0] })).await;
+    assert_eq!(shown().await, [(2, 0), (1, 1), (0, 4)]);
+    app.gql_ok(Some(&admin.token), create, json!({ "e": "late@martin.test" })).await;
+    assert_eq!(shown().await, [(2, 0), (2, 0), (0, 4)]);
 }
 
 async fn fifty_concurrent_creations_against_five_seats_give_exactly_five(app: TestApp) {

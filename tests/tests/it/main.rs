@@ -72,5 +72,6 @@ mod selections;
 mod services;
 mod tenant_schema;
 mod terms;
+mod usernames;
 mod users;
 mod worker;

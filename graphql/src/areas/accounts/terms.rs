@@ -36,6 +36,9 @@ fn user_login_type() -> Object {
         .field(field::<UserLogin, _>("email", TypeRef::named_nn(TypeRef::STRING), |l| {
             Value::String(l.user.email.clone())
         }))
+        .field(field::<UserLogin, _>("username", TypeRef::named(TypeRef::STRING), |l| {
+            l.user.username.clone().map_or(Value::Null, Value::String)
+        }))
         .field(field::<UserLogin, _>("displayName", TypeRef::named_nn(TypeRef::STRING), |l| {
             Value::String(l.user.display_name.clone())
         }))

@@ -55,6 +55,12 @@ fn user_type() -> Object {
         .description("A person who signs in to one organisation.")
         .field(field::<User, _>("id", TypeRef::named_nn(TypeRef::ID), |u| Value::String(u.id.to_string())))
         .field(field::<User, _>("email", TypeRef::named_nn(TypeRef::STRING), |u| Value::String(u.email.clone())))
+        .field(
+            field::<User, _>("username", TypeRef::named(TypeRef::STRING), |u| {
+                u.username.clone().map_or(Value::Null, Value::String)
+            })
+            .description("USR-02: a second name to sign in with, in lower case."),
+        )
         .field(field::<User, _>("displayName", TypeRef::named_nn(TypeRef::STRING), |u| {
             Value::String(u.display_name.clone())
         }))

@@ -92,10 +92,10 @@ fn signed_in(result: Result<SignedIn, AppError>) -> async_graphql::Result<Option
 /// The fields of the inputs that were `SignInInput`.
 fn sign_in_fields() -> Vec<InputValue> {
     vec![
-        InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)),
+        InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)).description("The e-mail or the username."),
         InputValue::new("password", TypeRef::named_nn(TypeRef::STRING)),
         InputValue::new("organisation", TypeRef::named(TypeRef::ID))
-            .description("Needed only when the e-mail belongs to several organisations."),
+            .description("Needed only when the e-mail or username belongs to several organisations."),
     ]
 }
 
@@ -111,12 +111,20 @@ fn set_password_fields() -> Vec<InputValue> {
 fn create_user_fields() -> Vec<InputValue> {
     vec![
         InputValue::new("email", TypeRef::named_nn(TypeRef::STRING)),
+        username_field(""),
         InputValue::new("displayName", TypeRef::named_nn(TypeRef::STRING)),
         InputValue::new("role", TypeRef::named_nn("Role")),
         InputValue::new("language", TypeRef::named("Language")).description("Default: the organisation's language."),
         InputValue::new("password", TypeRef::named(TypeRef::STRING))
             .description("Left out: the user is mailed a link to set one."),
     ]
+}
+
+/// USR-02: the `username` of `createUser` and `updateUser`.
+fn username_field(more: &str) -> InputValue {
+    InputValue::new("username", TypeRef::named(TypeRef::STRING)).description(format!(
+        "A second name to sign in with, unique in the organisation: 3 to 64 letters, digits, dots, underscores or dashes.{more}"
+    ))
 }
 
 /// The fields of the inputs that were `CreateApiTokenInput`.
@@ -186,6 +194,7 @@ fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
                     let input = input(&rc)?;
                     let new_user = NewUser {
                         email: input.try_get("email")?.string()?.to_owned(),
+                        username: opt_str(&input, "username")?.map(str::to_owned),
                         display_name: input.try_get("displayName")?.string()?.to_owned(),
                         role: parse_enum::<Role>(input.try_get("role")?.enum_name()?).unwrap_or(Role::ReadOnly),
                         language: opt_enum::<Language>(&input, "language")?,
@@ -212,6 +221,7 @@ fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
                     let id: UserId = crate::support::input::id(&input, "id")?;
                     let patch = UserPatch {
                         email: opt_str(&input, "email")?.map(str::to_owned),
+                        username: crate::support::input::patch_str(&input, "username")?,
                         display_name: opt_str(&input, "displayName")?.map(str::to_owned),
                         language: opt_enum::<Language>(&input, "language")?,
                     };
@@ -221,6 +231,7 @@ fn mutation(mutation: Mutations, _: &SchemaShape) -> Mutations {
             .input(id_field())
             .inputs([
                 InputValue::new("email", TypeRef::named(TypeRef::STRING)),
+                username_field(" Null clears it."),
                 InputValue::new("displayName", TypeRef::named(TypeRef::STRING)),
                 InputValue::new("language", TypeRef::named("Language")),
             ]),

@@ -118,8 +118,13 @@ fn licence_type() -> Object {
         .field(field::<Licence, _>("kind", TypeRef::named_nn("LicenceKind"), |l| enum_value(l.kind)))
         .field(field::<Licence, _>("quantity", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.quantity)))
         .field(field::<Licence, _>("transmitted", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.transmitted)))
-        .field(field::<Licence, _>("used", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.used)))
-        .field(field::<Licence, _>("free", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.free())))
+        .field(field::<Licence, _>("used", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.used)).description(
+            "This licence's seats held by active users: they fill the customer-user licences oldest first.",
+        ))
+        .field(
+            field::<Licence, _>("free", TypeRef::named_nn(TypeRef::INT), |l| Value::from(l.free()))
+                .description("This licence's seats left: quantity − transmitted − used."),
+        )
 }
 
 fn register(builder: SchemaBuilder, _: &SchemaShape) -> SchemaBuilder {

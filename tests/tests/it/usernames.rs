@@ -117,6 +117,7 @@ async fn another_organisation_neither_sees_nor_is_blocked_by_a_username(app: Tes
     let acme = app.supplier("Acme", "owner@acme.test").await;
     let beta = app.supplier("Beta", "owner@beta.test").await;
     let ann = create(&app, &acme.token, "ann@acme.test", json!("ann"), PASSWORD).await;
+    assert_eq!(ann["userErrors"], json!([]), "{ann}");
     let ann_id = ann["user"]["id"].clone();
     let read =
         app.gql(Some(&beta.token), "query($id: ID!) { user(id: $id) { username } }", json!({ "id": ann_id })).await;
@@ -134,7 +135,8 @@ async fn another_organisation_neither_sees_nor_is_blocked_by_a_username(app: Tes
 
     // The same password in both: the organisation must be named, then it signs in there.
     let carl_acme = create(&app, &acme.token, "carl@acme.test", json!("carl"), PASSWORD).await;
-    create(&app, &beta.token, "carl@beta.test", json!("carl"), PASSWORD).await;
+    let carl_beta = create(&app, &beta.token, "carl@beta.test", json!("carl"), PASSWORD).await;
+    assert_eq!((&carl_acme["userErrors"], &carl_beta["userErrors"]), (&json!([]), &json!([])), "{carl_beta}");
     let both = app.sign_in_raw("carl", PASSWORD).await;
     assert_eq!(both["data"]["signIn"]["userErrors"][0]["field"], input_path("organisation"), "{both}");
     let named = app
